@@ -1,0 +1,185 @@
+package kiln.core;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.delta.tables.DeltaTable;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.apache.spark.sql.DataFrameWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Versioned Delta tables: reads pinned to a version or a time, writes that return the version they
+ * made (and are not repeated when retried with the same idempotency key), and history.
+ */
+public final class Datasets {
+  /** The commit metadata key that holds a write's idempotency key. */
+  public static final String IDEMPOTENCY_KEY = "kiln.idempotencyKey";
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private final SparkSession spark;
+
+  public Datasets(SparkSession spark) {
+    this.spark = Objects.requireNonNull(spark, "spark is null");
+  }
+
+  public boolean exists(String table) {
+    try {
+      return DeltaTable.isDeltaTable(spark, table);
+    } catch (RuntimeException e) {
+      // an unreachable file system or a malformed URI: the table is not there for us
+      throw Errors.badInput("cannot open table " + table + ": " + Errors.rootMessage(e),
+          "check the path or URI and its credentials");
+    }
+  }
+
+  /** The commits of a table, oldest first. */
+  public List<TableVersion> history(String table) {
+    requireTable(table);
+    List<TableVersion> versions = new ArrayList<>();
+    for (Row row : DeltaTable.forPath(spark, table).history().collectAsList()) {
+      versions.add(
+          new TableVersion(
+              row.<Long>getAs("version"),
+              row.<java.sql.Timestamp>getAs("timestamp").toInstant(),
+              row.getAs("operation"),
+              javaMap(row, "operationParameters"),
+              javaMap(row, "operationMetrics"),
+              row.getAs("userMetadata")));
+    }
+    versions.sort(Comparator.comparingLong(TableVersion::version));
+    return versions;
+  }
+
+  public long latestVersion(String table) {
+    List<TableVersion> history = history(table);
+    return history.get(history.size() - 1).version();
+  }
+
+  /** The reference pinned to a concrete version: the latest, the one given, or the one current at the time. */
+  public DatasetRef resolve(DatasetRef ref) {
+    List<TableVersion> history = history(ref.table());
+    TableVersion first = history.get(0);
+    TableVersion latest = history.get(history.size() - 1);
+    if (ref.version() != null) {
+      if (ref.version() < first.version() || ref.version() > latest.version()) {
+        throw Errors.versionDoesNotExist(ref.table(), ref.version(), first.version(), latest.version());
+      }
+      return ref;
+    }
+    if (ref.timestamp() == null) {
+      return ref.withVersion(latest.version());
+    }
+    Instant at = ref.instant(ZoneId.of(spark.conf().get("spark.sql.session.timeZone"))).orElseThrow();
+    if (at.isBefore(first.timestamp())) {
+      throw Errors.timestampBeforeFirstCommit(ref.table(), ref.timestamp(), first.timestamp().toString(), first.version());
+    }
+    if (at.isAfter(latest.timestamp()) && at.isAfter(Instant.now())) {
+      throw Errors.timestampAfterLatestCommit(ref.table(), ref.timestamp(), latest.timestamp().toString(), latest.version());
+    }
+    long version = first.version();
+    for (TableVersion commit : history) {
+      if (!commit.timestamp().isAfter(at)) {
+        version = commit.version();
+      }
+    }
+    return ref.withVersion(version);
+  }
+
+  /** The rows of the table at the version the reference resolves to. */
+  public Dataset<Row> read(DatasetRef ref) {
+    DatasetRef pinned = resolve(ref);
+    return spark.read().format("delta").option("versionAsOf", pinned.version()).load(pinned.table());
+  }
+
+  /** Writes {@code data} as a new version of {@code table}, creating the table if needed. */
+  public WriteResult write(Dataset<Row> data, String table, WriteOptions options) {
+    boolean existed = exists(table);
+    String key = options.idempotencyKey();
+    if (existed && key != null) {
+      Optional<TableVersion> done = committedWith(history(table), key, options.mode());
+      if (done.isPresent()) {
+        return new WriteResult(
+            DatasetRef.atVersion(table, done.get().version()), done.get().outputRows().orElse(0), true);
+      }
+    }
+    long before = existed ? latestVersion(table) : -1;
+    DataFrameWriter<Row> writer =
+        data.write().format("delta").mode(options.mode().toString()).option("userMetadata", metadataJson(options));
+    if (key != null && options.mode() == WriteMode.APPEND) {
+      writer = writer.option("txnAppId", key).option("txnVersion", 0L);
+    }
+    try {
+      writer.save(table);
+    } catch (Exception e) {
+      String state = existed ? "the table stays at version " + before : "no table was created";
+      throw Errors.writeFailed(table, state, e);
+    }
+    List<TableVersion> history = history(table);
+    TableVersion commit = history.get(history.size() - 1);
+    if (key != null && !key.equals(commitMetadata(commit).get(IDEMPOTENCY_KEY))) {
+      // a concurrent retry may have committed the key first, and Delta then skipped our write
+      commit = committedWith(history, key, WriteMode.APPEND).orElse(commit);
+    }
+    boolean skipped = commit.version() <= before;
+    return new WriteResult(DatasetRef.atVersion(table, commit.version()), commit.outputRows().orElse(0), skipped);
+  }
+
+  /** The metadata recorded with a commit by {@link WriteOptions#metadata}. */
+  public static Map<String, String> commitMetadata(TableVersion commit) {
+    if (commit.userMetadata() == null || !commit.userMetadata().startsWith("{")) {
+      return Map.of();
+    }
+    try {
+      return JSON.readValue(commit.userMetadata(), new TypeReference<LinkedHashMap<String, String>>() {});
+    } catch (JsonProcessingException e) {
+      return Map.of();
+    }
+  }
+
+  private static Optional<TableVersion> committedWith(List<TableVersion> history, String key, WriteMode mode) {
+    if (mode == WriteMode.OVERWRITE) {
+      TableVersion latest = history.get(history.size() - 1);
+      return key.equals(commitMetadata(latest).get(IDEMPOTENCY_KEY)) ? Optional.of(latest) : Optional.empty();
+    }
+    return history.stream().filter(c -> key.equals(commitMetadata(c).get(IDEMPOTENCY_KEY))).findFirst();
+  }
+
+  private static String metadataJson(WriteOptions options) {
+    Map<String, String> metadata = new LinkedHashMap<>(options.metadata());
+    if (options.idempotencyKey() != null) {
+      metadata.put(IDEMPOTENCY_KEY, options.idempotencyKey());
+    }
+    try {
+      return JSON.writeValueAsString(metadata);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialize commit metadata", e);
+    }
+  }
+
+  private void requireTable(String table) {
+    if (!exists(table)) {
+      throw Errors.notADeltaTable(table);
+    }
+  }
+
+  private static Map<String, String> javaMap(Row row, String field) {
+    int index = row.fieldIndex(field);
+    if (row.isNullAt(index)) {
+      return Map.of();
+    }
+    Map<String, String> copy = new LinkedHashMap<>();
+    row.<String, String>getJavaMap(index).forEach(copy::put);
+    return copy;
+  }
+}

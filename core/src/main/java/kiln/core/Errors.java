@@ -1,0 +1,115 @@
+package kiln.core;
+
+import java.util.Collection;
+import java.util.stream.Collectors;
+
+/**
+ * The one place user-facing errors are built. Each message says what was wrong, with the offending
+ * value, then on its own line what to do about it.
+ */
+public final class Errors {
+  private Errors() {}
+
+  /** Bad usage or bad input: exit code 2. */
+  public static BadInputException badInput(String problem, String fix) {
+    return new BadInputException(format(problem, fix), null);
+  }
+
+  public static BadInputException badInput(String problem, String fix, Throwable cause) {
+    return new BadInputException(format(problem, fix), cause);
+  }
+
+  /** A check that ran and failed: exit code 1. */
+  public static CheckFailedException checkFailed(String problem, String fix) {
+    return new CheckFailedException(format(problem, fix), null);
+  }
+
+  /** The environment cannot run what was asked: exit code 2. */
+  public static EnvironmentException environment(String problem, String fix) {
+    return new EnvironmentException(format(problem, fix), null);
+  }
+
+  public static EnvironmentException environment(String problem, String fix, Throwable cause) {
+    return new EnvironmentException(format(problem, fix), cause);
+  }
+
+  // ---- datasets
+
+  public static BadInputException malformedDatasetRef(String text, String why) {
+    return badInput(
+        "malformed dataset reference '" + text + "': " + why,
+        "write TABLE, TABLE@VERSION or TABLE@TIMESTAMP, e.g. /data/flights, s3a://bucket/flights@3"
+            + " or /data/flights@2026-01-31T12:00:00Z");
+  }
+
+  public static BadInputException notADeltaTable(String table) {
+    return badInput(
+        "'" + table + "' is not a Delta table (no _delta_log found there)",
+        "check the path, or create the table first with `kiln ingest --table " + table + " ...`");
+  }
+
+  public static BadInputException versionDoesNotExist(String table, long version, long first, long latest) {
+    return badInput(
+        "version " + version + " of " + table + " does not exist; it has versions " + range(first, latest),
+        "use one of those versions, or leave out @VERSION to read the latest");
+  }
+
+  public static BadInputException timestampBeforeFirstCommit(
+      String table, String timestamp, String firstCommit, long firstVersion) {
+    return badInput(
+        "timestamp " + timestamp + " is before the first commit of " + table + " (version "
+            + firstVersion + " at " + firstCommit + ")",
+        "use a timestamp at or after " + firstCommit + ", or a version number");
+  }
+
+  public static BadInputException timestampAfterLatestCommit(
+      String table, String timestamp, String latestCommit, long latestVersion) {
+    return badInput(
+        "timestamp " + timestamp + " is after the latest commit of " + table + " (version "
+            + latestVersion + " at " + latestCommit + ")",
+        "use a timestamp at or before " + latestCommit + ", or leave out @TIMESTAMP to read the latest");
+  }
+
+  public static BadInputException missingColumns(
+      String what, Collection<String> missing, Collection<String> available) {
+    return badInput(
+        what + " lacks column" + (missing.size() == 1 ? " " : "s ") + quoted(missing)
+            + "; it has " + quoted(available),
+        "fix the column names, or the data");
+  }
+
+  public static BadInputException writeFailed(String table, String stillAt, Throwable cause) {
+    return badInput(
+        "writing to " + table + " failed, nothing was committed: " + rootMessage(cause),
+        stillAt + "; fix the cause above and run the job again", cause);
+  }
+
+  static String range(long first, long latest) {
+    return first == latest ? String.valueOf(first) : first + " to " + latest;
+  }
+
+  public static String quoted(Collection<String> names) {
+    return names.stream().map(n -> "'" + n + "'").collect(Collectors.joining(", "));
+  }
+
+  /** The innermost message of a chain, where Spark puts the actual reason. */
+  public static String rootMessage(Throwable error) {
+    Throwable current = error;
+    String message = error.getMessage();
+    while (current.getCause() != null && current.getCause() != current) {
+      current = current.getCause();
+      if (current.getMessage() != null) {
+        message = current.getMessage();
+      }
+    }
+    if (message == null) {
+      return error.getClass().getSimpleName();
+    }
+    int newline = message.indexOf('\n');
+    return newline > 0 ? message.substring(0, newline) : message;
+  }
+
+  private static String format(String problem, String fix) {
+    return problem + "\n  fix: " + fix;
+  }
+}
