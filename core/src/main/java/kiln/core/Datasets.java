@@ -135,6 +135,14 @@ public final class Datasets {
     return new WriteResult(DatasetRef.atVersion(table, commit.version()), commit.outputRows().orElse(0), skipped);
   }
 
+  /**
+   * The commit that already holds a write with this idempotency key, if any (for OVERWRITE: only if it
+   * is the latest commit). Lets a job skip its work entirely when it is a retry.
+   */
+  public Optional<TableVersion> committed(String table, String key, WriteMode mode) {
+    return exists(table) ? committedWith(history(table), key, mode) : Optional.empty();
+  }
+
   /** The metadata recorded with a commit by {@link WriteOptions#metadata}. */
   public static Map<String, String> commitMetadata(TableVersion commit) {
     if (commit.userMetadata() == null || !commit.userMetadata().startsWith("{")) {

@@ -49,6 +49,8 @@ public final class SparkSessions {
     conf.setIfMissing("spark.sql.catalog.spark_catalog", DELTA_CATALOG);
     conf.setIfMissing("spark.app.name", "kiln");
     conf.setIfMissing("spark.ui.showConsoleProgress", "true");
+    // parse failures of dates and timestamps become nulls (quarantined rows), not SparkUpgradeExceptions
+    conf.setIfMissing("spark.sql.legacy.timeParserPolicy", "CORRECTED");
 
     switch (profile) {
       case LOCAL -> {
@@ -56,6 +58,8 @@ public final class SparkSessions {
         conf.setIfMissing("spark.driver.host", "127.0.0.1");
         conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
         conf.set("spark.ui.enabled", String.valueOf(Boolean.TRUE.equals(settings.ui())));
+        // Delta rebuilds table state in 50 tasks by default: far too many for one machine's tables
+        conf.setIfMissing("spark.databricks.delta.snapshotPartitions", "4");
       }
       case CLUSTER -> {
         if (settings.master() != null) {

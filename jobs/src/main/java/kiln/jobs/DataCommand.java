@@ -1,0 +1,38 @@
+package kiln.jobs;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import kiln.jobs.data.SampleData;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "data", mixinStandardHelpOptions = true, description = "Sample data.",
+    subcommands = DataCommand.Fetch.class)
+final class DataCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  @Command(name = "fetch", mixinStandardHelpOptions = true,
+      description = {"Fetch the flights sample data (" + SampleData.NPM_PACKAGE + ", 3M rows) with npm,",
+          "check its sha256 and cache it; print its path."})
+  static final class Fetch implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--dir", paramLabel = "DIR", description = "Cache directory (default $KILN_DATA_DIR or ~/.cache/kiln/data).")
+    Path dir;
+
+    @Override
+    public Integer call() {
+      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      Path file = SampleData.flights(dir == null ? SampleData.defaultCacheDir() : dir, console::step);
+      console.result(file.toString());
+      return 0;
+    }
+  }
+}

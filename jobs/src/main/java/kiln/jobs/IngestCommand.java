@@ -1,0 +1,82 @@
+package kiln.jobs;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import kiln.core.WriteMode;
+import kiln.jobs.ingest.IngestJob;
+import kiln.jobs.ingest.IngestResult;
+import kiln.jobs.ingest.IngestSchema;
+import kiln.jobs.ingest.IngestSpec;
+import kiln.jobs.ingest.SourceFormat;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "ingest",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Load raw files into a new version of a Delta table and print that version.",
+      "Values are typed (by --schema, or inferred); records that cannot be parsed or typed go to",
+      "TABLE_quarantine with the reason. Running the same load again writes nothing twice."
+    })
+final class IngestCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin SparkOptions sparkOptions;
+
+  @Option(names = "--source", required = true, paramLabel = "PATH_OR_URI", description = "File, directory or glob to read.")
+  String source;
+
+  @Option(names = "--format", required = true, paramLabel = "FORMAT", description = "csv, json or parquet.")
+  SourceFormat format;
+
+  @Option(names = "--table", required = true, paramLabel = "TABLE", description = "Delta table to write (path or URI).")
+  String table;
+
+  @Option(names = "--schema", paramLabel = "FILE", description = "Column names, types, nullability, formats (YAML).")
+  Path schema;
+
+  @Option(names = "--mode", paramLabel = "MODE", defaultValue = "append", description = "append (default) or overwrite.")
+  WriteMode mode;
+
+  @Option(names = "--where", paramLabel = "SQL", description = "Ingest only the rows matching this Spark SQL condition.")
+  String where;
+
+  @Option(names = "--option", paramLabel = "KEY=VALUE", description = "A reader option, e.g. delimiter=;. May repeat.")
+  Map<String, String> options = new LinkedHashMap<>();
+
+  @Option(names = "--idempotency-key", paramLabel = "KEY",
+      description = "Identifies this load (e.g. the scheduler's run id); by default derived from the source files.")
+  String idempotencyKey;
+
+  @Override
+  public Integer call() {
+    Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+    IngestSpec ingest = new IngestSpec(source, format, table, schema == null ? null : IngestSchema.read(schema),
+        mode, where, options, idempotencyKey);
+    try (Session session = new Session(sparkOptions.settings())) {
+      IngestResult result = new IngestJob(session.spark(), console::step).run(ingest);
+      print(console, result);
+      return 0;
+    }
+  }
+
+  static void print(Console console, IngestResult result) {
+    if (result.alreadyIngested()) {
+      console.result("Already ingested: " + result.table() + " holds this load (" + Console.count(result.rows())
+          + " rows); nothing written.");
+    } else {
+      console.result("Ingested " + Console.count(result.rows()) + " rows into " + result.table().table()
+          + ", version " + result.table().version() + " (" + Console.seconds(result.elapsed()) + ").");
+    }
+    result.quarantine().ifPresent(q -> console.result("Quarantined " + Console.count(result.quarantined())
+        + " rows into " + q.table() + ", version " + q.version() + "; see `kiln datasets show " + q + "`."));
+    if (result.quarantine().isEmpty() && !result.alreadyIngested()) {
+      console.result("Quarantined 0 rows.");
+    }
+  }
+}

@@ -1,0 +1,34 @@
+package kiln.jobs;
+
+import kiln.core.KilnSettings;
+import kiln.core.SparkSessions;
+import org.apache.spark.sql.SparkSession;
+
+/** A command's Spark session: built once from the resolved settings, stopped when the command ends. */
+final class Session implements AutoCloseable {
+  private final KilnSettings settings;
+  private SparkSession spark;
+
+  Session(KilnSettings settings) {
+    this.settings = settings;
+  }
+
+  SparkSession spark() {
+    if (spark == null) {
+      spark = SparkSessions.create(settings.spark());
+    }
+    return spark;
+  }
+
+  KilnSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public void close() {
+    // a session that spark-submit's driver owns is stopped by it; a local one is ours
+    if (spark != null && settings.spark().profile() == kiln.core.SparkProfile.LOCAL) {
+      spark.stop();
+    }
+  }
+}

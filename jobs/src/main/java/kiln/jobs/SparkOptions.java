@@ -1,0 +1,40 @@
+package kiln.jobs;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kiln.core.KilnSettings;
+import kiln.core.SparkProfile;
+import kiln.core.SparkSettings;
+import kiln.core.YamlFiles;
+import picocli.CommandLine.Option;
+
+/** The options of every command that runs Spark; resolved with kiln.yaml and the environment. */
+final class SparkOptions {
+  @Option(names = "--config", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
+  Path config;
+
+  @Option(names = "--profile", paramLabel = "PROFILE",
+      description = "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
+  SparkProfile profile;
+
+  @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[4] or spark://host:7077.")
+  String master;
+
+  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; may repeat.")
+  Map<String, String> conf = new LinkedHashMap<>();
+
+  @Option(names = "--ui", description = "Start Spark's web UI (off by default in the local profile).")
+  Boolean ui;
+
+  @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
+  Path workdir;
+
+  KilnSettings settings() {
+    KilnSettings file = config == null ? null : YamlFiles.read(config, KilnSettings.class);
+    KilnSettings commandLine = new KilnSettings(
+        new SparkSettings(profile, master, ui, conf.isEmpty() ? null : conf), null,
+        workdir == null ? null : workdir.toString());
+    return KilnSettings.resolve(commandLine, file, System.getenv());
+  }
+}
