@@ -8,6 +8,7 @@ import org.apache.spark.sql.SparkSession;
 final class Session implements AutoCloseable {
   private final KilnSettings settings;
   private SparkSession spark;
+  private boolean owned;
 
   Session(KilnSettings settings) {
     this.settings = settings;
@@ -15,6 +16,8 @@ final class Session implements AutoCloseable {
 
   SparkSession spark() {
     if (spark == null) {
+      // in a notebook or a test the session already exists: use it, and leave it running afterwards
+      owned = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
       spark = SparkSessions.create(settings.spark());
     }
     return spark;
@@ -26,8 +29,8 @@ final class Session implements AutoCloseable {
 
   @Override
   public void close() {
-    // a session that spark-submit's driver owns is stopped by it; a local one is ours
-    if (spark != null && settings.spark().profile() == kiln.core.SparkProfile.LOCAL) {
+    // a session that spark-submit's driver owns is stopped by it; a local one we made is ours
+    if (spark != null && owned && settings.spark().profile() == kiln.core.SparkProfile.LOCAL) {
       spark.stop();
     }
   }

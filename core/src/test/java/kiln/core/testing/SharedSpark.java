@@ -16,7 +16,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  */
 public final class SharedSpark implements ParameterResolver {
 
-  private static final class Holder implements ExtensionContext.Store.CloseableResource {
+  @SuppressWarnings("deprecation") // JUnit 5.14 closes AutoCloseable values; older ones need CloseableResource
+  private static final class Holder implements ExtensionContext.Store.CloseableResource, AutoCloseable {
     final SparkSession spark =
         SparkSessions.create(
             new SparkSettings(

@@ -1,0 +1,121 @@
+package kiln.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import kiln.core.testing.SharedSpark;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The command line as a user meets it: output, messages and exit codes. */
+@ExtendWith(SharedSpark.class)
+class KilnCommandTest {
+
+  record Run(int exitCode, String out, String err) {}
+
+  static Run kiln(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void everyCommandHasHelp() {
+    CommandLine root = Kiln.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+    java.util.List<String> checked = new java.util.ArrayList<>();
+    walk(root, new java.util.ArrayList<>(), checked);
+    assertThat(checked).contains("kiln", "kiln ingest", "kiln datasets history", "kiln datasets show",
+        "kiln data fetch", "kiln demo");
+  }
+
+  private static void walk(CommandLine command, java.util.List<String> path, java.util.List<String> checked) {
+    if (command.getCommandName().equals("help")) {
+      return;
+    }
+    java.util.List<String> args = new java.util.ArrayList<>(path);
+    args.add("--help");
+    Run run = kiln(args.toArray(String[]::new));
+    String name = command.getCommandSpec().qualifiedName();
+    assertThat(run.exitCode()).as(name).isZero();
+    assertThat(run.out()).as(name).contains("Usage: " + name);
+    checked.add(name);
+    for (var sub : command.getSubcommands().entrySet()) {
+      java.util.List<String> next = new java.util.ArrayList<>(path);
+      next.add(sub.getKey());
+      walk(sub.getValue(), next, checked);
+    }
+  }
+
+  @Test
+  void ingestPrintsTheVersionAndCountsThenHistoryAndShowSeeIt(SparkSession spark, @TempDir Path dir) throws Exception {
+    Path csv = dir.resolve("in.csv");
+    Files.writeString(csv, "id,amount\n1,10\n2,x\n3,30\n");
+    Path schema = dir.resolve("schema.yaml");
+    Files.writeString(schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
+    String table = dir.resolve("t").toString();
+
+    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--table", table, "--schema", schema.toString());
+    assertThat(ingest.exitCode()).as(ingest.err()).isZero();
+    assertThat(ingest.out()).contains("Ingested 2 rows into " + table + ", version 0")
+        .contains("Quarantined 1 rows into " + table + "_quarantine, version 0");
+
+    Run again = kiln("ingest", "--source", csv.toString(), "--format", "CSV", "--table", table, "--schema", schema.toString());
+    assertThat(again.exitCode()).isZero();
+    assertThat(again.out()).contains("Already ingested: " + table + "@0 holds this load (2 rows); nothing written.");
+
+    Run history = kiln("datasets", "history", table);
+    assertThat(history.exitCode()).isZero();
+    assertThat(history.out()).contains("History of " + table + " (1 version)").containsPattern("0 .* WRITE .* append .* 2 .* ingest");
+
+    Run show = kiln("datasets", "show", table + "@0", "--limit", "1");
+    assertThat(show.exitCode()).isZero();
+    assertThat(show.out()).contains(table + "@0 (struct<id:int,amount:int>)").contains("only showing top 1 row");
+
+    Run missingVersion = kiln("datasets", "show", table + "@4");
+    assertThat(missingVersion.exitCode()).isEqualTo(2);
+    assertThat(missingVersion.err()).contains("version 4 of " + table + " does not exist; it has versions 0")
+        .doesNotContain("\tat ");
+  }
+
+  @Test
+  void badInputExitsWithTwoAndAClearMessage(@TempDir Path dir) throws Exception {
+    Run unknownFormat = kiln("ingest", "--source", "x", "--format", "xml", "--table", "t");
+    assertThat(unknownFormat.exitCode()).isEqualTo(2);
+    assertThat(unknownFormat.err()).contains("Invalid value for option '--format'").contains("but was 'xml'");
+
+    Run missingSource = kiln("ingest", "--source", dir.resolve("none.csv").toString(), "--format", "csv",
+        "--table", dir.resolve("t").toString());
+    assertThat(missingSource.exitCode()).isEqualTo(2);
+    assertThat(missingSource.err()).contains("kiln: error: source " + dir.resolve("none.csv") + " does not exist")
+        .contains("fix: ").doesNotContain("\tat ");
+
+    Path schema = dir.resolve("bad.yaml");
+    Files.writeString(schema, "columns:\n  - {name: a, type: int, colour: red}\n");
+    Run badSchema = kiln("ingest", "--source", "x", "--format", "csv", "--table", "t", "--schema", schema.toString());
+    assertThat(badSchema.exitCode()).isEqualTo(2);
+    assertThat(badSchema.err()).contains(schema + ":2:").contains("unknown key 'colour'");
+
+    Run notDelta = kiln("datasets", "history", dir.toString());
+    assertThat(notDelta.exitCode()).isEqualTo(2);
+    assertThat(notDelta.err()).contains("'" + dir + "' is not a Delta table");
+
+    Run malformed = kiln("datasets", "show", "/t@yesterday");
+    assertThat(malformed.exitCode()).isEqualTo(2);
+    assertThat(malformed.err()).contains("malformed dataset reference '/t@yesterday'");
+
+    Run verbose = kiln("--verbose", "datasets", "show", "/t@yesterday");
+    assertThat(verbose.exitCode()).isEqualTo(2);
+    assertThat(verbose.err()).contains("\tat kiln.core.DatasetRef");
+
+    Run unknownCommand = kiln("trian");
+    assertThat(unknownCommand.exitCode()).isEqualTo(2);
+    assertThat(unknownCommand.err()).contains("Unmatched argument at index 0: 'trian'");
+  }
+}
