@@ -1,0 +1,185 @@
+package kiln.tests;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A real Spark standalone cluster on 127.0.0.1 (one master, one worker) started from the Maven jars
+ * in {@code SPARK_HOME/jars}, and spark-submit run the way Spark's own {@code spark-class} runs it.
+ * Every process it starts, and their children (executors, drivers), is stopped by {@link #close}.
+ */
+final class SparkCluster implements AutoCloseable {
+  final Path sparkHome;
+  final String jvmFlags;
+  final Path logs;
+  final int masterPort;
+  final int masterUiPort;
+  private final List<Process> daemons = new ArrayList<>();
+
+  record Submission(int exitCode, String output) {}
+
+  SparkCluster(Path sparkHome, String jvmFlags, Path logs) throws IOException {
+    this.sparkHome = sparkHome;
+    this.jvmFlags = jvmFlags;
+    this.logs = logs;
+    this.masterPort = freePort();
+    this.masterUiPort = freePort();
+    Files.createDirectories(logs);
+    // spark-launcher looks for SPARK_HOME/jars only in a "release" layout
+    Files.writeString(sparkHome.resolve("RELEASE"), "Spark 3.5.5 (jars from Maven, for Kiln's tests)\n");
+  }
+
+  String masterUrl() {
+    return "spark://127.0.0.1:" + masterPort;
+  }
+
+  void start() throws Exception {
+    daemons.add(daemon("master", "org.apache.spark.deploy.master.Master",
+        "--host", "127.0.0.1", "--port", String.valueOf(masterPort), "--webui-port", String.valueOf(masterUiPort)));
+    waitFor(() -> masterJson().contains("\"status\" : \"ALIVE\""), Duration.ofSeconds(60), "the master to be ALIVE");
+    daemons.add(daemon("worker", "org.apache.spark.deploy.worker.Worker",
+        "--host", "127.0.0.1", "--port", String.valueOf(freePort()), "--webui-port", String.valueOf(freePort()),
+        "--cores", "2", "--memory", "3g", "--work-dir", logs.resolve("work").toString(), masterUrl()));
+    waitFor(() -> masterJson().contains("\"aliveworkers\" : 1"), Duration.ofSeconds(60), "the worker to register");
+  }
+
+  /** Runs spark-submit with these arguments and waits for it. */
+  Submission submit(List<String> args, Duration timeout) throws Exception {
+    List<String> launcher = new ArrayList<>(List.of(java(), "-cp", sparkHome.resolve("jars") + File.separator + "*",
+        "org.apache.spark.launcher.Main", "org.apache.spark.deploy.SparkSubmit"));
+    launcher.addAll(args);
+    Process build = environment(new ProcessBuilder(launcher)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    byte[] printed = build.getInputStream().readAllBytes();
+    if (build.waitFor() != 0) {
+      throw new IllegalStateException("spark-launcher failed: " + new String(printed, StandardCharsets.UTF_8));
+    }
+    // the launcher prints the real command, NUL-separated, as Spark's spark-class script reads it
+    List<String> command = new ArrayList<>(Arrays.asList(new String(printed, StandardCharsets.UTF_8).split("\0")));
+    command.replaceAll(String::strip);
+    command.removeIf(String::isEmpty);
+    Path output = Files.createTempFile(logs, "submit-", ".log");
+    Process submit = environment(new ProcessBuilder(command)).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    try {
+      if (!submit.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        throw new IllegalStateException("spark-submit did not finish in " + timeout + "; output: " + Files.readString(output));
+      }
+      return new Submission(submit.exitValue(), Files.readString(output));
+    } finally {
+      destroyTree(submit);
+    }
+  }
+
+  /** The final state of a cluster-mode driver, as the master reports it (spark-submit does not). */
+  String driverState(String submissionId, Duration timeout) throws Exception {
+    Pattern state = Pattern.compile("\"id\" : \"" + Pattern.quote(submissionId) + "\",[^}]*?\"state\" : \"(\\w+)\"", Pattern.DOTALL);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      String json = masterJson();
+      int completed = json.indexOf("\"completeddrivers\"");
+      if (completed >= 0) {
+        Matcher matcher = state.matcher(json.substring(completed));
+        if (matcher.find()) {
+          return matcher.group(1);
+        }
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException("driver " + submissionId + " did not finish in " + timeout + ": " + masterJson());
+  }
+
+  String masterJson() {
+    try {
+      HttpResponse<String> response = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + masterUiPort + "/json/")).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return response.body();
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  private Process daemon(String name, String mainClass, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(java()));
+    command.addAll(Arrays.asList(jvmFlags.trim().split("\\s+")));
+    command.addAll(List.of("-Xmx512m", "-cp", sparkHome.resolve("jars") + File.separator + "*", mainClass));
+    command.addAll(Arrays.asList(args));
+    return environment(new ProcessBuilder(command))
+        .redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile()).start();
+  }
+
+  private ProcessBuilder environment(ProcessBuilder builder) {
+    Map<String, String> env = builder.environment();
+    env.put("SPARK_HOME", sparkHome.toString());
+    env.put("SPARK_SCALA_VERSION", "2.12");
+    env.put("SPARK_LOCAL_IP", "127.0.0.1");
+    env.put("JAVA_HOME", System.getProperty("java.home"));
+    env.remove("SPARK_CONF_DIR");
+    return builder;
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  @Override
+  public void close() {
+    for (int i = daemons.size() - 1; i >= 0; i--) {
+      destroyTree(daemons.get(i));
+    }
+  }
+
+  private static void destroyTree(Process process) {
+    List<ProcessHandle> children = process.toHandle().descendants().toList();
+    process.destroy();
+    children.forEach(ProcessHandle::destroy);
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+    children.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+  }
+
+  interface Check {
+    boolean ok() throws Exception;
+  }
+
+  static void waitFor(Check check, Duration timeout, String what) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (check.ok()) {
+        return;
+      }
+      Thread.sleep(300);
+    }
+    throw new IllegalStateException("timed out waiting for " + what);
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
