@@ -1,0 +1,45 @@
+package kiln.core.tracking;
+
+import java.nio.file.Path;
+import java.util.Map;
+import kiln.core.DatasetRef;
+
+/** One MLflow run of a job. Batched where MLflow allows; every method may be called many times. */
+public interface TrackedRun extends AutoCloseable {
+
+  String id();
+
+  /** Where a person sees the run (the MLflow UI's address for it). */
+  String url();
+
+  void logParams(Map<String, String> params);
+
+  /** Metrics at step 0. */
+  void logMetrics(Map<String, Double> metrics);
+
+  void logMetric(String key, double value, long step);
+
+  void setTags(Map<String, String> tags);
+
+  /** Uploads a file as the artifact {@code artifactPath} (relative to the run's artifact root). */
+  void logArtifact(Path file, String artifactPath);
+
+  /** Uploads text as the artifact {@code artifactPath}. */
+  void logText(String text, String artifactPath);
+
+  /**
+   * Records a Delta table version the job read or wrote as an MLflow dataset input. {@code context}
+   * says its role, e.g. {@code input}, {@code output}, {@code reference}, {@code training}.
+   */
+  void logInput(DatasetRef pinned, String context);
+
+  /** Ends the run FINISHED. */
+  void finish();
+
+  /** Ends the run FAILED, recording the error. */
+  void fail(Throwable error);
+
+  /** Ends the run FINISHED unless it already ended. */
+  @Override
+  void close();
+}
