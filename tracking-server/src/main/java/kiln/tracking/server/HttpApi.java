@@ -76,6 +76,8 @@ final class HttpApi implements HttpHandler {
     private static final List<String> ARTIFACT_PREFIXES = List.of(
             "/api/2.0/mlflow-artifacts/artifacts", "/ajax-api/2.0/mlflow-artifacts/artifacts");
 
+    private static final long DISCARD_LIMIT_BYTES = 256L * 1024 * 1024;
+
     private record Route(Message prototype, Function<Message, Message> action) {}
 
     private final Map<String, Route> routes = new HashMap<>();
@@ -312,6 +314,9 @@ final class HttpApi implements HttpHandler {
             try {
                 dispatch(exchange);
             } catch (ApiException e) {
+                if (e.error() == ApiError.REQUEST_TOO_LARGE) {
+                    discardBody(exchange);
+                }
                 respondError(exchange, e.error(), e.getMessage());
             } catch (RuntimeException | IOException e) {
                 // a bug or an I/O failure on our side: details go to the log, never to the client
@@ -406,6 +411,25 @@ final class HttpApi implements HttpHandler {
                 respond(exchange, 200, "application/json", Json.print(DeleteArtifact.Response.getDefaultInstance()));
             }
             default -> throw new ApiException(ApiError.ENDPOINT_NOT_FOUND, "No artifact endpoint for " + method + ".");
+        }
+    }
+
+    /**
+     * Reads and drops the rest of a refused body, up to a bound, because a client that is still
+     * sending does not read the 413 and sees a reset connection instead.
+     */
+    private static void discardBody(HttpExchange exchange) {
+        exchange.getResponseHeaders().set("Connection", "close");
+        try {
+            InputStream in = exchange.getRequestBody();
+            byte[] buffer = new byte[64 * 1024];
+            long discarded = 0;
+            int read;
+            while (discarded < DISCARD_LIMIT_BYTES && (read = in.read(buffer)) >= 0) {
+                discarded += read;
+            }
+        } catch (IOException e) {
+            // the client stopped sending; the error response may still reach it
         }
     }
 

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import org.mlflow_project.google.protobuf.Descriptors.Descriptor;
 import org.mlflow_project.google.protobuf.Descriptors.FieldDescriptor;
 import org.mlflow_project.google.protobuf.InvalidProtocolBufferException;
 import org.mlflow_project.google.protobuf.Message;
@@ -20,7 +21,8 @@ final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper()
             .enable(JsonParser.Feature.ALLOW_NON_NUMERIC_NUMBERS)
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
-    private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
+    // Strict, so that a bad enum value is an error; unknown fields are pruned beforehand as MLflow ignores them.
+    private static final JsonFormat.Parser PARSER = JsonFormat.parser();
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().preservingProtoFieldNames()
             .omittingInsignificantWhitespace();
 
@@ -71,6 +73,7 @@ final class Json {
     @SuppressWarnings("unchecked")
     private static <T extends Message> T merge(JsonNode tree, T prototype) {
         Message.Builder builder = prototype.newBuilderForType();
+        pruneUnknownFields(tree, prototype.getDescriptorForType());
         try {
             PARSER.merge(MAPPER.writeValueAsString(tree), builder);
         } catch (InvalidProtocolBufferException e) {
@@ -79,6 +82,29 @@ final class Json {
             throw ApiException.invalidParameter("Invalid value in the request: " + Validation.abbreviate(String.valueOf(e.getMessage())));
         }
         return (T) builder.build();
+    }
+
+    private static void pruneUnknownFields(JsonNode node, Descriptor descriptor) {
+        if (!(node instanceof ObjectNode object)) {
+            return;
+        }
+        List<String> names = new java.util.ArrayList<>();
+        object.fieldNames().forEachRemaining(names::add);
+        for (String name : names) {
+            FieldDescriptor byName = descriptor.findFieldByName(name);
+            FieldDescriptor field = byName != null ? byName
+                    : descriptor.getFields().stream().filter(f -> f.getJsonName().equals(name)).findFirst().orElse(null);
+            if (field == null) {
+                object.remove(name);
+            } else if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE) {
+                JsonNode value = object.get(name);
+                if (value.isArray()) {
+                    value.forEach(element -> pruneUnknownFields(element, field.getMessageType()));
+                } else {
+                    pruneUnknownFields(value, field.getMessageType());
+                }
+            }
+        }
     }
 
     static byte[] print(Message message) {
