@@ -3,6 +3,7 @@ package kiln.tracking.server;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -33,9 +34,9 @@ final class Database implements AutoCloseable {
     Database(Path file) {
         this.file = file;
         try {
-            writer = open(SQLiteConfig.TransactionMode.IMMEDIATE);
+            writer = open();
             for (int i = 0; i < READERS; i++) {
-                readers.add(open(SQLiteConfig.TransactionMode.DEFERRED));
+                readers.add(open());
             }
         } catch (SQLException e) {
             close();
@@ -47,17 +48,18 @@ final class Database implements AutoCloseable {
         return file;
     }
 
-    private Connection open(SQLiteConfig.TransactionMode mode) throws SQLException {
+    private Connection open() throws SQLException {
         SQLiteConfig config = new SQLiteConfig();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         config.setBusyTimeout(BUSY_TIMEOUT_MILLIS);
         config.enforceForeignKeys(true);
-        config.setTransactionMode(mode);
         // MLflow's LIKE is case-sensitive; SQLite's is not unless told so.
         config.setPragma(SQLiteConfig.Pragma.CASE_SENSITIVE_LIKE, "true");
         Connection connection = config.createConnection("jdbc:sqlite:" + file.toAbsolutePath());
-        connection.setAutoCommit(false);
+        // Transactions are begun by hand: with autocommit off, the driver would begin the next
+        // IMMEDIATE transaction right after each commit and hold the write lock while idle.
+        connection.setAutoCommit(true);
         synchronized (all) {
             all.add(connection);
         }
@@ -67,7 +69,7 @@ final class Database implements AutoCloseable {
     <T> T write(Work<T> work) {
         writeLock.lock();
         try {
-            return inTransaction(writer, work);
+            return inTransaction(writer, "BEGIN IMMEDIATE", work);
         } finally {
             writeLock.unlock();
         }
@@ -82,16 +84,21 @@ final class Database implements AutoCloseable {
             throw new IllegalStateException("interrupted while waiting for a database connection", e);
         }
         try {
-            return inTransaction(connection, work);
+            return inTransaction(connection, "BEGIN DEFERRED", work);
         } finally {
             readers.add(connection);
         }
     }
 
-    private static <T> T inTransaction(Connection connection, Work<T> work) {
+    private static <T> T inTransaction(Connection connection, String begin, Work<T> work) {
+        try {
+            execute(connection, begin);
+        } catch (SQLException e) {
+            throw new IllegalStateException("database error: " + e.getMessage(), e);
+        }
         try {
             T result = work.run(connection);
-            connection.commit();
+            execute(connection, "COMMIT");
             return result;
         } catch (SQLException e) {
             rollback(connection, e);
@@ -102,9 +109,15 @@ final class Database implements AutoCloseable {
         }
     }
 
+    private static void execute(Connection connection, String sql) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
     private static void rollback(Connection connection, Exception cause) {
         try {
-            connection.rollback();
+            execute(connection, "ROLLBACK");
         } catch (SQLException e) {
             cause.addSuppressed(e);
         }
