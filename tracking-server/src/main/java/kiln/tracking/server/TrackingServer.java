@@ -30,6 +30,15 @@ public final class TrackingServer implements AutoCloseable {
     public static final String DATABASE_FILE = "mlflow.db";
     public static final String ARTIFACTS_DIRECTORY = "mlartifacts";
 
+    static {
+        // Without TCP_NODELAY the JDK server sends headers and body in separate small segments and
+        // every response waits for the client's delayed ACK (about 40 ms). Read once, when the JDK's
+        // server classes load, so it has to be set before the first HttpServer is created.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     private final Builder config;
     private HttpServer server;
     private ExecutorService executor;
