@@ -17,6 +17,8 @@ import picocli.CommandLine.ScopeType;
       DatasetsCommand.class,
       DataCommand.class,
       DemoCommand.class,
+      ServerCommand.class,
+      TrackingCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
