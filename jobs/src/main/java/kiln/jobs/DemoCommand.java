@@ -3,7 +3,6 @@ package kiln.jobs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.Callable;
 import kiln.core.Datasets;
 import kiln.core.KilnSettings;
@@ -95,11 +94,7 @@ final class DemoCommand implements Callable<Integer> {
         throw Errors.badInput(demo + " exists and was not made by `kiln demo`",
             "pass --workdir to a new or empty directory");
       }
-      try (var paths = Files.walk(demo)) {
-        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(path);
-        }
-      }
+      kiln.core.LocalFiles.deleteTree(demo);
     }
     Files.createDirectories(demo);
     Files.createFile(demo.resolve(MARKER));
