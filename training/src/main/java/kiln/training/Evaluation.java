@@ -91,11 +91,16 @@ public final class Evaluation {
   /** Expected calibration error over ten equal-width probability bins. */
   static double calibrationError(Dataset<Row> scored, String label) {
     Column bin = least(floor(col(SCORE).multiply(CALIBRATION_BINS)), lit(CALIBRATION_BINS - 1));
-    Row row = scored.groupBy(bin.as("bin"))
-        .agg(count(lit(1)).as("n"), avg(SCORE).as("confidence"), avg(col(label)).as("observed"))
-        .agg(sum(abs(col("confidence").minus(col("observed"))).multiply(col("n"))).as("weighted"), sum("n").as("n"))
-        .first();
-    return row.isNullAt(1) || row.getLong(1) == 0 ? Double.NaN : row.getDouble(0) / row.getLong(1);
+    double weighted = 0;
+    long rows = 0;
+    for (Row bucket : scored.groupBy(bin.as("bin"))
+        .agg(count(lit(1)).as("n"), avg(col(SCORE)).as("confidence"), avg(col(label).cast("double")).as("observed"))
+        .collectAsList()) {
+      long n = bucket.getLong(1);
+      weighted += Math.abs(bucket.getDouble(2) - bucket.getDouble(3)) * n;
+      rows += n;
+    }
+    return rows == 0 ? Double.NaN : weighted / rows;
   }
 
   private static Column[] confusion(String label, double threshold) {

@@ -33,8 +33,9 @@ final class Hyperparameters {
         throw Errors.badInput("hyperparameter '" + name + "' is set by Kiln",
             "use the config key '" + OWN_KEYS.get(name) + "' instead");
       }
-      String sparkName = camelCase(name);
-      if (!estimator.hasParam(sparkName) || NOT_HYPERPARAMETERS.contains(sparkName)) {
+      // xgboost4j-spark names its own parameters as XGBoost does (max_depth); Spark's are camel case
+      String sparkName = estimator.hasParam(name) ? name : camelCase(name);
+      if (!estimator.hasParam(sparkName) || NOT_HYPERPARAMETERS.contains(camelCase(name))) {
         throw Errors.badInput("unknown hyperparameter '" + name + "'",
             "use XGBoost's parameter names, e.g. max_depth, eta, min_child_weight, subsample, colsample_bytree, "
                 + "lambda, alpha, gamma, max_bin, scale_pos_weight, tree_method, objective, eval_metric");

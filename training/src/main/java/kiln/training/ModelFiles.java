@@ -31,6 +31,8 @@ import org.apache.spark.sql.Row;
 public final class ModelFiles {
   public static final String MODEL_DIRECTORY = "spark-model";
   public static final String INFO_FILE = "kiln-model.json";
+  /** The assembled feature vector the model reads (xgboost4j-spark's CPU path mixes up output columns with a column list). */
+  public static final String FEATURES_VECTOR = "kiln_features";
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Path directory;
@@ -95,11 +97,20 @@ public final class ModelFiles {
     if (!missing.isEmpty()) {
       throw Errors.missingColumns("the data to score", missing, List.of(rows.columns()));
     }
-    Dataset<Row> scored = model.transform(rows);
+    Dataset<Row> scored = model.transform(assemble(rows, info.featureColumns())).drop(FEATURES_VECTOR);
     return info.task() == Task.CLASSIFIER
         ? scored.withColumn(Evaluation.SCORE,
             org.apache.spark.ml.functions.vector_to_array(col("probability"), "float64").getItem(1))
         : scored.withColumn(Evaluation.SCORE, col("prediction"));
+  }
+
+  /** Adds the feature vector; missing values stay NaN, which XGBoost treats as missing. */
+  public static Dataset<Row> assemble(Dataset<Row> rows, List<String> featureColumns) {
+    return new org.apache.spark.ml.feature.VectorAssembler()
+        .setInputCols(featureColumns.toArray(new String[0]))
+        .setOutputCol(FEATURES_VECTOR)
+        .setHandleInvalid("keep")
+        .transform(rows);
   }
 
   /** SHA-256 over the model's files (relative path and content, in path order; Hadoop's .crc files left out). */

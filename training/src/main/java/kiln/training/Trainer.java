@@ -66,10 +66,10 @@ public final class Trainer {
     int taskCpus = spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
     int nthread = Math.min(config.nthread() == null ? taskCpus : config.nthread(), taskCpus);
     int workers = config.numWorkers() == null ? Math.max(1, spark.sparkContext().defaultParallelism()) : config.numWorkers();
-    configure(estimator, config, device, nthread, workers, validation);
+    configure(estimator, config, device, nthread, workers, ModelFiles.assemble(validation, config.featureColumns()));
     long trainRows = train.count();
     long validationRows = validation.count();
-    Model<?> fitted = estimator.fit(train);
+    Model<?> fitted = estimator.fit(ModelFiles.assemble(train, config.featureColumns()));
 
     Dataset<Row> test = split.where(col(Split.COLUMN).equalTo(Split.TEST)).cache();
     try {
@@ -115,7 +115,7 @@ public final class Trainer {
       Dataset<Row> validation) {
     String[] columns = config.featureColumns().toArray(new String[0]);
     if (estimator instanceof XGBoostClassifier classifier) {
-      classifier.setFeaturesCol(columns);
+      classifier.setFeaturesCol(ModelFiles.FEATURES_VECTOR);
       classifier.setFeatureNames(columns);
       classifier.setLabelCol(config.label());
       classifier.setDevice(device);
@@ -124,7 +124,11 @@ public final class Trainer {
       classifier.setNumRound(config.numRound());
       classifier.setForceRepartition(true);
       classifier.setSeed(config.seed());
-      if (!classifier.isSet(classifier.getParam("treeMethod"))) {
+      if (!classifier.isSet(classifier.objective())) {
+        // not inferred from the label when the estimator is built without parameters: a 0/1 regression otherwise
+        classifier.setObjective("binary:logistic");
+      }
+      if (!classifier.isSet(classifier.treeMethod())) {
         classifier.setTreeMethod("hist");
       }
       if (config.earlyStoppingRounds() > 0) {
@@ -132,7 +136,7 @@ public final class Trainer {
         classifier.setEvalDataset(validation);
       }
     } else if (estimator instanceof XGBoostRegressor regressor) {
-      regressor.setFeaturesCol(columns);
+      regressor.setFeaturesCol(ModelFiles.FEATURES_VECTOR);
       regressor.setFeatureNames(columns);
       regressor.setLabelCol(config.label());
       regressor.setDevice(device);
@@ -141,7 +145,10 @@ public final class Trainer {
       regressor.setNumRound(config.numRound());
       regressor.setForceRepartition(true);
       regressor.setSeed(config.seed());
-      if (!regressor.isSet(regressor.getParam("treeMethod"))) {
+      if (!regressor.isSet(regressor.objective())) {
+        regressor.setObjective("reg:squarederror");
+      }
+      if (!regressor.isSet(regressor.treeMethod())) {
         regressor.setTreeMethod("hist");
       }
       if (config.earlyStoppingRounds() > 0) {
