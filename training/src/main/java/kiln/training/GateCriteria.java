@@ -14,7 +14,7 @@ public record GateCriteria(Double minImprovement, Double maxGroupGap, Double max
     Double minAucRoc, Double maxRmse) {
   public static final double DEFAULT_MIN_IMPROVEMENT = 0.0;
   public static final double DEFAULT_MAX_GROUP_GAP = 0.25;
-  public static final double DEFAULT_MAX_LATENCY = 1000.0;
+  public static final double DEFAULT_MAX_LATENCY = 2000.0;
   public static final double DEFAULT_MIN_AUC_ROC = 0.6;
 
   public GateCriteria {

@@ -96,13 +96,16 @@ public final class Trainer {
         info.minGroupRows());
   }
 
-  /** Scoring time per 1000 rows: the model applied to every row, nothing written. */
+  /**
+   * Scoring time per 1000 rows: the model applied to every row, nothing written. A set smaller than 1000
+   * rows counts as one batch of 1000, so that a small test set does not blow Spark's fixed job cost up.
+   */
   public static double latencyMillisPer1000Rows(ModelFiles model, Dataset<Row> rows) {
     long count = rows.count();
     long started = System.nanoTime();
     model.score(rows).select(col(Evaluation.SCORE)).write().format("noop").mode("overwrite").save();
     double millis = (System.nanoTime() - started) / 1e6;
-    return count == 0 ? Double.NaN : millis / count * 1000;
+    return count == 0 ? Double.NaN : millis / Math.max(count, 1000) * 1000;
   }
 
   static Predictor<?, ?, ?> estimator(TrainConfig config) {
