@@ -87,14 +87,15 @@ public final class ScoreJob {
       try {
         written = datasets.write(observed, config.output(), new WriteOptions(WriteMode.APPEND, null, Map.of(
             "kiln.model", version.name() + "/" + version.version(), "kiln.input", input.toString())));
-        spark.sparkContext().listenerBus().waitUntilEmpty();
+        awaitListeners();
       } finally {
         spark.sparkContext().removeSparkListener(tasks);
       }
       Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-      Row counts = observation.get().isEmpty() ? null : toRow(observation.get());
-      long total = counts == null ? written.rows() : ((Number) counts.getAs("rows")).longValue();
-      long errors = counts == null ? 0 : ((Number) counts.getAs("error_rows")).longValue();
+      // a write skipped as already done observes nothing: fall back to the commit's row count
+      Map<String, Object> counts = written.alreadyWritten() ? Map.of() : observed(observation);
+      long total = counts.get("rows") == null ? written.rows() : ((Number) counts.get("rows")).longValue();
+      long errors = counts.get("error_rows") == null ? 0 : ((Number) counts.get("error_rows")).longValue();
       Optional<ScoreResult.ShadowComparison> comparison = shadow == null ? Optional.empty()
           : Optional.of(compare(shadow, shadowVersion, datasets.read(written.written()), model.classifier()));
       ScoreResult result = new ScoreResult(version.name(), version.version(), input, written.written(), total, errors,
@@ -177,15 +178,22 @@ public final class ScoreJob {
     run.setTags(Map.of("kiln.model", result.model(), "kiln.model_version", result.modelVersion()));
   }
 
-  private static Row toRow(Map<String, Object> values) {
-    List<org.apache.spark.sql.types.StructField> fields = new ArrayList<>();
-    List<Object> data = new ArrayList<>();
-    values.forEach((k, v) -> {
-      fields.add(org.apache.spark.sql.types.DataTypes.createStructField(k, org.apache.spark.sql.types.DataTypes.LongType, true));
-      data.add(v == null ? 0L : ((Number) v).longValue());
-    });
-    return new org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema(data.toArray(),
-        org.apache.spark.sql.types.DataTypes.createStructType(fields));
+  /** Task-end events arrive asynchronously: let the listener see the write's tasks before reading them. */
+  private void awaitListeners() {
+    try {
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+    } catch (java.util.concurrent.TimeoutException e) {
+      // the percentiles then come from the tasks seen so far
+    }
+  }
+
+  private static Map<String, Object> observed(Observation observation) {
+    try {
+      return observation.getAsJava();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Map.of();
+    }
   }
 
   private static Path temporaryDirectory() {

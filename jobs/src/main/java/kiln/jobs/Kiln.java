@@ -14,6 +14,10 @@ import picocli.CommandLine.ScopeType;
     description = "Spark batch jobs that take ML and LLM models through their lifecycle.",
     subcommands = {
       IngestCommand.class,
+      FeaturesCommand.class,
+      TrainCommand.class,
+      ModelsCommand.class,
+      ScoreCommand.class,
       DatasetsCommand.class,
       DataCommand.class,
       DemoCommand.class,
