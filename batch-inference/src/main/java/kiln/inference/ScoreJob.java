@@ -70,36 +70,15 @@ public final class ScoreJob {
     try {
       ScoringModel model = download(version, directory.resolve("model"));
       ScoringModel shadow = shadowVersion == null ? null : download(shadowVersion, directory.resolve("shadow"));
-      Dataset<Row> rows = datasets.read(input);
-      Dataset<Row> scored = predictions(model, rows, version, input);
       if (shadow != null) {
         // fail before writing anything when the shadow cannot score these rows
-        shadow.score(rows.limit(0), "table " + input + " (for the shadow model " + config.shadow() + ")");
+        shadow.score(datasets.read(input).limit(0), "table " + input + " (for the shadow model " + config.shadow() + ")");
       }
-      Observation observation = new Observation("kiln_score");
-      Dataset<Row> observed = scored.observe(observation, count(lit(1)).as("rows"),
-          sum(when(col("prediction").isNull().or(isnan(col("prediction"))), 1).otherwise(0)).as("error_rows"));
-
-      TaskTimes tasks = new TaskTimes();
-      spark.sparkContext().addSparkListener(tasks);
-      long started = System.nanoTime();
-      WriteResult written;
-      try {
-        written = datasets.write(observed, config.output(), new WriteOptions(WriteMode.APPEND, null, Map.of(
-            "kiln.model", version.name() + "/" + version.version(), "kiln.input", input.toString())));
-        awaitListeners();
-      } finally {
-        spark.sparkContext().removeSparkListener(tasks);
-      }
-      Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-      // a write skipped as already done observes nothing: fall back to the commit's row count
-      Map<String, Object> counts = written.alreadyWritten() ? Map.of() : observed(observation);
-      long total = counts.get("rows") == null ? written.rows() : ((Number) counts.get("rows")).longValue();
-      long errors = counts.get("error_rows") == null ? 0 : ((Number) counts.get("error_rows")).longValue();
+      ScoreResult main = score(model, version, input, config.output());
       Optional<ScoreResult.ShadowComparison> comparison = shadow == null ? Optional.empty()
-          : Optional.of(compare(shadow, shadowVersion, datasets.read(written.written()), model.classifier()));
-      ScoreResult result = new ScoreResult(version.name(), version.version(), input, written.written(), total, errors,
-          elapsed, tasks.percentile(0.5), tasks.percentile(0.99), comparison);
+          : Optional.of(compare(shadow, shadowVersion, datasets.read(main.output()), model.classifier()));
+      ScoreResult result = new ScoreResult(main.model(), main.modelVersion(), main.input(), main.output(), main.rows(),
+          main.errorRows(), main.elapsed(), main.partitionMillisP50(), main.partitionMillisP99(), comparison);
       report(run, config, result);
       return result;
     } finally {
@@ -109,6 +88,36 @@ public final class ScoreJob {
         // a temporary directory left behind is harmless
       }
     }
+  }
+
+  /**
+   * Scores a pinned table version with a loaded model and appends the predictions to {@code output}:
+   * one pass, with rows and error rows observed during the write and the write's task times measured.
+   */
+  public ScoreResult score(ScoringModel model, Tracking.ModelVersion version, DatasetRef input, String output) {
+    Datasets datasets = new Datasets(spark);
+    Dataset<Row> scored = predictions(model, datasets.read(input), version, input);
+    Observation observation = new Observation("kiln_score");
+    Dataset<Row> observed = scored.observe(observation, count(lit(1)).as("rows"),
+        sum(when(col("prediction").isNull().or(isnan(col("prediction"))), 1).otherwise(0)).as("error_rows"));
+    TaskTimes tasks = new TaskTimes();
+    spark.sparkContext().addSparkListener(tasks);
+    long started = System.nanoTime();
+    WriteResult written;
+    try {
+      written = datasets.write(observed, output, new WriteOptions(WriteMode.APPEND, null, Map.of(
+          "kiln.model", version.name() + "/" + version.version(), "kiln.input", input.toString())));
+      awaitListeners();
+    } finally {
+      spark.sparkContext().removeSparkListener(tasks);
+    }
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+    // a write skipped as already done observes nothing: fall back to the commit's row count
+    Map<String, Object> counts = written.alreadyWritten() ? Map.of() : observed(observation);
+    long total = counts.get("rows") == null ? written.rows() : ((Number) counts.get("rows")).longValue();
+    long errors = counts.get("error_rows") == null ? 0 : ((Number) counts.get("error_rows")).longValue();
+    return new ScoreResult(version.name(), version.version(), input, written.written(), total, errors, elapsed,
+        tasks.percentile(0.5), tasks.percentile(0.99), Optional.empty());
   }
 
   /** The output rows: the input, the model's outputs, and where they came from. */

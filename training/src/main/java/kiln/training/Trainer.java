@@ -49,9 +49,18 @@ public final class Trainer {
     this(spark, GpuProbe.system());
   }
 
-  /** Trains, evaluates and saves the model under {@code directory}. */
-  public TrainingResult train(TrainConfig config, Path directory) {
-    long started = System.nanoTime();
+  /**
+   * The fitted model and what it was fitted on.
+   *
+   * @param split the feature table version with the split column
+   */
+  public record Fitted(Model<?> model, DatasetRef features, Dataset<Row> split, String device) {}
+
+  /**
+   * Checks the input (columns, hyperparameters, device, labels: before any native code runs), splits by
+   * key hash and fits with early stopping on the validation part. No evaluation.
+   */
+  public Fitted fit(TrainConfig config) {
     Datasets datasets = new Datasets(spark);
     DatasetRef features = datasets.resolve(config.featuresRef());
     Dataset<Row> table = datasets.read(features);
@@ -67,22 +76,33 @@ public final class Trainer {
     int nthread = Math.min(config.nthread() == null ? taskCpus : config.nthread(), taskCpus);
     int workers = config.numWorkers() == null ? Math.max(1, spark.sparkContext().defaultParallelism()) : config.numWorkers();
     configure(estimator, config, device, nthread, workers, ModelFiles.assemble(validation, config.featureColumns()));
-    long trainRows = train.count();
-    long validationRows = validation.count();
     Model<?> fitted = estimator.fit(ModelFiles.assemble(train, config.featureColumns()));
+    return new Fitted(fitted, features, split, device);
+  }
 
-    Dataset<Row> test = split.where(col(Split.COLUMN).equalTo(Split.TEST)).cache();
+  /** Trains, evaluates and saves the model under {@code directory}. */
+  public TrainingResult train(TrainConfig config, Path directory) {
+    long started = System.nanoTime();
+    Fitted fit = fit(config);
+    Model<?> fitted = fit.model();
+    DatasetRef features = fit.features();
+    Datasets datasets = new Datasets(spark);
+    Row sizes = fit.split().groupBy().pivot(Split.COLUMN, List.of(Split.TRAIN, Split.VALIDATION, Split.TEST))
+        .count().first();
+    long trainRows = sizes.isNullAt(0) ? 0 : sizes.getLong(0);
+    long validationRows = sizes.isNullAt(1) ? 0 : sizes.getLong(1);
+    Dataset<Row> test = fit.split().where(col(Split.COLUMN).equalTo(Split.TEST)).cache();
     try {
       ModelInfo info = new ModelInfo(config.task(), config.label(), config.featureColumns(), config.key(), config.seed(),
           config.split(), config.threshold(), config.groupColumns(), config.minGroupRows(), features.table(),
-          features.version(), sourceTable(datasets, features), sourceVersion(datasets, features), device,
+          features.version(), sourceTable(datasets, features), sourceVersion(datasets, features), fit.device(),
           config.hyperparameters(), Map.of());
       ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
       Evaluation.Result evaluation = evaluate(unsaved, test);
       double latency = latencyMillisPer1000Rows(unsaved, test);
       ModelFiles model = ModelFiles.save(fitted, info.withMetrics(evaluation.metrics()), directory);
       return new TrainingResult(model, features, evaluation, latency, importance(fitted, config.featureColumns()),
-          bestIteration(fitted), device, trainRows, validationRows, evaluation.metrics().get("rows").longValue(),
+          bestIteration(fitted), fit.device(), trainRows, validationRows, evaluation.metrics().get("rows").longValue(),
           model.sha256(), CodeVersion.current(), Duration.ofNanos(System.nanoTime() - started));
     } finally {
       test.unpersist();
