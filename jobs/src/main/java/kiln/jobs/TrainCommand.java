@@ -52,7 +52,7 @@ final class TrainCommand implements Callable<Integer> {
     console.step("training " + config.task().name().toLowerCase(Locale.ROOT) + " '" + config.model() + "' on "
         + config.features());
     RegisteredVersion registered = reporting.run("train " + config.model(), allTags,
-        run -> new TrainingJob(session.spark()).run(config, reporting.tracking(), run));
+        run -> new TrainingJob(session.spark()).run(config, reporting.tracking(), run, session.settings().experiment()));
     Map<String, Double> metrics = registered.training().evaluation().metrics();
     StringBuilder summary = new StringBuilder();
     for (String metric : new String[] {"auc_roc", "auc_pr", "log_loss", "accuracy", "f1", "calibration_error", "rmse", "mae",

@@ -26,6 +26,7 @@ import kiln.core.DatasetRef;
  * @param threshold the probability from which a classifier predicts 1 (default 0.5)
  * @param groupColumns columns whose groups get their own metrics and the largest gap (e.g. origin)
  * @param minGroupRows groups with fewer test rows are left out of the gap (default 100)
+ * @param tuning a hyperparameter search; the best trial is registered (none by default)
  */
 public record TrainConfig(
     String features,
@@ -44,7 +45,8 @@ public record TrainConfig(
     Integer nthread,
     Double threshold,
     List<String> groupColumns,
-    Integer minGroupRows) {
+    Integer minGroupRows,
+    TuningConfig tuning) {
 
   public TrainConfig {
     Objects.requireNonNull(features, "features is missing: give the feature table, e.g. features: /data/features@0");
@@ -83,6 +85,15 @@ public record TrainConfig(
     minGroupRows = minGroupRows == null ? 100 : minGroupRows;
   }
 
+  /** The same training without a search, e.g. with the tuning's fixed values. */
+  public TrainConfig(String features, String model, Task task, String label, List<String> featureColumns, String key,
+      Long seed, SplitFractions split, Map<String, Object> hyperparameters, Integer numRound, Integer earlyStoppingRounds,
+      Device device, Integer numWorkers, Integer nthread, Double threshold, List<String> groupColumns,
+      Integer minGroupRows) {
+    this(features, model, task, label, featureColumns, key, seed, split, hyperparameters, numRound, earlyStoppingRounds,
+        device, numWorkers, nthread, threshold, groupColumns, minGroupRows, null);
+  }
+
   public DatasetRef featuresRef() {
     return DatasetRef.parse(features);
   }
@@ -90,6 +101,6 @@ public record TrainConfig(
   /** A copy with other hyperparameters (tuning trials). */
   public TrainConfig withHyperparameters(Map<String, Object> values) {
     return new TrainConfig(features, model, task, label, featureColumns, key, seed, split, values, numRound,
-        earlyStoppingRounds, device, numWorkers, nthread, threshold, groupColumns, minGroupRows);
+        earlyStoppingRounds, device, numWorkers, nthread, threshold, groupColumns, minGroupRows, null);
   }
 }

@@ -99,9 +99,12 @@ public final class Trainer {
           config.hyperparameters(), Map.of());
       ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
       Evaluation.Result evaluation = evaluate(unsaved, test);
+      Map<String, Double> validationMetrics = Evaluation.evaluate(
+          unsaved.score(fit.split().where(col(Split.COLUMN).equalTo(Split.VALIDATION))), config.task(), config.label(),
+          config.threshold(), List.of(), 0).metrics();
       double latency = latencyMillisPer1000Rows(unsaved, test);
       ModelFiles model = ModelFiles.save(fitted, info.withMetrics(evaluation.metrics()), directory);
-      return new TrainingResult(model, features, evaluation, latency, importance(fitted, config.featureColumns()),
+      return new TrainingResult(model, features, evaluation, validationMetrics, latency, importance(fitted, config.featureColumns()),
           bestIteration(fitted), fit.device(), trainRows, validationRows, evaluation.metrics().get("rows").longValue(),
           model.sha256(), CodeVersion.current(), Duration.ofNanos(System.nanoTime() - started));
     } finally {

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import kiln.core.DatasetRef;
 import kiln.core.GpuProbe;
@@ -42,6 +43,14 @@ public final class TrainingJob {
   }
 
   public RegisteredVersion run(TrainConfig config, Tracking tracking, TrackedRun run) {
+    return run(config, tracking, run, "kiln");
+  }
+
+  /**
+   * Trains (or, with {@code tuning}, runs the search with a nested run per trial in {@code experiment}) and
+   * registers the model, or the best trial's.
+   */
+  public RegisteredVersion run(TrainConfig config, Tracking tracking, TrackedRun run, String experiment) {
     Path directory;
     try {
       directory = Files.createTempDirectory("kiln-model-");
@@ -50,8 +59,18 @@ public final class TrainingJob {
     }
     try {
       run.logParams(params(config));
-      TrainingResult result = new Trainer(spark, gpuProbe).train(config, directory.resolve(MODEL_ARTIFACT_PATH));
-      return register(config.model(), result, tracking, run);
+      if (config.tuning() == null) {
+        TrainingResult result = new Trainer(spark, gpuProbe).train(config, directory.resolve(MODEL_ARTIFACT_PATH));
+        return register(config.model(), result, tracking, run);
+      }
+      List<Tuner.Trial> trials = new Tuner(spark, gpuProbe).tune(config, config.tuning(), tracking, experiment, run,
+          directory);
+      Tuner.Trial best = Tuner.best(trials, config.task());
+      run.logParams(Map.of("tuning_strategy", config.tuning().strategy().name().toLowerCase(java.util.Locale.ROOT),
+          "tuning_trials", String.valueOf(trials.size()), "best_trial", String.valueOf(best.number()),
+          "best_trial_run_id", best.runId()));
+      best.hyperparameters().forEach((k, v) -> run.logParams(Map.of("best_xgb_" + k, String.valueOf(v))));
+      return register(config.model(), best.result(), tracking, run);
     } finally {
       try {
         LocalFiles.deleteTree(directory);

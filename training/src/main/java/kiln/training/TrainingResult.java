@@ -7,6 +7,7 @@ import kiln.core.DatasetRef;
 /**
  * A trained and evaluated model, saved on local disk.
  *
+ * @param validationMetrics metrics on the validation split (what tuning compares; the test split stays unseen)
  * @param latencyMillisPer1000Rows scoring time of the test set per 1000 rows
  * @param featureImportance gain per feature column
  * @param bestIteration the boosting round early stopping kept
@@ -15,6 +16,7 @@ public record TrainingResult(
     ModelFiles model,
     DatasetRef features,
     Evaluation.Result evaluation,
+    Map<String, Double> validationMetrics,
     double latencyMillisPer1000Rows,
     Map<String, Double> featureImportance,
     int bestIteration,

@@ -94,6 +94,23 @@ class LifecycleTest {
       assertThatThrownBy(() -> new RegisteredModels(tracking).alias("delays", "challenger"))
           .isInstanceOf(BadInputException.class).hasMessageContaining("has no alias 'challenger'; it has champion (version 1)");
       assertThat(List.of(server.artifactRoot().toFile().list())).isNotEmpty();
+
+      // a grid search: a nested run per trial, the best by validation AUC registered, an unknown name refused first
+      TrainConfig base = TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("eta", 0.3), Device.CPU);
+      TrainConfig tuned = new TrainConfig(base.features(), "tuned", base.task(), base.label(), base.featureColumns(),
+          base.key(), base.seed(), base.split(), base.hyperparameters(), base.numRound(), base.earlyStoppingRounds(),
+          base.device(), base.numWorkers(), base.nthread(), base.threshold(), base.groupColumns(), base.minGroupRows(),
+          new TuningConfig(TuningConfig.Strategy.GRID, null, Map.of("max_depth", List.of(1, 4))));
+      RegisteredVersion best = train(spark, tracking, tuned);
+      assertThat(best.version().name()).isEqualTo("tuned");
+      assertThat(best.training().model().info().hyperparameters()).containsEntry("eta", 0.3).containsKey("max_depth");
+      TrainConfig wrong = new TrainConfig(base.features(), "tuned", base.task(), base.label(), base.featureColumns(),
+          base.key(), base.seed(), base.split(), base.hyperparameters(), base.numRound(), base.earlyStoppingRounds(),
+          base.device(), base.numWorkers(), base.nthread(), base.threshold(), base.groupColumns(), base.minGroupRows(),
+          new TuningConfig(null, 2, Map.of("max_deep", List.of(1, 4))));
+      assertThatThrownBy(() -> train(spark, tracking, wrong))
+          .isInstanceOf(BadInputException.class).hasMessageContaining("unknown hyperparameter 'max_deep'");
+      assertThat(tracking.modelVersions("tuned")).hasSize(1);
     }
   }
 }
