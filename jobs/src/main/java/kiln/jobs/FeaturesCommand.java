@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
       "Build a new version of the flights feature table from a version of the flights table.",
       "Features: hour, day of week, month, distance, airport codes, airport and route statistics from the",
       "training period only; label: delay > threshold. Config keys: input, output, trainingUntil,",
-      "delayThresholdMinutes."
+      "delayThresholdMinutes, where (keep only matching rows, e.g. the scoring period)."
     })
 final class FeaturesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -54,6 +54,9 @@ final class FeaturesCommand implements Callable<Integer> {
       params.put("output", config.output());
       params.put("training_until", String.valueOf(config.trainingUntil()));
       params.put("delay_threshold_minutes", String.valueOf(config.delayThresholdMinutes()));
+      if (config.where() != null) {
+        params.put("where", config.where());
+      }
       run.logParams(params);
       console.step("building features from " + config.input());
       FeatureResult done = new FeatureJob(session.spark()).run(config);

@@ -28,12 +28,16 @@ final class ModelsCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  @Command(name = "gate", mixinStandardHelpOptions = true,
+  // no mixinStandardHelpOptions: its --version would clash with the model version option
+  @Command(name = "gate",
       description = {"Compare a model version with the champion on the candidate's test rows; on a pass the candidate",
           "becomes champion and the old champion previous. Exit 1, with each failed criterion, on a fail.",
           "A first model (no champion yet) passes on the absolute thresholds."})
   static final class Gate implements Callable<Integer> {
     @Spec CommandSpec spec;
+
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean help;
     @Mixin SparkOptions sparkOptions;
 
     @Option(names = "--name", required = true, paramLabel = "NAME", description = "Registered model name.")

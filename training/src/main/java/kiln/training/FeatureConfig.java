@@ -11,8 +11,11 @@ import kiln.core.DatasetRef;
  * @param trainingUntil route and airport statistics use only flights before this date or timestamp
  *     (the training period), so that no later data leaks into them; all rows when absent
  * @param delayThresholdMinutes the label is {@code delay > delayThresholdMinutes} (default 15)
+ * @param where keep only the feature rows matching this Spark SQL condition, e.g. the scoring period
+ *     {@code date >= '2001-04-01'} (statistics still come from the training period); all rows when absent
  */
-public record FeatureConfig(String input, String output, String trainingUntil, Integer delayThresholdMinutes) {
+public record FeatureConfig(String input, String output, String trainingUntil, Integer delayThresholdMinutes,
+    String where) {
   public static final int DEFAULT_DELAY_THRESHOLD_MINUTES = 15;
 
   public FeatureConfig {
@@ -25,9 +28,16 @@ public record FeatureConfig(String input, String output, String trainingUntil, I
     if (trainingUntil != null && !trainingUntil.matches("\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2})?)?")) {
       throw new IllegalArgumentException("trainingUntil '" + trainingUntil + "' is not a date such as 2001-04-01");
     }
+    if (where != null && where.isBlank()) {
+      where = null;
+    }
     if (delayThresholdMinutes == null) {
       delayThresholdMinutes = DEFAULT_DELAY_THRESHOLD_MINUTES;
     }
+  }
+
+  public FeatureConfig(String input, String output, String trainingUntil, Integer delayThresholdMinutes) {
+    this(input, output, trainingUntil, delayThresholdMinutes, null);
   }
 
   public DatasetRef inputRef() {

@@ -30,6 +30,9 @@ public final class FeatureJob {
     Datasets datasets = new Datasets(spark);
     DatasetRef input = datasets.resolve(config.inputRef());
     Dataset<Row> features = FlightFeatures.build(datasets.read(input), config.trainingUntil(), config.delayThresholdMinutes());
+    if (config.where() != null) {
+      features = features.where(config.where());
+    }
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(INPUT_TABLE, input.table());
     metadata.put(INPUT_VERSION, String.valueOf(input.version()));
@@ -37,6 +40,9 @@ public final class FeatureJob {
       metadata.put(TRAINING_UNTIL, config.trainingUntil());
     }
     metadata.put("kiln.delayThresholdMinutes", String.valueOf(config.delayThresholdMinutes()));
+    if (config.where() != null) {
+      metadata.put("kiln.where", config.where());
+    }
     WriteResult written = datasets.write(features, config.output(), new WriteOptions(WriteMode.OVERWRITE, null, metadata));
     return new FeatureResult(input, written.written(), written.rows(), Duration.ofNanos(System.nanoTime() - started));
   }

@@ -83,6 +83,12 @@ class FlightFeaturesTest {
     assertThat(result.rows()).isEqualTo(6);
     assertThat(Datasets.commitMetadata(datasets.lastCommit(output)))
         .containsEntry(FeatureJob.INPUT_TABLE, input).containsEntry(FeatureJob.INPUT_VERSION, "0");
-    assertThat(new FeatureJob(spark).run(new FeatureConfig(input, output, null, 30)).output().version()).isEqualTo(1);
+    FeatureResult scoring = new FeatureJob(spark).run(
+        new FeatureConfig(input, output, "2001-04-01", 30, "date >= '2001-04-01'"));
+    assertThat(scoring.output().version()).isEqualTo(1);
+    assertThat(scoring.input().version()).isEqualTo(1);
+    assertThat(scoring.rows()).isEqualTo(2); // the two April flights; the appended copies are from January
+    assertThatThrownBy(() -> new FeatureConfig(input, output + "@3", null, null))
+        .hasMessageContaining("names a version");
   }
 }

@@ -79,7 +79,10 @@ class LifecycleTest {
           .isInstanceOf(BadInputException.class).hasMessageContaining("has no 'previous' version");
 
       // a model of another label cannot be gated against this champion: exit 2, nothing promoted
-      train(spark, tracking, TrainerTest.config(features, Task.REGRESSOR, "delay", Map.of(), Device.CPU));
+      RegisteredVersion regressor = train(spark, tracking,
+          TrainerTest.config(features, Task.REGRESSOR, "delay", Map.of(), Device.CPU));
+      assertThat(regressor.training().evaluation().metrics()).containsKeys("rmse", "mae", "r2");
+      assertThat(regressor.training().evaluation().metrics().get("rmse")).isPositive();
       assertThatThrownBy(() -> gate(spark, tracking, "3", GateCriteria.defaults()))
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining("the champion (version 1) is a classifier of label 'label', the candidate a regressor"

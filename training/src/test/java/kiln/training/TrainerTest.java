@@ -42,12 +42,12 @@ class TrainerTest {
   }
 
   static TrainConfig config(String features, Task task, String label, Map<String, Object> hyperparameters, Device device) {
-    return new TrainConfig(features, "delays", task, label, null, null, null, null, hyperparameters, 30, 5, device, 1, 1,
+    return new TrainConfig(features, "delays", task, label, null, null, null, null, hyperparameters, 20, 5, device, 1, 1,
         null, List.of("origin"), 10);
   }
 
   @Test
-  void trainsEvaluatesAndSavesAClassifierAndARegressor(SparkSession spark, @TempDir Path dir) {
+  void trainsEvaluatesAndSavesAClassifier(SparkSession spark, @TempDir Path dir) {
     String features = featureTable(spark, dir, 400);
     TrainingResult result = new Trainer(spark, NO_GPU).train(
         config(features, Task.CLASSIFIER, null, Map.of("max_depth", 3, "eta", 0.3), Device.AUTO), dir.resolve("model"));
@@ -75,10 +75,6 @@ class TrainerTest {
         Split.test(new Datasets(spark).read(kiln.core.DatasetRef.parse(features)), "flight_id", 42, SplitFractions.DEFAULT));
     assertThat(again.metrics().get("auc_roc")).isEqualTo(metrics.get("auc_roc"));
 
-    TrainingResult regressor = new Trainer(spark, NO_GPU).train(
-        config(features, Task.REGRESSOR, "delay", Map.of(), Device.CPU), dir.resolve("regressor"));
-    assertThat(regressor.evaluation().metrics()).containsKeys("rmse", "mae", "r2");
-    assertThat(regressor.evaluation().metrics().get("rmse")).isPositive();
   }
 
   @Test
