@@ -7,7 +7,6 @@ import static org.apache.spark.sql.functions.dayofweek;
 import static org.apache.spark.sql.functions.hour;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.month;
-import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
@@ -18,7 +17,6 @@ import kiln.core.Errors;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.expressions.Window;
 
 /**
  * The flights features, as Spark SQL expressions only (no UDFs) so that the RAPIDS Accelerator can run
@@ -65,10 +63,13 @@ public final class FlightFeatures {
     Dataset<Row> routeStats = period.groupBy(col("origin"), col("destination"))
         .agg(count(lit(1)).cast("double").as("route_flights"), avg(LABEL).as("route_delay_rate"),
             avg("delay").as("route_mean_delay"));
-    // a stable ordinal code per airport of the training period; a few hundred rows, so one partition is fine
-    Dataset<Row> airports = period.select(col("origin").as("airport"))
-        .union(period.select(col("destination").as("airport"))).distinct()
-        .withColumn("airport_index", row_number().over(Window.orderBy("airport")).cast("double"));
+    // a stable ordinal code per airport of the training period (1 = first in alphabetical order): the number
+    // of airports at or before it, by a self-join of a few hundred rows instead of a window over one partition
+    Dataset<Row> codes = period.select(col("origin").as("airport"))
+        .union(period.select(col("destination").as("airport"))).distinct();
+    Dataset<Row> airports = codes.as("a").join(codes.as("b"), col("b.airport").leq(col("a.airport")))
+        .groupBy(col("a.airport").as("airport"))
+        .agg(count(lit(1)).cast("double").as("airport_index"));
 
     return base
         .join(originStats, "origin", "left")

@@ -99,9 +99,8 @@ public final class Trainer {
           config.hyperparameters(), Map.of());
       ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
       Evaluation.Result evaluation = evaluate(unsaved, test);
-      Map<String, Double> validationMetrics = Evaluation.evaluate(
-          unsaved.score(fit.split().where(col(Split.COLUMN).equalTo(Split.VALIDATION))), config.task(), config.label(),
-          config.threshold(), List.of(), 0).metrics();
+      Map<String, Double> validationMetrics = evaluate(unsaved,
+          fit.split().where(col(Split.COLUMN).equalTo(Split.VALIDATION)), List.of()).metrics();
       double latency = latencyMillisPer1000Rows(unsaved, test);
       ModelFiles model = ModelFiles.save(fitted, info.withMetrics(evaluation.metrics()), directory);
       return new TrainingResult(model, features, evaluation, validationMetrics, latency, importance(fitted, config.featureColumns()),
@@ -115,8 +114,20 @@ public final class Trainer {
   /** The test-set evaluation of any model Kiln trained, on rows that hold its features and label. */
   public static Evaluation.Result evaluate(ModelFiles model, Dataset<Row> test) {
     ModelInfo info = model.info();
-    return Evaluation.evaluate(model.score(test), info.task(), info.label(), info.threshold(), info.groupColumns(),
-        info.minGroupRows());
+    return evaluate(model, test, info.groupColumns());
+  }
+
+  /** Scores once, keeps just what the metrics read, and computes them from that (several aggregations). */
+  private static Evaluation.Result evaluate(ModelFiles model, Dataset<Row> rows, List<String> groupColumns) {
+    ModelInfo info = model.info();
+    List<org.apache.spark.sql.Column> kept = new ArrayList<>(List.of(col(info.label()), col(Evaluation.SCORE)));
+    groupColumns.forEach(g -> kept.add(col(g)));
+    Dataset<Row> scored = model.score(rows).select(kept.toArray(new org.apache.spark.sql.Column[0])).cache();
+    try {
+      return Evaluation.evaluate(scored, info.task(), info.label(), info.threshold(), groupColumns, info.minGroupRows());
+    } finally {
+      scored.unpersist();
+    }
   }
 
   /**

@@ -98,8 +98,8 @@ public final class ScoreBenchmark {
             () -> {
               String output = work.resolve("plain-" + counter.incrementAndGet()).toString();
               Dataset<Row> rows = spark.read().format("delta").option("versionAsOf", 0).load(input[1]);
-              model.transform(new VectorAssembler().setInputCols(FEATURES).setOutputCol("features")
-                      .setHandleInvalid("keep").transform(rows)).drop("features")
+              model.transform(new VectorAssembler().setInputCols(FEATURES).setOutputCol("kiln_features")
+                      .setHandleInvalid("keep").transform(rows)).drop("kiln_features")
                   .write().format("delta").save(output);
               LocalFiles.deleteTree(Path.of(output));
               return null;
@@ -121,16 +121,16 @@ public final class ScoreBenchmark {
 
   private static XGBoostClassificationModel train(Dataset<Row> rows) {
     XGBoostClassifier classifier = new XGBoostClassifier();
-    classifier.setFeaturesCol("features");
+    classifier.setFeaturesCol("kiln_features");
     classifier.setLabelCol("label");
     classifier.setObjective("binary:logistic");
     classifier.setMaxDepth(6);
-    classifier.setNumRound(50);
-    classifier.setNumWorkers(1);
+    classifier.setNumRound(20);
+    classifier.setNumWorkers(2);
     classifier.setNthread(1);
     classifier.setDevice("cpu");
     classifier.setForceRepartition(true);
-    return classifier.fit(new VectorAssembler().setInputCols(FEATURES).setOutputCol("features").setHandleInvalid("keep")
+    return classifier.fit(new VectorAssembler().setInputCols(FEATURES).setOutputCol("kiln_features").setHandleInvalid("keep")
         .transform(rows));
   }
 }
