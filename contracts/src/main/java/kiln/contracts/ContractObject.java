@@ -43,7 +43,7 @@ public record ContractObject(
             + " is about one column; put the rule under that property's quality:");
       }
       for (String column : rule.columns()) {
-        requireProperty(column, rule);
+        requireProperty(name, properties, column, rule);
       }
     }
     for (ContractProperty property : properties) {
@@ -54,7 +54,7 @@ public record ContractObject(
               + "': metric " + rule.metric() + " is about the whole table; put the rule under the object's quality:");
         }
         for (String column : rule.columns()) {
-          requireProperty(column, rule);
+          requireProperty(name, properties, column, rule);
         }
       }
     }
@@ -64,7 +64,7 @@ public record ContractObject(
     return new ContractObject(name, null, "object", "table", null, null, null, null, null, properties, quality);
   }
 
-  private void requireProperty(String column, QualityRule rule) {
+  private static void requireProperty(String name, List<ContractProperty> properties, String column, QualityRule rule) {
     if (properties.stream().noneMatch(p -> p.name().equals(column))) {
       throw new IllegalArgumentException("rule '" + rule.displayName() + "' names column '" + column
           + "', which schema object '" + name + "' does not declare; declared: "

@@ -66,15 +66,15 @@ public record ContractProperty(
         options, null, null, null, null, null, null, null, null, null, null, null, null, null, null, quality);
   }
 
-  public boolean isRequired() {
+  public boolean requiresValues() {
     return Boolean.TRUE.equals(required);
   }
 
-  public boolean isUnique() {
+  public boolean requiresUniqueValues() {
     return Boolean.TRUE.equals(unique);
   }
 
-  public boolean isPrimaryKey() {
+  public boolean inPrimaryKey() {
     return Boolean.TRUE.equals(primaryKey);
   }
 

@@ -31,15 +31,15 @@ public final class RuleCompiler {
     for (ContractProperty property : object.properties()) {
       String c = property.name();
       String q = quote(c);
-      if (property.isRequired()) {
+      if (property.requiresValues()) {
         rules.add(rule(c + ".required", Severity.ERROR, Kind.REQUIRED, c, Expectation.of(Operator.MUST_BE, 1),
             "no nulls", q + " IS NOT NULL", null));
       }
-      if (property.isUnique()) {
+      if (property.requiresUniqueValues()) {
         rules.add(rule(c + ".unique", Severity.ERROR, Kind.UNIQUE, c, Expectation.of(Operator.MUST_BE, 1),
             "every value unique", null, null));
       }
-      if (property.isPrimaryKey()) {
+      if (property.inPrimaryKey()) {
         primaryKey.add(c);
       }
       LogicalTypeOptions options = property.options();
@@ -69,7 +69,7 @@ public final class RuleCompiler {
         String match = "regexp_extract(" + q + ", " + literal(options.pattern()) + ", 0) <> ''";
         rules.add(rule(c + ".pattern", Severity.ERROR, Kind.PATTERN, c, Expectation.of(Operator.MUST_BE, 1),
             "all values match " + options.pattern(),
-            property.isRequired() ? q + " IS NOT NULL AND " + match : nullOr + match, options.pattern()));
+            property.requiresValues() ? q + " IS NOT NULL AND " + match : nullOr + match, options.pattern()));
       }
       if (options.minLength() != null) {
         rules.add(rule(c + ".minLength", Severity.ERROR, Kind.MIN_LENGTH, c, Expectation.of(Operator.MUST_BE, 1),
