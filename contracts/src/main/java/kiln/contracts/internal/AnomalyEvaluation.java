@@ -12,7 +12,6 @@ import kiln.contracts.AnomalyRule;
 import kiln.contracts.RuleResult;
 import scala.Option;
 import scala.Tuple2;
-import scala.collection.JavaConverters;
 
 /** Judges an anomaly rule: the metric's new value against its history, with a Deequ anomaly detection strategy. */
 public final class AnomalyEvaluation {
@@ -41,11 +40,9 @@ public final class AnomalyEvaluation {
       return new RuleResult(rule.name(), rule.severity(), metric, column, RuleResult.Status.PASSED, current, expectation,
           null, false);
     }
-    Anomaly first = JavaConverters.seqAsJavaList(found).get(0)._2();
     String previous = history.isEmpty() ? "" : " (previous version: " + Expectation.format(history.get(history.size() - 1)) + ")";
-    String detail = first.detail().isDefined() ? first.detail().get() : "anomalous";
     return new RuleResult(rule.name(), rule.severity(), metric, column, RuleResult.Status.FAILED, current, expectation,
-        "measured " + Expectation.format(current) + previous + ": " + detail, false);
+        "measured " + Expectation.format(current) + previous + ", not " + expectation, false);
   }
 
   static AnomalyDetectionStrategy strategy(AnomalyRule rule) {

@@ -79,8 +79,13 @@ public final class DeequVerification {
     }
     List<MetricValue> metrics = new ArrayList<>();
     long rows = -1;
-    for (Metric<?> metric : JavaConverters.asJavaIterable(result.metrics().values())) {
-      for (DoubleMetric m : JavaConverters.seqAsJavaList(metric.flatten())) {
+    for (var entry : JavaConverters.mapAsJavaMap(result.metrics()).entrySet()) {
+      // a filtered analyzer (Size where ...) shares its unfiltered twin's name and instance: it is one rule's own
+      if (entry.getKey() instanceof com.amazon.deequ.analyzers.FilterableAnalyzer filterable
+          && filterable.filterCondition().isDefined()) {
+        continue;
+      }
+      for (DoubleMetric m : JavaConverters.seqAsJavaList(entry.getValue().flatten())) {
         if (m.value().isSuccess()) {
           double value = ((Number) m.value().get()).doubleValue();
           metrics.add(new MetricValue(m.entity().toString(), m.instance(), m.name(), value));
@@ -101,7 +106,7 @@ public final class DeequVerification {
     Check check = new Check(rule.severity() == Severity.ERROR ? CheckLevel.Error() : CheckLevel.Warning(), rule.name(),
         seq(List.of()));
     DoubleUnaryOperator identity = x -> x;
-    DoubleUnaryOperator nullPercent = x -> (1 - x) * 100;
+    DoubleUnaryOperator nullPercent = x -> Math.round((1 - x) * 100 * 1e9) / 1e9;
     return switch (rule.kind()) {
       case REQUIRED -> new Translated(rule, check.isComplete(c, none(), none()), identity);
       case UNIQUE -> new Translated(rule, check.isUnique(c, none(), none()), identity);
