@@ -14,6 +14,14 @@ public final class Contracts {
   /** The contract of the flights sample data (date, delay, distance, origin, destination). */
   public static final String FLIGHTS_RESOURCE = "/kiln/contracts/examples/flights.yaml";
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper WRITER =
+      new com.fasterxml.jackson.databind.ObjectMapper(
+          com.fasterxml.jackson.dataformat.yaml.YAMLFactory.builder()
+              .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES)
+              .disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+              .build())
+          .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY);
+
   private Contracts() {}
 
   /**
@@ -32,9 +40,7 @@ public final class Contracts {
   /** The YAML text of a contract, as {@link #read} accepts it. */
   public static String toYaml(Contract contract) {
     try {
-      return YamlFiles.mapper().copy()
-          .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
-          .writeValueAsString(contract);
+      return WRITER.writeValueAsString(contract);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write contract " + contract.id() + " as YAML", e);
     }
