@@ -14,6 +14,7 @@ import picocli.CommandLine.ScopeType;
     description = "Spark batch jobs that take ML and LLM models through their lifecycle.",
     subcommands = {
       IngestCommand.class,
+      ContractsCommand.class,
       DatasetsCommand.class,
       DataCommand.class,
       DemoCommand.class,
