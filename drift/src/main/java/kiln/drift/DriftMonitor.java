@@ -59,7 +59,9 @@ public final class DriftMonitor {
   public DriftResult compare(Dataset<Row> reference, Dataset<Row> current) {
     List<DriftEngine.Planned> plan = engine.plan(reference.schema(), current.schema());
     SideProfile r = profile("reference", reference, plan);
+    requireRows(r, "reference", "reference");
     SideProfile c = profile("current", current, plan);
+    requireRows(c, "current", "current");
     return decide(new DriftInput(DatasetRef.latest("reference"), null, "reference"),
         new DriftInput(DatasetRef.latest("current"), null, "current"), plan, r, c);
   }
@@ -108,7 +110,7 @@ public final class DriftMonitor {
       Dataset<Row> filtered = rows.where(side.where());
       filtered.schema();
       return filtered;
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // Spark's ParseException and AnalysisException are checked exceptions thrown unchecked
       throw Errors.badInput("the " + role + " filter '" + side.where() + "' is not a valid Spark SQL condition on "
           + side.dataset() + ": " + Errors.rootMessage(e), "fix the condition; the table has columns "
           + Errors.quoted(List.of(rows.columns())), e);
@@ -133,6 +135,7 @@ public final class DriftMonitor {
     }
     progress.accept("profiling " + role + " " + side.label() + " (one pass, " + columns.size() + " columns)");
     SideProfile fresh = profile(role, rows, plan);
+    requireRows(fresh, side.label(), role);
     store.ifPresent(s -> s.save(side.dataset(), side.where(), settings(), fresh));
     profiled.put(key, fresh);
     return fresh;
@@ -146,9 +149,7 @@ public final class DriftMonitor {
     StructType schema = rows.schema();
     List<String> columns = engine.profiledColumns(plan, schema);
     TableProfile profile = profiler.profile(rows, columns, config.categoricalSet());
-    SideProfile side = new SideProfile(profile, DriftEngine.types(schema), false);
-    requireRows(side, role, role);
-    return side;
+    return new SideProfile(profile, DriftEngine.types(schema), false);
   }
 
   private static void requireRows(SideProfile side, String label, String role) {
