@@ -125,11 +125,10 @@ public final class Datasets {
       String state = existed ? "the table stays at version " + before : "no table was created";
       throw Errors.writeFailed(table, state, e);
     }
-    List<TableVersion> history = history(table);
-    TableVersion commit = history.get(history.size() - 1);
+    TableVersion commit = lastCommit(table);
     if (key != null && !key.equals(commitMetadata(commit).get(IDEMPOTENCY_KEY))) {
       // a concurrent retry may have committed the key first, and Delta then skipped our write
-      commit = committedWith(history, key, WriteMode.APPEND).orElse(commit);
+      commit = committedWith(history(table), key, WriteMode.APPEND).orElse(commit);
     }
     boolean skipped = commit.version() <= before;
     return new WriteResult(DatasetRef.atVersion(table, commit.version()), commit.outputRows().orElse(0), skipped);
@@ -141,6 +140,54 @@ public final class Datasets {
    */
   public Optional<TableVersion> committed(String table, String key, WriteMode mode) {
     return exists(table) ? committedWith(history(table), key, mode) : Optional.empty();
+  }
+
+  /**
+   * The newest commit, read straight from the transaction log as the Delta protocol defines it (the
+   * highest {@code _delta_log/NNN.json} and its commitInfo action): no snapshot, no Spark job.
+   */
+  public TableVersion lastCommit(String table) {
+    org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(table, "_delta_log");
+    try {
+      org.apache.hadoop.fs.FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      org.apache.hadoop.fs.FileStatus[] commits = fs.exists(log)
+          ? fs.listStatus(log, p -> p.getName().matches("\\d{20}\\.json")) : new org.apache.hadoop.fs.FileStatus[0];
+      if (commits.length == 0) {
+        throw Errors.notADeltaTable(table);
+      }
+      org.apache.hadoop.fs.FileStatus newestFile = java.util.Arrays.stream(commits)
+          .max(Comparator.comparing(f -> f.getPath().getName())).orElseThrow();
+      org.apache.hadoop.fs.Path newest = newestFile.getPath();
+      long version = Long.parseLong(newest.getName().substring(0, 20));
+      try (java.io.BufferedReader lines = new java.io.BufferedReader(
+          new java.io.InputStreamReader(fs.open(newest), java.nio.charset.StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = lines.readLine()) != null) {
+          com.fasterxml.jackson.databind.JsonNode info = JSON.readTree(line).get("commitInfo");
+          if (info != null) {
+            // history's time of a commit is its file's modification time (without in-commit timestamps)
+            return new TableVersion(version, Instant.ofEpochMilli(newestFile.getModificationTime()),
+                info.path("operation").asText(), stringMap(info.get("operationParameters")),
+                stringMap(info.get("operationMetrics")),
+                info.hasNonNull("userMetadata") ? info.get("userMetadata").asText() : null);
+          }
+        }
+      }
+      // a commit without commitInfo (written by another engine): fall back to Delta's own history
+      List<TableVersion> history = history(table);
+      return history.get(history.size() - 1);
+    } catch (java.io.IOException e) {
+      throw Errors.badInput("cannot read the transaction log of " + table + ": " + e.getMessage(),
+          "check the path or URI and its credentials");
+    }
+  }
+
+  private static Map<String, String> stringMap(com.fasterxml.jackson.databind.JsonNode node) {
+    Map<String, String> values = new LinkedHashMap<>();
+    if (node != null) {
+      node.fields().forEachRemaining(e -> values.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+    }
+    return values;
   }
 
   /** The metadata recorded with a commit by {@link WriteOptions#metadata}. */

@@ -47,6 +47,12 @@ class DatasetsTest {
     assertThat(history).extracting(TableVersion::version).containsExactly(0L, 1L, 2L);
     assertThat(history).extracting(TableVersion::operation).containsExactly("WRITE", "WRITE", "WRITE");
     assertThat(history.get(1).outputRows()).hasValue(5);
+    TableVersion last = datasets.lastCommit(table);
+    assertThat(last.version()).isEqualTo(2);
+    assertThat(last.operation()).isEqualTo(history.get(2).operation());
+    assertThat(last.outputRows()).isEqualTo(history.get(2).outputRows());
+    assertThat(last.timestamp()).isEqualTo(history.get(2).timestamp());
+    assertThat(last.operationParameters()).containsEntry("mode", "Overwrite");
 
     // a timestamp resolves to the version current at that time
     Instant secondCommit = history.get(1).timestamp();
