@@ -16,6 +16,7 @@ import picocli.CommandLine.ScopeType;
       IngestCommand.class,
       DatasetsCommand.class,
       DataCommand.class,
+      DriftCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },
