@@ -122,7 +122,7 @@ public final class DriftMonitor {
     SideProfile cached = profiled.get(key);
     List<String> columns = engine.profiledColumns(plan, rows.schema());
     if (cached != null && cached.profile().columns().keySet().containsAll(columns)) {
-      return reused(cached, columns);
+      return new SideProfile(cached.profile(), cached.types(), true);
     }
     if (store.isPresent()) {
       Optional<SideProfile> stored = store.get().find(side.dataset(), side.where(), settings(), columns);
@@ -139,10 +139,6 @@ public final class DriftMonitor {
     store.ifPresent(s -> s.save(side.dataset(), side.where(), settings(), fresh));
     profiled.put(key, fresh);
     return fresh;
-  }
-
-  private static SideProfile reused(SideProfile cached, List<String> columns) {
-    return new SideProfile(cached.profile(), cached.types(), true);
   }
 
   private SideProfile profile(String role, Dataset<Row> rows, List<DriftEngine.Planned> plan) {

@@ -51,6 +51,19 @@ class DriftConfigTest {
   }
 
   @Test
+  void monthsAndPeriodsBecomeFiltersWithLabels() {
+    kiln.core.DatasetRef flights = kiln.core.DatasetRef.parse("/data/flights@1");
+    DriftInput april = DriftInput.month(flights, "date", java.time.YearMonth.of(2001, 4));
+    assertThat(april.where()).isEqualTo("`date` >= '2001-04-01' AND `date` < '2001-05-01'");
+    assertThat(april.label()).isEqualTo("2001-04");
+    assertThat(DriftInput.of(flights).label()).isEqualTo("/data/flights@1");
+    assertThat(DriftInput.of(flights).where("x > 1").label()).isEqualTo("/data/flights@1 where x > 1");
+    assertThatThrownBy(() -> DriftInput.between(flights, "date", java.time.LocalDate.of(2001, 4, 1),
+        java.time.LocalDate.of(2001, 4, 1), "none")).isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith("the period 2001-04-01 to 2001-04-01 is empty");
+  }
+
+  @Test
   void mistakesNameTheKeyTheValueAndTheLine(@TempDir Path dir) throws Exception {
     Path unknown = dir.resolve("unknown.yaml");
     Files.writeString(unknown, "features: [a]\nthreshold: {psi: 0.1}\n");

@@ -112,8 +112,17 @@ final class DoubleCounts {
     }
   }
 
+  /**
+   * MurmurHash3's 64-bit finaliser. The bits of whole numbers stored as doubles sit in the high half,
+   * so a plain multiplicative hash would put them all in a few slots.
+   */
   private static int mix(long key) {
-    long h = key * 0x9E3779B97F4A7C15L;
-    return (int) (h ^ (h >>> 32));
+    long h = key;
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    h ^= h >>> 33;
+    return (int) h;
   }
 }

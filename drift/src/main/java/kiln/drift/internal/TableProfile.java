@@ -36,10 +36,6 @@ public final class TableProfile implements Serializable {
     return columns;
   }
 
-  void addRow() {
-    rows++;
-  }
-
   TableProfile merge(TableProfile other) {
     rows += other.rows;
     other.columns.forEach((name, column) -> {
