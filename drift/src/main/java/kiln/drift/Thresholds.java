@@ -14,6 +14,8 @@ package kiln.drift;
  *   <li>{@code nullRate} 0.1: an absolute change of the null rate by more than 10 points;
  *   <li>{@code driftShare} 0.5: the dataset drifted when at least half of the features did (the
  *       default of Evidently's dataset drift preset), or when the prediction or label drifted;
+ *   <li>{@code testsDecide} true: whether the p-value rule takes part in the verdict at all; false keeps
+ *       the p-values in the output but lets the distances decide (sensible for very large samples);
  *   <li>optional, off by default: {@code wassersteinNormalised}, {@code jensenShannon}, {@code
  *       hellinger} (e.g. 0.1) and {@code outOfRange} (share of current values outside the range).
  * </ul>
@@ -27,7 +29,8 @@ public record Thresholds(
     Double wassersteinNormalised,
     Double jensenShannon,
     Double hellinger,
-    Double outOfRange) {
+    Double outOfRange,
+    Boolean testsDecide) {
 
   public static final double DEFAULT_PSI = 0.2;
   public static final double DEFAULT_P_VALUE = 0.05;
@@ -40,6 +43,7 @@ public record Thresholds(
     correction = correction == null ? Correction.NONE : correction;
     nullRate = nullRate == null ? DEFAULT_NULL_RATE : nullRate;
     driftShare = driftShare == null ? DEFAULT_DRIFT_SHARE : driftShare;
+    testsDecide = testsDecide == null ? Boolean.TRUE : testsDecide;
     positive("psi", psi);
     if (!(pValue > 0 && pValue < 1)) {
       throw new IllegalArgumentException("pValue must be between 0 and 1 (exclusive), got " + pValue
@@ -65,7 +69,7 @@ public record Thresholds(
   }
 
   public static Thresholds defaults() {
-    return new Thresholds(null, null, null, null, null, null, null, null, null);
+    return new Thresholds(null, null, null, null, null, null, null, null, null, null);
   }
 
   private static void positive(String name, double value) {

@@ -16,7 +16,7 @@ class DriftConfigTest {
   @Test
   void defaultsAreTheDocumentedOnes() {
     DriftConfig config = DriftConfig.defaults();
-    assertThat(config.thresholds()).isEqualTo(new Thresholds(0.2, 0.05, Correction.NONE, 0.1, 0.5, null, null, null, null));
+    assertThat(config.thresholds()).isEqualTo(new Thresholds(0.2, 0.05, Correction.NONE, 0.1, 0.5, null, null, null, null, true));
     assertThat(config.statistics()).containsExactly(Statistic.values());
     assertThat(config.bins()).isEqualTo(10);
     assertThat(config.topCategories()).isEqualTo(50);
@@ -34,7 +34,7 @@ class DriftConfigTest {
         categorical: [code]
         prediction: score
         label: delayed
-        thresholds: {psi: 0.25, pValue: 0.01, correction: fdr, driftShare: 0.3, jensenShannon: 0.1}
+        thresholds: {psi: 0.25, pValue: 0.01, correction: fdr, driftShare: 0.3, jensenShannon: 0.1, testsDecide: false}
         statistics: [psi, ks]
         bins: 20
         topCategories: 10
@@ -45,6 +45,7 @@ class DriftConfigTest {
     assertThat(config.thresholds().correction()).isEqualTo(Correction.FDR);
     assertThat(config.thresholds().jensenShannon()).isEqualTo(0.1);
     assertThat(config.thresholds().nullRate()).isEqualTo(0.1);
+    assertThat(config.thresholds().testsDecide()).isFalse();
     assertThat(config.statistics()).containsExactly(Statistic.PSI, Statistic.KS);
     assertThat(config.ranges().get("delay")).isEqualTo(new Range(-60.0, 1500.0));
     assertThat(config.prediction()).isEqualTo("score");

@@ -239,7 +239,7 @@ public final class DriftEngine {
         reasons.add(String.format(Locale.ROOT, "NaN/infinity rate changed from %.3f to %.3f", nonFiniteR, nonFiniteC));
         severity = Math.max(severity, Math.abs(nonFiniteC - nonFiniteR) / t.nullRate());
       }
-      if (m.pValue != null) {
+      if (m.pValue != null && t.testsDecide()) {
         m.put("p_value_level", level);
         if (m.pValue < level) {
           reasons.add(m.pValueName + " " + number(m.pValue) + " < " + number(level)
