@@ -18,6 +18,8 @@ import picocli.CommandLine.ScopeType;
       DataCommand.class,
       DriftCommand.class,
       DemoCommand.class,
+      ServerCommand.class,
+      TrackingCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

@@ -348,7 +348,10 @@ public final class MlflowTracking implements Tracking {
       }
       String source;
       try {
-        source = JSON.writeValueAsString(Map.of("path", pinned.table(), "delta_table_version", pinned.version()));
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("path", pinned.table());
+        fields.put("delta_table_version", pinned.version());
+        source = JSON.writeValueAsString(fields);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
