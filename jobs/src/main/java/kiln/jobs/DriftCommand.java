@@ -3,18 +3,13 @@ package kiln.jobs;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import kiln.core.DatasetRef;
 import kiln.core.Errors;
 import kiln.core.KilnSettings;
 import kiln.core.SparkProfile;
-import kiln.core.tracking.MlflowTracking;
-import kiln.core.tracking.TrackedRun;
-import kiln.core.tracking.Tracking;
 import kiln.drift.DriftConfig;
 import kiln.drift.DriftHistory;
 import kiln.drift.DriftInput;
@@ -73,7 +68,11 @@ final class DriftCommand implements Callable<Integer> {
   @Option(names = "--model", paramLabel = "models:/NAME@ALIAS", description = "Compare against a registered model's training data (not available yet).")
   String model;
 
-  @Option(names = "--experiment", paramLabel = "NAME", defaultValue = "kiln-drift", description = "MLflow experiment (default kiln-drift).")
+  @Option(names = "--tracking-uri", paramLabel = "URI",
+      description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
+  String trackingUri;
+
+  @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
   String experiment;
 
   @Option(names = "--no-history", description = "Do not append to the drift history table.")
@@ -98,6 +97,9 @@ final class DriftCommand implements Callable<Integer> {
   @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
   Path workdir;
 
+  /** What one drift run left behind. */
+  private record Outcome(DriftResult result, Path report, long historyVersion, String runId) {}
+
   @Override
   public Integer call() {
     Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
@@ -110,32 +112,22 @@ final class DriftCommand implements Callable<Integer> {
     DatasetRef currentRef = DatasetRef.parse(current);
     KilnSettings kiln = sparkOptions().settings();
     DriftConfig drift = driftConfig(kiln);
-    String runId = UUID.randomUUID().toString();
-    try (Session session = new Session(kiln)) {
-      DriftMonitor monitor = new DriftMonitor(session.spark(), drift, console::step);
-      DriftResult result = monitor.run(new DriftInput(referenceRef, referenceWhere, null),
-          new DriftInput(currentRef, currentWhere, null));
-      Path html = report;
-      if (html == null && kiln.trackingUri() != null) {
-        html = kiln.workdirPath().resolve("drift/reports/" + runId + ".html");
-      }
-      if (html != null) {
+    try (Session session = new Session(kiln); Reporting reporting = Reporting.open(kiln, console)) {
+      Outcome outcome = reporting.run("drift " + currentRef, Map.of("kiln.job", "drift"), run -> {
+        DriftResult result = new DriftMonitor(session.spark(), drift, console::step).run(
+            new DriftInput(referenceRef, referenceWhere, null), new DriftInput(currentRef, currentWhere, null));
+        Path html = report != null ? report : kiln.workdirPath().resolve("drift/reports/" + run.id() + ".html");
         DriftReport.write(result, html);
+        DriftTracking.report(run, result, html);
+        long version = noHistory ? -1 : DriftHistory.append(session.spark(), drift.history(), result, run.id(), Instant.now());
+        return new Outcome(result, html, version, run.id());
+      });
+      print(console, outcome.result());
+      console.result("Report: " + outcome.report().toAbsolutePath());
+      if (outcome.historyVersion() >= 0) {
+        console.result("History: " + drift.history() + " version " + outcome.historyVersion() + " (run " + outcome.runId() + ")");
       }
-      String trackedRun = track(kiln, result, html, console);
-      if (trackedRun != null) {
-        runId = trackedRun;
-      }
-      long historyVersion = noHistory ? -1
-          : DriftHistory.append(session.spark(), drift.history(), result, runId, Instant.now());
-      print(console, result);
-      if (html != null) {
-        console.result("Report: " + html.toAbsolutePath());
-      }
-      if (historyVersion >= 0) {
-        console.result("History: " + drift.history() + " version " + historyVersion + " (run " + runId + ")");
-      }
-      return result.drifted() ? 1 : 0;
+      return outcome.result().drifted() ? 1 : 0;
     }
   }
 
@@ -147,6 +139,8 @@ final class DriftCommand implements Callable<Integer> {
     options.conf = conf;
     options.ui = ui;
     options.workdir = workdir;
+    options.trackingUri = trackingUri;
+    options.experiment = experiment;
     return options;
   }
 
@@ -159,25 +153,6 @@ final class DriftCommand implements Callable<Integer> {
     return withColumns.withTables(
         file.profiles() != null ? file.profiles() : drift.resolve("profiles").toString(),
         file.history() != null ? file.history() : drift.resolve("history").toString());
-  }
-
-  /** Reports to MLflow when a tracking server is configured; returns the run id, or null. */
-  private String track(KilnSettings kiln, DriftResult result, Path html, Console console) {
-    if (kiln.trackingUri() == null) {
-      console.step("tracking: no MLflow server configured (MLFLOW_TRACKING_URI or tracking.uri in --settings); run not logged");
-      return null;
-    }
-    try (Tracking tracking = MlflowTracking.connect(kiln.trackingUri(), System.getenv(),
-        kiln.workdirPath().resolve("tracking-spool"), console::step)) {
-      TrackedRun run = tracking.startRun(experiment, "drift " + result.current().dataset(),
-          Map.of("kiln.job", "drift"));
-      try (run) {
-        DriftTracking.report(run, result, html);
-        run.finish();
-      }
-      console.result("MLflow run: " + run.url());
-      return run.id();
-    }
   }
 
   static void print(Console console, DriftResult result) {

@@ -73,7 +73,8 @@ class DriftCommandTest {
           .contains("2 of 2 features drifted (100%, dataset threshold 50%): DRIFTED")
           .contains("Report: " + report.toAbsolutePath())
           .contains("History: " + dir.resolve("work").toAbsolutePath().resolve("drift/history") + " version 0")
-          .contains("MLflow run: ");
+          .doesNotContain("MLflow run: ");
+      assertThat(run.err()).contains("MLflow tracking: " + server.uri()).contains("MLflow run: ");
       assertThat(Files.readString(report)).contains("<svg", "delay", "origin");
       try (Stream<Path> files = Files.walk(store)) {
         assertThat(files.map(Path::toString)).anyMatch(p -> p.endsWith("drift/report.html"));
@@ -87,7 +88,8 @@ class DriftCommandTest {
     Run first = kiln("drift", "--reference", reference + "@0", "--current", reference + "@0", "--workdir", work);
     assertThat(first.exitCode()).as(first.err()).isZero();
     assertThat(first.out()).contains("0 of 3 features drifted (0%, dataset threshold 50%): no drift");
-    assertThat(first.err()).contains("tracking: no MLflow server configured");
+    assertThat(first.err()).contains("MLflow tracking: embedded server at").contains("MLflow run: ");
+    assertThat(first.out()).contains("Report: " + Path.of(work).toAbsolutePath().resolve("drift/reports"));
     Run second = kiln("drift", "--reference", reference + "@0", "--current", reference + "@0", "--workdir", work,
         "--no-history");
     assertThat(second.exitCode()).isZero();
