@@ -17,6 +17,7 @@ import picocli.CommandLine.ScopeType;
       ContractsCommand.class,
       DatasetsCommand.class,
       DataCommand.class,
+      DriftCommand.class,
       DemoCommand.class,
       ServerCommand.class,
       TrackingCommand.class,
