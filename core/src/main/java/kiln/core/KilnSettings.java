@@ -10,8 +10,20 @@ import java.util.Map;
  */
 public record KilnSettings(SparkSettings spark, Tracking tracking, String workdir) {
 
-  /** The tracking server; null URI means "start the embedded server in the work directory". */
-  public record Tracking(@JsonProperty("uri") String uri) {}
+  /**
+   * The tracking server; a null URI means "start the embedded server in the work directory". Runs go to
+   * {@code experiment} (default {@value #DEFAULT_EXPERIMENT}).
+   */
+  public record Tracking(@JsonProperty("uri") String uri, @JsonProperty("experiment") String experiment) {
+    Tracking overriddenBy(Tracking higher) {
+      if (higher == null) {
+        return this;
+      }
+      return new Tracking(higher.uri != null ? higher.uri : uri, higher.experiment != null ? higher.experiment : experiment);
+    }
+  }
+
+  public static final String DEFAULT_EXPERIMENT = "kiln";
 
   public static final String DEFAULT_LOCAL_MASTER = "local[*]";
   public static final String DEFAULT_WORKDIR = ".kiln";
@@ -19,7 +31,7 @@ public record KilnSettings(SparkSettings spark, Tracking tracking, String workdi
   /** The defaults, in one place. */
   public static KilnSettings defaults() {
     return new KilnSettings(
-        new SparkSettings(SparkProfile.LOCAL, null, false, Map.of()), new Tracking(null), DEFAULT_WORKDIR);
+        new SparkSettings(SparkProfile.LOCAL, null, false, Map.of()), new Tracking(null, DEFAULT_EXPERIMENT), DEFAULT_WORKDIR);
   }
 
   /** What the environment sets: {@code KILN_PROFILE}, {@code KILN_WORKDIR}, {@code MLFLOW_TRACKING_URI}. */
@@ -38,7 +50,7 @@ public record KilnSettings(SparkSettings spark, Tracking tracking, String workdi
     String uri = blankToNull(env.get("MLFLOW_TRACKING_URI"));
     return new KilnSettings(
         new SparkSettings(profile, null, null, null),
-        uri == null ? null : new Tracking(uri),
+        uri == null ? null : new Tracking(uri, null),
         blankToNull(env.get("KILN_WORKDIR")));
   }
 
@@ -54,7 +66,7 @@ public record KilnSettings(SparkSettings spark, Tracking tracking, String workdi
     SparkSettings base = spark == null ? SparkSettings.unset() : spark;
     return new KilnSettings(
         base.overriddenBy(higher.spark),
-        higher.tracking != null && higher.tracking.uri() != null ? higher.tracking : tracking,
+        tracking == null ? higher.tracking : tracking.overriddenBy(higher.tracking),
         higher.workdir != null ? higher.workdir : workdir);
   }
 
@@ -64,6 +76,10 @@ public record KilnSettings(SparkSettings spark, Tracking tracking, String workdi
 
   public String trackingUri() {
     return tracking == null ? null : tracking.uri();
+  }
+
+  public String experiment() {
+    return tracking == null || tracking.experiment() == null ? DEFAULT_EXPERIMENT : tracking.experiment();
   }
 
   private static String blankToNull(String value) {

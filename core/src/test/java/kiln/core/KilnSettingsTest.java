@@ -18,6 +18,7 @@ class KilnSettingsTest {
     assertThat(defaults.spark().master()).isNull(); // the local profile then uses local[*]
     assertThat(defaults.spark().ui()).isFalse();
     assertThat(defaults.trackingUri()).isNull();
+    assertThat(defaults.experiment()).isEqualTo("kiln");
     assertThat(defaults.workdir()).isEqualTo(".kiln");
   }
 
@@ -33,6 +34,7 @@ class KilnSettingsTest {
             spark.executor.memory: 2g
         tracking:
           uri: http://file-tracking:5000
+          experiment: nightly
         """);
     KilnSettings fromFile = YamlFiles.read(file, KilnSettings.class);
     KilnSettings commandLine =
@@ -47,6 +49,7 @@ class KilnSettingsTest {
         .containsEntry("spark.sql.shuffle.partitions", "8")
         .containsEntry("spark.executor.memory", "4g");
     assertThat(resolved.trackingUri()).isEqualTo("http://file-tracking:5000");
+    assertThat(resolved.experiment()).isEqualTo("nightly");
     assertThat(resolved.workdir()).isEqualTo("/cli");
     assertThat(resolved.spark().ui()).isFalse(); // default
 

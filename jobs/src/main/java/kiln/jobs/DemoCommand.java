@@ -3,13 +3,15 @@ package kiln.jobs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.Callable;
 import kiln.core.Datasets;
+import kiln.core.KilnSettings;
+import java.util.Map;
 import kiln.core.Errors;
 import kiln.core.WriteMode;
 import kiln.jobs.data.SampleData;
 import kiln.jobs.ingest.IngestJob;
+import kiln.jobs.ingest.IngestReport;
 import kiln.jobs.ingest.IngestResult;
 import kiln.jobs.ingest.IngestSpec;
 import kiln.jobs.ingest.SourceFormat;
@@ -34,36 +36,55 @@ final class DemoCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
     long started = System.nanoTime();
-    try (Session session = new Session(sparkOptions.settings())) {
-      Path demo = prepare(session.settings().workdirPath().resolve("demo"));
-      String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
-      int steps = 4;
+    KilnSettings settings = sparkOptions.settings();
+    Path demo = prepare(settings.workdirPath().resolve("demo"));
+    String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
+    int steps = 4;
+    try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
+      reporting.run("demo", Map.of("kiln.job", "demo"), demoRun -> {
+        console.step("[1/" + steps + "] sample data");
+        Path sample = SampleData.flights(SampleData.defaultCacheDir(), console::step);
+        demoRun.logParams(Map.of("sample", sample.toString(), "sample_sha256", SampleData.SHA256, "table", flights));
 
-      console.step("[1/" + steps + "] sample data");
-      Path sample = SampleData.flights(SampleData.defaultCacheDir(), console::step);
+        IngestJob ingest = new IngestJob(session.spark(), console::step);
+        Map<String, String> child = Map.of("kiln.job", "ingest", "mlflow.parentRunId", demoRun.id());
+        console.step("[2/" + steps + "] ingest January-March 2001 as version 0");
+        IngestSpec firstSpec = IngestSpec.of(sample.toString(), SourceFormat.PARQUET, flights).withWhere(FIRST_QUARTER);
+        IngestResult first = reporting.run("ingest flights January-March", child, run -> ingest(run, ingest, firstSpec));
+        IngestCommand.print(console, first);
 
-      IngestJob ingest = new IngestJob(session.spark(), console::step);
-      console.step("[2/" + steps + "] ingest January-March 2001 as version 0");
-      IngestResult first = ingest.run(IngestSpec.of(sample.toString(), SourceFormat.PARQUET, flights)
-          .withWhere(FIRST_QUARTER));
-      IngestCommand.print(console, first);
+        console.step("[3/" + steps + "] append April-June 2001 as version 1");
+        IngestSpec secondSpec = IngestSpec.of(sample.toString(), SourceFormat.PARQUET, flights)
+            .withWhere(SECOND_QUARTER).withMode(WriteMode.APPEND);
+        IngestResult second = reporting.run("ingest flights April-June", child, run -> ingest(run, ingest, secondSpec));
+        IngestCommand.print(console, second);
 
-      console.step("[3/" + steps + "] append April-June 2001 as version 1");
-      IngestResult second = ingest.run(IngestSpec.of(sample.toString(), SourceFormat.PARQUET, flights)
-          .withWhere(SECOND_QUARTER).withMode(WriteMode.APPEND));
-      IngestCommand.print(console, second);
+        console.step("[4/" + steps + "] history");
+        console.result(DatasetsCommand.format(flights, new Datasets(session.spark()).history(flights)));
+        demoRun.logInput(second.table(), "output");
+        demoRun.logMetrics(Map.of("rows_version_0", (double) first.rows(), "rows_version_1_added", (double) second.rows()));
 
-      console.step("[4/" + steps + "] history");
-      console.result(DatasetsCommand.format(flights, new Datasets(session.spark()).history(flights)));
-
-      console.result("");
-      console.result("Demo done in " + Console.seconds(java.time.Duration.ofNanos(System.nanoTime() - started))
-          + ": " + flights + " has version " + first.table().version() + " (" + Console.count(first.rows())
-          + " flights, January-March) and version " + second.table().version() + " (+"
-          + Console.count(second.rows()) + ", April-June).");
-      console.result("Try: bin/kiln datasets show " + flights + "@0 --limit 5");
+        console.result("");
+        console.result("Demo done in " + Console.seconds(java.time.Duration.ofNanos(System.nanoTime() - started))
+            + ": " + flights + " has version " + first.table().version() + " (" + Console.count(first.rows())
+            + " flights, January-March) and version " + second.table().version() + " (+"
+            + Console.count(second.rows()) + ", April-June).");
+        console.result("Try: bin/kiln datasets show " + flights + "@0 --limit 5");
+        Path store = settings.workdirPath().resolve("mlflow").toAbsolutePath();
+        console.result("MLflow runs (experiment '" + settings.experiment() + "') are in " + store + ": serve them to MLflow"
+            + " clients with `bin/kiln server --store " + store + "`, or browse them in MLflow's UI with `mlflow ui"
+            + " --backend-store-uri sqlite:///" + store + "/mlflow.db --artifacts-destination " + store + "/mlartifacts`.");
+        return null;
+      });
     }
     return 0;
+  }
+
+  private static IngestResult ingest(kiln.core.tracking.TrackedRun run, IngestJob job, IngestSpec spec) {
+    run.logParams(IngestReport.params(spec));
+    IngestResult result = job.run(spec);
+    IngestReport.report(run, spec, result);
+    return result;
   }
 
   /** A fresh demo directory; only a directory an earlier demo made is ever deleted. */
@@ -73,11 +94,7 @@ final class DemoCommand implements Callable<Integer> {
         throw Errors.badInput(demo + " exists and was not made by `kiln demo`",
             "pass --workdir to a new or empty directory");
       }
-      try (var paths = Files.walk(demo)) {
-        for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-          Files.delete(path);
-        }
-      }
+      kiln.core.LocalFiles.deleteTree(demo);
     }
     Files.createDirectories(demo);
     Files.createFile(demo.resolve(MARKER));

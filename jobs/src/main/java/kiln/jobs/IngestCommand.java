@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import kiln.core.WriteMode;
 import kiln.jobs.ingest.IngestJob;
+import kiln.jobs.ingest.IngestReport;
 import kiln.jobs.ingest.IngestResult;
 import kiln.jobs.ingest.IngestSchema;
 import kiln.jobs.ingest.IngestSpec;
@@ -58,8 +59,14 @@ final class IngestCommand implements Callable<Integer> {
     Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
     IngestSpec ingest = new IngestSpec(source, format, table, schema == null ? null : IngestSchema.read(schema),
         mode, where, options, idempotencyKey);
-    try (Session session = new Session(sparkOptions.settings())) {
-      IngestResult result = new IngestJob(session.spark(), console::step).run(ingest);
+    kiln.core.KilnSettings settings = sparkOptions.settings();
+    try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
+      IngestResult result = reporting.run("ingest " + table, java.util.Map.of("kiln.job", "ingest"), run -> {
+        run.logParams(IngestReport.params(ingest));
+        IngestResult done = new IngestJob(session.spark(), console::step).run(ingest);
+        IngestReport.report(run, ingest, done);
+        return done;
+      });
       print(console, result);
       return 0;
     }

@@ -17,7 +17,10 @@ import picocli.CommandLine.ScopeType;
       ContractsCommand.class,
       DatasetsCommand.class,
       DataCommand.class,
+      DriftCommand.class,
       DemoCommand.class,
+      ServerCommand.class,
+      TrackingCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

@@ -30,10 +30,18 @@ final class SparkOptions {
   @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
   Path workdir;
 
+  @Option(names = "--tracking-uri", paramLabel = "URI",
+      description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
+  String trackingUri;
+
+  @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
+  String experiment;
+
   KilnSettings settings() {
     KilnSettings file = config == null ? null : YamlFiles.read(config, KilnSettings.class);
     KilnSettings commandLine = new KilnSettings(
-        new SparkSettings(profile, master, ui, conf.isEmpty() ? null : conf), null,
+        new SparkSettings(profile, master, ui, conf.isEmpty() ? null : conf),
+        trackingUri == null && experiment == null ? null : new KilnSettings.Tracking(trackingUri, experiment),
         workdir == null ? null : workdir.toString());
     return KilnSettings.resolve(commandLine, file, System.getenv());
   }

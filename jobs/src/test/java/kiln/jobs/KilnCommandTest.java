@@ -61,12 +61,34 @@ class KilnCommandTest {
     Files.writeString(schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
     String table = dir.resolve("t").toString();
 
-    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--table", table, "--schema", schema.toString());
+    String workdir = dir.resolve("work").toString();
+    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--table", table, "--schema", schema.toString(),
+        "--workdir", workdir);
     assertThat(ingest.exitCode()).as(ingest.err()).isZero();
     assertThat(ingest.out()).contains("Ingested 2 rows into " + table + ", version 0")
         .contains("Quarantined 1 rows into " + table + "_quarantine, version 0");
+    assertThat(ingest.err()).contains("MLflow tracking: embedded server at http://127.0.0.1:").contains("MLflow run: http://");
 
-    Run again = kiln("ingest", "--source", csv.toString(), "--format", "CSV", "--table", table, "--schema", schema.toString());
+    // the run is in the embedded server's store, which `kiln server` serves afterwards
+    try (kiln.tracking.server.TrackingServer server = kiln.tracking.server.TrackingServer.builder().host("127.0.0.1").port(0)
+        .storeDirectory(Path.of(workdir, "mlflow")).build().start()) {
+      var client = new org.mlflow.tracking.MlflowClient(server.uri().toString());
+      String experimentId = client.getExperimentByName("kiln").orElseThrow().getExperimentId();
+      var runs = client.searchRuns(java.util.List.of(experimentId), "tags.`kiln.job` = 'ingest'");
+      assertThat(runs).hasSize(1);
+      var run = client.getRun(runs.get(0).getRunId());
+      assertThat(run.getInfo().getStatus().toString()).isEqualTo("FINISHED");
+      assertThat(run.getData().getMetricsList()).extracting(m -> m.getKey() + "=" + m.getValue())
+          .contains("rows=2.0", "quarantined_rows=1.0");
+      assertThat(run.getData().getParamsList()).extracting(p -> p.getKey() + "=" + p.getValue())
+          .contains("table=" + table, "format=csv", "mode=append");
+      assertThat(run.getInputs().getDatasetInputsList()).extracting(i -> i.getTags(0).getValue() + " " + i.getDataset().getSource())
+          .containsExactlyInAnyOrder("output {\"path\":\"" + table + "\",\"delta_table_version\":0}",
+              "quarantine {\"path\":\"" + table + "_quarantine\",\"delta_table_version\":0}");
+    }
+
+    Run again = kiln("ingest", "--source", csv.toString(), "--format", "CSV", "--table", table, "--schema", schema.toString(),
+        "--workdir", workdir);
     assertThat(again.exitCode()).isZero();
     assertThat(again.out()).contains("Already ingested: " + table + "@0 holds this load (2 rows); nothing written.");
 
@@ -91,7 +113,7 @@ class KilnCommandTest {
     assertThat(unknownFormat.err()).contains("Invalid value for option '--format'").contains("but was 'xml'");
 
     Run missingSource = kiln("ingest", "--source", dir.resolve("none.csv").toString(), "--format", "csv",
-        "--table", dir.resolve("t").toString());
+        "--table", dir.resolve("t").toString(), "--workdir", dir.resolve("work").toString());
     assertThat(missingSource.exitCode()).isEqualTo(2);
     assertThat(missingSource.err()).contains("kiln: error: source " + dir.resolve("none.csv") + " does not exist")
         .contains("fix: ").doesNotContain("\tat ");

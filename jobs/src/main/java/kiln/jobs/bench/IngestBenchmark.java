@@ -1,15 +1,14 @@
 package kiln.jobs.bench;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import kiln.core.LocalFiles;
 import kiln.core.SparkProfile;
 import kiln.core.SparkSessions;
 import kiln.core.SparkSettings;
@@ -59,13 +58,13 @@ public final class IngestBenchmark {
             () -> {
               Path table = work.resolve("kiln-" + counter.incrementAndGet());
               IngestResult result = new IngestJob(spark, m -> {}).run(IngestSpec.of(path, SourceFormat.PARQUET, table.toString()));
-              delete(table);
+              LocalFiles.deleteTree(table);
               return result;
             },
             () -> {
               Path table = work.resolve("plain-" + counter.incrementAndGet());
               spark.read().parquet(path).write().format("delta").save(table.toString());
-              delete(table);
+              LocalFiles.deleteTree(table);
               return null;
             }));
       }
@@ -78,18 +77,7 @@ public final class IngestBenchmark {
           comparisons.get(0).ratio(), comparisons.get(1).ratio(), scaling);
     } finally {
       spark.stop();
-      delete(work);
-    }
-  }
-
-  static void delete(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (var paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(path);
-      }
+      LocalFiles.deleteTree(work);
     }
   }
 }

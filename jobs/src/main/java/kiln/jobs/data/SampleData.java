@@ -66,7 +66,7 @@ public final class SampleData {
         progress.accept("sample data verified and cached at " + target);
         return target;
       } finally {
-        deleteTree(work);
+        kiln.core.LocalFiles.deleteTree(work);
       }
     } catch (IOException e) {
       throw Errors.environment("cannot write the sample data cache " + cacheDir + ": " + e.getMessage(),
@@ -128,17 +128,6 @@ public final class SampleData {
       throw new UncheckedIOException(e);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root)) {
-      return;
-    }
-    try (var paths = Files.walk(root)) {
-      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
     }
   }
 }

@@ -1,0 +1,163 @@
+package kiln.core.tracking.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import kiln.core.tracking.TrackingException;
+
+/**
+ * MLflow's REST API over java.net.http, with bounded retries and exponential backoff. The official
+ * Java client is not used here: it lacks aliases and the artifact API, needs Python for artifacts, and
+ * retries without backoff, which leaves no room for spooling.
+ */
+public final class RestClient {
+  static final ObjectMapper JSON = new ObjectMapper();
+  private final URI base;
+  private final String authorization;
+  private final HttpClient http;
+  private final int attempts;
+  private final Duration firstBackoff;
+  private final Consumer<String> notices;
+
+  public RestClient(URI base, String authorization, int attempts, Duration firstBackoff, Consumer<String> notices) {
+    String text = base.toString();
+    this.base = URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+    this.authorization = authorization;
+    this.attempts = Math.max(1, attempts);
+    this.firstBackoff = firstBackoff;
+    this.notices = notices;
+    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /** Basic credentials from a user and password, or a bearer token; null when neither is given. */
+  public static String authorization(String user, String password, String token) {
+    if (token != null && !token.isBlank()) {
+      return "Bearer " + token;
+    }
+    if (user != null && !user.isBlank()) {
+      String pair = user + ":" + (password == null ? "" : password);
+      return "Basic " + Base64.getEncoder().encodeToString(pair.getBytes(StandardCharsets.UTF_8));
+    }
+    return null;
+  }
+
+  public URI base() {
+    return base;
+  }
+
+  public JsonNode post(String endpoint, Object body) {
+    return send("POST " + endpoint, HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json(body))));
+  }
+
+  public JsonNode patch(String endpoint, Object body) {
+    return send("PATCH " + endpoint, HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
+        .header("Content-Type", "application/json")
+        .method("PATCH", HttpRequest.BodyPublishers.ofString(json(body))));
+  }
+
+  public JsonNode delete(String endpoint, Object body) {
+    return send("DELETE " + endpoint, HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
+        .header("Content-Type", "application/json")
+        .method("DELETE", HttpRequest.BodyPublishers.ofString(json(body))));
+  }
+
+  public JsonNode get(String endpoint, Map<String, String> query) {
+    String parameters = query.entrySet().stream()
+        .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+        .collect(Collectors.joining("&"));
+    return send("GET " + endpoint, HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint + "?" + parameters)).GET());
+  }
+
+  /** Uploads a file through the mlflow-artifacts API: PUT {@code /api/2.0/mlflow-artifacts/artifacts/<path>}. */
+  public void putArtifact(String artifactPath, Path file) {
+    String encoded = java.util.Arrays.stream(artifactPath.split("/"))
+        .map(s -> URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20"))
+        .collect(Collectors.joining("/"));
+    try {
+      send("PUT artifact " + artifactPath, HttpRequest.newBuilder(uri("/api/2.0/mlflow-artifacts/artifacts/" + encoded))
+          .header("Content-Type", "application/octet-stream")
+          .PUT(HttpRequest.BodyPublishers.ofFile(file)));
+    } catch (java.io.FileNotFoundException e) {
+      throw new TrackingException("artifact file " + file + " is missing", false, e);
+    }
+  }
+
+  private URI uri(String path) {
+    return URI.create(base + path);
+  }
+
+  private JsonNode send(String what, HttpRequest.Builder request) {
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
+    request.timeout(Duration.ofSeconds(60));
+    Duration backoff = firstBackoff;
+    TrackingException last = null;
+    for (int attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        int status = response.statusCode();
+        if (status / 100 == 2) {
+          return response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
+        }
+        String message = what + " to " + base + " failed with HTTP " + status + ": " + errorMessage(response.body());
+        if (status != 429 && status < 500) {
+          throw new TrackingException(message, false, null);
+        }
+        last = new TrackingException(message, true, null);
+      } catch (IOException e) {
+        last = new TrackingException(what + ": cannot reach the tracking server at " + base + " ("
+            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")", true, e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new TrackingException(what + " was interrupted", true, e);
+      }
+      if (attempt < attempts) {
+        notices.accept(last.getMessage() + "; retrying in " + backoff.toMillis() + " ms");
+        try {
+          Thread.sleep(backoff.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw last;
+        }
+        backoff = backoff.multipliedBy(2);
+      }
+    }
+    throw last;
+  }
+
+  /** MLflow's {error_code, message}, or the start of whatever came back. */
+  static String errorMessage(String body) {
+    try {
+      JsonNode error = JSON.readTree(body);
+      if (error.has("error_code")) {
+        return error.path("error_code").asText() + " " + error.path("message").asText();
+      }
+    } catch (IOException ignored) {
+      // not JSON: fall through to the raw text
+    }
+    return body.length() > 300 ? body.substring(0, 300) + "..." : body;
+  }
+
+  static String json(Object body) {
+    try {
+      return JSON.writeValueAsString(body);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot serialize a request body", e);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package kiln.jobs;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+import kiln.core.KilnSettings;
+import kiln.core.tracking.MlflowTracking;
+import kiln.core.tracking.TrackedRun;
+import kiln.tracking.server.TrackingServer;
+
+/**
+ * A command's tracking: the user's MLflow server, or Kiln's embedded one started in the work directory
+ * for the length of the command. Runs end FINISHED, or FAILED with the error.
+ */
+final class Reporting implements AutoCloseable {
+  private final MlflowTracking tracking;
+  private final TrackingServer embedded;
+  private final String experiment;
+  private final Console console;
+
+  private Reporting(MlflowTracking tracking, TrackingServer embedded, String experiment, Console console) {
+    this.tracking = tracking;
+    this.embedded = embedded;
+    this.experiment = experiment;
+    this.console = console;
+  }
+
+  static Reporting open(KilnSettings settings, Console console) {
+    Path spool = settings.workdirPath().resolve("tracking-spool");
+    String uri = settings.trackingUri();
+    TrackingServer embedded = null;
+    if (uri == null) {
+      Path store = settings.workdirPath().resolve("mlflow");
+      try {
+        embedded = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(store).build().start();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot start the embedded tracking server in " + store, e);
+      }
+      uri = embedded.uri().toString();
+      console.step("MLflow tracking: embedded server at " + uri + " (store " + store + "; browse it later with"
+          + " `bin/kiln server --store " + store + "`)");
+    } else {
+      console.step("MLflow tracking: " + uri);
+    }
+    MlflowTracking tracking = MlflowTracking.connect(uri, System.getenv(), spool, console::step);
+    return new Reporting(tracking, embedded, settings.experiment(), console);
+  }
+
+  MlflowTracking tracking() {
+    return tracking;
+  }
+
+  /** Runs {@code job} inside a run; the run ends FAILED (and the error propagates) if the job throws. */
+  <R> R run(String runName, Map<String, String> tags, Function<TrackedRun, R> job) {
+    Map<String, String> allTags = new LinkedHashMap<>(tags);
+    allTags.putIfAbsent("mlflow.source.name", "kiln " + tags.getOrDefault("kiln.job", ""));
+    String version = Kiln.class.getPackage().getImplementationVersion();
+    allTags.putIfAbsent("kiln.version", version == null ? "development" : version);
+    TrackedRun run = tracking.startRun(experiment, runName, allTags);
+    try {
+      R result = job.apply(run);
+      run.finish();
+      console.step("MLflow run: " + run.url());
+      return result;
+    } catch (RuntimeException | Error e) {
+      run.fail(e);
+      throw e;
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      tracking.close();
+    } finally {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,586 @@
+package kiln.tracking.server;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.mlflow.api.proto.ModelRegistry.ModelVersion;
+import org.mlflow.api.proto.ModelRegistry.ModelVersionStatus;
+import org.mlflow.api.proto.ModelRegistry.ModelVersionTag;
+import org.mlflow.api.proto.ModelRegistry.RegisteredModel;
+import org.mlflow.api.proto.ModelRegistry.RegisteredModelAlias;
+import org.mlflow.api.proto.ModelRegistry.RegisteredModelTag;
+
+/** Registered models, model versions, their tags and aliases, in MLflow's registry tables. */
+final class RegistryStore {
+    /** MLflow keeps deleted versions as rows in this stage so that version numbers are never reused. */
+    static final String DELETED_STAGE = "Deleted_Internal";
+    static final List<String> STAGES = List.of("None", "Staging", "Production", "Archived");
+
+    private static final int SEARCH_MODELS_DEFAULT = 100;
+    private static final int SEARCH_MODELS_LIMIT = 1000;
+    private static final int SEARCH_VERSIONS_DEFAULT = 10_000;
+    private static final int SEARCH_VERSIONS_LIMIT = 200_000;
+
+    private final Database database;
+    private final LongSupplier clock;
+
+    RegistryStore(Database database, LongSupplier clock) {
+        this.database = database;
+        this.clock = clock;
+    }
+
+    /** A page of results and the token for the next one, or null when this was the last page. */
+    record Page<T>(List<T> items, String nextPageToken) {}
+
+    // ---- registered models ----
+
+    RegisteredModel createRegisteredModel(String name, List<RegisteredModelTag> tags, String description) {
+        validateName(name);
+        for (RegisteredModelTag tag : tags) {
+            Validation.key("Tag", tag.getKey());
+            Validation.value("Tag", tag.getKey(), tag.getValue(), Validation.MAX_TAG_VALUE_LENGTH);
+        }
+        Validation.value("Description", name, description, Validation.MAX_TAG_VALUE_LENGTH);
+        return database.write(connection -> {
+            if (exists(connection, name)) {
+                throw ApiException.alreadyExists("Registered Model (name=" + name + ") already exists.");
+            }
+            long now = clock.getAsLong();
+            Sql.update(connection, "INSERT INTO registered_models (name, creation_time, last_updated_time, description)"
+                    + " VALUES (?, ?, ?, ?)", name, now, now, description);
+            for (RegisteredModelTag tag : tags) {
+                Sql.update(connection, "INSERT OR REPLACE INTO registered_model_tags (key, value, name) VALUES (?, ?, ?)",
+                        tag.getKey(), tag.getValue(), name);
+            }
+            return registeredModel(connection, name);
+        });
+    }
+
+    RegisteredModel registeredModel(String name) {
+        validateName(name);
+        return database.read(connection -> registeredModel(connection, name));
+    }
+
+    RegisteredModel renameRegisteredModel(String name, String newName) {
+        validateName(name);
+        validateName(newName);
+        return database.write(connection -> {
+            requireModel(connection, name);
+            if (!name.equals(newName) && exists(connection, newName)) {
+                throw ApiException.alreadyExists("Registered Model (name=" + newName + ") already exists.");
+            }
+            // the foreign keys cascade the new name to versions, tags and aliases
+            Sql.update(connection, "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?",
+                    newName, clock.getAsLong(), name);
+            return registeredModel(connection, newName);
+        });
+    }
+
+    RegisteredModel updateRegisteredModel(String name, String description) {
+        validateName(name);
+        Validation.value("Description", name, description, Validation.MAX_TAG_VALUE_LENGTH);
+        return database.write(connection -> {
+            requireModel(connection, name);
+            Sql.update(connection, "UPDATE registered_models SET description = ?, last_updated_time = ? WHERE name = ?",
+                    description, clock.getAsLong(), name);
+            return registeredModel(connection, name);
+        });
+    }
+
+    void deleteRegisteredModel(String name) {
+        validateName(name);
+        database.write(connection -> {
+            requireModel(connection, name);
+            Sql.update(connection, "DELETE FROM model_version_tags WHERE name = ?", name);
+            Sql.update(connection, "DELETE FROM registered_model_aliases WHERE name = ?", name);
+            Sql.update(connection, "DELETE FROM model_versions WHERE name = ?", name);
+            Sql.update(connection, "DELETE FROM registered_model_tags WHERE name = ?", name);
+            Sql.update(connection, "DELETE FROM registered_models WHERE name = ?", name);
+            return null;
+        });
+    }
+
+    Page<RegisteredModel> searchRegisteredModels(String filter, boolean hasMaxResults, long maxResultsRequested,
+            List<String> orderBy, String pageToken) {
+        int maxResults = PageToken.maxResults(hasMaxResults, maxResultsRequested, SEARCH_MODELS_DEFAULT, SEARCH_MODELS_LIMIT);
+        int offset = PageToken.offset(pageToken);
+        List<Object> args = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("SELECT m.name FROM registered_models m WHERE 1 = 1");
+        for (SearchFilter.Clause clause : SearchFilter.parse(filter)) {
+            sql.append(" AND ");
+            if (clause.kind() == SearchFilter.Kind.TAG) {
+                args.add(clause.key());
+                sql.append("m.name IN (SELECT name FROM registered_model_tags WHERE key = ? AND ")
+                        .append(stringComparison("value", clause, args)).append(')');
+            } else if (clause.kind() == SearchFilter.Kind.ATTRIBUTE && clause.key().equals("name")) {
+                sql.append(stringComparison("m.name", clause, args));
+            } else {
+                throw ApiException.invalidParameter("Invalid filter for registered models: " + clause.describe()
+                        + ". Valid are name and tags.<key>.");
+            }
+        }
+        List<String> orders = new ArrayList<>();
+        for (String entry : orderBy) {
+            SearchFilter.Order order = SearchFilter.parseOrder(entry);
+            String column = switch (order.identifier().kind() == SearchFilter.Kind.ATTRIBUTE ? order.identifier().key() : "") {
+                case "name" -> "m.name";
+                case "creation_timestamp", "creation_time" -> "m.creation_time";
+                case "last_updated_timestamp", "last_updated_time" -> "m.last_updated_time";
+                default -> throw ApiException.invalidParameter("Invalid order_by clause '" + entry
+                        + "'. Registered models can be ordered by name, creation_timestamp, last_updated_timestamp.");
+            };
+            orders.add(column + (order.ascending() ? " ASC" : " DESC"));
+        }
+        orders.add("m.name ASC");
+        sql.append(" ORDER BY ").append(String.join(", ", orders)).append(" LIMIT ? OFFSET ?");
+        args.add(maxResults + 1);
+        args.add(offset);
+        return database.read(connection -> {
+            List<String> names = Sql.list(connection, sql.toString(), row -> row.getString(1), args.toArray());
+            List<RegisteredModel> models = new ArrayList<>();
+            for (String name : names.subList(0, Math.min(maxResults, names.size()))) {
+                models.add(registeredModel(connection, name));
+            }
+            return new Page<>(models, names.size() > maxResults ? PageToken.forOffset(offset + maxResults) : null);
+        });
+    }
+
+    void setRegisteredModelTag(String name, String key, String value) {
+        validateName(name);
+        Validation.key("Tag", key);
+        Validation.value("Tag", key, value, Validation.MAX_TAG_VALUE_LENGTH);
+        database.write(connection -> {
+            requireModel(connection, name);
+            Sql.update(connection, "INSERT OR REPLACE INTO registered_model_tags (key, value, name) VALUES (?, ?, ?)",
+                    key, value, name);
+            return null;
+        });
+    }
+
+    void deleteRegisteredModelTag(String name, String key) {
+        validateName(name);
+        database.write(connection -> {
+            requireModel(connection, name);
+            if (Sql.update(connection, "DELETE FROM registered_model_tags WHERE name = ? AND key = ?", name, key) == 0) {
+                throw ApiException.notFound("No tag with key " + key + " found for registered model " + name + ".");
+            }
+            return null;
+        });
+    }
+
+    private RegisteredModel registeredModel(Connection connection, String name) throws SQLException {
+        RegisteredModel.Builder model = Sql.first(connection, "SELECT * FROM registered_models WHERE name = ?", row -> {
+            RegisteredModel.Builder builder = RegisteredModel.newBuilder().setName(row.getString("name"));
+            Long created = Sql.nullableLong(row, "creation_time");
+            if (created != null) {
+                builder.setCreationTimestamp(created);
+            }
+            Long updated = Sql.nullableLong(row, "last_updated_time");
+            if (updated != null) {
+                builder.setLastUpdatedTimestamp(updated);
+            }
+            if (row.getString("description") != null) {
+                builder.setDescription(row.getString("description"));
+            }
+            return builder;
+        }, name).orElseThrow(() -> modelNotFound(name));
+        model.addAllLatestVersions(latestVersions(connection, name, STAGES));
+        for (RegisteredModelTag tag : Sql.list(connection, "SELECT key, value FROM registered_model_tags WHERE name = ? ORDER BY key",
+                row -> RegisteredModelTag.newBuilder().setKey(row.getString(1)).setValue(nullToEmpty(row.getString(2))).build(), name)) {
+            model.addTags(tag);
+        }
+        for (RegisteredModelAlias alias : Sql.list(connection,
+                "SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias",
+                row -> RegisteredModelAlias.newBuilder().setAlias(row.getString(1)).setVersion(Long.toString(row.getLong(2))).build(),
+                name)) {
+            model.addAliases(alias);
+        }
+        return model.build();
+    }
+
+    // ---- model versions ----
+
+    ModelVersion createModelVersion(String name, String source, String runId, List<ModelVersionTag> tags, String runLink,
+            String description) {
+        validateName(name);
+        for (ModelVersionTag tag : tags) {
+            Validation.key("Tag", tag.getKey());
+            Validation.value("Tag", tag.getKey(), tag.getValue(), Validation.MAX_TAG_VALUE_LENGTH);
+        }
+        Validation.value("Source", name, source, 500);
+        Validation.value("Description", name, description, Validation.MAX_TAG_VALUE_LENGTH);
+        return database.write(connection -> {
+            requireModel(connection, name);
+            long now = clock.getAsLong();
+            long version = Sql.first(connection, "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = ?",
+                    row -> row.getLong(1), name).orElseThrow();
+            Sql.update(connection, "INSERT INTO model_versions (name, version, creation_time, last_updated_time, description,"
+                    + " user_id, current_stage, source, run_id, status, status_message, run_link, storage_location)"
+                    + " VALUES (?, ?, ?, ?, ?, NULL, 'None', ?, ?, 'READY', NULL, ?, ?)",
+                    name, version, now, now, description, source, runId, runLink, source);
+            for (ModelVersionTag tag : tags) {
+                Sql.update(connection, "INSERT OR REPLACE INTO model_version_tags (key, value, name, version) VALUES (?, ?, ?, ?)",
+                        tag.getKey(), tag.getValue(), name, version);
+            }
+            touch(connection, name, now);
+            return modelVersion(connection, name, version);
+        });
+    }
+
+    ModelVersion modelVersion(String name, String version) {
+        validateName(name);
+        long number = versionNumber(version);
+        return database.read(connection -> modelVersion(connection, name, number));
+    }
+
+    ModelVersion updateModelVersion(String name, String version, String description) {
+        validateName(name);
+        long number = versionNumber(version);
+        Validation.value("Description", name, description, Validation.MAX_TAG_VALUE_LENGTH);
+        return database.write(connection -> {
+            modelVersion(connection, name, number);
+            Sql.update(connection, "UPDATE model_versions SET description = ?, last_updated_time = ? WHERE name = ? AND version = ?",
+                    description, clock.getAsLong(), name, number);
+            return modelVersion(connection, name, number);
+        });
+    }
+
+    ModelVersion transitionStage(String name, String version, String stage, boolean archiveExisting) {
+        validateName(name);
+        long number = versionNumber(version);
+        String canonical = canonicalStage(stage);
+        return database.write(connection -> {
+            modelVersion(connection, name, number);
+            long now = clock.getAsLong();
+            if (archiveExisting && (canonical.equals("Staging") || canonical.equals("Production"))) {
+                Sql.update(connection, "UPDATE model_versions SET current_stage = 'Archived', last_updated_time = ?"
+                        + " WHERE name = ? AND version != ? AND current_stage = ?", now, name, number, canonical);
+            }
+            Sql.update(connection, "UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE name = ? AND version = ?",
+                    canonical, now, name, number);
+            touch(connection, name, now);
+            return modelVersion(connection, name, number);
+        });
+    }
+
+    void deleteModelVersion(String name, String version) {
+        validateName(name);
+        long number = versionNumber(version);
+        database.write(connection -> {
+            modelVersion(connection, name, number);
+            long now = clock.getAsLong();
+            Sql.update(connection, "DELETE FROM model_version_tags WHERE name = ? AND version = ?", name, number);
+            Sql.update(connection, "DELETE FROM registered_model_aliases WHERE name = ? AND version = ?", name, number);
+            Sql.update(connection, "UPDATE model_versions SET current_stage = ?, source = 'REDACTED-SOURCE-PATH',"
+                    + " storage_location = 'REDACTED-SOURCE-PATH', run_id = NULL, run_link = NULL, status_message = NULL,"
+                    + " description = NULL, user_id = NULL, last_updated_time = ? WHERE name = ? AND version = ?",
+                    DELETED_STAGE, now, name, number);
+            touch(connection, name, now);
+            return null;
+        });
+    }
+
+    String downloadUri(String name, String version) {
+        ModelVersion modelVersion = modelVersion(name, version);
+        return modelVersion.getSource();
+    }
+
+    List<ModelVersion> latestVersions(String name, List<String> stages) {
+        validateName(name);
+        List<String> canonical = new ArrayList<>();
+        for (String stage : stages.isEmpty() ? STAGES : stages) {
+            canonical.add(canonicalStage(stage));
+        }
+        return database.read(connection -> {
+            requireModel(connection, name);
+            return latestVersions(connection, name, canonical);
+        });
+    }
+
+    private List<ModelVersion> latestVersions(Connection connection, String name, List<String> stages) throws SQLException {
+        Map<String, Long> latest = new LinkedHashMap<>();
+        for (Object[] row : Sql.list(connection, "SELECT current_stage, MAX(version) FROM model_versions"
+                + " WHERE name = ? AND current_stage != ? GROUP BY current_stage ORDER BY current_stage",
+                r -> new Object[] {r.getString(1), r.getLong(2)}, name, DELETED_STAGE)) {
+            latest.put((String) row[0], (Long) row[1]);
+        }
+        List<ModelVersion> versions = new ArrayList<>();
+        for (String stage : STAGES) {
+            if (stages.contains(stage) && latest.containsKey(stage)) {
+                versions.add(modelVersion(connection, name, latest.get(stage)));
+            }
+        }
+        return versions;
+    }
+
+    Page<ModelVersion> searchModelVersions(String filter, boolean hasMaxResults, long maxResultsRequested,
+            List<String> orderBy, String pageToken) {
+        int maxResults = PageToken.maxResults(hasMaxResults, maxResultsRequested, SEARCH_VERSIONS_DEFAULT, SEARCH_VERSIONS_LIMIT);
+        int offset = PageToken.offset(pageToken);
+        List<Object> args = new ArrayList<>();
+        args.add(DELETED_STAGE);
+        StringBuilder sql = new StringBuilder("SELECT v.name, v.version FROM model_versions v WHERE v.current_stage != ?");
+        for (SearchFilter.Clause clause : SearchFilter.parse(filter)) {
+            sql.append(" AND ");
+            if (clause.kind() == SearchFilter.Kind.TAG) {
+                args.add(clause.key());
+                sql.append("EXISTS (SELECT 1 FROM model_version_tags t WHERE t.name = v.name AND t.version = v.version"
+                        + " AND t.key = ? AND ").append(stringComparison("t.value", clause, args)).append(')');
+                continue;
+            }
+            if (clause.kind() != SearchFilter.Kind.ATTRIBUTE) {
+                throw ApiException.invalidParameter("Invalid filter for model versions: " + clause.describe()
+                        + ". Valid are name, run_id, source_path, version_number and tags.<key>.");
+            }
+            switch (clause.key()) {
+                case "name" -> sql.append(stringComparison("v.name", clause, args));
+                case "source_path" -> sql.append(stringComparison("v.source", clause, args));
+                case "run_id" -> {
+                    if (clause.comparator().equals("IN") || clause.comparator().equals("NOT IN")) {
+                        List<String> values = clause.listValue();
+                        args.addAll(values);
+                        sql.append("v.run_id ").append(clause.comparator()).append(" (").append(Sql.placeholders(values)).append(')');
+                    } else {
+                        sql.append(stringComparison("v.run_id", clause, args));
+                    }
+                }
+                case "version_number" -> {
+                    if (!List.of("=", "!=", "<", "<=", ">", ">=").contains(clause.comparator())) {
+                        throw ApiException.invalidParameter("Invalid comparator '" + clause.comparator() + "' for version_number.");
+                    }
+                    args.add(clause.numberValue());
+                    sql.append("v.version ").append(clause.comparator()).append(" ?");
+                }
+                default -> throw ApiException.invalidParameter("Invalid filter for model versions: " + clause.describe()
+                        + ". Valid are name, run_id, source_path, version_number and tags.<key>.");
+            }
+        }
+        List<String> orders = new ArrayList<>();
+        for (String entry : orderBy) {
+            SearchFilter.Order order = SearchFilter.parseOrder(entry);
+            String column = switch (order.identifier().kind() == SearchFilter.Kind.ATTRIBUTE ? order.identifier().key() : "") {
+                case "name" -> "v.name";
+                case "version_number" -> "v.version";
+                case "creation_timestamp", "creation_time" -> "v.creation_time";
+                case "last_updated_timestamp", "last_updated_time" -> "v.last_updated_time";
+                default -> throw ApiException.invalidParameter("Invalid order_by clause '" + entry
+                        + "'. Model versions can be ordered by name, version_number, creation_timestamp, last_updated_timestamp.");
+            };
+            orders.add(column + (order.ascending() ? " ASC" : " DESC"));
+        }
+        orders.add("v.name ASC");
+        orders.add("v.version DESC");
+        sql.append(" ORDER BY ").append(String.join(", ", orders)).append(" LIMIT ? OFFSET ?");
+        args.add(maxResults + 1);
+        args.add(offset);
+        return database.read(connection -> {
+            List<Object[]> keys = Sql.list(connection, sql.toString(), row -> new Object[] {row.getString(1), row.getLong(2)},
+                    args.toArray());
+            List<ModelVersion> versions = new ArrayList<>();
+            for (Object[] key : keys.subList(0, Math.min(maxResults, keys.size()))) {
+                versions.add(modelVersion(connection, (String) key[0], (Long) key[1]));
+            }
+            return new Page<>(versions, keys.size() > maxResults ? PageToken.forOffset(offset + maxResults) : null);
+        });
+    }
+
+    void setModelVersionTag(String name, String version, String key, String value) {
+        validateName(name);
+        long number = versionNumber(version);
+        Validation.key("Tag", key);
+        Validation.value("Tag", key, value, Validation.MAX_TAG_VALUE_LENGTH);
+        database.write(connection -> {
+            modelVersion(connection, name, number);
+            Sql.update(connection, "INSERT OR REPLACE INTO model_version_tags (key, value, name, version) VALUES (?, ?, ?, ?)",
+                    key, value, name, number);
+            return null;
+        });
+    }
+
+    void deleteModelVersionTag(String name, String version, String key) {
+        validateName(name);
+        long number = versionNumber(version);
+        database.write(connection -> {
+            modelVersion(connection, name, number);
+            if (Sql.update(connection, "DELETE FROM model_version_tags WHERE name = ? AND version = ? AND key = ?",
+                    name, number, key) == 0) {
+                throw ApiException.notFound("No tag with key " + key + " found for model version " + name + " version " + version + ".");
+            }
+            return null;
+        });
+    }
+
+    // ---- aliases ----
+
+    void setAlias(String name, String alias, String version) {
+        validateName(name);
+        validateAlias(alias);
+        long number = versionNumber(version);
+        database.write(connection -> {
+            modelVersion(connection, name, number);
+            Sql.update(connection, "INSERT OR REPLACE INTO registered_model_aliases (alias, version, name) VALUES (?, ?, ?)",
+                    alias, number, name);
+            return null;
+        });
+    }
+
+    void deleteAlias(String name, String alias) {
+        validateName(name);
+        validateAlias(alias);
+        database.write(connection -> {
+            requireModel(connection, name);
+            if (Sql.update(connection, "DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?", name, alias) == 0) {
+                throw ApiException.notFound("Registered model alias " + alias + " not found for model " + name + ".");
+            }
+            return null;
+        });
+    }
+
+    ModelVersion versionByAlias(String name, String alias) {
+        validateName(name);
+        validateAlias(alias);
+        return database.read(connection -> {
+            requireModel(connection, name);
+            long version = Sql.first(connection, "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
+                    row -> row.getLong(1), name, alias)
+                    .orElseThrow(() -> ApiException.notFound("Registered model alias " + alias + " not found."));
+            return modelVersion(connection, name, version);
+        });
+    }
+
+    private ModelVersion modelVersion(Connection connection, String name, long version) throws SQLException {
+        ModelVersion.Builder builder = Sql.first(connection,
+                "SELECT * FROM model_versions WHERE name = ? AND version = ? AND current_stage != ?",
+                RegistryStore::modelVersionRow, name, version, DELETED_STAGE)
+                .orElseThrow(() -> ApiException.notFound("Model Version (name=" + name + ", version=" + version + ") not found"));
+        for (ModelVersionTag tag : Sql.list(connection,
+                "SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ORDER BY key",
+                row -> ModelVersionTag.newBuilder().setKey(row.getString(1)).setValue(nullToEmpty(row.getString(2))).build(),
+                name, version)) {
+            builder.addTags(tag);
+        }
+        builder.addAllAliases(Sql.list(connection,
+                "SELECT alias FROM registered_model_aliases WHERE name = ? AND version = ? ORDER BY alias",
+                row -> row.getString(1), name, version));
+        return builder.build();
+    }
+
+    private static ModelVersion.Builder modelVersionRow(ResultSet row) throws SQLException {
+        ModelVersion.Builder version = ModelVersion.newBuilder()
+                .setName(row.getString("name"))
+                .setVersion(Long.toString(row.getLong("version")))
+                .setCurrentStage(row.getString("current_stage"));
+        Long created = Sql.nullableLong(row, "creation_time");
+        if (created != null) {
+            version.setCreationTimestamp(created);
+        }
+        Long updated = Sql.nullableLong(row, "last_updated_time");
+        if (updated != null) {
+            version.setLastUpdatedTimestamp(updated);
+        }
+        if (row.getString("description") != null) {
+            version.setDescription(row.getString("description"));
+        }
+        if (row.getString("user_id") != null) {
+            version.setUserId(row.getString("user_id"));
+        }
+        if (row.getString("source") != null) {
+            version.setSource(row.getString("source"));
+        }
+        if (row.getString("run_id") != null) {
+            version.setRunId(row.getString("run_id"));
+        }
+        if (row.getString("status") != null) {
+            version.setStatus(ModelVersionStatus.valueOf(row.getString("status")));
+        }
+        if (row.getString("status_message") != null) {
+            version.setStatusMessage(row.getString("status_message"));
+        }
+        if (row.getString("run_link") != null) {
+            version.setRunLink(row.getString("run_link"));
+        }
+        return version;
+    }
+
+    private static void touch(Connection connection, String name, long now) throws SQLException {
+        Sql.update(connection, "UPDATE registered_models SET last_updated_time = ? WHERE name = ?", now, name);
+    }
+
+    private static boolean exists(Connection connection, String name) throws SQLException {
+        return Sql.first(connection, "SELECT 1 FROM registered_models WHERE name = ?", row -> 1, name).isPresent();
+    }
+
+    private static void requireModel(Connection connection, String name) throws SQLException {
+        if (!exists(connection, name)) {
+            throw modelNotFound(name);
+        }
+    }
+
+    private static ApiException modelNotFound(String name) {
+        return ApiException.notFound("Registered Model with name=" + name + " not found");
+    }
+
+    private static void validateName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw ApiException.missingParameter("name");
+        }
+        Validation.value("Registered model", "name", name, 256);
+    }
+
+    private static void validateAlias(String alias) {
+        if (alias == null || alias.isEmpty()) {
+            throw ApiException.missingParameter("alias");
+        }
+        Validation.value("Alias", "alias", alias, 256);
+        // MLflow reserves these forms so that "models:/name@alias" stays unambiguous with versions
+        if (alias.matches("(?i)^v\\d+$") || alias.equalsIgnoreCase("latest") || !alias.matches("^[\\w\\-]+$")) {
+            throw ApiException.invalidParameter("Invalid alias '" + alias + "': aliases may contain alphanumerics,"
+                    + " underscores and dashes, and cannot be 'latest' or of the form v<number>.");
+        }
+    }
+
+    static long versionNumber(String version) {
+        if (version == null || version.isEmpty()) {
+            throw ApiException.missingParameter("version");
+        }
+        try {
+            long number = Long.parseLong(version);
+            if (number > 0) {
+                return number;
+            }
+        } catch (NumberFormatException e) {
+            // same message as a non-positive number
+        }
+        throw ApiException.invalidParameter("Model version must be a positive integer, got '" + Validation.abbreviate(version) + "'.");
+    }
+
+    private static String canonicalStage(String stage) {
+        for (String known : STAGES) {
+            if (known.equalsIgnoreCase(stage)) {
+                return known;
+            }
+        }
+        throw ApiException.invalidParameter("Invalid Model Version stage: " + stage + ". Value must be one of "
+                + String.join(", ", STAGES) + ".");
+    }
+
+    private static String stringComparison(String column, SearchFilter.Clause clause, List<Object> args) {
+        args.add(clause.stringValue());
+        return switch (clause.comparator()) {
+            case "=", "!=" -> column + " " + clause.comparator() + " ?";
+            case "LIKE" -> column + " LIKE ?";
+            case "ILIKE" -> "LOWER(" + column + ") LIKE LOWER(?)";
+            default -> throw ApiException.invalidParameter("Invalid comparator '" + clause.comparator() + "' for "
+                    + clause.describe() + "; valid comparators are =, !=, LIKE, ILIKE.");
+        };
+    }
+
+    private static String nullToEmpty(String value) {
+        return value == null ? "" : value;
+    }
+}

@@ -1,0 +1,273 @@
+package kiln.tracking.server;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * An embedded server speaking MLflow's REST API 2.0 (tracking, model registry, mlflow-artifacts).
+ * Its store directory holds {@code mlflow.db} in MLflow 2.17's SQL schema and the artifact tree
+ * {@code mlartifacts/<experiment>/<run>/artifacts/...}, so a real MLflow opens the same directory with
+ * {@code mlflow server --backend-store-uri sqlite:///<store>/mlflow.db --artifacts-destination <store>/mlartifacts}.
+ *
+ * <pre>{@code
+ * try (TrackingServer server = TrackingServer.builder().storeDirectory(dir).port(0).build().start()) {
+ *     new MlflowClient(server.uri().toString()).createExperiment("demo");
+ * }
+ * }</pre>
+ */
+public final class TrackingServer implements AutoCloseable {
+    public static final String DATABASE_FILE = "mlflow.db";
+    public static final String ARTIFACTS_DIRECTORY = "mlartifacts";
+
+    static {
+        // Without TCP_NODELAY the JDK server sends headers and body in separate small segments and
+        // every response waits for the client's delayed ACK (about 40 ms). Read once, when the JDK's
+        // server classes load, so it has to be set before the first HttpServer is created.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
+    private final Builder config;
+    private HttpServer server;
+    private ExecutorService executor;
+    private Database database;
+
+    private TrackingServer(Builder config) {
+        this.config = config;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Opens (or creates) the store and starts serving; returns this server for chaining. */
+    public synchronized TrackingServer start() throws IOException {
+        if (server != null) {
+            throw new IllegalStateException("The tracking server is already started at " + uri());
+        }
+        Files.createDirectories(config.storeDirectory);
+        BasicAuth auth = config.authFile == null ? null : BasicAuth.fromFile(config.authFile);
+        database = new Database(config.storeDirectory.resolve(DATABASE_FILE));
+        try {
+            Schema.initialize(database, System.currentTimeMillis());
+            ArtifactStore artifacts = new ArtifactStore(config.storeDirectory.resolve(ARTIFACTS_DIRECTORY));
+            TrackingStore tracking = new TrackingStore(database, System::currentTimeMillis);
+            RegistryStore registry = new RegistryStore(database, System::currentTimeMillis);
+            HttpApi api = new HttpApi(tracking, registry, artifacts, auth, config.maxRequestBytes, config.maxArtifactBytes);
+            server = HttpServer.create(new InetSocketAddress(config.host, config.port), 128);
+            server.createContext("/", api);
+            AtomicInteger threads = new AtomicInteger();
+            executor = Executors.newFixedThreadPool(config.threads, task -> {
+                Thread thread = new Thread(task, "kiln-tracking-" + threads.incrementAndGet());
+                thread.setDaemon(true);
+                return thread;
+            });
+            server.setExecutor(executor);
+            server.start();
+            return this;
+        } catch (IOException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The base URI to give MLflow clients, such as {@code http://127.0.0.1:5000}. */
+    public URI uri() {
+        if (server == null) {
+            throw new IllegalStateException("The tracking server is not started; call start() first.");
+        }
+        String host = config.host.contains(":") ? "[" + config.host + "]" : config.host;
+        if (host.equals("0.0.0.0")) {
+            host = "127.0.0.1";
+        }
+        return URI.create("http://" + host + ":" + server.getAddress().getPort());
+    }
+
+    public int port() {
+        return uri().getPort();
+    }
+
+    public Path storeDirectory() {
+        return config.storeDirectory;
+    }
+
+    public Path databaseFile() {
+        return config.storeDirectory.resolve(DATABASE_FILE);
+    }
+
+    public Path artifactRoot() {
+        return config.storeDirectory.resolve(ARTIFACTS_DIRECTORY);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (server != null) {
+            server.stop(0);
+            server = null;
+        }
+        if (executor != null) {
+            executor.shutdown();
+            try {
+                executor.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            executor = null;
+        }
+        if (database != null) {
+            database.close();
+            database = null;
+        }
+    }
+
+    /** Settings of a server; every one has a default but the store directory's is the working directory's "kiln-tracking". */
+    public static final class Builder {
+        private String host = "127.0.0.1";
+        private int port = 5000;
+        private Path storeDirectory = Path.of("kiln-tracking");
+        private Path authFile;
+        private long maxRequestBytes = 32L * 1024 * 1024;
+        private long maxArtifactBytes = 2L * 1024 * 1024 * 1024;
+        private int threads = 16;
+
+        private Builder() {}
+
+        /** The address to bind; 127.0.0.1 by default so that nothing is exposed unless asked. */
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host is null");
+            return this;
+        }
+
+        /** The port; 0 picks a free one (read it back with {@link TrackingServer#uri()}). */
+        public Builder port(int port) {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        public Builder storeDirectory(Path storeDirectory) {
+            this.storeDirectory = Objects.requireNonNull(storeDirectory, "storeDirectory is null");
+            return this;
+        }
+
+        /** Turns on HTTP basic authentication; see the auth file format in {@code BasicAuth}. */
+        public Builder authFile(Path authFile) {
+            this.authFile = authFile;
+            return this;
+        }
+
+        public Builder maxRequestBytes(long maxRequestBytes) {
+            if (maxRequestBytes < 1024) {
+                throw new IllegalArgumentException("maxRequestBytes must be at least 1024, got " + maxRequestBytes);
+            }
+            this.maxRequestBytes = maxRequestBytes;
+            return this;
+        }
+
+        public Builder maxArtifactBytes(long maxArtifactBytes) {
+            if (maxArtifactBytes < 1) {
+                throw new IllegalArgumentException("maxArtifactBytes must be positive, got " + maxArtifactBytes);
+            }
+            this.maxArtifactBytes = maxArtifactBytes;
+            return this;
+        }
+
+        public Builder threads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be positive, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        public TrackingServer build() {
+            Builder copy = new Builder();
+            copy.host = host;
+            copy.port = port;
+            copy.storeDirectory = storeDirectory.toAbsolutePath();
+            copy.authFile = authFile;
+            copy.maxRequestBytes = maxRequestBytes;
+            copy.maxArtifactBytes = maxArtifactBytes;
+            copy.threads = threads;
+            return new TrackingServer(copy);
+        }
+    }
+
+    /** {@code [--host H] [--port P] [--store DIR] [--auth-file F]}; exit 2 on bad usage. */
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err) {
+        Builder builder = builder();
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String option = args[i];
+                if (option.equals("--help") || option.equals("-h")) {
+                    out.println(usage());
+                    return 0;
+                }
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException("Option " + option + " needs a value.");
+                }
+                String value = args[++i];
+                switch (option) {
+                    case "--host" -> builder.host(value);
+                    case "--port" -> builder.port(parsePort(value));
+                    case "--store" -> builder.storeDirectory(Path.of(value));
+                    case "--auth-file" -> builder.authFile(Path.of(value));
+                    default -> throw new IllegalArgumentException("Unknown option " + option + ".");
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            err.println(usage());
+            return 2;
+        }
+        TrackingServer server = builder.build();
+        try {
+            server.start();
+        } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
+            err.println("Cannot start the tracking server: " + e.getMessage());
+            return 2;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "kiln-tracking-shutdown"));
+        out.println("Kiln tracking server listening on " + server.uri() + " (store " + server.storeDirectory() + ")");
+        try {
+            new java.util.concurrent.CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static int parsePort(String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--port must be a number, got '" + value + "'.");
+        }
+    }
+
+    private static String usage() {
+        return "Usage: kiln server [--host H] [--port P] [--store DIR] [--auth-file F]\n"
+                + "  --host       address to bind (default 127.0.0.1)\n"
+                + "  --port       port, 0 for a free one (default 5000)\n"
+                + "  --store      directory for mlflow.db and mlartifacts/ (default ./kiln-tracking)\n"
+                + "  --auth-file  turn on HTTP basic auth; one 'user:password' or 'user:sha256:<hex>' a line";
+    }
+}
