@@ -10,6 +10,7 @@ import kiln.contracts.Contract;
 import kiln.contracts.ContractCheck;
 import kiln.contracts.ContractReports;
 import kiln.contracts.ContractSuggestions;
+import kiln.contracts.ContractTracking;
 import kiln.contracts.Contracts;
 import kiln.contracts.RuleResult;
 import kiln.core.DatasetRef;
@@ -70,12 +71,19 @@ final class ContractsCommand implements Runnable {
       Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
       Contract parsed = Contracts.read(contract);
       DatasetRef ref = DatasetRef.parse(data);
-      try (Session session = new Session(sparkOptions.settings())) {
+      kiln.core.KilnSettings settings = sparkOptions.settings();
+      try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
         DatasetRef pinned = new Datasets(session.spark()).resolve(ref);
         Path reports = reportDirectory != null ? reportDirectory : session.settings().workdirPath()
             .resolve("contracts").resolve(safe(parsed.id())).resolve(safe(lastSegment(pinned.table())) + "-v" + pinned.version());
         CheckSpec checkSpec = new CheckSpec(parsed, object, pinned, metricsTable, !noQuarantine, cleanOutput, reports);
-        CheckRun run = new ContractCheck(session.spark(), console::step).run(checkSpec);
+        String yaml = readText(contract);
+        CheckRun run = reporting.run("contracts check " + pinned, java.util.Map.of("kiln.job", "contracts check"),
+            tracked -> {
+              CheckRun checked = new ContractCheck(session.spark(), console::step).run(checkSpec);
+              ContractTracking.report(tracked, checked, yaml);
+              return checked;
+            });
         console.result(ContractReports.table(run.result()).stripTrailing());
         run.quarantine().ifPresent(q -> console.result("Quarantined " + Console.count(run.quarantinedRows())
             + " rows into " + q.table() + ", version " + q.version() + "; see `kiln datasets show " + q + "`."));
@@ -133,6 +141,14 @@ final class ContractsCommand implements Runnable {
         }
         return 0;
       }
+    }
+  }
+
+  private static String readText(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw Errors.badInput("cannot read " + file + ": " + e.getMessage(), "check the file's permissions");
     }
   }
 
