@@ -4,7 +4,21 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import kiln.contracts.ContractTracking;
+import kiln.contracts.Contracts;
+import kiln.contracts.FlightsContractDemo;
+import kiln.core.DatasetRef;
 import kiln.core.Datasets;
+import kiln.drift.DriftConfig;
+import kiln.drift.DriftInput;
+import kiln.drift.DriftMonitor;
+import kiln.drift.DriftReport;
+import kiln.drift.DriftResult;
+import kiln.drift.DriftTracking;
+import java.time.LocalDate;
+import java.time.YearMonth;
+import java.util.ArrayList;
+import java.util.List;
 import kiln.core.KilnSettings;
 import java.util.Map;
 import kiln.core.Errors;
@@ -39,7 +53,7 @@ final class DemoCommand implements Callable<Integer> {
     KilnSettings settings = sparkOptions.settings();
     Path demo = prepare(settings.workdirPath().resolve("demo"));
     String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
-    int steps = 4;
+    int steps = 6;
     try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
       reporting.run("demo", Map.of("kiln.job", "demo"), demoRun -> {
         console.step("[1/" + steps + "] sample data");
@@ -63,6 +77,42 @@ final class DemoCommand implements Callable<Integer> {
         console.result(DatasetsCommand.format(flights, new Datasets(session.spark()).history(flights)));
         demoRun.logInput(second.table(), "output");
         demoRun.logMetrics(Map.of("rows_version_0", (double) first.rows(), "rows_version_1_added", (double) second.rows()));
+
+        console.step("[5/" + steps + "] data contract: the real data, then a damaged copy");
+        FlightsContractDemo.Outcome contracts = reporting.run("contracts flights",
+            Map.of("kiln.job", "contracts", "mlflow.parentRunId", demoRun.id()), run -> {
+              FlightsContractDemo.Outcome outcome = FlightsContractDemo.run(session.spark(), second.table(), demo, console::step);
+              ContractTracking.report(run, outcome.real(), Contracts.flightsYaml());
+              return outcome;
+            });
+        console.result("Contract on " + contracts.real().result().dataset() + ": " + contracts.real().result().summary());
+        console.result("Contract on the damaged copy: " + contracts.damaged().result().summary()
+            + (contracts.damaged().quarantinedRows() > 0 ? "; " + Console.count(contracts.damaged().quarantinedRows())
+                + " rows quarantined, " + Console.count(contracts.damaged().cleanRows()) + " clean" : ""));
+        console.result("Contract reports: " + contracts.real().htmlReport() + " and " + contracts.damaged().htmlReport());
+
+        console.step("[6/" + steps + "] drift: January-March against April-June, then month against month");
+        DriftMonitor monitor = new DriftMonitor(session.spark(), DriftConfig.flights(), console::step);
+        DatasetRef pinned = second.table();
+        DriftResult quarters = reporting.run("drift flights Q1 vs Q2",
+            Map.of("kiln.job", "drift", "mlflow.parentRunId", demoRun.id()), run -> {
+              DriftResult result = monitor.run(
+                  DriftInput.between(pinned, "date", LocalDate.of(2001, 1, 1), LocalDate.of(2001, 4, 1), "January-March"),
+                  DriftInput.between(pinned, "date", LocalDate.of(2001, 4, 1), LocalDate.of(2001, 7, 2), "April-June"));
+              DriftTracking.report(run, result, DriftReport.write(result, demo.resolve("reports/drift-q1-q2.html")));
+              return result;
+            });
+        console.result("Drift January-March -> April-June: " + quarters.summary());
+        List<DriftInput> months = new ArrayList<>();
+        for (int month = 1; month <= 6; month++) {
+          months.add(DriftInput.month(pinned, "date", YearMonth.of(2001, month)));
+        }
+        for (DriftResult step : monitor.consecutive(months)) {
+          console.result("Drift " + step.reference().label() + " -> " + step.current().label() + ": "
+              + (step.drifted() ? "DRIFTED" : "stable") + ", " + step.driftedFeatures().size() + " of "
+              + step.features().size() + " features drifted");
+        }
+        console.result("Drift report: " + demo.resolve("reports/drift-q1-q2.html").toAbsolutePath());
 
         console.result("");
         console.result("Demo done in " + Console.seconds(java.time.Duration.ofNanos(System.nanoTime() - started))
