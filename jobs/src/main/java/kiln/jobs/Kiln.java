@@ -15,6 +15,10 @@ import picocli.CommandLine.ScopeType;
     subcommands = {
       IngestCommand.class,
       ContractsCommand.class,
+      FeaturesCommand.class,
+      TrainCommand.class,
+      ModelsCommand.class,
+      ScoreCommand.class,
       DatasetsCommand.class,
       DataCommand.class,
       DriftCommand.class,

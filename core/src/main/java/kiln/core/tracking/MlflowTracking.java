@@ -249,6 +249,131 @@ public final class MlflowTracking implements Tracking {
     });
   }
 
+  @Override
+  public Optional<ModelVersion> modelVersion(String name, String version) {
+    return call("read version " + version + " of model " + name, () -> {
+      try {
+        return Optional.of(modelVersion(sender.rest().get("model-versions/get", Map.of("name", name, "version", version))
+            .path("model_version")));
+      } catch (TrackingException e) {
+        if (notFound(e)) {
+          return Optional.empty();
+        }
+        throw e;
+      }
+    });
+  }
+
+  @Override
+  public List<ModelVersion> modelVersions(String name) {
+    return call("list the versions of model " + name, () -> {
+      List<ModelVersion> versions = new ArrayList<>();
+      String token = null;
+      do {
+        Map<String, String> query = new LinkedHashMap<>();
+        query.put("filter", "name = '" + name.replace("'", "\\'") + "'");
+        query.put("max_results", "1000");
+        if (token != null) {
+          query.put("page_token", token);
+        }
+        JsonNode page = sender.rest().get("model-versions/search", query);
+        page.path("model_versions").forEach(v -> versions.add(modelVersion(v)));
+        token = page.path("next_page_token").asText("");
+      } while (!token.isEmpty());
+      versions.sort(java.util.Comparator.comparingLong(v -> parseVersion(v.version())));
+      return versions;
+    });
+  }
+
+  @Override
+  public List<String> registeredModels() {
+    return call("list the registered models", () -> {
+      List<String> names = new ArrayList<>();
+      String token = null;
+      do {
+        Map<String, String> query = new LinkedHashMap<>();
+        query.put("max_results", "1000");
+        if (token != null) {
+          query.put("page_token", token);
+        }
+        JsonNode page = sender.rest().get("registered-models/search", query);
+        page.path("registered_models").forEach(m -> names.add(m.path("name").asText()));
+        token = page.path("next_page_token").asText("");
+      } while (!token.isEmpty());
+      names.sort(null);
+      return names;
+    });
+  }
+
+  @Override
+  public Map<String, String> aliases(String name) {
+    return call("read the aliases of model " + name, () -> {
+      Map<String, String> aliases = new java.util.TreeMap<>();
+      try {
+        sender.rest().get("registered-models/get", Map.of("name", name)).path("registered_model").path("aliases")
+            .forEach(a -> aliases.put(a.path("alias").asText(), a.path("version").asText()));
+      } catch (TrackingException e) {
+        if (!notFound(e)) {
+          throw e;
+        }
+      }
+      return aliases;
+    });
+  }
+
+  @Override
+  public void downloadArtifacts(String artifactUri, Path destination) {
+    URI uri = URI.create(artifactUri);
+    if (!"mlflow-artifacts".equals(uri.getScheme())) {
+      throw Errors.badInput("artifact location " + artifactUri + " is not served by the tracking server",
+          "register models from runs whose artifacts the server stores (mlflow-artifacts:/...)");
+    }
+    String root = uri.getPath().replaceAll("^/+", "").replaceAll("/+$", "");
+    call("download the artifacts at " + artifactUri, () -> {
+      try {
+        download(root, destination);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write the artifacts of " + artifactUri + " to " + destination, e);
+      }
+      return null;
+    });
+  }
+
+  private void download(String path, Path destination) throws IOException {
+    JsonNode files = sender.rest().listArtifacts(path).path("files");
+    if (files.isEmpty()) {
+      // a file, or nothing: GET says which
+      Files.createDirectories(destination.getParent());
+      sender.rest().getArtifact(path, destination);
+      return;
+    }
+    Files.createDirectories(destination);
+    for (JsonNode file : files) {
+      String entry = file.path("path").asText();
+      String name = entry.substring(entry.lastIndexOf('/') + 1);
+      if (name.isEmpty() || name.equals(".") || name.equals("..")) {
+        continue;
+      }
+      if (file.path("is_dir").asBoolean()) {
+        download(path + "/" + name, destination.resolve(name));
+      } else {
+        sender.rest().getArtifact(path + "/" + name, destination.resolve(name));
+      }
+    }
+  }
+
+  private static boolean notFound(TrackingException e) {
+    return !e.unreachable() && (e.getMessage().contains("RESOURCE_DOES_NOT_EXIST") || e.getMessage().contains("HTTP 404"));
+  }
+
+  private static long parseVersion(String version) {
+    try {
+      return Long.parseLong(version);
+    } catch (NumberFormatException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
   private static ModelVersion modelVersion(JsonNode node) {
     Map<String, String> tags = new LinkedHashMap<>();
     node.path("tags").forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText()));
@@ -295,6 +420,16 @@ public final class MlflowTracking implements Tracking {
       Sender.RunIds ids = sender.ids(localId);
       return ids == null ? "(not sent yet: spooled to " + spool + ")"
           : uri() + "/#/experiments/" + ids.experimentId() + "/runs/" + ids.runId();
+    }
+
+    @Override
+    public String artifactUri() {
+      Sender.RunIds ids = sender.ids(localId);
+      if (ids == null) {
+        throw Errors.environment("run " + id() + " was not created on the tracking server (it is spooled), so it has"
+            + " no artifact location yet", "start the tracking server or check the tracking URI, then run the job again");
+      }
+      return ids.artifactUri();
     }
 
     @Override

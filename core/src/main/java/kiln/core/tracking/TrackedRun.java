@@ -12,6 +12,11 @@ public interface TrackedRun extends AutoCloseable {
   /** Where a person sees the run (the MLflow UI's address for it). */
   String url();
 
+  /** The run's artifact root, e.g. {@code mlflow-artifacts:/1/<run id>/artifacts}, the base of a model version's source. */
+  default String artifactUri() {
+    throw new UnsupportedOperationException("the artifact URI is not known to " + getClass().getName());
+  }
+
   void logParams(Map<String, String> params);
 
   /** Metrics at step 0. */

@@ -29,6 +29,34 @@ public interface Tracking extends AutoCloseable {
   /** The version under an alias, if the model and the alias exist. */
   Optional<ModelVersion> versionByAlias(String name, String alias);
 
+  /** A version of a registered model, if the model and the version exist. */
+  default Optional<ModelVersion> modelVersion(String name, String version) {
+    throw new UnsupportedOperationException("reading model versions is not supported by " + getClass().getName());
+  }
+
+  /** Every version of a registered model, oldest first; empty when the model does not exist. */
+  default java.util.List<ModelVersion> modelVersions(String name) {
+    throw new UnsupportedOperationException("listing model versions is not supported by " + getClass().getName());
+  }
+
+  /** The names of the registered models. */
+  default java.util.List<String> registeredModels() {
+    throw new UnsupportedOperationException("listing models is not supported by " + getClass().getName());
+  }
+
+  /** A registered model's aliases and the versions they point at; empty when the model does not exist. */
+  default Map<String, String> aliases(String name) {
+    throw new UnsupportedOperationException("reading aliases is not supported by " + getClass().getName());
+  }
+
+  /**
+   * Downloads the artifacts under {@code artifactUri} (a file or a directory, e.g. a model version's
+   * {@code mlflow-artifacts:/...} source) into {@code destination}, which is created.
+   */
+  default void downloadArtifacts(String artifactUri, java.nio.file.Path destination) {
+    throw new UnsupportedOperationException("downloading artifacts is not supported by " + getClass().getName());
+  }
+
   @Override
   void close();
 }

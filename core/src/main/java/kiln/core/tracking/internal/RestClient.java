@@ -96,6 +96,42 @@ public final class RestClient {
     }
   }
 
+  /** Downloads a file through the mlflow-artifacts API: GET {@code /api/2.0/mlflow-artifacts/artifacts/<path>}. */
+  public void getArtifact(String artifactPath, Path destination) {
+    HttpRequest.Builder request = HttpRequest.newBuilder(uri("/api/2.0/mlflow-artifacts/artifacts/" + encodePath(artifactPath))).GET();
+    if (authorization != null) {
+      request.header("Authorization", authorization);
+    }
+    request.timeout(Duration.ofSeconds(300));
+    try {
+      HttpResponse<Path> response = http.send(request.build(), HttpResponse.BodyHandlers.ofFile(destination));
+      if (response.statusCode() / 100 != 2) {
+        String body = java.nio.file.Files.readString(destination);
+        java.nio.file.Files.deleteIfExists(destination);
+        throw new TrackingException("GET artifact " + artifactPath + " from " + base + " failed with HTTP "
+            + response.statusCode() + ": " + errorMessage(body), response.statusCode() >= 500, null);
+      }
+    } catch (IOException e) {
+      throw new TrackingException("GET artifact " + artifactPath + ": cannot reach the tracking server at " + base
+          + " (" + e.getMessage() + ")", true, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TrackingException("GET artifact " + artifactPath + " was interrupted", true, e);
+    }
+  }
+
+  /** Lists a directory through the mlflow-artifacts API: {@code {"files": [{"path", "is_dir", "file_size"}]}}. */
+  public JsonNode listArtifacts(String directory) {
+    return send("GET artifacts of " + directory, HttpRequest.newBuilder(uri("/api/2.0/mlflow-artifacts/artifacts?path="
+        + URLEncoder.encode(directory, StandardCharsets.UTF_8))).GET());
+  }
+
+  private static String encodePath(String artifactPath) {
+    return java.util.Arrays.stream(artifactPath.split("/"))
+        .map(s -> URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20"))
+        .collect(Collectors.joining("/"));
+  }
+
   private URI uri(String path) {
     return URI.create(base + path);
   }

@@ -1,0 +1,240 @@
+package kiln.inference;
+
+import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.current_timestamp;
+import static org.apache.spark.sql.functions.isnan;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.percentile_approx;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.LocalFiles;
+import kiln.core.WriteMode;
+import kiln.core.WriteOptions;
+import kiln.core.WriteResult;
+import kiln.core.tracking.TrackedRun;
+import kiln.core.tracking.Tracking;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Observation;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code kiln score}: scores a pinned table version with a registered model and appends the predictions,
+ * with the model and input versions and the scoring time, as a new version of the output table. Counts
+ * and error rows are observed during the write itself (no second pass); a shadow model is compared on
+ * the written rows without changing them.
+ */
+public final class ScoreJob {
+  public static final String MODEL_NAME = "model_name";
+  public static final String MODEL_VERSION = "model_version";
+  public static final String INPUT_TABLE = "input_table";
+  public static final String INPUT_VERSION = "input_version";
+  public static final String SCORED_AT = "scored_at";
+
+  private final SparkSession spark;
+  private final Tracking tracking;
+
+  public ScoreJob(SparkSession spark, Tracking tracking) {
+    this.spark = spark;
+    this.tracking = tracking;
+  }
+
+  public ScoreResult run(ScoreConfig config, TrackedRun run) {
+    ModelLookup lookup = new ModelLookup(tracking);
+    Tracking.ModelVersion version = lookup.resolve(config.model());
+    Tracking.ModelVersion shadowVersion = config.shadow() == null ? null : lookup.resolve(config.shadow());
+    Datasets datasets = new Datasets(spark);
+    DatasetRef input = datasets.resolve(config.data());
+    Path directory = temporaryDirectory();
+    try {
+      ScoringModel model = download(version, directory.resolve("model"));
+      ScoringModel shadow = shadowVersion == null ? null : download(shadowVersion, directory.resolve("shadow"));
+      if (shadow != null) {
+        // fail before writing anything when the shadow cannot score these rows
+        shadow.score(datasets.read(input).limit(0), "table " + input + " (for the shadow model " + config.shadow() + ")");
+      }
+      ScoreResult main = score(model, version, input, config.output());
+      Optional<ScoreResult.ShadowComparison> comparison = shadow == null ? Optional.empty()
+          : Optional.of(compare(shadow, shadowVersion, datasets.read(main.output()), model.classifier()));
+      ScoreResult result = new ScoreResult(main.model(), main.modelVersion(), main.input(), main.output(), main.rows(),
+          main.errorRows(), main.elapsed(), main.partitionMillisP50(), main.partitionMillisP99(), comparison);
+      report(run, config, result);
+      return result;
+    } finally {
+      try {
+        LocalFiles.deleteTree(directory);
+      } catch (IOException | RuntimeException e) {
+        // a temporary directory left behind is harmless
+      }
+    }
+  }
+
+  /**
+   * Scores a pinned table version with a loaded model and appends the predictions to {@code output}:
+   * one pass, with rows and error rows observed during the write and the write's task times measured.
+   */
+  public ScoreResult score(ScoringModel model, Tracking.ModelVersion version, DatasetRef input, String output) {
+    Datasets datasets = new Datasets(spark);
+    Dataset<Row> scored = predictions(model, datasets.read(input), version, input);
+    Observation observation = new Observation("kiln_score");
+    Dataset<Row> observed = scored.observe(observation, count(lit(1)).as("rows"),
+        sum(when(col("prediction").isNull().or(isnan(col("prediction"))), 1).otherwise(0)).as("error_rows"));
+    TaskTimes tasks = new TaskTimes();
+    spark.sparkContext().addSparkListener(tasks);
+    long started = System.nanoTime();
+    WriteResult written;
+    try {
+      written = datasets.write(observed, output, new WriteOptions(WriteMode.APPEND, null, Map.of(
+          "kiln.model", version.name() + "/" + version.version(), "kiln.input", input.toString())));
+      awaitListeners();
+    } finally {
+      spark.sparkContext().removeSparkListener(tasks);
+    }
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+    // a write skipped as already done observes nothing: fall back to the commit's row count
+    Map<String, Object> counts = written.alreadyWritten() ? Map.of() : observed(observation);
+    long total = counts.get("rows") == null ? written.rows() : ((Number) counts.get("rows")).longValue();
+    long errors = counts.get("error_rows") == null ? 0 : ((Number) counts.get("error_rows")).longValue();
+    return new ScoreResult(version.name(), version.version(), input, written.written(), total, errors, elapsed,
+        tasks.percentile(0.5), tasks.percentile(0.99), Optional.empty());
+  }
+
+  /** The output rows: the input, the model's outputs, and where they came from. */
+  public static Dataset<Row> predictions(ScoringModel model, Dataset<Row> rows, Tracking.ModelVersion version,
+      DatasetRef input) {
+    return model.score(rows, "table " + input)
+        .withColumn(MODEL_NAME, lit(version.name()))
+        .withColumn(MODEL_VERSION, lit(version.version()))
+        .withColumn(INPUT_TABLE, lit(input.table()))
+        .withColumn(INPUT_VERSION, lit(input.version()))
+        .withColumn(SCORED_AT, current_timestamp());
+  }
+
+  private ScoringModel download(Tracking.ModelVersion version, Path directory) {
+    tracking.downloadArtifacts(version.source(), directory);
+    return ScoringModel.load(directory);
+  }
+
+  static ScoreResult.ShadowComparison compare(ScoringModel shadow, Tracking.ModelVersion version, Dataset<Row> written,
+      boolean classifier) {
+    String value = classifier ? "probability" : "prediction";
+    Dataset<Row> main = written.withColumnRenamed("prediction", "kiln_main_prediction");
+    if (classifier) {
+      main = main.withColumnRenamed("probability", "kiln_main_probability");
+    }
+    Dataset<Row> both = shadow.score(main, "the scored rows");
+    Column mainValue = classifier ? col("kiln_main_probability") : col("kiln_main_prediction");
+    Column difference = abs(col(value).minus(mainValue));
+    Row row = both.agg(count(lit(1)),
+        avg(when(col("prediction").equalTo(col("kiln_main_prediction")), 1.0).otherwise(0.0)),
+        avg(difference),
+        percentile_approx(difference, lit(new double[] {0.5, 0.9, 0.99}), lit(10000)),
+        max(difference)).first();
+    List<Double> quantiles = row.isNullAt(3) ? List.of(Double.NaN, Double.NaN, Double.NaN) : row.getList(3);
+    return new ScoreResult.ShadowComparison(version.name(), version.version(), row.getLong(0),
+        row.isNullAt(1) ? Double.NaN : row.getDouble(1), row.isNullAt(2) ? Double.NaN : row.getDouble(2),
+        quantiles.get(0), quantiles.get(1), quantiles.get(2), row.isNullAt(4) ? Double.NaN : row.getDouble(4));
+  }
+
+  private static void report(TrackedRun run, ScoreConfig config, ScoreResult result) {
+    Map<String, String> params = new LinkedHashMap<>();
+    params.put("model_uri", config.model().toString());
+    params.put("model", result.model());
+    params.put("model_version", result.modelVersion());
+    params.put("input", result.input().toString());
+    params.put("output", config.output());
+    result.shadow().ifPresent(s -> params.put("shadow", s.model() + "/" + s.version()));
+    run.logParams(params);
+    run.logInput(result.input(), "input");
+    run.logInput(result.output(), "output");
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("rows", (double) result.rows());
+    metrics.put("error_rows", (double) result.errorRows());
+    metrics.put("seconds", result.elapsed().toMillis() / 1000.0);
+    metrics.put("throughput_rows_per_second", result.throughput());
+    metrics.put("partition_latency_ms_p50", result.partitionMillisP50());
+    metrics.put("partition_latency_ms_p99", result.partitionMillisP99());
+    result.shadow().ifPresent(s -> {
+      metrics.put("shadow_agreement", s.agreement());
+      metrics.put("shadow_mean_abs_difference", s.meanAbsoluteDifference());
+      metrics.put("shadow_p50_abs_difference", s.medianAbsoluteDifference());
+      metrics.put("shadow_p90_abs_difference", s.p90AbsoluteDifference());
+      metrics.put("shadow_p99_abs_difference", s.p99AbsoluteDifference());
+      metrics.put("shadow_max_abs_difference", s.maxAbsoluteDifference());
+    });
+    run.logMetrics(metrics);
+    run.setTags(Map.of("kiln.model", result.model(), "kiln.model_version", result.modelVersion()));
+  }
+
+  /** Task-end events arrive asynchronously: let the listener see the write's tasks before reading them. */
+  private void awaitListeners() {
+    try {
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+    } catch (java.util.concurrent.TimeoutException e) {
+      // the percentiles then come from the tasks seen so far
+    }
+  }
+
+  private static Map<String, Object> observed(Observation observation) {
+    try {
+      return observation.getAsJava();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Map.of();
+    }
+  }
+
+  private static Path temporaryDirectory() {
+    try {
+      return Files.createTempDirectory("kiln-score-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Run time of every task that ends while it listens: one task per partition of the scoring write. */
+  static final class TaskTimes extends SparkListener {
+    private final List<Long> millis = Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void onTaskEnd(SparkListenerTaskEnd taskEnd) {
+      if (taskEnd.taskMetrics() != null) {
+        millis.add(taskEnd.taskMetrics().executorRunTime());
+      }
+    }
+
+    double percentile(double p) {
+      List<Long> sorted;
+      synchronized (millis) {
+        sorted = new ArrayList<>(millis);
+      }
+      if (sorted.isEmpty()) {
+        return Double.NaN;
+      }
+      Collections.sort(sorted);
+      int index = (int) Math.ceil(p * sorted.size()) - 1;
+      return sorted.get(Math.max(0, Math.min(index, sorted.size() - 1)));
+    }
+  }
+}

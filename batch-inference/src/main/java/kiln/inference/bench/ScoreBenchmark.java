@@ -1,0 +1,136 @@
+package kiln.inference.bench;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.LocalFiles;
+import kiln.core.SparkProfile;
+import kiln.core.SparkSessions;
+import kiln.core.SparkSettings;
+import kiln.core.WriteMode;
+import kiln.core.WriteOptions;
+import kiln.core.bench.Bench;
+import kiln.core.tracking.Tracking;
+import kiln.inference.ScoreJob;
+import kiln.inference.ScoringModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code ScoreBenchmark [FLIGHTS_PARQUET] [--repetitions N]}: Kiln's scoring (predictions, provenance
+ * columns, observed counts, task times, Delta append) of April-June against a direct
+ * {@code model.transform} plus Delta write of the same rows with the same model, alternating in one JVM,
+ * at 1x and 10x the rows. Targets: ratio at most 1.10; time(10x) / time(1x) at most 11.
+ */
+public final class ScoreBenchmark {
+  private static final String[] FEATURES = {"hour", "day_of_week", "month", "distance"};
+
+  private ScoreBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int repetitions = 3;
+    String source = "/tmp/kiln-data/flights-3m.parquet";
+    boolean tenfold = true;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--repetitions" -> repetitions = Integer.parseInt(args[++i]);
+        case "--no-10x" -> tenfold = false;
+        default -> source = args[i];
+      }
+    }
+    Path work = Files.createTempDirectory("kiln-bench-score-");
+    SparkSession spark = SparkSessions.create(new SparkSettings(SparkProfile.LOCAL, null, false,
+        Map.of("spark.ui.showConsoleProgress", "false")));
+    try {
+      Datasets datasets = new Datasets(spark);
+      Dataset<Row> flights = spark.read().parquet(source).selectExpr("*",
+          "cast(hour(date) as double) as hour", "cast(dayofweek(date) as double) as day_of_week",
+          "cast(month(date) as double) as month", "cast(distance as double) as distance_d",
+          "if(delay > 15, 1.0, 0.0) as label").drop("distance").withColumnRenamed("distance_d", "distance");
+      System.out.println("[bench] training a model on January-March, scoring input April-June into " + work);
+      Path modelDirectory = work.resolve("model");
+      XGBoostClassificationModel model = train(flights.where("date < '2001-04-01'"));
+      model.write().overwrite().save(modelDirectory.resolve("spark-model").toString());
+      Files.writeString(modelDirectory.resolve("kiln-model.json"),
+          "{\"task\":\"CLASSIFIER\",\"label\":\"label\",\"featureColumns\":[\"hour\",\"day_of_week\",\"month\",\"distance\"]}");
+      ScoringModel scoring = ScoringModel.load(modelDirectory);
+      Tracking.ModelVersion version = new Tracking.ModelVersion("bench", "1", modelDirectory.toString(), null, Map.of());
+
+      String input1 = work.resolve("input-1x").toString();
+      datasets.write(flights.where("date >= '2001-04-01'"), input1, WriteOptions.of(WriteMode.OVERWRITE));
+      List<String[]> inputs = new ArrayList<>();
+      inputs.add(new String[] {"1x (1.5M rows)", input1});
+      if (tenfold) {
+        String input10 = work.resolve("input-10x").toString();
+        Dataset<Row> one = datasets.read(DatasetRef.atVersion(input1, 0));
+        Dataset<Row> ten = one;
+        for (int i = 1; i < 10; i++) {
+          ten = ten.union(one);
+        }
+        datasets.write(ten, input10, WriteOptions.of(WriteMode.OVERWRITE));
+        inputs.add(new String[] {"10x (15M rows)", input10});
+      }
+
+      Bench bench = new Bench(System.out, 1, repetitions);
+      ScoreJob job = new ScoreJob(spark, null);
+      AtomicInteger counter = new AtomicInteger();
+      List<Bench.Comparison> comparisons = new ArrayList<>();
+      for (String[] input : inputs) {
+        DatasetRef ref = DatasetRef.atVersion(input[1], 0);
+        comparisons.add(bench.compare("score + Delta write, " + input[0],
+            () -> {
+              String output = work.resolve("kiln-" + counter.incrementAndGet()).toString();
+              Object result = job.score(scoring, version, ref, output);
+              LocalFiles.deleteTree(Path.of(output));
+              return result;
+            },
+            () -> {
+              String output = work.resolve("plain-" + counter.incrementAndGet()).toString();
+              Dataset<Row> rows = spark.read().format("delta").option("versionAsOf", 0).load(input[1]);
+              model.transform(new VectorAssembler().setInputCols(FEATURES).setOutputCol("features")
+                      .setHandleInvalid("keep").transform(rows)).drop("features")
+                  .write().format("delta").save(output);
+              LocalFiles.deleteTree(Path.of(output));
+              return null;
+            }));
+      }
+      Map<String, String> extra = new LinkedHashMap<>();
+      if (comparisons.size() > 1) {
+        extra.put("kiln time(10x) / time(1x)", String.format(Locale.ROOT, "%.2f",
+            comparisons.get(1).candidateSeconds() / comparisons.get(0).candidateSeconds()));
+      }
+      System.out.println();
+      System.out.println(Bench.markdown(comparisons, extra));
+      System.out.printf(Locale.ROOT, "Target: ratio <= 1.10 (got %.3f at 1x)%n", comparisons.get(0).ratio());
+    } finally {
+      spark.stop();
+      LocalFiles.deleteTree(work);
+    }
+  }
+
+  private static XGBoostClassificationModel train(Dataset<Row> rows) {
+    XGBoostClassifier classifier = new XGBoostClassifier();
+    classifier.setFeaturesCol("features");
+    classifier.setLabelCol("label");
+    classifier.setObjective("binary:logistic");
+    classifier.setMaxDepth(6);
+    classifier.setNumRound(50);
+    classifier.setNumWorkers(1);
+    classifier.setNthread(1);
+    classifier.setDevice("cpu");
+    classifier.setForceRepartition(true);
+    return classifier.fit(new VectorAssembler().setInputCols(FEATURES).setOutputCol("features").setHandleInvalid("keep")
+        .transform(rows));
+  }
+}

@@ -1,0 +1,163 @@
+package kiln.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import kiln.core.BadInputException;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.WriteMode;
+import kiln.core.WriteOptions;
+import kiln.core.testing.SharedSpark;
+import kiln.core.tracking.MlflowTracking;
+import kiln.core.tracking.TrackedRun;
+import kiln.core.tracking.Tracking;
+import kiln.tracking.server.TrackingServer;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Scoring with registered models from a real tracking server; the models are trained here with XGBoost directly. */
+@ExtendWith(SharedSpark.class)
+class ScoreJobTest {
+  static final StructType SCHEMA = new StructType().add("id", DataTypes.LongType).add("hour", DataTypes.DoubleType)
+      .add("distance", DataTypes.DoubleType).add("label", DataTypes.DoubleType);
+
+  static Dataset<Row> rows(SparkSession spark, int n) {
+    Random random = new Random(3);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      double hour = random.nextInt(24);
+      double late = random.nextDouble() < (hour >= 17 ? 0.7 : 0.1) ? 1 : 0;
+      rows.add(RowFactory.create((long) i, hour, 100.0 + random.nextInt(2000), late));
+    }
+    return spark.createDataFrame(rows, SCHEMA);
+  }
+
+  /** Trains a classifier, lays it out as `kiln train` does, uploads it and registers a version. */
+  static Tracking.ModelVersion register(SparkSession spark, Tracking tracking, Dataset<Row> data, int depth, Path dir)
+      throws Exception {
+    XGBoostClassifier classifier = new XGBoostClassifier();
+    classifier.setFeaturesCol("kiln_features");
+    classifier.setLabelCol("label");
+    classifier.setObjective("binary:logistic");
+    classifier.setMaxDepth(depth);
+    classifier.setNumRound(10);
+    classifier.setNumWorkers(1);
+    classifier.setNthread(1);
+    classifier.setDevice("cpu");
+    classifier.setForceRepartition(true);
+    XGBoostClassificationModel model = classifier.fit(new VectorAssembler().setInputCols(new String[] {"hour", "distance"})
+        .setOutputCol("kiln_features").transform(data));
+    Path files = Files.createDirectories(dir.resolve("depth" + depth));
+    model.write().overwrite().save(files.resolve(ScoringModel.MODEL_DIRECTORY).toString());
+    Files.writeString(files.resolve(ScoringModel.INFO_FILE),
+        "{\"task\":\"CLASSIFIER\",\"label\":\"label\",\"featureColumns\":[\"hour\",\"distance\"]}");
+    try (TrackedRun run = tracking.startRun("test", "train", Map.of()); Stream<Path> walk = Files.walk(files)) {
+      for (Path file : walk.filter(Files::isRegularFile).filter(p -> !p.toString().endsWith(".crc")).toList()) {
+        run.logArtifact(file, "model/" + files.relativize(file).toString().replace('\\', '/'));
+      }
+      return tracking.registerModel("delays", run.artifactUri() + "/model", run.id(), Map.of());
+    }
+  }
+
+  @Test
+  void scoresWithChampionComparesTheShadowAndReports(SparkSession spark, @TempDir Path dir) throws Exception {
+    Datasets datasets = new Datasets(spark);
+    String data = dir.resolve("data").toString();
+    datasets.write(rows(spark, 300), data, WriteOptions.of(WriteMode.OVERWRITE));
+    datasets.write(rows(spark, 10), data, WriteOptions.of(WriteMode.APPEND));
+    String output = dir.resolve("predictions").toString();
+    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))
+            .build().start();
+        MlflowTracking tracking = MlflowTracking.connect(server.uri().toString(), Map.of(), dir.resolve("spool"),
+            m -> {}, 2, Duration.ofMillis(10))) {
+      Dataset<Row> training = datasets.read(DatasetRef.atVersion(data, 0));
+      register(spark, tracking, training, 3, dir);
+      register(spark, tracking, training, 1, dir);
+      tracking.setAlias("delays", "champion", "1");
+      tracking.setAlias("delays", "challenger", "2");
+
+      ScoreResult result;
+      try (TrackedRun run = tracking.startRun("test", "score", Map.of())) {
+        result = new ScoreJob(spark, tracking).run(
+            ScoreConfig.of("models:/delays@champion", data + "@0", output, "models:/delays@challenger"), run);
+      }
+      assertThat(result.modelVersion()).isEqualTo("1");
+      assertThat(result.rows()).isEqualTo(300);
+      assertThat(result.errorRows()).isZero();
+      assertThat(result.output()).isEqualTo(DatasetRef.atVersion(output, 0));
+      assertThat(result.partitionMillisP99()).isGreaterThanOrEqualTo(result.partitionMillisP50()).isGreaterThanOrEqualTo(0);
+      ScoreResult.ShadowComparison shadow = result.shadow().orElseThrow();
+      assertThat(shadow.version()).isEqualTo("2");
+      assertThat(shadow.rows()).isEqualTo(300);
+      assertThat(shadow.agreement()).isBetween(0.5, 1.0);
+      assertThat(shadow.maxAbsoluteDifference()).isGreaterThan(0).isGreaterThanOrEqualTo(shadow.medianAbsoluteDifference());
+
+      Dataset<Row> written = datasets.read(result.output());
+      assertThat(written.columns()).contains("id", "hour", "prediction", "probability", ScoreJob.MODEL_NAME,
+          ScoreJob.MODEL_VERSION, ScoreJob.INPUT_TABLE, ScoreJob.INPUT_VERSION, ScoreJob.SCORED_AT);
+      assertThat(written.columns()).doesNotContain("rawPrediction", "kiln_features");
+      Row first = written.where("probability < 0 or probability > 1").limit(1).collectAsList().stream().findFirst()
+          .orElse(null);
+      assertThat(first).isNull();
+      assertThat(written.select(ScoreJob.MODEL_VERSION, ScoreJob.INPUT_VERSION).distinct().collectAsList())
+          .extracting(r -> r.getString(0) + "@" + r.getLong(1)).containsExactly("1@0");
+
+      // by version, a second run appends a new version
+      try (TrackedRun run = tracking.startRun("test", "score", Map.of())) {
+        ScoreResult again = new ScoreJob(spark, tracking).run(ScoreConfig.of("models:/delays/2", data, output, null), run);
+        assertThat(again.input().version()).isEqualTo(1);
+        assertThat(again.output().version()).isEqualTo(1);
+        assertThat(again.rows()).isEqualTo(310);
+        assertThat(again.shadow()).isEmpty();
+      }
+
+      // bad input: said clearly, nothing written
+      try (TrackedRun run = tracking.startRun("test", "score", Map.of())) {
+        ScoreJob job = new ScoreJob(spark, tracking);
+        assertThatThrownBy(() -> job.run(ScoreConfig.of("models:/delays@gold", data, output, null), run))
+            .isInstanceOf(BadInputException.class)
+            .hasMessageContaining("model delays has no alias 'gold'; it has challenger (version 2), champion (version 1)");
+        assertThatThrownBy(() -> job.run(ScoreConfig.of("models:/delays/7", data, output, null), run))
+            .isInstanceOf(BadInputException.class).hasMessageContaining("model delays has no version 7; it has versions 1, 2");
+        assertThatThrownBy(() -> job.run(ScoreConfig.of("models:/nope@champion", data, output, null), run))
+            .isInstanceOf(BadInputException.class).hasMessageContaining("there is no registered model 'nope'");
+        String narrow = dir.resolve("narrow").toString();
+        datasets.write(rows(spark, 5).drop("distance"), narrow, WriteOptions.of(WriteMode.OVERWRITE));
+        assertThatThrownBy(() -> job.run(ScoreConfig.of("models:/delays/1", narrow, output, null), run))
+            .isInstanceOf(BadInputException.class).hasMessageContaining("lacks column 'distance'");
+        assertThatThrownBy(() -> ScoreConfig.of("delays@champion", data, output, null))
+            .isInstanceOf(BadInputException.class).hasMessageContaining("malformed model URI");
+      }
+      assertThat(datasets.latestVersion(output)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void parsesModelUris() {
+    assertThat(ModelUri.parse("models:/flight-delays@champion")).isEqualTo(new ModelUri("flight-delays", "champion", null));
+    assertThat(ModelUri.parse("models:/flight-delays/12")).isEqualTo(new ModelUri("flight-delays", null, "12"));
+    assertThat(ModelUri.parse("models:/a/3").toString()).isEqualTo("models:/a/3");
+    assertThatThrownBy(() -> ModelUri.parse("models:/a/b/c")).isInstanceOf(BadInputException.class);
+    assertThatThrownBy(() -> ModelUri.parse("models:/a/x")).hasMessageContaining("version 'x' is not a positive number");
+    assertThatThrownBy(() -> ModelUri.parse("models:/a@")).hasMessageContaining("the alias after '@' is empty");
+  }
+}

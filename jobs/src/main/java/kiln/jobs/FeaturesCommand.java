@@ -1,0 +1,118 @@
+package kiln.jobs;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import kiln.core.KilnSettings;
+import kiln.core.SparkProfile;
+import kiln.core.YamlFiles;
+import kiln.training.FeatureConfig;
+import kiln.training.FeatureJob;
+import kiln.training.FeatureResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "features",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Build a new version of the flights feature table from a version of the flights table.",
+      "Features: hour, day of week, month, distance, airport codes, airport and route statistics from the",
+      "training period only; label: delay > threshold. Config keys: input, output, trainingUntil,",
+      "delayThresholdMinutes, where (keep only matching rows, e.g. the scoring period)."
+    })
+final class FeaturesCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin JobSparkOptions sparkOptions;
+
+  @Option(names = "--config", required = true, paramLabel = "FILE", description = "The feature job (YAML).")
+  Path config;
+
+  @Override
+  public Integer call() {
+    Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+    FeatureConfig features = YamlFiles.read(config, FeatureConfig.class);
+    KilnSettings settings = sparkOptions.settings();
+    try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
+      build(session, reporting, console, features, Map.of());
+    }
+    return 0;
+  }
+
+  /** Builds the features in an MLflow run of its own; prints and returns what was written. For the demo too. */
+  static FeatureResult build(Session session, Reporting reporting, Console console, FeatureConfig config,
+      Map<String, String> tags) {
+    Map<String, String> allTags = new LinkedHashMap<>(tags);
+    allTags.put("kiln.job", "features");
+    FeatureResult result = reporting.run("features " + config.output(), allTags, run -> {
+      Map<String, String> params = new LinkedHashMap<>();
+      params.put("input", config.input());
+      params.put("output", config.output());
+      params.put("training_until", String.valueOf(config.trainingUntil()));
+      params.put("delay_threshold_minutes", String.valueOf(config.delayThresholdMinutes()));
+      if (config.where() != null) {
+        params.put("where", config.where());
+      }
+      run.logParams(params);
+      console.step("building features from " + config.input());
+      FeatureResult done = new FeatureJob(session.spark()).run(config);
+      run.logInput(done.input(), "input");
+      run.logInput(done.output(), "output");
+      run.logMetrics(Map.of("rows", (double) done.rows(), "seconds", done.elapsed().toMillis() / 1000.0));
+      return done;
+    });
+    console.result("Built " + Console.count(result.rows()) + " rows of features into " + result.output().table()
+        + ", version " + result.output().version() + ", from " + result.input() + " (" + Console.seconds(result.elapsed())
+        + ").");
+    return result;
+  }
+
+  /**
+   * The Spark and tracking options of {@link SparkOptions}, with the Kiln settings file as {@code --settings}:
+   * in the jobs that read a job config, {@code --config} is that config.
+   */
+  static final class JobSparkOptions {
+    @Option(names = "--settings", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
+    Path settingsFile;
+
+    @Option(names = "--profile", paramLabel = "PROFILE",
+        description = "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
+    SparkProfile profile;
+
+    @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[4] or spark://host:7077.")
+    String master;
+
+    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; may repeat.")
+    Map<String, String> conf = new LinkedHashMap<>();
+
+    @Option(names = "--ui", description = "Start Spark's web UI (off by default in the local profile).")
+    Boolean ui;
+
+    @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
+    Path workdir;
+
+    @Option(names = "--tracking-uri", paramLabel = "URI",
+        description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
+    String trackingUri;
+
+    @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
+    String experiment;
+
+    KilnSettings settings() {
+      SparkOptions options = new SparkOptions();
+      options.config = settingsFile;
+      options.profile = profile;
+      options.master = master;
+      options.conf = conf;
+      options.ui = ui;
+      options.workdir = workdir;
+      options.trackingUri = trackingUri;
+      options.experiment = experiment;
+      return options.settings();
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package kiln.training;
+
+import java.util.Objects;
+import kiln.core.DatasetRef;
+
+/**
+ * What {@code kiln features} builds: the flights feature table from a version of the flights table.
+ *
+ * @param input the flights table, {@code TABLE[@VERSION]}; the latest version when none is given
+ * @param output the feature table (Delta); every build is a new version of it
+ * @param trainingUntil route and airport statistics use only flights before this date or timestamp
+ *     (the training period), so that no later data leaks into them; all rows when absent
+ * @param delayThresholdMinutes the label is {@code delay > delayThresholdMinutes} (default 15)
+ * @param where keep only the feature rows matching this Spark SQL condition, e.g. the scoring period
+ *     {@code date >= '2001-04-01'} (statistics still come from the training period); all rows when absent
+ */
+public record FeatureConfig(String input, String output, String trainingUntil, Integer delayThresholdMinutes,
+    String where) {
+  public static final int DEFAULT_DELAY_THRESHOLD_MINUTES = 15;
+
+  public FeatureConfig {
+    Objects.requireNonNull(input, "input is missing: give the flights table, e.g. input: /data/flights@0");
+    Objects.requireNonNull(output, "output is missing: give the feature table to write, e.g. output: /data/features");
+    DatasetRef.parse(input);
+    if (DatasetRef.parse(output).version() != null || DatasetRef.parse(output).timestamp() != null) {
+      throw new IllegalArgumentException("output '" + output + "' names a version; give the table only");
+    }
+    if (trainingUntil != null && !trainingUntil.matches("\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2})?)?")) {
+      throw new IllegalArgumentException("trainingUntil '" + trainingUntil + "' is not a date such as 2001-04-01");
+    }
+    if (where != null && where.isBlank()) {
+      where = null;
+    }
+    if (delayThresholdMinutes == null) {
+      delayThresholdMinutes = DEFAULT_DELAY_THRESHOLD_MINUTES;
+    }
+  }
+
+  public FeatureConfig(String input, String output, String trainingUntil, Integer delayThresholdMinutes) {
+    this(input, output, trainingUntil, delayThresholdMinutes, null);
+  }
+
+  public DatasetRef inputRef() {
+    return DatasetRef.parse(input);
+  }
+}

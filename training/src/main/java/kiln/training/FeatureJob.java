@@ -1,0 +1,49 @@
+package kiln.training;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.WriteMode;
+import kiln.core.WriteOptions;
+import kiln.core.WriteResult;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/** Builds a new version of the feature table from a pinned version of the flights table. */
+public final class FeatureJob {
+  /** Commit metadata keys: the training code reads them back to tag models with their source data. */
+  public static final String INPUT_TABLE = "kiln.input.table";
+  public static final String INPUT_VERSION = "kiln.input.version";
+  public static final String TRAINING_UNTIL = "kiln.trainingUntil";
+
+  private final SparkSession spark;
+
+  public FeatureJob(SparkSession spark) {
+    this.spark = spark;
+  }
+
+  public FeatureResult run(FeatureConfig config) {
+    long started = System.nanoTime();
+    Datasets datasets = new Datasets(spark);
+    DatasetRef input = datasets.resolve(config.inputRef());
+    Dataset<Row> features = FlightFeatures.build(datasets.read(input), config.trainingUntil(), config.delayThresholdMinutes());
+    if (config.where() != null) {
+      features = features.where(config.where());
+    }
+    Map<String, String> metadata = new LinkedHashMap<>();
+    metadata.put(INPUT_TABLE, input.table());
+    metadata.put(INPUT_VERSION, String.valueOf(input.version()));
+    if (config.trainingUntil() != null) {
+      metadata.put(TRAINING_UNTIL, config.trainingUntil());
+    }
+    metadata.put("kiln.delayThresholdMinutes", String.valueOf(config.delayThresholdMinutes()));
+    if (config.where() != null) {
+      metadata.put("kiln.where", config.where());
+    }
+    WriteResult written = datasets.write(features, config.output(), new WriteOptions(WriteMode.OVERWRITE, null, metadata));
+    return new FeatureResult(input, written.written(), written.rows(), Duration.ofNanos(System.nanoTime() - started));
+  }
+}

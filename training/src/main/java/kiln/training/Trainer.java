@@ -1,0 +1,280 @@
+package kiln.training;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.Errors;
+import kiln.core.GpuProbe;
+import kiln.core.TableVersion;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressionModel;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressor;
+import org.apache.spark.ml.Model;
+import org.apache.spark.ml.Predictor;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+
+/**
+ * Trains an XGBoost model on a pinned feature table version: checks the input before any Spark job or
+ * native code, splits by key hash, stops early on the validation part, evaluates on the test part.
+ */
+public final class Trainer {
+  private final SparkSession spark;
+  private final GpuProbe gpuProbe;
+
+  public Trainer(SparkSession spark, GpuProbe gpuProbe) {
+    this.spark = spark;
+    this.gpuProbe = gpuProbe;
+  }
+
+  public Trainer(SparkSession spark) {
+    this(spark, GpuProbe.system());
+  }
+
+  /**
+   * The fitted model and what it was fitted on.
+   *
+   * @param split the feature table version with the split column
+   */
+  public record Fitted(Model<?> model, DatasetRef features, Dataset<Row> split, String device) {}
+
+  /**
+   * Checks the input (columns, hyperparameters, device, labels: before any native code runs), splits by
+   * key hash and fits with early stopping on the validation part. No evaluation.
+   */
+  public Fitted fit(TrainConfig config) {
+    Datasets datasets = new Datasets(spark);
+    DatasetRef features = datasets.resolve(config.featuresRef());
+    Dataset<Row> table = datasets.read(features);
+    checkColumns(config, table, features);
+    Predictor<?, ?, ?> estimator = estimator(config);
+    String device = config.device().resolve(spark.sparkContext().getConf(), gpuProbe);
+    checkLabels(config, table, features);
+
+    Dataset<Row> split = Split.assign(table, config.key(), config.seed(), config.split());
+    Dataset<Row> train = split.where(col(Split.COLUMN).equalTo(Split.TRAIN));
+    Dataset<Row> validation = split.where(col(Split.COLUMN).equalTo(Split.VALIDATION));
+    int taskCpus = spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
+    int nthread = Math.min(config.nthread() == null ? taskCpus : config.nthread(), taskCpus);
+    int workers = config.numWorkers() == null ? Math.max(1, spark.sparkContext().defaultParallelism()) : config.numWorkers();
+    configure(estimator, config, device, nthread, workers, ModelFiles.assemble(validation, config.featureColumns()));
+    Model<?> fitted = estimator.fit(ModelFiles.assemble(train, config.featureColumns()));
+    return new Fitted(fitted, features, split, device);
+  }
+
+  /** Trains, evaluates and saves the model under {@code directory}. */
+  public TrainingResult train(TrainConfig config, Path directory) {
+    long started = System.nanoTime();
+    Fitted fit = fit(config);
+    Model<?> fitted = fit.model();
+    DatasetRef features = fit.features();
+    Datasets datasets = new Datasets(spark);
+    Row sizes = fit.split().groupBy().pivot(Split.COLUMN, List.of(Split.TRAIN, Split.VALIDATION, Split.TEST))
+        .count().first();
+    long trainRows = sizes.isNullAt(0) ? 0 : sizes.getLong(0);
+    long validationRows = sizes.isNullAt(1) ? 0 : sizes.getLong(1);
+    Dataset<Row> test = fit.split().where(col(Split.COLUMN).equalTo(Split.TEST)).cache();
+    try {
+      ModelInfo info = new ModelInfo(config.task(), config.label(), config.featureColumns(), config.key(), config.seed(),
+          config.split(), config.threshold(), config.groupColumns(), config.minGroupRows(), features.table(),
+          features.version(), sourceTable(datasets, features), sourceVersion(datasets, features), fit.device(),
+          config.hyperparameters(), Map.of());
+      ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
+      Evaluation.Result evaluation = evaluate(unsaved, test);
+      Map<String, Double> validationMetrics = Evaluation.evaluate(
+          unsaved.score(fit.split().where(col(Split.COLUMN).equalTo(Split.VALIDATION))), config.task(), config.label(),
+          config.threshold(), List.of(), 0).metrics();
+      double latency = latencyMillisPer1000Rows(unsaved, test);
+      ModelFiles model = ModelFiles.save(fitted, info.withMetrics(evaluation.metrics()), directory);
+      return new TrainingResult(model, features, evaluation, validationMetrics, latency, importance(fitted, config.featureColumns()),
+          bestIteration(fitted), fit.device(), trainRows, validationRows, evaluation.metrics().get("rows").longValue(),
+          model.sha256(), CodeVersion.current(), Duration.ofNanos(System.nanoTime() - started));
+    } finally {
+      test.unpersist();
+    }
+  }
+
+  /** The test-set evaluation of any model Kiln trained, on rows that hold its features and label. */
+  public static Evaluation.Result evaluate(ModelFiles model, Dataset<Row> test) {
+    ModelInfo info = model.info();
+    return Evaluation.evaluate(model.score(test), info.task(), info.label(), info.threshold(), info.groupColumns(),
+        info.minGroupRows());
+  }
+
+  /**
+   * Scoring time per 1000 rows: the model applied to every row, nothing written. A set smaller than 1000
+   * rows counts as one batch of 1000, so that a small test set does not blow Spark's fixed job cost up.
+   */
+  public static double latencyMillisPer1000Rows(ModelFiles model, Dataset<Row> rows) {
+    long count = rows.count();
+    long started = System.nanoTime();
+    model.score(rows).select(col(Evaluation.SCORE)).write().format("noop").mode("overwrite").save();
+    double millis = (System.nanoTime() - started) / 1e6;
+    return count == 0 ? Double.NaN : millis / Math.max(count, 1000) * 1000;
+  }
+
+  static Predictor<?, ?, ?> estimator(TrainConfig config) {
+    Predictor<?, ?, ?> estimator = config.task() == Task.CLASSIFIER ? new XGBoostClassifier() : new XGBoostRegressor();
+    Hyperparameters.apply(config.hyperparameters(), estimator);
+    return estimator;
+  }
+
+  private static void configure(Predictor<?, ?, ?> estimator, TrainConfig config, String device, int nthread, int workers,
+      Dataset<Row> validation) {
+    String[] columns = config.featureColumns().toArray(new String[0]);
+    if (estimator instanceof XGBoostClassifier classifier) {
+      classifier.setFeaturesCol(ModelFiles.FEATURES_VECTOR);
+      classifier.setFeatureNames(columns);
+      classifier.setLabelCol(config.label());
+      classifier.setDevice(device);
+      classifier.setNthread(nthread);
+      classifier.setNumWorkers(workers);
+      classifier.setNumRound(config.numRound());
+      classifier.setForceRepartition(true);
+      classifier.setSeed(config.seed());
+      if (!classifier.isSet(classifier.objective())) {
+        // not inferred from the label when the estimator is built without parameters: a 0/1 regression otherwise
+        classifier.setObjective("binary:logistic");
+      }
+      if (!classifier.isSet(classifier.treeMethod())) {
+        classifier.setTreeMethod("hist");
+      }
+      if (config.earlyStoppingRounds() > 0) {
+        classifier.setNumEarlyStoppingRounds(config.earlyStoppingRounds());
+        classifier.setEvalDataset(validation);
+      }
+    } else if (estimator instanceof XGBoostRegressor regressor) {
+      regressor.setFeaturesCol(ModelFiles.FEATURES_VECTOR);
+      regressor.setFeatureNames(columns);
+      regressor.setLabelCol(config.label());
+      regressor.setDevice(device);
+      regressor.setNthread(nthread);
+      regressor.setNumWorkers(workers);
+      regressor.setNumRound(config.numRound());
+      regressor.setForceRepartition(true);
+      regressor.setSeed(config.seed());
+      if (!regressor.isSet(regressor.objective())) {
+        regressor.setObjective("reg:squarederror");
+      }
+      if (!regressor.isSet(regressor.treeMethod())) {
+        regressor.setTreeMethod("hist");
+      }
+      if (config.earlyStoppingRounds() > 0) {
+        regressor.setNumEarlyStoppingRounds(config.earlyStoppingRounds());
+        regressor.setEvalDataset(validation);
+      }
+    }
+  }
+
+  private static void checkColumns(TrainConfig config, Dataset<Row> table, DatasetRef features) {
+    List<String> available = Arrays.asList(table.columns());
+    List<String> needed = new ArrayList<>(config.featureColumns());
+    needed.add(config.label());
+    needed.add(config.key());
+    needed.addAll(config.groupColumns());
+    List<String> missing = needed.stream().filter(c -> !available.contains(c)).distinct().toList();
+    if (!missing.isEmpty()) {
+      throw Errors.missingColumns("feature table " + features, missing, available);
+    }
+    for (String column : config.featureColumns()) {
+      StructField field = table.schema().apply(column);
+      if (!(field.dataType() instanceof NumericType) && !field.dataType().typeName().equals("boolean")) {
+        throw Errors.badInput("feature column '" + column + "' of " + features + " has type " + field.dataType().simpleString()
+            + "; XGBoost needs numbers", "encode it as a number in `kiln features`, or leave it out of featureColumns");
+      }
+    }
+    if (!(table.schema().apply(config.label()).dataType() instanceof NumericType)) {
+      throw Errors.badInput("label column '" + config.label() + "' of " + features + " is not numeric",
+          "give a numeric label (0/1 for a classifier)");
+    }
+  }
+
+  private static void checkLabels(TrainConfig config, Dataset<Row> table, DatasetRef features) {
+    Row row = table.agg(count(lit(1)), sum(when(col(config.label()).isNull(), 1).otherwise(0)),
+        min(col(config.label()).cast("double")), max(col(config.label()).cast("double")),
+        sum(when(col(config.label()).isin(0, 1), 0).otherwise(1))).first();
+    long rows = row.getLong(0);
+    if (rows == 0) {
+      throw Errors.badInput("feature table " + features + " has no rows", "build the features from a table with data");
+    }
+    long nulls = row.isNullAt(1) ? 0 : row.getLong(1);
+    if (nulls > 0) {
+      throw Errors.badInput("label column '" + config.label() + "' of " + features + " has " + nulls + " null value(s) in "
+          + rows + " rows", "drop or fill the rows without a label before training");
+    }
+    if (config.task() == Task.CLASSIFIER) {
+      long other = row.isNullAt(4) ? 0 : row.getLong(4);
+      if (other > 0) {
+        throw Errors.badInput("label column '" + config.label() + "' of " + features + " has " + other
+            + " value(s) other than 0 and 1", "a classifier needs a 0/1 label; or train with task: regressor");
+      }
+      if (row.getDouble(2) == row.getDouble(3)) {
+        throw Errors.badInput("label column '" + config.label() + "' of " + features + " has a single class ("
+            + row.getDouble(2) + " in all " + rows + " rows)", "train on data with both classes");
+      }
+    }
+  }
+
+  private static Map<String, Double> importance(Model<?> model, List<String> columns) {
+    ml.dmlc.xgboost4j.scala.Booster booster = model instanceof XGBoostClassificationModel c ? c.nativeBooster()
+        : ((XGBoostRegressionModel) model).nativeBooster();
+    Map<String, Double> importance = new LinkedHashMap<>();
+    try {
+      scala.collection.immutable.Map<String, Object> scores = booster.getScore(columns.toArray(new String[0]), "gain");
+      for (String column : columns) {
+        Object value = scores.get(column).getOrElse(() -> 0.0);
+        importance.put(column, ((Number) value).doubleValue());
+      }
+    } catch (ml.dmlc.xgboost4j.java.XGBoostError e) {
+      throw new IllegalStateException("XGBoost could not report feature importance: " + e.getMessage(), e);
+    }
+    return importance;
+  }
+
+  private static int bestIteration(Model<?> model) {
+    ml.dmlc.xgboost4j.scala.Booster booster = model instanceof XGBoostClassificationModel c ? c.nativeBooster()
+        : ((XGBoostRegressionModel) model).nativeBooster();
+    try {
+      String best = booster.getAttr("best_iteration");
+      return best == null ? -1 : Integer.parseInt(best);
+    } catch (ml.dmlc.xgboost4j.java.XGBoostError | NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  private static String sourceTable(Datasets datasets, DatasetRef features) {
+    return commit(datasets, features).get(FeatureJob.INPUT_TABLE);
+  }
+
+  private static Long sourceVersion(Datasets datasets, DatasetRef features) {
+    String version = commit(datasets, features).get(FeatureJob.INPUT_VERSION);
+    return version == null ? null : Long.parseLong(version);
+  }
+
+  private static Map<String, String> commit(Datasets datasets, DatasetRef features) {
+    for (TableVersion version : datasets.history(features.table())) {
+      if (version.version() == features.version()) {
+        return Datasets.commitMetadata(version);
+      }
+    }
+    return Map.of();
+  }
+}

@@ -1,0 +1,119 @@
+package kiln.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import kiln.core.BadInputException;
+import kiln.core.testing.SharedSpark;
+import kiln.core.tracking.MlflowTracking;
+import kiln.core.tracking.TrackedRun;
+import kiln.core.tracking.Tracking;
+import kiln.tracking.server.TrackingServer;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Train, register, gate, promote and roll back against a real tracking server on a loopback port. */
+@ExtendWith(SharedSpark.class)
+class LifecycleTest {
+
+  private static RegisteredVersion train(SparkSession spark, Tracking tracking, TrainConfig config) {
+    try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
+      return new TrainingJob(spark, TrainerTest.NO_GPU).run(config, tracking, run);
+    }
+  }
+
+  private static GateResult gate(SparkSession spark, Tracking tracking, String version, GateCriteria criteria) {
+    try (TrackedRun run = tracking.startRun("test", "gate", Map.of())) {
+      return new ModelGate(spark, tracking).gate("delays", version, criteria, run);
+    }
+  }
+
+  @Test
+  void registersGatesPromotesAndRollsBack(SparkSession spark, @TempDir Path dir) throws Exception {
+    String features = TrainerTest.featureTable(spark, dir, 400);
+    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))
+            .build().start();
+        MlflowTracking tracking = MlflowTracking.connect(server.uri().toString(), Map.of(), dir.resolve("spool"),
+            m -> {}, 2, Duration.ofMillis(10))) {
+      RegisteredVersion first = train(spark, tracking,
+          TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("max_depth", 3), Device.AUTO));
+      assertThat(first.version().version()).isEqualTo("1");
+      Tracking.ModelVersion registered = tracking.modelVersion("delays", "1").orElseThrow();
+      assertThat(registered.tags())
+          .containsEntry(TrainingJob.TAG_FEATURE_TABLE, features)
+          .containsEntry(TrainingJob.TAG_FEATURE_VERSION, "0")
+          .containsEntry(TrainingJob.TAG_DATA_TABLE, dir.resolve("flights").toString())
+          .containsEntry(TrainingJob.TAG_DATA_VERSION, "0")
+          .containsEntry(TrainingJob.TAG_MODEL_SHA256, first.training().sha256())
+          .containsKey(TrainingJob.TAG_CODE_VERSION);
+      assertThat(registered.source()).startsWith("mlflow-artifacts:/").endsWith("/artifacts/model");
+
+      // the first model passes on the absolute threshold and becomes champion
+      GateResult firstGate = gate(spark, tracking, "1", new GateCriteria(null, null, 60_000.0, null, null));
+      assertThat(firstGate.promoted()).as("%s", firstGate.criteria()).isTrue();
+      assertThat(firstGate.champion()).isNull();
+      assertThat(firstGate.candidateMetrics().get("auc_roc")).isEqualTo(first.training().evaluation().metrics().get("auc_roc"));
+      assertThat(tracking.versionByAlias("delays", ModelGate.CHAMPION).orElseThrow().version()).isEqualTo("1");
+
+      RegisteredVersion second = train(spark, tracking,
+          TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("max_depth", 2, "eta", 0.5), Device.CPU));
+      GateResult refused = gate(spark, tracking, "2", new GateCriteria(1.0, null, 60_000.0, null, null));
+      assertThat(refused.promoted()).isFalse();
+      assertThat(refused.failed()).extracting(GateResult.Criterion::name).containsExactly("min_improvement");
+      assertThat(refused.failed().get(0).detail()).contains("vs champion (version 1)").contains("at least 1.0000 needed");
+      assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "1"));
+
+      GateResult passed = gate(spark, tracking, second.version().version(), new GateCriteria(-1.0, 1.0, 60_000.0, null, null));
+      assertThat(passed.promoted()).isTrue();
+      assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "2", "previous", "1"));
+
+      assertThat(new ModelGate(spark, tracking).rollback("delays")).isEqualTo("1");
+      assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "1"));
+      assertThatThrownBy(() -> new ModelGate(spark, tracking).rollback("delays"))
+          .isInstanceOf(BadInputException.class).hasMessageContaining("has no 'previous' version");
+
+      // a model of another label cannot be gated against this champion: exit 2, nothing promoted
+      RegisteredVersion regressor = train(spark, tracking,
+          TrainerTest.config(features, Task.REGRESSOR, "delay", Map.of(), Device.CPU));
+      assertThat(regressor.training().evaluation().metrics()).containsKeys("rmse", "mae", "r2");
+      assertThat(regressor.training().evaluation().metrics().get("rmse")).isPositive();
+      assertThatThrownBy(() -> gate(spark, tracking, "3", GateCriteria.defaults()))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("the champion (version 1) is a classifier of label 'label', the candidate a regressor"
+              + " of label 'delay'");
+      assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "1"));
+
+      assertThatThrownBy(() -> gate(spark, tracking, "9", GateCriteria.defaults()))
+          .isInstanceOf(BadInputException.class).hasMessageContaining("model delays has no version 9; it has versions 1, 2, 3");
+      assertThatThrownBy(() -> new ModelGate(spark, tracking).rollback("nope"))
+          .isInstanceOf(BadInputException.class).hasMessageContaining("there is no registered model 'nope'; registered: delays");
+      assertThat(new RegisteredModels(tracking).alias("delays", "champion").version()).isEqualTo("1");
+      assertThatThrownBy(() -> new RegisteredModels(tracking).alias("delays", "challenger"))
+          .isInstanceOf(BadInputException.class).hasMessageContaining("has no alias 'challenger'; it has champion (version 1)");
+      assertThat(List.of(server.artifactRoot().toFile().list())).isNotEmpty();
+
+      // a grid search: a nested run per trial, the best by validation AUC registered, an unknown name refused first
+      TrainConfig base = TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("eta", 0.3), Device.CPU);
+      TrainConfig tuned = new TrainConfig(base.features(), "tuned", base.task(), base.label(), base.featureColumns(),
+          base.key(), base.seed(), base.split(), base.hyperparameters(), base.numRound(), base.earlyStoppingRounds(),
+          base.device(), base.numWorkers(), base.nthread(), base.threshold(), base.groupColumns(), base.minGroupRows(),
+          new TuningConfig(TuningConfig.Strategy.GRID, null, Map.of("max_depth", List.of(1, 4))));
+      RegisteredVersion best = train(spark, tracking, tuned);
+      assertThat(best.version().name()).isEqualTo("tuned");
+      assertThat(best.training().model().info().hyperparameters()).containsEntry("eta", 0.3).containsKey("max_depth");
+      TrainConfig wrong = new TrainConfig(base.features(), "tuned", base.task(), base.label(), base.featureColumns(),
+          base.key(), base.seed(), base.split(), base.hyperparameters(), base.numRound(), base.earlyStoppingRounds(),
+          base.device(), base.numWorkers(), base.nthread(), base.threshold(), base.groupColumns(), base.minGroupRows(),
+          new TuningConfig(null, 2, Map.of("max_deep", List.of(1, 4))));
+      assertThatThrownBy(() -> train(spark, tracking, wrong))
+          .isInstanceOf(BadInputException.class).hasMessageContaining("unknown hyperparameter 'max_deep'");
+      assertThat(tracking.modelVersions("tuned")).hasSize(1);
+    }
+  }
+}

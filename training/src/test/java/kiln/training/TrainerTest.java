@@ -1,0 +1,127 @@
+package kiln.training;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import kiln.core.BadInputException;
+import kiln.core.GpuProbe;
+import kiln.core.WriteMode;
+import kiln.core.WriteOptions;
+import kiln.core.Datasets;
+import kiln.core.testing.SharedSpark;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(SharedSpark.class)
+class TrainerTest {
+  /** A machine without a GPU, as every machine here is. */
+  static final GpuProbe NO_GPU = new GpuProbe() {
+    @Override
+    public List<String> gpus() {
+      return List.of();
+    }
+
+    @Override
+    public boolean rapidsOnClasspath() {
+      return false;
+    }
+  };
+
+  static String featureTable(SparkSession spark, Path dir, int rows) {
+    String flights = dir.resolve("flights").toString();
+    new Datasets(spark).write(TestFlights.frame(spark, rows, 7), flights, WriteOptions.of(WriteMode.OVERWRITE));
+    String features = dir.resolve("features").toString();
+    new FeatureJob(spark).run(new FeatureConfig(flights, features, "2001-04-01", null));
+    return features;
+  }
+
+  static TrainConfig config(String features, Task task, String label, Map<String, Object> hyperparameters, Device device) {
+    return new TrainConfig(features, "delays", task, label, null, null, null, null, hyperparameters, 20, 5, device, 1, 1,
+        null, List.of("origin"), 10);
+  }
+
+  @Test
+  void trainsEvaluatesAndSavesAClassifier(SparkSession spark, @TempDir Path dir) {
+    String features = featureTable(spark, dir, 400);
+    TrainingResult result = new Trainer(spark, NO_GPU).train(
+        config(features, Task.CLASSIFIER, null, Map.of("max_depth", 3, "eta", 0.3), Device.AUTO), dir.resolve("model"));
+
+    assertThat(result.device()).isEqualTo("cpu");
+    assertThat(result.trainRows() + result.validationRows() + result.testRows()).isEqualTo(400);
+    assertThat(result.testRows()).isBetween(30L, 100L);
+    Map<String, Double> metrics = result.evaluation().metrics();
+    assertThat(metrics.get("auc_roc")).isGreaterThan(0.7);
+    assertThat(metrics).containsKeys("auc_pr", "log_loss", "accuracy", "precision", "recall", "f1", "calibration_error");
+    assertThat(metrics.get("calibration_error")).isBetween(0.0, 1.0);
+    assertThat(result.evaluation().groups().get("origin")).containsKeys("SFO", "LAX", "ORD", "JFK");
+    assertThat(result.evaluation().gaps().get("origin")).isPositive();
+    assertThat(result.latencyMillisPer1000Rows()).isPositive();
+    assertThat(result.featureImportance()).containsKey("hour");
+    assertThat(result.featureImportance().get("hour")).isGreaterThan(0.0);
+    assertThat(result.sha256()).matches("[0-9a-f]{64}");
+
+    // the saved model loads back and scores the same
+    ModelFiles loaded = ModelFiles.load(dir.resolve("model"));
+    assertThat(loaded.sha256()).isEqualTo(result.sha256());
+    assertThat(loaded.info().featureVersion()).isEqualTo(0);
+    assertThat(loaded.info().dataTable()).endsWith("flights");
+    Evaluation.Result again = Trainer.evaluate(loaded,
+        Split.test(new Datasets(spark).read(kiln.core.DatasetRef.parse(features)), "flight_id", 42, SplitFractions.DEFAULT));
+    assertThat(again.metrics().get("auc_roc")).isEqualTo(metrics.get("auc_roc"));
+
+  }
+
+  @Test
+  void refusesBadInputBeforeTraining(SparkSession spark, @TempDir Path dir) {
+    String features = featureTable(spark, dir, 60);
+    Trainer trainer = new Trainer(spark, NO_GPU);
+    assertThatThrownBy(() -> trainer.train(config(features, Task.CLASSIFIER, null, Map.of("max_dept", 3), Device.CPU), dir))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("unknown hyperparameter 'max_dept'");
+    assertThatThrownBy(() -> trainer.train(new TrainConfig(features, "m", null, null, List.of("hour", "weather"), null,
+        null, null, null, null, null, null, null, null, null, null, null), dir))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("lacks column 'weather'");
+    assertThatThrownBy(() -> trainer.train(config(features, Task.CLASSIFIER, null, Map.of(), Device.CUDA), dir))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("this machine has no GPU");
+
+    String single = dir.resolve("single").toString();
+    new Datasets(spark).write(new Datasets(spark).read(kiln.core.DatasetRef.parse(features))
+        .withColumn("label", org.apache.spark.sql.functions.lit(1.0)), single, WriteOptions.of(WriteMode.OVERWRITE));
+    assertThatThrownBy(() -> trainer.train(config(single, Task.CLASSIFIER, null, Map.of(), Device.CPU), dir))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("has a single class");
+    String nulls = dir.resolve("nulls").toString();
+    new Datasets(spark).write(new Datasets(spark).read(kiln.core.DatasetRef.parse(features))
+        .withColumn("label", org.apache.spark.sql.functions.expr("if(hour = 3, null, label)")), nulls,
+        WriteOptions.of(WriteMode.OVERWRITE));
+    assertThatThrownBy(() -> trainer.train(config(nulls, Task.CLASSIFIER, null, Map.of(), Device.CPU), dir))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("null value(s)");
+  }
+
+  @Test
+  void autoPicksCudaOnlyWhenTheSessionHasGpusAndCudaIsRefusedWithoutThem() {
+    GpuProbe oneGpu = new GpuProbe() {
+      @Override
+      public List<String> gpus() {
+        return List.of("/dev/nvidia0");
+      }
+
+      @Override
+      public boolean rapidsOnClasspath() {
+        return true;
+      }
+    };
+    SparkConf plain = new SparkConf(false);
+    SparkConf gpus = new SparkConf(false).set("spark.executor.resource.gpu.amount", "1");
+    assertThat(Device.AUTO.resolve(plain, oneGpu)).isEqualTo("cpu");
+    assertThat(Device.AUTO.resolve(gpus, NO_GPU)).isEqualTo("cpu");
+    assertThat(Device.AUTO.resolve(gpus, oneGpu)).isEqualTo("cuda");
+    assertThat(Device.CUDA.resolve(gpus, oneGpu)).isEqualTo("cuda");
+    assertThatThrownBy(() -> Device.CUDA.resolve(plain, oneGpu))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("the Spark session has no GPU resources");
+  }
+}
