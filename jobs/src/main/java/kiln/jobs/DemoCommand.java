@@ -9,6 +9,14 @@ import kiln.contracts.Contracts;
 import kiln.contracts.FlightsContractDemo;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
+import kiln.inference.ScoreConfig;
+import kiln.training.Device;
+import kiln.training.FeatureConfig;
+import kiln.training.FeatureResult;
+import kiln.training.GateCriteria;
+import kiln.training.GateResult;
+import kiln.training.RegisteredVersion;
+import kiln.training.TrainConfig;
 import kiln.drift.DriftConfig;
 import kiln.drift.DriftInput;
 import kiln.drift.DriftMonitor;
@@ -42,6 +50,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final String MARKER = ".kiln-demo";
   static final String FIRST_QUARTER = "date < '2001-04-01'";
   static final String SECOND_QUARTER = "date >= '2001-04-01'";
+  static final String MODEL = "flight-delays";
 
   @Spec CommandSpec spec;
   @Mixin SparkOptions sparkOptions;
@@ -53,7 +62,7 @@ final class DemoCommand implements Callable<Integer> {
     KilnSettings settings = sparkOptions.settings();
     Path demo = prepare(settings.workdirPath().resolve("demo"));
     String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
-    int steps = 6;
+    int steps = 9;
     try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
       reporting.run("demo", Map.of("kiln.job", "demo"), demoRun -> {
         console.step("[1/" + steps + "] sample data");
@@ -113,6 +122,31 @@ final class DemoCommand implements Callable<Integer> {
               + step.features().size() + " features drifted");
         }
         console.result("Drift report: " + demo.resolve("reports/drift-q1-q2.html").toAbsolutePath());
+
+        Map<String, String> lifecycle = Map.of("mlflow.parentRunId", demoRun.id());
+        String featureTable = demo.resolve("tables/features").toAbsolutePath().toString();
+        console.step("[7/" + steps + "] features of January-March (route statistics from that period only)");
+        FeatureResult trainingFeatures = FeaturesCommand.build(session, reporting, console,
+            new FeatureConfig(pinned.toString(), featureTable, "2001-04-01", null, FIRST_QUARTER), lifecycle);
+
+        console.step("[8/" + steps + "] train an XGBoost classifier of delays over 15 minutes, register it");
+        RegisteredVersion model = TrainCommand.train(session, reporting, console,
+            new TrainConfig(trainingFeatures.output().toString(), MODEL, null, null, null, null, null, null, Map.of(),
+                50, 10, Device.AUTO, 1, null, null, List.of("origin"), 1000), lifecycle);
+
+        console.step("[9/" + steps + "] gate it (the first champion), then score April-June with the champion");
+        GateResult gate = ModelsCommand.gate(session, reporting, console, MODEL, model.version().version(),
+            GateCriteria.defaults(), lifecycle);
+        String scoringTable = demo.resolve("tables/features_april_june").toAbsolutePath().toString();
+        FeatureResult scoringFeatures = FeaturesCommand.build(session, reporting, console,
+            new FeatureConfig(pinned.toString(), scoringTable, "2001-04-01", null, SECOND_QUARTER), lifecycle);
+        if (gate.promoted()) {
+          ScoreCommand.score(session, reporting, console, ScoreConfig.of("models:/" + MODEL + "@champion",
+              scoringFeatures.output().toString(), demo.resolve("tables/predictions").toAbsolutePath().toString(), null),
+              lifecycle);
+        } else {
+          console.result("The gate refused the model, so nothing was scored.");
+        }
 
         console.result("");
         console.result("Demo done in " + Console.seconds(java.time.Duration.ofNanos(System.nanoTime() - started))
