@@ -4,7 +4,29 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import kiln.contracts.ContractTracking;
+import kiln.contracts.Contracts;
+import kiln.contracts.FlightsContractDemo;
+import kiln.core.DatasetRef;
 import kiln.core.Datasets;
+import kiln.inference.ScoreConfig;
+import kiln.training.Device;
+import kiln.training.FeatureConfig;
+import kiln.training.FeatureResult;
+import kiln.training.GateCriteria;
+import kiln.training.GateResult;
+import kiln.training.RegisteredVersion;
+import kiln.training.TrainConfig;
+import kiln.drift.DriftConfig;
+import kiln.drift.DriftInput;
+import kiln.drift.DriftMonitor;
+import kiln.drift.DriftReport;
+import kiln.drift.DriftResult;
+import kiln.drift.DriftTracking;
+import java.time.LocalDate;
+import java.time.YearMonth;
+import java.util.ArrayList;
+import java.util.List;
 import kiln.core.KilnSettings;
 import java.util.Map;
 import kiln.core.Errors;
@@ -28,6 +50,7 @@ final class DemoCommand implements Callable<Integer> {
   private static final String MARKER = ".kiln-demo";
   static final String FIRST_QUARTER = "date < '2001-04-01'";
   static final String SECOND_QUARTER = "date >= '2001-04-01'";
+  static final String MODEL = "flight-delays";
 
   @Spec CommandSpec spec;
   @Mixin SparkOptions sparkOptions;
@@ -39,7 +62,7 @@ final class DemoCommand implements Callable<Integer> {
     KilnSettings settings = sparkOptions.settings();
     Path demo = prepare(settings.workdirPath().resolve("demo"));
     String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
-    int steps = 4;
+    int steps = 9;
     try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
       reporting.run("demo", Map.of("kiln.job", "demo"), demoRun -> {
         console.step("[1/" + steps + "] sample data");
@@ -63,6 +86,67 @@ final class DemoCommand implements Callable<Integer> {
         console.result(DatasetsCommand.format(flights, new Datasets(session.spark()).history(flights)));
         demoRun.logInput(second.table(), "output");
         demoRun.logMetrics(Map.of("rows_version_0", (double) first.rows(), "rows_version_1_added", (double) second.rows()));
+
+        console.step("[5/" + steps + "] data contract: the real data, then a damaged copy");
+        FlightsContractDemo.Outcome contracts = reporting.run("contracts flights",
+            Map.of("kiln.job", "contracts", "mlflow.parentRunId", demoRun.id()), run -> {
+              FlightsContractDemo.Outcome outcome = FlightsContractDemo.run(session.spark(), second.table(), demo, console::step);
+              ContractTracking.report(run, outcome.real(), Contracts.flightsYaml());
+              return outcome;
+            });
+        console.result("Contract on " + contracts.real().result().dataset() + ": " + contracts.real().result().summary());
+        console.result("Contract on the damaged copy: " + contracts.damaged().result().summary()
+            + (contracts.damaged().quarantinedRows() > 0 ? "; " + Console.count(contracts.damaged().quarantinedRows())
+                + " rows quarantined, " + Console.count(contracts.damaged().cleanRows()) + " clean" : ""));
+        console.result("Contract reports: " + contracts.real().htmlReport() + " and " + contracts.damaged().htmlReport());
+
+        console.step("[6/" + steps + "] drift: January-March against April-June, then month against month");
+        DriftMonitor monitor = new DriftMonitor(session.spark(), DriftConfig.flights(), console::step);
+        DatasetRef pinned = second.table();
+        DriftResult quarters = reporting.run("drift flights Q1 vs Q2",
+            Map.of("kiln.job", "drift", "mlflow.parentRunId", demoRun.id()), run -> {
+              DriftResult result = monitor.run(
+                  DriftInput.between(pinned, "date", LocalDate.of(2001, 1, 1), LocalDate.of(2001, 4, 1), "January-March"),
+                  DriftInput.between(pinned, "date", LocalDate.of(2001, 4, 1), LocalDate.of(2001, 7, 2), "April-June"));
+              DriftTracking.report(run, result, DriftReport.write(result, demo.resolve("reports/drift-q1-q2.html")));
+              return result;
+            });
+        console.result("Drift January-March -> April-June: " + quarters.summary());
+        List<DriftInput> months = new ArrayList<>();
+        for (int month = 1; month <= 6; month++) {
+          months.add(DriftInput.month(pinned, "date", YearMonth.of(2001, month)));
+        }
+        for (DriftResult step : monitor.consecutive(months)) {
+          console.result("Drift " + step.reference().label() + " -> " + step.current().label() + ": "
+              + (step.drifted() ? "DRIFTED" : "stable") + ", " + step.driftedFeatures().size() + " of "
+              + step.features().size() + " features drifted");
+        }
+        console.result("Drift report: " + demo.resolve("reports/drift-q1-q2.html").toAbsolutePath());
+
+        Map<String, String> lifecycle = Map.of("mlflow.parentRunId", demoRun.id());
+        String featureTable = demo.resolve("tables/features").toAbsolutePath().toString();
+        console.step("[7/" + steps + "] features of January-March (route statistics from that period only)");
+        FeatureResult trainingFeatures = FeaturesCommand.build(session, reporting, console,
+            new FeatureConfig(pinned.toString(), featureTable, "2001-04-01", null, FIRST_QUARTER), lifecycle);
+
+        console.step("[8/" + steps + "] train an XGBoost classifier of delays over 15 minutes, register it");
+        RegisteredVersion model = TrainCommand.train(session, reporting, console,
+            new TrainConfig(trainingFeatures.output().toString(), MODEL, null, null, null, null, null, null, Map.of(),
+                50, 10, Device.AUTO, 1, null, null, List.of("origin"), 1000), lifecycle);
+
+        console.step("[9/" + steps + "] gate it (the first champion), then score April-June with the champion");
+        GateResult gate = ModelsCommand.gate(session, reporting, console, MODEL, model.version().version(),
+            GateCriteria.defaults(), lifecycle);
+        String scoringTable = demo.resolve("tables/features_april_june").toAbsolutePath().toString();
+        FeatureResult scoringFeatures = FeaturesCommand.build(session, reporting, console,
+            new FeatureConfig(pinned.toString(), scoringTable, "2001-04-01", null, SECOND_QUARTER), lifecycle);
+        if (gate.promoted()) {
+          ScoreCommand.score(session, reporting, console, ScoreConfig.of("models:/" + MODEL + "@champion",
+              scoringFeatures.output().toString(), demo.resolve("tables/predictions").toAbsolutePath().toString(), null),
+              lifecycle);
+        } else {
+          console.result("The gate refused the model, so nothing was scored.");
+        }
 
         console.result("");
         console.result("Demo done in " + Console.seconds(java.time.Duration.ofNanos(System.nanoTime() - started))

@@ -1,0 +1,61 @@
+package kiln.contracts;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/** ODCS {@code logicalTypeOptions}: the bounds and format a property's values keep to. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record LogicalTypeOptions(
+    String pattern,
+    Double minimum,
+    Double maximum,
+    Double exclusiveMinimum,
+    Double exclusiveMaximum,
+    Integer minLength,
+    Integer maxLength,
+    String format,
+    String timezone,
+    String defaultTimezone) {
+
+  public LogicalTypeOptions {
+    if (pattern != null) {
+      compile(pattern, "pattern");
+    }
+    if (minimum != null && maximum != null && minimum > maximum) {
+      throw new IllegalArgumentException("minimum " + num(minimum) + " is above maximum " + num(maximum)
+          + "; swap them or fix one");
+    }
+    if (exclusiveMinimum != null && exclusiveMaximum != null && exclusiveMinimum >= exclusiveMaximum) {
+      throw new IllegalArgumentException("exclusiveMinimum " + num(exclusiveMinimum) + " is not below exclusiveMaximum "
+          + num(exclusiveMaximum) + "; no value can fit between them");
+    }
+    if (minLength != null && minLength < 0) {
+      throw new IllegalArgumentException("minLength " + minLength + " is negative");
+    }
+    if (minLength != null && maxLength != null && minLength > maxLength) {
+      throw new IllegalArgumentException("minLength " + minLength + " is above maxLength " + maxLength);
+    }
+  }
+
+  public static LogicalTypeOptions range(Double minimum, Double maximum) {
+    return new LogicalTypeOptions(null, minimum, maximum, null, null, null, null, null, null, null);
+  }
+
+  public static LogicalTypeOptions pattern(String pattern) {
+    return new LogicalTypeOptions(pattern, null, null, null, null, null, null, null, null, null);
+  }
+
+  static Pattern compile(String regex, String what) {
+    try {
+      return Pattern.compile(regex);
+    } catch (PatternSyntaxException e) {
+      throw new IllegalArgumentException(what + " '" + regex + "' is not a valid regular expression: "
+          + e.getDescription() + " near index " + e.getIndex());
+    }
+  }
+
+  static String num(double value) {
+    return value == Math.rint(value) && Math.abs(value) < 1e15 ? String.valueOf((long) value) : String.valueOf(value);
+  }
+}

@@ -1,0 +1,163 @@
+package kiln.drift;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.Errors;
+import kiln.drift.internal.DriftEngine;
+import kiln.drift.internal.ProfileStore;
+import kiln.drift.internal.Profiler;
+import kiln.drift.internal.SideProfile;
+import kiln.drift.internal.TableProfile;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The drift job: profiles each side in one pass, compares the profiles and decides. {@link
+ * #compare(Dataset, Dataset)} is the pure part (DataFrames in, result out); {@link #run} reads pinned
+ * Delta versions and keeps profiles in the profile table so that a reference is scanned once.
+ */
+public final class DriftMonitor {
+  private final SparkSession spark;
+  private final DriftConfig config;
+  private final Datasets datasets;
+  private final DriftEngine engine;
+  private final Profiler profiler;
+  private final Consumer<String> progress;
+  private final Optional<ProfileStore> store;
+  private final Map<String, SideProfile> profiled = new HashMap<>();
+
+  public DriftMonitor(SparkSession spark, DriftConfig config) {
+    this(spark, config, message -> { });
+  }
+
+  public DriftMonitor(SparkSession spark, DriftConfig config, Consumer<String> progress) {
+    this.spark = Objects.requireNonNull(spark, "spark is null");
+    this.config = Objects.requireNonNull(config, "config is null");
+    this.progress = Objects.requireNonNull(progress, "progress is null");
+    this.datasets = new Datasets(spark);
+    this.engine = new DriftEngine(config);
+    this.profiler = new Profiler(config.exactDistinctLimit(), config.sketchK());
+    this.store = config.profiles() == null ? Optional.empty()
+        : Optional.of(new ProfileStore(spark, datasets, config.profiles()));
+  }
+
+  public DriftConfig config() {
+    return config;
+  }
+
+  /** Compares two DataFrames (no tables read or written). */
+  public DriftResult compare(Dataset<Row> reference, Dataset<Row> current) {
+    List<DriftEngine.Planned> plan = engine.plan(reference.schema(), current.schema());
+    SideProfile r = profile("reference", reference, plan);
+    requireRows(r, "reference", "reference");
+    SideProfile c = profile("current", current, plan);
+    requireRows(c, "current", "current");
+    return decide(new DriftInput(DatasetRef.latest("reference"), null, "reference"),
+        new DriftInput(DatasetRef.latest("current"), null, "current"), plan, r, c);
+  }
+
+  /** Compares two sides of Delta tables, each pinned to the version it resolves to. */
+  public DriftResult run(DriftInput reference, DriftInput current) {
+    DriftInput pinnedReference = reference.pinned(datasets.resolve(reference.dataset()));
+    DriftInput pinnedCurrent = current.pinned(datasets.resolve(current.dataset()));
+    Dataset<Row> referenceRows = read(pinnedReference, "reference");
+    Dataset<Row> currentRows = read(pinnedCurrent, "current");
+    List<DriftEngine.Planned> plan = engine.plan(referenceRows.schema(), currentRows.schema());
+    SideProfile r = profile(pinnedReference, referenceRows, plan, "reference");
+    SideProfile c = profile(pinnedCurrent, currentRows, plan, "current");
+    return decide(pinnedReference, pinnedCurrent, plan, r, c);
+  }
+
+  /**
+   * Compares each period with the one before it (e.g. month against month); every period is profiled
+   * once, whether it is a reference, a current side, or both.
+   */
+  public List<DriftResult> consecutive(List<DriftInput> periods) {
+    if (periods.size() < 2) {
+      throw Errors.badInput("consecutive comparisons need at least two periods, got " + periods.size(),
+          "give two or more periods");
+    }
+    List<DriftResult> results = new ArrayList<>();
+    for (int i = 1; i < periods.size(); i++) {
+      results.add(run(periods.get(i - 1), periods.get(i)));
+    }
+    return results;
+  }
+
+  private DriftResult decide(DriftInput reference, DriftInput current, List<DriftEngine.Planned> plan,
+      SideProfile r, SideProfile c) {
+    DriftEngine.Decision decision = engine.decide(plan, r, c);
+    return new DriftResult(reference, current, r.profile().rows(), c.profile().rows(), decision.features(),
+        decision.driftedShare(), decision.drifted(), decision.summary(), config.thresholds(), r.reused());
+  }
+
+  private Dataset<Row> read(DriftInput side, String role) {
+    Dataset<Row> rows = datasets.read(side.dataset());
+    if (side.where() == null) {
+      return rows;
+    }
+    try {
+      Dataset<Row> filtered = rows.where(side.where());
+      filtered.schema();
+      return filtered;
+    } catch (Exception e) { // Spark's ParseException and AnalysisException are checked exceptions thrown unchecked
+      throw Errors.badInput("the " + role + " filter '" + side.where() + "' is not a valid Spark SQL condition on "
+          + side.dataset() + ": " + Errors.rootMessage(e), "fix the condition; the table has columns "
+          + Errors.quoted(List.of(rows.columns())), e);
+    }
+  }
+
+  private SideProfile profile(DriftInput side, Dataset<Row> rows, List<DriftEngine.Planned> plan, String role) {
+    String key = side.dataset() + "|" + (side.where() == null ? "" : side.where());
+    SideProfile cached = profiled.get(key);
+    List<String> columns = engine.profiledColumns(plan, rows.schema());
+    if (cached != null && cached.profile().columns().keySet().containsAll(columns)) {
+      return new SideProfile(cached.profile(), cached.types(), true);
+    }
+    if (store.isPresent()) {
+      Optional<SideProfile> stored = store.get().find(side.dataset(), side.where(), settings(), columns);
+      if (stored.isPresent()) {
+        progress.accept("reusing the stored profile of " + side.label());
+        requireRows(stored.get(), side.label(), role);
+        profiled.put(key, stored.get());
+        return stored.get();
+      }
+    }
+    progress.accept("profiling " + role + " " + side.label() + " (one pass, " + columns.size() + " columns)");
+    SideProfile fresh = profile(role, rows, plan);
+    requireRows(fresh, side.label(), role);
+    store.ifPresent(s -> s.save(side.dataset(), side.where(), settings(), fresh));
+    profiled.put(key, fresh);
+    return fresh;
+  }
+
+  private SideProfile profile(String role, Dataset<Row> rows, List<DriftEngine.Planned> plan) {
+    StructType schema = rows.schema();
+    List<String> columns = engine.profiledColumns(plan, schema);
+    TableProfile profile = profiler.profile(rows, columns, config.categoricalSet());
+    return new SideProfile(profile, DriftEngine.types(schema), false);
+  }
+
+  private static void requireRows(SideProfile side, String label, String role) {
+    if (side.profile().rows() == 0) {
+      throw Errors.badInput("the " + role + " data " + (label.equals(role) ? "" : label + " ") + "has no rows",
+          "check the version and the filter of the " + role + " side");
+    }
+  }
+
+  /** What a stored profile must have been built with to be reused. */
+  private String settings() {
+    return "format=1;exact=" + config.exactDistinctLimit() + ";k=" + config.sketchK() + ";categorical="
+        + String.join(",", new TreeSet<>(config.categorical()));
+  }
+}

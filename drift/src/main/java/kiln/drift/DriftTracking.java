@@ -1,0 +1,71 @@
+package kiln.drift;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import kiln.core.tracking.TrackedRun;
+
+/**
+ * Reports a drift result to an MLflow run: metrics {@code drift.<column>.<statistic>} (finite values
+ * only, as MLflow stores them), verdicts as tags, both dataset versions as inputs, the report as an
+ * artifact.
+ */
+public final class DriftTracking {
+  public static final String REPORT_ARTIFACT = "drift/report.html";
+
+  private DriftTracking() {}
+
+  /** Logs everything; {@code report} may be null when no HTML report was made. */
+  public static void report(TrackedRun run, DriftResult result, Path report) {
+    Map<String, String> params = new LinkedHashMap<>();
+    params.put("drift.reference", result.reference().dataset().toString());
+    params.put("drift.current", result.current().dataset().toString());
+    if (result.reference().where() != null) {
+      params.put("drift.reference_filter", result.reference().where());
+    }
+    if (result.current().where() != null) {
+      params.put("drift.current_filter", result.current().where());
+    }
+    Thresholds t = result.thresholds();
+    params.put("drift.threshold.psi", String.valueOf(t.psi()));
+    params.put("drift.threshold.p_value", String.valueOf(t.pValue()));
+    params.put("drift.threshold.correction", t.correction().toString().toLowerCase(Locale.ROOT));
+    params.put("drift.threshold.drift_share", String.valueOf(t.driftShare()));
+    run.logParams(params);
+
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    for (FeatureDrift f : result.features()) {
+      String prefix = "drift." + metricName(f.name()) + ".";
+      f.statistics().forEach((statistic, value) -> {
+        if (value != null && Double.isFinite(value)) {
+          metrics.put(prefix + statistic, value);
+        }
+      });
+      metrics.put(prefix + "drifted", f.drifted() ? 1.0 : 0.0);
+    }
+    metrics.put("drift.dataset.drifted_share", result.driftedShare());
+    metrics.put("drift.dataset.drifted", result.drifted() ? 1.0 : 0.0);
+    metrics.put("drift.dataset.reference_rows", (double) result.referenceRows());
+    metrics.put("drift.dataset.current_rows", (double) result.currentRows());
+    run.logMetrics(metrics);
+
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put("drift.verdict", result.drifted() ? "drifted" : "stable");
+    tags.put("drift.summary", result.summary());
+    for (FeatureDrift f : result.features()) {
+      tags.put("drift." + metricName(f.name()) + ".verdict", f.verdict().toString().toLowerCase(Locale.ROOT));
+    }
+    run.setTags(tags);
+    run.logInput(result.reference().dataset(), "reference");
+    run.logInput(result.current().dataset(), "current");
+    if (report != null) {
+      run.logArtifact(report, REPORT_ARTIFACT);
+    }
+  }
+
+  /** MLflow keys allow letters, digits, _ - . / and spaces; anything else becomes _. */
+  static String metricName(String column) {
+    return column.replaceAll("[^A-Za-z0-9_\\-./ ]", "_");
+  }
+}

@@ -1,0 +1,23 @@
+package kiln.drift;
+
+import java.util.List;
+
+/**
+ * Reference and current shares per bin, for plots: equal-width bins over both sides' range (numeric)
+ * or the kept categories plus "other" (categorical).
+ */
+public record Histogram(List<String> labels, List<Double> reference, List<Double> current) {
+  public Histogram {
+    labels = List.copyOf(labels);
+    reference = List.copyOf(reference);
+    current = List.copyOf(current);
+    if (labels.size() != reference.size() || labels.size() != current.size()) {
+      throw new IllegalArgumentException("histogram sizes differ: " + labels.size() + " labels, "
+          + reference.size() + " reference and " + current.size() + " current shares");
+    }
+  }
+
+  public static Histogram empty() {
+    return new Histogram(List.of(), List.of(), List.of());
+  }
+}

@@ -1,0 +1,8 @@
+package kiln.drift;
+
+/** What a column is to the model. */
+public enum Role {
+  FEATURE,
+  PREDICTION,
+  LABEL
+}

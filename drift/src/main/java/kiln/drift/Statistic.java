@@ -1,0 +1,20 @@
+package kiln.drift;
+
+/**
+ * The drift statistics Kiln computes from profiles. Which ones run is configurable; they all read the
+ * same profiles, so the choice does not change the cost of the scan.
+ */
+public enum Statistic {
+  /** Population Stability Index over reference-quantile bins (numeric) or categories (categorical). */
+  PSI,
+  /** Two-sample Kolmogorov-Smirnov statistic and p-value (numeric). */
+  KS,
+  /** Wasserstein-1 distance, raw and divided by the reference standard deviation (numeric). */
+  WASSERSTEIN,
+  /** Jensen-Shannon distance, base 2 (0 to 1), over the same bins or categories as PSI. */
+  JENSEN_SHANNON,
+  /** Hellinger distance (0 to 1), over the same bins or categories as PSI. */
+  HELLINGER,
+  /** Chi-squared test of homogeneity on the 2 x categories table (categorical). */
+  CHI_SQUARED
+}

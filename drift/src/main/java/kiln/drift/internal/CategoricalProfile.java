@@ -1,0 +1,166 @@
+package kiln.drift.internal;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.datasketches.ArrayOfStringsSerDe;
+import org.apache.datasketches.frequencies.ErrorType;
+import org.apache.datasketches.frequencies.ItemsSketch;
+import org.apache.datasketches.memory.Memory;
+import org.apache.spark.unsafe.types.UTF8String;
+
+/**
+ * The mergeable state of a categorical column: exact counts per category while there are at most
+ * {@code exactLimit} of them, then a frequent-items sketch (bounded memory; counts then carry the
+ * sketch's maximum error).
+ */
+public final class CategoricalProfile implements ColumnProfile {
+  /** Map size of the frequent-items sketch (a power of two): about 6,000 tracked categories. */
+  static final int SKETCH_MAP_SIZE = 8192;
+
+  private final int exactLimit;
+  long rows;
+  long nulls;
+  private HashMap<UTF8String, long[]> counts = new HashMap<>();
+  private ItemsSketch<String> sketch;
+
+  public CategoricalProfile(int exactLimit) {
+    this.exactLimit = exactLimit;
+  }
+
+  @Override
+  public void addNull() {
+    rows++;
+    nulls++;
+  }
+
+  /** Counts a value; {@code value} may be a reused buffer, it is copied when first seen. */
+  public void add(UTF8String value) {
+    rows++;
+    if (counts != null) {
+      long[] count = counts.get(value);
+      if (count != null) {
+        count[0]++;
+        return;
+      }
+      counts.put(value.clone(), new long[] {1});
+      if (counts.size() > exactLimit) {
+        spill();
+      }
+    } else {
+      sketch.update(value.toString());
+    }
+  }
+
+  public void add(String value) {
+    add(UTF8String.fromString(value));
+  }
+
+  @Override
+  public void merge(ColumnProfile column) {
+    CategoricalProfile other = (CategoricalProfile) column;
+    rows += other.rows;
+    nulls += other.nulls;
+    if (counts != null && other.counts != null) {
+      other.counts.forEach((value, count) -> counts.computeIfAbsent(value, k -> new long[1])[0] += count[0]);
+      if (counts.size() > exactLimit) {
+        spill();
+      }
+      return;
+    }
+    if (counts != null) {
+      spill();
+    }
+    if (other.counts != null) {
+      other.counts.forEach((value, count) -> sketch.update(value.toString(), count[0]));
+    } else {
+      sketch.merge(other.sketch);
+    }
+  }
+
+  private void spill() {
+    sketch = new ItemsSketch<>(SKETCH_MAP_SIZE);
+    counts.forEach((value, count) -> sketch.update(value.toString(), count[0]));
+    counts = null;
+  }
+
+  @Override
+  public long rows() {
+    return rows;
+  }
+
+  @Override
+  public long nulls() {
+    return nulls;
+  }
+
+  public long nonNull() {
+    return rows - nulls;
+  }
+
+  public boolean exact() {
+    return counts != null;
+  }
+
+  /** The largest error of any count (0 when exact). */
+  public long maximumCountError() {
+    return counts != null ? 0 : sketch.getMaximumError();
+  }
+
+  /** Counts per category: all of them when exact, the sketch's frequent items (estimates) otherwise. */
+  public Map<String, Long> categoryCounts() {
+    Map<String, Long> result = new LinkedHashMap<>();
+    if (counts != null) {
+      counts.forEach((value, count) -> result.put(value.toString(), count[0]));
+    } else {
+      for (ItemsSketch.Row<String> row : sketch.getFrequentItems(ErrorType.NO_FALSE_NEGATIVES)) {
+        result.put(row.getItem(), row.getEstimate());
+      }
+    }
+    return result;
+  }
+
+  @Override
+  public void write(DataOutputStream out) throws IOException {
+    out.writeInt(exactLimit);
+    out.writeLong(rows);
+    out.writeLong(nulls);
+    out.writeBoolean(counts != null);
+    if (counts != null) {
+      out.writeInt(counts.size());
+      for (Map.Entry<UTF8String, long[]> entry : counts.entrySet()) {
+        byte[] bytes = entry.getKey().getBytes();
+        out.writeInt(bytes.length);
+        out.write(bytes);
+        out.writeLong(entry.getValue()[0]);
+      }
+    } else {
+      byte[] bytes = sketch.toByteArray(new ArrayOfStringsSerDe());
+      out.writeInt(bytes.length);
+      out.write(bytes);
+    }
+  }
+
+  static CategoricalProfile read(DataInputStream in) throws IOException {
+    CategoricalProfile profile = new CategoricalProfile(in.readInt());
+    profile.rows = in.readLong();
+    profile.nulls = in.readLong();
+    if (in.readBoolean()) {
+      int size = in.readInt();
+      for (int i = 0; i < size; i++) {
+        byte[] bytes = new byte[in.readInt()];
+        in.readFully(bytes);
+        profile.counts.put(UTF8String.fromBytes(bytes), new long[] {in.readLong()});
+      }
+    } else {
+      byte[] bytes = new byte[in.readInt()];
+      in.readFully(bytes);
+      profile.counts = null;
+      profile.sketch = ItemsSketch.getInstance(Memory.wrap(bytes), new ArrayOfStringsSerDe());
+    }
+    return profile;
+  }
+}

@@ -1,0 +1,176 @@
+package kiln.drift.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import kiln.drift.DriftConfig;
+import kiln.drift.Histogram;
+import kiln.drift.Range;
+import kiln.drift.Statistic;
+
+/** Drift statistics of a numeric column from its two profiles. */
+final class NumericComparison {
+  static final int PLOT_BINS = 20;
+
+  private NumericComparison() {}
+
+  static void measure(Measurement m, NumericProfile reference, NumericProfile current, DriftConfig config) {
+    m.put("null_rate_reference", rate(reference.nulls(), reference.rows()));
+    m.put("null_rate_current", rate(current.nulls(), current.rows()));
+    m.put("non_finite_rate_reference", rate(reference.nans() + reference.infinities(), reference.rows() - reference.nulls()));
+    m.put("non_finite_rate_current", rate(current.nans() + current.infinities(), current.rows() - current.nulls()));
+    m.put("mean_reference", reference.mean());
+    m.put("mean_current", current.mean());
+    m.put("std_reference", reference.standardDeviation());
+    m.put("std_current", current.standardDeviation());
+    if (reference.finite() == 0 || current.finite() == 0) {
+      String side = reference.finite() == 0 && current.finite() == 0 ? "either side"
+          : reference.finite() == 0 ? "the reference" : "the current data";
+      m.notes.add("no finite value in " + side + ": distributions not compared");
+      m.histogram = Histogram.empty();
+      return;
+    }
+    StepDistribution r = reference.distribution();
+    StepDistribution c = current.distribution();
+    m.exact = r.exact() && c.exact();
+    double bound = reference.rankError() + current.rankError();
+
+    if (config.computes(Statistic.PSI) || config.computes(Statistic.JENSEN_SHANNON) || config.computes(Statistic.HELLINGER)) {
+      double[][] shares = quantileBinShares(r, c, config.bins());
+      if (config.computes(Statistic.PSI)) {
+        m.put("psi", Distances.psi(shares[0], shares[1]));
+      }
+      if (config.computes(Statistic.JENSEN_SHANNON)) {
+        m.put("jensen_shannon", Distances.jensenShannon(shares[0], shares[1]));
+      }
+      if (config.computes(Statistic.HELLINGER)) {
+        m.put("hellinger", Distances.hellinger(shares[0], shares[1]));
+      }
+    }
+    if (config.computes(Statistic.KS)) {
+      KolmogorovSmirnov.Result ks = KolmogorovSmirnov.test(r, c);
+      m.put("ks_statistic", ks.statistic());
+      m.put("ks_p_value", ks.pValue());
+      m.put("ks_error_bound", bound);
+      if (bound > 0) {
+        // the p-value of any statistic within the bound: the true p-value lies in this interval
+        m.put("ks_p_value_low", KolmogorovSmirnov.asymptoticPValue(ks.statistic() + bound, r.total(), c.total()));
+        m.put("ks_p_value_high", KolmogorovSmirnov.asymptoticPValue(Math.max(0, ks.statistic() - bound), r.total(), c.total()));
+      }
+      m.pValue = ks.pValue();
+      m.pValueName = "KS p-value";
+    }
+    if (config.computes(Statistic.WASSERSTEIN)) {
+      double w = wasserstein(r, c);
+      m.put("wasserstein", w);
+      double std = reference.standardDeviation();
+      m.put("wasserstein_normalised", std > 0 ? w / std : (w == 0 ? 0 : Double.POSITIVE_INFINITY));
+      if (bound > 0) {
+        m.put("wasserstein_error_bound", bound * (Math.max(reference.max(), current.max())
+            - Math.min(reference.min(), current.min())));
+      }
+    }
+    Range range = config.ranges().get(m.name);
+    double low = range != null && range.min() != null ? range.min() : range != null ? Double.NEGATIVE_INFINITY : reference.min();
+    double high = range != null && range.max() != null ? range.max() : range != null ? Double.POSITIVE_INFINITY : reference.max();
+    m.put("out_of_range_rate", (c.weightBelow(low) + (c.total() - c.weightAtOrBelow(high))) / c.total());
+    if (range != null) {
+      m.put("out_of_range_rate_reference", (r.weightBelow(low) + (r.total() - r.weightAtOrBelow(high))) / r.total());
+    }
+    if (!m.exact) {
+      m.notes.add(String.format(Locale.ROOT, "sketched (KLL): ranks within +/-%.4f at 99%% confidence", bound));
+    }
+    m.histogram = histogram(r, c, Math.min(reference.min(), current.min()), Math.max(reference.max(), current.max()));
+  }
+
+  /**
+   * Shares of each side in bins cut at the reference's deciles (or {@code bins}-quantiles): edges are
+   * the inverted-CDF quantiles k/bins, duplicates removed; bins are (-inf, e1], (e1, e2], ..., (ek, inf).
+   */
+  static double[][] quantileBinShares(StepDistribution reference, StepDistribution current, int bins) {
+    List<Double> edges = new ArrayList<>();
+    for (int k = 1; k < bins; k++) {
+      double edge = reference.quantile(k, bins);
+      if (edges.isEmpty() || edges.get(edges.size() - 1) < edge) {
+        edges.add(edge);
+      }
+    }
+    int count = edges.size() + 1;
+    double[] r = new double[count];
+    double[] c = new double[count];
+    double previousR = 0;
+    double previousC = 0;
+    for (int i = 0; i < count; i++) {
+      double atR = i < edges.size() ? reference.weightAtOrBelow(edges.get(i)) : reference.total();
+      double atC = i < edges.size() ? current.weightAtOrBelow(edges.get(i)) : current.total();
+      r[i] = (atR - previousR) / reference.total();
+      c[i] = (atC - previousC) / current.total();
+      previousR = atR;
+      previousC = atC;
+    }
+    return new double[][] {r, c};
+  }
+
+  /** Wasserstein-1: the area between the two CDFs, over the union of their steps. */
+  static double wasserstein(StepDistribution reference, StepDistribution current) {
+    double[] a = reference.values();
+    double[] b = current.values();
+    double[] all = new double[a.length + b.length];
+    int n = 0;
+    int i = 0;
+    int j = 0;
+    while (i < a.length || j < b.length) {
+      double x = j >= b.length || (i < a.length && a[i] <= b[j]) ? a[i] : b[j];
+      all[n++] = x;
+      while (i < a.length && a[i] <= x) {
+        i++;
+      }
+      while (j < b.length && b[j] <= x) {
+        j++;
+      }
+    }
+    double area = 0;
+    for (int k = 0; k + 1 < n; k++) {
+      double gap = Math.abs(reference.cdf(all[k]) - current.cdf(all[k]));
+      area += gap * (all[k + 1] - all[k]);
+    }
+    return area;
+  }
+
+  private static Histogram histogram(StepDistribution r, StepDistribution c, double low, double high) {
+    List<String> labels = new ArrayList<>();
+    List<Double> reference = new ArrayList<>();
+    List<Double> current = new ArrayList<>();
+    if (!(high > low)) {
+      labels.add(format(low));
+      reference.add(1.0);
+      current.add(1.0);
+      return new Histogram(labels, reference, current);
+    }
+    double width = (high - low) / PLOT_BINS;
+    double previousR = r.weightBelow(low);
+    double previousC = c.weightBelow(low);
+    for (int k = 0; k < PLOT_BINS; k++) {
+      double edge = k == PLOT_BINS - 1 ? high : low + width * (k + 1);
+      double atR = r.weightAtOrBelow(edge);
+      double atC = c.weightAtOrBelow(edge);
+      labels.add(format(low + width * k) + " to " + format(edge));
+      reference.add((atR - previousR) / r.total());
+      current.add((atC - previousC) / c.total());
+      previousR = atR;
+      previousC = atC;
+    }
+    return new Histogram(labels, reference, current);
+  }
+
+  static String format(double value) {
+    if (value == Math.rint(value) && Math.abs(value) < 1e15) {
+      return String.valueOf((long) value);
+    }
+    return String.format(Locale.ROOT, "%.4g", value);
+  }
+
+  static double rate(long part, long whole) {
+    return whole == 0 ? 0 : (double) part / whole;
+  }
+}

@@ -1,0 +1,163 @@
+package kiln.jobs;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import kiln.contracts.CheckRun;
+import kiln.contracts.CheckSpec;
+import kiln.contracts.Contract;
+import kiln.contracts.ContractCheck;
+import kiln.contracts.ContractReports;
+import kiln.contracts.ContractSuggestions;
+import kiln.contracts.ContractTracking;
+import kiln.contracts.Contracts;
+import kiln.contracts.RuleResult;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.Errors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code kiln contracts check|suggest}: data contracts (ODCS v3 layout) checked with Deequ. */
+@Command(name = "contracts", mixinStandardHelpOptions = true,
+    description = "Check Delta table versions against data contracts, or draft a contract from the data.",
+    subcommands = {ContractsCommand.Check.class, ContractsCommand.Suggest.class})
+final class ContractsCommand implements Runnable {
+  @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  @Command(name = "check", mixinStandardHelpOptions = true,
+      description = {
+        "Check a version of a Delta table against a contract: the schema first, then every rule in one Deequ pass.",
+        "Prints a table of the rules; writes report.json and report.html; appends the metrics to the metric",
+        "history (TABLE_metrics); rows breaking a row-level error rule go to TABLE_quarantine with the rules' names.",
+        "Exit 0 when it passes (warnings allowed), 1 when an error rule failed, 2 for a bad contract or input."})
+  static final class Check implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin SparkOptions sparkOptions;
+
+    @Option(names = "--contract", required = true, paramLabel = "FILE", description = "The contract (YAML, ODCS v3).")
+    Path contract;
+
+    @Option(names = "--data", required = true, paramLabel = "TABLE[@V]", description = "The Delta table (and version) to check.")
+    String data;
+
+    @Option(names = "--object", paramLabel = "NAME", description = "The contract's schema object to check against (default: its only one).")
+    String object;
+
+    @Option(names = "--clean-output", paramLabel = "TABLE", description = "Write the rows that keep to every row-level rule here.")
+    String cleanOutput;
+
+    @Option(names = "--metrics-table", paramLabel = "TABLE", description = "The metric history (default: TABLE_metrics).")
+    String metricsTable;
+
+    @Option(names = "--no-quarantine", description = "Do not write breaking rows to TABLE_quarantine.")
+    boolean noQuarantine;
+
+    @Option(names = "--report-dir", paramLabel = "DIR",
+        description = "Where report.json and report.html go (default: WORKDIR/contracts/ID/TABLE-vVERSION).")
+    Path reportDirectory;
+
+    @Override
+    public Integer call() {
+      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      Contract parsed = Contracts.read(contract);
+      DatasetRef ref = DatasetRef.parse(data);
+      kiln.core.KilnSettings settings = sparkOptions.settings();
+      try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
+        DatasetRef pinned = new Datasets(session.spark()).resolve(ref);
+        Path reports = reportDirectory != null ? reportDirectory : session.settings().workdirPath()
+            .resolve("contracts").resolve(safe(parsed.id())).resolve(safe(lastSegment(pinned.table())) + "-v" + pinned.version());
+        CheckSpec checkSpec = new CheckSpec(parsed, object, pinned, metricsTable, !noQuarantine, cleanOutput, reports);
+        String yaml = readText(contract);
+        CheckRun run = reporting.run("contracts check " + pinned, java.util.Map.of("kiln.job", "contracts check"),
+            tracked -> {
+              CheckRun checked = new ContractCheck(session.spark(), console::step).run(checkSpec);
+              ContractTracking.report(tracked, checked, yaml);
+              return checked;
+            });
+        console.result(ContractReports.table(run.result()).stripTrailing());
+        run.quarantine().ifPresent(q -> console.result("Quarantined " + Console.count(run.quarantinedRows())
+            + " rows into " + q.table() + ", version " + q.version() + "; see `kiln datasets show " + q + "`."));
+        run.clean().ifPresent(c -> console.result("Wrote " + Console.count(run.cleanRows()) + " clean rows to "
+            + c.table() + ", version " + c.version() + "."));
+        console.result("Reports: " + run.jsonReport() + ", " + run.htmlReport());
+        if (!run.passed()) {
+          console.step("contract broken: " + String.join(", ", run.result().errors().stream().map(RuleResult::name).toList())
+              + (run.result().schemaDifferences().isEmpty() ? "" : (run.result().errors().isEmpty() ? "" : ", ") + "schema"));
+          return 1;
+        }
+        return 0;
+      }
+    }
+  }
+
+  @Command(name = "suggest", mixinStandardHelpOptions = true,
+      description = {
+        "Draft a contract from Deequ's profile of a Delta table version and its constraint suggestions.",
+        "`kiln contracts check` accepts the draft as it is; its rules have severity error."})
+  static final class Suggest implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin SparkOptions sparkOptions;
+
+    @Option(names = "--data", required = true, paramLabel = "TABLE[@V]", description = "The Delta table (and version) to profile.")
+    String data;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Write the contract here (default: standard output).")
+    Path out;
+
+    @Option(names = "--id", paramLabel = "ID", description = "The contract's id (default: the table's name).")
+    String id;
+
+    @Override
+    public Integer call() throws IOException {
+      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      DatasetRef ref = DatasetRef.parse(data);
+      if (out != null && out.getParent() != null && !Files.isDirectory(out.getParent())) {
+        throw Errors.badInput("the directory of --out " + out + " does not exist", "create it, or write elsewhere");
+      }
+      try (Session session = new Session(sparkOptions.settings())) {
+        Datasets datasets = new Datasets(session.spark());
+        DatasetRef pinned = datasets.resolve(ref);
+        String name = lastSegment(pinned.table());
+        console.step("profiling " + pinned + " with Deequ");
+        Contract draft = ContractSuggestions.suggest(datasets.read(pinned), id != null ? id : name, name);
+        String yaml = "# Drafted by `kiln contracts suggest` from " + pinned + "; review before use.\n"
+            + Contracts.toYaml(draft);
+        if (out == null) {
+          console.result(yaml.stripTrailing());
+        } else {
+          Files.writeString(out, yaml);
+          console.result("Wrote a draft contract with " + draft.schema().get(0).properties().size() + " properties to "
+              + out + "; check with `kiln contracts check --contract " + out + " --data " + pinned + "`.");
+        }
+        return 0;
+      }
+    }
+  }
+
+  private static String readText(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw Errors.badInput("cannot read " + file + ": " + e.getMessage(), "check the file's permissions");
+    }
+  }
+
+  static String lastSegment(String table) {
+    String trimmed = table.replaceAll("/+$", "");
+    return trimmed.substring(trimmed.lastIndexOf('/') + 1);
+  }
+
+  private static String safe(String name) {
+    return name.replaceAll("[^A-Za-z0-9._-]", "_");
+  }
+}

@@ -1,0 +1,182 @@
+package kiln.jobs;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import kiln.core.DatasetRef;
+import kiln.core.Errors;
+import kiln.core.KilnSettings;
+import kiln.core.SparkProfile;
+import kiln.drift.DriftConfig;
+import kiln.drift.DriftHistory;
+import kiln.drift.DriftInput;
+import kiln.drift.DriftMonitor;
+import kiln.drift.DriftReport;
+import kiln.drift.DriftResult;
+import kiln.drift.DriftTracking;
+import kiln.drift.FeatureDrift;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code kiln drift}: compares a current dataset version with a reference and exits 1 when the
+ * dataset drifted (the retraining trigger for schedulers). Its {@code --config} is the drift config;
+ * Kiln's own settings file is {@code --settings} here.
+ */
+@Command(
+    name = "drift",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Compare a current dataset version with a reference: per-column drift statistics (PSI, KS, Wasserstein,",
+      "Jensen-Shannon, Hellinger, chi-squared, null and out-of-range rates), a verdict per column and for the",
+      "dataset, an HTML report, a drift history table and an MLflow run. Exit 1 when the dataset drifted."
+    },
+    footer = {"", "Exit codes: 0 no drift, 1 the dataset drifted, 2 bad usage or input that cannot be compared."})
+final class DriftCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--reference", required = true, paramLabel = "TABLE[@V]", description = "The reference side (e.g. training data).")
+  String reference;
+
+  @Option(names = "--current", required = true, paramLabel = "TABLE[@V]", description = "The current side.")
+  String current;
+
+  @Option(names = "--reference-where", paramLabel = "SQL", description = "Compare only these reference rows.")
+  String referenceWhere;
+
+  @Option(names = "--current-where", paramLabel = "SQL", description = "Compare only these current rows.")
+  String currentWhere;
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "Drift config (YAML): features, exclude, categorical, prediction, label, thresholds, statistics, ...")
+  Path config;
+
+  @Option(names = "--report", paramLabel = "FILE.html", description = "Write the HTML report here.")
+  Path report;
+
+  @Option(names = "--prediction", paramLabel = "COLUMN", description = "A model's prediction column (prediction drift).")
+  String prediction;
+
+  @Option(names = "--label", paramLabel = "COLUMN", description = "The label column (label drift).")
+  String label;
+
+  @Option(names = "--model", paramLabel = "models:/NAME@ALIAS", description = "Compare against a registered model's training data (not available yet).")
+  String model;
+
+  @Option(names = "--tracking-uri", paramLabel = "URI",
+      description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
+  String trackingUri;
+
+  @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
+  String experiment;
+
+  @Option(names = "--no-history", description = "Do not append to the drift history table.")
+  boolean noHistory;
+
+  @Option(names = "--settings", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
+  Path settings;
+
+  @Option(names = "--profile", paramLabel = "PROFILE",
+      description = "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
+  SparkProfile profile;
+
+  @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[4] or spark://host:7077.")
+  String master;
+
+  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; may repeat.")
+  Map<String, String> conf = new LinkedHashMap<>();
+
+  @Option(names = "--ui", description = "Start Spark's web UI (off by default in the local profile).")
+  Boolean ui;
+
+  @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
+  Path workdir;
+
+  /** What one drift run left behind. */
+  private record Outcome(DriftResult result, Path report, long historyVersion, String runId) {}
+
+  @Override
+  public Integer call() {
+    Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+    if (model != null) {
+      throw Errors.badInput("--model " + model + ": comparing against a registered model's training data is not"
+          + " available yet (it needs the model lifecycle, issue 5)",
+          "pass the training table as --reference TABLE@VERSION, and the prediction column with --prediction");
+    }
+    DatasetRef referenceRef = DatasetRef.parse(reference);
+    DatasetRef currentRef = DatasetRef.parse(current);
+    KilnSettings kiln = sparkOptions().settings();
+    DriftConfig drift = driftConfig(kiln);
+    try (Session session = new Session(kiln); Reporting reporting = Reporting.open(kiln, console)) {
+      Outcome outcome = reporting.run("drift " + currentRef, Map.of("kiln.job", "drift"), run -> {
+        DriftResult result = new DriftMonitor(session.spark(), drift, console::step).run(
+            new DriftInput(referenceRef, referenceWhere, null), new DriftInput(currentRef, currentWhere, null));
+        Path html = report != null ? report : kiln.workdirPath().resolve("drift/reports/" + run.id() + ".html");
+        DriftReport.write(result, html);
+        DriftTracking.report(run, result, html);
+        long version = noHistory ? -1 : DriftHistory.append(session.spark(), drift.history(), result, run.id(), Instant.now());
+        return new Outcome(result, html, version, run.id());
+      });
+      print(console, outcome.result());
+      console.result("Report: " + outcome.report().toAbsolutePath());
+      if (outcome.historyVersion() >= 0) {
+        console.result("History: " + drift.history() + " version " + outcome.historyVersion() + " (run " + outcome.runId() + ")");
+      }
+      return outcome.result().drifted() ? 1 : 0;
+    }
+  }
+
+  private SparkOptions sparkOptions() {
+    SparkOptions options = new SparkOptions();
+    options.config = settings;
+    options.profile = profile;
+    options.master = master;
+    options.conf = conf;
+    options.ui = ui;
+    options.workdir = workdir;
+    options.trackingUri = trackingUri;
+    options.experiment = experiment;
+    return options;
+  }
+
+  /** The drift config: command-line flags over the file over the defaults; tables default under the work dir. */
+  private DriftConfig driftConfig(KilnSettings kiln) {
+    DriftConfig file = config == null ? DriftConfig.defaults() : DriftConfig.read(config);
+    DriftConfig withColumns = file.withColumns(file.features(), prediction != null ? prediction : file.prediction(),
+        label != null ? label : file.label());
+    Path drift = kiln.workdirPath().resolve("drift").toAbsolutePath();
+    return withColumns.withTables(
+        file.profiles() != null ? file.profiles() : drift.resolve("profiles").toString(),
+        file.history() != null ? file.history() : drift.resolve("history").toString());
+  }
+
+  static void print(Console console, DriftResult result) {
+    console.result("Drift of " + result.current().label() + " (" + Console.count(result.currentRows()) + " rows) against "
+        + result.reference().label() + " (" + Console.count(result.referenceRows()) + " rows)"
+        + (result.referenceProfileReused() ? ", reference profile reused" : ""));
+    console.result(String.format(Locale.ROOT, "  %-24s %-10s %-18s %10s %10s  %s", "column", "role", "verdict", "psi",
+        "p-value", "why"));
+    for (FeatureDrift f : result.features()) {
+      Double p = f.statistics().containsKey("ks_p_value") ? f.statistics().get("ks_p_value")
+          : f.statistics().get("chi_squared_p_value");
+      console.result(String.format(Locale.ROOT, "  %-24s %-10s %-18s %10s %10s  %s", f.name(),
+          f.role().toString().toLowerCase(Locale.ROOT), f.verdict(), number(f.statistics().get("psi")), number(p),
+          f.reasons().isEmpty() ? "" : f.reasons().get(0)));
+    }
+    console.result(result.summary());
+  }
+
+  private static String number(Double value) {
+    if (value == null) {
+      return "-";
+    }
+    return Math.abs(value) < 1e-3 && value != 0 ? String.format(Locale.ROOT, "%.2e", value)
+        : String.format(Locale.ROOT, "%.4f", value);
+  }
+
+}

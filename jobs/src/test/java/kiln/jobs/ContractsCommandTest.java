@@ -1,0 +1,112 @@
+package kiln.jobs;
+
+import static kiln.jobs.KilnCommandTest.kiln;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import kiln.core.testing.SharedSpark;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code kiln contracts check|suggest} as a user meets them: output, files, messages and exit codes. */
+@ExtendWith(SharedSpark.class)
+class ContractsCommandTest {
+  static final String CONTRACT = """
+      apiVersion: v3.1.0
+      kind: DataContract
+      id: orders
+      version: 1.0.0
+      schema:
+        - name: orders
+          properties:
+            - name: id
+              physicalType: int
+              required: true
+            - name: amount
+              logicalType: integer
+              logicalTypeOptions: {minimum: 0, maximum: 100}
+          quality:
+            - {name: size, metric: rowCount, mustBeBetween: [1, 100]}
+            - {name: tiny, metric: rowCount, mustBeLessThan: 3, severity: warning}
+      """;
+
+  static String table(SparkSession spark, Path dir, String values) {
+    String table = dir.resolve("orders").toString();
+    spark.sql("SELECT * FROM VALUES " + values + " AS t(id, amount)").write().format("delta").save(table);
+    return table;
+  }
+
+  @Test
+  void aPassingCheckPrintsTheRulesAndWritesReportsWithExitZero(SparkSession spark, @TempDir Path dir) throws Exception {
+    String table = table(spark, dir, "(1, 10), (2, 20), (3, 30)");
+    Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
+
+    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--data", table,
+        "--report-dir", dir.resolve("reports").toString());
+
+    assertThat(run.exitCode()).as(run.err()).isZero();
+    assertThat(run.out()).containsPattern("PASS +error +amount.maximum +maximum +30 +<= 100")
+        .containsPattern("WARN +warning +tiny")
+        .contains("contract orders 1.0.0 on " + table + "@0: PASSED, 0 error(s), 1 warning(s)");
+    assertThat(dir.resolve("reports/report.json")).content().contains("\"status\" : \"passed\"");
+    assertThat(dir.resolve("reports/report.html")).exists();
+    assertThat(run.err()).doesNotContain("Exception").contains("MLflow run: ");
+  }
+
+  @Test
+  void aBrokenContractExitsOneAndQuarantinesTheBreakingRows(SparkSession spark, @TempDir Path dir) throws Exception {
+    String table = table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
+    Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
+
+    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--data", table + "@0",
+        "--clean-output", dir.resolve("clean").toString(), "--report-dir", dir.resolve("r").toString());
+
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+    assertThat(run.out()).contains("error: amount.maximum: measured 500, expected <= 100")
+        .contains("Quarantined 2 rows into " + table + "_quarantine, version 0")
+        .contains("Wrote 2 clean rows to " + dir.resolve("clean"));
+    assertThat(run.err()).contains("contract broken: id.required, amount.maximum");
+  }
+
+  @Test
+  void suggestWritesAContractThatCheckAcceptsAsItIs(SparkSession spark, @TempDir Path dir) {
+    String table = table(spark, dir, "(1, 10), (2, 20), (3, 30), (4, 40)");
+    Path out = dir.resolve("draft.yaml");
+
+    KilnCommandTest.Run suggest = kiln("contracts", "suggest", "--data", table, "--out", out.toString());
+    assertThat(suggest.exitCode()).as(suggest.err()).isZero();
+    assertThat(suggest.out()).contains("Wrote a draft contract with 2 properties to " + out);
+    assertThat(out).content().contains("kind: DataContract").contains("id: orders");
+
+    KilnCommandTest.Run check = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", out.toString(), "--data", table,
+        "--report-dir", dir.resolve("r").toString());
+    assertThat(check.exitCode()).as(check.out() + check.err()).isZero();
+  }
+
+  @Test
+  void badContractsAndDataAreExitTwoWithAMessageAndNoStackTrace(SparkSession spark, @TempDir Path dir) throws Exception {
+    String table = table(spark, dir, "(1, 10)");
+    Path typo = Files.writeString(dir.resolve("typo.yaml"), CONTRACT.replace("required: true", "requird: true"));
+    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", typo.toString(), "--data", table);
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains(typo + ":10:9: unknown key 'requird'").contains("fix: use one of the valid keys")
+        .doesNotContain("\tat ");
+
+    Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
+    KilnCommandTest.Run missing = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--data",
+        dir.resolve("nothing").toString());
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("is not a Delta table");
+
+    KilnCommandTest.Run version = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--data", table + "@7");
+    assertThat(version.exitCode()).isEqualTo(2);
+    assertThat(version.err()).contains("version 7 of " + table + " does not exist; it has versions 0");
+
+    KilnCommandTest.Run noFile = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", dir.resolve("none.yaml").toString(), "--data", table);
+    assertThat(noFile.exitCode()).isEqualTo(2);
+    assertThat(noFile.err()).contains("none.yaml does not exist");
+  }
+}

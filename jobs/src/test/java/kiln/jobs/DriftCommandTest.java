@@ -1,0 +1,127 @@
+package kiln.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import kiln.core.Datasets;
+import kiln.core.WriteMode;
+import kiln.core.WriteOptions;
+import kiln.core.testing.SharedSpark;
+import kiln.tracking.server.TrackingServer;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code kiln drift} as a scheduler meets it: exit codes, output, report, history, an MLflow run. */
+@ExtendWith(SharedSpark.class)
+class DriftCommandTest {
+  @TempDir static Path dir;
+  static String reference;
+  static String current;
+
+  record Run(int exitCode, String out, String err) {}
+
+  static Run kiln(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @BeforeAll
+  static void tables(SparkSession spark) {
+    StructType schema = new StructType().add("delay", DataTypes.LongType).add("origin", DataTypes.StringType)
+        .add("score", DataTypes.DoubleType);
+    List<Row> r = new ArrayList<>();
+    List<Row> c = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      r.add(RowFactory.create((long) (i % 60), i % 3 == 0 ? "SFO" : "JFK", (i % 10) / 10.0));
+      c.add(RowFactory.create((long) (i % 60) + 25, i % 2 == 0 ? "SFO" : "LAX", (i % 10) / 10.0));
+    }
+    reference = dir.resolve("reference").toString();
+    current = dir.resolve("current").toString();
+    new Datasets(spark).write(spark.createDataFrame(r, schema), reference, WriteOptions.of(WriteMode.OVERWRITE));
+    new Datasets(spark).write(spark.createDataFrame(c, schema), current, WriteOptions.of(WriteMode.OVERWRITE));
+  }
+
+  @Test
+  void driftExitsOneWritesTheReportHistoryAndAnMlflowRun() throws Exception {
+    Path store = dir.resolve("mlflow");
+    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(store).build().start()) {
+      Path settings = dir.resolve("kiln.yaml");
+      Files.writeString(settings, "tracking:\n  uri: " + server.uri() + "\n");
+      Path report = dir.resolve("out/drift.html");
+      Run run = kiln("drift", "--reference", reference + "@0", "--current", current, "--report", report.toString(),
+          "--prediction", "score", "--settings", settings.toString(), "--workdir", dir.resolve("work").toString());
+      assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+      assertThat(run.out()).contains("Drift of " + current + "@0 (300 rows) against " + reference + "@0 (300 rows)")
+          .containsPattern("delay\\s+feature\\s+DRIFTED")
+          .containsPattern("origin\\s+feature\\s+DRIFTED")
+          .containsPattern("score\\s+prediction\\s+STABLE")
+          .contains("2 of 2 features drifted (100%, dataset threshold 50%): DRIFTED")
+          .contains("Report: " + report.toAbsolutePath())
+          .contains("History: " + dir.resolve("work").toAbsolutePath().resolve("drift/history") + " version 0")
+          .doesNotContain("MLflow run: ");
+      assertThat(run.err()).contains("MLflow tracking: " + server.uri()).contains("MLflow run: ");
+      assertThat(Files.readString(report)).contains("<svg", "delay", "origin");
+      try (Stream<Path> files = Files.walk(store)) {
+        assertThat(files.map(Path::toString)).anyMatch(p -> p.endsWith("drift/report.html"));
+      }
+    }
+  }
+
+  @Test
+  void noDriftExitsZeroAndReusesTheReferenceProfile() {
+    String work = dir.resolve("work-same").toString();
+    Run first = kiln("drift", "--reference", reference + "@0", "--current", reference + "@0", "--workdir", work);
+    assertThat(first.exitCode()).as(first.err()).isZero();
+    assertThat(first.out()).contains("0 of 3 features drifted (0%, dataset threshold 50%): no drift");
+    assertThat(first.err()).contains("MLflow tracking: embedded server at").contains("MLflow run: ");
+    assertThat(first.out()).contains("Report: " + Path.of(work).toAbsolutePath().resolve("drift/reports"));
+    Run second = kiln("drift", "--reference", reference + "@0", "--current", reference + "@0", "--workdir", work,
+        "--no-history");
+    assertThat(second.exitCode()).isZero();
+    assertThat(second.out()).contains("reference profile reused").doesNotContain("History:");
+  }
+
+  @Test
+  void badInputExitsTwoWithTheValueAndTheFix() throws Exception {
+    Run model = kiln("drift", "--reference", reference, "--current", current, "--model", "models:/delay@champion");
+    assertThat(model.exitCode()).isEqualTo(2);
+    assertThat(model.err()).contains("--model models:/delay@champion: comparing against a registered model's training"
+        + " data is not available yet").contains("fix: pass the training table as --reference");
+
+    Run missing = kiln("drift", "--reference", dir.resolve("nothing").toString(), "--current", current);
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("is not a Delta table").doesNotContain("\tat ");
+
+    Path config = dir.resolve("drift.yaml");
+    Files.writeString(config, "features: [delay]\nthresholds:\n  psi: -1\n");
+    Run badConfig = kiln("drift", "--reference", reference, "--current", current, "--config", config.toString());
+    assertThat(badConfig.exitCode()).isEqualTo(2);
+    assertThat(badConfig.err()).contains(config + ":").contains("psi must be a positive number, got -1.0");
+
+    Run empty = kiln("drift", "--reference", reference, "--current", current, "--current-where", "delay > 1000",
+        "--workdir", dir.resolve("work-empty").toString());
+    assertThat(empty.exitCode()).isEqualTo(2);
+    assertThat(empty.err()).contains("the current data " + current + "@0 where delay > 1000 has no rows")
+        .doesNotContain("\tat ");
+
+    Run unknownColumn = kiln("drift", "--reference", reference, "--current", current, "--prediction", "scroe",
+        "--workdir", dir.resolve("work-bad").toString());
+    assertThat(unknownColumn.exitCode()).isEqualTo(2);
+    assertThat(unknownColumn.err()).contains("lacks column 'scroe'; it has 'delay', 'origin', 'score'");
+  }
+}
