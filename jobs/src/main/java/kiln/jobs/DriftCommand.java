@@ -2,14 +2,12 @@ package kiln.jobs;
 
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import kiln.core.DatasetRef;
 import kiln.core.Errors;
 import kiln.core.KilnSettings;
-import kiln.core.SparkProfile;
 import kiln.drift.DriftConfig;
 import kiln.drift.DriftHistory;
 import kiln.drift.DriftInput;
@@ -19,6 +17,7 @@ import kiln.drift.DriftResult;
 import kiln.drift.DriftTracking;
 import kiln.drift.FeatureDrift;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -39,6 +38,7 @@ import picocli.CommandLine.Spec;
     footer = {"", "Exit codes: 0 no drift, 1 the dataset drifted, 2 bad usage or input that cannot be compared."})
 final class DriftCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+  @Mixin SparkOptions.JobSparkOptions sparkOptions;
 
   @Option(names = "--reference", required = true, paramLabel = "TABLE[@V]", description = "The reference side (e.g. training data).")
   String reference;
@@ -68,34 +68,8 @@ final class DriftCommand implements Callable<Integer> {
   @Option(names = "--model", paramLabel = "models:/NAME@ALIAS", description = "Compare against a registered model's training data (not available yet).")
   String model;
 
-  @Option(names = "--tracking-uri", paramLabel = "URI",
-      description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
-  String trackingUri;
-
-  @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
-  String experiment;
-
   @Option(names = "--no-history", description = "Do not append to the drift history table.")
   boolean noHistory;
-
-  @Option(names = "--settings", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
-  Path settings;
-
-  @Option(names = "--profile", paramLabel = "PROFILE",
-      description = "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
-  SparkProfile profile;
-
-  @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[4] or spark://host:7077.")
-  String master;
-
-  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; may repeat.")
-  Map<String, String> conf = new LinkedHashMap<>();
-
-  @Option(names = "--ui", description = "Start Spark's web UI (off by default in the local profile).")
-  Boolean ui;
-
-  @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
-  Path workdir;
 
   /** What one drift run left behind. */
   private record Outcome(DriftResult result, Path report, long historyVersion, String runId) {}
@@ -110,7 +84,7 @@ final class DriftCommand implements Callable<Integer> {
     }
     DatasetRef referenceRef = DatasetRef.parse(reference);
     DatasetRef currentRef = DatasetRef.parse(current);
-    KilnSettings kiln = sparkOptions().settings();
+    KilnSettings kiln = sparkOptions.settings();
     DriftConfig drift = driftConfig(kiln);
     try (Session session = new Session(kiln); Reporting reporting = Reporting.open(kiln, console)) {
       Outcome outcome = reporting.run("drift " + currentRef, Map.of("kiln.job", "drift"), run -> {
@@ -129,19 +103,6 @@ final class DriftCommand implements Callable<Integer> {
       }
       return outcome.result().drifted() ? 1 : 0;
     }
-  }
-
-  private SparkOptions sparkOptions() {
-    SparkOptions options = new SparkOptions();
-    options.config = settings;
-    options.profile = profile;
-    options.master = master;
-    options.conf = conf;
-    options.ui = ui;
-    options.workdir = workdir;
-    options.trackingUri = trackingUri;
-    options.experiment = experiment;
-    return options;
   }
 
   /** The drift config: command-line flags over the file over the defaults; tables default under the work dir. */

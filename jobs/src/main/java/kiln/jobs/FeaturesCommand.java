@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import kiln.core.KilnSettings;
-import kiln.core.SparkProfile;
 import kiln.core.YamlFiles;
 import kiln.training.FeatureConfig;
 import kiln.training.FeatureJob;
@@ -27,7 +26,7 @@ import picocli.CommandLine.Spec;
     })
 final class FeaturesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
-  @Mixin JobSparkOptions sparkOptions;
+  @Mixin SparkOptions.JobSparkOptions sparkOptions;
 
   @Option(names = "--config", required = true, paramLabel = "FILE", description = "The feature job (YAML).")
   Path config;
@@ -69,50 +68,5 @@ final class FeaturesCommand implements Callable<Integer> {
         + ", version " + result.output().version() + ", from " + result.input() + " (" + Console.seconds(result.elapsed())
         + ").");
     return result;
-  }
-
-  /**
-   * The Spark and tracking options of {@link SparkOptions}, with the Kiln settings file as {@code --settings}:
-   * in the jobs that read a job config, {@code --config} is that config.
-   */
-  static final class JobSparkOptions {
-    @Option(names = "--settings", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
-    Path settingsFile;
-
-    @Option(names = "--profile", paramLabel = "PROFILE",
-        description = "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
-    SparkProfile profile;
-
-    @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[4] or spark://host:7077.")
-    String master;
-
-    @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; may repeat.")
-    Map<String, String> conf = new LinkedHashMap<>();
-
-    @Option(names = "--ui", description = "Start Spark's web UI (off by default in the local profile).")
-    Boolean ui;
-
-    @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
-    Path workdir;
-
-    @Option(names = "--tracking-uri", paramLabel = "URI",
-        description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
-    String trackingUri;
-
-    @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
-    String experiment;
-
-    KilnSettings settings() {
-      SparkOptions options = new SparkOptions();
-      options.config = settingsFile;
-      options.profile = profile;
-      options.master = master;
-      options.conf = conf;
-      options.ui = ui;
-      options.workdir = workdir;
-      options.trackingUri = trackingUri;
-      options.experiment = experiment;
-      return options.settings();
-    }
   }
 }

@@ -1,48 +1,30 @@
 package kiln.jobs;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import kiln.core.KilnSettings;
-import kiln.core.SparkProfile;
-import kiln.core.SparkSettings;
-import kiln.core.YamlFiles;
 import picocli.CommandLine.Option;
 
-/** The options of every command that runs Spark; resolved with kiln.yaml and the environment. */
-final class SparkOptions {
+/**
+ * The options of every command that runs Spark, resolved with the settings file and the environment. The
+ * settings file is {@code --config}; commands whose {@code --config} is their job's own file use
+ * {@link JobSparkOptions}, where it is {@code --settings}.
+ */
+final class SparkOptions extends SparkOptionsBase {
   @Option(names = "--config", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
   Path config;
 
-  @Option(names = "--profile", paramLabel = "PROFILE",
-      description = "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
-  SparkProfile profile;
+  @Override
+  Path settingsFile() {
+    return config;
+  }
 
-  @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[4] or spark://host:7077.")
-  String master;
+  /** The same options, with the settings file as {@code --settings}. */
+  static final class JobSparkOptions extends SparkOptionsBase {
+    @Option(names = "--settings", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
+    Path settings;
 
-  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; may repeat.")
-  Map<String, String> conf = new LinkedHashMap<>();
-
-  @Option(names = "--ui", description = "Start Spark's web UI (off by default in the local profile).")
-  Boolean ui;
-
-  @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
-  Path workdir;
-
-  @Option(names = "--tracking-uri", paramLabel = "URI",
-      description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
-  String trackingUri;
-
-  @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
-  String experiment;
-
-  KilnSettings settings() {
-    KilnSettings file = config == null ? null : YamlFiles.read(config, KilnSettings.class);
-    KilnSettings commandLine = new KilnSettings(
-        new SparkSettings(profile, master, ui, conf.isEmpty() ? null : conf),
-        trackingUri == null && experiment == null ? null : new KilnSettings.Tracking(trackingUri, experiment),
-        workdir == null ? null : workdir.toString());
-    return KilnSettings.resolve(commandLine, file, System.getenv());
+    @Override
+    Path settingsFile() {
+      return settings;
+    }
   }
 }

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
     })
 final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
-  @Mixin FeaturesCommand.JobSparkOptions sparkOptions;
+  @Mixin SparkOptions.JobSparkOptions sparkOptions;
 
   @Option(names = "--config", required = true, paramLabel = "FILE", description = "The training job (YAML).")
   Path config;

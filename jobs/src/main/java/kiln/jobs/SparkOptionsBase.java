@@ -1,0 +1,48 @@
+package kiln.jobs;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kiln.core.KilnSettings;
+import kiln.core.SparkProfile;
+import kiln.core.SparkSettings;
+import kiln.core.YamlFiles;
+import picocli.CommandLine.Option;
+
+/** Everything but the settings file's option, whose name depends on the command. */
+abstract class SparkOptionsBase {
+  @Option(names = "--profile", paramLabel = "PROFILE",
+      description = "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
+  SparkProfile profile;
+
+  @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[4] or spark://host:7077.")
+  String master;
+
+  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; may repeat.")
+  Map<String, String> conf = new LinkedHashMap<>();
+
+  @Option(names = "--ui", description = "Start Spark's web UI (off by default in the local profile).")
+  Boolean ui;
+
+  @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
+  Path workdir;
+
+  @Option(names = "--tracking-uri", paramLabel = "URI",
+      description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
+  String trackingUri;
+
+  @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
+  String experiment;
+
+  abstract Path settingsFile();
+
+  KilnSettings settings() {
+    Path file = settingsFile();
+    KilnSettings fromFile = file == null ? null : YamlFiles.read(file, KilnSettings.class);
+    KilnSettings commandLine = new KilnSettings(
+        new SparkSettings(profile, master, ui, conf.isEmpty() ? null : conf),
+        trackingUri == null && experiment == null ? null : new KilnSettings.Tracking(trackingUri, experiment),
+        workdir == null ? null : workdir.toString());
+    return KilnSettings.resolve(commandLine, fromFile, System.getenv());
+  }
+}
