@@ -68,13 +68,22 @@ public final class DriftMonitor {
 
   /** Compares two sides of Delta tables, each pinned to the version it resolves to. */
   public DriftResult run(DriftInput reference, DriftInput current) {
+    return run(reference, current, Derivation.NONE, Derivation.NONE);
+  }
+
+  /**
+   * Compares two sides of Delta tables, each pinned to the version it resolves to, each transformed by
+   * its {@link Derivation} (e.g. scored by a model) before it is profiled.
+   */
+  public DriftResult run(DriftInput reference, DriftInput current, Derivation referenceDerivation,
+      Derivation currentDerivation) {
     DriftInput pinnedReference = reference.pinned(datasets.resolve(reference.dataset()));
     DriftInput pinnedCurrent = current.pinned(datasets.resolve(current.dataset()));
-    Dataset<Row> referenceRows = read(pinnedReference, "reference");
-    Dataset<Row> currentRows = read(pinnedCurrent, "current");
+    Dataset<Row> referenceRows = referenceDerivation.apply(read(pinnedReference, "reference"));
+    Dataset<Row> currentRows = currentDerivation.apply(read(pinnedCurrent, "current"));
     List<DriftEngine.Planned> plan = engine.plan(referenceRows.schema(), currentRows.schema());
-    SideProfile r = profile(pinnedReference, referenceRows, plan, "reference");
-    SideProfile c = profile(pinnedCurrent, currentRows, plan, "current");
+    SideProfile r = profile(pinnedReference, referenceDerivation, referenceRows, plan, "reference");
+    SideProfile c = profile(pinnedCurrent, currentDerivation, currentRows, plan, "current");
     return decide(pinnedReference, pinnedCurrent, plan, r, c);
   }
 
@@ -117,15 +126,17 @@ public final class DriftMonitor {
     }
   }
 
-  private SideProfile profile(DriftInput side, Dataset<Row> rows, List<DriftEngine.Planned> plan, String role) {
-    String key = side.dataset() + "|" + (side.where() == null ? "" : side.where());
+  private SideProfile profile(DriftInput side, Derivation derivation, Dataset<Row> rows, List<DriftEngine.Planned> plan,
+      String role) {
+    String key = side.dataset() + "|" + (side.where() == null ? "" : side.where()) + "|" + derivation.id();
+    String settings = settings(derivation);
     SideProfile cached = profiled.get(key);
     List<String> columns = engine.profiledColumns(plan, rows.schema());
     if (cached != null && cached.profile().columns().keySet().containsAll(columns)) {
       return new SideProfile(cached.profile(), cached.types(), true);
     }
     if (store.isPresent()) {
-      Optional<SideProfile> stored = store.get().find(side.dataset(), side.where(), settings(), columns);
+      Optional<SideProfile> stored = store.get().find(side.dataset(), side.where(), settings, columns);
       if (stored.isPresent()) {
         progress.accept("reusing the stored profile of " + side.label());
         requireRows(stored.get(), side.label(), role);
@@ -136,7 +147,7 @@ public final class DriftMonitor {
     progress.accept("profiling " + role + " " + side.label() + " (one pass, " + columns.size() + " columns)");
     SideProfile fresh = profile(role, rows, plan);
     requireRows(fresh, side.label(), role);
-    store.ifPresent(s -> s.save(side.dataset(), side.where(), settings(), fresh));
+    store.ifPresent(s -> s.save(side.dataset(), side.where(), settings, fresh));
     profiled.put(key, fresh);
     return fresh;
   }
@@ -156,8 +167,9 @@ public final class DriftMonitor {
   }
 
   /** What a stored profile must have been built with to be reused. */
-  private String settings() {
+  private String settings(Derivation derivation) {
     return "format=1;exact=" + config.exactDistinctLimit() + ";k=" + config.sketchK() + ";categorical="
-        + String.join(",", new TreeSet<>(config.categorical()));
+        + String.join(",", new TreeSet<>(config.categorical()))
+        + (derivation.id().isEmpty() ? "" : ";derived=" + derivation.id());
   }
 }

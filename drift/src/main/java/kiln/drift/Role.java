@@ -4,5 +4,7 @@ package kiln.drift;
 public enum Role {
   FEATURE,
   PREDICTION,
-  LABEL
+  LABEL,
+  /** A model's test metric against the same metric on current data with labels (performance drift). */
+  PERFORMANCE
 }

@@ -16,6 +16,10 @@ package kiln.drift;
  *       default of Evidently's dataset drift preset), or when the prediction or label drifted;
  *   <li>{@code testsDecide} true: whether the p-value rule takes part in the verdict at all; false keeps
  *       the p-values in the output but lets the distances decide (sensible for very large samples);
+ *   <li>{@code performance} 0.05: performance drift when the model's primary metric on labelled current
+ *       data is worse than its test metric by more than 5% of the test value (a Kiln choice: a relative
+ *       bound works for AUC and RMSE alike; tighten it for models whose errors are costly). Decided only
+ *       with at least {@value #MIN_LABELLED_ROWS} labelled rows;
  *   <li>optional, off by default: {@code wassersteinNormalised}, {@code jensenShannon}, {@code
  *       hellinger} (e.g. 0.1) and {@code outOfRange} (share of current values outside the range).
  * </ul>
@@ -30,12 +34,16 @@ public record Thresholds(
     Double jensenShannon,
     Double hellinger,
     Double outOfRange,
-    Boolean testsDecide) {
+    Boolean testsDecide,
+    Double performance) {
 
   public static final double DEFAULT_PSI = 0.2;
   public static final double DEFAULT_P_VALUE = 0.05;
   public static final double DEFAULT_NULL_RATE = 0.1;
   public static final double DEFAULT_DRIFT_SHARE = 0.5;
+  public static final double DEFAULT_PERFORMANCE = 0.05;
+  /** Fewer labelled current rows than this leave performance undecided (too noisy to call). */
+  public static final int MIN_LABELLED_ROWS = 100;
 
   public Thresholds {
     psi = psi == null ? DEFAULT_PSI : psi;
@@ -44,6 +52,7 @@ public record Thresholds(
     nullRate = nullRate == null ? DEFAULT_NULL_RATE : nullRate;
     driftShare = driftShare == null ? DEFAULT_DRIFT_SHARE : driftShare;
     testsDecide = testsDecide == null ? Boolean.TRUE : testsDecide;
+    performance = performance == null ? DEFAULT_PERFORMANCE : performance;
     positive("psi", psi);
     if (!(pValue > 0 && pValue < 1)) {
       throw new IllegalArgumentException("pValue must be between 0 and 1 (exclusive), got " + pValue
@@ -53,6 +62,10 @@ public record Thresholds(
     if (!(driftShare > 0 && driftShare <= 1)) {
       throw new IllegalArgumentException("driftShare must be above 0 and at most 1, got " + driftShare
           + "; 0.5 means half of the features");
+    }
+    if (!(performance > 0 && performance < 1)) {
+      throw new IllegalArgumentException("performance must be above 0 and below 1, got " + performance
+          + "; 0.05 means a primary metric 5% worse than on the test split");
     }
     if (wassersteinNormalised != null) {
       positive("wassersteinNormalised", wassersteinNormalised);
@@ -69,7 +82,7 @@ public record Thresholds(
   }
 
   public static Thresholds defaults() {
-    return new Thresholds(null, null, null, null, null, null, null, null, null, null);
+    return new Thresholds(null, null, null, null, null, null, null, null, null, null, null);
   }
 
   private static void positive(String name, double value) {

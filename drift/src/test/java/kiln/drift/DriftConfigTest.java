@@ -16,7 +16,7 @@ class DriftConfigTest {
   @Test
   void defaultsAreTheDocumentedOnes() {
     DriftConfig config = DriftConfig.defaults();
-    assertThat(config.thresholds()).isEqualTo(new Thresholds(0.2, 0.05, Correction.NONE, 0.1, 0.5, null, null, null, null, true));
+    assertThat(config.thresholds()).isEqualTo(new Thresholds(0.2, 0.05, Correction.NONE, 0.1, 0.5, null, null, null, null, true, 0.05));
     assertThat(config.statistics()).containsExactly(Statistic.values());
     assertThat(config.bins()).isEqualTo(10);
     assertThat(config.topCategories()).isEqualTo(50);

@@ -16,6 +16,8 @@ import kiln.drift.DriftReport;
 import kiln.drift.DriftResult;
 import kiln.drift.DriftTracking;
 import kiln.drift.FeatureDrift;
+import kiln.inference.ModelDrift;
+import kiln.inference.ModelUri;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,7 +42,8 @@ final class DriftCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin SparkOptions.JobSparkOptions sparkOptions;
 
-  @Option(names = "--reference", required = true, paramLabel = "TABLE[@V]", description = "The reference side (e.g. training data).")
+  @Option(names = "--reference", paramLabel = "TABLE[@V]",
+      description = "The reference side (e.g. training data). With --model it defaults to the model's test split.")
   String reference;
 
   @Option(names = "--current", required = true, paramLabel = "TABLE[@V]", description = "The current side.")
@@ -65,8 +68,19 @@ final class DriftCommand implements Callable<Integer> {
   @Option(names = "--label", paramLabel = "COLUMN", description = "The label column (label drift).")
   String label;
 
-  @Option(names = "--model", paramLabel = "models:/NAME@ALIAS", description = "Compare against a registered model's training data (not available yet).")
+  @Option(names = "--model", paramLabel = "models:/NAME@ALIAS|models:/NAME/VERSION", description = {
+      "Drift as this registered model sees it: its features, its scores (prediction drift), its label (label",
+      "drift) and, where labels exist, its primary metric against its test metric (performance drift). Both",
+      "sides are scored by the model; the reference defaults to the model's test split."})
   String model;
+
+  @Option(names = "--labels", paramLabel = "TABLE[@V]",
+      description = "Labels that arrived after the predictions (with --model): joined to the current rows by --key.")
+  String labels;
+
+  @Option(names = "--key", paramLabel = "COLUMN[,COLUMN...]", split = ",",
+      description = "The columns that join --labels to the current rows.")
+  java.util.List<String> key;
 
   @Option(names = "--no-history", description = "Do not append to the drift history table.")
   boolean noHistory;
@@ -77,19 +91,35 @@ final class DriftCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
-    if (model != null) {
-      throw Errors.badInput("--model " + model + ": comparing against a registered model's training data is not"
-          + " available yet (it needs the model lifecycle, issue 5)",
-          "pass the training table as --reference TABLE@VERSION, and the prediction column with --prediction");
+    if (model == null && reference == null) {
+      throw Errors.badInput("no reference side: --reference is missing",
+          "pass --reference TABLE@VERSION, or --model models:/NAME@ALIAS to compare with the model's test split");
     }
-    DatasetRef referenceRef = DatasetRef.parse(reference);
-    DatasetRef currentRef = DatasetRef.parse(current);
+    if (model == null && (labels != null || key != null)) {
+      throw Errors.badInput("--labels and --key measure a model's performance and need --model",
+          "add --model models:/NAME@ALIAS, or leave --labels and --key out");
+    }
+    if (labels != null && (key == null || key.isEmpty())) {
+      throw Errors.badInput("--labels " + labels + " needs --key: the columns that join the labels to the current rows",
+          "add --key COLUMN[,COLUMN...]");
+    }
+    ModelUri modelUri = model == null ? null : ModelUri.parse(model);
+    DriftInput referenceInput = reference == null ? null : new DriftInput(DatasetRef.parse(reference), referenceWhere, null);
+    DriftInput currentInput = new DriftInput(DatasetRef.parse(current), currentWhere, null);
+    ModelDrift.LateLabels lateLabels = labels == null ? null : new ModelDrift.LateLabels(DatasetRef.parse(labels), key);
     KilnSettings kiln = sparkOptions.settings();
     DriftConfig drift = driftConfig(kiln);
     try (Session session = new Session(kiln); Reporting reporting = Reporting.open(kiln, console)) {
-      Outcome outcome = reporting.run("drift " + currentRef, Map.of("kiln.job", "drift"), run -> {
-        DriftResult result = new DriftMonitor(session.spark(), drift, console::step).run(
-            new DriftInput(referenceRef, referenceWhere, null), new DriftInput(currentRef, currentWhere, null));
+      Outcome outcome = reporting.run("drift " + currentInput.dataset(), Map.of("kiln.job", "drift"), run -> {
+        DriftResult result;
+        if (modelUri == null) {
+          result = new DriftMonitor(session.spark(), drift, console::step).run(referenceInput, currentInput);
+        } else {
+          ModelDrift.Result measured = new ModelDrift(session.spark(), reporting.tracking(), drift, console::step)
+              .run(modelUri, referenceInput, currentInput, lateLabels);
+          run.setTags(Map.of("kiln.model", measured.model().name(), "kiln.model_version", measured.model().version()));
+          result = measured.drift();
+        }
         Path html = report != null ? report : kiln.workdirPath().resolve("drift/reports/" + run.id() + ".html");
         DriftReport.write(result, html);
         DriftTracking.report(run, result, html);

@@ -228,7 +228,14 @@ public final class DriftEngine {
       double nullChange = Math.abs(m.statistics.getOrDefault("null_rate_current", 0.0)
           - m.statistics.getOrDefault("null_rate_reference", 0.0));
       m.put("null_rate_change", nullChange);
-      if (nullChange > t.nullRate()) {
+      if (m.role == Role.LABEL) {
+        // labels arrive later than the rows they label: missing labels are not a change of the label's distribution
+        double missing = m.statistics.getOrDefault("null_rate_current", 0.0);
+        if (missing > 0) {
+          m.notes.add(String.format(Locale.ROOT, "%.1f%% of the current rows have no label yet (not counted as drift)",
+              missing * 100));
+        }
+      } else if (nullChange > t.nullRate()) {
         reasons.add(String.format(Locale.ROOT, "null rate changed by %.3f (%.3f -> %.3f) > %s", nullChange,
             m.statistics.get("null_rate_reference"), m.statistics.get("null_rate_current"), number(t.nullRate())));
         severity = Math.max(severity, nullChange / t.nullRate());
