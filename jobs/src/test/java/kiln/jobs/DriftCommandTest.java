@@ -98,10 +98,25 @@ class DriftCommandTest {
 
   @Test
   void badInputExitsTwoWithTheValueAndTheFix() throws Exception {
-    Run model = kiln("drift", "--reference", reference, "--current", current, "--model", "models:/delay@champion");
+    Run model = kiln("drift", "--reference", reference, "--current", current, "--model", "models:/delay@champion",
+        "--workdir", dir.resolve("work-model").toString());
     assertThat(model.exitCode()).isEqualTo(2);
-    assertThat(model.err()).contains("--model models:/delay@champion: comparing against a registered model's training"
-        + " data is not available yet").contains("fix: pass the training table as --reference");
+    assertThat(model.err()).contains("there is no registered model 'delay' (models:/delay@champion)")
+        .doesNotContain("\tat ");
+
+    Run noReference = kiln("drift", "--current", current);
+    assertThat(noReference.exitCode()).isEqualTo(2);
+    assertThat(noReference.err()).contains("no reference side: --reference is missing")
+        .contains("--model models:/NAME@ALIAS");
+
+    Run labelsWithoutModel = kiln("drift", "--reference", reference, "--current", current, "--labels", current,
+        "--key", "id");
+    assertThat(labelsWithoutModel.exitCode()).isEqualTo(2);
+    assertThat(labelsWithoutModel.err()).contains("--labels and --key measure a model's performance and need --model");
+
+    Run labelsWithoutKey = kiln("drift", "--current", current, "--model", "models:/delay@champion", "--labels", current);
+    assertThat(labelsWithoutKey.exitCode()).isEqualTo(2);
+    assertThat(labelsWithoutKey.err()).contains("needs --key");
 
     Run missing = kiln("drift", "--reference", dir.resolve("nothing").toString(), "--current", current);
     assertThat(missing.exitCode()).isEqualTo(2);

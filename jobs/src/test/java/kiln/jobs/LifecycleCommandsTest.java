@@ -75,6 +75,18 @@ class LifecycleCommandsTest {
       assertThat(scored.out()).contains("Scored 400 rows of " + features + "@0 with delays version 1 into")
           .contains("0 error rows");
 
+      // the champion's drift on what it scored: its features, scores, label and performance against its test split
+      Path driftReport = dir.resolve("model-drift.html");
+      KilnCommandTest.Run drift = kiln(server, dir, "drift", "--model", "models:/delays@champion", "--current",
+          dir.resolve("predictions").toString(), "--report", driftReport.toString());
+      assertThat(drift.exitCode()).as(drift.err()).isIn(0, 1);
+      assertThat(drift.out()).contains("against " + features + "@0 (test split of delays v1)")
+          .containsPattern("model_score +prediction")
+          .containsPattern("label +label")
+          .containsPattern("auc_roc +performance")
+          .contains("on 400 labelled rows vs");
+      assertThat(Files.readString(driftReport)).contains("model_score").contains("auc_roc");
+
       KilnCommandTest.Run noAlias = kiln(server, dir, "score", "--model", "models:/delays@challenger", "--data",
           features, "--output", dir.resolve("predictions").toString());
       assertThat(noAlias.exitCode()).isEqualTo(2);
