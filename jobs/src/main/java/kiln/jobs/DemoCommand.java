@@ -9,6 +9,8 @@ import kiln.contracts.Contracts;
 import kiln.contracts.FlightsContractDemo;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
+import kiln.inference.ModelDrift;
+import kiln.inference.ModelUri;
 import kiln.inference.ScoreConfig;
 import kiln.training.Device;
 import kiln.training.FeatureConfig;
@@ -62,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
     KilnSettings settings = sparkOptions.settings();
     Path demo = prepare(settings.workdirPath().resolve("demo"));
     String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
-    int steps = 9;
+    int steps = 10;
     try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
       reporting.run("demo", Map.of("kiln.job", "demo"), demoRun -> {
         console.step("[1/" + steps + "] sample data");
@@ -146,6 +148,24 @@ final class DemoCommand implements Callable<Integer> {
               lifecycle);
         } else {
           console.result("The gate refused the model, so nothing was scored.");
+        }
+
+        console.step("[10/" + steps + "] the champion's drift on April-June: features, scores, label and performance"
+            + " against its test split");
+        if (gate.promoted()) {
+          Path modelReport = demo.resolve("reports/model-drift-q2.html");
+          DriftResult modelDrift = reporting.run("drift of " + MODEL + "@champion on April-June",
+              Map.of("kiln.job", "drift", "mlflow.parentRunId", demoRun.id()), run -> {
+                DriftResult result = new ModelDrift(session.spark(), reporting.tracking(), DriftConfig.defaults(),
+                    console::step).run(ModelUri.parse("models:/" + MODEL + "@champion"), null,
+                    DriftInput.of(scoringFeatures.output()), null).drift();
+                DriftTracking.report(run, result, DriftReport.write(result, modelReport));
+                return result;
+              });
+          DriftCommand.print(console, modelDrift);
+          console.result("Model drift report: " + modelReport.toAbsolutePath());
+        } else {
+          console.result("No champion, so no model drift.");
         }
 
         console.result("");
