@@ -106,14 +106,18 @@ public final class Datasets {
   public WriteResult write(Dataset<Row> data, String table, WriteOptions options) {
     boolean existed = exists(table);
     String key = options.idempotencyKey();
+    long before = -1;
     if (existed && key != null) {
-      Optional<TableVersion> done = committedWith(history(table), key, options.mode());
+      List<TableVersion> history = history(table);
+      Optional<TableVersion> done = committedWith(history, key, options.mode());
       if (done.isPresent()) {
         return new WriteResult(
             DatasetRef.atVersion(table, done.get().version()), done.get().outputRows().orElse(0), true);
       }
+      before = history.get(history.size() - 1).version();
+    } else if (existed) {
+      before = lastCommit(table).version();
     }
-    long before = existed ? latestVersion(table) : -1;
     DataFrameWriter<Row> writer =
         data.write().format("delta").mode(options.mode().toString()).option("userMetadata", metadataJson(options));
     if (key != null && options.mode() == WriteMode.APPEND) {
