@@ -21,8 +21,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Build a new version of the flights feature table from a version of the flights table.",
       "Features: hour, day of week, month, distance, airport codes, airport and route statistics from the",
-      "training period only; label: delay > threshold. Config keys: input, output, trainingUntil,",
-      "delayThresholdMinutes, where (keep only matching rows, e.g. the scoring period)."
+      "train rows of the training period only; label: delay > threshold. Config keys: input, output,",
+      "trainingUntil, delayThresholdMinutes, where (keep only matching rows, e.g. the scoring period),",
+      "seed and split (the train/validation/test split `kiln train` must use too; default 42, 0.7/0.15/0.15)."
     })
 final class FeaturesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -53,6 +54,8 @@ final class FeaturesCommand implements Callable<Integer> {
       params.put("output", config.output());
       params.put("training_until", String.valueOf(config.trainingUntil()));
       params.put("delay_threshold_minutes", String.valueOf(config.delayThresholdMinutes()));
+      params.put("seed", String.valueOf(config.seed()));
+      params.put("split", config.split().describe());
       if (config.where() != null) {
         params.put("where", config.where());
       }

@@ -59,6 +59,13 @@ class LifecycleCommandsTest {
       assertThat(bad.exitCode()).isEqualTo(2);
       assertThat(bad.err()).contains("unknown hyperparameter 'max_dept'").doesNotContain("\tat ");
 
+      Path otherSplit = dir.resolve("other-split.yaml");
+      Files.writeString(otherSplit, train + "seed: 7\n");
+      KilnCommandTest.Run otherSplitRefused = kiln(server, dir, "train", "--config", otherSplit.toString());
+      assertThat(otherSplitRefused.exitCode()).isEqualTo(2);
+      assertThat(otherSplitRefused.err()).contains("was built with the split key flight_id, seed 42")
+          .contains("asks for key flight_id, seed 7").doesNotContain("\tat ");
+
       KilnCommandTest.Run trained = kiln(server, dir, "train", "--config", trainConfig.toString());
       assertThat(trained.exitCode()).as(trained.err()).isZero();
       assertThat(trained.out()).contains("Registered delays version 1 (device cpu").contains("auc_roc")

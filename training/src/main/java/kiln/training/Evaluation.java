@@ -2,6 +2,7 @@ package kiln.training;
 
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.floor;
@@ -9,7 +10,6 @@ import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.log;
-import static org.apache.spark.sql.functions.rank;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -23,6 +23,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
 
 /**
  * Test-set metrics from a scored frame (the label and {@value #SCORE}: the probability of class 1 for a
@@ -82,7 +83,11 @@ public final class Evaluation {
     Map<String, Double> metrics = fromConfusion(row);
     BinaryClassificationEvaluator evaluator = new BinaryClassificationEvaluator()
         .setLabelCol(label).setRawPredictionCol(SCORE);
-    metrics.put("auc_roc", evaluator.setMetricName("areaUnderROC").evaluate(scored));
+    // Not Spark's areaUnderROC: BinaryClassificationEvaluator (numBins 1000) merges the sorted distinct scores
+    // into about 1000 bins once there are 2000 or more of them, so its AUC then only approximates the exact one
+    // that the groups get; the same exact statistic here keeps the overall and the per-group values comparable.
+    metrics.put("auc_roc", aucRoc(scored, label, lit("all")).getOrDefault("all", Double.NaN));
+    // AUC-PR has no tie-exact counterpart in common use: Spark's (binned, linear between points) is kept
     metrics.put("auc_pr", evaluator.setMetricName("areaUnderPR").evaluate(scored));
     metrics.put("calibration_error", calibrationError(scored, label));
     return metrics;
@@ -164,28 +169,20 @@ public final class Evaluation {
     return metrics;
   }
 
-  /**
-   * Metrics per value of {@code group}. A classifier's per-group AUC-ROC is the Mann-Whitney statistic
-   * from ranks within the group (ties ranked by their first position).
-   */
+  /** Metrics per value of {@code group}; a classifier's AUC-ROC as in {@link #aucRoc}. */
   static Map<String, Map<String, Double>> groupMetrics(Dataset<Row> scored, Task task, String label, double threshold,
       String group) {
     Column key = col(group).cast("string");
     Map<String, Map<String, Double>> result = new TreeMap<>();
     if (task == Task.CLASSIFIER) {
-      Dataset<Row> ranked = scored.withColumn("kiln_rank",
-          rank().over(Window.partitionBy(key).orderBy(col(SCORE))).cast("double"));
-      List<Column> aggregates = new ArrayList<>(List.of(confusion(label, threshold)));
-      aggregates.add(sum(when(col(label).equalTo(1.0), col("kiln_rank")).otherwise(0.0)).as("positive_ranks"));
-      for (Row row : ranked.groupBy(key.as("kiln_group")).agg(aggregates.get(0),
-          aggregates.subList(1, aggregates.size()).toArray(new Column[0])).collectAsList()) {
+      Map<String, Double> auc = aucRoc(scored, label, key);
+      Column[] aggregates = confusion(label, threshold);
+      for (Row row : scored.groupBy(key.as("kiln_group")).agg(aggregates[0],
+          java.util.Arrays.copyOfRange(aggregates, 1, aggregates.length)).collectAsList()) {
         Map<String, Double> metrics = fromConfusion(row);
-        double positives = row.getLong(row.fieldIndex("tp")) + row.getLong(row.fieldIndex("fn"));
-        double negatives = metrics.get("rows") - positives;
-        double ranks = row.getDouble(row.fieldIndex("positive_ranks"));
-        metrics.put("auc_roc", positives == 0 || negatives == 0 ? Double.NaN
-            : (ranks - positives * (positives + 1) / 2) / (positives * negatives));
-        result.put(String.valueOf(row.get(row.fieldIndex("kiln_group"))), metrics);
+        String value = String.valueOf(row.get(row.fieldIndex("kiln_group")));
+        metrics.put("auc_roc", auc.getOrDefault(value, Double.NaN));
+        result.put(value, metrics);
       }
     } else {
       Column[] aggregates = regression(label);
@@ -196,6 +193,36 @@ public final class Evaluation {
       }
     }
     return result;
+  }
+
+  /**
+   * The exact AUC-ROC per value of {@code group}: the Mann-Whitney U of the positives' scores against the
+   * negatives', a tie between a positive and a negative counted as one half, over the number of such pairs
+   * (NaN for a group without both classes). Rows are first counted per (group, score), so a window per group
+   * runs over its distinct scores only: sum over scores s of positives(s) * (negatives below s + negatives(s) / 2).
+   * Twice that sum is an integer and is summed as one, exactly. Rows without a score are left out.
+   */
+  static Map<String, Double> aucRoc(Dataset<Row> scored, String label, Column group) {
+    Column positive = when(col(label).equalTo(1.0), 1L).otherwise(0L);
+    Dataset<Row> atScore = scored.where(col(SCORE).isNotNull())
+        .groupBy(group.as("kiln_group"), col(SCORE).as("kiln_at"))
+        .agg(sum(positive).as("positives_at"), sum(lit(1L).minus(positive)).as("negatives_at"));
+    WindowSpec below = Window.partitionBy(col("kiln_group")).orderBy(col("kiln_at"))
+        .rowsBetween(Window.unboundedPreceding(), -1);
+    Dataset<Row> counted = atScore.withColumn("negatives_below",
+        coalesce(sum(col("negatives_at")).over(below), lit(0L)));
+    Map<String, Double> auc = new TreeMap<>();
+    for (Row row : counted.groupBy(col("kiln_group"))
+        .agg(sum(col("positives_at").multiply(col("negatives_below").multiply(2).plus(col("negatives_at"))))
+                .as("twice_wins"),
+            sum(col("positives_at")).as("positives"), sum(col("negatives_at")).as("negatives"))
+        .collectAsList()) {
+      double positives = row.getLong(2);
+      double negatives = row.getLong(3);
+      auc.put(String.valueOf(row.get(0)), positives == 0 || negatives == 0 ? Double.NaN
+          : row.getLong(1) / 2.0 / (positives * negatives));
+    }
+    return auc;
   }
 
   private static Row aggregate(Dataset<Row> rows, Column[] columns) {

@@ -13,9 +13,13 @@ import kiln.core.DatasetRef;
  * @param delayThresholdMinutes the label is {@code delay > delayThresholdMinutes} (default 15)
  * @param where keep only the feature rows matching this Spark SQL condition, e.g. the scoring period
  *     {@code date >= '2001-04-01'} (statistics still come from the training period); all rows when absent
+ * @param seed seed of the train/validation/test split (default 42, as in {@link TrainConfig})
+ * @param split shares of train, validation and test (default 0.7 / 0.15 / 0.15, as in {@link TrainConfig}):
+ *     the statistics use only the train rows of this split, so that no validation or test label leaks into
+ *     the features it is evaluated with; {@code kiln train} refuses a training config with another split
  */
 public record FeatureConfig(String input, String output, String trainingUntil, Integer delayThresholdMinutes,
-    String where) {
+    String where, Long seed, SplitFractions split) {
   public static final int DEFAULT_DELAY_THRESHOLD_MINUTES = 15;
 
   public FeatureConfig {
@@ -34,6 +38,14 @@ public record FeatureConfig(String input, String output, String trainingUntil, I
     if (delayThresholdMinutes == null) {
       delayThresholdMinutes = DEFAULT_DELAY_THRESHOLD_MINUTES;
     }
+    seed = seed == null ? Split.DEFAULT_SEED : seed;
+    split = split == null ? SplitFractions.DEFAULT : split;
+  }
+
+  /** With the default split. */
+  public FeatureConfig(String input, String output, String trainingUntil, Integer delayThresholdMinutes,
+      String where) {
+    this(input, output, trainingUntil, delayThresholdMinutes, where, null, null);
   }
 
   public FeatureConfig(String input, String output, String trainingUntil, Integer delayThresholdMinutes) {

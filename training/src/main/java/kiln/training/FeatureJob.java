@@ -18,6 +18,10 @@ public final class FeatureJob {
   public static final String INPUT_TABLE = "kiln.input.table";
   public static final String INPUT_VERSION = "kiln.input.version";
   public static final String TRAINING_UNTIL = "kiln.trainingUntil";
+  /** The split whose train rows the statistics come from: training must split the same way. */
+  public static final String SPLIT_KEY = "kiln.split.key";
+  public static final String SPLIT_SEED = "kiln.split.seed";
+  public static final String SPLIT_FRACTIONS = "kiln.split.fractions";
 
   private final SparkSession spark;
 
@@ -29,7 +33,8 @@ public final class FeatureJob {
     long started = System.nanoTime();
     Datasets datasets = new Datasets(spark);
     DatasetRef input = datasets.resolve(config.inputRef());
-    Dataset<Row> features = FlightFeatures.build(datasets.read(input), config.trainingUntil(), config.delayThresholdMinutes());
+    Dataset<Row> features = FlightFeatures.build(datasets.read(input), config.trainingUntil(),
+        config.delayThresholdMinutes(), config.seed(), config.split());
     if (config.where() != null) {
       features = features.where(config.where());
     }
@@ -40,6 +45,9 @@ public final class FeatureJob {
       metadata.put(TRAINING_UNTIL, config.trainingUntil());
     }
     metadata.put("kiln.delayThresholdMinutes", String.valueOf(config.delayThresholdMinutes()));
+    metadata.put(SPLIT_KEY, FlightFeatures.KEY);
+    metadata.put(SPLIT_SEED, String.valueOf(config.seed()));
+    metadata.put(SPLIT_FRACTIONS, config.split().describe());
     if (config.where() != null) {
       metadata.put("kiln.where", config.where());
     }

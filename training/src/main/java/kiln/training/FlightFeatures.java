@@ -20,7 +20,7 @@ import org.apache.spark.sql.Row;
 
 /**
  * The flights features, as Spark SQL expressions only (no UDFs) so that the RAPIDS Accelerator can run
- * them on a GPU. Airport and route statistics come from the training period only.
+ * them on a GPU. Airport and route statistics come from the train rows of the training period only.
  */
 public final class FlightFeatures {
   public static final List<String> INPUT_COLUMNS = List.of("date", "delay", "distance", "origin", "destination");
@@ -35,11 +35,19 @@ public final class FlightFeatures {
 
   private FlightFeatures() {}
 
-  /**
-   * The feature table of {@code flights}. {@code trainingUntil} (a date, or null for all rows) bounds
-   * the rows the statistics are computed from.
-   */
+  /** The feature table of {@code flights}, with statistics from the train rows of the default split. */
   public static Dataset<Row> build(Dataset<Row> flights, String trainingUntil, int delayThresholdMinutes) {
+    return build(flights, trainingUntil, delayThresholdMinutes, Split.DEFAULT_SEED, SplitFractions.DEFAULT);
+  }
+
+  /**
+   * The feature table of {@code flights}. The airport and route statistics come from the rows before
+   * {@code trainingUntil} (a date, or null for all rows) that the split ({@value #KEY}, {@code seed},
+   * {@code fractions}; the one {@link Trainer} applies) puts in train: a validation or test row's label
+   * never reaches the features it is evaluated with.
+   */
+  public static Dataset<Row> build(Dataset<Row> flights, String trainingUntil, int delayThresholdMinutes, long seed,
+      SplitFractions fractions) {
     List<String> missing = new ArrayList<>(INPUT_COLUMNS);
     missing.removeAll(Arrays.asList(flights.columns()));
     if (!missing.isEmpty()) {
@@ -56,15 +64,18 @@ public final class FlightFeatures {
     Dataset<Row> period = trainingUntil == null ? base
         : base.where(col("date").lt(lit(trainingUntil).cast("timestamp_ntz")));
 
-    Dataset<Row> originStats = period.groupBy(col("origin"))
+    Dataset<Row> train = period.where(Split.isTrain(KEY, seed, fractions));
+
+    Dataset<Row> originStats = train.groupBy(col("origin"))
         .agg(count(lit(1)).cast("double").as("origin_flights"), avg(LABEL).as("origin_delay_rate"));
-    Dataset<Row> destinationStats = period.groupBy(col("destination"))
+    Dataset<Row> destinationStats = train.groupBy(col("destination"))
         .agg(count(lit(1)).cast("double").as("destination_flights"), avg(LABEL).as("destination_delay_rate"));
-    Dataset<Row> routeStats = period.groupBy(col("origin"), col("destination"))
+    Dataset<Row> routeStats = train.groupBy(col("origin"), col("destination"))
         .agg(count(lit(1)).cast("double").as("route_flights"), avg(LABEL).as("route_delay_rate"),
             avg("delay").as("route_mean_delay"));
     // a stable ordinal code per airport of the training period (1 = first in alphabetical order): the number
-    // of airports at or before it, by a self-join of a few hundred rows instead of a window over one partition
+    // of airports at or before it, by a self-join of a few hundred rows instead of a window over one partition.
+    // From every row of the period, not only train: a code holds no label, and this keeps codes unchanged.
     Dataset<Row> codes = period.select(col("origin").as("airport"))
         .union(period.select(col("destination").as("airport"))).distinct();
     Dataset<Row> airports = codes.as("a").join(codes.as("b"), col("b.airport").leq(col("a.airport")))

@@ -13,4 +13,9 @@ public record SplitFractions(double train, double validation, double test) {
       throw new IllegalArgumentException("split fractions must add up to 1, got " + (train + validation + test));
     }
   }
+
+  /** train/validation/test, e.g. {@code 0.7/0.15/0.15}: how commit metadata and parameters record it. */
+  public String describe() {
+    return train + "/" + validation + "/" + test;
+  }
 }

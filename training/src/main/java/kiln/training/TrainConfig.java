@@ -15,8 +15,8 @@ import kiln.core.DatasetRef;
  * @param label the label column (default {@code label}; e.g. {@code delay} for a regressor)
  * @param featureColumns the numeric columns to train on (default: the flights features)
  * @param key the column the split hashes (default {@code flight_id})
- * @param seed seed of the split and of XGBoost (default 42)
- * @param split shares of train, validation and test (default 0.7 / 0.15 / 0.15)
+ * @param seed seed of the split and of XGBoost (default 42); must be the feature table's split seed
+ * @param split shares of train, validation and test (default 0.7 / 0.15 / 0.15); must be the feature table's
  * @param hyperparameters XGBoost parameters by their XGBoost names, e.g. max_depth, eta; unknown names are refused
  * @param numRound boosting rounds at most (default 100)
  * @param earlyStoppingRounds stop when the validation metric has not improved for this many rounds (default 10)
@@ -65,7 +65,7 @@ public record TrainConfig(
       throw new IllegalArgumentException("featureColumns contains the label '" + label + "'");
     }
     key = key == null ? FlightFeatures.KEY : key;
-    seed = seed == null ? 42L : seed;
+    seed = seed == null ? Split.DEFAULT_SEED : seed;
     split = split == null ? SplitFractions.DEFAULT : split;
     hyperparameters = hyperparameters == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(hyperparameters));
     numRound = numRound == null ? 100 : numRound;

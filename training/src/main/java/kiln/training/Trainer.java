@@ -63,6 +63,7 @@ public final class Trainer {
   public Fitted fit(TrainConfig config) {
     Datasets datasets = new Datasets(spark);
     DatasetRef features = datasets.resolve(config.featuresRef());
+    checkSplit(config, commit(datasets, features), features);
     Dataset<Row> table = datasets.read(features);
     checkColumns(config, table, features);
     Predictor<?, ?, ?> estimator = estimator(config);
@@ -193,6 +194,40 @@ public final class Trainer {
         regressor.setEvalDataset(validation);
       }
     }
+  }
+
+  /**
+   * The feature table's statistics come from the train rows of the split it records (tables built before
+   * it was recorded are taken as they are): training with another split would evaluate on rows whose labels
+   * are in those statistics.
+   */
+  static void checkSplit(TrainConfig config, Map<String, String> commit, DatasetRef features) {
+    String seed = commit.get(FeatureJob.SPLIT_SEED);
+    String fractions = commit.get(FeatureJob.SPLIT_FRACTIONS);
+    String key = commit.get(FeatureJob.SPLIT_KEY);
+    if (seed == null && fractions == null && key == null) {
+      return;
+    }
+    boolean same = (seed == null || seed.equals(String.valueOf(config.seed())))
+        && (fractions == null || fractions.equals(config.split().describe()))
+        && (key == null || key.equals(config.key()));
+    if (!same) {
+      String built = "key " + key + ", seed " + seed + ", fractions " + fractions;
+      String asked = Split.describe(config.key(), config.seed(), config.split());
+      throw Errors.badInput("feature table " + features + " was built with the split " + built
+          + ", but the training config asks for " + asked + ": the feature statistics would hold labels of"
+          + " this training's validation and test rows",
+          "put `seed: " + seed + "`, `split: " + yaml(fractions) + "` and `key: " + key + "` in the training config,"
+          + " or rebuild the features with `kiln features` and `seed: " + config.seed() + "`, `split: "
+          + yaml(config.split().describe()) + "` in its config");
+    }
+  }
+
+  /** {@code 0.7/0.15/0.15} as the YAML a config takes; as it is if it is not three shares. */
+  private static String yaml(String fractions) {
+    String[] shares = fractions == null ? new String[0] : fractions.split("/");
+    return shares.length != 3 ? String.valueOf(fractions)
+        : "{train: " + shares[0] + ", validation: " + shares[1] + ", test: " + shares[2] + "}";
   }
 
   private static void checkColumns(TrainConfig config, Dataset<Row> table, DatasetRef features) {

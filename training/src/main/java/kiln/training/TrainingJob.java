@@ -119,7 +119,7 @@ public final class TrainingJob {
     params.put("feature_columns", String.join(",", config.featureColumns()));
     params.put("split_key", config.key());
     params.put("seed", String.valueOf(config.seed()));
-    params.put("split", config.split().train() + "/" + config.split().validation() + "/" + config.split().test());
+    params.put("split", config.split().describe());
     params.put("num_round", String.valueOf(config.numRound()));
     params.put("early_stopping_rounds", String.valueOf(config.earlyStoppingRounds()));
     params.put("device_requested", config.device().name().toLowerCase(java.util.Locale.ROOT));

@@ -12,6 +12,7 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
+import kiln.core.YamlFiles;
 import kiln.core.testing.SharedSpark;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -61,6 +62,85 @@ class FlightFeaturesTest {
         .where("date = '2001-01-01 08:30:00'").first().getAs("flight_id"));
   }
 
+  /**
+   * BOS-DEN in the training period: three on-time flights that the default split (seed 42) puts in train, and
+   * late ones that it puts in test (two) and validation (one). Their labels must not reach the statistics.
+   */
+  private static Dataset<Row> routeLateOnlyOutsideTrain(SparkSession spark) {
+    return spark.createDataFrame(List.of(
+        TestFlights.flight("2001-02-03 07:00:00", 0, 700, "BOS", "DEN"),   // train
+        TestFlights.flight("2001-02-04 07:00:00", 0, 700, "BOS", "DEN"),   // train
+        TestFlights.flight("2001-02-06 07:00:00", 0, 700, "BOS", "DEN"),   // train
+        TestFlights.flight("2001-02-06 07:00:00", 40, 700, "BOS", "DEN"),  // test, late
+        TestFlights.flight("2001-02-15 07:00:00", 40, 700, "BOS", "DEN"),  // test, late
+        TestFlights.flight("2001-02-04 07:00:00", 40, 700, "BOS", "DEN"),  // validation, late
+        TestFlights.flight("2001-01-01 12:00:00", 5, 300, "ORD", "BOS"),   // train
+        TestFlights.flight("2001-01-05 12:00:00", 5, 300, "ORD", "BOS"),   // test
+        TestFlights.flight("2001-04-10 07:00:00", 40, 700, "BOS", "DEN"),  // after the training period
+        TestFlights.flight("2001-04-11 07:00:00", 0, 700, "DEN", "BOS")),  // after the training period
+        TestFlights.SCHEMA);
+  }
+
+  @Test
+  void statisticsComeFromTrainRowsOnlySoNoTestOrValidationLabelLeaks(SparkSession spark) {
+    Dataset<Row> features = FlightFeatures.build(routeLateOnlyOutsideTrain(spark), "2001-04-01", 15)
+        .withColumn("part", Split.part(FlightFeatures.KEY, Split.DEFAULT_SEED, SplitFractions.DEFAULT));
+    Map<String, List<Row>> byPart = features.where("origin = 'BOS' and date < '2001-04-01'").collectAsList().stream()
+        .collect(Collectors.groupingBy(r -> r.getAs("part")));
+    // the premise: every late BOS-DEN flight of the training period is outside train
+    assertThat(byPart.get(Split.TRAIN)).hasSize(3).allMatch(r -> (double) r.getAs("label") == 0.0);
+    assertThat(byPart.get(Split.TEST)).hasSize(2).allMatch(r -> (double) r.getAs("label") == 1.0);
+    assertThat(byPart.get(Split.VALIDATION)).hasSize(1).allMatch(r -> (double) r.getAs("label") == 1.0);
+
+    // every BOS-DEN row, the late test rows and the April row included, sees the three on-time train flights only
+    List<Row> route = features.where("origin = 'BOS' and destination = 'DEN'").collectAsList();
+    assertThat(route).hasSize(7);
+    for (Row row : route) {
+      assertThat((double) row.getAs("route_flights")).isEqualTo(3.0);
+      assertThat((double) row.getAs("route_delay_rate")).isEqualTo(0.0);
+      assertThat((double) row.getAs("route_mean_delay")).isEqualTo(0.0);
+      assertThat((double) row.getAs("origin_flights")).isEqualTo(3.0);
+      assertThat((double) row.getAs("origin_delay_rate")).isEqualTo(0.0);
+      assertThat((double) row.getAs("destination_delay_rate")).isEqualTo(0.0);
+    }
+    // ORD-BOS: its test flight is not counted either
+    Row ordBos = features.where("origin = 'ORD'").first();
+    assertThat((double) ordBos.getAs("route_flights")).isEqualTo(1.0);
+    // DEN departs only after the training period: no statistics, but an airport code as before
+    Row den = features.where("origin = 'DEN'").first();
+    assertThat((Object) den.getAs("origin_flights")).isNull();
+    assertThat((double) den.getAs("origin_index")).isEqualTo(2.0); // BOS, DEN, ORD
+  }
+
+  @Test
+  void anotherSplitGivesOtherTrainRows(SparkSession spark) {
+    SplitFractions mostlyTrain = new SplitFractions(0.98, 0.01, 0.01);
+    Dataset<Row> features = FlightFeatures.build(routeLateOnlyOutsideTrain(spark), "2001-04-01", 15, 7L, mostlyTrain);
+    assertThat(features.count()).isEqualTo(10);
+    long train = features.where("date < '2001-04-01' and origin = 'BOS'")
+        .where(Split.isTrain(FlightFeatures.KEY, 7L, mostlyTrain)).count();
+    assertThat(train).isNotEqualTo(3); // the default split's BOS train rows: this one picks others
+    Row row = features.where("origin = 'BOS'").first();
+    assertThat(row.isNullAt(row.fieldIndex("route_flights")) ? 0.0 : (double) row.getAs("route_flights"))
+        .isEqualTo((double) train);
+  }
+
+  @Test
+  void featureConfigTakesTheSplitWithTheTrainingDefaults(@TempDir Path dir) throws java.io.IOException {
+    Path file = dir.resolve("features.yaml");
+    java.nio.file.Files.writeString(file, "input: /data/flights@0\noutput: /data/features\nseed: 7\n"
+        + "split: {train: 0.8, validation: 0.1, test: 0.1}\n");
+    FeatureConfig config = YamlFiles.read(file, FeatureConfig.class);
+    assertThat(config.seed()).isEqualTo(7L);
+    assertThat(config.split()).isEqualTo(new SplitFractions(0.8, 0.1, 0.1));
+
+    FeatureConfig defaults = new FeatureConfig("/data/flights", "/data/features", null, null);
+    TrainConfig training = new TrainConfig("/data/features", "m", null, null, null, null, null, null, null, null, null,
+        null, null, null, null, null, null);
+    assertThat(defaults.seed()).isEqualTo(training.seed());
+    assertThat(defaults.split()).isEqualTo(training.split());
+  }
+
   @Test
   void namesMissingInputColumns(SparkSession spark) {
     assertThatThrownBy(() -> FlightFeatures.build(flights(spark).drop("distance"), null, 15))
@@ -82,7 +162,9 @@ class FlightFeaturesTest {
     assertThat(result.output()).isEqualTo(DatasetRef.atVersion(output, 0));
     assertThat(result.rows()).isEqualTo(6);
     assertThat(Datasets.commitMetadata(datasets.lastCommit(output)))
-        .containsEntry(FeatureJob.INPUT_TABLE, input).containsEntry(FeatureJob.INPUT_VERSION, "0");
+        .containsEntry(FeatureJob.INPUT_TABLE, input).containsEntry(FeatureJob.INPUT_VERSION, "0")
+        .containsEntry(FeatureJob.SPLIT_KEY, "flight_id").containsEntry(FeatureJob.SPLIT_SEED, "42")
+        .containsEntry(FeatureJob.SPLIT_FRACTIONS, "0.7/0.15/0.15");
     FeatureResult scoring = new FeatureJob(spark).run(
         new FeatureConfig(input, output, "2001-04-01", 30, "date >= '2001-04-01'"));
     assertThat(scoring.output().version()).isEqualTo(1);

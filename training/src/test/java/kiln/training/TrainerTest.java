@@ -47,6 +47,25 @@ class TrainerTest {
   }
 
   @Test
+  void refusesAFeatureTableBuiltWithAnotherSplit(SparkSession spark, @TempDir Path dir) {
+    String flights = dir.resolve("flights").toString();
+    new Datasets(spark).write(TestFlights.frame(spark, 40, 7), flights, WriteOptions.of(WriteMode.OVERWRITE));
+    String features = dir.resolve("features").toString();
+    new FeatureJob(spark).run(new FeatureConfig(flights, features, "2001-04-01", null, null, 7L,
+        new SplitFractions(0.8, 0.1, 0.1)));
+    Trainer trainer = new Trainer(spark, NO_GPU);
+
+    assertThatThrownBy(() -> trainer.fit(config(features, Task.CLASSIFIER, null, Map.of(), Device.CPU)))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("feature table " + features + "@0 was built with the split key flight_id, seed 7, fractions"
+            + " 0.8/0.1/0.1, but the training config asks for key flight_id, seed 42, fractions 0.7/0.15/0.15: the"
+            + " feature statistics would hold labels of this training's validation and test rows\n"
+            + "  fix: put `seed: 7`, `split: {train: 0.8, validation: 0.1, test: 0.1}` and `key: flight_id` in the"
+            + " training config, or rebuild the features with `kiln features` and `seed: 42`, `split: {train: 0.7,"
+            + " validation: 0.15, test: 0.15}` in its config");
+  }
+
+  @Test
   void trainsEvaluatesAndSavesAClassifier(SparkSession spark, @TempDir Path dir) {
     String features = featureTable(spark, dir, 400);
     TrainingResult result = new Trainer(spark, NO_GPU).train(
