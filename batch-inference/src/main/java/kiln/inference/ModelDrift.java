@@ -207,7 +207,7 @@ public final class ModelDrift {
         double relative = worse / Math.max(Math.abs(test), 1e-12);
         statistics.put("current", now);
         statistics.put("relative_degradation", relative);
-        String text = String.format(Locale.ROOT, "%s %.4f on %d labelled rows vs %.4f on the test split (%s%.1f%%)",
+        String text = String.format(Locale.ROOT, "%s %.4f on %,d labelled rows vs %.4f on the test split (%s%.1f%%)",
             metric, now, count, test, relative >= 0 ? "worse by " : "better by ", Math.abs(relative) * 100);
         if (relative > thresholds.performance()) {
           verdict = Verdict.DRIFTED;

@@ -139,6 +139,11 @@ public record DriftConfig(
         bins, topCategories, exactDistinctLimit, sketchK, ranges, profiles, history);
   }
 
+  public DriftConfig withThresholds(Thresholds chosen) {
+    return new DriftConfig(features, exclude, categorical, prediction, label, chosen, statistics, bins,
+        topCategories, exactDistinctLimit, sketchK, ranges, profiles, history);
+  }
+
   public DriftConfig withExclude(List<String> excluded) {
     return new DriftConfig(features, excluded, categorical, prediction, label, thresholds, statistics,
         bins, topCategories, exactDistinctLimit, sketchK, ranges, profiles, history);

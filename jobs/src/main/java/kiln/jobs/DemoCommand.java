@@ -156,7 +156,9 @@ final class DemoCommand implements Callable<Integer> {
           Path modelReport = demo.resolve("reports/model-drift-q2.html");
           DriftResult modelDrift = reporting.run("drift of " + MODEL + "@champion on April-June",
               Map.of("kiln.job", "drift", "mlflow.parentRunId", demoRun.id()), run -> {
-                DriftResult result = new ModelDrift(session.spark(), reporting.tracking(), DriftConfig.defaults(),
+                DriftResult result = new ModelDrift(session.spark(), reporting.tracking(),
+                    // the flights thresholds: 1.5M rows make every test significant, so the distances decide
+                    DriftConfig.defaults().withThresholds(DriftConfig.flights().thresholds()),
                     console::step).run(ModelUri.parse("models:/" + MODEL + "@champion"), null,
                     DriftInput.of(scoringFeatures.output()), null).drift();
                 DriftTracking.report(run, result, DriftReport.write(result, modelReport));

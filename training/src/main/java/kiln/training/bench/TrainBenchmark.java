@@ -37,6 +37,8 @@ import org.apache.spark.sql.SparkSession;
  * ({@link Trainer#fit}: input checks, hash split, early stopping) against xgboost4j-spark called directly
  * with the same parameters on the same rows, alternating in one JVM, on the January-March features.
  * Target: ratio at most 1.10. The full {@code kiln train} (with evaluation) is timed too, for reference.
+ * Then Kiln alone fits 10x the rows and 1x again, three runs each (target: time(10x) / time(1x) at most 11);
+ * {@code --no-10x} skips that part.
  */
 public final class TrainBenchmark {
   private TrainBenchmark() {}
@@ -44,11 +46,13 @@ public final class TrainBenchmark {
   public static void main(String[] args) throws Exception {
     int repetitions = 3;
     int rounds = 50;
+    boolean tenfold = true;
     String source = "/tmp/kiln-data/flights-3m.parquet";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--repetitions" -> repetitions = Integer.parseInt(args[++i]);
         case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--no-10x" -> tenfold = false;
         default -> source = args[i];
       }
     }
@@ -76,6 +80,25 @@ public final class TrainBenchmark {
           () -> trainer.train(config, Files.createTempDirectory(work, "model-")));
       Map<String, String> extra = new LinkedHashMap<>();
       extra.put("full training with test evaluation (median s)", String.format(Locale.ROOT, "%.2f", full));
+      if (tenfold) {
+        // the scaling target compares Kiln with itself: the feature table ten times over, fitted with the same
+        // config (no warm-up: the JVM is warm), then 1x again in the same stretch of time
+        String features10 = work.resolve("features-10x").toString();
+        Dataset<Row> one = spark.read().format("delta").option("versionAsOf", 0).load(features);
+        Dataset<Row> ten = one;
+        for (int i = 1; i < 10; i++) {
+          ten = ten.union(one);
+        }
+        new Datasets(spark).write(ten, features10, WriteOptions.of(WriteMode.OVERWRITE));
+        TrainConfig config10 = new TrainConfig(features10 + "@0", "bench", Task.CLASSIFIER, null, null, null, 42L, null,
+            Map.of("max_depth", 6), rounds, 0, Device.CPU, workers, 1, null, List.of(), null);
+        Bench scaling = new Bench(System.out, 0, 3);
+        double tenTimes = scaling.median("kiln fit, 10x the rows", () -> trainer.fit(config10).model());
+        double once = scaling.median("kiln fit, 1x again", () -> trainer.fit(config).model());
+        extra.put("kiln fit 10x, median of 3 (s)", String.format(Locale.ROOT, "%.2f", tenTimes));
+        extra.put("kiln fit 1x, median of 3 right after (s)", String.format(Locale.ROOT, "%.2f", once));
+        extra.put("kiln time(10x) / time(1x)", String.format(Locale.ROOT, "%.2f", tenTimes / once));
+      }
       System.out.println();
       System.out.println(Bench.markdown(comparisons, extra));
       System.out.printf(Locale.ROOT, "Target: ratio <= 1.10 (got %.3f)%n", comparisons.get(0).ratio());
