@@ -59,8 +59,22 @@ public final class ModelGate {
         }
       }
       DatasetRef testData = DatasetRef.atVersion(info.featureTable(), info.featureVersion());
-      Dataset<Row> test = Split.test(new Datasets(spark).read(testData), info.key(), info.seed(), info.split()).cache();
+      Dataset<Row> test = Split.test(new Datasets(spark).read(testData), info.key(), info.seed(), info.split());
+      if (champion != null && !sameSplit(info, champion.info())) {
+        // the champion fitted some of the candidate's test rows: compare both only on rows neither fitted
+        test = sharedTestRows(test, testData, info, champion.info(), championVersion);
+      }
+      test = test.cache();
       try {
+        long testRows = champion == null || sameSplit(info, champion.info()) ? -1 : test.count();
+        if (testRows >= 0 && testRows < MIN_SHARED_TEST_ROWS) {
+          throw Errors.badInput("the candidate and the champion (version " + championVersion.version() + ") were split"
+                  + " differently (" + Split.describe(info.key(), info.seed(), info.split()) + " vs "
+                  + Split.describe(champion.info().key(), champion.info().seed(), champion.info().split())
+                  + ") and share only " + testRows + " test rows of " + testData + "; at least " + MIN_SHARED_TEST_ROWS
+                  + " are needed for a fair comparison",
+              "train the candidate with the champion's split (key, seed, split in the training config)");
+        }
         Evaluation.Result candidateResult = Trainer.evaluate(candidate, test);
         double candidateLatency = Trainer.latencyMillisPer1000Rows(candidate, test);
         Evaluation.Result championResult = champion == null ? null : Trainer.evaluate(champion, test);
@@ -85,6 +99,25 @@ public final class ModelGate {
     } finally {
       delete(directory);
     }
+  }
+
+  /** Fewer shared test rows than this and two differently split models are not compared. */
+  static final long MIN_SHARED_TEST_ROWS = 100;
+
+  private static boolean sameSplit(ModelInfo a, ModelInfo b) {
+    return a.key().equals(b.key()) && a.seed() == b.seed() && a.split().equals(b.split());
+  }
+
+  /** The candidate's test rows that are also in the champion's test part: rows neither model fitted or tuned on. */
+  private static Dataset<Row> sharedTestRows(Dataset<Row> candidateTest, DatasetRef testData, ModelInfo candidate,
+      ModelInfo champion, Tracking.ModelVersion championVersion) {
+    if (!List.of(candidateTest.columns()).contains(champion.key())) {
+      throw Errors.badInput("the champion (version " + championVersion.version() + ") was split by key '"
+              + champion.key() + "', which " + testData + " lacks, so its training rows cannot be kept out of the"
+              + " comparison (the candidate is split by '" + candidate.key() + "')",
+          "train the candidate with the champion's split key, or gate it against a champion split the same way");
+    }
+    return candidateTest.where(Split.part(champion.key(), champion.seed(), champion.split()).equalTo(Split.TEST));
   }
 
   /** Points champion back at the previous version; returns that version. */

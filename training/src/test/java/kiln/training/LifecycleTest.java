@@ -89,8 +89,26 @@ class LifecycleTest {
               + " of label 'delay'");
       assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "1"));
 
+      // a candidate split with another seed: the champion fitted most of its test rows, so both are compared on
+      // the rows in both test parts; here too few (about 0.15 x 0.15 of 400) to compare, so it is refused
+      String reseeded = dir.resolve("features-seed7").toString();
+      new FeatureJob(spark).run(new FeatureConfig(dir.resolve("flights").toString(), reseeded, "2001-04-01", null, null,
+          7L, null));
+      TrainConfig seven = TrainerTest.config(reseeded, Task.CLASSIFIER, null, Map.of("max_depth", 2), Device.CPU);
+      RegisteredVersion otherSplit = train(spark, tracking, new TrainConfig(seven.features(), "delays", seven.task(),
+          seven.label(), seven.featureColumns(), seven.key(), 7L, seven.split(), seven.hyperparameters(),
+          seven.numRound(), seven.earlyStoppingRounds(), seven.device(), seven.numWorkers(), seven.nthread(),
+          seven.threshold(), seven.groupColumns(), seven.minGroupRows(), null));
+      assertThatThrownBy(() -> gate(spark, tracking, otherSplit.version().version(),
+          new GateCriteria(-1.0, 1.0, 60_000.0, null, null)))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("the candidate and the champion (version 1) were split differently (key flight_id, seed 7,")
+          .hasMessageContaining("vs key flight_id, seed 42,")
+          .hasMessageContaining("at least 100 are needed");
+      assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "1"));
+
       assertThatThrownBy(() -> gate(spark, tracking, "9", GateCriteria.defaults()))
-          .isInstanceOf(BadInputException.class).hasMessageContaining("model delays has no version 9; it has versions 1, 2, 3");
+          .isInstanceOf(BadInputException.class).hasMessageContaining("model delays has no version 9; it has versions 1, 2, 3, 4");
       assertThatThrownBy(() -> new ModelGate(spark, tracking).rollback("nope"))
           .isInstanceOf(BadInputException.class).hasMessageContaining("there is no registered model 'nope'; registered: delays");
       assertThat(new RegisteredModels(tracking).alias("delays", "champion").version()).isEqualTo("1");
