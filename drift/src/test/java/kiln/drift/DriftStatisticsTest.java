@@ -159,6 +159,25 @@ class DriftStatisticsTest {
     }
   }
 
+  @Test
+  void sketchedCategoriesMatchScipyWhileTheFrequentItemsSketchIsExact(SparkSession spark) {
+    JsonNode expect = expected.get("categorical-sketched");
+    DriftConfig config = config().withExactDistinctLimit(expect.get("exact_distinct_limit").asInt());
+    DriftResult result = new DriftMonitor(spark, config).compare(
+        side(spark, "categorical-sketched.csv", "c", "string", "reference"),
+        side(spark, "categorical-sketched.csv", "c", "string", "current"));
+    FeatureDrift c = result.feature("c").orElseThrow();
+    // more categories than exactDistinctLimit: the sketch path ...
+    assertThat(expect.get("distinct_reference").asInt()).isGreaterThan(config.exactDistinctLimit());
+    assertThat(c.exact()).isFalse();
+    // ... with fewer than 0.75 x 8,192 categories, where the sketch has never purged: its counts are exact
+    assertThat(c.statistics()).containsEntry("count_error_bound", 0.0);
+    assertExact(c, expect, "chi_squared", "chi_squared_p_value", "chi_squared_dof", "psi", "jensen_shannon", "hellinger");
+    assertThat(c.statistics().get("categories_reference")).isEqualTo(expect.get("distinct_reference").asDouble());
+    assertThat(c.statistics().get("new_categories")).isEqualTo(expect.get("new_categories").size());
+    assertThat(c.statistics().get("missing_categories")).isEqualTo(expect.get("missing_categories").size());
+  }
+
   private static List<String> strings(JsonNode array) {
     List<String> values = new ArrayList<>();
     array.forEach(v -> values.add(v.asText()));

@@ -27,45 +27,68 @@ final class BinnedBounds {
   /** {@code low <= exact value <= high}. */
   record Interval(double low, double high) {}
 
+  /**
+   * Per bin, the range of each side's exact share: [referenceLow[i], referenceHigh[i]] and
+   * [currentLow[i], currentHigh[i]], within [0, 1].
+   */
+  record Box(double[] referenceLow, double[] referenceHigh, double[] currentLow, double[] currentHigh) {
+    /** Shares known within +/- an error per side (clamped to [0, 1]). */
+    static Box around(double[] reference, double[] current, double referenceError, double currentError) {
+      int n = reference.length;
+      double[][] b = new double[4][n];
+      for (int i = 0; i < n; i++) {
+        b[0][i] = clamp(reference[i] - referenceError);
+        b[1][i] = clamp(reference[i] + referenceError);
+        b[2][i] = clamp(current[i] - currentError);
+        b[3][i] = clamp(current[i] + currentError);
+      }
+      return new Box(b[0], b[1], b[2], b[3]);
+    }
+  }
+
   private BinnedBounds() {}
 
-  /**
-   * @param reference shares of the reference per bin (sketch estimates, or exact)
-   * @param current shares of the current data per bin
-   * @param referenceError how far each reference share may be from the exact one (2 eps; 0 when exact)
-   * @param currentError the same for the current shares
-   */
-  static Interval psi(double[] reference, double[] current, double referenceError, double currentError) {
-    return sum(PSI, reference, current, referenceError, currentError, Distances.PSI_EPSILON);
+  static Interval psi(Box box) {
+    return sum(PSI, box, Distances.PSI_EPSILON);
   }
 
   /** The Jensen-Shannon distance (base 2, the square root of the divergence). */
-  static Interval jensenShannon(double[] reference, double[] current, double referenceError, double currentError) {
-    Interval twice = sum(JENSEN_SHANNON, reference, current, referenceError, currentError, 0);
+  static Interval jensenShannon(Box box) {
+    Interval twice = sum(JENSEN_SHANNON, box, 0);
     double scale = 2 * Math.log(2); // half the sum of terms is the divergence in nats; / ln 2 in bits
     return new Interval(Math.min(1, Math.sqrt(twice.low() / scale)), Math.min(1, Math.sqrt(twice.high() / scale)));
   }
 
   /** The Hellinger distance sqrt(1/2 sum (sqrt p - sqrt q)^2), equal to sqrt(1 - sum sqrt(p q)) for shares. */
-  static Interval hellinger(double[] reference, double[] current, double referenceError, double currentError) {
-    Interval twice = sum(HELLINGER, reference, current, referenceError, currentError, 0);
+  static Interval hellinger(Box box) {
+    Interval twice = sum(HELLINGER, box, 0);
     return new Interval(Math.min(1, Math.sqrt(twice.low() / 2)), Math.min(1, Math.sqrt(twice.high() / 2)));
   }
 
   /**
-   * Sum over bins of the term's minimum and maximum over [c - ec, c + ec] x [r - er, r + er], each side
-   * clamped to [floor, 1] (the statistic itself raises shares below {@code floor} to it, so clamping
-   * and flooring the interval ends is the image of the box).
+   * Pearson's chi-squared statistic of the 2 x k table with row totals {@code referenceTotal} and {@code
+   * currentTotal} (known exactly): n_r n_c sum (r - c)^2 / (n_r r + n_c c) over the shares r and c.
    */
-  private static Interval sum(Term term, double[] reference, double[] current, double referenceError,
-      double currentError, double floor) {
+  static Interval chiSquared(Box box, double referenceTotal, double currentTotal) {
+    Term term = (c, r) -> {
+      double weight = referenceTotal * r + currentTotal * c;
+      return weight > 0 ? referenceTotal * currentTotal * (r - c) * (r - c) / weight : 0;
+    };
+    return sum(term, box, 0);
+  }
+
+  /**
+   * Sum over bins of the term's minimum and maximum over the box, each share raised to {@code floor}
+   * first when the statistic does so (a monotone map, so the image of the box is again a box).
+   */
+  private static Interval sum(Term term, Box box, double floor) {
     double low = 0;
     double high = 0;
-    for (int i = 0; i < reference.length; i++) {
-      double rLow = clamp(reference[i] - referenceError, floor);
-      double rHigh = clamp(reference[i] + referenceError, floor);
-      double cLow = clamp(current[i] - currentError, floor);
-      double cHigh = clamp(current[i] + currentError, floor);
+    for (int i = 0; i < box.referenceLow().length; i++) {
+      double rLow = Math.max(floor, box.referenceLow()[i]);
+      double rHigh = Math.max(floor, box.referenceHigh()[i]);
+      double cLow = Math.max(floor, box.currentLow()[i]);
+      double cHigh = Math.max(floor, box.currentHigh()[i]);
       high += Math.max(Math.max(term.of(cLow, rLow), term.of(cLow, rHigh)),
           Math.max(term.of(cHigh, rLow), term.of(cHigh, rHigh)));
       if (cLow > rHigh) {
@@ -77,8 +100,8 @@ final class BinnedBounds {
     return new Interval(Math.max(0, low), high);
   }
 
-  private static double clamp(double share, double floor) {
-    return Math.max(floor, Math.min(1, share));
+  private static double clamp(double share) {
+    return Math.max(0, Math.min(1, share));
   }
 
   /** a ln(a / m), 0 when a is 0. */

@@ -41,28 +41,27 @@ final class NumericComparison {
       double[] rs = binShares(r, edges);
       double[] cs = binShares(c, edges);
       // a bin's share is a difference of two CDF values, each within the sketch's rank error
-      double errorR = 2 * reference.rankError();
-      double errorC = 2 * current.rankError();
+      BinnedBounds.Box box = BinnedBounds.Box.around(rs, cs, 2 * reference.rankError(), 2 * current.rankError());
       List<String> intervals = new ArrayList<>();
       if (config.computes(Statistic.PSI)) {
         double psi = Distances.psi(rs, cs);
         m.put("psi", psi);
         if (!m.exact) {
-          interval(m, intervals, "psi", "PSI", psi, BinnedBounds.psi(rs, cs, errorR, errorC));
+          interval(m, intervals, "psi", "PSI", psi, BinnedBounds.psi(box));
         }
       }
       if (config.computes(Statistic.JENSEN_SHANNON)) {
         double js = Distances.jensenShannon(rs, cs);
         m.put("jensen_shannon", js);
         if (!m.exact) {
-          interval(m, intervals, "jensen_shannon", "Jensen-Shannon", js, BinnedBounds.jensenShannon(rs, cs, errorR, errorC));
+          interval(m, intervals, "jensen_shannon", "Jensen-Shannon", js, BinnedBounds.jensenShannon(box));
         }
       }
       if (config.computes(Statistic.HELLINGER)) {
         double hellinger = Distances.hellinger(rs, cs);
         m.put("hellinger", hellinger);
         if (!m.exact) {
-          interval(m, intervals, "hellinger", "Hellinger", hellinger, BinnedBounds.hellinger(rs, cs, errorR, errorC));
+          interval(m, intervals, "hellinger", "Hellinger", hellinger, BinnedBounds.hellinger(box));
         }
       }
       if (!intervals.isEmpty()) {
@@ -133,7 +132,7 @@ final class NumericComparison {
     return shares;
   }
 
-  private static void interval(Measurement m, List<String> notes, String metric, String label, double value,
+  static void interval(Measurement m, List<String> notes, String metric, String label, double value,
       BinnedBounds.Interval interval) {
     m.put(metric + "_low", interval.low());
     m.put(metric + "_high", interval.high());
