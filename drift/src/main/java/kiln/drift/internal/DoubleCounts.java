@@ -4,19 +4,10 @@ import java.util.Arrays;
 
 /**
  * Exact counts of double values in an open-addressing table with primitive arrays: the hot path of a
- * profile, where a boxed HashMap would cost more than the scan itself. Whole numbers near the first
- * whole number seen (delays, distances, codes) are counted in a plain array instead, which needs no
- * hashing or probing.
+ * profile, where a boxed HashMap would cost more than the scan itself.
  */
 final class DoubleCounts {
   private static final long EMPTY = 0x7ff8dead0000beefL; // a NaN payload never stored (NaN is counted apart)
-  /** Slots of the window for whole numbers: 64 KB of counts. */
-  private static final int WINDOW = 8192;
-
-  /** Counts of the whole numbers windowBase .. windowBase + WINDOW - 1; null until one is seen. */
-  private long[] window;
-  private long windowBase;
-  private int windowSize;
 
   private long[] keys;
   private long[] counts;
@@ -36,30 +27,11 @@ final class DoubleCounts {
   }
 
   int size() {
-    return size + windowSize;
+    return size;
   }
 
   /** Adds {@code count} occurrences of a finite value ({@code -0.0} counts as {@code 0.0}). */
   void add(double value, long count) {
-    long whole = (long) value;
-    if (whole == value) {
-      if (window == null) {
-        window = new long[WINDOW];
-        windowBase = whole - WINDOW / 2;
-      }
-      long index = whole - windowBase;
-      if (index >= 0 && index < WINDOW) {
-        if (window[(int) index] == 0) {
-          windowSize++;
-        }
-        window[(int) index] += count;
-        return;
-      }
-    }
-    addToTable(value, count);
-  }
-
-  private void addToTable(double value, long count) {
     long key = Double.doubleToLongBits(value == 0.0 ? 0.0 : value);
     int slot = mix(key) & mask;
     while (true) {
@@ -89,13 +61,6 @@ final class DoubleCounts {
   }
 
   void forEach(Visitor visitor) {
-    if (window != null) {
-      for (int i = 0; i < WINDOW; i++) {
-        if (window[i] != 0) {
-          visitor.accept((double) (windowBase + i), window[i]);
-        }
-      }
-    }
     for (int i = 0; i < keys.length; i++) {
       if (keys[i] != EMPTY) {
         visitor.accept(Double.longBitsToDouble(keys[i]), counts[i]);
@@ -105,22 +70,22 @@ final class DoubleCounts {
 
   /** The distinct values ascending and their counts. */
   double[][] sorted() {
-    double[] values = new double[size()];
-    int[] n = {0};
-    forEach((value, count) -> values[n[0]++] = value);
+    double[] values = new double[size];
+    int n = 0;
+    for (long key : keys) {
+      if (key != EMPTY) {
+        values[n++] = Double.longBitsToDouble(key);
+      }
+    }
     Arrays.sort(values);
-    double[] weights = new double[values.length];
-    for (int i = 0; i < values.length; i++) {
+    double[] weights = new double[size];
+    for (int i = 0; i < size; i++) {
       weights[i] = count(values[i]);
     }
     return new double[][] {values, weights};
   }
 
   long count(double value) {
-    long whole = (long) value;
-    if (whole == value && window != null && whole - windowBase >= 0 && whole - windowBase < WINDOW) {
-      return window[(int) (whole - windowBase)];
-    }
     long key = Double.doubleToLongBits(value == 0.0 ? 0.0 : value);
     int slot = mix(key) & mask;
     while (keys[slot] != EMPTY) {
@@ -142,7 +107,7 @@ final class DoubleCounts {
     size = 0;
     for (int i = 0; i < oldKeys.length; i++) {
       if (oldKeys[i] != EMPTY) {
-        addToTable(Double.longBitsToDouble(oldKeys[i]), oldCounts[i]);
+        add(Double.longBitsToDouble(oldKeys[i]), oldCounts[i]);
       }
     }
   }

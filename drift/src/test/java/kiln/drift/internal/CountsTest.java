@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class CountsTest {
 
   @Test
-  void doubleCountsCountLikeAMapInsideAndOutsideTheWindowOfWholeNumbers() {
+  void doubleCountsCountLikeAMap() {
     SplittableRandom random = new SplittableRandom(7);
     DoubleCounts counts = new DoubleCounts();
     Map<Double, Long> expected = new HashMap<>();
