@@ -1,13 +1,13 @@
 package kiln.drift.internal;
 
 /**
- * Intervals that hold the exact PSI, Jensen-Shannon and Hellinger values (with the same bin edges) when
- * either side's bin shares come from a KLL sketch. Each share is within {@code 2 eps} of the exact one
- * (a difference of two CDF values, each within the sketch's rank error {@code eps}); every per-bin term
- * is jointly convex, zero on the diagonal and grows with the separation of its two shares, so over the
- * box of possible shares its maximum is at a corner and its minimum is 0 when the two share intervals
- * overlap, else at the two nearest corners. Summing per-bin extremes gives a conservative interval.
- * drift/README.md ("Bounds on sketched bins") has the derivation.
+ * Intervals that hold the exact PSI, Jensen-Shannon, Hellinger and chi-squared values (same bins or
+ * categories) when shares come from a sketch and are only known to lie in a box: for KLL bins each share
+ * is within {@code 2 eps} of the exact one (a difference of two CDF values, each within the rank error
+ * {@code eps}); for frequent items within the count error. Every per-bin term is jointly convex, zero on
+ * the diagonal and grows with the separation of its two shares, so over the box its maximum is at a
+ * corner and its minimum is 0 when the two share intervals overlap, else at the two nearest corners.
+ * Summing per-bin extremes gives a conservative interval. drift/README.md ("Bounds on sketched bins").
  */
 final class BinnedBounds {
   /** Per-bin term of a statistic, as a function of the current and the reference share. */
