@@ -151,6 +151,24 @@ def main(out):
     expected["categorical-all"] = categorical_expected(ref, cur, 50)
     expected["categorical-top5"] = categorical_expected(ref, cur, 5)
 
+    # categorical, sketched: 400 categories, more than the test's exactDistinctLimit (100), so Kiln moves
+    # to the frequent-items sketch; far fewer than the 6,144 (0.75 x map size 8,192) that the sketch holds
+    # before its first purge, so its counts are exact and so are the statistics on the top 50 + "(other)"
+    names = ["k%03d" % i for i in range(420)]
+    weights = 1.0 / np.arange(1, 401) ** 0.8
+    ref = list(rng.choice(names[:400], 6000, p=weights / weights.sum()))
+    # the current data: mostly the same distribution, a little mass on new categories (a p-value that
+    # is not 0, so that comparing it means something)
+    mixed = np.concatenate([0.985 * weights / weights.sum(), np.full(20, 0.015 / 20)])
+    cur = list(rng.choice(names, 5000, p=mixed))
+    write_csv(os.path.join(out, "categorical-sketched.csv"),
+              [("reference", v) for v in ref] + [("current", v) for v in cur], ["side", "c"])
+    e = categorical_expected(ref, cur, 50)
+    e["exact_distinct_limit"] = 100
+    e["distinct_reference"] = len(set(ref))
+    e["distinct_current"] = len(set(cur))
+    expected["categorical-sketched"] = e
+
     with open(os.path.join(out, "expected.json"), "w") as f:
         json.dump(expected, f, indent=2, sort_keys=True)
         f.write("\n")

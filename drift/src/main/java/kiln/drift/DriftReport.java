@@ -69,8 +69,8 @@ public final class DriftReport {
       page.append("<tr><td><a href=\"#").append(anchor(f.name())).append("\">").append(escape(f.name())).append("</a></td><td>")
           .append(f.role().toString().toLowerCase(Locale.ROOT)).append("</td><td>").append(escape(f.kind())).append("</td><td class=\"")
           .append(f.verdict()).append("\">").append(f.verdict()).append("</td><td class=\"num\">").append(number(s.get("psi")))
-          .append("</td><td class=\"num\">").append(number(p)).append("</td><td class=\"num\">")
-          .append(number(s.get("jensen_shannon"))).append("</td><td class=\"num\">").append(number(s.get("null_rate_reference")))
+          .append(interval(s, "psi")).append("</td><td class=\"num\">").append(number(p)).append("</td><td class=\"num\">")
+          .append(number(s.get("jensen_shannon"))).append(interval(s, "jensen_shannon")).append("</td><td class=\"num\">").append(number(s.get("null_rate_reference")))
           .append(" &rarr; ").append(number(s.get("null_rate_current"))).append("</td><td>")
           .append(escape(f.reasons().isEmpty() ? "" : f.reasons().get(0))).append("</td></tr>\n");
     }
@@ -99,7 +99,7 @@ public final class DriftReport {
       page.append("</table></details></div>\n");
     }
     page.append("<p><small>Made by Kiln drift. PSI bins: reference quantiles (empty bins floored at 1e-4); KS p-value exact")
-        .append(" for samples up to 10,000 values, otherwise asymptotic; sketched columns state their error bound.</small></p>\n");
+        .append(" for samples up to 10,000 values, otherwise asymptotic; sketched columns state their error bound, and an interval that holds the exact PSI, JS and Hellinger values.</small></p>\n");
     page.append("</body></html>\n");
     return page.toString();
   }
@@ -149,6 +149,16 @@ public final class DriftReport {
   private static void bar(StringBuilder svg, double x, double w, double h, int base, String colour, double opacity) {
     svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" fill-opacity=\"%.2f\"/>",
         x, base - h, Math.max(0.5, w), h, colour, opacity));
+  }
+
+  /** For a sketched column: the interval that holds the exact value (see NumericComparison), else nothing. */
+  private static String interval(Map<String, Double> statistics, String metric) {
+    Double low = statistics.get(metric + "_low");
+    Double high = statistics.get(metric + "_high");
+    if (low == null || high == null) {
+      return "";
+    }
+    return "<br><small>sketched, in [" + number(low) + ", " + number(high) + "]</small>";
   }
 
   private static String number(Double value) {

@@ -131,6 +131,16 @@ class DriftStatisticsTest {
     assertThat(x.statistics().get("wasserstein")).isCloseTo(expect.get("wasserstein").asDouble(),
         within(x.statistics().get("wasserstein_error_bound")));
     assertThat(x.reasons()).anyMatch(r -> r.contains("sketched (KLL)"));
+    // scipy's values use edges from the exact reference, not the sketch's; the sketched edges are close
+    // enough here that those values lie inside the intervals too (SketchedBinBoundsTest checks the same edges)
+    for (String metric : List.of("psi", "jensen_shannon", "hellinger")) {
+      assertThat(x.statistics().get(metric)).as(metric)
+          .isBetween(x.statistics().get(metric + "_low"), x.statistics().get(metric + "_high"));
+      assertThat(expect.get(metric).asDouble()).as("scipy's " + metric)
+          .isBetween(x.statistics().get(metric + "_low"), x.statistics().get(metric + "_high"));
+    }
+    assertThat(x.reasons()).anyMatch(r -> r.startsWith("sketched (KLL) bins: PSI "));
+    assertThat(DriftReport.html(result)).contains("sketched, in [");
   }
 
   @Test
@@ -147,6 +157,25 @@ class DriftStatisticsTest {
       assertThat(c.newCategories()).as(fixture).containsExactlyInAnyOrderElementsOf(strings(expect.get("new_categories")));
       assertThat(c.missingCategories()).as(fixture).containsExactlyInAnyOrderElementsOf(strings(expect.get("missing_categories")));
     }
+  }
+
+  @Test
+  void sketchedCategoriesMatchScipyWhileTheFrequentItemsSketchIsExact(SparkSession spark) {
+    JsonNode expect = expected.get("categorical-sketched");
+    DriftConfig config = config().withExactDistinctLimit(expect.get("exact_distinct_limit").asInt());
+    DriftResult result = new DriftMonitor(spark, config).compare(
+        side(spark, "categorical-sketched.csv", "c", "string", "reference"),
+        side(spark, "categorical-sketched.csv", "c", "string", "current"));
+    FeatureDrift c = result.feature("c").orElseThrow();
+    // more categories than exactDistinctLimit: the sketch path ...
+    assertThat(expect.get("distinct_reference").asInt()).isGreaterThan(config.exactDistinctLimit());
+    assertThat(c.exact()).isFalse();
+    // ... with fewer than 0.75 x 8,192 categories, where the sketch has never purged: its counts are exact
+    assertThat(c.statistics()).containsEntry("count_error_bound", 0.0);
+    assertExact(c, expect, "chi_squared", "chi_squared_p_value", "chi_squared_dof", "psi", "jensen_shannon", "hellinger");
+    assertThat(c.statistics().get("categories_reference")).isEqualTo(expect.get("distinct_reference").asDouble());
+    assertThat(c.statistics().get("new_categories")).isEqualTo(expect.get("new_categories").size());
+    assertThat(c.statistics().get("missing_categories")).isEqualTo(expect.get("missing_categories").size());
   }
 
   private static List<String> strings(JsonNode array) {

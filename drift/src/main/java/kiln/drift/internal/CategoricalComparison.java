@@ -77,6 +77,9 @@ final class CategoricalComparison {
     if (!m.exact) {
       long error = Math.max(reference.maximumCountError(), current.maximumCountError());
       m.put("count_error_bound", error);
+      if (error > 0) {
+        bounds(m, config, kept, r, c, reference, current, (int) Math.round(m.statistics.getOrDefault("chi_squared_dof", 0.0)));
+      }
       m.notes.add("more than " + config.exactDistinctLimit() + " categories: counts from a frequent-items sketch,"
           + " each within " + error + "; new and missing categories are approximate");
     }
@@ -94,6 +97,62 @@ final class CategoricalComparison {
       currentShares.remove(buckets - 1);
     }
     m.histogram = new Histogram(labels, referenceShares, currentShares);
+  }
+
+  /**
+   * Intervals that hold the exact statistics over the same kept categories when a sketch's counts are
+   * approximate: a tracked count is within [estimate - error, estimate], an untracked one within [0,
+   * error], "(other)" is the rest of the exact non-null count. See drift/README.md.
+   */
+  private static void bounds(Measurement m, DriftConfig config, List<String> kept, Map<String, Long> r,
+      Map<String, Long> c, CategoricalProfile reference, CategoricalProfile current, int dof) {
+    double[][] rb = shareRanges(kept, r, reference);
+    double[][] cb = shareRanges(kept, c, current);
+    BinnedBounds.Box box = new BinnedBounds.Box(rb[0], rb[1], cb[0], cb[1]);
+    List<String> intervals = new ArrayList<>();
+    if (config.computes(Statistic.PSI)) {
+      NumericComparison.interval(m, intervals, "psi", "PSI", m.statistics.get("psi"), BinnedBounds.psi(box));
+    }
+    if (config.computes(Statistic.JENSEN_SHANNON)) {
+      NumericComparison.interval(m, intervals, "jensen_shannon", "Jensen-Shannon", m.statistics.get("jensen_shannon"),
+          BinnedBounds.jensenShannon(box));
+    }
+    if (config.computes(Statistic.HELLINGER)) {
+      NumericComparison.interval(m, intervals, "hellinger", "Hellinger", m.statistics.get("hellinger"),
+          BinnedBounds.hellinger(box));
+    }
+    if (config.computes(Statistic.CHI_SQUARED) && dof > 0) {
+      BinnedBounds.Interval chi = BinnedBounds.chiSquared(box, reference.nonNull(), current.nonNull());
+      NumericComparison.interval(m, intervals, "chi_squared", "chi-squared", m.statistics.get("chi_squared"), chi);
+      m.put("chi_squared_p_value_low", Gamma.regularizedGammaQ(dof / 2.0, chi.high() / 2));
+      m.put("chi_squared_p_value_high", Gamma.regularizedGammaQ(dof / 2.0, chi.low() / 2));
+    }
+    if (!intervals.isEmpty()) {
+      m.notes.add("sketched (frequent items): " + String.join("; ", intervals)
+          + " (the exact value over these categories lies in the interval)");
+    }
+  }
+
+  /** Low and high share per kept category and "(other)", from the count bounds of a side. */
+  private static double[][] shareRanges(List<String> kept, Map<String, Long> estimates, CategoricalProfile side) {
+    long error = side.maximumCountError();
+    double total = side.nonNull();
+    double[] low = new double[kept.size() + 1];
+    double[] high = new double[kept.size() + 1];
+    double keptLow = 0;
+    double keptHigh = 0;
+    for (int i = 0; i < kept.size(); i++) {
+      Long estimate = estimates.get(kept.get(i));
+      double lowCount = estimate == null ? 0 : Math.max(0, estimate - error);
+      double highCount = estimate == null ? error : estimate;
+      keptLow += lowCount;
+      keptHigh += highCount;
+      low[i] = Math.min(1, lowCount / total);
+      high[i] = Math.min(1, highCount / total);
+    }
+    low[kept.size()] = Math.max(0, total - keptHigh) / total;
+    high[kept.size()] = Math.max(0, total - keptLow) / total;
+    return new double[][] {low, high};
   }
 
   /**

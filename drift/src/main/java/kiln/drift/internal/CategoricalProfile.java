@@ -3,7 +3,6 @@ package kiln.drift.internal;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.datasketches.ArrayOfStringsSerDe;
@@ -24,7 +23,7 @@ public final class CategoricalProfile implements ColumnProfile {
   private final int exactLimit;
   long rows;
   long nulls;
-  private HashMap<UTF8String, long[]> counts = new HashMap<>();
+  private StringCounts counts = new StringCounts();
   private ItemsSketch<String> sketch;
 
   public CategoricalProfile(int exactLimit) {
@@ -41,12 +40,7 @@ public final class CategoricalProfile implements ColumnProfile {
   public void add(UTF8String value) {
     rows++;
     if (counts != null) {
-      long[] count = counts.get(value);
-      if (count != null) {
-        count[0]++;
-        return;
-      }
-      counts.put(value.clone(), new long[] {1});
+      counts.add(value, 1);
       if (counts.size() > exactLimit) {
         spill();
       }
@@ -65,7 +59,7 @@ public final class CategoricalProfile implements ColumnProfile {
     rows += other.rows;
     nulls += other.nulls;
     if (counts != null && other.counts != null) {
-      other.counts.forEach((value, count) -> counts.computeIfAbsent(value, k -> new long[1])[0] += count[0]);
+      counts.addAll(other.counts);
       if (counts.size() > exactLimit) {
         spill();
       }
@@ -75,15 +69,16 @@ public final class CategoricalProfile implements ColumnProfile {
       spill();
     }
     if (other.counts != null) {
-      other.counts.forEach((value, count) -> sketch.update(value.toString(), count[0]));
+      other.counts.forEachByCountDescending((value, count) -> sketch.update(value.toString(), count));
     } else {
       sketch.merge(other.sketch);
     }
   }
 
+  /** Moves the counts to a sketch, in an order that does not depend on the hash table (see StringCounts). */
   private void spill() {
     sketch = new ItemsSketch<>(SKETCH_MAP_SIZE);
-    counts.forEach((value, count) -> sketch.update(value.toString(), count[0]));
+    counts.forEachByCountDescending((value, count) -> sketch.update(value.toString(), count));
     counts = null;
   }
 
@@ -114,7 +109,7 @@ public final class CategoricalProfile implements ColumnProfile {
   public Map<String, Long> categoryCounts() {
     Map<String, Long> result = new LinkedHashMap<>();
     if (counts != null) {
-      counts.forEach((value, count) -> result.put(value.toString(), count[0]));
+      counts.forEach((value, count) -> result.put(value.toString(), count));
     } else {
       for (ItemsSketch.Row<String> row : sketch.getFrequentItems(ErrorType.NO_FALSE_NEGATIVES)) {
         result.put(row.getItem(), row.getEstimate());
@@ -131,11 +126,19 @@ public final class CategoricalProfile implements ColumnProfile {
     out.writeBoolean(counts != null);
     if (counts != null) {
       out.writeInt(counts.size());
-      for (Map.Entry<UTF8String, long[]> entry : counts.entrySet()) {
-        byte[] bytes = entry.getKey().getBytes();
-        out.writeInt(bytes.length);
-        out.write(bytes);
-        out.writeLong(entry.getValue()[0]);
+      IOException[] failure = new IOException[1];
+      counts.forEach((value, count) -> {
+        try {
+          byte[] bytes = value.getBytes();
+          out.writeInt(bytes.length);
+          out.write(bytes);
+          out.writeLong(count);
+        } catch (IOException e) {
+          failure[0] = e;
+        }
+      });
+      if (failure[0] != null) {
+        throw failure[0];
       }
     } else {
       byte[] bytes = sketch.toByteArray(new ArrayOfStringsSerDe());
@@ -150,10 +153,11 @@ public final class CategoricalProfile implements ColumnProfile {
     profile.nulls = in.readLong();
     if (in.readBoolean()) {
       int size = in.readInt();
+      profile.counts = new StringCounts(size);
       for (int i = 0; i < size; i++) {
         byte[] bytes = new byte[in.readInt()];
         in.readFully(bytes);
-        profile.counts.put(UTF8String.fromBytes(bytes), new long[] {in.readLong()});
+        profile.counts.add(UTF8String.fromBytes(bytes), in.readLong());
       }
     } else {
       byte[] bytes = new byte[in.readInt()];

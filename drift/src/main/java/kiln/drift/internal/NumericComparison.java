@@ -1,6 +1,7 @@
 package kiln.drift.internal;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import kiln.drift.DriftConfig;
@@ -36,15 +37,35 @@ final class NumericComparison {
     double bound = reference.rankError() + current.rankError();
 
     if (config.computes(Statistic.PSI) || config.computes(Statistic.JENSEN_SHANNON) || config.computes(Statistic.HELLINGER)) {
-      double[][] shares = quantileBinShares(r, c, config.bins());
+      double[] edges = quantileEdges(r, config.bins());
+      double[] rs = binShares(r, edges);
+      double[] cs = binShares(c, edges);
+      // a bin's share is a difference of two CDF values, each within the sketch's rank error
+      BinnedBounds.Box box = BinnedBounds.Box.around(rs, cs, 2 * reference.rankError(), 2 * current.rankError());
+      List<String> intervals = new ArrayList<>();
       if (config.computes(Statistic.PSI)) {
-        m.put("psi", Distances.psi(shares[0], shares[1]));
+        double psi = Distances.psi(rs, cs);
+        m.put("psi", psi);
+        if (!m.exact) {
+          interval(m, intervals, "psi", "PSI", psi, BinnedBounds.psi(box));
+        }
       }
       if (config.computes(Statistic.JENSEN_SHANNON)) {
-        m.put("jensen_shannon", Distances.jensenShannon(shares[0], shares[1]));
+        double js = Distances.jensenShannon(rs, cs);
+        m.put("jensen_shannon", js);
+        if (!m.exact) {
+          interval(m, intervals, "jensen_shannon", "Jensen-Shannon", js, BinnedBounds.jensenShannon(box));
+        }
       }
       if (config.computes(Statistic.HELLINGER)) {
-        m.put("hellinger", Distances.hellinger(shares[0], shares[1]));
+        double hellinger = Distances.hellinger(rs, cs);
+        m.put("hellinger", hellinger);
+        if (!m.exact) {
+          interval(m, intervals, "hellinger", "Hellinger", hellinger, BinnedBounds.hellinger(box));
+        }
+      }
+      if (!intervals.isEmpty()) {
+        m.notes.add("sketched (KLL) bins: " + String.join("; ", intervals) + " (the exact value with these bin edges lies in the interval)");
       }
     }
     if (config.computes(Statistic.KS)) {
@@ -84,31 +105,38 @@ final class NumericComparison {
   }
 
   /**
-   * Shares of each side in bins cut at the reference's deciles (or {@code bins}-quantiles): edges are
-   * the inverted-CDF quantiles k/bins, duplicates removed; bins are (-inf, e1], (e1, e2], ..., (ek, inf).
+   * Bins cut at the reference's deciles (or {@code bins}-quantiles): edges are the inverted-CDF
+   * quantiles k/bins, duplicates removed; bins are (-inf, e1], (e1, e2], ..., (ek, inf).
    */
-  static double[][] quantileBinShares(StepDistribution reference, StepDistribution current, int bins) {
-    List<Double> edges = new ArrayList<>();
+  static double[] quantileEdges(StepDistribution reference, int bins) {
+    double[] edges = new double[Math.max(0, bins - 1)];
+    int n = 0;
     for (int k = 1; k < bins; k++) {
       double edge = reference.quantile(k, bins);
-      if (edges.isEmpty() || edges.get(edges.size() - 1) < edge) {
-        edges.add(edge);
+      if (n == 0 || edges[n - 1] < edge) {
+        edges[n++] = edge;
       }
     }
-    int count = edges.size() + 1;
-    double[] r = new double[count];
-    double[] c = new double[count];
-    double previousR = 0;
-    double previousC = 0;
-    for (int i = 0; i < count; i++) {
-      double atR = i < edges.size() ? reference.weightAtOrBelow(edges.get(i)) : reference.total();
-      double atC = i < edges.size() ? current.weightAtOrBelow(edges.get(i)) : current.total();
-      r[i] = (atR - previousR) / reference.total();
-      c[i] = (atC - previousC) / current.total();
-      previousR = atR;
-      previousC = atC;
+    return Arrays.copyOf(edges, n);
+  }
+
+  /** Shares of a side in the bins (-inf, e1], (e1, e2], ..., (ek, inf). */
+  static double[] binShares(StepDistribution side, double[] edges) {
+    double[] shares = new double[edges.length + 1];
+    double previous = 0;
+    for (int i = 0; i < shares.length; i++) {
+      double at = i < edges.length ? side.weightAtOrBelow(edges[i]) : side.total();
+      shares[i] = (at - previous) / side.total();
+      previous = at;
     }
-    return new double[][] {r, c};
+    return shares;
+  }
+
+  static void interval(Measurement m, List<String> notes, String metric, String label, double value,
+      BinnedBounds.Interval interval) {
+    m.put(metric + "_low", interval.low());
+    m.put(metric + "_high", interval.high());
+    notes.add(String.format(Locale.ROOT, "%s %.4f in [%.4f, %.4f]", label, value, interval.low(), interval.high()));
   }
 
   /** Wasserstein-1: the area between the two CDFs, over the union of their steps. */
