@@ -1,12 +1,17 @@
 package kiln.drift;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
 import java.util.function.Consumer;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
@@ -34,7 +39,13 @@ public final class DriftMonitor {
   private final Profiler profiler;
   private final Consumer<String> progress;
   private final Optional<ProfileStore> store;
-  private final Map<String, SideProfile> profiled = new HashMap<>();
+  private final Map<String, SideProfile> profiled = new ConcurrentHashMap<>();
+  /** Daemon threads for the side profiled in the background; Spark jobs do the work, so two are plenty. */
+  private static final Executor PROFILING = Executors.newCachedThreadPool(runnable -> {
+    Thread thread = new Thread(runnable, "kiln-drift-profile");
+    thread.setDaemon(true);
+    return thread;
+  });
 
   public DriftMonitor(SparkSession spark, DriftConfig config) {
     this(spark, config, message -> { });
@@ -58,9 +69,10 @@ public final class DriftMonitor {
   /** Compares two DataFrames (no tables read or written). */
   public DriftResult compare(Dataset<Row> reference, Dataset<Row> current) {
     List<DriftEngine.Planned> plan = engine.plan(reference.schema(), current.schema());
-    SideProfile r = profile("reference", reference, plan);
+    SideProfile[] both = concurrently(() -> profile("reference", reference, plan), () -> profile("current", current, plan));
+    SideProfile r = both[0];
     requireRows(r, "reference", "reference");
-    SideProfile c = profile("current", current, plan);
+    SideProfile c = both[1];
     requireRows(c, "current", "current");
     return decide(new DriftInput(DatasetRef.latest("reference"), null, "reference"),
         new DriftInput(DatasetRef.latest("current"), null, "current"), plan, r, c);
@@ -82,9 +94,9 @@ public final class DriftMonitor {
     Dataset<Row> referenceRows = referenceDerivation.apply(read(pinnedReference, "reference"));
     Dataset<Row> currentRows = currentDerivation.apply(read(pinnedCurrent, "current"));
     List<DriftEngine.Planned> plan = engine.plan(referenceRows.schema(), currentRows.schema());
-    SideProfile r = profile(pinnedReference, referenceDerivation, referenceRows, plan, "reference");
-    SideProfile c = profile(pinnedCurrent, currentDerivation, currentRows, plan, "current");
-    return decide(pinnedReference, pinnedCurrent, plan, r, c);
+    SideProfile[] both = profileBoth(pinnedReference, referenceDerivation, referenceRows, pinnedCurrent,
+        currentDerivation, currentRows, plan);
+    return decide(pinnedReference, pinnedCurrent, plan, both[0], both[1]);
   }
 
   /**
@@ -126,30 +138,88 @@ public final class DriftMonitor {
     }
   }
 
-  private SideProfile profile(DriftInput side, Derivation derivation, Dataset<Row> rows, List<DriftEngine.Planned> plan,
-      String role) {
-    String key = side.dataset() + "|" + (side.where() == null ? "" : side.where()) + "|" + derivation.id();
-    String settings = settings(derivation);
-    SideProfile cached = profiled.get(key);
+  /** Both sides' profiles: reused ones first, then the fresh ones computed concurrently, then stored. */
+  private SideProfile[] profileBoth(DriftInput reference, Derivation referenceDerivation, Dataset<Row> referenceRows,
+      DriftInput current, Derivation currentDerivation, Dataset<Row> currentRows, List<DriftEngine.Planned> plan) {
+    Optional<SideProfile> r = reuse(reference, referenceDerivation, referenceRows, plan, "reference");
+    Optional<SideProfile> c = reuse(current, currentDerivation, currentRows, plan, "current");
+    SideProfile[] both = concurrently(
+        r.isPresent() ? null : () -> fresh(reference, referenceRows, plan, "reference"),
+        c.isPresent() ? null : () -> fresh(current, currentRows, plan, "current"));
+    SideProfile referenceProfile = r.orElse(both[0]);
+    SideProfile currentProfile = c.orElse(both[1]);
+    if (r.isEmpty()) {
+      keep(reference, referenceDerivation, referenceProfile);
+    }
+    if (c.isEmpty()) {
+      keep(current, currentDerivation, currentProfile);
+    }
+    return new SideProfile[] {referenceProfile, currentProfile};
+  }
+
+  /**
+   * Runs the two (nullable) tasks at the same time: two Spark jobs, so that a side with fewer partitions
+   * than the cluster has cores (e.g. one day of data in one file) does not leave the rest idle.
+   */
+  private static SideProfile[] concurrently(Supplier<SideProfile> first, Supplier<SideProfile> second) {
+    if (first == null || second == null) {
+      return new SideProfile[] {first == null ? null : first.get(), second == null ? null : second.get()};
+    }
+    CompletableFuture<SideProfile> background = CompletableFuture.supplyAsync(first, PROFILING);
+    SideProfile secondResult;
+    try {
+      secondResult = second.get();
+    } catch (RuntimeException | Error e) {
+      background.cancel(true);
+      throw e;
+    }
+    try {
+      return new SideProfile[] {background.join(), secondResult};
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      if (e.getCause() instanceof Error cause) {
+        throw cause;
+      }
+      throw e;
+    }
+  }
+
+  private Optional<SideProfile> reuse(DriftInput side, Derivation derivation, Dataset<Row> rows,
+      List<DriftEngine.Planned> plan, String role) {
+    SideProfile cached = profiled.get(key(side, derivation));
     List<String> columns = engine.profiledColumns(plan, rows.schema());
     if (cached != null && cached.profile().columns().keySet().containsAll(columns)) {
-      return new SideProfile(cached.profile(), cached.types(), true);
+      return Optional.of(new SideProfile(cached.profile(), cached.types(), true));
     }
     if (store.isPresent()) {
-      Optional<SideProfile> stored = store.get().find(side.dataset(), side.where(), settings, columns);
+      Optional<SideProfile> stored = store.get().find(side.dataset(), side.where(), settings(derivation), columns);
       if (stored.isPresent()) {
         progress.accept("reusing the stored profile of " + side.label());
         requireRows(stored.get(), side.label(), role);
-        profiled.put(key, stored.get());
-        return stored.get();
+        profiled.put(key(side, derivation), stored.get());
+        return stored;
       }
     }
-    progress.accept("profiling " + role + " " + side.label() + " (one pass, " + columns.size() + " columns)");
+    return Optional.empty();
+  }
+
+  private SideProfile fresh(DriftInput side, Dataset<Row> rows, List<DriftEngine.Planned> plan, String role) {
+    progress.accept("profiling " + role + " " + side.label() + " (one pass, "
+        + engine.profiledColumns(plan, rows.schema()).size() + " columns)");
     SideProfile fresh = profile(role, rows, plan);
     requireRows(fresh, side.label(), role);
-    store.ifPresent(s -> s.save(side.dataset(), side.where(), settings, fresh));
-    profiled.put(key, fresh);
     return fresh;
+  }
+
+  private void keep(DriftInput side, Derivation derivation, SideProfile fresh) {
+    store.ifPresent(s -> s.save(side.dataset(), side.where(), settings(derivation), fresh));
+    profiled.put(key(side, derivation), fresh);
+  }
+
+  private static String key(DriftInput side, Derivation derivation) {
+    return side.dataset() + "|" + (side.where() == null ? "" : side.where()) + "|" + derivation.id();
   }
 
   private SideProfile profile(String role, Dataset<Row> rows, List<DriftEngine.Planned> plan) {
