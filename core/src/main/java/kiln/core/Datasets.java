@@ -66,8 +66,24 @@ public final class Datasets {
     return history.get(history.size() - 1).version();
   }
 
-  /** The reference pinned to a concrete version: the latest, the one given, or the one current at the time. */
+  /**
+   * The reference pinned to a concrete version: the latest, the one given, or the one current at the time.
+   * A version or the latest is checked against the commit files of the transaction log (no Spark job); a
+   * time needs the commits' times, from Delta's history.
+   */
   public DatasetRef resolve(DatasetRef ref) {
+    if (ref.timestamp() == null) {
+      long[] range = logRange(ref.table());
+      if (range != null) {
+        if (ref.version() == null) {
+          return ref.withVersion(range[1]);
+        }
+        if (ref.version() < range[0] || ref.version() > range[1]) {
+          throw Errors.versionDoesNotExist(ref.table(), ref.version(), range[0], range[1]);
+        }
+        return ref;
+      }
+    }
     List<TableVersion> history = history(ref.table());
     TableVersion first = history.get(0);
     TableVersion latest = history.get(history.size() - 1);
@@ -147,6 +163,77 @@ public final class Datasets {
   }
 
   /**
+   * The commit that made {@code version} of {@code table}, read from its commit file in the transaction
+   * log (no Spark job); Delta's history when the file is gone (log clean-up after a checkpoint).
+   */
+  public TableVersion commitAt(String table, long version) {
+    org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(table, "_delta_log"),
+        String.format(java.util.Locale.ROOT, "%020d.json", version));
+    try {
+      org.apache.hadoop.fs.FileSystem fs = file.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs.exists(file)) {
+        return readCommit(fs, fs.getFileStatus(file), table);
+      }
+    } catch (java.io.IOException e) {
+      throw Errors.badInput("cannot read the transaction log of " + table + ": " + e.getMessage(),
+          "check the path or URI and its credentials");
+    }
+    return history(table).stream().filter(c -> c.version() == version).findFirst()
+        .orElseThrow(() -> Errors.badInput("table " + table + " has no commit " + version,
+            "give a version listed by `kiln datasets history " + table + "`"));
+  }
+
+  /** The lowest and highest version with a commit file in the log, or null when there is none (not a Delta table). */
+  private long[] logRange(String table) {
+    org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(table, "_delta_log");
+    try {
+      org.apache.hadoop.fs.FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      org.apache.hadoop.fs.FileStatus[] commits = commitFiles(fs, log);
+      if (commits.length == 0) {
+        return null;
+      }
+      long low = Long.MAX_VALUE;
+      long high = Long.MIN_VALUE;
+      for (org.apache.hadoop.fs.FileStatus commit : commits) {
+        long version = Long.parseLong(commit.getPath().getName().substring(0, 20));
+        low = Math.min(low, version);
+        high = Math.max(high, version);
+      }
+      return new long[] {low, high};
+    } catch (java.io.IOException | IllegalArgumentException e) {
+      // an unreachable file system or a malformed URI: let the history path say what is wrong
+      return null;
+    }
+  }
+
+  private static org.apache.hadoop.fs.FileStatus[] commitFiles(org.apache.hadoop.fs.FileSystem fs,
+      org.apache.hadoop.fs.Path log) throws java.io.IOException {
+    return fs.exists(log) ? fs.listStatus(log, p -> p.getName().matches("\\d{20}\\.json"))
+        : new org.apache.hadoop.fs.FileStatus[0];
+  }
+
+  /** A commit file's commitInfo action; Delta's history when it has none (a commit written by another engine). */
+  private TableVersion readCommit(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.FileStatus file, String table)
+      throws java.io.IOException {
+    long version = Long.parseLong(file.getPath().getName().substring(0, 20));
+    try (java.io.BufferedReader lines = new java.io.BufferedReader(
+        new java.io.InputStreamReader(fs.open(file.getPath()), java.nio.charset.StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        com.fasterxml.jackson.databind.JsonNode info = JSON.readTree(line).get("commitInfo");
+        if (info != null) {
+          // history's time of a commit is its file's modification time (without in-commit timestamps)
+          return new TableVersion(version, Instant.ofEpochMilli(file.getModificationTime()),
+              info.path("operation").asText(), stringMap(info.get("operationParameters")),
+              stringMap(info.get("operationMetrics")),
+              info.hasNonNull("userMetadata") ? info.get("userMetadata").asText() : null);
+        }
+      }
+    }
+    return history(table).stream().filter(c -> c.version() == version).findFirst().orElseThrow();
+  }
+
+  /**
    * The newest commit, read straight from the transaction log as the Delta protocol defines it (the
    * highest {@code _delta_log/NNN.json} and its commitInfo action): no snapshot, no Spark job.
    */
@@ -154,32 +241,13 @@ public final class Datasets {
     org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(table, "_delta_log");
     try {
       org.apache.hadoop.fs.FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      org.apache.hadoop.fs.FileStatus[] commits = fs.exists(log)
-          ? fs.listStatus(log, p -> p.getName().matches("\\d{20}\\.json")) : new org.apache.hadoop.fs.FileStatus[0];
+      org.apache.hadoop.fs.FileStatus[] commits = commitFiles(fs, log);
       if (commits.length == 0) {
         throw Errors.notADeltaTable(table);
       }
-      org.apache.hadoop.fs.FileStatus newestFile = java.util.Arrays.stream(commits)
+      org.apache.hadoop.fs.FileStatus newest = java.util.Arrays.stream(commits)
           .max(Comparator.comparing(f -> f.getPath().getName())).orElseThrow();
-      org.apache.hadoop.fs.Path newest = newestFile.getPath();
-      long version = Long.parseLong(newest.getName().substring(0, 20));
-      try (java.io.BufferedReader lines = new java.io.BufferedReader(
-          new java.io.InputStreamReader(fs.open(newest), java.nio.charset.StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = lines.readLine()) != null) {
-          com.fasterxml.jackson.databind.JsonNode info = JSON.readTree(line).get("commitInfo");
-          if (info != null) {
-            // history's time of a commit is its file's modification time (without in-commit timestamps)
-            return new TableVersion(version, Instant.ofEpochMilli(newestFile.getModificationTime()),
-                info.path("operation").asText(), stringMap(info.get("operationParameters")),
-                stringMap(info.get("operationMetrics")),
-                info.hasNonNull("userMetadata") ? info.get("userMetadata").asText() : null);
-          }
-        }
-      }
-      // a commit without commitInfo (written by another engine): fall back to Delta's own history
-      List<TableVersion> history = history(table);
-      return history.get(history.size() - 1);
+      return readCommit(fs, newest, table);
     } catch (java.io.IOException e) {
       throw Errors.badInput("cannot read the transaction log of " + table + ": " + e.getMessage(),
           "check the path or URI and its credentials");

@@ -53,6 +53,15 @@ class DatasetsTest {
     assertThat(last.outputRows()).isEqualTo(history.get(2).outputRows());
     assertThat(last.timestamp()).isEqualTo(history.get(2).timestamp());
     assertThat(last.operationParameters()).containsEntry("mode", "Overwrite");
+    // any commit, read from its log file, is the commit Delta's history reports
+    for (TableVersion commit : history) {
+      TableVersion read = datasets.commitAt(table, commit.version());
+      assertThat(read.version()).isEqualTo(commit.version());
+      assertThat(read.operationParameters()).isEqualTo(commit.operationParameters());
+      assertThat(read.outputRows()).isEqualTo(commit.outputRows());
+      assertThat(read.timestamp()).isEqualTo(commit.timestamp());
+    }
+    assertThatThrownBy(() -> datasets.commitAt(table, 9)).hasMessageContaining("has no commit 9");
 
     // a timestamp resolves to the version current at that time
     Instant secondCommit = history.get(1).timestamp();

@@ -19,7 +19,6 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.GpuProbe;
-import kiln.core.TableVersion;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressionModel;
@@ -315,12 +314,8 @@ public final class Trainer {
     return version == null ? null : Long.parseLong(version);
   }
 
+  /** The metadata of the commit that made this feature table version (read from its log file, no Spark job). */
   private static Map<String, String> commit(Datasets datasets, DatasetRef features) {
-    for (TableVersion version : datasets.history(features.table())) {
-      if (version.version() == features.version()) {
-        return Datasets.commitMetadata(version);
-      }
-    }
-    return Map.of();
+    return Datasets.commitMetadata(datasets.commitAt(features.table(), features.version()));
   }
 }
