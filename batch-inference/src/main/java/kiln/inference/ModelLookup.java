@@ -1,12 +1,15 @@
 package kiln.inference;
 
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Collectors;
+import java.util.Optional;
 import kiln.core.Errors;
 import kiln.core.tracking.Tracking;
+import kiln.training.RegisteredModels;
 
-/** Resolves a {@link ModelUri} in the registry; when it does not resolve, says which models, versions or aliases exist. */
+/**
+ * Resolves a {@link ModelUri} in the registry. When it does not resolve, a missing model is named with
+ * the URI it came from; a missing alias or version is said by {@link RegisteredModels}, as for `kiln models`.
+ */
 final class ModelLookup {
   private final Tracking tracking;
 
@@ -15,25 +18,18 @@ final class ModelLookup {
   }
 
   Tracking.ModelVersion resolve(ModelUri uri) {
-    java.util.Optional<Tracking.ModelVersion> found = uri.alias() != null
+    Optional<Tracking.ModelVersion> found = uri.alias() != null
         ? tracking.versionByAlias(uri.name(), uri.alias()) : tracking.modelVersion(uri.name(), uri.version());
-    return found.orElseThrow(() -> {
-      List<String> models = tracking.registeredModels();
-      if (!models.contains(uri.name())) {
-        return Errors.badInput("there is no registered model '" + uri.name() + "' (" + uri + "); "
-            + (models.isEmpty() ? "the registry holds none" : "registered: " + String.join(", ", models)),
-            "check the name, or train one with `kiln train`");
-      }
-      if (uri.alias() != null) {
-        Map<String, String> aliases = tracking.aliases(uri.name());
-        return Errors.badInput("model " + uri.name() + " has no alias '" + uri.alias() + "'; " + (aliases.isEmpty()
-                ? "it has no aliases" : "it has " + aliases.entrySet().stream()
-                    .map(e -> e.getKey() + " (version " + e.getValue() + ")").collect(Collectors.joining(", "))),
-            "use one of those aliases, or models:/" + uri.name() + "/VERSION");
-      }
-      return Errors.badInput("model " + uri.name() + " has no version " + uri.version() + "; it has versions "
-          + tracking.modelVersions(uri.name()).stream().map(Tracking.ModelVersion::version)
-              .collect(Collectors.joining(", ")), "give one of those versions");
-    });
+    if (found.isPresent()) {
+      return found.get();
+    }
+    List<String> models = tracking.registeredModels();
+    if (!models.contains(uri.name())) {
+      throw Errors.badInput("there is no registered model '" + uri.name() + "' (" + uri + "); "
+          + (models.isEmpty() ? "the registry holds none" : "registered: " + String.join(", ", models)),
+          "check the name, or train one with `kiln train`");
+    }
+    RegisteredModels registry = new RegisteredModels(tracking);
+    return uri.alias() != null ? registry.alias(uri.name(), uri.alias()) : registry.version(uri.name(), uri.version());
   }
 }
