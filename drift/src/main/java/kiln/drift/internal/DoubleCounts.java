@@ -113,16 +113,21 @@ final class DoubleCounts {
   }
 
   /**
-   * MurmurHash3's 64-bit finaliser. The bits of whole numbers stored as doubles sit in the high half,
-   * so a plain multiplicative hash would put them all in a few slots.
+   * The bits of whole numbers stored as doubles sit in the high half, so a plain multiplicative hash
+   * would put them all in a few slots: mix them with MurmurHash3's finaliser.
    */
   private static int mix(long key) {
+    return (int) fmix64(key);
+  }
+
+  /** MurmurHash3's 64-bit finaliser; {@link StringCounts} uses it too. */
+  static long fmix64(long key) {
     long h = key;
     h ^= h >>> 33;
     h *= 0xff51afd7ed558ccdL;
     h ^= h >>> 33;
     h *= 0xc4ceb9fe1a85ec53L;
     h ^= h >>> 33;
-    return (int) h;
+    return h;
   }
 }

@@ -150,12 +150,6 @@ final class StringCounts {
 
   /** MurmurHash3's 64-bit finaliser over the key and the length. */
   private static int mix(long key, int length) {
-    long h = key ^ ((long) length << 59);
-    h ^= h >>> 33;
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    h *= 0xc4ceb9fe1a85ec53L;
-    h ^= h >>> 33;
-    return (int) h;
+    return (int) DoubleCounts.fmix64(key ^ ((long) length << 59));
   }
 }
