@@ -74,12 +74,8 @@ public final class ScoreBenchmark {
       String input10 = null;
       if (tenfold) {
         input10 = work.resolve("input-10x").toString();
-        Dataset<Row> one = datasets.read(DatasetRef.atVersion(input1, 0));
-        Dataset<Row> ten = one;
-        for (int i = 1; i < 10; i++) {
-          ten = ten.union(one);
-        }
-        datasets.write(ten, input10, WriteOptions.of(WriteMode.OVERWRITE));
+        datasets.write(Bench.repeated(datasets.read(DatasetRef.atVersion(input1, 0)), 10), input10,
+            WriteOptions.of(WriteMode.OVERWRITE));
       }
 
       Bench bench = new Bench(System.out, 1, repetitions);

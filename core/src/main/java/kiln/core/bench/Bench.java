@@ -90,12 +90,17 @@ public final class Bench {
 
   /** Writes {@code factor} copies of a Parquet source into {@code target} (e.g. 10x the rows). */
   public static void replicate(SparkSession spark, String source, int factor, String target) {
-    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> rows = spark.read().parquet(source);
+    repeated(spark.read().parquet(source), factor).write().mode("overwrite").parquet(target);
+  }
+
+  /** The rows {@code factor} times over: the input of a scaling run (10x the rows). */
+  public static org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> repeated(
+      org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> rows, int factor) {
     org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> all = rows;
     for (int i = 1; i < factor; i++) {
       all = all.unionAll(rows);
     }
-    all.write().mode("overwrite").parquet(target);
+    return all;
   }
 
   /** A summary table for BENCHMARKS.md. */

@@ -84,12 +84,8 @@ public final class TrainBenchmark {
         // the scaling target compares Kiln with itself: the feature table ten times over, fitted with the same
         // config (no warm-up: the JVM is warm), then 1x again in the same stretch of time
         String features10 = work.resolve("features-10x").toString();
-        Dataset<Row> one = spark.read().format("delta").option("versionAsOf", 0).load(features);
-        Dataset<Row> ten = one;
-        for (int i = 1; i < 10; i++) {
-          ten = ten.union(one);
-        }
-        new Datasets(spark).write(ten, features10, WriteOptions.of(WriteMode.OVERWRITE));
+        new Datasets(spark).write(Bench.repeated(spark.read().format("delta").option("versionAsOf", 0).load(features), 10),
+            features10, WriteOptions.of(WriteMode.OVERWRITE));
         TrainConfig config10 = new TrainConfig(features10 + "@0", "bench", Task.CLASSIFIER, null, null, null, 42L, null,
             Map.of("max_depth", 6), rounds, 0, Device.CPU, workers, 1, null, List.of(), null);
         Bench scaling = new Bench(System.out, 0, 3);
