@@ -62,8 +62,7 @@ public final class Datasets {
   }
 
   public long latestVersion(String table) {
-    List<TableVersion> history = history(table);
-    return history.get(history.size() - 1).version();
+    return resolve(DatasetRef.latest(table)).version();
   }
 
   /**

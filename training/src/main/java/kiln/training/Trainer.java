@@ -93,9 +93,10 @@ public final class Trainer {
     long validationRows = sizes.isNullAt(1) ? 0 : sizes.getLong(1);
     Dataset<Row> test = fit.split().where(col(Split.COLUMN).equalTo(Split.TEST)).cache();
     try {
+      Map<String, String> source = commit(datasets, features);
       ModelInfo info = new ModelInfo(config.task(), config.label(), config.featureColumns(), config.key(), config.seed(),
           config.split(), config.threshold(), config.groupColumns(), config.minGroupRows(), features.table(),
-          features.version(), sourceTable(datasets, features), sourceVersion(datasets, features), fit.device(),
+          features.version(), source.get(FeatureJob.INPUT_TABLE), sourceVersion(source), fit.device(),
           config.hyperparameters(), Map.of());
       ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
       Evaluation.Result evaluation = evaluate(unsaved, test);
@@ -305,12 +306,8 @@ public final class Trainer {
     }
   }
 
-  private static String sourceTable(Datasets datasets, DatasetRef features) {
-    return commit(datasets, features).get(FeatureJob.INPUT_TABLE);
-  }
-
-  private static Long sourceVersion(Datasets datasets, DatasetRef features) {
-    String version = commit(datasets, features).get(FeatureJob.INPUT_VERSION);
+  private static Long sourceVersion(Map<String, String> featureCommit) {
+    String version = featureCommit.get(FeatureJob.INPUT_VERSION);
     return version == null ? null : Long.parseLong(version);
   }
 
