@@ -110,8 +110,7 @@ public final class ModelDrift {
       Derivation currentDerivation = labels == null ? scoring : scoring.then(join(labels, info));
 
       Datasets datasets = new Datasets(spark);
-      List<String> currentColumns = Arrays.asList(currentDerivation.apply(
-          datasets.read(datasets.resolve(current.dataset())).limit(0)).columns());
+      List<String> currentColumns = Arrays.asList(currentDerivation.apply(datasets.read(current.dataset())).columns());
       boolean labelled = currentColumns.contains(info.label());
       DriftConfig modelConfig = config.withColumns(config.features() != null ? config.features() : info.featureColumns(),
           SCORE, labelled ? info.label() : null);
