@@ -19,6 +19,7 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.LocalFiles;
+import kiln.core.PinnedTable;
 import kiln.core.tracking.Tracking;
 import kiln.drift.Derivation;
 import kiln.drift.DriftConfig;
@@ -109,17 +110,20 @@ public final class ModelDrift {
       }
       Derivation currentDerivation = labels == null ? scoring : scoring.then(join(labels, info));
 
+      // each table resolved once: the schema check, both profiles and the performance read that version
       Datasets datasets = new Datasets(spark);
-      List<String> currentColumns = Arrays.asList(currentDerivation.apply(datasets.read(current.dataset())).columns());
+      PinnedTable referenceTable = datasets.pin(referenceSide.dataset());
+      PinnedTable currentTable = datasets.pin(current.dataset());
+      List<String> currentColumns = Arrays.asList(currentDerivation.apply(currentTable.rows()).columns());
       boolean labelled = currentColumns.contains(info.label());
       DriftConfig modelConfig = config.withColumns(config.features() != null ? config.features() : info.featureColumns(),
           SCORE, labelled ? info.label() : null);
-      DriftResult drift = new DriftMonitor(spark, modelConfig, progress).run(referenceSide, current, referenceDerivation,
-          currentDerivation);
+      DriftResult drift = new DriftMonitor(spark, modelConfig, progress).run(referenceSide, referenceTable, current,
+          currentTable, referenceDerivation, currentDerivation);
       if (!labelled) {
         return new Result(drift, version, Optional.empty());
       }
-      FeatureDrift performance = performance(info, datasets, drift.current(), currentDerivation);
+      FeatureDrift performance = performance(info, currentTable, drift.current(), currentDerivation);
       return new Result(withPerformance(drift, performance), version, Optional.of(performance));
     } finally {
       try {
@@ -144,9 +148,9 @@ public final class ModelDrift {
 
   /** Joins labels that arrived later by key; the labels table's label replaces one the rows may have. */
   private Derivation join(LateLabels labels, ModelInfo info) {
-    Datasets datasets = new Datasets(spark);
-    DatasetRef pinned = datasets.resolve(labels.table());
-    Dataset<Row> table = datasets.read(pinned);
+    PinnedTable labelTable = new Datasets(spark).pin(labels.table());
+    DatasetRef pinned = labelTable.ref();
+    Dataset<Row> table = labelTable.rows();
     List<String> needed = new ArrayList<>(labels.key());
     needed.add(info.label());
     List<String> missing = new ArrayList<>(needed);
@@ -168,12 +172,12 @@ public final class ModelDrift {
   }
 
   /** The model's primary metric on the labelled current rows against its test metric. */
-  private FeatureDrift performance(ModelInfo info, Datasets datasets, DriftInput current, Derivation derivation) {
+  private FeatureDrift performance(ModelInfo info, PinnedTable currentTable, DriftInput current, Derivation derivation) {
     Task task = info.task();
     String metric = task.primaryMetric();
     Thresholds thresholds = config.thresholds();
     progress.accept("performance: " + metric + " on the labelled current rows against the test split");
-    Dataset<Row> rows = datasets.read(current.dataset());
+    Dataset<Row> rows = currentTable.rows();
     if (current.where() != null) {
       rows = rows.where(current.where());
     }

@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
+import kiln.core.PinnedTable;
 import kiln.drift.internal.DriftEngine;
 import kiln.drift.internal.ProfileStore;
 import kiln.drift.internal.Profiler;
@@ -89,10 +90,20 @@ public final class DriftMonitor {
    */
   public DriftResult run(DriftInput reference, DriftInput current, Derivation referenceDerivation,
       Derivation currentDerivation) {
-    DriftInput pinnedReference = reference.pinned(datasets.resolve(reference.dataset()));
-    DriftInput pinnedCurrent = current.pinned(datasets.resolve(current.dataset()));
-    Dataset<Row> referenceRows = referenceDerivation.apply(read(pinnedReference, "reference"));
-    Dataset<Row> currentRows = currentDerivation.apply(read(pinnedCurrent, "current"));
+    return run(reference, datasets.pin(reference.dataset()), current, datasets.pin(current.dataset()),
+        referenceDerivation, currentDerivation);
+  }
+
+  /**
+   * {@link #run(DriftInput, DriftInput, Derivation, Derivation)} on tables the caller already pinned (each
+   * side's dataset): resolves nothing again.
+   */
+  public DriftResult run(DriftInput reference, PinnedTable referenceTable, DriftInput current, PinnedTable currentTable,
+      Derivation referenceDerivation, Derivation currentDerivation) {
+    DriftInput pinnedReference = reference.pinned(pinnedRef(reference, referenceTable));
+    DriftInput pinnedCurrent = current.pinned(pinnedRef(current, currentTable));
+    Dataset<Row> referenceRows = referenceDerivation.apply(read(pinnedReference, referenceTable.rows(), "reference"));
+    Dataset<Row> currentRows = currentDerivation.apply(read(pinnedCurrent, currentTable.rows(), "current"));
     List<DriftEngine.Planned> plan = engine.plan(referenceRows.schema(), currentRows.schema());
     SideProfile[] both = profileBoth(pinnedReference, referenceDerivation, referenceRows, pinnedCurrent,
         currentDerivation, currentRows, plan);
@@ -108,9 +119,16 @@ public final class DriftMonitor {
       throw Errors.badInput("consecutive comparisons need at least two periods, got " + periods.size(),
           "give two or more periods");
     }
+    // periods are usually filters of one table: each reference is resolved once for all of them
+    Map<DatasetRef, PinnedTable> tables = new java.util.HashMap<>();
+    List<PinnedTable> pinned = new ArrayList<>();
+    for (DriftInput period : periods) {
+      pinned.add(tables.computeIfAbsent(period.dataset(), datasets::pin));
+    }
     List<DriftResult> results = new ArrayList<>();
     for (int i = 1; i < periods.size(); i++) {
-      results.add(run(periods.get(i - 1), periods.get(i)));
+      results.add(run(periods.get(i - 1), pinned.get(i - 1), periods.get(i), pinned.get(i), Derivation.NONE,
+          Derivation.NONE));
     }
     return results;
   }
@@ -122,8 +140,15 @@ public final class DriftMonitor {
         decision.driftedShare(), decision.drifted(), decision.summary(), config.thresholds(), r.reused());
   }
 
-  private Dataset<Row> read(DriftInput side, String role) {
-    Dataset<Row> rows = datasets.read(side.dataset());
+  private static DatasetRef pinnedRef(DriftInput side, PinnedTable table) {
+    if (!table.table().equals(side.dataset().table())) {
+      throw new IllegalArgumentException("the pinned table " + table + " is not the side's " + side.dataset());
+    }
+    return table.ref();
+  }
+
+  /** The side's rows narrowed by its filter. */
+  static Dataset<Row> read(DriftInput side, Dataset<Row> rows, String role) {
     if (side.where() == null) {
       return rows;
     }

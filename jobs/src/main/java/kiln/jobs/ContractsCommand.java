@@ -16,6 +16,7 @@ import kiln.contracts.RuleResult;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
+import kiln.core.PinnedTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -73,14 +74,15 @@ final class ContractsCommand implements Runnable {
       DatasetRef ref = DatasetRef.parse(data);
       kiln.core.KilnSettings settings = sparkOptions.settings();
       try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
-        DatasetRef pinned = new Datasets(session.spark()).resolve(ref);
+        PinnedTable table = new Datasets(session.spark()).pin(ref);
+        DatasetRef pinned = table.ref();
         Path reports = reportDirectory != null ? reportDirectory : session.settings().workdirPath()
             .resolve("contracts").resolve(safe(parsed.id())).resolve(safe(lastSegment(pinned.table())) + "-v" + pinned.version());
         CheckSpec checkSpec = new CheckSpec(parsed, object, pinned, metricsTable, !noQuarantine, cleanOutput, reports);
         String yaml = readText(contract);
         CheckRun run = reporting.run("contracts check " + pinned, java.util.Map.of("kiln.job", "contracts check"),
             tracked -> {
-              CheckRun checked = new ContractCheck(session.spark(), console::step).run(checkSpec);
+              CheckRun checked = new ContractCheck(session.spark(), console::step).run(checkSpec, table);
               ContractTracking.report(tracked, checked, yaml);
               return checked;
             });
@@ -126,10 +128,11 @@ final class ContractsCommand implements Runnable {
       }
       try (Session session = new Session(sparkOptions.settings())) {
         Datasets datasets = new Datasets(session.spark());
-        DatasetRef pinned = datasets.resolve(ref);
+        PinnedTable table = datasets.pin(ref);
+        DatasetRef pinned = table.ref();
         String name = lastSegment(pinned.table());
         console.step("profiling " + pinned + " with Deequ");
-        Contract draft = ContractSuggestions.suggest(datasets.read(pinned), id != null ? id : name, name);
+        Contract draft = ContractSuggestions.suggest(table.rows(), id != null ? id : name, name);
         String yaml = "# Drafted by `kiln contracts suggest` from " + pinned + "; review before use.\n"
             + Contracts.toYaml(draft);
         if (out == null) {

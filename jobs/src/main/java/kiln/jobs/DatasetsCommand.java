@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
+import kiln.core.PinnedTable;
 import kiln.core.TableVersion;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -93,8 +94,9 @@ final class DatasetsCommand implements Runnable {
       DatasetRef ref = DatasetRef.parse(table);
       try (Session session = new Session(sparkOptions.settings())) {
         Datasets datasets = new Datasets(session.spark());
-        DatasetRef pinned = datasets.resolve(ref);
-        Dataset<Row> rows = datasets.read(pinned);
+        PinnedTable table = datasets.pin(ref);
+        DatasetRef pinned = table.ref();
+        Dataset<Row> rows = table.rows();
         Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
         console.result(pinned + " (" + rows.schema().simpleString() + ")");
         console.result(rows.showString(limit, 40, false).stripTrailing());

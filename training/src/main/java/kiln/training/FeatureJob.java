@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
+import kiln.core.PinnedTable;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.WriteResult;
@@ -32,8 +33,9 @@ public final class FeatureJob {
   public FeatureResult run(FeatureConfig config) {
     long started = System.nanoTime();
     Datasets datasets = new Datasets(spark);
-    DatasetRef input = datasets.resolve(config.inputRef());
-    Dataset<Row> features = FlightFeatures.build(datasets.read(input), config.trainingUntil(),
+    PinnedTable table = datasets.pin(config.inputRef());
+    DatasetRef input = table.ref();
+    Dataset<Row> features = FlightFeatures.build(table.rows(), config.trainingUntil(),
         config.delayThresholdMinutes(), config.seed(), config.split());
     if (config.where() != null) {
       features = features.where(config.where());

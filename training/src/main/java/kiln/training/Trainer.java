@@ -19,6 +19,7 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.GpuProbe;
+import kiln.core.PinnedTable;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressionModel;
@@ -61,9 +62,10 @@ public final class Trainer {
    */
   public Fitted fit(TrainConfig config) {
     Datasets datasets = new Datasets(spark);
-    DatasetRef features = datasets.resolve(config.featuresRef());
+    PinnedTable pinned = datasets.pin(config.featuresRef());
+    DatasetRef features = pinned.ref();
     checkSplit(config, commit(datasets, features), features);
-    Dataset<Row> table = datasets.read(features);
+    Dataset<Row> table = pinned.rows();
     checkColumns(config, table, features);
     Predictor<?, ?, ?> estimator = estimator(config);
     String device = config.device().resolve(spark.sparkContext().getConf(), gpuProbe);
