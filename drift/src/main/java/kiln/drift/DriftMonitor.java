@@ -186,16 +186,36 @@ public final class DriftMonitor {
    * Runs the two (nullable) tasks at the same time: two Spark jobs, so that a side with fewer partitions
    * than the cluster has cores (e.g. one day of data in one file) does not leave the rest idle.
    */
-  private static SideProfile[] concurrently(Supplier<SideProfile> first, Supplier<SideProfile> second) {
+  private SideProfile[] concurrently(Supplier<SideProfile> first, Supplier<SideProfile> second) {
     if (first == null || second == null) {
       return new SideProfile[] {first == null ? null : first.get(), second == null ? null : second.get()};
     }
-    CompletableFuture<SideProfile> background = CompletableFuture.supplyAsync(first, PROFILING);
+    String tag = "kiln-drift-profile-" + java.util.UUID.randomUUID();
+    java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+    CompletableFuture<SideProfile> background = CompletableFuture.supplyAsync(() -> {
+      spark.sparkContext().addJobTag(tag);
+      try {
+        if (abandoned.get()) {
+          throw new java.util.concurrent.CancellationException("the other side failed");
+        }
+        return first.get();
+      } finally {
+        spark.sparkContext().removeJobTag(tag);
+      }
+    }, PROFILING);
     SideProfile secondResult;
     try {
       secondResult = second.get();
     } catch (RuntimeException | Error e) {
-      background.cancel(true);
+      // the other side's profile is no longer wanted: cancel its Spark job and wait for it, so that no
+      // work outlives the failed comparison (a test counting profiling jobs found one running on)
+      abandoned.set(true);
+      spark.sparkContext().cancelJobsWithTag(tag);
+      try {
+        background.join();
+      } catch (RuntimeException ignored) {
+        // cancelled, or failed too: the first failure is the one to report
+      }
       throw e;
     }
     try {
