@@ -17,6 +17,8 @@ import org.apache.spark.sql.SparkSession;
 public final class SparkJobs extends SparkListener implements AutoCloseable {
   private final SparkSession spark;
   private final List<List<String>> jobs = Collections.synchronizedList(new ArrayList<>());
+  /** The SQL execution (query) each job belongs to, in the order of {@link #jobs}; null for plain RDD jobs. */
+  private final List<String> executions = Collections.synchronizedList(new ArrayList<>());
 
   private SparkJobs(SparkSession spark) {
     this.spark = spark;
@@ -48,7 +50,10 @@ public final class SparkJobs extends SparkListener implements AutoCloseable {
     for (StageInfo stage : scala.collection.JavaConverters.seqAsJavaList(start.stageInfos())) {
       stages.add(stage.name());
     }
-    jobs.add(stages);
+    synchronized (jobs) {
+      jobs.add(stages);
+      executions.add(start.properties() == null ? null : start.properties().getProperty("spark.sql.execution.id"));
+    }
   }
 
   /** Every job started so far, as the names (call sites) of its stages. */
@@ -64,10 +69,24 @@ public final class SparkJobs extends SparkListener implements AutoCloseable {
     return jobs().stream().filter(stages -> stages.stream().anyMatch(name -> name.contains(callSite))).count();
   }
 
+  /**
+   * The SQL queries that started jobs: one query may run several jobs (adaptive execution runs each
+   * shuffle stage as a job of its own), so a pass over the data is one query, not one job.
+   */
+  public long queries() {
+    drain();
+    synchronized (jobs) {
+      return executions.stream().filter(java.util.Objects::nonNull).distinct().count();
+    }
+  }
+
   /** Forgets the jobs counted so far. */
   public void reset() {
     drain();
-    jobs.clear();
+    synchronized (jobs) {
+      jobs.clear();
+      executions.clear();
+    }
   }
 
   /** Listener events arrive asynchronously: wait until Spark has delivered every event posted so far. */
