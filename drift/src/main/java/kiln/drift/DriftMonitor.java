@@ -90,8 +90,11 @@ public final class DriftMonitor {
    */
   public DriftResult run(DriftInput reference, DriftInput current, Derivation referenceDerivation,
       Derivation currentDerivation) {
-    return run(reference, datasets.pin(reference.dataset()), current, datasets.pin(current.dataset()),
-        referenceDerivation, currentDerivation);
+    PinnedTable referenceTable = datasets.pin(reference.dataset());
+    // two slices of one table: one resolution, one version for both
+    PinnedTable currentTable = current.dataset().equals(reference.dataset()) ? referenceTable
+        : datasets.pin(current.dataset());
+    return run(reference, referenceTable, current, currentTable, referenceDerivation, currentDerivation);
   }
 
   /**
@@ -148,7 +151,7 @@ public final class DriftMonitor {
   }
 
   /** The side's rows narrowed by its filter. */
-  static Dataset<Row> read(DriftInput side, Dataset<Row> rows, String role) {
+  private static Dataset<Row> read(DriftInput side, Dataset<Row> rows, String role) {
     if (side.where() == null) {
       return rows;
     }
