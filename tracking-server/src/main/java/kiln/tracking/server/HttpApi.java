@@ -81,7 +81,9 @@ final class HttpApi implements HttpHandler {
     private record Route(Message prototype, Function<Message, Message> action) {}
 
     private final Map<String, Route> routes = new HashMap<>();
-    private final TrackingStore tracking;
+    private final ExperimentStore experiments;
+    private final RunStore runs;
+    private final RunDataStore runData;
     private final RegistryStore registry;
     private final ArtifactStore artifacts;
     private final ModelSources sources;
@@ -89,12 +91,14 @@ final class HttpApi implements HttpHandler {
     private final long maxRequestBytes;
     private final long maxArtifactBytes;
 
-    HttpApi(TrackingStore tracking, RegistryStore registry, ArtifactStore artifacts, BasicAuth auth,
-            long maxRequestBytes, long maxArtifactBytes) {
-        this.tracking = tracking;
+    HttpApi(ExperimentStore experiments, RunStore runs, RunDataStore runData, RegistryStore registry, ArtifactStore artifacts,
+            BasicAuth auth, long maxRequestBytes, long maxArtifactBytes) {
+        this.experiments = experiments;
+        this.runs = runs;
+        this.runData = runData;
         this.registry = registry;
         this.artifacts = artifacts;
-        this.sources = new ModelSources(artifacts, tracking);
+        this.sources = new ModelSources(artifacts, runs);
         this.auth = auth;
         this.maxRequestBytes = maxRequestBytes;
         this.maxArtifactBytes = maxArtifactBytes;
@@ -116,46 +120,46 @@ final class HttpApi implements HttpHandler {
 
     private void trackingRoutes() {
         route("POST", "experiments/create", CreateExperiment.getDefaultInstance(), request ->
-                CreateExperiment.Response.newBuilder().setExperimentId(tracking.createExperiment(request)).build());
+                CreateExperiment.Response.newBuilder().setExperimentId(experiments.createExperiment(request)).build());
         route("GET", "experiments/get", GetExperiment.getDefaultInstance(), request ->
-                GetExperiment.Response.newBuilder().setExperiment(tracking.experiment(
+                GetExperiment.Response.newBuilder().setExperiment(experiments.experiment(
                         Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()))).build());
         route("GET", "experiments/get-by-name", GetExperimentByName.getDefaultInstance(), request ->
-                GetExperimentByName.Response.newBuilder().setExperiment(tracking.experimentByName(
+                GetExperimentByName.Response.newBuilder().setExperiment(experiments.experimentByName(
                         Validation.required("experiment_name", request.hasExperimentName(), request.getExperimentName()))).build());
-        route("GET,POST", "experiments/search", SearchExperiments.getDefaultInstance(), tracking::searchExperiments);
+        route("GET,POST", "experiments/search", SearchExperiments.getDefaultInstance(), experiments::searchExperiments);
         route("POST", "experiments/update", UpdateExperiment.getDefaultInstance(), request -> {
-            tracking.renameExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()),
+            experiments.renameExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()),
                     Validation.required("new_name", request.hasNewName(), request.getNewName()));
             return UpdateExperiment.Response.getDefaultInstance();
         });
         route("POST", "experiments/delete", DeleteExperiment.getDefaultInstance(), request -> {
-            tracking.deleteExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()));
+            experiments.deleteExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()));
             return DeleteExperiment.Response.getDefaultInstance();
         });
         route("POST", "experiments/restore", RestoreExperiment.getDefaultInstance(), request -> {
-            tracking.restoreExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()));
+            experiments.restoreExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()));
             return RestoreExperiment.Response.getDefaultInstance();
         });
         route("POST", "experiments/set-experiment-tag", SetExperimentTag.getDefaultInstance(), request -> {
-            tracking.setExperimentTag(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()),
+            experiments.setExperimentTag(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()),
                     Validation.required("key", request.hasKey(), request.getKey()), request.getValue());
             return SetExperimentTag.Response.getDefaultInstance();
         });
 
         route("POST", "runs/create", CreateRun.getDefaultInstance(), request ->
-                CreateRun.Response.newBuilder().setRun(tracking.createRun(request)).build());
+                CreateRun.Response.newBuilder().setRun(runs.createRun(request)).build());
         route("GET", "runs/get", GetRun.getDefaultInstance(), request ->
-                GetRun.Response.newBuilder().setRun(tracking.run(
+                GetRun.Response.newBuilder().setRun(runs.run(
                         runId(request.hasRunId(), request.getRunId(), request.hasRunUuid(), request.getRunUuid()))).build());
         route("POST", "runs/update", UpdateRun.getDefaultInstance(), request ->
-                UpdateRun.Response.newBuilder().setRunInfo(tracking.updateRun(request)).build());
+                UpdateRun.Response.newBuilder().setRunInfo(runs.updateRun(request)).build());
         route("POST", "runs/delete", DeleteRun.getDefaultInstance(), request -> {
-            tracking.deleteRun(Validation.required("run_id", request.hasRunId(), request.getRunId()));
+            runs.deleteRun(Validation.required("run_id", request.hasRunId(), request.getRunId()));
             return DeleteRun.Response.getDefaultInstance();
         });
         route("POST", "runs/restore", RestoreRun.getDefaultInstance(), request -> {
-            tracking.restoreRun(Validation.required("run_id", request.hasRunId(), request.getRunId()));
+            runs.restoreRun(Validation.required("run_id", request.hasRunId(), request.getRunId()));
             return RestoreRun.Response.getDefaultInstance();
         });
         route("POST", "runs/log-metric", LogMetric.getDefaultInstance(), request -> {
@@ -169,7 +173,7 @@ final class HttpApi implements HttpHandler {
             }
             Metric metric = Metric.newBuilder().setKey(request.getKey()).setValue(request.getValue())
                     .setTimestamp(request.getTimestamp()).setStep(request.getStep()).build();
-            tracking.logBatch(runId, List.of(metric), List.of(), List.of());
+            runData.logBatch(runId, List.of(metric), List.of(), List.of());
             return LogMetric.Response.getDefaultInstance();
         });
         route("POST", "runs/log-parameter", LogParam.getDefaultInstance(), request -> {
@@ -178,32 +182,32 @@ final class HttpApi implements HttpHandler {
             if (!request.hasValue()) {
                 throw ApiException.missingParameter("value");
             }
-            tracking.logBatch(runId, List.of(), List.of(Param.newBuilder().setKey(request.getKey())
+            runData.logBatch(runId, List.of(), List.of(Param.newBuilder().setKey(request.getKey())
                     .setValue(request.getValue()).build()), List.of());
             return LogParam.Response.getDefaultInstance();
         });
         route("POST", "runs/set-tag", SetTag.getDefaultInstance(), request -> {
             String runId = runId(request.hasRunId(), request.getRunId(), request.hasRunUuid(), request.getRunUuid());
-            tracking.setTag(runId, Validation.required("key", request.hasKey(), request.getKey()), request.getValue());
+            runData.setTag(runId, Validation.required("key", request.hasKey(), request.getKey()), request.getValue());
             return SetTag.Response.getDefaultInstance();
         });
         route("POST", "runs/delete-tag", DeleteTag.getDefaultInstance(), request -> {
-            tracking.deleteTag(Validation.required("run_id", request.hasRunId(), request.getRunId()),
+            runData.deleteTag(Validation.required("run_id", request.hasRunId(), request.getRunId()),
                     Validation.required("key", request.hasKey(), request.getKey()));
             return DeleteTag.Response.getDefaultInstance();
         });
         route("POST", "runs/log-batch", LogBatch.getDefaultInstance(), request -> {
             List<RunTag> tags = request.getTagsList();
-            tracking.logBatch(Validation.required("run_id", request.hasRunId(), request.getRunId()),
+            runData.logBatch(Validation.required("run_id", request.hasRunId(), request.getRunId()),
                     request.getMetricsList(), request.getParamsList(), tags);
             return LogBatch.Response.getDefaultInstance();
         });
         route("POST", "runs/log-inputs", LogInputs.getDefaultInstance(), request -> {
-            tracking.logInputs(Validation.required("run_id", request.hasRunId(), request.getRunId()), request.getDatasetsList());
+            runData.logInputs(Validation.required("run_id", request.hasRunId(), request.getRunId()), request.getDatasetsList());
             return LogInputs.Response.getDefaultInstance();
         });
-        route("POST", "runs/search", SearchRuns.getDefaultInstance(), tracking::searchRuns);
-        route("GET", "metrics/get-history", GetMetricHistory.getDefaultInstance(), tracking::metricHistory);
+        route("POST", "runs/search", SearchRuns.getDefaultInstance(), runs::searchRuns);
+        route("GET", "metrics/get-history", GetMetricHistory.getDefaultInstance(), runData::metricHistory);
     }
 
     private void registryRoutes() {
@@ -223,7 +227,7 @@ final class HttpApi implements HttpHandler {
             return DeleteRegisteredModel.Response.getDefaultInstance();
         });
         route("GET", "registered-models/search", SearchRegisteredModels.getDefaultInstance(), request -> {
-            RegistryStore.Page<org.mlflow.api.proto.ModelRegistry.RegisteredModel> page = registry.searchRegisteredModels(
+            SearchQuery.Page<org.mlflow.api.proto.ModelRegistry.RegisteredModel> page = registry.searchRegisteredModels(
                     request.getFilter(), request.hasMaxResults(), request.getMaxResults(), request.getOrderByList(),
                     request.getPageToken());
             SearchRegisteredModels.Response.Builder response = SearchRegisteredModels.Response.newBuilder()
@@ -279,7 +283,7 @@ final class HttpApi implements HttpHandler {
             return DeleteModelVersion.Response.getDefaultInstance();
         });
         route("GET", "model-versions/search", SearchModelVersions.getDefaultInstance(), request -> {
-            RegistryStore.Page<org.mlflow.api.proto.ModelRegistry.ModelVersion> page = registry.searchModelVersions(
+            SearchQuery.Page<org.mlflow.api.proto.ModelRegistry.ModelVersion> page = registry.searchModelVersions(
                     request.getFilter(), request.hasMaxResults(), request.getMaxResults(), request.getOrderByList(),
                     request.getPageToken());
             SearchModelVersions.Response.Builder response = SearchModelVersions.Response.newBuilder()

@@ -8,6 +8,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import kiln.tracking.server.SearchFilter.Kind;
+import kiln.tracking.server.SearchQuery.Comparison;
+import kiln.tracking.server.SearchQuery.Page;
+import kiln.tracking.server.SearchQuery.Sort;
+import kiln.tracking.server.SearchQuery.Target;
 import org.mlflow.api.proto.ModelRegistry.ModelVersion;
 import org.mlflow.api.proto.ModelRegistry.ModelVersionStatus;
 import org.mlflow.api.proto.ModelRegistry.ModelVersionTag;
@@ -26,6 +31,30 @@ final class RegistryStore {
     private static final int SEARCH_VERSIONS_DEFAULT = 10_000;
     private static final int SEARCH_VERSIONS_LIMIT = 200_000;
 
+    private static final SearchQuery.Fields MODEL_FIELDS = new SearchQuery.Fields("registered models",
+            "SELECT m.name FROM registered_models m")
+            .filter(Kind.ATTRIBUTE, "name", Target.column("m.name", Comparison.TEXT))
+            .filterAnyKey(Kind.TAG, Target.byKey("m.name IN (SELECT name FROM registered_model_tags WHERE key = ? AND %s)",
+                    "value", Comparison.TEXT))
+            .order("name", Sort.by("m.name"))
+            .order("creation_timestamp", Sort.by("m.creation_time"), "creation_time")
+            .order("last_updated_timestamp", Sort.by("m.last_updated_time"), "last_updated_time")
+            .thenBy("m.name ASC");
+
+    private static final SearchQuery.Fields VERSION_FIELDS = new SearchQuery.Fields("model versions",
+            "SELECT v.name, v.version FROM model_versions v")
+            .filter(Kind.ATTRIBUTE, "name", Target.column("v.name", Comparison.TEXT))
+            .filter(Kind.ATTRIBUTE, "run_id", Target.column("v.run_id", Comparison.TEXT_OR_LIST))
+            .filter(Kind.ATTRIBUTE, "source_path", Target.column("v.source", Comparison.TEXT))
+            .filter(Kind.ATTRIBUTE, "version_number", Target.column("v.version", Comparison.NUMBER))
+            .filterAnyKey(Kind.TAG, Target.byKey("EXISTS (SELECT 1 FROM model_version_tags t WHERE t.name = v.name"
+                    + " AND t.version = v.version AND t.key = ? AND %s)", "t.value", Comparison.TEXT))
+            .order("name", Sort.by("v.name"))
+            .order("version_number", Sort.by("v.version"))
+            .order("creation_timestamp", Sort.by("v.creation_time"), "creation_time")
+            .order("last_updated_timestamp", Sort.by("v.last_updated_time"), "last_updated_time")
+            .thenBy("v.name ASC", "v.version DESC");
+
     private final Database database;
     private final LongSupplier clock;
 
@@ -33,9 +62,6 @@ final class RegistryStore {
         this.database = database;
         this.clock = clock;
     }
-
-    /** A page of results and the token for the next one, or null when this was the last page. */
-    record Page<T>(List<T> items, String nextPageToken) {}
 
     // ---- registered models ----
 
@@ -109,44 +135,14 @@ final class RegistryStore {
             List<String> orderBy, String pageToken) {
         int maxResults = PageToken.maxResults(hasMaxResults, maxResultsRequested, SEARCH_MODELS_DEFAULT, SEARCH_MODELS_LIMIT);
         int offset = PageToken.offset(pageToken);
-        List<Object> args = new ArrayList<>();
-        StringBuilder sql = new StringBuilder("SELECT m.name FROM registered_models m WHERE 1 = 1");
-        for (SearchFilter.Clause clause : SearchFilter.parse(filter)) {
-            sql.append(" AND ");
-            if (clause.kind() == SearchFilter.Kind.TAG) {
-                args.add(clause.key());
-                sql.append("m.name IN (SELECT name FROM registered_model_tags WHERE key = ? AND ")
-                        .append(stringComparison("value", clause, args)).append(')');
-            } else if (clause.kind() == SearchFilter.Kind.ATTRIBUTE && clause.key().equals("name")) {
-                sql.append(stringComparison("m.name", clause, args));
-            } else {
-                throw ApiException.invalidParameter("Invalid filter for registered models: " + clause.describe()
-                        + ". Valid are name and tags.<key>.");
-            }
-        }
-        List<String> orders = new ArrayList<>();
-        for (String entry : orderBy) {
-            SearchFilter.Order order = SearchFilter.parseOrder(entry);
-            String column = switch (order.identifier().kind() == SearchFilter.Kind.ATTRIBUTE ? order.identifier().key() : "") {
-                case "name" -> "m.name";
-                case "creation_timestamp", "creation_time" -> "m.creation_time";
-                case "last_updated_timestamp", "last_updated_time" -> "m.last_updated_time";
-                default -> throw ApiException.invalidParameter("Invalid order_by clause '" + entry
-                        + "'. Registered models can be ordered by name, creation_timestamp, last_updated_timestamp.");
-            };
-            orders.add(column + (order.ascending() ? " ASC" : " DESC"));
-        }
-        orders.add("m.name ASC");
-        sql.append(" ORDER BY ").append(String.join(", ", orders)).append(" LIMIT ? OFFSET ?");
-        args.add(maxResults + 1);
-        args.add(offset);
+        SearchQuery query = new SearchQuery(MODEL_FIELDS).filter(filter).orderBy(orderBy);
         return database.read(connection -> {
-            List<String> names = Sql.list(connection, sql.toString(), row -> row.getString(1), args.toArray());
+            Page<String> names = query.page(connection, row -> row.getString(1), maxResults, offset);
             List<RegisteredModel> models = new ArrayList<>();
-            for (String name : names.subList(0, Math.min(maxResults, names.size()))) {
+            for (String name : names.items()) {
                 models.add(registeredModel(connection, name));
             }
-            return new Page<>(models, names.size() > maxResults ? PageToken.forOffset(offset + maxResults) : null);
+            return new Page<>(models, names.nextPageToken());
         });
     }
 
@@ -322,70 +318,16 @@ final class RegistryStore {
             List<String> orderBy, String pageToken) {
         int maxResults = PageToken.maxResults(hasMaxResults, maxResultsRequested, SEARCH_VERSIONS_DEFAULT, SEARCH_VERSIONS_LIMIT);
         int offset = PageToken.offset(pageToken);
-        List<Object> args = new ArrayList<>();
-        args.add(DELETED_STAGE);
-        StringBuilder sql = new StringBuilder("SELECT v.name, v.version FROM model_versions v WHERE v.current_stage != ?");
-        for (SearchFilter.Clause clause : SearchFilter.parse(filter)) {
-            sql.append(" AND ");
-            if (clause.kind() == SearchFilter.Kind.TAG) {
-                args.add(clause.key());
-                sql.append("EXISTS (SELECT 1 FROM model_version_tags t WHERE t.name = v.name AND t.version = v.version"
-                        + " AND t.key = ? AND ").append(stringComparison("t.value", clause, args)).append(')');
-                continue;
-            }
-            if (clause.kind() != SearchFilter.Kind.ATTRIBUTE) {
-                throw ApiException.invalidParameter("Invalid filter for model versions: " + clause.describe()
-                        + ". Valid are name, run_id, source_path, version_number and tags.<key>.");
-            }
-            switch (clause.key()) {
-                case "name" -> sql.append(stringComparison("v.name", clause, args));
-                case "source_path" -> sql.append(stringComparison("v.source", clause, args));
-                case "run_id" -> {
-                    if (clause.comparator().equals("IN") || clause.comparator().equals("NOT IN")) {
-                        List<String> values = clause.listValue();
-                        args.addAll(values);
-                        sql.append("v.run_id ").append(clause.comparator()).append(" (").append(Sql.placeholders(values)).append(')');
-                    } else {
-                        sql.append(stringComparison("v.run_id", clause, args));
-                    }
-                }
-                case "version_number" -> {
-                    if (!List.of("=", "!=", "<", "<=", ">", ">=").contains(clause.comparator())) {
-                        throw ApiException.invalidParameter("Invalid comparator '" + clause.comparator() + "' for version_number.");
-                    }
-                    args.add(clause.numberValue());
-                    sql.append("v.version ").append(clause.comparator()).append(" ?");
-                }
-                default -> throw ApiException.invalidParameter("Invalid filter for model versions: " + clause.describe()
-                        + ". Valid are name, run_id, source_path, version_number and tags.<key>.");
-            }
-        }
-        List<String> orders = new ArrayList<>();
-        for (String entry : orderBy) {
-            SearchFilter.Order order = SearchFilter.parseOrder(entry);
-            String column = switch (order.identifier().kind() == SearchFilter.Kind.ATTRIBUTE ? order.identifier().key() : "") {
-                case "name" -> "v.name";
-                case "version_number" -> "v.version";
-                case "creation_timestamp", "creation_time" -> "v.creation_time";
-                case "last_updated_timestamp", "last_updated_time" -> "v.last_updated_time";
-                default -> throw ApiException.invalidParameter("Invalid order_by clause '" + entry
-                        + "'. Model versions can be ordered by name, version_number, creation_timestamp, last_updated_timestamp.");
-            };
-            orders.add(column + (order.ascending() ? " ASC" : " DESC"));
-        }
-        orders.add("v.name ASC");
-        orders.add("v.version DESC");
-        sql.append(" ORDER BY ").append(String.join(", ", orders)).append(" LIMIT ? OFFSET ?");
-        args.add(maxResults + 1);
-        args.add(offset);
+        SearchQuery query = new SearchQuery(VERSION_FIELDS).where("v.current_stage != ?", DELETED_STAGE)
+                .filter(filter).orderBy(orderBy);
         return database.read(connection -> {
-            List<Object[]> keys = Sql.list(connection, sql.toString(), row -> new Object[] {row.getString(1), row.getLong(2)},
-                    args.toArray());
+            Page<Object[]> keys = query.page(connection, row -> new Object[] {row.getString(1), row.getLong(2)},
+                    maxResults, offset);
             List<ModelVersion> versions = new ArrayList<>();
-            for (Object[] key : keys.subList(0, Math.min(maxResults, keys.size()))) {
+            for (Object[] key : keys.items()) {
                 versions.add(modelVersion(connection, (String) key[0], (Long) key[1]));
             }
-            return new Page<>(versions, keys.size() > maxResults ? PageToken.forOffset(offset + maxResults) : null);
+            return new Page<>(versions, keys.nextPageToken());
         });
     }
 
@@ -567,17 +509,6 @@ final class RegistryStore {
         }
         throw ApiException.invalidParameter("Invalid Model Version stage: " + stage + ". Value must be one of "
                 + String.join(", ", STAGES) + ".");
-    }
-
-    private static String stringComparison(String column, SearchFilter.Clause clause, List<Object> args) {
-        args.add(clause.stringValue());
-        return switch (clause.comparator()) {
-            case "=", "!=" -> column + " " + clause.comparator() + " ?";
-            case "LIKE" -> column + " LIKE ?";
-            case "ILIKE" -> "LOWER(" + column + ") LIKE LOWER(?)";
-            default -> throw ApiException.invalidParameter("Invalid comparator '" + clause.comparator() + "' for "
-                    + clause.describe() + "; valid comparators are =, !=, LIKE, ILIKE.");
-        };
     }
 
     private static String nullToEmpty(String value) {

@@ -63,9 +63,10 @@ public final class TrackingServer implements AutoCloseable {
         try {
             Schema.initialize(database, System.currentTimeMillis());
             ArtifactStore artifacts = new ArtifactStore(config.storeDirectory.resolve(ARTIFACTS_DIRECTORY));
-            TrackingStore tracking = new TrackingStore(database, System::currentTimeMillis);
-            RegistryStore registry = new RegistryStore(database, System::currentTimeMillis);
-            HttpApi api = new HttpApi(tracking, registry, artifacts, auth, config.maxRequestBytes, config.maxArtifactBytes);
+            HttpApi api = new HttpApi(new ExperimentStore(database, System::currentTimeMillis),
+                    new RunStore(database, System::currentTimeMillis), new RunDataStore(database),
+                    new RegistryStore(database, System::currentTimeMillis), artifacts, auth, config.maxRequestBytes,
+                    config.maxArtifactBytes);
             server = HttpServer.create(new InetSocketAddress(config.host, config.port), 128);
             server.createContext("/", api);
             AtomicInteger threads = new AtomicInteger();
