@@ -84,19 +84,21 @@ final class HttpApi implements HttpHandler {
     private final ExperimentStore experiments;
     private final RunStore runs;
     private final RunDataStore runData;
-    private final RegistryStore registry;
+    private final RegisteredModelStore models;
+    private final ModelVersionStore versions;
     private final ArtifactStore artifacts;
     private final ModelSources sources;
     private final BasicAuth auth;
     private final long maxRequestBytes;
     private final long maxArtifactBytes;
 
-    HttpApi(ExperimentStore experiments, RunStore runs, RunDataStore runData, RegistryStore registry, ArtifactStore artifacts,
-            BasicAuth auth, long maxRequestBytes, long maxArtifactBytes) {
+    HttpApi(ExperimentStore experiments, RunStore runs, RunDataStore runData, RegisteredModelStore models,
+            ModelVersionStore versions, ArtifactStore artifacts, BasicAuth auth, long maxRequestBytes, long maxArtifactBytes) {
         this.experiments = experiments;
         this.runs = runs;
         this.runData = runData;
-        this.registry = registry;
+        this.models = models;
+        this.versions = versions;
         this.artifacts = artifacts;
         this.sources = new ModelSources(artifacts, runs);
         this.auth = auth;
@@ -212,22 +214,22 @@ final class HttpApi implements HttpHandler {
 
     private void registryRoutes() {
         route("POST", "registered-models/create", CreateRegisteredModel.getDefaultInstance(), request ->
-                CreateRegisteredModel.Response.newBuilder().setRegisteredModel(registry.createRegisteredModel(
+                CreateRegisteredModel.Response.newBuilder().setRegisteredModel(models.createRegisteredModel(
                         request.getName(), request.getTagsList(), request.hasDescription() ? request.getDescription() : null)).build());
         route("GET", "registered-models/get", GetRegisteredModel.getDefaultInstance(), request ->
-                GetRegisteredModel.Response.newBuilder().setRegisteredModel(registry.registeredModel(request.getName())).build());
+                GetRegisteredModel.Response.newBuilder().setRegisteredModel(models.registeredModel(request.getName())).build());
         route("POST", "registered-models/rename", RenameRegisteredModel.getDefaultInstance(), request ->
-                RenameRegisteredModel.Response.newBuilder().setRegisteredModel(registry.renameRegisteredModel(request.getName(),
+                RenameRegisteredModel.Response.newBuilder().setRegisteredModel(models.renameRegisteredModel(request.getName(),
                         Validation.required("new_name", request.hasNewName(), request.getNewName()))).build());
         route("PATCH", "registered-models/update", UpdateRegisteredModel.getDefaultInstance(), request ->
-                UpdateRegisteredModel.Response.newBuilder().setRegisteredModel(registry.updateRegisteredModel(request.getName(),
+                UpdateRegisteredModel.Response.newBuilder().setRegisteredModel(models.updateRegisteredModel(request.getName(),
                         request.hasDescription() ? request.getDescription() : null)).build());
         route("DELETE", "registered-models/delete", DeleteRegisteredModel.getDefaultInstance(), request -> {
-            registry.deleteRegisteredModel(request.getName());
+            models.deleteRegisteredModel(request.getName());
             return DeleteRegisteredModel.Response.getDefaultInstance();
         });
         route("GET", "registered-models/search", SearchRegisteredModels.getDefaultInstance(), request -> {
-            SearchQuery.Page<org.mlflow.api.proto.ModelRegistry.RegisteredModel> page = registry.searchRegisteredModels(
+            SearchQuery.Page<org.mlflow.api.proto.ModelRegistry.RegisteredModel> page = models.searchRegisteredModels(
                     request.getFilter(), request.hasMaxResults(), request.getMaxResults(), request.getOrderByList(),
                     request.getPageToken());
             SearchRegisteredModels.Response.Builder response = SearchRegisteredModels.Response.newBuilder()
@@ -239,27 +241,27 @@ final class HttpApi implements HttpHandler {
         });
         route("POST,GET", "registered-models/get-latest-versions", GetLatestVersions.getDefaultInstance(), request ->
                 GetLatestVersions.Response.newBuilder().addAllModelVersions(
-                        registry.latestVersions(request.getName(), request.getStagesList())).build());
+                        versions.latestVersions(request.getName(), request.getStagesList())).build());
         route("POST", "registered-models/set-tag", SetRegisteredModelTag.getDefaultInstance(), request -> {
-            registry.setRegisteredModelTag(request.getName(), Validation.required("key", request.hasKey(), request.getKey()),
+            models.setRegisteredModelTag(request.getName(), Validation.required("key", request.hasKey(), request.getKey()),
                     request.getValue());
             return SetRegisteredModelTag.Response.getDefaultInstance();
         });
         route("DELETE", "registered-models/delete-tag", DeleteRegisteredModelTag.getDefaultInstance(), request -> {
-            registry.deleteRegisteredModelTag(request.getName(), Validation.required("key", request.hasKey(), request.getKey()));
+            models.deleteRegisteredModelTag(request.getName(), Validation.required("key", request.hasKey(), request.getKey()));
             return DeleteRegisteredModelTag.Response.getDefaultInstance();
         });
         route("POST", "registered-models/alias", SetRegisteredModelAlias.getDefaultInstance(), request -> {
-            registry.setAlias(request.getName(), request.getAlias(), request.getVersion());
+            models.setAlias(request.getName(), request.getAlias(), request.getVersion());
             return SetRegisteredModelAlias.Response.getDefaultInstance();
         });
         route("DELETE", "registered-models/alias", DeleteRegisteredModelAlias.getDefaultInstance(), request -> {
-            registry.deleteAlias(request.getName(), request.getAlias());
+            models.deleteAlias(request.getName(), request.getAlias());
             return DeleteRegisteredModelAlias.Response.getDefaultInstance();
         });
         route("GET", "registered-models/alias", GetModelVersionByAlias.getDefaultInstance(), request ->
                 GetModelVersionByAlias.Response.newBuilder().setModelVersion(
-                        registry.versionByAlias(request.getName(), request.getAlias())).build());
+                        models.versionByAlias(request.getName(), request.getAlias())).build());
 
         route("POST", "model-versions/create", CreateModelVersion.getDefaultInstance(), request -> {
             String source = Validation.required("source", request.hasSource(), request.getSource());
@@ -268,22 +270,22 @@ final class HttpApi implements HttpHandler {
                 throw ApiException.missingParameter("name");
             }
             sources.validate(source, runId);
-            return CreateModelVersion.Response.newBuilder().setModelVersion(registry.createModelVersion(request.getName(),
+            return CreateModelVersion.Response.newBuilder().setModelVersion(versions.createModelVersion(request.getName(),
                     source, runId, request.getTagsList(), request.hasRunLink() ? request.getRunLink() : null,
                     request.hasDescription() ? request.getDescription() : null)).build();
         });
         route("GET", "model-versions/get", GetModelVersion.getDefaultInstance(), request ->
                 GetModelVersion.Response.newBuilder().setModelVersion(
-                        registry.modelVersion(request.getName(), request.getVersion())).build());
+                        versions.modelVersion(request.getName(), request.getVersion())).build());
         route("PATCH", "model-versions/update", UpdateModelVersion.getDefaultInstance(), request ->
-                UpdateModelVersion.Response.newBuilder().setModelVersion(registry.updateModelVersion(request.getName(),
+                UpdateModelVersion.Response.newBuilder().setModelVersion(versions.updateModelVersion(request.getName(),
                         request.getVersion(), request.hasDescription() ? request.getDescription() : null)).build());
         route("DELETE", "model-versions/delete", DeleteModelVersion.getDefaultInstance(), request -> {
-            registry.deleteModelVersion(request.getName(), request.getVersion());
+            versions.deleteModelVersion(request.getName(), request.getVersion());
             return DeleteModelVersion.Response.getDefaultInstance();
         });
         route("GET", "model-versions/search", SearchModelVersions.getDefaultInstance(), request -> {
-            SearchQuery.Page<org.mlflow.api.proto.ModelRegistry.ModelVersion> page = registry.searchModelVersions(
+            SearchQuery.Page<org.mlflow.api.proto.ModelRegistry.ModelVersion> page = versions.searchModelVersions(
                     request.getFilter(), request.hasMaxResults(), request.getMaxResults(), request.getOrderByList(),
                     request.getPageToken());
             SearchModelVersions.Response.Builder response = SearchModelVersions.Response.newBuilder()
@@ -294,19 +296,19 @@ final class HttpApi implements HttpHandler {
             return response.build();
         });
         route("POST", "model-versions/transition-stage", TransitionModelVersionStage.getDefaultInstance(), request ->
-                TransitionModelVersionStage.Response.newBuilder().setModelVersion(registry.transitionStage(request.getName(),
+                TransitionModelVersionStage.Response.newBuilder().setModelVersion(versions.transitionStage(request.getName(),
                         request.getVersion(), Validation.required("stage", request.hasStage(), request.getStage()),
                         request.getArchiveExistingVersions())).build());
         route("GET", "model-versions/get-download-uri", GetModelVersionDownloadUri.getDefaultInstance(), request ->
                 GetModelVersionDownloadUri.Response.newBuilder().setArtifactUri(
-                        registry.downloadUri(request.getName(), request.getVersion())).build());
+                        versions.downloadUri(request.getName(), request.getVersion())).build());
         route("POST", "model-versions/set-tag", SetModelVersionTag.getDefaultInstance(), request -> {
-            registry.setModelVersionTag(request.getName(), request.getVersion(),
+            versions.setModelVersionTag(request.getName(), request.getVersion(),
                     Validation.required("key", request.hasKey(), request.getKey()), request.getValue());
             return SetModelVersionTag.Response.getDefaultInstance();
         });
         route("DELETE", "model-versions/delete-tag", DeleteModelVersionTag.getDefaultInstance(), request -> {
-            registry.deleteModelVersionTag(request.getName(), request.getVersion(),
+            versions.deleteModelVersionTag(request.getName(), request.getVersion(),
                     Validation.required("key", request.hasKey(), request.getKey()));
             return DeleteModelVersionTag.Response.getDefaultInstance();
         });

@@ -63,7 +63,8 @@ public final class TrackingServer implements AutoCloseable {
             ArtifactStore artifacts = new ArtifactStore(config.storeDirectory.resolve(ARTIFACTS_DIRECTORY));
             HttpApi api = new HttpApi(new ExperimentStore(database, System::currentTimeMillis),
                     new RunStore(database, System::currentTimeMillis), new RunDataStore(database),
-                    new RegistryStore(database, System::currentTimeMillis), artifacts, auth, config.maxRequestBytes,
+                    new RegisteredModelStore(database, System::currentTimeMillis),
+                    new ModelVersionStore(database, System::currentTimeMillis), artifacts, auth, config.maxRequestBytes,
                     config.maxArtifactBytes);
             server = HttpServer.create(new InetSocketAddress(config.host, config.port), 128);
             server.createContext("/", api);

@@ -16,30 +16,15 @@ import kiln.tracking.server.SearchQuery.Target;
 import org.mlflow.api.proto.ModelRegistry.ModelVersion;
 import org.mlflow.api.proto.ModelRegistry.ModelVersionStatus;
 import org.mlflow.api.proto.ModelRegistry.ModelVersionTag;
-import org.mlflow.api.proto.ModelRegistry.RegisteredModel;
-import org.mlflow.api.proto.ModelRegistry.RegisteredModelAlias;
-import org.mlflow.api.proto.ModelRegistry.RegisteredModelTag;
 
-/** Registered models, model versions, their tags and aliases, in MLflow's registry tables. */
-final class RegistryStore {
+/** Versions of registered models: their sources, stages and tags, in MLflow's registry tables. */
+final class ModelVersionStore {
     /** MLflow keeps deleted versions as rows in this stage so that version numbers are never reused. */
     static final String DELETED_STAGE = "Deleted_Internal";
     static final List<String> STAGES = List.of("None", "Staging", "Production", "Archived");
 
-    private static final int SEARCH_MODELS_DEFAULT = 100;
-    private static final int SEARCH_MODELS_LIMIT = 1000;
     private static final int SEARCH_VERSIONS_DEFAULT = 10_000;
     private static final int SEARCH_VERSIONS_LIMIT = 200_000;
-
-    private static final SearchQuery.Fields MODEL_FIELDS = new SearchQuery.Fields("registered models",
-            "SELECT m.name FROM registered_models m")
-            .filter(Kind.ATTRIBUTE, "name", Target.column("m.name", Comparison.TEXT))
-            .filterAnyKey(Kind.TAG, Target.byKey("m.name IN (SELECT name FROM registered_model_tags WHERE key = ? AND %s)",
-                    "value", Comparison.TEXT))
-            .order("name", Sort.by("m.name"))
-            .order("creation_timestamp", Sort.by("m.creation_time"), "creation_time")
-            .order("last_updated_timestamp", Sort.by("m.last_updated_time"), "last_updated_time")
-            .thenBy("m.name ASC");
 
     private static final SearchQuery.Fields VERSION_FIELDS = new SearchQuery.Fields("model versions",
             "SELECT v.name, v.version FROM model_versions v")
@@ -58,152 +43,14 @@ final class RegistryStore {
     private final Database database;
     private final LongSupplier clock;
 
-    RegistryStore(Database database, LongSupplier clock) {
+    ModelVersionStore(Database database, LongSupplier clock) {
         this.database = database;
         this.clock = clock;
     }
 
-    // ---- registered models ----
-
-    RegisteredModel createRegisteredModel(String name, List<RegisteredModelTag> tags, String description) {
-        validateName(name);
-        for (RegisteredModelTag tag : tags) {
-            Validation.key("Tag", tag.getKey());
-            Validation.value("Tag", tag.getKey(), tag.getValue(), Validation.MAX_TAG_VALUE_LENGTH);
-        }
-        Validation.value("Description", name, description, Validation.MAX_TAG_VALUE_LENGTH);
-        return database.write(connection -> {
-            if (exists(connection, name)) {
-                throw ApiException.alreadyExists("Registered Model (name=" + name + ") already exists.");
-            }
-            long now = clock.getAsLong();
-            Sql.update(connection, "INSERT INTO registered_models (name, creation_time, last_updated_time, description)"
-                    + " VALUES (?, ?, ?, ?)", name, now, now, description);
-            for (RegisteredModelTag tag : tags) {
-                Sql.update(connection, "INSERT OR REPLACE INTO registered_model_tags (key, value, name) VALUES (?, ?, ?)",
-                        tag.getKey(), tag.getValue(), name);
-            }
-            return registeredModel(connection, name);
-        });
-    }
-
-    RegisteredModel registeredModel(String name) {
-        validateName(name);
-        return database.read(connection -> registeredModel(connection, name));
-    }
-
-    RegisteredModel renameRegisteredModel(String name, String newName) {
-        validateName(name);
-        validateName(newName);
-        return database.write(connection -> {
-            requireModel(connection, name);
-            if (!name.equals(newName) && exists(connection, newName)) {
-                throw ApiException.alreadyExists("Registered Model (name=" + newName + ") already exists.");
-            }
-            // the foreign keys cascade the new name to versions, tags and aliases
-            Sql.update(connection, "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE name = ?",
-                    newName, clock.getAsLong(), name);
-            return registeredModel(connection, newName);
-        });
-    }
-
-    RegisteredModel updateRegisteredModel(String name, String description) {
-        validateName(name);
-        Validation.value("Description", name, description, Validation.MAX_TAG_VALUE_LENGTH);
-        return database.write(connection -> {
-            requireModel(connection, name);
-            Sql.update(connection, "UPDATE registered_models SET description = ?, last_updated_time = ? WHERE name = ?",
-                    description, clock.getAsLong(), name);
-            return registeredModel(connection, name);
-        });
-    }
-
-    void deleteRegisteredModel(String name) {
-        validateName(name);
-        database.write(connection -> {
-            requireModel(connection, name);
-            Sql.update(connection, "DELETE FROM model_version_tags WHERE name = ?", name);
-            Sql.update(connection, "DELETE FROM registered_model_aliases WHERE name = ?", name);
-            Sql.update(connection, "DELETE FROM model_versions WHERE name = ?", name);
-            Sql.update(connection, "DELETE FROM registered_model_tags WHERE name = ?", name);
-            Sql.update(connection, "DELETE FROM registered_models WHERE name = ?", name);
-            return null;
-        });
-    }
-
-    Page<RegisteredModel> searchRegisteredModels(String filter, boolean hasMaxResults, long maxResultsRequested,
-            List<String> orderBy, String pageToken) {
-        int maxResults = PageToken.maxResults(hasMaxResults, maxResultsRequested, SEARCH_MODELS_DEFAULT, SEARCH_MODELS_LIMIT);
-        int offset = PageToken.offset(pageToken);
-        SearchQuery query = new SearchQuery(MODEL_FIELDS).filter(filter).orderBy(orderBy);
-        return database.read(connection -> {
-            Page<String> names = query.page(connection, row -> row.getString(1), maxResults, offset);
-            List<RegisteredModel> models = new ArrayList<>();
-            for (String name : names.items()) {
-                models.add(registeredModel(connection, name));
-            }
-            return new Page<>(models, names.nextPageToken());
-        });
-    }
-
-    void setRegisteredModelTag(String name, String key, String value) {
-        validateName(name);
-        Validation.key("Tag", key);
-        Validation.value("Tag", key, value, Validation.MAX_TAG_VALUE_LENGTH);
-        database.write(connection -> {
-            requireModel(connection, name);
-            Sql.update(connection, "INSERT OR REPLACE INTO registered_model_tags (key, value, name) VALUES (?, ?, ?)",
-                    key, value, name);
-            return null;
-        });
-    }
-
-    void deleteRegisteredModelTag(String name, String key) {
-        validateName(name);
-        database.write(connection -> {
-            requireModel(connection, name);
-            if (Sql.update(connection, "DELETE FROM registered_model_tags WHERE name = ? AND key = ?", name, key) == 0) {
-                throw ApiException.notFound("No tag with key " + key + " found for registered model " + name + ".");
-            }
-            return null;
-        });
-    }
-
-    private RegisteredModel registeredModel(Connection connection, String name) throws SQLException {
-        RegisteredModel.Builder model = Sql.first(connection, "SELECT * FROM registered_models WHERE name = ?", row -> {
-            RegisteredModel.Builder builder = RegisteredModel.newBuilder().setName(row.getString("name"));
-            Long created = Sql.nullableLong(row, "creation_time");
-            if (created != null) {
-                builder.setCreationTimestamp(created);
-            }
-            Long updated = Sql.nullableLong(row, "last_updated_time");
-            if (updated != null) {
-                builder.setLastUpdatedTimestamp(updated);
-            }
-            if (row.getString("description") != null) {
-                builder.setDescription(row.getString("description"));
-            }
-            return builder;
-        }, name).orElseThrow(() -> modelNotFound(name));
-        model.addAllLatestVersions(latestVersions(connection, name, STAGES));
-        for (RegisteredModelTag tag : Sql.list(connection, "SELECT key, value FROM registered_model_tags WHERE name = ? ORDER BY key",
-                row -> RegisteredModelTag.newBuilder().setKey(row.getString(1)).setValue(nullToEmpty(row.getString(2))).build(), name)) {
-            model.addTags(tag);
-        }
-        for (RegisteredModelAlias alias : Sql.list(connection,
-                "SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias",
-                row -> RegisteredModelAlias.newBuilder().setAlias(row.getString(1)).setVersion(Long.toString(row.getLong(2))).build(),
-                name)) {
-            model.addAliases(alias);
-        }
-        return model.build();
-    }
-
-    // ---- model versions ----
-
     ModelVersion createModelVersion(String name, String source, String runId, List<ModelVersionTag> tags, String runLink,
             String description) {
-        validateName(name);
+        RegisteredModelStore.validateName(name);
         for (ModelVersionTag tag : tags) {
             Validation.key("Tag", tag.getKey());
             Validation.value("Tag", tag.getKey(), tag.getValue(), Validation.MAX_TAG_VALUE_LENGTH);
@@ -211,7 +58,7 @@ final class RegistryStore {
         Validation.value("Source", name, source, 500);
         Validation.value("Description", name, description, Validation.MAX_TAG_VALUE_LENGTH);
         return database.write(connection -> {
-            requireModel(connection, name);
+            RegisteredModelStore.requireModel(connection, name);
             long now = clock.getAsLong();
             long version = Sql.first(connection, "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = ?",
                     row -> row.getLong(1), name).orElseThrow();
@@ -223,19 +70,19 @@ final class RegistryStore {
                 Sql.update(connection, "INSERT OR REPLACE INTO model_version_tags (key, value, name, version) VALUES (?, ?, ?, ?)",
                         tag.getKey(), tag.getValue(), name, version);
             }
-            touch(connection, name, now);
+            RegisteredModelStore.touch(connection, name, now);
             return modelVersion(connection, name, version);
         });
     }
 
     ModelVersion modelVersion(String name, String version) {
-        validateName(name);
+        RegisteredModelStore.validateName(name);
         long number = versionNumber(version);
         return database.read(connection -> modelVersion(connection, name, number));
     }
 
     ModelVersion updateModelVersion(String name, String version, String description) {
-        validateName(name);
+        RegisteredModelStore.validateName(name);
         long number = versionNumber(version);
         Validation.value("Description", name, description, Validation.MAX_TAG_VALUE_LENGTH);
         return database.write(connection -> {
@@ -247,7 +94,7 @@ final class RegistryStore {
     }
 
     ModelVersion transitionStage(String name, String version, String stage, boolean archiveExisting) {
-        validateName(name);
+        RegisteredModelStore.validateName(name);
         long number = versionNumber(version);
         String canonical = canonicalStage(stage);
         return database.write(connection -> {
@@ -259,13 +106,13 @@ final class RegistryStore {
             }
             Sql.update(connection, "UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE name = ? AND version = ?",
                     canonical, now, name, number);
-            touch(connection, name, now);
+            RegisteredModelStore.touch(connection, name, now);
             return modelVersion(connection, name, number);
         });
     }
 
     void deleteModelVersion(String name, String version) {
-        validateName(name);
+        RegisteredModelStore.validateName(name);
         long number = versionNumber(version);
         database.write(connection -> {
             modelVersion(connection, name, number);
@@ -276,7 +123,7 @@ final class RegistryStore {
                     + " storage_location = 'REDACTED-SOURCE-PATH', run_id = NULL, run_link = NULL, status_message = NULL,"
                     + " description = NULL, user_id = NULL, last_updated_time = ? WHERE name = ? AND version = ?",
                     DELETED_STAGE, now, name, number);
-            touch(connection, name, now);
+            RegisteredModelStore.touch(connection, name, now);
             return null;
         });
     }
@@ -287,18 +134,19 @@ final class RegistryStore {
     }
 
     List<ModelVersion> latestVersions(String name, List<String> stages) {
-        validateName(name);
+        RegisteredModelStore.validateName(name);
         List<String> canonical = new ArrayList<>();
         for (String stage : stages.isEmpty() ? STAGES : stages) {
             canonical.add(canonicalStage(stage));
         }
         return database.read(connection -> {
-            requireModel(connection, name);
+            RegisteredModelStore.requireModel(connection, name);
             return latestVersions(connection, name, canonical);
         });
     }
 
-    private List<ModelVersion> latestVersions(Connection connection, String name, List<String> stages) throws SQLException {
+    /** The latest version in each of {@code stages}, in the order of {@link #STAGES}. */
+    static List<ModelVersion> latestVersions(Connection connection, String name, List<String> stages) throws SQLException {
         Map<String, Long> latest = new LinkedHashMap<>();
         for (Object[] row : Sql.list(connection, "SELECT current_stage, MAX(version) FROM model_versions"
                 + " WHERE name = ? AND current_stage != ? GROUP BY current_stage ORDER BY current_stage",
@@ -332,7 +180,7 @@ final class RegistryStore {
     }
 
     void setModelVersionTag(String name, String version, String key, String value) {
-        validateName(name);
+        RegisteredModelStore.validateName(name);
         long number = versionNumber(version);
         Validation.key("Tag", key);
         Validation.value("Tag", key, value, Validation.MAX_TAG_VALUE_LENGTH);
@@ -345,7 +193,7 @@ final class RegistryStore {
     }
 
     void deleteModelVersionTag(String name, String version, String key) {
-        validateName(name);
+        RegisteredModelStore.validateName(name);
         long number = versionNumber(version);
         database.write(connection -> {
             modelVersion(connection, name, number);
@@ -357,52 +205,15 @@ final class RegistryStore {
         });
     }
 
-    // ---- aliases ----
-
-    void setAlias(String name, String alias, String version) {
-        validateName(name);
-        validateAlias(alias);
-        long number = versionNumber(version);
-        database.write(connection -> {
-            modelVersion(connection, name, number);
-            Sql.update(connection, "INSERT OR REPLACE INTO registered_model_aliases (alias, version, name) VALUES (?, ?, ?)",
-                    alias, number, name);
-            return null;
-        });
-    }
-
-    void deleteAlias(String name, String alias) {
-        validateName(name);
-        validateAlias(alias);
-        database.write(connection -> {
-            requireModel(connection, name);
-            if (Sql.update(connection, "DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?", name, alias) == 0) {
-                throw ApiException.notFound("Registered model alias " + alias + " not found for model " + name + ".");
-            }
-            return null;
-        });
-    }
-
-    ModelVersion versionByAlias(String name, String alias) {
-        validateName(name);
-        validateAlias(alias);
-        return database.read(connection -> {
-            requireModel(connection, name);
-            long version = Sql.first(connection, "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
-                    row -> row.getLong(1), name, alias)
-                    .orElseThrow(() -> ApiException.notFound("Registered model alias " + alias + " not found."));
-            return modelVersion(connection, name, version);
-        });
-    }
-
-    private ModelVersion modelVersion(Connection connection, String name, long version) throws SQLException {
+    /** A version that is not deleted, or RESOURCE_DOES_NOT_EXIST. */
+    static ModelVersion modelVersion(Connection connection, String name, long version) throws SQLException {
         ModelVersion.Builder builder = Sql.first(connection,
                 "SELECT * FROM model_versions WHERE name = ? AND version = ? AND current_stage != ?",
-                RegistryStore::modelVersionRow, name, version, DELETED_STAGE)
+                ModelVersionStore::modelVersionRow, name, version, DELETED_STAGE)
                 .orElseThrow(() -> ApiException.notFound("Model Version (name=" + name + ", version=" + version + ") not found"));
         for (ModelVersionTag tag : Sql.list(connection,
                 "SELECT key, value FROM model_version_tags WHERE name = ? AND version = ? ORDER BY key",
-                row -> ModelVersionTag.newBuilder().setKey(row.getString(1)).setValue(nullToEmpty(row.getString(2))).build(),
+                row -> ModelVersionTag.newBuilder().setKey(row.getString(1)).setValue(RegisteredModelStore.nullToEmpty(row.getString(2))).build(),
                 name, version)) {
             builder.addTags(tag);
         }
@@ -449,43 +260,6 @@ final class RegistryStore {
         return version;
     }
 
-    private static void touch(Connection connection, String name, long now) throws SQLException {
-        Sql.update(connection, "UPDATE registered_models SET last_updated_time = ? WHERE name = ?", now, name);
-    }
-
-    private static boolean exists(Connection connection, String name) throws SQLException {
-        return Sql.first(connection, "SELECT 1 FROM registered_models WHERE name = ?", row -> 1, name).isPresent();
-    }
-
-    private static void requireModel(Connection connection, String name) throws SQLException {
-        if (!exists(connection, name)) {
-            throw modelNotFound(name);
-        }
-    }
-
-    private static ApiException modelNotFound(String name) {
-        return ApiException.notFound("Registered Model with name=" + name + " not found");
-    }
-
-    private static void validateName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw ApiException.missingParameter("name");
-        }
-        Validation.value("Registered model", "name", name, 256);
-    }
-
-    private static void validateAlias(String alias) {
-        if (alias == null || alias.isEmpty()) {
-            throw ApiException.missingParameter("alias");
-        }
-        Validation.value("Alias", "alias", alias, 256);
-        // MLflow reserves these forms so that "models:/name@alias" stays unambiguous with versions
-        if (alias.matches("(?i)^v\\d+$") || alias.equalsIgnoreCase("latest") || !alias.matches("^[\\w\\-]+$")) {
-            throw ApiException.invalidParameter("Invalid alias '" + alias + "': aliases may contain alphanumerics,"
-                    + " underscores and dashes, and cannot be 'latest' or of the form v<number>.");
-        }
-    }
-
     static long versionNumber(String version) {
         if (version == null || version.isEmpty()) {
             throw ApiException.missingParameter("version");
@@ -509,9 +283,5 @@ final class RegistryStore {
         }
         throw ApiException.invalidParameter("Invalid Model Version stage: " + stage + ". Value must be one of "
                 + String.join(", ", STAGES) + ".");
-    }
-
-    private static String nullToEmpty(String value) {
-        return value == null ? "" : value;
     }
 }
