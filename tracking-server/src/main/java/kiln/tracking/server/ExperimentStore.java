@@ -121,14 +121,8 @@ final class ExperimentStore {
         if (location != null) {
             experiment.setArtifactLocation(location);
         }
-        Long created = Sql.nullableLong(row, "creation_time");
-        if (created != null) {
-            experiment.setCreationTime(created);
-        }
-        Long updated = Sql.nullableLong(row, "last_update_time");
-        if (updated != null) {
-            experiment.setLastUpdateTime(updated);
-        }
+        Sql.ifPresent(row, "creation_time", experiment::setCreationTime);
+        Sql.ifPresent(row, "last_update_time", experiment::setLastUpdateTime);
         return experiment;
     }
 

@@ -228,14 +228,8 @@ final class ModelVersionStore {
                 .setName(row.getString("name"))
                 .setVersion(Long.toString(row.getLong("version")))
                 .setCurrentStage(row.getString("current_stage"));
-        Long created = Sql.nullableLong(row, "creation_time");
-        if (created != null) {
-            version.setCreationTimestamp(created);
-        }
-        Long updated = Sql.nullableLong(row, "last_updated_time");
-        if (updated != null) {
-            version.setLastUpdatedTimestamp(updated);
-        }
+        Sql.ifPresent(row, "creation_time", version::setCreationTimestamp);
+        Sql.ifPresent(row, "last_updated_time", version::setLastUpdatedTimestamp);
         if (row.getString("description") != null) {
             version.setDescription(row.getString("description"));
         }

@@ -145,14 +145,8 @@ final class RegisteredModelStore {
     private static RegisteredModel registeredModel(Connection connection, String name) throws SQLException {
         RegisteredModel.Builder model = Sql.first(connection, "SELECT * FROM registered_models WHERE name = ?", row -> {
             RegisteredModel.Builder builder = RegisteredModel.newBuilder().setName(row.getString("name"));
-            Long created = Sql.nullableLong(row, "creation_time");
-            if (created != null) {
-                builder.setCreationTimestamp(created);
-            }
-            Long updated = Sql.nullableLong(row, "last_updated_time");
-            if (updated != null) {
-                builder.setLastUpdatedTimestamp(updated);
-            }
+            Sql.ifPresent(row, "creation_time", builder::setCreationTimestamp);
+            Sql.ifPresent(row, "last_updated_time", builder::setLastUpdatedTimestamp);
             if (row.getString("description") != null) {
                 builder.setDescription(row.getString("description"));
             }

@@ -119,14 +119,8 @@ final class RunLoader {
         if (status != null) {
             info.setStatus(RunStatus.valueOf(status));
         }
-        Long start = Sql.nullableLong(row, "start_time");
-        if (start != null) {
-            info.setStartTime(start);
-        }
-        Long end = Sql.nullableLong(row, "end_time");
-        if (end != null) {
-            info.setEndTime(end);
-        }
+        Sql.ifPresent(row, "start_time", info::setStartTime);
+        Sql.ifPresent(row, "end_time", info::setEndTime);
         return info.build();
     }
 
