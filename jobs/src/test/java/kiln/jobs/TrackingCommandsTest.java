@@ -60,6 +60,14 @@ class TrackingCommandsTest {
         .contains("MLflow run: (not sent yet: spooled to " + spool + ")")
         .contains("send them with `kiln tracking replay " + spool + "`");
 
+    // while the server is still down, a replay sends nothing and says where it will resume
+    KilnCommandTest.Run down = KilnCommandTest.kiln("tracking", "replay", "--workdir", workdir.toString(),
+        "--tracking-uri", closedPort);
+    assertThat(down.exitCode()).isNotZero();
+    assertThat(down.err()).contains("replay stopped at event 1 of " + Files.readAllLines(spool).size())
+        .contains("it resumes at event 1");
+    assertThat(Path.of(spool + ".sent")).doesNotExist();
+
     try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))
         .build().start()) {
       String uri = server.uri().toString();
