@@ -13,6 +13,7 @@ import kiln.contracts.Contracts;
 import kiln.contracts.MetricHistory;
 import kiln.contracts.RuleResult;
 import kiln.core.testing.SharedSpark;
+import kiln.drift.DriftConfig;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -39,6 +40,16 @@ class FlightsContractDemoTest {
           300L + 100L * i, airports[i % 4], airports[(i + 1) % 4]));
     }
     return spark.createDataFrame(rows, schema);
+  }
+
+  @Test
+  void theDemosContractAndDriftConfigShipBesideItAndRead() {
+    assertThat(FlightsExamples.contract().id()).isEqualTo("kiln-flights");
+    assertThat(FlightsExamples.contractYaml()).startsWith("# The data contract of Kiln's flights sample");
+    DriftConfig drift = FlightsExamples.driftConfig();
+    assertThat(drift.exclude()).containsExactly("date");
+    assertThat(drift.thresholds().testsDecide()).isFalse();
+    assertThat(drift.ranges()).containsOnlyKeys("delay");
   }
 
   @Test
