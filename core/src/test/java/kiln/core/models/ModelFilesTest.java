@@ -54,11 +54,15 @@ class ModelFilesTest {
         10, "/tables/features", 3, "/tables/flights", 7L, "cpu", Map.of("max_iter", 20), Map.of("auc_roc", 0.81));
   }
 
+  private static LogisticRegressionModel classifier(Dataset<Row> data, int iterations) {
+    return new LogisticRegression().setMaxIter(iterations).setFeaturesCol(ModelFiles.FEATURES_VECTOR)
+        .setLabelCol("label").fit(ModelFiles.assemble(data, FEATURES));
+  }
+
   @Test
   void aSavedClassifierLoadsBackAndScoresAsTheFittedModelDoes(SparkSession spark, @TempDir Path dir) {
     Dataset<Row> data = rows(spark, 200);
-    LogisticRegressionModel fitted = new LogisticRegression().setMaxIter(20).setFeaturesCol(ModelFiles.FEATURES_VECTOR)
-        .setLabelCol("label").fit(ModelFiles.assemble(data, FEATURES));
+    LogisticRegressionModel fitted = classifier(data, 20);
     ModelFiles.save(fitted, info(Task.CLASSIFIER), dir.resolve("model"));
 
     ModelFiles loaded = ModelFiles.load(dir.resolve("model"));
@@ -101,8 +105,7 @@ class ModelFilesTest {
   @Test
   void aModelWhoseClassIsNotOnTheClasspathIsAnEnvironmentError(SparkSession spark, @TempDir Path dir) throws Exception {
     Dataset<Row> data = rows(spark, 50);
-    LogisticRegressionModel fitted = new LogisticRegression().setMaxIter(5).setFeaturesCol(ModelFiles.FEATURES_VECTOR)
-        .setLabelCol("label").fit(ModelFiles.assemble(data, FEATURES));
+    LogisticRegressionModel fitted = classifier(data, 5);
     Path model = dir.resolve("model");
     ModelFiles.save(fitted, info(Task.CLASSIFIER), model);
     Path metadata;
@@ -120,8 +123,7 @@ class ModelFilesTest {
   @Test
   void aMissingFeatureColumnIsNamedWithTheRows(SparkSession spark, @TempDir Path dir) {
     Dataset<Row> data = rows(spark, 50);
-    LogisticRegressionModel fitted = new LogisticRegression().setMaxIter(5).setFeaturesCol(ModelFiles.FEATURES_VECTOR)
-        .setLabelCol("label").fit(ModelFiles.assemble(data, FEATURES));
+    LogisticRegressionModel fitted = classifier(data, 5);
     ModelFiles.save(fitted, info(Task.CLASSIFIER), dir.resolve("model"));
     ModelFiles loaded = ModelFiles.load(dir.resolve("model"));
 
