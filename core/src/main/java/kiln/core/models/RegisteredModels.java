@@ -3,7 +3,6 @@ package kiln.core.models;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.stream.Collectors;
 import kiln.core.Errors;
 import kiln.core.tracking.Tracking;
@@ -18,18 +17,22 @@ public final class RegisteredModels {
 
   /** The version a {@code models:/NAME@ALIAS} or {@code models:/NAME/VERSION} URI names. */
   public Tracking.ModelVersion resolve(ModelUri uri) {
-    Optional<Tracking.ModelVersion> found = uri.alias() != null
-        ? tracking.versionByAlias(uri.name(), uri.alias()) : tracking.modelVersion(uri.name(), uri.version());
-    if (found.isPresent()) {
-      return found.get();
-    }
-    requireModel(uri.name(), " (" + uri + ")");
-    return uri.alias() != null ? alias(uri.name(), uri.alias()) : version(uri.name(), uri.version());
+    String asked = " (" + uri + ")";
+    return uri.alias() != null ? alias(uri.name(), uri.alias(), asked) : version(uri.name(), uri.version(), asked);
   }
 
   public Tracking.ModelVersion version(String name, String version) {
+    return version(name, version, "");
+  }
+
+  public Tracking.ModelVersion alias(String name, String alias) {
+    return alias(name, alias, "");
+  }
+
+  /** {@code asked} follows the model's name when there is no such model, e.g. the URI it came from. */
+  private Tracking.ModelVersion version(String name, String version, String asked) {
     return tracking.modelVersion(name, version).orElseThrow(() -> {
-      requireModel(name);
+      requireModel(name, asked);
       List<Tracking.ModelVersion> versions = tracking.modelVersions(name);
       return Errors.badInput("model " + name + " has no version " + version + "; it has version"
               + (versions.size() == 1 ? " " : "s ") + versions.stream().map(Tracking.ModelVersion::version)
@@ -38,9 +41,9 @@ public final class RegisteredModels {
     });
   }
 
-  public Tracking.ModelVersion alias(String name, String alias) {
+  private Tracking.ModelVersion alias(String name, String alias, String asked) {
     return tracking.versionByAlias(name, alias).orElseThrow(() -> {
-      requireModel(name);
+      requireModel(name, asked);
       Map<String, String> aliases = tracking.aliases(name);
       return Errors.badInput("model " + name + " has no alias '" + alias + "'; "
               + (aliases.isEmpty() ? "it has no aliases" : "it has " + aliases.entrySet().stream()
