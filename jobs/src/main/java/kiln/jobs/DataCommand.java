@@ -8,7 +8,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "data", mixinStandardHelpOptions = true, description = "Sample data.",
+@Command(name = "data", mixinStandardHelpOptions = true, description = "Fetch Kiln's sample data.",
     subcommands = DataCommand.Fetch.class)
 final class DataCommand implements Runnable {
   @Spec CommandSpec spec;
@@ -19,8 +19,8 @@ final class DataCommand implements Runnable {
   }
 
   @Command(name = "fetch", mixinStandardHelpOptions = true,
-      description = {"Fetch the flights sample data (" + SampleData.NPM_PACKAGE + ", 3M rows) with npm,",
-          "check its sha256 and cache it; print its path."})
+      description = {"Fetch the flights sample data (" + SampleData.NPM_PACKAGE + ", 3M rows) with npm and print its path.",
+          "Its sha256 is checked, and it is cached."})
   static final class Fetch implements Callable<Integer> {
     @Spec CommandSpec spec;
 

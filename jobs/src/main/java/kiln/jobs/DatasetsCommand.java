@@ -33,7 +33,7 @@ final class DatasetsCommand implements Runnable {
   }
 
   @Command(name = "history", mixinStandardHelpOptions = true,
-      description = "The versions of a table: when, what operation, how many rows, by which job.")
+      description = "List the versions of a table: when, what operation, how many rows, by which job.")
   static final class History implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
@@ -74,7 +74,7 @@ final class DatasetsCommand implements Runnable {
     return text.toString().stripTrailing();
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true, description = "Rows of a table at a version.")
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show the rows of a table at a version.")
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;

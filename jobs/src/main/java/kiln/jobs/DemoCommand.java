@@ -197,7 +197,7 @@ final class DemoCommand implements Callable<Integer> {
   private static Path prepare(Path demo) throws IOException {
     if (Files.exists(demo)) {
       if (!Files.exists(demo.resolve(MARKER))) {
-        throw Errors.badInput(demo + " exists and was not made by `kiln demo`",
+        throw Errors.conflict(demo + " exists and was not made by `kiln demo`",
             "pass --workdir to a new or empty directory");
       }
       kiln.core.LocalFiles.deleteTree(demo);

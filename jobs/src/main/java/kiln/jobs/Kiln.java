@@ -1,7 +1,12 @@
 package kiln.jobs;
 
 import java.io.PrintWriter;
+import java.util.List;
+import kiln.core.BadInputException;
+import kiln.core.CheckFailedException;
+import kiln.core.EnvironmentException;
 import kiln.core.KilnException;
+import kiln.core.tracking.TrackingException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ScopeType;
@@ -29,11 +34,17 @@ import picocli.CommandLine.ScopeType;
     },
     footer = {
       "",
-      "Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input, 3 an internal error.",
+      "Exit codes: 0 success; 1 a check failed (contract, gate, drift); 2 bad usage or bad input (do not retry);",
+      "3 an environment or internal failure (a port, store, server or GPU unusable; a retry may help).",
       "Run `kiln COMMAND --help` for a command's options."
     })
 public final class Kiln implements Runnable {
-  public static final int INTERNAL_ERROR = 3;
+  /** A check ran and failed: a broken contract, a refused gate, drift over its threshold. */
+  public static final int CHECK_FAILED = 1;
+  /** Bad usage or bad input: the same command will fail again. */
+  public static final int BAD_INPUT = 2;
+  /** The environment or Kiln itself failed: a retry, or a fix of the environment, may help. */
+  public static final int ENVIRONMENT_OR_INTERNAL = 3;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -58,6 +69,7 @@ public final class Kiln implements Runnable {
     commandLine.setErr(err);
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setExecutionExceptionHandler(Kiln::handle);
+    commandLine.setExecutionStrategy(Kiln::refuseUnknownCommands);
     return commandLine;
   }
 
@@ -66,30 +78,71 @@ public final class Kiln implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** Turns an exception into a message and an exit code; a stack trace only with --verbose. */
+  /**
+   * picocli lets {@code kiln llm --help} print the top-level help and exit 0, because the help option
+   * wins over an unmatched word; a word that names no command is an error whatever follows it.
+   */
+  private static int refuseUnknownCommands(CommandLine.ParseResult parse) {
+    CommandLine.ParseResult leaf = parse;
+    while (leaf.subcommand() != null) {
+      leaf = leaf.subcommand();
+    }
+    List<String> unmatched = leaf.unmatched();
+    if (!unmatched.isEmpty() && leaf.commandSpec().commandLine().getSubcommands().size() > 0) {
+      CommandLine command = leaf.commandSpec().commandLine();
+      throw new CommandLine.ParameterException(command, "Unknown command '" + unmatched.get(0) + "' of "
+          + leaf.commandSpec().qualifiedName() + "; the commands are: "
+          + String.join(", ", command.getSubcommands().keySet().stream().filter(n -> !n.equals("help")).toList()));
+    }
+    return new CommandLine.RunLast().execute(parse);
+  }
+
+  /**
+   * Turns an exception into a message and an exit code: the one place where an error's type becomes
+   * an exit code. A stack trace only with --verbose.
+   */
   private static int handle(Exception error, CommandLine commandLine, CommandLine.ParseResult parse) {
     PrintWriter err = commandLine.getErr();
     boolean verbose = parse.hasMatchedOption("--verbose")
         || (parse.subcommand() != null && anyVerbose(parse));
     KilnException known = find(error, KilnException.class);
-    int code;
+    TrackingException tracking = find(error, TrackingException.class);
+    int code = exitCode(error);
     if (known != null) {
       err.println("kiln: error: " + known.getMessage());
-      code = known.exitCode();
+    } else if (tracking != null) {
+      err.println("kiln: error: the tracking server failed: " + tracking.getMessage()
+          + "\n  fix: check that the server at --tracking-uri runs and accepts this request, then run again");
     } else if (isSparkAnalysisError(error)) {
       err.println("kiln: error: " + kiln.core.Errors.rootMessage(error)
           + "\n  fix: check the column names and SQL in the command's arguments");
-      code = 2;
     } else {
       err.println("kiln: internal error: " + kiln.core.Errors.rootMessage(error)
           + (verbose ? "" : "\n  (run with --verbose for the stack trace)"));
-      code = INTERNAL_ERROR;
     }
     if (verbose) {
       error.printStackTrace(err);
     }
     err.flush();
     return code;
+  }
+
+  /** The exit code of an error, from its cause's type: the outermost Kiln error in the chain decides. */
+  static int exitCode(Throwable error) {
+    KilnException known = find(error, KilnException.class);
+    if (known instanceof CheckFailedException) {
+      return CHECK_FAILED;
+    }
+    if (known instanceof BadInputException) {
+      return BAD_INPUT;
+    }
+    if (known instanceof EnvironmentException || find(error, TrackingException.class) != null) {
+      return ENVIRONMENT_OR_INTERNAL;
+    }
+    if (isSparkAnalysisError(error)) {
+      return BAD_INPUT;
+    }
+    return ENVIRONMENT_OR_INTERNAL;
   }
 
   private static boolean anyVerbose(CommandLine.ParseResult parse) {

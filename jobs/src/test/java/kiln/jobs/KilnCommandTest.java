@@ -62,7 +62,7 @@ class KilnCommandTest {
     String table = dir.resolve("t").toString();
 
     String workdir = dir.resolve("work").toString();
-    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--table", table, "--schema", schema.toString(),
+    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--output", table, "--schema", schema.toString(),
         "--workdir", workdir);
     assertThat(ingest.exitCode()).as(ingest.err()).isZero();
     assertThat(ingest.out()).contains("Ingested 2 rows into " + table + ", version 0")
@@ -87,7 +87,7 @@ class KilnCommandTest {
               "quarantine {\"path\":\"" + table + "_quarantine\",\"delta_table_version\":0}");
     }
 
-    Run again = kiln("ingest", "--source", csv.toString(), "--format", "CSV", "--table", table, "--schema", schema.toString(),
+    Run again = kiln("ingest", "--source", csv.toString(), "--format", "CSV", "--output", table, "--schema", schema.toString(),
         "--workdir", workdir);
     assertThat(again.exitCode()).isZero();
     assertThat(again.out()).contains("Already ingested: " + table + "@0 holds this load (2 rows); nothing written.");
@@ -108,19 +108,19 @@ class KilnCommandTest {
 
   @Test
   void badInputExitsWithTwoAndAClearMessage(@TempDir Path dir) throws Exception {
-    Run unknownFormat = kiln("ingest", "--source", "x", "--format", "xml", "--table", "t");
+    Run unknownFormat = kiln("ingest", "--source", "x", "--format", "xml", "--output", "t");
     assertThat(unknownFormat.exitCode()).isEqualTo(2);
     assertThat(unknownFormat.err()).contains("Invalid value for option '--format'").contains("but was 'xml'");
 
     Run missingSource = kiln("ingest", "--source", dir.resolve("none.csv").toString(), "--format", "csv",
-        "--table", dir.resolve("t").toString(), "--workdir", dir.resolve("work").toString());
+        "--output", dir.resolve("t").toString(), "--workdir", dir.resolve("work").toString());
     assertThat(missingSource.exitCode()).isEqualTo(2);
     assertThat(missingSource.err()).contains("kiln: error: source " + dir.resolve("none.csv") + " does not exist")
         .contains("fix: ").doesNotContain("\tat ");
 
     Path schema = dir.resolve("bad.yaml");
     Files.writeString(schema, "columns:\n  - {name: a, type: int, colour: red}\n");
-    Run badSchema = kiln("ingest", "--source", "x", "--format", "csv", "--table", "t", "--schema", schema.toString());
+    Run badSchema = kiln("ingest", "--source", "x", "--format", "csv", "--output", "t", "--schema", schema.toString());
     assertThat(badSchema.exitCode()).isEqualTo(2);
     assertThat(badSchema.err()).contains(schema + ":2:").contains("unknown key 'colour'");
 
