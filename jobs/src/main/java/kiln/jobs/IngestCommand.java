@@ -33,7 +33,7 @@ final class IngestCommand implements Callable<Integer> {
   @Option(names = "--source", required = true, paramLabel = "PATH_OR_URI", description = "File, directory or glob to read.")
   String source;
 
-  @Option(names = "--format", required = true, paramLabel = "FORMAT", description = "csv, json or parquet.")
+  @Option(names = "--format", required = true, paramLabel = "csv|json|parquet", description = "The files' format.")
   SourceFormat format;
 
   @Option(names = "--output", required = true, paramLabel = "TABLE", description = "Delta table to write (path or URI).")
@@ -42,7 +42,7 @@ final class IngestCommand implements Callable<Integer> {
   @Option(names = "--schema", paramLabel = "FILE", description = "Column names, types, nullability, formats (YAML).")
   Path schema;
 
-  @Option(names = "--mode", paramLabel = "MODE", defaultValue = "append", description = "append (default) or overwrite.")
+  @Option(names = "--mode", paramLabel = "append|overwrite", defaultValue = "append", description = "append (default) or overwrite.")
   WriteMode mode;
 
   @Option(names = "--where", paramLabel = "SQL", description = "Ingest only the rows matching this Spark SQL condition.")

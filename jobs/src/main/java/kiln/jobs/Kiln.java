@@ -34,8 +34,12 @@ import picocli.CommandLine.ScopeType;
     },
     footer = {
       "",
-      "Exit codes: 0 success; 1 a check failed (contract, gate, drift); 2 bad usage or bad input (do not retry);",
-      "3 an environment or internal failure (a port, store, server or GPU unusable; a retry may help).",
+      "Exit codes:",
+      "  0  success",
+      "  1  a check failed: a contract broken, a gate refused, a dataset drifted",
+      "  2  bad usage or bad input: fix the command, do not retry as is",
+      "  3  an environment or internal failure (a port, store, tracking server or GPU",
+      "     unusable): a retry may help",
       "Run `kiln COMMAND --help` for a command's options."
     })
 public final class Kiln implements Runnable {
@@ -70,6 +74,7 @@ public final class Kiln implements Runnable {
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setExecutionExceptionHandler(Kiln::handle);
     commandLine.setExecutionStrategy(Kiln::refuseUnknownCommands);
+    commandLine.setParameterExceptionHandler(Kiln::badUsage);
     return commandLine;
   }
 
@@ -95,6 +100,17 @@ public final class Kiln implements Runnable {
           + String.join(", ", command.getSubcommands().keySet().stream().filter(n -> !n.equals("help")).toList()));
     }
     return new CommandLine.RunLast().execute(parse);
+  }
+
+  /** Bad usage: the message, picocli's suggestions, then the command's usage with its list of commands. */
+  private static int badUsage(CommandLine.ParameterException error, String[] args) {
+    CommandLine command = error.getCommandLine();
+    PrintWriter err = command.getErr();
+    err.println(error.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(error, err);
+    command.usage(err);
+    err.flush();
+    return BAD_INPUT;
   }
 
   /**

@@ -28,7 +28,8 @@ final class ScoreCommand implements Callable<Integer> {
   @Mixin SparkOptions sparkOptions;
   @Mixin JsonOption json;
 
-  @Option(names = "--model", required = true, paramLabel = "URI", description = "models:/NAME@ALIAS or models:/NAME/VERSION.")
+  @Option(names = "--model", required = true, paramLabel = "models:/NAME@ALIAS|models:/NAME/VERSION",
+      description = "The model that scores.")
   String model;
 
   @Option(names = "--input", required = true, paramLabel = "TABLE[@V]", description = "The rows to score.")
@@ -37,7 +38,7 @@ final class ScoreCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "TABLE", description = "The predictions table (Delta).")
   String output;
 
-  @Option(names = "--shadow", paramLabel = "URI", description = "A model to compare, e.g. models:/NAME@challenger.")
+  @Option(names = "--shadow", paramLabel = "models:/NAME@ALIAS", description = "A model to compare, e.g. models:/NAME@challenger.")
   String shadow;
 
   @Override
