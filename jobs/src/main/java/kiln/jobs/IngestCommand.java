@@ -61,13 +61,19 @@ final class IngestCommand implements Callable<Integer> {
     IngestSpec ingest = new IngestSpec(source, format, output, schema == null ? null : IngestSchema.read(schema),
         mode, where, options, idempotencyKey);
     kiln.core.KilnSettings settings = sparkOptions.settings();
-    try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
-      IngestResult result = reporting.run("ingest " + output, java.util.Map.of("kiln.job", "ingest"), run -> {
-        run.logParams(IngestReport.params(ingest));
-        IngestResult done = new IngestJob(session.spark(), console::step).run(ingest);
-        IngestReport.report(run, ingest, done);
-        return done;
-      });
+    try (Session session = new Session(settings)) {
+      IngestJob job = new IngestJob(session.spark(), console::step);
+      // a missing source is said before the tracking server starts
+      job.sourceFiles(source);
+      IngestResult result;
+      try (Reporting reporting = Reporting.open(settings, console)) {
+        result = reporting.run("ingest " + output, java.util.Map.of("kiln.job", "ingest"), run -> {
+          run.logParams(IngestReport.params(ingest));
+          IngestResult done = job.run(ingest);
+          IngestReport.report(run, ingest, done);
+          return done;
+        });
+      }
       print(console, result);
       json.print(spec, result);
       return 0;

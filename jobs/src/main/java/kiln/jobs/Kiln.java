@@ -75,6 +75,13 @@ public final class Kiln implements Runnable {
     commandLine.setExecutionExceptionHandler(Kiln::handle);
     commandLine.setExecutionStrategy(Kiln::refuseUnknownCommands);
     commandLine.setParameterExceptionHandler(Kiln::badUsage);
+    // every command's --version says the same thing as kiln --version
+    java.util.ArrayDeque<CommandLine> commands = new java.util.ArrayDeque<>(List.of(commandLine));
+    while (!commands.isEmpty()) {
+      CommandLine command = commands.pop();
+      command.getCommandSpec().versionProvider(new Version());
+      commands.addAll(command.getSubcommands().values());
+    }
     return commandLine;
   }
 

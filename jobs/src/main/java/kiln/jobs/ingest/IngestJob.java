@@ -320,7 +320,7 @@ public final class IngestJob {
   }
 
   /** The data files of the source, sorted; fails clearly when there are none. */
-  List<String> sourceFiles(String source) {
+  public List<String> sourceFiles(String source) {
     Path path = new Path(source);
     try {
       FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
