@@ -67,6 +67,9 @@ final class ContractsCommand implements Runnable {
         description = "Where report.json and report.html go (default: WORKDIR/contracts/ID/TABLE-vVERSION).")
     Path reportDirectory;
 
+    /** What --json prints: whether the contract held, and everything the check wrote. */
+    record Checked(boolean passed, CheckRun check) {}
+
     @Override
     public Integer call() {
       Console console = json.console(spec);
@@ -95,7 +98,7 @@ final class ContractsCommand implements Runnable {
         run.clean().ifPresent(c -> console.result("Wrote " + Console.count(run.cleanRows()) + " clean rows to "
             + c.table() + ", version " + c.version() + "."));
         console.result("Reports: " + run.jsonReport() + ", " + run.htmlReport());
-        json.print(spec, run);
+        json.print(spec, new Checked(run.passed(), run));
         if (!run.passed()) {
           throw Errors.checkFailed("contract broken: "
               + String.join(", ", run.result().errors().stream().map(RuleResult::name).toList())

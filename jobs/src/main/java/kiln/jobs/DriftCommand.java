@@ -116,9 +116,8 @@ final class DriftCommand implements Callable<Integer> {
       // the tables and versions are checked before the tracking server starts
       Datasets datasets = new Datasets(session.spark());
       DriftInput pinnedReference = referenceInput == null ? null
-          : new DriftInput(datasets.resolve(referenceInput.dataset()), referenceInput.where(), referenceInput.label());
-      DriftInput pinnedCurrent = new DriftInput(datasets.resolve(currentInput.dataset()), currentInput.where(),
-          currentInput.label());
+          : new DriftInput(datasets.resolve(referenceInput.dataset()), referenceWhere, null);
+      DriftInput pinnedCurrent = new DriftInput(datasets.resolve(currentInput.dataset()), currentWhere, null);
       ModelDrift.LateLabels pinnedLabels = lateLabels == null ? null
           : new ModelDrift.LateLabels(datasets.resolve(lateLabels.table()), lateLabels.key());
       Outcome outcome;

@@ -3,6 +3,8 @@ package kiln.jobs;
 import static kiln.jobs.KilnCommandTest.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import kiln.core.testing.SharedSpark;
@@ -69,6 +71,28 @@ class ContractsCommandTest {
         .contains("Quarantined 2 rows into " + table + "_quarantine, version 0")
         .contains("Wrote 2 clean rows to " + dir.resolve("clean"));
     assertThat(run.err()).contains("contract broken: id.required, amount.maximum");
+  }
+
+  @Test
+  void aBrokenContractWithJsonPrintsItsRecordOnStandardOutputThenExitsOne(SparkSession spark, @TempDir Path dir)
+      throws Exception {
+    String table = table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
+    Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
+
+    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract",
+        contract.toString(), "--input", table + "@0", "--report-dir", dir.resolve("r").toString(), "--json");
+
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+    JsonNode json = new ObjectMapper().readTree(run.out());
+    assertThat(json.get("passed").asBoolean()).isFalse();
+    assertThat(json.at("/check/result/dataset/table").asText()).isEqualTo(table);
+    assertThat(json.at("/check/result/dataset/version").asLong()).isZero();
+    assertThat(json.at("/check/result/rows").asLong()).isEqualTo(4);
+    assertThat(json.at("/check/result/rules").findValuesAsText("name")).contains("id.required", "amount.maximum");
+    assertThat(json.at("/check/quarantinedRows").asLong()).isEqualTo(2);
+    assertThat(json.at("/check/htmlReport").asText()).isEqualTo(dir.resolve("r/report.html").toString());
+    assertThat(run.err()).contains("error: amount.maximum: measured 500, expected <= 100")
+        .contains("contract broken: id.required, amount.maximum");
   }
 
   @Test

@@ -2,6 +2,8 @@ package kiln.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import kiln.core.Datasets;
@@ -82,6 +84,20 @@ class LifecycleCommandsTest {
       assertThat(scored.out()).contains("Scored 400 rows of " + features + "@0 with delays version 1 into")
           .contains("0 error rows");
 
+      KilnCommandTest.Run scoredJson = kiln(server, dir, "score", "--model", "models:/delays/1", "--input",
+          features + "@0", "--output", dir.resolve("predictions-json").toString(), "--json");
+      assertThat(scoredJson.exitCode()).as(scoredJson.err()).isZero();
+      JsonNode score = new ObjectMapper().readTree(scoredJson.out());
+      assertThat(score.get("model").asText()).isEqualTo("delays");
+      assertThat(score.get("modelVersion").asText()).isEqualTo("1");
+      assertThat(score.at("/input/table").asText()).isEqualTo(features);
+      assertThat(score.at("/input/version").asLong()).isZero();
+      assertThat(score.at("/output/table").asText()).isEqualTo(dir.resolve("predictions-json").toString());
+      assertThat(score.at("/output/version").asLong()).isZero();
+      assertThat(score.get("rows").asLong()).isEqualTo(400);
+      assertThat(score.get("errorRows").asLong()).isZero();
+      assertThat(scoredJson.err()).contains("Scored 400 rows of " + features + "@0 with delays version 1 into");
+
       // the champion's drift on what it scored: its features, scores, label and performance against its test split
       Path driftReport = dir.resolve("model-drift.html");
       KilnCommandTest.Run drift = kiln(server, dir, "drift", "--model", "models:/delays@champion", "--current",
@@ -110,6 +126,18 @@ class LifecycleCommandsTest {
       KilnCommandTest.Run rollback = kiln(server, dir, "models", "rollback", "--model", "models:/delays");
       assertThat(rollback.exitCode()).isEqualTo(2);
       assertThat(rollback.err()).contains("model delays has no 'previous' version to roll back to");
+
+      KilnCommandTest.Run trainedJson = kiln(server, dir, "train", "--config", trainConfig.toString(), "--json");
+      assertThat(trainedJson.exitCode()).as(trainedJson.err()).isZero();
+      JsonNode registered = new ObjectMapper().readTree(trainedJson.out());
+      assertThat(registered.get("model").asText()).isEqualTo("delays");
+      assertThat(registered.get("version").asText()).isEqualTo("3");
+      assertThat(registered.get("device").asText()).isEqualTo("cpu");
+      assertThat(registered.at("/features/table").asText()).isEqualTo(features);
+      assertThat(registered.get("testRows").asLong()).isPositive();
+      assertThat(registered.at("/metrics/auc_roc").asDouble()).isBetween(0.0, 1.0);
+      assertThat(registered.get("runId").asText()).isNotBlank();
+      assertThat(trainedJson.err()).contains("Registered delays version 3 (device cpu");
     }
   }
 }
