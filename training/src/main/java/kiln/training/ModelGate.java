@@ -43,7 +43,7 @@ public final class ModelGate {
     Tracking.ModelVersion championVersion = tracking.versionByAlias(name, CHAMPION).orElse(null);
     if (championVersion != null && championVersion.version().equals(candidateVersion.version())) {
       throw Errors.badInput("version " + version + " of " + name + " is already the champion",
-          "gate a newer version, or `kiln models rollback --name " + name + "` to go back");
+          "gate a newer version, or `kiln models rollback --model models:/" + name + "` to go back");
     }
     Path directory = temporaryDirectory();
     try {
