@@ -47,6 +47,11 @@ public final class Errors {
     return new EnvironmentException(format(problem, fix), cause);
   }
 
+  /** The same error, said to be at {@code where} (a file, line and column); its fix stays. */
+  public static BadInputException at(String where, BadInputException error) {
+    return new BadInputException(where + error.getMessage(), error);
+  }
+
   // ---- datasets
 
   public static BadInputException malformedDatasetRef(String text, String why) {

@@ -139,6 +139,11 @@ public final class Kiln implements Runnable {
     } else if (isSparkAnalysisError(error)) {
       err.println("kiln: error: " + kiln.core.Errors.rootMessage(error)
           + "\n  fix: check the column names and SQL in the command's arguments");
+    } else if (find(error, java.io.UncheckedIOException.class) != null) {
+      // a file the job had to read or write: the disk, a permission or a mount, not the command
+      err.println("kiln: error: " + find(error, java.io.UncheckedIOException.class).getMessage()
+          + (error.getCause() == null ? "" : ": " + kiln.core.Errors.rootMessage(error))
+          + "\n  fix: check that the path exists, is writable and has room, then run again");
     } else {
       err.println("kiln: internal error: " + kiln.core.Errors.rootMessage(error)
           + (verbose ? "" : "\n  (run with --verbose for the stack trace)"));
