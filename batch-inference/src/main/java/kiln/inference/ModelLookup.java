@@ -25,7 +25,7 @@ final class ModelLookup {
     }
     List<String> models = tracking.registeredModels();
     if (!models.contains(uri.name())) {
-      throw Errors.badInput("there is no registered model '" + uri.name() + "' (" + uri + "); "
+      throw Errors.notFound("there is no registered model '" + uri.name() + "' (" + uri + "); "
           + (models.isEmpty() ? "the registry holds none" : "registered: " + String.join(", ", models)),
           "check the name, or train one with `kiln train`");
     }

@@ -124,7 +124,7 @@ public final class ModelGate {
   public String rollback(String name) {
     RegisteredModels registry = new RegisteredModels(tracking);
     registry.requireModel(name);
-    Tracking.ModelVersion previous = tracking.versionByAlias(name, PREVIOUS).orElseThrow(() -> Errors.badInput(
+    Tracking.ModelVersion previous = tracking.versionByAlias(name, PREVIOUS).orElseThrow(() -> Errors.conflict(
         "model " + name + " has no '" + PREVIOUS + "' version to roll back to; its aliases: " + tracking.aliases(name),
         "a version becomes previous when a newer one passes `kiln models gate`"));
     tracking.setAlias(name, CHAMPION, previous.version());

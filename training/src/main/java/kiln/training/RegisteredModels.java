@@ -19,7 +19,7 @@ public final class RegisteredModels {
     return tracking.modelVersion(name, version).orElseThrow(() -> {
       requireModel(name);
       List<Tracking.ModelVersion> versions = tracking.modelVersions(name);
-      return Errors.badInput("model " + name + " has no version " + version + "; it has version"
+      return Errors.notFound("model " + name + " has no version " + version + "; it has version"
               + (versions.size() == 1 ? " " : "s ") + versions.stream().map(Tracking.ModelVersion::version)
               .collect(Collectors.joining(", ")),
           "give one of those versions");
@@ -30,7 +30,7 @@ public final class RegisteredModels {
     return tracking.versionByAlias(name, alias).orElseThrow(() -> {
       requireModel(name);
       Map<String, String> aliases = tracking.aliases(name);
-      return Errors.badInput("model " + name + " has no alias '" + alias + "'; "
+      return Errors.notFound("model " + name + " has no alias '" + alias + "'; "
               + (aliases.isEmpty() ? "it has no aliases" : "it has " + aliases.entrySet().stream()
                   .map(e -> e.getKey() + " (version " + e.getValue() + ")").collect(Collectors.joining(", "))),
           "use one of those aliases or a version number (models:/" + name + "/VERSION); a model becomes champion by"
@@ -42,7 +42,7 @@ public final class RegisteredModels {
   public void requireModel(String name) {
     List<String> models = tracking.registeredModels();
     if (!models.contains(name)) {
-      throw Errors.badInput("there is no registered model '" + name + "'; "
+      throw Errors.notFound("there is no registered model '" + name + "'; "
               + (models.isEmpty() ? "the registry holds none" : "registered: " + String.join(", ", models)),
           "check the name, or train one with `kiln train`");
     }

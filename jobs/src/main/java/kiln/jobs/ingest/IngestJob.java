@@ -326,7 +326,7 @@ public final class IngestJob {
       FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
       FileStatus[] matches = fs.globStatus(path);
       if (matches == null || matches.length == 0) {
-        throw Errors.badInput("source " + source + " does not exist", "check the path or URI given to --source");
+        throw Errors.notFound("source " + source + " does not exist", "check the path or URI given to --source");
       }
       List<String> files = new ArrayList<>();
       for (FileStatus match : matches) {
