@@ -27,11 +27,17 @@ final class DataCommand implements Runnable {
     @Option(names = "--dir", paramLabel = "DIR", description = "Cache directory (default $KILN_DATA_DIR or ~/.cache/kiln/data).")
     Path dir;
 
+    @picocli.CommandLine.Mixin JsonOption json;
+
+    /** What --json prints: where the file is, and its checked sha256. */
+    record Fetched(Path file, String sha256) {}
+
     @Override
     public Integer call() {
-      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      Console console = json.console(spec);
       Path file = SampleData.flights(dir == null ? SampleData.defaultCacheDir() : dir, console::step);
       console.result(file.toString());
+      json.print(spec, new Fetched(file, SampleData.SHA256));
       return 0;
     }
   }

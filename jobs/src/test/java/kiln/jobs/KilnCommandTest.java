@@ -165,6 +165,19 @@ class KilnCommandTest {
     assertThat(json.get("alreadyIngested").asBoolean()).isFalse();
     assertThat(json.get("elapsed").asDouble()).isPositive();
     assertThat(ingest.err()).contains("Ingested 2 rows into " + table + ", version 0");
+
+    Run history = kiln("datasets", "history", table, "--json");
+    assertThat(history.exitCode()).as(history.err()).isZero();
+    JsonNode versions = new ObjectMapper().readTree(history.out());
+    assertThat(versions.get("table").asText()).isEqualTo(table);
+    assertThat(versions.get("versions")).hasSize(1);
+    assertThat(versions.at("/versions/0/operation").asText()).isEqualTo("WRITE");
+
+    Run show = kiln("datasets", "show", table + "@0", "--limit", "5", "--json");
+    assertThat(show.exitCode()).as(show.err()).isZero();
+    JsonNode shown = new ObjectMapper().readTree(show.out());
+    assertThat(shown.at("/table/version").asLong()).isZero();
+    assertThat(shown.get("rows").findValuesAsText("amount")).containsExactlyInAnyOrder("10", "30");
   }
 
   @Test
