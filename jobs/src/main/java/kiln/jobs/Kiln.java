@@ -55,7 +55,7 @@ public final class Kiln implements Runnable {
   @CommandLine.Option(
       names = "--verbose",
       scope = ScopeType.INHERIT,
-      description = "Show stack traces and Spark's log warnings.")
+      description = "Show stack traces and the warnings of Spark and other libraries.")
   boolean verbose;
 
   public static void main(String[] args) {
@@ -106,7 +106,20 @@ public final class Kiln implements Runnable {
           + leaf.commandSpec().qualifiedName() + "; the commands are: "
           + String.join(", ", command.getSubcommands().keySet().stream().filter(n -> !n.equals("help")).toList()));
     }
+    if (!anyVerbose(parse)) {
+      quietLibraries();
+    }
     return new CommandLine.RunLast().execute(parse);
+  }
+
+  /** Libraries whose warnings are chatter to a user of the command line; --verbose shows them. */
+  private static final List<String> LIBRARIES = List.of("org.apache.spark", "org.apache.hadoop", "org.apache.parquet",
+      "io.delta", "com.amazon.deequ", "ml.dmlc", "org.sparkproject");
+
+  private static void quietLibraries() {
+    for (String library : LIBRARIES) {
+      org.apache.logging.log4j.core.config.Configurator.setLevel(library, org.apache.logging.log4j.Level.ERROR);
+    }
   }
 
   /** Bad usage: the message, picocli's suggestions, then the command's usage with its list of commands. */
@@ -141,8 +154,9 @@ public final class Kiln implements Runnable {
           + "\n  fix: check the column names and SQL in the command's arguments");
     } else if (find(error, java.io.UncheckedIOException.class) != null) {
       // a file the job had to read or write: the disk, a permission or a mount, not the command
-      err.println("kiln: error: " + find(error, java.io.UncheckedIOException.class).getMessage()
-          + (error.getCause() == null ? "" : ": " + kiln.core.Errors.rootMessage(error))
+      java.io.UncheckedIOException io = find(error, java.io.UncheckedIOException.class);
+      String root = kiln.core.Errors.rootMessage(io.getCause());
+      err.println("kiln: error: " + (io.getMessage().contains(root) ? io.getMessage() : io.getMessage() + ": " + root)
           + "\n  fix: check that the path exists, is writable and has room, then run again");
     } else {
       err.println("kiln: internal error: " + kiln.core.Errors.rootMessage(error)
