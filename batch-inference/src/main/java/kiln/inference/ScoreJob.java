@@ -173,7 +173,7 @@ public final class ScoreJob {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("rows", (double) result.rows());
     metrics.put("error_rows", (double) result.errorRows());
-    metrics.put("seconds", result.elapsed().toMillis() / 1000.0);
+    metrics.put(TrackedRun.ELAPSED_SECONDS, result.elapsed().toMillis() / 1000.0);
     metrics.put("throughput_rows_per_second", result.throughput());
     metrics.put("partition_latency_ms_p50", result.partitionMillisP50());
     metrics.put("partition_latency_ms_p99", result.partitionMillisP99());

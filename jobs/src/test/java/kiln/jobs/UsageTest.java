@@ -105,7 +105,7 @@ class UsageTest {
     }
     StringBuilder line = new StringBuilder(command.getCommandSpec().qualifiedName());
     for (PositionalParamSpec parameter : command.getCommandSpec().positionalParameters()) {
-      line.append(' ').append(parameter.paramLabel());
+      line.append(' ').append(parameter.arity().min() == 0 ? "[" + parameter.paramLabel() + "]" : parameter.paramLabel());
     }
     boolean runsSpark = command.getCommandSpec().mixins().containsKey("sparkOptions");
     for (OptionSpec option : command.getCommandSpec().options()) {

@@ -27,7 +27,7 @@ public final class IngestReport {
     run.logMetrics(Map.of(
         "rows", (double) result.rows(),
         "quarantined_rows", (double) result.quarantined(),
-        "duration_seconds", result.elapsed().toMillis() / 1000.0));
+        TrackedRun.ELAPSED_SECONDS, result.elapsed().toMillis() / 1000.0));
     run.setTags(Map.of(
         "kiln.idempotency_key", result.idempotencyKey(),
         "kiln.already_ingested", String.valueOf(result.alreadyIngested()),
