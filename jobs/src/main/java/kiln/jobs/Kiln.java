@@ -50,6 +50,11 @@ public final class Kiln implements Runnable {
   /** The environment or Kiln itself failed: a retry, or a fix of the environment, may help. */
   public static final int ENVIRONMENT_OR_INTERNAL = 3;
 
+  /** The footer of every command's help that has none of its own. */
+  private static final String[] COMMAND_EXIT_CODES = {"",
+      "Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input,",
+      "3 an environment or internal failure (a retry may help)."};
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @CommandLine.Option(
@@ -80,6 +85,10 @@ public final class Kiln implements Runnable {
     while (!commands.isEmpty()) {
       CommandLine command = commands.pop();
       command.getCommandSpec().versionProvider(new Version());
+      if (command.getSubcommands().isEmpty() && command.getCommandSpec().usageMessage().footer().length == 0
+          && !command.getCommandName().equals("help")) {
+        command.getCommandSpec().usageMessage().footer(COMMAND_EXIT_CODES);
+      }
       commands.addAll(command.getSubcommands().values());
     }
     return commandLine;

@@ -49,6 +49,8 @@ class UsageTest {
     }
     assertThat(readme).contains("`" + JsonOption.NAME + "`").contains("`3` an environment or internal failure");
     assertThat(help()).contains("3  an environment or internal failure");
+    assertThat(KilnCommandTest.kiln("ingest", "--help").out()).contains("3 an environment or internal");
+    assertThat(KilnCommandTest.kiln("drift", "--help").out()).contains("3 an environment or internal failure");
   }
 
   @Test
