@@ -5,7 +5,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import kiln.core.Errors;
 import kiln.core.KilnSettings;
-import kiln.inference.ModelUri;
+import kiln.core.models.ModelUri;
 import kiln.training.GateCriteria;
 import kiln.training.GateResult;
 import kiln.training.ModelGate;

@@ -3,6 +3,7 @@ package kiln.training;
 import java.time.Duration;
 import java.util.Map;
 import kiln.core.DatasetRef;
+import kiln.core.models.ModelFiles;
 
 /**
  * A trained and evaluated model, saved on local disk.
