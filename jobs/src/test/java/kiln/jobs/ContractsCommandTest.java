@@ -123,7 +123,8 @@ class ContractsCommandTest {
     KilnCommandTest.Run missing = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input",
         dir.resolve("nothing").toString());
     assertThat(missing.exitCode()).isEqualTo(2);
-    assertThat(missing.err()).contains("is not a Delta table");
+    assertThat(missing.err()).contains("is not a Delta table").doesNotContain("MLflow tracking");
+    assertThat(dir.resolve("work/mlflow")).doesNotExist();
 
     KilnCommandTest.Run version = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input", table + "@7");
     assertThat(version.exitCode()).isEqualTo(2);
