@@ -164,12 +164,13 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
       String clean = PiiRules.redact(text, PiiRules.resolve(spans), counts);
       Map<String, String> meta = new HashMap<>(doc.getJavaMap(4));
       redacted.add(RowFactory.create("document", 0, Math.max(0, clean.length() - 1), clean,
-          meta, new float[0]));
+          scala.collection.JavaConverters.mapAsScalaMap(meta), new float[0]));
     }
     Map<String, Integer> byName = new LinkedHashMap<>();
     counts.forEach((e, n) -> byName.put(e.name(), n));
-    values[row.length()] = redacted;
-    values[row.length() + 1] = byName;
+    // Spark's row encoder takes Scala collections here
+    values[row.length()] = scala.collection.JavaConverters.asScalaBuffer(redacted).toSeq();
+    values[row.length() + 1] = scala.collection.JavaConverters.mapAsScalaMap(byName);
     return RowFactory.create(values);
   }
 
