@@ -198,4 +198,44 @@ class LlmJobTest {
     }
     assertThat(llm.requests.get()).isEqualTo(before);
   }
+
+  @Test
+  void aLocalGgufJobRecordsTheFilesDigestAndRefusesAFileThatIsNotGguf(SparkSession spark) throws Exception {
+    System.setProperty("kiln.llm.ignoreEos", "true");
+    Path model = dir.resolve("tiny.gguf");
+    kiln.llm.internal.TinyGguf.write(model, 3);
+    Datasets datasets = new Datasets(spark);
+    String input = dir.resolve("local-input").toString();
+    datasets.write(tickets(spark, List.of(new Object[] {1L, "is this spam"}, new Object[] {2L, "hello ham"},
+        new Object[] {3L, "ticket ".repeat(300)})), input, WriteOptions.of(WriteMode.OVERWRITE));
+    prompts.register("local-prompt", "classify: {{text}}");
+    EngineConfig engine = new EngineConfig(EngineType.LOCAL, null, 0.0, 4, 1L, null, null, null, null, null, null,
+        model.toString(), 512, 1, null);
+    LlmJobConfig config = new LlmJobConfig(input, "id", "body", null, new PromptRef("local-prompt", "1", null), engine,
+        dir.resolve("local-output").toString(), 0.5, null);
+    LlmJob job = new LlmJob(spark, prompts, Map.of(), m -> {});
+    LlmRunResult result;
+    try (TrackedRun run = tracking.startRun("llm-test", "local", Map.of())) {
+      result = job.run(config, run, dir.resolve("pipelines"));
+    }
+    assertThat(result.rows()).isEqualTo(3);
+    assertThat(result.errors()).isEqualTo(1); // the prompt longer than a slot's context
+    assertThat(result.completionTokens()).isPositive();
+    String sha = "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+        .digest(java.nio.file.Files.readAllBytes(model)));
+    assertThat(result.modelDigest()).isEqualTo(sha);
+    List<Row> rows = spark.read().format("delta").load(config.output()).orderBy("id").collectAsList();
+    assertThat(rows.get(0).<String>getAs("model")).isEqualTo("tiny.gguf");
+    assertThat(rows.get(2).<String>getAs("error")).contains("75% of a slot's context: 512 / 1 slots");
+
+    Path notGguf = dir.resolve("weights.bin");
+    java.nio.file.Files.writeString(notGguf, "not a model");
+    LlmJobConfig wrong = new LlmJobConfig(input, "id", "body", null, new PromptRef("local-prompt", "1", null),
+        new EngineConfig(EngineType.LOCAL, null, null, null, null, null, null, null, null, null, null, notGguf.toString(),
+            null, null, null), dir.resolve("o4").toString(), null, null);
+    try (TrackedRun run = tracking.startRun("llm-test", "not gguf", Map.of())) {
+      assertThatThrownBy(() -> job.run(wrong, run, dir.resolve("p"))).isInstanceOf(BadInputException.class)
+          .hasMessageContaining("is not a GGUF file");
+    }
+  }
 }
