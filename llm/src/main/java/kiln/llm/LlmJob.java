@@ -109,6 +109,7 @@ public final class LlmJob {
     LlmPipeline.llmStage(model).withProgress(rowsDone, tokensDone);
     Dataset<Row> out = model.transform(rows).select(outputColumns(config, prompt, engine, digest, run.id(), key));
 
+    checkOutputSchema(config.output(), out);
     long total = rows.count();
     progress.accept("generating " + total + " rows with " + engine.type() + " model " + engine.model() + " and prompt " + prompt);
     WriteResult written;
@@ -171,6 +172,25 @@ public final class LlmJob {
     return result;
   }
 
+  /** An existing output table with other columns would fail the write after every token was paid for. */
+  private void checkOutputSchema(String output, Dataset<Row> out) {
+    if (!new Datasets(spark).exists(output)) {
+      return;
+    }
+    String have = columns(spark.read().format("delta").load(output).schema());
+    String write = columns(out.schema());
+    if (!have.equals(write)) {
+      throw Errors.badInput("output table " + output + " has other columns than this job writes: it has " + have
+          + "; the job writes " + write, "choose another output table (or fix the key column's type)");
+    }
+  }
+
+  private static String columns(org.apache.spark.sql.types.StructType schema) {
+    // nullability aside: Delta keeps the table's
+    return java.util.Arrays.stream(schema.fields()).map(f -> f.name() + " " + f.dataType().simpleString())
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
   /** What the engine needs, checked before any row is sent; no secret is ever printed. */
   private void preflight(EngineConfig engine) {
     if (engine.apiKeyEnv() != null) {
@@ -179,6 +199,7 @@ public final class LlmJob {
         throw Errors.badInput("environment variable " + engine.apiKeyEnv() + " (engine.apiKeyEnv) is not set",
             "export it with the endpoint's API key (on a cluster, also as spark.executorEnv." + engine.apiKeyEnv() + ")");
       }
+      checkKey(engine, value);
     }
     if (engine.modelPath() != null) {
       Path file = Path.of(engine.modelPath());
@@ -191,6 +212,32 @@ public final class LlmJob {
       } catch (IOException e) {
         throw Errors.badInput("cannot read model file " + file + ": " + e.getMessage(), "check engine.modelPath");
       }
+    }
+  }
+
+  /**
+   * Asks the endpoint's {@code /models} (OpenAI, vLLM, TGI, llama-server and Ollama have it) whether it
+   * takes the key; only a refusal (401, 403) stops the job. An endpoint without {@code /models} or one
+   * that does not answer is left to the rows' own retries and errors.
+   */
+  private static void checkKey(EngineConfig engine, String key) {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+        .connectTimeout(java.time.Duration.ofSeconds(10)).build();
+    java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(engine.baseUrl() + "/models"))
+        .timeout(java.time.Duration.ofSeconds(Math.min(30, engine.timeoutSeconds())))
+        .header("Authorization", "Bearer " + key).GET().build();
+    int status;
+    try {
+      status = http.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    } catch (IOException e) {
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    if (status == 401 || status == 403) {
+      throw Errors.badInput(engine.baseUrl() + " refused the API key in " + engine.apiKeyEnv() + " (HTTP " + status + ")",
+          "put a valid key for this endpoint in " + engine.apiKeyEnv());
     }
   }
 

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * by markers in the prompt: {@code [429xN]} answers 429 (with Retry-After: 0) the first N times,
  * {@code [500xN]} answers 500 the first N times, {@code [500]} always, {@code [slow]} answers after 3 s,
  * {@code [malformed]} answers a body that is not JSON, {@code [nochoices]} JSON without choices;
+ * {@code /v1/models} refuses the key {@code sk-refused};
  * otherwise it answers {@code "echo: " + the prompt's last 40 characters} with usage counted in words.
  */
 final class FakeOpenAi implements AutoCloseable {
@@ -35,6 +36,11 @@ final class FakeOpenAi implements AutoCloseable {
   FakeOpenAi() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/v1/chat/completions", this::handle);
+    server.createContext("/v1/models", exchange -> {
+      // refuses one key, so that the job's check of the key before the run can be seen
+      boolean refused = "Bearer sk-refused".equals(exchange.getRequestHeaders().getFirst("Authorization"));
+      send(exchange, refused ? 401 : 200, refused ? "{\"error\":{\"message\":\"bad key\"}}" : "{\"data\":[]}");
+    });
     server.setExecutor(Executors.newFixedThreadPool(16));
     server.start();
   }

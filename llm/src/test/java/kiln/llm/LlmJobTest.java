@@ -195,6 +195,16 @@ class LlmJobTest {
       assertThatThrownBy(() -> noKey.run(config(input, dir.resolve("o3").toString(), new PromptRef("one-var", "1", null), 0),
           run, dir.resolve("p"))).isInstanceOf(BadInputException.class)
           .hasMessageContaining("environment variable KILN_TEST_LLM_KEY (engine.apiKeyEnv) is not set");
+      LlmJob refused = new LlmJob(spark, prompts, Map.of("KILN_TEST_LLM_KEY", "sk-refused"), m -> {});
+      assertThatThrownBy(() -> refused.run(config(input, dir.resolve("o5").toString(), new PromptRef("one-var", "1", null), 0),
+          run, dir.resolve("p"))).isInstanceOf(BadInputException.class)
+          .hasMessageContaining("refused the API key in KILN_TEST_LLM_KEY (HTTP 401)").hasMessageNotContaining("sk-refused");
+      String taken = dir.resolve("taken").toString();
+      datasets.write(tickets(spark, List.<Object[]>of(new Object[] {1L, "x"})), taken, WriteOptions.of(WriteMode.OVERWRITE));
+      assertThatThrownBy(() -> job.run(config(input, taken, new PromptRef("one-var", "1", null), 0), run, dir.resolve("p")))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("output table " + taken + " has other columns than this job writes: it has id bigint, body string;");
+      assertThat(datasets.latestVersion(taken)).isZero();
     }
     assertThat(llm.requests.get()).isEqualTo(before);
   }
