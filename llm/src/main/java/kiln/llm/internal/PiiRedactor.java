@@ -151,15 +151,26 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
       String text = doc.getString(3);
       int docBegin = doc.getInt(1);
       List<PiiRules.Span> spans = new ArrayList<>();
+      Set<PiiEntity> failed = java.util.EnumSet.noneOf(PiiEntity.class);
       for (Row chunk : found) {
         Map<String, String> meta = chunk.getJavaMap(4);
         PiiEntity entity = entity(meta.get("identifier"));
         int begin = chunk.getInt(1) - docBegin;
         int end = chunk.getInt(2) - docBegin + 1; // Spark NLP's end is inclusive
-        if (entity != null && chosen.contains(entity) && begin >= 0 && end <= text.length()
-            && PiiRules.valid(entity, text, begin, end)) {
-          spans.add(new PiiRules.Span(entity, begin, end));
+        if (entity == null || !chosen.contains(entity) || begin < 0 || end > text.length()) {
+          continue;
         }
+        if (PiiRules.valid(entity, text, begin, end)) {
+          spans.add(new PiiRules.Span(entity, begin, end));
+        } else {
+          failed.add(entity);
+        }
+      }
+      // RegexMatcher resumes after a candidate, so one failing its check may hide a real entity that
+      // starts inside it: those types are searched again, candidate by candidate
+      for (PiiEntity entity : failed) {
+        spans.removeIf(s -> s.entity() == entity);
+        spans.addAll(PiiRules.find(entity, text));
       }
       String clean = PiiRules.redact(text, PiiRules.resolve(spans), counts);
       Map<String, String> meta = new HashMap<>(doc.getJavaMap(4));

@@ -27,8 +27,12 @@ public final class PiiRules {
   public static String regex(PiiEntity entity) {
     return switch (entity) {
       case EMAIL_ADDRESS -> "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}";
-      // 13 to 19 digits with optional single spaces or dashes between them; Luhn decides
-      case CREDIT_CARD -> "(?<![\\d-])\\d(?:[ -]?\\d){12,18}(?![\\d])";
+      // the printed groupings (4-4-4-4, Amex 4-6-5, one separator kind throughout, and no further group
+      // after them) or one run of 13-19 digits; never the digits of an IBAN-like token. Whole groups only,
+      // so that a number before or after a card cannot swallow part of it; a group
+      // followed by ':' belongs to an IPv6 address or a time. Luhn decides
+      case CREDIT_CARD -> "(?<![\\d-]|[A-Z]{2}\\d{2} ?)(?:\\d{4}([ -]?)\\d{4}\\1\\d{4}\\1\\d{4}(?!\\1\\d)"
+          + "|\\d{4}([ -]?)\\d{6}\\2\\d{5}(?!\\2\\d)|\\d{13,19})(?![\\d:])";
       // country, check digits, then groups of four (printed form) or one run; mod 97 decides
       case IBAN_CODE -> "\\b[A-Z]{2}\\d{2}(?:(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?|[A-Z0-9]{11,30})\\b";
       case IP_ADDRESS -> "(?<![\\d.])(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\.?\\d)"
@@ -36,8 +40,36 @@ public final class PiiRules {
           + HEX + "(?::" + HEX + "){0,6}))(?![:\\w])";
       // an area or country part, then two groups of 3-4 digits; separators required between the first
       // groups so that order numbers and plain digit runs are not phones; dates have 2-digit groups
-      case PHONE_NUMBER -> "(?<![\\w+-])(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?|\\d{2,4}[ .-])\\d{3,4}[ .-]?\\d{3,4}(?![\\w-])";
+      case PHONE_NUMBER -> "(?<![\\w+:/-]|\\d\\.)(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?|\\d{2,4}[ .-])\\d{3,4}[ .-]?\\d{3,4}(?![\\w-]|\\.\\d)";
     };
+  }
+
+  private static final Map<PiiEntity, java.util.regex.Pattern> PATTERNS = new EnumMap<>(PiiEntity.class);
+
+  static {
+    for (PiiEntity e : PiiEntity.values()) {
+      PATTERNS.put(e, java.util.regex.Pattern.compile(regex(e)));
+    }
+  }
+
+  /**
+   * Every valid entity of a type in {@code text}. A candidate that fails its check is searched again from
+   * its next character, so that a number failing Luhn cannot hide a card that starts inside it (a plain
+   * regex search, RegexMatcher's too, resumes after the failed candidate).
+   */
+  public static List<Span> find(PiiEntity entity, String text) {
+    List<Span> found = new ArrayList<>();
+    java.util.regex.Matcher m = PATTERNS.get(entity).matcher(text);
+    int from = 0;
+    while (from <= text.length() && m.find(from)) {
+      if (valid(entity, text, m.start(), m.end())) {
+        found.add(new Span(entity, m.start(), m.end()));
+        from = Math.max(m.end(), m.start() + 1);
+      } else {
+        from = m.start() + 1;
+      }
+    }
+    return found;
   }
 
   /** Whether a candidate the entity's regex found in {@code text} at [begin, end) really is one. */
@@ -53,7 +85,7 @@ public final class PiiRules {
       case IP_ADDRESS -> candidate.contains(":") ? ipv6(candidate) : ipv4(candidate);
       case PHONE_NUMBER -> {
         long digits = candidate.chars().filter(Character::isDigit).count();
-        yield digits >= 8 && digits <= 15 && !insideDigitRun(text, begin, end);
+        yield digits >= 8 && digits <= 15 && !partOfLongerNumber(text, begin, end, digits);
       }
     };
   }
@@ -91,12 +123,7 @@ public final class PiiRules {
   public static String redact(String text, Collection<PiiEntity> entities, Map<PiiEntity, Integer> counts) {
     List<Span> found = new ArrayList<>();
     for (PiiEntity e : entities) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex(e)).matcher(text);
-      while (m.find()) {
-        if (valid(e, text, m.start(), m.end())) {
-          found.add(new Span(e, m.start(), m.end()));
-        }
-      }
+      found.addAll(find(e, text));
     }
     return redact(text, resolve(found), counts);
   }
@@ -159,12 +186,48 @@ public final class PiiRules {
     }
   }
 
-  /** A phone inside a longer run of digits and separators (a card failing Luhn, an account number) is not a phone. */
-  private static boolean insideDigitRun(String text, int begin, int end) {
-    boolean before = begin >= 1 && Character.isDigit(text.charAt(begin - 1))
-        || begin >= 2 && " -.".indexOf(text.charAt(begin - 1)) >= 0 && Character.isDigit(text.charAt(begin - 2));
-    boolean after = end < text.length() && Character.isDigit(text.charAt(end))
-        || end + 1 < text.length() && " -.".indexOf(text.charAt(end)) >= 0 && Character.isDigit(text.charAt(end + 1));
-    return before || after;
+  /**
+   * A phone-shaped part of a longer number (a card failing Luhn, an account number) is not a phone: the
+   * digit groups of at most 4 digits joined to it by the separator of its own outer groups would make
+   * more than 15 digits, E.164's maximum. A date after "555-123-4567 " or an order number before it are
+   * separate numbers, and nothing before a leading '+' or '(' belongs to the phone.
+   */
+  private static boolean partOfLongerNumber(String text, int begin, int end, long digits) {
+    String candidate = text.substring(begin, end);
+    String separators = candidate.replaceAll("[^ .-]", "");
+    if (separators.isEmpty()) {
+      return false;
+    }
+    long total = digits;
+    char last = separators.charAt(separators.length() - 1);
+    int i = end;
+    while (i + 1 < text.length() && text.charAt(i) == last && Character.isDigit(text.charAt(i + 1))) {
+      int j = i + 1;
+      while (j < text.length() && Character.isDigit(text.charAt(j))) {
+        j++;
+      }
+      if (j - i - 1 > 4) {
+        break;
+      }
+      total += j - i - 1;
+      i = j;
+    }
+    char first = text.charAt(begin);
+    if (first != '+' && first != '(') {
+      char sep = separators.charAt(0);
+      i = begin - 1;
+      while (i - 1 >= 0 && text.charAt(i) == sep && Character.isDigit(text.charAt(i - 1))) {
+        int j = i - 1;
+        while (j >= 0 && Character.isDigit(text.charAt(j))) {
+          j--;
+        }
+        if (i - j - 1 > 4) {
+          break;
+        }
+        total += i - j - 1;
+        i = j;
+      }
+    }
+    return total > 15;
   }
 }
