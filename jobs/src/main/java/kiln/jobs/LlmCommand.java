@@ -95,6 +95,8 @@ final class LlmCommand implements Runnable {
       out.put("max_error_rate", r.maxErrorRate());
       out.put("prompt_tokens", r.promptTokens());
       out.put("completion_tokens", r.completionTokens());
+      out.put("deduplicated_rows", r.deduplicatedRows());
+      out.put("tokens_saved", r.tokensSaved());
       out.put("redactions", r.redactions());
       out.put("already_written", r.alreadyWritten());
       out.put("pipeline", r.pipeline());

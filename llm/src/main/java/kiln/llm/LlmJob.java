@@ -106,8 +106,9 @@ public final class LlmJob {
 
     LongAccumulator rowsDone = spark.sparkContext().longAccumulator("kiln.llm.rows");
     LongAccumulator tokensDone = spark.sparkContext().longAccumulator("kiln.llm.tokens");
-    LlmPipeline.llmStage(model).withProgress(rowsDone, tokensDone);
-    Dataset<Row> out = model.transform(rows).select(outputColumns(config, prompt, engine, digest, run.id(), key));
+    LlmStage llm = LlmPipeline.llmStage(model).withProgress(rowsDone, tokensDone);
+    Dataset<Row> completed = config.deduplicate() ? deduplicated(model, llm, rows) : model.transform(rows);
+    Dataset<Row> out = completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
 
     checkOutputSchema(config.output(), out);
     long total = rows.count();
@@ -118,6 +119,32 @@ public final class LlmJob {
           Map.of("kiln.job", "llm", "kiln.prompt", prompt.toString(), "kiln.run_id", run.id())));
     }
     return summarize(config, input, written.written(), prompt, engine, digest, key, false, saved.toString(), run);
+  }
+
+  /**
+   * The pipeline with each distinct rendered prompt completed once: the stages before the LLM stage run
+   * per row, the LLM stage over the distinct prompts (spread over as many partitions as the input has),
+   * and the answers are joined back by prompt hash. Rows without a prompt (no text) fail as the LLM
+   * stage fails them, without a request.
+   */
+  private static Dataset<Row> deduplicated(PipelineModel model, LlmStage llm, Dataset<Row> rows) {
+    Dataset<Row> prepared = rows;
+    org.apache.spark.ml.Transformer[] stages = model.stages();
+    for (int i = 0; i < stages.length - 1; i++) {
+      prepared = stages[i].transform(prepared);
+    }
+    Column hash = functions.col(LlmPipeline.PROMPT_SHA256);
+    Dataset<Row> unique = prepared.where(hash.isNotNull()).select(LlmPipeline.PROMPT, LlmPipeline.PROMPT_SHA256)
+        .dropDuplicates(LlmPipeline.PROMPT_SHA256).repartition(Math.max(1, rows.javaRDD().getNumPartitions()));
+    Dataset<Row> answers = llm.transform(unique).drop(LlmPipeline.PROMPT);
+    Dataset<Row> joined = prepared.join(answers, prepared.col(LlmPipeline.PROMPT_SHA256)
+        .equalTo(answers.col(LlmPipeline.PROMPT_SHA256)), "left").drop(answers.col(LlmPipeline.PROMPT_SHA256));
+    Column noPrompt = functions.col(LlmPipeline.PROMPT).isNull();
+    return joined
+        .withColumn(LlmStage.ERROR, functions.when(noPrompt, functions.lit(kiln.llm.internal.Completion.NO_TEXT))
+            .otherwise(functions.col(LlmStage.ERROR)))
+        .withColumn(LlmStage.LATENCY_MS, functions.coalesce(functions.col(LlmStage.LATENCY_MS), functions.lit(0L)))
+        .withColumn(LlmStage.ATTEMPTS, functions.coalesce(functions.col(LlmStage.ATTEMPTS), functions.lit(0)));
   }
 
   private static Column[] outputColumns(LlmJobConfig config, Prompt prompt, EngineConfig engine, String digest,
@@ -150,14 +177,27 @@ public final class LlmJob {
     Row totals = mine.agg(functions.count(functions.lit(1)), functions.count(functions.col("error")),
         functions.coalesce(functions.sum("prompt_tokens"), functions.lit(0L)),
         functions.coalesce(functions.sum("completion_tokens"), functions.lit(0L)),
-        functions.coalesce(functions.sum("latency_ms"), functions.lit(0L))).first();
+        functions.coalesce(functions.sum("latency_ms"), functions.lit(0L)),
+        functions.countDistinct(functions.col(LlmPipeline.PROMPT_SHA256)),
+        functions.count(functions.col(LlmPipeline.PROMPT_SHA256))).first();
+    // with deduplication a prompt's tokens were spent once, whatever the number of rows sharing them
+    Row spent = config.deduplicate()
+        ? mine.where(functions.col(LlmPipeline.PROMPT_SHA256).isNotNull()).dropDuplicates(LlmPipeline.PROMPT_SHA256)
+            .agg(functions.coalesce(functions.sum("prompt_tokens"), functions.lit(0L)),
+                functions.coalesce(functions.sum("completion_tokens"), functions.lit(0L))).first()
+        : null;
+    long promptTokens = spent == null ? totals.getLong(2) : spent.getLong(0);
+    long completionTokens = spent == null ? totals.getLong(3) : spent.getLong(1);
+    long shared = config.deduplicate() ? totals.getLong(6) - totals.getLong(5) : 0;
+    long saved = totals.getLong(2) + totals.getLong(3) - promptTokens - completionTokens;
     Map<String, Long> redactions = new TreeMap<>();
     for (Row r : mine.select(functions.explode(functions.col(LlmPipeline.REDACTIONS))).groupBy("key")
         .agg(functions.sum("value")).collectAsList()) {
       redactions.put(r.getString(0), r.getLong(1));
     }
     LlmRunResult result = new LlmRunResult(input, output, prompt, engine.model(), digest, totals.getLong(0),
-        totals.getLong(1), totals.getLong(2), totals.getLong(3), redactions, alreadyWritten, config.maxErrorRate(), pipeline);
+        totals.getLong(1), promptTokens, completionTokens, shared, saved, redactions, alreadyWritten,
+        config.maxErrorRate(), pipeline);
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("rows", (double) result.rows());
     metrics.put("errors", (double) result.errors());
@@ -165,6 +205,8 @@ public final class LlmJob {
     metrics.put("prompt_tokens", (double) result.promptTokens());
     metrics.put("completion_tokens", (double) result.completionTokens());
     metrics.put("total_tokens", (double) (result.promptTokens() + result.completionTokens()));
+    metrics.put("deduplicated_rows", (double) result.deduplicatedRows());
+    metrics.put("tokens_saved_by_dedup", (double) result.tokensSaved());
     metrics.put("latency_ms_mean", result.rows() == 0 ? 0 : totals.getLong(4) / (double) result.rows());
     redactions.forEach((type, n) -> metrics.put("redactions." + type, (double) n));
     run.logMetrics(metrics);
@@ -276,6 +318,7 @@ public final class LlmJob {
     parts.put("model_digest", digest);
     parts.put("engine", config.engine().parameters());
     parts.put("pii", config.pii().toString());
+    parts.put("deduplicate", config.deduplicate());
     try {
       return "llm-" + PromptTemplate.sha256(JSON.writeValueAsString(parts)).substring(0, 32);
     } catch (JsonProcessingException e) {

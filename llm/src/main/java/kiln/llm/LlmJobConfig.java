@@ -18,6 +18,8 @@ import kiln.core.YamlFiles;
  * @param output the Delta table the rows are appended to (required)
  * @param maxErrorRate the share of rows that may fail before the job exits 1 (default 0.01)
  * @param pii the entity types redacted before the prompt is rendered (default all of them)
+ * @param deduplicate identical rendered prompts are completed once and the answer shared by their
+ *     rows (default true; set false to sample every row at a temperature above 0)
  */
 public record LlmJobConfig(
     String input,
@@ -28,7 +30,8 @@ public record LlmJobConfig(
     EngineConfig engine,
     String output,
     Double maxErrorRate,
-    List<PiiEntity> pii) {
+    List<PiiEntity> pii,
+    Boolean deduplicate) {
 
   public static final String DEFAULT_VARIABLE = "text";
   public static final double DEFAULT_MAX_ERROR_RATE = 0.01;
@@ -58,6 +61,7 @@ public record LlmJobConfig(
     }
     // an empty list is an explicit choice (text redacted upstream); leaving the key out redacts everything
     pii = pii == null ? List.of(PiiEntity.values()) : pii.stream().distinct().sorted().toList();
+    deduplicate = deduplicate == null || deduplicate;
   }
 
   public static LlmJobConfig read(Path file) {

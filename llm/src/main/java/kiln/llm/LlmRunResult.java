@@ -13,8 +13,10 @@ import kiln.core.DatasetRef;
  * @param modelDigest see {@link LlmJob#modelDigest}
  * @param rows rows of this job in the output
  * @param errors rows whose error is set
- * @param promptTokens summed over the rows
- * @param completionTokens summed over the rows
+ * @param promptTokens spent (with deduplication, once per distinct prompt)
+ * @param completionTokens spent (with deduplication, once per distinct prompt)
+ * @param deduplicatedRows rows that shared another row's completion instead of a request
+ * @param tokensSaved tokens those rows would have spent
  * @param redactions entities redacted, by type
  * @param alreadyWritten true when an earlier run had written this very job (nothing was generated)
  * @param maxErrorRate the config's limit
@@ -30,6 +32,8 @@ public record LlmRunResult(
     long errors,
     long promptTokens,
     long completionTokens,
+    long deduplicatedRows,
+    long tokensSaved,
     Map<String, Long> redactions,
     boolean alreadyWritten,
     double maxErrorRate,
@@ -46,8 +50,9 @@ public record LlmRunResult(
 
   public String summary() {
     return String.format(java.util.Locale.ROOT,
-        "%d rows, %d failed (%.2f%%, limit %.2f%%), %d prompt + %d completion tokens, redacted %s%s",
-        rows, errors, 100 * errorRate(), 100 * maxErrorRate, promptTokens, completionTokens,
+        "%d rows, %d failed (%.2f%%, limit %.2f%%), %d prompt + %d completion tokens (%d rows shared a"
+            + " completion, %d tokens saved), redacted %s%s",
+        rows, errors, 100 * errorRate(), 100 * maxErrorRate, promptTokens, completionTokens, deduplicatedRows, tokensSaved,
         redactions.isEmpty() ? "nothing" : redactions, alreadyWritten ? " (already written by an earlier run)" : "");
   }
 }

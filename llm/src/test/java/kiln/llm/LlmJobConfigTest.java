@@ -28,6 +28,7 @@ class LlmJobConfigTest {
     assertThat(config.variable()).isEqualTo("text");
     assertThat(config.maxErrorRate()).isEqualTo(0.01);
     assertThat(config.pii()).containsExactly(PiiEntity.values());
+    assertThat(config.deduplicate()).isTrue();
     assertThat(config.prompt()).isEqualTo(new PromptRef("triage", "2", null));
     EngineConfig engine = config.engine();
     assertThat(engine.baseUrl()).isEqualTo("http://127.0.0.1:8000/v1");
@@ -67,6 +68,7 @@ class LlmJobConfigTest {
         output: /data/triage
         maxErrorRate: 0.05
         pii: [PHONE_NUMBER, EMAIL_ADDRESS]
+        deduplicate: false
         """);
     LlmJobConfig config = LlmJobConfig.read(file);
     assertThat(config.inputRef().version()).isEqualTo(3L);
@@ -79,6 +81,7 @@ class LlmJobConfigTest {
     assertThat(config.output()).isEqualTo("/data/triage");
     assertThat(config.maxErrorRate()).isEqualTo(0.05);
     assertThat(config.pii()).containsExactly(PiiEntity.EMAIL_ADDRESS, PiiEntity.PHONE_NUMBER);
+    assertThat(config.deduplicate()).isFalse();
   }
 
   @Test

@@ -69,7 +69,7 @@ class LlmJobTest {
     return new LlmJobConfig(input, "id", "body", null, prompt,
         new EngineConfig(EngineType.OPENAI, "test-model", 0.0, 16, null, llm.baseUrl(), "KILN_TEST_LLM_KEY", 2, 2, 10, 4,
             null, null, null, null),
-        output, maxErrorRate, null);
+        output, maxErrorRate, null, null);
   }
 
   @Test
@@ -101,7 +101,9 @@ class LlmJobTest {
         new Object[] {3L, "Refund to   DE89 3704 0044 0532 0130 00 please [500]"},
         new Object[] {4L, "Login from 192.168.1.20 failed"},
         new Object[] {5L, null},
-        new Object[] {6L, "Please answer [429x1] soon"})), input, WriteOptions.of(WriteMode.OVERWRITE));
+        new Object[] {6L, "Please answer [429x1] soon"},
+        new Object[] {7L, "Hi, I am  jane.doe@example.com, call me at +44 20 7946 0958."})), input,
+        WriteOptions.of(WriteMode.OVERWRITE));
     prompts.register("triage", "Classify this ticket: {{text}}");
     String output = dir.resolve("triage").toString();
     LlmJobConfig config = config(input, output, new PromptRef("triage", "1", null), 0.5);
@@ -112,10 +114,15 @@ class LlmJobTest {
     try (TrackedRun run = tracking.startRun("llm-test", "triage", Map.of())) {
       result = job.run(config, run, dir.resolve("pipelines"));
     }
-    assertThat(result.rows()).isEqualTo(6);
+    assertThat(result.rows()).isEqualTo(7);
     assertThat(result.errors()).isEqualTo(2); // the [500] row and the null text
+    // row 7 renders (cleaned, redacted) to row 1's prompt: one request for both
+    assertThat(result.deduplicatedRows()).isEqualTo(1);
+    assertThat(llm.prompts.stream().filter(p -> p.contains("<EMAIL_ADDRESS>, call me")).count()).isEqualTo(1);
+    assertThat(result.tokensSaved()).isEqualTo(11 + 3); // row 1's prompt (11 words for the fake) and completion
     assertThat(result.tooManyErrors()).isFalse();
-    assertThat(result.redactions()).containsExactlyInAnyOrderEntriesOf(Map.of("EMAIL_ADDRESS", 1L, "PHONE_NUMBER", 1L,
+    // redaction counts are per row: rows 1 and 7 each had an address and a phone
+    assertThat(result.redactions()).containsExactlyInAnyOrderEntriesOf(Map.of("EMAIL_ADDRESS", 2L, "PHONE_NUMBER", 2L,
         "CREDIT_CARD", 1L, "IBAN_CODE", 1L, "IP_ADDRESS", 1L));
     assertThat(result.promptTokens()).isPositive();
     assertThat(result.completionTokens()).isEqualTo(12);
@@ -141,7 +148,10 @@ class LlmJobTest {
     assertThat(first.<String>getAs("finish_reason")).isEqualTo("stop");
     assertThat(first.<String>getAs("error")).isNull();
     assertThat(all.get(2).<String>getAs("error")).isEqualTo("HTTP 500: overloaded (after 2 attempts)");
-    assertThat(all.get(4).<String>getAs("error")).contains("text is null");
+    assertThat(all.get(4).<String>getAs("error")).isEqualTo("the text is null or blank: nothing to send");
+    assertThat(all.get(4).<Integer>getAs("attempts")).isZero();
+    assertThat(all.get(6).<String>getAs("completion")).isEqualTo(first.<String>getAs("completion"));
+    assertThat(all.get(6).<String>getAs("prompt_sha256")).isEqualTo(first.<String>getAs("prompt_sha256"));
     assertThat(all.get(5).<Integer>getAs("attempts")).isEqualTo(2);
     assertThat(all.get(5).<String>getAs("error")).isNull();
 
@@ -153,7 +163,7 @@ class LlmJobTest {
       again = job.run(config, run, dir.resolve("pipelines"));
     }
     assertThat(again.alreadyWritten()).isTrue();
-    assertThat(again.rows()).isEqualTo(6);
+    assertThat(again.rows()).isEqualTo(7);
     assertThat(llm.requests.get()).isEqualTo(requests);
     assertThat(datasets.latestVersion(output)).isEqualTo(version);
 
@@ -187,7 +197,7 @@ class LlmJobTest {
       assertThatThrownBy(() -> job.run(config(input, dir.resolve("o1").toString(), new PromptRef("two-vars", "1", null), 0),
           run, dir.resolve("p"))).isInstanceOf(BadInputException.class).hasMessageContaining("{{subject}}");
       LlmJobConfig wrongColumn = new LlmJobConfig(input, "id", "text_body", null, new PromptRef("two-vars", "1", null),
-          config(input, "/x", new PromptRef("x", "1", null), 0).engine(), dir.resolve("o2").toString(), null, null);
+          config(input, "/x", new PromptRef("x", "1", null), 0).engine(), dir.resolve("o2").toString(), null, null, null);
       assertThatThrownBy(() -> job.run(wrongColumn, run, dir.resolve("p"))).isInstanceOf(BadInputException.class)
           .hasMessageContaining("text_body");
       LlmJob noKey = new LlmJob(spark, prompts, Map.of(), m -> {});
@@ -222,7 +232,7 @@ class LlmJobTest {
     EngineConfig engine = new EngineConfig(EngineType.LOCAL, null, 0.0, 4, 1L, null, null, null, null, null, null,
         model.toString(), 512, 1, null);
     LlmJobConfig config = new LlmJobConfig(input, "id", "body", null, new PromptRef("local-prompt", "1", null), engine,
-        dir.resolve("local-output").toString(), 0.5, null);
+        dir.resolve("local-output").toString(), 0.5, null, false);
     LlmJob job = new LlmJob(spark, prompts, Map.of(), m -> {});
     LlmRunResult result;
     try (TrackedRun run = tracking.startRun("llm-test", "local", Map.of())) {
@@ -242,7 +252,7 @@ class LlmJobTest {
     java.nio.file.Files.writeString(notGguf, "not a model");
     LlmJobConfig wrong = new LlmJobConfig(input, "id", "body", null, new PromptRef("local-prompt", "1", null),
         new EngineConfig(EngineType.LOCAL, null, null, null, null, null, null, null, null, null, null, notGguf.toString(),
-            null, null, null), dir.resolve("o4").toString(), null, null);
+            null, null, null), dir.resolve("o4").toString(), null, null, null);
     try (TrackedRun run = tracking.startRun("llm-test", "not gguf", Map.of())) {
       assertThatThrownBy(() -> job.run(wrong, run, dir.resolve("p"))).isInstanceOf(BadInputException.class)
           .hasMessageContaining("is not a GGUF file");

@@ -15,6 +15,9 @@ public record Completion(
     String text, Integer promptTokens, Integer completionTokens, String finishReason, long latencyMillis,
     int attempts, String error) {
 
+  /** The error of a row without text: no request is made for it. */
+  public static final String NO_TEXT = "the text is null or blank: nothing to send";
+
   public static Completion failed(String error, long latencyMillis, int attempts) {
     return new Completion(null, null, null, null, latencyMillis, attempts, error);
   }

@@ -90,7 +90,7 @@ final class LocalEngines {
   static Completion one(LlamaModel model, EngineConfig config, String prompt) {
     long start = System.nanoTime();
     if (prompt == null) {
-      return Completion.failed("the text is null: nothing to send", 0, 0);
+      return Completion.failed(Completion.NO_TEXT, 0, 0);
     }
     // encode() adds no BOS token; the request will
     int promptTokens = model.encode(prompt).length + 1;

@@ -74,7 +74,7 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
   Completion one(String prompt) {
     long start = System.nanoTime();
     if (prompt == null) {
-      return Completion.failed("the text is null: nothing to send", 0, 0);
+      return Completion.failed(Completion.NO_TEXT, 0, 0);
     }
     String body = requestBody(prompt);
     String lastError = null;
