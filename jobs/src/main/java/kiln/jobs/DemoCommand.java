@@ -5,12 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import kiln.contracts.ContractTracking;
-import kiln.contracts.Contracts;
-import kiln.contracts.FlightsContractDemo;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
-import kiln.inference.ModelDrift;
-import kiln.inference.ModelUri;
+import kiln.jobs.modeldrift.ModelDrift;
+import kiln.core.models.ModelUri;
 import kiln.inference.ScoreConfig;
 import kiln.training.Device;
 import kiln.training.FeatureConfig;
@@ -34,11 +32,13 @@ import java.util.Map;
 import kiln.core.Errors;
 import kiln.core.WriteMode;
 import kiln.jobs.data.SampleData;
-import kiln.jobs.ingest.IngestJob;
-import kiln.jobs.ingest.IngestReport;
-import kiln.jobs.ingest.IngestResult;
-import kiln.jobs.ingest.IngestSpec;
-import kiln.jobs.ingest.SourceFormat;
+import kiln.jobs.demo.FlightsContractDemo;
+import kiln.jobs.demo.FlightsExamples;
+import kiln.ingest.IngestJob;
+import kiln.ingest.IngestReport;
+import kiln.ingest.IngestResult;
+import kiln.ingest.IngestSpec;
+import kiln.ingest.SourceFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -93,7 +93,7 @@ final class DemoCommand implements Callable<Integer> {
         FlightsContractDemo.Outcome contracts = reporting.run("contracts flights",
             Map.of("kiln.job", "contracts", "mlflow.parentRunId", demoRun.id()), run -> {
               FlightsContractDemo.Outcome outcome = FlightsContractDemo.run(session.spark(), second.table(), demo, console::step);
-              ContractTracking.report(run, outcome.real(), Contracts.flightsYaml());
+              ContractTracking.report(run, outcome.real(), FlightsExamples.contractYaml());
               return outcome;
             });
         console.result("Contract on " + contracts.real().result().dataset() + ": " + contracts.real().result().summary());
@@ -103,7 +103,7 @@ final class DemoCommand implements Callable<Integer> {
         console.result("Contract reports: " + contracts.real().htmlReport() + " and " + contracts.damaged().htmlReport());
 
         console.step("[6/" + steps + "] drift: January-March against April-June, then month against month");
-        DriftMonitor monitor = new DriftMonitor(session.spark(), DriftConfig.flights(), console::step);
+        DriftMonitor monitor = new DriftMonitor(session.spark(), FlightsExamples.driftConfig(), console::step);
         DatasetRef pinned = second.table();
         DriftResult quarters = reporting.run("drift flights Q1 vs Q2",
             Map.of("kiln.job", "drift", "mlflow.parentRunId", demoRun.id()), run -> {
@@ -158,7 +158,7 @@ final class DemoCommand implements Callable<Integer> {
               Map.of("kiln.job", "drift", "mlflow.parentRunId", demoRun.id()), run -> {
                 DriftResult result = new ModelDrift(session.spark(), reporting.tracking(),
                     // the flights thresholds: 1.5M rows make every test significant, so the distances decide
-                    DriftConfig.defaults().withThresholds(DriftConfig.flights().thresholds()),
+                    DriftConfig.defaults().withThresholds(FlightsExamples.driftConfig().thresholds()),
                     console::step).run(ModelUri.parse("models:/" + MODEL + "@champion"), null,
                     DriftInput.of(scoringFeatures.output()), null).drift();
                 DriftTracking.report(run, result, DriftReport.write(result, modelReport));

@@ -18,6 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import kiln.core.models.ModelFiles;
+import kiln.core.models.Task;
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -30,7 +32,7 @@ import org.apache.spark.sql.expressions.WindowSpec;
  * classifier, the prediction for a regressor), overall and per group, with DataFrame aggregations only.
  */
 public final class Evaluation {
-  public static final String SCORE = "kiln_score";
+  public static final String SCORE = ModelFiles.SCORE;
   private static final double EPSILON = 1e-15;
   private static final int CALIBRATION_BINS = 10;
 

@@ -2,6 +2,8 @@ package kiln.training;
 
 import java.util.Objects;
 import kiln.core.DatasetRef;
+import kiln.core.models.Split;
+import kiln.core.models.SplitFractions;
 
 /**
  * What {@code kiln features} builds: the flights feature table from a version of the flights table.

@@ -1,0 +1,126 @@
+package kiln.bench;
+
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.LocalFiles;
+import kiln.core.SparkProfile;
+import kiln.core.SparkSessions;
+import kiln.core.SparkSettings;
+import kiln.core.WriteMode;
+import kiln.core.WriteOptions;
+import kiln.training.Device;
+import kiln.training.FeatureConfig;
+import kiln.training.FeatureJob;
+import kiln.training.FlightFeatures;
+import kiln.core.models.Split;
+import kiln.core.models.SplitFractions;
+import kiln.core.models.Task;
+import kiln.training.TrainConfig;
+import kiln.training.Trainer;
+import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code TrainBenchmark [FLIGHTS_PARQUET] [--repetitions N] [--rounds R]}: Kiln's training step
+ * ({@link Trainer#fit}: input checks, hash split, early stopping) against xgboost4j-spark called directly
+ * with the same parameters on the same rows, alternating in one JVM, on the January-March features.
+ * Target: ratio at most 1.10. The full {@code kiln train} (with evaluation) is timed too, for reference.
+ * Then Kiln alone fits 10x the rows and 1x again, three runs each (target: time(10x) / time(1x) at most 11);
+ * {@code --no-10x} skips that part.
+ */
+public final class TrainBenchmark {
+  private TrainBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int repetitions = 3;
+    int rounds = 50;
+    boolean tenfold = true;
+    String source = "/tmp/kiln-data/flights-3m.parquet";
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--repetitions" -> repetitions = Integer.parseInt(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--no-10x" -> tenfold = false;
+        default -> source = args[i];
+      }
+    }
+    Path work = Files.createTempDirectory("kiln-bench-train-");
+    SparkSession spark = SparkSessions.create(new SparkSettings(SparkProfile.LOCAL, null, false,
+        Map.of("spark.ui.showConsoleProgress", "false")));
+    try {
+      String flights = work.resolve("flights").toString();
+      String features = work.resolve("features").toString();
+      System.out.println("[bench] January-March flights and features into " + work);
+      new Datasets(spark).write(spark.read().parquet(source).where("date < '2001-04-01'"), flights,
+          WriteOptions.of(WriteMode.OVERWRITE));
+      new FeatureJob(spark).run(new FeatureConfig(flights, features, "2001-04-01", null));
+      int workers = spark.sparkContext().defaultParallelism();
+      int numRound = rounds;
+      TrainConfig config = new TrainConfig(features + "@0", "bench", Task.CLASSIFIER, null, null, null, 42L, null,
+          Map.of("max_depth", 6), rounds, 0, Device.CPU, workers, 1, null, List.of(), null);
+      Trainer trainer = new Trainer(spark);
+      Bench bench = new Bench(System.out, 1, repetitions);
+      List<Bench.Comparison> comparisons = new ArrayList<>();
+      comparisons.add(bench.compare("fit XGBoost, " + rounds + " rounds, depth 6, " + workers + " workers",
+          () -> trainer.fit(config).model(),
+          () -> direct(spark, features, numRound, workers)));
+      double full = bench.median("kiln train (fit + evaluation + model files)",
+          () -> trainer.train(config, Files.createTempDirectory(work, "model-")));
+      Map<String, String> extra = new LinkedHashMap<>();
+      extra.put("full training with test evaluation (median s)", String.format(Locale.ROOT, "%.2f", full));
+      if (tenfold) {
+        // the scaling target compares Kiln with itself: the feature table ten times over, fitted with the same
+        // config (no warm-up: the JVM is warm), then 1x again in the same stretch of time
+        String features10 = work.resolve("features-10x").toString();
+        new Datasets(spark).write(Bench.repeated(spark.read().format("delta").option("versionAsOf", 0).load(features), 10),
+            features10, WriteOptions.of(WriteMode.OVERWRITE));
+        TrainConfig config10 = new TrainConfig(features10 + "@0", "bench", Task.CLASSIFIER, null, null, null, 42L, null,
+            Map.of("max_depth", 6), rounds, 0, Device.CPU, workers, 1, null, List.of(), null);
+        Bench scaling = new Bench(System.out, 0, 3);
+        double tenTimes = scaling.median("kiln fit, 10x the rows", () -> trainer.fit(config10).model());
+        double once = scaling.median("kiln fit, 1x again", () -> trainer.fit(config).model());
+        extra.put("kiln fit 10x, median of 3 (s)", String.format(Locale.ROOT, "%.2f", tenTimes));
+        extra.put("kiln fit 1x, median of 3 right after (s)", String.format(Locale.ROOT, "%.2f", once));
+        extra.put("kiln time(10x) / time(1x)", String.format(Locale.ROOT, "%.2f", tenTimes / once));
+      }
+      System.out.println();
+      System.out.println(Bench.markdown(comparisons, extra));
+      System.out.printf(Locale.ROOT, "Target: ratio <= 1.10 (got %.3f)%n", comparisons.get(0).ratio());
+    } finally {
+      spark.stop();
+      LocalFiles.deleteTree(work);
+    }
+  }
+
+  /** What a user writes without Kiln: the same rows, split, parameters and vector. */
+  private static Object direct(SparkSession spark, String features, int rounds, int workers) {
+    Dataset<Row> table = spark.read().format("delta").option("versionAsOf", 0).load(features);
+    Dataset<Row> train = table.where(Split.part(FlightFeatures.KEY, 42L, SplitFractions.DEFAULT).equalTo(Split.TRAIN));
+    Dataset<Row> assembled = new VectorAssembler().setInputCols(FlightFeatures.FEATURE_COLUMNS.toArray(new String[0]))
+        .setOutputCol("features").setHandleInvalid("keep").transform(train);
+    XGBoostClassifier classifier = new XGBoostClassifier();
+    classifier.setFeaturesCol("features");
+    classifier.setLabelCol(FlightFeatures.LABEL);
+    classifier.setObjective("binary:logistic");
+    classifier.setTreeMethod("hist");
+    classifier.setDevice("cpu");
+    classifier.setMaxDepth(6);
+    classifier.setNumRound(rounds);
+    classifier.setNumWorkers(workers);
+    classifier.setNthread(1);
+    classifier.setSeed(42L);
+    classifier.setForceRepartition(true);
+    return classifier.fit(assembled);
+  }
+}
