@@ -42,25 +42,25 @@ final class LlmCommand implements Runnable {
   }
 
   @Command(name = "run", mixinStandardHelpOptions = true,
-      description = {"Redact PII, render a registered prompt for every row of the input, complete it with the engine",
-          "(openai: any OpenAI-compatible endpoint; local: a GGUF file) and append one row per input row to the output.",
+      description = {"Complete a registered prompt for every row of a table version, PII redacted, into an output table.",
+          "Redacts PII, renders the prompt, completes it with the engine (openai: any OpenAI-compatible endpoint;",
+          "local: a GGUF file) and appends one row per input row to the output.",
           "A failed row carries its error; more failed rows than maxErrorRate exits 1. A re-run of the same job",
           "(same input version, prompt version, model and parameters) writes nothing twice."},
       footer = {"", "Exit codes: 0 done, 1 more rows failed than maxErrorRate, 2 bad usage or input, 3 environment or internal."})
   static final class Run implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin SparkOptions.JobSparkOptions sparkOptions;
+    @Mixin SparkOptions sparkOptions;
 
     @Option(names = "--config", required = true, paramLabel = "JOB.yaml",
         description = "The job: input, key, text, prompt, engine, output, maxErrorRate, pii (see llm/README.md).")
     Path config;
 
-    @Option(names = "--json", description = "Print the result as JSON on stdout (human text goes to stderr).")
-    boolean json;
+    @Mixin JsonOption json;
 
     @Override
     public Integer call() {
-      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      Console console = json.console(spec);
       LlmJobConfig job = LlmJobConfig.read(config);
       KilnSettings kiln = sparkOptions.settings();
       try (Session session = new Session(kiln); Reporting reporting = Reporting.open(kiln, console)) {
@@ -68,15 +68,18 @@ final class LlmCommand implements Runnable {
         LlmRunResult result = reporting.run("llm " + job.prompt(), Map.of("kiln.job", "llm"), run ->
             new LlmJob(session.spark(), prompts, System.getenv(), console::step)
                 .run(job, run, kiln.workdirPath().resolve("llm/pipelines")));
-        if (json) {
-          console.result(json(result));
-        } else {
-          console.result("Output: " + result.output() + " (" + result.prompt() + ", model " + result.model() + ")");
-          console.result(result.summary());
+        console.result("Output: " + result.output() + " (" + result.prompt() + ", model " + result.model() + ")");
+        console.result(result.summary());
+        if (json.json) {
+          spec.commandLine().getOut().println(json(result));
+          spec.commandLine().getOut().flush();
         }
         if (result.tooManyErrors()) {
-          console.step("more rows failed than maxErrorRate allows: exit 1 (the rows are written, with their errors)");
-          return 1;
+          throw Errors.checkFailed(
+              String.format("%d of %d rows failed (error rate %.4f), more than maxErrorRate %.4f allows",
+                  result.errors(), result.rows(), result.errorRate(), result.maxErrorRate()),
+              "the rows are written with their errors in " + result.output() + "; read the error column, fix the"
+                  + " cause (endpoint, prompt, limits) and re-run, or raise maxErrorRate in " + config);
         }
         return 0;
       }
@@ -120,7 +123,7 @@ final class LlmCommand implements Runnable {
       description = "Register a new version of a prompt from a template file ({{variable}} placeholders).")
   static final class Register implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin SparkOptions.JobSparkOptions sparkOptions;
+    @Mixin SparkOptions sparkOptions;
 
     @Option(names = "--name", required = true, paramLabel = "NAME", description = "The prompt's name.")
     String name;
@@ -154,7 +157,7 @@ final class LlmCommand implements Runnable {
       description = "Print a prompt version's template, or list a prompt's versions.")
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin SparkOptions.JobSparkOptions sparkOptions;
+    @Mixin SparkOptions sparkOptions;
 
     @Parameters(paramLabel = "NAME[/VERSION|@ALIAS]", description = "A prompt; without a version, every version is listed.")
     String prompt;
@@ -175,7 +178,7 @@ final class LlmCommand implements Runnable {
         }
         List<Prompt> versions = registry.versions(prompt);
         if (versions.isEmpty()) {
-          throw Errors.badInput("prompt " + prompt + " does not exist", "register it with `kiln llm prompts register`");
+          throw Errors.notFound("prompt " + prompt + " does not exist", "register it with `kiln llm prompts register`");
         }
         if (json) {
           console.result(LlmCommand.json(versions.stream().map(LlmCommand::describe).toList()));
@@ -190,7 +193,7 @@ final class LlmCommand implements Runnable {
   @Command(name = "alias", mixinStandardHelpOptions = true, description = "Point an alias of a prompt at a version.")
   static final class Alias implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin SparkOptions.JobSparkOptions sparkOptions;
+    @Mixin SparkOptions sparkOptions;
 
     @Parameters(index = "0", paramLabel = "NAME/VERSION", description = "The prompt version.")
     String prompt;

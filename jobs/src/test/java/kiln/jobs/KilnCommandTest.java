@@ -207,11 +207,11 @@ class KilnCommandTest {
 
   @Test
   void anUnknownCommandIsAnErrorEvenWithHelpAndListsTheCommands() {
-    Run llm = kiln("llm", "--help");
-    assertThat(llm.exitCode()).isEqualTo(2);
-    assertThat(llm.out()).isEmpty();
-    assertThat(llm.err()).contains("Unknown command 'llm' of kiln; the commands are: ingest, contracts, features, train,"
-        + " models, score, datasets, data, drift, demo, server, tracking");
+    Run unknown = kiln("lineage", "--help");
+    assertThat(unknown.exitCode()).isEqualTo(2);
+    assertThat(unknown.out()).isEmpty();
+    assertThat(unknown.err()).contains("Unknown command 'lineage' of kiln; the commands are: ingest, contracts, features,"
+        + " train, models, score, datasets, data, drift, llm, demo, server, tracking");
 
     Run nested = kiln("models", "promote", "--help");
     assertThat(nested.exitCode()).isEqualTo(2);
