@@ -97,10 +97,29 @@ public final class Errors {
         "fix the column names, or the data");
   }
 
-  public static BadInputException writeFailed(String table, String stillAt, Throwable cause) {
-    return badInput(
-        "writing to " + table + " failed, nothing was committed: " + rootMessage(cause),
-        stillAt + "; fix the cause above and run the job again", cause);
+  /**
+   * A write that committed nothing: an environment error (exit 3, a retry may help) when storage or an
+   * executor failed under it, bad input (exit 2) when the data or the table refused it.
+   */
+  public static KilnException writeFailed(String table, String stillAt, Throwable cause) {
+    String problem = "writing to " + table + " failed, nothing was committed: " + rootMessage(cause);
+    if (isEnvironmentFailure(cause)) {
+      return environment(problem, stillAt + "; the storage or the cluster failed: run the job again", cause);
+    }
+    return badInput(problem, stillAt + "; fix the cause above and run the job again", cause);
+  }
+
+  /** Storage I/O or lost executors anywhere in the chain: failures of the place, not of the data. */
+  static boolean isEnvironmentFailure(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String message = t.getMessage() == null ? "" : t.getMessage();
+      if (t instanceof java.io.IOException
+          || message.contains("ExecutorLostFailure")
+          || message.contains("FetchFailed")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static String range(long first, long latest) {
