@@ -25,7 +25,7 @@ class PinnedReadsTest {
     long before = Datasets.resolutions(table);
 
     KilnCommandTest.Run run = KilnCommandTest.kiln("contracts", "check", "--workdir", dir.resolve("work").toString(),
-        "--contract", contract.toString(), "--data", table, "--clean-output", dir.resolve("clean").toString(),
+        "--contract", contract.toString(), "--input", table, "--output", dir.resolve("clean").toString(),
         "--report-dir", dir.resolve("reports").toString());
 
     assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
@@ -37,7 +37,7 @@ class PinnedReadsTest {
     String table = ContractsCommandTest.table(spark, dir, "(1, 10), (2, 20)");
     long before = Datasets.resolutions(table);
 
-    KilnCommandTest.Run run = KilnCommandTest.kiln("contracts", "suggest", "--data", table + "@0");
+    KilnCommandTest.Run run = KilnCommandTest.kiln("contracts", "suggest", "--input", table + "@0");
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(Datasets.resolutions(table) - before).isEqualTo(1);

@@ -116,7 +116,7 @@ class S3IT {
     String table = "s3a://" + BUCKET + "/tables/amounts";
     String source = "s3a://" + BUCKET + "/landing/";
 
-    SparkCluster.Submission first = kiln("ingest", "--source", source, "--format", "csv", "--table", table);
+    SparkCluster.Submission first = kiln("ingest", "--source", source, "--format", "csv", "--output", table);
     assertThat(first.exitCode()).as(first.output()).isZero();
     assertThat(first.output()).contains("Ingested 200 rows into " + table + ", version 0");
     assertThat(dir.resolve("objects").resolve(BUCKET).resolve("tables/amounts/_delta_log/00000000000000000000.json"))
@@ -128,7 +128,7 @@ class S3IT {
     assertThat(totals.getLong(1)).isEqualTo(199 * 200 / 2);
     assertThat(totals.getLong(2)).isEqualTo(3L * 199 * 200 / 2);
 
-    SparkCluster.Submission retry = kiln("ingest", "--source", source, "--format", "csv", "--table", table);
+    SparkCluster.Submission retry = kiln("ingest", "--source", source, "--format", "csv", "--output", table);
     assertThat(retry.exitCode()).as(retry.output()).isZero();
     assertThat(retry.output()).contains("Already ingested: " + table + "@0 holds this load (200 rows)");
     // and a retry wrote nothing: still one version, still 200 rows

@@ -1,5 +1,6 @@
 package kiln.training;
 
+import kiln.core.Errors;
 import java.util.Objects;
 import kiln.core.DatasetRef;
 import kiln.core.models.Split;
@@ -29,10 +30,10 @@ public record FeatureConfig(String input, String output, String trainingUntil, I
     Objects.requireNonNull(output, "output is missing: give the feature table to write, e.g. output: /data/features");
     DatasetRef.parse(input);
     if (DatasetRef.parse(output).version() != null || DatasetRef.parse(output).timestamp() != null) {
-      throw new IllegalArgumentException("output '" + output + "' names a version; give the table only");
+      throw Errors.badInput("output '" + output + "' names a version; give the table only", "correct the feature config (--config)");
     }
     if (trainingUntil != null && !trainingUntil.matches("\\d{4}-\\d{2}-\\d{2}([ T]\\d{2}:\\d{2}(:\\d{2})?)?")) {
-      throw new IllegalArgumentException("trainingUntil '" + trainingUntil + "' is not a date such as 2001-04-01");
+      throw Errors.badInput("trainingUntil '" + trainingUntil + "' is not a date such as 2001-04-01", "correct the feature config (--config)");
     }
     if (where != null && where.isBlank()) {
       where = null;

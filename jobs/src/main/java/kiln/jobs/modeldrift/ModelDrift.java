@@ -90,6 +90,18 @@ public final class ModelDrift {
    * model; {@code labels} (nullable) supplies labels that arrived later.
    */
   public Result run(ModelUri uri, DriftInput reference, DriftInput current, LateLabels labels) {
+    Datasets datasets = new Datasets(spark);
+    return run(uri, reference, reference == null ? null : datasets.pin(reference.dataset()), current,
+        datasets.pin(current.dataset()), labels, labels == null ? null : datasets.pin(labels.table()));
+  }
+
+  /**
+   * {@link #run(ModelUri, DriftInput, DriftInput, LateLabels)} on tables the caller already pinned (each
+   * side's dataset and the labels' table; the reference's and the labels' null when those are): resolves
+   * nothing again but the model's own feature table when the reference is its test split.
+   */
+  public Result run(ModelUri uri, DriftInput reference, PinnedTable givenReferenceTable, DriftInput current,
+      PinnedTable currentTable, LateLabels labels, PinnedTable labelsTable) {
     RegisteredModels registry = new RegisteredModels(tracking);
     Tracking.ModelVersion version = registry.resolve(uri);
     Path directory = temporaryDirectory();
@@ -110,12 +122,11 @@ public final class ModelDrift {
         referenceDerivation = new Derivation("test split key=" + info.key() + " seed=" + info.seed() + " split="
             + info.split(), rows -> Split.test(rows, info.key(), info.seed(), info.split())).then(scoring);
       }
-      Derivation currentDerivation = labels == null ? scoring : scoring.then(join(labels, info));
+      Derivation currentDerivation = labels == null ? scoring : scoring.then(join(labels, labelsTable, info));
 
       // each table resolved once: the schema check, both profiles and the performance read that version
-      Datasets datasets = new Datasets(spark);
-      PinnedTable referenceTable = datasets.pin(referenceSide.dataset());
-      PinnedTable currentTable = datasets.pin(current.dataset());
+      PinnedTable referenceTable = reference == null ? new Datasets(spark).pin(referenceSide.dataset())
+          : givenReferenceTable;
       List<String> currentColumns = Arrays.asList(currentDerivation.apply(currentTable.rows()).columns());
       boolean labelled = currentColumns.contains(info.label());
       DriftConfig modelConfig = config.withColumns(config.features() != null ? config.features() : info.featureColumns(),
@@ -149,8 +160,7 @@ public final class ModelDrift {
   }
 
   /** Joins labels that arrived later by key; the labels table's label replaces one the rows may have. */
-  private Derivation join(LateLabels labels, ModelInfo info) {
-    PinnedTable labelTable = new Datasets(spark).pin(labels.table());
+  private Derivation join(LateLabels labels, PinnedTable labelTable, ModelInfo info) {
     DatasetRef pinned = labelTable.ref();
     Dataset<Row> table = labelTable.rows();
     List<String> needed = new ArrayList<>(labels.key());
