@@ -36,7 +36,8 @@ import org.apache.spark.sql.SparkSession;
  * {@code TrainBenchmark [FLIGHTS_PARQUET] [--repetitions N] [--rounds R]}: Kiln's training step
  * ({@link Trainer#fit}: input checks, hash split, early stopping) against xgboost4j-spark called directly
  * with the same parameters on the same rows, alternating in one JVM, on the January-March features.
- * Target: ratio at most 1.10. The full {@code kiln train} (with evaluation) is timed too, for reference.
+ * Target: ratio at most 1.10. The full training ({@link Trainer#train}: fit, one evaluation pass over the
+ * validation and test rows, model files) is timed too, against Kiln's own fit: target at most 1.5.
  * Then Kiln alone fits 10x the rows and 1x again, three runs each (target: time(10x) / time(1x) at most 11);
  * {@code --no-10x} skips that part.
  */
@@ -80,6 +81,8 @@ public final class TrainBenchmark {
           () -> trainer.train(config, Files.createTempDirectory(work, "model-")));
       Map<String, String> extra = new LinkedHashMap<>();
       extra.put("full training with test evaluation (median s)", String.format(Locale.ROOT, "%.2f", full));
+      // the whole job against its own fit, both medians of this run (target at most 1.5)
+      extra.put("full training / kiln fit", String.format(Locale.ROOT, "%.2f", full / comparisons.get(0).candidateSeconds()));
       if (tenfold) {
         // the scaling target compares Kiln with itself: the feature table ten times over, fitted with the same
         // config (no warm-up: the JVM is warm), then 1x again in the same stretch of time
@@ -98,6 +101,8 @@ public final class TrainBenchmark {
       System.out.println();
       System.out.println(Bench.markdown(comparisons, extra));
       System.out.printf(Locale.ROOT, "Target: ratio <= 1.10 (got %.3f)%n", comparisons.get(0).ratio());
+      System.out.printf(Locale.ROOT, "Target: full training / fit <= 1.5 (got %.2f)%n",
+          full / comparisons.get(0).candidateSeconds());
     } finally {
       spark.stop();
       LocalFiles.deleteTree(work);
