@@ -12,7 +12,6 @@ import kiln.core.Datasets;
 import kiln.inference.ModelDrift;
 import kiln.inference.ModelUri;
 import kiln.inference.ScoreConfig;
-import kiln.training.Device;
 import kiln.training.FeatureConfig;
 import kiln.training.FeatureResult;
 import kiln.training.GateCriteria;
@@ -53,6 +52,7 @@ final class DemoCommand implements Callable<Integer> {
   static final String FIRST_QUARTER = "date < '2001-04-01'";
   static final String SECOND_QUARTER = "date >= '2001-04-01'";
   static final String MODEL = "flight-delays";
+  static final String EXAMPLES = "/kiln/examples/training/";
 
   @Spec CommandSpec spec;
   @Mixin SparkOptions sparkOptions;
@@ -128,20 +128,21 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, String> lifecycle = Map.of("mlflow.parentRunId", demoRun.id());
         String featureTable = demo.resolve("tables/features").toAbsolutePath().toString();
         console.step("[7/" + steps + "] features of January-March (route statistics from that period only)");
-        FeatureResult trainingFeatures = FeaturesCommand.build(session, reporting, console,
-            new FeatureConfig(pinned.toString(), featureTable, "2001-04-01", null, FIRST_QUARTER), lifecycle);
+        FeatureConfig flightsFeatures = example("flights-features.yaml", FeatureConfig.class);
+        FeatureResult trainingFeatures = FeaturesCommand.build(session, reporting, console, flightsFeatures.toBuilder()
+            .input(pinned.toString()).output(featureTable).where(FIRST_QUARTER).build(), lifecycle);
 
         console.step("[8/" + steps + "] train an XGBoost classifier of delays over 15 minutes, register it");
         RegisteredVersion model = TrainCommand.train(session, reporting, console,
-            new TrainConfig(trainingFeatures.output().toString(), MODEL, null, null, null, null, null, null, Map.of(),
-                50, 10, Device.AUTO, 1, null, null, List.of("origin"), 1000), lifecycle);
+            example("flights-train.yaml", TrainConfig.class).toBuilder().features(trainingFeatures.output().toString())
+                .model(MODEL).build(), lifecycle);
 
         console.step("[9/" + steps + "] gate it (the first champion), then score April-June with the champion");
         GateResult gate = ModelsCommand.gate(session, reporting, console, MODEL, model.version().version(),
             GateCriteria.defaults(), lifecycle);
         String scoringTable = demo.resolve("tables/features_april_june").toAbsolutePath().toString();
-        FeatureResult scoringFeatures = FeaturesCommand.build(session, reporting, console,
-            new FeatureConfig(pinned.toString(), scoringTable, "2001-04-01", null, SECOND_QUARTER), lifecycle);
+        FeatureResult scoringFeatures = FeaturesCommand.build(session, reporting, console, flightsFeatures.toBuilder()
+            .input(pinned.toString()).output(scoringTable).where(SECOND_QUARTER).build(), lifecycle);
         if (gate.promoted()) {
           ScoreCommand.score(session, reporting, console, ScoreConfig.of("models:/" + MODEL + "@champion",
               scoringFeatures.output().toString(), demo.resolve("tables/predictions").toAbsolutePath().toString(), null),
@@ -191,6 +192,18 @@ final class DemoCommand implements Callable<Integer> {
     IngestResult result = job.run(spec);
     IngestReport.report(run, spec, result);
     return result;
+  }
+
+  /** One of training/examples/, which the kiln jar carries under {@value #EXAMPLES}. */
+  static <T> T example(String name, Class<T> type) {
+    try (java.io.InputStream in = DemoCommand.class.getResourceAsStream(EXAMPLES + name)) {
+      if (in == null) {
+        throw Errors.environment(EXAMPLES + name + " is missing from the kiln jar", "rebuild it: mvn package -pl jobs -am");
+      }
+      return kiln.core.YamlFiles.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), name, type);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** A fresh demo directory; only a directory an earlier demo made is ever deleted. */

@@ -16,11 +16,11 @@ import kiln.core.SparkSessions;
 import kiln.core.SparkSettings;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
+import kiln.core.YamlFiles;
 import kiln.core.bench.Bench;
 import kiln.training.Device;
 import kiln.training.FeatureConfig;
 import kiln.training.FeatureJob;
-import kiln.training.FlightFeatures;
 import kiln.training.Split;
 import kiln.training.SplitFractions;
 import kiln.training.Task;
@@ -42,82 +42,38 @@ import org.apache.spark.sql.SparkSession;
  * {@code --no-10x} skips that part.
  */
 public final class TrainBenchmark {
-  private TrainBenchmark() {}
+  /** Where the kiln jar (jobs) carries training/examples/, which bin/kiln-bench runs with. */
+  private static final String EXAMPLES = "/kiln/examples/training/";
 
-  public static void main(String[] args) throws Exception {
-    int repetitions = 3;
-    int rounds = 50;
-    boolean tenfold = true;
-    String source = "/tmp/kiln-data/flights-3m.parquet";
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--repetitions" -> repetitions = Integer.parseInt(args[++i]);
-        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
-        case "--no-10x" -> tenfold = false;
-        default -> source = args[i];
+    private TrainBenchmark() {}
+
+  /** The flights example's training (features, label, key) with the benchmark's parameters. */
+  private static TrainConfig training(String features, int rounds, int workers) {
+    return example("flights-train.yaml", TrainConfig.class).toBuilder().features(features + "@0").model("bench")
+        .task(Task.CLASSIFIER).seed(42L).hyperparameters(Map.of("max_depth", 6)).numRound(rounds).earlyStoppingRounds(0)
+        .device(Device.CPU).numWorkers(workers).nthread(1).groupColumns(List.of()).build();
+  }
+
+  private static <T> T example(String name, Class<T> type) {
+    try (java.io.InputStream in = TrainBenchmark.class.getResourceAsStream(EXAMPLES + name)) {
+      if (in == null) {
+        throw new IllegalStateException(EXAMPLES + name + " is not on the classpath: run with the kiln jar (bin/kiln-bench)");
       }
-    }
-    Path work = Files.createTempDirectory("kiln-bench-train-");
-    SparkSession spark = SparkSessions.create(new SparkSettings(SparkProfile.LOCAL, null, false,
-        Map.of("spark.ui.showConsoleProgress", "false")));
-    try {
-      String flights = work.resolve("flights").toString();
-      String features = work.resolve("features").toString();
-      System.out.println("[bench] January-March flights and features into " + work);
-      new Datasets(spark).write(spark.read().parquet(source).where("date < '2001-04-01'"), flights,
-          WriteOptions.of(WriteMode.OVERWRITE));
-      new FeatureJob(spark).run(new FeatureConfig(flights, features, "2001-04-01", null));
-      int workers = spark.sparkContext().defaultParallelism();
-      int numRound = rounds;
-      TrainConfig config = new TrainConfig(features + "@0", "bench", Task.CLASSIFIER, null, null, null, 42L, null,
-          Map.of("max_depth", 6), rounds, 0, Device.CPU, workers, 1, null, List.of(), null);
-      Trainer trainer = new Trainer(spark);
-      Bench bench = new Bench(System.out, 1, repetitions);
-      List<Bench.Comparison> comparisons = new ArrayList<>();
-      comparisons.add(bench.compare("fit XGBoost, " + rounds + " rounds, depth 6, " + workers + " workers",
-          () -> trainer.fit(config).model(),
-          () -> direct(spark, features, numRound, workers)));
-      double full = bench.median("kiln train (fit + evaluation + model files)",
-          () -> trainer.train(config, Files.createTempDirectory(work, "model-")));
-      Map<String, String> extra = new LinkedHashMap<>();
-      extra.put("full training with test evaluation (median s)", String.format(Locale.ROOT, "%.2f", full));
-      // the whole job against its own fit, both medians of this run (target at most 1.5)
-      extra.put("full training / kiln fit", String.format(Locale.ROOT, "%.2f", full / comparisons.get(0).candidateSeconds()));
-      if (tenfold) {
-        // the scaling target compares Kiln with itself: the feature table ten times over, fitted with the same
-        // config (no warm-up: the JVM is warm), then 1x again in the same stretch of time
-        String features10 = work.resolve("features-10x").toString();
-        new Datasets(spark).write(Bench.repeated(spark.read().format("delta").option("versionAsOf", 0).load(features), 10),
-            features10, WriteOptions.of(WriteMode.OVERWRITE));
-        TrainConfig config10 = new TrainConfig(features10 + "@0", "bench", Task.CLASSIFIER, null, null, null, 42L, null,
-            Map.of("max_depth", 6), rounds, 0, Device.CPU, workers, 1, null, List.of(), null);
-        Bench scaling = new Bench(System.out, 0, 3);
-        double tenTimes = scaling.median("kiln fit, 10x the rows", () -> trainer.fit(config10).model());
-        double once = scaling.median("kiln fit, 1x again", () -> trainer.fit(config).model());
-        extra.put("kiln fit 10x, median of 3 (s)", String.format(Locale.ROOT, "%.2f", tenTimes));
-        extra.put("kiln fit 1x, median of 3 right after (s)", String.format(Locale.ROOT, "%.2f", once));
-        extra.put("kiln time(10x) / time(1x)", String.format(Locale.ROOT, "%.2f", tenTimes / once));
-      }
-      System.out.println();
-      System.out.println(Bench.markdown(comparisons, extra));
-      System.out.printf(Locale.ROOT, "Target: ratio <= 1.10 (got %.3f)%n", comparisons.get(0).ratio());
-      System.out.printf(Locale.ROOT, "Target: full training / fit <= 1.5 (got %.2f)%n",
-          full / comparisons.get(0).candidateSeconds());
-    } finally {
-      spark.stop();
-      LocalFiles.deleteTree(work);
+      return YamlFiles.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), name, type);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
   /** What a user writes without Kiln: the same rows, split, parameters and vector. */
-  private static Object direct(SparkSession spark, String features, int rounds, int workers) {
+  private static Object direct(SparkSession spark, String features, TrainConfig example, int rounds, int workers) {
     Dataset<Row> table = spark.read().format("delta").option("versionAsOf", 0).load(features);
-    Dataset<Row> train = table.where(Split.part(FlightFeatures.KEY, 42L, SplitFractions.DEFAULT).equalTo(Split.TRAIN));
-    Dataset<Row> assembled = new VectorAssembler().setInputCols(FlightFeatures.FEATURE_COLUMNS.toArray(new String[0]))
+    Dataset<Row> train = table.where(Split.part(example.key(), 42L, SplitFractions.DEFAULT).equalTo(Split.TRAIN));
+    Dataset<Row> assembled = new VectorAssembler().setInputCols(example.featureColumns().toArray(new String[0]))
         .setOutputCol("features").setHandleInvalid("keep").transform(train);
     XGBoostClassifier classifier = new XGBoostClassifier();
     classifier.setFeaturesCol("features");
-    classifier.setLabelCol(FlightFeatures.LABEL);
+    classifier.setLabelCol(example.label());
     classifier.setObjective("binary:logistic");
     classifier.setTreeMethod("hist");
     classifier.setDevice("cpu");
