@@ -12,7 +12,6 @@ import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.log;
-import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
@@ -33,9 +32,9 @@ import org.apache.spark.sql.expressions.WindowSpec;
  * Test-set metrics from a scored frame (the label and {@value #SCORE}: the probability of class 1 for a
  * classifier, the prediction for a regressor), overall and per group, with DataFrame aggregations only.
  *
- * <p>A classifier's rows are read once: they are counted per part, group and distinct score (positives,
- * negatives, log-loss), and every statistic (confusion, log-loss, calibration, exact AUC-ROC, AUC-PR) is
- * computed from that much smaller table, which is all the statistics need.
+ * <p>The rows are read once, in one Spark job: a classifier's are counted per part, group and distinct score
+ * (positives, negatives, log-loss), and every statistic (confusion, log-loss, calibration, exact AUC-ROC,
+ * AUC-PR) is computed from those counts, which is all the statistics need.
  */
 public final class Evaluation {
   public static final String SCORE = "kiln_score";
@@ -69,8 +68,8 @@ public final class Evaluation {
    *
    * @param parts the result of each part asked for (a part without rows has {@code rows} 0 and NaN metrics)
    * @param rows the rows of every part asked for
-   * @param scanNanos the time of the pass over the scored rows (the scoring itself when the frame is a
-   *     model's output)
+   * @param scanNanos the time of the one Spark job that reads the scored rows and computes the statistics
+   *     (the scoring included when the frame is a model's output)
    */
   record Parts(Map<String, Result> parts, long rows, long scanNanos) {}
 
@@ -89,22 +88,10 @@ public final class Evaluation {
   static Parts evaluate(Dataset<Row> scored, Column part, List<String> parts, String groupedPart, Task task,
       String label, double threshold, List<String> groupColumns, int minGroupRows) {
     Dataset<Row> keyed = keyed(scored, part, parts, groupedPart, label, groupColumns);
-    Map<Key, Map<String, Double>> byKey;
     long started = System.nanoTime();
-    long scanNanos;
-    if (task == Task.CLASSIFIER) {
-      Dataset<Row> counts = counts(keyed, label).cache();
-      try {
-        counts.count(); // the one pass over the scored rows; what follows reads the cached counts
-        scanNanos = System.nanoTime() - started;
-        byKey = classifierMetrics(counts, threshold);
-      } finally {
-        counts.unpersist();
-      }
-    } else {
-      byKey = regressorMetrics(keyed, label);
-      scanNanos = System.nanoTime() - started;
-    }
+    Map<Key, Map<String, Double>> byKey = task == Task.CLASSIFIER
+        ? classifierMetrics(counts(keyed, label), threshold) : regressorMetrics(keyed, label);
+    long scanNanos = System.nanoTime() - started;
     long rows = 0;
     Map<String, Result> results = new LinkedHashMap<>();
     for (String name : parts) {
@@ -187,107 +174,84 @@ public final class Evaluation {
             sum(y.cast("double")).as("label_sum"), count(y).as("label_rows"));
   }
 
+  /**
+   * Every classifier statistic of every key, from one Spark job: the counts per distinct score, ordered per key
+   * (one window: the negatives below each score for the exact AUC-ROC, the position from the highest score for
+   * AUC-PR's bins), then summed per key, predicted class, calibration bin and AUC-PR bin: a few thousand rows,
+   * which the driver turns into the metrics.
+   */
   private static Map<Key, Map<String, Double>> classifierMetrics(Dataset<Row> counts, double threshold) {
+    Column at = col("kiln_at");
+    Column scored = at.isNotNull();
+    Column negativesAt = when(scored, col("rows").minus(col("positives"))).otherwise(0L);
+    WindowSpec byScore = Window.partitionBy(col("kiln_part"), col("kiln_dimension"), col("kiln_value")).orderBy(at);
+    Column distinctScores = count(at).over(byScore.rowsBetween(Window.unboundedPreceding(), Window.unboundedFollowing()));
+    Column atOrBelow = count(at).over(byScore.rowsBetween(Window.unboundedPreceding(), Window.currentRow()));
+    Dataset<Row> ordered = counts.select(col("*"), negativesAt.as("negatives_at"),
+        coalesce(sum(negativesAt).over(byScore.rowsBetween(Window.unboundedPreceding(), -1)), lit(0L))
+            .as("negatives_below"),
+        distinctScores.as("distinct_scores"), atOrBelow.as("at_or_below"));
+    // Spark's AUC-PR grouping: with N distinct scores, N / 1000 consecutive ones per bin once that is 2 or more
+    Column perBin = floor(col("distinct_scores").divide(PR_BINS));
+    Column grouping = when(perBin.geq(2), perBin).otherwise(lit(1L));
+    Column overall = col("kiln_dimension").isNull().and(scored);
+    Column prBin = when(overall, floor(col("distinct_scores").minus(col("at_or_below")).divide(grouping)));
+    Column calibrationBin = when(overall, least(floor(at.multiply(CALIBRATION_BINS)), lit((long) CALIBRATION_BINS - 1)));
+    Column predicted = coalesce(at.geq(threshold), lit(false));
+    List<Row> rows = ordered.groupBy(col("kiln_part"), col("kiln_dimension"), col("kiln_value"), predicted.as("predicted"),
+            calibrationBin.as("calibration_bin"), prBin.as("pr_bin"))
+        .agg(sum("rows"), sum("positives"), sum("zeros"), sum("loss_sum"), sum("loss_rows"), sum("label_sum"),
+            sum("label_rows"), sum(at.multiply(col("rows"))),
+            sum(col("positives").multiply(col("negatives_below").multiply(2).plus(col("negatives_at")))),
+            sum(when(scored, col("positives")).otherwise(0L)), sum("negatives_at"))
+        .collectAsList();
+
     Map<Key, double[]> confusion = new HashMap<>();
     Map<Key, double[][]> calibration = new HashMap<>();
-    Map<String, Long> distinctScores = new HashMap<>();
-    Column predicted = coalesce(col("kiln_at").geq(threshold), lit(false));
-    Column bin = least(floor(col("kiln_at").multiply(CALIBRATION_BINS)), lit(CALIBRATION_BINS - 1));
-    for (Row row : counts.groupBy(col("kiln_part"), col("kiln_dimension"), col("kiln_value"), predicted.as("predicted"),
-            bin.as("bin"))
-        .agg(sum("rows"), sum("positives"), sum("zeros"), sum("loss_sum"), sum("loss_rows"), sum("label_sum"),
-            sum("label_rows"), sum(col("kiln_at").multiply(col("rows"))), count(col("kiln_at")))
-        .collectAsList()) {
+    Map<Key, TreeMap<Long, double[]>> precisionRecall = new HashMap<>();
+    for (Row row : rows) {
       Key key = key(row);
       boolean positive = row.getBoolean(3);
-      double rows = row.getLong(5);
-      double positives = row.getLong(6);
-      double zeros = row.getLong(7);
-      double[] c = confusion.computeIfAbsent(key, k -> new double[7]);
-      c[0] += rows;
-      c[positive ? 1 : 3] += positives; // tp or fn
-      c[positive ? 2 : 4] += zeros; // fp or tn
-      if (!row.isNullAt(8)) {
-        c[5] += row.getDouble(8);
+      double count = row.getLong(6);
+      double positives = row.getLong(7);
+      double zeros = row.getLong(8);
+      // rows, tp, fp, fn, tn, log-loss sum, log-loss rows, twice the AUC wins, scored positives, scored negatives
+      double[] c = confusion.computeIfAbsent(key, k -> new double[10]);
+      c[0] += count;
+      c[positive ? 1 : 3] += positives;
+      c[positive ? 2 : 4] += zeros;
+      c[5] += row.isNullAt(9) ? 0 : row.getDouble(9);
+      c[6] += row.getLong(10);
+      c[7] += row.getLong(14);
+      c[8] += row.getLong(15);
+      c[9] += row.getLong(16);
+      if (!row.isNullAt(4)) {
+        double[] bin = calibration.computeIfAbsent(key, k -> new double[CALIBRATION_BINS][4])[(int) row.getLong(4)];
+        bin[0] += count;
+        bin[1] += row.getDouble(13);
+        bin[2] += row.isNullAt(11) ? 0 : row.getDouble(11);
+        bin[3] += row.getLong(12);
       }
-      c[6] += row.getLong(9);
-      if (key.dimension() == null) {
-        distinctScores.merge(key.part(), row.getLong(13), Long::sum);
-        if (!row.isNullAt(4)) {
-          double[][] bins = calibration.computeIfAbsent(key, k -> new double[CALIBRATION_BINS][4]);
-          double[] b = bins[(int) row.getLong(4)];
-          b[0] += rows;
-          b[1] += row.getDouble(12);
-          b[2] += row.isNullAt(10) ? 0 : row.getDouble(10);
-          b[3] += row.getLong(11);
-        }
-      }
-    }
-    Map<Key, double[]> auc = new HashMap<>();
-    Map<String, TreeMap<Long, double[]>> precisionRecall = new HashMap<>();
-    for (Row row : ranked(counts, distinctScores).collectAsList()) {
-      Key key = key(row);
-      double[] a = auc.computeIfAbsent(key, k -> new double[3]);
-      a[0] += row.getLong(4);
-      a[1] += row.getLong(5);
-      a[2] += row.getLong(6);
-      if (key.dimension() == null) {
-        precisionRecall.computeIfAbsent(key.part(), k -> new TreeMap<>())
-            .put(row.getLong(3), new double[] {row.getLong(5), row.getLong(6)});
+      if (!row.isNullAt(5)) {
+        double[] bin = precisionRecall.computeIfAbsent(key, k -> new TreeMap<>())
+            .computeIfAbsent(row.getLong(5), b -> new double[2]);
+        bin[0] += row.getLong(15);
+        bin[1] += row.getLong(16);
       }
     }
     Map<Key, Map<String, Double>> metrics = new HashMap<>();
     confusion.forEach((key, c) -> {
       Map<String, Double> m = fromConfusion(c[0], c[1], c[2], c[3], c[4], c[6] == 0 ? Double.NaN : c[5] / c[6]);
-      double[] a = auc.get(key);
-      m.put("auc_roc", a == null || a[1] == 0 || a[2] == 0 ? Double.NaN : a[0] / 2.0 / (a[1] * a[2]));
+      // the Mann-Whitney U over the number of (positive, negative) pairs; twice U is an integer, summed exactly
+      m.put("auc_roc", c[8] == 0 || c[9] == 0 ? Double.NaN : c[7] / 2.0 / (c[8] * c[9]));
       if (key.dimension() == null) {
-        TreeMap<Long, double[]> bins = precisionRecall.get(key.part());
+        TreeMap<Long, double[]> bins = precisionRecall.get(key);
         m.put("auc_pr", bins == null ? Double.NaN : areaUnderPrecisionRecall(bins.values()));
         m.put("calibration_error", calibrationError(calibration.get(key)));
       }
       metrics.put(key, m);
     });
     return metrics;
-  }
-
-  /**
-   * The distinct scores of each key in order, with the negatives below each (for the exact AUC-ROC: the
-   * Mann-Whitney U of the positives' scores against the negatives', a tie counted as one half, over the
-   * number of such pairs; twice it is an integer and is summed exactly) and, for a part as a whole, the
-   * scores in bins of consecutive thresholds from the highest down, as Spark's
-   * {@code BinaryClassificationEvaluator} bins them for AUC-PR. One row per key and bin: {@code kiln_part,
-   * kiln_dimension, kiln_value, bin, twice_wins, positives, negatives}. Rows without a score are left out.
-   */
-  private static Dataset<Row> ranked(Dataset<Row> counts, Map<String, Long> distinctScores) {
-    Column negativesAt = col("rows").minus(col("positives"));
-    WindowSpec byScore = Window.partitionBy(col("kiln_part"), col("kiln_dimension"), col("kiln_value"))
-        .orderBy(col("kiln_at"));
-    // Spark's grouping: with N distinct scores, N / 1000 consecutive ones per bin once that is 2 or more
-    Column grouping = lit(1L);
-    for (Map.Entry<String, Long> part : distinctScores.entrySet()) {
-      long perBin = part.getValue() / PR_BINS;
-      grouping = when(col("kiln_part").equalTo(part.getKey()), lit(perBin < 2 ? 1L : perBin)).otherwise(grouping);
-    }
-    Column descending = when(col("kiln_dimension").isNull(),
-        lit(0L).plus(distinctScoresOf(distinctScores)).minus(row_number().over(byScore)));
-    return counts.where(col("kiln_at").isNotNull())
-        .select(col("kiln_part"), col("kiln_dimension"), col("kiln_value"), col("positives"),
-            negativesAt.as("negatives_at"),
-            coalesce(sum(negativesAt).over(byScore.rowsBetween(Window.unboundedPreceding(), -1)), lit(0L))
-                .as("negatives_below"),
-            floor(descending.divide(grouping)).cast("long").as("bin"))
-        .groupBy(col("kiln_part"), col("kiln_dimension"), col("kiln_value"), col("bin"))
-        .agg(sum(col("positives").multiply(col("negatives_below").multiply(2).plus(col("negatives_at")))).as("twice_wins"),
-            sum("positives").as("positives"), sum("negatives_at").as("negatives"));
-  }
-
-  private static Column distinctScoresOf(Map<String, Long> distinctScores) {
-    Column n = lit(0L);
-    for (Map.Entry<String, Long> part : distinctScores.entrySet()) {
-      n = when(col("kiln_part").equalTo(part.getKey()), lit(part.getValue())).otherwise(n);
-    }
-    return n;
   }
 
   /**
@@ -392,7 +356,9 @@ public final class Evaluation {
   }
 
   /**
-   * The exact AUC-ROC per value of {@code group} (NaN for a group without both classes); see {@link #ranked}.
+   * The exact AUC-ROC per value of {@code group}: the Mann-Whitney U of the positives' scores against the
+   * negatives', a tie counted as one half, over the number of such pairs (NaN for a group without both
+   * classes). Rows without a score are left out.
    */
   static Map<String, Double> aucRoc(Dataset<Row> scored, String label, Column group) {
     Dataset<Row> keyed = scored.select(group.cast("string").as("kiln_part"), lit(null).cast("string").as("kiln_dimension"),
