@@ -77,7 +77,7 @@ class EvaluationTest {
   }
 
   @Test
-  void aucPrIsSparksBinnedAreaAndEveryStatisticComesFromOneSparkJob(SparkSession spark) {
+  void aucPrIsSparksBinnedAreaAndEveryStatisticComesFromOneSparkJob(SparkSession spark) throws Exception {
     Dataset<Row> scored = manyScores(spark).cache();
     scored.count();
     long[] jobs = {0};
@@ -91,7 +91,7 @@ class EvaluationTest {
     Evaluation.Result result;
     try {
       result = Evaluation.evaluate(scored, Task.CLASSIFIER, "label", 0.5, List.of("group"), 1);
-      spark.sparkContext().listenerBus().waitUntilEmpty();
+      spark.sparkContext().listenerBus().waitUntilEmpty(10_000);
     } finally {
       spark.sparkContext().removeSparkListener(counter);
     }
@@ -101,8 +101,9 @@ class EvaluationTest {
     assertThat(result.metrics().get("auc_pr")).isCloseTo(spark1, within(EXACT));
     assertThat(result.metrics().get("rows")).isEqualTo(9000.0);
     assertThat(result.groups().get("group")).containsOnlyKeys("g0", "g1", "g2");
-    // with AQE a query may show as more than one job; what is read stays one pass (the cached rows, once)
-    assertThat(jobs[0]).as("Spark jobs of one evaluation").isBetween(1L, 3L);
+    // one query with three shuffles (counts per score, the window, the sums): adaptive execution runs each
+    // shuffle's map side as a job of its own, then the result; the evaluation before it ran more than ten
+    assertThat(jobs[0]).as("Spark jobs of one evaluation").isBetween(1L, 4L);
     scored.unpersist();
   }
 
