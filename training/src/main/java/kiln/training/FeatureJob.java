@@ -33,10 +33,7 @@ public final class FeatureJob {
     long started = System.nanoTime();
     Datasets datasets = new Datasets(spark);
     DatasetRef input = datasets.resolve(config.inputRef());
-    Dataset<Row> features = Features.build(datasets.read(input), "input table " + input, config);
-    if (config.where() != null) {
-      features = features.where(config.where());
-    }
+    Dataset<Row> features = Features.kept(Features.build(datasets.read(input), "input table " + input, config), config);
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(INPUT_TABLE, input.table());
     metadata.put(INPUT_VERSION, String.valueOf(input.version()));

@@ -58,6 +58,12 @@ public final class Features {
     return features.select(config.outputColumns().stream().map(c -> col(c)).toArray(Column[]::new));
   }
 
+  /** The rows of {@code features} that the config's {@code where} keeps (all without one). */
+  public static Dataset<Row> kept(Dataset<Row> features, FeatureConfig config) {
+    return config.where() == null ? features
+        : analysed(features, "the feature table", "where", () -> features.where(expression("where", config.where())));
+  }
+
   /**
    * The distinct values of {@code columns} in {@code period} (nulls left out), each with its 1-based position
    * in ascending order as a double: a few hundred rows for airports, numbered in one partition on purpose.

@@ -65,6 +65,71 @@ public final class TrainBenchmark {
     }
   }
 
+  public static void main(String[] args) throws Exception {
+    int repetitions = 3;
+    int rounds = 50;
+    boolean tenfold = true;
+    String source = "/tmp/kiln-data/flights-3m.parquet";
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--repetitions" -> repetitions = Integer.parseInt(args[++i]);
+        case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+        case "--no-10x" -> tenfold = false;
+        default -> source = args[i];
+      }
+    }
+    Path work = Files.createTempDirectory("kiln-bench-train-");
+    SparkSession spark = SparkSessions.create(new SparkSettings(SparkProfile.LOCAL, null, false,
+        Map.of("spark.ui.showConsoleProgress", "false")));
+    try {
+      String flights = work.resolve("flights").toString();
+      String features = work.resolve("features").toString();
+      System.out.println("[bench] January-March flights and features into " + work);
+      new Datasets(spark).write(spark.read().parquet(source).where("date < '2001-04-01'"), flights,
+          WriteOptions.of(WriteMode.OVERWRITE));
+      new FeatureJob(spark).run(example("flights-features.yaml", FeatureConfig.class).toBuilder().input(flights)
+          .output(features).build());
+      TrainConfig example = example("flights-train.yaml", TrainConfig.class);
+      int workers = spark.sparkContext().defaultParallelism();
+      int numRound = rounds;
+      TrainConfig config = training(features, rounds, workers);
+      Trainer trainer = new Trainer(spark);
+      Bench bench = new Bench(System.out, 1, repetitions);
+      List<Bench.Comparison> comparisons = new ArrayList<>();
+      comparisons.add(bench.compare("fit XGBoost, " + rounds + " rounds, depth 6, " + workers + " workers",
+          () -> trainer.fit(config).model(),
+          () -> direct(spark, features, example, numRound, workers)));
+      double full = bench.median("kiln train (fit + evaluation + model files)",
+          () -> trainer.train(config, Files.createTempDirectory(work, "model-")));
+      Map<String, String> extra = new LinkedHashMap<>();
+      extra.put("full training with test evaluation (median s)", String.format(Locale.ROOT, "%.2f", full));
+      // the whole job against its own fit, both medians of this run (target at most 1.5)
+      extra.put("full training / kiln fit", String.format(Locale.ROOT, "%.2f", full / comparisons.get(0).candidateSeconds()));
+      if (tenfold) {
+        // the scaling target compares Kiln with itself: the feature table ten times over, fitted with the same
+        // config (no warm-up: the JVM is warm), then 1x again in the same stretch of time
+        String features10 = work.resolve("features-10x").toString();
+        new Datasets(spark).write(Bench.repeated(spark.read().format("delta").option("versionAsOf", 0).load(features), 10),
+            features10, WriteOptions.of(WriteMode.OVERWRITE));
+        TrainConfig config10 = training(features10, rounds, workers);
+        Bench scaling = new Bench(System.out, 0, 3);
+        double tenTimes = scaling.median("kiln fit, 10x the rows", () -> trainer.fit(config10).model());
+        double once = scaling.median("kiln fit, 1x again", () -> trainer.fit(config).model());
+        extra.put("kiln fit 10x, median of 3 (s)", String.format(Locale.ROOT, "%.2f", tenTimes));
+        extra.put("kiln fit 1x, median of 3 right after (s)", String.format(Locale.ROOT, "%.2f", once));
+        extra.put("kiln time(10x) / time(1x)", String.format(Locale.ROOT, "%.2f", tenTimes / once));
+      }
+      System.out.println();
+      System.out.println(Bench.markdown(comparisons, extra));
+      System.out.printf(Locale.ROOT, "Target: ratio <= 1.10 (got %.3f)%n", comparisons.get(0).ratio());
+      System.out.printf(Locale.ROOT, "Target: full training / fit <= 1.5 (got %.2f)%n",
+          full / comparisons.get(0).candidateSeconds());
+    } finally {
+      spark.stop();
+      LocalFiles.deleteTree(work);
+    }
+  }
+
   /** What a user writes without Kiln: the same rows, split, parameters and vector. */
   private static Object direct(SparkSession spark, String features, TrainConfig example, int rounds, int workers) {
     Dataset<Row> table = spark.read().format("delta").option("versionAsOf", 0).load(features);
