@@ -37,7 +37,7 @@ import org.apache.spark.sql.SparkSession;
  * ({@link Trainer#fit}: input checks, hash split, early stopping) against xgboost4j-spark called directly
  * with the same parameters on the same rows, alternating in one JVM, on the January-March features.
  * Target: ratio at most 1.10. The full training ({@link Trainer#train}: fit, one evaluation pass over the
- * validation and test rows, model files) is timed too, against Kiln's own fit: target at most 1.5.
+ * validation and test rows, model files) is compared with Kiln's own fit, the two alternating: target at most 1.5.
  * Then Kiln alone fits 10x the rows and 1x again, three runs each (target: time(10x) / time(1x) at most 11);
  * {@code --no-10x} skips that part.
  */
@@ -99,12 +99,16 @@ public final class TrainBenchmark {
       comparisons.add(bench.compare("fit XGBoost, " + rounds + " rounds, depth 6, " + workers + " workers",
           () -> trainer.fit(config).model(),
           () -> direct(spark, features, example, numRound, workers)));
-      double full = bench.median("kiln train (fit + evaluation + model files)",
-          () -> trainer.train(config, Files.createTempDirectory(work, "model-")));
+      // the whole training against its own fit, alternating in the same stretch of time (target at most 1.5)
+      comparisons.add(bench.compare("full training (fit + evaluation + model files), against the fit alone as baseline",
+          () -> trainer.train(config, Files.createTempDirectory(work, "model-")),
+          () -> trainer.fit(config).model()));
+      double full = comparisons.get(1).candidateSeconds();
       Map<String, String> extra = new LinkedHashMap<>();
-      extra.put("full training with test evaluation (median s)", String.format(Locale.ROOT, "%.2f", full));
-      // the whole job against its own fit, both medians of this run (target at most 1.5)
-      extra.put("full training / kiln fit", String.format(Locale.ROOT, "%.2f", full / comparisons.get(0).candidateSeconds()));
+      extra.put("full training / kiln fit (alternating, medians)", String.format(Locale.ROOT, "%.2f",
+          comparisons.get(1).ratio()));
+      extra.put("full training / direct fit of the first comparison", String.format(Locale.ROOT, "%.2f",
+          full / comparisons.get(0).baselineSeconds()));
       if (tenfold) {
         // the scaling target compares Kiln with itself: the feature table ten times over, fitted with the same
         // config (no warm-up: the JVM is warm), then 1x again in the same stretch of time
@@ -122,8 +126,7 @@ public final class TrainBenchmark {
       System.out.println();
       System.out.println(Bench.markdown(comparisons, extra));
       System.out.printf(Locale.ROOT, "Target: ratio <= 1.10 (got %.3f)%n", comparisons.get(0).ratio());
-      System.out.printf(Locale.ROOT, "Target: full training / fit <= 1.5 (got %.2f)%n",
-          full / comparisons.get(0).candidateSeconds());
+      System.out.printf(Locale.ROOT, "Target: full training / fit <= 1.5 (got %.2f)%n", comparisons.get(1).ratio());
     } finally {
       spark.stop();
       LocalFiles.deleteTree(work);
