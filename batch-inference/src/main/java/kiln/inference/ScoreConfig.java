@@ -2,6 +2,7 @@ package kiln.inference;
 
 import java.util.Objects;
 import kiln.core.DatasetRef;
+import kiln.core.models.ModelUri;
 
 /**
  * What {@code kiln score} does.

@@ -29,6 +29,9 @@ import kiln.core.LocalFiles;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.WriteResult;
+import kiln.core.models.ModelFiles;
+import kiln.core.models.RegisteredModels;
+import kiln.core.models.Task;
 import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 import org.apache.spark.scheduler.SparkListener;
@@ -51,6 +54,8 @@ public final class ScoreJob {
   public static final String INPUT_TABLE = "input_table";
   public static final String INPUT_VERSION = "input_version";
   public static final String SCORED_AT = "scored_at";
+  private static final String PREDICTION = "prediction";
+  private static final String PROBABILITY = "probability";
 
   private final SparkSession spark;
   private final Tracking tracking;
@@ -61,22 +66,22 @@ public final class ScoreJob {
   }
 
   public ScoreResult run(ScoreConfig config, TrackedRun run) {
-    ModelLookup lookup = new ModelLookup(tracking);
-    Tracking.ModelVersion version = lookup.resolve(config.model());
-    Tracking.ModelVersion shadowVersion = config.shadow() == null ? null : lookup.resolve(config.shadow());
+    RegisteredModels registry = new RegisteredModels(tracking);
+    Tracking.ModelVersion version = registry.resolve(config.model());
+    Tracking.ModelVersion shadowVersion = config.shadow() == null ? null : registry.resolve(config.shadow());
     Datasets datasets = new Datasets(spark);
     DatasetRef input = datasets.resolve(config.data());
     Path directory = temporaryDirectory();
     try {
-      ScoringModel model = download(version, directory.resolve("model"));
-      ScoringModel shadow = shadowVersion == null ? null : download(shadowVersion, directory.resolve("shadow"));
+      ModelFiles model = registry.download(version, directory.resolve("model"));
+      ModelFiles shadow = shadowVersion == null ? null : registry.download(shadowVersion, directory.resolve("shadow"));
       if (shadow != null) {
         // fail before writing anything when the shadow cannot score these rows
-        shadow.score(datasets.read(input).limit(0), "table " + input + " (for the shadow model " + config.shadow() + ")");
+        outputs(shadow, datasets.read(input).limit(0), "table " + input + " (for the shadow model " + config.shadow() + ")");
       }
       ScoreResult main = score(model, version, input, config.output());
       Optional<ScoreResult.ShadowComparison> comparison = shadow == null ? Optional.empty()
-          : Optional.of(compare(shadow, shadowVersion, datasets.read(main.output()), model.classifier()));
+          : Optional.of(compare(shadow, shadowVersion, datasets.read(main.output()), classifier(model)));
       ScoreResult result = new ScoreResult(main.model(), main.modelVersion(), main.input(), main.output(), main.rows(),
           main.errorRows(), main.elapsed(), main.partitionMillisP50(), main.partitionMillisP99(), comparison);
       report(run, config, result);
@@ -94,7 +99,7 @@ public final class ScoreJob {
    * Scores a pinned table version with a loaded model and appends the predictions to {@code output}:
    * one pass, with rows and error rows observed during the write and the write's task times measured.
    */
-  public ScoreResult score(ScoringModel model, Tracking.ModelVersion version, DatasetRef input, String output) {
+  public ScoreResult score(ModelFiles model, Tracking.ModelVersion version, DatasetRef input, String output) {
     Datasets datasets = new Datasets(spark);
     Dataset<Row> scored = predictions(model, datasets.read(input), version, input);
     // error rows are observed during the write; the row count comes from the Delta commit (numOutputRows):
@@ -123,9 +128,9 @@ public final class ScoreJob {
   }
 
   /** The output rows: the input, the model's outputs, and where they came from. */
-  public static Dataset<Row> predictions(ScoringModel model, Dataset<Row> rows, Tracking.ModelVersion version,
+  public static Dataset<Row> predictions(ModelFiles model, Dataset<Row> rows, Tracking.ModelVersion version,
       DatasetRef input) {
-    return model.score(rows, "table " + input)
+    return outputs(model, rows, "table " + input)
         .withColumn(MODEL_NAME, lit(version.name()))
         .withColumn(MODEL_VERSION, lit(version.version()))
         .withColumn(INPUT_TABLE, lit(input.table()))
@@ -133,19 +138,35 @@ public final class ScoreJob {
         .withColumn(SCORED_AT, current_timestamp());
   }
 
-  private ScoringModel download(Tracking.ModelVersion version, Path directory) {
-    tracking.downloadArtifacts(version.source(), directory);
-    return ScoringModel.load(directory);
+  /**
+   * The rows with {@code prediction} and, for a classifier, {@code probability} (of class 1) as doubles, in
+   * place of earlier model outputs; the feature vector and Spark ML's other outputs are left out.
+   */
+  static Dataset<Row> outputs(ModelFiles model, Dataset<Row> rows, String what) {
+    Dataset<Row> clean = rows.drop(PREDICTION, PROBABILITY, "rawPrediction", ModelFiles.FEATURES_VECTOR, ModelFiles.SCORE);
+    List<Column> out = new ArrayList<>();
+    for (String column : clean.columns()) {
+      out.add(col(column));
+    }
+    out.add(col(PREDICTION).cast("double").as(PREDICTION));
+    if (classifier(model)) {
+      out.add(col(ModelFiles.SCORE).as(PROBABILITY));
+    }
+    return model.score(clean, what).select(out.toArray(new Column[0]));
   }
 
-  static ScoreResult.ShadowComparison compare(ScoringModel shadow, Tracking.ModelVersion version, Dataset<Row> written,
+  private static boolean classifier(ModelFiles model) {
+    return model.info().task() == Task.CLASSIFIER;
+  }
+
+  static ScoreResult.ShadowComparison compare(ModelFiles shadow, Tracking.ModelVersion version, Dataset<Row> written,
       boolean classifier) {
     String value = classifier ? "probability" : "prediction";
     Dataset<Row> main = written.withColumnRenamed("prediction", "kiln_main_prediction");
     if (classifier) {
       main = main.withColumnRenamed("probability", "kiln_main_probability");
     }
-    Dataset<Row> both = shadow.score(main, "the scored rows");
+    Dataset<Row> both = outputs(shadow, main, "the scored rows");
     Column mainValue = classifier ? col("kiln_main_probability") : col("kiln_main_prediction");
     Column difference = abs(col(value).minus(mainValue));
     Row row = both.agg(count(lit(1)),
@@ -173,7 +194,7 @@ public final class ScoreJob {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("rows", (double) result.rows());
     metrics.put("error_rows", (double) result.errorRows());
-    metrics.put("seconds", result.elapsed().toMillis() / 1000.0);
+    metrics.put(TrackedRun.ELAPSED_SECONDS, result.elapsed().toMillis() / 1000.0);
     metrics.put("throughput_rows_per_second", result.throughput());
     metrics.put("partition_latency_ms_p50", result.partitionMillisP50());
     metrics.put("partition_latency_ms_p99", result.partitionMillisP99());

@@ -16,6 +16,11 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
+import kiln.core.models.ModelFiles;
+import kiln.core.models.ModelInfo;
+import kiln.core.models.Split;
+import kiln.core.models.SplitFractions;
+import kiln.core.models.Task;
 import kiln.core.testing.SharedSpark;
 import kiln.core.tracking.MlflowTracking;
 import kiln.core.tracking.TrackedRun;
@@ -66,10 +71,11 @@ class ScoreJobTest {
     classifier.setForceRepartition(true);
     XGBoostClassificationModel model = classifier.fit(new VectorAssembler().setInputCols(new String[] {"hour", "distance"})
         .setOutputCol("kiln_features").transform(data));
-    Path files = Files.createDirectories(dir.resolve("depth" + depth));
-    model.write().overwrite().save(files.resolve(ScoringModel.MODEL_DIRECTORY).toString());
-    Files.writeString(files.resolve(ScoringModel.INFO_FILE),
-        "{\"task\":\"CLASSIFIER\",\"label\":\"label\",\"featureColumns\":[\"hour\",\"distance\"]}");
+    Path files = dir.resolve("depth" + depth);
+    ModelInfo info = new ModelInfo(Task.CLASSIFIER, "label", List.of("hour", "distance"), "id", Split.DEFAULT_SEED,
+        SplitFractions.DEFAULT, 0.5, List.of(), 0, dir.resolve("data").toString(), 0, null, null, "cpu",
+        Map.of("max_depth", depth, "num_round", 10), Map.of());
+    ModelFiles.save(model, info, files);
     try (TrackedRun run = tracking.startRun("test", "train", Map.of()); Stream<Path> walk = Files.walk(files)) {
       for (Path file : walk.filter(Files::isRegularFile).filter(p -> !p.toString().endsWith(".crc")).toList()) {
         run.logArtifact(file, "model/" + files.relativize(file).toString().replace('\\', '/'));
@@ -149,15 +155,5 @@ class ScoreJobTest {
       }
       assertThat(datasets.latestVersion(output)).isEqualTo(1);
     }
-  }
-
-  @Test
-  void parsesModelUris() {
-    assertThat(ModelUri.parse("models:/flight-delays@champion")).isEqualTo(new ModelUri("flight-delays", "champion", null));
-    assertThat(ModelUri.parse("models:/flight-delays/12")).isEqualTo(new ModelUri("flight-delays", null, "12"));
-    assertThat(ModelUri.parse("models:/a/3").toString()).isEqualTo("models:/a/3");
-    assertThatThrownBy(() -> ModelUri.parse("models:/a/b/c")).isInstanceOf(BadInputException.class);
-    assertThatThrownBy(() -> ModelUri.parse("models:/a/x")).hasMessageContaining("version 'x' is not a positive number");
-    assertThatThrownBy(() -> ModelUri.parse("models:/a@")).hasMessageContaining("the alias after '@' is empty");
   }
 }

@@ -1,9 +1,6 @@
 package kiln.contracts;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import kiln.contracts.internal.RuleCompiler;
 import kiln.core.Errors;
@@ -11,9 +8,6 @@ import kiln.core.YamlFiles;
 
 /** Reading and writing contract files. */
 public final class Contracts {
-  /** The contract of the flights sample data (date, delay, distance, origin, destination). */
-  public static final String FLIGHTS_RESOURCE = "/kiln/contracts/examples/flights.yaml";
-
   private static final com.fasterxml.jackson.databind.ObjectMapper WRITER =
       new com.fasterxml.jackson.databind.ObjectMapper(
           com.fasterxml.jackson.dataformat.yaml.YAMLFactory.builder()
@@ -44,21 +38,6 @@ public final class Contracts {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write contract " + contract.id() + " as YAML", e);
     }
-  }
-
-  public static String flightsYaml() {
-    try (InputStream in = Contracts.class.getResourceAsStream(FLIGHTS_RESOURCE)) {
-      if (in == null) {
-        throw new IllegalStateException(FLIGHTS_RESOURCE + " is missing from the kiln-contracts jar");
-      }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + FLIGHTS_RESOURCE, e);
-    }
-  }
-
-  public static Contract flights() {
-    return parse(flightsYaml(), "flights.yaml");
   }
 
   /** Compiles every object's rules once, so that name clashes are found when the file is read. */

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Suggested contracts, reporting to a tracking run, and the demo's damaged flights. */
+/** Suggested contracts and reporting to a tracking run. */
 @ExtendWith(SharedSpark.class)
 class SuggestTrackDemoTest {
 
@@ -107,23 +107,5 @@ class SuggestTrackDemoTest {
     assertThat(tracked.artifacts).containsKeys("contract/flights-draft.yaml", "contract/report.json", "contract/report.html");
     assertThat(tracked.artifacts.get("contract/flights-draft.yaml")).contains("kind: DataContract");
     assertThat(tracked.tags).containsEntry("kiln.contract.status", "passed");
-  }
-
-  @Test
-  void theDamagedFlightsBreakTheFlightsContractRowByRow(SparkSession spark) {
-    Dataset<Row> real = flights(spark, 400);
-    Contract contract = Contracts.parse(Contracts.flightsYaml().replace("mustBeBetween: [100000, 100000000]",
-        "mustBeBetween: [100, 100000000]").replace("mustBeBetween: [0, 30]", "mustBeBetween: [-10, 30]")
-        .replace("mustBeBetween: [10, 80]", "mustBeBetween: [1, 80]").replace("mustBeBetween: [400, 1500]",
-            "mustBeBetween: [400, 50000]").replace("mustBeBetween: [300, 1500]", "mustBeBetween: [300, 50000]")
-        .replace("maximum: 6000", "maximum: 60000"), "small-flights.yaml");
-    ContractCheck check = new ContractCheck(spark, m -> { });
-    ContractResult ok = check.check(contract, null, real, MetricHistory.none());
-    assertThat(ok.passed()).as(ContractReports.table(ok)).isTrue();
-
-    ContractResult damaged = check.check(contract, null, FlightsContractDemo.damage(real), MetricHistory.none());
-    assertThat(damaged.passed()).isFalse();
-    assertThat(damaged.errors()).extracting(RuleResult::name).contains("delay.required", "origin.pattern",
-        "distance.exclusiveMinimum", "originIsNotDestination");
   }
 }

@@ -74,6 +74,16 @@ public record KilnSettings(SparkSettings spark, Tracking tracking, String workdi
     return Path.of(workdir == null ? DEFAULT_WORKDIR : workdir);
   }
 
+  /** The embedded tracking server's store (database and artifacts): {@code WORKDIR/mlflow}. */
+  public Path trackingStore() {
+    return workdirPath().resolve("mlflow");
+  }
+
+  /** Where jobs spool what their tracking server did not take: {@code WORKDIR/tracking-spool}. */
+  public Path trackingSpool() {
+    return workdirPath().resolve("tracking-spool");
+  }
+
   public String trackingUri() {
     return tracking == null ? null : tracking.uri();
   }

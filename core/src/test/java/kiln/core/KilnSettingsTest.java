@@ -20,6 +20,8 @@ class KilnSettingsTest {
     assertThat(defaults.trackingUri()).isNull();
     assertThat(defaults.experiment()).isEqualTo("kiln");
     assertThat(defaults.workdir()).isEqualTo(".kiln");
+    assertThat(defaults.trackingStore()).isEqualTo(Path.of(".kiln", "mlflow"));
+    assertThat(defaults.trackingSpool()).isEqualTo(Path.of(".kiln", "tracking-spool"));
   }
 
   @Test

@@ -94,19 +94,6 @@ public record DriftConfig(
     return YamlFiles.read(file, DriftConfig.class);
   }
 
-  /** The config of the flights sample ({@code drift/examples/flights-drift.yaml}), as the demo uses it. */
-  public static DriftConfig flights() {
-    try (java.io.InputStream in = DriftConfig.class.getResourceAsStream("/kiln/drift/examples/flights-drift.yaml")) {
-      if (in == null) {
-        throw new IllegalStateException("flights-drift.yaml is missing from kiln-drift: the build is broken");
-      }
-      return YamlFiles.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8),
-          "flights-drift.yaml", DriftConfig.class);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
   public boolean computes(Statistic statistic) {
     return statistics.contains(statistic);
   }

@@ -5,12 +5,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import kiln.contracts.ContractTracking;
-import kiln.contracts.Contracts;
-import kiln.contracts.FlightsContractDemo;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
-import kiln.inference.ModelDrift;
-import kiln.inference.ModelUri;
+import kiln.jobs.modeldrift.ModelDrift;
+import kiln.core.models.ModelUri;
 import kiln.inference.ScoreConfig;
 import kiln.training.FeatureConfig;
 import kiln.training.FeatureResult;
@@ -33,11 +31,13 @@ import java.util.Map;
 import kiln.core.Errors;
 import kiln.core.WriteMode;
 import kiln.jobs.data.SampleData;
-import kiln.jobs.ingest.IngestJob;
-import kiln.jobs.ingest.IngestReport;
-import kiln.jobs.ingest.IngestResult;
-import kiln.jobs.ingest.IngestSpec;
-import kiln.jobs.ingest.SourceFormat;
+import kiln.jobs.demo.FlightsContractDemo;
+import kiln.jobs.demo.FlightsExamples;
+import kiln.ingest.IngestJob;
+import kiln.ingest.IngestReport;
+import kiln.ingest.IngestResult;
+import kiln.ingest.IngestSpec;
+import kiln.ingest.SourceFormat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,7 +52,6 @@ final class DemoCommand implements Callable<Integer> {
   static final String FIRST_QUARTER = "date < '2001-04-01'";
   static final String SECOND_QUARTER = "date >= '2001-04-01'";
   static final String MODEL = "flight-delays";
-  static final String EXAMPLES = "/kiln/examples/training/";
 
   @Spec CommandSpec spec;
   @Mixin SparkOptions sparkOptions;
@@ -93,7 +92,7 @@ final class DemoCommand implements Callable<Integer> {
         FlightsContractDemo.Outcome contracts = reporting.run("contracts flights",
             Map.of("kiln.job", "contracts", "mlflow.parentRunId", demoRun.id()), run -> {
               FlightsContractDemo.Outcome outcome = FlightsContractDemo.run(session.spark(), second.table(), demo, console::step);
-              ContractTracking.report(run, outcome.real(), Contracts.flightsYaml());
+              ContractTracking.report(run, outcome.real(), FlightsExamples.contractYaml());
               return outcome;
             });
         console.result("Contract on " + contracts.real().result().dataset() + ": " + contracts.real().result().summary());
@@ -103,7 +102,7 @@ final class DemoCommand implements Callable<Integer> {
         console.result("Contract reports: " + contracts.real().htmlReport() + " and " + contracts.damaged().htmlReport());
 
         console.step("[6/" + steps + "] drift: January-March against April-June, then month against month");
-        DriftMonitor monitor = new DriftMonitor(session.spark(), DriftConfig.flights(), console::step);
+        DriftMonitor monitor = new DriftMonitor(session.spark(), FlightsExamples.driftConfig(), console::step);
         DatasetRef pinned = second.table();
         DriftResult quarters = reporting.run("drift flights Q1 vs Q2",
             Map.of("kiln.job", "drift", "mlflow.parentRunId", demoRun.id()), run -> {
@@ -128,13 +127,13 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, String> lifecycle = Map.of("mlflow.parentRunId", demoRun.id());
         String featureTable = demo.resolve("tables/features").toAbsolutePath().toString();
         console.step("[7/" + steps + "] features of January-March (route statistics from that period only)");
-        FeatureConfig flightsFeatures = example("flights-features.yaml", FeatureConfig.class);
+        FeatureConfig flightsFeatures = FlightsExamples.featureConfig();
         FeatureResult trainingFeatures = FeaturesCommand.build(session, reporting, console, flightsFeatures.toBuilder()
             .input(pinned.toString()).output(featureTable).where(FIRST_QUARTER).build(), lifecycle);
 
         console.step("[8/" + steps + "] train an XGBoost classifier of delays over 15 minutes, register it");
         RegisteredVersion model = TrainCommand.train(session, reporting, console,
-            example("flights-train.yaml", TrainConfig.class).toBuilder().features(trainingFeatures.output().toString())
+            FlightsExamples.trainConfig().toBuilder().features(trainingFeatures.output().toString())
                 .model(MODEL).build(), lifecycle);
 
         console.step("[9/" + steps + "] gate it (the first champion), then score April-June with the champion");
@@ -159,7 +158,7 @@ final class DemoCommand implements Callable<Integer> {
               Map.of("kiln.job", "drift", "mlflow.parentRunId", demoRun.id()), run -> {
                 DriftResult result = new ModelDrift(session.spark(), reporting.tracking(),
                     // the flights thresholds: 1.5M rows make every test significant, so the distances decide
-                    DriftConfig.defaults().withThresholds(DriftConfig.flights().thresholds()),
+                    DriftConfig.defaults().withThresholds(FlightsExamples.driftConfig().thresholds()),
                     console::step).run(ModelUri.parse("models:/" + MODEL + "@champion"), null,
                     DriftInput.of(scoringFeatures.output()), null).drift();
                 DriftTracking.report(run, result, DriftReport.write(result, modelReport));
@@ -192,18 +191,6 @@ final class DemoCommand implements Callable<Integer> {
     IngestResult result = job.run(spec);
     IngestReport.report(run, spec, result);
     return result;
-  }
-
-  /** One of training/examples/, which the kiln jar carries under {@value #EXAMPLES}. */
-  static <T> T example(String name, Class<T> type) {
-    try (java.io.InputStream in = DemoCommand.class.getResourceAsStream(EXAMPLES + name)) {
-      if (in == null) {
-        throw Errors.environment(EXAMPLES + name + " is missing from the kiln jar", "rebuild it: mvn package -pl jobs -am");
-      }
-      return kiln.core.YamlFiles.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), name, type);
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
   }
 
   /** A fresh demo directory; only a directory an earlier demo made is ever deleted. */

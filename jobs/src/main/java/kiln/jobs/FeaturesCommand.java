@@ -66,7 +66,7 @@ final class FeaturesCommand implements Callable<Integer> {
       FeatureResult done = new FeatureJob(session.spark()).run(config);
       run.logInput(done.input(), "input");
       run.logInput(done.output(), "output");
-      run.logMetrics(Map.of("rows", (double) done.rows(), "seconds", done.elapsed().toMillis() / 1000.0));
+      run.logMetrics(Map.of("rows", (double) done.rows(), kiln.core.tracking.TrackedRun.ELAPSED_SECONDS, done.elapsed().toMillis() / 1000.0));
       return done;
     });
     console.result("Built " + Console.count(result.rows()) + " rows of features into " + result.output().table()

@@ -29,11 +29,11 @@ final class Reporting implements AutoCloseable {
   }
 
   static Reporting open(KilnSettings settings, Console console) {
-    Path spool = settings.workdirPath().resolve("tracking-spool");
+    Path spool = settings.trackingSpool();
     String uri = settings.trackingUri();
     TrackingServer embedded = null;
     if (uri == null) {
-      Path store = settings.workdirPath().resolve("mlflow");
+      Path store = settings.trackingStore();
       try {
         embedded = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(store).build().start();
       } catch (IOException e) {

@@ -22,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import kiln.core.models.ModelFiles;
+import kiln.core.models.Task;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -37,7 +39,7 @@ import org.apache.spark.sql.expressions.WindowSpec;
  * AUC-PR) is computed from those counts, which is all the statistics need.
  */
 public final class Evaluation {
-  public static final String SCORE = "kiln_score";
+  public static final String SCORE = ModelFiles.SCORE;
   private static final double EPSILON = 1e-15;
   private static final int CALIBRATION_BINS = 10;
   /** Spark's {@code BinaryClassificationEvaluator} default: AUC-PR down-samples to about this many thresholds. */

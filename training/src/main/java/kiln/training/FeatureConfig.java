@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import kiln.core.DatasetRef;
+import kiln.core.models.Split;
+import kiln.core.models.SplitFractions;
 
 /**
  * What {@code kiln features} builds: a feature table declared as Spark SQL expressions (no UDFs, so that

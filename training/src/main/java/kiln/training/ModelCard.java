@@ -3,6 +3,7 @@ package kiln.training;
 import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
+import kiln.core.models.ModelInfo;
 
 /** The model card: a Markdown page on what the model is, what it was trained on, and how it did on test. */
 final class ModelCard {

@@ -5,6 +5,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import kiln.core.DatasetRef;
+import kiln.core.models.Split;
+import kiln.core.models.SplitFractions;
+import kiln.core.models.Task;
 
 /**
  * What {@code kiln train} trains. Defaults are filled in here, in one place; nothing defaults to a data set's

@@ -10,6 +10,7 @@ import java.util.Map;
 import kiln.core.DatasetRef;
 import kiln.core.GpuProbe;
 import kiln.core.LocalFiles;
+import kiln.core.models.ModelInfo;
 import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 import org.apache.spark.sql.SparkSession;

@@ -3,6 +3,7 @@ package kiln.training;
 import java.time.Duration;
 import java.util.Map;
 import kiln.core.DatasetRef;
+import kiln.core.models.ModelFiles;
 
 /**
  * A trained and evaluated model, saved on local disk.
@@ -40,7 +41,7 @@ public record TrainingResult(
     all.put("train_rows", (double) trainRows);
     all.put("validation_rows", (double) validationRows);
     all.put("test_rows", (double) testRows);
-    all.put("training_seconds", elapsed.toMillis() / 1000.0);
+    all.put(kiln.core.tracking.TrackedRun.ELAPSED_SECONDS, elapsed.toMillis() / 1000.0);
     return all;
   }
 }

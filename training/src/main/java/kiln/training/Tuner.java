@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import kiln.core.models.Task;
 import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 import org.apache.spark.sql.SparkSession;

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import kiln.core.BadInputException;
+import kiln.core.models.SplitFractions;
 import kiln.core.YamlFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import kiln.core.BadInputException;
+import kiln.core.models.Split;
+import kiln.core.models.SplitFractions;
 import kiln.core.testing.SharedSpark;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;

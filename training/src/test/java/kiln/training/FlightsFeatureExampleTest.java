@@ -13,6 +13,8 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.YamlFiles;
+import kiln.core.models.Split;
+import kiln.core.models.SplitFractions;
 import kiln.core.testing.SharedSpark;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;

@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import kiln.core.BadInputException;
+import kiln.core.models.RegisteredModels;
+import kiln.core.models.Task;
 import kiln.core.testing.SharedSpark;
 import kiln.core.tracking.MlflowTracking;
 import kiln.core.tracking.TrackedRun;

@@ -7,6 +7,9 @@ import kiln.core.DatasetRef;
 /** One MLflow run of a job. Batched where MLflow allows; every method may be called many times. */
 public interface TrackedRun extends AutoCloseable {
 
+  /** The metric in which every job's run records how long the job took, in seconds. */
+  String ELAPSED_SECONDS = "elapsed_seconds";
+
   String id();
 
   /** Where a person sees the run (the MLflow UI's address for it). */

@@ -81,20 +81,26 @@ final class HttpApi implements HttpHandler {
     private record Route(Message prototype, Function<Message, Message> action) {}
 
     private final Map<String, Route> routes = new HashMap<>();
-    private final TrackingStore tracking;
-    private final RegistryStore registry;
+    private final ExperimentStore experiments;
+    private final RunStore runs;
+    private final RunDataStore runData;
+    private final RegisteredModelStore models;
+    private final ModelVersionStore versions;
     private final ArtifactStore artifacts;
     private final ModelSources sources;
     private final BasicAuth auth;
     private final long maxRequestBytes;
     private final long maxArtifactBytes;
 
-    HttpApi(TrackingStore tracking, RegistryStore registry, ArtifactStore artifacts, BasicAuth auth,
-            long maxRequestBytes, long maxArtifactBytes) {
-        this.tracking = tracking;
-        this.registry = registry;
+    HttpApi(ExperimentStore experiments, RunStore runs, RunDataStore runData, RegisteredModelStore models,
+            ModelVersionStore versions, ArtifactStore artifacts, BasicAuth auth, long maxRequestBytes, long maxArtifactBytes) {
+        this.experiments = experiments;
+        this.runs = runs;
+        this.runData = runData;
+        this.models = models;
+        this.versions = versions;
         this.artifacts = artifacts;
-        this.sources = new ModelSources(artifacts, tracking);
+        this.sources = new ModelSources(artifacts, runs);
         this.auth = auth;
         this.maxRequestBytes = maxRequestBytes;
         this.maxArtifactBytes = maxArtifactBytes;
@@ -116,46 +122,46 @@ final class HttpApi implements HttpHandler {
 
     private void trackingRoutes() {
         route("POST", "experiments/create", CreateExperiment.getDefaultInstance(), request ->
-                CreateExperiment.Response.newBuilder().setExperimentId(tracking.createExperiment(request)).build());
+                CreateExperiment.Response.newBuilder().setExperimentId(experiments.createExperiment(request)).build());
         route("GET", "experiments/get", GetExperiment.getDefaultInstance(), request ->
-                GetExperiment.Response.newBuilder().setExperiment(tracking.experiment(
+                GetExperiment.Response.newBuilder().setExperiment(experiments.experiment(
                         Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()))).build());
         route("GET", "experiments/get-by-name", GetExperimentByName.getDefaultInstance(), request ->
-                GetExperimentByName.Response.newBuilder().setExperiment(tracking.experimentByName(
+                GetExperimentByName.Response.newBuilder().setExperiment(experiments.experimentByName(
                         Validation.required("experiment_name", request.hasExperimentName(), request.getExperimentName()))).build());
-        route("GET,POST", "experiments/search", SearchExperiments.getDefaultInstance(), tracking::searchExperiments);
+        route("GET,POST", "experiments/search", SearchExperiments.getDefaultInstance(), experiments::searchExperiments);
         route("POST", "experiments/update", UpdateExperiment.getDefaultInstance(), request -> {
-            tracking.renameExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()),
+            experiments.renameExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()),
                     Validation.required("new_name", request.hasNewName(), request.getNewName()));
             return UpdateExperiment.Response.getDefaultInstance();
         });
         route("POST", "experiments/delete", DeleteExperiment.getDefaultInstance(), request -> {
-            tracking.deleteExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()));
+            experiments.deleteExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()));
             return DeleteExperiment.Response.getDefaultInstance();
         });
         route("POST", "experiments/restore", RestoreExperiment.getDefaultInstance(), request -> {
-            tracking.restoreExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()));
+            experiments.restoreExperiment(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()));
             return RestoreExperiment.Response.getDefaultInstance();
         });
         route("POST", "experiments/set-experiment-tag", SetExperimentTag.getDefaultInstance(), request -> {
-            tracking.setExperimentTag(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()),
+            experiments.setExperimentTag(Validation.required("experiment_id", request.hasExperimentId(), request.getExperimentId()),
                     Validation.required("key", request.hasKey(), request.getKey()), request.getValue());
             return SetExperimentTag.Response.getDefaultInstance();
         });
 
         route("POST", "runs/create", CreateRun.getDefaultInstance(), request ->
-                CreateRun.Response.newBuilder().setRun(tracking.createRun(request)).build());
+                CreateRun.Response.newBuilder().setRun(runs.createRun(request)).build());
         route("GET", "runs/get", GetRun.getDefaultInstance(), request ->
-                GetRun.Response.newBuilder().setRun(tracking.run(
+                GetRun.Response.newBuilder().setRun(runs.run(
                         runId(request.hasRunId(), request.getRunId(), request.hasRunUuid(), request.getRunUuid()))).build());
         route("POST", "runs/update", UpdateRun.getDefaultInstance(), request ->
-                UpdateRun.Response.newBuilder().setRunInfo(tracking.updateRun(request)).build());
+                UpdateRun.Response.newBuilder().setRunInfo(runs.updateRun(request)).build());
         route("POST", "runs/delete", DeleteRun.getDefaultInstance(), request -> {
-            tracking.deleteRun(Validation.required("run_id", request.hasRunId(), request.getRunId()));
+            runs.deleteRun(Validation.required("run_id", request.hasRunId(), request.getRunId()));
             return DeleteRun.Response.getDefaultInstance();
         });
         route("POST", "runs/restore", RestoreRun.getDefaultInstance(), request -> {
-            tracking.restoreRun(Validation.required("run_id", request.hasRunId(), request.getRunId()));
+            runs.restoreRun(Validation.required("run_id", request.hasRunId(), request.getRunId()));
             return RestoreRun.Response.getDefaultInstance();
         });
         route("POST", "runs/log-metric", LogMetric.getDefaultInstance(), request -> {
@@ -169,7 +175,7 @@ final class HttpApi implements HttpHandler {
             }
             Metric metric = Metric.newBuilder().setKey(request.getKey()).setValue(request.getValue())
                     .setTimestamp(request.getTimestamp()).setStep(request.getStep()).build();
-            tracking.logBatch(runId, List.of(metric), List.of(), List.of());
+            runData.logBatch(runId, List.of(metric), List.of(), List.of());
             return LogMetric.Response.getDefaultInstance();
         });
         route("POST", "runs/log-parameter", LogParam.getDefaultInstance(), request -> {
@@ -178,52 +184,52 @@ final class HttpApi implements HttpHandler {
             if (!request.hasValue()) {
                 throw ApiException.missingParameter("value");
             }
-            tracking.logBatch(runId, List.of(), List.of(Param.newBuilder().setKey(request.getKey())
+            runData.logBatch(runId, List.of(), List.of(Param.newBuilder().setKey(request.getKey())
                     .setValue(request.getValue()).build()), List.of());
             return LogParam.Response.getDefaultInstance();
         });
         route("POST", "runs/set-tag", SetTag.getDefaultInstance(), request -> {
             String runId = runId(request.hasRunId(), request.getRunId(), request.hasRunUuid(), request.getRunUuid());
-            tracking.setTag(runId, Validation.required("key", request.hasKey(), request.getKey()), request.getValue());
+            runData.setTag(runId, Validation.required("key", request.hasKey(), request.getKey()), request.getValue());
             return SetTag.Response.getDefaultInstance();
         });
         route("POST", "runs/delete-tag", DeleteTag.getDefaultInstance(), request -> {
-            tracking.deleteTag(Validation.required("run_id", request.hasRunId(), request.getRunId()),
+            runData.deleteTag(Validation.required("run_id", request.hasRunId(), request.getRunId()),
                     Validation.required("key", request.hasKey(), request.getKey()));
             return DeleteTag.Response.getDefaultInstance();
         });
         route("POST", "runs/log-batch", LogBatch.getDefaultInstance(), request -> {
             List<RunTag> tags = request.getTagsList();
-            tracking.logBatch(Validation.required("run_id", request.hasRunId(), request.getRunId()),
+            runData.logBatch(Validation.required("run_id", request.hasRunId(), request.getRunId()),
                     request.getMetricsList(), request.getParamsList(), tags);
             return LogBatch.Response.getDefaultInstance();
         });
         route("POST", "runs/log-inputs", LogInputs.getDefaultInstance(), request -> {
-            tracking.logInputs(Validation.required("run_id", request.hasRunId(), request.getRunId()), request.getDatasetsList());
+            runData.logInputs(Validation.required("run_id", request.hasRunId(), request.getRunId()), request.getDatasetsList());
             return LogInputs.Response.getDefaultInstance();
         });
-        route("POST", "runs/search", SearchRuns.getDefaultInstance(), tracking::searchRuns);
-        route("GET", "metrics/get-history", GetMetricHistory.getDefaultInstance(), tracking::metricHistory);
+        route("POST", "runs/search", SearchRuns.getDefaultInstance(), runs::searchRuns);
+        route("GET", "metrics/get-history", GetMetricHistory.getDefaultInstance(), runData::metricHistory);
     }
 
     private void registryRoutes() {
         route("POST", "registered-models/create", CreateRegisteredModel.getDefaultInstance(), request ->
-                CreateRegisteredModel.Response.newBuilder().setRegisteredModel(registry.createRegisteredModel(
+                CreateRegisteredModel.Response.newBuilder().setRegisteredModel(models.createRegisteredModel(
                         request.getName(), request.getTagsList(), request.hasDescription() ? request.getDescription() : null)).build());
         route("GET", "registered-models/get", GetRegisteredModel.getDefaultInstance(), request ->
-                GetRegisteredModel.Response.newBuilder().setRegisteredModel(registry.registeredModel(request.getName())).build());
+                GetRegisteredModel.Response.newBuilder().setRegisteredModel(models.registeredModel(request.getName())).build());
         route("POST", "registered-models/rename", RenameRegisteredModel.getDefaultInstance(), request ->
-                RenameRegisteredModel.Response.newBuilder().setRegisteredModel(registry.renameRegisteredModel(request.getName(),
+                RenameRegisteredModel.Response.newBuilder().setRegisteredModel(models.renameRegisteredModel(request.getName(),
                         Validation.required("new_name", request.hasNewName(), request.getNewName()))).build());
         route("PATCH", "registered-models/update", UpdateRegisteredModel.getDefaultInstance(), request ->
-                UpdateRegisteredModel.Response.newBuilder().setRegisteredModel(registry.updateRegisteredModel(request.getName(),
+                UpdateRegisteredModel.Response.newBuilder().setRegisteredModel(models.updateRegisteredModel(request.getName(),
                         request.hasDescription() ? request.getDescription() : null)).build());
         route("DELETE", "registered-models/delete", DeleteRegisteredModel.getDefaultInstance(), request -> {
-            registry.deleteRegisteredModel(request.getName());
+            models.deleteRegisteredModel(request.getName());
             return DeleteRegisteredModel.Response.getDefaultInstance();
         });
         route("GET", "registered-models/search", SearchRegisteredModels.getDefaultInstance(), request -> {
-            RegistryStore.Page<org.mlflow.api.proto.ModelRegistry.RegisteredModel> page = registry.searchRegisteredModels(
+            SearchQuery.Page<org.mlflow.api.proto.ModelRegistry.RegisteredModel> page = models.searchRegisteredModels(
                     request.getFilter(), request.hasMaxResults(), request.getMaxResults(), request.getOrderByList(),
                     request.getPageToken());
             SearchRegisteredModels.Response.Builder response = SearchRegisteredModels.Response.newBuilder()
@@ -235,27 +241,27 @@ final class HttpApi implements HttpHandler {
         });
         route("POST,GET", "registered-models/get-latest-versions", GetLatestVersions.getDefaultInstance(), request ->
                 GetLatestVersions.Response.newBuilder().addAllModelVersions(
-                        registry.latestVersions(request.getName(), request.getStagesList())).build());
+                        versions.latestVersions(request.getName(), request.getStagesList())).build());
         route("POST", "registered-models/set-tag", SetRegisteredModelTag.getDefaultInstance(), request -> {
-            registry.setRegisteredModelTag(request.getName(), Validation.required("key", request.hasKey(), request.getKey()),
+            models.setRegisteredModelTag(request.getName(), Validation.required("key", request.hasKey(), request.getKey()),
                     request.getValue());
             return SetRegisteredModelTag.Response.getDefaultInstance();
         });
         route("DELETE", "registered-models/delete-tag", DeleteRegisteredModelTag.getDefaultInstance(), request -> {
-            registry.deleteRegisteredModelTag(request.getName(), Validation.required("key", request.hasKey(), request.getKey()));
+            models.deleteRegisteredModelTag(request.getName(), Validation.required("key", request.hasKey(), request.getKey()));
             return DeleteRegisteredModelTag.Response.getDefaultInstance();
         });
         route("POST", "registered-models/alias", SetRegisteredModelAlias.getDefaultInstance(), request -> {
-            registry.setAlias(request.getName(), request.getAlias(), request.getVersion());
+            models.setAlias(request.getName(), request.getAlias(), request.getVersion());
             return SetRegisteredModelAlias.Response.getDefaultInstance();
         });
         route("DELETE", "registered-models/alias", DeleteRegisteredModelAlias.getDefaultInstance(), request -> {
-            registry.deleteAlias(request.getName(), request.getAlias());
+            models.deleteAlias(request.getName(), request.getAlias());
             return DeleteRegisteredModelAlias.Response.getDefaultInstance();
         });
         route("GET", "registered-models/alias", GetModelVersionByAlias.getDefaultInstance(), request ->
                 GetModelVersionByAlias.Response.newBuilder().setModelVersion(
-                        registry.versionByAlias(request.getName(), request.getAlias())).build());
+                        models.versionByAlias(request.getName(), request.getAlias())).build());
 
         route("POST", "model-versions/create", CreateModelVersion.getDefaultInstance(), request -> {
             String source = Validation.required("source", request.hasSource(), request.getSource());
@@ -264,22 +270,22 @@ final class HttpApi implements HttpHandler {
                 throw ApiException.missingParameter("name");
             }
             sources.validate(source, runId);
-            return CreateModelVersion.Response.newBuilder().setModelVersion(registry.createModelVersion(request.getName(),
+            return CreateModelVersion.Response.newBuilder().setModelVersion(versions.createModelVersion(request.getName(),
                     source, runId, request.getTagsList(), request.hasRunLink() ? request.getRunLink() : null,
                     request.hasDescription() ? request.getDescription() : null)).build();
         });
         route("GET", "model-versions/get", GetModelVersion.getDefaultInstance(), request ->
                 GetModelVersion.Response.newBuilder().setModelVersion(
-                        registry.modelVersion(request.getName(), request.getVersion())).build());
+                        versions.modelVersion(request.getName(), request.getVersion())).build());
         route("PATCH", "model-versions/update", UpdateModelVersion.getDefaultInstance(), request ->
-                UpdateModelVersion.Response.newBuilder().setModelVersion(registry.updateModelVersion(request.getName(),
+                UpdateModelVersion.Response.newBuilder().setModelVersion(versions.updateModelVersion(request.getName(),
                         request.getVersion(), request.hasDescription() ? request.getDescription() : null)).build());
         route("DELETE", "model-versions/delete", DeleteModelVersion.getDefaultInstance(), request -> {
-            registry.deleteModelVersion(request.getName(), request.getVersion());
+            versions.deleteModelVersion(request.getName(), request.getVersion());
             return DeleteModelVersion.Response.getDefaultInstance();
         });
         route("GET", "model-versions/search", SearchModelVersions.getDefaultInstance(), request -> {
-            RegistryStore.Page<org.mlflow.api.proto.ModelRegistry.ModelVersion> page = registry.searchModelVersions(
+            SearchQuery.Page<org.mlflow.api.proto.ModelRegistry.ModelVersion> page = versions.searchModelVersions(
                     request.getFilter(), request.hasMaxResults(), request.getMaxResults(), request.getOrderByList(),
                     request.getPageToken());
             SearchModelVersions.Response.Builder response = SearchModelVersions.Response.newBuilder()
@@ -290,19 +296,19 @@ final class HttpApi implements HttpHandler {
             return response.build();
         });
         route("POST", "model-versions/transition-stage", TransitionModelVersionStage.getDefaultInstance(), request ->
-                TransitionModelVersionStage.Response.newBuilder().setModelVersion(registry.transitionStage(request.getName(),
+                TransitionModelVersionStage.Response.newBuilder().setModelVersion(versions.transitionStage(request.getName(),
                         request.getVersion(), Validation.required("stage", request.hasStage(), request.getStage()),
                         request.getArchiveExistingVersions())).build());
         route("GET", "model-versions/get-download-uri", GetModelVersionDownloadUri.getDefaultInstance(), request ->
                 GetModelVersionDownloadUri.Response.newBuilder().setArtifactUri(
-                        registry.downloadUri(request.getName(), request.getVersion())).build());
+                        versions.downloadUri(request.getName(), request.getVersion())).build());
         route("POST", "model-versions/set-tag", SetModelVersionTag.getDefaultInstance(), request -> {
-            registry.setModelVersionTag(request.getName(), request.getVersion(),
+            versions.setModelVersionTag(request.getName(), request.getVersion(),
                     Validation.required("key", request.hasKey(), request.getKey()), request.getValue());
             return SetModelVersionTag.Response.getDefaultInstance();
         });
         route("DELETE", "model-versions/delete-tag", DeleteModelVersionTag.getDefaultInstance(), request -> {
-            registry.deleteModelVersionTag(request.getName(), request.getVersion(),
+            versions.deleteModelVersionTag(request.getName(), request.getVersion(),
                     Validation.required("key", request.hasKey(), request.getKey()));
             return DeleteModelVersionTag.Response.getDefaultInstance();
         });

@@ -13,11 +13,11 @@ final class ModelSources {
     private static final String RUN_ARTIFACTS_PREFIX = "mlflow-artifacts:/";
 
     private final ArtifactStore artifacts;
-    private final TrackingStore tracking;
+    private final RunStore runs;
 
-    ModelSources(ArtifactStore artifacts, TrackingStore tracking) {
+    ModelSources(ArtifactStore artifacts, RunStore runs) {
         this.artifacts = artifacts;
-        this.tracking = tracking;
+        this.runs = runs;
     }
 
     void validate(String source, String runId) {
@@ -36,7 +36,7 @@ final class ModelSources {
         if (runId == null || runId.isEmpty()) {
             throw invalid(source, "a local source needs the run_id of the run whose artifact directory contains it");
         }
-        TrackingStore.RunRecord run = tracking.runRecord(runId);
+        RunStore.RunRecord run = runs.runRecord(runId);
         Path path = localPath(source);
         String runArtifacts = run.artifactUri();
         if (runArtifacts == null || !runArtifacts.startsWith(RUN_ARTIFACTS_PREFIX)) {

@@ -257,7 +257,7 @@ final class Schema {
                     "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage,"
                             + " creation_time, last_update_time) VALUES (0, ?, ?, 'active', ?, ?)")) {
                 insert.setString(1, DEFAULT_EXPERIMENT_NAME);
-                insert.setString(2, TrackingStore.experimentArtifactLocation("0"));
+                insert.setString(2, ExperimentStore.experimentArtifactLocation("0"));
                 insert.setLong(3, now);
                 insert.setLong(4, now);
                 insert.executeUpdate();

@@ -10,6 +10,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.StringJoiner;
+import java.util.function.LongConsumer;
 
 /** Small JDBC helpers so that the stores read as SQL and not as statement plumbing. */
 final class Sql {
@@ -86,8 +87,11 @@ final class Sql {
         return joiner.toString();
     }
 
-    static Long nullableLong(ResultSet row, String column) throws SQLException {
+    /** Gives a column's value to {@code setter} unless it is NULL, which proto builders cannot hold. */
+    static void ifPresent(ResultSet row, String column, LongConsumer setter) throws SQLException {
         long value = row.getLong(column);
-        return row.wasNull() ? null : value;
+        if (!row.wasNull()) {
+            setter.accept(value);
+        }
     }
 }

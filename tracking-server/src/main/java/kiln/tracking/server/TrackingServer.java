@@ -2,8 +2,6 @@ package kiln.tracking.server;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
@@ -63,9 +61,11 @@ public final class TrackingServer implements AutoCloseable {
         try {
             Schema.initialize(database, System.currentTimeMillis());
             ArtifactStore artifacts = new ArtifactStore(config.storeDirectory.resolve(ARTIFACTS_DIRECTORY));
-            TrackingStore tracking = new TrackingStore(database, System::currentTimeMillis);
-            RegistryStore registry = new RegistryStore(database, System::currentTimeMillis);
-            HttpApi api = new HttpApi(tracking, registry, artifacts, auth, config.maxRequestBytes, config.maxArtifactBytes);
+            HttpApi api = new HttpApi(new ExperimentStore(database, System::currentTimeMillis),
+                    new RunStore(database, System::currentTimeMillis), new RunDataStore(database),
+                    new RegisteredModelStore(database, System::currentTimeMillis),
+                    new ModelVersionStore(database, System::currentTimeMillis), artifacts, auth, config.maxRequestBytes,
+                    config.maxArtifactBytes);
             server = HttpServer.create(new InetSocketAddress(config.host, config.port), 128);
             server.createContext("/", api);
             AtomicInteger threads = new AtomicInteger();
@@ -205,69 +205,5 @@ public final class TrackingServer implements AutoCloseable {
             copy.threads = threads;
             return new TrackingServer(copy);
         }
-    }
-
-    /** {@code [--host H] [--port P] [--store DIR] [--auth-file F]}; exit 2 on bad usage. */
-    public static void main(String[] args) {
-        System.exit(run(args, System.out, System.err));
-    }
-
-    static int run(String[] args, PrintStream out, PrintStream err) {
-        Builder builder = builder();
-        try {
-            for (int i = 0; i < args.length; i++) {
-                String option = args[i];
-                if (option.equals("--help") || option.equals("-h")) {
-                    out.println(usage());
-                    return 0;
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("Option " + option + " needs a value.");
-                }
-                String value = args[++i];
-                switch (option) {
-                    case "--host" -> builder.host(value);
-                    case "--port" -> builder.port(parsePort(value));
-                    case "--store" -> builder.storeDirectory(Path.of(value));
-                    case "--auth-file" -> builder.authFile(Path.of(value));
-                    default -> throw new IllegalArgumentException("Unknown option " + option + ".");
-                }
-            }
-        } catch (IllegalArgumentException e) {
-            err.println(e.getMessage());
-            err.println(usage());
-            return 2;
-        }
-        TrackingServer server = builder.build();
-        try {
-            server.start();
-        } catch (IOException | UncheckedIOException | IllegalArgumentException | IllegalStateException e) {
-            err.println("Cannot start the tracking server: " + e.getMessage());
-            return 2;
-        }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "kiln-tracking-shutdown"));
-        out.println("Kiln tracking server listening on " + server.uri() + " (store " + server.storeDirectory() + ")");
-        try {
-            new java.util.concurrent.CountDownLatch(1).await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        return 0;
-    }
-
-    private static int parsePort(String value) {
-        try {
-            return Integer.parseInt(value);
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--port must be a number, got '" + value + "'.");
-        }
-    }
-
-    private static String usage() {
-        return "Usage: kiln server [--host H] [--port P] [--store DIR] [--auth-file F]\n"
-                + "  --host       address to bind (default 127.0.0.1)\n"
-                + "  --port       port, 0 for a free one (default 5000)\n"
-                + "  --store      directory for mlflow.db and mlartifacts/ (default ./kiln-tracking)\n"
-                + "  --auth-file  turn on HTTP basic auth; one 'user:password' or 'user:sha256:<hex>' a line";
     }
 }

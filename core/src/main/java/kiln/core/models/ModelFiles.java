@@ -1,0 +1,212 @@
+package kiln.core.models;
+
+import static org.apache.spark.sql.functions.col;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.stream.Stream;
+import kiln.core.Errors;
+import org.apache.spark.ml.Model;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * A trained model on local disk: a Spark ML model ({@value #MODEL_DIRECTORY}/, e.g. XGBoost's) and
+ * {@value #INFO_FILE}. This directory is what is uploaded to MLflow and registered; the one format
+ * training writes and scoring, drift and the gate read.
+ */
+public final class ModelFiles {
+  public static final String MODEL_DIRECTORY = "spark-model";
+  public static final String INFO_FILE = "kiln-model.json";
+  /** The assembled feature vector the model reads (xgboost4j-spark's CPU path mixes up output columns with a column list). */
+  public static final String FEATURES_VECTOR = "kiln_features";
+  /** The column {@link #score} adds: the probability of class 1 for a classifier, the predicted value for a regressor. */
+  public static final String SCORE = "kiln_score";
+  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private final Path directory;
+  private final ModelInfo info;
+  private final Model<?> model;
+
+  private ModelFiles(Path directory, ModelInfo info, Model<?> model) {
+    this.directory = directory;
+    this.info = info;
+    this.model = model;
+  }
+
+  public static ModelFiles save(Model<?> model, ModelInfo info, Path directory) {
+    try {
+      Files.createDirectories(directory);
+      ((MLWritable) model).write().overwrite().save(directory.resolve(MODEL_DIRECTORY).toAbsolutePath().toString());
+      JSON.writeValue(directory.resolve(INFO_FILE).toFile(), info);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot save the model to " + directory, e);
+    }
+    return new ModelFiles(directory, info, model);
+  }
+
+  /** The same model with these metrics in its {@value #INFO_FILE}; only that file is written again. */
+  public ModelFiles withMetrics(java.util.Map<String, Double> metrics) {
+    ModelInfo measured = info.withMetrics(metrics);
+    try {
+      JSON.writeValue(directory.resolve(INFO_FILE).toFile(), measured);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot save the model to " + directory, e);
+    }
+    return new ModelFiles(directory, measured, model);
+  }
+
+  /** Loads a model directory that {@link #save} wrote (e.g. downloaded from MLflow). */
+  public static ModelFiles load(Path directory) {
+    Path infoFile = directory.resolve(INFO_FILE);
+    if (!Files.isRegularFile(infoFile)) {
+      throw Errors.badInput(directory + " holds no " + INFO_FILE + ", so it is not a model Kiln trained",
+          "register models with `kiln train`");
+    }
+    ModelInfo info;
+    try {
+      info = JSON.readValue(infoFile.toFile(), ModelInfo.class);
+    } catch (IOException e) {
+      throw Errors.badInput("cannot read " + infoFile + ": " + e.getMessage(), "register the model again with `kiln train`");
+    }
+    return new ModelFiles(directory, info, loadModel(directory.resolve(MODEL_DIRECTORY)));
+  }
+
+  /**
+   * Loads the Spark ML model by the class its metadata names, through that class's own reader, as Spark's
+   * {@code PipelineModel} loads its stages: core needs no model library, only whoever loads the model
+   * needs its classes (XGBoost's) on the classpath.
+   */
+  private static Model<?> loadModel(Path modelDirectory) {
+    String className = modelClass(modelDirectory);
+    Object loaded;
+    try {
+      Class<?> type = Class.forName(className, true, ModelFiles.class.getClassLoader());
+      loaded = ((MLReader<?>) type.getMethod("read").invoke(null)).load(modelDirectory.toAbsolutePath().toString());
+    } catch (ClassNotFoundException | NoSuchMethodException e) {
+      throw Errors.environment("the model in " + modelDirectory + " is a " + className
+              + ", and that class (or its reader) is not on the classpath",
+          "run with the kiln jar, which brings the model libraries (XGBoost), or add the library to the classpath", e);
+    } catch (java.lang.reflect.InvocationTargetException e) {
+      throw Errors.badInput("cannot load the model in " + modelDirectory + " (" + className + "): "
+          + Errors.rootMessage(e), "register the model again with `kiln train`", e.getCause());
+    } catch (ReflectiveOperationException e) {
+      throw Errors.environment("cannot load the model in " + modelDirectory + " (" + className + "): "
+          + Errors.rootMessage(e), "run with the kiln jar", e);
+    }
+    if (!(loaded instanceof Model<?> model)) {
+      throw Errors.badInput(modelDirectory + " holds a " + className + ", which is not a fitted Spark ML model",
+          "register models with `kiln train`");
+    }
+    return model;
+  }
+
+  /** The class Spark ML wrote in the model's metadata ({@code metadata/part-00000}, one JSON line). */
+  private static String modelClass(Path modelDirectory) {
+    Path metadata = modelDirectory.resolve("metadata");
+    try (Stream<Path> parts = Files.list(metadata)) {
+      for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList()) {
+        for (String line : Files.readAllLines(part)) {
+          if (!line.isBlank()) {
+            String className = JSON.readTree(line).path("class").asText("");
+            if (!className.isEmpty()) {
+              return className;
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw Errors.badInput("cannot read the Spark ML metadata in " + metadata + ": " + e.getMessage(),
+          "register the model again with `kiln train`", e);
+    }
+    throw Errors.badInput(metadata + " names no model class, so " + modelDirectory + " is not a saved Spark ML model",
+        "register the model again with `kiln train`");
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  public ModelInfo info() {
+    return info;
+  }
+
+  public Model<?> model() {
+    return model;
+  }
+
+  /**
+   * The rows with the model's outputs and {@link #SCORE} (probability of class 1, or the
+   * predicted value). Fails with the missing columns named when the data lacks a feature.
+   */
+  public Dataset<Row> score(Dataset<Row> rows) {
+    return score(rows, "the data to score");
+  }
+
+  /** As {@link #score(Dataset)}; {@code what} names the rows in the message when a feature column is missing. */
+  public Dataset<Row> score(Dataset<Row> rows, String what) {
+    List<String> missing = new ArrayList<>(info.featureColumns());
+    missing.removeAll(List.of(rows.columns()));
+    if (!missing.isEmpty()) {
+      throw Errors.missingColumns(what, missing, List.of(rows.columns()));
+    }
+    Dataset<Row> scored = model.transform(assemble(rows, info.featureColumns())).drop(FEATURES_VECTOR);
+    return info.task() == Task.CLASSIFIER
+        ? scored.withColumn(SCORE,
+            org.apache.spark.ml.functions.vector_to_array(col("probability"), "float64").getItem(1))
+        : scored.withColumn(SCORE, col("prediction"));
+  }
+
+  /** Adds the feature vector; missing values stay NaN, which XGBoost treats as missing. */
+  public static Dataset<Row> assemble(Dataset<Row> rows, List<String> featureColumns) {
+    return new org.apache.spark.ml.feature.VectorAssembler()
+        .setInputCols(featureColumns.toArray(new String[0]))
+        .setOutputCol(FEATURES_VECTOR)
+        .setHandleInvalid("keep")
+        .transform(rows);
+  }
+
+  /** SHA-256 over the model's files (relative path and content, in path order; Hadoop's .crc files left out). */
+  public String sha256() {
+    Path root = directory.resolve(MODEL_DIRECTORY);
+    try (Stream<Path> walk = Files.walk(root)) {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      for (Path file : walk.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().endsWith(".crc"))
+          .sorted().toList()) {
+        digest.update(root.relativize(file).toString().replace('\\', '/').getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+          in.transferTo(java.io.OutputStream.nullOutputStream());
+        }
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the model files in " + root, e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The files to upload, relative to {@link #directory}, without Hadoop's checksum files. */
+  public List<Path> files() {
+    try (Stream<Path> walk = Files.walk(directory)) {
+      return walk.filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().endsWith(".crc"))
+          .map(directory::relativize).sorted().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package kiln.jobs.modeldrift;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import kiln.core.BadInputException;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.GpuProbe;
+import kiln.core.WriteMode;
+import kiln.core.WriteOptions;
+import kiln.core.models.ModelUri;
+import kiln.core.models.Task;
+import kiln.core.testing.SharedSpark;
+import kiln.core.tracking.MlflowTracking;
+import kiln.core.tracking.TrackedRun;
+import kiln.core.tracking.Tracking;
+import kiln.drift.DriftConfig;
+import kiln.drift.DriftInput;
+import kiln.drift.DriftResult;
+import kiln.drift.FeatureDrift;
+import kiln.drift.Role;
+import kiln.drift.Verdict;
+import kiln.tracking.server.TrackingServer;
+import kiln.training.Device;
+import kiln.training.RegisteredVersion;
+import kiln.training.TrainConfig;
+import kiln.training.TrainingJob;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Prediction, label and performance drift of a model trained and registered by the real training job
+ * against a real tracking server. The current data keeps the features' distribution but reverses what
+ * makes a flight late (concept drift): only the label and the model's performance may change.
+ */
+@ExtendWith(SharedSpark.class)
+class ModelDriftTest {
+  private static final StructType SCHEMA = new StructType().add("id", DataTypes.LongType)
+      .add("hour", DataTypes.DoubleType).add("distance", DataTypes.DoubleType).add("label", DataTypes.DoubleType);
+
+  /** Late mostly in the evening, or (reversed) mostly outside it. */
+  private static Dataset<Row> flights(SparkSession spark, int n, long firstId, int seed, boolean reversed) {
+    Random random = new Random(seed);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      double hour = random.nextInt(24);
+      boolean evening = hour >= 17;
+      double late = random.nextDouble() < (evening != reversed ? 0.8 : 0.1) ? 1 : 0;
+      rows.add(RowFactory.create(firstId + i, hour, 100.0 + random.nextInt(2000), late));
+    }
+    return spark.createDataFrame(rows, SCHEMA);
+  }
+
+  private static final GpuProbe NO_GPU = new GpuProbe() {
+    @Override
+    public List<String> gpus() {
+      return List.of();
+    }
+
+    @Override
+    public boolean rapidsOnClasspath() {
+      return false;
+    }
+  };
+
+  @Test
+  void measuresPredictionLabelAndPerformanceDrift(SparkSession spark, @TempDir Path dir) throws Exception {
+    Datasets datasets = new Datasets(spark);
+    String features = dir.resolve("features").toString();
+    datasets.write(flights(spark, 1500, 0, 1, false), features, WriteOptions.of(WriteMode.OVERWRITE));
+    String current = dir.resolve("current").toString();
+    datasets.write(flights(spark, 800, 100_000, 2, true), current, WriteOptions.of(WriteMode.OVERWRITE));
+    DriftConfig config = DriftConfig.defaults().withTables(dir.resolve("profiles").toString(),
+        dir.resolve("history").toString());
+    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))
+            .build().start();
+        MlflowTracking tracking = MlflowTracking.connect(server.uri().toString(), Map.of(), dir.resolve("spool"),
+            m -> {}, 2, Duration.ofMillis(10))) {
+      RegisteredVersion trained;
+      try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
+        trained = new TrainingJob(spark, NO_GPU).run(TrainConfig.builder().features(features).model("delays")
+            .task(Task.CLASSIFIER).label("label").featureColumns(List.of("hour", "distance")).key("id")
+            .hyperparameters(Map.of("max_depth", 3)).numRound(20).earlyStoppingRounds(5).device(Device.CPU).numWorkers(1)
+            .nthread(1).groupColumns(List.of()).minGroupRows(10).build(), tracking, run);
+      }
+      tracking.setAlias("delays", "champion", trained.version().version());
+      double testAuc = trained.training().evaluation().metrics().get("auc_roc");
+      assertThat(testAuc).isGreaterThan(0.75);
+      ModelDrift drift = new ModelDrift(spark, tracking, config, m -> {});
+      ModelUri champion = ModelUri.parse("models:/delays@champion");
+
+      // labels in the current data: the reference is the model's test split
+      ModelDrift.Result labelled = drift.run(champion, null, DriftInput.of(DatasetRef.parse(current)), null);
+      DriftResult result = labelled.drift();
+      assertThat(result.reference().label()).contains("test split of delays v1");
+      long testRows = trained.training().testRows();
+      assertThat(result.referenceRows()).isEqualTo(testRows);
+      assertThat(result.currentRows()).isEqualTo(800);
+      assertThat(result.withRole(Role.FEATURE)).extracting(FeatureDrift::name).containsExactlyInAnyOrder("hour", "distance");
+      assertThat(result.withRole(Role.FEATURE)).allSatisfy(f -> assertThat(f.verdict()).isEqualTo(Verdict.STABLE));
+      FeatureDrift prediction = result.withRole(Role.PREDICTION).get(0);
+      assertThat(prediction.name()).isEqualTo(ModelDrift.SCORE);
+      assertThat(prediction.statistics()).containsKeys("psi", "ks_statistic");
+      FeatureDrift label = result.withRole(Role.LABEL).get(0);
+      assertThat(label.verdict()).as("%s", label.reasons()).isEqualTo(Verdict.DRIFTED);
+      FeatureDrift performance = labelled.performance().orElseThrow();
+      assertThat(performance.role()).isEqualTo(Role.PERFORMANCE);
+      assertThat(performance.name()).isEqualTo("auc_roc");
+      assertThat(performance.statistics().get("test")).isEqualTo(testAuc);
+      assertThat(performance.statistics().get("labelled_rows")).isEqualTo(800.0);
+      assertThat(performance.statistics().get("current")).isLessThan(0.5);
+      assertThat(performance.statistics().get("relative_degradation")).isGreaterThan(0.3);
+      assertThat(performance.verdict()).isEqualTo(Verdict.DRIFTED);
+      assertThat(performance.reasons().get(0)).contains("auc_roc").contains("on 800 labelled rows").contains("> 5.0%");
+      assertThat(result.drifted()).isTrue();
+      assertThat(result.summary()).contains("performance DRIFTED");
+      assertThat(result.features().get(0)).isEqualTo(performance);
+
+      // the same model on data like its training data: performance holds, nothing drifts; the stored
+      // reference profile (scored test split) is reused
+      String same = dir.resolve("same").toString();
+      datasets.write(flights(spark, 800, 200_000, 3, false), same, WriteOptions.of(WriteMode.OVERWRITE));
+      ModelDrift.Result steady = drift.run(champion, null, DriftInput.of(DatasetRef.parse(same)), null);
+      assertThat(steady.drift().referenceProfileReused()).isTrue();
+      assertThat(steady.performance().orElseThrow().verdict()).isEqualTo(Verdict.STABLE);
+      assertThat(steady.performance().orElseThrow().statistics().get("current")).isGreaterThan(0.75);
+
+      // labels that arrive later, for 600 of the 800 predictions, joined by key
+      String predictions = dir.resolve("predictions").toString();
+      datasets.write(datasets.read(DatasetRef.parse(current)).drop("label"), predictions,
+          WriteOptions.of(WriteMode.OVERWRITE));
+      String labels = dir.resolve("labels").toString();
+      datasets.write(datasets.read(DatasetRef.parse(current)).where("id < 100600").select("id", "label"), labels,
+          WriteOptions.of(WriteMode.OVERWRITE));
+      ModelDrift.Result late = drift.run(champion, null, DriftInput.of(DatasetRef.parse(predictions)),
+          new ModelDrift.LateLabels(DatasetRef.parse(labels), List.of("id")));
+      FeatureDrift lateLabel = late.drift().withRole(Role.LABEL).get(0);
+      assertThat(lateLabel.statistics().get("null_rate_current")).isEqualTo(0.25);
+      assertThat(lateLabel.reasons()).anyMatch(r -> r.contains("25.0% of the current rows have no label yet"));
+      assertThat(late.performance().orElseThrow().statistics().get("labelled_rows")).isEqualTo(600.0);
+      assertThat(late.performance().orElseThrow().verdict()).isEqualTo(Verdict.DRIFTED);
+
+      // no labels at all: prediction drift only, no performance
+      ModelDrift.Result unlabelled = drift.run(champion, null, DriftInput.of(DatasetRef.parse(predictions)), null);
+      assertThat(unlabelled.performance()).isEmpty();
+      assertThat(unlabelled.drift().withRole(Role.LABEL)).isEmpty();
+      assertThat(unlabelled.drift().withRole(Role.PREDICTION)).hasSize(1);
+
+      // bad input: named, nothing measured
+      assertThatThrownBy(() -> drift.run(champion, null, DriftInput.of(DatasetRef.parse(predictions)),
+          new ModelDrift.LateLabels(DatasetRef.parse(labels), List.of("flight"))))
+          .isInstanceOf(BadInputException.class).hasMessageContaining("flight");
+      assertThatThrownBy(() -> drift.run(ModelUri.parse("models:/delays@gold"), null,
+          DriftInput.of(DatasetRef.parse(current)), null))
+          .isInstanceOf(BadInputException.class).hasMessageContaining("has no alias 'gold'");
+      String narrow = dir.resolve("narrow").toString();
+      datasets.write(flights(spark, 10, 0, 4, false).drop("distance"), narrow, WriteOptions.of(WriteMode.OVERWRITE));
+      assertThatThrownBy(() -> drift.run(champion, null, DriftInput.of(DatasetRef.parse(narrow)), null))
+          .isInstanceOf(BadInputException.class).hasMessageContaining("distance");
+    }
+  }
+}
