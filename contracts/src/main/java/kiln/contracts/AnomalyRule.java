@@ -1,5 +1,6 @@
 package kiln.contracts;
 
+import kiln.core.Errors;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.Locale;
 import java.util.Set;
@@ -33,32 +34,32 @@ public record AnomalyRule(
 
   public AnomalyRule {
     if (strategy == null || !STRATEGIES.contains(strategy)) {
-      throw new IllegalArgumentException("unknown anomaly strategy '" + strategy + "'; valid: "
-          + String.join(", ", new java.util.TreeSet<>(STRATEGIES)));
+      throw Errors.badInput("unknown anomaly strategy '" + strategy + "'; valid: "
+          + String.join(", ", new java.util.TreeSet<>(STRATEGIES)), "correct the contract file");
     }
     switch (strategy) {
       case "relativeRateOfChange", "absoluteChange" -> {
         if (maxRateDecrease == null && maxRateIncrease == null) {
-          throw new IllegalArgumentException("anomaly strategy " + strategy
-              + " needs maxRateDecrease and/or maxRateIncrease");
+          throw Errors.badInput("anomaly strategy " + strategy
+              + " needs maxRateDecrease and/or maxRateIncrease", "correct the contract file");
         }
         if (maxRateDecrease != null && maxRateIncrease != null && maxRateDecrease > maxRateIncrease) {
-          throw new IllegalArgumentException("maxRateDecrease " + maxRateDecrease + " is above maxRateIncrease "
-              + maxRateIncrease + "; swap them");
+          throw Errors.badInput("maxRateDecrease " + maxRateDecrease + " is above maxRateIncrease "
+              + maxRateIncrease + "; swap them", "correct the contract file");
         }
       }
       case "simpleThresholds" -> {
         if (upperBound == null) {
-          throw new IllegalArgumentException("anomaly strategy simpleThresholds needs upperBound (and may have lowerBound)");
+          throw Errors.badInput("anomaly strategy simpleThresholds needs upperBound (and may have lowerBound)", "correct the contract file");
         }
         if (lowerBound != null && lowerBound > upperBound) {
-          throw new IllegalArgumentException("lowerBound " + lowerBound + " is above upperBound " + upperBound);
+          throw Errors.badInput("lowerBound " + lowerBound + " is above upperBound " + upperBound, "correct the contract file");
         }
       }
       default -> {
         if (lowerDeviationFactor != null && lowerDeviationFactor < 0
             || upperDeviationFactor != null && upperDeviationFactor < 0) {
-          throw new IllegalArgumentException("deviation factors cannot be negative");
+          throw Errors.badInput("deviation factors cannot be negative", "correct the contract file");
         }
       }
     }

@@ -8,7 +8,7 @@ import kiln.core.DatasetRef;
  * What {@link ContractCheck#run} did: the verdict, and the tables and files it wrote.
  *
  * @param quarantine the quarantine table's new version, when rows were quarantined
- * @param clean the clean table's new version, when {@code --clean-output} was given
+ * @param clean the clean table's new version, when {@code --output} was given
  * @param metrics the metric history's version holding this check's metrics
  * @param jsonReport null when no report directory was given
  */

@@ -1,5 +1,6 @@
 package kiln.contracts;
 
+import kiln.core.Errors;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -39,25 +40,25 @@ public record Contract(
 
   public Contract {
     if (apiVersion == null || !apiVersion.matches("v3\\.\\d+\\.\\d+")) {
-      throw new IllegalArgumentException("apiVersion '" + apiVersion + "' is not an ODCS v3 version; write apiVersion: v3.1.0");
+      throw Errors.badInput("apiVersion '" + apiVersion + "' is not an ODCS v3 version; write apiVersion: v3.1.0", "correct the contract file");
     }
     if (!KIND.equals(kind)) {
-      throw new IllegalArgumentException("kind '" + kind + "' is not " + KIND + "; write kind: " + KIND);
+      throw Errors.badInput("kind '" + kind + "' is not " + KIND + "; write kind: " + KIND, "correct the contract file");
     }
     if (id == null || id.isBlank()) {
-      throw new IllegalArgumentException("the contract has no id; give it one, e.g. id: flights");
+      throw Errors.badInput("the contract has no id; give it one, e.g. id: flights", "correct the contract file");
     }
     if (version == null || version.isBlank()) {
-      throw new IllegalArgumentException("the contract has no version; give it one, e.g. version: 1.0.0");
+      throw Errors.badInput("the contract has no version; give it one, e.g. version: 1.0.0", "correct the contract file");
     }
     if (schema == null || schema.isEmpty()) {
-      throw new IllegalArgumentException("the contract has no schema objects; describe the dataset under schema:");
+      throw Errors.badInput("the contract has no schema objects; describe the dataset under schema:", "correct the contract file");
     }
     schema = List.copyOf(schema);
     long distinct = schema.stream().map(ContractObject::name).distinct().count();
     if (distinct != schema.size()) {
-      throw new IllegalArgumentException("two schema objects have the same name; names are "
-          + schema.stream().map(ContractObject::name).collect(Collectors.joining(", ")));
+      throw Errors.badInput("two schema objects have the same name; names are "
+          + schema.stream().map(ContractObject::name).collect(Collectors.joining(", ")), "correct the contract file");
     }
   }
 

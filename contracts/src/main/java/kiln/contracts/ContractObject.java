@@ -1,5 +1,6 @@
 package kiln.contracts;
 
+import kiln.core.Errors;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,21 +27,21 @@ public record ContractObject(
 
   public ContractObject {
     if (name == null || name.isBlank()) {
-      throw new IllegalArgumentException("a schema object has no name; give it one, e.g. name: flights");
+      throw Errors.badInput("a schema object has no name; give it one, e.g. name: flights", "correct the contract file");
     }
     properties = properties == null ? List.of() : List.copyOf(properties);
     quality = quality == null ? List.of() : List.copyOf(quality);
     Set<String> seen = new HashSet<>();
     for (ContractProperty property : properties) {
       if (!seen.add(property.name())) {
-        throw new IllegalArgumentException("schema object '" + name + "' lists property '" + property.name()
-            + "' twice; remove one");
+        throw Errors.badInput("schema object '" + name + "' lists property '" + property.name()
+            + "' twice; remove one", "correct the contract file");
       }
     }
     for (QualityRule rule : quality) {
       if (rule.metric() != null && QualityRule.COLUMN_METRICS.contains(rule.metric())) {
-        throw new IllegalArgumentException("rule '" + rule.displayName() + "': metric " + rule.metric()
-            + " is about one column; put the rule under that property's quality:");
+        throw Errors.badInput("rule '" + rule.displayName() + "': metric " + rule.metric()
+            + " is about one column; put the rule under that property's quality:", "correct the contract file");
       }
       for (String column : rule.columns()) {
         requireProperty(name, properties, column, rule);
@@ -50,8 +51,8 @@ public record ContractObject(
       for (QualityRule rule : property.quality()) {
         if (rule.metric() != null && !QualityRule.COLUMN_METRICS.contains(rule.metric())
             && !QualityRule.TABLE_OR_COLUMN_METRICS.contains(rule.metric())) {
-          throw new IllegalArgumentException("rule '" + rule.displayName() + "' on property '" + property.name()
-              + "': metric " + rule.metric() + " is about the whole table; put the rule under the object's quality:");
+          throw Errors.badInput("rule '" + rule.displayName() + "' on property '" + property.name()
+              + "': metric " + rule.metric() + " is about the whole table; put the rule under the object's quality:", "correct the contract file");
         }
         for (String column : rule.columns()) {
           requireProperty(name, properties, column, rule);
@@ -66,9 +67,9 @@ public record ContractObject(
 
   private static void requireProperty(String name, List<ContractProperty> properties, String column, QualityRule rule) {
     if (properties.stream().noneMatch(p -> p.name().equals(column))) {
-      throw new IllegalArgumentException("rule '" + rule.displayName() + "' names column '" + column
+      throw Errors.badInput("rule '" + rule.displayName() + "' names column '" + column
           + "', which schema object '" + name + "' does not declare; declared: "
-          + properties.stream().map(ContractProperty::name).collect(Collectors.joining(", ")));
+          + properties.stream().map(ContractProperty::name).collect(Collectors.joining(", ")), "correct the contract file");
     }
   }
 }

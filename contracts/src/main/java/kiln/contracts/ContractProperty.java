@@ -1,5 +1,6 @@
 package kiln.contracts;
 
+import kiln.core.Errors;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -42,11 +43,11 @@ public record ContractProperty(
 
   public ContractProperty {
     if (name == null || name.isBlank()) {
-      throw new IllegalArgumentException("a property has no name; give each column its name");
+      throw Errors.badInput("a property has no name; give each column its name", "correct the contract file");
     }
     if (logicalType != null && !LOGICAL_TYPES.contains(logicalType.toLowerCase(Locale.ROOT))) {
-      throw new IllegalArgumentException("property '" + name + "' has the unknown logicalType '" + logicalType
-          + "'; valid: " + String.join(", ", new java.util.TreeSet<>(LOGICAL_TYPES)));
+      throw Errors.badInput("property '" + name + "' has the unknown logicalType '" + logicalType
+          + "'; valid: " + String.join(", ", new java.util.TreeSet<>(LOGICAL_TYPES)), "correct the contract file");
     }
     quality = quality == null ? List.of() : List.copyOf(quality);
     if (logicalTypeOptions != null) {
@@ -54,8 +55,8 @@ public record ContractProperty(
           || logicalTypeOptions.exclusiveMinimum() != null || logicalTypeOptions.exclusiveMaximum() != null;
       String type = logicalType == null ? null : logicalType.toLowerCase(Locale.ROOT);
       if (numeric && type != null && !type.equals("integer") && !type.equals("number")) {
-        throw new IllegalArgumentException("property '" + name + "' is a " + type
-            + " but has minimum/maximum, which apply to numbers; remove them or use logicalType integer or number");
+        throw Errors.badInput("property '" + name + "' is a " + type
+            + " but has minimum/maximum, which apply to numbers; remove them or use logicalType integer or number", "correct the contract file");
       }
     }
   }

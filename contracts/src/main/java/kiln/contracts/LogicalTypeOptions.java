@@ -1,5 +1,6 @@
 package kiln.contracts;
 
+import kiln.core.Errors;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -23,18 +24,18 @@ public record LogicalTypeOptions(
       compile(pattern, "pattern");
     }
     if (minimum != null && maximum != null && minimum > maximum) {
-      throw new IllegalArgumentException("minimum " + num(minimum) + " is above maximum " + num(maximum)
-          + "; swap them or fix one");
+      throw Errors.badInput("minimum " + num(minimum) + " is above maximum " + num(maximum)
+          + "; swap them or fix one", "correct the contract file");
     }
     if (exclusiveMinimum != null && exclusiveMaximum != null && exclusiveMinimum >= exclusiveMaximum) {
-      throw new IllegalArgumentException("exclusiveMinimum " + num(exclusiveMinimum) + " is not below exclusiveMaximum "
-          + num(exclusiveMaximum) + "; no value can fit between them");
+      throw Errors.badInput("exclusiveMinimum " + num(exclusiveMinimum) + " is not below exclusiveMaximum "
+          + num(exclusiveMaximum) + "; no value can fit between them", "correct the contract file");
     }
     if (minLength != null && minLength < 0) {
-      throw new IllegalArgumentException("minLength " + minLength + " is negative");
+      throw Errors.badInput("minLength " + minLength + " is negative", "correct the contract file");
     }
     if (minLength != null && maxLength != null && minLength > maxLength) {
-      throw new IllegalArgumentException("minLength " + minLength + " is above maxLength " + maxLength);
+      throw Errors.badInput("minLength " + minLength + " is above maxLength " + maxLength, "correct the contract file");
     }
   }
 
@@ -50,8 +51,8 @@ public record LogicalTypeOptions(
     try {
       return Pattern.compile(regex);
     } catch (PatternSyntaxException e) {
-      throw new IllegalArgumentException(what + " '" + regex + "' is not a valid regular expression: "
-          + e.getDescription() + " near index " + e.getIndex());
+      throw Errors.badInput(what + " '" + regex + "' is not a valid regular expression: "
+          + e.getDescription() + " near index " + e.getIndex(), "correct the contract file");
     }
   }
 

@@ -1,5 +1,6 @@
 package kiln.contracts;
 
+import kiln.core.Errors;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
@@ -72,37 +73,37 @@ public record QualityRule(
   public QualityRule {
     type = type == null ? "library" : type;
     if (!TYPES.contains(type)) {
-      throw new IllegalArgumentException(where(name, metric) + "unknown rule type '" + type + "'; valid: "
-          + String.join(", ", new TreeSet<>(TYPES)));
+      throw Errors.badInput(where(name, metric) + "unknown rule type '" + type + "'; valid: "
+          + String.join(", ", new TreeSet<>(TYPES)), "correct the contract file");
     }
     arguments = arguments == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(arguments));
     severity = severity == null ? Severity.ERROR : severity;
     if (unit != null && !UNITS.contains(unit)) {
-      throw new IllegalArgumentException(where(name, metric) + "unknown unit '" + unit + "'; valid: percent, rows");
+      throw Errors.badInput(where(name, metric) + "unknown unit '" + unit + "'; valid: percent, rows", "correct the contract file");
     }
     for (List<Double> range : java.util.Arrays.asList(mustBeBetween, mustNotBeBetween)) {
       if (range != null && (range.size() != 2 || range.contains(null))) {
-        throw new IllegalArgumentException(where(name, metric) + "a between operator takes two numbers, e.g. [1, 5]; got " + range);
+        throw Errors.badInput(where(name, metric) + "a between operator takes two numbers, e.g. [1, 5]; got " + range, "correct the contract file");
       }
       if (range != null && range.get(0) > range.get(1)) {
-        throw new IllegalArgumentException(where(name, metric) + "the range [" + Expectation.format(range.get(0)) + ", "
-            + Expectation.format(range.get(1)) + "] has its minimum above its maximum; swap them");
+        throw Errors.badInput(where(name, metric) + "the range [" + Expectation.format(range.get(0)) + ", "
+            + Expectation.format(range.get(1)) + "] has its minimum above its maximum; swap them", "correct the contract file");
       }
     }
     List<String> operators = operatorKeys(mustBe, mustNotBe, mustBeGreaterThan, mustBeGreaterOrEqualTo, mustBeLessThan,
         mustBeLessOrEqualTo, mustBeBetween, mustNotBeBetween);
     if (operators.size() > 1) {
-      throw new IllegalArgumentException(where(name, metric) + "has " + operators.size() + " operators ("
-          + String.join(", ", operators) + "); give one, e.g. mustBeBetween: [low, high]");
+      throw Errors.badInput(where(name, metric) + "has " + operators.size() + " operators ("
+          + String.join(", ", operators) + "); give one, e.g. mustBeBetween: [low, high]", "correct the contract file");
     }
     switch (type) {
       case "sql" -> {
         if (query == null || query.isBlank()) {
-          throw new IllegalArgumentException(where(name, metric) + "a sql rule needs a query, e.g. "
-              + "query: SELECT COUNT(*) FROM {object} WHERE delay > 1000");
+          throw Errors.badInput(where(name, metric) + "a sql rule needs a query, e.g. "
+              + "query: SELECT COUNT(*) FROM {object} WHERE delay > 1000", "correct the contract file");
         }
         if (operators.isEmpty()) {
-          throw new IllegalArgumentException(where(name, metric) + "a sql rule needs an operator to compare the query's result with, e.g. mustBe: 0");
+          throw Errors.badInput(where(name, metric) + "a sql rule needs an operator to compare the query's result with, e.g. mustBe: 0", "correct the contract file");
         }
       }
       case "library" -> validateLibrary(name, metric, arguments, unit, operators, anomaly);
@@ -113,33 +114,33 @@ public record QualityRule(
   private static void validateLibrary(String name, String metric, Map<String, Object> arguments, String unit,
       List<String> operators, AnomalyRule anomaly) {
     if (metric == null) {
-      throw new IllegalArgumentException(where(name, null) + "has no metric; valid metrics: " + validMetrics());
+      throw Errors.badInput(where(name, null) + "has no metric; valid metrics: " + validMetrics(), "correct the contract file");
     }
     if (!COLUMN_METRICS.contains(metric) && !TABLE_OR_COLUMN_METRICS.contains(metric) && !TABLE_METRICS.contains(metric)) {
-      throw new IllegalArgumentException(where(name, null) + "unknown metric '" + metric + "'; valid metrics: " + validMetrics());
+      throw Errors.badInput(where(name, null) + "unknown metric '" + metric + "'; valid metrics: " + validMetrics(), "correct the contract file");
     }
     if (anomaly != null) {
       if (!ANOMALY_METRICS.contains(metric)) {
-        throw new IllegalArgumentException(where(name, metric) + "anomaly rules follow one of "
-            + String.join(", ", new TreeSet<>(ANOMALY_METRICS)) + ", not " + metric);
+        throw Errors.badInput(where(name, metric) + "anomaly rules follow one of "
+            + String.join(", ", new TreeSet<>(ANOMALY_METRICS)) + ", not " + metric, "correct the contract file");
       }
       if (!operators.isEmpty()) {
-        throw new IllegalArgumentException(where(name, metric) + "an anomaly rule is judged by its strategy; remove "
-            + String.join(", ", operators));
+        throw Errors.badInput(where(name, metric) + "an anomaly rule is judged by its strategy; remove "
+            + String.join(", ", operators), "correct the contract file");
       }
       return;
     }
     if (operators.isEmpty() && Set.of("rowCount", "mean", "standardDeviation", "quantile", "minimum", "maximum").contains(metric)) {
-      throw new IllegalArgumentException(where(name, metric) + "metric " + metric
-          + " needs an operator, e.g. mustBeBetween: [low, high] (or an anomaly: strategy)");
+      throw Errors.badInput(where(name, metric) + "metric " + metric
+          + " needs an operator, e.g. mustBeBetween: [low, high] (or an anomaly: strategy)", "correct the contract file");
     }
     if (unit != null && !Set.of("nullValues", "missingValues", "invalidValues", "duplicateValues").contains(metric)) {
-      throw new IllegalArgumentException(where(name, metric) + "unit applies to nullValues, missingValues, invalidValues and duplicateValues only");
+      throw Errors.badInput(where(name, metric) + "unit applies to nullValues, missingValues, invalidValues and duplicateValues only", "correct the contract file");
     }
     switch (metric) {
       case "freshness" -> {
         if (!operators.isEmpty()) {
-          throw new IllegalArgumentException(where(name, metric) + "freshness takes arguments.maximumAge, not an operator");
+          throw Errors.badInput(where(name, metric) + "freshness takes arguments.maximumAge, not an operator", "correct the contract file");
         }
         maximumAge(name, metric, arguments);
       }
@@ -148,17 +149,17 @@ public record QualityRule(
       case "quantile" -> {
         Object quantile = arguments.get("quantile");
         if (!(quantile instanceof Number q) || q.doubleValue() <= 0 || q.doubleValue() >= 1) {
-          throw new IllegalArgumentException(where(name, metric) + "arguments.quantile must be a number between 0 and 1 (exclusive), e.g. quantile: 0.5; got " + quantile);
+          throw Errors.badInput(where(name, metric) + "arguments.quantile must be a number between 0 and 1 (exclusive), e.g. quantile: 0.5; got " + quantile, "correct the contract file");
         }
       }
       case "invalidValues" -> {
         Object valid = arguments.get("validValues");
         Object pattern = arguments.get("pattern");
         if (valid == null && pattern == null) {
-          throw new IllegalArgumentException(where(name, metric) + "invalidValues needs arguments.validValues (a list) or arguments.pattern");
+          throw Errors.badInput(where(name, metric) + "invalidValues needs arguments.validValues (a list) or arguments.pattern", "correct the contract file");
         }
         if (valid != null && !(valid instanceof List<?>)) {
-          throw new IllegalArgumentException(where(name, metric) + "arguments.validValues must be a list, e.g. [a, b]; got " + valid);
+          throw Errors.badInput(where(name, metric) + "arguments.validValues must be a list, e.g. [a, b]; got " + valid, "correct the contract file");
         }
         if (pattern != null) {
           LogicalTypeOptions.compile(String.valueOf(pattern), where(name, metric) + "arguments.pattern");
@@ -168,8 +169,8 @@ public record QualityRule(
         if ("rows".equals(unit) || unit == null) {
           Double threshold = operators.isEmpty() ? Double.valueOf(0) : null;
           if (threshold == null && !operators.equals(List.of("mustBe"))) {
-            throw new IllegalArgumentException(where(name, metric) + "duplicateValues counted in rows can only be mustBe: 0; "
-                + "use unit: percent for a tolerance");
+            throw Errors.badInput(where(name, metric) + "duplicateValues counted in rows can only be mustBe: 0; "
+                + "use unit: percent for a tolerance", "correct the contract file");
           }
         }
       }
@@ -177,7 +178,7 @@ public record QualityRule(
     }
     Object properties = arguments.get("properties");
     if (properties != null && !(properties instanceof List<?> list && !list.isEmpty())) {
-      throw new IllegalArgumentException(where(name, metric) + "arguments.properties must be a non-empty list of column names");
+      throw Errors.badInput(where(name, metric) + "arguments.properties must be a non-empty list of column names", "correct the contract file");
     }
   }
 
@@ -252,20 +253,20 @@ public record QualityRule(
   private static Duration maximumAge(String name, String metric, Map<String, Object> arguments) {
     Object age = arguments.get("maximumAge");
     if (age == null) {
-      throw new IllegalArgumentException(where(name, metric) + "freshness needs arguments.maximumAge, an ISO-8601 duration such as P1D or PT6H");
+      throw Errors.badInput(where(name, metric) + "freshness needs arguments.maximumAge, an ISO-8601 duration such as P1D or PT6H", "correct the contract file");
     }
     try {
       return Duration.parse(String.valueOf(age).toUpperCase(Locale.ROOT));
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException(where(name, metric) + "maximumAge '" + age
-          + "' is not an ISO-8601 duration; write e.g. P1D (a day) or PT6H (six hours)");
+      throw Errors.badInput(where(name, metric) + "maximumAge '" + age
+          + "' is not an ISO-8601 duration; write e.g. P1D (a day) or PT6H (six hours)", "correct the contract file");
     }
   }
 
   private static void requireString(String name, String metric, Map<String, Object> arguments, String key, String example) {
     Object value = arguments.get(key);
     if (value == null || String.valueOf(value).isBlank()) {
-      throw new IllegalArgumentException(where(name, metric) + metric + " needs arguments." + key + ", " + example);
+      throw Errors.badInput(where(name, metric) + metric + " needs arguments." + key + ", " + example, "correct the contract file");
     }
   }
 

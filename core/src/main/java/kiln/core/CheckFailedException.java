@@ -1,15 +1,10 @@
 package kiln.core;
 
-/** A check ran and failed: a broken contract, a refused gate, drift over its threshold. Exit code 1. */
+/** A check ran and failed: a broken contract, a refused gate, drift over its threshold. */
 public final class CheckFailedException extends KilnException {
   private static final long serialVersionUID = 1L;
 
   CheckFailedException(String message, Throwable cause) {
     super(message, cause);
-  }
-
-  @Override
-  public int exitCode() {
-    return 1;
   }
 }

@@ -1,18 +1,14 @@
 package kiln.core;
 
 /**
- * The machine or cluster cannot run what was asked (no GPU for the gpu profile, a tool missing, a
- * download refused). Exit code 2 as well, since the fix is in how Kiln is invoked or set up.
+ * The machine, cluster or a service cannot run what was asked (no GPU for the gpu profile, a tool
+ * missing, a port or store unusable, a server unreachable). The input was fine: a retry, or a fix of
+ * the environment, may help.
  */
 public final class EnvironmentException extends KilnException {
   private static final long serialVersionUID = 1L;
 
   EnvironmentException(String message, Throwable cause) {
     super(message, cause);
-  }
-
-  @Override
-  public int exitCode() {
-    return 2;
   }
 }

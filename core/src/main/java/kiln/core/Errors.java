@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 public final class Errors {
   private Errors() {}
 
-  /** Bad usage or bad input: exit code 2. */
+  /** Bad usage or bad input: running the same command again cannot help. */
   public static BadInputException badInput(String problem, String fix) {
     return new BadInputException(format(problem, fix), null);
   }
@@ -19,18 +19,37 @@ public final class Errors {
     return new BadInputException(format(problem, fix), cause);
   }
 
-  /** A check that ran and failed: exit code 1. */
+  /** Something named does not exist: a file, table, version, model or alias. */
+  public static NotFoundException notFound(String problem, String fix) {
+    return new NotFoundException(format(problem, fix), null);
+  }
+
+  public static NotFoundException notFound(String problem, String fix, Throwable cause) {
+    return new NotFoundException(format(problem, fix), cause);
+  }
+
+  /** The request contradicts what exists already. */
+  public static ConflictException conflict(String problem, String fix) {
+    return new ConflictException(format(problem, fix), null);
+  }
+
+  /** A check that ran and failed. */
   public static CheckFailedException checkFailed(String problem, String fix) {
     return new CheckFailedException(format(problem, fix), null);
   }
 
-  /** The environment cannot run what was asked: exit code 2. */
+  /** The environment cannot run what was asked; a retry or a fix of the environment may help. */
   public static EnvironmentException environment(String problem, String fix) {
     return new EnvironmentException(format(problem, fix), null);
   }
 
   public static EnvironmentException environment(String problem, String fix, Throwable cause) {
     return new EnvironmentException(format(problem, fix), cause);
+  }
+
+  /** The same error, said to be at {@code where} (a file, line and column); its fix stays. */
+  public static BadInputException at(String where, BadInputException error) {
+    return new BadInputException(where + error.getMessage(), error);
   }
 
   // ---- datasets
@@ -42,14 +61,14 @@ public final class Errors {
             + " or /data/flights@2026-01-31T12:00:00Z");
   }
 
-  public static BadInputException notADeltaTable(String table) {
-    return badInput(
+  public static NotFoundException notADeltaTable(String table) {
+    return notFound(
         "'" + table + "' is not a Delta table (no _delta_log found there)",
-        "check the path, or create the table first with `kiln ingest --table " + table + " ...`");
+        "check the path, or create the table first with `kiln ingest --output " + table + " ...`");
   }
 
-  public static BadInputException versionDoesNotExist(String table, long version, long first, long latest) {
-    return badInput(
+  public static NotFoundException versionDoesNotExist(String table, long version, long first, long latest) {
+    return notFound(
         "version " + version + " of " + table + " does not exist; it has versions " + range(first, latest),
         "use one of those versions, or leave out @VERSION to read the latest");
   }
@@ -78,10 +97,29 @@ public final class Errors {
         "fix the column names, or the data");
   }
 
-  public static BadInputException writeFailed(String table, String stillAt, Throwable cause) {
-    return badInput(
-        "writing to " + table + " failed, nothing was committed: " + rootMessage(cause),
-        stillAt + "; fix the cause above and run the job again", cause);
+  /**
+   * A write that committed nothing: an environment error (exit 3, a retry may help) when storage or an
+   * executor failed under it, bad input (exit 2) when the data or the table refused it.
+   */
+  public static KilnException writeFailed(String table, String stillAt, Throwable cause) {
+    String problem = "writing to " + table + " failed, nothing was committed: " + rootMessage(cause);
+    if (isEnvironmentFailure(cause)) {
+      return environment(problem, stillAt + "; the storage or the cluster failed: run the job again", cause);
+    }
+    return badInput(problem, stillAt + "; fix the cause above and run the job again", cause);
+  }
+
+  /** Storage I/O or lost executors anywhere in the chain: failures of the place, not of the data. */
+  static boolean isEnvironmentFailure(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String message = t.getMessage() == null ? "" : t.getMessage();
+      if (t instanceof java.io.IOException
+          || message.contains("ExecutorLostFailure")
+          || message.contains("FetchFailed")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static String range(long first, long latest) {

@@ -1,8 +1,10 @@
 package kiln.core;
 
 /**
- * The root of Kiln's errors. Every subclass carries a message meant for a person (what was wrong, the
- * offending value, what to do) and the process exit code the command line maps it to.
+ * The root of Kiln's errors, typed by cause as Delta kernel's are: bad input (with not found and
+ * conflict under it), a check that failed, an environment that cannot run the job. Each carries a
+ * message meant for a person (what was wrong, the offending value, what to do). The exit code is not
+ * the exception's business: the command line derives it from the type, in one place.
  */
 public abstract class KilnException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -10,7 +12,4 @@ public abstract class KilnException extends RuntimeException {
   protected KilnException(String message, Throwable cause) {
     super(message, cause);
   }
-
-  /** 1 for a failed check, 2 for bad usage or bad input, 3 for a failure of the environment. */
-  public abstract int exitCode();
 }

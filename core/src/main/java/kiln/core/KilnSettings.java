@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * Settings shared by every command: the Spark profile, the tracking server and the work directory.
- * Read from {@code kiln.yaml} ({@code --config}); precedence is resolved in {@link #resolve} only.
+ * Read from {@code kiln.yaml} ({@code --settings}); precedence is resolved in {@link #resolve} only.
  */
 public record KilnSettings(SparkSettings spark, Tracking tracking, String workdir) {
 

@@ -10,7 +10,7 @@ import java.util.Map;
 public record SparkSettings(SparkProfile profile, String master, Boolean ui, Map<String, String> conf) {
   public SparkSettings {
     if (master != null && master.isBlank()) {
-      throw new IllegalArgumentException("spark master is blank; give a master URL such as local[*] or spark://host:7077");
+      throw Errors.badInput("spark master is blank; give a master URL such as local[*] or spark://host:7077", "give --master a URL, or leave it out (and spark.master out of the settings file)");
     }
     conf = conf == null ? null : Map.copyOf(conf);
   }

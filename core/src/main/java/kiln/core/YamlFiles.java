@@ -44,9 +44,9 @@ public final class YamlFiles {
     try {
       text = Files.readString(file);
     } catch (NoSuchFileException e) {
-      throw Errors.badInput("file " + file + " does not exist", "check the path");
+      throw Errors.notFound("file " + file + " does not exist", "check the path", e);
     } catch (IOException e) {
-      throw Errors.badInput("cannot read " + file + ": " + e.getMessage(), "check the file's permissions");
+      throw Errors.badInput("cannot read " + file + ": " + e.getMessage(), "check the file's permissions", e);
     }
     return parse(text, file.toString(), type);
   }
@@ -72,6 +72,10 @@ public final class YamlFiles {
           "use one of the valid keys: " + valid);
     } catch (ValueInstantiationException e) {
       Throwable cause = e.getCause() == null ? e : e.getCause();
+      if (cause instanceof BadInputException bad) {
+        // the record said what is wrong and how to fix it; add where in the file
+        throw Errors.at(where(source, e.getLocation()), bad);
+      }
       throw Errors.badInput(
           where(source, e.getLocation()) + cause.getMessage(), "correct the value in " + source, e);
     } catch (InvalidFormatException e) {

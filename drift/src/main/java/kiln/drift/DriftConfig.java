@@ -1,5 +1,6 @@
 package kiln.drift;
 
+import kiln.core.Errors;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -61,27 +62,27 @@ public record DriftConfig(
     sketchK = sketchK == null ? DEFAULT_SKETCH_K : sketchK;
     ranges = ranges == null ? Map.of() : Map.copyOf(ranges);
     if (features != null && features.isEmpty()) {
-      throw new IllegalArgumentException("features is an empty list; list the columns to compare, or leave it out"
-          + " to compare every column");
+      throw Errors.badInput("features is an empty list; list the columns to compare, or leave it out"
+          + " to compare every column", "correct the drift config (--config) or the options that set it");
     }
     if (bins < 2 || bins > 1000) {
-      throw new IllegalArgumentException("bins must be between 2 and 1000, got " + bins);
+      throw Errors.badInput("bins must be between 2 and 1000, got " + bins, "correct the drift config (--config) or the options that set it");
     }
     if (topCategories < 1 || topCategories > 10_000) {
-      throw new IllegalArgumentException("topCategories must be between 1 and 10000, got " + topCategories);
+      throw Errors.badInput("topCategories must be between 1 and 10000, got " + topCategories, "correct the drift config (--config) or the options that set it");
     }
     if (exactDistinctLimit < 1 || exactDistinctLimit > 1_000_000) {
-      throw new IllegalArgumentException("exactDistinctLimit must be between 1 and 1000000, got " + exactDistinctLimit);
+      throw Errors.badInput("exactDistinctLimit must be between 1 and 1000000, got " + exactDistinctLimit, "correct the drift config (--config) or the options that set it");
     }
     if (sketchK < 8 || sketchK > 65_535) {
-      throw new IllegalArgumentException("sketchK must be between 8 and 65535 (KLL's limits), got " + sketchK);
+      throw Errors.badInput("sketchK must be between 8 and 65535 (KLL's limits), got " + sketchK, "correct the drift config (--config) or the options that set it");
     }
     if (prediction != null && prediction.equals(label)) {
-      throw new IllegalArgumentException("prediction and label are the same column '" + label + "'; name two columns");
+      throw Errors.badInput("prediction and label are the same column '" + label + "'; name two columns", "correct the drift config (--config) or the options that set it");
     }
     for (String name : ranges.keySet()) {
       if (categorical.contains(name)) {
-        throw new IllegalArgumentException("column '" + name + "' has a range but is categorical; ranges apply to numbers");
+        throw Errors.badInput("column '" + name + "' has a range but is categorical; ranges apply to numbers", "correct the drift config (--config) or the options that set it");
       }
     }
   }

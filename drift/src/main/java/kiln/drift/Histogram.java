@@ -12,7 +12,8 @@ public record Histogram(List<String> labels, List<Double> reference, List<Double
     reference = List.copyOf(reference);
     current = List.copyOf(current);
     if (labels.size() != reference.size() || labels.size() != current.size()) {
-      throw new IllegalArgumentException("histogram sizes differ: " + labels.size() + " labels, "
+      // Kiln builds histograms from one profile: sizes that differ are a bug, never the input
+      throw new IllegalStateException("histogram sizes differ: " + labels.size() + " labels, "
           + reference.size() + " reference and " + current.size() + " current shares");
     }
   }

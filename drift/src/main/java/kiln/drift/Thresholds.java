@@ -1,5 +1,6 @@
 package kiln.drift;
 
+import kiln.core.Errors;
 /**
  * When a column counts as drifted, and when the dataset does. A column drifts when any enabled rule
  * fires; unset values take the defaults below, and the optional rules are off unless given.
@@ -55,17 +56,17 @@ public record Thresholds(
     performance = performance == null ? DEFAULT_PERFORMANCE : performance;
     positive("psi", psi);
     if (!(pValue > 0 && pValue < 1)) {
-      throw new IllegalArgumentException("pValue must be between 0 and 1 (exclusive), got " + pValue
-          + "; the usual level is 0.05");
+      throw Errors.badInput("pValue must be between 0 and 1 (exclusive), got " + pValue
+          + "; the usual level is 0.05", "correct the drift config (--config) or the options that set it");
     }
     between("nullRate", nullRate);
     if (!(driftShare > 0 && driftShare <= 1)) {
-      throw new IllegalArgumentException("driftShare must be above 0 and at most 1, got " + driftShare
-          + "; 0.5 means half of the features");
+      throw Errors.badInput("driftShare must be above 0 and at most 1, got " + driftShare
+          + "; 0.5 means half of the features", "correct the drift config (--config) or the options that set it");
     }
     if (!(performance > 0 && performance < 1)) {
-      throw new IllegalArgumentException("performance must be above 0 and below 1, got " + performance
-          + "; 0.05 means a primary metric 5% worse than on the test split");
+      throw Errors.badInput("performance must be above 0 and below 1, got " + performance
+          + "; 0.05 means a primary metric 5% worse than on the test split", "correct the drift config (--config) or the options that set it");
     }
     if (wassersteinNormalised != null) {
       positive("wassersteinNormalised", wassersteinNormalised);
@@ -87,13 +88,13 @@ public record Thresholds(
 
   private static void positive(String name, double value) {
     if (!(value > 0) || Double.isInfinite(value)) {
-      throw new IllegalArgumentException(name + " must be a positive number, got " + value);
+      throw Errors.badInput(name + " must be a positive number, got " + value, "correct the drift config (--config) or the options that set it");
     }
   }
 
   private static void between(String name, double value) {
     if (!(value >= 0 && value <= 1)) {
-      throw new IllegalArgumentException(name + " must be between 0 and 1, got " + value);
+      throw Errors.badInput(name + " must be between 0 and 1, got " + value, "correct the drift config (--config) or the options that set it");
     }
   }
 }

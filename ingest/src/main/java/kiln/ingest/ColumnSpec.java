@@ -1,5 +1,6 @@
 package kiln.ingest;
 
+import kiln.core.Errors;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.Locale;
 import java.util.Map;
@@ -45,16 +46,16 @@ public record ColumnSpec(
 
   public ColumnSpec {
     if (name == null || name.isBlank()) {
-      throw new IllegalArgumentException("a column has no name; give each column a 'name'");
+      throw Errors.badInput("a column has no name; give each column a 'name'", "correct the schema file (--schema)");
     }
     if (type == null || type.isBlank()) {
-      throw new IllegalArgumentException("column '" + name + "' has no type; valid types: " + VALID_TYPES);
+      throw Errors.badInput("column '" + name + "' has no type; valid types: " + VALID_TYPES, "correct the schema file (--schema)");
     }
     type = type.trim().toLowerCase(Locale.ROOT);
     dataType(name, type); // validates
     if (format != null && !(type.equals("date") || type.startsWith("timestamp"))) {
-      throw new IllegalArgumentException(
-          "column '" + name + "' has a format, but formats apply to date and timestamp columns only, not " + type);
+      throw Errors.badInput(
+          "column '" + name + "' has a format, but formats apply to date and timestamp columns only, not " + type, "correct the schema file (--schema)");
     }
   }
 
@@ -76,12 +77,12 @@ public record ColumnSpec(
       int precision = Integer.parseInt(decimal.group(1));
       int scale = Integer.parseInt(decimal.group(2));
       if (precision < 1 || precision > 38 || scale > precision) {
-        throw new IllegalArgumentException("column '" + name + "' has type " + type
-            + ", but a decimal needs 1 <= precision <= 38 and scale <= precision");
+        throw Errors.badInput("column '" + name + "' has type " + type
+            + ", but a decimal needs 1 <= precision <= 38 and scale <= precision", "correct the schema file (--schema)");
       }
       return DataTypes.createDecimalType(precision, scale);
     }
-    throw new IllegalArgumentException(
-        "unknown type '" + type + "' for column '" + name + "'; valid types: " + VALID_TYPES);
+    throw Errors.badInput(
+        "unknown type '" + type + "' for column '" + name + "'; valid types: " + VALID_TYPES, "correct the schema file (--schema)");
   }
 }

@@ -320,13 +320,13 @@ public final class IngestJob {
   }
 
   /** The data files of the source, sorted; fails clearly when there are none. */
-  List<String> sourceFiles(String source) {
+  public List<String> sourceFiles(String source) {
     Path path = new Path(source);
     try {
       FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
       FileStatus[] matches = fs.globStatus(path);
       if (matches == null || matches.length == 0) {
-        throw Errors.badInput("source " + source + " does not exist", "check the path or URI given to --source");
+        throw Errors.notFound("source " + source + " does not exist", "check the path or URI given to --source");
       }
       List<String> files = new ArrayList<>();
       for (FileStatus match : matches) {

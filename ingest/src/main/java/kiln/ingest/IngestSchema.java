@@ -1,5 +1,6 @@
 package kiln.ingest;
 
+import kiln.core.Errors;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -26,14 +27,14 @@ public record IngestSchema(
 
   public IngestSchema {
     if (columns == null || columns.isEmpty()) {
-      throw new IllegalArgumentException("the schema has no columns; list them under 'columns:'");
+      throw Errors.badInput("the schema has no columns; list them under 'columns:'", "correct the schema file (--schema)");
     }
     columns = List.copyOf(columns);
     options = options == null ? Map.of() : Map.copyOf(options);
     Set<String> seen = new HashSet<>();
     for (ColumnSpec column : columns) {
       if (!seen.add(column.name().toLowerCase(java.util.Locale.ROOT))) {
-        throw new IllegalArgumentException("column '" + column.name() + "' is declared twice");
+        throw Errors.badInput("column '" + column.name() + "' is declared twice", "correct the schema file (--schema)");
       }
     }
   }

@@ -31,10 +31,10 @@ public record IngestSpec(
       throw Errors.badInput("no source was given", "pass --source PATH_OR_URI");
     }
     if (table == null || table.isBlank()) {
-      throw Errors.badInput("no table was given", "pass --table PATH_OR_URI of the Delta table to write");
+      throw Errors.badInput("no table was given", "pass --output PATH_OR_URI of the Delta table to write");
     }
     if (table.contains("@")  && !table.contains("/")) {
-      throw Errors.badInput("--table " + table + " has a version; a write always makes a new version",
+      throw Errors.badInput("--output " + table + " has a version; a write always makes a new version",
           "give the table without @VERSION");
     }
     options = options == null ? Map.of() : Map.copyOf(options);

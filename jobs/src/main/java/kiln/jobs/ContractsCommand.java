@@ -43,18 +43,19 @@ final class ContractsCommand implements Runnable {
   static final class Check implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
+    @Mixin JsonOption json;
 
     @Option(names = "--contract", required = true, paramLabel = "FILE", description = "The contract (YAML, ODCS v3).")
     Path contract;
 
-    @Option(names = "--data", required = true, paramLabel = "TABLE[@V]", description = "The Delta table (and version) to check.")
-    String data;
+    @Option(names = "--input", required = true, paramLabel = "TABLE[@V]", description = "The Delta table (and version) to check.")
+    String input;
 
     @Option(names = "--object", paramLabel = "NAME", description = "The contract's schema object to check against (default: its only one).")
     String object;
 
-    @Option(names = "--clean-output", paramLabel = "TABLE", description = "Write the rows that keep to every row-level rule here.")
-    String cleanOutput;
+    @Option(names = "--output", paramLabel = "TABLE", description = "Write the rows that keep to every row-level rule here.")
+    String output;
 
     @Option(names = "--metrics-table", paramLabel = "TABLE", description = "The metric history (default: TABLE_metrics).")
     String metricsTable;
@@ -66,34 +67,43 @@ final class ContractsCommand implements Runnable {
         description = "Where report.json and report.html go (default: WORKDIR/contracts/ID/TABLE-vVERSION).")
     Path reportDirectory;
 
+    /** What --json prints: whether the contract held, and everything the check wrote. */
+    record Checked(boolean passed, CheckRun check) {}
+
     @Override
     public Integer call() {
-      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      Console console = json.console(spec);
       Contract parsed = Contracts.read(contract);
-      DatasetRef ref = DatasetRef.parse(data);
+      String yaml = readText(contract);
+      DatasetRef ref = DatasetRef.parse(input);
       kiln.core.KilnSettings settings = sparkOptions.settings();
-      try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
+      try (Session session = new Session(settings)) {
+        // the table and version are checked before the tracking server starts
         DatasetRef pinned = new Datasets(session.spark()).resolve(ref);
         Path reports = reportDirectory != null ? reportDirectory : session.settings().workdirPath()
             .resolve("contracts").resolve(safe(parsed.id())).resolve(safe(lastSegment(pinned.table())) + "-v" + pinned.version());
-        CheckSpec checkSpec = new CheckSpec(parsed, object, pinned, metricsTable, !noQuarantine, cleanOutput, reports);
-        String yaml = readText(contract);
-        CheckRun run = reporting.run("contracts check " + pinned, java.util.Map.of("kiln.job", "contracts check"),
-            tracked -> {
-              CheckRun checked = new ContractCheck(session.spark(), console::step).run(checkSpec);
-              ContractTracking.report(tracked, checked, yaml);
-              return checked;
-            });
+        CheckSpec checkSpec = new CheckSpec(parsed, object, pinned, metricsTable, !noQuarantine, output, reports);
+        CheckRun run;
+        try (Reporting reporting = Reporting.open(settings, console)) {
+          run = reporting.run("contracts check " + pinned, java.util.Map.of("kiln.job", "contracts check"),
+              tracked -> {
+                CheckRun checked = new ContractCheck(session.spark(), console::step).run(checkSpec);
+                ContractTracking.report(tracked, checked, yaml);
+                return checked;
+              });
+        }
         console.result(ContractReports.table(run.result()).stripTrailing());
         run.quarantine().ifPresent(q -> console.result("Quarantined " + Console.count(run.quarantinedRows())
             + " rows into " + q.table() + ", version " + q.version() + "; see `kiln datasets show " + q + "`."));
         run.clean().ifPresent(c -> console.result("Wrote " + Console.count(run.cleanRows()) + " clean rows to "
             + c.table() + ", version " + c.version() + "."));
         console.result("Reports: " + run.jsonReport() + ", " + run.htmlReport());
+        json.print(spec, new Checked(run.passed(), run));
         if (!run.passed()) {
-          console.step("contract broken: " + String.join(", ", run.result().errors().stream().map(RuleResult::name).toList())
-              + (run.result().schemaDifferences().isEmpty() ? "" : (run.result().errors().isEmpty() ? "" : ", ") + "schema"));
-          return 1;
+          throw Errors.checkFailed("contract broken: "
+              + String.join(", ", run.result().errors().stream().map(RuleResult::name).toList())
+              + (run.result().schemaDifferences().isEmpty() ? "" : (run.result().errors().isEmpty() ? "" : ", ") + "schema"),
+              "see the failed rules above and the report " + run.htmlReport() + "; fix the data, or the contract if it is wrong");
         }
         return 0;
       }
@@ -107,9 +117,10 @@ final class ContractsCommand implements Runnable {
   static final class Suggest implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
+    @Mixin JsonOption json;
 
-    @Option(names = "--data", required = true, paramLabel = "TABLE[@V]", description = "The Delta table (and version) to profile.")
-    String data;
+    @Option(names = "--input", required = true, paramLabel = "TABLE[@V]", description = "The Delta table (and version) to profile.")
+    String input;
 
     @Option(names = "--out", paramLabel = "FILE", description = "Write the contract here (default: standard output).")
     Path out;
@@ -117,12 +128,15 @@ final class ContractsCommand implements Runnable {
     @Option(names = "--id", paramLabel = "ID", description = "The contract's id (default: the table's name).")
     String id;
 
+    /** What --json prints: the table version profiled, the draft, and where it went. */
+    record Suggestion(DatasetRef input, String contract, Path file, int properties) {}
+
     @Override
     public Integer call() throws IOException {
-      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
-      DatasetRef ref = DatasetRef.parse(data);
+      Console console = json.console(spec);
+      DatasetRef ref = DatasetRef.parse(input);
       if (out != null && out.getParent() != null && !Files.isDirectory(out.getParent())) {
-        throw Errors.badInput("the directory of --out " + out + " does not exist", "create it, or write elsewhere");
+        throw Errors.notFound("the directory of --out " + out + " does not exist", "create it, or write elsewhere");
       }
       try (Session session = new Session(sparkOptions.settings())) {
         Datasets datasets = new Datasets(session.spark());
@@ -132,13 +146,15 @@ final class ContractsCommand implements Runnable {
         Contract draft = ContractSuggestions.suggest(datasets.read(pinned), id != null ? id : name, name);
         String yaml = "# Drafted by `kiln contracts suggest` from " + pinned + "; review before use.\n"
             + Contracts.toYaml(draft);
+        int properties = draft.schema().get(0).properties().size();
         if (out == null) {
           console.result(yaml.stripTrailing());
         } else {
           Files.writeString(out, yaml);
-          console.result("Wrote a draft contract with " + draft.schema().get(0).properties().size() + " properties to "
-              + out + "; check with `kiln contracts check --contract " + out + " --data " + pinned + "`.");
+          console.result("Wrote a draft contract with " + properties + " properties to "
+              + out + "; check with `kiln contracts check --contract " + out + " --input " + pinned + "`.");
         }
+        json.print(spec, new Suggestion(pinned, yaml, out, properties));
         return 0;
       }
     }
@@ -148,7 +164,7 @@ final class ContractsCommand implements Runnable {
     try {
       return Files.readString(file);
     } catch (IOException e) {
-      throw Errors.badInput("cannot read " + file + ": " + e.getMessage(), "check the file's permissions");
+      throw Errors.badInput("cannot read " + file + ": " + e.getMessage(), "check the file's permissions", e);
     }
   }
 

@@ -33,13 +33,17 @@ final class DatasetsCommand implements Runnable {
   }
 
   @Command(name = "history", mixinStandardHelpOptions = true,
-      description = "The versions of a table: when, what operation, how many rows, by which job.")
+      description = "List the versions of a table: when, what operation, how many rows, by which job.")
   static final class History implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
+    @Mixin JsonOption json;
 
     @Parameters(paramLabel = "TABLE", description = "The table, a path or URI.")
     String table;
+
+    /** What --json prints: the table and its versions, oldest first. */
+    record Versions(String table, List<TableVersion> versions) {}
 
     @Override
     public Integer call() {
@@ -49,7 +53,8 @@ final class DatasetsCommand implements Runnable {
       }
       try (Session session = new Session(sparkOptions.settings())) {
         List<TableVersion> history = new Datasets(session.spark()).history(ref.table());
-        new Console(spec.commandLine().getOut(), spec.commandLine().getErr()).result(format(ref.table(), history));
+        json.console(spec).result(format(ref.table(), history));
+        json.print(spec, new Versions(ref.table(), history));
       }
       return 0;
     }
@@ -74,13 +79,17 @@ final class DatasetsCommand implements Runnable {
     return text.toString().stripTrailing();
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true, description = "Rows of a table at a version.")
+  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show the rows of a table at a version.")
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
+    @Mixin JsonOption json;
 
     @Parameters(paramLabel = "TABLE[@VERSION|@TIMESTAMP]", description = "The table and version to show.")
     String table;
+
+    /** What --json prints: the version shown, its schema and its first rows as JSON objects. */
+    record Shown(DatasetRef table, String schema, List<com.fasterxml.jackson.databind.JsonNode> rows) {}
 
     @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "Rows to show (default 20).")
     int limit;
@@ -95,9 +104,22 @@ final class DatasetsCommand implements Runnable {
         Datasets datasets = new Datasets(session.spark());
         DatasetRef pinned = datasets.resolve(ref);
         Dataset<Row> rows = datasets.read(pinned);
-        Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+        Console console = json.console(spec);
         console.result(pinned + " (" + rows.schema().simpleString() + ")");
         console.result(rows.showString(limit, 40, false).stripTrailing());
+        if (json.json) {
+          List<com.fasterxml.jackson.databind.JsonNode> parsed = new java.util.ArrayList<>();
+          com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+          for (String row : rows.limit(limit).toJSON().collectAsList()) {
+            try {
+              parsed.add(mapper.readTree(row));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+              // Spark wrote this JSON itself
+              throw new IllegalStateException("Spark wrote a row that is not JSON: " + row, e);
+            }
+          }
+          json.print(spec, new Shown(pinned, rows.schema().simpleString(), parsed));
+        }
       }
       return 0;
     }

@@ -55,17 +55,24 @@ final class DemoCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
   @Mixin SparkOptions sparkOptions;
+  @Mixin JsonOption json;
+
+  /** What --json prints: the tables the demo made and what each step concluded. */
+  record Summary(DatasetRef flights, long rowsJanuaryToMarch, long rowsAprilToJune, boolean contractPassed,
+      boolean damagedContractPassed, boolean driftedAprilToJune, String model, String modelVersion, boolean promoted,
+      java.time.Duration elapsed) {}
 
   @Override
   public Integer call() throws IOException {
-    Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+    Console console = json.console(spec);
     long started = System.nanoTime();
     KilnSettings settings = sparkOptions.settings();
     Path demo = prepare(settings.workdirPath().resolve("demo"));
     String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
     int steps = 10;
+    Summary summary;
     try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
-      reporting.run("demo", Map.of("kiln.job", "demo"), demoRun -> {
+      summary = reporting.run("demo", Map.of("kiln.job", "demo"), demoRun -> {
         console.step("[1/" + steps + "] sample data");
         Path sample = SampleData.flights(SampleData.defaultCacheDir(), console::step);
         demoRun.logParams(Map.of("sample", sample.toString(), "sample_sha256", SampleData.SHA256, "table", flights));
@@ -180,9 +187,12 @@ final class DemoCommand implements Callable<Integer> {
         console.result("MLflow runs (experiment '" + settings.experiment() + "') are in " + store + ": serve them to MLflow"
             + " clients with `bin/kiln server --store " + store + "`, or browse them in MLflow's UI with `mlflow ui"
             + " --backend-store-uri sqlite:///" + store + "/mlflow.db --artifacts-destination " + store + "/mlartifacts`.");
-        return null;
+        return new Summary(second.table(), first.rows(), second.rows(), contracts.real().passed(),
+            contracts.damaged().passed(), quarters.drifted(), MODEL, model.version().version(), gate.promoted(),
+            java.time.Duration.ofNanos(System.nanoTime() - started));
       });
     }
+    json.print(spec, summary);
     return 0;
   }
 
@@ -197,7 +207,7 @@ final class DemoCommand implements Callable<Integer> {
   private static Path prepare(Path demo) throws IOException {
     if (Files.exists(demo)) {
       if (!Files.exists(demo.resolve(MARKER))) {
-        throw Errors.badInput(demo + " exists and was not made by `kiln demo`",
+        throw Errors.conflict(demo + " exists and was not made by `kiln demo`",
             "pass --workdir to a new or empty directory");
       }
       kiln.core.LocalFiles.deleteTree(demo);

@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import kiln.core.DatasetRef;
+import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.KilnSettings;
 import kiln.drift.DriftConfig;
@@ -26,21 +27,23 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code kiln drift}: compares a current dataset version with a reference and exits 1 when the
- * dataset drifted (the retraining trigger for schedulers). Its {@code --config} is the drift config;
- * Kiln's own settings file is {@code --settings} here.
+ * dataset drifted (the retraining trigger for schedulers). Its {@code --config} is the drift config.
  */
 @Command(
     name = "drift",
     mixinStandardHelpOptions = true,
     description = {
-      "Compare a current dataset version with a reference: per-column drift statistics (PSI, KS, Wasserstein,",
-      "Jensen-Shannon, Hellinger, chi-squared, null and out-of-range rates), a verdict per column and for the",
-      "dataset, an HTML report, a drift history table and an MLflow run. Exit 1 when the dataset drifted."
+      "Compare a current dataset version with a reference, column by column, and exit 1 when it drifted.",
+      "Per-column drift statistics (PSI, KS, Wasserstein, Jensen-Shannon, Hellinger, chi-squared, null and",
+      "out-of-range rates), a verdict per column and for the dataset, an HTML report, a drift history table",
+      "and an MLflow run."
     },
-    footer = {"", "Exit codes: 0 no drift, 1 the dataset drifted, 2 bad usage or input that cannot be compared."})
+    footer = {"", "Exit codes: 0 no drift, 1 the dataset drifted, 2 bad usage or input that cannot be compared,",
+        "3 an environment or internal failure."})
 final class DriftCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
-  @Mixin SparkOptions.JobSparkOptions sparkOptions;
+  @Mixin SparkOptions sparkOptions;
+  @Mixin JsonOption json;
 
   @Option(names = "--reference", paramLabel = "TABLE[@V]",
       description = "The reference side (e.g. training data). With --model it defaults to the model's test split.")
@@ -85,12 +88,12 @@ final class DriftCommand implements Callable<Integer> {
   @Option(names = "--no-history", description = "Do not append to the drift history table.")
   boolean noHistory;
 
-  /** What one drift run left behind. */
-  private record Outcome(DriftResult result, Path report, long historyVersion, String runId) {}
+  /** What one drift run left behind (and what --json prints); historyVersion is -1 with --no-history. */
+  record Outcome(DriftResult result, Path report, long historyVersion, String runId) {}
 
   @Override
   public Integer call() {
-    Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+    Console console = json.console(spec);
     if (model == null && reference == null) {
       throw Errors.badInput("no reference side: --reference is missing",
           "pass --reference TABLE@VERSION, or --model models:/NAME@ALIAS to compare with the model's test split");
@@ -109,8 +112,36 @@ final class DriftCommand implements Callable<Integer> {
     ModelDrift.LateLabels lateLabels = labels == null ? null : new ModelDrift.LateLabels(DatasetRef.parse(labels), key);
     KilnSettings kiln = sparkOptions.settings();
     DriftConfig drift = driftConfig(kiln);
-    try (Session session = new Session(kiln); Reporting reporting = Reporting.open(kiln, console)) {
-      Outcome outcome = reporting.run("drift " + currentInput.dataset(), Map.of("kiln.job", "drift"), run -> {
+    try (Session session = new Session(kiln)) {
+      // the tables and versions are checked before the tracking server starts
+      Datasets datasets = new Datasets(session.spark());
+      DriftInput pinnedReference = referenceInput == null ? null
+          : new DriftInput(datasets.resolve(referenceInput.dataset()), referenceWhere, null);
+      DriftInput pinnedCurrent = new DriftInput(datasets.resolve(currentInput.dataset()), currentWhere, null);
+      ModelDrift.LateLabels pinnedLabels = lateLabels == null ? null
+          : new ModelDrift.LateLabels(datasets.resolve(lateLabels.table()), lateLabels.key());
+      Outcome outcome;
+      try (Reporting reporting = Reporting.open(kiln, console)) {
+        outcome = drift(session, reporting, console, kiln, drift, modelUri, pinnedReference, pinnedCurrent, pinnedLabels);
+      }
+      print(console, outcome.result());
+      console.result("Report: " + outcome.report().toAbsolutePath());
+      if (outcome.historyVersion() >= 0) {
+        console.result("History: " + drift.history() + " version " + outcome.historyVersion() + " (run " + outcome.runId() + ")");
+      }
+      json.print(spec, outcome);
+      if (outcome.result().drifted()) {
+        throw Errors.checkFailed("the dataset drifted: " + outcome.result().summary(),
+            "see the report " + outcome.report().toAbsolutePath() + "; retrain on recent data, or widen the thresholds"
+                + " in the drift config if they are too strict");
+      }
+      return 0;
+    }
+  }
+
+  private Outcome drift(Session session, Reporting reporting, Console console, KilnSettings kiln, DriftConfig drift,
+      ModelUri modelUri, DriftInput referenceInput, DriftInput currentInput, ModelDrift.LateLabels lateLabels) {
+    return reporting.run("drift " + currentInput.dataset(), Map.of("kiln.job", "drift"), run -> {
         DriftResult result;
         if (modelUri == null) {
           result = new DriftMonitor(session.spark(), drift, console::step).run(referenceInput, currentInput);
@@ -126,13 +157,6 @@ final class DriftCommand implements Callable<Integer> {
         long version = noHistory ? -1 : DriftHistory.append(session.spark(), drift.history(), result, run.id(), Instant.now());
         return new Outcome(result, html, version, run.id());
       });
-      print(console, outcome.result());
-      console.result("Report: " + outcome.report().toAbsolutePath());
-      if (outcome.historyVersion() >= 0) {
-        console.result("History: " + drift.history() + " version " + outcome.historyVersion() + " (run " + outcome.runId() + ")");
-      }
-      return outcome.result().drifted() ? 1 : 0;
-    }
   }
 
   /** The drift config: command-line flags over the file over the defaults; tables default under the work dir. */

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
 import kiln.core.KilnSettings;
 import kiln.core.YamlFiles;
 import kiln.training.FeatureConfig;
@@ -28,18 +30,25 @@ import picocli.CommandLine.Spec;
     })
 final class FeaturesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
-  @Mixin SparkOptions.JobSparkOptions sparkOptions;
+  @Mixin SparkOptions sparkOptions;
+  @Mixin JsonOption json;
 
   @Option(names = "--config", required = true, paramLabel = "FILE", description = "The feature job (YAML).")
   Path config;
 
   @Override
   public Integer call() {
-    Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+    Console console = json.console(spec);
     FeatureConfig features = YamlFiles.read(config, FeatureConfig.class);
     KilnSettings settings = sparkOptions.settings();
-    try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
-      build(session, reporting, console, features, Map.of());
+    try (Session session = new Session(settings)) {
+      // the input table and version are checked before the tracking server starts
+      new Datasets(session.spark()).resolve(DatasetRef.parse(features.input()));
+      FeatureResult result;
+      try (Reporting reporting = Reporting.open(settings, console)) {
+        result = build(session, reporting, console, features, Map.of());
+      }
+      json.print(spec, result);
     }
     return 0;
   }

@@ -28,20 +28,21 @@ import picocli.CommandLine.Spec;
 final class IngestCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin SparkOptions sparkOptions;
+  @Mixin JsonOption json;
 
   @Option(names = "--source", required = true, paramLabel = "PATH_OR_URI", description = "File, directory or glob to read.")
   String source;
 
-  @Option(names = "--format", required = true, paramLabel = "FORMAT", description = "csv, json or parquet.")
+  @Option(names = "--format", required = true, paramLabel = "csv|json|parquet", description = "The files' format.")
   SourceFormat format;
 
-  @Option(names = "--table", required = true, paramLabel = "TABLE", description = "Delta table to write (path or URI).")
-  String table;
+  @Option(names = "--output", required = true, paramLabel = "TABLE", description = "Delta table to write (path or URI).")
+  String output;
 
   @Option(names = "--schema", paramLabel = "FILE", description = "Column names, types, nullability, formats (YAML).")
   Path schema;
 
-  @Option(names = "--mode", paramLabel = "MODE", defaultValue = "append", description = "append (default) or overwrite.")
+  @Option(names = "--mode", paramLabel = "append|overwrite", defaultValue = "append", description = "append (default) or overwrite.")
   WriteMode mode;
 
   @Option(names = "--where", paramLabel = "SQL", description = "Ingest only the rows matching this Spark SQL condition.")
@@ -56,18 +57,25 @@ final class IngestCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
-    IngestSpec ingest = new IngestSpec(source, format, table, schema == null ? null : IngestSchema.read(schema),
+    Console console = json.console(spec);
+    IngestSpec ingest = new IngestSpec(source, format, output, schema == null ? null : IngestSchema.read(schema),
         mode, where, options, idempotencyKey);
     kiln.core.KilnSettings settings = sparkOptions.settings();
-    try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
-      IngestResult result = reporting.run("ingest " + table, java.util.Map.of("kiln.job", "ingest"), run -> {
-        run.logParams(IngestReport.params(ingest));
-        IngestResult done = new IngestJob(session.spark(), console::step).run(ingest);
-        IngestReport.report(run, ingest, done);
-        return done;
-      });
+    try (Session session = new Session(settings)) {
+      IngestJob job = new IngestJob(session.spark(), console::step);
+      // a missing source is said before the tracking server starts
+      job.sourceFiles(source);
+      IngestResult result;
+      try (Reporting reporting = Reporting.open(settings, console)) {
+        result = reporting.run("ingest " + output, java.util.Map.of("kiln.job", "ingest"), run -> {
+          run.logParams(IngestReport.params(ingest));
+          IngestResult done = job.run(ingest);
+          IngestReport.report(run, ingest, done);
+          return done;
+        });
+      }
       print(console, result);
+      json.print(spec, result);
       return 0;
     }
   }

@@ -1,7 +1,12 @@
 package kiln.jobs;
 
 import java.io.PrintWriter;
+import java.util.List;
+import kiln.core.BadInputException;
+import kiln.core.CheckFailedException;
+import kiln.core.EnvironmentException;
 import kiln.core.KilnException;
+import kiln.core.tracking.TrackingException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ScopeType;
@@ -22,6 +27,7 @@ import picocli.CommandLine.ScopeType;
       DatasetsCommand.class,
       DataCommand.class,
       DriftCommand.class,
+      LlmCommand.class,
       DemoCommand.class,
       ServerCommand.class,
       TrackingCommand.class,
@@ -29,18 +35,33 @@ import picocli.CommandLine.ScopeType;
     },
     footer = {
       "",
-      "Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input, 3 an internal error.",
+      "Exit codes:",
+      "  0  success",
+      "  1  a check failed: a contract broken, a gate refused, a dataset drifted",
+      "  2  bad usage or bad input: fix the command, do not retry as is",
+      "  3  an environment or internal failure (a port, store, tracking server or GPU",
+      "     unusable): a retry may help",
       "Run `kiln COMMAND --help` for a command's options."
     })
 public final class Kiln implements Runnable {
-  public static final int INTERNAL_ERROR = 3;
+  /** A check ran and failed: a broken contract, a refused gate, drift over its threshold. */
+  public static final int CHECK_FAILED = 1;
+  /** Bad usage or bad input: the same command will fail again. */
+  public static final int BAD_INPUT = 2;
+  /** The environment or Kiln itself failed: a retry, or a fix of the environment, may help. */
+  public static final int ENVIRONMENT_OR_INTERNAL = 3;
+
+  /** The footer of every command's help that has none of its own. */
+  private static final String[] COMMAND_EXIT_CODES = {"",
+      "Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input,",
+      "3 an environment or internal failure (a retry may help)."};
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @CommandLine.Option(
       names = "--verbose",
       scope = ScopeType.INHERIT,
-      description = "Show stack traces and Spark's log warnings.")
+      description = "Show stack traces and the warnings of Spark and other libraries.")
   boolean verbose;
 
   public static void main(String[] args) {
@@ -58,6 +79,19 @@ public final class Kiln implements Runnable {
     commandLine.setErr(err);
     commandLine.setCaseInsensitiveEnumValuesAllowed(true);
     commandLine.setExecutionExceptionHandler(Kiln::handle);
+    commandLine.setExecutionStrategy(Kiln::refuseUnknownCommands);
+    commandLine.setParameterExceptionHandler(Kiln::badUsage);
+    // every command's --version says the same thing as kiln --version
+    java.util.ArrayDeque<CommandLine> commands = new java.util.ArrayDeque<>(List.of(commandLine));
+    while (!commands.isEmpty()) {
+      CommandLine command = commands.pop();
+      command.getCommandSpec().versionProvider(new Version());
+      if (command.getSubcommands().isEmpty() && command.getCommandSpec().usageMessage().footer().length == 0
+          && !command.getCommandName().equals("help")) {
+        command.getCommandSpec().usageMessage().footer(COMMAND_EXIT_CODES);
+      }
+      commands.addAll(command.getSubcommands().values());
+    }
     return commandLine;
   }
 
@@ -66,30 +100,101 @@ public final class Kiln implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** Turns an exception into a message and an exit code; a stack trace only with --verbose. */
+  /**
+   * picocli lets {@code kiln llm --help} print the top-level help and exit 0, because the help option
+   * wins over an unmatched word; a word that names no command is an error whatever follows it.
+   */
+  private static int refuseUnknownCommands(CommandLine.ParseResult parse) {
+    CommandLine.ParseResult leaf = parse;
+    while (leaf.subcommand() != null) {
+      leaf = leaf.subcommand();
+    }
+    List<String> unmatched = leaf.unmatched();
+    if (!unmatched.isEmpty() && leaf.commandSpec().commandLine().getSubcommands().size() > 0) {
+      CommandLine command = leaf.commandSpec().commandLine();
+      throw new CommandLine.ParameterException(command, "Unknown command '" + unmatched.get(0) + "' of "
+          + leaf.commandSpec().qualifiedName() + "; the commands are: "
+          + String.join(", ", command.getSubcommands().keySet().stream().filter(n -> !n.equals("help")).toList()));
+    }
+    if (!anyVerbose(parse)) {
+      quietLibraries();
+    }
+    return new CommandLine.RunLast().execute(parse);
+  }
+
+  /** Libraries whose warnings are chatter to a user of the command line; --verbose shows them. */
+  private static final List<String> LIBRARIES = List.of("org.apache.spark", "org.apache.hadoop", "org.apache.parquet",
+      "io.delta", "com.amazon.deequ", "ml.dmlc", "org.sparkproject");
+
+  private static void quietLibraries() {
+    for (String library : LIBRARIES) {
+      org.apache.logging.log4j.core.config.Configurator.setLevel(library, org.apache.logging.log4j.Level.ERROR);
+    }
+  }
+
+  /** Bad usage: the message, picocli's suggestions, then the command's usage with its list of commands. */
+  private static int badUsage(CommandLine.ParameterException error, String[] args) {
+    CommandLine command = error.getCommandLine();
+    PrintWriter err = command.getErr();
+    err.println(error.getMessage());
+    CommandLine.UnmatchedArgumentException.printSuggestions(error, err);
+    command.usage(err);
+    err.flush();
+    return BAD_INPUT;
+  }
+
+  /**
+   * Turns an exception into a message and an exit code: the one place where an error's type becomes
+   * an exit code. A stack trace only with --verbose.
+   */
   private static int handle(Exception error, CommandLine commandLine, CommandLine.ParseResult parse) {
     PrintWriter err = commandLine.getErr();
     boolean verbose = parse.hasMatchedOption("--verbose")
         || (parse.subcommand() != null && anyVerbose(parse));
     KilnException known = find(error, KilnException.class);
-    int code;
+    TrackingException tracking = find(error, TrackingException.class);
+    int code = exitCode(error);
     if (known != null) {
       err.println("kiln: error: " + known.getMessage());
-      code = known.exitCode();
+    } else if (tracking != null) {
+      err.println("kiln: error: the tracking server failed: " + tracking.getMessage()
+          + "\n  fix: check that the server at --tracking-uri runs and accepts this request, then run again");
     } else if (isSparkAnalysisError(error)) {
       err.println("kiln: error: " + kiln.core.Errors.rootMessage(error)
           + "\n  fix: check the column names and SQL in the command's arguments");
-      code = 2;
+    } else if (find(error, java.io.UncheckedIOException.class) != null) {
+      // a file the job had to read or write: the disk, a permission or a mount, not the command
+      java.io.UncheckedIOException io = find(error, java.io.UncheckedIOException.class);
+      String root = kiln.core.Errors.rootMessage(io.getCause());
+      err.println("kiln: error: " + (io.getMessage().contains(root) ? io.getMessage() : io.getMessage() + ": " + root)
+          + "\n  fix: check that the path exists, is writable and has room, then run again");
     } else {
       err.println("kiln: internal error: " + kiln.core.Errors.rootMessage(error)
           + (verbose ? "" : "\n  (run with --verbose for the stack trace)"));
-      code = INTERNAL_ERROR;
     }
     if (verbose) {
       error.printStackTrace(err);
     }
     err.flush();
     return code;
+  }
+
+  /** The exit code of an error, from its cause's type: the outermost Kiln error in the chain decides. */
+  static int exitCode(Throwable error) {
+    KilnException known = find(error, KilnException.class);
+    if (known instanceof CheckFailedException) {
+      return CHECK_FAILED;
+    }
+    if (known instanceof BadInputException) {
+      return BAD_INPUT;
+    }
+    if (known instanceof EnvironmentException || find(error, TrackingException.class) != null) {
+      return ENVIRONMENT_OR_INTERNAL;
+    }
+    if (isSparkAnalysisError(error)) {
+      return BAD_INPUT;
+    }
+    return ENVIRONMENT_OR_INTERNAL;
   }
 
   private static boolean anyVerbose(CommandLine.ParseResult parse) {

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import kiln.core.Errors;
 import kiln.core.KilnSettings;
+import kiln.core.models.ModelUri;
 import kiln.training.GateCriteria;
 import kiln.training.GateResult;
 import kiln.training.ModelGate;
@@ -28,23 +29,17 @@ final class ModelsCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  // no mixinStandardHelpOptions: its --version would clash with the model version option
-  @Command(name = "gate",
-      description = {"Compare a model version with the champion on the candidate's test rows; on a pass the candidate",
-          "becomes champion and the old champion previous. Exit 1, with each failed criterion, on a fail.",
-          "A first model (no champion yet) passes on the absolute thresholds."})
+  @Command(name = "gate", mixinStandardHelpOptions = true,
+      description = {"Compare a model version with the champion on the candidate's test rows, and promote it on a pass.",
+          "On a pass the candidate becomes champion and the old champion previous. Exit 1, with each failed",
+          "criterion, on a fail. A first model (no champion yet) passes on the absolute thresholds."})
   static final class Gate implements Callable<Integer> {
     @Spec CommandSpec spec;
-
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-    boolean help;
     @Mixin SparkOptions sparkOptions;
+    @Mixin JsonOption json;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Registered model name.")
-    String name;
-
-    @Option(names = "--version", required = true, paramLabel = "V", description = "The candidate version.")
-    String version;
+    @Option(names = "--model", required = true, paramLabel = "models:/NAME/VERSION", description = "The candidate version.")
+    String model;
 
     @Option(names = "--min-improvement", paramLabel = "X",
         description = "Primary metric (AUC-ROC, or RMSE for regressors) better than the champion's by at least X (default "
@@ -68,13 +63,21 @@ final class ModelsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      Console console = json.console(spec);
+      ModelUri candidate = ModelUri.parse(model);
+      if (candidate.version() == null) {
+        throw Errors.badInput("--model " + model + " names an alias; the gate judges one version",
+            "write models:/" + candidate.name() + "/VERSION, e.g. the version `kiln train` registered");
+      }
+      String name = candidate.name();
+      String version = candidate.version();
       GateCriteria criteria = new GateCriteria(minImprovement, maxGroupGap, maxLatency, minAucRoc, maxRmse);
       KilnSettings settings = sparkOptions.settings();
       GateResult result;
       try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
         result = gate(session, reporting, console, name, version, criteria, Map.of());
       }
+      json.print(spec, result);
       if (!result.promoted()) {
         StringBuilder failed = new StringBuilder();
         result.failed().forEach(c -> failed.append("\n  - ").append(c.name()).append(": ").append(c.detail()));
@@ -108,19 +111,37 @@ final class ModelsCommand implements Runnable {
   static final class Rollback implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
+    @Mixin JsonOption json;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "Registered model name.")
-    String name;
+    @Option(names = "--model", required = true, paramLabel = "models:/NAME", description = "The registered model.")
+    String model;
+
+    /** What --json prints: the model and the version that is champion now. */
+    record RolledBack(String model, String champion) {}
 
     @Override
     public Integer call() {
-      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      Console console = json.console(spec);
+      String name = registeredModel(model);
       KilnSettings settings = sparkOptions.settings();
+      String champion;
       try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
-        rollback(session, reporting, console, name);
+        champion = rollback(session, reporting, console, name);
       }
+      json.print(spec, new RolledBack(name, champion));
       return 0;
     }
+  }
+
+  /** The name in {@code models:/NAME}: a whole registered model, no version or alias. */
+  static String registeredModel(String uri) {
+    String prefix = "models:/";
+    String name = uri.startsWith(prefix) ? uri.substring(prefix.length()) : "";
+    if (name.isEmpty() || name.contains("/") || name.contains("@")) {
+      throw Errors.badInput("malformed model URI '" + uri + "': rollback takes a whole registered model",
+          "write models:/NAME, e.g. models:/flight-delays");
+    }
+    return name;
   }
 
   /** Rolls champion back to previous; returns the version that is champion now. */

@@ -1,11 +1,11 @@
 package kiln.jobs;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Function;
+import kiln.core.Errors;
 import kiln.core.KilnSettings;
 import kiln.core.tracking.MlflowTracking;
 import kiln.core.tracking.TrackedRun;
@@ -36,8 +36,11 @@ final class Reporting implements AutoCloseable {
       Path store = settings.trackingStore();
       try {
         embedded = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(store).build().start();
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot start the embedded tracking server in " + store, e);
+      } catch (IOException | RuntimeException e) {
+        // the command's input was fine: the machine cannot give the server a port or a store
+        throw Errors.environment("cannot start the embedded MLflow tracking server with its store in " + store + ": "
+            + Errors.rootMessage(e), "make " + store + " a writable directory (or pass --workdir elsewhere), or give"
+            + " --tracking-uri of a running server", e);
       }
       uri = embedded.uri().toString();
       console.step("MLflow tracking: embedded server at " + uri + " (store " + store + "; browse it later with"

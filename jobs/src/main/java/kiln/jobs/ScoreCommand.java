@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import kiln.core.Datasets;
 import kiln.core.KilnSettings;
 import kiln.inference.ScoreConfig;
 import kiln.inference.ScoreJob;
@@ -18,33 +19,42 @@ import picocli.CommandLine.Spec;
     name = "score",
     mixinStandardHelpOptions = true,
     description = {
-      "Score a table version with a registered model and append the predictions (with the model name and",
-      "version, the input table and version and the scoring time) as a new version of the output table.",
+      "Score a table version with a registered model and append the predictions to the output table.",
+      "Each prediction carries the model name and version, the input table and version and the scoring time.",
       "--shadow also scores a second model and records how far it agrees, without changing the output."
     })
 final class ScoreCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin SparkOptions sparkOptions;
+  @Mixin JsonOption json;
 
-  @Option(names = "--model", required = true, paramLabel = "URI", description = "models:/NAME@ALIAS or models:/NAME/VERSION.")
+  @Option(names = "--model", required = true, paramLabel = "models:/NAME@ALIAS|models:/NAME/VERSION",
+      description = "The model that scores.")
   String model;
 
-  @Option(names = "--data", required = true, paramLabel = "TABLE[@V]", description = "The rows to score.")
-  String data;
+  @Option(names = "--input", required = true, paramLabel = "TABLE[@V]", description = "The rows to score.")
+  String input;
 
   @Option(names = "--output", required = true, paramLabel = "TABLE", description = "The predictions table (Delta).")
   String output;
 
-  @Option(names = "--shadow", paramLabel = "URI", description = "A model to compare, e.g. models:/NAME@challenger.")
+  @Option(names = "--shadow", paramLabel = "models:/NAME@ALIAS", description = "A model to compare, e.g. models:/NAME@challenger.")
   String shadow;
 
   @Override
   public Integer call() {
-    Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
-    ScoreConfig config = ScoreConfig.of(model, data, output, shadow);
+    Console console = json.console(spec);
+    ScoreConfig config = ScoreConfig.of(model, input, output, shadow);
     KilnSettings settings = sparkOptions.settings();
-    try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
-      score(session, reporting, console, config, Map.of());
+    try (Session session = new Session(settings)) {
+      // the input table and version are checked before the tracking server starts
+      ScoreConfig pinned = new ScoreConfig(config.model(), new Datasets(session.spark()).resolve(config.data()),
+          config.output(), config.shadow());
+      ScoreResult result;
+      try (Reporting reporting = Reporting.open(settings, console)) {
+        result = score(session, reporting, console, pinned, Map.of());
+      }
+      json.print(spec, result);
     }
     return 0;
   }

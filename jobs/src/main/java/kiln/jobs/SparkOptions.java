@@ -1,30 +1,55 @@
 package kiln.jobs;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kiln.core.KilnSettings;
+import kiln.core.SparkProfile;
+import kiln.core.SparkSettings;
+import kiln.core.YamlFiles;
 import picocli.CommandLine.Option;
 
 /**
- * The options of every command that runs Spark, resolved with the settings file and the environment. The
- * settings file is {@code --config}; commands whose {@code --config} is their job's own file use
- * {@link JobSparkOptions}, where it is {@code --settings}.
+ * The options of every command that runs Spark, resolved with the settings file ({@code --settings};
+ * {@code --config} is always a job's own file) and the environment.
  */
-final class SparkOptions extends SparkOptionsBase {
-  @Option(names = "--config", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
-  Path config;
+final class SparkOptions {
+  @Option(names = "--settings", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
+  Path settings;
 
-  @Override
-  Path settingsFile() {
-    return config;
-  }
+  @Option(names = "--profile", paramLabel = "PROFILE",
+      description = "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
+  SparkProfile profile;
 
-  /** The same options, with the settings file as {@code --settings}. */
-  static final class JobSparkOptions extends SparkOptionsBase {
-    @Option(names = "--settings", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
-    Path settings;
+  @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[4] or spark://host:7077.")
+  String master;
 
-    @Override
-    Path settingsFile() {
-      return settings;
-    }
+  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; may repeat.")
+  Map<String, String> conf = new LinkedHashMap<>();
+
+  @Option(names = "--ui", description = "Start Spark's web UI (off by default in the local profile).")
+  Boolean ui;
+
+  @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
+  Path workdir;
+
+  @Option(names = "--tracking-uri", paramLabel = "URI",
+      description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
+  String trackingUri;
+
+  @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
+  String experiment;
+
+  /** The option names every Spark command shares; the README lists them once rather than per command. */
+  static final java.util.List<String> NAMES = java.util.List.of("--settings", "--profile", "--master", "--conf", "--ui",
+      "--workdir", "--tracking-uri", "--experiment");
+
+  KilnSettings settings() {
+    KilnSettings fromFile = settings == null ? null : YamlFiles.read(settings, KilnSettings.class);
+    KilnSettings commandLine = new KilnSettings(
+        new SparkSettings(profile, master, ui, conf.isEmpty() ? null : conf),
+        trackingUri == null && experiment == null ? null : new KilnSettings.Tracking(trackingUri, experiment),
+        workdir == null ? null : workdir.toString());
+    return KilnSettings.resolve(commandLine, fromFile, System.getenv());
   }
 }

@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "tracking", mixinStandardHelpOptions = true, description = "MLflow tracking utilities.",
+@Command(name = "tracking", mixinStandardHelpOptions = true, description = "Replay tracking events that a job spooled while its server was unreachable.",
     subcommands = TrackingCommand.Replay.class)
 final class TrackingCommand implements Runnable {
   @Spec CommandSpec spec;

@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
 import kiln.core.KilnSettings;
 import kiln.core.YamlFiles;
 import kiln.training.RegisteredVersion;
@@ -20,28 +22,50 @@ import picocli.CommandLine.Spec;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Train an XGBoost classifier or regressor on a feature table version, evaluate it on the test split,",
-      "and register it as a new model version (model files, model card, tags: data and feature versions,",
-      "code version, sha256). Config keys: features, model, task, label, featureColumns, key, seed, split,",
+      "Train an XGBoost classifier or regressor on a feature table version and register it as a new model version.",
+      "It is evaluated on the test split; the version holds model files, a model card and tags (data and feature",
+      "versions, code version, sha256). Config keys: features, model, task, label, featureColumns, key, seed, split,",
       "hyperparameters, numRound, earlyStoppingRounds, device (auto|cpu|cuda), numWorkers, nthread,",
       "threshold, groupColumns, minGroupRows."
     })
 final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
-  @Mixin SparkOptions.JobSparkOptions sparkOptions;
+  @Mixin SparkOptions sparkOptions;
+  @Mixin JsonOption json;
 
   @Option(names = "--config", required = true, paramLabel = "FILE", description = "The training job (YAML).")
   Path config;
 
   @Override
   public Integer call() {
-    Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+    Console console = json.console(spec);
     TrainConfig train = YamlFiles.read(config, TrainConfig.class);
     KilnSettings settings = sparkOptions.settings();
-    try (Session session = new Session(settings); Reporting reporting = Reporting.open(settings, console)) {
-      train(session, reporting, console, train, Map.of());
+    try (Session session = new Session(settings)) {
+      // the feature table and version are checked before the tracking server starts
+      new Datasets(session.spark()).resolve(DatasetRef.parse(train.features()));
+      RegisteredVersion registered;
+      try (Reporting reporting = Reporting.open(settings, console)) {
+        registered = train(session, reporting, console, train, Map.of());
+      }
+      json.print(spec, Trained.of(registered));
     }
     return 0;
+  }
+
+  /** What --json prints: the registered version, its run, and what training measured. */
+  record Trained(String model, String version, String runId, String device, DatasetRef features, long trainRows,
+      long validationRows, long testRows, int bestIteration, Map<String, Double> metrics,
+      Map<String, Map<String, Map<String, Double>>> groups, Map<String, Double> groupGaps,
+      double latencyMillisPer1000Rows, String sha256, String codeVersion, java.time.Duration elapsed) {
+    static Trained of(RegisteredVersion registered) {
+      var training = registered.training();
+      return new Trained(registered.version().name(), registered.version().version(), registered.runId(), training.device(),
+          training.features(), training.trainRows(), training.validationRows(), training.testRows(),
+          training.bestIteration(), training.evaluation().metrics(), training.evaluation().groups(),
+          training.evaluation().gaps(), training.latencyMillisPer1000Rows(), training.sha256(), training.codeVersion(),
+          training.elapsed());
+    }
   }
 
   /** Trains and registers in an MLflow run of its own; prints and returns the new version. For the demo too. */
@@ -66,7 +90,7 @@ final class TrainCommand implements Callable<Integer> {
         + registered.training().device() + ", " + Console.count(registered.training().testRows()) + " test rows: " + summary
         + "; largest group gap " + String.format(Locale.ROOT, "%.4f", registered.training().evaluation().largestGap())
         + ").");
-    console.result("Next: kiln models gate --name " + config.model() + " --version " + registered.version().version());
+    console.result("Next: kiln models gate --model models:/" + config.model() + "/" + registered.version().version());
     return registered;
   }
 }

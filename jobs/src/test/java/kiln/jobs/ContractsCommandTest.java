@@ -3,6 +3,8 @@ package kiln.jobs;
 import static kiln.jobs.KilnCommandTest.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import kiln.core.testing.SharedSpark;
@@ -44,7 +46,7 @@ class ContractsCommandTest {
     String table = table(spark, dir, "(1, 10), (2, 20), (3, 30)");
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
 
-    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--data", table,
+    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input", table,
         "--report-dir", dir.resolve("reports").toString());
 
     assertThat(run.exitCode()).as(run.err()).isZero();
@@ -61,8 +63,8 @@ class ContractsCommandTest {
     String table = table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
 
-    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--data", table + "@0",
-        "--clean-output", dir.resolve("clean").toString(), "--report-dir", dir.resolve("r").toString());
+    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input", table + "@0",
+        "--output", dir.resolve("clean").toString(), "--report-dir", dir.resolve("r").toString());
 
     assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
     assertThat(run.out()).contains("error: amount.maximum: measured 500, expected <= 100")
@@ -72,16 +74,38 @@ class ContractsCommandTest {
   }
 
   @Test
+  void aBrokenContractWithJsonPrintsItsRecordOnStandardOutputThenExitsOne(SparkSession spark, @TempDir Path dir)
+      throws Exception {
+    String table = table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
+    Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
+
+    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract",
+        contract.toString(), "--input", table + "@0", "--report-dir", dir.resolve("r").toString(), "--json");
+
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+    JsonNode json = new ObjectMapper().readTree(run.out());
+    assertThat(json.get("passed").asBoolean()).isFalse();
+    assertThat(json.at("/check/result/dataset/table").asText()).isEqualTo(table);
+    assertThat(json.at("/check/result/dataset/version").asLong()).isZero();
+    assertThat(json.at("/check/result/rows").asLong()).isEqualTo(4);
+    assertThat(json.at("/check/result/rules").findValuesAsText("name")).contains("id.required", "amount.maximum");
+    assertThat(json.at("/check/quarantinedRows").asLong()).isEqualTo(2);
+    assertThat(json.at("/check/htmlReport").asText()).isEqualTo(dir.resolve("r/report.html").toString());
+    assertThat(run.err()).contains("error: amount.maximum: measured 500, expected <= 100")
+        .contains("contract broken: id.required, amount.maximum");
+  }
+
+  @Test
   void suggestWritesAContractThatCheckAcceptsAsItIs(SparkSession spark, @TempDir Path dir) {
     String table = table(spark, dir, "(1, 10), (2, 20), (3, 30), (4, 40)");
     Path out = dir.resolve("draft.yaml");
 
-    KilnCommandTest.Run suggest = kiln("contracts", "suggest", "--data", table, "--out", out.toString());
+    KilnCommandTest.Run suggest = kiln("contracts", "suggest", "--input", table, "--out", out.toString());
     assertThat(suggest.exitCode()).as(suggest.err()).isZero();
     assertThat(suggest.out()).contains("Wrote a draft contract with 2 properties to " + out);
     assertThat(out).content().contains("kind: DataContract").contains("id: orders");
 
-    KilnCommandTest.Run check = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", out.toString(), "--data", table,
+    KilnCommandTest.Run check = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", out.toString(), "--input", table,
         "--report-dir", dir.resolve("r").toString());
     assertThat(check.exitCode()).as(check.out() + check.err()).isZero();
   }
@@ -90,22 +114,23 @@ class ContractsCommandTest {
   void badContractsAndDataAreExitTwoWithAMessageAndNoStackTrace(SparkSession spark, @TempDir Path dir) throws Exception {
     String table = table(spark, dir, "(1, 10)");
     Path typo = Files.writeString(dir.resolve("typo.yaml"), CONTRACT.replace("required: true", "requird: true"));
-    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", typo.toString(), "--data", table);
+    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", typo.toString(), "--input", table);
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains(typo + ":10:9: unknown key 'requird'").contains("fix: use one of the valid keys")
         .doesNotContain("\tat ");
 
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
-    KilnCommandTest.Run missing = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--data",
+    KilnCommandTest.Run missing = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input",
         dir.resolve("nothing").toString());
     assertThat(missing.exitCode()).isEqualTo(2);
-    assertThat(missing.err()).contains("is not a Delta table");
+    assertThat(missing.err()).contains("is not a Delta table").doesNotContain("MLflow tracking");
+    assertThat(dir.resolve("work/mlflow")).doesNotExist();
 
-    KilnCommandTest.Run version = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--data", table + "@7");
+    KilnCommandTest.Run version = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input", table + "@7");
     assertThat(version.exitCode()).isEqualTo(2);
     assertThat(version.err()).contains("version 7 of " + table + " does not exist; it has versions 0");
 
-    KilnCommandTest.Run noFile = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", dir.resolve("none.yaml").toString(), "--data", table);
+    KilnCommandTest.Run noFile = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", dir.resolve("none.yaml").toString(), "--input", table);
     assertThat(noFile.exitCode()).isEqualTo(2);
     assertThat(noFile.err()).contains("none.yaml does not exist");
   }

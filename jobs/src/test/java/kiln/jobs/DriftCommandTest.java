@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -83,6 +86,29 @@ class DriftCommandTest {
   }
 
   @Test
+  void driftWithJsonPrintsItsRecordOnStandardOutputThenExitsOne() throws Exception {
+    Path report = dir.resolve("out/drift-json.html");
+    Run run = kiln("drift", "--reference", reference + "@0", "--current", current, "--report", report.toString(),
+        "--prediction", "score", "--workdir", dir.resolve("work-json").toString(), "--json");
+
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+    JsonNode json = new ObjectMapper().readTree(run.out());
+    assertThat(json.at("/result/drifted").asBoolean()).isTrue();
+    assertThat(json.at("/result/current/dataset/table").asText()).isEqualTo(current);
+    assertThat(json.at("/result/current/dataset/version").asLong()).isZero();
+    assertThat(json.at("/result/referenceRows").asLong()).isEqualTo(300);
+    assertThat(json.at("/result/currentRows").asLong()).isEqualTo(300);
+    Map<String, String> verdicts = new java.util.TreeMap<>();
+    json.at("/result/features").forEach(f -> verdicts.put(f.get("name").asText(), f.get("verdict").asText()));
+    assertThat(verdicts).containsEntry("delay", "DRIFTED").containsEntry("origin", "DRIFTED").containsEntry("score", "STABLE");
+    assertThat(json.get("report").asText()).isEqualTo(report.toAbsolutePath().toString());
+    assertThat(json.get("historyVersion").asLong()).isZero();
+    assertThat(json.get("runId").asText()).isNotBlank();
+    assertThat(run.err()).contains("2 of 2 features drifted (100%, dataset threshold 50%): DRIFTED")
+        .contains("kiln: error: the dataset drifted");
+  }
+
+  @Test
   void noDriftExitsZeroAndReusesTheReferenceProfile() {
     String work = dir.resolve("work-same").toString();
     Run first = kiln("drift", "--reference", reference + "@0", "--current", reference + "@0", "--workdir", work);
@@ -120,7 +146,8 @@ class DriftCommandTest {
 
     Run missing = kiln("drift", "--reference", dir.resolve("nothing").toString(), "--current", current);
     assertThat(missing.exitCode()).isEqualTo(2);
-    assertThat(missing.err()).contains("is not a Delta table").doesNotContain("\tat ");
+    // the tables are checked before the embedded tracking server starts
+    assertThat(missing.err()).contains("is not a Delta table").doesNotContain("\tat ").doesNotContain("MLflow tracking");
 
     Path config = dir.resolve("drift.yaml");
     Files.writeString(config, "features: [delay]\nthresholds:\n  psi: -1\n");

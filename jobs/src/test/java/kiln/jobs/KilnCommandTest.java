@@ -6,6 +6,8 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import kiln.core.testing.SharedSpark;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -62,7 +64,7 @@ class KilnCommandTest {
     String table = dir.resolve("t").toString();
 
     String workdir = dir.resolve("work").toString();
-    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--table", table, "--schema", schema.toString(),
+    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--output", table, "--schema", schema.toString(),
         "--workdir", workdir);
     assertThat(ingest.exitCode()).as(ingest.err()).isZero();
     assertThat(ingest.out()).contains("Ingested 2 rows into " + table + ", version 0")
@@ -87,7 +89,7 @@ class KilnCommandTest {
               "quarantine {\"path\":\"" + table + "_quarantine\",\"delta_table_version\":0}");
     }
 
-    Run again = kiln("ingest", "--source", csv.toString(), "--format", "CSV", "--table", table, "--schema", schema.toString(),
+    Run again = kiln("ingest", "--source", csv.toString(), "--format", "CSV", "--output", table, "--schema", schema.toString(),
         "--workdir", workdir);
     assertThat(again.exitCode()).isZero();
     assertThat(again.out()).contains("Already ingested: " + table + "@0 holds this load (2 rows); nothing written.");
@@ -108,19 +110,19 @@ class KilnCommandTest {
 
   @Test
   void badInputExitsWithTwoAndAClearMessage(@TempDir Path dir) throws Exception {
-    Run unknownFormat = kiln("ingest", "--source", "x", "--format", "xml", "--table", "t");
+    Run unknownFormat = kiln("ingest", "--source", "x", "--format", "xml", "--output", "t");
     assertThat(unknownFormat.exitCode()).isEqualTo(2);
     assertThat(unknownFormat.err()).contains("Invalid value for option '--format'").contains("but was 'xml'");
 
     Run missingSource = kiln("ingest", "--source", dir.resolve("none.csv").toString(), "--format", "csv",
-        "--table", dir.resolve("t").toString(), "--workdir", dir.resolve("work").toString());
+        "--output", dir.resolve("t").toString(), "--workdir", dir.resolve("work").toString());
     assertThat(missingSource.exitCode()).isEqualTo(2);
     assertThat(missingSource.err()).contains("kiln: error: source " + dir.resolve("none.csv") + " does not exist")
         .contains("fix: ").doesNotContain("\tat ");
 
     Path schema = dir.resolve("bad.yaml");
     Files.writeString(schema, "columns:\n  - {name: a, type: int, colour: red}\n");
-    Run badSchema = kiln("ingest", "--source", "x", "--format", "csv", "--table", "t", "--schema", schema.toString());
+    Run badSchema = kiln("ingest", "--source", "x", "--format", "csv", "--output", "t", "--schema", schema.toString());
     assertThat(badSchema.exitCode()).isEqualTo(2);
     assertThat(badSchema.err()).contains(schema + ":2:").contains("unknown key 'colour'");
 
@@ -139,5 +141,108 @@ class KilnCommandTest {
     Run unknownCommand = kiln("trian");
     assertThat(unknownCommand.exitCode()).isEqualTo(2);
     assertThat(unknownCommand.err()).contains("Unmatched argument at index 0: 'trian'");
+  }
+
+  @Test
+  void ingestWithJsonPrintsItsResultRecordOnStandardOutputAndTheRestOnStandardError(SparkSession spark, @TempDir Path dir)
+      throws Exception {
+    Path csv = dir.resolve("in.csv");
+    Files.writeString(csv, "id,amount\n1,10\n2,x\n3,30\n");
+    Path schema = dir.resolve("schema.yaml");
+    Files.writeString(schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
+    String table = dir.resolve("t").toString();
+
+    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--output", table, "--schema", schema.toString(),
+        "--workdir", dir.resolve("work").toString(), "--json");
+
+    assertThat(ingest.exitCode()).as(ingest.err()).isZero();
+    JsonNode json = new ObjectMapper().readTree(ingest.out());
+    assertThat(json.at("/table/table").asText()).isEqualTo(table);
+    assertThat(json.at("/table/version").asLong()).isZero();
+    assertThat(json.get("rows").asLong()).isEqualTo(2);
+    assertThat(json.get("quarantined").asLong()).isEqualTo(1);
+    assertThat(json.at("/quarantine/table").asText()).isEqualTo(table + "_quarantine");
+    assertThat(json.get("alreadyIngested").asBoolean()).isFalse();
+    assertThat(json.get("elapsed").asDouble()).isPositive();
+    assertThat(ingest.err()).contains("Ingested 2 rows into " + table + ", version 0");
+
+    Run history = kiln("datasets", "history", table, "--json");
+    assertThat(history.exitCode()).as(history.err()).isZero();
+    JsonNode versions = new ObjectMapper().readTree(history.out());
+    assertThat(versions.get("table").asText()).isEqualTo(table);
+    assertThat(versions.get("versions")).hasSize(1);
+    assertThat(versions.at("/versions/0/operation").asText()).isEqualTo("WRITE");
+
+    Run show = kiln("datasets", "show", table + "@0", "--limit", "5", "--json");
+    assertThat(show.exitCode()).as(show.err()).isZero();
+    JsonNode shown = new ObjectMapper().readTree(show.out());
+    assertThat(shown.at("/table/version").asLong()).isZero();
+    assertThat(shown.get("rows").findValuesAsText("amount")).containsExactlyInAnyOrder("10", "30");
+  }
+
+  @Test
+  void anEmbeddedServerThatCannotStartIsAnEnvironmentErrorWithExitThree(@TempDir Path dir) throws Exception {
+    Path csv = Files.writeString(dir.resolve("in.csv"), "id\n1\n");
+    // the work directory, where the embedded server's store goes, is a file: no store can be made there
+    Path workdir = Files.writeString(dir.resolve("work"), "not a directory");
+    String table = dir.resolve("t").toString();
+
+    Run run = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--output", table, "--workdir", workdir.toString());
+
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
+    assertThat(run.err()).contains("kiln: error: cannot start the embedded MLflow tracking server with its store in "
+        + workdir.resolve("mlflow")).contains("fix: make " + workdir.resolve("mlflow") + " a writable directory")
+        .doesNotContain("internal error").doesNotContain("\tat ");
+    assertThat(dir.resolve("t")).doesNotExist();
+  }
+
+  @Test
+  void aMissingSourceIsSaidBeforeTheTrackingServerStarts(@TempDir Path dir) {
+    Run run = kiln("ingest", "--source", dir.resolve("none.csv").toString(), "--format", "csv",
+        "--output", dir.resolve("t").toString(), "--workdir", dir.resolve("work").toString());
+    assertThat(run.exitCode()).isEqualTo(2);
+    assertThat(run.err()).contains("source " + dir.resolve("none.csv") + " does not exist").doesNotContain("MLflow");
+    assertThat(dir.resolve("work/mlflow")).doesNotExist();
+  }
+
+  @Test
+  void anUnknownCommandIsAnErrorEvenWithHelpAndListsTheCommands() {
+    Run unknown = kiln("lineage", "--help");
+    assertThat(unknown.exitCode()).isEqualTo(2);
+    assertThat(unknown.out()).isEmpty();
+    assertThat(unknown.err()).contains("Unknown command 'lineage' of kiln; the commands are: ingest, contracts, features,"
+        + " train, models, score, datasets, data, drift, llm, demo, server, tracking");
+
+    Run nested = kiln("models", "promote", "--help");
+    assertThat(nested.exitCode()).isEqualTo(2);
+    assertThat(nested.err()).contains("Unknown command 'promote' of kiln models; the commands are: gate, rollback");
+
+    Run typo = kiln("trian");
+    assertThat(typo.exitCode()).isEqualTo(2);
+    assertThat(typo.err()).contains("Did you mean").contains("Commands:").contains("  train ");
+  }
+
+  @Test
+  void everyCommandSummaryInTheHelpIsAWholeSentence() {
+    CommandLine root = Kiln.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+    java.util.List<String> summaries = new java.util.ArrayList<>();
+    java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(root));
+    while (!todo.isEmpty()) {
+      CommandLine command = todo.pop();
+      // picocli lists a command by its header, or else the first line of its description
+      var usage = command.getCommandSpec().usageMessage();
+      String summary = usage.header().length > 0 ? usage.header()[0] : usage.description()[0];
+      summaries.add(command.getCommandSpec().qualifiedName() + ": " + summary);
+      todo.addAll(command.getSubcommands().values());
+    }
+    assertThat(summaries).hasSizeGreaterThan(15)
+        .allSatisfy(s -> assertThat(s).matches("[a-z ]+: [A-Z].*[.]"));
+  }
+
+  @Test
+  void theGateKeepsPicocliVersionOption() {
+    Run version = kiln("models", "gate", "--version");
+    assertThat(version.exitCode()).isZero();
+    assertThat(version.out()).startsWith("kiln ").contains("Spark 3.5");
   }
 }

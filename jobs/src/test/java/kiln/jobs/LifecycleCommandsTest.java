@@ -2,6 +2,8 @@ package kiln.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import kiln.core.Datasets;
@@ -74,18 +76,32 @@ class LifecycleCommandsTest {
       KilnCommandTest.Run trained = kiln(server, dir, "train", "--config", trainConfig.toString());
       assertThat(trained.exitCode()).as(trained.err()).isZero();
       assertThat(trained.out()).contains("Registered delays version 1 (device cpu").contains("auc_roc")
-          .contains("kiln models gate --name delays --version 1");
+          .contains("kiln models gate --model models:/delays/1");
 
-      KilnCommandTest.Run gated = kiln(server, dir, "models", "gate", "--name", "delays", "--version", "1",
+      KilnCommandTest.Run gated = kiln(server, dir, "models", "gate", "--model", "models:/delays/1",
           "--max-latency-ms", "60000", "--max-group-gap", "1");
       assertThat(gated.exitCode()).as(gated.err()).isZero();
       assertThat(gated.out()).contains("PASS min_auc_roc").contains("Version 1 of delays is now champion (the first).");
 
-      KilnCommandTest.Run scored = kiln(server, dir, "score", "--model", "models:/delays@champion", "--data",
+      KilnCommandTest.Run scored = kiln(server, dir, "score", "--model", "models:/delays@champion", "--input",
           features + "@0", "--output", dir.resolve("predictions").toString());
       assertThat(scored.exitCode()).as(scored.err()).isZero();
       assertThat(scored.out()).contains("Scored 400 rows of " + features + "@0 with delays version 1 into")
           .contains("0 error rows");
+
+      KilnCommandTest.Run scoredJson = kiln(server, dir, "score", "--model", "models:/delays/1", "--input",
+          features + "@0", "--output", dir.resolve("predictions-json").toString(), "--json");
+      assertThat(scoredJson.exitCode()).as(scoredJson.err()).isZero();
+      JsonNode score = new ObjectMapper().readTree(scoredJson.out());
+      assertThat(score.get("model").asText()).isEqualTo("delays");
+      assertThat(score.get("modelVersion").asText()).isEqualTo("1");
+      assertThat(score.at("/input/table").asText()).isEqualTo(features);
+      assertThat(score.at("/input/version").asLong()).isZero();
+      assertThat(score.at("/output/table").asText()).isEqualTo(dir.resolve("predictions-json").toString());
+      assertThat(score.at("/output/version").asLong()).isZero();
+      assertThat(score.get("rows").asLong()).isEqualTo(400);
+      assertThat(score.get("errorRows").asLong()).isZero();
+      assertThat(scoredJson.err()).contains("Scored 400 rows of " + features + "@0 with delays version 1 into");
 
       // the champion's drift on what it scored: its features, scores, label and performance against its test split
       Path driftReport = dir.resolve("model-drift.html");
@@ -99,22 +115,34 @@ class LifecycleCommandsTest {
           .contains("on 400 labelled rows vs");
       assertThat(Files.readString(driftReport)).contains("model_score").contains("auc_roc");
 
-      KilnCommandTest.Run noAlias = kiln(server, dir, "score", "--model", "models:/delays@challenger", "--data",
+      KilnCommandTest.Run noAlias = kiln(server, dir, "score", "--model", "models:/delays@challenger", "--input",
           features, "--output", dir.resolve("predictions").toString());
       assertThat(noAlias.exitCode()).isEqualTo(2);
       assertThat(noAlias.err()).contains("model delays has no alias 'challenger'; it has champion (version 1)");
 
       assertThat(kiln(server, dir, "train", "--config", trainConfig.toString()).exitCode()).isZero();
-      KilnCommandTest.Run refused = kiln(server, dir, "models", "gate", "--name", "delays", "--version", "2",
+      KilnCommandTest.Run refused = kiln(server, dir, "models", "gate", "--model", "models:/delays/2",
           "--min-improvement", "0.5", "--max-latency-ms", "60000", "--max-group-gap", "1");
       assertThat(refused.exitCode()).isEqualTo(1);
       assertThat(refused.out()).contains("FAIL min_improvement");
       assertThat(refused.err()).contains("the gate refused version 2 of delays; failed criteria:")
           .contains("- min_improvement: auc_roc").contains("the champion stays version 1");
 
-      KilnCommandTest.Run rollback = kiln(server, dir, "models", "rollback", "--name", "delays");
+      KilnCommandTest.Run rollback = kiln(server, dir, "models", "rollback", "--model", "models:/delays");
       assertThat(rollback.exitCode()).isEqualTo(2);
       assertThat(rollback.err()).contains("model delays has no 'previous' version to roll back to");
+
+      KilnCommandTest.Run trainedJson = kiln(server, dir, "train", "--config", trainConfig.toString(), "--json");
+      assertThat(trainedJson.exitCode()).as(trainedJson.err()).isZero();
+      JsonNode registered = new ObjectMapper().readTree(trainedJson.out());
+      assertThat(registered.get("model").asText()).isEqualTo("delays");
+      assertThat(registered.get("version").asText()).isEqualTo("3");
+      assertThat(registered.get("device").asText()).isEqualTo("cpu");
+      assertThat(registered.at("/features/table").asText()).isEqualTo(features);
+      assertThat(registered.get("testRows").asLong()).isPositive();
+      assertThat(registered.at("/metrics/auc_roc").asDouble()).isBetween(0.0, 1.0);
+      assertThat(registered.get("runId").asText()).isNotBlank();
+      assertThat(trainedJson.err()).contains("Registered delays version 3 (device cpu");
     }
   }
 }

@@ -44,7 +44,7 @@ class TrackingCommandsTest {
     String closedPort = "http://127.0.0.1:" + closedPort();
 
     KilnCommandTest.Run ingest = KilnCommandTest.kiln("ingest", "--source", csv.toString(), "--format", "csv",
-        "--table", table, "--schema", schema.toString(), "--workdir", workdir.toString(), "--tracking-uri", closedPort);
+        "--output", table, "--schema", schema.toString(), "--workdir", workdir.toString(), "--tracking-uri", closedPort);
 
     // as the README's MLflow section says: the data work is done, the run waits in the spool, exit 0
     assertThat(ingest.exitCode()).as(ingest.err()).isZero();

@@ -95,13 +95,13 @@ class S3IT {
     String table = "s3a://" + BUCKET + "/tables/amounts";
     String source = "s3a://" + BUCKET + "/landing/";
 
-    SparkCluster.Submission first = kiln("ingest", "--source", source, "--format", "csv", "--table", table);
+    SparkCluster.Submission first = kiln("ingest", "--source", source, "--format", "csv", "--output", table);
     assertThat(first.exitCode()).as(first.output()).isZero();
     assertThat(first.output()).contains("Ingested 200 rows into " + table + ", version 0");
     assertThat(dir.resolve("objects").resolve(BUCKET).resolve("tables/amounts/_delta_log/00000000000000000000.json"))
         .exists();
 
-    SparkCluster.Submission retry = kiln("ingest", "--source", source, "--format", "csv", "--table", table);
+    SparkCluster.Submission retry = kiln("ingest", "--source", source, "--format", "csv", "--output", table);
     assertThat(retry.exitCode()).as(retry.output()).isZero();
     assertThat(retry.output()).contains("Already ingested: " + table + "@0 holds this load (200 rows)");
 

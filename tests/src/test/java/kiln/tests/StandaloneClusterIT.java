@@ -78,7 +78,7 @@ class StandaloneClusterIT {
   void clientModeIngestWritesVersionZero(SparkSession spark) throws Exception {
     SparkCluster.Submission run = cluster.submit(submitArgs("client",
         "ingest", "--profile", "cluster", "--source", source.toString(), "--format", "csv",
-        "--schema", dir.resolve("schema.yaml").toString(), "--table", table), SUBMIT_TIMEOUT);
+        "--schema", dir.resolve("schema.yaml").toString(), "--output", table), SUBMIT_TIMEOUT);
 
     assertThat(run.exitCode()).as(run.output()).isZero();
     assertThat(run.output()).contains("Ingested 1,000 rows into " + table + ", version 0")
@@ -93,7 +93,7 @@ class StandaloneClusterIT {
   void clusterModeIngestRunsTheDriverOnTheWorker(SparkSession spark) throws Exception {
     SparkCluster.Submission run = cluster.submit(submitArgs("cluster",
         "ingest", "--profile", "cluster", "--source", source.toString(), "--format", "csv",
-        "--schema", dir.resolve("schema.yaml").toString(), "--table", table, "--where", "amount < 5",
+        "--schema", dir.resolve("schema.yaml").toString(), "--output", table, "--where", "amount < 5",
         "--idempotency-key", "cluster-mode-run"), SUBMIT_TIMEOUT);
 
     assertThat(run.exitCode()).as(run.output()).isZero();
@@ -111,7 +111,7 @@ class StandaloneClusterIT {
   void aFailedClusterDriverIsSeenThoughSparkSubmitExitsZero(SparkSession spark) throws Exception {
     SparkCluster.Submission run = cluster.submit(submitArgs("cluster",
         "ingest", "--profile", "cluster", "--source", dir.resolve("no-such-dir").toString(), "--format", "csv",
-        "--table", table), SUBMIT_TIMEOUT);
+        "--output", table), SUBMIT_TIMEOUT);
 
     assertThat(run.exitCode()).as("spark-submit in cluster mode does not report the driver").isZero();
     assertThat(cluster.driverState(submissionId(run.output()), SUBMIT_TIMEOUT)).isEqualTo("FAILED");

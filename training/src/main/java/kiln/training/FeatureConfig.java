@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import kiln.core.Errors;
 import java.util.Objects;
 import java.util.Set;
 import kiln.core.DatasetRef;
@@ -57,7 +58,7 @@ public record FeatureConfig(
     public Codes {
       Objects.requireNonNull(columns, "codes: columns is missing; map each coded column to its code column");
       if (columns.isEmpty()) {
-        throw new IllegalArgumentException("codes: columns is empty; map each coded column to its code column");
+        throw Errors.badInput("codes: columns is empty; map each coded column to its code column", "correct the feature config (--config)");
       }
       columns = ordered(columns);
     }
@@ -74,7 +75,7 @@ public record FeatureConfig(
       Objects.requireNonNull(by, "statistics: by is missing; give the group's columns, e.g. by: [origin]");
       Objects.requireNonNull(columns, "statistics: columns is missing; name each aggregate, e.g. origin_rate: avg(label)");
       if (by.isEmpty() || columns.isEmpty()) {
-        throw new IllegalArgumentException("statistics by " + by + ": give at least one group column and one aggregate");
+        throw Errors.badInput("statistics by " + by + ": give at least one group column and one aggregate", "correct the feature config (--config)");
       }
       by = List.copyOf(by);
       columns = ordered(columns);
@@ -88,14 +89,14 @@ public record FeatureConfig(
     Objects.requireNonNull(key, "key is missing: name the column the split hashes, e.g. key: flight_id");
     DatasetRef.parse(input);
     if (DatasetRef.parse(output).version() != null || DatasetRef.parse(output).timestamp() != null) {
-      throw new IllegalArgumentException("output '" + output + "' names a version; give the table only");
+      throw Errors.badInput("output '" + output + "' names a version; give the table only", "correct the feature config (--config)");
     }
     if (columns.isEmpty()) {
-      throw new IllegalArgumentException("columns is empty; declare at least the key and the label");
+      throw Errors.badInput("columns is empty; declare at least the key and the label", "correct the feature config (--config)");
     }
     columns = ordered(columns);
     if (!columns.containsKey(key)) {
-      throw new IllegalArgumentException("key '" + key + "' is not one of the columns " + columns.keySet());
+      throw Errors.badInput("key '" + key + "' is not one of the columns " + columns.keySet(), "correct the feature config (--config)");
     }
     trainingPeriod = blankToNull(trainingPeriod);
     where = blankToNull(where);
@@ -142,13 +143,13 @@ public record FeatureConfig(
 
   private static void requireColumn(Map<String, String> columns, String column, String where) {
     if (!columns.containsKey(column)) {
-      throw new IllegalArgumentException(where + ": '" + column + "' is not one of the columns " + columns.keySet());
+      throw Errors.badInput(where + ": '" + column + "' is not one of the columns " + columns.keySet(), "correct the feature config (--config)");
     }
   }
 
   private static void unique(Set<String> names, String name) {
     if (!names.add(name)) {
-      throw new IllegalArgumentException("column '" + name + "' is declared twice; give each feature column its own name");
+      throw Errors.badInput("column '" + name + "' is declared twice; give each feature column its own name", "correct the feature config (--config)");
     }
   }
 

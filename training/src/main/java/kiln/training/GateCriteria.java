@@ -1,5 +1,6 @@
 package kiln.training;
 
+import kiln.core.Errors;
 /**
  * What a candidate must meet to become champion. Defaults are here, in one place.
  *
@@ -23,7 +24,7 @@ public record GateCriteria(Double minImprovement, Double maxGroupGap, Double max
     maxLatencyMillisPer1000Rows = maxLatencyMillisPer1000Rows == null ? DEFAULT_MAX_LATENCY : maxLatencyMillisPer1000Rows;
     minAucRoc = minAucRoc == null ? DEFAULT_MIN_AUC_ROC : minAucRoc;
     if (maxGroupGap < 0 || maxLatencyMillisPer1000Rows <= 0) {
-      throw new IllegalArgumentException("maxGroupGap must be at least 0 and maxLatency above 0");
+      throw Errors.badInput("maxGroupGap must be at least 0 and maxLatency above 0", "give --max-group-gap of 0 or more and --max-latency-ms above 0");
     }
   }
 

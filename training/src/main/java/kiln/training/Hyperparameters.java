@@ -46,30 +46,35 @@ final class Hyperparameters {
   }
 
   private static Object convert(String name, Object value, Param<?> param) {
-    try {
-      if (param instanceof IntParam) {
-        return number(value).intValue();
-      } else if (param instanceof LongParam) {
-        return number(value).longValue();
-      } else if (param instanceof DoubleParam) {
-        return number(value).doubleValue();
-      } else if (param instanceof FloatParam) {
-        return number(value).floatValue();
-      } else if (param instanceof BooleanParam) {
-        if (value instanceof Boolean b) {
-          return b;
-        }
-        throw new IllegalArgumentException("not a boolean");
-      }
-      if (value instanceof Map || value instanceof java.util.List) {
-        throw new IllegalArgumentException("not a single value");
-      }
-      return String.valueOf(value);
-    } catch (IllegalArgumentException e) {
+    Object converted = converted(value, param);
+    if (converted == null) {
       throw Errors.badInput("hyperparameter '" + name + "' has the value '" + value + "', which is not a valid "
           + param.getClass().getSimpleName().replace("Param", "").toLowerCase(java.util.Locale.ROOT)
           + (param.getClass() == Param.class ? "string" : ""), "give a value of the right type");
     }
+    return converted;
+  }
+
+  /** The value as the parameter's type, or null when it is not one. */
+  private static Object converted(Object value, Param<?> param) {
+    if (param instanceof BooleanParam) {
+      return value instanceof Boolean b ? b : null;
+    }
+    if (param instanceof IntParam || param instanceof LongParam || param instanceof DoubleParam
+        || param instanceof FloatParam) {
+      Number number = number(value);
+      if (number == null) {
+        return null;
+      } else if (param instanceof IntParam) {
+        return number.intValue();
+      } else if (param instanceof LongParam) {
+        return number.longValue();
+      } else if (param instanceof DoubleParam) {
+        return number.doubleValue();
+      }
+      return number.floatValue();
+    }
+    return value instanceof Map || value instanceof java.util.List ? null : String.valueOf(value);
   }
 
   private static Number number(Object value) {
@@ -79,7 +84,7 @@ final class Hyperparameters {
     try {
       return Double.parseDouble(String.valueOf(value));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("not a number", e);
+      return null;
     }
   }
 

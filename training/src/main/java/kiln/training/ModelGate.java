@@ -48,7 +48,7 @@ public final class ModelGate {
     Tracking.ModelVersion championVersion = tracking.versionByAlias(name, CHAMPION).orElse(null);
     if (championVersion != null && championVersion.version().equals(candidateVersion.version())) {
       throw Errors.badInput("version " + version + " of " + name + " is already the champion",
-          "gate a newer version, or `kiln models rollback --name " + name + "` to go back");
+          "gate a newer version, or `kiln models rollback --model models:/" + name + "` to go back");
     }
     Path directory = temporaryDirectory();
     try {
@@ -129,7 +129,7 @@ public final class ModelGate {
   public String rollback(String name) {
     RegisteredModels registry = new RegisteredModels(tracking);
     registry.requireModel(name);
-    Tracking.ModelVersion previous = tracking.versionByAlias(name, PREVIOUS).orElseThrow(() -> Errors.badInput(
+    Tracking.ModelVersion previous = tracking.versionByAlias(name, PREVIOUS).orElseThrow(() -> Errors.conflict(
         "model " + name + " has no '" + PREVIOUS + "' version to roll back to; its aliases: " + tracking.aliases(name),
         "a version becomes previous when a newer one passes `kiln models gate`"));
     tracking.setAlias(name, CHAMPION, previous.version());

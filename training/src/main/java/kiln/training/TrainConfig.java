@@ -1,5 +1,6 @@
 package kiln.training;
 
+import kiln.core.Errors;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,7 +58,7 @@ public record TrainConfig(
     Objects.requireNonNull(model, "model is missing: give the registered model name, e.g. model: flight-delays");
     DatasetRef.parse(features);
     if (!model.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
-      throw new IllegalArgumentException("model name '" + model + "' may hold only letters, digits, '_', '.', '-'");
+      throw Errors.badInput("model name '" + model + "' may hold only letters, digits, '_', '.', '-'", "correct the training config (--config)");
     }
     Objects.requireNonNull(label, "label is missing: name the label column, e.g. label: label");
     Objects.requireNonNull(featureColumns, "featureColumns is missing: list the columns to train on, e.g."
@@ -66,10 +67,10 @@ public record TrainConfig(
     task = task == null ? Task.CLASSIFIER : task;
     featureColumns = List.copyOf(featureColumns);
     if (featureColumns.isEmpty()) {
-      throw new IllegalArgumentException("featureColumns is empty; list the columns to train on");
+      throw Errors.badInput("featureColumns is empty; list the columns to train on", "correct the training config (--config)");
     }
     if (featureColumns.contains(label)) {
-      throw new IllegalArgumentException("featureColumns contains the label '" + label + "'");
+      throw Errors.badInput("featureColumns contains the label '" + label + "'", "correct the training config (--config)");
     }
     seed = seed == null ? Split.DEFAULT_SEED : seed;
     split = split == null ? SplitFractions.DEFAULT : split;
@@ -77,15 +78,15 @@ public record TrainConfig(
     numRound = numRound == null ? 100 : numRound;
     earlyStoppingRounds = earlyStoppingRounds == null ? 10 : earlyStoppingRounds;
     if (numRound < 1 || earlyStoppingRounds < 0) {
-      throw new IllegalArgumentException("numRound must be at least 1 and earlyStoppingRounds at least 0");
+      throw Errors.badInput("numRound must be at least 1 and earlyStoppingRounds at least 0", "correct the training config (--config)");
     }
     device = device == null ? Device.AUTO : device;
     if (numWorkers != null && numWorkers < 1 || nthread != null && nthread < 1) {
-      throw new IllegalArgumentException("numWorkers and nthread must be at least 1");
+      throw Errors.badInput("numWorkers and nthread must be at least 1", "correct the training config (--config)");
     }
     threshold = threshold == null ? 0.5 : threshold;
     if (threshold <= 0 || threshold >= 1) {
-      throw new IllegalArgumentException("threshold " + threshold + " must lie between 0 and 1");
+      throw Errors.badInput("threshold " + threshold + " must lie between 0 and 1", "correct the training config (--config)");
     }
     groupColumns = groupColumns == null ? List.of() : List.copyOf(groupColumns);
     minGroupRows = minGroupRows == null ? 100 : minGroupRows;

@@ -1,5 +1,6 @@
 package kiln.training;
 
+import kiln.core.Errors;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,30 +22,30 @@ public record TuningConfig(Strategy strategy, Integer trials, Map<String, Object
     strategy = strategy == null ? Strategy.RANDOM : strategy;
     trials = trials == null ? 10 : trials;
     if (trials < 1) {
-      throw new IllegalArgumentException("tuning trials must be at least 1, got " + trials);
+      throw Errors.badInput("tuning trials must be at least 1, got " + trials, "correct the tuning section of the training config");
     }
     if (space == null || space.isEmpty()) {
-      throw new IllegalArgumentException("tuning space is empty; give values or ranges per hyperparameter");
+      throw Errors.badInput("tuning space is empty; give values or ranges per hyperparameter", "correct the tuning section of the training config");
     }
     space = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(space));
     for (Map.Entry<String, Object> entry : space.entrySet()) {
       Object values = entry.getValue();
       if (values instanceof List<?> list) {
         if (list.isEmpty()) {
-          throw new IllegalArgumentException("tuning space of '" + entry.getKey() + "' is an empty list");
+          throw Errors.badInput("tuning space of '" + entry.getKey() + "' is an empty list", "correct the tuning section of the training config");
         }
       } else if (values instanceof Map<?, ?> range) {
         if (strategy == Strategy.GRID) {
-          throw new IllegalArgumentException("grid search needs a list of values for '" + entry.getKey() + "', not a range");
+          throw Errors.badInput("grid search needs a list of values for '" + entry.getKey() + "', not a range", "correct the tuning section of the training config");
         }
         if (!(range.get("min") instanceof Number) || !(range.get("max") instanceof Number)) {
-          throw new IllegalArgumentException("the range of '" + entry.getKey() + "' needs numeric min and max");
+          throw Errors.badInput("the range of '" + entry.getKey() + "' needs numeric min and max", "correct the tuning section of the training config");
         }
         if (((Number) range.get("min")).doubleValue() > ((Number) range.get("max")).doubleValue()) {
-          throw new IllegalArgumentException("the range of '" + entry.getKey() + "' has min above max");
+          throw Errors.badInput("the range of '" + entry.getKey() + "' has min above max", "correct the tuning section of the training config");
         }
       } else {
-        throw new IllegalArgumentException("tuning space of '" + entry.getKey() + "' must be a list or a {min, max} range");
+        throw Errors.badInput("tuning space of '" + entry.getKey() + "' must be a list or a {min, max} range", "correct the tuning section of the training config");
       }
     }
   }

@@ -8,7 +8,8 @@ public record ModelUri(String name, String alias, String version) {
 
   public ModelUri {
     if ((alias == null) == (version == null)) {
-      throw new IllegalArgumentException("a model URI has an alias or a version, not both or neither");
+      throw Errors.badInput("a model URI has an alias or a version, not both or neither: alias " + alias + ", version "
+          + version, "write models:/NAME@ALIAS or models:/NAME/VERSION");
     }
   }
 

@@ -34,7 +34,7 @@ public final class RegisteredModels {
     return tracking.modelVersion(name, version).orElseThrow(() -> {
       requireModel(name, asked);
       List<Tracking.ModelVersion> versions = tracking.modelVersions(name);
-      return Errors.badInput("model " + name + " has no version " + version + "; it has version"
+      return Errors.notFound("model " + name + " has no version " + version + "; it has version"
               + (versions.size() == 1 ? " " : "s ") + versions.stream().map(Tracking.ModelVersion::version)
               .collect(Collectors.joining(", ")),
           "give one of those versions");
@@ -45,7 +45,7 @@ public final class RegisteredModels {
     return tracking.versionByAlias(name, alias).orElseThrow(() -> {
       requireModel(name, asked);
       Map<String, String> aliases = tracking.aliases(name);
-      return Errors.badInput("model " + name + " has no alias '" + alias + "'; "
+      return Errors.notFound("model " + name + " has no alias '" + alias + "'; "
               + (aliases.isEmpty() ? "it has no aliases" : "it has " + aliases.entrySet().stream()
                   .map(e -> e.getKey() + " (version " + e.getValue() + ")").collect(Collectors.joining(", "))),
           "use one of those aliases or a version number (models:/" + name + "/VERSION); a model becomes champion by"
@@ -61,7 +61,7 @@ public final class RegisteredModels {
   private void requireModel(String name, String asked) {
     List<String> models = tracking.registeredModels();
     if (!models.contains(name)) {
-      throw Errors.badInput("there is no registered model '" + name + "'" + asked + "; "
+      throw Errors.notFound("there is no registered model '" + name + "'" + asked + "; "
               + (models.isEmpty() ? "the registry holds none" : "registered: " + String.join(", ", models)),
           "check the name, or train one with `kiln train`");
     }

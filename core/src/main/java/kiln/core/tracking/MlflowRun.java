@@ -100,7 +100,8 @@ final class MlflowRun implements TrackedRun {
   @Override
   public void logInput(DatasetRef pinned, String context) {
     if (pinned.version() == null) {
-      throw new IllegalArgumentException("a dataset input must be pinned to a version: " + pinned);
+      // jobs resolve every table before they log it: an unpinned one here is Kiln's bug, never the input
+      throw new IllegalStateException("a dataset input must be pinned to a version: " + pinned);
     }
     String source;
     try {

@@ -1,5 +1,6 @@
 package kiln.drift.internal;
 
+import kiln.core.Errors;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -39,8 +40,8 @@ public final class Profiler {
     for (int i = 0; i < fields.length; i++) {
       ColumnReader reader = ColumnReader.of(fields[i].name(), i, fields[i].dataType(), categorical.contains(fields[i].name()));
       if (reader == null) {
-        throw new IllegalArgumentException("column " + fields[i].name() + " of type " + fields[i].dataType().simpleString()
-            + " cannot be profiled");
+        throw Errors.badInput("column " + fields[i].name() + " of type " + fields[i].dataType().simpleString()
+            + " cannot be profiled", "leave the column out of features, or list it under exclude in the drift config");
       }
       readers.add(reader);
     }

@@ -1,0 +1,151 @@
+package kiln.llm;
+
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import kiln.core.Errors;
+
+/**
+ * The engine of an LLM job and its parameters. Shared keys first, then the ones of each engine; a key
+ * of the other engine is refused, so that a config never carries a setting that silently does nothing.
+ *
+ * @param type {@code openai} or {@code local} (required)
+ * @param model the model's name: sent as {@code model} to an OpenAI-compatible endpoint (required
+ *     there); for {@code local} it defaults to the GGUF file's name
+ * @param temperature sampling temperature (default 0: deterministic where the engine allows)
+ * @param maxTokens the completion limit per row (default 256)
+ * @param seed the sampling seed (default none; {@code local} uses 42)
+ * @param baseUrl openai: the endpoint's base, up to and including {@code /v1} (required)
+ * @param apiKeyEnv openai: the environment variable holding the API key (default none: no key sent);
+ *     the key itself is never in a config, a log or an MLflow param
+ * @param timeoutSeconds openai: per request (default 60)
+ * @param maxAttempts openai: attempts per row, retrying 429, 5xx and timeouts (default 5)
+ * @param backoffMillis openai: the first retry's wait, doubled each time, with jitter (default 500)
+ * @param concurrency openai: requests in flight per partition (default 4)
+ * @param modelPath local: the GGUF file, readable from every executor (required)
+ * @param contextSize local: the context in tokens, shared by the slots (default 2048)
+ * @param slots local: sequences decoded in parallel (default 1)
+ * @param nGpuLayers local: layers offloaded when the executor has a GPU (default 0; ignored without one)
+ */
+public record EngineConfig(
+    EngineType type,
+    String model,
+    Double temperature,
+    Integer maxTokens,
+    Long seed,
+    String baseUrl,
+    String apiKeyEnv,
+    Integer timeoutSeconds,
+    Integer maxAttempts,
+    Integer backoffMillis,
+    Integer concurrency,
+    String modelPath,
+    Integer contextSize,
+    Integer slots,
+    Integer nGpuLayers)
+    implements Serializable {
+
+  public static final double DEFAULT_TEMPERATURE = 0.0;
+  public static final int DEFAULT_MAX_TOKENS = 256;
+  public static final int DEFAULT_TIMEOUT_SECONDS = 60;
+  public static final int DEFAULT_MAX_ATTEMPTS = 5;
+  public static final int DEFAULT_BACKOFF_MILLIS = 500;
+  public static final int DEFAULT_CONCURRENCY = 4;
+  public static final int DEFAULT_CONTEXT_SIZE = 2048;
+  public static final int DEFAULT_SLOTS = 1;
+
+  public EngineConfig {
+    if (type == null) {
+      throw Errors.badInput("engine.type is missing", "write engine: {type: openai, ...} or engine: {type: local, ...}");
+    }
+    temperature = temperature == null ? DEFAULT_TEMPERATURE : temperature;
+    maxTokens = maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens;
+    range("temperature", temperature, 0, 2);
+    range("maxTokens", maxTokens, 1, 32_768);
+    if (type == EngineType.OPENAI) {
+      refuse(type, "modelPath", modelPath);
+      refuse(type, "contextSize", contextSize);
+      refuse(type, "slots", slots);
+      refuse(type, "nGpuLayers", nGpuLayers);
+      if (model == null || model.isBlank()) {
+        throw Errors.badInput("engine.model is missing: an OpenAI-compatible endpoint needs the model's name",
+            "write e.g. model: gpt-4o-mini, or the name your vLLM/TGI/Ollama server serves");
+      }
+      if (baseUrl == null || !(baseUrl.startsWith("http://") || baseUrl.startsWith("https://"))) {
+        throw Errors.badInput("engine.baseUrl " + (baseUrl == null ? "is missing" : "'" + baseUrl + "' is not an http(s) URL"),
+            "give the endpoint's base up to /v1, e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1");
+      }
+      baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+      if (apiKeyEnv != null && !apiKeyEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        throw Errors.badInput("engine.apiKeyEnv '" + apiKeyEnv + "' is not an environment variable name",
+            "give the variable's NAME (e.g. OPENAI_API_KEY), never the key itself");
+      }
+      timeoutSeconds = timeoutSeconds == null ? DEFAULT_TIMEOUT_SECONDS : timeoutSeconds;
+      maxAttempts = maxAttempts == null ? DEFAULT_MAX_ATTEMPTS : maxAttempts;
+      backoffMillis = backoffMillis == null ? DEFAULT_BACKOFF_MILLIS : backoffMillis;
+      concurrency = concurrency == null ? DEFAULT_CONCURRENCY : concurrency;
+      range("timeoutSeconds", timeoutSeconds, 1, 3600);
+      range("maxAttempts", maxAttempts, 1, 20);
+      range("backoffMillis", backoffMillis, 0, 60_000);
+      range("concurrency", concurrency, 1, 256);
+    } else {
+      refuse(type, "baseUrl", baseUrl);
+      refuse(type, "apiKeyEnv", apiKeyEnv);
+      refuse(type, "timeoutSeconds", timeoutSeconds);
+      refuse(type, "maxAttempts", maxAttempts);
+      refuse(type, "backoffMillis", backoffMillis);
+      refuse(type, "concurrency", concurrency);
+      if (modelPath == null || modelPath.isBlank()) {
+        throw Errors.badInput("engine.modelPath is missing: the local engine runs a GGUF file",
+            "give the path of a .gguf file every executor can read");
+      }
+      if (model == null || model.isBlank()) {
+        String file = modelPath.replace('\\', '/');
+        model = file.substring(file.lastIndexOf('/') + 1);
+      }
+      contextSize = contextSize == null ? DEFAULT_CONTEXT_SIZE : contextSize;
+      slots = slots == null ? DEFAULT_SLOTS : slots;
+      nGpuLayers = nGpuLayers == null ? 0 : nGpuLayers;
+      range("contextSize", contextSize, 64, 1 << 20);
+      range("slots", slots, 1, 64);
+      range("nGpuLayers", nGpuLayers, 0, 10_000);
+    }
+  }
+
+  /** The parameters that change completions, for MLflow params and the output's idempotency key (no secrets). */
+  public Map<String, String> parameters() {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("engine", type.toString());
+    p.put("model", model);
+    p.put("temperature", String.valueOf(temperature));
+    p.put("max_tokens", String.valueOf(maxTokens));
+    if (seed != null) {
+      p.put("seed", String.valueOf(seed));
+    }
+    if (type == EngineType.OPENAI) {
+      p.put("base_url", baseUrl);
+    } else {
+      p.put("context_size", String.valueOf(contextSize));
+      p.put("slots", String.valueOf(slots));
+    }
+    return p;
+  }
+
+  private static void range(String key, Number value, double min, double max) {
+    if (value.doubleValue() < min || value.doubleValue() > max) {
+      throw Errors.badInput("engine." + key + " must be between " + format(min) + " and " + format(max) + ", got " + value,
+          "correct engine." + key);
+    }
+  }
+
+  private static String format(double d) {
+    return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+  }
+
+  private static void refuse(EngineType type, String key, Object value) {
+    if (value != null) {
+      throw Errors.badInput("engine." + key + " does not apply to the " + type + " engine",
+          "remove " + key + ", or change engine.type");
+    }
+  }
+}

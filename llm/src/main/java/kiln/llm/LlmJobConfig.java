@@ -1,0 +1,80 @@
+package kiln.llm;
+
+import java.nio.file.Path;
+import java.util.List;
+import kiln.core.DatasetRef;
+import kiln.core.Errors;
+import kiln.core.YamlFiles;
+
+/**
+ * One batch LLM job (the YAML of {@code kiln llm run --config}).
+ *
+ * @param input the input table, {@code TABLE} or {@code TABLE@VERSION} (required); the run pins the version
+ * @param key the input's key column, copied to every output row (required)
+ * @param text the text column: redacted, then bound to the prompt's variable (required)
+ * @param variable the prompt variable the redacted text fills (default {@code text})
+ * @param prompt the registered prompt and its version or alias (required)
+ * @param engine the engine and its parameters (required)
+ * @param output the Delta table the rows are appended to (required)
+ * @param maxErrorRate the share of rows that may fail before the job exits 1 (default 0.01)
+ * @param pii the entity types redacted before the prompt is rendered (default all of them)
+ * @param deduplicate identical rendered prompts are completed once and the answer shared by their
+ *     rows (default true; set false to sample every row at a temperature above 0)
+ */
+public record LlmJobConfig(
+    String input,
+    String key,
+    String text,
+    String variable,
+    PromptRef prompt,
+    EngineConfig engine,
+    String output,
+    Double maxErrorRate,
+    List<PiiEntity> pii,
+    Boolean deduplicate) {
+
+  public static final String DEFAULT_VARIABLE = "text";
+  public static final double DEFAULT_MAX_ERROR_RATE = 0.01;
+
+  public LlmJobConfig {
+    required("input", input, "the input table, e.g. input: /data/tickets@3");
+    DatasetRef.parse(input);
+    required("key", key, "the input's key column, e.g. key: ticket_id");
+    required("text", text, "the column the prompt is about, e.g. text: body");
+    required("output", output, "the table the completions are appended to, e.g. output: /data/ticket-triage");
+    if (key.equals(text)) {
+      throw Errors.badInput("key and text are the same column '" + key + "'", "name the key column and the text column");
+    }
+    if (prompt == null) {
+      throw Errors.badInput("prompt is missing", "write prompt: {name: NAME, version: N} or prompt: {name: NAME, alias: ALIAS}");
+    }
+    if (engine == null) {
+      throw Errors.badInput("engine is missing", "write engine: {type: openai, ...} or engine: {type: local, ...}");
+    }
+    variable = variable == null ? DEFAULT_VARIABLE : variable;
+    if (!PromptTemplate.NAME.matcher(variable).matches()) {
+      throw Errors.badInput("variable '" + variable + "' is not a valid prompt variable name", "use letters, digits, '_', '.' and '-'");
+    }
+    maxErrorRate = maxErrorRate == null ? DEFAULT_MAX_ERROR_RATE : maxErrorRate;
+    if (maxErrorRate < 0 || maxErrorRate > 1) {
+      throw Errors.badInput("maxErrorRate must be between 0 and 1, got " + maxErrorRate, "e.g. maxErrorRate: 0.01 for 1%");
+    }
+    // an empty list is an explicit choice (text redacted upstream); leaving the key out redacts everything
+    pii = pii == null ? List.of(PiiEntity.values()) : pii.stream().distinct().sorted().toList();
+    deduplicate = deduplicate == null || deduplicate;
+  }
+
+  public static LlmJobConfig read(Path file) {
+    return YamlFiles.read(file, LlmJobConfig.class);
+  }
+
+  public DatasetRef inputRef() {
+    return DatasetRef.parse(input);
+  }
+
+  private static void required(String name, String value, String fix) {
+    if (value == null || value.isBlank()) {
+      throw Errors.badInput(name + " is missing", "write " + fix);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package kiln.llm;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import kiln.core.Errors;
+import kiln.core.tracking.Tracking;
+import kiln.core.tracking.TrackingException;
+import kiln.core.tracking.internal.RestClient;
+
+/**
+ * Versioned prompts in the MLflow model registry, stored as MLflow 3's Prompt Registry stores them: a
+ * registered model tagged {@code mlflow.prompt.is_prompt=true}, each version a model version tagged
+ * {@code mlflow.prompt.text=<template>}, so MLflow's own UI and clients see them as prompts. Versions
+ * and aliases go through core's {@link Tracking}; the registered model's tag, which {@code Tracking}
+ * does not cover, through MLflow's REST API with the same credentials.
+ */
+public final class PromptRegistry {
+  public static final String IS_PROMPT = "mlflow.prompt.is_prompt";
+  public static final String TEXT = "mlflow.prompt.text";
+  /** MLflow's limit on a tag value, which holds the template. */
+  public static final int MAX_TEMPLATE_LENGTH = 5000;
+
+  private final Tracking tracking;
+  private final RestClient rest;
+
+  public PromptRegistry(Tracking tracking, Map<String, String> env) {
+    this.tracking = tracking;
+    this.rest = new RestClient(URI.create(tracking.uri()), RestClient.authorization(env.get("MLFLOW_TRACKING_USERNAME"),
+        env.get("MLFLOW_TRACKING_PASSWORD"), env.get("MLFLOW_TRACKING_TOKEN")), 3, Duration.ofMillis(250), notice -> {});
+  }
+
+  /** Registers a new version of the prompt (creating the prompt if needed); returns it. */
+  public Prompt register(String name, String template) {
+    new PromptRef(name, "1", null); // validates the name
+    PromptTemplate parsed = new PromptTemplate(template);
+    if (template.length() > MAX_TEMPLATE_LENGTH) {
+      throw Errors.badInput("the template of prompt " + name + " has " + template.length() + " characters; MLflow keeps at most "
+          + MAX_TEMPLATE_LENGTH + " in a tag", "shorten the template");
+    }
+    Optional<Map<String, String>> existing = modelTags(name);
+    if (existing.isPresent() && !"true".equals(existing.get().get(IS_PROMPT))) {
+      throw Errors.badInput("'" + name + "' is a registered model that is not a prompt",
+          "choose another name for the prompt");
+    }
+    Tracking.ModelVersion version =
+        tracking.registerModel(name, "prompts:/" + name, null, Map.of(TEXT, template, IS_PROMPT, "true"));
+    if (existing.isEmpty()) {
+      call("tag " + name + " as a prompt", () -> rest.post("registered-models/set-tag", Map.of("name", name, "key", IS_PROMPT, "value", "true")));
+    }
+    return new Prompt(name, version.version(), parsed);
+  }
+
+  /** Points an alias at a version. */
+  public void setAlias(String name, String alias, String version) {
+    load(new PromptRef(name, version, null));
+    tracking.setAlias(name, alias, version);
+  }
+
+  /** The prompt version a reference names; a clear error listing what exists when it does not. */
+  public Prompt load(PromptRef ref) {
+    Optional<Tracking.ModelVersion> found = ref.version() != null
+        ? tracking.modelVersion(ref.name(), ref.version())
+        : tracking.versionByAlias(ref.name(), ref.alias());
+    if (found.isEmpty()) {
+      List<Tracking.ModelVersion> versions = tracking.modelVersions(ref.name());
+      if (versions.isEmpty()) {
+        throw Errors.badInput("prompt " + ref.name() + " does not exist in the registry at " + tracking.uri(),
+            "register it first: kiln llm prompts register --name " + ref.name() + " --template FILE");
+      }
+      String have = versions.stream().map(Tracking.ModelVersion::version).collect(Collectors.joining(", "));
+      Map<String, String> aliases = tracking.aliases(ref.name());
+      throw Errors.badInput(ref.version() != null
+              ? "prompt " + ref.name() + " has no version " + ref.version() + "; it has versions " + have
+              : "prompt " + ref.name() + " has no alias '" + ref.alias() + "'; its aliases are "
+                  + (aliases.isEmpty() ? "none" : aliases.toString()),
+          "use one of those, or register a new version");
+    }
+    Tracking.ModelVersion version = found.get();
+    String text = version.tags().get(TEXT);
+    if (text == null) {
+      throw Errors.badInput("version " + version.version() + " of registered model " + ref.name() + " is not a prompt (it has no "
+          + TEXT + " tag)", "name a prompt registered with `kiln llm prompts register`");
+    }
+    return new Prompt(ref.name(), version.version(), new PromptTemplate(text));
+  }
+
+  /** Every version of a prompt, oldest first. */
+  public List<Prompt> versions(String name) {
+    return tracking.modelVersions(name).stream().filter(v -> v.tags().containsKey(TEXT))
+        .map(v -> new Prompt(name, v.version(), new PromptTemplate(v.tags().get(TEXT)))).toList();
+  }
+
+  private Optional<Map<String, String>> modelTags(String name) {
+    try {
+      Map<String, String> tags = new java.util.LinkedHashMap<>();
+      rest.get("registered-models/get", Map.of("name", name)).path("registered_model").path("tags")
+          .forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText()));
+      return Optional.of(tags);
+    } catch (TrackingException e) {
+      if (!e.unreachable() && (e.getMessage().contains("RESOURCE_DOES_NOT_EXIST") || e.getMessage().contains("HTTP 404"))) {
+        return Optional.empty();
+      }
+      throw Errors.environment("cannot read registered model " + name + ": " + e.getMessage(),
+          "start the tracking server or check the tracking URI");
+    }
+  }
+
+  private void call(String what, Runnable request) {
+    try {
+      request.run();
+    } catch (TrackingException e) {
+      throw Errors.environment("cannot " + what + ": " + e.getMessage(), "check the tracking server, then register again");
+    }
+  }
+}

@@ -1,0 +1,213 @@
+package kiln.llm.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import kiln.llm.EngineConfig;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.DefaultParamsWriter;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * The LLM stage: sends each row's rendered prompt to the engine and adds the completion, token
+ * counts, finish reason, latency, attempts and error. A plain Java Transformer placed after Spark NLP's
+ * Finisher (an AnnotatorModel subclass from Java gives no batching, STACK.md). The engine config is a
+ * JSON param without secrets: the API key is read from its environment variable on the executor.
+ */
+public final class LlmStage extends Transformer implements DefaultParamsWritable {
+  private static final long serialVersionUID = 1L;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public static final String COMPLETION = "completion";
+  public static final String PROMPT_TOKENS = "prompt_tokens";
+  public static final String COMPLETION_TOKENS = "completion_tokens";
+  public static final String FINISH_REASON = "finish_reason";
+  public static final String LATENCY_MS = "latency_ms";
+  public static final String ATTEMPTS = "attempts";
+  public static final String ERROR = "error";
+
+  private final String uid;
+  private final Param<String> inputCol;
+  private final Param<String> engine;
+  private transient LongAccumulator rowsDone;
+  private transient LongAccumulator tokensDone;
+
+  public LlmStage() {
+    this(Identifiable$.MODULE$.randomUID("kilnLlmStage"));
+  }
+
+  public LlmStage(String uid) {
+    this.uid = uid;
+    inputCol = new Param<>(this, "inputCol", "the rendered prompt column");
+    engine = new Param<>(this, "engine", "the engine config as JSON (no secrets)");
+    setDefault(inputCol, "prompt");
+  }
+
+  public Param<String> inputCol() { return inputCol; }
+  public Param<String> engine() { return engine; }
+
+  public LlmStage setInputCol(String value) { set(inputCol, value); return this; }
+
+  public LlmStage setEngine(EngineConfig config) {
+    try {
+      set(engine, JSON.writeValueAsString(config));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write the engine config as JSON", e);
+    }
+    return this;
+  }
+
+  public EngineConfig engineConfig() {
+    try {
+      return JSON.readValue($(engine), EngineConfig.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("the saved engine config is not valid JSON", e);
+    }
+  }
+
+  /** Counters the driver reads for progress (rows done, tokens done); not saved with the pipeline. */
+  public LlmStage withProgress(LongAccumulator rows, LongAccumulator tokens) {
+    this.rowsDone = rows;
+    this.tokensDone = tokens;
+    return this;
+  }
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  @Override
+  public StructType transformSchema(StructType schema) {
+    if (!Set.of(schema.fieldNames()).contains($(inputCol))) {
+      throw new IllegalArgumentException("LlmStage needs column " + $(inputCol));
+    }
+    return schema
+        .add(COMPLETION, DataTypes.StringType, true)
+        .add(PROMPT_TOKENS, DataTypes.IntegerType, true)
+        .add(COMPLETION_TOKENS, DataTypes.IntegerType, true)
+        .add(FINISH_REASON, DataTypes.StringType, true)
+        .add(LATENCY_MS, DataTypes.LongType, false)
+        .add(ATTEMPTS, DataTypes.IntegerType, false)
+        .add(ERROR, DataTypes.StringType, true);
+  }
+
+  @Override
+  public Dataset<Row> transform(Dataset<?> dataset) {
+    StructType out = transformSchema(dataset.schema());
+    EngineConfig config = engineConfig();
+    int promptIndex = dataset.schema().fieldIndex($(inputCol));
+    LongAccumulator rows = rowsDone;
+    LongAccumulator tokens = tokensDone;
+    MapPartitionsFunction<Row, Row> call = input -> new Batches(input, Engines.open(config), promptIndex,
+        Engines.batchSize(config), rows, tokens);
+    return dataset.toDF().mapPartitions(call, Encoders.row(out));
+  }
+
+  /** Pulls a window of rows, completes them together (concurrency or slots), emits them; then the next window. */
+  private static final class Batches implements Iterator<Row> {
+    private final Iterator<Row> input;
+    private final Engine engine;
+    private final int promptIndex;
+    private final int size;
+    private final LongAccumulator rows;
+    private final LongAccumulator tokens;
+    private Iterator<Row> ready = java.util.Collections.emptyIterator();
+
+    Batches(Iterator<Row> input, Engine engine, int promptIndex, int size, LongAccumulator rows, LongAccumulator tokens) {
+      this.input = input;
+      this.engine = engine;
+      this.promptIndex = promptIndex;
+      this.size = size;
+      this.rows = rows;
+      this.tokens = tokens;
+    }
+
+    @Override
+    public boolean hasNext() {
+      if (!ready.hasNext() && input.hasNext()) {
+        List<Row> window = new ArrayList<>(size);
+        List<String> prompts = new ArrayList<>(size);
+        while (input.hasNext() && window.size() < size) {
+          Row row = input.next();
+          window.add(row);
+          prompts.add(row.isNullAt(promptIndex) ? null : row.getString(promptIndex));
+        }
+        List<Completion> answers = engine.complete(prompts);
+        List<Row> done = new ArrayList<>(window.size());
+        long spent = 0;
+        for (int i = 0; i < window.size(); i++) {
+          Completion c = answers.get(i);
+          done.add(extend(window.get(i), c));
+          spent += (c.promptTokens() == null ? 0 : c.promptTokens()) + (c.completionTokens() == null ? 0 : c.completionTokens());
+        }
+        if (rows != null) {
+          rows.add(window.size());
+          tokens.add(spent);
+        }
+        ready = done.iterator();
+      }
+      if (!ready.hasNext() && engine instanceof AutoCloseable closeable) {
+        Engines.release(closeable);
+      }
+      return ready.hasNext();
+    }
+
+    @Override
+    public Row next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      return ready.next();
+    }
+
+    private static Row extend(Row row, Completion c) {
+      Object[] values = new Object[row.length() + 7];
+      for (int i = 0; i < row.length(); i++) {
+        values[i] = row.get(i);
+      }
+      int n = row.length();
+      values[n] = c.text();
+      values[n + 1] = c.promptTokens();
+      values[n + 2] = c.completionTokens();
+      values[n + 3] = c.finishReason();
+      values[n + 4] = c.latencyMillis();
+      values[n + 5] = c.attempts();
+      values[n + 6] = c.error();
+      return RowFactory.create(values);
+    }
+  }
+
+  @Override
+  public Transformer copy(ParamMap extra) {
+    LlmStage copy = (LlmStage) defaultCopy(extra);
+    return copy.withProgress(rowsDone, tokensDone);
+  }
+
+  @Override
+  public MLWriter write() {
+    return new DefaultParamsWriter(this);
+  }
+
+  public static MLReader<LlmStage> read() {
+    return new DefaultParamsReader<>();
+  }
+}
