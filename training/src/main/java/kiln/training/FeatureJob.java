@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
+import kiln.core.PinnedTable;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.WriteResult;
@@ -32,8 +33,9 @@ public final class FeatureJob {
   public FeatureResult run(FeatureConfig config) {
     long started = System.nanoTime();
     Datasets datasets = new Datasets(spark);
-    DatasetRef input = datasets.resolve(config.inputRef());
-    Dataset<Row> features = Features.kept(Features.build(datasets.read(input), "input table " + input, config), config);
+    PinnedTable table = datasets.pin(config.inputRef());
+    DatasetRef input = table.ref();
+    Dataset<Row> features = Features.kept(Features.build(table.rows(), "input table " + input, config), config);
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(INPUT_TABLE, input.table());
     metadata.put(INPUT_VERSION, String.valueOf(input.version()));

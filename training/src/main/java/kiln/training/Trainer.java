@@ -19,6 +19,7 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.GpuProbe;
+import kiln.core.PinnedTable;
 import kiln.core.models.ModelFiles;
 import kiln.core.models.ModelInfo;
 import kiln.core.models.Split;
@@ -67,10 +68,11 @@ public final class Trainer {
    */
   public Fitted fit(TrainConfig config) {
     Datasets datasets = new Datasets(spark);
-    DatasetRef features = datasets.resolve(config.featuresRef());
+    PinnedTable pinned = datasets.pin(config.featuresRef());
+    DatasetRef features = pinned.ref();
     Map<String, String> featureCommit = commit(datasets, features);
     checkSplit(config, featureCommit, features);
-    Dataset<Row> table = datasets.read(features);
+    Dataset<Row> table = pinned.rows();
     checkColumns(config, table, features);
     Predictor<?, ?, ?> estimator = estimator(config);
     String device = config.device().resolve(spark.sparkContext().getConf(), gpuProbe);

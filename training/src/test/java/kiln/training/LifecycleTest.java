@@ -16,6 +16,9 @@ import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.SparkSession;
+import org.mlflow.api.proto.Service.Run;
+import org.mlflow.api.proto.Service.RunInfo;
+import org.mlflow.tracking.MlflowClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -119,9 +122,40 @@ class LifecycleTest {
       TrainConfig base = TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("eta", 0.3), Device.CPU);
       TrainConfig tuned = base.toBuilder().model("tuned")
           .tuning(new TuningConfig(TuningConfig.Strategy.GRID, null, Map.of("max_depth", List.of(1, 4)))).build();
-      RegisteredVersion best = train(spark, tracking, tuned);
+      RegisteredVersion best;
+      String searchRun;
+      try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
+        searchRun = run.id();
+        best = new TrainingJob(spark, TrainerTest.NO_GPU).run(tuned, tracking, run);
+      }
       assertThat(best.version().name()).isEqualTo("tuned");
       assertThat(best.training().model().info().hyperparameters()).containsEntry("eta", 0.3).containsKey("max_depth");
+      // the trials are child runs of the search's run, one per grid point, each with its validation AUC
+      MlflowClient client = new MlflowClient(server.uri().toString());
+      String experiment = client.getExperimentByName("kiln").orElseThrow().getExperimentId();
+      List<RunInfo> trials = new java.util.ArrayList<>(
+          client.searchRuns(List.of(experiment), "tags.mlflow.parentRunId = '" + searchRun + "'"));
+      trials.sort(java.util.Comparator.comparing(RunInfo::getRunName));
+      assertThat(trials).extracting(RunInfo::getRunName).containsExactly("trial 1", "trial 2");
+      String bestDepth = null;
+      double bestScore = Double.NEGATIVE_INFINITY;
+      List<String> depths = new java.util.ArrayList<>();
+      for (RunInfo trial : trials) {
+        Run stored = client.getRun(trial.getRunId());
+        String depth = stored.getData().getParamsList().stream().filter(p -> p.getKey().equals("xgb_max_depth"))
+            .findFirst().orElseThrow().getValue();
+        double score = stored.getData().getMetricsList().stream().filter(m -> m.getKey().equals("validation_auc_roc"))
+            .findFirst().orElseThrow().getValue();
+        depths.add(depth);
+        if (score > bestScore) { // on a tie the earlier trial stays best
+          bestScore = score;
+          bestDepth = depth;
+        }
+      }
+      assertThat(depths).containsExactly("1", "4");
+      // the registered model is the best trial's
+      assertThat(String.valueOf(best.training().model().info().hyperparameters().get("max_depth"))).isEqualTo(bestDepth);
+      assertThat(best.training().validationMetrics().get("auc_roc")).isEqualTo(bestScore);
       TrainConfig wrong = base.toBuilder().model("tuned")
           .tuning(new TuningConfig(null, 2, Map.of("max_deep", List.of(1, 4)))).build();
       assertThatThrownBy(() -> train(spark, tracking, wrong))

@@ -104,8 +104,13 @@ class ModelDriftTest {
       ModelUri champion = ModelUri.parse("models:/delays@champion");
 
       // labels in the current data: the reference is the model's test split
+      long featuresResolved = Datasets.resolutions(features);
+      long currentResolved = Datasets.resolutions(current);
       ModelDrift.Result labelled = drift.run(champion, null, DriftInput.of(DatasetRef.parse(current)), null);
       DriftResult result = labelled.drift();
+      // each table is resolved once: the schema check, both profiles and the performance share the version
+      assertThat(Datasets.resolutions(features) - featuresResolved).isEqualTo(1);
+      assertThat(Datasets.resolutions(current) - currentResolved).isEqualTo(1);
       assertThat(result.reference().label()).contains("test split of delays v1");
       long testRows = trained.training().testRows();
       assertThat(result.referenceRows()).isEqualTo(testRows);
@@ -146,8 +151,12 @@ class ModelDriftTest {
       String labels = dir.resolve("labels").toString();
       datasets.write(datasets.read(DatasetRef.parse(current)).where("id < 100600").select("id", "label"), labels,
           WriteOptions.of(WriteMode.OVERWRITE));
+      long predictionsResolved = Datasets.resolutions(predictions);
+      long labelsResolved = Datasets.resolutions(labels);
       ModelDrift.Result late = drift.run(champion, null, DriftInput.of(DatasetRef.parse(predictions)),
           new ModelDrift.LateLabels(DatasetRef.parse(labels), List.of("id")));
+      assertThat(Datasets.resolutions(predictions) - predictionsResolved).isEqualTo(1);
+      assertThat(Datasets.resolutions(labels) - labelsResolved).isEqualTo(1);
       FeatureDrift lateLabel = late.drift().withRole(Role.LABEL).get(0);
       assertThat(lateLabel.statistics().get("null_rate_current")).isEqualTo(0.25);
       assertThat(lateLabel.reasons()).anyMatch(r -> r.contains("25.0% of the current rows have no label yet"));
