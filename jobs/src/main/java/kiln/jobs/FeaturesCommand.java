@@ -21,8 +21,8 @@ import picocli.CommandLine.Spec;
     name = "features",
     mixinStandardHelpOptions = true,
     description = {
-      "Build a new version of a feature table from a version of any table, as its config declares it:",
-      "columns (Spark SQL expressions per row), codes (shared ordinal codes), statistics (aggregates per group",
+      "Build a new version of a feature table from a version of any table, as its config declares it.",
+      "The config gives columns (Spark SQL expressions per row), codes (shared ordinal codes), statistics (aggregates per group",
       "from the train rows of the training period only). Config keys: input, output, columns, key,",
       "trainingPeriod, codes, statistics, where (keep only matching rows, e.g. the scoring period), seed and",
       "split (the split `kiln train` must use too; default 42, 0.7/0.15/0.15). Example:",
