@@ -27,6 +27,7 @@ import picocli.CommandLine.ScopeType;
       DatasetsCommand.class,
       DataCommand.class,
       DriftCommand.class,
+      LineageCommand.class,
       LlmCommand.class,
       DemoCommand.class,
       ServerCommand.class,

@@ -110,6 +110,23 @@ class LineageCommandsTest {
       assertThat(featuresComplete.at("/outputs/0/facets/version/datasetVersion").asText()).isEqualTo("0");
       assertThat(featuresComplete.at("/outputs/0/facets/schema/fields")).isNotEmpty();
       assertThat(events.get(3).at("/run/facets/mlflow/modelVersion").asText()).isEqualTo("delays/1");
+
+      // kiln lineage show walks the events: the model back to the ingested table, the table on to the model
+      KilnCommandTest.Run shown = KilnCommandTest.kiln("lineage", "show", "models:/delays/1", "--workdir", workdir.toString());
+      assertThat(shown.exitCode()).as(shown.err()).isZero();
+      assertThat(shown.out()).contains("Upstream of models:/delays/1").contains("kiln.train run")
+          .contains(Path.of(features).toAbsolutePath() + "@0").contains("kiln.features run")
+          .contains(Path.of(flights).toAbsolutePath() + "@0").contains("(MLflow run " + trainRun.getInfo().getRunId() + ")");
+      KilnCommandTest.Run shownJson = KilnCommandTest.kiln("lineage", "show", flights + "@0", "--json", "--workdir",
+          workdir.toString());
+      assertThat(shownJson.exitCode()).as(shownJson.err()).isZero();
+      JsonNode walk = json.readTree(shownJson.out());
+      assertThat(walk.at("/downstream/next/0/details/job").asText()).isEqualTo("kiln.features");
+      assertThat(walk.at("/downstream/next/0/next/0/next/0/details/model").asText()).isEqualTo("models:/delays/1");
+      KilnCommandTest.Run unknown = KilnCommandTest.kiln("lineage", "show", "models:/delays/7", "--workdir",
+          workdir.toString());
+      assertThat(unknown.exitCode()).isEqualTo(2);
+      assertThat(unknown.err()).contains("no recorded run registered or used models:/delays/7").contains("models:/delays/1");
     }
   }
 }

@@ -121,7 +121,7 @@ public final class Lineage {
     for (Transport transport : transports) {
       try {
         transport.emit(event);
-      } catch (RuntimeException e) {
+      } catch (Exception e) {
         notices.accept("lineage: a " + transport.getClass().getSimpleName() + " failed (" + e + "); the job goes on");
       }
     }

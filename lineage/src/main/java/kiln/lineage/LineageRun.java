@@ -146,7 +146,8 @@ final class LineageRun implements TrackedRun {
         datasets.add(new OpenLineageEvents.Dataset(table, schema(table.table())));
       }
       lineage.emit(events.event(type, Instant.now(), delegate.id(), trackingUri, model, datasets, error));
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Scala code throws checked exceptions undeclared: anything here is caught, lineage never fails the job
       lineage.notice("lineage: cannot build the " + type + " event (" + e + "); the job goes on");
     }
   }
@@ -164,8 +165,9 @@ final class LineageRun implements TrackedRun {
         }
         return Optional.of(spark.get().read().format("delta").option("versionAsOf", table.version())
             .load(table.table()).schema());
-      } catch (RuntimeException | LinkageError e) {
-        // no Spark on the classpath, or the table is gone: the event goes without the schema facet
+      } catch (Exception | LinkageError e) {
+        // no Spark on the classpath, or the table is gone (Delta throws FileNotFoundException undeclared):
+        // the event goes without the schema facet
         return Optional.empty();
       }
     });
