@@ -47,10 +47,14 @@ class LineageCommandsTest {
         flights, WriteOptions.of(WriteMode.OVERWRITE));
     String features = dir.resolve("features").toString();
     Path featureConfig = dir.resolve("features.yaml");
-    Files.writeString(featureConfig, "input: " + flights + "@0\noutput: " + features + "\ntrainingUntil: 2001-04-01\n");
+    // the flights example config, reading and writing this test's tables
+    Files.writeString(featureConfig, Files.readString(Path.of("../training/examples/flights-features.yaml"))
+        .replaceFirst("(?m)^input: .*$", "input: " + flights + "@0").replaceFirst("(?m)^output: .*$", "output: " + features));
     Path trainConfig = dir.resolve("train.yaml");
     Files.writeString(trainConfig, "features: " + features + "@0\nmodel: delays\nnumRound: 5\nnumWorkers: 1\nnthread: 1\n"
-        + "device: cpu\nhyperparameters:\n  max_depth: 2\n");
+        + "device: cpu\nlabel: label\nkey: flight_id\nfeatureColumns: [hour, day_of_week, month, distance, origin_index,"
+        + " destination_index, origin_flights, origin_delay_rate, route_flights, route_delay_rate]\n"
+        + "hyperparameters:\n  max_depth: 2\n");
     Path workdir = dir.resolve("work");
 
     try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))

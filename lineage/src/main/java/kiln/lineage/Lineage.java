@@ -90,8 +90,17 @@ public final class Lineage {
   public TrackedRun run(TrackedRun started, String runName, Map<String, String> tags, Path config, String trackingUri) {
     RunLineage triad = new RunLineage(code, config);
     String job = tags.getOrDefault("kiln.job", "job");
+    // a run opened inside another (the demo's steps) has that run as its parent, and the outermost as root
+    Optional<ParentRun> runParent = parent;
+    Optional<ParentRun> runRoot = root;
+    synchronized (active) {
+      if (!active.isEmpty()) {
+        runParent = Optional.of(active.peek().asParent(namespace));
+        runRoot = root.or(() -> parent).or(() -> Optional.of(active.peekLast().asParent(namespace)));
+      }
+    }
     OpenLineageEvents events = new OpenLineageEvents(code.kilnVersion(), namespace, jobName(job, runName),
-        parent, root);
+        runParent, runRoot);
     LineageRun run = new LineageRun(started, triad, events, this, trackingUri);
     synchronized (active) {
       active.push(run);

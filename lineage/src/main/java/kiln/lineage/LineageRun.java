@@ -44,6 +44,11 @@ final class LineageRun implements TrackedRun {
     return triad;
   }
 
+  /** This run as the parent of a run opened inside it (the demo's steps). */
+  ParentRun asParent(String namespace) {
+    return new ParentRun(namespace, events.jobName(), events.runId());
+  }
+
   @Override
   public String id() {
     return delegate.id();

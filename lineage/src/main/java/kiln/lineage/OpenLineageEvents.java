@@ -47,6 +47,10 @@ public final class OpenLineageEvents {
     return runId;
   }
 
+  public String jobName() {
+    return jobName;
+  }
+
   /** A time-ordered UUID (version 7), as the spec recommends for run ids. */
   static UUID uuid7() {
     long millis = System.currentTimeMillis();

@@ -182,4 +182,26 @@ class LineageTest {
     assertThat(SCHEMA.violations(valid.replace("\"datasetVersion\":\"2\"", "\"datasetVersion\":2"))).isNotEmpty();
     assertThat(SCHEMA.violations(valid.replace("\"processingType\":\"BATCH\",", ""))).isNotEmpty();
   }
+
+  @Test
+  void aRunOpenedInsideAnotherHasItAsParentAndTheOutermostAsRoot(@TempDir Path dir) throws Exception {
+    Lineage lineage = Lineage.open(dir, Map.of(), notice -> {});
+    RecordedRun demo = new RecordedRun();
+    TrackedRun outer = lineage.run(demo, "demo", Map.of("kiln.job", "demo"), null, null);
+    TrackedRun middle = lineage.run(new RecordedRun(), "drift", Map.of("kiln.job", "drift"), null, null);
+    TrackedRun inner = lineage.run(new RecordedRun(), "ingest", Map.of("kiln.job", "ingest"), null, null);
+    inner.finish();
+    middle.finish();
+    outer.finish();
+    List<JsonNode> events = events(dir);
+    assertThat(events).extracting(e -> e.at("/job/name").asText() + " " + e.get("eventType").asText()).containsExactly(
+        "kiln.demo START", "kiln.drift START", "kiln.ingest START", "kiln.ingest COMPLETE", "kiln.drift COMPLETE",
+        "kiln.demo COMPLETE");
+    String demoRun = demo.tags.get("openlineage.run_id");
+    JsonNode ingest = events.get(3);
+    assertThat(ingest.at("/run/facets/parent/job/name").asText()).isEqualTo("kiln.drift");
+    assertThat(ingest.at("/run/facets/parent/run/runId").asText()).isEqualTo(events.get(1).at("/run/runId").asText());
+    assertThat(ingest.at("/run/facets/parent/root/run/runId").asText()).isEqualTo(demoRun);
+    assertThat(events.get(5).at("/run/facets/parent").isMissingNode()).isTrue();
+  }
 }
