@@ -28,11 +28,12 @@ public final class HttpTransport implements Transport {
   public static final String REJECTED = "rejected.jsonl";
 
   /** How to reach the endpoint. */
-  public record Settings(URI endpoint, String apiKey, Duration timeout, int retries, Duration backoff) {
+  public record Settings(URI endpoint, String apiKey, Duration timeout, int retries, Duration backoff, Duration cooldown) {
     public Settings {
       Objects.requireNonNull(endpoint, "endpoint is null");
       Objects.requireNonNull(timeout, "timeout is null");
       Objects.requireNonNull(backoff, "backoff is null");
+      Objects.requireNonNull(cooldown, "cooldown is null");
       if (retries < 0) {
         throw new IllegalArgumentException("retries cannot be negative: " + retries);
       }
@@ -42,7 +43,8 @@ public final class HttpTransport implements Transport {
     public static Settings of(String url, String endpoint, String apiKey) {
       String base = url.endsWith("/") ? url : url + "/";
       String path = endpoint == null || endpoint.isBlank() ? "api/v1/lineage" : endpoint.replaceFirst("^/", "");
-      return new Settings(URI.create(base + path), apiKey, Duration.ofSeconds(5), 2, Duration.ofMillis(500));
+      return new Settings(URI.create(base + path), apiKey, Duration.ofSeconds(5), 2, Duration.ofMillis(500),
+          Duration.ofMinutes(1));
     }
   }
 
@@ -53,6 +55,8 @@ public final class HttpTransport implements Transport {
   private final Path rejected;
   private final Consumer<String> notices;
   private final HttpClient client;
+  /** Until when an endpoint that just failed is not tried again: a job pays for a dead endpoint once, not per event. */
+  private long quietUntilNanos = Long.MIN_VALUE;
 
   public HttpTransport(Settings settings, Path directory, Consumer<String> notices) {
     this.settings = Objects.requireNonNull(settings, "settings is null");
@@ -72,9 +76,11 @@ public final class HttpTransport implements Transport {
     int spooled = pending.size();
     pending.add(event);
     int done = 0;
-    for (String next : pending) {
+    boolean resting = quietUntilNanos != Long.MIN_VALUE && System.nanoTime() - quietUntilNanos < 0;
+    for (String next : resting ? List.<String>of() : pending) {
       Outcome outcome = send(next);
       if (outcome == Outcome.FAILED) {
+        quietUntilNanos = System.nanoTime() + settings.cooldown().toNanos();
         break;
       }
       if (outcome == Outcome.REJECTED) {

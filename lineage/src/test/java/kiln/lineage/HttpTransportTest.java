@@ -61,8 +61,26 @@ class HttpTransportTest {
   }
 
   private static HttpTransport.Settings fast(String url) {
+    return fast(url, Duration.ZERO);
+  }
+
+  private static HttpTransport.Settings fast(String url, Duration cooldown) {
     HttpTransport.Settings defaults = HttpTransport.Settings.of(url, null, "secret");
-    return new HttpTransport.Settings(defaults.endpoint(), defaults.apiKey(), Duration.ofSeconds(2), 1, Duration.ofMillis(10));
+    return new HttpTransport.Settings(defaults.endpoint(), defaults.apiKey(), Duration.ofSeconds(2), 1, Duration.ofMillis(10),
+        cooldown);
+  }
+
+  @Test
+  void anEndpointThatJustFailedIsNotTriedAgainForEachEventOfTheJob(@TempDir Path dir) throws Exception {
+    try (Receiver receiver = new Receiver()) {
+      HttpTransport transport = new HttpTransport(fast(receiver.url(), Duration.ofMinutes(5)), dir, n -> {});
+      transport.emit("{\"n\":1}");
+      int tried = receiver.refused.get();
+      assertThat(tried).isEqualTo(2);
+      transport.emit("{\"n\":2}");
+      assertThat(receiver.refused.get()).isEqualTo(tried);
+      assertThat(Files.readAllLines(transport.spool())).containsExactly("{\"n\":1}", "{\"n\":2}");
+    }
   }
 
   @Test
