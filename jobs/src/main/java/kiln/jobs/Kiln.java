@@ -27,6 +27,7 @@ import picocli.CommandLine.ScopeType;
       DatasetsCommand.class,
       DataCommand.class,
       DriftCommand.class,
+      LineageCommand.class,
       LlmCommand.class,
       DemoCommand.class,
       ServerCommand.class,
@@ -119,6 +120,9 @@ public final class Kiln implements Runnable {
     if (!anyVerbose(parse)) {
       quietLibraries();
     }
+    // every run records the job config's digest and file (kiln.lineage's triad)
+    CommandLine.Model.OptionSpec config = leaf.commandSpec().findOption("--config");
+    Reporting.commandConfig(config != null && config.getValue() instanceof java.nio.file.Path path ? path : null);
     return new CommandLine.RunLast().execute(parse);
   }
 

@@ -9,6 +9,8 @@ import kiln.core.Errors;
 import kiln.core.KilnSettings;
 import kiln.core.tracking.MlflowTracking;
 import kiln.core.tracking.TrackedRun;
+import kiln.core.tracking.Tracking;
+import kiln.lineage.Lineage;
 import kiln.tracking.server.TrackingServer;
 
 /**
@@ -18,14 +20,31 @@ import kiln.tracking.server.TrackingServer;
 final class Reporting implements AutoCloseable {
   private final MlflowTracking tracking;
   private final TrackingServer embedded;
+  /** The triad on every run and OpenLineage events (kiln.lineage): the one place runs get their lineage. */
+  private final Lineage lineage;
+  private final Tracking lineageTracking;
+  /** The command's --config file, which Kiln's command line hands over before the command runs. */
+  private static final ThreadLocal<Path> COMMAND_CONFIG = new ThreadLocal<>();
   private final String experiment;
   private final Console console;
 
-  private Reporting(MlflowTracking tracking, TrackingServer embedded, String experiment, Console console) {
+  private Reporting(MlflowTracking tracking, TrackingServer embedded, KilnSettings settings, String experiment,
+      Console console) {
     this.tracking = tracking;
     this.embedded = embedded;
     this.experiment = experiment;
     this.console = console;
+    this.lineage = Lineage.open(settings.workdirPath(), System.getenv(), console::step);
+    this.lineageTracking = lineage.tracking(tracking);
+  }
+
+  /** The job config the current command was given (null: none), whose digest and file every run records. */
+  static void commandConfig(Path config) {
+    if (config == null) {
+      COMMAND_CONFIG.remove();
+    } else {
+      COMMAND_CONFIG.set(config);
+    }
   }
 
   static Reporting open(KilnSettings settings, Console console) {
@@ -49,11 +68,11 @@ final class Reporting implements AutoCloseable {
       console.step("MLflow tracking: " + uri);
     }
     MlflowTracking tracking = MlflowTracking.connect(uri, System.getenv(), spool, console::step);
-    return new Reporting(tracking, embedded, settings.experiment(), console);
+    return new Reporting(tracking, embedded, settings, settings.experiment(), console);
   }
 
-  MlflowTracking tracking() {
-    return tracking;
+  Tracking tracking() {
+    return lineageTracking;
   }
 
   /** Runs {@code job} inside a run; the run ends FAILED (and the error propagates) if the job throws. */
@@ -62,7 +81,8 @@ final class Reporting implements AutoCloseable {
     allTags.putIfAbsent("mlflow.source.name", "kiln " + tags.getOrDefault("kiln.job", ""));
     String version = Kiln.class.getPackage().getImplementationVersion();
     allTags.putIfAbsent("kiln.version", version == null ? "development" : version);
-    TrackedRun run = tracking.startRun(experiment, runName, allTags);
+    TrackedRun run = lineage.run(tracking.startRun(experiment, runName, allTags), runName, allTags,
+        COMMAND_CONFIG.get(), tracking.uri());
     try {
       R result = job.apply(run);
       run.finish();

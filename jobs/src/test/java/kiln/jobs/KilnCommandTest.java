@@ -207,11 +207,12 @@ class KilnCommandTest {
 
   @Test
   void anUnknownCommandIsAnErrorEvenWithHelpAndListsTheCommands() {
-    Run unknown = kiln("lineage", "--help");
+    // `lineage` was the example here until it became a command (issue 13)
+    Run unknown = kiln("audit", "--help");
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.out()).isEmpty();
-    assertThat(unknown.err()).contains("Unknown command 'lineage' of kiln; the commands are: ingest, contracts, features,"
-        + " train, models, score, datasets, data, drift, llm, demo, server, tracking");
+    assertThat(unknown.err()).contains("Unknown command 'audit' of kiln; the commands are: ingest, contracts, features,"
+        + " train, models, score, datasets, data, drift, lineage, llm, demo, server, tracking");
 
     Run nested = kiln("models", "promote", "--help");
     assertThat(nested.exitCode()).isEqualTo(2);

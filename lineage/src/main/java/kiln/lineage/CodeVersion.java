@@ -1,0 +1,106 @@
+package kiln.lineage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The version of the code a run ran: the git commit of the checkout Kiln's classes were compiled in
+ * ({@code -dirty} when it had uncommitted changes), or else the SHA-256 of the jar they were loaded from;
+ * and Kiln's own version (the jar manifest's, {@code development} outside a jar).
+ */
+public record CodeVersion(String gitCommit, String jarSha256, String kilnVersion) {
+
+  public CodeVersion {
+    kilnVersion = kilnVersion == null || kilnVersion.isBlank() ? "development" : kilnVersion;
+  }
+
+  /** One line: {@code git:<commit>}, {@code jar-sha256:<digest>} or {@code unknown}. */
+  public String describe() {
+    if (gitCommit != null) {
+      return "git:" + gitCommit;
+    }
+    return jarSha256 != null ? "jar-sha256:" + jarSha256 : "unknown";
+  }
+
+  private static volatile CodeVersion current;
+
+  /** Kiln's code version, computed once per JVM (hashing a 300 MB shaded jar takes a second). */
+  public static CodeVersion current() {
+    CodeVersion known = current;
+    if (known == null) {
+      known = of(CodeVersion.class);
+      current = known;
+    }
+    return known;
+  }
+
+  /** The code version of the jar or classes directory {@code anchor} was loaded from. */
+  public static CodeVersion of(Class<?> anchor) {
+    String kilnVersion = anchor.getPackage() == null ? null : anchor.getPackage().getImplementationVersion();
+    Path location;
+    try {
+      location = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+    } catch (URISyntaxException | RuntimeException e) {
+      return new CodeVersion(null, null, kilnVersion);
+    }
+    if (Files.isRegularFile(location)) {
+      return new CodeVersion(null, sha256(location), kilnVersion);
+    }
+    return new CodeVersion(gitCommit(location), null, kilnVersion);
+  }
+
+  static String gitCommit(Path directory) {
+    try {
+      String head = git(directory, "rev-parse", "HEAD");
+      if (head == null || !head.matches("[0-9a-f]{40}")) {
+        return null;
+      }
+      String changes = git(directory, "status", "--porcelain", "--untracked-files=no");
+      return changes == null || changes.isEmpty() ? head : head + "-dirty";
+    } catch (IOException e) {
+      // no git on the machine: the code version is then unknown rather than the run failing
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  private static String git(Path directory, String... args) throws IOException, InterruptedException {
+    String[] command = new String[args.length + 3];
+    command[0] = "git";
+    command[1] = "-C";
+    command[2] = directory.toString();
+    System.arraycopy(args, 0, command, 3, args.length);
+    Process git = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(git.getInputStream().readAllBytes()).trim();
+    if (!git.waitFor(10, TimeUnit.SECONDS)) {
+      git.destroyForcibly();
+      return null;
+    }
+    return git.exitValue() == 0 ? out : null;
+  }
+
+  /** The SHA-256 of a file, in lower-case hex. */
+  public static String sha256(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      byte[] buffer = new byte[1 << 16];
+      for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
+        digest.update(buffer, 0, n);
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot read " + file + " to hash it", e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java has SHA-256", e);
+    }
+  }
+}
