@@ -87,6 +87,11 @@ public final class CostTable {
         new WriteOptions(WriteMode.APPEND, r.runId() == null ? null : "cost-" + r.runId(), metadata));
   }
 
+  /** The rows since {@code since} as report lines. */
+  public List<CostLine> lines(Instant since) {
+    return since(since).stream().map(CostLine::of).toList();
+  }
+
   /** The rows that started at or after {@code since}, oldest first (then by run id); none when the table does not exist yet. */
   public List<Row> since(Instant since) {
     Datasets datasets = new Datasets(spark);

@@ -20,12 +20,15 @@ final class Reporting implements AutoCloseable {
   private final TrackingServer embedded;
   private final String experiment;
   private final Console console;
+  private final KilnSettings settings;
 
-  private Reporting(MlflowTracking tracking, TrackingServer embedded, String experiment, Console console) {
+  private Reporting(MlflowTracking tracking, TrackingServer embedded, String experiment, Console console,
+      KilnSettings settings) {
     this.tracking = tracking;
     this.embedded = embedded;
     this.experiment = experiment;
     this.console = console;
+    this.settings = settings;
   }
 
   static Reporting open(KilnSettings settings, Console console) {
@@ -49,7 +52,7 @@ final class Reporting implements AutoCloseable {
       console.step("MLflow tracking: " + uri);
     }
     MlflowTracking tracking = MlflowTracking.connect(uri, System.getenv(), spool, console::step);
-    return new Reporting(tracking, embedded, settings.experiment(), console);
+    return new Reporting(tracking, embedded, settings.experiment(), console, settings);
   }
 
   MlflowTracking tracking() {
@@ -63,12 +66,15 @@ final class Reporting implements AutoCloseable {
     String version = Kiln.class.getPackage().getImplementationVersion();
     allTags.putIfAbsent("kiln.version", version == null ? "development" : version);
     TrackedRun run = tracking.startRun(experiment, runName, allTags);
+    JobCost cost = JobCost.start(settings, tags.getOrDefault("kiln.job", runName), console);
     try {
       R result = job.apply(run);
+      cost.record(run, result);
       run.finish();
       console.step("MLflow run: " + run.url());
       return result;
     } catch (RuntimeException | Error e) {
+      cost.record(run, null);
       run.fail(e);
       throw e;
     }
