@@ -28,6 +28,7 @@ import picocli.CommandLine.ScopeType;
       DataCommand.class,
       DriftCommand.class,
       LlmCommand.class,
+      CostCommand.class,
       DemoCommand.class,
       ServerCommand.class,
       TrackingCommand.class,
