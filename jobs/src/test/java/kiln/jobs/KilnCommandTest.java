@@ -211,7 +211,7 @@ class KilnCommandTest {
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.out()).isEmpty();
     assertThat(unknown.err()).contains("Unknown command 'lineage' of kiln; the commands are: ingest, contracts, features,"
-        + " train, models, score, datasets, data, drift, llm, demo, server, tracking");
+        + " train, models, score, datasets, data, drift, llm, cost, demo, server, tracking");
 
     Run nested = kiln("models", "promote", "--help");
     assertThat(nested.exitCode()).isEqualTo(2);
