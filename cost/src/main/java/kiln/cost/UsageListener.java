@@ -84,6 +84,17 @@ public final class UsageListener extends SparkListener {
     }
   }
 
+  /** Removes this session's listener, if any (a benchmark's "without" side; a stopped session's entry). */
+  public static void detach(SparkSession spark) {
+    SparkContext sc = spark.sparkContext();
+    synchronized (ATTACHED) {
+      UsageListener listener = ATTACHED.remove(sc);
+      if (listener != null) {
+        sc.removeSparkListener(listener);
+      }
+    }
+  }
+
   private static UsageListener create(SparkContext sc) {
     SparkConf conf = sc.getConf();
     String gpuType = conf.get(GPU_TYPE, null);
