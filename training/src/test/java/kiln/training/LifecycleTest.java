@@ -94,13 +94,10 @@ class LifecycleTest {
       // a candidate split with another seed: the champion fitted most of its test rows, so both are compared on
       // the rows in both test parts; here too few (about 0.15 x 0.15 of 400) to compare, so it is refused
       String reseeded = dir.resolve("features-seed7").toString();
-      new FeatureJob(spark).run(new FeatureConfig(dir.resolve("flights").toString(), reseeded, "2001-04-01", null, null,
-          7L, null));
+      new FeatureJob(spark).run(TestFlights.exampleFeatures(dir.resolve("flights").toString(), reseeded).toBuilder()
+          .seed(7L).build());
       TrainConfig seven = TrainerTest.config(reseeded, Task.CLASSIFIER, null, Map.of("max_depth", 2), Device.CPU);
-      RegisteredVersion otherSplit = train(spark, tracking, new TrainConfig(seven.features(), "delays", seven.task(),
-          seven.label(), seven.featureColumns(), seven.key(), 7L, seven.split(), seven.hyperparameters(),
-          seven.numRound(), seven.earlyStoppingRounds(), seven.device(), seven.numWorkers(), seven.nthread(),
-          seven.threshold(), seven.groupColumns(), seven.minGroupRows(), null));
+      RegisteredVersion otherSplit = train(spark, tracking, seven.toBuilder().seed(7L).build());
       assertThatThrownBy(() -> gate(spark, tracking, otherSplit.version().version(),
           new GateCriteria(-1.0, 1.0, 60_000.0, null, null)))
           .isInstanceOf(BadInputException.class)
@@ -120,17 +117,13 @@ class LifecycleTest {
 
       // a grid search: a nested run per trial, the best by validation AUC registered, an unknown name refused first
       TrainConfig base = TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("eta", 0.3), Device.CPU);
-      TrainConfig tuned = new TrainConfig(base.features(), "tuned", base.task(), base.label(), base.featureColumns(),
-          base.key(), base.seed(), base.split(), base.hyperparameters(), base.numRound(), base.earlyStoppingRounds(),
-          base.device(), base.numWorkers(), base.nthread(), base.threshold(), base.groupColumns(), base.minGroupRows(),
-          new TuningConfig(TuningConfig.Strategy.GRID, null, Map.of("max_depth", List.of(1, 4))));
+      TrainConfig tuned = base.toBuilder().model("tuned")
+          .tuning(new TuningConfig(TuningConfig.Strategy.GRID, null, Map.of("max_depth", List.of(1, 4)))).build();
       RegisteredVersion best = train(spark, tracking, tuned);
       assertThat(best.version().name()).isEqualTo("tuned");
       assertThat(best.training().model().info().hyperparameters()).containsEntry("eta", 0.3).containsKey("max_depth");
-      TrainConfig wrong = new TrainConfig(base.features(), "tuned", base.task(), base.label(), base.featureColumns(),
-          base.key(), base.seed(), base.split(), base.hyperparameters(), base.numRound(), base.earlyStoppingRounds(),
-          base.device(), base.numWorkers(), base.nthread(), base.threshold(), base.groupColumns(), base.minGroupRows(),
-          new TuningConfig(null, 2, Map.of("max_deep", List.of(1, 4))));
+      TrainConfig wrong = base.toBuilder().model("tuned")
+          .tuning(new TuningConfig(null, 2, Map.of("max_deep", List.of(1, 4)))).build();
       assertThatThrownBy(() -> train(spark, tracking, wrong))
           .isInstanceOf(BadInputException.class).hasMessageContaining("unknown hyperparameter 'max_deep'");
       assertThat(tracking.modelVersions("tuned")).hasSize(1);

@@ -92,9 +92,10 @@ class ModelDriftTest {
             m -> {}, 2, Duration.ofMillis(10))) {
       RegisteredVersion trained;
       try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
-        trained = new TrainingJob(spark, NO_GPU).run(new TrainConfig(features, "delays", Task.CLASSIFIER, "label",
-            List.of("hour", "distance"), "id", null, null, Map.of("max_depth", 3), 20, 5, Device.CPU, 1, 1, null,
-            List.of(), 10), tracking, run);
+        trained = new TrainingJob(spark, NO_GPU).run(TrainConfig.builder().features(features).model("delays")
+            .task(Task.CLASSIFIER).label("label").featureColumns(List.of("hour", "distance")).key("id")
+            .hyperparameters(Map.of("max_depth", 3)).numRound(20).earlyStoppingRounds(5).device(Device.CPU).numWorkers(1)
+            .nthread(1).groupColumns(List.of()).minGroupRows(10).build(), tracking, run);
       }
       tracking.setAlias("delays", "champion", trained.version().version());
       double testAuc = trained.training().evaluation().metrics().get("auc_roc");
