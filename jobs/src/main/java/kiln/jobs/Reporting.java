@@ -27,6 +27,7 @@ final class Reporting implements AutoCloseable {
   private static final ThreadLocal<Path> COMMAND_CONFIG = new ThreadLocal<>();
   private final String experiment;
   private final Console console;
+  private final KilnSettings settings;
 
   private Reporting(MlflowTracking tracking, TrackingServer embedded, KilnSettings settings, String experiment,
       Console console) {
@@ -34,6 +35,7 @@ final class Reporting implements AutoCloseable {
     this.embedded = embedded;
     this.experiment = experiment;
     this.console = console;
+    this.settings = settings;
     this.lineage = Lineage.open(settings.workdirPath(), System.getenv(), console::step);
     this.lineageTracking = lineage.tracking(tracking);
   }
@@ -83,12 +85,15 @@ final class Reporting implements AutoCloseable {
     allTags.putIfAbsent("kiln.version", version == null ? "development" : version);
     TrackedRun run = lineage.run(tracking.startRun(experiment, runName, allTags), runName, allTags,
         COMMAND_CONFIG.get(), tracking.uri());
+    JobCost cost = JobCost.start(settings, tags.getOrDefault("kiln.job", runName), console);
     try {
       R result = job.apply(run);
+      cost.record(run, result);
       run.finish();
       console.step("MLflow run: " + run.url());
       return result;
     } catch (RuntimeException | Error e) {
+      cost.record(run, null);
       run.fail(e);
       throw e;
     }

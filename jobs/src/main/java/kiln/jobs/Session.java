@@ -2,6 +2,7 @@ package kiln.jobs;
 
 import kiln.core.KilnSettings;
 import kiln.core.SparkSessions;
+import kiln.cost.UsageListener;
 import org.apache.spark.sql.SparkSession;
 
 /** A command's Spark session: built once from the resolved settings, stopped when the command ends. */
@@ -19,6 +20,8 @@ final class Session implements AutoCloseable {
       // in a notebook or a test the session already exists: use it, and leave it running afterwards
       owned = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
       spark = SparkSessions.create(settings.spark());
+      // every Kiln job's usage is measured (and priced when its run ends, in Reporting)
+      UsageListener.attach(spark);
     }
     return spark;
   }

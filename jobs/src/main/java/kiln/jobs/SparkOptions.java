@@ -40,14 +40,25 @@ final class SparkOptions {
   @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
   String experiment;
 
+  @Option(names = "--tag", paramLabel = "KEY=VALUE",
+      description = "Tag the job's cost record and run (e.g. team=risk, model=fraud); may repeat.")
+  Map<String, String> tags = new LinkedHashMap<>();
+
   /** The option names every Spark command shares; the README lists them once rather than per command. */
   static final java.util.List<String> NAMES = java.util.List.of("--settings", "--profile", "--master", "--conf", "--ui",
-      "--workdir", "--tracking-uri", "--experiment");
+      "--workdir", "--tracking-uri", "--experiment", "--tag");
+
+  /** --conf, with each --tag as {@code spark.kiln.tag.KEY} (where the settings file's tags live too). */
+  private Map<String, String> sparkConf() {
+    Map<String, String> all = new LinkedHashMap<>(conf);
+    tags.forEach((k, v) -> all.put(JobCost.TAG_PREFIX + k, v));
+    return all;
+  }
 
   KilnSettings settings() {
     KilnSettings fromFile = settings == null ? null : YamlFiles.read(settings, KilnSettings.class);
     KilnSettings commandLine = new KilnSettings(
-        new SparkSettings(profile, master, ui, conf.isEmpty() ? null : conf),
+        new SparkSettings(profile, master, ui, conf.isEmpty() && tags.isEmpty() ? null : sparkConf()),
         trackingUri == null && experiment == null ? null : new KilnSettings.Tracking(trackingUri, experiment),
         workdir == null ? null : workdir.toString());
     return KilnSettings.resolve(commandLine, fromFile, System.getenv());

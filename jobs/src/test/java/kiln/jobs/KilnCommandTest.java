@@ -212,7 +212,7 @@ class KilnCommandTest {
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.out()).isEmpty();
     assertThat(unknown.err()).contains("Unknown command 'audit' of kiln; the commands are: ingest, contracts, features,"
-        + " train, models, score, datasets, data, drift, lineage, llm, demo, server, tracking");
+        + " train, models, score, datasets, data, drift, lineage, llm, cost, demo, server, tracking");
 
     Run nested = kiln("models", "promote", "--help");
     assertThat(nested.exitCode()).isEqualTo(2);

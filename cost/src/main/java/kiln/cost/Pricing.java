@@ -1,0 +1,58 @@
+package kiln.cost;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Prices measured usage with a catalog, as OpenCost does: each resource costs max(requested, used) ×
+ * its unit price, and what was allocated but not used is reported as idle. A pure function.
+ *
+ * <p>Memory and GPUs are priced on their allocation (Spark's events say what was reserved, not what was
+ * touched, and allocation is the larger of the two). Spot capacity discounts compute, never tokens.
+ */
+public final class Pricing {
+  private Pricing() {}
+
+  public static Cost price(Usage usage, List<TokenUsage> tokens, PriceCatalog catalog, boolean spot) {
+    requireNonNull(usage, "usage is null");
+    requireNonNull(catalog, "catalog is null");
+    tokens = tokens == null ? List.of() : tokens;
+    List<String> unknown = new ArrayList<>();
+    double compute = spot ? 1 - catalog.spotDiscount() : 1;
+
+    double coreHours = Math.max(usage.coreSecondsAllocated(), usage.coreSecondsUsed()) / 3600;
+    double cpu = coreHours * catalog.coreHour() * compute;
+    double idleCpu = usage.idleCoreSeconds() / 3600 * catalog.coreHour() * compute;
+    double memory = usage.memoryGbSeconds() / 3600 * catalog.gbHour() * compute;
+
+    Double gpu = 0.0;
+    if (usage.gpuSecondsAllocated() > 0) {
+      Double hour = usage.gpuType() == null ? null : catalog.gpuHour().get(usage.gpuType());
+      if (hour == null) {
+        gpu = null;
+        unknown.add(usage.gpuType() == null
+            ? "gpu (the GPU type is not set: spark.kiln.gpu.type in the settings' spark conf)"
+            : "gpu " + usage.gpuType() + " (not in catalog " + catalog.version() + "; it prices "
+                + String.join(", ", catalog.gpuHour().keySet()) + ")");
+      } else {
+        gpu = usage.gpuSecondsAllocated() / 3600 * hour * compute;
+      }
+    }
+
+    Double tokenCost = 0.0;
+    for (TokenUsage t : tokens) {
+      PriceCatalog.TokenPrice p = catalog.tokens().get(t.model());
+      if (p == null) {
+        unknown.add("tokens of model " + t.model() + " (not in catalog " + catalog.version() + ")");
+        tokenCost = null;
+      } else if (tokenCost != null) {
+        tokenCost += t.promptTokens() / 1000.0 * p.prompt() + t.completionTokens() / 1000.0 * p.completion();
+      }
+    }
+
+    Double total = gpu == null || tokenCost == null ? null : cpu + memory + gpu + tokenCost;
+    return new Cost(cpu, memory, gpu, tokenCost, idleCpu, total, unknown, catalog.version(), catalog.currency(), spot);
+  }
+}

@@ -1,0 +1,135 @@
+package kiln.jobs;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import kiln.core.Errors;
+import kiln.core.KilnSettings;
+import kiln.core.tracking.TrackedRun;
+import kiln.cost.Cost;
+import kiln.cost.CostRecord;
+import kiln.cost.CostTable;
+import kiln.cost.PriceCatalog;
+import kiln.cost.Pricing;
+import kiln.cost.TokenUsage;
+import kiln.cost.Usage;
+import kiln.cost.UsageListener;
+import kiln.llm.LlmRunResult;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import scala.Tuple2;
+
+/**
+ * The cost of one job run: usage measured from the run's start by the session's {@link UsageListener},
+ * priced with the catalog, logged to the run ({@code cost.*}, {@code usage.*}) and appended to the cost
+ * table. Recording a cost never fails the job: a failure to record it is said and the job goes on.
+ *
+ * <p>Set through the settings' Spark conf (so that a settings file, {@code --conf} or spark-submit give it):
+ * {@value #TAG_PREFIX}KEY tags the run (also {@code --tag KEY=VALUE}), {@value #PRICES} a price catalog
+ * file, {@value #TABLE} the cost table (default WORKDIR/cost), {@value #SPOT} true on spot capacity, and
+ * {@value UsageListener#GPU_TYPE} the executors' GPU model.
+ */
+final class JobCost {
+  static final String TAG_PREFIX = "spark.kiln.tag.";
+  static final String PRICES = "spark.kiln.cost.prices";
+  static final String TABLE = "spark.kiln.cost.table";
+  static final String SPOT = "spark.kiln.cost.spot";
+
+  private final KilnSettings settings;
+  private final String job;
+  private final Console console;
+  private final Instant start;
+  private final UsageListener.Mark mark;
+
+  private JobCost(KilnSettings settings, String job, Console console, Instant start, UsageListener.Mark mark) {
+    this.settings = settings;
+    this.job = job;
+    this.console = console;
+    this.start = start;
+    this.mark = mark;
+  }
+
+  static JobCost start(KilnSettings settings, String job, Console console) {
+    SparkSession spark = activeSpark();
+    return new JobCost(settings, job, console, Instant.now(),
+        spark == null ? null : UsageListener.attach(spark).mark());
+  }
+
+  /** Measures, prices, logs and stores the run's cost; {@code result} gives an LLM job's tokens. */
+  void record(TrackedRun run, Object result) {
+    try {
+      SparkSession spark = activeSpark();
+      Map<String, String> conf = conf(spark);
+      Usage usage;
+      if (spark == null) {
+        usage = Usage.none(start, Instant.now());
+      } else {
+        // a session made during the run: measured from when it was made
+        UsageListener.Mark from = mark != null ? mark : new UsageListener.Mark(start.toEpochMilli(), Map.of());
+        usage = UsageListener.attach(spark).since(from, spark.sparkContext());
+      }
+      List<TokenUsage> tokens = List.of();
+      if (result instanceof LlmRunResult llm && llm.model() != null && !llm.alreadyWritten()) {
+        tokens = List.of(new TokenUsage(llm.model(), llm.promptTokens(), llm.completionTokens()));
+      }
+      String prices = conf.get(PRICES);
+      PriceCatalog catalog = PriceCatalog.load(prices == null ? null : Path.of(prices));
+      Cost cost = Pricing.price(usage, tokens, catalog, Boolean.parseBoolean(conf.getOrDefault(SPOT, "false")));
+      Map<String, Double> metrics = new LinkedHashMap<>(usage.metrics());
+      metrics.putAll(cost.metrics());
+      run.logMetrics(metrics);
+      Map<String, String> tags = tags(conf);
+      Map<String, String> runTags = new LinkedHashMap<>();
+      runTags.put("cost.catalog_version", catalog.version());
+      if (!cost.unknown().isEmpty()) {
+        runTags.put("cost.unknown", String.join("; ", cost.unknown()));
+      }
+      tags.forEach((k, v) -> runTags.put("kiln.tag." + k, v));
+      run.setTags(runTags);
+      console.step(String.format("Cost: %s %s (cpu %.6f, of which idle %.6f; memory %.6f; gpu %s; tokens %s; catalog %s)",
+          cost.total() == null ? "unknown" : String.format("%.6f", cost.total()), cost.currency(), cost.cpu(),
+          cost.idleCpu(), cost.memory(), cost.gpu() == null ? "unknown" : String.format("%.6f", cost.gpu()),
+          cost.tokens() == null ? "unknown" : String.format("%.6f", cost.tokens()), catalog.version())
+          + (cost.unknown().isEmpty() ? "" : "; not priced: " + String.join("; ", cost.unknown())));
+      if (spark != null && !spark.sparkContext().isStopped()) {
+        String table = conf.getOrDefault(TABLE, settings.workdirPath().resolve("cost").toAbsolutePath().toString());
+        new CostTable(spark, table).append(new CostRecord(job, run.id(), tags, usage, tokens, cost));
+      }
+    } catch (RuntimeException e) {
+      console.step("Cost not recorded: " + Errors.rootMessage(e));
+    }
+  }
+
+  private Map<String, String> conf(SparkSession spark) {
+    Map<String, String> conf = new LinkedHashMap<>();
+    if (settings.spark() != null && settings.spark().conf() != null) {
+      conf.putAll(settings.spark().conf());
+    }
+    if (spark != null) {
+      SparkConf sparkConf = spark.sparkContext().getConf();
+      for (Tuple2<String, String> kv : sparkConf.getAll()) {
+        if (kv._1().startsWith("spark.kiln.")) {
+          conf.put(kv._1(), kv._2());
+        }
+      }
+    }
+    return conf;
+  }
+
+  private static Map<String, String> tags(Map<String, String> conf) {
+    Map<String, String> tags = new LinkedHashMap<>();
+    conf.forEach((k, v) -> {
+      if (k.startsWith(TAG_PREFIX) && k.length() > TAG_PREFIX.length()) {
+        tags.put(k.substring(TAG_PREFIX.length()), v);
+      }
+    });
+    return tags;
+  }
+
+  private static SparkSession activeSpark() {
+    return SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession().get()
+        : SparkSession.getDefaultSession().isDefined() ? SparkSession.getDefaultSession().get() : null;
+  }
+}
