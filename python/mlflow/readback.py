@@ -97,7 +97,8 @@ def read():
                 "run_id": version.run_id,
                 "source": version.source,
                 "status": version.status,
-                "aliases": list(version.aliases),
+                # search results carry no aliases in MLflow's SQL store; get_model_version does
+                "aliases": list(client.get_model_version(model.name, version.version).aliases),
                 "tags": dict(version.tags),
             })
         aliases = {}
