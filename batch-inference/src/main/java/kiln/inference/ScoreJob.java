@@ -26,6 +26,7 @@ import java.util.Optional;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.LocalFiles;
+import kiln.core.PinnedTable;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.WriteResult;
@@ -70,14 +71,14 @@ public final class ScoreJob {
     Tracking.ModelVersion version = registry.resolve(config.model());
     Tracking.ModelVersion shadowVersion = config.shadow() == null ? null : registry.resolve(config.shadow());
     Datasets datasets = new Datasets(spark);
-    DatasetRef input = datasets.resolve(config.data());
+    PinnedTable input = datasets.pin(config.data());
     Path directory = temporaryDirectory();
     try {
       ModelFiles model = registry.download(version, directory.resolve("model"));
       ModelFiles shadow = shadowVersion == null ? null : registry.download(shadowVersion, directory.resolve("shadow"));
       if (shadow != null) {
         // fail before writing anything when the shadow cannot score these rows
-        outputs(shadow, datasets.read(input).limit(0), "table " + input + " (for the shadow model " + config.shadow() + ")");
+        outputs(shadow, input.rows().limit(0), "table " + input + " (for the shadow model " + config.shadow() + ")");
       }
       ScoreResult main = score(model, version, input, config.output());
       Optional<ScoreResult.ShadowComparison> comparison = shadow == null ? Optional.empty()
@@ -99,9 +100,9 @@ public final class ScoreJob {
    * Scores a pinned table version with a loaded model and appends the predictions to {@code output}:
    * one pass, with rows and error rows observed during the write and the write's task times measured.
    */
-  public ScoreResult score(ModelFiles model, Tracking.ModelVersion version, DatasetRef input, String output) {
+  public ScoreResult score(ModelFiles model, Tracking.ModelVersion version, PinnedTable input, String output) {
     Datasets datasets = new Datasets(spark);
-    Dataset<Row> scored = predictions(model, datasets.read(input), version, input);
+    Dataset<Row> scored = predictions(model, input.rows(), version, input.ref());
     // error rows are observed during the write; the row count comes from the Delta commit (numOutputRows):
     // observing both, `bin/kiln-bench score` read 1.106 and 1.108 idle; error rows only, 1.030 and 1.039
     Observation observation = new Observation("kiln_score");
@@ -123,7 +124,7 @@ public final class ScoreJob {
     Map<String, Object> counts = written.alreadyWritten() ? Map.of() : observed(observation);
     long total = written.rows();
     long errors = counts.get("error_rows") == null ? 0 : ((Number) counts.get("error_rows")).longValue();
-    return new ScoreResult(version.name(), version.version(), input, written.written(), total, errors, elapsed,
+    return new ScoreResult(version.name(), version.version(), input.ref(), written.written(), total, errors, elapsed,
         tasks.percentile(0.5), tasks.percentile(0.99), Optional.empty());
   }
 

@@ -2,6 +2,7 @@ package kiln.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,19 +112,32 @@ class ScoreJobTest {
       assertThat(result.errorRows()).isZero();
       assertThat(result.output()).isEqualTo(DatasetRef.atVersion(output, 0));
       assertThat(result.partitionMillisP99()).isGreaterThanOrEqualTo(result.partitionMillisP50()).isGreaterThanOrEqualTo(0);
+      // what the registered models say row by row, straight from XGBoost's transform
+      Map<Long, double[]> champion = transformed(savedModel(dir.resolve("depth3")), training);
+      Map<Long, double[]> challenger = transformed(savedModel(dir.resolve("depth1")), training);
+      long agreeing = champion.keySet().stream().filter(id -> champion.get(id)[0] == challenger.get(id)[0]).count();
+      double maxDifference = champion.keySet().stream()
+          .mapToDouble(id -> Math.abs(champion.get(id)[1] - challenger.get(id)[1])).max().orElseThrow();
+
       ScoreResult.ShadowComparison shadow = result.shadow().orElseThrow();
       assertThat(shadow.version()).isEqualTo("2");
       assertThat(shadow.rows()).isEqualTo(300);
-      assertThat(shadow.agreement()).isBetween(0.5, 1.0);
-      assertThat(shadow.maxAbsoluteDifference()).isGreaterThan(0).isGreaterThanOrEqualTo(shadow.medianAbsoluteDifference());
+      assertThat(shadow.agreement()).isEqualTo(agreeing / 300.0);
+      assertThat(shadow.maxAbsoluteDifference()).isCloseTo(maxDifference, within(1e-12))
+          .isGreaterThanOrEqualTo(shadow.medianAbsoluteDifference());
+      assertThat(maxDifference).as("the two models differ, so the comparison means something").isPositive();
 
       Dataset<Row> written = datasets.read(result.output());
       assertThat(written.columns()).contains("id", "hour", "prediction", "probability", ScoreJob.MODEL_NAME,
           ScoreJob.MODEL_VERSION, ScoreJob.INPUT_TABLE, ScoreJob.INPUT_VERSION, ScoreJob.SCORED_AT);
       assertThat(written.columns()).doesNotContain("rawPrediction", "kiln_features");
-      Row first = written.where("probability < 0 or probability > 1").limit(1).collectAsList().stream().findFirst()
-          .orElse(null);
-      assertThat(first).isNull();
+      List<Row> scored = written.select("id", "prediction", "probability").collectAsList();
+      assertThat(scored).hasSize(300);
+      for (Row row : scored) {
+        double[] want = champion.get(row.getLong(0));
+        assertThat(row.getDouble(1)).as("prediction of id %d", row.getLong(0)).isEqualTo(want[0]);
+        assertThat(row.getDouble(2)).as("probability of id %d", row.getLong(0)).isCloseTo(want[1], within(1e-12));
+      }
       assertThat(written.select(ScoreJob.MODEL_VERSION, ScoreJob.INPUT_VERSION).distinct().collectAsList())
           .extracting(r -> r.getString(0) + "@" + r.getLong(1)).containsExactly("1@0");
 
@@ -155,5 +169,25 @@ class ScoreJobTest {
       }
       assertThat(datasets.latestVersion(output)).isEqualTo(1);
     }
+  }
+
+  /** The XGBoost model saved under a registered model's directory (the folder holding Spark ML's metadata). */
+  static XGBoostClassificationModel savedModel(Path files) throws Exception {
+    try (Stream<Path> walk = Files.walk(files)) {
+      Path metadata = walk.filter(p -> p.getFileName().toString().equals("metadata") && Files.isDirectory(p))
+          .findFirst().orElseThrow();
+      return (XGBoostClassificationModel) XGBoostClassificationModel.load(metadata.getParent().toString());
+    }
+  }
+
+  /** id -> {prediction, probability of class 1}, by the model's own transform. */
+  static Map<Long, double[]> transformed(XGBoostClassificationModel model, Dataset<Row> rows) {
+    Map<Long, double[]> out = new java.util.HashMap<>();
+    Dataset<Row> assembled = new VectorAssembler().setInputCols(new String[] {"hour", "distance"})
+        .setOutputCol("kiln_features").transform(rows);
+    for (Row row : model.transform(assembled).select("id", "prediction", "probability").collectAsList()) {
+      out.put(row.getLong(0), new double[] {row.getDouble(1), ((org.apache.spark.ml.linalg.Vector) row.get(2)).apply(1)});
+    }
+    return out;
   }
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.LocalFiles;
+import kiln.core.PinnedTable;
 import kiln.core.SparkProfile;
 import kiln.core.SparkSessions;
 import kiln.core.SparkSettings;
@@ -83,7 +84,7 @@ public final class ScoreBenchmark {
       Bench bench = new Bench(System.out, 1, repetitions);
       ScoreJob job = new ScoreJob(spark, null);
       AtomicInteger counter = new AtomicInteger();
-      Callable<Object> kiln1 = kiln(job, scoring, version, DatasetRef.atVersion(input1, 0), work, counter);
+      Callable<Object> kiln1 = kiln(job, scoring, version, datasets.pin(DatasetRef.atVersion(input1, 0)), work, counter);
       List<Bench.Comparison> comparisons = new ArrayList<>();
       comparisons.add(bench.compare("score + Delta write, 1x (1.5M rows)", kiln1, () -> {
         String output = work.resolve("plain-" + counter.incrementAndGet()).toString();
@@ -100,7 +101,7 @@ public final class ScoreBenchmark {
         // a warm-up: the JVM is warm from the 1x runs), then 1x again in the same stretch of time
         Bench scaling = new Bench(System.out, 0, 3);
         double ten = scaling.median("kiln score + Delta write, 10x (15M rows)",
-            kiln(job, scoring, version, DatasetRef.atVersion(input10, 0), work, counter));
+            kiln(job, scoring, version, datasets.pin(DatasetRef.atVersion(input10, 0)), work, counter));
         double one = scaling.median("kiln score + Delta write, 1x again", kiln1);
         extra.put("kiln 10x (15M rows), median of 3 (s)", String.format(Locale.ROOT, "%.2f", ten));
         extra.put("kiln 1x, median of 3 right after (s)", String.format(Locale.ROOT, "%.2f", one));
@@ -116,7 +117,7 @@ public final class ScoreBenchmark {
   }
 
   /** Kiln's scoring of {@code input} into a fresh output table, deleted afterwards. */
-  private static Callable<Object> kiln(ScoreJob job, ModelFiles scoring, Tracking.ModelVersion version, DatasetRef input,
+  private static Callable<Object> kiln(ScoreJob job, ModelFiles scoring, Tracking.ModelVersion version, PinnedTable input,
       Path work, AtomicInteger counter) {
     return () -> {
       String output = work.resolve("kiln-" + counter.incrementAndGet()).toString();

@@ -38,6 +38,7 @@ import kiln.contracts.internal.SchemaComparison;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
+import kiln.core.PinnedTable;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.WriteResult;
@@ -128,9 +129,20 @@ public final class ContractCheck {
 
   /** Checks a version of a Delta table and writes what follows from it: metrics, quarantine, clean rows, reports. */
   public CheckRun run(CheckSpec spec) {
-    DatasetRef pinned = datasets.resolve(spec.data());
+    return run(spec, datasets.pin(spec.data()));
+  }
+
+  /**
+   * {@link #run(CheckSpec)} on the table the caller already pinned (the spec's data): resolves nothing
+   * again.
+   */
+  public CheckRun run(CheckSpec spec, PinnedTable table) {
+    if (!table.table().equals(spec.data().table())) {
+      throw new IllegalArgumentException("the pinned table " + table + " is not the spec's data " + spec.data());
+    }
+    DatasetRef pinned = table.ref();
     progress.accept("reading " + pinned);
-    Dataset<Row> data = datasets.read(pinned);
+    Dataset<Row> data = table.rows();
     MetricsRepository repository = new MetricsRepository(spark, spec.metricsTableOrDefault());
     Map<String, List<MetricsRepository.Point>> before = repository.before(pinned);
     ContractResult result = check(spec.contract(), spec.object(), data, MetricsRepository.history(before))

@@ -20,6 +20,7 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
+import kiln.core.testing.SparkJobs;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -104,7 +105,21 @@ class ContractCheckTest {
 
   @Test
   void cleanDataPassesEveryRuleInOnePass(SparkSession spark) {
-    ContractResult result = checker(spark).check(Contracts.parse(CONTRACT, "c"), null, orders(spark), MetricHistory.none());
+    Dataset<Row> data = orders(spark);
+    data.schema();
+    SparkJobs jobs = SparkJobs.watch(spark);
+    ContractResult result = checker(spark).check(Contracts.parse(CONTRACT, "c"), null, data, MetricHistory.none());
+    // counted as Spark runs them: one query for every rule Deequ computes from a scan, two for uniqueness
+    // (Deequ counts the groups, then aggregates them), one for the sql rule
+    assertThat(jobs.queries()).as("%s", jobs.jobs()).isEqualTo(4);
+    // without the uniqueness and sql rules, every other rule is computed in one pass over the data
+    jobs.reset();
+    String scanOnly = CONTRACT.replaceAll("(?m)^ *unique: true\n", "").replaceAll("(?m)^ *- \\{name: bigOnes.*\n", "");
+    assertThat(scanOnly).doesNotContain("unique", "bigOnes");
+    ContractResult scanned = checker(spark).check(Contracts.parse(scanOnly, "c"), null, data, MetricHistory.none());
+    assertThat(scanned.passed()).isTrue();
+    assertThat(jobs.queries()).as("%s", jobs.jobs()).isEqualTo(1);
+    jobs.close();
 
     assertThat(result.passed()).as(ContractReports.table(result)).isTrue();
     Map<String, RuleResult> rules = byName(result);

@@ -27,6 +27,9 @@ public final class Datasets {
   public static final String IDEMPOTENCY_KEY = "kiln.idempotencyKey";
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** How often each table was resolved in this JVM: tests prove with it that a job resolves a table once. */
+  private static final Map<String, java.util.concurrent.atomic.AtomicLong> RESOLUTIONS =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final SparkSession spark;
 
   public Datasets(SparkSession spark) {
@@ -71,6 +74,7 @@ public final class Datasets {
    * time needs the commits' times, from Delta's history.
    */
   public DatasetRef resolve(DatasetRef ref) {
+    RESOLUTIONS.computeIfAbsent(ref.table(), t -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
     if (ref.timestamp() == null) {
       long[] range = logRange(ref.table());
       if (range != null) {
@@ -111,10 +115,25 @@ public final class Datasets {
     return ref.withVersion(version);
   }
 
-  /** The rows of the table at the version the reference resolves to. */
-  public Dataset<Row> read(DatasetRef ref) {
+  /**
+   * Resolves the reference once and returns it pinned, with its rows at that version. A job pins each
+   * table it reads once and passes the {@link PinnedTable} down: reading it again resolves nothing.
+   */
+  public PinnedTable pin(DatasetRef ref) {
     DatasetRef pinned = resolve(ref);
-    return spark.read().format("delta").option("versionAsOf", pinned.version()).load(pinned.table());
+    return new PinnedTable(pinned,
+        spark.read().format("delta").option("versionAsOf", pinned.version()).load(pinned.table()));
+  }
+
+  /** The rows of the table at the version the reference resolves to (one resolution; see {@link #pin}). */
+  public Dataset<Row> read(DatasetRef ref) {
+    return pin(ref).rows();
+  }
+
+  /** How many times {@link #resolve} (and so {@link #pin} and {@link #read}) resolved {@code table} in this JVM. */
+  public static long resolutions(String table) {
+    java.util.concurrent.atomic.AtomicLong count = RESOLUTIONS.get(table);
+    return count == null ? 0 : count.get();
   }
 
   /** Writes {@code data} as a new version of {@code table}, creating the table if needed. */

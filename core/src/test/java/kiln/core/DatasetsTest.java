@@ -25,6 +25,25 @@ class DatasetsTest {
   }
 
   @Test
+  void aTableIsResolvedOnceWhenPinnedAndItsRowsStayAtThatVersion(SparkSession spark, @TempDir Path dir) {
+    Datasets datasets = new Datasets(spark);
+    String table = dir.resolve("t").toString();
+    datasets.write(rows(spark, 0, 10), table, WriteOptions.of(WriteMode.APPEND));
+    long before = Datasets.resolutions(table);
+
+    PinnedTable pinned = datasets.pin(DatasetRef.latest(table));
+    datasets.write(rows(spark, 10, 15), table, WriteOptions.of(WriteMode.APPEND));
+
+    assertThat(pinned.ref()).isEqualTo(DatasetRef.atVersion(table, 0));
+    assertThat(pinned.version()).isZero();
+    assertThat(pinned.rows().count()).isEqualTo(10);
+    assertThat(pinned.withRows(pinned.rows().where("id < 3")).ref()).isEqualTo(pinned.ref());
+    assertThat(Datasets.resolutions(table) - before).isEqualTo(1);
+    assertThat(datasets.read(DatasetRef.latest(table)).count()).isEqualTo(15);
+    assertThat(Datasets.resolutions(table) - before).isEqualTo(2);
+  }
+
+  @Test
   void writesReturnVersionsAndReadsTravelInTime(SparkSession spark, @TempDir Path dir) {
     Datasets datasets = new Datasets(spark);
     String table = dir.resolve("t").toString();

@@ -61,12 +61,16 @@ class SparkSessionsTest {
 
   @Test
   void gpuProfileOnTheRealMachineStopsCleanly() {
-    // this machine has neither a GPU nor the RAPIDS jar: the real probe must say so, not crash
+    // core's test classpath has no RAPIDS jar (whether or not the host has a GPU): the real probe must
+    // find that out and stop with the message and its fix, not crash in Spark
     GpuProbe real = GpuProbe.system();
-    assertThat(real.gpus()).isEmpty();
+    assertThat(real.rapidsOnClasspath()).isFalse();
     assertThatThrownBy(() -> SparkSessions.create(
             new SparkSettings(SparkProfile.GPU, "local[1]", null, Map.of()), real))
-        .isInstanceOf(EnvironmentException.class);
+        .isInstanceOf(EnvironmentException.class)
+        .hasMessageContaining("the gpu profile needs the NVIDIA RAPIDS Accelerator, and com.nvidia.spark.SQLPlugin"
+            + " is not on the classpath")
+        .hasMessageContaining("fix: add the jar with `spark-submit --jars rapids-4-spark_2.12-25.04.0-cuda12.jar ...`");
   }
 
   @Test

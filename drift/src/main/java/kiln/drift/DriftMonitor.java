@@ -16,6 +16,7 @@ import java.util.function.Consumer;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
+import kiln.core.PinnedTable;
 import kiln.drift.internal.DriftEngine;
 import kiln.drift.internal.ProfileStore;
 import kiln.drift.internal.Profiler;
@@ -89,10 +90,23 @@ public final class DriftMonitor {
    */
   public DriftResult run(DriftInput reference, DriftInput current, Derivation referenceDerivation,
       Derivation currentDerivation) {
-    DriftInput pinnedReference = reference.pinned(datasets.resolve(reference.dataset()));
-    DriftInput pinnedCurrent = current.pinned(datasets.resolve(current.dataset()));
-    Dataset<Row> referenceRows = referenceDerivation.apply(read(pinnedReference, "reference"));
-    Dataset<Row> currentRows = currentDerivation.apply(read(pinnedCurrent, "current"));
+    PinnedTable referenceTable = datasets.pin(reference.dataset());
+    // two slices of one table: one resolution, one version for both
+    PinnedTable currentTable = current.dataset().equals(reference.dataset()) ? referenceTable
+        : datasets.pin(current.dataset());
+    return run(reference, referenceTable, current, currentTable, referenceDerivation, currentDerivation);
+  }
+
+  /**
+   * {@link #run(DriftInput, DriftInput, Derivation, Derivation)} on tables the caller already pinned (each
+   * side's dataset): resolves nothing again.
+   */
+  public DriftResult run(DriftInput reference, PinnedTable referenceTable, DriftInput current, PinnedTable currentTable,
+      Derivation referenceDerivation, Derivation currentDerivation) {
+    DriftInput pinnedReference = reference.pinned(pinnedRef(reference, referenceTable));
+    DriftInput pinnedCurrent = current.pinned(pinnedRef(current, currentTable));
+    Dataset<Row> referenceRows = referenceDerivation.apply(read(pinnedReference, referenceTable.rows(), "reference"));
+    Dataset<Row> currentRows = currentDerivation.apply(read(pinnedCurrent, currentTable.rows(), "current"));
     List<DriftEngine.Planned> plan = engine.plan(referenceRows.schema(), currentRows.schema());
     SideProfile[] both = profileBoth(pinnedReference, referenceDerivation, referenceRows, pinnedCurrent,
         currentDerivation, currentRows, plan);
@@ -108,9 +122,16 @@ public final class DriftMonitor {
       throw Errors.badInput("consecutive comparisons need at least two periods, got " + periods.size(),
           "give two or more periods");
     }
+    // periods are usually filters of one table: each reference is resolved once for all of them
+    Map<DatasetRef, PinnedTable> tables = new java.util.HashMap<>();
+    List<PinnedTable> pinned = new ArrayList<>();
+    for (DriftInput period : periods) {
+      pinned.add(tables.computeIfAbsent(period.dataset(), datasets::pin));
+    }
     List<DriftResult> results = new ArrayList<>();
     for (int i = 1; i < periods.size(); i++) {
-      results.add(run(periods.get(i - 1), periods.get(i)));
+      results.add(run(periods.get(i - 1), pinned.get(i - 1), periods.get(i), pinned.get(i), Derivation.NONE,
+          Derivation.NONE));
     }
     return results;
   }
@@ -122,8 +143,15 @@ public final class DriftMonitor {
         decision.driftedShare(), decision.drifted(), decision.summary(), config.thresholds(), r.reused());
   }
 
-  private Dataset<Row> read(DriftInput side, String role) {
-    Dataset<Row> rows = datasets.read(side.dataset());
+  private static DatasetRef pinnedRef(DriftInput side, PinnedTable table) {
+    if (!table.table().equals(side.dataset().table())) {
+      throw new IllegalArgumentException("the pinned table " + table + " is not the side's " + side.dataset());
+    }
+    return table.ref();
+  }
+
+  /** The side's rows narrowed by its filter. */
+  private static Dataset<Row> read(DriftInput side, Dataset<Row> rows, String role) {
     if (side.where() == null) {
       return rows;
     }
@@ -161,16 +189,36 @@ public final class DriftMonitor {
    * Runs the two (nullable) tasks at the same time: two Spark jobs, so that a side with fewer partitions
    * than the cluster has cores (e.g. one day of data in one file) does not leave the rest idle.
    */
-  private static SideProfile[] concurrently(Supplier<SideProfile> first, Supplier<SideProfile> second) {
+  private SideProfile[] concurrently(Supplier<SideProfile> first, Supplier<SideProfile> second) {
     if (first == null || second == null) {
       return new SideProfile[] {first == null ? null : first.get(), second == null ? null : second.get()};
     }
-    CompletableFuture<SideProfile> background = CompletableFuture.supplyAsync(first, PROFILING);
+    String tag = "kiln-drift-profile-" + java.util.UUID.randomUUID();
+    java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+    CompletableFuture<SideProfile> background = CompletableFuture.supplyAsync(() -> {
+      spark.sparkContext().addJobTag(tag);
+      try {
+        if (abandoned.get()) {
+          throw new java.util.concurrent.CancellationException("the other side failed");
+        }
+        return first.get();
+      } finally {
+        spark.sparkContext().removeJobTag(tag);
+      }
+    }, PROFILING);
     SideProfile secondResult;
     try {
       secondResult = second.get();
     } catch (RuntimeException | Error e) {
-      background.cancel(true);
+      // the other side's profile is no longer wanted: cancel its Spark job and wait for it, so that no
+      // work outlives the failed comparison (a test counting profiling jobs found one running on)
+      abandoned.set(true);
+      spark.sparkContext().cancelJobsWithTag(tag);
+      try {
+        background.join();
+      } catch (RuntimeException ignored) {
+        // cancelled, or failed too: the first failure is the one to report
+      }
       throw e;
     }
     try {

@@ -28,27 +28,48 @@ class DriftConfigTest {
   @Test
   void yamlMapsEveryKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("drift.yaml");
-    Files.writeString(file, """
+    // every key, each with a value other than its default
+    String yaml = """
         features: [delay, distance, origin]
         exclude: [date]
         categorical: [code]
         prediction: score
         label: delayed
-        thresholds: {psi: 0.25, pValue: 0.01, correction: fdr, driftShare: 0.3, jensenShannon: 0.1, testsDecide: false}
+        thresholds:
+          psi: 0.25
+          pValue: 0.01
+          correction: fdr
+          nullRate: 0.2
+          driftShare: 0.3
+          wassersteinNormalised: 0.15
+          jensenShannon: 0.1
+          hellinger: 0.12
+          outOfRange: 0.02
+          testsDecide: false
+          performance: 0.1
         statistics: [psi, ks]
         bins: 20
         topCategories: 10
+        exactDistinctLimit: 5000
+        sketchK: 200
         ranges: {delay: {min: -60, max: 1500}}
-        """);
+        profiles: /lake/drift/profiles
+        history: /lake/drift/history
+        """;
+    Files.writeString(file, yaml);
     DriftConfig config = DriftConfig.read(file);
-    assertThat(config.features()).containsExactly("delay", "distance", "origin");
-    assertThat(config.thresholds().correction()).isEqualTo(Correction.FDR);
-    assertThat(config.thresholds().jensenShannon()).isEqualTo(0.1);
-    assertThat(config.thresholds().nullRate()).isEqualTo(0.1);
-    assertThat(config.thresholds().testsDecide()).isFalse();
-    assertThat(config.statistics()).containsExactly(Statistic.PSI, Statistic.KS);
-    assertThat(config.ranges().get("delay")).isEqualTo(new Range(-60.0, 1500.0));
-    assertThat(config.prediction()).isEqualTo("score");
+    assertThat(config).isEqualTo(new DriftConfig(List.of("delay", "distance", "origin"), List.of("date"),
+        List.of("code"), "score", "delayed",
+        new Thresholds(0.25, 0.01, Correction.FDR, 0.2, 0.3, 0.15, 0.1, 0.12, 0.02, false, 0.1),
+        List.of(Statistic.PSI, Statistic.KS), 20, 10, 5000, 200, java.util.Map.of("delay", new Range(-60.0, 1500.0)),
+        "/lake/drift/profiles", "/lake/drift/history"));
+    // a key added to either record later must be added here too
+    for (Class<?> type : List.of(DriftConfig.class, Thresholds.class)) {
+      for (java.lang.reflect.RecordComponent component : type.getRecordComponents()) {
+        assertThat(yaml).as("the YAML sets %s.%s", type.getSimpleName(), component.getName())
+            .containsPattern("(?m)^\\s*" + component.getName() + ":");
+      }
+    }
   }
 
   @Test

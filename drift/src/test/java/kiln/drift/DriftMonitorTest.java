@@ -14,6 +14,7 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
+import kiln.core.testing.SparkJobs;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -66,8 +67,11 @@ class DriftMonitorTest {
   @Test
   void everyKindOfColumnGetsAVerdictAndNothingCrashes(SparkSession spark) throws Exception {
     DriftConfig config = config().withColumns(null, "score", null);
+    SparkJobs jobs = SparkJobs.watch(spark);
     DriftResult result = new DriftMonitor(spark, config).run(
         DriftInput.of(DatasetRef.parse(reference + "@0")), DriftInput.of(DatasetRef.parse(current)));
+    // each side profiled in one pass: one Spark job per side, whatever the number of columns and statistics
+    assertThat(jobs.startedAt("Profiler.java")).as("%s", jobs.jobs()).isEqualTo(2);
 
     assertThat(result.current().dataset().version()).isEqualTo(0L);
     assertThat(verdict(result, "amount")).isEqualTo(Verdict.DRIFTED);
@@ -96,9 +100,13 @@ class DriftMonitorTest {
     assertThat(result.features().get(0).drifted()).isTrue();
     assertThat(result.features().get(result.features().size() - 1).drifted()).isFalse();
 
-    // the reference is scanned once: the second comparison reads its stored profile
+    // the reference is scanned once: the second comparison reads its stored profile (and the current's),
+    // so it profiles nothing
+    jobs.reset();
     DriftResult again = new DriftMonitor(spark, config).run(
         DriftInput.of(DatasetRef.parse(reference + "@0")), DriftInput.of(DatasetRef.parse(current + "@0")));
+    assertThat(jobs.startedAt("Profiler.java")).as("%s", jobs.jobs()).isZero();
+    jobs.close();
     assertThat(again.referenceProfileReused()).isTrue();
     assertThat(again.features()).isEqualTo(result.features());
 
@@ -132,6 +140,8 @@ class DriftMonitorTest {
     List<String> progress = new ArrayList<>();
     DriftMonitor monitor = new DriftMonitor(spark, config, progress::add);
     DatasetRef table = DatasetRef.parse(reference + "@0");
+    SparkJobs jobs = SparkJobs.watch(spark);
+    long resolved = Datasets.resolutions(reference);
     List<DriftResult> results = monitor.consecutive(List.of(
         DriftInput.of(table).where("amount < 10").labelled("low"),
         DriftInput.of(table).where("amount >= 10 and amount < 20").labelled("middle"),
@@ -141,6 +151,11 @@ class DriftMonitorTest {
     assertThat(results.get(0).current().label()).isEqualTo("middle");
     assertThat(results.get(1).referenceProfileReused()).isTrue();
     assertThat(progress.stream().filter(p -> p.startsWith("profiling")).count()).isEqualTo(3);
+    // three slices, three profiling jobs (the middle one profiled once though it is a side twice); one table
+    // version, resolved once for all of them
+    assertThat(jobs.startedAt("Profiler.java")).as("%s", jobs.jobs()).isEqualTo(3);
+    jobs.close();
+    assertThat(Datasets.resolutions(reference) - resolved).isEqualTo(1);
   }
 
   @Test

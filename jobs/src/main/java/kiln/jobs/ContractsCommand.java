@@ -16,6 +16,7 @@ import kiln.contracts.RuleResult;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
+import kiln.core.PinnedTable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -78,8 +79,9 @@ final class ContractsCommand implements Runnable {
       DatasetRef ref = DatasetRef.parse(input);
       kiln.core.KilnSettings settings = sparkOptions.settings();
       try (Session session = new Session(settings)) {
-        // the table and version are checked before the tracking server starts
-        DatasetRef pinned = new Datasets(session.spark()).resolve(ref);
+        // the table and version are checked (and pinned, once) before the tracking server starts
+        PinnedTable table = new Datasets(session.spark()).pin(ref);
+        DatasetRef pinned = table.ref();
         Path reports = reportDirectory != null ? reportDirectory : session.settings().workdirPath()
             .resolve("contracts").resolve(safe(parsed.id())).resolve(safe(lastSegment(pinned.table())) + "-v" + pinned.version());
         CheckSpec checkSpec = new CheckSpec(parsed, object, pinned, metricsTable, !noQuarantine, output, reports);
@@ -87,7 +89,7 @@ final class ContractsCommand implements Runnable {
         try (Reporting reporting = Reporting.open(settings, console)) {
           run = reporting.run("contracts check " + pinned, java.util.Map.of("kiln.job", "contracts check"),
               tracked -> {
-                CheckRun checked = new ContractCheck(session.spark(), console::step).run(checkSpec);
+                CheckRun checked = new ContractCheck(session.spark(), console::step).run(checkSpec, table);
                 ContractTracking.report(tracked, checked, yaml);
                 return checked;
               });
@@ -140,10 +142,11 @@ final class ContractsCommand implements Runnable {
       }
       try (Session session = new Session(sparkOptions.settings())) {
         Datasets datasets = new Datasets(session.spark());
-        DatasetRef pinned = datasets.resolve(ref);
+        PinnedTable table = datasets.pin(ref);
+        DatasetRef pinned = table.ref();
         String name = lastSegment(pinned.table());
         console.step("profiling " + pinned + " with Deequ");
-        Contract draft = ContractSuggestions.suggest(datasets.read(pinned), id != null ? id : name, name);
+        Contract draft = ContractSuggestions.suggest(table.rows(), id != null ? id : name, name);
         String yaml = "# Drafted by `kiln contracts suggest` from " + pinned + "; review before use.\n"
             + Contracts.toYaml(draft);
         int properties = draft.schema().get(0).properties().size();

@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
+import kiln.core.PinnedTable;
 import kiln.core.TableVersion;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -102,8 +103,9 @@ final class DatasetsCommand implements Runnable {
       DatasetRef ref = DatasetRef.parse(table);
       try (Session session = new Session(sparkOptions.settings())) {
         Datasets datasets = new Datasets(session.spark());
-        DatasetRef pinned = datasets.resolve(ref);
-        Dataset<Row> rows = datasets.read(pinned);
+        PinnedTable shown = datasets.pin(ref);
+        DatasetRef pinned = shown.ref();
+        Dataset<Row> rows = shown.rows();
         Console console = json.console(spec);
         console.result(pinned + " (" + rows.schema().simpleString() + ")");
         console.result(rows.showString(limit, 40, false).stripTrailing());

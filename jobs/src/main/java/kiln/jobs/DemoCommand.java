@@ -10,7 +10,6 @@ import kiln.core.Datasets;
 import kiln.jobs.modeldrift.ModelDrift;
 import kiln.core.models.ModelUri;
 import kiln.inference.ScoreConfig;
-import kiln.training.Device;
 import kiln.training.FeatureConfig;
 import kiln.training.FeatureResult;
 import kiln.training.GateCriteria;
@@ -135,20 +134,21 @@ final class DemoCommand implements Callable<Integer> {
         Map<String, String> lifecycle = Map.of("mlflow.parentRunId", demoRun.id());
         String featureTable = demo.resolve("tables/features").toAbsolutePath().toString();
         console.step("[7/" + steps + "] features of January-March (route statistics from that period only)");
-        FeatureResult trainingFeatures = FeaturesCommand.build(session, reporting, console,
-            new FeatureConfig(pinned.toString(), featureTable, "2001-04-01", null, FIRST_QUARTER), lifecycle);
+        FeatureConfig flightsFeatures = FlightsExamples.featureConfig();
+        FeatureResult trainingFeatures = FeaturesCommand.build(session, reporting, console, flightsFeatures.toBuilder()
+            .input(pinned.toString()).output(featureTable).where(FIRST_QUARTER).build(), lifecycle);
 
         console.step("[8/" + steps + "] train an XGBoost classifier of delays over 15 minutes, register it");
         RegisteredVersion model = TrainCommand.train(session, reporting, console,
-            new TrainConfig(trainingFeatures.output().toString(), MODEL, null, null, null, null, null, null, Map.of(),
-                50, 10, Device.AUTO, 1, null, null, List.of("origin"), 1000), lifecycle);
+            FlightsExamples.trainConfig().toBuilder().features(trainingFeatures.output().toString())
+                .model(MODEL).build(), lifecycle);
 
         console.step("[9/" + steps + "] gate it (the first champion), then score April-June with the champion");
         GateResult gate = ModelsCommand.gate(session, reporting, console, MODEL, model.version().version(),
             GateCriteria.defaults(), lifecycle);
         String scoringTable = demo.resolve("tables/features_april_june").toAbsolutePath().toString();
-        FeatureResult scoringFeatures = FeaturesCommand.build(session, reporting, console,
-            new FeatureConfig(pinned.toString(), scoringTable, "2001-04-01", null, SECOND_QUARTER), lifecycle);
+        FeatureResult scoringFeatures = FeaturesCommand.build(session, reporting, console, flightsFeatures.toBuilder()
+            .input(pinned.toString()).output(scoringTable).where(SECOND_QUARTER).build(), lifecycle);
         if (gate.promoted()) {
           ScoreCommand.score(session, reporting, console, ScoreConfig.of("models:/" + MODEL + "@champion",
               scoringFeatures.output().toString(), demo.resolve("tables/predictions").toAbsolutePath().toString(), null),

@@ -9,6 +9,8 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.KilnSettings;
+import kiln.core.PinnedTable;
+import kiln.drift.Derivation;
 import kiln.drift.DriftConfig;
 import kiln.drift.DriftHistory;
 import kiln.drift.DriftInput;
@@ -113,16 +115,16 @@ final class DriftCommand implements Callable<Integer> {
     KilnSettings kiln = sparkOptions.settings();
     DriftConfig drift = driftConfig(kiln);
     try (Session session = new Session(kiln)) {
-      // the tables and versions are checked before the tracking server starts
+      // the tables and versions are checked before the tracking server starts, and pinned once for the job
       Datasets datasets = new Datasets(session.spark());
-      DriftInput pinnedReference = referenceInput == null ? null
-          : new DriftInput(datasets.resolve(referenceInput.dataset()), referenceWhere, null);
-      DriftInput pinnedCurrent = new DriftInput(datasets.resolve(currentInput.dataset()), currentWhere, null);
-      ModelDrift.LateLabels pinnedLabels = lateLabels == null ? null
-          : new ModelDrift.LateLabels(datasets.resolve(lateLabels.table()), lateLabels.key());
+      PinnedTable referenceTable = referenceInput == null ? null : datasets.pin(referenceInput.dataset());
+      PinnedTable currentTable = referenceTable != null && currentInput.dataset().equals(referenceInput.dataset())
+          ? referenceTable : datasets.pin(currentInput.dataset());
+      PinnedTable labelsTable = lateLabels == null ? null : datasets.pin(lateLabels.table());
+      Tables tables = new Tables(referenceInput, referenceTable, currentInput, currentTable, lateLabels, labelsTable);
       Outcome outcome;
       try (Reporting reporting = Reporting.open(kiln, console)) {
-        outcome = drift(session, reporting, console, kiln, drift, modelUri, pinnedReference, pinnedCurrent, pinnedLabels);
+        outcome = drift(session, reporting, console, kiln, drift, modelUri, tables);
       }
       print(console, outcome.result());
       console.result("Report: " + outcome.report().toAbsolutePath());
@@ -139,15 +141,21 @@ final class DriftCommand implements Callable<Integer> {
     }
   }
 
+  /** The sides as given and their pinned tables (reference and labels null when not given). */
+  private record Tables(DriftInput reference, PinnedTable referenceTable, DriftInput current, PinnedTable currentTable,
+      ModelDrift.LateLabels labels, PinnedTable labelsTable) {}
+
   private Outcome drift(Session session, Reporting reporting, Console console, KilnSettings kiln, DriftConfig drift,
-      ModelUri modelUri, DriftInput referenceInput, DriftInput currentInput, ModelDrift.LateLabels lateLabels) {
-    return reporting.run("drift " + currentInput.dataset(), Map.of("kiln.job", "drift"), run -> {
+      ModelUri modelUri, Tables t) {
+    return reporting.run("drift " + t.currentTable().ref(), Map.of("kiln.job", "drift"), run -> {
         DriftResult result;
         if (modelUri == null) {
-          result = new DriftMonitor(session.spark(), drift, console::step).run(referenceInput, currentInput);
+          result = new DriftMonitor(session.spark(), drift, console::step).run(t.reference(), t.referenceTable(),
+              t.current(), t.currentTable(), Derivation.NONE, Derivation.NONE);
         } else {
           ModelDrift.Result measured = new ModelDrift(session.spark(), reporting.tracking(), drift, console::step)
-              .run(modelUri, referenceInput, currentInput, lateLabels);
+              .run(modelUri, t.reference(), t.referenceTable(), t.current(), t.currentTable(), t.labels(),
+                  t.labelsTable());
           run.setTags(Map.of("kiln.model", measured.model().name(), "kiln.model_version", measured.model().version()));
           result = measured.drift();
         }

@@ -21,11 +21,12 @@ import picocli.CommandLine.Spec;
     name = "features",
     mixinStandardHelpOptions = true,
     description = {
-      "Build a new version of the flights feature table from a version of the flights table.",
-      "Features: hour, day of week, month, distance, airport codes, airport and route statistics from the",
-      "train rows of the training period only; label: delay > threshold. Config keys: input, output,",
-      "trainingUntil, delayThresholdMinutes, where (keep only matching rows, e.g. the scoring period),",
-      "seed and split (the train/validation/test split `kiln train` must use too; default 42, 0.7/0.15/0.15)."
+      "Build a new version of a feature table from a version of any table, as its config declares it:",
+      "columns (Spark SQL expressions per row), codes (shared ordinal codes), statistics (aggregates per group",
+      "from the train rows of the training period only). Config keys: input, output, columns, key,",
+      "trainingPeriod, codes, statistics, where (keep only matching rows, e.g. the scoring period), seed and",
+      "split (the split `kiln train` must use too; default 42, 0.7/0.15/0.15). Example:",
+      "training/examples/flights-features.yaml."
     })
 final class FeaturesCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -61,8 +62,9 @@ final class FeaturesCommand implements Callable<Integer> {
       Map<String, String> params = new LinkedHashMap<>();
       params.put("input", config.input());
       params.put("output", config.output());
-      params.put("training_until", String.valueOf(config.trainingUntil()));
-      params.put("delay_threshold_minutes", String.valueOf(config.delayThresholdMinutes()));
+      params.put("training_period", String.valueOf(config.trainingPeriod()));
+      params.put("key", config.key());
+      params.put("feature_columns", String.join(",", config.outputColumns()));
       params.put("seed", String.valueOf(config.seed()));
       params.put("split", config.split().describe());
       if (config.where() != null) {

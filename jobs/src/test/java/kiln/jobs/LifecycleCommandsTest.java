@@ -43,10 +43,15 @@ class LifecycleCommandsTest {
         flights, WriteOptions.of(WriteMode.OVERWRITE));
     String features = dir.resolve("features").toString();
     Path featureConfig = dir.resolve("features.yaml");
-    Files.writeString(featureConfig, "input: " + flights + "@0\noutput: " + features + "\ntrainingUntil: 2001-04-01\n");
+    // the flights example config, reading and writing this test's tables
+    Files.writeString(featureConfig, Files.readString(Path.of("../training/examples/flights-features.yaml"))
+        .replaceFirst("(?m)^input: .*$", "input: " + flights + "@0").replaceFirst("(?m)^output: .*$", "output: " + features));
     Path trainConfig = dir.resolve("train.yaml");
     String train = "features: " + features + "@0\nmodel: delays\nnumRound: 20\nearlyStoppingRounds: 5\nnumWorkers: 1\n"
-        + "nthread: 1\ngroupColumns: [origin]\nminGroupRows: 10\ndevice: auto\n";
+        + "nthread: 1\ngroupColumns: [origin]\nminGroupRows: 10\ndevice: auto\nlabel: label\nkey: flight_id\n"
+        + "featureColumns: [hour, day_of_week, month, distance, origin_index, destination_index, origin_flights,"
+        + " origin_delay_rate, destination_flights, destination_delay_rate, route_flights, route_delay_rate,"
+        + " route_mean_delay]\n";
     Files.writeString(trainConfig, train + "hyperparameters:\n  max_depth: 3\n");
     Path badConfig = dir.resolve("bad.yaml");
     Files.writeString(badConfig, train + "hyperparameters:\n  max_dept: 3\n");

@@ -10,15 +10,23 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.TableVersion;
+import kiln.core.testing.SharedSpark;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kiln on S3: a real S3 API server (s3proxy, filesystem-backed, its own process on 127.0.0.1), read and
  * written through hadoop-aws's s3a:// by {@code kiln} submitted with spark-submit.
  */
+@ExtendWith(SharedSpark.class)
 class S3IT {
   private static final String BUCKET = "kiln-lake";
   @TempDir static Path dir;
@@ -90,8 +98,21 @@ class S3IT {
     return spark.submit(submit, Duration.ofMinutes(4));
   }
 
+  /** The test JVM's Spark session, given the s3proxy endpoint and credentials kiln was given. */
+  private static SparkSession s3(SparkSession spark) {
+    org.apache.hadoop.conf.Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    hadoop.set("fs.s3a.endpoint", "http://127.0.0.1:" + port);
+    hadoop.set("fs.s3a.path.style.access", "true");
+    hadoop.set("fs.s3a.connection.ssl.enabled", "false");
+    hadoop.set("fs.s3a.access.key", "kiln-access");
+    hadoop.set("fs.s3a.secret.key", "kiln-secret");
+    hadoop.set("fs.s3a.aws.credentials.provider", "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider");
+    hadoop.set("fs.s3a.change.detection.version.required", "false");
+    return spark;
+  }
+
   @Test
-  void ingestReadsAndWritesVersionedDeltaTablesOnS3() throws Exception {
+  void ingestReadsAndWritesVersionedDeltaTablesOnS3(SparkSession session) throws Exception {
     String table = "s3a://" + BUCKET + "/tables/amounts";
     String source = "s3a://" + BUCKET + "/landing/";
 
@@ -100,10 +121,19 @@ class S3IT {
     assertThat(first.output()).contains("Ingested 200 rows into " + table + ", version 0");
     assertThat(dir.resolve("objects").resolve(BUCKET).resolve("tables/amounts/_delta_log/00000000000000000000.json"))
         .exists();
+    // the table itself, read through s3a here: the 200 rows with their values, not just what Kiln says
+    Datasets datasets = new Datasets(s3(session));
+    Row totals = datasets.read(DatasetRef.atVersion(table, 0)).selectExpr("count(*)", "sum(id)", "sum(amount)").first();
+    assertThat(totals.getLong(0)).isEqualTo(200);
+    assertThat(totals.getLong(1)).isEqualTo(199 * 200 / 2);
+    assertThat(totals.getLong(2)).isEqualTo(3L * 199 * 200 / 2);
 
     SparkCluster.Submission retry = kiln("ingest", "--source", source, "--format", "csv", "--output", table);
     assertThat(retry.exitCode()).as(retry.output()).isZero();
     assertThat(retry.output()).contains("Already ingested: " + table + "@0 holds this load (200 rows)");
+    // and a retry wrote nothing: still one version, still 200 rows
+    assertThat(datasets.history(table)).extracting(TableVersion::version).containsExactly(0L);
+    assertThat(datasets.read(DatasetRef.latest(table)).count()).isEqualTo(200);
 
     SparkCluster.Submission show = kiln("datasets", "show", table + "@0", "--limit", "3");
     assertThat(show.exitCode()).as(show.output()).isZero();

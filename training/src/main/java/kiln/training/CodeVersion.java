@@ -12,7 +12,31 @@ import java.util.concurrent.TimeUnit;
 final class CodeVersion {
   private CodeVersion() {}
 
+  /** Hashing a shaded jar of several hundred MB takes a second or more: once per JVM, off the caller's thread. */
+  private static final java.util.concurrent.CompletableFuture<String> CURRENT = new java.util.concurrent.CompletableFuture<>();
+  private static final java.util.concurrent.atomic.AtomicBoolean STARTED = new java.util.concurrent.atomic.AtomicBoolean();
+
+  /** Starts working out {@link #current} in the background, so that it is ready when a training asks. */
+  static void prefetch() {
+    if (STARTED.compareAndSet(false, true)) {
+      Thread thread = new Thread(() -> {
+        try {
+          CURRENT.complete(compute());
+        } catch (RuntimeException | Error e) {
+          CURRENT.complete("unknown");
+        }
+      }, "kiln-code-version");
+      thread.setDaemon(true);
+      thread.start();
+    }
+  }
+
   static String current() {
+    prefetch();
+    return CURRENT.join();
+  }
+
+  private static String compute() {
     try {
       Path location = Path.of(CodeVersion.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (Files.isRegularFile(location)) {

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
+import kiln.core.PinnedTable;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.WriteResult;
@@ -12,12 +13,12 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-/** Builds a new version of the feature table from a pinned version of the flights table. */
+/** Builds a new version of the feature table a {@link FeatureConfig} declares, from a pinned input version. */
 public final class FeatureJob {
   /** Commit metadata keys: the training code reads them back to tag models with their source data. */
   public static final String INPUT_TABLE = "kiln.input.table";
   public static final String INPUT_VERSION = "kiln.input.version";
-  public static final String TRAINING_UNTIL = "kiln.trainingUntil";
+  public static final String TRAINING_PERIOD = "kiln.trainingPeriod";
   /** The split whose train rows the statistics come from: training must split the same way. */
   public static final String SPLIT_KEY = "kiln.split.key";
   public static final String SPLIT_SEED = "kiln.split.seed";
@@ -32,20 +33,16 @@ public final class FeatureJob {
   public FeatureResult run(FeatureConfig config) {
     long started = System.nanoTime();
     Datasets datasets = new Datasets(spark);
-    DatasetRef input = datasets.resolve(config.inputRef());
-    Dataset<Row> features = FlightFeatures.build(datasets.read(input), config.trainingUntil(),
-        config.delayThresholdMinutes(), config.seed(), config.split());
-    if (config.where() != null) {
-      features = features.where(config.where());
-    }
+    PinnedTable table = datasets.pin(config.inputRef());
+    DatasetRef input = table.ref();
+    Dataset<Row> features = Features.kept(Features.build(table.rows(), "input table " + input, config), config);
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(INPUT_TABLE, input.table());
     metadata.put(INPUT_VERSION, String.valueOf(input.version()));
-    if (config.trainingUntil() != null) {
-      metadata.put(TRAINING_UNTIL, config.trainingUntil());
+    if (config.trainingPeriod() != null) {
+      metadata.put(TRAINING_PERIOD, config.trainingPeriod());
     }
-    metadata.put("kiln.delayThresholdMinutes", String.valueOf(config.delayThresholdMinutes()));
-    metadata.put(SPLIT_KEY, FlightFeatures.KEY);
+    metadata.put(SPLIT_KEY, config.key());
     metadata.put(SPLIT_SEED, String.valueOf(config.seed()));
     metadata.put(SPLIT_FRACTIONS, config.split().describe());
     if (config.where() != null) {

@@ -11,14 +11,15 @@ import kiln.core.models.SplitFractions;
 import kiln.core.models.Task;
 
 /**
- * What {@code kiln train} trains. Defaults are filled in here, in one place.
+ * What {@code kiln train} trains. Defaults are filled in here, in one place; nothing defaults to a data set's
+ * columns ({@code training/examples/flights-train.yaml} is the flights sample's).
  *
  * @param features the feature table, {@code TABLE[@VERSION]}
  * @param model the registered model name the new version goes to
  * @param task classifier (default) or regressor
- * @param label the label column (default {@code label}; e.g. {@code delay} for a regressor)
- * @param featureColumns the numeric columns to train on (default: the flights features)
- * @param key the column the split hashes (default {@code flight_id})
+ * @param label the label column (required; 0/1 for a classifier)
+ * @param featureColumns the numeric columns to train on (required)
+ * @param key the column the split hashes (required); must be the feature table's split key
  * @param seed seed of the split and of XGBoost (default 42); must be the feature table's split seed
  * @param split shares of train, validation and test (default 0.7 / 0.15 / 0.15); must be the feature table's
  * @param hyperparameters XGBoost parameters by their XGBoost names, e.g. max_depth, eta; unknown names are refused
@@ -59,16 +60,18 @@ public record TrainConfig(
     if (!model.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
       throw Errors.badInput("model name '" + model + "' may hold only letters, digits, '_', '.', '-'", "correct the training config (--config)");
     }
+    Objects.requireNonNull(label, "label is missing: name the label column, e.g. label: label");
+    Objects.requireNonNull(featureColumns, "featureColumns is missing: list the columns to train on, e.g."
+        + " featureColumns: [hour, distance]");
+    Objects.requireNonNull(key, "key is missing: name the feature table's split key, e.g. key: flight_id");
     task = task == null ? Task.CLASSIFIER : task;
-    label = label == null ? FlightFeatures.LABEL : label;
-    featureColumns = featureColumns == null ? FlightFeatures.FEATURE_COLUMNS : List.copyOf(featureColumns);
+    featureColumns = List.copyOf(featureColumns);
     if (featureColumns.isEmpty()) {
       throw Errors.badInput("featureColumns is empty; list the columns to train on", "correct the training config (--config)");
     }
     if (featureColumns.contains(label)) {
       throw Errors.badInput("featureColumns contains the label '" + label + "'", "correct the training config (--config)");
     }
-    key = key == null ? FlightFeatures.KEY : key;
     seed = seed == null ? Split.DEFAULT_SEED : seed;
     split = split == null ? SplitFractions.DEFAULT : split;
     hyperparameters = hyperparameters == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(hyperparameters));
@@ -89,22 +92,143 @@ public record TrainConfig(
     minGroupRows = minGroupRows == null ? 100 : minGroupRows;
   }
 
-  /** The same training without a search, e.g. with the tuning's fixed values. */
-  public TrainConfig(String features, String model, Task task, String label, List<String> featureColumns, String key,
-      Long seed, SplitFractions split, Map<String, Object> hyperparameters, Integer numRound, Integer earlyStoppingRounds,
-      Device device, Integer numWorkers, Integer nthread, Double threshold, List<String> groupColumns,
-      Integer minGroupRows) {
-    this(features, model, task, label, featureColumns, key, seed, split, hyperparameters, numRound, earlyStoppingRounds,
-        device, numWorkers, nthread, threshold, groupColumns, minGroupRows, null);
-  }
-
   public DatasetRef featuresRef() {
     return DatasetRef.parse(features);
   }
 
-  /** A copy with other hyperparameters (tuning trials). */
+  /** A copy with other hyperparameters and no search (tuning trials). */
   public TrainConfig withHyperparameters(Map<String, Object> values) {
-    return new TrainConfig(features, model, task, label, featureColumns, key, seed, split, values, numRound,
-        earlyStoppingRounds, device, numWorkers, nthread, threshold, groupColumns, minGroupRows, null);
+    return toBuilder().hyperparameters(values).tuning(null).build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding this config's values, e.g. to point an example config at another feature table. */
+  public Builder toBuilder() {
+    return new Builder().features(features).model(model).task(task).label(label).featureColumns(featureColumns).key(key)
+        .seed(seed).split(split).hyperparameters(hyperparameters).numRound(numRound)
+        .earlyStoppingRounds(earlyStoppingRounds).device(device).numWorkers(numWorkers).nthread(nthread)
+        .threshold(threshold).groupColumns(groupColumns).minGroupRows(minGroupRows).tuning(tuning);
+  }
+
+  /** Builds a {@link TrainConfig}; what is not set takes the record's default. */
+  public static final class Builder {
+    private String features;
+    private String model;
+    private Task task;
+    private String label;
+    private List<String> featureColumns;
+    private String key;
+    private Long seed;
+    private SplitFractions split;
+    private Map<String, Object> hyperparameters;
+    private Integer numRound;
+    private Integer earlyStoppingRounds;
+    private Device device;
+    private Integer numWorkers;
+    private Integer nthread;
+    private Double threshold;
+    private List<String> groupColumns;
+    private Integer minGroupRows;
+    private TuningConfig tuning;
+
+    private Builder() {}
+
+    public Builder features(String value) {
+      this.features = value;
+      return this;
+    }
+
+    public Builder model(String value) {
+      this.model = value;
+      return this;
+    }
+
+    public Builder task(Task value) {
+      this.task = value;
+      return this;
+    }
+
+    public Builder label(String value) {
+      this.label = value;
+      return this;
+    }
+
+    public Builder featureColumns(List<String> value) {
+      this.featureColumns = value;
+      return this;
+    }
+
+    public Builder key(String value) {
+      this.key = value;
+      return this;
+    }
+
+    public Builder seed(Long value) {
+      this.seed = value;
+      return this;
+    }
+
+    public Builder split(SplitFractions value) {
+      this.split = value;
+      return this;
+    }
+
+    public Builder hyperparameters(Map<String, Object> value) {
+      this.hyperparameters = value;
+      return this;
+    }
+
+    public Builder numRound(Integer value) {
+      this.numRound = value;
+      return this;
+    }
+
+    public Builder earlyStoppingRounds(Integer value) {
+      this.earlyStoppingRounds = value;
+      return this;
+    }
+
+    public Builder device(Device value) {
+      this.device = value;
+      return this;
+    }
+
+    public Builder numWorkers(Integer value) {
+      this.numWorkers = value;
+      return this;
+    }
+
+    public Builder nthread(Integer value) {
+      this.nthread = value;
+      return this;
+    }
+
+    public Builder threshold(Double value) {
+      this.threshold = value;
+      return this;
+    }
+
+    public Builder groupColumns(List<String> value) {
+      this.groupColumns = value;
+      return this;
+    }
+
+    public Builder minGroupRows(Integer value) {
+      this.minGroupRows = value;
+      return this;
+    }
+
+    public Builder tuning(TuningConfig value) {
+      this.tuning = value;
+      return this;
+    }
+
+    public TrainConfig build() {
+      return new TrainConfig(features, model, task, label, featureColumns, key, seed, split, hyperparameters, numRound,
+          earlyStoppingRounds, device, numWorkers, nthread, threshold, groupColumns, minGroupRows, tuning);
+    }
   }
 }

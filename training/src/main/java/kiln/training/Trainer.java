@@ -19,6 +19,7 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.GpuProbe;
+import kiln.core.PinnedTable;
 import kiln.core.models.ModelFiles;
 import kiln.core.models.ModelInfo;
 import kiln.core.models.Split;
@@ -56,8 +57,10 @@ public final class Trainer {
    * The fitted model and what it was fitted on.
    *
    * @param split the feature table version with the split column
+   * @param trainRows the rows of the train part (counted with the input checks, in the same pass)
    */
-  public record Fitted(Model<?> model, DatasetRef features, Dataset<Row> split, String device) {}
+  public record Fitted(Model<?> model, DatasetRef features, Dataset<Row> split, String device, long trainRows,
+      Map<String, String> featureCommit) {}
 
   /**
    * Checks the input (columns, hyperparameters, device, labels: before any native code runs), splits by
@@ -65,13 +68,15 @@ public final class Trainer {
    */
   public Fitted fit(TrainConfig config) {
     Datasets datasets = new Datasets(spark);
-    DatasetRef features = datasets.resolve(config.featuresRef());
-    checkSplit(config, commit(datasets, features), features);
-    Dataset<Row> table = datasets.read(features);
+    PinnedTable pinned = datasets.pin(config.featuresRef());
+    DatasetRef features = pinned.ref();
+    Map<String, String> featureCommit = commit(datasets, features);
+    checkSplit(config, featureCommit, features);
+    Dataset<Row> table = pinned.rows();
     checkColumns(config, table, features);
     Predictor<?, ?, ?> estimator = estimator(config);
     String device = config.device().resolve(spark.sparkContext().getConf(), gpuProbe);
-    checkLabels(config, table, features);
+    long trainRows = checkLabels(config, table, features);
 
     Dataset<Row> split = Split.assign(table, config.key(), config.seed(), config.split());
     Dataset<Row> train = split.where(col(Split.COLUMN).equalTo(Split.TRAIN));
@@ -81,39 +86,44 @@ public final class Trainer {
     int workers = config.numWorkers() == null ? Math.max(1, spark.sparkContext().defaultParallelism()) : config.numWorkers();
     configure(estimator, config, device, nthread, workers, ModelFiles.assemble(validation, config.featureColumns()));
     Model<?> fitted = estimator.fit(ModelFiles.assemble(train, config.featureColumns()));
-    return new Fitted(fitted, features, split, device);
+    return new Fitted(fitted, features, split, device, trainRows, featureCommit);
   }
 
-  /** Trains, evaluates and saves the model under {@code directory}. */
+  /**
+   * Trains, evaluates and saves the model under {@code directory}. The validation and test rows are read
+   * and scored once, in one pass that gives both parts' metrics, the groups' and the scoring time.
+   */
   public TrainingResult train(TrainConfig config, Path directory) {
     long started = System.nanoTime();
+    CodeVersion.prefetch(); // hashing the jar overlaps with the fit
     Fitted fit = fit(config);
     Model<?> fitted = fit.model();
     DatasetRef features = fit.features();
-    Datasets datasets = new Datasets(spark);
-    Row sizes = fit.split().groupBy().pivot(Split.COLUMN, List.of(Split.TRAIN, Split.VALIDATION, Split.TEST))
-        .count().first();
-    long trainRows = sizes.isNullAt(0) ? 0 : sizes.getLong(0);
-    long validationRows = sizes.isNullAt(1) ? 0 : sizes.getLong(1);
-    Dataset<Row> test = fit.split().where(col(Split.COLUMN).equalTo(Split.TEST)).cache();
-    try {
-      Map<String, String> source = commit(datasets, features);
-      ModelInfo info = new ModelInfo(config.task(), config.label(), config.featureColumns(), config.key(), config.seed(),
-          config.split(), config.threshold(), config.groupColumns(), config.minGroupRows(), features.table(),
-          features.version(), source.get(FeatureJob.INPUT_TABLE), sourceVersion(source), fit.device(),
-          config.hyperparameters(), Map.of());
-      ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
-      Evaluation.Result evaluation = evaluate(unsaved, test);
-      Map<String, Double> validationMetrics = evaluate(unsaved,
-          fit.split().where(col(Split.COLUMN).equalTo(Split.VALIDATION)), List.of()).metrics();
-      double latency = latencyMillisPer1000Rows(unsaved, test);
-      ModelFiles model = ModelFiles.save(fitted, info.withMetrics(evaluation.metrics()), directory);
-      return new TrainingResult(model, features, evaluation, validationMetrics, latency, importance(fitted, config.featureColumns()),
-          bestIteration(fitted), fit.device(), trainRows, validationRows, evaluation.metrics().get("rows").longValue(),
-          model.sha256(), CodeVersion.current(), Duration.ofNanos(System.nanoTime() - started));
-    } finally {
-      test.unpersist();
-    }
+    Map<String, String> source = fit.featureCommit();
+    ModelInfo info = new ModelInfo(config.task(), config.label(), config.featureColumns(), config.key(), config.seed(),
+        config.split(), config.threshold(), config.groupColumns(), config.minGroupRows(), features.table(),
+        features.version(), source.get(FeatureJob.INPUT_TABLE), sourceVersion(source), fit.device(),
+        config.hyperparameters(), Map.of());
+    ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
+    List<org.apache.spark.sql.Column> kept = new ArrayList<>();
+    kept.add(col(Split.COLUMN));
+    kept.add(col(config.label()));
+    config.featureColumns().forEach(c -> kept.add(col(c)));
+    config.groupColumns().stream().filter(g -> !config.featureColumns().contains(g) && !g.equals(config.label()))
+        .distinct().forEach(g -> kept.add(col(g)));
+    Dataset<Row> heldOut = fit.split().where(col(Split.COLUMN).isin(Split.VALIDATION, Split.TEST))
+        .select(kept.toArray(new org.apache.spark.sql.Column[0]));
+    Evaluation.Parts parts = Evaluation.evaluate(unsaved.score(heldOut), col(Split.COLUMN),
+        List.of(Split.VALIDATION, Split.TEST), Split.TEST, config.task(), config.label(), config.threshold(),
+        config.groupColumns(), config.minGroupRows());
+    Evaluation.Result evaluation = parts.parts().get(Split.TEST);
+    Map<String, Double> validationMetrics = parts.parts().get(Split.VALIDATION).metrics();
+    double latency = parts.rows() == 0 ? Double.NaN : parts.scanNanos() / 1e6 / Math.max(parts.rows(), 1000) * 1000;
+    ModelFiles model = unsaved.withMetrics(evaluation.metrics());
+    return new TrainingResult(model, features, evaluation, validationMetrics, latency, importance(fitted, config.featureColumns()),
+        bestIteration(fitted), fit.device(), fit.trainRows(), validationMetrics.get("rows").longValue(),
+        evaluation.metrics().get("rows").longValue(), model.sha256(), CodeVersion.current(),
+        Duration.ofNanos(System.nanoTime() - started));
   }
 
   /** The test-set evaluation of any model Kiln trained, on rows that hold its features and label. */
@@ -122,17 +132,11 @@ public final class Trainer {
     return evaluate(model, test, info.groupColumns());
   }
 
-  /** Scores once, keeps just what the metrics read, and computes them from that (several aggregations). */
+  /** Scores once, keeps just what the metrics read, and computes them from that in one pass. */
   private static Evaluation.Result evaluate(ModelFiles model, Dataset<Row> rows, List<String> groupColumns) {
     ModelInfo info = model.info();
-    List<org.apache.spark.sql.Column> kept = new ArrayList<>(List.of(col(info.label()), col(Evaluation.SCORE)));
-    groupColumns.forEach(g -> kept.add(col(g)));
-    Dataset<Row> scored = model.score(rows).select(kept.toArray(new org.apache.spark.sql.Column[0])).cache();
-    try {
-      return Evaluation.evaluate(scored, info.task(), info.label(), info.threshold(), groupColumns, info.minGroupRows());
-    } finally {
-      scored.unpersist();
-    }
+    return Evaluation.evaluate(model.score(rows), info.task(), info.label(), info.threshold(), groupColumns,
+        info.minGroupRows());
   }
 
   /**
@@ -257,10 +261,12 @@ public final class Trainer {
     }
   }
 
-  private static void checkLabels(TrainConfig config, Dataset<Row> table, DatasetRef features) {
+  /** Checks the labels and counts the train rows, in one pass; returns the train rows. */
+  private static long checkLabels(TrainConfig config, Dataset<Row> table, DatasetRef features) {
     Row row = table.agg(count(lit(1)), sum(when(col(config.label()).isNull(), 1).otherwise(0)),
         min(col(config.label()).cast("double")), max(col(config.label()).cast("double")),
-        sum(when(col(config.label()).isin(0, 1), 0).otherwise(1))).first();
+        sum(when(col(config.label()).isin(0, 1), 0).otherwise(1)),
+        sum(when(Split.isTrain(config.key(), config.seed(), config.split()), 1L).otherwise(0L))).first();
     long rows = row.getLong(0);
     if (rows == 0) {
       throw Errors.badInput("feature table " + features + " has no rows", "build the features from a table with data");
@@ -281,6 +287,7 @@ public final class Trainer {
             + row.getDouble(2) + " in all " + rows + " rows)", "train on data with both classes");
       }
     }
+    return row.getLong(5);
   }
 
   private static Map<String, Double> importance(Model<?> model, List<String> columns) {

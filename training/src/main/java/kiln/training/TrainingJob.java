@@ -85,8 +85,9 @@ public final class TrainingJob {
   public static RegisteredVersion register(String name, TrainingResult result, Tracking tracking, TrackedRun run) {
     ModelInfo info = result.model().info();
     run.logParams(Map.of("device", result.device(), "code_version", result.codeVersion()));
-    run.logMetrics(result.metrics());
-    result.featureImportance().forEach((feature, gain) -> run.logMetrics(Map.of("importance_" + feature, gain)));
+    Map<String, Double> metrics = new LinkedHashMap<>(result.metrics());
+    result.featureImportance().forEach((feature, gain) -> metrics.put("importance_" + feature, gain));
+    run.logMetrics(metrics); // one request, not one per feature
     run.logInput(result.features(), "training");
     if (info.dataTable() != null && info.dataVersion() != null) {
       run.logInput(DatasetRef.atVersion(info.dataTable(), info.dataVersion()), "source");

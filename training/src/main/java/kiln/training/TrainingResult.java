@@ -9,7 +9,8 @@ import kiln.core.models.ModelFiles;
  * A trained and evaluated model, saved on local disk.
  *
  * @param validationMetrics metrics on the validation split (what tuning compares; the test split stays unseen)
- * @param latencyMillisPer1000Rows scoring time of the test set per 1000 rows
+ * @param latencyMillisPer1000Rows time per 1000 rows of the one pass that scores the validation and test rows and
+ *     computes their metrics (so at least the scoring time)
  * @param featureImportance gain per feature column
  * @param bestIteration the boosting round early stopping kept
  */

@@ -65,6 +65,49 @@ class EvaluationTest {
     assertThat(result.gaps().get("group")).isCloseTo(highest - lowest, within(EXACT));
   }
 
+  /** Many distinct scores with ties: Spark bins them (3000 distinct scores: 3 per bin) before its AUC-PR. */
+  private static Dataset<Row> manyScores(SparkSession spark) {
+    java.util.Random random = new java.util.Random(11);
+    List<Row> rows = new java.util.ArrayList<>();
+    for (int i = 0; i < 9000; i++) {
+      double score = random.nextInt(3000) / 3000.0;
+      double label = random.nextDouble() < score * 0.8 + 0.1 ? 1.0 : 0.0;
+      rows.add(RowFactory.create("g" + (i % 3), label, score));
+    }
+    return spark.createDataFrame(rows, SCORED);
+  }
+
+  @Test
+  void aucPrIsSparksBinnedAreaAndEveryStatisticComesFromOneSparkJob(SparkSession spark) throws Exception {
+    Dataset<Row> scored = manyScores(spark).cache();
+    scored.count();
+    long[] jobs = {0};
+    org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
+      @Override
+      public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart jobStart) {
+        jobs[0]++;
+      }
+    };
+    spark.sparkContext().addSparkListener(counter);
+    Evaluation.Result result;
+    try {
+      result = Evaluation.evaluate(scored, Task.CLASSIFIER, "label", 0.5, List.of("group"), 1);
+      spark.sparkContext().listenerBus().waitUntilEmpty(10_000);
+    } finally {
+      spark.sparkContext().removeSparkListener(counter);
+    }
+    // Spark's evaluator on one partition, where its bins are consecutive scores from the highest down
+    double spark1 = new org.apache.spark.ml.evaluation.BinaryClassificationEvaluator().setLabelCol("label")
+        .setRawPredictionCol(Evaluation.SCORE).setMetricName("areaUnderPR").evaluate(scored.coalesce(1));
+    assertThat(result.metrics().get("auc_pr")).isCloseTo(spark1, within(EXACT));
+    assertThat(result.metrics().get("rows")).isEqualTo(9000.0);
+    assertThat(result.groups().get("group")).containsOnlyKeys("g0", "g1", "g2");
+    // one query with three shuffles (counts per score, the window, the sums): adaptive execution runs each
+    // shuffle's map side as a job of its own, then the result; the evaluation before it ran more than ten
+    assertThat(jobs[0]).as("Spark jobs of one evaluation").isBetween(1L, 4L);
+    scored.unpersist();
+  }
+
   @Test
   void aucRocIsOneHalfWhenEveryScoreTiesAndUndefinedWithOneClass(SparkSession spark) {
     Dataset<Row> scored = spark.createDataFrame(List.of(

@@ -16,6 +16,9 @@ import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.SparkSession;
+import org.mlflow.api.proto.Service.Run;
+import org.mlflow.api.proto.Service.RunInfo;
+import org.mlflow.tracking.MlflowClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -94,13 +97,10 @@ class LifecycleTest {
       // a candidate split with another seed: the champion fitted most of its test rows, so both are compared on
       // the rows in both test parts; here too few (about 0.15 x 0.15 of 400) to compare, so it is refused
       String reseeded = dir.resolve("features-seed7").toString();
-      new FeatureJob(spark).run(new FeatureConfig(dir.resolve("flights").toString(), reseeded, "2001-04-01", null, null,
-          7L, null));
+      new FeatureJob(spark).run(TestFlights.exampleFeatures(dir.resolve("flights").toString(), reseeded).toBuilder()
+          .seed(7L).build());
       TrainConfig seven = TrainerTest.config(reseeded, Task.CLASSIFIER, null, Map.of("max_depth", 2), Device.CPU);
-      RegisteredVersion otherSplit = train(spark, tracking, new TrainConfig(seven.features(), "delays", seven.task(),
-          seven.label(), seven.featureColumns(), seven.key(), 7L, seven.split(), seven.hyperparameters(),
-          seven.numRound(), seven.earlyStoppingRounds(), seven.device(), seven.numWorkers(), seven.nthread(),
-          seven.threshold(), seven.groupColumns(), seven.minGroupRows(), null));
+      RegisteredVersion otherSplit = train(spark, tracking, seven.toBuilder().seed(7L).build());
       assertThatThrownBy(() -> gate(spark, tracking, otherSplit.version().version(),
           new GateCriteria(-1.0, 1.0, 60_000.0, null, null)))
           .isInstanceOf(BadInputException.class)
@@ -120,17 +120,44 @@ class LifecycleTest {
 
       // a grid search: a nested run per trial, the best by validation AUC registered, an unknown name refused first
       TrainConfig base = TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("eta", 0.3), Device.CPU);
-      TrainConfig tuned = new TrainConfig(base.features(), "tuned", base.task(), base.label(), base.featureColumns(),
-          base.key(), base.seed(), base.split(), base.hyperparameters(), base.numRound(), base.earlyStoppingRounds(),
-          base.device(), base.numWorkers(), base.nthread(), base.threshold(), base.groupColumns(), base.minGroupRows(),
-          new TuningConfig(TuningConfig.Strategy.GRID, null, Map.of("max_depth", List.of(1, 4))));
-      RegisteredVersion best = train(spark, tracking, tuned);
+      TrainConfig tuned = base.toBuilder().model("tuned")
+          .tuning(new TuningConfig(TuningConfig.Strategy.GRID, null, Map.of("max_depth", List.of(1, 4)))).build();
+      RegisteredVersion best;
+      String searchRun;
+      try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
+        searchRun = run.id();
+        best = new TrainingJob(spark, TrainerTest.NO_GPU).run(tuned, tracking, run);
+      }
       assertThat(best.version().name()).isEqualTo("tuned");
       assertThat(best.training().model().info().hyperparameters()).containsEntry("eta", 0.3).containsKey("max_depth");
-      TrainConfig wrong = new TrainConfig(base.features(), "tuned", base.task(), base.label(), base.featureColumns(),
-          base.key(), base.seed(), base.split(), base.hyperparameters(), base.numRound(), base.earlyStoppingRounds(),
-          base.device(), base.numWorkers(), base.nthread(), base.threshold(), base.groupColumns(), base.minGroupRows(),
-          new TuningConfig(null, 2, Map.of("max_deep", List.of(1, 4))));
+      // the trials are child runs of the search's run, one per grid point, each with its validation AUC
+      MlflowClient client = new MlflowClient(server.uri().toString());
+      String experiment = client.getExperimentByName("kiln").orElseThrow().getExperimentId();
+      List<RunInfo> trials = new java.util.ArrayList<>(
+          client.searchRuns(List.of(experiment), "tags.mlflow.parentRunId = '" + searchRun + "'"));
+      trials.sort(java.util.Comparator.comparing(RunInfo::getRunName));
+      assertThat(trials).extracting(RunInfo::getRunName).containsExactly("trial 1", "trial 2");
+      String bestDepth = null;
+      double bestScore = Double.NEGATIVE_INFINITY;
+      List<String> depths = new java.util.ArrayList<>();
+      for (RunInfo trial : trials) {
+        Run stored = client.getRun(trial.getRunId());
+        String depth = stored.getData().getParamsList().stream().filter(p -> p.getKey().equals("xgb_max_depth"))
+            .findFirst().orElseThrow().getValue();
+        double score = stored.getData().getMetricsList().stream().filter(m -> m.getKey().equals("validation_auc_roc"))
+            .findFirst().orElseThrow().getValue();
+        depths.add(depth);
+        if (score > bestScore) { // on a tie the earlier trial stays best
+          bestScore = score;
+          bestDepth = depth;
+        }
+      }
+      assertThat(depths).containsExactly("1", "4");
+      // the registered model is the best trial's
+      assertThat(String.valueOf(best.training().model().info().hyperparameters().get("max_depth"))).isEqualTo(bestDepth);
+      assertThat(best.training().validationMetrics().get("auc_roc")).isEqualTo(bestScore);
+      TrainConfig wrong = base.toBuilder().model("tuned")
+          .tuning(new TuningConfig(null, 2, Map.of("max_deep", List.of(1, 4)))).build();
       assertThatThrownBy(() -> train(spark, tracking, wrong))
           .isInstanceOf(BadInputException.class).hasMessageContaining("unknown hyperparameter 'max_deep'");
       assertThat(tracking.modelVersions("tuned")).hasSize(1);

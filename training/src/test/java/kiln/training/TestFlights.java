@@ -40,6 +40,18 @@ final class TestFlights {
     return spark.createDataFrame(list, SCHEMA);
   }
 
+  /** {@code training/examples/flights-features.yaml}, reading {@code input} and writing {@code output}. */
+  static FeatureConfig exampleFeatures(String input, String output) {
+    return kiln.core.YamlFiles.read(java.nio.file.Path.of("examples/flights-features.yaml"), FeatureConfig.class)
+        .toBuilder().input(input).output(output).build();
+  }
+
+  /** {@code training/examples/flights-train.yaml} on {@code features}. */
+  static TrainConfig exampleTraining(String features) {
+    return kiln.core.YamlFiles.read(java.nio.file.Path.of("examples/flights-train.yaml"), TrainConfig.class)
+        .toBuilder().features(features).build();
+  }
+
   static Row flight(String date, long delay, long distance, String origin, String destination) {
     return RowFactory.create(Timestamp.valueOf(date).toLocalDateTime(), delay, distance, origin, destination);
   }

@@ -41,13 +41,15 @@ class TrainerTest {
     String flights = dir.resolve("flights").toString();
     new Datasets(spark).write(TestFlights.frame(spark, rows, 7), flights, WriteOptions.of(WriteMode.OVERWRITE));
     String features = dir.resolve("features").toString();
-    new FeatureJob(spark).run(new FeatureConfig(flights, features, "2001-04-01", null));
+    new FeatureJob(spark).run(TestFlights.exampleFeatures(flights, features));
     return features;
   }
 
   static TrainConfig config(String features, Task task, String label, Map<String, Object> hyperparameters, Device device) {
-    return new TrainConfig(features, "delays", task, label, null, null, null, null, hyperparameters, 20, 5, device, 1, 1,
-        null, List.of("origin"), 10);
+    TrainConfig.Builder config = TestFlights.exampleTraining(features).toBuilder().model("delays").task(task)
+        .hyperparameters(hyperparameters).numRound(20).earlyStoppingRounds(5).device(device).numWorkers(1).nthread(1)
+        .minGroupRows(10);
+    return (label == null ? config : config.label(label)).build();
   }
 
   @Test
@@ -55,8 +57,8 @@ class TrainerTest {
     String flights = dir.resolve("flights").toString();
     new Datasets(spark).write(TestFlights.frame(spark, 40, 7), flights, WriteOptions.of(WriteMode.OVERWRITE));
     String features = dir.resolve("features").toString();
-    new FeatureJob(spark).run(new FeatureConfig(flights, features, "2001-04-01", null, null, 7L,
-        new SplitFractions(0.8, 0.1, 0.1)));
+    new FeatureJob(spark).run(TestFlights.exampleFeatures(flights, features).toBuilder().seed(7L)
+        .split(new SplitFractions(0.8, 0.1, 0.1)).build());
     Trainer trainer = new Trainer(spark, NO_GPU);
 
     assertThatThrownBy(() -> trainer.fit(config(features, Task.CLASSIFIER, null, Map.of(), Device.CPU)))
@@ -106,8 +108,8 @@ class TrainerTest {
     Trainer trainer = new Trainer(spark, NO_GPU);
     assertThatThrownBy(() -> trainer.train(config(features, Task.CLASSIFIER, null, Map.of("max_dept", 3), Device.CPU), dir))
         .isInstanceOf(BadInputException.class).hasMessageContaining("unknown hyperparameter 'max_dept'");
-    assertThatThrownBy(() -> trainer.train(new TrainConfig(features, "m", null, null, List.of("hour", "weather"), null,
-        null, null, null, null, null, null, null, null, null, null, null), dir))
+    assertThatThrownBy(() -> trainer.train(TestFlights.exampleTraining(features).toBuilder().model("m")
+        .featureColumns(List.of("hour", "weather")).build(), dir))
         .isInstanceOf(BadInputException.class).hasMessageContaining("lacks column 'weather'");
     assertThatThrownBy(() -> trainer.train(config(features, Task.CLASSIFIER, null, Map.of(), Device.CUDA), dir))
         .isInstanceOf(BadInputException.class).hasMessageContaining("this machine has no GPU");

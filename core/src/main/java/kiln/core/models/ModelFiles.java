@@ -58,6 +58,17 @@ public final class ModelFiles {
     return new ModelFiles(directory, info, model);
   }
 
+  /** The same model with these metrics in its {@value #INFO_FILE}; only that file is written again. */
+  public ModelFiles withMetrics(java.util.Map<String, Double> metrics) {
+    ModelInfo measured = info.withMetrics(metrics);
+    try {
+      JSON.writeValue(directory.resolve(INFO_FILE).toFile(), measured);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot save the model to " + directory, e);
+    }
+    return new ModelFiles(directory, measured, model);
+  }
+
   /** Loads a model directory that {@link #save} wrote (e.g. downloaded from MLflow). */
   public static ModelFiles load(Path directory) {
     Path infoFile = directory.resolve(INFO_FILE);

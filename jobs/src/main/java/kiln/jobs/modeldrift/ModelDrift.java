@@ -19,6 +19,7 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.LocalFiles;
+import kiln.core.PinnedTable;
 import kiln.core.models.ModelFiles;
 import kiln.core.models.ModelInfo;
 import kiln.core.models.ModelUri;
@@ -89,6 +90,18 @@ public final class ModelDrift {
    * model; {@code labels} (nullable) supplies labels that arrived later.
    */
   public Result run(ModelUri uri, DriftInput reference, DriftInput current, LateLabels labels) {
+    Datasets datasets = new Datasets(spark);
+    return run(uri, reference, reference == null ? null : datasets.pin(reference.dataset()), current,
+        datasets.pin(current.dataset()), labels, labels == null ? null : datasets.pin(labels.table()));
+  }
+
+  /**
+   * {@link #run(ModelUri, DriftInput, DriftInput, LateLabels)} on tables the caller already pinned (each
+   * side's dataset and the labels' table; the reference's and the labels' null when those are): resolves
+   * nothing again but the model's own feature table when the reference is its test split.
+   */
+  public Result run(ModelUri uri, DriftInput reference, PinnedTable givenReferenceTable, DriftInput current,
+      PinnedTable currentTable, LateLabels labels, PinnedTable labelsTable) {
     RegisteredModels registry = new RegisteredModels(tracking);
     Tracking.ModelVersion version = registry.resolve(uri);
     Path directory = temporaryDirectory();
@@ -109,19 +122,21 @@ public final class ModelDrift {
         referenceDerivation = new Derivation("test split key=" + info.key() + " seed=" + info.seed() + " split="
             + info.split(), rows -> Split.test(rows, info.key(), info.seed(), info.split())).then(scoring);
       }
-      Derivation currentDerivation = labels == null ? scoring : scoring.then(join(labels, info));
+      Derivation currentDerivation = labels == null ? scoring : scoring.then(join(labels, labelsTable, info));
 
-      Datasets datasets = new Datasets(spark);
-      List<String> currentColumns = Arrays.asList(currentDerivation.apply(datasets.read(current.dataset())).columns());
+      // each table resolved once: the schema check, both profiles and the performance read that version
+      PinnedTable referenceTable = reference == null ? new Datasets(spark).pin(referenceSide.dataset())
+          : givenReferenceTable;
+      List<String> currentColumns = Arrays.asList(currentDerivation.apply(currentTable.rows()).columns());
       boolean labelled = currentColumns.contains(info.label());
       DriftConfig modelConfig = config.withColumns(config.features() != null ? config.features() : info.featureColumns(),
           SCORE, labelled ? info.label() : null);
-      DriftResult drift = new DriftMonitor(spark, modelConfig, progress).run(referenceSide, current, referenceDerivation,
-          currentDerivation);
+      DriftResult drift = new DriftMonitor(spark, modelConfig, progress).run(referenceSide, referenceTable, current,
+          currentTable, referenceDerivation, currentDerivation);
       if (!labelled) {
         return new Result(drift, version, Optional.empty());
       }
-      FeatureDrift performance = performance(info, datasets, drift.current(), currentDerivation);
+      FeatureDrift performance = performance(info, currentTable, drift.current(), currentDerivation);
       return new Result(withPerformance(drift, performance), version, Optional.of(performance));
     } finally {
       try {
@@ -145,10 +160,9 @@ public final class ModelDrift {
   }
 
   /** Joins labels that arrived later by key; the labels table's label replaces one the rows may have. */
-  private Derivation join(LateLabels labels, ModelInfo info) {
-    Datasets datasets = new Datasets(spark);
-    DatasetRef pinned = datasets.resolve(labels.table());
-    Dataset<Row> table = datasets.read(pinned);
+  private Derivation join(LateLabels labels, PinnedTable labelTable, ModelInfo info) {
+    DatasetRef pinned = labelTable.ref();
+    Dataset<Row> table = labelTable.rows();
     List<String> needed = new ArrayList<>(labels.key());
     needed.add(info.label());
     List<String> missing = new ArrayList<>(needed);
@@ -170,12 +184,12 @@ public final class ModelDrift {
   }
 
   /** The model's primary metric on the labelled current rows against its test metric. */
-  private FeatureDrift performance(ModelInfo info, Datasets datasets, DriftInput current, Derivation derivation) {
+  private FeatureDrift performance(ModelInfo info, PinnedTable currentTable, DriftInput current, Derivation derivation) {
     Task task = info.task();
     String metric = task.primaryMetric();
     Thresholds thresholds = config.thresholds();
     progress.accept("performance: " + metric + " on the labelled current rows against the test split");
-    Dataset<Row> rows = datasets.read(current.dataset());
+    Dataset<Row> rows = currentTable.rows();
     if (current.where() != null) {
       rows = rows.where(current.where());
     }

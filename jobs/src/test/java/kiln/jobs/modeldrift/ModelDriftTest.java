@@ -92,9 +92,10 @@ class ModelDriftTest {
             m -> {}, 2, Duration.ofMillis(10))) {
       RegisteredVersion trained;
       try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
-        trained = new TrainingJob(spark, NO_GPU).run(new TrainConfig(features, "delays", Task.CLASSIFIER, "label",
-            List.of("hour", "distance"), "id", null, null, Map.of("max_depth", 3), 20, 5, Device.CPU, 1, 1, null,
-            List.of(), 10), tracking, run);
+        trained = new TrainingJob(spark, NO_GPU).run(TrainConfig.builder().features(features).model("delays")
+            .task(Task.CLASSIFIER).label("label").featureColumns(List.of("hour", "distance")).key("id")
+            .hyperparameters(Map.of("max_depth", 3)).numRound(20).earlyStoppingRounds(5).device(Device.CPU).numWorkers(1)
+            .nthread(1).groupColumns(List.of()).minGroupRows(10).build(), tracking, run);
       }
       tracking.setAlias("delays", "champion", trained.version().version());
       double testAuc = trained.training().evaluation().metrics().get("auc_roc");
@@ -103,8 +104,13 @@ class ModelDriftTest {
       ModelUri champion = ModelUri.parse("models:/delays@champion");
 
       // labels in the current data: the reference is the model's test split
+      long featuresResolved = Datasets.resolutions(features);
+      long currentResolved = Datasets.resolutions(current);
       ModelDrift.Result labelled = drift.run(champion, null, DriftInput.of(DatasetRef.parse(current)), null);
       DriftResult result = labelled.drift();
+      // each table is resolved once: the schema check, both profiles and the performance share the version
+      assertThat(Datasets.resolutions(features) - featuresResolved).isEqualTo(1);
+      assertThat(Datasets.resolutions(current) - currentResolved).isEqualTo(1);
       assertThat(result.reference().label()).contains("test split of delays v1");
       long testRows = trained.training().testRows();
       assertThat(result.referenceRows()).isEqualTo(testRows);
@@ -145,8 +151,12 @@ class ModelDriftTest {
       String labels = dir.resolve("labels").toString();
       datasets.write(datasets.read(DatasetRef.parse(current)).where("id < 100600").select("id", "label"), labels,
           WriteOptions.of(WriteMode.OVERWRITE));
+      long predictionsResolved = Datasets.resolutions(predictions);
+      long labelsResolved = Datasets.resolutions(labels);
       ModelDrift.Result late = drift.run(champion, null, DriftInput.of(DatasetRef.parse(predictions)),
           new ModelDrift.LateLabels(DatasetRef.parse(labels), List.of("id")));
+      assertThat(Datasets.resolutions(predictions) - predictionsResolved).isEqualTo(1);
+      assertThat(Datasets.resolutions(labels) - labelsResolved).isEqualTo(1);
       FeatureDrift lateLabel = late.drift().withRole(Role.LABEL).get(0);
       assertThat(lateLabel.statistics().get("null_rate_current")).isEqualTo(0.25);
       assertThat(lateLabel.reasons()).anyMatch(r -> r.contains("25.0% of the current rows have no label yet"));

@@ -24,7 +24,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(SharedSpark.class)
-class FlightFeaturesTest {
+/** The flights example config ({@code training/examples/flights-features.yaml}) builds the flights features. */
+class FlightsFeatureExampleTest {
+  private static final FeatureConfig EXAMPLE = TestFlights.exampleFeatures("/data/flights", "/data/features");
+
+  private static Dataset<Row> build(Dataset<Row> flights) {
+    return Features.build(flights, "the flights table", EXAMPLE);
+  }
+
 
   private static Dataset<Row> flights(SparkSession spark) {
     return spark.createDataFrame(List.of(
@@ -39,7 +46,7 @@ class FlightFeaturesTest {
 
   @Test
   void computesCalendarFeaturesLabelAndStatisticsFromTheTrainingPeriodOnly(SparkSession spark) {
-    Map<String, Row> byDate = FlightFeatures.build(flights(spark), "2001-04-01", 15).collectAsList().stream()
+    Map<String, Row> byDate = build(flights(spark)).collectAsList().stream()
         .collect(Collectors.toMap(r -> r.getAs("date").toString(), r -> r));
 
     Row first = byDate.get("2001-01-01T08:30");
@@ -60,7 +67,7 @@ class FlightFeaturesTest {
     assertThat((Object) unseen.getAs("route_flights")).isNull();
     assertThat((Object) unseen.getAs("origin_delay_rate")).isNull();
     assertThat((double) unseen.getAs("origin_index")).isEqualTo(1.0); // JFK, LAX, ORD, SFO
-    assertThat((Long) first.getAs("flight_id")).isEqualTo((Long) FlightFeatures.build(flights(spark), "2001-04-01", 15)
+    assertThat((Long) first.getAs("flight_id")).isEqualTo((Long) build(flights(spark))
         .where("date = '2001-01-01 08:30:00'").first().getAs("flight_id"));
   }
 
@@ -85,8 +92,8 @@ class FlightFeaturesTest {
 
   @Test
   void statisticsComeFromTrainRowsOnlySoNoTestOrValidationLabelLeaks(SparkSession spark) {
-    Dataset<Row> features = FlightFeatures.build(routeLateOnlyOutsideTrain(spark), "2001-04-01", 15)
-        .withColumn("part", Split.part(FlightFeatures.KEY, Split.DEFAULT_SEED, SplitFractions.DEFAULT));
+    Dataset<Row> features = build(routeLateOnlyOutsideTrain(spark))
+        .withColumn("part", Split.part("flight_id", Split.DEFAULT_SEED, SplitFractions.DEFAULT));
     Map<String, List<Row>> byPart = features.where("origin = 'BOS' and date < '2001-04-01'").collectAsList().stream()
         .collect(Collectors.groupingBy(r -> r.getAs("part")));
     // the premise: every late BOS-DEN flight of the training period is outside train
@@ -117,10 +124,11 @@ class FlightFeaturesTest {
   @Test
   void anotherSplitGivesOtherTrainRows(SparkSession spark) {
     SplitFractions mostlyTrain = new SplitFractions(0.98, 0.01, 0.01);
-    Dataset<Row> features = FlightFeatures.build(routeLateOnlyOutsideTrain(spark), "2001-04-01", 15, 7L, mostlyTrain);
+    Dataset<Row> features = Features.build(routeLateOnlyOutsideTrain(spark), "the flights table",
+        EXAMPLE.toBuilder().seed(7L).split(mostlyTrain).build());
     assertThat(features.count()).isEqualTo(10);
     long train = features.where("date < '2001-04-01' and origin = 'BOS'")
-        .where(Split.isTrain(FlightFeatures.KEY, 7L, mostlyTrain)).count();
+        .where(Split.isTrain("flight_id", 7L, mostlyTrain)).count();
     assertThat(train).isNotEqualTo(3); // the default split's BOS train rows: this one picks others
     Row row = features.where("origin = 'BOS'").first();
     assertThat(row.isNullAt(row.fieldIndex("route_flights")) ? 0.0 : (double) row.getAs("route_flights"))
@@ -131,21 +139,22 @@ class FlightFeaturesTest {
   void featureConfigTakesTheSplitWithTheTrainingDefaults(@TempDir Path dir) throws java.io.IOException {
     Path file = dir.resolve("features.yaml");
     java.nio.file.Files.writeString(file, "input: /data/flights@0\noutput: /data/features\nseed: 7\n"
-        + "split: {train: 0.8, validation: 0.1, test: 0.1}\n");
+        + "split: {train: 0.8, validation: 0.1, test: 0.1}\nkey: id\ncolumns: {id: id}\n");
     FeatureConfig config = YamlFiles.read(file, FeatureConfig.class);
     assertThat(config.seed()).isEqualTo(7L);
     assertThat(config.split()).isEqualTo(new SplitFractions(0.8, 0.1, 0.1));
 
-    FeatureConfig defaults = new FeatureConfig("/data/flights", "/data/features", null, null);
-    TrainConfig training = new TrainConfig("/data/features", "m", null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null);
+    FeatureConfig defaults = FeatureConfig.builder().input("/data/flights").output("/data/features")
+        .columns(Map.of("id", "id")).key("id").build();
+    TrainConfig training = TrainConfig.builder().features("/data/features").model("m").label("label")
+        .featureColumns(List.of("hour")).key("id").build();
     assertThat(defaults.seed()).isEqualTo(training.seed());
     assertThat(defaults.split()).isEqualTo(training.split());
   }
 
   @Test
   void namesMissingInputColumns(SparkSession spark) {
-    assertThatThrownBy(() -> FlightFeatures.build(flights(spark).drop("distance"), null, 15))
+    assertThatThrownBy(() -> build(flights(spark).drop("distance")))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("the flights table lacks column 'distance'");
   }
@@ -158,7 +167,7 @@ class FlightFeaturesTest {
     datasets.write(flights(spark), input, WriteOptions.of(WriteMode.OVERWRITE));
     datasets.write(flights(spark).limit(3), input, WriteOptions.of(WriteMode.APPEND));
 
-    FeatureResult result = new FeatureJob(spark).run(new FeatureConfig(input + "@0", output, "2001-04-01", null));
+    FeatureResult result = new FeatureJob(spark).run(TestFlights.exampleFeatures(input + "@0", output));
 
     assertThat(result.input()).isEqualTo(DatasetRef.atVersion(input, 0));
     assertThat(result.output()).isEqualTo(DatasetRef.atVersion(output, 0));
@@ -168,11 +177,11 @@ class FlightFeaturesTest {
         .containsEntry(FeatureJob.SPLIT_KEY, "flight_id").containsEntry(FeatureJob.SPLIT_SEED, "42")
         .containsEntry(FeatureJob.SPLIT_FRACTIONS, "0.7/0.15/0.15");
     FeatureResult scoring = new FeatureJob(spark).run(
-        new FeatureConfig(input, output, "2001-04-01", 30, "date >= '2001-04-01'"));
+        TestFlights.exampleFeatures(input, output).toBuilder().where("date >= '2001-04-01'").build());
     assertThat(scoring.output().version()).isEqualTo(1);
     assertThat(scoring.input().version()).isEqualTo(1);
     assertThat(scoring.rows()).isEqualTo(2); // the two April flights; the appended copies are from January
-    assertThatThrownBy(() -> new FeatureConfig(input, output + "@3", null, null))
+    assertThatThrownBy(() -> TestFlights.exampleFeatures(input, output + "@3"))
         .hasMessageContaining("names a version");
   }
 }
