@@ -141,6 +141,32 @@ class MlflowTrackingTest {
     }
   }
 
+  /** What a real MLflow server (3.17) answers for an alias the model does not have: HTTP 400, not 404. */
+  @Test
+  void anAliasTheRealMlflowDoesNotKnowIsNoAlias(@TempDir Path dir) throws Exception {
+    com.sun.net.httpserver.HttpServer mlflow = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    mlflow.createContext("/api/2.0/mlflow/registered-models/alias", exchange -> {
+      String alias = exchange.getRequestURI().getQuery().contains("alias=champion") ? "champion" : "other";
+      byte[] body = ("{\"error_code\": \"INVALID_PARAMETER_VALUE\", \"message\": \"" + ("champion".equals(alias)
+          ? "Registered model alias champion not found." : "Invalid alias name") + "\"}")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(400, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    mlflow.start();
+    try (MlflowTracking tracking = MlflowTracking.connect("http://127.0.0.1:" + mlflow.getAddress().getPort(), Map.of(),
+        dir, notices::add, 2, Duration.ofMillis(10))) {
+      assertThat(tracking.versionByAlias("delays", "champion")).isEmpty();
+      // any other refusal is still an error
+      assertThatThrownBy(() -> tracking.versionByAlias("delays", "bad alias")).hasMessageContaining("Invalid alias name");
+    } finally {
+      mlflow.stop(0);
+    }
+  }
+
   @Test
   void registryVersionsAndAliases(@TempDir Path dir) throws Exception {
     try (TrackingServer server = server(dir.resolve("store"), 0); MlflowTracking tracking = connect(server, dir)) {

@@ -243,9 +243,14 @@ final class RunDataStore {
         String runId = Validation.runId(Validation.required("run_id",
                 request.hasRunId() || request.hasRunUuid(), request.hasRunId() ? request.getRunId() : request.getRunUuid()));
         String key = Validation.required("metric_key", request.hasMetricKey(), request.getMetricKey());
-        boolean paged = request.hasMaxResults();
-        int maxResults = PageToken.maxResults(paged, request.getMaxResults(), METRIC_HISTORY_LIMIT, METRIC_HISTORY_LIMIT);
+        int maxResults = PageToken.maxResults(request.hasMaxResults(), request.getMaxResults(), METRIC_HISTORY_LIMIT,
+                METRIC_HISTORY_LIMIT);
         int offset = PageToken.offset(request.getPageToken());
+        // The official Java client 2.17.2 always asks for max_results=25000 and crashes on a next_page_token
+        // (it appends to the response's read-only list); MLflow 2.17's server never paged this endpoint. A
+        // first request for the largest page therefore gets the whole history and no token: more than asked,
+        // and complete, which a paging client (MLflow 3's Python client) reads just as well.
+        boolean paged = request.hasMaxResults() && !(offset == 0 && maxResults == METRIC_HISTORY_LIMIT);
         return database.read(connection -> {
             RunStore.runRecord(connection, runId);
             String sql = "SELECT key, value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND key = ?"

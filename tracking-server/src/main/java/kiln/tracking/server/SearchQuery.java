@@ -199,8 +199,22 @@ final class SearchQuery {
         return this;
     }
 
+    /**
+     * MLflow 3's Python client hides prompts from model searches with this tag filter; MLflow's own store
+     * reads {@code != 'true'} on it as "not tagged 'true'", so that models without the tag (all of Kiln's,
+     * and every model not made by the prompt registry) match. Any other tag's {@code !=} needs the tag.
+     */
+    static final String IS_PROMPT_TAG = "mlflow.prompt.is_prompt";
+
     private String condition(SearchFilter.Clause clause) {
         Target target = target(clause);
+        if (target.keyed() && clause.kind() == SearchFilter.Kind.TAG && clause.key().equals(IS_PROMPT_TAG)
+                && clause.comparator().equals("!=")) {
+            whereArgs.add(clause.key());
+            whereArgs.addAll(target.bound());
+            whereArgs.add(clause.stringValue());
+            return "NOT (" + target.condition().formatted(target.column() + " = ?") + ")";
+        }
         Comparison comparison = target.comparison();
         String comparator = clause.comparator();
         if (!comparison.comparators.contains(comparator)) {

@@ -45,6 +45,33 @@ class RegistryTest {
         return Http.json(response).path("model_version").path("version").asText();
     }
 
+    /** What MLflow 3's Python client sends on every model search, as a real MLflow 3.17 server answers it. */
+    @Test
+    void modelSearchesHidingPromptsKeepModelsWithoutThePromptTag() {
+        String runId = client.createRun(client.createExperiment("registry-prompts")).getRunId();
+        client.sendPost("registered-models/create", "{\"name\":\"plain-model\"}");
+        client.sendPost("registered-models/create", "{\"name\":\"plain-prompt\","
+                + "\"tags\":[{\"key\":\"mlflow.prompt.is_prompt\",\"value\":\"true\"}]}");
+        client.sendPost("registered-models/create", "{\"name\":\"plain-owned\","
+                + "\"tags\":[{\"key\":\"owner\",\"value\":\"a\"}]}");
+        createVersion("plain-model", runId);
+        String notPrompt = "tags.%60mlflow.prompt.is_prompt%60%20!%3D%20%27true%27";
+
+        assertThat(modelNames("registered-models/search?filter=" + notPrompt + "%20AND%20name%20LIKE%20%27plain-%25%27"))
+                .containsExactly("plain-model", "plain-owned");
+        assertThat(Http.json(client.sendGet("model-versions/search?filter=" + notPrompt + "%20AND%20name%20%3D%20%27plain-model%27"))
+                .path("model_versions").findValuesAsText("version")).containsExactly("1");
+        // any other tag's != still needs the tag, as in MLflow's store
+        assertThat(modelNames("registered-models/search?filter=tags.owner%20!%3D%20%27x%27%20AND%20name%20LIKE%20%27plain-%25%27"))
+                .containsExactly("plain-owned");
+    }
+
+    private static List<String> modelNames(String search) {
+        List<String> names = new java.util.ArrayList<>();
+        Http.json(client.sendGet(search)).path("registered_models").forEach(model -> names.add(model.path("name").asText()));
+        return names;
+    }
+
     @Test
     void registeredModelsAndVersionsLifecycle() {
         String runId = client.createRun(client.createExperiment("registry-lifecycle")).getRunId();

@@ -205,6 +205,37 @@ class TrackingClientTest {
         assertThat(client.getMetricHistory(runId, "h")).hasSize(25);
     }
 
+    /**
+     * The official client's getMetricHistory asks for max_results=25000 and cannot follow a page token, so
+     * a history longer than that comes whole, as MLflow 2.17's server returned it.
+     */
+    @Test
+    void theOfficialClientReadsAMetricHistoryLongerThanOnePage() {
+        String runId = client.createRun(client.createExperiment("history-long")).getRunId();
+        int points = 26_000;
+        for (int start = 0; start < points; start += 1000) {
+            List<Metric> batch = new ArrayList<>();
+            for (int i = start; i < start + 1000; i++) {
+                batch.add(Metric.newBuilder().setKey("long").setValue(i).setTimestamp(1000 + i).setStep(i).build());
+            }
+            client.logBatch(runId, batch, List.of(), List.of());
+        }
+        List<Metric> history = client.getMetricHistory(runId, "long");
+        assertThat(history).hasSize(points);
+        assertThat(history.get(points - 1).getStep()).isEqualTo(points - 1);
+        // asked for smaller pages, it still pages
+        Http.Response page = http.send("GET", "/api/2.0/mlflow/metrics/get-history?run_id=" + runId
+                + "&metric_key=long&max_results=20000", null);
+        assertThat(Http.json(page.body()).path("metrics").size()).isEqualTo(20_000);
+        String token = Http.json(page.body()).path("next_page_token").asText();
+        assertThat(token).isNotEmpty();
+        Http.Response rest = http.send("GET", "/api/2.0/mlflow/metrics/get-history?run_id=" + runId
+                + "&metric_key=long&max_results=25000&page_token=" + java.net.URLEncoder.encode(token,
+                java.nio.charset.StandardCharsets.UTF_8), null);
+        assertThat(Http.json(rest.body()).path("metrics").size()).isEqualTo(6_000);
+        assertThat(Http.json(rest.body()).path("next_page_token").asText()).isEmpty();
+    }
+
     @Test
     void searchRunsFiltersOrdersAndPages() {
         String experimentId = client.createExperiment("search-runs");

@@ -58,8 +58,20 @@ public final class RegistryClient {
   }
 
   public Optional<ModelVersion> versionByAlias(String name, String alias) {
-    return call("read alias " + alias + " of model " + name, () -> unlessNotFound(() ->
-        modelVersion(rest.get("registered-models/alias", Map.of("name", name, "alias", alias)).path("model_version"))));
+    return call("read alias " + alias + " of model " + name, () -> {
+      try {
+        return unlessNotFound(() ->
+            modelVersion(rest.get("registered-models/alias", Map.of("name", name, "alias", alias)).path("model_version")));
+      } catch (TrackingException e) {
+        // a real MLflow server (2.x and 3.x) answers an alias the model does not have with HTTP 400
+        // INVALID_PARAMETER_VALUE "Registered model alias X not found.", not with RESOURCE_DOES_NOT_EXIST
+        if (!e.unreachable() && e.getMessage().contains("INVALID_PARAMETER_VALUE")
+            && e.getMessage().contains("alias " + alias + " not found")) {
+          return Optional.empty();
+        }
+        throw e;
+      }
+    });
   }
 
   public Optional<ModelVersion> modelVersion(String name, String version) {
