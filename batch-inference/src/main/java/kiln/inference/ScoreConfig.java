@@ -20,7 +20,10 @@ public record ScoreConfig(ModelUri model, DatasetRef data, String output, ModelU
   }
 
   public static ScoreConfig of(String model, String data, String output, String shadow) {
-    return new ScoreConfig(ModelUri.parse(model), DatasetRef.parse(data), output,
+    return new ScoreConfig(
+        ModelUri.parse(model),
+        DatasetRef.parse(data),
+        output,
         shadow == null ? null : ModelUri.parse(shadow));
   }
 }

@@ -44,10 +44,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * {@code kiln score}: scores a pinned table version with a registered model and appends the predictions,
- * with the model and input versions and the scoring time, as a new version of the output table. Counts
- * and error rows are observed during the write itself (no second pass); a shadow model is compared on
- * the written rows without changing them.
+ * {@code kiln score}: scores a pinned table version with a registered model and appends the
+ * predictions, with the model and input versions and the scoring time, as a new version of the
+ * output table. Counts and error rows are observed during the write itself (no second pass); a
+ * shadow model is compared on the written rows without changing them.
  */
 public final class ScoreJob {
   public static final String MODEL_NAME = "model_name";
@@ -69,22 +69,42 @@ public final class ScoreJob {
   public ScoreResult run(ScoreConfig config, TrackedRun run) {
     RegisteredModels registry = new RegisteredModels(tracking);
     Tracking.ModelVersion version = registry.resolve(config.model());
-    Tracking.ModelVersion shadowVersion = config.shadow() == null ? null : registry.resolve(config.shadow());
+    Tracking.ModelVersion shadowVersion =
+        config.shadow() == null ? null : registry.resolve(config.shadow());
     Datasets datasets = new Datasets(spark);
     PinnedTable input = datasets.pin(config.data());
     Path directory = temporaryDirectory();
     try {
       ModelFiles model = registry.download(version, directory.resolve("model"));
-      ModelFiles shadow = shadowVersion == null ? null : registry.download(shadowVersion, directory.resolve("shadow"));
+      ModelFiles shadow =
+          shadowVersion == null
+              ? null
+              : registry.download(shadowVersion, directory.resolve("shadow"));
       if (shadow != null) {
         // fail before writing anything when the shadow cannot score these rows
-        outputs(shadow, input.rows().limit(0), "table " + input + " (for the shadow model " + config.shadow() + ")");
+        outputs(
+            shadow,
+            input.rows().limit(0),
+            "table " + input + " (for the shadow model " + config.shadow() + ")");
       }
       ScoreResult main = score(model, version, input, config.output());
-      Optional<ScoreResult.ShadowComparison> comparison = shadow == null ? Optional.empty()
-          : Optional.of(compare(shadow, shadowVersion, datasets.read(main.output()), classifier(model)));
-      ScoreResult result = new ScoreResult(main.model(), main.modelVersion(), main.input(), main.output(), main.rows(),
-          main.errorRows(), main.elapsed(), main.partitionMillisP50(), main.partitionMillisP99(), comparison);
+      Optional<ScoreResult.ShadowComparison> comparison =
+          shadow == null
+              ? Optional.empty()
+              : Optional.of(
+                  compare(shadow, shadowVersion, datasets.read(main.output()), classifier(model)));
+      ScoreResult result =
+          new ScoreResult(
+              main.model(),
+              main.modelVersion(),
+              main.input(),
+              main.output(),
+              main.rows(),
+              main.errorRows(),
+              main.elapsed(),
+              main.partitionMillisP50(),
+              main.partitionMillisP99(),
+              comparison);
       report(run, config, result);
       return result;
     } finally {
@@ -97,24 +117,41 @@ public final class ScoreJob {
   }
 
   /**
-   * Scores a pinned table version with a loaded model and appends the predictions to {@code output}:
-   * one pass, with rows and error rows observed during the write and the write's task times measured.
+   * Scores a pinned table version with a loaded model and appends the predictions to {@code
+   * output}: one pass, with rows and error rows observed during the write and the write's task
+   * times measured.
    */
-  public ScoreResult score(ModelFiles model, Tracking.ModelVersion version, PinnedTable input, String output) {
+  public ScoreResult score(
+      ModelFiles model, Tracking.ModelVersion version, PinnedTable input, String output) {
     Datasets datasets = new Datasets(spark);
     Dataset<Row> scored = predictions(model, input.rows(), version, input.ref());
-    // error rows are observed during the write; the row count comes from the Delta commit (numOutputRows):
-    // observing both, `bin/kiln-bench score` read 1.106 and 1.108 idle; error rows only, 1.030 and 1.039
+    // error rows are observed during the write; the row count comes from the Delta commit
+    // (numOutputRows):
+    // observing both, `bin/kiln-bench score` read 1.106 and 1.108 idle; error rows only, 1.030 and
+    // 1.039
     Observation observation = new Observation("kiln_score");
-    Dataset<Row> observed = scored.observe(observation,
-        sum(when(col("prediction").isNull().or(isnan(col("prediction"))), 1).otherwise(0)).as("error_rows"));
+    Dataset<Row> observed =
+        scored.observe(
+            observation,
+            sum(when(col("prediction").isNull().or(isnan(col("prediction"))), 1).otherwise(0))
+                .as("error_rows"));
     TaskTimes tasks = new TaskTimes();
     spark.sparkContext().addSparkListener(tasks);
     long started = System.nanoTime();
     WriteResult written;
     try {
-      written = datasets.write(observed, output, new WriteOptions(WriteMode.APPEND, null, Map.of(
-          "kiln.model", version.name() + "/" + version.version(), "kiln.input", input.toString())));
+      written =
+          datasets.write(
+              observed,
+              output,
+              new WriteOptions(
+                  WriteMode.APPEND,
+                  null,
+                  Map.of(
+                      "kiln.model",
+                      version.name() + "/" + version.version(),
+                      "kiln.input",
+                      input.toString())));
       awaitListeners();
     } finally {
       spark.sparkContext().removeSparkListener(tasks);
@@ -123,14 +160,24 @@ public final class ScoreJob {
     // a write skipped as already done observes nothing
     Map<String, Object> counts = written.alreadyWritten() ? Map.of() : observed(observation);
     long total = written.rows();
-    long errors = counts.get("error_rows") == null ? 0 : ((Number) counts.get("error_rows")).longValue();
-    return new ScoreResult(version.name(), version.version(), input.ref(), written.written(), total, errors, elapsed,
-        tasks.percentile(0.5), tasks.percentile(0.99), Optional.empty());
+    long errors =
+        counts.get("error_rows") == null ? 0 : ((Number) counts.get("error_rows")).longValue();
+    return new ScoreResult(
+        version.name(),
+        version.version(),
+        input.ref(),
+        written.written(),
+        total,
+        errors,
+        elapsed,
+        tasks.percentile(0.5),
+        tasks.percentile(0.99),
+        Optional.empty());
   }
 
   /** The output rows: the input, the model's outputs, and where they came from. */
-  public static Dataset<Row> predictions(ModelFiles model, Dataset<Row> rows, Tracking.ModelVersion version,
-      DatasetRef input) {
+  public static Dataset<Row> predictions(
+      ModelFiles model, Dataset<Row> rows, Tracking.ModelVersion version, DatasetRef input) {
     return outputs(model, rows, "table " + input)
         .withColumn(MODEL_NAME, lit(version.name()))
         .withColumn(MODEL_VERSION, lit(version.version()))
@@ -140,11 +187,14 @@ public final class ScoreJob {
   }
 
   /**
-   * The rows with {@code prediction} and, for a classifier, {@code probability} (of class 1) as doubles, in
-   * place of earlier model outputs; the feature vector and Spark ML's other outputs are left out.
+   * The rows with {@code prediction} and, for a classifier, {@code probability} (of class 1) as
+   * doubles, in place of earlier model outputs; the feature vector and Spark ML's other outputs are
+   * left out.
    */
   static Dataset<Row> outputs(ModelFiles model, Dataset<Row> rows, String what) {
-    Dataset<Row> clean = rows.drop(PREDICTION, PROBABILITY, "rawPrediction", ModelFiles.FEATURES_VECTOR, ModelFiles.SCORE);
+    Dataset<Row> clean =
+        rows.drop(
+            PREDICTION, PROBABILITY, "rawPrediction", ModelFiles.FEATURES_VECTOR, ModelFiles.SCORE);
     List<Column> out = new ArrayList<>();
     for (String column : clean.columns()) {
       out.add(col(column));
@@ -160,8 +210,8 @@ public final class ScoreJob {
     return model.info().task() == Task.CLASSIFIER;
   }
 
-  static ScoreResult.ShadowComparison compare(ModelFiles shadow, Tracking.ModelVersion version, Dataset<Row> written,
-      boolean classifier) {
+  static ScoreResult.ShadowComparison compare(
+      ModelFiles shadow, Tracking.ModelVersion version, Dataset<Row> written, boolean classifier) {
     String value = classifier ? "probability" : "prediction";
     Dataset<Row> main = written.withColumnRenamed("prediction", "kiln_main_prediction");
     if (classifier) {
@@ -170,15 +220,28 @@ public final class ScoreJob {
     Dataset<Row> both = outputs(shadow, main, "the scored rows");
     Column mainValue = classifier ? col("kiln_main_probability") : col("kiln_main_prediction");
     Column difference = abs(col(value).minus(mainValue));
-    Row row = both.agg(count(lit(1)),
-        avg(when(col("prediction").equalTo(col("kiln_main_prediction")), 1.0).otherwise(0.0)),
-        avg(difference),
-        percentile_approx(difference, lit(new double[] {0.5, 0.9, 0.99}), lit(10000)),
-        max(difference)).first();
-    List<Double> quantiles = row.isNullAt(3) ? List.of(Double.NaN, Double.NaN, Double.NaN) : row.getList(3);
-    return new ScoreResult.ShadowComparison(version.name(), version.version(), row.getLong(0),
-        row.isNullAt(1) ? Double.NaN : row.getDouble(1), row.isNullAt(2) ? Double.NaN : row.getDouble(2),
-        quantiles.get(0), quantiles.get(1), quantiles.get(2), row.isNullAt(4) ? Double.NaN : row.getDouble(4));
+    Row row =
+        both.agg(
+                count(lit(1)),
+                avg(
+                    when(col("prediction").equalTo(col("kiln_main_prediction")), 1.0)
+                        .otherwise(0.0)),
+                avg(difference),
+                percentile_approx(difference, lit(new double[] {0.5, 0.9, 0.99}), lit(10000)),
+                max(difference))
+            .first();
+    List<Double> quantiles =
+        row.isNullAt(3) ? List.of(Double.NaN, Double.NaN, Double.NaN) : row.getList(3);
+    return new ScoreResult.ShadowComparison(
+        version.name(),
+        version.version(),
+        row.getLong(0),
+        row.isNullAt(1) ? Double.NaN : row.getDouble(1),
+        row.isNullAt(2) ? Double.NaN : row.getDouble(2),
+        quantiles.get(0),
+        quantiles.get(1),
+        quantiles.get(2),
+        row.isNullAt(4) ? Double.NaN : row.getDouble(4));
   }
 
   private static void report(TrackedRun run, ScoreConfig config, ScoreResult result) {
@@ -199,19 +262,25 @@ public final class ScoreJob {
     metrics.put("throughput_rows_per_second", result.throughput());
     metrics.put("partition_latency_ms_p50", result.partitionMillisP50());
     metrics.put("partition_latency_ms_p99", result.partitionMillisP99());
-    result.shadow().ifPresent(s -> {
-      metrics.put("shadow_agreement", s.agreement());
-      metrics.put("shadow_mean_abs_difference", s.meanAbsoluteDifference());
-      metrics.put("shadow_p50_abs_difference", s.medianAbsoluteDifference());
-      metrics.put("shadow_p90_abs_difference", s.p90AbsoluteDifference());
-      metrics.put("shadow_p99_abs_difference", s.p99AbsoluteDifference());
-      metrics.put("shadow_max_abs_difference", s.maxAbsoluteDifference());
-    });
+    result
+        .shadow()
+        .ifPresent(
+            s -> {
+              metrics.put("shadow_agreement", s.agreement());
+              metrics.put("shadow_mean_abs_difference", s.meanAbsoluteDifference());
+              metrics.put("shadow_p50_abs_difference", s.medianAbsoluteDifference());
+              metrics.put("shadow_p90_abs_difference", s.p90AbsoluteDifference());
+              metrics.put("shadow_p99_abs_difference", s.p99AbsoluteDifference());
+              metrics.put("shadow_max_abs_difference", s.maxAbsoluteDifference());
+            });
     run.logMetrics(metrics);
     run.setTags(Map.of("kiln.model", result.model(), "kiln.model_version", result.modelVersion()));
   }
 
-  /** Task-end events arrive asynchronously: let the listener see the write's tasks before reading them. */
+  /**
+   * Task-end events arrive asynchronously: let the listener see the write's tasks before reading
+   * them.
+   */
   private void awaitListeners() {
     try {
       spark.sparkContext().listenerBus().waitUntilEmpty();
@@ -237,7 +306,9 @@ public final class ScoreJob {
     }
   }
 
-  /** Run time of every task that ends while it listens: one task per partition of the scoring write. */
+  /**
+   * Run time of every task that ends while it listens: one task per partition of the scoring write.
+   */
   static final class TaskTimes extends SparkListener {
     private final List<Long> millis = Collections.synchronizedList(new ArrayList<>());
 

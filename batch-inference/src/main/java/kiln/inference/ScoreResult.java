@@ -10,8 +10,17 @@ import kiln.core.DatasetRef;
  * @param errorRows rows the model gave no prediction for (null or NaN)
  * @param partitionMillisP50 median time of one partition's scoring-and-writing task
  */
-public record ScoreResult(String model, String modelVersion, DatasetRef input, DatasetRef output, long rows, long errorRows,
-    Duration elapsed, double partitionMillisP50, double partitionMillisP99, Optional<ShadowComparison> shadow) {
+public record ScoreResult(
+    String model,
+    String modelVersion,
+    DatasetRef input,
+    DatasetRef output,
+    long rows,
+    long errorRows,
+    Duration elapsed,
+    double partitionMillisP50,
+    double partitionMillisP99,
+    Optional<ShadowComparison> shadow) {
 
   /** Rows per second. */
   public double throughput() {
@@ -22,9 +31,17 @@ public record ScoreResult(String model, String modelVersion, DatasetRef input, D
    * How a shadow model compares with the one whose predictions were written.
    *
    * @param agreement share of rows with the same prediction
-   * @param meanAbsoluteDifference mean absolute difference of the probabilities (of the predictions for regressors)
+   * @param meanAbsoluteDifference mean absolute difference of the probabilities (of the predictions
+   *     for regressors)
    */
-  public record ShadowComparison(String model, String version, long rows, double agreement, double meanAbsoluteDifference,
-      double medianAbsoluteDifference, double p90AbsoluteDifference, double p99AbsoluteDifference,
+  public record ShadowComparison(
+      String model,
+      String version,
+      long rows,
+      double agreement,
+      double meanAbsoluteDifference,
+      double medianAbsoluteDifference,
+      double p90AbsoluteDifference,
+      double p99AbsoluteDifference,
       double maxAbsoluteDifference) {}
 }

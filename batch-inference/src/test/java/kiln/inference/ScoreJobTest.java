@@ -40,11 +40,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Scoring with registered models from a real tracking server; the models are trained here with XGBoost directly. */
+/**
+ * Scoring with registered models from a real tracking server; the models are trained here with
+ * XGBoost directly.
+ */
 @ExtendWith(SharedSpark.class)
 class ScoreJobTest {
-  static final StructType SCHEMA = new StructType().add("id", DataTypes.LongType).add("hour", DataTypes.DoubleType)
-      .add("distance", DataTypes.DoubleType).add("label", DataTypes.DoubleType);
+  static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.LongType)
+          .add("hour", DataTypes.DoubleType)
+          .add("distance", DataTypes.DoubleType)
+          .add("label", DataTypes.DoubleType);
 
   static Dataset<Row> rows(SparkSession spark, int n) {
     Random random = new Random(3);
@@ -58,7 +65,8 @@ class ScoreJobTest {
   }
 
   /** Trains a classifier, lays it out as `kiln train` does, uploads it and registers a version. */
-  static Tracking.ModelVersion register(SparkSession spark, Tracking tracking, Dataset<Row> data, int depth, Path dir)
+  static Tracking.ModelVersion register(
+      SparkSession spark, Tracking tracking, Dataset<Row> data, int depth, Path dir)
       throws Exception {
     XGBoostClassifier classifier = new XGBoostClassifier();
     classifier.setFeaturesCol("kiln_features");
@@ -70,15 +78,36 @@ class ScoreJobTest {
     classifier.setNthread(1);
     classifier.setDevice("cpu");
     classifier.setForceRepartition(true);
-    XGBoostClassificationModel model = classifier.fit(new VectorAssembler().setInputCols(new String[] {"hour", "distance"})
-        .setOutputCol("kiln_features").transform(data));
+    XGBoostClassificationModel model =
+        classifier.fit(
+            new VectorAssembler()
+                .setInputCols(new String[] {"hour", "distance"})
+                .setOutputCol("kiln_features")
+                .transform(data));
     Path files = dir.resolve("depth" + depth);
-    ModelInfo info = new ModelInfo(Task.CLASSIFIER, "label", List.of("hour", "distance"), "id", Split.DEFAULT_SEED,
-        SplitFractions.DEFAULT, 0.5, List.of(), 0, dir.resolve("data").toString(), 0, null, null, "cpu",
-        Map.of("max_depth", depth, "num_round", 10), Map.of());
+    ModelInfo info =
+        new ModelInfo(
+            Task.CLASSIFIER,
+            "label",
+            List.of("hour", "distance"),
+            "id",
+            Split.DEFAULT_SEED,
+            SplitFractions.DEFAULT,
+            0.5,
+            List.of(),
+            0,
+            dir.resolve("data").toString(),
+            0,
+            null,
+            null,
+            "cpu",
+            Map.of("max_depth", depth, "num_round", 10),
+            Map.of());
     ModelFiles.save(model, info, files);
-    try (TrackedRun run = tracking.startRun("test", "train", Map.of()); Stream<Path> walk = Files.walk(files)) {
-      for (Path file : walk.filter(Files::isRegularFile).filter(p -> !p.toString().endsWith(".crc")).toList()) {
+    try (TrackedRun run = tracking.startRun("test", "train", Map.of());
+        Stream<Path> walk = Files.walk(files)) {
+      for (Path file :
+          walk.filter(Files::isRegularFile).filter(p -> !p.toString().endsWith(".crc")).toList()) {
         run.logArtifact(file, "model/" + files.relativize(file).toString().replace('\\', '/'));
       }
       return tracking.registerModel("delays", run.artifactUri() + "/model", run.id(), Map.of());
@@ -86,16 +115,28 @@ class ScoreJobTest {
   }
 
   @Test
-  void scoresWithChampionComparesTheShadowAndReports(SparkSession spark, @TempDir Path dir) throws Exception {
+  void scoresWithChampionComparesTheShadowAndReports(SparkSession spark, @TempDir Path dir)
+      throws Exception {
     Datasets datasets = new Datasets(spark);
     String data = dir.resolve("data").toString();
     datasets.write(rows(spark, 300), data, WriteOptions.of(WriteMode.OVERWRITE));
     datasets.write(rows(spark, 10), data, WriteOptions.of(WriteMode.APPEND));
     String output = dir.resolve("predictions").toString();
-    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))
-            .build().start();
-        MlflowTracking tracking = MlflowTracking.connect(server.uri().toString(), Map.of(), dir.resolve("spool"),
-            m -> {}, 2, Duration.ofMillis(10))) {
+    try (TrackingServer server =
+            TrackingServer.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .storeDirectory(dir.resolve("store"))
+                .build()
+                .start();
+        MlflowTracking tracking =
+            MlflowTracking.connect(
+                server.uri().toString(),
+                Map.of(),
+                dir.resolve("spool"),
+                m -> {},
+                2,
+                Duration.ofMillis(10))) {
       Dataset<Row> training = datasets.read(DatasetRef.atVersion(data, 0));
       register(spark, tracking, training, 3, dir);
       register(spark, tracking, training, 1, dir);
@@ -104,46 +145,82 @@ class ScoreJobTest {
 
       ScoreResult result;
       try (TrackedRun run = tracking.startRun("test", "score", Map.of())) {
-        result = new ScoreJob(spark, tracking).run(
-            ScoreConfig.of("models:/delays@champion", data + "@0", output, "models:/delays@challenger"), run);
+        result =
+            new ScoreJob(spark, tracking)
+                .run(
+                    ScoreConfig.of(
+                        "models:/delays@champion",
+                        data + "@0",
+                        output,
+                        "models:/delays@challenger"),
+                    run);
       }
       assertThat(result.modelVersion()).isEqualTo("1");
       assertThat(result.rows()).isEqualTo(300);
       assertThat(result.errorRows()).isZero();
       assertThat(result.output()).isEqualTo(DatasetRef.atVersion(output, 0));
-      assertThat(result.partitionMillisP99()).isGreaterThanOrEqualTo(result.partitionMillisP50()).isGreaterThanOrEqualTo(0);
+      assertThat(result.partitionMillisP99())
+          .isGreaterThanOrEqualTo(result.partitionMillisP50())
+          .isGreaterThanOrEqualTo(0);
       // what the registered models say row by row, straight from XGBoost's transform
       Map<Long, double[]> champion = transformed(savedModel(dir.resolve("depth3")), training);
       Map<Long, double[]> challenger = transformed(savedModel(dir.resolve("depth1")), training);
-      long agreeing = champion.keySet().stream().filter(id -> champion.get(id)[0] == challenger.get(id)[0]).count();
-      double maxDifference = champion.keySet().stream()
-          .mapToDouble(id -> Math.abs(champion.get(id)[1] - challenger.get(id)[1])).max().orElseThrow();
+      long agreeing =
+          champion.keySet().stream()
+              .filter(id -> champion.get(id)[0] == challenger.get(id)[0])
+              .count();
+      double maxDifference =
+          champion.keySet().stream()
+              .mapToDouble(id -> Math.abs(champion.get(id)[1] - challenger.get(id)[1]))
+              .max()
+              .orElseThrow();
 
       ScoreResult.ShadowComparison shadow = result.shadow().orElseThrow();
       assertThat(shadow.version()).isEqualTo("2");
       assertThat(shadow.rows()).isEqualTo(300);
       assertThat(shadow.agreement()).isEqualTo(agreeing / 300.0);
-      assertThat(shadow.maxAbsoluteDifference()).isCloseTo(maxDifference, within(1e-12))
+      assertThat(shadow.maxAbsoluteDifference())
+          .isCloseTo(maxDifference, within(1e-12))
           .isGreaterThanOrEqualTo(shadow.medianAbsoluteDifference());
-      assertThat(maxDifference).as("the two models differ, so the comparison means something").isPositive();
+      assertThat(maxDifference)
+          .as("the two models differ, so the comparison means something")
+          .isPositive();
 
       Dataset<Row> written = datasets.read(result.output());
-      assertThat(written.columns()).contains("id", "hour", "prediction", "probability", ScoreJob.MODEL_NAME,
-          ScoreJob.MODEL_VERSION, ScoreJob.INPUT_TABLE, ScoreJob.INPUT_VERSION, ScoreJob.SCORED_AT);
+      assertThat(written.columns())
+          .contains(
+              "id",
+              "hour",
+              "prediction",
+              "probability",
+              ScoreJob.MODEL_NAME,
+              ScoreJob.MODEL_VERSION,
+              ScoreJob.INPUT_TABLE,
+              ScoreJob.INPUT_VERSION,
+              ScoreJob.SCORED_AT);
       assertThat(written.columns()).doesNotContain("rawPrediction", "kiln_features");
       List<Row> scored = written.select("id", "prediction", "probability").collectAsList();
       assertThat(scored).hasSize(300);
       for (Row row : scored) {
         double[] want = champion.get(row.getLong(0));
         assertThat(row.getDouble(1)).as("prediction of id %d", row.getLong(0)).isEqualTo(want[0]);
-        assertThat(row.getDouble(2)).as("probability of id %d", row.getLong(0)).isCloseTo(want[1], within(1e-12));
+        assertThat(row.getDouble(2))
+            .as("probability of id %d", row.getLong(0))
+            .isCloseTo(want[1], within(1e-12));
       }
-      assertThat(written.select(ScoreJob.MODEL_VERSION, ScoreJob.INPUT_VERSION).distinct().collectAsList())
-          .extracting(r -> r.getString(0) + "@" + r.getLong(1)).containsExactly("1@0");
+      assertThat(
+              written
+                  .select(ScoreJob.MODEL_VERSION, ScoreJob.INPUT_VERSION)
+                  .distinct()
+                  .collectAsList())
+          .extracting(r -> r.getString(0) + "@" + r.getLong(1))
+          .containsExactly("1@0");
 
       // by version, a second run appends a new version
       try (TrackedRun run = tracking.startRun("test", "score", Map.of())) {
-        ScoreResult again = new ScoreJob(spark, tracking).run(ScoreConfig.of("models:/delays/2", data, output, null), run);
+        ScoreResult again =
+            new ScoreJob(spark, tracking)
+                .run(ScoreConfig.of("models:/delays/2", data, output, null), run);
         assertThat(again.input().version()).isEqualTo(1);
         assertThat(again.output().version()).isEqualTo(1);
         assertThat(again.rows()).isEqualTo(310);
@@ -153,40 +230,64 @@ class ScoreJobTest {
       // bad input: said clearly, nothing written
       try (TrackedRun run = tracking.startRun("test", "score", Map.of())) {
         ScoreJob job = new ScoreJob(spark, tracking);
-        assertThatThrownBy(() -> job.run(ScoreConfig.of("models:/delays@gold", data, output, null), run))
+        assertThatThrownBy(
+                () -> job.run(ScoreConfig.of("models:/delays@gold", data, output, null), run))
             .isInstanceOf(BadInputException.class)
-            .hasMessageContaining("model delays has no alias 'gold'; it has challenger (version 2), champion (version 1)");
-        assertThatThrownBy(() -> job.run(ScoreConfig.of("models:/delays/7", data, output, null), run))
-            .isInstanceOf(BadInputException.class).hasMessageContaining("model delays has no version 7; it has versions 1, 2");
-        assertThatThrownBy(() -> job.run(ScoreConfig.of("models:/nope@champion", data, output, null), run))
-            .isInstanceOf(BadInputException.class).hasMessageContaining("there is no registered model 'nope'");
+            .hasMessageContaining(
+                "model delays has no alias 'gold'; it has challenger (version 2), champion (version 1)");
+        assertThatThrownBy(
+                () -> job.run(ScoreConfig.of("models:/delays/7", data, output, null), run))
+            .isInstanceOf(BadInputException.class)
+            .hasMessageContaining("model delays has no version 7; it has versions 1, 2");
+        assertThatThrownBy(
+                () -> job.run(ScoreConfig.of("models:/nope@champion", data, output, null), run))
+            .isInstanceOf(BadInputException.class)
+            .hasMessageContaining("there is no registered model 'nope'");
         String narrow = dir.resolve("narrow").toString();
-        datasets.write(rows(spark, 5).drop("distance"), narrow, WriteOptions.of(WriteMode.OVERWRITE));
-        assertThatThrownBy(() -> job.run(ScoreConfig.of("models:/delays/1", narrow, output, null), run))
-            .isInstanceOf(BadInputException.class).hasMessageContaining("lacks column 'distance'");
+        datasets.write(
+            rows(spark, 5).drop("distance"), narrow, WriteOptions.of(WriteMode.OVERWRITE));
+        assertThatThrownBy(
+                () -> job.run(ScoreConfig.of("models:/delays/1", narrow, output, null), run))
+            .isInstanceOf(BadInputException.class)
+            .hasMessageContaining("lacks column 'distance'");
         assertThatThrownBy(() -> ScoreConfig.of("delays@champion", data, output, null))
-            .isInstanceOf(BadInputException.class).hasMessageContaining("malformed model URI");
+            .isInstanceOf(BadInputException.class)
+            .hasMessageContaining("malformed model URI");
       }
       assertThat(datasets.latestVersion(output)).isEqualTo(1);
     }
   }
 
-  /** The XGBoost model saved under a registered model's directory (the folder holding Spark ML's metadata). */
+  /**
+   * The XGBoost model saved under a registered model's directory (the folder holding Spark ML's
+   * metadata).
+   */
   static XGBoostClassificationModel savedModel(Path files) throws Exception {
     try (Stream<Path> walk = Files.walk(files)) {
-      Path metadata = walk.filter(p -> p.getFileName().toString().equals("metadata") && Files.isDirectory(p))
-          .findFirst().orElseThrow();
-      return (XGBoostClassificationModel) XGBoostClassificationModel.load(metadata.getParent().toString());
+      Path metadata =
+          walk.filter(p -> p.getFileName().toString().equals("metadata") && Files.isDirectory(p))
+              .findFirst()
+              .orElseThrow();
+      return (XGBoostClassificationModel)
+          XGBoostClassificationModel.load(metadata.getParent().toString());
     }
   }
 
   /** id -> {prediction, probability of class 1}, by the model's own transform. */
   static Map<Long, double[]> transformed(XGBoostClassificationModel model, Dataset<Row> rows) {
     Map<Long, double[]> out = new java.util.HashMap<>();
-    Dataset<Row> assembled = new VectorAssembler().setInputCols(new String[] {"hour", "distance"})
-        .setOutputCol("kiln_features").transform(rows);
-    for (Row row : model.transform(assembled).select("id", "prediction", "probability").collectAsList()) {
-      out.put(row.getLong(0), new double[] {row.getDouble(1), ((org.apache.spark.ml.linalg.Vector) row.get(2)).apply(1)});
+    Dataset<Row> assembled =
+        new VectorAssembler()
+            .setInputCols(new String[] {"hour", "distance"})
+            .setOutputCol("kiln_features")
+            .transform(rows);
+    for (Row row :
+        model.transform(assembled).select("id", "prediction", "probability").collectAsList()) {
+      out.put(
+          row.getLong(0),
+          new double[] {
+            row.getDouble(1), ((org.apache.spark.ml.linalg.Vector) row.get(2)).apply(1)
+          });
     }
     return out;
   }

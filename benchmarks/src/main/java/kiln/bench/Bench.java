@@ -19,7 +19,11 @@ public final class Bench {
   private final int repetitions;
 
   /** The medians of one comparison, in seconds, and their ratio. */
-  public record Comparison(String label, double candidateSeconds, double baselineSeconds, List<Double> candidateRuns,
+  public record Comparison(
+      String label,
+      double candidateSeconds,
+      double baselineSeconds,
+      List<Double> candidateRuns,
       List<Double> baselineRuns) {
     public double ratio() {
       return candidateSeconds / baselineSeconds;
@@ -36,7 +40,8 @@ public final class Bench {
   }
 
   /** Times {@code candidate} against {@code baseline}, alternating which goes first. */
-  public Comparison compare(String label, Callable<?> candidate, Callable<?> baseline) throws Exception {
+  public Comparison compare(String label, Callable<?> candidate, Callable<?> baseline)
+      throws Exception {
     for (int i = 0; i < warmups; i++) {
       out.printf(Locale.ROOT, "[bench] %s: warm-up %d/%d%n", label, i + 1, warmups);
       candidate.call();
@@ -52,12 +57,25 @@ public final class Bench {
         baselineRuns.add(time(baseline));
         candidateRuns.add(time(candidate));
       }
-      out.printf(Locale.ROOT, "[bench] %s: run %d/%d kiln %.2f s, baseline %.2f s%n", label, i + 1, repetitions,
-          candidateRuns.get(i), baselineRuns.get(i));
+      out.printf(
+          Locale.ROOT,
+          "[bench] %s: run %d/%d kiln %.2f s, baseline %.2f s%n",
+          label,
+          i + 1,
+          repetitions,
+          candidateRuns.get(i),
+          baselineRuns.get(i));
     }
-    Comparison comparison = new Comparison(label, median(candidateRuns), median(baselineRuns), candidateRuns, baselineRuns);
-    out.printf(Locale.ROOT, "[bench] %s: median kiln %.2f s, baseline %.2f s, ratio %.3f%n", label,
-        comparison.candidateSeconds(), comparison.baselineSeconds(), comparison.ratio());
+    Comparison comparison =
+        new Comparison(
+            label, median(candidateRuns), median(baselineRuns), candidateRuns, baselineRuns);
+    out.printf(
+        Locale.ROOT,
+        "[bench] %s: median kiln %.2f s, baseline %.2f s, ratio %.3f%n",
+        label,
+        comparison.candidateSeconds(),
+        comparison.baselineSeconds(),
+        comparison.ratio());
     return comparison;
   }
 
@@ -105,12 +123,20 @@ public final class Bench {
 
   /** A summary table for BENCHMARKS.md. */
   public static String markdown(List<Comparison> comparisons, Map<String, String> extraRows) {
-    StringBuilder text = new StringBuilder("| what | kiln (s) | baseline (s) | ratio |\n|---|---|---|---|\n");
+    StringBuilder text =
+        new StringBuilder("| what | kiln (s) | baseline (s) | ratio |\n|---|---|---|---|\n");
     for (Comparison c : comparisons) {
-      text.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f | %.3f |%n", c.label(), c.candidateSeconds(),
-          c.baselineSeconds(), c.ratio()));
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.2f | %.2f | %.3f |%n",
+              c.label(),
+              c.candidateSeconds(),
+              c.baselineSeconds(),
+              c.ratio()));
     }
-    new LinkedHashMap<>(extraRows).forEach((k, v) -> text.append("| ").append(k).append(" | ").append(v).append(" | | |\n"));
+    new LinkedHashMap<>(extraRows)
+        .forEach((k, v) -> text.append("| ").append(k).append(" | ").append(v).append(" | | |\n"));
     return text.toString();
   }
 }

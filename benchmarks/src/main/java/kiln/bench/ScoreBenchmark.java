@@ -33,11 +33,11 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * {@code ScoreBenchmark [FLIGHTS_PARQUET] [--repetitions N]}: Kiln's scoring (predictions, provenance
- * columns, observed counts, task times, Delta append) of April-June against a direct
- * {@code model.transform} plus Delta write of the same rows with the same model, alternating in one JVM,
- * at 1x; then Kiln alone at 10x the rows and again at 1x, three runs each. Targets: ratio at most 1.10;
- * time(10x) / time(1x) at most 11. {@code --no-10x} skips the 10x part.
+ * {@code ScoreBenchmark [FLIGHTS_PARQUET] [--repetitions N]}: Kiln's scoring (predictions,
+ * provenance columns, observed counts, task times, Delta append) of April-June against a direct
+ * {@code model.transform} plus Delta write of the same rows with the same model, alternating in one
+ * JVM, at 1x; then Kiln alone at 10x the rows and again at 1x, three runs each. Targets: ratio at
+ * most 1.10; time(10x) / time(1x) at most 11. {@code --no-10x} skips the 10x part.
  */
 public final class ScoreBenchmark {
   private static final String[] FEATURES = {"hour", "day_of_week", "month", "distance"};
@@ -56,52 +56,109 @@ public final class ScoreBenchmark {
       }
     }
     Path work = Files.createTempDirectory("kiln-bench-score-");
-    SparkSession spark = SparkSessions.create(new SparkSettings(SparkProfile.LOCAL, null, false,
-        Map.of("spark.ui.showConsoleProgress", "false")));
+    SparkSession spark =
+        SparkSessions.create(
+            new SparkSettings(
+                SparkProfile.LOCAL, null, false, Map.of("spark.ui.showConsoleProgress", "false")));
     try {
       Datasets datasets = new Datasets(spark);
-      Dataset<Row> flights = spark.read().parquet(source).selectExpr("*",
-          "cast(hour(date) as double) as hour", "cast(dayofweek(date) as double) as day_of_week",
-          "cast(month(date) as double) as month", "cast(distance as double) as distance_d",
-          "if(delay > 15, 1.0, 0.0) as label").drop("distance").withColumnRenamed("distance_d", "distance");
-      System.out.println("[bench] training a model on January-March, scoring input April-June into " + work);
+      Dataset<Row> flights =
+          spark
+              .read()
+              .parquet(source)
+              .selectExpr(
+                  "*",
+                  "cast(hour(date) as double) as hour",
+                  "cast(dayofweek(date) as double) as day_of_week",
+                  "cast(month(date) as double) as month",
+                  "cast(distance as double) as distance_d",
+                  "if(delay > 15, 1.0, 0.0) as label")
+              .drop("distance")
+              .withColumnRenamed("distance_d", "distance");
+      System.out.println(
+          "[bench] training a model on January-March, scoring input April-June into " + work);
       Path modelDirectory = work.resolve("model");
       XGBoostClassificationModel model = train(flights.where("date < '2001-04-01'"));
-      ModelFiles.save(model, new ModelInfo(Task.CLASSIFIER, "label", List.of(FEATURES), "date", Split.DEFAULT_SEED,
-          SplitFractions.DEFAULT, 0.5, List.of(), 0, source, 0, null, null, "cpu", Map.of(), Map.of()), modelDirectory);
+      ModelFiles.save(
+          model,
+          new ModelInfo(
+              Task.CLASSIFIER,
+              "label",
+              List.of(FEATURES),
+              "date",
+              Split.DEFAULT_SEED,
+              SplitFractions.DEFAULT,
+              0.5,
+              List.of(),
+              0,
+              source,
+              0,
+              null,
+              null,
+              "cpu",
+              Map.of(),
+              Map.of()),
+          modelDirectory);
       ModelFiles scoring = ModelFiles.load(modelDirectory);
-      Tracking.ModelVersion version = new Tracking.ModelVersion("bench", "1", modelDirectory.toString(), null, Map.of());
+      Tracking.ModelVersion version =
+          new Tracking.ModelVersion("bench", "1", modelDirectory.toString(), null, Map.of());
 
       String input1 = work.resolve("input-1x").toString();
-      datasets.write(flights.where("date >= '2001-04-01'"), input1, WriteOptions.of(WriteMode.OVERWRITE));
+      datasets.write(
+          flights.where("date >= '2001-04-01'"), input1, WriteOptions.of(WriteMode.OVERWRITE));
       String input10 = null;
       if (tenfold) {
         input10 = work.resolve("input-10x").toString();
-        datasets.write(Bench.repeated(datasets.read(DatasetRef.atVersion(input1, 0)), 10), input10,
+        datasets.write(
+            Bench.repeated(datasets.read(DatasetRef.atVersion(input1, 0)), 10),
+            input10,
             WriteOptions.of(WriteMode.OVERWRITE));
       }
 
       Bench bench = new Bench(System.out, 1, repetitions);
       ScoreJob job = new ScoreJob(spark, null);
       AtomicInteger counter = new AtomicInteger();
-      Callable<Object> kiln1 = kiln(job, scoring, version, datasets.pin(DatasetRef.atVersion(input1, 0)), work, counter);
+      Callable<Object> kiln1 =
+          kiln(job, scoring, version, datasets.pin(DatasetRef.atVersion(input1, 0)), work, counter);
       List<Bench.Comparison> comparisons = new ArrayList<>();
-      comparisons.add(bench.compare("score + Delta write, 1x (1.5M rows)", kiln1, () -> {
-        String output = work.resolve("plain-" + counter.incrementAndGet()).toString();
-        Dataset<Row> rows = spark.read().format("delta").option("versionAsOf", 0).load(input1);
-        model.transform(new VectorAssembler().setInputCols(FEATURES).setOutputCol("kiln_features")
-                .setHandleInvalid("keep").transform(rows)).drop("kiln_features")
-            .write().format("delta").save(output);
-        LocalFiles.deleteTree(Path.of(output));
-        return null;
-      }));
+      comparisons.add(
+          bench.compare(
+              "score + Delta write, 1x (1.5M rows)",
+              kiln1,
+              () -> {
+                String output = work.resolve("plain-" + counter.incrementAndGet()).toString();
+                Dataset<Row> rows =
+                    spark.read().format("delta").option("versionAsOf", 0).load(input1);
+                model
+                    .transform(
+                        new VectorAssembler()
+                            .setInputCols(FEATURES)
+                            .setOutputCol("kiln_features")
+                            .setHandleInvalid("keep")
+                            .transform(rows))
+                    .drop("kiln_features")
+                    .write()
+                    .format("delta")
+                    .save(output);
+                LocalFiles.deleteTree(Path.of(output));
+                return null;
+              }));
       Map<String, String> extra = new LinkedHashMap<>();
       if (input10 != null) {
-        // the scaling target compares Kiln with itself: 10x is timed without the direct baseline (and without
+        // the scaling target compares Kiln with itself: 10x is timed without the direct baseline
+        // (and without
         // a warm-up: the JVM is warm from the 1x runs), then 1x again in the same stretch of time
         Bench scaling = new Bench(System.out, 0, 3);
-        double ten = scaling.median("kiln score + Delta write, 10x (15M rows)",
-            kiln(job, scoring, version, datasets.pin(DatasetRef.atVersion(input10, 0)), work, counter));
+        double ten =
+            scaling.median(
+                "kiln score + Delta write, 10x (15M rows)",
+                kiln(
+                    job,
+                    scoring,
+                    version,
+                    datasets.pin(DatasetRef.atVersion(input10, 0)),
+                    work,
+                    counter));
         double one = scaling.median("kiln score + Delta write, 1x again", kiln1);
         extra.put("kiln 10x (15M rows), median of 3 (s)", String.format(Locale.ROOT, "%.2f", ten));
         extra.put("kiln 1x, median of 3 right after (s)", String.format(Locale.ROOT, "%.2f", one));
@@ -109,7 +166,8 @@ public final class ScoreBenchmark {
       }
       System.out.println();
       System.out.println(Bench.markdown(comparisons, extra));
-      System.out.printf(Locale.ROOT, "Target: ratio <= 1.10 (got %.3f at 1x)%n", comparisons.get(0).ratio());
+      System.out.printf(
+          Locale.ROOT, "Target: ratio <= 1.10 (got %.3f at 1x)%n", comparisons.get(0).ratio());
     } finally {
       spark.stop();
       LocalFiles.deleteTree(work);
@@ -117,8 +175,13 @@ public final class ScoreBenchmark {
   }
 
   /** Kiln's scoring of {@code input} into a fresh output table, deleted afterwards. */
-  private static Callable<Object> kiln(ScoreJob job, ModelFiles scoring, Tracking.ModelVersion version, PinnedTable input,
-      Path work, AtomicInteger counter) {
+  private static Callable<Object> kiln(
+      ScoreJob job,
+      ModelFiles scoring,
+      Tracking.ModelVersion version,
+      PinnedTable input,
+      Path work,
+      AtomicInteger counter) {
     return () -> {
       String output = work.resolve("kiln-" + counter.incrementAndGet()).toString();
       Object result = job.score(scoring, version, input, output);
@@ -138,7 +201,11 @@ public final class ScoreBenchmark {
     classifier.setNthread(1);
     classifier.setDevice("cpu");
     classifier.setForceRepartition(true);
-    return classifier.fit(new VectorAssembler().setInputCols(FEATURES).setOutputCol("kiln_features").setHandleInvalid("keep")
-        .transform(rows));
+    return classifier.fit(
+        new VectorAssembler()
+            .setInputCols(FEATURES)
+            .setOutputCol("kiln_features")
+            .setHandleInvalid("keep")
+            .transform(rows));
   }
 }

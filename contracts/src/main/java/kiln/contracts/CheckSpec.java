@@ -48,7 +48,8 @@ public record CheckSpec(
   }
 
   public CheckSpec withObject(String name) {
-    return new CheckSpec(contract, name, data, metricsTable, quarantine, cleanOutput, reportDirectory);
+    return new CheckSpec(
+        contract, name, data, metricsTable, quarantine, cleanOutput, reportDirectory);
   }
 
   public String metricsTableOrDefault() {

@@ -12,19 +12,32 @@ import kiln.contracts.internal.Expectation;
 import kiln.contracts.internal.MetricsRepository.Point;
 import kiln.core.DatasetRef;
 
-/** The verdict of a check for people and machines: a console table, a JSON report, a self-contained HTML report. */
+/**
+ * The verdict of a check for people and machines: a console table, a JSON report, a self-contained
+ * HTML report.
+ */
 public final class ContractReports {
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private ContractReports() {}
 
-  /** A plain-text table: status, severity, rule, metric, value, expectation; then the summary line. */
+  /**
+   * A plain-text table: status, severity, rule, metric, value, expectation; then the summary line.
+   */
   public static String table(ContractResult result) {
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"STATUS", "SEVERITY", "RULE", "METRIC", "VALUE", "EXPECTATION"});
     for (RuleResult r : result.rules()) {
-      rows.add(new String[] {status(r), r.severity().toString(), r.name(), r.metric(), value(r.value()),
-          r.expectation() == null ? "" : r.expectation()});
+      rows.add(
+          new String[] {
+            status(r),
+            r.severity().toString(),
+            r.name(),
+            r.metric(),
+            value(r.value()),
+            r.expectation() == null ? "" : r.expectation()
+          });
     }
     int[] widths = new int[6];
     for (String[] row : rows) {
@@ -35,15 +48,19 @@ public final class ContractReports {
     StringBuilder text = new StringBuilder();
     for (String[] row : rows) {
       for (int i = 0; i < row.length; i++) {
-        String cell = row[i].length() > widths[i] ? row[i].substring(0, widths[i] - 1) + "…" : row[i];
+        String cell =
+            row[i].length() > widths[i] ? row[i].substring(0, widths[i] - 1) + "…" : row[i];
         text.append(i == 0 ? "" : "  ").append(i == row.length - 1 ? cell : pad(cell, widths[i]));
       }
       text.append('\n');
     }
     for (RuleResult r : result.rules()) {
       if (r.failed() && r.message() != null) {
-        text.append(r.severity() == Severity.ERROR ? "error: " : "warning: ").append(r.name()).append(": ")
-            .append(r.message()).append('\n');
+        text.append(r.severity() == Severity.ERROR ? "error: " : "warning: ")
+            .append(r.name())
+            .append(": ")
+            .append(r.message())
+            .append('\n');
       }
     }
     text.append(result.summary()).append('\n');
@@ -52,9 +69,20 @@ public final class ContractReports {
 
   public static String json(ContractResult result, long quarantinedRows, DatasetRef quarantine) {
     Map<String, Object> root = new LinkedHashMap<>();
-    root.put("contract", Map.of("id", result.contractId(), "version", result.contractVersion(), "object", result.object()));
-    root.put("dataset", result.dataset() == null ? null : Map.of("table", result.dataset().table(),
-        "version", result.dataset().version()));
+    root.put(
+        "contract",
+        Map.of(
+            "id",
+            result.contractId(),
+            "version",
+            result.contractVersion(),
+            "object",
+            result.object()));
+    root.put(
+        "dataset",
+        result.dataset() == null
+            ? null
+            : Map.of("table", result.dataset().table(), "version", result.dataset().version()));
     root.put("status", result.passed() ? "passed" : "failed");
     root.put("checkedAt", result.checkedAt().toString());
     root.put("elapsedSeconds", result.elapsed().toMillis() / 1000.0);
@@ -79,15 +107,26 @@ public final class ContractReports {
       m.put("status", r.status().toString());
       m.put("metric", r.metric());
       m.put("column", r.column());
-      m.put("value", r.value() == null || r.value().isNaN() || r.value().isInfinite() ? null : r.value());
+      m.put(
+          "value",
+          r.value() == null || r.value().isNaN() || r.value().isInfinite() ? null : r.value());
       m.put("expectation", r.expectation());
       m.put("message", r.message());
       m.put("rowLevel", r.rowLevel());
       rules.add(m);
     }
     root.put("rules", rules);
-    root.put("quarantine", quarantine == null ? null : Map.of("table", quarantine.table(), "version", quarantine.version(),
-        "rows", quarantinedRows));
+    root.put(
+        "quarantine",
+        quarantine == null
+            ? null
+            : Map.of(
+                "table",
+                quarantine.table(),
+                "version",
+                quarantine.version(),
+                "rows",
+                quarantinedRows));
     List<Map<String, Object>> metrics = new ArrayList<>();
     for (MetricValue v : result.metrics()) {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -106,47 +145,81 @@ public final class ContractReports {
   }
 
   /**
-   * A self-contained HTML page (no scripts, no network): the summary, a bar per rule showing how its value
-   * sits against its bounds, the rules table, and line charts of the metric history over dataset versions.
+   * A self-contained HTML page (no scripts, no network): the summary, a bar per rule showing how
+   * its value sits against its bounds, the rules table, and line charts of the metric history over
+   * dataset versions.
    */
   public static String html(ContractResult result, Map<String, List<Point>> history) {
     StringBuilder page = new StringBuilder();
-    String title = "Contract " + result.contractId() + " " + result.contractVersion()
-        + (result.dataset() == null ? "" : " on " + result.dataset());
-    page.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").append(esc(title))
-        .append("</title>\n<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
-            + "table{border-collapse:collapse;margin:1em 0}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;"
-            + "font-size:14px;vertical-align:top}th{background:#f4f4f4}.passed{color:#1a7f37}.failed{color:#cf222e}"
-            + ".warning{color:#9a6700}.skipped{color:#777}.badge{font-weight:bold;font-size:20px}"
-            + "figure{display:inline-block;margin:0 1.5em 1em 0}figcaption{font-size:13px;color:#555}</style>"
-            + "</head><body>\n");
+    String title =
+        "Contract "
+            + result.contractId()
+            + " "
+            + result.contractVersion()
+            + (result.dataset() == null ? "" : " on " + result.dataset());
+    page.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+        .append(esc(title))
+        .append(
+            "</title>\n<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+                + "table{border-collapse:collapse;margin:1em 0}td,th{border-bottom:1px solid #ddd;padding:4px 10px;text-align:left;"
+                + "font-size:14px;vertical-align:top}th{background:#f4f4f4}.passed{color:#1a7f37}.failed{color:#cf222e}"
+                + ".warning{color:#9a6700}.skipped{color:#777}.badge{font-weight:bold;font-size:20px}"
+                + "figure{display:inline-block;margin:0 1.5em 1em 0}figcaption{font-size:13px;color:#555}</style>"
+                + "</head><body>\n");
     page.append("<h1>").append(esc(title)).append("</h1>\n");
-    page.append("<p class=\"badge ").append(result.passed() ? "passed\">PASSED" : "failed\">FAILED").append("</p>\n");
-    page.append("<p>").append(esc(result.summary())).append("<br>checked at ").append(esc(result.checkedAt().toString()))
-        .append(result.rows() >= 0 ? ", " + String.format(Locale.ROOT, "%,d", result.rows()) + " rows" : "")
+    page.append("<p class=\"badge ")
+        .append(result.passed() ? "passed\">PASSED" : "failed\">FAILED")
+        .append("</p>\n");
+    page.append("<p>")
+        .append(esc(result.summary()))
+        .append("<br>checked at ")
+        .append(esc(result.checkedAt().toString()))
+        .append(
+            result.rows() >= 0
+                ? ", " + String.format(Locale.ROOT, "%,d", result.rows()) + " rows"
+                : "")
         .append("</p>\n");
     page.append(summaryBar(result));
     if (!result.schemaDifferences().isEmpty()) {
       page.append("<h2>Schema differences</h2><ul>");
-      result.schemaDifferences().forEach(d -> page.append("<li class=\"failed\">").append(esc(d.describe())).append("</li>"));
+      result
+          .schemaDifferences()
+          .forEach(
+              d -> page.append("<li class=\"failed\">").append(esc(d.describe())).append("</li>"));
       page.append("</ul>\n");
     }
-    page.append("<h2>Rules</h2>\n<table><tr><th>status</th><th>severity</th><th>rule</th><th>metric</th><th>value</th>"
-        + "<th>expectation</th><th>against bounds</th><th>message</th></tr>\n");
+    page.append(
+        "<h2>Rules</h2>\n<table><tr><th>status</th><th>severity</th><th>rule</th><th>metric</th><th>value</th>"
+            + "<th>expectation</th><th>against bounds</th><th>message</th></tr>\n");
     for (RuleResult r : result.rules()) {
-      page.append("<tr><td class=\"").append(cssClass(r)).append("\">").append(status(r)).append("</td><td>")
-          .append(r.severity()).append("</td><td>").append(esc(r.name())).append("</td><td>").append(esc(r.metric()))
-          .append("</td><td>").append(esc(value(r.value()))).append("</td><td>").append(esc(r.expectation()))
-          .append("</td><td>").append(gauge(r)).append("</td><td>").append(esc(r.message() == null ? "" : r.message()))
+      page.append("<tr><td class=\"")
+          .append(cssClass(r))
+          .append("\">")
+          .append(status(r))
+          .append("</td><td>")
+          .append(r.severity())
+          .append("</td><td>")
+          .append(esc(r.name()))
+          .append("</td><td>")
+          .append(esc(r.metric()))
+          .append("</td><td>")
+          .append(esc(value(r.value())))
+          .append("</td><td>")
+          .append(esc(r.expectation()))
+          .append("</td><td>")
+          .append(gauge(r))
+          .append("</td><td>")
+          .append(esc(r.message() == null ? "" : r.message()))
           .append("</td></tr>\n");
     }
     page.append("</table>\n");
     List<String> charts = new ArrayList<>();
-    history.forEach((key, points) -> {
-      if (points.size() >= 2) {
-        charts.add(lineChart(key.replace("|*", "").replace('|', ' '), points));
-      }
-    });
+    history.forEach(
+        (key, points) -> {
+          if (points.size() >= 2) {
+            charts.add(lineChart(key.replace("|*", "").replace('|', ' '), points));
+          }
+        });
     if (!charts.isEmpty()) {
       page.append("<h2>Metric history by dataset version</h2>\n");
       charts.forEach(page::append);
@@ -159,11 +232,14 @@ public final class ContractReports {
     long passed = result.passedCount();
     long errors = result.errors().size();
     long warnings = result.warnings().size();
-    long skipped = result.rules().stream().filter(r -> r.status() == RuleResult.Status.SKIPPED).count();
+    long skipped =
+        result.rules().stream().filter(r -> r.status() == RuleResult.Status.SKIPPED).count();
     long total = Math.max(1, passed + errors + warnings + skipped);
     double width = 600;
-    StringBuilder svg = new StringBuilder("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"620\" height=\"46\" role=\"img\""
-        + " aria-label=\"rules by status\">");
+    StringBuilder svg =
+        new StringBuilder(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"620\" height=\"46\" role=\"img\""
+                + " aria-label=\"rules by status\">");
     double x = 0;
     long[] counts = {passed, warnings, errors, skipped};
     String[] colors = {"#2da44e", "#d4a72c", "#cf222e", "#aaaaaa"};
@@ -171,9 +247,22 @@ public final class ContractReports {
     for (int i = 0; i < counts.length; i++) {
       double w = width * counts[i] / total;
       if (w > 0) {
-        svg.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"20\" fill=\"%s\"><title>%d %s</title></rect>",
-            x, w, colors[i], counts[i], labels[i]));
-        svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"40\" font-size=\"12\">%d %s</text>", x + 2, counts[i], labels[i]));
+        svg.append(
+            String.format(
+                Locale.ROOT,
+                "<rect x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"20\" fill=\"%s\"><title>%d %s</title></rect>",
+                x,
+                w,
+                colors[i],
+                counts[i],
+                labels[i]));
+        svg.append(
+            String.format(
+                Locale.ROOT,
+                "<text x=\"%.1f\" y=\"40\" font-size=\"12\">%d %s</text>",
+                x + 2,
+                counts[i],
+                labels[i]));
       }
       x += w;
     }
@@ -205,14 +294,24 @@ public final class ContractReports {
     double x0 = (bounds[0] - low) / span * w;
     double x1 = (bounds[1] - low) / span * w;
     double xv = (r.value() - low) / span * w;
-    return String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"164\" height=\"16\">"
-        + "<rect x=\"0\" y=\"6\" width=\"%.1f\" height=\"4\" fill=\"#eee\"/>"
-        + "<rect x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"8\" fill=\"#aee0b6\"/>"
-        + "<circle cx=\"%.1f\" cy=\"8\" r=\"4\" fill=\"%s\"><title>%s</title></circle></svg>",
-        w, x0, Math.max(1.5, x1 - x0), xv, r.failed() ? "#cf222e" : "#1a7f37", esc(value(r.value())));
+    return String.format(
+        Locale.ROOT,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"164\" height=\"16\">"
+            + "<rect x=\"0\" y=\"6\" width=\"%.1f\" height=\"4\" fill=\"#eee\"/>"
+            + "<rect x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"8\" fill=\"#aee0b6\"/>"
+            + "<circle cx=\"%.1f\" cy=\"8\" r=\"4\" fill=\"%s\"><title>%s</title></circle></svg>",
+        w,
+        x0,
+        Math.max(1.5, x1 - x0),
+        xv,
+        r.failed() ? "#cf222e" : "#1a7f37",
+        esc(value(r.value())));
   }
 
-  /** The closed range an expectation text states, when it states one: "between a and b", ">= a", "= a". */
+  /**
+   * The closed range an expectation text states, when it states one: "between a and b", ">= a", "=
+   * a".
+   */
   static double[] bounds(String expectation) {
     String text = expectation.replace(" rows", "").replace(" %", "");
     try {
@@ -255,25 +354,65 @@ public final class ContractReports {
       maxY = minY + Math.max(1, Math.abs(minY) * 0.1);
       minY = minY - Math.max(1, Math.abs(minY) * 0.1);
     }
-    StringBuilder svg = new StringBuilder("<figure><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + (int) w
-        + "\" height=\"" + (int) h + "\">");
-    svg.append(String.format(Locale.ROOT, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>",
-        left, h - bottom, w - 10, h - bottom));
-    svg.append(String.format(Locale.ROOT, "<line x1=\"%.0f\" y1=\"8\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>",
-        left, left, h - bottom));
-    svg.append(String.format(Locale.ROOT, "<text x=\"2\" y=\"14\" font-size=\"10\">%s</text>", esc(value(maxY))));
-    svg.append(String.format(Locale.ROOT, "<text x=\"2\" y=\"%.0f\" font-size=\"10\">%s</text>", h - bottom, esc(value(minY))));
+    StringBuilder svg =
+        new StringBuilder(
+            "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" width=\""
+                + (int) w
+                + "\" height=\""
+                + (int) h
+                + "\">");
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>",
+            left,
+            h - bottom,
+            w - 10,
+            h - bottom));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<line x1=\"%.0f\" y1=\"8\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#999\"/>",
+            left,
+            left,
+            h - bottom));
+    svg.append(
+        String.format(
+            Locale.ROOT, "<text x=\"2\" y=\"14\" font-size=\"10\">%s</text>", esc(value(maxY))));
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"2\" y=\"%.0f\" font-size=\"10\">%s</text>",
+            h - bottom,
+            esc(value(minY))));
     StringBuilder path = new StringBuilder();
     for (Point p : points) {
-      double x = left + (maxV == minV ? 0.5 : (double) (p.version() - minV) / (maxV - minV)) * (w - left - 20);
+      double x =
+          left
+              + (maxV == minV ? 0.5 : (double) (p.version() - minV) / (maxV - minV))
+                  * (w - left - 20);
       double y = 8 + (1 - (p.value() - minY) / (maxY - minY)) * (h - bottom - 8);
-      path.append(path.length() == 0 ? "M" : " L").append(String.format(Locale.ROOT, "%.1f %.1f", x, y));
-      svg.append(String.format(Locale.ROOT, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#0969da\"><title>v%d: %s</title></circle>",
-          x, y, p.version(), esc(value(p.value()))));
-      svg.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"middle\">v%d</text>",
-          x, h - 8, p.version()));
+      path.append(path.length() == 0 ? "M" : " L")
+          .append(String.format(Locale.ROOT, "%.1f %.1f", x, y));
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#0969da\"><title>v%d: %s</title></circle>",
+              x,
+              y,
+              p.version(),
+              esc(value(p.value()))));
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" text-anchor=\"middle\">v%d</text>",
+              x,
+              h - 8,
+              p.version()));
     }
-    svg.append("<path d=\"").append(path).append("\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\"/>");
+    svg.append("<path d=\"")
+        .append(path)
+        .append("\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.5\"/>");
     svg.append("</svg><figcaption>").append(esc(label)).append("</figcaption></figure>\n");
     return svg.toString();
   }
@@ -308,6 +447,9 @@ public final class ContractReports {
     if (text == null) {
       return "";
     }
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 }

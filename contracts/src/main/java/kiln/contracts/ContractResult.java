@@ -6,10 +6,11 @@ import java.util.List;
 import kiln.core.DatasetRef;
 
 /**
- * The outcome of checking a dataset against a contract: it passes when no rule of severity error failed
- * and the schema matches. Warnings are reported and do not fail it.
+ * The outcome of checking a dataset against a contract: it passes when no rule of severity error
+ * failed and the schema matches. Warnings are reported and do not fail it.
  *
- * @param dataset the dataset checked, pinned to its version; null when a DataFrame was checked directly
+ * @param dataset the dataset checked, pinned to its version; null when a DataFrame was checked
+ *     directly
  * @param rows rows in the dataset, or -1 when the schema differed and nothing was scanned
  */
 public record ContractResult(
@@ -47,15 +48,40 @@ public record ContractResult(
   }
 
   public ContractResult withDataset(DatasetRef pinned) {
-    return new ContractResult(contractId, contractVersion, object, pinned, rows, checkedAt, schemaDifferences, rules,
-        metrics, elapsed);
+    return new ContractResult(
+        contractId,
+        contractVersion,
+        object,
+        pinned,
+        rows,
+        checkedAt,
+        schemaDifferences,
+        rules,
+        metrics,
+        elapsed);
   }
 
-  /** One line for people: {@code contract flights 1.0.0 on /t@3: FAILED, 2 errors, 1 warning, 17 passed}. */
+  /**
+   * One line for people: {@code contract flights 1.0.0 on /t@3: FAILED, 2 errors, 1 warning, 17
+   * passed}.
+   */
   public String summary() {
-    return "contract " + contractId + " " + contractVersion + (dataset == null ? "" : " on " + dataset) + ": "
+    return "contract "
+        + contractId
+        + " "
+        + contractVersion
+        + (dataset == null ? "" : " on " + dataset)
+        + ": "
         + (passed() ? "PASSED" : "FAILED")
-        + (schemaDifferences.isEmpty() ? "" : ", schema differs in " + schemaDifferences.size() + " column(s)")
-        + ", " + errors().size() + " error(s), " + warnings().size() + " warning(s), " + passedCount() + " passed";
+        + (schemaDifferences.isEmpty()
+            ? ""
+            : ", schema differs in " + schemaDifferences.size() + " column(s)")
+        + ", "
+        + errors().size()
+        + " error(s), "
+        + warnings().size()
+        + " warning(s), "
+        + passedCount()
+        + " passed";
   }
 }

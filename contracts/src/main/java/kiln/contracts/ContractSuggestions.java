@@ -22,22 +22,28 @@ import org.apache.spark.sql.types.StructField;
 import scala.collection.JavaConverters;
 
 /**
- * Drafts a contract from Deequ's column profiles and constraint suggestions. Every suggested rule has
- * severity error and holds on the data it was drafted from, so {@code kiln contracts check} accepts the
- * draft as it is and a later version that breaks it fails.
+ * Drafts a contract from Deequ's column profiles and constraint suggestions. Every suggested rule
+ * has severity error and holds on the data it was drafted from, so {@code kiln contracts check}
+ * accepts the draft as it is and a later version that breaks it fails.
  */
 public final class ContractSuggestions {
   private ContractSuggestions() {}
 
-  /** Deequ's suggestions that translate exactly into contract rules (no approximate uniqueness, no fractions). */
+  /**
+   * Deequ's suggestions that translate exactly into contract rules (no approximate uniqueness, no
+   * fractions).
+   */
   public static Contract suggest(Dataset<Row> data, String id, String objectName) {
-    List<com.amazon.deequ.suggestions.rules.ConstraintRule<ColumnProfile>> rules = new ArrayList<>();
+    List<com.amazon.deequ.suggestions.rules.ConstraintRule<ColumnProfile>> rules =
+        new ArrayList<>();
     rules.addAll(JavaConverters.seqAsJavaList(Rules.DEFAULT()));
     rules.addAll(JavaConverters.seqAsJavaList(Rules.NUMERICAL()));
     rules.addAll(JavaConverters.seqAsJavaList(Rules.STRING()));
-    ConstraintSuggestionResult result = new ConstraintSuggestionRunner().onData(data)
-        .addConstraintRules(JavaConverters.asScalaBuffer(rules).toList())
-        .run();
+    ConstraintSuggestionResult result =
+        new ConstraintSuggestionRunner()
+            .onData(data)
+            .addConstraintRules(JavaConverters.asScalaBuffer(rules).toList())
+            .run();
     Map<String, ColumnProfile> profiles = JavaConverters.mapAsJavaMap(result.columnProfiles());
     Map<String, scala.collection.Seq<ConstraintSuggestion>> suggestions =
         JavaConverters.mapAsJavaMap(result.constraintSuggestions());
@@ -55,8 +61,10 @@ public final class ContractSuggestions {
       Integer maxLength = null;
       List<QualityRule> quality = new ArrayList<>();
       ColumnProfile profile = profiles.get(column);
-      List<ConstraintSuggestion> forColumn = suggestions.containsKey(column)
-          ? JavaConverters.seqAsJavaList(suggestions.get(column)) : List.of();
+      List<ConstraintSuggestion> forColumn =
+          suggestions.containsKey(column)
+              ? JavaConverters.seqAsJavaList(suggestions.get(column))
+              : List.of();
       for (ConstraintSuggestion suggestion : forColumn) {
         String rule = suggestion.suggestingRule().getClass().getSimpleName();
         switch (rule) {
@@ -64,17 +72,30 @@ public final class ContractSuggestions {
           case "RetainCompletenessRule" -> {
             double p = profile.completeness();
             double bound = Math.max(0, p - 1.96 * Math.sqrt(p * (1 - p) / Math.max(1, rows)));
-            quality.add(QualityRule.library(null, "completeness", Map.of(),
-                Expectation.of(Expectation.Operator.MUST_BE_GREATER_OR_EQUAL_TO, roundDown(bound)), Severity.ERROR));
+            quality.add(
+                QualityRule.library(
+                    null,
+                    "completeness",
+                    Map.of(),
+                    Expectation.of(
+                        Expectation.Operator.MUST_BE_GREATER_OR_EQUAL_TO, roundDown(bound)),
+                    Severity.ERROR));
           }
           case "CategoricalRangeRule" -> {
             if (profile.histogram().isDefined()) {
-              TreeSet<String> values = new TreeSet<>(JavaConverters.mapAsJavaMap(profile.histogram().get().values()).keySet());
+              TreeSet<String> values =
+                  new TreeSet<>(
+                      JavaConverters.mapAsJavaMap(profile.histogram().get().values()).keySet());
               values.remove("NullValue");
               Map<String, Object> arguments = new LinkedHashMap<>();
               arguments.put("validValues", new ArrayList<>(values));
-              quality.add(QualityRule.library(null, "invalidValues", arguments,
-                  Expectation.of(Expectation.Operator.MUST_BE, 0), Severity.ERROR));
+              quality.add(
+                  QualityRule.library(
+                      null,
+                      "invalidValues",
+                      arguments,
+                      Expectation.of(Expectation.Operator.MUST_BE, 0),
+                      Severity.ERROR));
             }
           }
           case "NonNegativeNumbersRule" -> {
@@ -92,19 +113,52 @@ public final class ContractSuggestions {
               maximum = (Double) n.maximum().get();
             }
           }
-          case "HasMinLength" -> minLength = text ? lengthFrom(suggestion.description()) : minLength;
-          case "HasMaxLength" -> maxLength = text ? lengthFrom(suggestion.description()) : maxLength;
-          default -> { } // types come from the schema; fractional ranges and means are no exact rule
+          case "HasMinLength" ->
+              minLength = text ? lengthFrom(suggestion.description()) : minLength;
+          case "HasMaxLength" ->
+              maxLength = text ? lengthFrom(suggestion.description()) : maxLength;
+          default -> {} // types come from the schema; fractional ranges and means are no exact rule
         }
       }
-      LogicalTypeOptions options = minimum == null && maximum == null && minLength == null && maxLength == null ? null
-          : new LogicalTypeOptions(null, minimum, maximum, null, null, minLength, maxLength, null, null, null);
-      properties.add(new ContractProperty(column, SchemaComparison.logicalType(field.dataType()),
-          field.dataType().simpleString(), required ? Boolean.TRUE : null, null, null, null, options, null, null, null,
-          null, null, null, null, null, null, null, null, null, null, null, quality));
+      LogicalTypeOptions options =
+          minimum == null && maximum == null && minLength == null && maxLength == null
+              ? null
+              : new LogicalTypeOptions(
+                  null, minimum, maximum, null, null, minLength, maxLength, null, null, null);
+      properties.add(
+          new ContractProperty(
+              column,
+              SchemaComparison.logicalType(field.dataType()),
+              field.dataType().simpleString(),
+              required ? Boolean.TRUE : null,
+              null,
+              null,
+              null,
+              options,
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              null,
+              quality));
     }
-    List<QualityRule> tableRules = List.of(QualityRule.library("rowCount", "rowCount", Map.of(),
-        Expectation.of(Expectation.Operator.MUST_BE_GREATER_THAN, 0), Severity.ERROR));
+    List<QualityRule> tableRules =
+        List.of(
+            QualityRule.library(
+                "rowCount",
+                "rowCount",
+                Map.of(),
+                Expectation.of(Expectation.Operator.MUST_BE_GREATER_THAN, 0),
+                Severity.ERROR));
     ContractObject object = ContractObject.of(objectName, properties, tableRules);
     return Contract.of(id, "0.1.0", List.of(object));
   }
@@ -113,10 +167,14 @@ public final class ContractSuggestions {
     return BigDecimal.valueOf(value).setScale(4, RoundingMode.FLOOR).doubleValue();
   }
 
-  /** Deequ states the length at the end of its description ("The length of 'c' <= 3"); its currentValue is wrong. */
+  /**
+   * Deequ states the length at the end of its description ("The length of 'c' <= 3"); its
+   * currentValue is wrong.
+   */
   private static Integer lengthFrom(String description) {
     try {
-      return (int) Double.parseDouble(description.substring(description.lastIndexOf(' ') + 1).trim());
+      return (int)
+          Double.parseDouble(description.substring(description.lastIndexOf(' ') + 1).trim());
     } catch (RuntimeException e) {
       return null;
     }

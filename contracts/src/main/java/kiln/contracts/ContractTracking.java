@@ -5,14 +5,18 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import kiln.core.tracking.TrackedRun;
 
-/** Reports a contract check to a tracking run: one metric per rule, the contract and reports as artifacts. */
+/**
+ * Reports a contract check to a tracking run: one metric per rule, the contract and reports as
+ * artifacts.
+ */
 public final class ContractTracking {
   private ContractTracking() {}
 
   /**
-   * Logs the check into {@code run}: params (contract, dataset), one metric {@code rule.NAME} per rule with the
-   * measured value (for rules with no value, 1 passed / 0 failed), {@code contract.passed}, error and warning
-   * counts, tags, the dataset version as input, and the contract text and report files as artifacts.
+   * Logs the check into {@code run}: params (contract, dataset), one metric {@code rule.NAME} per
+   * rule with the measured value (for rules with no value, 1 passed / 0 failed), {@code
+   * contract.passed}, error and warning counts, tags, the dataset version as input, and the
+   * contract text and report files as artifacts.
    */
   public static void report(TrackedRun run, CheckRun check, String contractYaml) {
     ContractResult result = check.result();
@@ -27,8 +31,10 @@ public final class ContractTracking {
 
     Map<String, Double> metrics = new LinkedHashMap<>();
     for (RuleResult rule : result.rules()) {
-      double value = rule.value() != null && Double.isFinite(rule.value()) ? rule.value()
-          : rule.status() == RuleResult.Status.PASSED ? 1.0 : 0.0;
+      double value =
+          rule.value() != null && Double.isFinite(rule.value())
+              ? rule.value()
+              : rule.status() == RuleResult.Status.PASSED ? 1.0 : 0.0;
       if (rule.status() != RuleResult.Status.SKIPPED || rule.value() != null) {
         metrics.put(metricKey(rule.name()), value);
       }

@@ -10,18 +10,23 @@ import kiln.core.YamlFiles;
 public final class Contracts {
   private static final com.fasterxml.jackson.databind.ObjectMapper WRITER =
       new com.fasterxml.jackson.databind.ObjectMapper(
-          com.fasterxml.jackson.dataformat.yaml.YAMLFactory.builder()
-              .enable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES)
-              .disable(com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-              .build())
-          .setSerializationInclusion(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY);
+              com.fasterxml.jackson.dataformat.yaml.YAMLFactory.builder()
+                  .enable(
+                      com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                  .disable(
+                      com.fasterxml.jackson.dataformat.yaml.YAMLGenerator.Feature
+                          .WRITE_DOC_START_MARKER)
+                  .build())
+          .setSerializationInclusion(
+              com.fasterxml.jackson.annotation.JsonInclude.Include.NON_EMPTY);
 
   private Contracts() {}
 
   /**
-   * Reads and validates a contract file: YAML errors with file, line and column; unknown keys, metrics and
-   * types named with the valid ones; rules on undeclared columns, bad regular expressions and minimums above
-   * maximums refused. Throws {@link kiln.core.BadInputException} (exit 2).
+   * Reads and validates a contract file: YAML errors with file, line and column; unknown keys,
+   * metrics and types named with the valid ones; rules on undeclared columns, bad regular
+   * expressions and minimums above maximums refused. Throws {@link kiln.core.BadInputException}
+   * (exit 2).
    */
   public static Contract read(Path file) {
     return validated(YamlFiles.read(file, Contract.class));
@@ -46,7 +51,9 @@ public final class Contracts {
       RuleCompiler.compile(object);
     }
     if (contract.schema().isEmpty()) {
-      throw Errors.badInput("contract " + contract.id() + " has no schema objects", "describe the dataset under schema:");
+      throw Errors.badInput(
+          "contract " + contract.id() + " has no schema objects",
+          "describe the dataset under schema:");
     }
     return contract;
   }

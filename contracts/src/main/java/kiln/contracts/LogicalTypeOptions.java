@@ -1,9 +1,9 @@
 package kiln.contracts;
 
-import kiln.core.Errors;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import kiln.core.Errors;
 
 /** ODCS {@code logicalTypeOptions}: the bounds and format a property's values keep to. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -24,18 +24,32 @@ public record LogicalTypeOptions(
       compile(pattern, "pattern");
     }
     if (minimum != null && maximum != null && minimum > maximum) {
-      throw Errors.badInput("minimum " + num(minimum) + " is above maximum " + num(maximum)
-          + "; swap them or fix one", "correct the contract file");
+      throw Errors.badInput(
+          "minimum "
+              + num(minimum)
+              + " is above maximum "
+              + num(maximum)
+              + "; swap them or fix one",
+          "correct the contract file");
     }
-    if (exclusiveMinimum != null && exclusiveMaximum != null && exclusiveMinimum >= exclusiveMaximum) {
-      throw Errors.badInput("exclusiveMinimum " + num(exclusiveMinimum) + " is not below exclusiveMaximum "
-          + num(exclusiveMaximum) + "; no value can fit between them", "correct the contract file");
+    if (exclusiveMinimum != null
+        && exclusiveMaximum != null
+        && exclusiveMinimum >= exclusiveMaximum) {
+      throw Errors.badInput(
+          "exclusiveMinimum "
+              + num(exclusiveMinimum)
+              + " is not below exclusiveMaximum "
+              + num(exclusiveMaximum)
+              + "; no value can fit between them",
+          "correct the contract file");
     }
     if (minLength != null && minLength < 0) {
       throw Errors.badInput("minLength " + minLength + " is negative", "correct the contract file");
     }
     if (minLength != null && maxLength != null && minLength > maxLength) {
-      throw Errors.badInput("minLength " + minLength + " is above maxLength " + maxLength, "correct the contract file");
+      throw Errors.badInput(
+          "minLength " + minLength + " is above maxLength " + maxLength,
+          "correct the contract file");
     }
   }
 
@@ -51,12 +65,21 @@ public record LogicalTypeOptions(
     try {
       return Pattern.compile(regex);
     } catch (PatternSyntaxException e) {
-      throw Errors.badInput(what + " '" + regex + "' is not a valid regular expression: "
-          + e.getDescription() + " near index " + e.getIndex(), "correct the contract file");
+      throw Errors.badInput(
+          what
+              + " '"
+              + regex
+              + "' is not a valid regular expression: "
+              + e.getDescription()
+              + " near index "
+              + e.getIndex(),
+          "correct the contract file");
     }
   }
 
   static String num(double value) {
-    return value == Math.rint(value) && Math.abs(value) < 1e15 ? String.valueOf((long) value) : String.valueOf(value);
+    return value == Math.rint(value) && Math.abs(value) < 1e15
+        ? String.valueOf((long) value)
+        : String.valueOf(value);
   }
 }

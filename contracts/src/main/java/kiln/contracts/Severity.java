@@ -1,6 +1,9 @@
 package kiln.contracts;
 
-/** What a broken rule means: {@code error} fails the check (exit 1), {@code warning} is only reported. */
+/**
+ * What a broken rule means: {@code error} fails the check (exit 1), {@code warning} is only
+ * reported.
+ */
 public enum Severity {
   ERROR,
   WARNING;

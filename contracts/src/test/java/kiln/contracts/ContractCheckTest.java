@@ -31,17 +31,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Checking ten-row frames and Delta tables against contracts: verdicts, quarantine, history, anomalies. */
+/**
+ * Checking ten-row frames and Delta tables against contracts: verdicts, quarantine, history,
+ * anomalies.
+ */
 @ExtendWith(SharedSpark.class)
 class ContractCheckTest {
-  static final StructType SCHEMA = new StructType()
-      .add("id", DataTypes.LongType, false)
-      .add("code", DataTypes.StringType, true)
-      .add("amount", DataTypes.LongType, true)
-      .add("at", DataTypes.TimestampType, true);
+  static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.LongType, false)
+          .add("code", DataTypes.StringType, true)
+          .add("amount", DataTypes.LongType, true)
+          .add("at", DataTypes.TimestampType, true);
   static final Instant NOW = Instant.parse("2026-01-10T12:00:00Z");
 
-  static final String CONTRACT = """
+  static final String CONTRACT =
+      """
       apiVersion: v3.1.0
       kind: DataContract
       id: orders
@@ -84,7 +89,9 @@ class ContractCheckTest {
     List<Row> rows = new ArrayList<>();
     String[] codes = {"ABC", "DEF", "GHI"};
     for (int i = 0; i < 10; i++) {
-      Object[] values = {(long) i, codes[i % 3], (long) (i * 10), Timestamp.from(NOW.minusSeconds(3600L * i))};
+      Object[] values = {
+        (long) i, codes[i % 3], (long) (i * 10), Timestamp.from(NOW.minusSeconds(3600L * i))
+      };
       Object[] damaged = damage.apply(i);
       rows.add(RowFactory.create(damaged == null ? values : damaged));
     }
@@ -96,7 +103,7 @@ class ContractCheckTest {
   }
 
   static ContractCheck checker(SparkSession spark) {
-    return new ContractCheck(spark, m -> { }).withClock(Clock.fixed(NOW, ZoneOffset.UTC));
+    return new ContractCheck(spark, m -> {}).withClock(Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
   static Map<String, RuleResult> byName(ContractResult result) {
@@ -108,15 +115,21 @@ class ContractCheckTest {
     Dataset<Row> data = orders(spark);
     data.schema();
     SparkJobs jobs = SparkJobs.watch(spark);
-    ContractResult result = checker(spark).check(Contracts.parse(CONTRACT, "c"), null, data, MetricHistory.none());
-    // counted as Spark runs them: one query for every rule Deequ computes from a scan, two for uniqueness
+    ContractResult result =
+        checker(spark).check(Contracts.parse(CONTRACT, "c"), null, data, MetricHistory.none());
+    // counted as Spark runs them: one query for every rule Deequ computes from a scan, two for
+    // uniqueness
     // (Deequ counts the groups, then aggregates them), one for the sql rule
     assertThat(jobs.queries()).as("%s", jobs.jobs()).isEqualTo(4);
     // without the uniqueness and sql rules, every other rule is computed in one pass over the data
     jobs.reset();
-    String scanOnly = CONTRACT.replaceAll("(?m)^ *unique: true\n", "").replaceAll("(?m)^ *- \\{name: bigOnes.*\n", "");
+    String scanOnly =
+        CONTRACT
+            .replaceAll("(?m)^ *unique: true\n", "")
+            .replaceAll("(?m)^ *- \\{name: bigOnes.*\n", "");
     assertThat(scanOnly).doesNotContain("unique", "bigOnes");
-    ContractResult scanned = checker(spark).check(Contracts.parse(scanOnly, "c"), null, data, MetricHistory.none());
+    ContractResult scanned =
+        checker(spark).check(Contracts.parse(scanOnly, "c"), null, data, MetricHistory.none());
     assertThat(scanned.passed()).isTrue();
     assertThat(jobs.queries()).as("%s", jobs.jobs()).isEqualTo(1);
     jobs.close();
@@ -137,9 +150,15 @@ class ContractCheckTest {
 
   @Test
   void brokenRulesFailWithTheirValuesAndWarningsDoNotFailTheContract(SparkSession spark) {
-    Dataset<Row> data = orders(spark, i -> i == 3 ? new Object[] {3L, "xyz", 500L, Timestamp.from(NOW)}
-        : i == 4 ? new Object[] {4L, null, null, Timestamp.from(NOW)} : null);
-    ContractResult result = checker(spark).check(Contracts.parse(CONTRACT, "c"), null, data, MetricHistory.none());
+    Dataset<Row> data =
+        orders(
+            spark,
+            i ->
+                i == 3
+                    ? new Object[] {3L, "xyz", 500L, Timestamp.from(NOW)}
+                    : i == 4 ? new Object[] {4L, null, null, Timestamp.from(NOW)} : null);
+    ContractResult result =
+        checker(spark).check(Contracts.parse(CONTRACT, "c"), null, data, MetricHistory.none());
 
     assertThat(result.passed()).isFalse();
     Map<String, RuleResult> rules = byName(result);
@@ -150,34 +169,51 @@ class ContractCheckTest {
     assertThat(rules.get("code.invalidValues").value()).isEqualTo(1.0);
     assertThat(rules.get("amount.nullValues").value()).isEqualTo(10.0);
     assertThat(rules.get("amount.nullValues").failed()).isFalse();
-    assertThat(result.errors()).extracting(RuleResult::name)
-        .containsExactlyInAnyOrder("code.required", "code.pattern", "code.invalidValues", "amount.maximum",
-            "amount.mean", "smallOrders");
+    assertThat(result.errors())
+        .extracting(RuleResult::name)
+        .containsExactlyInAnyOrder(
+            "code.required",
+            "code.pattern",
+            "code.invalidValues",
+            "amount.maximum",
+            "amount.mean",
+            "smallOrders");
 
-    ContractResult stale = checker(spark).withClock(Clock.fixed(NOW.plusSeconds(86400 * 5), ZoneOffset.UTC))
-        .check(Contracts.parse(CONTRACT, "c"), null, orders(spark), MetricHistory.none());
+    ContractResult stale =
+        checker(spark)
+            .withClock(Clock.fixed(NOW.plusSeconds(86400 * 5), ZoneOffset.UTC))
+            .check(Contracts.parse(CONTRACT, "c"), null, orders(spark), MetricHistory.none());
     assertThat(stale.passed()).isTrue();
     assertThat(stale.warnings()).extracting(RuleResult::name).containsExactly("at.freshness");
   }
 
   @Test
   void aSchemaThatDiffersIsReportedBeforeAnyScan(SparkSession spark) {
-    Dataset<Row> data = orders(spark).drop("code").withColumn("amount", org.apache.spark.sql.functions.col("amount").cast("string"));
-    ContractResult result = checker(spark).check(Contracts.parse(CONTRACT, "c"), null, data, MetricHistory.none());
+    Dataset<Row> data =
+        orders(spark)
+            .drop("code")
+            .withColumn("amount", org.apache.spark.sql.functions.col("amount").cast("string"));
+    ContractResult result =
+        checker(spark).check(Contracts.parse(CONTRACT, "c"), null, data, MetricHistory.none());
 
     assertThat(result.passed()).isFalse();
     assertThat(result.rows()).isEqualTo(-1);
-    assertThat(result.schemaDifferences()).extracting(SchemaDifference::describe).containsExactly(
-        "column 'code' is missing (contract: logicalType string)",
-        "column 'amount' is string, the contract says logicalType integer");
-    assertThat(result.rules()).filteredOn(r -> !r.name().equals("schema"))
+    assertThat(result.schemaDifferences())
+        .extracting(SchemaDifference::describe)
+        .containsExactly(
+            "column 'code' is missing (contract: logicalType string)",
+            "column 'amount' is string, the contract says logicalType integer");
+    assertThat(result.rules())
+        .filteredOn(r -> !r.name().equals("schema"))
         .allSatisfy(r -> assertThat(r.status()).isEqualTo(RuleResult.Status.SKIPPED));
   }
 
   @Test
   void anEmptyDatasetGetsVerdictsNotACrash(SparkSession spark) {
-    ContractResult result = checker(spark).check(Contracts.parse(CONTRACT, "c"), null, orders(spark).limit(0),
-        MetricHistory.none());
+    ContractResult result =
+        checker(spark)
+            .check(
+                Contracts.parse(CONTRACT, "c"), null, orders(spark).limit(0), MetricHistory.none());
 
     Map<String, RuleResult> rules = byName(result);
     assertThat(rules.get("size").message()).isEqualTo("measured 0, expected between 5 and 20");
@@ -187,62 +223,109 @@ class ContractCheckTest {
   }
 
   @Test
-  void runQuarantinesBreakingRowsWithRuleNamesAndWritesCleanRowsMetricsAndReports(SparkSession spark, @TempDir Path dir) {
+  void runQuarantinesBreakingRowsWithRuleNamesAndWritesCleanRowsMetricsAndReports(
+      SparkSession spark, @TempDir Path dir) {
     Datasets datasets = new Datasets(spark);
     String table = dir.resolve("orders").toString();
     datasets.write(orders(spark), table, WriteOptions.of(WriteMode.APPEND));
-    datasets.write(orders(spark, i -> i == 3 ? new Object[] {3L, "xyz", 500L, Timestamp.from(NOW)}
-        : i == 4 ? new Object[] {4L, null, 20L, Timestamp.from(NOW)} : null), table, WriteOptions.of(WriteMode.OVERWRITE));
+    datasets.write(
+        orders(
+            spark,
+            i ->
+                i == 3
+                    ? new Object[] {3L, "xyz", 500L, Timestamp.from(NOW)}
+                    : i == 4 ? new Object[] {4L, null, 20L, Timestamp.from(NOW)} : null),
+        table,
+        WriteOptions.of(WriteMode.OVERWRITE));
     Contract contract = Contracts.parse(CONTRACT, "c");
 
     CheckRun first = checker(spark).run(CheckSpec.of(contract, DatasetRef.atVersion(table, 0)));
     assertThat(first.passed()).isTrue();
     assertThat(first.quarantine()).isEmpty();
 
-    CheckRun second = checker(spark).run(CheckSpec.of(contract, DatasetRef.latest(table))
-        .withCleanOutput(dir.resolve("clean").toString()).withReportDirectory(dir.resolve("report")));
+    CheckRun second =
+        checker(spark)
+            .run(
+                CheckSpec.of(contract, DatasetRef.latest(table))
+                    .withCleanOutput(dir.resolve("clean").toString())
+                    .withReportDirectory(dir.resolve("report")));
     assertThat(second.passed()).isFalse();
     assertThat(second.quarantinedRows()).isEqualTo(2);
-    List<Row> quarantined = spark.read().format("delta").load(table + "_quarantine").orderBy("raw_record").collectAsList();
+    List<Row> quarantined =
+        spark
+            .read()
+            .format("delta")
+            .load(table + "_quarantine")
+            .orderBy("raw_record")
+            .collectAsList();
     assertThat(quarantined).hasSize(2);
     assertThat(quarantined.get(0).getString(0)).contains("\"id\":3");
-    assertThat(quarantined.get(0).<String>getList(1)).containsExactly("code.pattern", "code.invalidValues",
-        "amount.maximum", "smallOrders");
-    assertThat(quarantined.get(1).<String>getList(1)).containsExactly("code.required", "code.pattern");
+    assertThat(quarantined.get(0).<String>getList(1))
+        .containsExactly("code.pattern", "code.invalidValues", "amount.maximum", "smallOrders");
+    assertThat(quarantined.get(1).<String>getList(1))
+        .containsExactly("code.required", "code.pattern");
     assertThat(quarantined.get(0).getLong(4)).isEqualTo(1L);
-    assertThat(spark.read().format("delta").load(dir.resolve("clean").toString()).count()).isEqualTo(8);
+    assertThat(spark.read().format("delta").load(dir.resolve("clean").toString()).count())
+        .isEqualTo(8);
 
     assertThat(second.metrics()).isPresent();
-    assertThat(spark.read().format("delta").load(table + "_metrics").select("dataset_version").distinct().count())
+    assertThat(
+            spark
+                .read()
+                .format("delta")
+                .load(table + "_metrics")
+                .select("dataset_version")
+                .distinct()
+                .count())
         .isEqualTo(2);
     assertThat(second.jsonReport()).exists();
-    assertThat(second.htmlReport()).content().contains("<svg").contains("amount.maximum").doesNotContain("<script")
+    assertThat(second.htmlReport())
+        .content()
+        .contains("<svg")
+        .contains("amount.maximum")
+        .doesNotContain("<script")
         .contains("Metric history");
 
     CheckRun again = checker(spark).run(CheckSpec.of(contract, DatasetRef.latest(table)));
-    assertThat(again.quarantine().orElseThrow().version()).isEqualTo(second.quarantine().orElseThrow().version());
+    assertThat(again.quarantine().orElseThrow().version())
+        .isEqualTo(second.quarantine().orElseThrow().version());
   }
 
   @Test
   void anomalyRulesCompareWithTheHistoryOfEarlierVersions(SparkSession spark) {
     Contract contract = Contracts.parse(CONTRACT, "c");
-    ContractResult grown = checker(spark).check(contract, null, orders(spark), (name, instance) ->
-        name.equals("Size") ? List.of(6.0) : List.of());
+    ContractResult grown =
+        checker(spark)
+            .check(
+                contract,
+                null,
+                orders(spark),
+                (name, instance) -> name.equals("Size") ? List.of(6.0) : List.of());
     RuleResult growth = byName(grown).get("growth");
     assertThat(growth.failed()).isTrue();
     assertThat(growth.message()).startsWith("measured 10 (previous version: 6)");
 
-    ContractResult steady = checker(spark).check(contract, null, orders(spark), (name, instance) ->
-        name.equals("Size") ? List.of(3.0, 9.0) : List.of());
+    ContractResult steady =
+        checker(spark)
+            .check(
+                contract,
+                null,
+                orders(spark),
+                (name, instance) -> name.equals("Size") ? List.of(3.0, 9.0) : List.of());
     assertThat(byName(steady).get("growth").failed()).isFalse();
   }
 
   @Test
   void referenceValuesComeFromAnotherDataset(SparkSession spark, @TempDir Path dir) {
     String codes = dir.resolve("codes").toString();
-    new Datasets(spark).write(spark.sql("SELECT * FROM VALUES ('ABC'), ('DEF') AS t(code)"), codes,
-        WriteOptions.of(WriteMode.APPEND));
-    Contract contract = Contracts.parse("""
+    new Datasets(spark)
+        .write(
+            spark.sql("SELECT * FROM VALUES ('ABC'), ('DEF') AS t(code)"),
+            codes,
+            WriteOptions.of(WriteMode.APPEND));
+    Contract contract =
+        Contracts.parse(
+            """
         apiVersion: v3.1.0
         kind: DataContract
         id: ref
@@ -253,22 +336,31 @@ class ContractCheckTest {
               - name: code
                 quality:
                   - {metric: valuesIn, arguments: {dataset: "%s@0"}}
-        """.formatted(codes), "ref.yaml");
-    ContractResult result = checker(spark).check(contract, null, orders(spark), MetricHistory.none());
+        """
+                .formatted(codes),
+            "ref.yaml");
+    ContractResult result =
+        checker(spark).check(contract, null, orders(spark), MetricHistory.none());
     RuleResult rule = byName(result).get("code.valuesIn");
     assertThat(rule.failed()).isTrue();
     assertThat(rule.value()).isEqualTo(0.7);
 
-    Contract wrongColumn = Contracts.parse(Contracts.toYaml(contract).replace("dataset:", "property: name\n        dataset:"), "w");
-    assertThatThrownBy(() -> checker(spark).check(wrongColumn, null, orders(spark), MetricHistory.none()))
+    Contract wrongColumn =
+        Contracts.parse(
+            Contracts.toYaml(contract).replace("dataset:", "property: name\n        dataset:"),
+            "w");
+    assertThatThrownBy(
+            () -> checker(spark).check(wrongColumn, null, orders(spark), MetricHistory.none()))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("has no column 'name'; it has 'code'");
   }
 
   @Test
   void aSqlRuleThatDoesNotRunIsBadInput(SparkSession spark) {
-    Contract contract = Contracts.parse(CONTRACT.replace("WHERE amount > 95", "WHERE amout > 95"), "c");
-    assertThatThrownBy(() -> checker(spark).check(contract, null, orders(spark), MetricHistory.none()))
+    Contract contract =
+        Contracts.parse(CONTRACT.replace("WHERE amount > 95", "WHERE amout > 95"), "c");
+    assertThatThrownBy(
+            () -> checker(spark).check(contract, null, orders(spark), MetricHistory.none()))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("rule 'bigOnes': its query does not run")
         .hasMessageContaining("amout");
@@ -276,11 +368,16 @@ class ContractCheckTest {
 
   @Test
   void theReportsAreWritten(SparkSession spark, @TempDir Path dir) throws Exception {
-    ContractResult result = checker(spark).check(Contracts.parse(CONTRACT, "c"), null, orders(spark), MetricHistory.none());
+    ContractResult result =
+        checker(spark)
+            .check(Contracts.parse(CONTRACT, "c"), null, orders(spark), MetricHistory.none());
     String json = ContractReports.json(result, 0, null);
     assertThat(json).contains("\"status\" : \"passed\"").contains("\"name\" : \"amount.mean\"");
     String table = ContractReports.table(result);
-    assertThat(table).startsWith("STATUS").containsPattern("PASS +error +size +rowCount +10 +between 5 and 20").contains("PASSED");
+    assertThat(table)
+        .startsWith("STATUS")
+        .containsPattern("PASS +error +size +rowCount +10 +between 5 and 20")
+        .contains("PASSED");
     Files.writeString(dir.resolve("r.html"), ContractReports.html(result, Map.of()));
     assertThat(dir.resolve("r.html")).content().contains("<!DOCTYPE html>").contains("PASSED");
   }

@@ -11,9 +11,9 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * A Delta table, optionally pinned to a version or a point in time: {@code TABLE[@VERSION|@TIMESTAMP]}.
- * TABLE is a path or a URI ({@code file:}, {@code s3a:}, {@code hdfs:}, ...). {@link #parse} and
- * {@link #toString} round-trip.
+ * A Delta table, optionally pinned to a version or a point in time: {@code
+ * TABLE[@VERSION|@TIMESTAMP]}. TABLE is a path or a URI ({@code file:}, {@code s3a:}, {@code
+ * hdfs:}, ...). {@link #parse} and {@link #toString} round-trip.
  */
 public record DatasetRef(String table, Long version, String timestamp) {
   private static final Pattern VERSION = Pattern.compile("\\d+");
@@ -95,9 +95,14 @@ public record DatasetRef(String table, Long version, String timestamp) {
     return SCHEME.matcher(table).matches() && !(table.length() > 1 && table.charAt(1) == ':');
   }
 
-  /** The timestamp as an instant; a time without offset is read in {@code zone} (Spark's session zone). */
+  /**
+   * The timestamp as an instant; a time without offset is read in {@code zone} (Spark's session
+   * zone).
+   */
   public Optional<Instant> instant(ZoneId zone) {
-    return timestamp == null ? Optional.empty() : Optional.of(parseTimestamp(timestamp, zone, toString()));
+    return timestamp == null
+        ? Optional.empty()
+        : Optional.of(parseTimestamp(timestamp, zone, toString()));
   }
 
   static Instant parseTimestamp(String text, ZoneId zone, String whole) {
@@ -112,7 +117,10 @@ public record DatasetRef(String table, Long version, String timestamp) {
       return LocalDateTime.parse(normalized).atZone(zone).toInstant();
     } catch (DateTimeParseException e) {
       throw Errors.malformedDatasetRef(
-          whole, "'" + text + "' is not a timestamp (use yyyy-MM-dd, yyyy-MM-ddTHH:mm:ss or with an offset such as Z)");
+          whole,
+          "'"
+              + text
+              + "' is not a timestamp (use yyyy-MM-dd, yyyy-MM-ddTHH:mm:ss or with an offset such as Z)");
     }
   }
 

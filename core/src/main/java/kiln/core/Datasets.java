@@ -27,9 +27,14 @@ public final class Datasets {
   public static final String IDEMPOTENCY_KEY = "kiln.idempotencyKey";
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** How often each table was resolved in this JVM: tests prove with it that a job resolves a table once. */
+
+  /**
+   * How often each table was resolved in this JVM: tests prove with it that a job resolves a table
+   * once.
+   */
   private static final Map<String, java.util.concurrent.atomic.AtomicLong> RESOLUTIONS =
       new java.util.concurrent.ConcurrentHashMap<>();
+
   private final SparkSession spark;
 
   public Datasets(SparkSession spark) {
@@ -41,7 +46,8 @@ public final class Datasets {
       return DeltaTable.isDeltaTable(spark, table);
     } catch (RuntimeException e) {
       // an unreachable file system or a malformed URI: the table is not there for us
-      throw Errors.badInput("cannot open table " + table + ": " + Errors.rootMessage(e),
+      throw Errors.badInput(
+          "cannot open table " + table + ": " + Errors.rootMessage(e),
           "check the path or URI and its credentials");
     }
   }
@@ -69,12 +75,14 @@ public final class Datasets {
   }
 
   /**
-   * The reference pinned to a concrete version: the latest, the one given, or the one current at the time.
-   * A version or the latest is checked against the commit files of the transaction log (no Spark job); a
-   * time needs the commits' times, from Delta's history.
+   * The reference pinned to a concrete version: the latest, the one given, or the one current at
+   * the time. A version or the latest is checked against the commit files of the transaction log
+   * (no Spark job); a time needs the commits' times, from Delta's history.
    */
   public DatasetRef resolve(DatasetRef ref) {
-    RESOLUTIONS.computeIfAbsent(ref.table(), t -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+    RESOLUTIONS
+        .computeIfAbsent(ref.table(), t -> new java.util.concurrent.atomic.AtomicLong())
+        .incrementAndGet();
     if (ref.timestamp() == null) {
       long[] range = logRange(ref.table());
       if (range != null) {
@@ -92,19 +100,23 @@ public final class Datasets {
     TableVersion latest = history.get(history.size() - 1);
     if (ref.version() != null) {
       if (ref.version() < first.version() || ref.version() > latest.version()) {
-        throw Errors.versionDoesNotExist(ref.table(), ref.version(), first.version(), latest.version());
+        throw Errors.versionDoesNotExist(
+            ref.table(), ref.version(), first.version(), latest.version());
       }
       return ref;
     }
     if (ref.timestamp() == null) {
       return ref.withVersion(latest.version());
     }
-    Instant at = ref.instant(ZoneId.of(spark.conf().get("spark.sql.session.timeZone"))).orElseThrow();
+    Instant at =
+        ref.instant(ZoneId.of(spark.conf().get("spark.sql.session.timeZone"))).orElseThrow();
     if (at.isBefore(first.timestamp())) {
-      throw Errors.timestampBeforeFirstCommit(ref.table(), ref.timestamp(), first.timestamp().toString(), first.version());
+      throw Errors.timestampBeforeFirstCommit(
+          ref.table(), ref.timestamp(), first.timestamp().toString(), first.version());
     }
     if (at.isAfter(latest.timestamp()) && at.isAfter(Instant.now())) {
-      throw Errors.timestampAfterLatestCommit(ref.table(), ref.timestamp(), latest.timestamp().toString(), latest.version());
+      throw Errors.timestampAfterLatestCommit(
+          ref.table(), ref.timestamp(), latest.timestamp().toString(), latest.version());
     }
     long version = first.version();
     for (TableVersion commit : history) {
@@ -116,21 +128,29 @@ public final class Datasets {
   }
 
   /**
-   * Resolves the reference once and returns it pinned, with its rows at that version. A job pins each
-   * table it reads once and passes the {@link PinnedTable} down: reading it again resolves nothing.
+   * Resolves the reference once and returns it pinned, with its rows at that version. A job pins
+   * each table it reads once and passes the {@link PinnedTable} down: reading it again resolves
+   * nothing.
    */
   public PinnedTable pin(DatasetRef ref) {
     DatasetRef pinned = resolve(ref);
-    return new PinnedTable(pinned,
+    return new PinnedTable(
+        pinned,
         spark.read().format("delta").option("versionAsOf", pinned.version()).load(pinned.table()));
   }
 
-  /** The rows of the table at the version the reference resolves to (one resolution; see {@link #pin}). */
+  /**
+   * The rows of the table at the version the reference resolves to (one resolution; see {@link
+   * #pin}).
+   */
   public Dataset<Row> read(DatasetRef ref) {
     return pin(ref).rows();
   }
 
-  /** How many times {@link #resolve} (and so {@link #pin} and {@link #read}) resolved {@code table} in this JVM. */
+  /**
+   * How many times {@link #resolve} (and so {@link #pin} and {@link #read}) resolved {@code table}
+   * in this JVM.
+   */
   public static long resolutions(String table) {
     java.util.concurrent.atomic.AtomicLong count = RESOLUTIONS.get(table);
     return count == null ? 0 : count.get();
@@ -146,14 +166,19 @@ public final class Datasets {
       Optional<TableVersion> done = committedWith(history, key, options.mode());
       if (done.isPresent()) {
         return new WriteResult(
-            DatasetRef.atVersion(table, done.get().version()), done.get().outputRows().orElse(0), true);
+            DatasetRef.atVersion(table, done.get().version()),
+            done.get().outputRows().orElse(0),
+            true);
       }
       before = history.get(history.size() - 1).version();
     } else if (existed) {
       before = lastCommit(table).version();
     }
     DataFrameWriter<Row> writer =
-        data.write().format("delta").mode(options.mode().toString()).option("userMetadata", metadataJson(options));
+        data.write()
+            .format("delta")
+            .mode(options.mode().toString())
+            .option("userMetadata", metadataJson(options));
     if (key != null && options.mode() == WriteMode.APPEND) {
       writer = writer.option("txnAppId", key).option("txnVersion", 0L);
     }
@@ -169,43 +194,58 @@ public final class Datasets {
       commit = committedWith(history(table), key, WriteMode.APPEND).orElse(commit);
     }
     boolean skipped = commit.version() <= before;
-    return new WriteResult(DatasetRef.atVersion(table, commit.version()), commit.outputRows().orElse(0), skipped);
+    return new WriteResult(
+        DatasetRef.atVersion(table, commit.version()), commit.outputRows().orElse(0), skipped);
   }
 
   /**
-   * The commit that already holds a write with this idempotency key, if any (for OVERWRITE: only if it
-   * is the latest commit). Lets a job skip its work entirely when it is a retry.
+   * The commit that already holds a write with this idempotency key, if any (for OVERWRITE: only if
+   * it is the latest commit). Lets a job skip its work entirely when it is a retry.
    */
   public Optional<TableVersion> committed(String table, String key, WriteMode mode) {
     return exists(table) ? committedWith(history(table), key, mode) : Optional.empty();
   }
 
   /**
-   * The commit that made {@code version} of {@code table}, read from its commit file in the transaction
-   * log (no Spark job); Delta's history when the file is gone (log clean-up after a checkpoint).
+   * The commit that made {@code version} of {@code table}, read from its commit file in the
+   * transaction log (no Spark job); Delta's history when the file is gone (log clean-up after a
+   * checkpoint).
    */
   public TableVersion commitAt(String table, long version) {
-    org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(new org.apache.hadoop.fs.Path(table, "_delta_log"),
-        String.format(java.util.Locale.ROOT, "%020d.json", version));
+    org.apache.hadoop.fs.Path file =
+        new org.apache.hadoop.fs.Path(
+            new org.apache.hadoop.fs.Path(table, "_delta_log"),
+            String.format(java.util.Locale.ROOT, "%020d.json", version));
     try {
-      org.apache.hadoop.fs.FileSystem fs = file.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      org.apache.hadoop.fs.FileSystem fs =
+          file.getFileSystem(spark.sparkContext().hadoopConfiguration());
       if (fs.exists(file)) {
         return readCommit(fs, fs.getFileStatus(file), table);
       }
     } catch (java.io.IOException e) {
-      throw Errors.badInput("cannot read the transaction log of " + table + ": " + e.getMessage(),
+      throw Errors.badInput(
+          "cannot read the transaction log of " + table + ": " + e.getMessage(),
           "check the path or URI and its credentials");
     }
-    return history(table).stream().filter(c -> c.version() == version).findFirst()
-        .orElseThrow(() -> Errors.badInput("table " + table + " has no commit " + version,
-            "give a version listed by `kiln datasets history " + table + "`"));
+    return history(table).stream()
+        .filter(c -> c.version() == version)
+        .findFirst()
+        .orElseThrow(
+            () ->
+                Errors.badInput(
+                    "table " + table + " has no commit " + version,
+                    "give a version listed by `kiln datasets history " + table + "`"));
   }
 
-  /** The lowest and highest version with a commit file in the log, or null when there is none (not a Delta table). */
+  /**
+   * The lowest and highest version with a commit file in the log, or null when there is none (not a
+   * Delta table).
+   */
   private long[] logRange(String table) {
     org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(table, "_delta_log");
     try {
-      org.apache.hadoop.fs.FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      org.apache.hadoop.fs.FileSystem fs =
+          log.getFileSystem(spark.sparkContext().hadoopConfiguration());
       org.apache.hadoop.fs.FileStatus[] commits = commitFiles(fs, log);
       if (commits.length == 0) {
         return null;
@@ -224,25 +264,37 @@ public final class Datasets {
     }
   }
 
-  private static org.apache.hadoop.fs.FileStatus[] commitFiles(org.apache.hadoop.fs.FileSystem fs,
-      org.apache.hadoop.fs.Path log) throws java.io.IOException {
-    return fs.exists(log) ? fs.listStatus(log, p -> p.getName().matches("\\d{20}\\.json"))
+  private static org.apache.hadoop.fs.FileStatus[] commitFiles(
+      org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path log)
+      throws java.io.IOException {
+    return fs.exists(log)
+        ? fs.listStatus(log, p -> p.getName().matches("\\d{20}\\.json"))
         : new org.apache.hadoop.fs.FileStatus[0];
   }
 
-  /** A commit file's commitInfo action; Delta's history when it has none (a commit written by another engine). */
-  private TableVersion readCommit(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.FileStatus file, String table)
+  /**
+   * A commit file's commitInfo action; Delta's history when it has none (a commit written by
+   * another engine).
+   */
+  private TableVersion readCommit(
+      org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.FileStatus file, String table)
       throws java.io.IOException {
     long version = Long.parseLong(file.getPath().getName().substring(0, 20));
-    try (java.io.BufferedReader lines = new java.io.BufferedReader(
-        new java.io.InputStreamReader(fs.open(file.getPath()), java.nio.charset.StandardCharsets.UTF_8))) {
+    try (java.io.BufferedReader lines =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(
+                fs.open(file.getPath()), java.nio.charset.StandardCharsets.UTF_8))) {
       String line;
       while ((line = lines.readLine()) != null) {
         com.fasterxml.jackson.databind.JsonNode info = JSON.readTree(line).get("commitInfo");
         if (info != null) {
-          // history's time of a commit is its file's modification time (without in-commit timestamps)
-          return new TableVersion(version, Instant.ofEpochMilli(file.getModificationTime()),
-              info.path("operation").asText(), stringMap(info.get("operationParameters")),
+          // history's time of a commit is its file's modification time (without in-commit
+          // timestamps)
+          return new TableVersion(
+              version,
+              Instant.ofEpochMilli(file.getModificationTime()),
+              info.path("operation").asText(),
+              stringMap(info.get("operationParameters")),
               stringMap(info.get("operationMetrics")),
               info.hasNonNull("userMetadata") ? info.get("userMetadata").asText() : null);
         }
@@ -258,16 +310,20 @@ public final class Datasets {
   public TableVersion lastCommit(String table) {
     org.apache.hadoop.fs.Path log = new org.apache.hadoop.fs.Path(table, "_delta_log");
     try {
-      org.apache.hadoop.fs.FileSystem fs = log.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      org.apache.hadoop.fs.FileSystem fs =
+          log.getFileSystem(spark.sparkContext().hadoopConfiguration());
       org.apache.hadoop.fs.FileStatus[] commits = commitFiles(fs, log);
       if (commits.length == 0) {
         throw Errors.notADeltaTable(table);
       }
-      org.apache.hadoop.fs.FileStatus newest = java.util.Arrays.stream(commits)
-          .max(Comparator.comparing(f -> f.getPath().getName())).orElseThrow();
+      org.apache.hadoop.fs.FileStatus newest =
+          java.util.Arrays.stream(commits)
+              .max(Comparator.comparing(f -> f.getPath().getName()))
+              .orElseThrow();
       return readCommit(fs, newest, table);
     } catch (java.io.IOException e) {
-      throw Errors.badInput("cannot read the transaction log of " + table + ": " + e.getMessage(),
+      throw Errors.badInput(
+          "cannot read the transaction log of " + table + ": " + e.getMessage(),
           "check the path or URI and its credentials");
     }
   }
@@ -275,7 +331,12 @@ public final class Datasets {
   private static Map<String, String> stringMap(com.fasterxml.jackson.databind.JsonNode node) {
     Map<String, String> values = new LinkedHashMap<>();
     if (node != null) {
-      node.fields().forEachRemaining(e -> values.put(e.getKey(), e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
+      node.fields()
+          .forEachRemaining(
+              e ->
+                  values.put(
+                      e.getKey(),
+                      e.getValue().isTextual() ? e.getValue().asText() : e.getValue().toString()));
     }
     return values;
   }
@@ -286,18 +347,24 @@ public final class Datasets {
       return Map.of();
     }
     try {
-      return JSON.readValue(commit.userMetadata(), new TypeReference<LinkedHashMap<String, String>>() {});
+      return JSON.readValue(
+          commit.userMetadata(), new TypeReference<LinkedHashMap<String, String>>() {});
     } catch (JsonProcessingException e) {
       return Map.of();
     }
   }
 
-  private static Optional<TableVersion> committedWith(List<TableVersion> history, String key, WriteMode mode) {
+  private static Optional<TableVersion> committedWith(
+      List<TableVersion> history, String key, WriteMode mode) {
     if (mode == WriteMode.OVERWRITE) {
       TableVersion latest = history.get(history.size() - 1);
-      return key.equals(commitMetadata(latest).get(IDEMPOTENCY_KEY)) ? Optional.of(latest) : Optional.empty();
+      return key.equals(commitMetadata(latest).get(IDEMPOTENCY_KEY))
+          ? Optional.of(latest)
+          : Optional.empty();
     }
-    return history.stream().filter(c -> key.equals(commitMetadata(c).get(IDEMPOTENCY_KEY))).findFirst();
+    return history.stream()
+        .filter(c -> key.equals(commitMetadata(c).get(IDEMPOTENCY_KEY)))
+        .findFirst();
   }
 
   private static String metadataJson(WriteOptions options) {

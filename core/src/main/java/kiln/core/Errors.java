@@ -67,49 +67,79 @@ public final class Errors {
         "check the path, or create the table first with `kiln ingest --output " + table + " ...`");
   }
 
-  public static NotFoundException versionDoesNotExist(String table, long version, long first, long latest) {
+  public static NotFoundException versionDoesNotExist(
+      String table, long version, long first, long latest) {
     return notFound(
-        "version " + version + " of " + table + " does not exist; it has versions " + range(first, latest),
+        "version "
+            + version
+            + " of "
+            + table
+            + " does not exist; it has versions "
+            + range(first, latest),
         "use one of those versions, or leave out @VERSION to read the latest");
   }
 
   public static BadInputException timestampBeforeFirstCommit(
       String table, String timestamp, String firstCommit, long firstVersion) {
     return badInput(
-        "timestamp " + timestamp + " is before the first commit of " + table + " (version "
-            + firstVersion + " at " + firstCommit + ")",
+        "timestamp "
+            + timestamp
+            + " is before the first commit of "
+            + table
+            + " (version "
+            + firstVersion
+            + " at "
+            + firstCommit
+            + ")",
         "use a timestamp at or after " + firstCommit + ", or a version number");
   }
 
   public static BadInputException timestampAfterLatestCommit(
       String table, String timestamp, String latestCommit, long latestVersion) {
     return badInput(
-        "timestamp " + timestamp + " is after the latest commit of " + table + " (version "
-            + latestVersion + " at " + latestCommit + ")",
-        "use a timestamp at or before " + latestCommit + ", or leave out @TIMESTAMP to read the latest");
+        "timestamp "
+            + timestamp
+            + " is after the latest commit of "
+            + table
+            + " (version "
+            + latestVersion
+            + " at "
+            + latestCommit
+            + ")",
+        "use a timestamp at or before "
+            + latestCommit
+            + ", or leave out @TIMESTAMP to read the latest");
   }
 
   public static BadInputException missingColumns(
       String what, Collection<String> missing, Collection<String> available) {
     return badInput(
-        what + " lacks column" + (missing.size() == 1 ? " " : "s ") + quoted(missing)
-            + "; it has " + quoted(available),
+        what
+            + " lacks column"
+            + (missing.size() == 1 ? " " : "s ")
+            + quoted(missing)
+            + "; it has "
+            + quoted(available),
         "fix the column names, or the data");
   }
 
   /**
-   * A write that committed nothing: an environment error (exit 3, a retry may help) when storage or an
-   * executor failed under it, bad input (exit 2) when the data or the table refused it.
+   * A write that committed nothing: an environment error (exit 3, a retry may help) when storage or
+   * an executor failed under it, bad input (exit 2) when the data or the table refused it.
    */
   public static KilnException writeFailed(String table, String stillAt, Throwable cause) {
-    String problem = "writing to " + table + " failed, nothing was committed: " + rootMessage(cause);
+    String problem =
+        "writing to " + table + " failed, nothing was committed: " + rootMessage(cause);
     if (isEnvironmentFailure(cause)) {
-      return environment(problem, stillAt + "; the storage or the cluster failed: run the job again", cause);
+      return environment(
+          problem, stillAt + "; the storage or the cluster failed: run the job again", cause);
     }
     return badInput(problem, stillAt + "; fix the cause above and run the job again", cause);
   }
 
-  /** Storage I/O or lost executors anywhere in the chain: failures of the place, not of the data. */
+  /**
+   * Storage I/O or lost executors anywhere in the chain: failures of the place, not of the data.
+   */
   static boolean isEnvironmentFailure(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
       String message = t.getMessage() == null ? "" : t.getMessage();

@@ -4,9 +4,9 @@ import java.io.File;
 import java.util.List;
 
 /**
- * Looks for what the gpu profile needs before any Spark or native code runs: a GPU on this machine and
- * the RAPIDS Accelerator on the classpath. Starting RAPIDS or XGBoost with cuda on a machine without
- * a GPU aborts the JVM natively, so this check must come first.
+ * Looks for what the gpu profile needs before any Spark or native code runs: a GPU on this machine
+ * and the RAPIDS Accelerator on the classpath. Starting RAPIDS or XGBoost with cuda on a machine
+ * without a GPU aborts the JVM natively, so this check must come first.
  */
 public interface GpuProbe {
 
@@ -22,13 +22,16 @@ public interface GpuProbe {
       @Override
       public List<String> gpus() {
         File[] devices = new File("/dev").listFiles((dir, name) -> name.matches("nvidia\\d+"));
-        return devices == null ? List.of() : java.util.Arrays.stream(devices).map(File::getPath).sorted().toList();
+        return devices == null
+            ? List.of()
+            : java.util.Arrays.stream(devices).map(File::getPath).sorted().toList();
       }
 
       @Override
       public boolean rapidsOnClasspath() {
         try {
-          Class.forName("com.nvidia.spark.SQLPlugin", false, Thread.currentThread().getContextClassLoader());
+          Class.forName(
+              "com.nvidia.spark.SQLPlugin", false, Thread.currentThread().getContextClassLoader());
           return true;
         } catch (ClassNotFoundException | LinkageError e) {
           return false;

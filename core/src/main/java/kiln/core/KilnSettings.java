@@ -6,20 +6,24 @@ import java.util.Map;
 
 /**
  * Settings shared by every command: the Spark profile, the tracking server and the work directory.
- * Read from {@code kiln.yaml} ({@code --settings}); precedence is resolved in {@link #resolve} only.
+ * Read from {@code kiln.yaml} ({@code --settings}); precedence is resolved in {@link #resolve}
+ * only.
  */
 public record KilnSettings(SparkSettings spark, Tracking tracking, String workdir) {
 
   /**
-   * The tracking server; a null URI means "start the embedded server in the work directory". Runs go to
-   * {@code experiment} (default {@value #DEFAULT_EXPERIMENT}).
+   * The tracking server; a null URI means "start the embedded server in the work directory". Runs
+   * go to {@code experiment} (default {@value #DEFAULT_EXPERIMENT}).
    */
-  public record Tracking(@JsonProperty("uri") String uri, @JsonProperty("experiment") String experiment) {
+  public record Tracking(
+      @JsonProperty("uri") String uri, @JsonProperty("experiment") String experiment) {
     Tracking overriddenBy(Tracking higher) {
       if (higher == null) {
         return this;
       }
-      return new Tracking(higher.uri != null ? higher.uri : uri, higher.experiment != null ? higher.experiment : experiment);
+      return new Tracking(
+          higher.uri != null ? higher.uri : uri,
+          higher.experiment != null ? higher.experiment : experiment);
     }
   }
 
@@ -31,10 +35,15 @@ public record KilnSettings(SparkSettings spark, Tracking tracking, String workdi
   /** The defaults, in one place. */
   public static KilnSettings defaults() {
     return new KilnSettings(
-        new SparkSettings(SparkProfile.LOCAL, null, false, Map.of()), new Tracking(null, DEFAULT_EXPERIMENT), DEFAULT_WORKDIR);
+        new SparkSettings(SparkProfile.LOCAL, null, false, Map.of()),
+        new Tracking(null, DEFAULT_EXPERIMENT),
+        DEFAULT_WORKDIR);
   }
 
-  /** What the environment sets: {@code KILN_PROFILE}, {@code KILN_WORKDIR}, {@code MLFLOW_TRACKING_URI}. */
+  /**
+   * What the environment sets: {@code KILN_PROFILE}, {@code KILN_WORKDIR}, {@code
+   * MLFLOW_TRACKING_URI}.
+   */
   public static KilnSettings fromEnvironment(Map<String, String> env) {
     SparkProfile profile = null;
     String profileName = env.get("KILN_PROFILE");
@@ -55,8 +64,12 @@ public record KilnSettings(SparkSettings spark, Tracking tracking, String workdi
   }
 
   /** Command-line flags over the YAML file over the environment over the defaults. */
-  public static KilnSettings resolve(KilnSettings commandLine, KilnSettings file, Map<String, String> env) {
-    return defaults().overriddenBy(fromEnvironment(env)).overriddenBy(file).overriddenBy(commandLine);
+  public static KilnSettings resolve(
+      KilnSettings commandLine, KilnSettings file, Map<String, String> env) {
+    return defaults()
+        .overriddenBy(fromEnvironment(env))
+        .overriddenBy(file)
+        .overriddenBy(commandLine);
   }
 
   public KilnSettings overriddenBy(KilnSettings higher) {
@@ -89,7 +102,9 @@ public record KilnSettings(SparkSettings spark, Tracking tracking, String workdi
   }
 
   public String experiment() {
-    return tracking == null || tracking.experiment() == null ? DEFAULT_EXPERIMENT : tracking.experiment();
+    return tracking == null || tracking.experiment() == null
+        ? DEFAULT_EXPERIMENT
+        : tracking.experiment();
   }
 
   private static String blankToNull(String value) {

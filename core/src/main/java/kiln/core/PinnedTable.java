@@ -25,7 +25,9 @@ public record PinnedTable(DatasetRef ref, Dataset<Row> rows) {
     return ref.version();
   }
 
-  /** The same version with other rows (e.g. filtered or scored): still pinned, nothing re-resolved. */
+  /**
+   * The same version with other rows (e.g. filtered or scored): still pinned, nothing re-resolved.
+   */
   public PinnedTable withRows(Dataset<Row> other) {
     return new PinnedTable(ref, other);
   }

@@ -11,13 +11,14 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Builds the SparkSession of a job from its profile. The one place Kiln creates a session; code below
- * the command line receives it as a parameter.
+ * Builds the SparkSession of a job from its profile. The one place Kiln creates a session; code
+ * below the command line receives it as a parameter.
  */
 public final class SparkSessions {
   static final String DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension";
   static final String DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog";
   static final String GPU_CONF_RESOURCE = "kiln/spark-gpu.conf";
+
   /** Set to {@code skip} on clusters whose driver has no GPU though the executors do. */
   public static final String GPU_DRIVER_CHECK = "spark.kiln.gpu.driverCheck";
 
@@ -49,12 +50,14 @@ public final class SparkSessions {
     conf.setIfMissing("spark.sql.catalog.spark_catalog", DELTA_CATALOG);
     conf.setIfMissing("spark.app.name", "kiln");
     conf.setIfMissing("spark.ui.showConsoleProgress", "true");
-    // parse failures of dates and timestamps become nulls (quarantined rows), not SparkUpgradeExceptions
+    // parse failures of dates and timestamps become nulls (quarantined rows), not
+    // SparkUpgradeExceptions
     conf.setIfMissing("spark.sql.legacy.timeParserPolicy", "CORRECTED");
 
     switch (profile) {
       case LOCAL -> {
-        conf.setMaster(settings.master() != null ? settings.master() : KilnSettings.DEFAULT_LOCAL_MASTER);
+        conf.setMaster(
+            settings.master() != null ? settings.master() : KilnSettings.DEFAULT_LOCAL_MASTER);
         conf.setIfMissing("spark.driver.host", "127.0.0.1");
         conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
         conf.set("spark.ui.enabled", String.valueOf(Boolean.TRUE.equals(settings.ui())));
@@ -97,7 +100,9 @@ public final class SparkSessions {
   private static void addDeltaExtension(SparkConf conf) {
     String existing = conf.get("spark.sql.extensions", "");
     if (!existing.contains(DELTA_EXTENSION)) {
-      conf.set("spark.sql.extensions", existing.isBlank() ? DELTA_EXTENSION : existing + "," + DELTA_EXTENSION);
+      conf.set(
+          "spark.sql.extensions",
+          existing.isBlank() ? DELTA_EXTENSION : existing + "," + DELTA_EXTENSION);
     }
   }
 
@@ -114,7 +119,9 @@ public final class SparkSessions {
       throw Errors.environment(
           "the gpu profile found no GPU on this machine (no /dev/nvidia* device)",
           "run on a GPU node, run with --profile cluster or local (CPU), or, when only the executors"
-              + " have GPUs, pass --conf " + GPU_DRIVER_CHECK + "=skip");
+              + " have GPUs, pass --conf "
+              + GPU_DRIVER_CHECK
+              + "=skip");
     }
   }
 
@@ -122,24 +129,32 @@ public final class SparkSessions {
     ClassLoader loader = SparkSessions.class.getClassLoader();
     try (InputStream in = loader.getResourceAsStream(GPU_CONF_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException(GPU_CONF_RESOURCE + " is missing from kiln-core: the build is broken");
+        throw new IllegalStateException(
+            GPU_CONF_RESOURCE + " is missing from kiln-core: the build is broken");
       }
       Properties properties = new Properties();
-      properties.load(in); // spark-defaults syntax (key whitespace value) is java.util.Properties syntax
+      properties.load(
+          in); // spark-defaults syntax (key whitespace value) is java.util.Properties syntax
       Map<String, String> values = new LinkedHashMap<>();
-      properties.stringPropertyNames().stream().sorted().forEach(k -> values.put(k, properties.getProperty(k).trim()));
+      properties.stringPropertyNames().stream()
+          .sorted()
+          .forEach(k -> values.put(k, properties.getProperty(k).trim()));
       return values;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** RAPIDS loads its shims through the context class loader, as spark-submit sets it up (STACK.md #7). */
+  /**
+   * RAPIDS loads its shims through the context class loader, as spark-submit sets it up (STACK.md
+   * #7).
+   */
   private static void useMutableContextClassLoader() {
     Thread thread = Thread.currentThread();
     ClassLoader current = thread.getContextClassLoader();
     if (!(current instanceof org.apache.spark.util.MutableURLClassLoader)) {
-      thread.setContextClassLoader(new org.apache.spark.util.MutableURLClassLoader(new URL[0], current));
+      thread.setContextClassLoader(
+          new org.apache.spark.util.MutableURLClassLoader(new URL[0], current));
     }
   }
 }

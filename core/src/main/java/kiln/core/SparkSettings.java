@@ -7,10 +7,13 @@ import java.util.Map;
  * How to build the SparkSession. Every field may be null, meaning "not set at this level"; {@link
  * KilnSettings#resolve} layers the levels and {@link KilnSettings#defaults} fills what is left.
  */
-public record SparkSettings(SparkProfile profile, String master, Boolean ui, Map<String, String> conf) {
+public record SparkSettings(
+    SparkProfile profile, String master, Boolean ui, Map<String, String> conf) {
   public SparkSettings {
     if (master != null && master.isBlank()) {
-      throw Errors.badInput("spark master is blank; give a master URL such as local[*] or spark://host:7077", "give --master a URL, or leave it out (and spark.master out of the settings file)");
+      throw Errors.badInput(
+          "spark master is blank; give a master URL such as local[*] or spark://host:7077",
+          "give --master a URL, or leave it out (and spark.master out of the settings file)");
     }
     conf = conf == null ? null : Map.copyOf(conf);
   }

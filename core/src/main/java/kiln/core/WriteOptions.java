@@ -7,8 +7,9 @@ import java.util.Objects;
  * How to write a version of a table.
  *
  * @param idempotencyKey when set, a write whose key is already committed is not done again: for
- *     APPEND any earlier commit with the key counts (Delta's txnAppId guards concurrent retries too),
- *     for OVERWRITE only the latest commit does, so that re-loading an older source still works
+ *     APPEND any earlier commit with the key counts (Delta's txnAppId guards concurrent retries
+ *     too), for OVERWRITE only the latest commit does, so that re-loading an older source still
+ *     works
  * @param metadata recorded with the commit (Delta's userMetadata), shown by history
  */
 public record WriteOptions(WriteMode mode, String idempotencyKey, Map<String, String> metadata) {

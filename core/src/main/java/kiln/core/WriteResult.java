@@ -5,7 +5,8 @@ package kiln.core;
  *
  * @param written the table at the version that holds the data
  * @param rows rows in that commit
- * @param alreadyWritten true when the idempotency key was already committed and nothing new was written
+ * @param alreadyWritten true when the idempotency key was already committed and nothing new was
+ *     written
  */
 public record WriteResult(DatasetRef written, long rows, boolean alreadyWritten) {
   public long version() {

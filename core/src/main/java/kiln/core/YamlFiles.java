@@ -20,8 +20,8 @@ import java.util.Comparator;
 import java.util.stream.Collectors;
 
 /**
- * Reads YAML files into validated records. Unknown keys are rejected; every error names the file, the
- * line and column, and the offending key or value.
+ * Reads YAML files into validated records. Unknown keys are rejected; every error names the file,
+ * the line and column, and the offending key or value.
  */
 public final class YamlFiles {
   private static final ObjectMapper MAPPER =
@@ -46,7 +46,8 @@ public final class YamlFiles {
     } catch (NoSuchFileException e) {
       throw Errors.notFound("file " + file + " does not exist", "check the path", e);
     } catch (IOException e) {
-      throw Errors.badInput("cannot read " + file + ": " + e.getMessage(), "check the file's permissions", e);
+      throw Errors.badInput(
+          "cannot read " + file + ": " + e.getMessage(), "check the file's permissions", e);
     }
     return parse(text, file.toString(), type);
   }
@@ -80,13 +81,25 @@ public final class YamlFiles {
           where(source, e.getLocation()) + cause.getMessage(), "correct the value in " + source, e);
     } catch (InvalidFormatException e) {
       throw Errors.badInput(
-          where(source, e.getLocation()) + "value '" + e.getValue() + "'" + path(e) + " is not a valid "
-              + e.getTargetType().getSimpleName() + enumValues(e.getTargetType()),
-          "correct the value in " + source, e);
+          where(source, e.getLocation())
+              + "value '"
+              + e.getValue()
+              + "'"
+              + path(e)
+              + " is not a valid "
+              + e.getTargetType().getSimpleName()
+              + enumValues(e.getTargetType()),
+          "correct the value in " + source,
+          e);
     } catch (MismatchedInputException e) {
       throw Errors.badInput(
-          where(source, e.getLocation()) + "wrong kind of value" + path(e) + ": " + e.getOriginalMessage(),
-          "correct the value in " + source, e);
+          where(source, e.getLocation())
+              + "wrong kind of value"
+              + path(e)
+              + ": "
+              + e.getOriginalMessage(),
+          "correct the value in " + source,
+          e);
     } catch (JsonMappingException e) {
       java.util.Optional<String> syntax = yamlSyntaxError(source, e);
       if (syntax.isPresent()) {
@@ -94,12 +107,17 @@ public final class YamlFiles {
       }
       throw Errors.badInput(
           where(source, e.getLocation()) + e.getOriginalMessage() + path(e),
-          "correct " + source, e);
+          "correct " + source,
+          e);
     } catch (JsonProcessingException e) {
       throw Errors.badInput(
-          yamlSyntaxError(source, e).orElse(
-              where(source, e.getLocation()) + "YAML syntax error: " + firstLine(e.getOriginalMessage())),
-          "fix the YAML syntax in " + source, e);
+          yamlSyntaxError(source, e)
+              .orElse(
+                  where(source, e.getLocation())
+                      + "YAML syntax error: "
+                      + firstLine(e.getOriginalMessage())),
+          "fix the YAML syntax in " + source,
+          e);
     }
   }
 
@@ -111,13 +129,17 @@ public final class YamlFiles {
   }
 
   /**
-   * Where the unknown key itself stands. Records are built through their constructor, so Jackson has
-   * read the whole object before it complains; the key's own line is found in the text.
+   * Where the unknown key itself stands. Records are built through their constructor, so Jackson
+   * has read the whole object before it complains; the key's own line is found in the text.
    */
   private static String keyLocation(String text, UnrecognizedPropertyException e) {
     java.util.regex.Matcher matcher =
-        java.util.regex.Pattern.compile("^([ \\t-]*)[\"']?" + java.util.regex.Pattern.quote(e.getPropertyName()) + "[\"']?\\s*:",
-            java.util.regex.Pattern.MULTILINE).matcher(text);
+        java.util.regex.Pattern.compile(
+                "^([ \\t-]*)[\"']?"
+                    + java.util.regex.Pattern.quote(e.getPropertyName())
+                    + "[\"']?\\s*:",
+                java.util.regex.Pattern.MULTILINE)
+            .matcher(text);
     if (matcher.find()) {
       int line = 1;
       for (int i = 0; i < matcher.start(); i++) {
@@ -128,16 +150,25 @@ public final class YamlFiles {
       return ":" + line + ":" + (matcher.end(1) - matcher.start() + 1) + ": ";
     }
     JsonLocation location = e.getLocation();
-    return location == null ? ": " : ":" + location.getLineNr() + ":" + location.getColumnNr() + ": ";
+    return location == null
+        ? ": "
+        : ":" + location.getLineNr() + ":" + location.getColumnNr() + ": ";
   }
 
   /** A YAML syntax error, at the mark where the problem is (SnakeYAML counts from 0). */
   private static java.util.Optional<String> yamlSyntaxError(String source, Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t instanceof org.yaml.snakeyaml.error.MarkedYAMLException marked && marked.getProblemMark() != null) {
+      if (t instanceof org.yaml.snakeyaml.error.MarkedYAMLException marked
+          && marked.getProblemMark() != null) {
         var mark = marked.getProblemMark();
-        return java.util.Optional.of(source + ":" + (mark.getLine() + 1) + ":" + (mark.getColumn() + 1)
-            + ": YAML syntax error: " + marked.getProblem());
+        return java.util.Optional.of(
+            source
+                + ":"
+                + (mark.getLine() + 1)
+                + ":"
+                + (mark.getColumn() + 1)
+                + ": YAML syntax error: "
+                + marked.getProblem());
       }
     }
     return java.util.Optional.empty();
@@ -147,7 +178,8 @@ public final class YamlFiles {
     String path =
         e.getPath().stream()
             .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
-            .collect(Collectors.joining(".")).replace(".[", "[");
+            .collect(Collectors.joining("."))
+            .replace(".[", "[");
     return path.isEmpty() ? "" : " (at " + path + ")";
   }
 
@@ -158,7 +190,9 @@ public final class YamlFiles {
     StringBuilder values = new StringBuilder("; valid values: ");
     Object[] constants = type.getEnumConstants();
     for (int i = 0; i < constants.length; i++) {
-      values.append(i == 0 ? "" : ", ").append(constants[i].toString().toLowerCase(java.util.Locale.ROOT));
+      values
+          .append(i == 0 ? "" : ", ")
+          .append(constants[i].toString().toLowerCase(java.util.Locale.ROOT));
     }
     return values.toString();
   }

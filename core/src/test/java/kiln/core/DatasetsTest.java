@@ -5,11 +5,11 @@ import static org.apache.spark.sql.functions.expr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import kiln.core.testing.SharedSpark;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import kiln.core.testing.SharedSpark;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -25,7 +25,8 @@ class DatasetsTest {
   }
 
   @Test
-  void aTableIsResolvedOnceWhenPinnedAndItsRowsStayAtThatVersion(SparkSession spark, @TempDir Path dir) {
+  void aTableIsResolvedOnceWhenPinnedAndItsRowsStayAtThatVersion(
+      SparkSession spark, @TempDir Path dir) {
     Datasets datasets = new Datasets(spark);
     String table = dir.resolve("t").toString();
     datasets.write(rows(spark, 0, 10), table, WriteOptions.of(WriteMode.APPEND));
@@ -48,9 +49,12 @@ class DatasetsTest {
     Datasets datasets = new Datasets(spark);
     String table = dir.resolve("t").toString();
 
-    WriteResult first = datasets.write(rows(spark, 0, 10), table, WriteOptions.of(WriteMode.APPEND));
-    WriteResult second = datasets.write(rows(spark, 10, 15), table, WriteOptions.of(WriteMode.APPEND));
-    WriteResult third = datasets.write(rows(spark, 100, 103), table, WriteOptions.of(WriteMode.OVERWRITE));
+    WriteResult first =
+        datasets.write(rows(spark, 0, 10), table, WriteOptions.of(WriteMode.APPEND));
+    WriteResult second =
+        datasets.write(rows(spark, 10, 15), table, WriteOptions.of(WriteMode.APPEND));
+    WriteResult third =
+        datasets.write(rows(spark, 100, 103), table, WriteOptions.of(WriteMode.OVERWRITE));
 
     assertThat(first.written()).isEqualTo(DatasetRef.atVersion(table, 0));
     assertThat(first.rows()).isEqualTo(10);
@@ -60,11 +64,14 @@ class DatasetsTest {
     assertThat(datasets.read(DatasetRef.atVersion(table, 0)).count()).isEqualTo(10);
     assertThat(datasets.read(DatasetRef.atVersion(table, 1)).count()).isEqualTo(15);
     assertThat(datasets.read(DatasetRef.latest(table)).count()).isEqualTo(3);
-    assertThat(datasets.resolve(DatasetRef.latest(table))).isEqualTo(DatasetRef.atVersion(table, 2));
+    assertThat(datasets.resolve(DatasetRef.latest(table)))
+        .isEqualTo(DatasetRef.atVersion(table, 2));
 
     List<TableVersion> history = datasets.history(table);
     assertThat(history).extracting(TableVersion::version).containsExactly(0L, 1L, 2L);
-    assertThat(history).extracting(TableVersion::operation).containsExactly("WRITE", "WRITE", "WRITE");
+    assertThat(history)
+        .extracting(TableVersion::operation)
+        .containsExactly("WRITE", "WRITE", "WRITE");
     assertThat(history.get(1).outputRows()).hasValue(5);
     TableVersion last = datasets.lastCommit(table);
     assertThat(last.version()).isEqualTo(2);
@@ -92,7 +99,8 @@ class DatasetsTest {
   void retriedAppendWithTheSameKeyIsNotWrittenTwice(SparkSession spark, @TempDir Path dir) {
     Datasets datasets = new Datasets(spark);
     String table = dir.resolve("t").toString();
-    WriteOptions keyed = new WriteOptions(WriteMode.APPEND, "ingest-batch-1", Map.of("kiln.job", "test"));
+    WriteOptions keyed =
+        new WriteOptions(WriteMode.APPEND, "ingest-batch-1", Map.of("kiln.job", "test"));
 
     WriteResult written = datasets.write(rows(spark, 0, 10), table, keyed);
     datasets.write(rows(spark, 50, 52), table, WriteOptions.of(WriteMode.APPEND));
@@ -110,12 +118,19 @@ class DatasetsTest {
   }
 
   @Test
-  void deltaTxnGuardsAnAppendWhoseKeyIsOnlyInTheTransactionLog(SparkSession spark, @TempDir Path dir) {
+  void deltaTxnGuardsAnAppendWhoseKeyIsOnlyInTheTransactionLog(
+      SparkSession spark, @TempDir Path dir) {
     // a concurrent retry: the other writer committed txnAppId=key without our commit metadata
     Datasets datasets = new Datasets(spark);
     String table = dir.resolve("t").toString();
-    rows(spark, 0, 4).write().format("delta").option("txnAppId", "k").option("txnVersion", 0L).save(table);
-    WriteResult result = datasets.write(rows(spark, 0, 4), table, new WriteOptions(WriteMode.APPEND, "k", Map.of()));
+    rows(spark, 0, 4)
+        .write()
+        .format("delta")
+        .option("txnAppId", "k")
+        .option("txnVersion", 0L)
+        .save(table);
+    WriteResult result =
+        datasets.write(rows(spark, 0, 4), table, new WriteOptions(WriteMode.APPEND, "k", Map.of()));
     assertThat(result.alreadyWritten()).isTrue();
     assertThat(datasets.read(DatasetRef.latest(table)).count()).isEqualTo(4);
   }
@@ -144,8 +159,13 @@ class DatasetsTest {
     datasets.write(rows(spark, 0, 10), table, WriteOptions.of(WriteMode.APPEND));
 
     // two partitions; the task of the second fails after the first has written its file
-    Dataset<Row> failing = spark.range(0, 1000, 1, 2)
-        .withColumn("label", expr("CASE WHEN id < 900 THEN concat('row-', id) ELSE raise_error('row 900 is bad') END"));
+    Dataset<Row> failing =
+        spark
+            .range(0, 1000, 1, 2)
+            .withColumn(
+                "label",
+                expr(
+                    "CASE WHEN id < 900 THEN concat('row-', id) ELSE raise_error('row 900 is bad') END"));
     assertThatThrownBy(() -> datasets.write(failing, table, WriteOptions.of(WriteMode.APPEND)))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("writing to " + table + " failed, nothing was committed")
@@ -169,7 +189,10 @@ class DatasetsTest {
         .hasMessageContaining("version 7 of " + table + " does not exist; it has versions 0 to 1");
     assertThatThrownBy(() -> datasets.read(new DatasetRef(table, null, "2001-01-01T00:00:00Z")))
         .isInstanceOf(BadInputException.class)
-        .hasMessageContaining("timestamp 2001-01-01T00:00:00Z is before the first commit of " + table + " (version 0 at ");
+        .hasMessageContaining(
+            "timestamp 2001-01-01T00:00:00Z is before the first commit of "
+                + table
+                + " (version 0 at ");
     String notDelta = dir.resolve("plain").toString();
     spark.range(3).write().parquet(notDelta);
     assertThatThrownBy(() -> datasets.read(DatasetRef.latest(notDelta)))

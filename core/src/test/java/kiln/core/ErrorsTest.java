@@ -9,7 +9,9 @@ class ErrorsTest {
   @Test
   void aWriteRefusedByTheDataIsBadInput() {
     KilnException error =
-        Errors.writeFailed("/t", "the table stays at version 0",
+        Errors.writeFailed(
+            "/t",
+            "the table stays at version 0",
             new RuntimeException("Job aborted", new RuntimeException("row 900 is bad")));
     assertThat(error).isInstanceOf(BadInputException.class);
     assertThat(error.getMessage()).contains("row 900 is bad");
@@ -18,17 +20,24 @@ class ErrorsTest {
   @Test
   void aWriteThatStorageFailedIsAnEnvironmentErrorThatARetryMayMend() {
     KilnException error =
-        Errors.writeFailed("s3a://b/t", "no table was created",
+        Errors.writeFailed(
+            "s3a://b/t",
+            "no table was created",
             new RuntimeException("Job aborted", new IOException("Connection reset by peer")));
     assertThat(error).isInstanceOf(EnvironmentException.class);
-    assertThat(error.getMessage()).contains("Connection reset by peer").contains("run the job again");
+    assertThat(error.getMessage())
+        .contains("Connection reset by peer")
+        .contains("run the job again");
   }
 
   @Test
   void aLostExecutorIsAnEnvironmentError() {
     KilnException error =
-        Errors.writeFailed("/t", "no table was created",
-            new RuntimeException("Job aborted due to stage failure: ExecutorLostFailure (executor 1 exited)"));
+        Errors.writeFailed(
+            "/t",
+            "no table was created",
+            new RuntimeException(
+                "Job aborted due to stage failure: ExecutorLostFailure (executor 1 exited)"));
     assertThat(error).isInstanceOf(EnvironmentException.class);
   }
 }

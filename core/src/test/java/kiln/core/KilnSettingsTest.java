@@ -27,7 +27,9 @@ class KilnSettingsTest {
   @Test
   void commandLineOverFileOverEnvironmentOverDefaults(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("kiln.yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         spark:
           profile: cluster
           master: spark://127.0.0.1:7077
@@ -40,12 +42,23 @@ class KilnSettingsTest {
         """);
     KilnSettings fromFile = YamlFiles.read(file, KilnSettings.class);
     KilnSettings commandLine =
-        new KilnSettings(new SparkSettings(null, "local[2]", null, Map.of("spark.executor.memory", "4g")), null, "/cli");
-    Map<String, String> env = Map.of("KILN_PROFILE", "gpu", "KILN_WORKDIR", "/env", "MLFLOW_TRACKING_URI", "http://env:5000");
+        new KilnSettings(
+            new SparkSettings(null, "local[2]", null, Map.of("spark.executor.memory", "4g")),
+            null,
+            "/cli");
+    Map<String, String> env =
+        Map.of(
+            "KILN_PROFILE",
+            "gpu",
+            "KILN_WORKDIR",
+            "/env",
+            "MLFLOW_TRACKING_URI",
+            "http://env:5000");
 
     KilnSettings resolved = KilnSettings.resolve(commandLine, fromFile, env);
 
-    assertThat(resolved.spark().profile()).isEqualTo(SparkProfile.CLUSTER); // file beats environment
+    assertThat(resolved.spark().profile())
+        .isEqualTo(SparkProfile.CLUSTER); // file beats environment
     assertThat(resolved.spark().master()).isEqualTo("local[2]"); // command line beats file
     assertThat(resolved.spark().conf())
         .containsEntry("spark.sql.shuffle.partitions", "8")
@@ -78,7 +91,8 @@ class KilnSettingsTest {
     Files.writeString(file, "spark:\n  profile: tpu\n");
     assertThatThrownBy(() -> YamlFiles.read(file, KilnSettings.class))
         .hasMessageContaining(file + ":2:")
-        .hasMessageContaining("value 'tpu' (at spark.profile) is not a valid SparkProfile; valid values: local, cluster, gpu");
+        .hasMessageContaining(
+            "value 'tpu' (at spark.profile) is not a valid SparkProfile; valid values: local, cluster, gpu");
   }
 
   @Test

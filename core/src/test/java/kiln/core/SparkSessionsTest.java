@@ -18,38 +18,53 @@ class SparkSessionsTest {
 
   @Test
   void localProfileBindsLoopbackTurnsUiOffAndAddsDelta() {
-    SparkConf conf = SparkSessions.conf(new SparkSettings(SparkProfile.LOCAL, null, false, Map.of()), NO_GPU);
+    SparkConf conf =
+        SparkSessions.conf(new SparkSettings(SparkProfile.LOCAL, null, false, Map.of()), NO_GPU);
     assertThat(conf.get("spark.master")).isEqualTo("local[*]");
     assertThat(conf.get("spark.driver.host")).isEqualTo("127.0.0.1");
     assertThat(conf.get("spark.ui.enabled")).isEqualTo("false");
-    assertThat(conf.get("spark.sql.extensions")).contains("io.delta.sql.DeltaSparkSessionExtension");
-    assertThat(conf.get("spark.sql.catalog.spark_catalog")).isEqualTo("org.apache.spark.sql.delta.catalog.DeltaCatalog");
+    assertThat(conf.get("spark.sql.extensions"))
+        .contains("io.delta.sql.DeltaSparkSessionExtension");
+    assertThat(conf.get("spark.sql.catalog.spark_catalog"))
+        .isEqualTo("org.apache.spark.sql.delta.catalog.DeltaCatalog");
 
-    SparkConf withUi = SparkSessions.conf(new SparkSettings(SparkProfile.LOCAL, "local[2]", true, Map.of()), NO_GPU);
+    SparkConf withUi =
+        SparkSessions.conf(
+            new SparkSettings(SparkProfile.LOCAL, "local[2]", true, Map.of()), NO_GPU);
     assertThat(withUi.get("spark.ui.enabled")).isEqualTo("true");
     assertThat(withUi.get("spark.master")).isEqualTo("local[2]");
   }
 
   @Test
   void existingExtensionsAreKept() {
-    SparkConf conf = SparkSessions.conf(
-        new SparkSettings(SparkProfile.LOCAL, null, null, Map.of("spark.sql.extensions", "com.example.Ext")), NO_GPU);
-    assertThat(conf.get("spark.sql.extensions")).isEqualTo("com.example.Ext,io.delta.sql.DeltaSparkSessionExtension");
+    SparkConf conf =
+        SparkSessions.conf(
+            new SparkSettings(
+                SparkProfile.LOCAL, null, null, Map.of("spark.sql.extensions", "com.example.Ext")),
+            NO_GPU);
+    assertThat(conf.get("spark.sql.extensions"))
+        .isEqualTo("com.example.Ext,io.delta.sql.DeltaSparkSessionExtension");
   }
 
   @Test
   void clusterProfileNeedsAMaster() {
-    assertThatThrownBy(() -> SparkSessions.conf(new SparkSettings(SparkProfile.CLUSTER, null, null, Map.of()), NO_GPU))
+    assertThatThrownBy(
+            () ->
+                SparkSessions.conf(
+                    new SparkSettings(SparkProfile.CLUSTER, null, null, Map.of()), NO_GPU))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("the cluster profile needs a Spark master");
-    SparkConf conf = SparkSessions.conf(
-        new SparkSettings(SparkProfile.CLUSTER, "spark://127.0.0.1:7077", null, Map.of()), NO_GPU);
+    SparkConf conf =
+        SparkSessions.conf(
+            new SparkSettings(SparkProfile.CLUSTER, "spark://127.0.0.1:7077", null, Map.of()),
+            NO_GPU);
     assertThat(conf.get("spark.master")).isEqualTo("spark://127.0.0.1:7077");
   }
 
   @Test
   void gpuProfileRefusesWithoutRapidsOrGpu() {
-    SparkSettings gpu = new SparkSettings(SparkProfile.GPU, "spark://127.0.0.1:7077", null, Map.of());
+    SparkSettings gpu =
+        new SparkSettings(SparkProfile.GPU, "spark://127.0.0.1:7077", null, Map.of());
     assertThatThrownBy(() -> SparkSessions.conf(gpu, NO_GPU))
         .isInstanceOf(EnvironmentException.class)
         .hasMessageContaining("com.nvidia.spark.SQLPlugin is not on the classpath");
@@ -61,39 +76,60 @@ class SparkSessionsTest {
 
   @Test
   void gpuProfileOnTheRealMachineStopsCleanly() {
-    // core's test classpath has no RAPIDS jar (whether or not the host has a GPU): the real probe must
+    // core's test classpath has no RAPIDS jar (whether or not the host has a GPU): the real probe
+    // must
     // find that out and stop with the message and its fix, not crash in Spark
     GpuProbe real = GpuProbe.system();
     assertThat(real.rapidsOnClasspath()).isFalse();
-    assertThatThrownBy(() -> SparkSessions.create(
-            new SparkSettings(SparkProfile.GPU, "local[1]", null, Map.of()), real))
+    assertThatThrownBy(
+            () ->
+                SparkSessions.create(
+                    new SparkSettings(SparkProfile.GPU, "local[1]", null, Map.of()), real))
         .isInstanceOf(EnvironmentException.class)
-        .hasMessageContaining("the gpu profile needs the NVIDIA RAPIDS Accelerator, and com.nvidia.spark.SQLPlugin"
-            + " is not on the classpath")
-        .hasMessageContaining("fix: add the jar with `spark-submit --jars rapids-4-spark_2.12-25.04.0-cuda12.jar ...`");
+        .hasMessageContaining(
+            "the gpu profile needs the NVIDIA RAPIDS Accelerator, and com.nvidia.spark.SQLPlugin"
+                + " is not on the classpath")
+        .hasMessageContaining(
+            "fix: add the jar with `spark-submit --jars rapids-4-spark_2.12-25.04.0-cuda12.jar ...`");
   }
 
   @Test
   void gpuProfileAddsRapidsAndComputesTaskGpuShare() {
-    SparkSettings gpu = new SparkSettings(
-        SparkProfile.GPU, "spark://127.0.0.1:7077", null, Map.of("spark.executor.cores", "4"));
+    SparkSettings gpu =
+        new SparkSettings(
+            SparkProfile.GPU, "spark://127.0.0.1:7077", null, Map.of("spark.executor.cores", "4"));
     SparkConf conf = SparkSessions.conf(gpu, new FakeProbe(List.of("/dev/nvidia0"), true));
     assertThat(conf.get("spark.plugins")).isEqualTo("com.nvidia.spark.SQLPlugin");
     assertThat(conf.get("spark.rapids.sql.enabled")).isEqualTo("true");
     assertThat(conf.get("spark.executor.resource.gpu.amount")).isEqualTo("1");
     assertThat(conf.get("spark.task.resource.gpu.amount")).isEqualTo("0.25");
 
-    SparkConf userWins = SparkSessions.conf(new SparkSettings(SparkProfile.GPU, "spark://h:7077", null,
-        Map.of("spark.rapids.sql.concurrentGpuTasks", "4", "spark.task.resource.gpu.amount", "0.5")),
-        new FakeProbe(List.of("/dev/nvidia0"), true));
+    SparkConf userWins =
+        SparkSessions.conf(
+            new SparkSettings(
+                SparkProfile.GPU,
+                "spark://h:7077",
+                null,
+                Map.of(
+                    "spark.rapids.sql.concurrentGpuTasks",
+                    "4",
+                    "spark.task.resource.gpu.amount",
+                    "0.5")),
+            new FakeProbe(List.of("/dev/nvidia0"), true));
     assertThat(userWins.get("spark.rapids.sql.concurrentGpuTasks")).isEqualTo("4");
     assertThat(userWins.get("spark.task.resource.gpu.amount")).isEqualTo("0.5");
   }
 
   @Test
   void driverCheckCanBeSkippedForCpuDrivers() {
-    SparkConf conf = SparkSessions.conf(new SparkSettings(SparkProfile.GPU, "spark://h:7077", null,
-        Map.of(SparkSessions.GPU_DRIVER_CHECK, "skip")), new FakeProbe(List.of(), true));
+    SparkConf conf =
+        SparkSessions.conf(
+            new SparkSettings(
+                SparkProfile.GPU,
+                "spark://h:7077",
+                null,
+                Map.of(SparkSessions.GPU_DRIVER_CHECK, "skip")),
+            new FakeProbe(List.of(), true));
     assertThat(conf.get("spark.plugins")).isEqualTo("com.nvidia.spark.SQLPlugin");
   }
 }

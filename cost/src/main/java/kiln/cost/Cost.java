@@ -7,11 +7,13 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What a job cost, per resource, in the catalog's currency. A resource the catalog has no price for is
- * null and named in {@code unknown}, and then the total is null too: an unknown cost is never a zero.
+ * What a job cost, per resource, in the catalog's currency. A resource the catalog has no price for
+ * is null and named in {@code unknown}, and then the total is null too: an unknown cost is never a
+ * zero.
  *
  * @param cpu max(allocated, used) core-hours × coreHour (OpenCost's rule)
- * @param idleCpu the part of {@code cpu} no task used: allocated − used core-hours × coreHour (reported, inside cpu)
+ * @param idleCpu the part of {@code cpu} no task used: allocated − used core-hours × coreHour
+ *     (reported, inside cpu)
  * @param spot whether the spot discount was applied to cpu, memory and gpu
  */
 public record Cost(
@@ -32,7 +34,10 @@ public record Cost(
     requireNonNull(currency, "currency is null");
   }
 
-  /** The known figures as MLflow metrics: cost.total, cost.cpu, cost.memory, cost.gpu, cost.tokens, cost.idle_cpu. */
+  /**
+   * The known figures as MLflow metrics: cost.total, cost.cpu, cost.memory, cost.gpu, cost.tokens,
+   * cost.idle_cpu.
+   */
   public Map<String, Double> metrics() {
     Map<String, Double> m = new LinkedHashMap<>();
     put(m, "cost.total", total);

@@ -7,10 +7,15 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * One job run's row in the cost table: who ran what (job, run, tags such as team, model and pipeline),
- * what it used and what that cost with which catalog.
+ * One job run's row in the cost table: who ran what (job, run, tags such as team, model and
+ * pipeline), what it used and what that cost with which catalog.
  */
-public record CostRecord(String job, String runId, Map<String, String> tags, Usage usage, List<TokenUsage> tokens,
+public record CostRecord(
+    String job,
+    String runId,
+    Map<String, String> tags,
+    Usage usage,
+    List<TokenUsage> tokens,
     Cost cost) {
   public CostRecord {
     requireNonNull(job, "job is null");

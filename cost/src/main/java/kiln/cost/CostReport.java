@@ -11,16 +11,26 @@ import java.util.Map;
 import java.util.TreeMap;
 import kiln.core.Errors;
 
-/** Costs since a date, summed per group (job, or tags such as team and model), the largest first. */
+/**
+ * Costs since a date, summed per group (job, or tags such as team and model), the largest first.
+ */
 public record CostReport(Instant since, List<String> groupBy, List<Group> groups) {
   public static final List<String> DEFAULT_GROUP_BY = List.of("job");
 
   /**
-   * One group's sums. {@code total} adds the runs whose cost is known; {@code unknownRuns} counts the
-   * others (a catalog that does not price their GPU or model), so a reader sees the total is a floor.
+   * One group's sums. {@code total} adds the runs whose cost is known; {@code unknownRuns} counts
+   * the others (a catalog that does not price their GPU or model), so a reader sees the total is a
+   * floor.
    */
-  public record Group(Map<String, String> key, long runs, double total, double cpu, double gpu, double tokens,
-      double idleCpu, long unknownRuns) {}
+  public record Group(
+      Map<String, String> key,
+      long runs,
+      double total,
+      double cpu,
+      double gpu,
+      double tokens,
+      double idleCpu,
+      long unknownRuns) {}
 
   public CostReport {
     requireNonNull(since, "since is null");
@@ -34,7 +44,8 @@ public record CostReport(Instant since, List<String> groupBy, List<Group> groups
     }
     for (String key : groupBy) {
       if (key.isBlank()) {
-        throw Errors.badInput("an empty --group-by key", "group by job or a tag, e.g. --group-by team,model,job");
+        throw Errors.badInput(
+            "an empty --group-by key", "group by job or a tag, e.g. --group-by team,model,job");
       }
     }
     Map<List<String>, double[]> sums = new TreeMap<>(Comparator.comparing(Object::toString));
@@ -79,20 +90,26 @@ public record CostReport(Instant since, List<String> groupBy, List<Group> groups
     for (String key : groupBy) {
       header.append(String.format("%-20s ", key));
     }
-    header.append(String.format("%6s %12s %12s %12s %12s %12s %s", "runs", "total", "cpu", "gpu", "tokens", "idle cpu",
-        "unknown"));
+    header.append(
+        String.format(
+            "%6s %12s %12s %12s %12s %12s %s",
+            "runs", "total", "cpu", "gpu", "tokens", "idle cpu", "unknown"));
     out.append(header.toString().stripTrailing()).append('\n');
     for (Group g : groups) {
       StringBuilder line = new StringBuilder();
       for (String key : groupBy) {
         line.append(String.format("%-20s ", g.key().get(key)));
       }
-      line.append(String.format("%6d %12.6f %12.6f %12.6f %12.6f %12.6f %d", g.runs(), g.total(), g.cpu(), g.gpu(),
-          g.tokens(), g.idleCpu(), g.unknownRuns()));
+      line.append(
+          String.format(
+              "%6d %12.6f %12.6f %12.6f %12.6f %12.6f %d",
+              g.runs(), g.total(), g.cpu(), g.gpu(), g.tokens(), g.idleCpu(), g.unknownRuns()));
       out.append(line).append('\n');
     }
-    out.append(String.format("Total since %s: %.6f over %d runs", since, total(),
-        groups.stream().mapToLong(Group::runs).sum()));
+    out.append(
+        String.format(
+            "Total since %s: %.6f over %d runs",
+            since, total(), groups.stream().mapToLong(Group::runs).sum()));
     long unknown = groups.stream().mapToLong(Group::unknownRuns).sum();
     if (unknown > 0) {
       out.append(" (").append(unknown).append(" runs of unknown cost not included)");

@@ -11,9 +11,9 @@ import kiln.core.Errors;
 import kiln.core.YamlFiles;
 
 /**
- * Unit prices of the resources a job uses: the repo's {@code cost/catalog/prices.yaml} (shipped in the
- * jar) unless a file overrides it. Validated like every Kiln config: unknown keys, missing prices and
- * negative prices are named with the file and line.
+ * Unit prices of the resources a job uses: the repo's {@code cost/catalog/prices.yaml} (shipped in
+ * the jar) unless a file overrides it. Validated like every Kiln config: unknown keys, missing
+ * prices and negative prices are named with the file and line.
  *
  * @param version names the catalog in every cost record, so a cost can be re-derived
  * @param coreHour one vCPU for an hour
@@ -34,7 +34,8 @@ public record PriceCatalog(
     Double spotDiscount) {
 
   static final String RESOURCE = "kiln/cost/prices.yaml";
-  private static final String FIX = "correct the price catalog (--prices FILE, or cost/catalog/prices.yaml)";
+  private static final String FIX =
+      "correct the price catalog (--prices FILE, or cost/catalog/prices.yaml)";
 
   /** Per 1,000 tokens. */
   public record TokenPrice(Double prompt, Double completion) {
@@ -46,7 +47,9 @@ public record PriceCatalog(
 
   public PriceCatalog {
     if (version == null || version.isBlank()) {
-      throw Errors.badInput("the price catalog has no version", "add version: \"YYYY-MM-DD\" (it is recorded with every cost)");
+      throw Errors.badInput(
+          "the price catalog has no version",
+          "add version: \"YYYY-MM-DD\" (it is recorded with every cost)");
     }
     currency = currency == null ? "USD" : currency;
     price("coreHour", coreHour);
@@ -54,7 +57,8 @@ public record PriceCatalog(
     price("storageGbMonth", storageGbMonth);
     price("spotDiscount", spotDiscount);
     if (spotDiscount >= 1) {
-      throw Errors.badInput("spotDiscount must be below 1 (a fraction saved), got " + spotDiscount, FIX);
+      throw Errors.badInput(
+          "spotDiscount must be below 1 (a fraction saved), got " + spotDiscount, FIX);
     }
     Map<String, Double> gpus = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     if (gpuHour != null) {
@@ -62,11 +66,14 @@ public record PriceCatalog(
     }
     gpuHour = java.util.Collections.unmodifiableMap(gpus);
     tokens = tokens == null ? Map.of() : Map.copyOf(tokens);
-    tokens.forEach((model, price) -> {
-      if (price == null) {
-        throw Errors.badInput("tokens." + model + " has no prices", "give {prompt: P, completion: C} per 1,000 tokens");
-      }
-    });
+    tokens.forEach(
+        (model, price) -> {
+          if (price == null) {
+            throw Errors.badInput(
+                "tokens." + model + " has no prices",
+                "give {prompt: P, completion: C} per 1,000 tokens");
+          }
+        });
   }
 
   private static double price(String key, Double value) {
@@ -83,10 +90,13 @@ public record PriceCatalog(
   public static PriceCatalog defaults() {
     try (InputStream in = PriceCatalog.class.getClassLoader().getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw Errors.environment("the built-in price catalog " + RESOURCE + " is not on the classpath",
+        throw Errors.environment(
+            "the built-in price catalog " + RESOURCE + " is not on the classpath",
             "rebuild Kiln (the cost module ships it), or pass --prices FILE");
       }
-      return YamlFiles.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "the built-in " + RESOURCE,
+      return YamlFiles.parse(
+          new String(in.readAllBytes(), StandardCharsets.UTF_8),
+          "the built-in " + RESOURCE,
           PriceCatalog.class);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -6,16 +6,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Prices measured usage with a catalog, as OpenCost does: each resource costs max(requested, used) ×
- * its unit price, and what was allocated but not used is reported as idle. A pure function.
+ * Prices measured usage with a catalog, as OpenCost does: each resource costs max(requested, used)
+ * × its unit price, and what was allocated but not used is reported as idle. A pure function.
  *
- * <p>Memory and GPUs are priced on their allocation (Spark's events say what was reserved, not what was
- * touched, and allocation is the larger of the two). Spot capacity discounts compute, never tokens.
+ * <p>Memory and GPUs are priced on their allocation (Spark's events say what was reserved, not what
+ * was touched, and allocation is the larger of the two). Spot capacity discounts compute, never
+ * tokens.
  */
 public final class Pricing {
   private Pricing() {}
 
-  public static Cost price(Usage usage, List<TokenUsage> tokens, PriceCatalog catalog, boolean spot) {
+  public static Cost price(
+      Usage usage, List<TokenUsage> tokens, PriceCatalog catalog, boolean spot) {
     requireNonNull(usage, "usage is null");
     requireNonNull(catalog, "catalog is null");
     tokens = tokens == null ? List.of() : tokens;
@@ -32,10 +34,16 @@ public final class Pricing {
       Double hour = usage.gpuType() == null ? null : catalog.gpuHour().get(usage.gpuType());
       if (hour == null) {
         gpu = null;
-        unknown.add(usage.gpuType() == null
-            ? "gpu (the GPU type is not set: spark.kiln.gpu.type in the settings' spark conf)"
-            : "gpu " + usage.gpuType() + " (not in catalog " + catalog.version() + "; it prices "
-                + String.join(", ", catalog.gpuHour().keySet()) + ")");
+        unknown.add(
+            usage.gpuType() == null
+                ? "gpu (the GPU type is not set: spark.kiln.gpu.type in the settings' spark conf)"
+                : "gpu "
+                    + usage.gpuType()
+                    + " (not in catalog "
+                    + catalog.version()
+                    + "; it prices "
+                    + String.join(", ", catalog.gpuHour().keySet())
+                    + ")");
       } else {
         gpu = usage.gpuSecondsAllocated() / 3600 * hour * compute;
       }
@@ -48,11 +56,22 @@ public final class Pricing {
         unknown.add("tokens of model " + t.model() + " (not in catalog " + catalog.version() + ")");
         tokenCost = null;
       } else if (tokenCost != null) {
-        tokenCost += t.promptTokens() / 1000.0 * p.prompt() + t.completionTokens() / 1000.0 * p.completion();
+        tokenCost +=
+            t.promptTokens() / 1000.0 * p.prompt() + t.completionTokens() / 1000.0 * p.completion();
       }
     }
 
     Double total = gpu == null || tokenCost == null ? null : cpu + memory + gpu + tokenCost;
-    return new Cost(cpu, memory, gpu, tokenCost, idleCpu, total, unknown, catalog.version(), catalog.currency(), spot);
+    return new Cost(
+        cpu,
+        memory,
+        gpu,
+        tokenCost,
+        idleCpu,
+        total,
+        unknown,
+        catalog.version(),
+        catalog.currency(),
+        spot);
   }
 }

@@ -21,7 +21,8 @@ public record StageUsage(
 
   public StageUsage {
     if (tasks < 0 || failedTasks < 0 || failedTasks > tasks) {
-      throw kiln.core.Errors.badInput("stage " + stageId + ": " + failedTasks + " failed of " + tasks + " tasks",
+      throw kiln.core.Errors.badInput(
+          "stage " + stageId + ": " + failedTasks + " failed of " + tasks + " tasks",
           "tasks and failed tasks are counts, failed at most all");
     }
   }
@@ -31,19 +32,44 @@ public record StageUsage(
   }
 
   StageUsage plus(StageUsage o) {
-    return new StageUsage(jobId, stageId, tasks + o.tasks, failedTasks + o.failedTasks, cpuSeconds + o.cpuSeconds,
-        runSeconds + o.runSeconds, inputBytes + o.inputBytes, outputBytes + o.outputBytes,
-        shuffleReadBytes + o.shuffleReadBytes, shuffleWriteBytes + o.shuffleWriteBytes);
+    return new StageUsage(
+        jobId,
+        stageId,
+        tasks + o.tasks,
+        failedTasks + o.failedTasks,
+        cpuSeconds + o.cpuSeconds,
+        runSeconds + o.runSeconds,
+        inputBytes + o.inputBytes,
+        outputBytes + o.outputBytes,
+        shuffleReadBytes + o.shuffleReadBytes,
+        shuffleWriteBytes + o.shuffleWriteBytes);
   }
 
   StageUsage minus(StageUsage o) {
-    return new StageUsage(jobId, stageId, tasks - o.tasks, failedTasks - o.failedTasks, cpuSeconds - o.cpuSeconds,
-        runSeconds - o.runSeconds, inputBytes - o.inputBytes, outputBytes - o.outputBytes,
-        shuffleReadBytes - o.shuffleReadBytes, shuffleWriteBytes - o.shuffleWriteBytes);
+    return new StageUsage(
+        jobId,
+        stageId,
+        tasks - o.tasks,
+        failedTasks - o.failedTasks,
+        cpuSeconds - o.cpuSeconds,
+        runSeconds - o.runSeconds,
+        inputBytes - o.inputBytes,
+        outputBytes - o.outputBytes,
+        shuffleReadBytes - o.shuffleReadBytes,
+        shuffleWriteBytes - o.shuffleWriteBytes);
   }
 
   StageUsage asJob(int job) {
-    return new StageUsage(job, -1, tasks, failedTasks, cpuSeconds, runSeconds, inputBytes, outputBytes,
-        shuffleReadBytes, shuffleWriteBytes);
+    return new StageUsage(
+        job,
+        -1,
+        tasks,
+        failedTasks,
+        cpuSeconds,
+        runSeconds,
+        inputBytes,
+        outputBytes,
+        shuffleReadBytes,
+        shuffleWriteBytes);
   }
 }

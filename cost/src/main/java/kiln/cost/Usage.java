@@ -11,12 +11,13 @@ import java.util.TreeMap;
 import kiln.core.Errors;
 
 /**
- * What one Kiln job used between {@code start} and {@code end}, as a {@link UsageListener} measured it.
- * Allocated figures come from executor lifetimes (what the cluster reserved for the job); used CPU from
- * the tasks' CPU time. Memory and GPUs have no "used" measure in Spark's events, so they are priced on
- * what was allocated.
+ * What one Kiln job used between {@code start} and {@code end}, as a {@link UsageListener} measured
+ * it. Allocated figures come from executor lifetimes (what the cluster reserved for the job); used
+ * CPU from the tasks' CPU time. Memory and GPUs have no "used" measure in Spark's events, so they
+ * are priced on what was allocated.
  *
- * @param gpuType the GPU model the executors' GPUs are (from the settings), null when none or not said
+ * @param gpuType the GPU model the executors' GPUs are (from the settings), null when none or not
+ *     said
  * @param driverSeconds the driver's wall time over the window: the job's elapsed time
  * @param stages per stage, in stage order; {@link #jobs()} sums them per Spark job
  */
@@ -41,15 +42,23 @@ public record Usage(
     requireNonNull(start, "start is null");
     requireNonNull(end, "end is null");
     if (end.isBefore(start)) {
-      throw Errors.badInput("usage ends at " + end + " before it starts at " + start, "give end >= start");
+      throw Errors.badInput(
+          "usage ends at " + end + " before it starts at " + start, "give end >= start");
     }
-    for (double v : new double[] {coreSecondsAllocated, coreSecondsUsed, gpuSecondsAllocated, memoryGbSeconds,
-        driverSeconds}) {
+    for (double v :
+        new double[] {
+          coreSecondsAllocated, coreSecondsUsed, gpuSecondsAllocated, memoryGbSeconds, driverSeconds
+        }) {
       if (v < 0 || Double.isNaN(v)) {
-        throw Errors.badInput("a negative or NaN usage figure: " + v, "usage figures are measured amounts, >= 0");
+        throw Errors.badInput(
+            "a negative or NaN usage figure: " + v, "usage figures are measured amounts, >= 0");
       }
     }
-    if (inputBytes < 0 || outputBytes < 0 || shuffleReadBytes < 0 || shuffleWriteBytes < 0 || tasks < 0
+    if (inputBytes < 0
+        || outputBytes < 0
+        || shuffleReadBytes < 0
+        || shuffleWriteBytes < 0
+        || tasks < 0
         || failedTasks < 0) {
       throw Errors.badInput("a negative byte or task count in usage", "counts are >= 0");
     }
@@ -58,8 +67,22 @@ public record Usage(
 
   /** No usage (a command that ran no Spark work), over the window. */
   public static Usage none(Instant start, Instant end) {
-    return new Usage(start, end, 0, 0, 0, null, 0, 0, 0, 0, 0, 0, 0,
-        Duration.between(start, end).toMillis() / 1000.0, List.of());
+    return new Usage(
+        start,
+        end,
+        0,
+        0,
+        0,
+        null,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        Duration.between(start, end).toMillis() / 1000.0,
+        List.of());
   }
 
   /** Allocated core-seconds no task used: what OpenCost reports as idle. Never negative. */

@@ -25,19 +25,22 @@ import scala.Option;
 import scala.collection.JavaConverters;
 
 /**
- * Measures what a Spark application's jobs use: executor lifetimes × cores, GPUs and memory (allocated),
- * task CPU time (used), bytes read, written and shuffled, tasks and failed tasks, per Spark job and stage.
- * One listener per SparkContext ({@link #attach}); a Kiln job takes a {@link #mark()} when it starts and
- * its {@link #since usage} when it ends.
+ * Measures what a Spark application's jobs use: executor lifetimes × cores, GPUs and memory
+ * (allocated), task CPU time (used), bytes read, written and shuffled, tasks and failed tasks, per
+ * Spark job and stage. One listener per SparkContext ({@link #attach}); a Kiln job takes a {@link
+ * #mark()} when it starts and its {@link #since usage} when it ends.
  *
- * <p>In local mode the driver runs the tasks: it is the one executor, with the master's cores and the
- * JVM's heap. The listener is attached after the context starts (a notebook's or a test's session may
- * already exist), so executors registered before are seeded from the context rather than from events.
+ * <p>In local mode the driver runs the tasks: it is the one executor, with the master's cores and
+ * the JVM's heap. The listener is attached after the context starts (a notebook's or a test's
+ * session may already exist), so executors registered before are seeded from the context rather
+ * than from events.
  *
  * <p>Cheap by design: each event adds a few numbers under one lock; nothing is kept per task.
  */
 public final class UsageListener extends SparkListener {
-  /** The Spark setting that names the executors' GPU model (A100, H100, ...), priced by the catalog. */
+  /**
+   * The Spark setting that names the executors' GPU model (A100, H100, ...), priced by the catalog.
+   */
   public static final String GPU_TYPE = "spark.kiln.gpu.type";
 
   private static final Map<SparkContext, UsageListener> ATTACHED = new WeakHashMap<>();
@@ -62,14 +65,18 @@ public final class UsageListener extends SparkListener {
     }
   }
 
-  UsageListener(double executorMemoryGb, double gpusPerExecutor, String gpuType, long defaultCores) {
+  UsageListener(
+      double executorMemoryGb, double gpusPerExecutor, String gpuType, long defaultCores) {
     this.executorMemoryGb = executorMemoryGb;
     this.gpusPerExecutor = gpusPerExecutor;
     this.gpuType = gpuType;
     this.defaultCores = defaultCores;
   }
 
-  /** The listener of this session's context, attached (and seeded with its running executors) on first use. */
+  /**
+   * The listener of this session's context, attached (and seeded with its running executors) on
+   * first use.
+   */
   public static UsageListener attach(SparkSession spark) {
     requireNonNull(spark, "spark is null");
     SparkContext sc = spark.sparkContext();
@@ -84,7 +91,10 @@ public final class UsageListener extends SparkListener {
     }
   }
 
-  /** Removes this session's listener, if any (a benchmark's "without" side; a stopped session's entry). */
+  /**
+   * Removes this session's listener, if any (a benchmark's "without" side; a stopped session's
+   * entry).
+   */
   public static void detach(SparkSession spark) {
     SparkContext sc = spark.sparkContext();
     synchronized (ATTACHED) {
@@ -103,16 +113,24 @@ public final class UsageListener extends SparkListener {
     if (local.matches()) {
       // the driver is the executor: the master's cores, the JVM's heap, the driver's GPUs if any
       String n = local.group(1);
-      int cores = n == null ? 1 : n.equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(n);
-      double gpus = conf.getDouble("spark.driver.resource.gpu.amount",
-          conf.getDouble("spark.executor.resource.gpu.amount", 0));
-      UsageListener listener = new UsageListener(Runtime.getRuntime().maxMemory() / GB, gpus, gpuType, cores);
-      listener.executors.put("driver", new Executor(cores, gpus, listener.executorMemoryGb, now, Long.MAX_VALUE));
+      int cores =
+          n == null
+              ? 1
+              : n.equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(n);
+      double gpus =
+          conf.getDouble(
+              "spark.driver.resource.gpu.amount",
+              conf.getDouble("spark.executor.resource.gpu.amount", 0));
+      UsageListener listener =
+          new UsageListener(Runtime.getRuntime().maxMemory() / GB, gpus, gpuType, cores);
+      listener.executors.put(
+          "driver", new Executor(cores, gpus, listener.executorMemoryGb, now, Long.MAX_VALUE));
       return listener;
     }
     double memoryGb = conf.getSizeAsBytes("spark.executor.memory", "1g") / GB;
     double gpus = conf.getDouble("spark.executor.resource.gpu.amount", 0);
-    // YARN and Kubernetes default to one core per executor; on standalone set spark.executor.cores to be exact
+    // YARN and Kubernetes default to one core per executor; on standalone set spark.executor.cores
+    // to be exact
     int cores = conf.getInt("spark.executor.cores", 1);
     UsageListener listener = new UsageListener(memoryGb, gpus, gpuType, cores);
     for (String id : JavaConverters.seqAsJavaList(sc.getExecutorIds())) {
@@ -127,15 +145,19 @@ public final class UsageListener extends SparkListener {
     double gpus = gpu.isDefined() ? gpu.get().addresses().length : gpusPerExecutor;
     Executor seeded = executors.get(added.executorId());
     long since = seeded == null ? added.time() : Math.min(seeded.addedMs(), added.time());
-    executors.put(added.executorId(),
-        new Executor(added.executorInfo().totalCores(), gpus, executorMemoryGb, since, Long.MAX_VALUE));
+    executors.put(
+        added.executorId(),
+        new Executor(
+            added.executorInfo().totalCores(), gpus, executorMemoryGb, since, Long.MAX_VALUE));
   }
 
   @Override
   public synchronized void onExecutorRemoved(SparkListenerExecutorRemoved removed) {
     Executor e = executors.get(removed.executorId());
     if (e != null) {
-      executors.put(removed.executorId(), new Executor(e.cores(), e.gpus(), e.memoryGb(), e.addedMs(), removed.time()));
+      executors.put(
+          removed.executorId(),
+          new Executor(e.cores(), e.gpus(), e.memoryGb(), e.addedMs(), removed.time()));
     }
   }
 
@@ -154,10 +176,18 @@ public final class UsageListener extends SparkListener {
     if (m == null) {
       task = new StageUsage(-1, end.stageId(), 1, failed ? 1 : 0, 0, 0, 0, 0, 0, 0);
     } else {
-      task = new StageUsage(-1, end.stageId(), 1, failed ? 1 : 0,
-          (m.executorCpuTime() + m.executorDeserializeCpuTime()) / 1e9, m.executorRunTime() / 1e3,
-          m.inputMetrics().bytesRead(), m.outputMetrics().bytesWritten(),
-          m.shuffleReadMetrics().totalBytesRead(), m.shuffleWriteMetrics().bytesWritten());
+      task =
+          new StageUsage(
+              -1,
+              end.stageId(),
+              1,
+              failed ? 1 : 0,
+              (m.executorCpuTime() + m.executorDeserializeCpuTime()) / 1e9,
+              m.executorRunTime() / 1e3,
+              m.inputMetrics().bytesRead(),
+              m.outputMetrics().bytesWritten(),
+              m.shuffleReadMetrics().totalBytesRead(),
+              m.shuffleWriteMetrics().bytesWritten());
     }
     synchronized (this) {
       int stage = end.stageId();
@@ -170,7 +200,9 @@ public final class UsageListener extends SparkListener {
     return new Mark(System.currentTimeMillis(), stages);
   }
 
-  /** What was used from {@code mark} until now; waits (at most 10 s) for the events already posted. */
+  /**
+   * What was used from {@code mark} until now; waits (at most 10 s) for the events already posted.
+   */
   public Usage since(Mark mark, SparkContext sc) {
     awaitEvents(sc);
     return since(mark, System.currentTimeMillis());
@@ -182,7 +214,8 @@ public final class UsageListener extends SparkListener {
     double gpuSeconds = 0;
     double memoryGbSeconds = 0;
     for (Executor e : executors.values()) {
-      double seconds = Math.max(0, Math.min(e.removedMs(), toMs) - Math.max(e.addedMs(), fromMs)) / 1000.0;
+      double seconds =
+          Math.max(0, Math.min(e.removedMs(), toMs) - Math.max(e.addedMs(), fromMs)) / 1000.0;
       coreSeconds += seconds * e.cores();
       gpuSeconds += seconds * e.gpus();
       memoryGbSeconds += seconds * e.memoryGb();
@@ -193,20 +226,42 @@ public final class UsageListener extends SparkListener {
       StageUsage before = mark.stages().get(s.getKey());
       StageUsage d = before == null ? s.getValue() : s.getValue().minus(before);
       if (d.tasks() > 0) {
-        StageUsage withJob = new StageUsage(stageJob.getOrDefault(s.getKey(), -1), s.getKey(), d.tasks(),
-            d.failedTasks(), d.cpuSeconds(), d.runSeconds(), d.inputBytes(), d.outputBytes(), d.shuffleReadBytes(),
-            d.shuffleWriteBytes());
+        StageUsage withJob =
+            new StageUsage(
+                stageJob.getOrDefault(s.getKey(), -1),
+                s.getKey(),
+                d.tasks(),
+                d.failedTasks(),
+                d.cpuSeconds(),
+                d.runSeconds(),
+                d.inputBytes(),
+                d.outputBytes(),
+                d.shuffleReadBytes(),
+                d.shuffleWriteBytes());
         delta.add(withJob);
         total = total.plus(withJob);
       }
     }
-    // the task CPU measured cannot exceed what was reserved: clock granularity aside, a task's CPU time is
+    // the task CPU measured cannot exceed what was reserved: clock granularity aside, a task's CPU
+    // time is
     // inside its executor's lifetime; a task that began before the mark is counted whole, so cap it
     double used = Math.min(total.cpuSeconds(), coreSeconds);
-    return new Usage(Instant.ofEpochMilli(fromMs), Instant.ofEpochMilli(toMs), coreSeconds, used, gpuSeconds,
-        gpuSeconds > 0 ? gpuType : null, memoryGbSeconds, total.inputBytes(), total.outputBytes(),
-        total.shuffleReadBytes(), total.shuffleWriteBytes(), total.tasks(), total.failedTasks(),
-        (toMs - fromMs) / 1000.0, delta);
+    return new Usage(
+        Instant.ofEpochMilli(fromMs),
+        Instant.ofEpochMilli(toMs),
+        coreSeconds,
+        used,
+        gpuSeconds,
+        gpuSeconds > 0 ? gpuType : null,
+        memoryGbSeconds,
+        total.inputBytes(),
+        total.outputBytes(),
+        total.shuffleReadBytes(),
+        total.shuffleWriteBytes(),
+        total.tasks(),
+        total.failedTasks(),
+        (toMs - fromMs) / 1000.0,
+        delta);
   }
 
   private static void awaitEvents(SparkContext sc) {

@@ -13,42 +13,62 @@ import kiln.core.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Reports sum known costs per group and say the unknown; budgets reach info, warning and critical. */
+/**
+ * Reports sum known costs per group and say the unknown; budgets reach info, warning and critical.
+ */
 class BudgetsAndReportTest {
   static final Instant NOW = Instant.parse("2026-12-05T12:00:00Z");
 
   static CostLine line(String job, String team, String start, Double total) {
-    return new CostLine(job, "r-" + start, team == null ? Map.of() : Map.of("team", team), Instant.parse(start), total,
-        total == null ? 1.0 : total / 2, 0.0, 0.0, 0.1, "USD");
+    return new CostLine(
+        job,
+        "r-" + start,
+        team == null ? Map.of() : Map.of("team", team),
+        Instant.parse(start),
+        total,
+        total == null ? 1.0 : total / 2,
+        0.0,
+        0.0,
+        0.1,
+        "USD");
   }
 
-  static final List<CostLine> LINES = List.of(
-      line("drift", "risk", "2026-11-30T10:00:00Z", 100.0), // last month
-      line("drift", "risk", "2026-12-01T10:00:00Z", 30.0),
-      line("train", "risk", "2026-12-05T09:00:00Z", 25.0),
-      line("train", "ads", "2026-12-05T10:00:00Z", 9.0),
-      line("score", "ads", "2026-12-05T11:00:00Z", null),
-      line("ingest", null, "2026-12-05T11:30:00Z", 1.0));
+  static final List<CostLine> LINES =
+      List.of(
+          line("drift", "risk", "2026-11-30T10:00:00Z", 100.0), // last month
+          line("drift", "risk", "2026-12-01T10:00:00Z", 30.0),
+          line("train", "risk", "2026-12-05T09:00:00Z", 25.0),
+          line("train", "ads", "2026-12-05T10:00:00Z", 9.0),
+          line("score", "ads", "2026-12-05T11:00:00Z", null),
+          line("ingest", null, "2026-12-05T11:30:00Z", 1.0));
 
   @Test
   void aReportSumsKnownCostsPerGroupLargestFirstAndCountsTheUnknown() {
-    CostReport report = CostReport.of(Instant.parse("2026-12-01T00:00:00Z"), List.of("team"), LINES);
-    assertThat(report.groups()).extracting(g -> g.key().get("team")).containsExactly("risk", "ads", "-");
+    CostReport report =
+        CostReport.of(Instant.parse("2026-12-01T00:00:00Z"), List.of("team"), LINES);
+    assertThat(report.groups())
+        .extracting(g -> g.key().get("team"))
+        .containsExactly("risk", "ads", "-");
     assertThat(report.groups().get(0).total()).isCloseTo(55.0, within(1e-9));
     assertThat(report.groups().get(0).runs()).isEqualTo(2);
     assertThat(report.groups().get(1).unknownRuns()).isEqualTo(1);
     assertThat(report.total()).isCloseTo(65.0, within(1e-9));
-    assertThat(report.text()).contains("risk").contains("Total since 2026-12-01T00:00:00Z: 65.000000 over 5 runs")
+    assertThat(report.text())
+        .contains("risk")
+        .contains("Total since 2026-12-01T00:00:00Z: 65.000000 over 5 runs")
         .contains("(1 runs of unknown cost not included)");
     CostReport byTeamAndJob = CostReport.of(Instant.EPOCH, List.of("team", "job"), LINES);
-    assertThat(byTeamAndJob.groups().get(0).key()).isEqualTo(Map.of("team", "risk", "job", "drift"));
+    assertThat(byTeamAndJob.groups().get(0).key())
+        .isEqualTo(Map.of("team", "risk", "job", "drift"));
     assertThat(byTeamAndJob.groups().get(0).total()).isCloseTo(130.0, within(1e-9));
   }
 
   @Test
   void budgetsReachInfoWarningAndCriticalInTheirPeriod(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("budgets.yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         budgets:
           - {team: risk, period: month, limit: 100}
           - {team: ads, period: day, limit: 10}
@@ -64,7 +84,9 @@ class BudgetsAndReportTest {
     assertThat(statuses.get(1).unknownRuns()).isEqualTo(1);
     assertThat(statuses.get(2).tier()).as("34 of 60").isEqualTo(Budgets.Tier.INFO);
     assertThat(statuses.get(3).tier()).as("nothing today").isEqualTo(Budgets.Tier.OK);
-    assertThat(statuses.get(4).tier()).as("exactly the limit is not exceeded").isEqualTo(Budgets.Tier.WARNING);
+    assertThat(statuses.get(4).tier())
+        .as("exactly the limit is not exceeded")
+        .isEqualTo(Budgets.Tier.WARNING);
     assertThat(Budgets.tier(1.0001)).isEqualTo(Budgets.Tier.CRITICAL);
     assertThat(Budgets.tier(0.4999)).isEqualTo(Budgets.Tier.OK);
   }
@@ -73,12 +95,17 @@ class BudgetsAndReportTest {
   void aBudgetForAGroupNoRunHasOrWithoutALimitIsBadInput(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("budgets.yaml");
     Files.writeString(file, "budgets:\n  - {team: rsik, period: day, limit: 5}\n");
-    assertThatThrownBy(() -> Budgets.read(file).check(LINES, NOW)).isInstanceOf(BadInputException.class)
-        .hasMessageContaining("team 'rsik'").hasMessageContaining("ads, risk");
+    assertThatThrownBy(() -> Budgets.read(file).check(LINES, NOW))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("team 'rsik'")
+        .hasMessageContaining("ads, risk");
     Files.writeString(file, "budgets:\n  - {team: risk, job: drift, period: day, limit: 5}\n");
-    assertThatThrownBy(() -> Budgets.read(file)).isInstanceOf(BadInputException.class)
+    assertThatThrownBy(() -> Budgets.read(file))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("names 2 of team, model and job");
     Files.writeString(file, "budgets:\n  - {team: risk, period: week, limit: 5}\n");
-    assertThatThrownBy(() -> Budgets.read(file)).isInstanceOf(BadInputException.class).hasMessageContaining("week");
+    assertThatThrownBy(() -> Budgets.read(file))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("week");
   }
 }

@@ -4,7 +4,9 @@ package kiln.drift;
 public enum Correction {
   /** Each column is tested at the significance level as given. */
   NONE,
-  /** Bonferroni: each column at level / number of tested columns (controls the family-wise error). */
+  /**
+   * Bonferroni: each column at level / number of tested columns (controls the family-wise error).
+   */
   BONFERRONI,
   /** Benjamini-Hochberg: controls the false discovery rate at the level. */
   FDR

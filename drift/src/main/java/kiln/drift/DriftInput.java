@@ -7,8 +7,8 @@ import kiln.core.DatasetRef;
 import kiln.core.Errors;
 
 /**
- * One side of a comparison: a Delta table at a version, optionally narrowed by a Spark SQL condition
- * (e.g. one month of a table), with a label for reports.
+ * One side of a comparison: a Delta table at a version, optionally narrowed by a Spark SQL
+ * condition (e.g. one month of a table), with a label for reports.
  */
 public record DriftInput(DatasetRef dataset, String where, String label) {
   public DriftInput {
@@ -26,20 +26,24 @@ public record DriftInput(DatasetRef dataset, String where, String label) {
   }
 
   /**
-   * The rows of {@code table} whose {@code timeColumn} falls in {@code month}, labelled like
-   * {@code 2001-04}: a side for month-against-month comparisons.
+   * The rows of {@code table} whose {@code timeColumn} falls in {@code month}, labelled like {@code
+   * 2001-04}: a side for month-against-month comparisons.
    */
   public static DriftInput month(DatasetRef table, String timeColumn, YearMonth month) {
-    return between(table, timeColumn, month.atDay(1), month.plusMonths(1).atDay(1), month.toString());
+    return between(
+        table, timeColumn, month.atDay(1), month.plusMonths(1).atDay(1), month.toString());
   }
 
   /** The rows of {@code table} with {@code from <= timeColumn < until}, with a label. */
-  public static DriftInput between(DatasetRef table, String timeColumn, LocalDate from, LocalDate until, String label) {
+  public static DriftInput between(
+      DatasetRef table, String timeColumn, LocalDate from, LocalDate until, String label) {
     if (!from.isBefore(until)) {
-      throw Errors.badInput("the period " + from + " to " + until + " is empty", "give a start before the end");
+      throw Errors.badInput(
+          "the period " + from + " to " + until + " is empty", "give a start before the end");
     }
     String column = "`" + timeColumn.replace("`", "``") + "`";
-    return new DriftInput(table, column + " >= '" + from + "' AND " + column + " < '" + until + "'", label);
+    return new DriftInput(
+        table, column + " >= '" + from + "' AND " + column + " < '" + until + "'", label);
   }
 
   public DriftInput where(String condition) {

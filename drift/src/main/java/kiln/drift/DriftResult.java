@@ -4,13 +4,14 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The comparison of a current dataset with a reference: a verdict per column, sorted by severity, and
- * one for the dataset.
+ * The comparison of a current dataset with a reference: a verdict per column, sorted by severity,
+ * and one for the dataset.
  *
  * @param reference the reference side, pinned to the version that was read
  * @param current the current side, pinned
  * @param driftedShare drifted features / compared features (role FEATURE only)
- * @param drifted the dataset verdict: driftedShare at or above the threshold, or prediction or label drift
+ * @param drifted the dataset verdict: driftedShare at or above the threshold, or prediction or
+ *     label drift
  * @param referenceProfileReused true when the reference's profile came from the profile table
  */
 public record DriftResult(
@@ -42,7 +43,16 @@ public record DriftResult(
   }
 
   DriftResult withReferenceProfileReused(boolean reused) {
-    return new DriftResult(reference, current, referenceRows, currentRows, features, driftedShare, drifted, summary,
-        thresholds, reused);
+    return new DriftResult(
+        reference,
+        current,
+        referenceRows,
+        currentRows,
+        features,
+        driftedShare,
+        drifted,
+        summary,
+        thresholds,
+        reused);
   }
 }

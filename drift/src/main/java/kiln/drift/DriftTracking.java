@@ -7,9 +7,9 @@ import java.util.Map;
 import kiln.core.tracking.TrackedRun;
 
 /**
- * Reports a drift result to an MLflow run: metrics {@code drift.<column>.<statistic>} (finite values
- * only, as MLflow stores them), verdicts as tags, both dataset versions as inputs, the report as an
- * artifact.
+ * Reports a drift result to an MLflow run: metrics {@code drift.<column>.<statistic>} (finite
+ * values only, as MLflow stores them), verdicts as tags, both dataset versions as inputs, the
+ * report as an artifact.
  */
 public final class DriftTracking {
   public static final String REPORT_ARTIFACT = "drift/report.html";
@@ -37,11 +37,13 @@ public final class DriftTracking {
     Map<String, Double> metrics = new LinkedHashMap<>();
     for (FeatureDrift f : result.features()) {
       String prefix = "drift." + metricName(f.name()) + ".";
-      f.statistics().forEach((statistic, value) -> {
-        if (value != null && Double.isFinite(value)) {
-          metrics.put(prefix + statistic, value);
-        }
-      });
+      f.statistics()
+          .forEach(
+              (statistic, value) -> {
+                if (value != null && Double.isFinite(value)) {
+                  metrics.put(prefix + statistic, value);
+                }
+              });
       metrics.put(prefix + "drifted", f.drifted() ? 1.0 : 0.0);
     }
     metrics.put("drift.dataset.drifted_share", result.driftedShare());
@@ -54,7 +56,9 @@ public final class DriftTracking {
     tags.put("drift.verdict", result.drifted() ? "drifted" : "stable");
     tags.put("drift.summary", result.summary());
     for (FeatureDrift f : result.features()) {
-      tags.put("drift." + metricName(f.name()) + ".verdict", f.verdict().toString().toLowerCase(Locale.ROOT));
+      tags.put(
+          "drift." + metricName(f.name()) + ".verdict",
+          f.verdict().toString().toLowerCase(Locale.ROOT));
     }
     run.setTags(tags);
     run.logInput(result.reference().dataset(), "reference");

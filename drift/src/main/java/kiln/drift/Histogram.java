@@ -3,8 +3,8 @@ package kiln.drift;
 import java.util.List;
 
 /**
- * Reference and current shares per bin, for plots: equal-width bins over both sides' range (numeric)
- * or the kept categories plus "other" (categorical).
+ * Reference and current shares per bin, for plots: equal-width bins over both sides' range
+ * (numeric) or the kept categories plus "other" (categorical).
  */
 public record Histogram(List<String> labels, List<Double> reference, List<Double> current) {
   public Histogram {
@@ -13,8 +13,14 @@ public record Histogram(List<String> labels, List<Double> reference, List<Double
     current = List.copyOf(current);
     if (labels.size() != reference.size() || labels.size() != current.size()) {
       // Kiln builds histograms from one profile: sizes that differ are a bug, never the input
-      throw new IllegalStateException("histogram sizes differ: " + labels.size() + " labels, "
-          + reference.size() + " reference and " + current.size() + " current shares");
+      throw new IllegalStateException(
+          "histogram sizes differ: "
+              + labels.size()
+              + " labels, "
+              + reference.size()
+              + " reference and "
+              + current.size()
+              + " current shares");
     }
   }
 

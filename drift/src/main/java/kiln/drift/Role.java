@@ -5,6 +5,8 @@ public enum Role {
   FEATURE,
   PREDICTION,
   LABEL,
-  /** A model's test metric against the same metric on current data with labels (performance drift). */
+  /**
+   * A model's test metric against the same metric on current data with labels (performance drift).
+   */
   PERFORMANCE
 }

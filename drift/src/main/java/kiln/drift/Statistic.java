@@ -1,11 +1,13 @@
 package kiln.drift;
 
 /**
- * The drift statistics Kiln computes from profiles. Which ones run is configurable; they all read the
- * same profiles, so the choice does not change the cost of the scan.
+ * The drift statistics Kiln computes from profiles. Which ones run is configurable; they all read
+ * the same profiles, so the choice does not change the cost of the scan.
  */
 public enum Statistic {
-  /** Population Stability Index over reference-quantile bins (numeric) or categories (categorical). */
+  /**
+   * Population Stability Index over reference-quantile bins (numeric) or categories (categorical).
+   */
   PSI,
   /** Two-sample Kolmogorov-Smirnov statistic and p-value (numeric). */
   KS,

@@ -1,26 +1,29 @@
 package kiln.drift;
 
 import kiln.core.Errors;
+
 /**
  * When a column counts as drifted, and when the dataset does. A column drifts when any enabled rule
  * fires; unset values take the defaults below, and the optional rules are off unless given.
  *
  * <ul>
- *   <li>{@code psi} 0.2: the usual credit-scoring rule of thumb (below 0.1 stable, 0.1-0.2 moderate,
- *       above 0.2 significant shift; Siddiqi, Credit Risk Scorecards, 2006; Yurdakul 2018);
- *   <li>{@code pValue} 0.05: the conventional significance level for the KS (numeric) and chi-squared
- *       (categorical) tests, corrected by {@code correction} (default none) across the tested
- *       columns. On large samples tests flag tiny shifts: raise the level, correct it, or leave KS
- *       and CHI_SQUARED out of {@code statistics};
+ *   <li>{@code psi} 0.2: the usual credit-scoring rule of thumb (below 0.1 stable, 0.1-0.2
+ *       moderate, above 0.2 significant shift; Siddiqi, Credit Risk Scorecards, 2006; Yurdakul
+ *       2018);
+ *   <li>{@code pValue} 0.05: the conventional significance level for the KS (numeric) and
+ *       chi-squared (categorical) tests, corrected by {@code correction} (default none) across the
+ *       tested columns. On large samples tests flag tiny shifts: raise the level, correct it, or
+ *       leave KS and CHI_SQUARED out of {@code statistics};
  *   <li>{@code nullRate} 0.1: an absolute change of the null rate by more than 10 points;
  *   <li>{@code driftShare} 0.5: the dataset drifted when at least half of the features did (the
  *       default of Evidently's dataset drift preset), or when the prediction or label drifted;
- *   <li>{@code testsDecide} true: whether the p-value rule takes part in the verdict at all; false keeps
- *       the p-values in the output but lets the distances decide (sensible for very large samples);
- *   <li>{@code performance} 0.05: performance drift when the model's primary metric on labelled current
- *       data is worse than its test metric by more than 5% of the test value (a Kiln choice: a relative
- *       bound works for AUC and RMSE alike; tighten it for models whose errors are costly). Decided only
- *       with at least {@value #MIN_LABELLED_ROWS} labelled rows;
+ *   <li>{@code testsDecide} true: whether the p-value rule takes part in the verdict at all; false
+ *       keeps the p-values in the output but lets the distances decide (sensible for very large
+ *       samples);
+ *   <li>{@code performance} 0.05: performance drift when the model's primary metric on labelled
+ *       current data is worse than its test metric by more than 5% of the test value (a Kiln
+ *       choice: a relative bound works for AUC and RMSE alike; tighten it for models whose errors
+ *       are costly). Decided only with at least {@value #MIN_LABELLED_ROWS} labelled rows;
  *   <li>optional, off by default: {@code wassersteinNormalised}, {@code jensenShannon}, {@code
  *       hellinger} (e.g. 0.1) and {@code outOfRange} (share of current values outside the range).
  * </ul>
@@ -43,6 +46,7 @@ public record Thresholds(
   public static final double DEFAULT_NULL_RATE = 0.1;
   public static final double DEFAULT_DRIFT_SHARE = 0.5;
   public static final double DEFAULT_PERFORMANCE = 0.05;
+
   /** Fewer labelled current rows than this leave performance undecided (too noisy to call). */
   public static final int MIN_LABELLED_ROWS = 100;
 
@@ -56,17 +60,24 @@ public record Thresholds(
     performance = performance == null ? DEFAULT_PERFORMANCE : performance;
     positive("psi", psi);
     if (!(pValue > 0 && pValue < 1)) {
-      throw Errors.badInput("pValue must be between 0 and 1 (exclusive), got " + pValue
-          + "; the usual level is 0.05", "correct the drift config (--config) or the options that set it");
+      throw Errors.badInput(
+          "pValue must be between 0 and 1 (exclusive), got " + pValue + "; the usual level is 0.05",
+          "correct the drift config (--config) or the options that set it");
     }
     between("nullRate", nullRate);
     if (!(driftShare > 0 && driftShare <= 1)) {
-      throw Errors.badInput("driftShare must be above 0 and at most 1, got " + driftShare
-          + "; 0.5 means half of the features", "correct the drift config (--config) or the options that set it");
+      throw Errors.badInput(
+          "driftShare must be above 0 and at most 1, got "
+              + driftShare
+              + "; 0.5 means half of the features",
+          "correct the drift config (--config) or the options that set it");
     }
     if (!(performance > 0 && performance < 1)) {
-      throw Errors.badInput("performance must be above 0 and below 1, got " + performance
-          + "; 0.05 means a primary metric 5% worse than on the test split", "correct the drift config (--config) or the options that set it");
+      throw Errors.badInput(
+          "performance must be above 0 and below 1, got "
+              + performance
+              + "; 0.05 means a primary metric 5% worse than on the test split",
+          "correct the drift config (--config) or the options that set it");
     }
     if (wassersteinNormalised != null) {
       positive("wassersteinNormalised", wassersteinNormalised);
@@ -88,13 +99,17 @@ public record Thresholds(
 
   private static void positive(String name, double value) {
     if (!(value > 0) || Double.isInfinite(value)) {
-      throw Errors.badInput(name + " must be a positive number, got " + value, "correct the drift config (--config) or the options that set it");
+      throw Errors.badInput(
+          name + " must be a positive number, got " + value,
+          "correct the drift config (--config) or the options that set it");
     }
   }
 
   private static void between(String name, double value) {
     if (!(value >= 0 && value <= 1)) {
-      throw Errors.badInput(name + " must be between 0 and 1, got " + value, "correct the drift config (--config) or the options that set it");
+      throw Errors.badInput(
+          name + " must be between 0 and 1, got " + value,
+          "correct the drift config (--config) or the options that set it");
     }
   }
 }

@@ -10,7 +10,9 @@ public enum Verdict {
   MISSING_IN_CURRENT(true),
   /** In the current data only: reported, not counted as drift (a model cannot use it yet). */
   NEW_IN_CURRENT(false),
-  /** Numeric on one side and categorical on the other (or unsupported on one side): counts as drift. */
+  /**
+   * Numeric on one side and categorical on the other (or unsupported on one side): counts as drift.
+   */
   TYPE_CHANGED(true),
   /** No non-null finite value on either side: nothing to compare. */
   NO_DATA(false),

@@ -54,9 +54,9 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * Loads raw files into a new version of a Delta table. Values are typed (declared or inferred); records
- * that cannot be parsed or typed go, with the reason, to {@code TABLE_quarantine}. A retried load with
- * the same idempotency key writes nothing a second time.
+ * Loads raw files into a new version of a Delta table. Values are typed (declared or inferred);
+ * records that cannot be parsed or typed go, with the reason, to {@code TABLE_quarantine}. A
+ * retried load with the same idempotency key writes nothing a second time.
  */
 public final class IngestJob {
   static final String CORRUPT = "_kiln_corrupt_record";
@@ -77,13 +77,21 @@ public final class IngestJob {
   public IngestResult run(IngestSpec spec) {
     long started = System.nanoTime();
     List<String> files = sourceFiles(spec.source());
-    String key = spec.idempotencyKey() != null ? spec.idempotencyKey() : idempotencyKey(spec, files);
+    String key =
+        spec.idempotencyKey() != null ? spec.idempotencyKey() : idempotencyKey(spec, files);
 
     Optional<TableVersion> done = datasets.committed(spec.table(), key, spec.mode());
     if (done.isPresent()) {
-      progress.accept("this load was already committed as version " + done.get().version() + "; nothing to do");
-      return new IngestResult(DatasetRef.atVersion(spec.table(), done.get().version()),
-          done.get().outputRows().orElse(0), 0, Optional.empty(), true, key, elapsed(started));
+      progress.accept(
+          "this load was already committed as version " + done.get().version() + "; nothing to do");
+      return new IngestResult(
+          DatasetRef.atVersion(spec.table(), done.get().version()),
+          done.get().outputRows().orElse(0),
+          0,
+          Optional.empty(),
+          true,
+          key,
+          elapsed(started));
     }
 
     Map<String, String> metadata = new LinkedHashMap<>();
@@ -94,11 +102,18 @@ public final class IngestJob {
 
     if (spec.schema() == null && !spec.format().isText()) {
       // typed source, nothing to parse: one scan straight into Delta
-      progress.accept("writing " + files.size() + " " + spec.format() + " file(s) to " + spec.table());
+      progress.accept(
+          "writing " + files.size() + " " + spec.format() + " file(s) to " + spec.table());
       Dataset<Row> rows = filtered(reader(spec).load(spec.source()), spec.where());
       WriteResult written = datasets.write(rows, spec.table(), writeOptions);
-      return new IngestResult(written.written(), written.rows(), 0, Optional.empty(), written.alreadyWritten(),
-          key, elapsed(started));
+      return new IngestResult(
+          written.written(),
+          written.rows(),
+          0,
+          Optional.empty(),
+          written.alreadyWritten(),
+          key,
+          elapsed(started));
     }
 
     Dataset<Row> annotated = annotate(spec);
@@ -113,35 +128,52 @@ public final class IngestJob {
           typed.add(col(quote(name)));
         }
       }
-      Dataset<Row> accepted = filtered(annotated.filter(size(col(REASONS)).equalTo(0)).select(typed.toArray(Column[]::new)), spec.where());
+      Dataset<Row> accepted =
+          filtered(
+              annotated.filter(size(col(REASONS)).equalTo(0)).select(typed.toArray(Column[]::new)),
+              spec.where());
       progress.accept("writing to " + spec.table());
       WriteResult written = datasets.write(accepted, spec.table(), writeOptions);
       Optional<DatasetRef> quarantine = Optional.empty();
       if (quarantined > 0) {
-        progress.accept("writing " + quarantined + " rejected record(s) to " + spec.quarantineTable());
-        Dataset<Row> quarantineRows = rejected.select(
-            col(RAW).as("raw_record"),
-            col(REASONS).as("reasons"),
-            col(SOURCE_FILE).as("source_file"),
-            lit(spec.table()).as("table"),
-            lit(written.version()).as("table_version"),
-            current_timestamp().as("quarantined_at"));
+        progress.accept(
+            "writing " + quarantined + " rejected record(s) to " + spec.quarantineTable());
+        Dataset<Row> quarantineRows =
+            rejected.select(
+                col(RAW).as("raw_record"),
+                col(REASONS).as("reasons"),
+                col(SOURCE_FILE).as("source_file"),
+                lit(spec.table()).as("table"),
+                lit(written.version()).as("table_version"),
+                current_timestamp().as("quarantined_at"));
         Map<String, String> quarantineMetadata = new LinkedHashMap<>(metadata);
         quarantineMetadata.put("kiln.table", spec.table());
-        quarantine = Optional.of(datasets.write(quarantineRows, spec.quarantineTable(),
-            new WriteOptions(kiln.core.WriteMode.APPEND, key, quarantineMetadata)).written());
+        quarantine =
+            Optional.of(
+                datasets
+                    .write(
+                        quarantineRows,
+                        spec.quarantineTable(),
+                        new WriteOptions(kiln.core.WriteMode.APPEND, key, quarantineMetadata))
+                    .written());
       }
-      return new IngestResult(written.written(), written.rows(), quarantined, quarantine, written.alreadyWritten(),
-          key, elapsed(started));
+      return new IngestResult(
+          written.written(),
+          written.rows(),
+          quarantined,
+          quarantine,
+          written.alreadyWritten(),
+          key,
+          elapsed(started));
     } finally {
       annotated.unpersist();
     }
   }
 
   /**
-   * The source read as raw values, then typed: one column per target column, plus the reasons a row is
-   * rejected ({@link #REASONS}, empty when it is fine) and its raw record ({@link #RAW}). Spark SQL
-   * expressions only, so that the RAPIDS Accelerator can run it.
+   * The source read as raw values, then typed: one column per target column, plus the reasons a row
+   * is rejected ({@link #REASONS}, empty when it is fine) and its raw record ({@link #RAW}). Spark
+   * SQL expressions only, so that the RAPIDS Accelerator can run it.
    */
   Dataset<Row> annotate(IngestSpec spec) {
     StructType target = targetSchema(spec);
@@ -157,16 +189,23 @@ public final class IngestJob {
       Column value = col(quote(field.name()));
       ColumnSpec column = declared.get(field.name());
       DataType sourceType = raw.schema().apply(field.name()).dataType();
-      Column typed = typed(value, sourceType, field.dataType(), column == null ? null : column.format());
+      Column typed =
+          typed(value, sourceType, field.dataType(), column == null ? null : column.format());
       outputs.add(typed.as(field.name()));
       rawFields.add(value);
       if (!sourceType.equals(field.dataType())) {
-        reasons.add(when(value.isNotNull().and(typed.isNull()),
-            concat(lit("column '" + field.name() + "': '"), value.cast(DataTypes.StringType),
-                lit("' is not a valid " + describe(field.dataType(), column)))));
+        reasons.add(
+            when(
+                value.isNotNull().and(typed.isNull()),
+                concat(
+                    lit("column '" + field.name() + "': '"),
+                    value.cast(DataTypes.StringType),
+                    lit("' is not a valid " + describe(field.dataType(), column)))));
       }
       if (column != null && !column.isNullable()) {
-        reasons.add(when(value.isNull(), lit("column '" + field.name() + "' is required but has no value")));
+        reasons.add(
+            when(
+                value.isNull(), lit("column '" + field.name() + "' is required but has no value")));
       }
     }
     Column rawRecord = to_json(struct(rawFields.toArray(Column[]::new)));
@@ -180,7 +219,9 @@ public final class IngestJob {
     return raw.select(outputs.toArray(Column[]::new));
   }
 
-  /** The schema the table gets: declared, or inferred from the source as Spark's inferSchema does. */
+  /**
+   * The schema the table gets: declared, or inferred from the source as Spark's inferSchema does.
+   */
   StructType targetSchema(IngestSpec spec) {
     StructType sourceSchema = sourceSchema(spec);
     if (spec.schema() == null) {
@@ -193,11 +234,16 @@ public final class IngestJob {
       if (found.isEmpty() && spec.format() != SourceFormat.JSON) {
         missing.add(column.name());
       }
-      fields.add(new StructField(found.map(StructField::name).orElse(column.name()), column.dataType(), true,
-          org.apache.spark.sql.types.Metadata.empty()));
+      fields.add(
+          new StructField(
+              found.map(StructField::name).orElse(column.name()),
+              column.dataType(),
+              true,
+              org.apache.spark.sql.types.Metadata.empty()));
     }
     if (!missing.isEmpty()) {
-      throw Errors.missingColumns("source " + spec.source(), missing, List.of(sourceSchema.fieldNames()));
+      throw Errors.missingColumns(
+          "source " + spec.source(), missing, List.of(sourceSchema.fieldNames()));
     }
     List<String> ignored = new ArrayList<>();
     for (StructField field : sourceSchema.fields()) {
@@ -206,7 +252,8 @@ public final class IngestJob {
       }
     }
     if (!ignored.isEmpty()) {
-      progress.accept("source columns not in the schema are not ingested: " + String.join(", ", ignored));
+      progress.accept(
+          "source columns not in the schema are not ingested: " + String.join(", ", ignored));
     }
     return new StructType(fields.toArray(StructField[]::new));
   }
@@ -218,12 +265,16 @@ public final class IngestJob {
       reader = reader.option("inferSchema", "true");
     }
     StructType schema = reader.load(spec.source()).schema();
-    return new StructType(java.util.Arrays.stream(schema.fields())
-        .filter(f -> !f.name().equals("_corrupt_record"))
-        .toArray(StructField[]::new));
+    return new StructType(
+        java.util.Arrays.stream(schema.fields())
+            .filter(f -> !f.name().equals("_corrupt_record"))
+            .toArray(StructField[]::new));
   }
 
-  /** Text sources are read as strings (positionally for CSV, by name for JSON) plus their corrupt records. */
+  /**
+   * Text sources are read as strings (positionally for CSV, by name for JSON) plus their corrupt
+   * records.
+   */
   private Dataset<Row> readRaw(IngestSpec spec, StructType target) {
     if (!spec.format().isText()) {
       return reader(spec).load(spec.source());
@@ -231,16 +282,20 @@ public final class IngestJob {
     List<StructField> fields = new ArrayList<>();
     if (spec.format() == SourceFormat.CSV) {
       // CSV columns are matched by position; the header gives their names
-      for (StructField field : sourceSchema(spec.withSchema(null).withWhere(null), false).fields()) {
+      for (StructField field :
+          sourceSchema(spec.withSchema(null).withWhere(null), false).fields()) {
         fields.add(new StructField(field.name(), DataTypes.StringType, true, field.metadata()));
       }
     } else {
       for (StructField field : target.fields()) {
-        DataType type = field.dataType() instanceof AtomicType ? DataTypes.StringType : field.dataType();
+        DataType type =
+            field.dataType() instanceof AtomicType ? DataTypes.StringType : field.dataType();
         fields.add(new StructField(field.name(), type, true, field.metadata()));
       }
     }
-    fields.add(new StructField(CORRUPT, DataTypes.StringType, true, org.apache.spark.sql.types.Metadata.empty()));
+    fields.add(
+        new StructField(
+            CORRUPT, DataTypes.StringType, true, org.apache.spark.sql.types.Metadata.empty()));
     return reader(spec)
         .option("mode", "PERMISSIVE")
         .option("columnNameOfCorruptRecord", CORRUPT)
@@ -263,7 +318,10 @@ public final class IngestJob {
     return reader.options(spec.options());
   }
 
-  /** The value as the target type, null when it does not parse. try_ functions keep ANSI mode from throwing. */
+  /**
+   * The value as the target type, null when it does not parse. try_ functions keep ANSI mode from
+   * throwing.
+   */
   static Column typed(Column value, DataType from, DataType to, String format) {
     if (from.equals(to)) {
       return value;
@@ -271,7 +329,8 @@ public final class IngestJob {
     String sql = "`" + value.toString().replace("`", "``") + "`";
     if (from.equals(DataTypes.StringType) && format != null) {
       String parsed = "try_to_timestamp(" + sql + ", '" + format.replace("'", "\\'") + "')";
-      return expr(to.equals(DataTypes.TimestampType) ? parsed : "CAST(" + parsed + " AS " + to.sql() + ")");
+      return expr(
+          to.equals(DataTypes.TimestampType) ? parsed : "CAST(" + parsed + " AS " + to.sql() + ")");
     }
     Column cast = expr("try_cast(trim(" + sql + ") AS " + to.sql() + ")");
     if (from.equals(DataTypes.StringType) && to instanceof IntegralType) {
@@ -286,7 +345,9 @@ public final class IngestJob {
 
   private static String describe(DataType type, ColumnSpec column) {
     String name = column != null ? column.type() : type.simpleString();
-    return column != null && column.format() != null ? name + " in format '" + column.format() + "'" : name;
+    return column != null && column.format() != null
+        ? name + " in format '" + column.format() + "'"
+        : name;
   }
 
   private Dataset<Row> filtered(Dataset<Row> rows, String where) {
@@ -297,9 +358,13 @@ public final class IngestJob {
       return rows.where(where);
     } catch (Exception e) {
       if (e instanceof AnalysisException || e.getClass().getName().contains("ParseException")) {
-        throw Errors.badInput("--where '" + where + "' is not a valid condition on the source: "
-            + Errors.rootMessage(e), "write a Spark SQL predicate on the source's columns "
-            + List.of(rows.columns()), e);
+        throw Errors.badInput(
+            "--where '"
+                + where
+                + "' is not a valid condition on the source: "
+                + Errors.rootMessage(e),
+            "write a Spark SQL predicate on the source's columns " + List.of(rows.columns()),
+            e);
       }
       throw e;
     }
@@ -326,7 +391,8 @@ public final class IngestJob {
       FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
       FileStatus[] matches = fs.globStatus(path);
       if (matches == null || matches.length == 0) {
-        throw Errors.notFound("source " + source + " does not exist", "check the path or URI given to --source");
+        throw Errors.notFound(
+            "source " + source + " does not exist", "check the path or URI given to --source");
       }
       List<String> files = new ArrayList<>();
       for (FileStatus match : matches) {
@@ -344,12 +410,14 @@ public final class IngestJob {
         }
       }
       if (files.isEmpty()) {
-        throw Errors.badInput("source " + source + " has no data files", "check the path given to --source");
+        throw Errors.badInput(
+            "source " + source + " has no data files", "check the path given to --source");
       }
       files.sort(null);
       return files;
     } catch (IOException e) {
-      throw Errors.badInput("cannot list source " + source + ": " + e.getMessage(),
+      throw Errors.badInput(
+          "cannot list source " + source + ": " + e.getMessage(),
           "check the path or URI and its credentials");
     }
   }

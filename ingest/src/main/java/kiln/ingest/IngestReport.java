@@ -15,7 +15,11 @@ public final class IngestReport {
     params.put("format", spec.format().toString());
     params.put("table", spec.table());
     params.put("mode", spec.mode().toString());
-    params.put("schema", spec.schema() == null ? "inferred" : "declared (" + spec.schema().columns().size() + " columns)");
+    params.put(
+        "schema",
+        spec.schema() == null
+            ? "inferred"
+            : "declared (" + spec.schema().columns().size() + " columns)");
     if (spec.where() != null) {
       params.put("where", spec.where());
     }
@@ -24,17 +28,27 @@ public final class IngestReport {
   }
 
   public static void report(TrackedRun run, IngestSpec spec, IngestResult result) {
-    run.logMetrics(Map.of(
-        "rows", (double) result.rows(),
-        "quarantined_rows", (double) result.quarantined(),
-        TrackedRun.ELAPSED_SECONDS, result.elapsed().toMillis() / 1000.0));
-    run.setTags(Map.of(
-        "kiln.idempotency_key", result.idempotencyKey(),
-        "kiln.already_ingested", String.valueOf(result.alreadyIngested()),
-        "kiln.output", result.table().toString()));
+    run.logMetrics(
+        Map.of(
+            "rows",
+            (double) result.rows(),
+            "quarantined_rows",
+            (double) result.quarantined(),
+            TrackedRun.ELAPSED_SECONDS,
+            result.elapsed().toMillis() / 1000.0));
+    run.setTags(
+        Map.of(
+            "kiln.idempotency_key", result.idempotencyKey(),
+            "kiln.already_ingested", String.valueOf(result.alreadyIngested()),
+            "kiln.output", result.table().toString()));
     run.logInput(result.table(), "output");
     result.quarantine().ifPresent(q -> run.logInput(q, "quarantine"));
-    run.logText("{\"source\": \"" + spec.source().replace("\"", "\\\"") + "\", \"digest\": \""
-        + MlflowTracking.digest(result.idempotencyKey()) + "\"}\n", "ingest/source.json");
+    run.logText(
+        "{\"source\": \""
+            + spec.source().replace("\"", "\\\"")
+            + "\", \"digest\": \""
+            + MlflowTracking.digest(result.idempotencyKey())
+            + "\"}\n",
+        "ingest/source.json");
   }
 }

@@ -11,7 +11,8 @@ import kiln.core.DatasetRef;
  * @param rows rows written to the table
  * @param quarantined rows written to the quarantine table
  * @param quarantine the quarantine table at its new version, when rows were quarantined
- * @param alreadyIngested true when this load had been committed before (a retry) and nothing was written
+ * @param alreadyIngested true when this load had been committed before (a retry) and nothing was
+ *     written
  */
 public record IngestResult(
     DatasetRef table,

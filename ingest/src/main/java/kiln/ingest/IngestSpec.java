@@ -10,9 +10,11 @@ import kiln.core.WriteMode;
  *
  * @param source a file or directory, path or URI
  * @param schema the declared schema, or null to infer types
- * @param where an optional Spark SQL predicate on the source's columns; rows it excludes are not ingested
+ * @param where an optional Spark SQL predicate on the source's columns; rows it excludes are not
+ *     ingested
  * @param options reader options (e.g. {@code delimiter}); the schema file's options come first
- * @param idempotencyKey identifies this load; null derives one from the source files, table and settings
+ * @param idempotencyKey identifies this load; null derives one from the source files, table and
+ *     settings
  */
 public record IngestSpec(
     String source,
@@ -31,10 +33,12 @@ public record IngestSpec(
       throw Errors.badInput("no source was given", "pass --source PATH_OR_URI");
     }
     if (table == null || table.isBlank()) {
-      throw Errors.badInput("no table was given", "pass --output PATH_OR_URI of the Delta table to write");
+      throw Errors.badInput(
+          "no table was given", "pass --output PATH_OR_URI of the Delta table to write");
     }
-    if (table.contains("@")  && !table.contains("/")) {
-      throw Errors.badInput("--output " + table + " has a version; a write always makes a new version",
+    if (table.contains("@") && !table.contains("/")) {
+      throw Errors.badInput(
+          "--output " + table + " has a version; a write always makes a new version",
           "give the table without @VERSION");
     }
     options = options == null ? Map.of() : Map.copyOf(options);

@@ -23,12 +23,19 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code kiln cost}: what jobs, models and teams spent (every job's run is priced into the cost table). */
+/**
+ * {@code kiln cost}: what jobs, models and teams spent (every job's run is priced into the cost
+ * table).
+ */
 @Command(
     name = "cost",
     mixinStandardHelpOptions = true,
     description = "Report what jobs, models and teams spent, and check it against budgets.",
-    subcommands = {CostCommand.Report.class, CostCommand.Check.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      CostCommand.Report.class,
+      CostCommand.Check.class,
+      CommandLine.HelpCommand.class
+    })
 final class CostCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -42,44 +49,71 @@ final class CostCommand implements Runnable {
     if (input != null) {
       return input;
     }
-    String fromSettings = settings.spark() == null || settings.spark().conf() == null ? null
-        : settings.spark().conf().get(JobCost.TABLE);
-    return fromSettings != null ? fromSettings : settings.workdirPath().resolve("cost").toAbsolutePath().toString();
+    String fromSettings =
+        settings.spark() == null || settings.spark().conf() == null
+            ? null
+            : settings.spark().conf().get(JobCost.TABLE);
+    return fromSettings != null
+        ? fromSettings
+        : settings.workdirPath().resolve("cost").toAbsolutePath().toString();
   }
 
   static Instant since(String text, Instant now) {
     Instant since;
     try {
-      since = text.contains("T") ? Instant.parse(text) : LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant();
+      since =
+          text.contains("T")
+              ? Instant.parse(text)
+              : LocalDate.parse(text).atStartOfDay(ZoneOffset.UTC).toInstant();
     } catch (DateTimeParseException e) {
-      throw Errors.badInput("--since " + text + " is not a date", "give YYYY-MM-DD (UTC) or an ISO instant, e.g. 2026-12-01");
+      throw Errors.badInput(
+          "--since " + text + " is not a date",
+          "give YYYY-MM-DD (UTC) or an ISO instant, e.g. 2026-12-01");
     }
     if (since.isAfter(now)) {
-      throw Errors.badInput("--since " + text + " is in the future", "give a date on or before today");
+      throw Errors.badInput(
+          "--since " + text + " is in the future", "give a date on or before today");
     }
     return since;
   }
 
-  @Command(name = "report", mixinStandardHelpOptions = true,
-      description = {"Print what the priced job runs since a date cost, per job, team, model or any tag.",
-          "Known costs are summed, the largest group first; runs whose cost is unknown (a GPU or model the",
-          "catalog does not price) are counted, never added as zero."})
+  @Command(
+      name = "report",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Print what the priced job runs since a date cost, per job, team, model or any tag.",
+        "Known costs are summed, the largest group first; runs whose cost is unknown (a GPU or model the",
+        "catalog does not price) are counted, never added as zero."
+      })
   static final class Report implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
     @Mixin JsonOption json;
 
-    @Option(names = "--since", required = true, paramLabel = "DATE", description = "From this day (UTC) or instant on.")
+    @Option(
+        names = "--since",
+        required = true,
+        paramLabel = "DATE",
+        description = "From this day (UTC) or instant on.")
     String since;
 
-    @Option(names = "--group-by", paramLabel = "KEY[,KEY...]", split = ",",
+    @Option(
+        names = "--group-by",
+        paramLabel = "KEY[,KEY...]",
+        split = ",",
         description = "Group by job and/or tags, e.g. team,model,job (default job).")
     List<String> groupBy;
 
-    @Option(names = "--input", paramLabel = "TABLE", description = "The cost table (default WORKDIR/cost).")
+    @Option(
+        names = "--input",
+        paramLabel = "TABLE",
+        description = "The cost table (default WORKDIR/cost).")
     String input;
 
-    @Option(names = "--html", paramLabel = "FILE.html", description = "Also write a self-contained HTML report.")
+    @Option(
+        names = "--html",
+        paramLabel = "FILE.html",
+        description = "Also write a self-contained HTML report.")
     Path html;
 
     @Override
@@ -101,21 +135,35 @@ final class CostCommand implements Runnable {
     }
   }
 
-  @Command(name = "check", mixinStandardHelpOptions = true,
-      description = {"Check this day's and month's spending (UTC) against budgets and exit 1 when one is exceeded.",
-          "Each budget prints its tier: info at 50% or more of its limit, warning at 80%, critical when exceeded."},
-      footer = {"", "Exit codes: 0 within budgets, 1 a budget exceeded, 2 bad usage or input (a budget for a group no",
-          "run has), 3 an environment or internal failure."})
+  @Command(
+      name = "check",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Check this day's and month's spending (UTC) against budgets and exit 1 when one is exceeded.",
+        "Each budget prints its tier: info at 50% or more of its limit, warning at 80%, critical when exceeded."
+      },
+      footer = {
+        "",
+        "Exit codes: 0 within budgets, 1 a budget exceeded, 2 bad usage or input (a budget for a group no",
+        "run has), 3 an environment or internal failure."
+      })
   static final class Check implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
     @Mixin JsonOption json;
 
-    @Option(names = "--budgets", required = true, paramLabel = "FILE",
-        description = "Budgets (YAML): budgets: [{team|model|job: NAME, period: day|month, limit: N}].")
+    @Option(
+        names = "--budgets",
+        required = true,
+        paramLabel = "FILE",
+        description =
+            "Budgets (YAML): budgets: [{team|model|job: NAME, period: day|month, limit: N}].")
     Path budgets;
 
-    @Option(names = "--input", paramLabel = "TABLE", description = "The cost table (default WORKDIR/cost).")
+    @Option(
+        names = "--input",
+        paramLabel = "TABLE",
+        description = "The cost table (default WORKDIR/cost).")
     String input;
 
     @Override
@@ -124,62 +172,102 @@ final class CostCommand implements Runnable {
       Budgets file = Budgets.read(budgets);
       KilnSettings settings = sparkOptions.settings();
       try (Session session = new Session(settings)) {
-        List<Budgets.Status> statuses = file.check(
-            new CostTable(session.spark(), table(input, settings)).lines(Instant.EPOCH), Instant.now());
+        List<Budgets.Status> statuses =
+            file.check(
+                new CostTable(session.spark(), table(input, settings)).lines(Instant.EPOCH),
+                Instant.now());
         for (Budgets.Status s : statuses) {
-          console.result(String.format("%-8s %s %s per %s: %.6f of %.6f (%.0f%%)%s", s.tier(), s.budget().key(),
-              s.budget().value(), s.budget().period().name().toLowerCase(java.util.Locale.ROOT), s.spent(),
-              s.budget().limit(), 100 * s.share(),
-              s.unknownRuns() > 0 ? " and " + s.unknownRuns() + " runs of unknown cost" : ""));
+          console.result(
+              String.format(
+                  "%-8s %s %s per %s: %.6f of %.6f (%.0f%%)%s",
+                  s.tier(),
+                  s.budget().key(),
+                  s.budget().value(),
+                  s.budget().period().name().toLowerCase(java.util.Locale.ROOT),
+                  s.spent(),
+                  s.budget().limit(),
+                  100 * s.share(),
+                  s.unknownRuns() > 0 ? " and " + s.unknownRuns() + " runs of unknown cost" : ""));
         }
         json.print(spec, statuses);
-        List<Budgets.Status> exceeded = statuses.stream().filter(s -> s.tier() == Budgets.Tier.CRITICAL).toList();
+        List<Budgets.Status> exceeded =
+            statuses.stream().filter(s -> s.tier() == Budgets.Tier.CRITICAL).toList();
         if (!exceeded.isEmpty()) {
-          throw Errors.checkFailed(exceeded.size() + " budget(s) exceeded: " + exceeded.stream()
-                  .map(s -> s.budget().key() + " " + s.budget().value()).collect(Collectors.joining(", ")),
-              "see `kiln cost report --since " + exceeded.get(0).periodStart().toString().substring(0, 10)
-                  + " --group-by " + exceeded.get(0).budget().key() + "` for what spent it");
+          throw Errors.checkFailed(
+              exceeded.size()
+                  + " budget(s) exceeded: "
+                  + exceeded.stream()
+                      .map(s -> s.budget().key() + " " + s.budget().value())
+                      .collect(Collectors.joining(", ")),
+              "see `kiln cost report --since "
+                  + exceeded.get(0).periodStart().toString().substring(0, 10)
+                  + " --group-by "
+                  + exceeded.get(0).budget().key()
+                  + "` for what spent it");
         }
         return 0;
       }
     }
   }
 
-  /** One page, no external files: a table and an inline SVG bar per group (known cost and idle CPU). */
+  /**
+   * One page, no external files: a table and an inline SVG bar per group (known cost and idle CPU).
+   */
   static void writeHtml(CostReport report, Path file) {
     double max = report.groups().stream().mapToDouble(CostReport.Group::total).max().orElse(0);
     StringBuilder svg = new StringBuilder();
     int rowHeight = 22;
     svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"")
-        .append(rowHeight * report.groups().size() + 10).append("\">");
+        .append(rowHeight * report.groups().size() + 10)
+        .append("\">");
     int y = 5;
     for (CostReport.Group g : report.groups()) {
       double width = max == 0 ? 0 : 460 * g.total() / max;
       double idle = max == 0 ? 0 : 460 * g.idleCpu() / max;
-      svg.append(String.format(java.util.Locale.ROOT,
-          "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text><rect x=\"200\" y=\"%d\" width=\"%.1f\" height=\"16\""
-              + " fill=\"#4a7ab5\"/><rect x=\"200\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#d9a441\"/>"
-              + "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%.4f</text>",
-          y + 13, esc(String.join(" / ", g.key().values())), y, width, y, Math.min(idle, width), 205 + width, y + 13,
-          g.total()));
+      svg.append(
+          String.format(
+              java.util.Locale.ROOT,
+              "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text><rect x=\"200\" y=\"%d\" width=\"%.1f\" height=\"16\""
+                  + " fill=\"#4a7ab5\"/><rect x=\"200\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#d9a441\"/>"
+                  + "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%.4f</text>",
+              y + 13,
+              esc(String.join(" / ", g.key().values())),
+              y,
+              width,
+              y,
+              Math.min(idle, width),
+              205 + width,
+              y + 13,
+              g.total()));
       y += rowHeight;
     }
     svg.append("</svg>");
-    String page = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Kiln cost report</title></head><body>"
-        + "<h1>Kiln cost since " + report.since() + "</h1><p>Blue: known cost per group; amber: its idle CPU.</p>"
-        + svg + "<pre>" + esc(report.text()) + "</pre></body></html>\n";
+    String page =
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Kiln cost report</title></head><body>"
+            + "<h1>Kiln cost since "
+            + report.since()
+            + "</h1><p>Blue: known cost per group; amber: its idle CPU.</p>"
+            + svg
+            + "<pre>"
+            + esc(report.text())
+            + "</pre></body></html>\n";
     try {
       if (file.toAbsolutePath().getParent() != null) {
         Files.createDirectories(file.toAbsolutePath().getParent());
       }
       Files.writeString(file, page);
     } catch (IOException e) {
-      throw Errors.badInput("cannot write the HTML report " + file + ": " + e.getMessage(),
-          "give --html a writable path", e);
+      throw Errors.badInput(
+          "cannot write the HTML report " + file + ": " + e.getMessage(),
+          "give --html a writable path",
+          e);
     }
   }
 
   private static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 }

@@ -8,7 +8,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "data", mixinStandardHelpOptions = true, description = "Fetch Kiln's sample data.",
+@Command(
+    name = "data",
+    mixinStandardHelpOptions = true,
+    description = "Fetch Kiln's sample data.",
     subcommands = DataCommand.Fetch.class)
 final class DataCommand implements Runnable {
   @Spec CommandSpec spec;
@@ -18,13 +21,22 @@ final class DataCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  @Command(name = "fetch", mixinStandardHelpOptions = true,
-      description = {"Fetch the flights sample data (" + SampleData.NPM_PACKAGE + ", 3M rows) with npm and print its path.",
-          "Its sha256 is checked, and it is cached."})
+  @Command(
+      name = "fetch",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Fetch the flights sample data ("
+            + SampleData.NPM_PACKAGE
+            + ", 3M rows) with npm and print its path.",
+        "Its sha256 is checked, and it is cached."
+      })
   static final class Fetch implements Callable<Integer> {
     @Spec CommandSpec spec;
 
-    @Option(names = "--dir", paramLabel = "DIR", description = "Cache directory (default $KILN_DATA_DIR or ~/.cache/kiln/data).")
+    @Option(
+        names = "--dir",
+        paramLabel = "DIR",
+        description = "Cache directory (default $KILN_DATA_DIR or ~/.cache/kiln/data).")
     Path dir;
 
     @picocli.CommandLine.Mixin JsonOption json;
@@ -35,7 +47,8 @@ final class DataCommand implements Runnable {
     @Override
     public Integer call() {
       Console console = json.console(spec);
-      Path file = SampleData.flights(dir == null ? SampleData.defaultCacheDir() : dir, console::step);
+      Path file =
+          SampleData.flights(dir == null ? SampleData.defaultCacheDir() : dir, console::step);
       console.result(file.toString());
       json.print(spec, new Fetched(file, SampleData.SHA256));
       return 0;

@@ -33,8 +33,11 @@ final class DatasetsCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  @Command(name = "history", mixinStandardHelpOptions = true,
-      description = "List the versions of a table: when, what operation, how many rows, by which job.")
+  @Command(
+      name = "history",
+      mixinStandardHelpOptions = true,
+      description =
+          "List the versions of a table: when, what operation, how many rows, by which job.")
   static final class History implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
@@ -50,7 +53,8 @@ final class DatasetsCommand implements Runnable {
     public Integer call() {
       DatasetRef ref = DatasetRef.parse(table);
       if (!ref.isLatest()) {
-        throw Errors.badInput("history takes a table, not a version: " + table, "leave out the @ part");
+        throw Errors.badInput(
+            "history takes a table, not a version: " + table, "leave out the @ part");
       }
       try (Session session = new Session(sparkOptions.settings())) {
         List<TableVersion> history = new Datasets(session.spark()).history(ref.table());
@@ -62,37 +66,73 @@ final class DatasetsCommand implements Runnable {
   }
 
   static String format(String table, List<TableVersion> history) {
-    DateTimeFormatter time = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
-    StringBuilder text = new StringBuilder("History of " + table + " (" + history.size() + " version"
-        + (history.size() == 1 ? "" : "s") + ")\n");
-    text.append(String.format(Locale.ROOT, "%7s  %-19s  %-10s  %-9s  %12s  %s%n",
-        "version", "time (UTC)", "operation", "mode", "rows written", "job"));
+    DateTimeFormatter time =
+        DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
+    StringBuilder text =
+        new StringBuilder(
+            "History of "
+                + table
+                + " ("
+                + history.size()
+                + " version"
+                + (history.size() == 1 ? "" : "s")
+                + ")\n");
+    text.append(
+        String.format(
+            Locale.ROOT,
+            "%7s  %-19s  %-10s  %-9s  %12s  %s%n",
+            "version",
+            "time (UTC)",
+            "operation",
+            "mode",
+            "rows written",
+            "job"));
     for (TableVersion commit : history) {
       Map<String, String> metadata = Datasets.commitMetadata(commit);
       String mode = commit.operationParameters().getOrDefault("mode", "").toLowerCase(Locale.ROOT);
-      String job = metadata.isEmpty() ? "" : metadata.getOrDefault("kiln.job", "") + " "
-          + metadata.getOrDefault("kiln.source", "");
-      text.append(String.format(Locale.ROOT, "%7d  %-19s  %-10s  %-9s  %12s  %s%n",
-          commit.version(), time.format(commit.timestamp()), commit.operation(), mode,
-          commit.outputRows().isPresent() ? Console.count(commit.outputRows().getAsLong()) : "",
-          job.trim()));
+      String job =
+          metadata.isEmpty()
+              ? ""
+              : metadata.getOrDefault("kiln.job", "")
+                  + " "
+                  + metadata.getOrDefault("kiln.source", "");
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "%7d  %-19s  %-10s  %-9s  %12s  %s%n",
+              commit.version(),
+              time.format(commit.timestamp()),
+              commit.operation(),
+              mode,
+              commit.outputRows().isPresent() ? Console.count(commit.outputRows().getAsLong()) : "",
+              job.trim()));
     }
     return text.toString().stripTrailing();
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true, description = "Show the rows of a table at a version.")
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
+      description = "Show the rows of a table at a version.")
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
     @Mixin JsonOption json;
 
-    @Parameters(paramLabel = "TABLE[@VERSION|@TIMESTAMP]", description = "The table and version to show.")
+    @Parameters(
+        paramLabel = "TABLE[@VERSION|@TIMESTAMP]",
+        description = "The table and version to show.")
     String table;
 
     /** What --json prints: the version shown, its schema and its first rows as JSON objects. */
-    record Shown(DatasetRef table, String schema, List<com.fasterxml.jackson.databind.JsonNode> rows) {}
+    record Shown(
+        DatasetRef table, String schema, List<com.fasterxml.jackson.databind.JsonNode> rows) {}
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "Rows to show (default 20).")
+    @Option(
+        names = "--limit",
+        paramLabel = "N",
+        defaultValue = "20",
+        description = "Rows to show (default 20).")
     int limit;
 
     @Override
@@ -111,7 +151,8 @@ final class DatasetsCommand implements Runnable {
         console.result(rows.showString(limit, 40, false).stripTrailing());
         if (json.json) {
           List<com.fasterxml.jackson.databind.JsonNode> parsed = new java.util.ArrayList<>();
-          com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+          com.fasterxml.jackson.databind.ObjectMapper mapper =
+              new com.fasterxml.jackson.databind.ObjectMapper();
           for (String row : rows.limit(limit).toJSON().collectAsList()) {
             try {
               parsed.add(mapper.readTree(row));

@@ -10,6 +10,7 @@ import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.KilnSettings;
 import kiln.core.PinnedTable;
+import kiln.core.models.ModelUri;
 import kiln.drift.Derivation;
 import kiln.drift.DriftConfig;
 import kiln.drift.DriftHistory;
@@ -20,7 +21,6 @@ import kiln.drift.DriftResult;
 import kiln.drift.DriftTracking;
 import kiln.drift.FeatureDrift;
 import kiln.jobs.modeldrift.ModelDrift;
-import kiln.core.models.ModelUri;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code kiln drift}: compares a current dataset version with a reference and exits 1 when the
- * dataset drifted (the retraining trigger for schedulers). Its {@code --config} is the drift config.
+ * dataset drifted (the retraining trigger for schedulers). Its {@code --config} is the drift
+ * config.
  */
 @Command(
     name = "drift",
@@ -40,88 +41,138 @@ import picocli.CommandLine.Spec;
       "out-of-range rates), a verdict per column and for the dataset, an HTML report, a drift history table",
       "and an MLflow run."
     },
-    footer = {"", "Exit codes: 0 no drift, 1 the dataset drifted, 2 bad usage or input that cannot be compared,",
-        "3 an environment or internal failure."})
+    footer = {
+      "",
+      "Exit codes: 0 no drift, 1 the dataset drifted, 2 bad usage or input that cannot be compared,",
+      "3 an environment or internal failure."
+    })
 final class DriftCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin SparkOptions sparkOptions;
   @Mixin JsonOption json;
 
-  @Option(names = "--reference", paramLabel = "TABLE[@V]",
-      description = "The reference side (e.g. training data). With --model it defaults to the model's test split.")
+  @Option(
+      names = "--reference",
+      paramLabel = "TABLE[@V]",
+      description =
+          "The reference side (e.g. training data). With --model it defaults to the model's test split.")
   String reference;
 
-  @Option(names = "--current", required = true, paramLabel = "TABLE[@V]", description = "The current side.")
+  @Option(
+      names = "--current",
+      required = true,
+      paramLabel = "TABLE[@V]",
+      description = "The current side.")
   String current;
 
-  @Option(names = "--reference-where", paramLabel = "SQL", description = "Compare only these reference rows.")
+  @Option(
+      names = "--reference-where",
+      paramLabel = "SQL",
+      description = "Compare only these reference rows.")
   String referenceWhere;
 
-  @Option(names = "--current-where", paramLabel = "SQL", description = "Compare only these current rows.")
+  @Option(
+      names = "--current-where",
+      paramLabel = "SQL",
+      description = "Compare only these current rows.")
   String currentWhere;
 
-  @Option(names = "--config", paramLabel = "FILE",
-      description = "Drift config (YAML): features, exclude, categorical, prediction, label, thresholds, statistics, ...")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description =
+          "Drift config (YAML): features, exclude, categorical, prediction, label, thresholds, statistics, ...")
   Path config;
 
   @Option(names = "--report", paramLabel = "FILE.html", description = "Write the HTML report here.")
   Path report;
 
-  @Option(names = "--prediction", paramLabel = "COLUMN", description = "A model's prediction column (prediction drift).")
+  @Option(
+      names = "--prediction",
+      paramLabel = "COLUMN",
+      description = "A model's prediction column (prediction drift).")
   String prediction;
 
   @Option(names = "--label", paramLabel = "COLUMN", description = "The label column (label drift).")
   String label;
 
-  @Option(names = "--model", paramLabel = "models:/NAME@ALIAS|models:/NAME/VERSION", description = {
-      "Drift as this registered model sees it: its features, its scores (prediction drift), its label (label",
-      "drift) and, where labels exist, its primary metric against its test metric (performance drift). Both",
-      "sides are scored by the model; the reference defaults to the model's test split."})
+  @Option(
+      names = "--model",
+      paramLabel = "models:/NAME@ALIAS|models:/NAME/VERSION",
+      description = {
+        "Drift as this registered model sees it: its features, its scores (prediction drift), its label (label",
+        "drift) and, where labels exist, its primary metric against its test metric (performance drift). Both",
+        "sides are scored by the model; the reference defaults to the model's test split."
+      })
   String model;
 
-  @Option(names = "--labels", paramLabel = "TABLE[@V]",
-      description = "Labels that arrived after the predictions (with --model): joined to the current rows by --key.")
+  @Option(
+      names = "--labels",
+      paramLabel = "TABLE[@V]",
+      description =
+          "Labels that arrived after the predictions (with --model): joined to the current rows by --key.")
   String labels;
 
-  @Option(names = "--key", paramLabel = "COLUMN[,COLUMN...]", split = ",",
+  @Option(
+      names = "--key",
+      paramLabel = "COLUMN[,COLUMN...]",
+      split = ",",
       description = "The columns that join --labels to the current rows.")
   java.util.List<String> key;
 
   @Option(names = "--no-history", description = "Do not append to the drift history table.")
   boolean noHistory;
 
-  /** What one drift run left behind (and what --json prints); historyVersion is -1 with --no-history. */
+  /**
+   * What one drift run left behind (and what --json prints); historyVersion is -1 with
+   * --no-history.
+   */
   record Outcome(DriftResult result, Path report, long historyVersion, String runId) {}
 
   @Override
   public Integer call() {
     Console console = json.console(spec);
     if (model == null && reference == null) {
-      throw Errors.badInput("no reference side: --reference is missing",
+      throw Errors.badInput(
+          "no reference side: --reference is missing",
           "pass --reference TABLE@VERSION, or --model models:/NAME@ALIAS to compare with the model's test split");
     }
     if (model == null && (labels != null || key != null)) {
-      throw Errors.badInput("--labels and --key measure a model's performance and need --model",
+      throw Errors.badInput(
+          "--labels and --key measure a model's performance and need --model",
           "add --model models:/NAME@ALIAS, or leave --labels and --key out");
     }
     if (labels != null && (key == null || key.isEmpty())) {
-      throw Errors.badInput("--labels " + labels + " needs --key: the columns that join the labels to the current rows",
+      throw Errors.badInput(
+          "--labels "
+              + labels
+              + " needs --key: the columns that join the labels to the current rows",
           "add --key COLUMN[,COLUMN...]");
     }
     ModelUri modelUri = model == null ? null : ModelUri.parse(model);
-    DriftInput referenceInput = reference == null ? null : new DriftInput(DatasetRef.parse(reference), referenceWhere, null);
+    DriftInput referenceInput =
+        reference == null
+            ? null
+            : new DriftInput(DatasetRef.parse(reference), referenceWhere, null);
     DriftInput currentInput = new DriftInput(DatasetRef.parse(current), currentWhere, null);
-    ModelDrift.LateLabels lateLabels = labels == null ? null : new ModelDrift.LateLabels(DatasetRef.parse(labels), key);
+    ModelDrift.LateLabels lateLabels =
+        labels == null ? null : new ModelDrift.LateLabels(DatasetRef.parse(labels), key);
     KilnSettings kiln = sparkOptions.settings();
     DriftConfig drift = driftConfig(kiln);
     try (Session session = new Session(kiln)) {
-      // the tables and versions are checked before the tracking server starts, and pinned once for the job
+      // the tables and versions are checked before the tracking server starts, and pinned once for
+      // the job
       Datasets datasets = new Datasets(session.spark());
-      PinnedTable referenceTable = referenceInput == null ? null : datasets.pin(referenceInput.dataset());
-      PinnedTable currentTable = referenceTable != null && currentInput.dataset().equals(referenceInput.dataset())
-          ? referenceTable : datasets.pin(currentInput.dataset());
+      PinnedTable referenceTable =
+          referenceInput == null ? null : datasets.pin(referenceInput.dataset());
+      PinnedTable currentTable =
+          referenceTable != null && currentInput.dataset().equals(referenceInput.dataset())
+              ? referenceTable
+              : datasets.pin(currentInput.dataset());
       PinnedTable labelsTable = lateLabels == null ? null : datasets.pin(lateLabels.table());
-      Tables tables = new Tables(referenceInput, referenceTable, currentInput, currentTable, lateLabels, labelsTable);
+      Tables tables =
+          new Tables(
+              referenceInput, referenceTable, currentInput, currentTable, lateLabels, labelsTable);
       Outcome outcome;
       try (Reporting reporting = Reporting.open(kiln, console)) {
         outcome = drift(session, reporting, console, kiln, drift, modelUri, tables);
@@ -129,12 +180,22 @@ final class DriftCommand implements Callable<Integer> {
       print(console, outcome.result());
       console.result("Report: " + outcome.report().toAbsolutePath());
       if (outcome.historyVersion() >= 0) {
-        console.result("History: " + drift.history() + " version " + outcome.historyVersion() + " (run " + outcome.runId() + ")");
+        console.result(
+            "History: "
+                + drift.history()
+                + " version "
+                + outcome.historyVersion()
+                + " (run "
+                + outcome.runId()
+                + ")");
       }
       json.print(spec, outcome);
       if (outcome.result().drifted()) {
-        throw Errors.checkFailed("the dataset drifted: " + outcome.result().summary(),
-            "see the report " + outcome.report().toAbsolutePath() + "; retrain on recent data, or widen the thresholds"
+        throw Errors.checkFailed(
+            "the dataset drifted: " + outcome.result().summary(),
+            "see the report "
+                + outcome.report().toAbsolutePath()
+                + "; retrain on recent data, or widen the thresholds"
                 + " in the drift config if they are too strict");
       }
       return 0;
@@ -142,36 +203,82 @@ final class DriftCommand implements Callable<Integer> {
   }
 
   /** The sides as given and their pinned tables (reference and labels null when not given). */
-  private record Tables(DriftInput reference, PinnedTable referenceTable, DriftInput current, PinnedTable currentTable,
-      ModelDrift.LateLabels labels, PinnedTable labelsTable) {}
+  private record Tables(
+      DriftInput reference,
+      PinnedTable referenceTable,
+      DriftInput current,
+      PinnedTable currentTable,
+      ModelDrift.LateLabels labels,
+      PinnedTable labelsTable) {}
 
-  private Outcome drift(Session session, Reporting reporting, Console console, KilnSettings kiln, DriftConfig drift,
-      ModelUri modelUri, Tables t) {
-    return reporting.run("drift " + t.currentTable().ref(), Map.of("kiln.job", "drift"), run -> {
-        DriftResult result;
-        if (modelUri == null) {
-          result = new DriftMonitor(session.spark(), drift, console::step).run(t.reference(), t.referenceTable(),
-              t.current(), t.currentTable(), Derivation.NONE, Derivation.NONE);
-        } else {
-          ModelDrift.Result measured = new ModelDrift(session.spark(), reporting.tracking(), drift, console::step)
-              .run(modelUri, t.reference(), t.referenceTable(), t.current(), t.currentTable(), t.labels(),
-                  t.labelsTable());
-          run.setTags(Map.of("kiln.model", measured.model().name(), "kiln.model_version", measured.model().version()));
-          result = measured.drift();
-        }
-        Path html = report != null ? report : kiln.workdirPath().resolve("drift/reports/" + run.id() + ".html");
-        DriftReport.write(result, html);
-        DriftTracking.report(run, result, html);
-        long version = noHistory ? -1 : DriftHistory.append(session.spark(), drift.history(), result, run.id(), Instant.now());
-        return new Outcome(result, html, version, run.id());
-      });
+  private Outcome drift(
+      Session session,
+      Reporting reporting,
+      Console console,
+      KilnSettings kiln,
+      DriftConfig drift,
+      ModelUri modelUri,
+      Tables t) {
+    return reporting.run(
+        "drift " + t.currentTable().ref(),
+        Map.of("kiln.job", "drift"),
+        run -> {
+          DriftResult result;
+          if (modelUri == null) {
+            result =
+                new DriftMonitor(session.spark(), drift, console::step)
+                    .run(
+                        t.reference(),
+                        t.referenceTable(),
+                        t.current(),
+                        t.currentTable(),
+                        Derivation.NONE,
+                        Derivation.NONE);
+          } else {
+            ModelDrift.Result measured =
+                new ModelDrift(session.spark(), reporting.tracking(), drift, console::step)
+                    .run(
+                        modelUri,
+                        t.reference(),
+                        t.referenceTable(),
+                        t.current(),
+                        t.currentTable(),
+                        t.labels(),
+                        t.labelsTable());
+            run.setTags(
+                Map.of(
+                    "kiln.model",
+                    measured.model().name(),
+                    "kiln.model_version",
+                    measured.model().version()));
+            result = measured.drift();
+          }
+          Path html =
+              report != null
+                  ? report
+                  : kiln.workdirPath().resolve("drift/reports/" + run.id() + ".html");
+          DriftReport.write(result, html);
+          DriftTracking.report(run, result, html);
+          long version =
+              noHistory
+                  ? -1
+                  : DriftHistory.append(
+                      session.spark(), drift.history(), result, run.id(), Instant.now());
+          return new Outcome(result, html, version, run.id());
+        });
   }
 
-  /** The drift config: command-line flags over the file over the defaults; tables default under the work dir. */
+  /**
+   * The drift config: command-line flags over the file over the defaults; tables default under the
+   * work dir.
+   */
   private DriftConfig driftConfig(KilnSettings kiln) {
     DriftConfig file = config == null ? DriftConfig.defaults() : DriftConfig.read(config);
-    DriftConfig withColumns = file.withColumns(file.features(), prediction != null ? prediction : file.prediction(),
-        label != null ? label : file.label());
+    DriftConfig withColumns =
+        file.withColumns(
+            file.features(),
+            prediction != null ? prediction : file.prediction(),
+            label != null ? label : file.label());
     Path drift = kiln.workdirPath().resolve("drift").toAbsolutePath();
     return withColumns.withTables(
         file.profiles() != null ? file.profiles() : drift.resolve("profiles").toString(),
@@ -179,17 +286,42 @@ final class DriftCommand implements Callable<Integer> {
   }
 
   static void print(Console console, DriftResult result) {
-    console.result("Drift of " + result.current().label() + " (" + Console.count(result.currentRows()) + " rows) against "
-        + result.reference().label() + " (" + Console.count(result.referenceRows()) + " rows)"
-        + (result.referenceProfileReused() ? ", reference profile reused" : ""));
-    console.result(String.format(Locale.ROOT, "  %-24s %-10s %-18s %10s %10s  %s", "column", "role", "verdict", "psi",
-        "p-value", "why"));
+    console.result(
+        "Drift of "
+            + result.current().label()
+            + " ("
+            + Console.count(result.currentRows())
+            + " rows) against "
+            + result.reference().label()
+            + " ("
+            + Console.count(result.referenceRows())
+            + " rows)"
+            + (result.referenceProfileReused() ? ", reference profile reused" : ""));
+    console.result(
+        String.format(
+            Locale.ROOT,
+            "  %-24s %-10s %-18s %10s %10s  %s",
+            "column",
+            "role",
+            "verdict",
+            "psi",
+            "p-value",
+            "why"));
     for (FeatureDrift f : result.features()) {
-      Double p = f.statistics().containsKey("ks_p_value") ? f.statistics().get("ks_p_value")
-          : f.statistics().get("chi_squared_p_value");
-      console.result(String.format(Locale.ROOT, "  %-24s %-10s %-18s %10s %10s  %s", f.name(),
-          f.role().toString().toLowerCase(Locale.ROOT), f.verdict(), number(f.statistics().get("psi")), number(p),
-          f.reasons().isEmpty() ? "" : f.reasons().get(0)));
+      Double p =
+          f.statistics().containsKey("ks_p_value")
+              ? f.statistics().get("ks_p_value")
+              : f.statistics().get("chi_squared_p_value");
+      console.result(
+          String.format(
+              Locale.ROOT,
+              "  %-24s %-10s %-18s %10s %10s  %s",
+              f.name(),
+              f.role().toString().toLowerCase(Locale.ROOT),
+              f.verdict(),
+              number(f.statistics().get("psi")),
+              number(p),
+              f.reasons().isEmpty() ? "" : f.reasons().get(0)));
     }
     console.result(result.summary());
   }
@@ -198,8 +330,8 @@ final class DriftCommand implements Callable<Integer> {
     if (value == null) {
       return "-";
     }
-    return Math.abs(value) < 1e-3 && value != 0 ? String.format(Locale.ROOT, "%.2e", value)
+    return Math.abs(value) < 1e-3 && value != 0
+        ? String.format(Locale.ROOT, "%.2e", value)
         : String.format(Locale.ROOT, "%.4f", value);
   }
-
 }

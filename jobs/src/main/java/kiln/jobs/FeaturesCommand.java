@@ -33,7 +33,11 @@ final class FeaturesCommand implements Callable<Integer> {
   @Mixin SparkOptions sparkOptions;
   @Mixin JsonOption json;
 
-  @Option(names = "--config", required = true, paramLabel = "FILE", description = "The feature job (YAML).")
+  @Option(
+      names = "--config",
+      required = true,
+      paramLabel = "FILE",
+      description = "The feature job (YAML).")
   Path config;
 
   @Override
@@ -53,34 +57,59 @@ final class FeaturesCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Builds the features in an MLflow run of its own; prints and returns what was written. For the demo too. */
-  static FeatureResult build(Session session, Reporting reporting, Console console, FeatureConfig config,
+  /**
+   * Builds the features in an MLflow run of its own; prints and returns what was written. For the
+   * demo too.
+   */
+  static FeatureResult build(
+      Session session,
+      Reporting reporting,
+      Console console,
+      FeatureConfig config,
       Map<String, String> tags) {
     Map<String, String> allTags = new LinkedHashMap<>(tags);
     allTags.put("kiln.job", "features");
-    FeatureResult result = reporting.run("features " + config.output(), allTags, run -> {
-      Map<String, String> params = new LinkedHashMap<>();
-      params.put("input", config.input());
-      params.put("output", config.output());
-      params.put("training_period", String.valueOf(config.trainingPeriod()));
-      params.put("key", config.key());
-      params.put("feature_columns", String.join(",", config.outputColumns()));
-      params.put("seed", String.valueOf(config.seed()));
-      params.put("split", config.split().describe());
-      if (config.where() != null) {
-        params.put("where", config.where());
-      }
-      run.logParams(params);
-      console.step("building features from " + config.input());
-      FeatureResult done = new FeatureJob(session.spark()).run(config);
-      run.logInput(done.input(), "input");
-      run.logInput(done.output(), "output");
-      run.logMetrics(Map.of("rows", (double) done.rows(), kiln.core.tracking.TrackedRun.ELAPSED_SECONDS, done.elapsed().toMillis() / 1000.0));
-      return done;
-    });
-    console.result("Built " + Console.count(result.rows()) + " rows of features into " + result.output().table()
-        + ", version " + result.output().version() + ", from " + result.input() + " (" + Console.seconds(result.elapsed())
-        + ").");
+    FeatureResult result =
+        reporting.run(
+            "features " + config.output(),
+            allTags,
+            run -> {
+              Map<String, String> params = new LinkedHashMap<>();
+              params.put("input", config.input());
+              params.put("output", config.output());
+              params.put("training_period", String.valueOf(config.trainingPeriod()));
+              params.put("key", config.key());
+              params.put("feature_columns", String.join(",", config.outputColumns()));
+              params.put("seed", String.valueOf(config.seed()));
+              params.put("split", config.split().describe());
+              if (config.where() != null) {
+                params.put("where", config.where());
+              }
+              run.logParams(params);
+              console.step("building features from " + config.input());
+              FeatureResult done = new FeatureJob(session.spark()).run(config);
+              run.logInput(done.input(), "input");
+              run.logInput(done.output(), "output");
+              run.logMetrics(
+                  Map.of(
+                      "rows",
+                      (double) done.rows(),
+                      kiln.core.tracking.TrackedRun.ELAPSED_SECONDS,
+                      done.elapsed().toMillis() / 1000.0));
+              return done;
+            });
+    console.result(
+        "Built "
+            + Console.count(result.rows())
+            + " rows of features into "
+            + result.output().table()
+            + ", version "
+            + result.output().version()
+            + ", from "
+            + result.input()
+            + " ("
+            + Console.seconds(result.elapsed())
+            + ").");
     return result;
   }
 }

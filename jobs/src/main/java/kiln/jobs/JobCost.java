@@ -22,14 +22,15 @@ import org.apache.spark.sql.SparkSession;
 import scala.Tuple2;
 
 /**
- * The cost of one job run: usage measured from the run's start by the session's {@link UsageListener},
- * priced with the catalog, logged to the run ({@code cost.*}, {@code usage.*}) and appended to the cost
- * table. Recording a cost never fails the job: a failure to record it is said and the job goes on.
+ * The cost of one job run: usage measured from the run's start by the session's {@link
+ * UsageListener}, priced with the catalog, logged to the run ({@code cost.*}, {@code usage.*}) and
+ * appended to the cost table. Recording a cost never fails the job: a failure to record it is said
+ * and the job goes on.
  *
- * <p>Set through the settings' Spark conf (so that a settings file, {@code --conf} or spark-submit give it):
- * {@value #TAG_PREFIX}KEY tags the run (also {@code --tag KEY=VALUE}), {@value #PRICES} a price catalog
- * file, {@value #TABLE} the cost table (default WORKDIR/cost), {@value #SPOT} true on spot capacity, and
- * {@value UsageListener#GPU_TYPE} the executors' GPU model.
+ * <p>Set through the settings' Spark conf (so that a settings file, {@code --conf} or spark-submit
+ * give it): {@value #TAG_PREFIX}KEY tags the run (also {@code --tag KEY=VALUE}), {@value #PRICES} a
+ * price catalog file, {@value #TABLE} the cost table (default WORKDIR/cost), {@value #SPOT} true on
+ * spot capacity, and {@value UsageListener#GPU_TYPE} the executors' GPU model.
  */
 final class JobCost {
   static final String TAG_PREFIX = "spark.kiln.tag.";
@@ -43,7 +44,8 @@ final class JobCost {
   private final Instant start;
   private final UsageListener.Mark mark;
 
-  private JobCost(KilnSettings settings, String job, Console console, Instant start, UsageListener.Mark mark) {
+  private JobCost(
+      KilnSettings settings, String job, Console console, Instant start, UsageListener.Mark mark) {
     this.settings = settings;
     this.job = job;
     this.console = console;
@@ -53,7 +55,11 @@ final class JobCost {
 
   static JobCost start(KilnSettings settings, String job, Console console) {
     SparkSession spark = activeSpark();
-    return new JobCost(settings, job, console, Instant.now(),
+    return new JobCost(
+        settings,
+        job,
+        console,
+        Instant.now(),
         spark == null ? null : UsageListener.attach(spark).mark());
   }
 
@@ -67,7 +73,8 @@ final class JobCost {
         usage = Usage.none(start, Instant.now());
       } else {
         // a session made during the run: measured from when it was made
-        UsageListener.Mark from = mark != null ? mark : new UsageListener.Mark(start.toEpochMilli(), Map.of());
+        UsageListener.Mark from =
+            mark != null ? mark : new UsageListener.Mark(start.toEpochMilli(), Map.of());
         usage = UsageListener.attach(spark).since(from, spark.sparkContext());
       }
       List<TokenUsage> tokens = List.of();
@@ -76,7 +83,9 @@ final class JobCost {
       }
       String prices = conf.get(PRICES);
       PriceCatalog catalog = PriceCatalog.load(prices == null ? null : Path.of(prices));
-      Cost cost = Pricing.price(usage, tokens, catalog, Boolean.parseBoolean(conf.getOrDefault(SPOT, "false")));
+      Cost cost =
+          Pricing.price(
+              usage, tokens, catalog, Boolean.parseBoolean(conf.getOrDefault(SPOT, "false")));
       Map<String, Double> metrics = new LinkedHashMap<>(usage.metrics());
       metrics.putAll(cost.metrics());
       run.logMetrics(metrics);
@@ -88,14 +97,26 @@ final class JobCost {
       }
       tags.forEach((k, v) -> runTags.put("kiln.tag." + k, v));
       run.setTags(runTags);
-      console.step(String.format("Cost: %s %s (cpu %.6f, of which idle %.6f; memory %.6f; gpu %s; tokens %s; catalog %s)",
-          cost.total() == null ? "unknown" : String.format("%.6f", cost.total()), cost.currency(), cost.cpu(),
-          cost.idleCpu(), cost.memory(), cost.gpu() == null ? "unknown" : String.format("%.6f", cost.gpu()),
-          cost.tokens() == null ? "unknown" : String.format("%.6f", cost.tokens()), catalog.version())
-          + (cost.unknown().isEmpty() ? "" : "; not priced: " + String.join("; ", cost.unknown())));
+      console.step(
+          String.format(
+                  "Cost: %s %s (cpu %.6f, of which idle %.6f; memory %.6f; gpu %s; tokens %s; catalog %s)",
+                  cost.total() == null ? "unknown" : String.format("%.6f", cost.total()),
+                  cost.currency(),
+                  cost.cpu(),
+                  cost.idleCpu(),
+                  cost.memory(),
+                  cost.gpu() == null ? "unknown" : String.format("%.6f", cost.gpu()),
+                  cost.tokens() == null ? "unknown" : String.format("%.6f", cost.tokens()),
+                  catalog.version())
+              + (cost.unknown().isEmpty()
+                  ? ""
+                  : "; not priced: " + String.join("; ", cost.unknown())));
       if (spark != null && !spark.sparkContext().isStopped()) {
-        String table = conf.getOrDefault(TABLE, settings.workdirPath().resolve("cost").toAbsolutePath().toString());
-        new CostTable(spark, table).append(new CostRecord(job, run.id(), tags, usage, tokens, cost));
+        String table =
+            conf.getOrDefault(
+                TABLE, settings.workdirPath().resolve("cost").toAbsolutePath().toString());
+        new CostTable(spark, table)
+            .append(new CostRecord(job, run.id(), tags, usage, tokens, cost));
       }
     } catch (RuntimeException e) {
       console.step("Cost not recorded: " + Errors.rootMessage(e));
@@ -120,16 +141,20 @@ final class JobCost {
 
   private static Map<String, String> tags(Map<String, String> conf) {
     Map<String, String> tags = new LinkedHashMap<>();
-    conf.forEach((k, v) -> {
-      if (k.startsWith(TAG_PREFIX) && k.length() > TAG_PREFIX.length()) {
-        tags.put(k.substring(TAG_PREFIX.length()), v);
-      }
-    });
+    conf.forEach(
+        (k, v) -> {
+          if (k.startsWith(TAG_PREFIX) && k.length() > TAG_PREFIX.length()) {
+            tags.put(k.substring(TAG_PREFIX.length()), v);
+          }
+        });
     return tags;
   }
 
   private static SparkSession activeSpark() {
-    return SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession().get()
-        : SparkSession.getDefaultSession().isDefined() ? SparkSession.getDefaultSession().get() : null;
+    return SparkSession.getActiveSession().isDefined()
+        ? SparkSession.getActiveSession().get()
+        : SparkSession.getDefaultSession().isDefined()
+            ? SparkSession.getDefaultSession().get()
+            : null;
   }
 }

@@ -16,18 +16,23 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --json} on every job command: the job's result record as one JSON document on standard output
- * (what schedulers and notebooks parse), and every human line on standard error.
+ * {@code --json} on every job command: the job's result record as one JSON document on standard
+ * output (what schedulers and notebooks parse), and every human line on standard error.
  */
 final class JsonOption {
   static final String NAME = "--json";
 
-  @Option(names = NAME, description = "Print the result record as JSON on standard output; human text goes to standard error.")
+  @Option(
+      names = NAME,
+      description =
+          "Print the result record as JSON on standard output; human text goes to standard error.")
   boolean json;
 
   /** The command's console: with --json its human results move to standard error. */
   Console console(CommandSpec spec) {
-    return new Console(json ? spec.commandLine().getErr() : spec.commandLine().getOut(), spec.commandLine().getErr());
+    return new Console(
+        json ? spec.commandLine().getErr() : spec.commandLine().getOut(),
+        spec.commandLine().getErr());
   }
 
   /** Prints {@code result} as JSON on standard output when --json was given. */
@@ -38,14 +43,17 @@ final class JsonOption {
     }
   }
 
-  private static final ObjectMapper MAPPER = new ObjectMapper()
-      .registerModule(new SimpleModule("kiln-json")
-          .addSerializer(Optional.class, new OptionalSerializer())
-          .addSerializer(Duration.class, new ToStringSerializer<>(d -> d.toNanos() / 1e9))
-          .addSerializer(Instant.class, new ToStringSerializer<>(Instant::toString))
-          .addSerializer(Path.class, new ToStringSerializer<>(p -> p.toAbsolutePath().toString())))
-      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
-      .enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .registerModule(
+              new SimpleModule("kiln-json")
+                  .addSerializer(Optional.class, new OptionalSerializer())
+                  .addSerializer(Duration.class, new ToStringSerializer<>(d -> d.toNanos() / 1e9))
+                  .addSerializer(Instant.class, new ToStringSerializer<>(Instant::toString))
+                  .addSerializer(
+                      Path.class, new ToStringSerializer<>(p -> p.toAbsolutePath().toString())))
+          .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+          .enable(SerializationFeature.INDENT_OUTPUT);
 
   static String write(Object value) {
     try {
@@ -60,7 +68,8 @@ final class JsonOption {
   @SuppressWarnings("rawtypes")
   private static final class OptionalSerializer extends JsonSerializer<Optional> {
     @Override
-    public void serialize(Optional value, JsonGenerator generator, SerializerProvider provider) throws IOException {
+    public void serialize(Optional value, JsonGenerator generator, SerializerProvider provider)
+        throws IOException {
       if (value.isPresent()) {
         provider.defaultSerializeValue(value.get(), generator);
       } else {
@@ -69,7 +78,10 @@ final class JsonOption {
     }
   }
 
-  /** A value written as what a function makes of it: seconds for a Duration, text for an Instant or Path. */
+  /**
+   * A value written as what a function makes of it: seconds for a Duration, text for an Instant or
+   * Path.
+   */
   private static final class ToStringSerializer<T> extends JsonSerializer<T> {
     private final java.util.function.Function<T, Object> form;
 
@@ -78,7 +90,8 @@ final class JsonOption {
     }
 
     @Override
-    public void serialize(T value, JsonGenerator generator, SerializerProvider provider) throws IOException {
+    public void serialize(T value, JsonGenerator generator, SerializerProvider provider)
+        throws IOException {
       provider.defaultSerializeValue(form.apply(value), generator);
     }
   }

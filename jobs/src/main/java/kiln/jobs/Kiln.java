@@ -48,15 +48,19 @@ import picocli.CommandLine.ScopeType;
 public final class Kiln implements Runnable {
   /** A check ran and failed: a broken contract, a refused gate, drift over its threshold. */
   public static final int CHECK_FAILED = 1;
+
   /** Bad usage or bad input: the same command will fail again. */
   public static final int BAD_INPUT = 2;
+
   /** The environment or Kiln itself failed: a retry, or a fix of the environment, may help. */
   public static final int ENVIRONMENT_OR_INTERNAL = 3;
 
   /** The footer of every command's help that has none of its own. */
-  private static final String[] COMMAND_EXIT_CODES = {"",
-      "Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input,",
-      "3 an environment or internal failure (a retry may help)."};
+  private static final String[] COMMAND_EXIT_CODES = {
+    "",
+    "Exit codes: 0 success, 1 a check failed, 2 bad usage or bad input,",
+    "3 an environment or internal failure (a retry may help)."
+  };
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -72,7 +76,8 @@ public final class Kiln implements Runnable {
 
   /** Runs a command line and returns its exit code; the entry point for tests and notebooks. */
   public static int execute(String... args) {
-    return commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true)).execute(args);
+    return commandLine(new PrintWriter(System.out, true), new PrintWriter(System.err, true))
+        .execute(args);
   }
 
   static CommandLine commandLine(PrintWriter out, PrintWriter err) {
@@ -88,7 +93,8 @@ public final class Kiln implements Runnable {
     while (!commands.isEmpty()) {
       CommandLine command = commands.pop();
       command.getCommandSpec().versionProvider(new Version());
-      if (command.getSubcommands().isEmpty() && command.getCommandSpec().usageMessage().footer().length == 0
+      if (command.getSubcommands().isEmpty()
+          && command.getCommandSpec().usageMessage().footer().length == 0
           && !command.getCommandName().equals("help")) {
         command.getCommandSpec().usageMessage().footer(COMMAND_EXIT_CODES);
       }
@@ -103,8 +109,9 @@ public final class Kiln implements Runnable {
   }
 
   /**
-   * picocli lets {@code kiln llm --help} print the top-level help and exit 0, because the help option
-   * wins over an unmatched word; a word that names no command is an error whatever follows it.
+   * picocli lets {@code kiln llm --help} print the top-level help and exit 0, because the help
+   * option wins over an unmatched word; a word that names no command is an error whatever follows
+   * it.
    */
   private static int refuseUnknownCommands(CommandLine.ParseResult parse) {
     CommandLine.ParseResult leaf = parse;
@@ -114,30 +121,51 @@ public final class Kiln implements Runnable {
     List<String> unmatched = leaf.unmatched();
     if (!unmatched.isEmpty() && leaf.commandSpec().commandLine().getSubcommands().size() > 0) {
       CommandLine command = leaf.commandSpec().commandLine();
-      throw new CommandLine.ParameterException(command, "Unknown command '" + unmatched.get(0) + "' of "
-          + leaf.commandSpec().qualifiedName() + "; the commands are: "
-          + String.join(", ", command.getSubcommands().keySet().stream().filter(n -> !n.equals("help")).toList()));
+      throw new CommandLine.ParameterException(
+          command,
+          "Unknown command '"
+              + unmatched.get(0)
+              + "' of "
+              + leaf.commandSpec().qualifiedName()
+              + "; the commands are: "
+              + String.join(
+                  ", ",
+                  command.getSubcommands().keySet().stream()
+                      .filter(n -> !n.equals("help"))
+                      .toList()));
     }
     if (!anyVerbose(parse)) {
       quietLibraries();
     }
     // every run records the job config's digest and file (kiln.lineage's triad)
     CommandLine.Model.OptionSpec config = leaf.commandSpec().findOption("--config");
-    Reporting.commandConfig(config != null && config.getValue() instanceof java.nio.file.Path path ? path : null);
+    Reporting.commandConfig(
+        config != null && config.getValue() instanceof java.nio.file.Path path ? path : null);
     return new CommandLine.RunLast().execute(parse);
   }
 
   /** Libraries whose warnings are chatter to a user of the command line; --verbose shows them. */
-  private static final List<String> LIBRARIES = List.of("org.apache.spark", "org.apache.hadoop", "org.apache.parquet",
-      "io.delta", "com.amazon.deequ", "ml.dmlc", "org.sparkproject");
+  private static final List<String> LIBRARIES =
+      List.of(
+          "org.apache.spark",
+          "org.apache.hadoop",
+          "org.apache.parquet",
+          "io.delta",
+          "com.amazon.deequ",
+          "ml.dmlc",
+          "org.sparkproject");
 
   private static void quietLibraries() {
     for (String library : LIBRARIES) {
-      org.apache.logging.log4j.core.config.Configurator.setLevel(library, org.apache.logging.log4j.Level.ERROR);
+      org.apache.logging.log4j.core.config.Configurator.setLevel(
+          library, org.apache.logging.log4j.Level.ERROR);
     }
   }
 
-  /** Bad usage: the message, picocli's suggestions, then the command's usage with its list of commands. */
+  /**
+   * Bad usage: the message, picocli's suggestions, then the command's usage with its list of
+   * commands.
+   */
   private static int badUsage(CommandLine.ParameterException error, String[] args) {
     CommandLine command = error.getCommandLine();
     PrintWriter err = command.getErr();
@@ -152,30 +180,39 @@ public final class Kiln implements Runnable {
    * Turns an exception into a message and an exit code: the one place where an error's type becomes
    * an exit code. A stack trace only with --verbose.
    */
-  private static int handle(Exception error, CommandLine commandLine, CommandLine.ParseResult parse) {
+  private static int handle(
+      Exception error, CommandLine commandLine, CommandLine.ParseResult parse) {
     PrintWriter err = commandLine.getErr();
-    boolean verbose = parse.hasMatchedOption("--verbose")
-        || (parse.subcommand() != null && anyVerbose(parse));
+    boolean verbose =
+        parse.hasMatchedOption("--verbose") || (parse.subcommand() != null && anyVerbose(parse));
     KilnException known = find(error, KilnException.class);
     TrackingException tracking = find(error, TrackingException.class);
     int code = exitCode(error);
     if (known != null) {
       err.println("kiln: error: " + known.getMessage());
     } else if (tracking != null) {
-      err.println("kiln: error: the tracking server failed: " + tracking.getMessage()
-          + "\n  fix: check that the server at --tracking-uri runs and accepts this request, then run again");
+      err.println(
+          "kiln: error: the tracking server failed: "
+              + tracking.getMessage()
+              + "\n  fix: check that the server at --tracking-uri runs and accepts this request, then run again");
     } else if (isSparkAnalysisError(error)) {
-      err.println("kiln: error: " + kiln.core.Errors.rootMessage(error)
-          + "\n  fix: check the column names and SQL in the command's arguments");
+      err.println(
+          "kiln: error: "
+              + kiln.core.Errors.rootMessage(error)
+              + "\n  fix: check the column names and SQL in the command's arguments");
     } else if (find(error, java.io.UncheckedIOException.class) != null) {
       // a file the job had to read or write: the disk, a permission or a mount, not the command
       java.io.UncheckedIOException io = find(error, java.io.UncheckedIOException.class);
       String root = kiln.core.Errors.rootMessage(io.getCause());
-      err.println("kiln: error: " + (io.getMessage().contains(root) ? io.getMessage() : io.getMessage() + ": " + root)
-          + "\n  fix: check that the path exists, is writable and has room, then run again");
+      err.println(
+          "kiln: error: "
+              + (io.getMessage().contains(root) ? io.getMessage() : io.getMessage() + ": " + root)
+              + "\n  fix: check that the path exists, is writable and has room, then run again");
     } else {
-      err.println("kiln: internal error: " + kiln.core.Errors.rootMessage(error)
-          + (verbose ? "" : "\n  (run with --verbose for the stack trace)"));
+      err.println(
+          "kiln: internal error: "
+              + kiln.core.Errors.rootMessage(error)
+              + (verbose ? "" : "\n  (run with --verbose for the stack trace)"));
     }
     if (verbose) {
       error.printStackTrace(err);
@@ -184,7 +221,10 @@ public final class Kiln implements Runnable {
     return code;
   }
 
-  /** The exit code of an error, from its cause's type: the outermost Kiln error in the chain decides. */
+  /**
+   * The exit code of an error, from its cause's type: the outermost Kiln error in the chain
+   * decides.
+   */
   static int exitCode(Throwable error) {
     KilnException known = find(error, KilnException.class);
     if (known instanceof CheckFailedException) {
@@ -233,8 +273,12 @@ public final class Kiln implements Runnable {
     @Override
     public String[] getVersion() {
       String version = Kiln.class.getPackage().getImplementationVersion();
-      return new String[] {"kiln " + (version == null ? "(development build)" : version)
-          + ", Spark " + org.apache.spark.package$.MODULE$.SPARK_VERSION()};
+      return new String[] {
+        "kiln "
+            + (version == null ? "(development build)" : version)
+            + ", Spark "
+            + org.apache.spark.package$.MODULE$.SPARK_VERSION()
+      };
     }
   }
 }

@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "llm",
     mixinStandardHelpOptions = true,
-    description = "Batch LLM inference over a Delta table with versioned prompts and PII redaction.",
+    description =
+        "Batch LLM inference over a Delta table with versioned prompts and PII redaction.",
     subcommands = {LlmCommand.Run.class, LlmCommand.Prompts.class, CommandLine.HelpCommand.class})
 final class LlmCommand implements Runnable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,19 +42,30 @@ final class LlmCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  @Command(name = "run", mixinStandardHelpOptions = true,
-      description = {"Complete a registered prompt for every row of a table version, PII redacted, into an output table.",
-          "Redacts PII, renders the prompt, completes it with the engine (openai: any OpenAI-compatible endpoint;",
-          "local: a GGUF file) and appends one row per input row to the output.",
-          "A failed row carries its error; more failed rows than maxErrorRate exits 1. A re-run of the same job",
-          "(same input version, prompt version, model and parameters) writes nothing twice."},
-      footer = {"", "Exit codes: 0 done, 1 more rows failed than maxErrorRate, 2 bad usage or input, 3 environment or internal."})
+  @Command(
+      name = "run",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Complete a registered prompt for every row of a table version, PII redacted, into an output table.",
+        "Redacts PII, renders the prompt, completes it with the engine (openai: any OpenAI-compatible endpoint;",
+        "local: a GGUF file) and appends one row per input row to the output.",
+        "A failed row carries its error; more failed rows than maxErrorRate exits 1. A re-run of the same job",
+        "(same input version, prompt version, model and parameters) writes nothing twice."
+      },
+      footer = {
+        "",
+        "Exit codes: 0 done, 1 more rows failed than maxErrorRate, 2 bad usage or input, 3 environment or internal."
+      })
   static final class Run implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
 
-    @Option(names = "--config", required = true, paramLabel = "JOB.yaml",
-        description = "The job: input, key, text, prompt, engine, output, maxErrorRate, pii (see llm/README.md).")
+    @Option(
+        names = "--config",
+        required = true,
+        paramLabel = "JOB.yaml",
+        description =
+            "The job: input, key, text, prompt, engine, output, maxErrorRate, pii (see llm/README.md).")
     Path config;
 
     @Mixin JsonOption json;
@@ -63,12 +75,24 @@ final class LlmCommand implements Runnable {
       Console console = json.console(spec);
       LlmJobConfig job = LlmJobConfig.read(config);
       KilnSettings kiln = sparkOptions.settings();
-      try (Session session = new Session(kiln); Reporting reporting = Reporting.open(kiln, console)) {
+      try (Session session = new Session(kiln);
+          Reporting reporting = Reporting.open(kiln, console)) {
         PromptRegistry prompts = new PromptRegistry(reporting.tracking(), System.getenv());
-        LlmRunResult result = reporting.run("llm " + job.prompt(), Map.of("kiln.job", "llm"), run ->
-            new LlmJob(session.spark(), prompts, System.getenv(), console::step)
-                .run(job, run, kiln.workdirPath().resolve("llm/pipelines")));
-        console.result("Output: " + result.output() + " (" + result.prompt() + ", model " + result.model() + ")");
+        LlmRunResult result =
+            reporting.run(
+                "llm " + job.prompt(),
+                Map.of("kiln.job", "llm"),
+                run ->
+                    new LlmJob(session.spark(), prompts, System.getenv(), console::step)
+                        .run(job, run, kiln.workdirPath().resolve("llm/pipelines")));
+        console.result(
+            "Output: "
+                + result.output()
+                + " ("
+                + result.prompt()
+                + ", model "
+                + result.model()
+                + ")");
         console.result(result.summary());
         if (json.json) {
           spec.commandLine().getOut().println(json(result));
@@ -76,10 +100,14 @@ final class LlmCommand implements Runnable {
         }
         if (result.tooManyErrors()) {
           throw Errors.checkFailed(
-              String.format("%d of %d rows failed (error rate %.4f), more than maxErrorRate %.4f allows",
+              String.format(
+                  "%d of %d rows failed (error rate %.4f), more than maxErrorRate %.4f allows",
                   result.errors(), result.rows(), result.errorRate(), result.maxErrorRate()),
-              "the rows are written with their errors in " + result.output() + "; read the error column, fix the"
-                  + " cause (endpoint, prompt, limits) and re-run, or raise maxErrorRate in " + config);
+              "the rows are written with their errors in "
+                  + result.output()
+                  + "; read the error column, fix the"
+                  + " cause (endpoint, prompt, limits) and re-run, or raise maxErrorRate in "
+                  + config);
         }
         return 0;
       }
@@ -107,8 +135,11 @@ final class LlmCommand implements Runnable {
     }
   }
 
-  @Command(name = "prompts", mixinStandardHelpOptions = true,
-      description = "Versioned prompts in the MLflow registry (stored as MLflow's Prompt Registry stores them).",
+  @Command(
+      name = "prompts",
+      mixinStandardHelpOptions = true,
+      description =
+          "Versioned prompts in the MLflow registry (stored as MLflow's Prompt Registry stores them).",
       subcommands = {Register.class, Show.class, Alias.class, CommandLine.HelpCommand.class})
   static final class Prompts implements Runnable {
     @Spec CommandSpec spec;
@@ -119,16 +150,27 @@ final class LlmCommand implements Runnable {
     }
   }
 
-  @Command(name = "register", mixinStandardHelpOptions = true,
-      description = "Register a new version of a prompt from a template file ({{variable}} placeholders).")
+  @Command(
+      name = "register",
+      mixinStandardHelpOptions = true,
+      description =
+          "Register a new version of a prompt from a template file ({{variable}} placeholders).")
   static final class Register implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
 
-    @Option(names = "--name", required = true, paramLabel = "NAME", description = "The prompt's name.")
+    @Option(
+        names = "--name",
+        required = true,
+        paramLabel = "NAME",
+        description = "The prompt's name.")
     String name;
 
-    @Option(names = "--template", required = true, paramLabel = "FILE", description = "The template's text.")
+    @Option(
+        names = "--template",
+        required = true,
+        paramLabel = "FILE",
+        description = "The template's text.")
     Path template;
 
     @Option(names = "--json", description = "Print the new version as JSON on stdout.")
@@ -141,25 +183,33 @@ final class LlmCommand implements Runnable {
       try {
         text = Files.readString(template);
       } catch (IOException e) {
-        throw Errors.badInput("cannot read template " + template + ": " + e.getMessage(), "check the path");
+        throw Errors.badInput(
+            "cannot read template " + template + ": " + e.getMessage(), "check the path");
       }
       KilnSettings kiln = sparkOptions.settings();
       try (Reporting reporting = Reporting.open(kiln, console)) {
-        Prompt prompt = new PromptRegistry(reporting.tracking(), System.getenv()).register(name, text);
-        console.result(json ? LlmCommand.json(describe(prompt))
-            : "Registered " + prompt + " with variables " + prompt.template().variables());
+        Prompt prompt =
+            new PromptRegistry(reporting.tracking(), System.getenv()).register(name, text);
+        console.result(
+            json
+                ? LlmCommand.json(describe(prompt))
+                : "Registered " + prompt + " with variables " + prompt.template().variables());
         return 0;
       }
     }
   }
 
-  @Command(name = "show", mixinStandardHelpOptions = true,
+  @Command(
+      name = "show",
+      mixinStandardHelpOptions = true,
       description = "Print a prompt version's template, or list a prompt's versions.")
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
 
-    @Parameters(paramLabel = "NAME[/VERSION|@ALIAS]", description = "A prompt; without a version, every version is listed.")
+    @Parameters(
+        paramLabel = "NAME[/VERSION|@ALIAS]",
+        description = "A prompt; without a version, every version is listed.")
     String prompt;
 
     @Option(names = "--json", description = "Print as JSON on stdout.")
@@ -173,12 +223,15 @@ final class LlmCommand implements Runnable {
         PromptRegistry registry = new PromptRegistry(reporting.tracking(), System.getenv());
         if (prompt.contains("/") || prompt.contains("@")) {
           Prompt found = registry.load(PromptRef.parse(prompt));
-          console.result(json ? LlmCommand.json(describe(found)) : found + "\n" + found.template().text());
+          console.result(
+              json ? LlmCommand.json(describe(found)) : found + "\n" + found.template().text());
           return 0;
         }
         List<Prompt> versions = registry.versions(prompt);
         if (versions.isEmpty()) {
-          throw Errors.notFound("prompt " + prompt + " does not exist", "register it with `kiln llm prompts register`");
+          throw Errors.notFound(
+              "prompt " + prompt + " does not exist",
+              "register it with `kiln llm prompts register`");
         }
         if (json) {
           console.result(LlmCommand.json(versions.stream().map(LlmCommand::describe).toList()));
@@ -190,7 +243,10 @@ final class LlmCommand implements Runnable {
     }
   }
 
-  @Command(name = "alias", mixinStandardHelpOptions = true, description = "Point an alias of a prompt at a version.")
+  @Command(
+      name = "alias",
+      mixinStandardHelpOptions = true,
+      description = "Point an alias of a prompt at a version.")
   static final class Alias implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin SparkOptions sparkOptions;
@@ -209,7 +265,8 @@ final class LlmCommand implements Runnable {
         throw Errors.badInput("alias needs a version, got " + prompt, "write NAME/VERSION ALIAS");
       }
       try (Reporting reporting = Reporting.open(sparkOptions.settings(), console)) {
-        new PromptRegistry(reporting.tracking(), System.getenv()).setAlias(ref.name(), alias, ref.version());
+        new PromptRegistry(reporting.tracking(), System.getenv())
+            .setAlias(ref.name(), alias, ref.version());
         console.result(ref.name() + "@" + alias + " -> version " + ref.version());
         return 0;
       }

@@ -14,22 +14,33 @@ import kiln.lineage.Lineage;
 import kiln.tracking.server.TrackingServer;
 
 /**
- * A command's tracking: the user's MLflow server, or Kiln's embedded one started in the work directory
- * for the length of the command. Runs end FINISHED, or FAILED with the error.
+ * A command's tracking: the user's MLflow server, or Kiln's embedded one started in the work
+ * directory for the length of the command. Runs end FINISHED, or FAILED with the error.
  */
 final class Reporting implements AutoCloseable {
   private final MlflowTracking tracking;
   private final TrackingServer embedded;
-  /** The triad on every run and OpenLineage events (kiln.lineage): the one place runs get their lineage. */
+
+  /**
+   * The triad on every run and OpenLineage events (kiln.lineage): the one place runs get their
+   * lineage.
+   */
   private final Lineage lineage;
+
   private final Tracking lineageTracking;
+
   /** The command's --config file, which Kiln's command line hands over before the command runs. */
   private static final ThreadLocal<Path> COMMAND_CONFIG = new ThreadLocal<>();
+
   private final String experiment;
   private final Console console;
   private final KilnSettings settings;
 
-  private Reporting(MlflowTracking tracking, TrackingServer embedded, KilnSettings settings, String experiment,
+  private Reporting(
+      MlflowTracking tracking,
+      TrackingServer embedded,
+      KilnSettings settings,
+      String experiment,
       Console console) {
     this.tracking = tracking;
     this.embedded = embedded;
@@ -40,7 +51,10 @@ final class Reporting implements AutoCloseable {
     this.lineageTracking = lineage.tracking(tracking);
   }
 
-  /** The job config the current command was given (null: none), whose digest and file every run records. */
+  /**
+   * The job config the current command was given (null: none), whose digest and file every run
+   * records.
+   */
   static void commandConfig(Path config) {
     if (config == null) {
       COMMAND_CONFIG.remove();
@@ -56,16 +70,36 @@ final class Reporting implements AutoCloseable {
     if (uri == null) {
       Path store = settings.trackingStore();
       try {
-        embedded = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(store).build().start();
+        embedded =
+            TrackingServer.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .storeDirectory(store)
+                .build()
+                .start();
       } catch (IOException | RuntimeException e) {
         // the command's input was fine: the machine cannot give the server a port or a store
-        throw Errors.environment("cannot start the embedded MLflow tracking server with its store in " + store + ": "
-            + Errors.rootMessage(e), "make " + store + " a writable directory (or pass --workdir elsewhere), or give"
-            + " --tracking-uri of a running server", e);
+        throw Errors.environment(
+            "cannot start the embedded MLflow tracking server with its store in "
+                + store
+                + ": "
+                + Errors.rootMessage(e),
+            "make "
+                + store
+                + " a writable directory (or pass --workdir elsewhere), or give"
+                + " --tracking-uri of a running server",
+            e);
       }
       uri = embedded.uri().toString();
-      console.step("MLflow tracking: embedded server at " + uri + " (store " + store + "; browse it later with"
-          + " `bin/kiln server --store " + store + "`)");
+      console.step(
+          "MLflow tracking: embedded server at "
+              + uri
+              + " (store "
+              + store
+              + "; browse it later with"
+              + " `bin/kiln server --store "
+              + store
+              + "`)");
     } else {
       console.step("MLflow tracking: " + uri);
     }
@@ -77,14 +111,22 @@ final class Reporting implements AutoCloseable {
     return lineageTracking;
   }
 
-  /** Runs {@code job} inside a run; the run ends FAILED (and the error propagates) if the job throws. */
+  /**
+   * Runs {@code job} inside a run; the run ends FAILED (and the error propagates) if the job
+   * throws.
+   */
   <R> R run(String runName, Map<String, String> tags, Function<TrackedRun, R> job) {
     Map<String, String> allTags = new LinkedHashMap<>(tags);
     allTags.putIfAbsent("mlflow.source.name", "kiln " + tags.getOrDefault("kiln.job", ""));
     String version = Kiln.class.getPackage().getImplementationVersion();
     allTags.putIfAbsent("kiln.version", version == null ? "development" : version);
-    TrackedRun run = lineage.run(tracking.startRun(experiment, runName, allTags), runName, allTags,
-        COMMAND_CONFIG.get(), tracking.uri());
+    TrackedRun run =
+        lineage.run(
+            tracking.startRun(experiment, runName, allTags),
+            runName,
+            allTags,
+            COMMAND_CONFIG.get(),
+            tracking.uri());
     JobCost cost = JobCost.start(settings, tags.getOrDefault("kiln.job", runName), console);
     try {
       R result = job.apply(run);

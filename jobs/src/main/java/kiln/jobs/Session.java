@@ -5,7 +5,9 @@ import kiln.core.SparkSessions;
 import kiln.cost.UsageListener;
 import org.apache.spark.sql.SparkSession;
 
-/** A command's Spark session: built once from the resolved settings, stopped when the command ends. */
+/**
+ * A command's Spark session: built once from the resolved settings, stopped when the command ends.
+ */
 final class Session implements AutoCloseable {
   private final KilnSettings settings;
   private SparkSession spark;
@@ -18,7 +20,8 @@ final class Session implements AutoCloseable {
   SparkSession spark() {
     if (spark == null) {
       // in a notebook or a test the session already exists: use it, and leave it running afterwards
-      owned = SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
+      owned =
+          SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();
       spark = SparkSessions.create(settings.spark());
       // every Kiln job's usage is measured (and priced when its run ends, in Reporting)
       UsageListener.attach(spark);

@@ -10,45 +10,82 @@ import kiln.core.YamlFiles;
 import picocli.CommandLine.Option;
 
 /**
- * The options of every command that runs Spark, resolved with the settings file ({@code --settings};
- * {@code --config} is always a job's own file) and the environment.
+ * The options of every command that runs Spark, resolved with the settings file ({@code
+ * --settings}; {@code --config} is always a job's own file) and the environment.
  */
 final class SparkOptions {
-  @Option(names = "--settings", paramLabel = "FILE", description = "Kiln settings (YAML): spark, tracking, workdir.")
+  @Option(
+      names = "--settings",
+      paramLabel = "FILE",
+      description = "Kiln settings (YAML): spark, tracking, workdir.")
   Path settings;
 
-  @Option(names = "--profile", paramLabel = "PROFILE",
-      description = "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
+  @Option(
+      names = "--profile",
+      paramLabel = "PROFILE",
+      description =
+          "Where Spark runs: local (default, in this JVM), cluster (from spark-submit), gpu (RAPIDS).")
   SparkProfile profile;
 
-  @Option(names = "--master", paramLabel = "URL", description = "Spark master, e.g. local[4] or spark://host:7077.")
+  @Option(
+      names = "--master",
+      paramLabel = "URL",
+      description = "Spark master, e.g. local[4] or spark://host:7077.")
   String master;
 
   @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "A Spark setting; may repeat.")
   Map<String, String> conf = new LinkedHashMap<>();
 
-  @Option(names = "--ui", description = "Start Spark's web UI (off by default in the local profile).")
+  @Option(
+      names = "--ui",
+      description = "Start Spark's web UI (off by default in the local profile).")
   Boolean ui;
 
-  @Option(names = "--workdir", paramLabel = "DIR", description = "Where local state goes (default .kiln).")
+  @Option(
+      names = "--workdir",
+      paramLabel = "DIR",
+      description = "Where local state goes (default .kiln).")
   Path workdir;
 
-  @Option(names = "--tracking-uri", paramLabel = "URI",
-      description = "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
+  @Option(
+      names = "--tracking-uri",
+      paramLabel = "URI",
+      description =
+          "MLflow tracking server (default $MLFLOW_TRACKING_URI; none: start the embedded server).")
   String trackingUri;
 
-  @Option(names = "--experiment", paramLabel = "NAME", description = "MLflow experiment of the run (default kiln).")
+  @Option(
+      names = "--experiment",
+      paramLabel = "NAME",
+      description = "MLflow experiment of the run (default kiln).")
   String experiment;
 
-  @Option(names = "--tag", paramLabel = "KEY=VALUE",
+  @Option(
+      names = "--tag",
+      paramLabel = "KEY=VALUE",
       description = "Tag the job's cost record and run (e.g. team=risk, model=fraud); may repeat.")
   Map<String, String> tags = new LinkedHashMap<>();
 
-  /** The option names every Spark command shares; the README lists them once rather than per command. */
-  static final java.util.List<String> NAMES = java.util.List.of("--settings", "--profile", "--master", "--conf", "--ui",
-      "--workdir", "--tracking-uri", "--experiment", "--tag");
+  /**
+   * The option names every Spark command shares; the README lists them once rather than per
+   * command.
+   */
+  static final java.util.List<String> NAMES =
+      java.util.List.of(
+          "--settings",
+          "--profile",
+          "--master",
+          "--conf",
+          "--ui",
+          "--workdir",
+          "--tracking-uri",
+          "--experiment",
+          "--tag");
 
-  /** --conf, with each --tag as {@code spark.kiln.tag.KEY} (where the settings file's tags live too). */
+  /**
+   * --conf, with each --tag as {@code spark.kiln.tag.KEY} (where the settings file's tags live
+   * too).
+   */
   private Map<String, String> sparkConf() {
     Map<String, String> all = new LinkedHashMap<>(conf);
     tags.forEach((k, v) -> all.put(JobCost.TAG_PREFIX + k, v));
@@ -57,10 +94,14 @@ final class SparkOptions {
 
   KilnSettings settings() {
     KilnSettings fromFile = settings == null ? null : YamlFiles.read(settings, KilnSettings.class);
-    KilnSettings commandLine = new KilnSettings(
-        new SparkSettings(profile, master, ui, conf.isEmpty() && tags.isEmpty() ? null : sparkConf()),
-        trackingUri == null && experiment == null ? null : new KilnSettings.Tracking(trackingUri, experiment),
-        workdir == null ? null : workdir.toString());
+    KilnSettings commandLine =
+        new KilnSettings(
+            new SparkSettings(
+                profile, master, ui, conf.isEmpty() && tags.isEmpty() ? null : sparkConf()),
+            trackingUri == null && experiment == null
+                ? null
+                : new KilnSettings.Tracking(trackingUri, experiment),
+            workdir == null ? null : workdir.toString());
     return KilnSettings.resolve(commandLine, fromFile, System.getenv());
   }
 }

@@ -13,7 +13,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-@Command(name = "tracking", mixinStandardHelpOptions = true, description = "Replay tracking events that a job spooled while its server was unreachable.",
+@Command(
+    name = "tracking",
+    mixinStandardHelpOptions = true,
+    description = "Replay tracking events that a job spooled while its server was unreachable.",
     subcommands = TrackingCommand.Replay.class)
 final class TrackingCommand implements Runnable {
   @Spec CommandSpec spec;
@@ -23,19 +26,29 @@ final class TrackingCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  @Command(name = "replay", mixinStandardHelpOptions = true,
-      description = {"Send what jobs spooled while their tracking server was unreachable.",
-          "Without FILE, every spool file in WORKDIR/tracking-spool is sent, oldest first. A replay that stops",
-          "half-way resumes where it stopped when run again, and events already sent are not sent twice."})
+  @Command(
+      name = "replay",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Send what jobs spooled while their tracking server was unreachable.",
+        "Without FILE, every spool file in WORKDIR/tracking-spool is sent, oldest first. A replay that stops",
+        "half-way resumes where it stopped when run again, and events already sent are not sent twice."
+      })
   static final class Replay implements Callable<Integer> {
     @Spec CommandSpec spec;
     @Mixin WorkdirOptions workdirOptions;
 
-    @Parameters(paramLabel = "FILE", arity = "0..1", description = "A spool file a job named (default: all in the work directory).")
+    @Parameters(
+        paramLabel = "FILE",
+        arity = "0..1",
+        description = "A spool file a job named (default: all in the work directory).")
     Path file;
 
-    @Option(names = "--tracking-uri", paramLabel = "URI",
-        description = "The server to send to (default: the settings' tracking.uri, then $MLFLOW_TRACKING_URI).")
+    @Option(
+        names = "--tracking-uri",
+        paramLabel = "URI",
+        description =
+            "The server to send to (default: the settings' tracking.uri, then $MLFLOW_TRACKING_URI).")
     String trackingUri;
 
     @Override
@@ -43,7 +56,8 @@ final class TrackingCommand implements Runnable {
       KilnSettings settings = workdirOptions.settings(trackingUri);
       String uri = settings.trackingUri();
       if (uri == null) {
-        throw Errors.badInput("no tracking server to replay to",
+        throw Errors.badInput(
+            "no tracking server to replay to",
             "pass --tracking-uri URI, set tracking.uri in the --settings file, or set MLFLOW_TRACKING_URI");
       }
       Path spool = settings.trackingSpool();
@@ -60,7 +74,14 @@ final class TrackingCommand implements Runnable {
         total += sent;
       }
       if (files.size() > 1) {
-        console.result("Replayed " + total + " tracking event(s) from " + files.size() + " spool files in " + spool + ".");
+        console.result(
+            "Replayed "
+                + total
+                + " tracking event(s) from "
+                + files.size()
+                + " spool files in "
+                + spool
+                + ".");
       }
       return 0;
     }

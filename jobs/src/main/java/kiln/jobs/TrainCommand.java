@@ -33,7 +33,11 @@ final class TrainCommand implements Callable<Integer> {
   @Mixin SparkOptions sparkOptions;
   @Mixin JsonOption json;
 
-  @Option(names = "--config", required = true, paramLabel = "FILE", description = "The training job (YAML).")
+  @Option(
+      names = "--config",
+      required = true,
+      paramLabel = "FILE",
+      description = "The training job (YAML).")
   Path config;
 
   @Override
@@ -54,43 +58,112 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /** What --json prints: the registered version, its run, and what training measured. */
-  record Trained(String model, String version, String runId, String device, DatasetRef features, long trainRows,
-      long validationRows, long testRows, int bestIteration, Map<String, Double> metrics,
-      Map<String, Map<String, Map<String, Double>>> groups, Map<String, Double> groupGaps,
-      double latencyMillisPer1000Rows, String sha256, String codeVersion, java.time.Duration elapsed) {
+  record Trained(
+      String model,
+      String version,
+      String runId,
+      String device,
+      DatasetRef features,
+      long trainRows,
+      long validationRows,
+      long testRows,
+      int bestIteration,
+      Map<String, Double> metrics,
+      Map<String, Map<String, Map<String, Double>>> groups,
+      Map<String, Double> groupGaps,
+      double latencyMillisPer1000Rows,
+      String sha256,
+      String codeVersion,
+      java.time.Duration elapsed) {
     static Trained of(RegisteredVersion registered) {
       var training = registered.training();
-      return new Trained(registered.version().name(), registered.version().version(), registered.runId(), training.device(),
-          training.features(), training.trainRows(), training.validationRows(), training.testRows(),
-          training.bestIteration(), training.evaluation().metrics(), training.evaluation().groups(),
-          training.evaluation().gaps(), training.latencyMillisPer1000Rows(), training.sha256(), training.codeVersion(),
+      return new Trained(
+          registered.version().name(),
+          registered.version().version(),
+          registered.runId(),
+          training.device(),
+          training.features(),
+          training.trainRows(),
+          training.validationRows(),
+          training.testRows(),
+          training.bestIteration(),
+          training.evaluation().metrics(),
+          training.evaluation().groups(),
+          training.evaluation().gaps(),
+          training.latencyMillisPer1000Rows(),
+          training.sha256(),
+          training.codeVersion(),
           training.elapsed());
     }
   }
 
-  /** Trains and registers in an MLflow run of its own; prints and returns the new version. For the demo too. */
-  static RegisteredVersion train(Session session, Reporting reporting, Console console, TrainConfig config,
+  /**
+   * Trains and registers in an MLflow run of its own; prints and returns the new version. For the
+   * demo too.
+   */
+  static RegisteredVersion train(
+      Session session,
+      Reporting reporting,
+      Console console,
+      TrainConfig config,
       Map<String, String> tags) {
     Map<String, String> allTags = new LinkedHashMap<>(tags);
     allTags.put("kiln.job", "train");
-    console.step("training " + config.task().name().toLowerCase(Locale.ROOT) + " '" + config.model() + "' on "
-        + config.features());
-    RegisteredVersion registered = reporting.run("train " + config.model(), allTags,
-        run -> new TrainingJob(session.spark()).run(config, reporting.tracking(), run, session.settings().experiment()));
+    console.step(
+        "training "
+            + config.task().name().toLowerCase(Locale.ROOT)
+            + " '"
+            + config.model()
+            + "' on "
+            + config.features());
+    RegisteredVersion registered =
+        reporting.run(
+            "train " + config.model(),
+            allTags,
+            run ->
+                new TrainingJob(session.spark())
+                    .run(config, reporting.tracking(), run, session.settings().experiment()));
     Map<String, Double> metrics = registered.training().evaluation().metrics();
     StringBuilder summary = new StringBuilder();
-    for (String metric : new String[] {"auc_roc", "auc_pr", "log_loss", "accuracy", "f1", "calibration_error", "rmse", "mae",
-        "r2"}) {
+    for (String metric :
+        new String[] {
+          "auc_roc",
+          "auc_pr",
+          "log_loss",
+          "accuracy",
+          "f1",
+          "calibration_error",
+          "rmse",
+          "mae",
+          "r2"
+        }) {
       if (metrics.containsKey(metric)) {
-        summary.append(summary.length() == 0 ? "" : ", ").append(metric).append(' ')
+        summary
+            .append(summary.length() == 0 ? "" : ", ")
+            .append(metric)
+            .append(' ')
             .append(String.format(Locale.ROOT, "%.4f", metrics.get(metric)));
       }
     }
-    console.result("Registered " + config.model() + " version " + registered.version().version() + " (device "
-        + registered.training().device() + ", " + Console.count(registered.training().testRows()) + " test rows: " + summary
-        + "; largest group gap " + String.format(Locale.ROOT, "%.4f", registered.training().evaluation().largestGap())
-        + ").");
-    console.result("Next: kiln models gate --model models:/" + config.model() + "/" + registered.version().version());
+    console.result(
+        "Registered "
+            + config.model()
+            + " version "
+            + registered.version().version()
+            + " (device "
+            + registered.training().device()
+            + ", "
+            + Console.count(registered.training().testRows())
+            + " test rows: "
+            + summary
+            + "; largest group gap "
+            + String.format(Locale.ROOT, "%.4f", registered.training().evaluation().largestGap())
+            + ").");
+    console.result(
+        "Next: kiln models gate --model models:/"
+            + config.model()
+            + "/"
+            + registered.version().version());
     return registered;
   }
 }

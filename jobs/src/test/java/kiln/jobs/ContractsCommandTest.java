@@ -13,10 +13,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code kiln contracts check|suggest} as a user meets them: output, files, messages and exit codes. */
+/**
+ * {@code kiln contracts check|suggest} as a user meets them: output, files, messages and exit
+ * codes.
+ */
 @ExtendWith(SharedSpark.class)
 class ContractsCommandTest {
-  static final String CONTRACT = """
+  static final String CONTRACT =
+      """
       apiVersion: v3.1.0
       kind: DataContract
       id: orders
@@ -37,20 +41,36 @@ class ContractsCommandTest {
 
   static String table(SparkSession spark, Path dir, String values) {
     String table = dir.resolve("orders").toString();
-    spark.sql("SELECT * FROM VALUES " + values + " AS t(id, amount)").write().format("delta").save(table);
+    spark
+        .sql("SELECT * FROM VALUES " + values + " AS t(id, amount)")
+        .write()
+        .format("delta")
+        .save(table);
     return table;
   }
 
   @Test
-  void aPassingCheckPrintsTheRulesAndWritesReportsWithExitZero(SparkSession spark, @TempDir Path dir) throws Exception {
+  void aPassingCheckPrintsTheRulesAndWritesReportsWithExitZero(
+      SparkSession spark, @TempDir Path dir) throws Exception {
     String table = table(spark, dir, "(1, 10), (2, 20), (3, 30)");
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
 
-    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input", table,
-        "--report-dir", dir.resolve("reports").toString());
+    KilnCommandTest.Run run =
+        kiln(
+            "contracts",
+            "check",
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--contract",
+            contract.toString(),
+            "--input",
+            table,
+            "--report-dir",
+            dir.resolve("reports").toString());
 
     assertThat(run.exitCode()).as(run.err()).isZero();
-    assertThat(run.out()).containsPattern("PASS +error +amount.maximum +maximum +30 +<= 100")
+    assertThat(run.out())
+        .containsPattern("PASS +error +amount.maximum +maximum +30 +<= 100")
         .containsPattern("WARN +warning +tiny")
         .contains("contract orders 1.0.0 on " + table + "@0: PASSED, 0 error(s), 1 warning(s)");
     assertThat(dir.resolve("reports/report.json")).content().contains("\"status\" : \"passed\"");
@@ -59,28 +79,55 @@ class ContractsCommandTest {
   }
 
   @Test
-  void aBrokenContractExitsOneAndQuarantinesTheBreakingRows(SparkSession spark, @TempDir Path dir) throws Exception {
-    String table = table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
+  void aBrokenContractExitsOneAndQuarantinesTheBreakingRows(SparkSession spark, @TempDir Path dir)
+      throws Exception {
+    String table =
+        table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
 
-    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input", table + "@0",
-        "--output", dir.resolve("clean").toString(), "--report-dir", dir.resolve("r").toString());
+    KilnCommandTest.Run run =
+        kiln(
+            "contracts",
+            "check",
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--contract",
+            contract.toString(),
+            "--input",
+            table + "@0",
+            "--output",
+            dir.resolve("clean").toString(),
+            "--report-dir",
+            dir.resolve("r").toString());
 
     assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
-    assertThat(run.out()).contains("error: amount.maximum: measured 500, expected <= 100")
+    assertThat(run.out())
+        .contains("error: amount.maximum: measured 500, expected <= 100")
         .contains("Quarantined 2 rows into " + table + "_quarantine, version 0")
         .contains("Wrote 2 clean rows to " + dir.resolve("clean"));
     assertThat(run.err()).contains("contract broken: id.required, amount.maximum");
   }
 
   @Test
-  void aBrokenContractWithJsonPrintsItsRecordOnStandardOutputThenExitsOne(SparkSession spark, @TempDir Path dir)
-      throws Exception {
-    String table = table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
+  void aBrokenContractWithJsonPrintsItsRecordOnStandardOutputThenExitsOne(
+      SparkSession spark, @TempDir Path dir) throws Exception {
+    String table =
+        table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
 
-    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract",
-        contract.toString(), "--input", table + "@0", "--report-dir", dir.resolve("r").toString(), "--json");
+    KilnCommandTest.Run run =
+        kiln(
+            "contracts",
+            "check",
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--contract",
+            contract.toString(),
+            "--input",
+            table + "@0",
+            "--report-dir",
+            dir.resolve("r").toString(),
+            "--json");
 
     assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
     JsonNode json = new ObjectMapper().readTree(run.out());
@@ -88,10 +135,13 @@ class ContractsCommandTest {
     assertThat(json.at("/check/result/dataset/table").asText()).isEqualTo(table);
     assertThat(json.at("/check/result/dataset/version").asLong()).isZero();
     assertThat(json.at("/check/result/rows").asLong()).isEqualTo(4);
-    assertThat(json.at("/check/result/rules").findValuesAsText("name")).contains("id.required", "amount.maximum");
+    assertThat(json.at("/check/result/rules").findValuesAsText("name"))
+        .contains("id.required", "amount.maximum");
     assertThat(json.at("/check/quarantinedRows").asLong()).isEqualTo(2);
-    assertThat(json.at("/check/htmlReport").asText()).isEqualTo(dir.resolve("r/report.html").toString());
-    assertThat(run.err()).contains("error: amount.maximum: measured 500, expected <= 100")
+    assertThat(json.at("/check/htmlReport").asText())
+        .isEqualTo(dir.resolve("r/report.html").toString());
+    assertThat(run.err())
+        .contains("error: amount.maximum: measured 500, expected <= 100")
         .contains("contract broken: id.required, amount.maximum");
   }
 
@@ -100,37 +150,89 @@ class ContractsCommandTest {
     String table = table(spark, dir, "(1, 10), (2, 20), (3, 30), (4, 40)");
     Path out = dir.resolve("draft.yaml");
 
-    KilnCommandTest.Run suggest = kiln("contracts", "suggest", "--input", table, "--out", out.toString());
+    KilnCommandTest.Run suggest =
+        kiln("contracts", "suggest", "--input", table, "--out", out.toString());
     assertThat(suggest.exitCode()).as(suggest.err()).isZero();
     assertThat(suggest.out()).contains("Wrote a draft contract with 2 properties to " + out);
     assertThat(out).content().contains("kind: DataContract").contains("id: orders");
 
-    KilnCommandTest.Run check = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", out.toString(), "--input", table,
-        "--report-dir", dir.resolve("r").toString());
+    KilnCommandTest.Run check =
+        kiln(
+            "contracts",
+            "check",
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--contract",
+            out.toString(),
+            "--input",
+            table,
+            "--report-dir",
+            dir.resolve("r").toString());
     assertThat(check.exitCode()).as(check.out() + check.err()).isZero();
   }
 
   @Test
-  void badContractsAndDataAreExitTwoWithAMessageAndNoStackTrace(SparkSession spark, @TempDir Path dir) throws Exception {
+  void badContractsAndDataAreExitTwoWithAMessageAndNoStackTrace(
+      SparkSession spark, @TempDir Path dir) throws Exception {
     String table = table(spark, dir, "(1, 10)");
-    Path typo = Files.writeString(dir.resolve("typo.yaml"), CONTRACT.replace("required: true", "requird: true"));
-    KilnCommandTest.Run run = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", typo.toString(), "--input", table);
+    Path typo =
+        Files.writeString(
+            dir.resolve("typo.yaml"), CONTRACT.replace("required: true", "requird: true"));
+    KilnCommandTest.Run run =
+        kiln(
+            "contracts",
+            "check",
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--contract",
+            typo.toString(),
+            "--input",
+            table);
     assertThat(run.exitCode()).isEqualTo(2);
-    assertThat(run.err()).contains(typo + ":10:9: unknown key 'requird'").contains("fix: use one of the valid keys")
+    assertThat(run.err())
+        .contains(typo + ":10:9: unknown key 'requird'")
+        .contains("fix: use one of the valid keys")
         .doesNotContain("\tat ");
 
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
-    KilnCommandTest.Run missing = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input",
-        dir.resolve("nothing").toString());
+    KilnCommandTest.Run missing =
+        kiln(
+            "contracts",
+            "check",
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--contract",
+            contract.toString(),
+            "--input",
+            dir.resolve("nothing").toString());
     assertThat(missing.exitCode()).isEqualTo(2);
     assertThat(missing.err()).contains("is not a Delta table").doesNotContain("MLflow tracking");
     assertThat(dir.resolve("work/mlflow")).doesNotExist();
 
-    KilnCommandTest.Run version = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", contract.toString(), "--input", table + "@7");
+    KilnCommandTest.Run version =
+        kiln(
+            "contracts",
+            "check",
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--contract",
+            contract.toString(),
+            "--input",
+            table + "@7");
     assertThat(version.exitCode()).isEqualTo(2);
-    assertThat(version.err()).contains("version 7 of " + table + " does not exist; it has versions 0");
+    assertThat(version.err())
+        .contains("version 7 of " + table + " does not exist; it has versions 0");
 
-    KilnCommandTest.Run noFile = kiln("contracts", "check", "--workdir", dir.resolve("work").toString(), "--contract", dir.resolve("none.yaml").toString(), "--input", table);
+    KilnCommandTest.Run noFile =
+        kiln(
+            "contracts",
+            "check",
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--contract",
+            dir.resolve("none.yaml").toString(),
+            "--input",
+            table);
     assertThat(noFile.exitCode()).isEqualTo(2);
     assertThat(noFile.err()).contains("none.yaml does not exist");
   }

@@ -26,7 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Every job's run lands in the cost table (measured, priced, tagged); kiln cost report and check read it. */
+/**
+ * Every job's run lands in the cost table (measured, priced, tagged); kiln cost report and check
+ * read it.
+ */
 @ExtendWith(SharedSpark.class)
 class CostCommandTest {
   @TempDir static Path dir;
@@ -37,40 +40,64 @@ class CostCommandTest {
   static Run kiln(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    int code =
+        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
     return new Run(code, out.toString(), err.toString());
   }
 
   @BeforeAll
   static void aDriftJobRunsTagged(SparkSession spark) {
-    StructType schema = new StructType().add("x", DataTypes.LongType).add("city", DataTypes.StringType);
+    StructType schema =
+        new StructType().add("x", DataTypes.LongType).add("city", DataTypes.StringType);
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
       rows.add(RowFactory.create((long) i, i % 2 == 0 ? "SFO" : "JFK"));
     }
     String reference = dir.resolve("reference").toString();
     String current = dir.resolve("current").toString();
-    new Datasets(spark).write(spark.createDataFrame(rows, schema), reference, WriteOptions.of(WriteMode.OVERWRITE));
-    new Datasets(spark).write(spark.createDataFrame(rows, schema), current, WriteOptions.of(WriteMode.OVERWRITE));
+    new Datasets(spark)
+        .write(
+            spark.createDataFrame(rows, schema), reference, WriteOptions.of(WriteMode.OVERWRITE));
+    new Datasets(spark)
+        .write(spark.createDataFrame(rows, schema), current, WriteOptions.of(WriteMode.OVERWRITE));
     work = dir.resolve("work");
-    Run drift = kiln("drift", "--reference", reference, "--current", current, "--no-history",
-        "--report", dir.resolve("drift.html").toString(), "--workdir", work.toString(),
-        "--tag", "team=risk", "--tag", "model=fraud");
+    Run drift =
+        kiln(
+            "drift",
+            "--reference",
+            reference,
+            "--current",
+            current,
+            "--no-history",
+            "--report",
+            dir.resolve("drift.html").toString(),
+            "--workdir",
+            work.toString(),
+            "--tag",
+            "team=risk",
+            "--tag",
+            "model=fraud");
     assertThat(drift.exitCode()).as(drift.err()).isEqualTo(0);
     assertThat(drift.err() + drift.out()).containsPattern("Cost: \\d+\\.\\d+ USD \\(cpu");
   }
 
   @Test
   void theJobsRunIsMeasuredPricedAndTaggedInTheCostTable(SparkSession spark) {
-    List<Row> rows = new CostTable(spark, work.resolve("cost").toAbsolutePath().toString()).since(Instant.EPOCH);
+    List<Row> rows =
+        new CostTable(spark, work.resolve("cost").toAbsolutePath().toString()).since(Instant.EPOCH);
     assertThat(rows).hasSize(1);
     Row row = rows.get(0);
     assertThat(row.<String>getAs("job")).isEqualTo("drift");
     assertThat(row.<String>getAs("run_id")).isNotBlank();
-    assertThat(row.getJavaMap(row.fieldIndex("tags"))).containsEntry("team", "risk").containsEntry("model", "fraud");
-    assertThat(row.<Long>getAs("tasks")).as("drift profiles both sides in Spark jobs").isGreaterThan(0);
+    assertThat(row.getJavaMap(row.fieldIndex("tags")))
+        .containsEntry("team", "risk")
+        .containsEntry("model", "fraud");
+    assertThat(row.<Long>getAs("tasks"))
+        .as("drift profiles both sides in Spark jobs")
+        .isGreaterThan(0);
     assertThat(row.<Long>getAs("input_bytes")).isGreaterThan(0);
-    assertThat(row.<Double>getAs("core_seconds_used")).isGreaterThan(0)
+    assertThat(row.<Double>getAs("core_seconds_used"))
+        .isGreaterThan(0)
         .isLessThanOrEqualTo(row.<Double>getAs("core_seconds_allocated"));
     assertThat(row.<Double>getAs("cost_total")).isGreaterThan(0);
     assertThat(row.<String>getAs("catalog_version")).isEqualTo("2026-12-05");
@@ -79,8 +106,19 @@ class CostCommandTest {
   @Test
   void reportGroupsByTagsAsTextJsonAndHtml() throws Exception {
     Path html = dir.resolve("cost.html");
-    Run run = kiln("cost", "report", "--since", "2000-01-01", "--group-by", "team,job", "--workdir", work.toString(),
-        "--json", "--html", html.toString());
+    Run run =
+        kiln(
+            "cost",
+            "report",
+            "--since",
+            "2000-01-01",
+            "--group-by",
+            "team,job",
+            "--workdir",
+            work.toString(),
+            "--json",
+            "--html",
+            html.toString());
     assertThat(run.exitCode()).as(run.err()).isEqualTo(0);
     JsonNode json = new ObjectMapper().readTree(run.out());
     assertThat(json.get("groups")).hasSize(1);
@@ -93,15 +131,21 @@ class CostCommandTest {
   @Test
   void checkExitsOneWhenABudgetIsExceededAndTwoForAGroupNoRunHas() throws Exception {
     Path budgets = dir.resolve("budgets.yaml");
-    Files.writeString(budgets, "budgets:\n  - {team: risk, period: day, limit: 0.0000000001}\n"
-        + "  - {job: drift, period: month, limit: 1000000}\n");
-    Run exceeded = kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
+    Files.writeString(
+        budgets,
+        "budgets:\n  - {team: risk, period: day, limit: 0.0000000001}\n"
+            + "  - {job: drift, period: month, limit: 1000000}\n");
+    Run exceeded =
+        kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
     assertThat(exceeded.exitCode()).as(exceeded.err()).isEqualTo(1);
-    assertThat(exceeded.out()).containsPattern("CRITICAL\\s+team risk per day").containsPattern("OK\\s+job drift per month");
+    assertThat(exceeded.out())
+        .containsPattern("CRITICAL\\s+team risk per day")
+        .containsPattern("OK\\s+job drift per month");
     assertThat(exceeded.err()).contains("1 budget(s) exceeded: team risk");
 
     Files.writeString(budgets, "budgets:\n  - {team: nobody, period: day, limit: 1}\n");
-    Run unknown = kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
+    Run unknown =
+        kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
     assertThat(unknown.exitCode()).as(unknown.err()).isEqualTo(2);
     assertThat(unknown.err()).contains("team 'nobody'").contains("risk");
   }

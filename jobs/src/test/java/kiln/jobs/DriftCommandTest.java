@@ -2,15 +2,15 @@ package kiln.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import kiln.core.Datasets;
 import kiln.core.WriteMode;
@@ -27,7 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code kiln drift} as a scheduler meets it: exit codes, output, report, history, an MLflow run. */
+/**
+ * {@code kiln drift} as a scheduler meets it: exit codes, output, report, history, an MLflow run.
+ */
 @ExtendWith(SharedSpark.class)
 class DriftCommandTest {
   @TempDir static Path dir;
@@ -39,14 +41,18 @@ class DriftCommandTest {
   static Run kiln(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    int code =
+        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
     return new Run(code, out.toString(), err.toString());
   }
 
   @BeforeAll
   static void tables(SparkSession spark) {
-    StructType schema = new StructType().add("delay", DataTypes.LongType).add("origin", DataTypes.StringType)
-        .add("score", DataTypes.DoubleType);
+    StructType schema =
+        new StructType()
+            .add("delay", DataTypes.LongType)
+            .add("origin", DataTypes.StringType)
+            .add("score", DataTypes.DoubleType);
     List<Row> r = new ArrayList<>();
     List<Row> c = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
@@ -55,27 +61,47 @@ class DriftCommandTest {
     }
     reference = dir.resolve("reference").toString();
     current = dir.resolve("current").toString();
-    new Datasets(spark).write(spark.createDataFrame(r, schema), reference, WriteOptions.of(WriteMode.OVERWRITE));
-    new Datasets(spark).write(spark.createDataFrame(c, schema), current, WriteOptions.of(WriteMode.OVERWRITE));
+    new Datasets(spark)
+        .write(spark.createDataFrame(r, schema), reference, WriteOptions.of(WriteMode.OVERWRITE));
+    new Datasets(spark)
+        .write(spark.createDataFrame(c, schema), current, WriteOptions.of(WriteMode.OVERWRITE));
   }
 
   @Test
   void driftExitsOneWritesTheReportHistoryAndAnMlflowRun() throws Exception {
     Path store = dir.resolve("mlflow");
-    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(store).build().start()) {
+    try (TrackingServer server =
+        TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(store).build().start()) {
       Path settings = dir.resolve("kiln.yaml");
       Files.writeString(settings, "tracking:\n  uri: " + server.uri() + "\n");
       Path report = dir.resolve("out/drift.html");
-      Run run = kiln("drift", "--reference", reference + "@0", "--current", current, "--report", report.toString(),
-          "--prediction", "score", "--settings", settings.toString(), "--workdir", dir.resolve("work").toString());
+      Run run =
+          kiln(
+              "drift",
+              "--reference",
+              reference + "@0",
+              "--current",
+              current,
+              "--report",
+              report.toString(),
+              "--prediction",
+              "score",
+              "--settings",
+              settings.toString(),
+              "--workdir",
+              dir.resolve("work").toString());
       assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
-      assertThat(run.out()).contains("Drift of " + current + "@0 (300 rows) against " + reference + "@0 (300 rows)")
+      assertThat(run.out())
+          .contains("Drift of " + current + "@0 (300 rows) against " + reference + "@0 (300 rows)")
           .containsPattern("delay\\s+feature\\s+DRIFTED")
           .containsPattern("origin\\s+feature\\s+DRIFTED")
           .containsPattern("score\\s+prediction\\s+STABLE")
           .contains("2 of 2 features drifted (100%, dataset threshold 50%): DRIFTED")
           .contains("Report: " + report.toAbsolutePath())
-          .contains("History: " + dir.resolve("work").toAbsolutePath().resolve("drift/history") + " version 0")
+          .contains(
+              "History: "
+                  + dir.resolve("work").toAbsolutePath().resolve("drift/history")
+                  + " version 0")
           .doesNotContain("MLflow run: ");
       assertThat(run.err()).contains("MLflow tracking: " + server.uri()).contains("MLflow run: ");
       assertThat(Files.readString(report)).contains("<svg", "delay", "origin");
@@ -88,8 +114,20 @@ class DriftCommandTest {
   @Test
   void driftWithJsonPrintsItsRecordOnStandardOutputThenExitsOne() throws Exception {
     Path report = dir.resolve("out/drift-json.html");
-    Run run = kiln("drift", "--reference", reference + "@0", "--current", current, "--report", report.toString(),
-        "--prediction", "score", "--workdir", dir.resolve("work-json").toString(), "--json");
+    Run run =
+        kiln(
+            "drift",
+            "--reference",
+            reference + "@0",
+            "--current",
+            current,
+            "--report",
+            report.toString(),
+            "--prediction",
+            "score",
+            "--workdir",
+            dir.resolve("work-json").toString(),
+            "--json");
 
     assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
     JsonNode json = new ObjectMapper().readTree(run.out());
@@ -99,71 +137,153 @@ class DriftCommandTest {
     assertThat(json.at("/result/referenceRows").asLong()).isEqualTo(300);
     assertThat(json.at("/result/currentRows").asLong()).isEqualTo(300);
     Map<String, String> verdicts = new java.util.TreeMap<>();
-    json.at("/result/features").forEach(f -> verdicts.put(f.get("name").asText(), f.get("verdict").asText()));
-    assertThat(verdicts).containsEntry("delay", "DRIFTED").containsEntry("origin", "DRIFTED").containsEntry("score", "STABLE");
+    json.at("/result/features")
+        .forEach(f -> verdicts.put(f.get("name").asText(), f.get("verdict").asText()));
+    assertThat(verdicts)
+        .containsEntry("delay", "DRIFTED")
+        .containsEntry("origin", "DRIFTED")
+        .containsEntry("score", "STABLE");
     assertThat(json.get("report").asText()).isEqualTo(report.toAbsolutePath().toString());
     assertThat(json.get("historyVersion").asLong()).isZero();
     assertThat(json.get("runId").asText()).isNotBlank();
-    assertThat(run.err()).contains("2 of 2 features drifted (100%, dataset threshold 50%): DRIFTED")
+    assertThat(run.err())
+        .contains("2 of 2 features drifted (100%, dataset threshold 50%): DRIFTED")
         .contains("kiln: error: the dataset drifted");
   }
 
   @Test
   void noDriftExitsZeroAndReusesTheReferenceProfile() {
     String work = dir.resolve("work-same").toString();
-    Run first = kiln("drift", "--reference", reference + "@0", "--current", reference + "@0", "--workdir", work);
+    Run first =
+        kiln(
+            "drift",
+            "--reference",
+            reference + "@0",
+            "--current",
+            reference + "@0",
+            "--workdir",
+            work);
     assertThat(first.exitCode()).as(first.err()).isZero();
-    assertThat(first.out()).contains("0 of 3 features drifted (0%, dataset threshold 50%): no drift");
-    assertThat(first.err()).contains("MLflow tracking: embedded server at").contains("MLflow run: ");
-    assertThat(first.out()).contains("Report: " + Path.of(work).toAbsolutePath().resolve("drift/reports"));
-    Run second = kiln("drift", "--reference", reference + "@0", "--current", reference + "@0", "--workdir", work,
-        "--no-history");
+    assertThat(first.out())
+        .contains("0 of 3 features drifted (0%, dataset threshold 50%): no drift");
+    assertThat(first.err())
+        .contains("MLflow tracking: embedded server at")
+        .contains("MLflow run: ");
+    assertThat(first.out())
+        .contains("Report: " + Path.of(work).toAbsolutePath().resolve("drift/reports"));
+    Run second =
+        kiln(
+            "drift",
+            "--reference",
+            reference + "@0",
+            "--current",
+            reference + "@0",
+            "--workdir",
+            work,
+            "--no-history");
     assertThat(second.exitCode()).isZero();
     assertThat(second.out()).contains("reference profile reused").doesNotContain("History:");
   }
 
   @Test
   void badInputExitsTwoWithTheValueAndTheFix() throws Exception {
-    Run model = kiln("drift", "--reference", reference, "--current", current, "--model", "models:/delay@champion",
-        "--workdir", dir.resolve("work-model").toString());
+    Run model =
+        kiln(
+            "drift",
+            "--reference",
+            reference,
+            "--current",
+            current,
+            "--model",
+            "models:/delay@champion",
+            "--workdir",
+            dir.resolve("work-model").toString());
     assertThat(model.exitCode()).isEqualTo(2);
-    assertThat(model.err()).contains("there is no registered model 'delay' (models:/delay@champion)")
+    assertThat(model.err())
+        .contains("there is no registered model 'delay' (models:/delay@champion)")
         .doesNotContain("\tat ");
 
     Run noReference = kiln("drift", "--current", current);
     assertThat(noReference.exitCode()).isEqualTo(2);
-    assertThat(noReference.err()).contains("no reference side: --reference is missing")
+    assertThat(noReference.err())
+        .contains("no reference side: --reference is missing")
         .contains("--model models:/NAME@ALIAS");
 
-    Run labelsWithoutModel = kiln("drift", "--reference", reference, "--current", current, "--labels", current,
-        "--key", "id");
+    Run labelsWithoutModel =
+        kiln(
+            "drift",
+            "--reference",
+            reference,
+            "--current",
+            current,
+            "--labels",
+            current,
+            "--key",
+            "id");
     assertThat(labelsWithoutModel.exitCode()).isEqualTo(2);
-    assertThat(labelsWithoutModel.err()).contains("--labels and --key measure a model's performance and need --model");
+    assertThat(labelsWithoutModel.err())
+        .contains("--labels and --key measure a model's performance and need --model");
 
-    Run labelsWithoutKey = kiln("drift", "--current", current, "--model", "models:/delay@champion", "--labels", current);
+    Run labelsWithoutKey =
+        kiln(
+            "drift",
+            "--current",
+            current,
+            "--model",
+            "models:/delay@champion",
+            "--labels",
+            current);
     assertThat(labelsWithoutKey.exitCode()).isEqualTo(2);
     assertThat(labelsWithoutKey.err()).contains("needs --key");
 
-    Run missing = kiln("drift", "--reference", dir.resolve("nothing").toString(), "--current", current);
+    Run missing =
+        kiln("drift", "--reference", dir.resolve("nothing").toString(), "--current", current);
     assertThat(missing.exitCode()).isEqualTo(2);
     // the tables are checked before the embedded tracking server starts
-    assertThat(missing.err()).contains("is not a Delta table").doesNotContain("\tat ").doesNotContain("MLflow tracking");
+    assertThat(missing.err())
+        .contains("is not a Delta table")
+        .doesNotContain("\tat ")
+        .doesNotContain("MLflow tracking");
 
     Path config = dir.resolve("drift.yaml");
     Files.writeString(config, "features: [delay]\nthresholds:\n  psi: -1\n");
-    Run badConfig = kiln("drift", "--reference", reference, "--current", current, "--config", config.toString());
+    Run badConfig =
+        kiln(
+            "drift", "--reference", reference, "--current", current, "--config", config.toString());
     assertThat(badConfig.exitCode()).isEqualTo(2);
-    assertThat(badConfig.err()).contains(config + ":").contains("psi must be a positive number, got -1.0");
+    assertThat(badConfig.err())
+        .contains(config + ":")
+        .contains("psi must be a positive number, got -1.0");
 
-    Run empty = kiln("drift", "--reference", reference, "--current", current, "--current-where", "delay > 1000",
-        "--workdir", dir.resolve("work-empty").toString());
+    Run empty =
+        kiln(
+            "drift",
+            "--reference",
+            reference,
+            "--current",
+            current,
+            "--current-where",
+            "delay > 1000",
+            "--workdir",
+            dir.resolve("work-empty").toString());
     assertThat(empty.exitCode()).isEqualTo(2);
-    assertThat(empty.err()).contains("the current data " + current + "@0 where delay > 1000 has no rows")
+    assertThat(empty.err())
+        .contains("the current data " + current + "@0 where delay > 1000 has no rows")
         .doesNotContain("\tat ");
 
-    Run unknownColumn = kiln("drift", "--reference", reference, "--current", current, "--prediction", "scroe",
-        "--workdir", dir.resolve("work-bad").toString());
+    Run unknownColumn =
+        kiln(
+            "drift",
+            "--reference",
+            reference,
+            "--current",
+            current,
+            "--prediction",
+            "scroe",
+            "--workdir",
+            dir.resolve("work-bad").toString());
     assertThat(unknownColumn.exitCode()).isEqualTo(2);
-    assertThat(unknownColumn.err()).contains("lacks column 'scroe'; it has 'delay', 'origin', 'score'");
+    assertThat(unknownColumn.err())
+        .contains("lacks column 'scroe'; it has 'delay', 'origin', 'score'");
   }
 }

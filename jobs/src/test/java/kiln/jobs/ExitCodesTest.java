@@ -12,12 +12,14 @@ import org.junit.jupiter.api.Test;
 class ExitCodesTest {
   @Test
   void aFailedCheckIsOne() {
-    assertThat(Kiln.exitCode(Errors.checkFailed("contract broken: a.maximum", "fix the data"))).isEqualTo(1);
+    assertThat(Kiln.exitCode(Errors.checkFailed("contract broken: a.maximum", "fix the data")))
+        .isEqualTo(1);
   }
 
   @Test
   void badInputNotFoundAndConflictAreTwo() {
-    assertThat(Kiln.exitCode(Errors.badInput("--limit -1 is negative", "give 0 or more"))).isEqualTo(2);
+    assertThat(Kiln.exitCode(Errors.badInput("--limit -1 is negative", "give 0 or more")))
+        .isEqualTo(2);
     assertThat(Kiln.exitCode(Errors.notADeltaTable("/t"))).isEqualTo(2);
     assertThat(Kiln.exitCode(Errors.conflict(".kiln/demo exists", "pass --workdir"))).isEqualTo(2);
   }
@@ -32,7 +34,9 @@ class ExitCodesTest {
 
   @Test
   void aKilnErrorWrappedByALibraryKeepsItsCode() {
-    assertThat(Kiln.exitCode(new RuntimeException("spark task failed", Errors.badInput("bad value", "fix it"))))
+    assertThat(
+            Kiln.exitCode(
+                new RuntimeException("spark task failed", Errors.badInput("bad value", "fix it"))))
         .isEqualTo(2);
   }
 }

@@ -2,12 +2,12 @@ package kiln.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import kiln.core.testing.SharedSpark;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -24,20 +24,29 @@ class KilnCommandTest {
   static Run kiln(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    int code =
+        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
     return new Run(code, out.toString(), err.toString());
   }
 
   @Test
   void everyCommandHasHelp() {
-    CommandLine root = Kiln.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+    CommandLine root =
+        Kiln.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
     java.util.List<String> checked = new java.util.ArrayList<>();
     walk(root, new java.util.ArrayList<>(), checked);
-    assertThat(checked).contains("kiln", "kiln ingest", "kiln datasets history", "kiln datasets show",
-        "kiln data fetch", "kiln demo");
+    assertThat(checked)
+        .contains(
+            "kiln",
+            "kiln ingest",
+            "kiln datasets history",
+            "kiln datasets show",
+            "kiln data fetch",
+            "kiln demo");
   }
 
-  private static void walk(CommandLine command, java.util.List<String> path, java.util.List<String> checked) {
+  private static void walk(
+      CommandLine command, java.util.List<String> path, java.util.List<String> checked) {
     if (command.getCommandName().equals("help")) {
       return;
     }
@@ -56,55 +65,97 @@ class KilnCommandTest {
   }
 
   @Test
-  void ingestPrintsTheVersionAndCountsThenHistoryAndShowSeeIt(SparkSession spark, @TempDir Path dir) throws Exception {
+  void ingestPrintsTheVersionAndCountsThenHistoryAndShowSeeIt(SparkSession spark, @TempDir Path dir)
+      throws Exception {
     Path csv = dir.resolve("in.csv");
     Files.writeString(csv, "id,amount\n1,10\n2,x\n3,30\n");
     Path schema = dir.resolve("schema.yaml");
-    Files.writeString(schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
+    Files.writeString(
+        schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
     String table = dir.resolve("t").toString();
 
     String workdir = dir.resolve("work").toString();
-    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--output", table, "--schema", schema.toString(),
-        "--workdir", workdir);
+    Run ingest =
+        kiln(
+            "ingest",
+            "--source",
+            csv.toString(),
+            "--format",
+            "csv",
+            "--output",
+            table,
+            "--schema",
+            schema.toString(),
+            "--workdir",
+            workdir);
     assertThat(ingest.exitCode()).as(ingest.err()).isZero();
-    assertThat(ingest.out()).contains("Ingested 2 rows into " + table + ", version 0")
+    assertThat(ingest.out())
+        .contains("Ingested 2 rows into " + table + ", version 0")
         .contains("Quarantined 1 rows into " + table + "_quarantine, version 0");
-    assertThat(ingest.err()).contains("MLflow tracking: embedded server at http://127.0.0.1:").contains("MLflow run: http://");
+    assertThat(ingest.err())
+        .contains("MLflow tracking: embedded server at http://127.0.0.1:")
+        .contains("MLflow run: http://");
 
     // the run is in the embedded server's store, which `kiln server` serves afterwards
-    try (kiln.tracking.server.TrackingServer server = kiln.tracking.server.TrackingServer.builder().host("127.0.0.1").port(0)
-        .storeDirectory(Path.of(workdir, "mlflow")).build().start()) {
+    try (kiln.tracking.server.TrackingServer server =
+        kiln.tracking.server.TrackingServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .storeDirectory(Path.of(workdir, "mlflow"))
+            .build()
+            .start()) {
       var client = new org.mlflow.tracking.MlflowClient(server.uri().toString());
       String experimentId = client.getExperimentByName("kiln").orElseThrow().getExperimentId();
       var runs = client.searchRuns(java.util.List.of(experimentId), "tags.`kiln.job` = 'ingest'");
       assertThat(runs).hasSize(1);
       var run = client.getRun(runs.get(0).getRunId());
       assertThat(run.getInfo().getStatus().toString()).isEqualTo("FINISHED");
-      assertThat(run.getData().getMetricsList()).extracting(m -> m.getKey() + "=" + m.getValue())
+      assertThat(run.getData().getMetricsList())
+          .extracting(m -> m.getKey() + "=" + m.getValue())
           .contains("rows=2.0", "quarantined_rows=1.0");
-      assertThat(run.getData().getParamsList()).extracting(p -> p.getKey() + "=" + p.getValue())
+      assertThat(run.getData().getParamsList())
+          .extracting(p -> p.getKey() + "=" + p.getValue())
           .contains("table=" + table, "format=csv", "mode=append");
-      assertThat(run.getInputs().getDatasetInputsList()).extracting(i -> i.getTags(0).getValue() + " " + i.getDataset().getSource())
-          .containsExactlyInAnyOrder("output {\"path\":\"" + table + "\",\"delta_table_version\":0}",
+      assertThat(run.getInputs().getDatasetInputsList())
+          .extracting(i -> i.getTags(0).getValue() + " " + i.getDataset().getSource())
+          .containsExactlyInAnyOrder(
+              "output {\"path\":\"" + table + "\",\"delta_table_version\":0}",
               "quarantine {\"path\":\"" + table + "_quarantine\",\"delta_table_version\":0}");
     }
 
-    Run again = kiln("ingest", "--source", csv.toString(), "--format", "CSV", "--output", table, "--schema", schema.toString(),
-        "--workdir", workdir);
+    Run again =
+        kiln(
+            "ingest",
+            "--source",
+            csv.toString(),
+            "--format",
+            "CSV",
+            "--output",
+            table,
+            "--schema",
+            schema.toString(),
+            "--workdir",
+            workdir);
     assertThat(again.exitCode()).isZero();
-    assertThat(again.out()).contains("Already ingested: " + table + "@0 holds this load (2 rows); nothing written.");
+    assertThat(again.out())
+        .contains("Already ingested: " + table + "@0 holds this load (2 rows); nothing written.");
 
     Run history = kiln("datasets", "history", table);
     assertThat(history.exitCode()).isZero();
-    assertThat(history.out()).contains("History of " + table + " (1 version)").containsPattern("0 .* WRITE .* append .* 2 .* ingest");
+    assertThat(history.out())
+        .contains("History of " + table + " (1 version)")
+        .containsPattern("0 .* WRITE .* append .* 2 .* ingest");
 
     Run show = kiln("datasets", "show", table + "@0", "--limit", "1");
     assertThat(show.exitCode()).isZero();
-    assertThat(show.out()).contains(table + "@0 (struct<id:int,amount:int>)").contains("only showing top 1 row");
+    assertThat(show.out())
+        .contains(table + "@0 (struct<id:int,amount:int>)")
+        .contains("only showing top 1 row");
 
     Run missingVersion = kiln("datasets", "show", table + "@4");
     assertThat(missingVersion.exitCode()).isEqualTo(2);
-    assertThat(missingVersion.err()).contains("version 4 of " + table + " does not exist; it has versions 0")
+    assertThat(missingVersion.err())
+        .contains("version 4 of " + table + " does not exist; it has versions 0")
         .doesNotContain("\tat ");
   }
 
@@ -112,17 +163,40 @@ class KilnCommandTest {
   void badInputExitsWithTwoAndAClearMessage(@TempDir Path dir) throws Exception {
     Run unknownFormat = kiln("ingest", "--source", "x", "--format", "xml", "--output", "t");
     assertThat(unknownFormat.exitCode()).isEqualTo(2);
-    assertThat(unknownFormat.err()).contains("Invalid value for option '--format'").contains("but was 'xml'");
+    assertThat(unknownFormat.err())
+        .contains("Invalid value for option '--format'")
+        .contains("but was 'xml'");
 
-    Run missingSource = kiln("ingest", "--source", dir.resolve("none.csv").toString(), "--format", "csv",
-        "--output", dir.resolve("t").toString(), "--workdir", dir.resolve("work").toString());
+    Run missingSource =
+        kiln(
+            "ingest",
+            "--source",
+            dir.resolve("none.csv").toString(),
+            "--format",
+            "csv",
+            "--output",
+            dir.resolve("t").toString(),
+            "--workdir",
+            dir.resolve("work").toString());
     assertThat(missingSource.exitCode()).isEqualTo(2);
-    assertThat(missingSource.err()).contains("kiln: error: source " + dir.resolve("none.csv") + " does not exist")
-        .contains("fix: ").doesNotContain("\tat ");
+    assertThat(missingSource.err())
+        .contains("kiln: error: source " + dir.resolve("none.csv") + " does not exist")
+        .contains("fix: ")
+        .doesNotContain("\tat ");
 
     Path schema = dir.resolve("bad.yaml");
     Files.writeString(schema, "columns:\n  - {name: a, type: int, colour: red}\n");
-    Run badSchema = kiln("ingest", "--source", "x", "--format", "csv", "--output", "t", "--schema", schema.toString());
+    Run badSchema =
+        kiln(
+            "ingest",
+            "--source",
+            "x",
+            "--format",
+            "csv",
+            "--output",
+            "t",
+            "--schema",
+            schema.toString());
     assertThat(badSchema.exitCode()).isEqualTo(2);
     assertThat(badSchema.err()).contains(schema + ":2:").contains("unknown key 'colour'");
 
@@ -144,16 +218,29 @@ class KilnCommandTest {
   }
 
   @Test
-  void ingestWithJsonPrintsItsResultRecordOnStandardOutputAndTheRestOnStandardError(SparkSession spark, @TempDir Path dir)
-      throws Exception {
+  void ingestWithJsonPrintsItsResultRecordOnStandardOutputAndTheRestOnStandardError(
+      SparkSession spark, @TempDir Path dir) throws Exception {
     Path csv = dir.resolve("in.csv");
     Files.writeString(csv, "id,amount\n1,10\n2,x\n3,30\n");
     Path schema = dir.resolve("schema.yaml");
-    Files.writeString(schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
+    Files.writeString(
+        schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
     String table = dir.resolve("t").toString();
 
-    Run ingest = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--output", table, "--schema", schema.toString(),
-        "--workdir", dir.resolve("work").toString(), "--json");
+    Run ingest =
+        kiln(
+            "ingest",
+            "--source",
+            csv.toString(),
+            "--format",
+            "csv",
+            "--output",
+            table,
+            "--schema",
+            schema.toString(),
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--json");
 
     assertThat(ingest.exitCode()).as(ingest.err()).isZero();
     JsonNode json = new ObjectMapper().readTree(ingest.out());
@@ -181,27 +268,54 @@ class KilnCommandTest {
   }
 
   @Test
-  void anEmbeddedServerThatCannotStartIsAnEnvironmentErrorWithExitThree(@TempDir Path dir) throws Exception {
+  void anEmbeddedServerThatCannotStartIsAnEnvironmentErrorWithExitThree(@TempDir Path dir)
+      throws Exception {
     Path csv = Files.writeString(dir.resolve("in.csv"), "id\n1\n");
-    // the work directory, where the embedded server's store goes, is a file: no store can be made there
+    // the work directory, where the embedded server's store goes, is a file: no store can be made
+    // there
     Path workdir = Files.writeString(dir.resolve("work"), "not a directory");
     String table = dir.resolve("t").toString();
 
-    Run run = kiln("ingest", "--source", csv.toString(), "--format", "csv", "--output", table, "--workdir", workdir.toString());
+    Run run =
+        kiln(
+            "ingest",
+            "--source",
+            csv.toString(),
+            "--format",
+            "csv",
+            "--output",
+            table,
+            "--workdir",
+            workdir.toString());
 
     assertThat(run.exitCode()).as(run.err()).isEqualTo(3);
-    assertThat(run.err()).contains("kiln: error: cannot start the embedded MLflow tracking server with its store in "
-        + workdir.resolve("mlflow")).contains("fix: make " + workdir.resolve("mlflow") + " a writable directory")
-        .doesNotContain("internal error").doesNotContain("\tat ");
+    assertThat(run.err())
+        .contains(
+            "kiln: error: cannot start the embedded MLflow tracking server with its store in "
+                + workdir.resolve("mlflow"))
+        .contains("fix: make " + workdir.resolve("mlflow") + " a writable directory")
+        .doesNotContain("internal error")
+        .doesNotContain("\tat ");
     assertThat(dir.resolve("t")).doesNotExist();
   }
 
   @Test
   void aMissingSourceIsSaidBeforeTheTrackingServerStarts(@TempDir Path dir) {
-    Run run = kiln("ingest", "--source", dir.resolve("none.csv").toString(), "--format", "csv",
-        "--output", dir.resolve("t").toString(), "--workdir", dir.resolve("work").toString());
+    Run run =
+        kiln(
+            "ingest",
+            "--source",
+            dir.resolve("none.csv").toString(),
+            "--format",
+            "csv",
+            "--output",
+            dir.resolve("t").toString(),
+            "--workdir",
+            dir.resolve("work").toString());
     assertThat(run.exitCode()).isEqualTo(2);
-    assertThat(run.err()).contains("source " + dir.resolve("none.csv") + " does not exist").doesNotContain("MLflow");
+    assertThat(run.err())
+        .contains("source " + dir.resolve("none.csv") + " does not exist")
+        .doesNotContain("MLflow");
     assertThat(dir.resolve("work/mlflow")).doesNotExist();
   }
 
@@ -211,12 +325,15 @@ class KilnCommandTest {
     Run unknown = kiln("audit", "--help");
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.out()).isEmpty();
-    assertThat(unknown.err()).contains("Unknown command 'audit' of kiln; the commands are: ingest, contracts, features,"
-        + " train, models, score, datasets, data, drift, lineage, llm, cost, demo, server, tracking");
+    assertThat(unknown.err())
+        .contains(
+            "Unknown command 'audit' of kiln; the commands are: ingest, contracts, features,"
+                + " train, models, score, datasets, data, drift, lineage, llm, cost, demo, server, tracking");
 
     Run nested = kiln("models", "promote", "--help");
     assertThat(nested.exitCode()).isEqualTo(2);
-    assertThat(nested.err()).contains("Unknown command 'promote' of kiln models; the commands are: gate, rollback");
+    assertThat(nested.err())
+        .contains("Unknown command 'promote' of kiln models; the commands are: gate, rollback");
 
     Run typo = kiln("trian");
     assertThat(typo.exitCode()).isEqualTo(2);
@@ -225,7 +342,8 @@ class KilnCommandTest {
 
   @Test
   void everyCommandSummaryInTheHelpIsAWholeSentence() {
-    CommandLine root = Kiln.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+    CommandLine root =
+        Kiln.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
     java.util.List<String> summaries = new java.util.ArrayList<>();
     java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(root));
     while (!todo.isEmpty()) {
@@ -236,7 +354,8 @@ class KilnCommandTest {
       summaries.add(command.getCommandSpec().qualifiedName() + ": " + summary);
       todo.addAll(command.getSubcommands().values());
     }
-    assertThat(summaries).hasSizeGreaterThan(15)
+    assertThat(summaries)
+        .hasSizeGreaterThan(15)
         .allSatisfy(s -> assertThat(s).matches("[a-z ]+: [A-Z].*[.]"));
   }
 

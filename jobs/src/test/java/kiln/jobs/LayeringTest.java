@@ -30,14 +30,16 @@ import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
 
 /**
- * The layering: capability modules (contracts, drift, training, batch-inference, ingest, and every module
- * added later) depend on core only, and compositions of capabilities live in jobs; core imports neither
- * picocli nor the tracking server. Checked twice: over the compiled main classes of every module (all are on
- * this module's test classpath) and over the module poms. A module is a capability unless it is one of
- * {@link #NOT_CAPABILITIES}; its packages are the {@code kiln.*} roots under its {@code src/main/java/kiln}.
+ * The layering: capability modules (contracts, drift, training, batch-inference, ingest, and every
+ * module added later) depend on core only, and compositions of capabilities live in jobs; core
+ * imports neither picocli nor the tracking server. Checked twice: over the compiled main classes of
+ * every module (all are on this module's test classpath) and over the module poms. A module is a
+ * capability unless it is one of {@link #NOT_CAPABILITIES}; its packages are the {@code kiln.*}
+ * roots under its {@code src/main/java/kiln}.
  */
 class LayeringTest {
-  private static final Set<String> NOT_CAPABILITIES = Set.of("core", "tracking-server", "jobs", "benchmarks", "tests");
+  private static final Set<String> NOT_CAPABILITIES =
+      Set.of("core", "tracking-server", "jobs", "benchmarks", "tests");
   private static final String GROUP = "dev.kiln";
 
   private static Path root;
@@ -51,29 +53,38 @@ class LayeringTest {
   static void importModules() throws Exception {
     root = projectRoot();
     capabilities = new ArrayList<>();
-    for (String name : childTexts(parse(root.resolve("pom.xml")).getDocumentElement(), "modules", "module")) {
+    for (String name :
+        childTexts(parse(root.resolve("pom.xml")).getDocumentElement(), "modules", "module")) {
       if (!NOT_CAPABILITIES.contains(name)) {
         Path directory = root.resolve(name);
         capabilities.add(new Module(name, directory, packageRoots(directory)));
       }
     }
-    mainClasses = new ClassFileImporter()
-        .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .withImportOption(location -> !location.contains("-tests.jar"))
-        .importPackages("kiln");
+    mainClasses =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .withImportOption(location -> !location.contains("-tests.jar"))
+            .importPackages("kiln");
   }
 
   @Test
   void everyCapabilityModuleIsOnTheClasspathOfThisTest() {
-    assertThat(capabilities).extracting(Module::name)
+    assertThat(capabilities)
+        .extracting(Module::name)
         .contains("contracts", "drift", "training", "batch-inference", "ingest");
     for (Module module : capabilities) {
       assertThat(module.packageRoots()).as("package roots of %s", module.name()).isNotEmpty();
       for (String packageRoot : module.packageRoots()) {
-        assertThat(mainClasses.stream().anyMatch(c -> c.getPackageName().equals(packageRoot)
-                || c.getPackageName().startsWith(packageRoot + ".")))
-            .as("no class of %s (%s) is on jobs' test classpath, so the layering rules would not see it;"
-                + " fix: add kiln-%s as a dependency of jobs", module.name(), packageRoot, module.name())
+        assertThat(
+                mainClasses.stream()
+                    .anyMatch(
+                        c ->
+                            c.getPackageName().equals(packageRoot)
+                                || c.getPackageName().startsWith(packageRoot + ".")))
+            .as(
+                "no class of %s (%s) is on jobs' test classpath, so the layering rules would not see it;"
+                    + " fix: add kiln-%s as a dependency of jobs",
+                module.name(), packageRoot, module.name())
             .isTrue();
       }
     }
@@ -83,7 +94,8 @@ class LayeringTest {
   void capabilitiesImportCoreAndTheirOwnPackagesOnly() {
     Set<String> capabilityRoots = new TreeSet<>();
     capabilities.forEach(m -> capabilityRoots.addAll(m.packageRoots()));
-    classes().that(inAnyOf(capabilityRoots))
+    classes()
+        .that(inAnyOf(capabilityRoots))
         .should(dependOnlyOnCoreAndTheirOwnPackageRoot())
         .because("capabilities share through core and are composed in jobs (issue 10)")
         .check(mainClasses);
@@ -91,10 +103,16 @@ class LayeringTest {
 
   @Test
   void coreImportsNeitherPicocliNorTheServerNorAnyOtherModule() {
-    noClasses().that().resideInAPackage("kiln.core..")
-        .should().dependOnClassesThat().resideInAPackage("picocli..")
-        .orShould().dependOnClassesThat(kilnOutsideCore())
-        .because("core is below every module: the command line lives in jobs, the server in tracking-server")
+    noClasses()
+        .that()
+        .resideInAPackage("kiln.core..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("picocli..")
+        .orShould()
+        .dependOnClassesThat(kilnOutsideCore())
+        .because(
+            "core is below every module: the command line lives in jobs, the server in tracking-server")
         .check(mainClasses);
   }
 
@@ -110,19 +128,27 @@ class LayeringTest {
         String artifact = text(dependency, "artifactId");
         String type = text(dependency, "type");
         String scope = text(dependency, "scope");
-        boolean core = artifact.equals("kiln-core") && (type.isEmpty() || type.equals("jar"))
-            && (scope.isEmpty() || scope.equals("compile"));
-        boolean coreTests = artifact.equals("kiln-core") && type.equals("test-jar") && scope.equals("test");
+        boolean core =
+            artifact.equals("kiln-core")
+                && (type.isEmpty() || type.equals("jar"))
+                && (scope.isEmpty() || scope.equals("compile"));
+        boolean coreTests =
+            artifact.equals("kiln-core") && type.equals("test-jar") && scope.equals("test");
         boolean serverInTests = artifact.equals("kiln-tracking-server") && scope.equals("test");
         if (!core && !coreTests && !serverInTests) {
-          violations.add(module.name() + " -> " + artifact + (type.isEmpty() ? "" : " (" + type + ")")
-              + (scope.isEmpty() ? "" : " [" + scope + "]"));
+          violations.add(
+              module.name()
+                  + " -> "
+                  + artifact
+                  + (type.isEmpty() ? "" : " (" + type + ")")
+                  + (scope.isEmpty() ? "" : " [" + scope + "]"));
         }
       }
     }
     assertThat(violations)
-        .as("capability modules may depend on kiln-core, kiln-core's test-jar and (in tests) kiln-tracking-server;"
-            + " fix: share through core, compose in jobs")
+        .as(
+            "capability modules may depend on kiln-core, kiln-core's test-jar and (in tests) kiln-tracking-server;"
+                + " fix: share through core, compose in jobs")
         .isEmpty();
   }
 
@@ -146,24 +172,31 @@ class LayeringTest {
   }
 
   private static DescribedPredicate<JavaClass> inAnyOf(Set<String> roots) {
-    return DescribedPredicate.describe("reside in a capability package " + roots,
+    return DescribedPredicate.describe(
+        "reside in a capability package " + roots,
         c -> roots.contains(packageRoot(c.getPackageName())));
   }
 
   private static DescribedPredicate<JavaClass> kilnOutsideCore() {
-    return DescribedPredicate.describe("are Kiln classes outside kiln.core",
-        c -> c.getPackageName().startsWith("kiln.") && !packageRoot(c.getPackageName()).equals("kiln.core"));
+    return DescribedPredicate.describe(
+        "are Kiln classes outside kiln.core",
+        c ->
+            c.getPackageName().startsWith("kiln.")
+                && !packageRoot(c.getPackageName()).equals("kiln.core"));
   }
 
   private static ArchCondition<JavaClass> dependOnlyOnCoreAndTheirOwnPackageRoot() {
-    return new ArchCondition<>("depend only on kiln.core and their own package root among Kiln's classes") {
+    return new ArchCondition<>(
+        "depend only on kiln.core and their own package root among Kiln's classes") {
       @Override
       public void check(JavaClass item, ConditionEvents events) {
         String own = packageRoot(item.getPackageName());
         for (Dependency dependency : item.getDirectDependenciesFromSelf()) {
           String target = dependency.getTargetClass().getBaseComponentType().getPackageName();
           String targetRoot = packageRoot(target);
-          if (target.startsWith("kiln.") && !targetRoot.equals(own) && !targetRoot.equals("kiln.core")) {
+          if (target.startsWith("kiln.")
+              && !targetRoot.equals(own)
+              && !targetRoot.equals("kiln.core")) {
             events.add(SimpleConditionEvent.violated(dependency, dependency.getDescription()));
           }
         }
@@ -173,11 +206,15 @@ class LayeringTest {
 
   // ---- the poms
 
-  /** The directory of the root pom (kiln-parent), above the working directory surefire runs this test in. */
+  /**
+   * The directory of the root pom (kiln-parent), above the working directory surefire runs this
+   * test in.
+   */
   private static Path projectRoot() throws Exception {
     for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
       Path pom = dir.resolve("pom.xml");
-      if (Files.isRegularFile(pom) && text(parse(pom).getDocumentElement(), "artifactId").equals("kiln-parent")) {
+      if (Files.isRegularFile(pom)
+          && text(parse(pom).getDocumentElement(), "artifactId").equals("kiln-parent")) {
         return dir;
       }
     }

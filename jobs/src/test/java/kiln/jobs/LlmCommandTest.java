@@ -25,7 +25,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code kiln llm} as a scheduler meets it: prompts registered and shown, a run's JSON, exit codes 0, 1 and 2. */
+/**
+ * {@code kiln llm} as a scheduler meets it: prompts registered and shown, a run's JSON, exit codes
+ * 0, 1 and 2.
+ */
 @ExtendWith(SharedSpark.class)
 class LlmCommandTest {
   @TempDir static Path dir;
@@ -35,23 +38,30 @@ class LlmCommandTest {
   static Run kiln(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    int code = Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    int code =
+        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
     return new Run(code, out.toString(), err.toString());
   }
 
   /** A chat-completions endpoint that answers "spam" unless the prompt asks for a server error. */
   static HttpServer endpoint() throws Exception {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/v1/chat/completions", exchange -> {
-      String request = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-      boolean fail = request.contains("[500]");
-      byte[] body = (fail ? "{\"error\":{\"message\":\"down\"}}"
-          : "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"spam\"},\"finish_reason\":\"stop\"}],"
-              + "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":1}}").getBytes(StandardCharsets.UTF_8);
-      exchange.sendResponseHeaders(fail ? 500 : 200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
+    server.createContext(
+        "/v1/chat/completions",
+        exchange -> {
+          String request =
+              new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+          boolean fail = request.contains("[500]");
+          byte[] body =
+              (fail
+                      ? "{\"error\":{\"message\":\"down\"}}"
+                      : "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"spam\"},\"finish_reason\":\"stop\"}],"
+                          + "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":1}}")
+                  .getBytes(StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(fail ? 500 : 200, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
     server.start();
     return server;
   }
@@ -59,32 +69,68 @@ class LlmCommandTest {
   @Test
   void promptsRegisterAndShowThenRunsExitZeroOneAndTwo(SparkSession spark) throws Exception {
     String input = dir.resolve("emails").toString();
-    StructType schema = new StructType().add("id", DataTypes.IntegerType).add("body", DataTypes.StringType);
-    new Datasets(spark).write(spark.createDataFrame(List.of(RowFactory.create(1, "win money, write to a@b.io"),
-        RowFactory.create(2, "lunch at noon?"), RowFactory.create(3, "broken [500]")), schema), input,
-        WriteOptions.of(WriteMode.OVERWRITE));
+    StructType schema =
+        new StructType().add("id", DataTypes.IntegerType).add("body", DataTypes.StringType);
+    new Datasets(spark)
+        .write(
+            spark.createDataFrame(
+                List.of(
+                    RowFactory.create(1, "win money, write to a@b.io"),
+                    RowFactory.create(2, "lunch at noon?"),
+                    RowFactory.create(3, "broken [500]")),
+                schema),
+            input,
+            WriteOptions.of(WriteMode.OVERWRITE));
     ObjectMapper json = new ObjectMapper();
     HttpServer llm = endpoint();
-    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("mlflow"))
-        .build().start()) {
+    try (TrackingServer server =
+        TrackingServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .storeDirectory(dir.resolve("mlflow"))
+            .build()
+            .start()) {
       Path settings = dir.resolve("kiln.yaml");
       Files.writeString(settings, "tracking:\n  uri: " + server.uri() + "\n");
       Path template = dir.resolve("spam.txt");
       Files.writeString(template, "Is this e-mail spam? Answer spam or ham.\n\n{{text}}");
-      String[] common = {"--settings", settings.toString(), "--workdir", dir.resolve("work").toString()};
+      String[] common = {
+        "--settings", settings.toString(), "--workdir", dir.resolve("work").toString()
+      };
 
-      Run registered = kiln(concat(new String[] {"llm", "prompts", "register", "--name", "spam", "--template",
-          template.toString(), "--json"}, common));
+      Run registered =
+          kiln(
+              concat(
+                  new String[] {
+                    "llm",
+                    "prompts",
+                    "register",
+                    "--name",
+                    "spam",
+                    "--template",
+                    template.toString(),
+                    "--json"
+                  },
+                  common));
       assertThat(registered.exitCode()).as(registered.err()).isZero();
       assertThat(json.readTree(registered.out()).path("uri").asText()).isEqualTo("prompts:/spam/1");
       Run shown = kiln(concat(new String[] {"llm", "prompts", "show", "spam/1"}, common));
       assertThat(shown.out()).contains("prompts:/spam/1", "Is this e-mail spam?");
 
       Path job = dir.resolve("job.yaml");
-      Files.writeString(job, "input: " + input + "\nkey: id\ntext: body\nprompt: {name: spam, version: 1}\n"
-          + "engine: {type: openai, model: tiny, baseUrl: 'http://127.0.0.1:" + llm.getAddress().getPort() + "/v1',"
-          + " maxAttempts: 1}\noutput: " + dir.resolve("labels") + "\nmaxErrorRate: 0.5\n");
-      Run ran = kiln(concat(new String[] {"llm", "run", "--config", job.toString(), "--json"}, common));
+      Files.writeString(
+          job,
+          "input: "
+              + input
+              + "\nkey: id\ntext: body\nprompt: {name: spam, version: 1}\n"
+              + "engine: {type: openai, model: tiny, baseUrl: 'http://127.0.0.1:"
+              + llm.getAddress().getPort()
+              + "/v1',"
+              + " maxAttempts: 1}\noutput: "
+              + dir.resolve("labels")
+              + "\nmaxErrorRate: 0.5\n");
+      Run ran =
+          kiln(concat(new String[] {"llm", "run", "--config", job.toString(), "--json"}, common));
       assertThat(ran.exitCode()).as(ran.err()).isZero();
       JsonNode result = json.readTree(ran.out());
       assertThat(result.path("rows").asLong()).isEqualTo(3);
@@ -95,8 +141,11 @@ class LlmCommandTest {
       assertThat(ran.err()).contains("MLflow run: ").doesNotContain("a@b.io");
 
       Path strict = dir.resolve("strict.yaml");
-      Files.writeString(strict, Files.readString(job).replace("maxErrorRate: 0.5", "maxErrorRate: 0.1")
-          .replace(dir.resolve("labels").toString(), dir.resolve("labels-strict").toString()));
+      Files.writeString(
+          strict,
+          Files.readString(job)
+              .replace("maxErrorRate: 0.5", "maxErrorRate: 0.1")
+              .replace(dir.resolve("labels").toString(), dir.resolve("labels-strict").toString()));
       Run failed = kiln(concat(new String[] {"llm", "run", "--config", strict.toString()}, common));
       assertThat(failed.exitCode()).as(failed.err()).isEqualTo(1);
       assertThat(failed.out()).contains("3 rows, 1 failed (33.33%, limit 10.00%)");

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A command resolves each table it reads once ({@code TABLE[@V|@TS]} to a version) and passes the pinned
- * table down: counted by {@link Datasets#resolutions}, which every resolution goes through.
+ * A command resolves each table it reads once ({@code TABLE[@V|@TS]} to a version) and passes the
+ * pinned table down: counted by {@link Datasets#resolutions}, which every resolution goes through.
  */
 @ExtendWith(SharedSpark.class)
 class PinnedReadsTest {
@@ -24,9 +24,20 @@ class PinnedReadsTest {
     Path contract = Files.writeString(dir.resolve("c.yaml"), ContractsCommandTest.CONTRACT);
     long before = Datasets.resolutions(table);
 
-    KilnCommandTest.Run run = KilnCommandTest.kiln("contracts", "check", "--workdir", dir.resolve("work").toString(),
-        "--contract", contract.toString(), "--input", table, "--output", dir.resolve("clean").toString(),
-        "--report-dir", dir.resolve("reports").toString());
+    KilnCommandTest.Run run =
+        KilnCommandTest.kiln(
+            "contracts",
+            "check",
+            "--workdir",
+            dir.resolve("work").toString(),
+            "--contract",
+            contract.toString(),
+            "--input",
+            table,
+            "--output",
+            dir.resolve("clean").toString(),
+            "--report-dir",
+            dir.resolve("reports").toString());
 
     assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
     assertThat(Datasets.resolutions(table) - before).isEqualTo(1);
@@ -52,8 +63,15 @@ class PinnedReadsTest {
     long referenceBefore = Datasets.resolutions(reference);
     long currentBefore = Datasets.resolutions(current);
 
-    KilnCommandTest.Run run = KilnCommandTest.kiln("drift", "--reference", reference + "@0", "--current", current,
-        "--workdir", dir.resolve("work").toString());
+    KilnCommandTest.Run run =
+        KilnCommandTest.kiln(
+            "drift",
+            "--reference",
+            reference + "@0",
+            "--current",
+            current,
+            "--workdir",
+            dir.resolve("work").toString());
 
     assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
     assertThat(Datasets.resolutions(reference) - referenceBefore).isEqualTo(1);

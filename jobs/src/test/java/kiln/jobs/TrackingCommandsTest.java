@@ -28,25 +28,43 @@ import org.junit.jupiter.api.io.TempDir;
 import org.mlflow.api.proto.Service.Run;
 import org.mlflow.tracking.MlflowClient;
 
-/** `kiln server`, `kiln tracking replay` and a job whose tracking server is gone, from the command line. */
+/**
+ * `kiln server`, `kiln tracking replay` and a job whose tracking server is gone, from the command
+ * line.
+ */
 @ExtendWith(SharedSpark.class)
 class TrackingCommandsTest {
 
   @Test
-  void aJobWhoseTrackingServerIsDownFinishesItsDataWorkAndReplaySendsTheRunOnce(SparkSession spark, @TempDir Path dir)
-      throws Exception {
+  void aJobWhoseTrackingServerIsDownFinishesItsDataWorkAndReplaySendsTheRunOnce(
+      SparkSession spark, @TempDir Path dir) throws Exception {
     Path csv = dir.resolve("in.csv");
     Files.writeString(csv, "id,amount\n1,10\n2,x\n3,30\n");
     Path schema = dir.resolve("schema.yaml");
-    Files.writeString(schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
+    Files.writeString(
+        schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
     String table = dir.resolve("t").toString();
     Path workdir = dir.resolve("work");
     String closedPort = "http://127.0.0.1:" + closedPort();
 
-    KilnCommandTest.Run ingest = KilnCommandTest.kiln("ingest", "--source", csv.toString(), "--format", "csv",
-        "--output", table, "--schema", schema.toString(), "--workdir", workdir.toString(), "--tracking-uri", closedPort);
+    KilnCommandTest.Run ingest =
+        KilnCommandTest.kiln(
+            "ingest",
+            "--source",
+            csv.toString(),
+            "--format",
+            "csv",
+            "--output",
+            table,
+            "--schema",
+            schema.toString(),
+            "--workdir",
+            workdir.toString(),
+            "--tracking-uri",
+            closedPort);
 
-    // as the README's MLflow section says: the data work is done, the run waits in the spool, exit 0
+    // as the README's MLflow section says: the data work is done, the run waits in the spool, exit
+    // 0
     assertThat(ingest.exitCode()).as(ingest.err()).isZero();
     assertThat(ingest.out()).contains("Ingested 2 rows into " + table + ", version 0");
     assertThat(Path.of(table, "_delta_log", "00000000000000000000.json")).exists();
@@ -61,22 +79,35 @@ class TrackingCommandsTest {
         .contains("send them with `kiln tracking replay " + spool + "`");
 
     // while the server is still down, a replay sends nothing and says where it will resume
-    KilnCommandTest.Run down = KilnCommandTest.kiln("tracking", "replay", "--workdir", workdir.toString(),
-        "--tracking-uri", closedPort);
+    KilnCommandTest.Run down =
+        KilnCommandTest.kiln(
+            "tracking", "replay", "--workdir", workdir.toString(), "--tracking-uri", closedPort);
     assertThat(down.exitCode()).isNotZero();
-    assertThat(down.err()).contains("replay stopped at event 1 of " + Files.readAllLines(spool).size())
+    assertThat(down.err())
+        .contains("replay stopped at event 1 of " + Files.readAllLines(spool).size())
         .contains("it resumes at event 1");
     assertThat(Path.of(spool + ".sent")).doesNotExist();
 
-    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))
-        .build().start()) {
+    try (TrackingServer server =
+        TrackingServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .storeDirectory(dir.resolve("store"))
+            .build()
+            .start()) {
       String uri = server.uri().toString();
       // no FILE: every spool file of the work directory
-      KilnCommandTest.Run replay = KilnCommandTest.kiln("tracking", "replay", "--workdir", workdir.toString(),
-          "--tracking-uri", uri);
+      KilnCommandTest.Run replay =
+          KilnCommandTest.kiln(
+              "tracking", "replay", "--workdir", workdir.toString(), "--tracking-uri", uri);
       assertThat(replay.exitCode()).as(replay.err()).isZero();
-      Matcher sent = Pattern.compile("Replayed (\\d+) tracking event\\(s\\) from " + Pattern.quote(spool.toString())
-          + " to " + Pattern.quote(uri)).matcher(replay.out());
+      Matcher sent =
+          Pattern.compile(
+                  "Replayed (\\d+) tracking event\\(s\\) from "
+                      + Pattern.quote(spool.toString())
+                      + " to "
+                      + Pattern.quote(uri))
+              .matcher(replay.out());
       assertThat(sent.find()).as(replay.out()).isTrue();
       assertThat(Integer.parseInt(sent.group(1))).isEqualTo(Files.readAllLines(spool).size());
       assertThat(replay.err()).containsPattern("created run [0-9a-f]{32}");
@@ -87,45 +118,74 @@ class TrackingCommandsTest {
       assertThat(runs).hasSize(1);
       Run run = client.getRun(runs.get(0).getInfo().getRunId());
       assertThat(run.getInfo().getStatus().toString()).isEqualTo("FINISHED");
-      assertThat(run.getData().getParamsList()).extracting(p -> p.getKey() + "=" + p.getValue())
+      assertThat(run.getData().getParamsList())
+          .extracting(p -> p.getKey() + "=" + p.getValue())
           .contains("table=" + table, "format=csv", "mode=append");
-      assertThat(run.getData().getMetricsList()).extracting(m -> m.getKey() + "=" + m.getValue())
+      assertThat(run.getData().getMetricsList())
+          .extracting(m -> m.getKey() + "=" + m.getValue())
           .contains("rows=2.0", "quarantined_rows=1.0");
-      assertThat(run.getData().getMetricsList()).extracting(m -> m.getKey()).contains(TrackedRun.ELAPSED_SECONDS);
+      assertThat(run.getData().getMetricsList())
+          .extracting(m -> m.getKey())
+          .contains(TrackedRun.ELAPSED_SECONDS);
       assertThat(run.getInputs().getDatasetInputsList()).hasSize(2);
-      Path artifact = server.artifactRoot().resolve(experimentId).resolve(run.getInfo().getRunId())
-          .resolve("artifacts/ingest/source.json");
+      Path artifact =
+          server
+              .artifactRoot()
+              .resolve(experimentId)
+              .resolve(run.getInfo().getRunId())
+              .resolve("artifacts/ingest/source.json");
       assertThat(Files.readString(artifact)).contains(csv.toString());
 
       // a second replay, by the file's name this time, sends nothing twice
-      KilnCommandTest.Run again = KilnCommandTest.kiln("tracking", "replay", spool.toString(), "--tracking-uri", uri);
+      KilnCommandTest.Run again =
+          KilnCommandTest.kiln("tracking", "replay", spool.toString(), "--tracking-uri", uri);
       assertThat(again.exitCode()).as(again.err()).isZero();
-      assertThat(again.out()).contains("Replayed 0 tracking event(s) from " + spool + " to " + uri + ".");
+      assertThat(again.out())
+          .contains("Replayed 0 tracking event(s) from " + spool + " to " + uri + ".");
       assertThat(runs(client, experimentId)).hasSize(1);
       assertThat(client.getMetricHistory(run.getInfo().getRunId(), "rows")).hasSize(1);
-      assertThat(client.getRun(run.getInfo().getRunId()).getInputs().getDatasetInputsList()).hasSize(2);
+      assertThat(client.getRun(run.getInfo().getRunId()).getInputs().getDatasetInputsList())
+          .hasSize(2);
     }
   }
 
   @Test
-  void replayWithNothingSpooledSaysSoAndWithoutAServerIsBadUsage(@TempDir Path dir) throws Exception {
+  void replayWithNothingSpooledSaysSoAndWithoutAServerIsBadUsage(@TempDir Path dir)
+      throws Exception {
     Path workdir = dir.resolve("work");
-    KilnCommandTest.Run nothing = KilnCommandTest.kiln("tracking", "replay", "--workdir", workdir.toString(),
-        "--tracking-uri", "http://127.0.0.1:" + closedPort());
+    KilnCommandTest.Run nothing =
+        KilnCommandTest.kiln(
+            "tracking",
+            "replay",
+            "--workdir",
+            workdir.toString(),
+            "--tracking-uri",
+            "http://127.0.0.1:" + closedPort());
     assertThat(nothing.exitCode()).as(nothing.err()).isZero();
-    assertThat(nothing.out()).contains("Nothing to replay: " + workdir.resolve("tracking-spool") + " holds no spool files.");
+    assertThat(nothing.out())
+        .contains(
+            "Nothing to replay: " + workdir.resolve("tracking-spool") + " holds no spool files.");
 
     // the settings file names the work directory like for every other command
     Path settings = dir.resolve("kiln.yaml");
-    Files.writeString(settings, "workdir: " + workdir + "\ntracking:\n  uri: http://127.0.0.1:" + closedPort() + "\n");
-    KilnCommandTest.Run fromSettings = KilnCommandTest.kiln("tracking", "replay", "--settings", settings.toString());
+    Files.writeString(
+        settings,
+        "workdir: " + workdir + "\ntracking:\n  uri: http://127.0.0.1:" + closedPort() + "\n");
+    KilnCommandTest.Run fromSettings =
+        KilnCommandTest.kiln("tracking", "replay", "--settings", settings.toString());
     assertThat(fromSettings.exitCode()).as(fromSettings.err()).isZero();
-    assertThat(fromSettings.out()).contains("Nothing to replay: " + workdir.resolve("tracking-spool"));
+    assertThat(fromSettings.out())
+        .contains("Nothing to replay: " + workdir.resolve("tracking-spool"));
 
-    assumeThat(System.getenv("MLFLOW_TRACKING_URI")).as("the environment names no tracking server").isNull();
-    KilnCommandTest.Run noServer = KilnCommandTest.kiln("tracking", "replay", "--workdir", workdir.toString());
+    assumeThat(System.getenv("MLFLOW_TRACKING_URI"))
+        .as("the environment names no tracking server")
+        .isNull();
+    KilnCommandTest.Run noServer =
+        KilnCommandTest.kiln("tracking", "replay", "--workdir", workdir.toString());
     assertThat(noServer.exitCode()).isEqualTo(2);
-    assertThat(noServer.err()).contains("no tracking server to replay to").contains("fix: pass --tracking-uri URI");
+    assertThat(noServer.err())
+        .contains("no tracking server to replay to")
+        .contains("fix: pass --tracking-uri URI");
   }
 
   @Test
@@ -136,20 +196,32 @@ class TrackingCommandsTest {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     AtomicInteger exitCode = new AtomicInteger(-1);
-    Thread serving = new Thread(() -> exitCode.set(Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true))
-        .execute("server", "--settings", settings.toString(), "--port", "0")), "kiln-server-test");
+    Thread serving =
+        new Thread(
+            () ->
+                exitCode.set(
+                    Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true))
+                        .execute("server", "--settings", settings.toString(), "--port", "0")),
+            "kiln-server-test");
     serving.start();
     try {
-      Matcher started = Pattern.compile("Kiln tracking server at (http://127\\.0\\.0\\.1:\\d+) \\(store (.*?)\\)").matcher("");
+      Matcher started =
+          Pattern.compile("Kiln tracking server at (http://127\\.0\\.0\\.1:\\d+) \\(store (.*?)\\)")
+              .matcher("");
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (!started.reset(out.toString()).find() && System.nanoTime() < deadline && serving.isAlive()) {
+      while (!started.reset(out.toString()).find()
+          && System.nanoTime() < deadline
+          && serving.isAlive()) {
         Thread.sleep(50);
       }
       assertThat(started.find(0)).as(out + "\n" + err).isTrue();
       assertThat(Path.of(started.group(2))).isEqualTo(workdir.resolve("mlflow").toAbsolutePath());
       assertThat(workdir.resolve("mlflow").resolve(TrackingServer.DATABASE_FILE)).exists();
-      HttpResponse<String> health = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create(started.group(1) + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> health =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(started.group(1) + "/health")).build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertThat(health.body()).isEqualTo("OK");
     } finally {
       serving.interrupt();
@@ -166,7 +238,9 @@ class TrackingCommandsTest {
     assertThat(notANumber.err()).contains("--port").contains("http").contains("Usage: kiln server");
     KilnCommandTest.Run outOfRange = KilnCommandTest.kiln("server", "--port", "70000");
     assertThat(outOfRange.exitCode()).isEqualTo(2);
-    assertThat(outOfRange.err()).contains("--port 70000 is not a port number").contains("fix: give 0 to 65535");
+    assertThat(outOfRange.err())
+        .contains("--port 70000 is not a port number")
+        .contains("fix: give 0 to 65535");
     KilnCommandTest.Run unknown = KilnCommandTest.kiln("server", "--colour", "red");
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.err()).contains("Unknown option").contains("--colour");
@@ -191,6 +265,7 @@ class TrackingCommandsTest {
 
   private static List<Run> runs(MlflowClient client, String experimentId) {
     return client.searchRuns(List.of(experimentId), "tags.`kiln.job` = 'ingest'").stream()
-        .map(info -> client.getRun(info.getRunId())).toList();
+        .map(info -> client.getRun(info.getRunId()))
+        .toList();
   }
 }

@@ -22,12 +22,14 @@ import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Model.PositionalParamSpec;
 
 /**
- * The README's usage block is what picocli's command specs say, line for line, and every {@code kiln}
- * command line in the READMEs uses options its command has: the docs cannot drift from {@code --help}.
+ * The README's usage block is what picocli's command specs say, line for line, and every {@code
+ * kiln} command line in the READMEs uses options its command has: the docs cannot drift from {@code
+ * --help}.
  */
 class UsageTest {
   /** Options the README lists once, under the usage block, rather than on every line. */
-  private static final Set<String> COMMON = Set.of("--help", "--version", "--verbose", JsonOption.NAME);
+  private static final Set<String> COMMON =
+      Set.of("--help", "--version", "--verbose", JsonOption.NAME);
 
   private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
 
@@ -37,7 +39,8 @@ class UsageTest {
     Matcher block = Pattern.compile("## Usage\\n\\n```\\n(.*?)```", Pattern.DOTALL).matcher(readme);
     assertThat(block.find()).as("README.md has a ## Usage section with a code block").isTrue();
     String expected = String.join("\n", usageLines(root())) + "\n";
-    assertThat(block.group(1)).as("README.md's usage block; the command line defines it as:\n" + expected)
+    assertThat(block.group(1))
+        .as("README.md's usage block; the command line defines it as:\n" + expected)
         .isEqualTo(expected);
   }
 
@@ -47,10 +50,14 @@ class UsageTest {
     for (String option : SparkOptions.NAMES) {
       assertThat(readme).contains("`" + option);
     }
-    assertThat(readme).contains("`" + JsonOption.NAME + "`").contains("`3` an environment or internal failure");
+    assertThat(readme)
+        .contains("`" + JsonOption.NAME + "`")
+        .contains("`3` an environment or internal failure");
     assertThat(help()).contains("3  an environment or internal failure");
-    assertThat(KilnCommandTest.kiln("ingest", "--help").out()).contains("3 an environment or internal");
-    assertThat(KilnCommandTest.kiln("drift", "--help").out()).contains("3 an environment or internal failure");
+    assertThat(KilnCommandTest.kiln("ingest", "--help").out())
+        .contains("3 an environment or internal");
+    assertThat(KilnCommandTest.kiln("drift", "--help").out())
+        .contains("3 an environment or internal failure");
   }
 
   @Test
@@ -79,7 +86,15 @@ class UsageTest {
           Matcher option = Pattern.compile("(?<![\\w-])--[a-z][a-z-]*").matcher(m.group(2));
           while (option.find()) {
             if (!options.get(command).contains(option.group())) {
-              wrong.add(ROOT.relativize(readme) + ": `" + command + "` has no " + option.group() + " (in: " + line.strip() + ")");
+              wrong.add(
+                  ROOT.relativize(readme)
+                      + ": `"
+                      + command
+                      + "` has no "
+                      + option.group()
+                      + " (in: "
+                      + line.strip()
+                      + ")");
             }
           }
         }
@@ -89,7 +104,10 @@ class UsageTest {
     assertThat(wrong).isEmpty();
   }
 
-  /** One line per command that runs something, from its spec: required options bare, the others in brackets. */
+  /**
+   * One line per command that runs something, from its spec: required options bare, the others in
+   * brackets.
+   */
   static List<String> usageLines(CommandLine root) {
     List<String> lines = new ArrayList<>();
     walk(root, lines);
@@ -107,7 +125,11 @@ class UsageTest {
     }
     StringBuilder line = new StringBuilder(command.getCommandSpec().qualifiedName());
     for (PositionalParamSpec parameter : command.getCommandSpec().positionalParameters()) {
-      line.append(' ').append(parameter.arity().min() == 0 ? "[" + parameter.paramLabel() + "]" : parameter.paramLabel());
+      line.append(' ')
+          .append(
+              parameter.arity().min() == 0
+                  ? "[" + parameter.paramLabel() + "]"
+                  : parameter.paramLabel());
     }
     boolean runsSpark = command.getCommandSpec().mixins().containsKey("sparkOptions");
     for (OptionSpec option : command.getCommandSpec().options()) {
@@ -146,7 +168,8 @@ class UsageTest {
   }
 
   private static CommandLine root() {
-    return Kiln.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
+    return Kiln.commandLine(
+        new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
   }
 
   private static String help() {

@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The version of the code a run ran: the git commit of the checkout Kiln's classes were compiled in
- * ({@code -dirty} when it had uncommitted changes), or else the SHA-256 of the jar they were loaded from;
- * and Kiln's own version (the jar manifest's, {@code development} outside a jar).
+ * ({@code -dirty} when it had uncommitted changes), or else the SHA-256 of the jar they were loaded
+ * from; and Kiln's own version (the jar manifest's, {@code development} outside a jar).
  */
 public record CodeVersion(String gitCommit, String jarSha256, String kilnVersion) {
 
@@ -43,7 +43,8 @@ public record CodeVersion(String gitCommit, String jarSha256, String kilnVersion
 
   /** The code version of the jar or classes directory {@code anchor} was loaded from. */
   public static CodeVersion of(Class<?> anchor) {
-    String kilnVersion = anchor.getPackage() == null ? null : anchor.getPackage().getImplementationVersion();
+    String kilnVersion =
+        anchor.getPackage() == null ? null : anchor.getPackage().getImplementationVersion();
     Path location;
     try {
       location = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
@@ -73,7 +74,8 @@ public record CodeVersion(String gitCommit, String jarSha256, String kilnVersion
     }
   }
 
-  private static String git(Path directory, String... args) throws IOException, InterruptedException {
+  private static String git(Path directory, String... args)
+      throws IOException, InterruptedException {
     String[] command = new String[args.length + 3];
     command[0] = "git";
     command[1] = "-C";

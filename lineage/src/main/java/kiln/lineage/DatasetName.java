@@ -6,10 +6,10 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * A table's OpenLineage identity, after the spec's dataset naming: the namespace is the storage URI's
- * scheme and authority ({@code s3://bucket}, {@code hdfs://namenode:8020}, {@code file} for local paths),
- * the name its path. {@code s3a:} and {@code s3n:} are named {@code s3:}, so the same bucket is one
- * namespace whichever Hadoop connector wrote it.
+ * A table's OpenLineage identity, after the spec's dataset naming: the namespace is the storage
+ * URI's scheme and authority ({@code s3://bucket}, {@code hdfs://namenode:8020}, {@code file} for
+ * local paths), the name its path. {@code s3a:} and {@code s3n:} are named {@code s3:}, so the same
+ * bucket is one namespace whichever Hadoop connector wrote it.
  */
 public record DatasetName(String namespace, String name) {
   public DatasetName {
@@ -32,7 +32,8 @@ public record DatasetName(String namespace, String name) {
       String path = uri.getPath() == null ? "" : uri.getPath();
       String name = path.startsWith("/") ? path.substring(1) : path;
       String namespace = uri.getAuthority() == null ? scheme : scheme + "://" + uri.getAuthority();
-      return new DatasetName(namespace, name.endsWith("/") ? name.substring(0, name.length() - 1) : name);
+      return new DatasetName(
+          namespace, name.endsWith("/") ? name.substring(0, name.length() - 1) : name);
     }
     return new DatasetName("file", Path.of(table).toAbsolutePath().normalize().toString());
   }

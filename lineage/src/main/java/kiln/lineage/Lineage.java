@@ -15,11 +15,11 @@ import kiln.core.tracking.Tracking;
 
 /**
  * Lineage for a command's runs: each run gets the triad as tags ({@link RunLineage}) and emits
- * OpenLineage START, then COMPLETE or FAIL. Events go to {@code WORKDIR/lineage/events.jsonl} always,
- * to standard error with {@code KILN_LINEAGE_CONSOLE=true}, and to an HTTP endpoint when
+ * OpenLineage START, then COMPLETE or FAIL. Events go to {@code WORKDIR/lineage/events.jsonl}
+ * always, to standard error with {@code KILN_LINEAGE_CONSOLE=true}, and to an HTTP endpoint when
  * {@code OPENLINEAGE_URL} is set (the OpenLineage clients' variables: {@code OPENLINEAGE_ENDPOINT},
- * {@code OPENLINEAGE_API_KEY}, {@code OPENLINEAGE_NAMESPACE}, {@code OPENLINEAGE_DISABLED},
- * {@code OPENLINEAGE_PARENT_ID}, {@code OPENLINEAGE_ROOT_PARENT_ID}).
+ * {@code OPENLINEAGE_API_KEY}, {@code OPENLINEAGE_NAMESPACE}, {@code OPENLINEAGE_DISABLED}, {@code
+ * OPENLINEAGE_PARENT_ID}, {@code OPENLINEAGE_ROOT_PARENT_ID}).
  */
 public final class Lineage {
   public static final String DEFAULT_NAMESPACE = "kiln";
@@ -33,8 +33,14 @@ public final class Lineage {
   private final CodeVersion code;
   private final Deque<LineageRun> active = new ArrayDeque<>();
 
-  Lineage(Path directory, List<Transport> transports, String namespace, Optional<ParentRun> parent,
-      Optional<ParentRun> root, CodeVersion code, Consumer<String> notices) {
+  Lineage(
+      Path directory,
+      List<Transport> transports,
+      String namespace,
+      Optional<ParentRun> parent,
+      Optional<ParentRun> root,
+      CodeVersion code,
+      Consumer<String> notices) {
     this.directory = directory;
     this.transports = List.copyOf(transports);
     this.namespace = namespace;
@@ -56,24 +62,40 @@ public final class Lineage {
       }
       String url = env.get("OPENLINEAGE_URL");
       if (url != null && !url.isBlank()) {
-        transports.add(new HttpTransport(HttpTransport.Settings.of(url, env.get("OPENLINEAGE_ENDPOINT"),
-            env.get("OPENLINEAGE_API_KEY")), directory, notices));
+        transports.add(
+            new HttpTransport(
+                HttpTransport.Settings.of(
+                    url, env.get("OPENLINEAGE_ENDPOINT"), env.get("OPENLINEAGE_API_KEY")),
+                directory,
+                notices));
       }
     }
     Optional<ParentRun> parent = parent(env, "OPENLINEAGE_PARENT_ID", notices);
     Optional<ParentRun> root = parent(env, "OPENLINEAGE_ROOT_PARENT_ID", notices);
     String namespace = env.getOrDefault("OPENLINEAGE_NAMESPACE", DEFAULT_NAMESPACE);
-    return new Lineage(directory, transports, namespace.isBlank() ? DEFAULT_NAMESPACE : namespace, parent, root,
-        CodeVersion.current(), notices);
+    return new Lineage(
+        directory,
+        transports,
+        namespace.isBlank() ? DEFAULT_NAMESPACE : namespace,
+        parent,
+        root,
+        CodeVersion.current(),
+        notices);
   }
 
-  private static Optional<ParentRun> parent(Map<String, String> env, String variable, Consumer<String> notices) {
+  private static Optional<ParentRun> parent(
+      Map<String, String> env, String variable, Consumer<String> notices) {
     String value = env.get(variable);
     Optional<ParentRun> parsed = ParentRun.parse(value);
     if (value != null && !value.isBlank() && parsed.isEmpty()) {
       // a malformed parent from a scheduler must not fail the job: its events go without the facet
-      notices.accept("lineage: " + variable + "='" + value + "' is not NAMESPACE/JOB_NAME/RUN_ID (a UUID); events"
-          + " are sent without a parent");
+      notices.accept(
+          "lineage: "
+              + variable
+              + "='"
+              + value
+              + "' is not NAMESPACE/JOB_NAME/RUN_ID (a UUID); events"
+              + " are sent without a parent");
     }
     return parsed;
   }
@@ -84,23 +106,32 @@ public final class Lineage {
   }
 
   /**
-   * Wraps a started run: sets the triad's tags on it, uploads {@code config} (may be null) as an artifact,
-   * emits START; the returned run records the tables the job logs and emits COMPLETE or FAIL when it ends.
+   * Wraps a started run: sets the triad's tags on it, uploads {@code config} (may be null) as an
+   * artifact, emits START; the returned run records the tables the job logs and emits COMPLETE or
+   * FAIL when it ends.
    */
-  public TrackedRun run(TrackedRun started, String runName, Map<String, String> tags, Path config, String trackingUri) {
+  public TrackedRun run(
+      TrackedRun started,
+      String runName,
+      Map<String, String> tags,
+      Path config,
+      String trackingUri) {
     RunLineage triad = new RunLineage(code, config);
     String job = tags.getOrDefault("kiln.job", "job");
-    // a run opened inside another (the demo's steps) has that run as its parent, and the outermost as root
+    // a run opened inside another (the demo's steps) has that run as its parent, and the outermost
+    // as root
     Optional<ParentRun> runParent = parent;
     Optional<ParentRun> runRoot = root;
     synchronized (active) {
       if (!active.isEmpty()) {
         runParent = Optional.of(active.peek().asParent(namespace));
-        runRoot = root.or(() -> parent).or(() -> Optional.of(active.peekLast().asParent(namespace)));
+        runRoot =
+            root.or(() -> parent).or(() -> Optional.of(active.peekLast().asParent(namespace)));
       }
     }
-    OpenLineageEvents events = new OpenLineageEvents(code.kilnVersion(), namespace, jobName(job, runName),
-        runParent, runRoot);
+    OpenLineageEvents events =
+        new OpenLineageEvents(
+            code.kilnVersion(), namespace, jobName(job, runName), runParent, runRoot);
     LineageRun run = new LineageRun(started, triad, events, this, trackingUri);
     synchronized (active) {
       active.push(run);
@@ -131,7 +162,12 @@ public final class Lineage {
       try {
         transport.emit(event);
       } catch (Exception e) {
-        notices.accept("lineage: a " + transport.getClass().getSimpleName() + " failed (" + e + "); the job goes on");
+        notices.accept(
+            "lineage: a "
+                + transport.getClass().getSimpleName()
+                + " failed ("
+                + e
+                + "); the job goes on");
       }
     }
   }
@@ -140,7 +176,9 @@ public final class Lineage {
     notices.accept(text);
   }
 
-  /** {@code kiln.train}, {@code kiln.contracts_check}: stable across runs of the same kind of job. */
+  /**
+   * {@code kiln.train}, {@code kiln.contracts_check}: stable across runs of the same kind of job.
+   */
   static String jobName(String job, String runName) {
     String base = "kiln." + job.trim().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "_");
     return base;

@@ -19,9 +19,10 @@ import kiln.core.Errors;
 import kiln.core.models.ModelUri;
 
 /**
- * What Kiln's runs read and wrote, from the OpenLineage events in {@code WORKDIR/lineage/events.jsonl}:
- * upstream of a table version or model version (the runs that made it and what they read, and so on),
- * and downstream (the runs that read it and what they wrote). Only runs that completed count.
+ * What Kiln's runs read and wrote, from the OpenLineage events in {@code
+ * WORKDIR/lineage/events.jsonl}: upstream of a table version or model version (the runs that made
+ * it and what they read, and so on), and downstream (the runs that read it and what they wrote).
+ * Only runs that completed count.
  */
 public final class LineageGraph {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,9 +36,18 @@ public final class LineageGraph {
     }
   }
 
-  /** A completed run: its job, ids, the tables it read and wrote, and the model version it registered or used. */
-  public record RunNode(String job, String runId, String mlflowRunId, String eventTime, String model,
-      List<TableAt> inputs, List<TableAt> outputs) {
+  /**
+   * A completed run: its job, ids, the tables it read and wrote, and the model version it
+   * registered or used.
+   */
+  public record RunNode(
+      String job,
+      String runId,
+      String mlflowRunId,
+      String eventTime,
+      String model,
+      List<TableAt> inputs,
+      List<TableAt> outputs) {
     /** A training job registers its model version; any other job that names one used it. */
     public boolean registered() {
       return model != null && job.endsWith(".train");
@@ -75,13 +85,21 @@ public final class LineageGraph {
           continue;
         }
         JsonNode mlflow = event.at("/run/facets/mlflow");
-        runs.add(new RunNode(event.at("/job/name").asText(), event.at("/run/runId").asText(),
-            text(mlflow.path("runId")), event.path("eventTime").asText(), text(mlflow.path("modelVersion")),
-            tables(event.path("inputs")), tables(event.path("outputs"))));
+        runs.add(
+            new RunNode(
+                event.at("/job/name").asText(),
+                event.at("/run/runId").asText(),
+                text(mlflow.path("runId")),
+                event.path("eventTime").asText(),
+                text(mlflow.path("modelVersion")),
+                tables(event.path("inputs")),
+                tables(event.path("outputs"))));
       }
     } catch (IOException e) {
-      throw Errors.environment("cannot read the lineage events " + events + ": " + e.getMessage(),
-          "make it readable", e);
+      throw Errors.environment(
+          "cannot read the lineage events " + events + ": " + e.getMessage(),
+          "make it readable",
+          e);
     }
     return new LineageGraph(runs);
   }
@@ -93,8 +111,11 @@ public final class LineageGraph {
   private static List<TableAt> tables(JsonNode datasets) {
     List<TableAt> tables = new ArrayList<>();
     for (JsonNode dataset : datasets) {
-      tables.add(new TableAt(dataset.path("namespace").asText(), dataset.path("name").asText(),
-          text(dataset.at("/facets/version/datasetVersion"))));
+      tables.add(
+          new TableAt(
+              dataset.path("namespace").asText(),
+              dataset.path("name").asText(),
+              text(dataset.at("/facets/version/datasetVersion"))));
     }
     return tables;
   }
@@ -103,7 +124,9 @@ public final class LineageGraph {
     return runs;
   }
 
-  /** The target as the walk starts from it: {@code TABLE@VERSION} or {@code models:/NAME/VERSION}. */
+  /**
+   * The target as the walk starts from it: {@code TABLE@VERSION} or {@code models:/NAME/VERSION}.
+   */
   public Node upstream(String target) {
     return walk(target, true);
   }
@@ -118,33 +141,44 @@ public final class LineageGraph {
     if (target.startsWith("models:/")) {
       ModelUri uri = ModelUri.parse(target);
       if (uri.version() == null) {
-        throw Errors.badInput("lineage follows a model version, not " + target + " (an alias moves)",
+        throw Errors.badInput(
+            "lineage follows a model version, not " + target + " (an alias moves)",
             "give models:/" + uri.name() + "/VERSION; `kiln models` lists the versions");
       }
       String model = uri.name() + "/" + uri.version();
       if (runs.stream().noneMatch(r -> model.equals(r.model()))) {
-        throw Errors.notFound("no recorded run registered or used " + target, "the models with lineage: "
-            + String.join(", ", runs.stream().filter(RunNode::registered).map(r -> "models:/" + r.model())
-                .collect(java.util.stream.Collectors.toCollection(TreeSet::new))));
+        throw Errors.notFound(
+            "no recorded run registered or used " + target,
+            "the models with lineage: "
+                + String.join(
+                    ", ",
+                    runs.stream()
+                        .filter(RunNode::registered)
+                        .map(r -> "models:/" + r.model())
+                        .collect(java.util.stream.Collectors.toCollection(TreeSet::new))));
       }
       return model(model, up, seen);
     }
     DatasetRef ref = DatasetRef.parse(target);
     if (ref.version() == null) {
-      throw Errors.badInput("lineage follows a table at a version, not " + target,
+      throw Errors.badInput(
+          "lineage follows a table at a version, not " + target,
           "give TABLE@VERSION; `kiln datasets history " + ref.table() + "` lists the versions");
     }
     DatasetName name = DatasetName.of(ref.table());
     TableAt table = new TableAt(name.namespace(), name.name(), String.valueOf(ref.version()));
     if (runs.stream().noneMatch(r -> r.inputs().contains(table) || r.outputs().contains(table))) {
       Set<String> known = new TreeSet<>();
-      runs.forEach(r -> {
-        r.inputs().forEach(t -> known.add(t.toString()));
-        r.outputs().forEach(t -> known.add(t.toString()));
-      });
-      throw Errors.notFound("no recorded run read or wrote " + table, known.isEmpty()
-          ? "no run has recorded lineage in this work directory yet"
-          : "the table versions with lineage: " + String.join(", ", known));
+      runs.forEach(
+          r -> {
+            r.inputs().forEach(t -> known.add(t.toString()));
+            r.outputs().forEach(t -> known.add(t.toString()));
+          });
+      throw Errors.notFound(
+          "no recorded run read or wrote " + table,
+          known.isEmpty()
+              ? "no run has recorded lineage in this work directory yet"
+              : "the table versions with lineage: " + String.join(", ", known));
     }
     return table(table, up, seen);
   }
@@ -215,7 +249,11 @@ public final class LineageGraph {
       return node.id();
     }
     Map<String, String> d = node.details();
-    return d.get("job") + " run " + node.id() + " at " + d.get("time")
+    return d.get("job")
+        + " run "
+        + node.id()
+        + " at "
+        + d.get("time")
         + (d.containsKey("mlflowRunId") ? " (MLflow run " + d.get("mlflowRunId") + ")" : "")
         + (d.containsKey("model") ? " " + d.get("model") : "");
   }

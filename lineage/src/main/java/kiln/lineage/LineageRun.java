@@ -12,7 +12,9 @@ import kiln.core.tracking.TrackedRun;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructType;
 
-/** A run that records its lineage as the job logs to it; everything else goes to the wrapped run. */
+/**
+ * A run that records its lineage as the job logs to it; everything else goes to the wrapped run.
+ */
 final class LineageRun implements TrackedRun {
   private final TrackedRun delegate;
   private final RunLineage triad;
@@ -23,7 +25,12 @@ final class LineageRun implements TrackedRun {
   private volatile String model;
   private boolean ended;
 
-  LineageRun(TrackedRun delegate, RunLineage triad, OpenLineageEvents events, Lineage lineage, String trackingUri) {
+  LineageRun(
+      TrackedRun delegate,
+      RunLineage triad,
+      OpenLineageEvents events,
+      Lineage lineage,
+      String trackingUri) {
     this.delegate = delegate;
     this.triad = triad;
     this.events = events;
@@ -35,8 +42,12 @@ final class LineageRun implements TrackedRun {
     Map<String, String> tags = new HashMap<>(triad.tags());
     tags.put("openlineage.run_id", events.runId().toString());
     delegate.setTags(tags);
-    triad.config().ifPresent(config ->
-        delegate.logArtifact(config, RunLineage.CONFIG_ARTIFACT_DIRECTORY + "/" + config.getFileName()));
+    triad
+        .config()
+        .ifPresent(
+            config ->
+                delegate.logArtifact(
+                    config, RunLineage.CONFIG_ARTIFACT_DIRECTORY + "/" + config.getFileName()));
     emit("START", null);
   }
 
@@ -150,31 +161,47 @@ final class LineageRun implements TrackedRun {
       for (RunLineage.Table table : triad.tables()) {
         datasets.add(new OpenLineageEvents.Dataset(table, schema(table.table())));
       }
-      lineage.emit(events.event(type, Instant.now(), delegate.id(), trackingUri, model, datasets, error));
+      lineage.emit(
+          events.event(type, Instant.now(), delegate.id(), trackingUri, model, datasets, error));
     } catch (Exception e) {
-      // Scala code throws checked exceptions undeclared: anything here is caught, lineage never fails the job
+      // Scala code throws checked exceptions undeclared: anything here is caught, lineage never
+      // fails the job
       lineage.notice("lineage: cannot build the " + type + " event (" + e + "); the job goes on");
     }
   }
 
-  /** The table's schema at the version the run saw, through the job's Spark session (none: no facet). */
+  /**
+   * The table's schema at the version the run saw, through the job's Spark session (none: no
+   * facet).
+   */
   private Optional<StructType> schema(DatasetRef table) {
-    return schemas.computeIfAbsent(table.toString(), key -> {
-      try {
-        Optional<SparkSession> spark = SparkSession.getActiveSession().isDefined()
-            ? Optional.of(SparkSession.getActiveSession().get())
-            : SparkSession.getDefaultSession().isDefined() ? Optional.of(SparkSession.getDefaultSession().get())
-            : Optional.empty();
-        if (spark.isEmpty() || table.version() == null) {
-          return Optional.empty();
-        }
-        return Optional.of(spark.get().read().format("delta").option("versionAsOf", table.version())
-            .load(table.table()).schema());
-      } catch (Exception | LinkageError e) {
-        // no Spark on the classpath, or the table is gone (Delta throws FileNotFoundException undeclared):
-        // the event goes without the schema facet
-        return Optional.empty();
-      }
-    });
+    return schemas.computeIfAbsent(
+        table.toString(),
+        key -> {
+          try {
+            Optional<SparkSession> spark =
+                SparkSession.getActiveSession().isDefined()
+                    ? Optional.of(SparkSession.getActiveSession().get())
+                    : SparkSession.getDefaultSession().isDefined()
+                        ? Optional.of(SparkSession.getDefaultSession().get())
+                        : Optional.empty();
+            if (spark.isEmpty() || table.version() == null) {
+              return Optional.empty();
+            }
+            return Optional.of(
+                spark
+                    .get()
+                    .read()
+                    .format("delta")
+                    .option("versionAsOf", table.version())
+                    .load(table.table())
+                    .schema());
+          } catch (Exception | LinkageError e) {
+            // no Spark on the classpath, or the table is gone (Delta throws FileNotFoundException
+            // undeclared):
+            // the event goes without the schema facet
+            return Optional.empty();
+          }
+        });
   }
 }

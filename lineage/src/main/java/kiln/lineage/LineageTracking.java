@@ -29,7 +29,8 @@ final class LineageTracking implements Tracking {
   }
 
   @Override
-  public ModelVersion registerModel(String name, String source, String runId, Map<String, String> tags) {
+  public ModelVersion registerModel(
+      String name, String source, String runId, Map<String, String> tags) {
     Optional<LineageRun> run = lineage.innermost();
     if (run.isEmpty()) {
       return delegate.registerModel(name, source, runId, tags);

@@ -15,8 +15,10 @@ import org.apache.spark.sql.types.StructType;
 
 /** Builds OpenLineage 2-0-2 run events (JSON) for one Kiln run. */
 public final class OpenLineageEvents {
-  public static final String SCHEMA_URL = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
+  public static final String SCHEMA_URL =
+      "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
   static final String FACETS = "https://openlineage.io/spec/facets/";
+
   /** Kiln's own facets; the producer and schema URL must be URIs, not necessarily addresses. */
   static final String KILN_FACETS = "urn:dev.kiln:lineage:facets:1-0-0:";
 
@@ -33,7 +35,11 @@ public final class OpenLineageEvents {
   private final Optional<ParentRun> parent;
   private final Optional<ParentRun> root;
 
-  public OpenLineageEvents(String kilnVersion, String jobNamespace, String jobName, Optional<ParentRun> parent,
+  public OpenLineageEvents(
+      String kilnVersion,
+      String jobNamespace,
+      String jobName,
+      Optional<ParentRun> parent,
       Optional<ParentRun> root) {
     this.producer = "urn:dev.kiln:kiln:" + kilnVersion;
     this.jobNamespace = jobNamespace;
@@ -60,11 +66,18 @@ public final class OpenLineageEvents {
   }
 
   /**
-   * One event. {@code mlflowRunId} and {@code model} (NAME/VERSION of a model version the run registered
-   * or used) go in Kiln's {@code mlflow} run facet; {@code error} in the spec's errorMessage facet.
+   * One event. {@code mlflowRunId} and {@code model} (NAME/VERSION of a model version the run
+   * registered or used) go in Kiln's {@code mlflow} run facet; {@code error} in the spec's
+   * errorMessage facet.
    */
-  public String event(String eventType, Instant time, String mlflowRunId, String trackingUri, String model,
-      Iterable<Dataset> datasets, Throwable error) {
+  public String event(
+      String eventType,
+      Instant time,
+      String mlflowRunId,
+      String trackingUri,
+      String model,
+      Iterable<Dataset> datasets,
+      Throwable error) {
     ObjectNode event = JSON.createObjectNode();
     event.put("eventType", eventType);
     event.put("eventTime", time.toString());
@@ -73,16 +86,20 @@ public final class OpenLineageEvents {
     ObjectNode run = event.putObject("run");
     run.put("runId", runId.toString());
     ObjectNode runFacets = run.putObject("facets");
-    parent.ifPresent(p -> {
-      ObjectNode facet = facet(runFacets, "parent", FACETS + "1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet");
-      facet.putObject("run").put("runId", p.runId().toString());
-      facet.putObject("job").put("namespace", p.namespace()).put("name", p.name());
-      root.ifPresent(r -> {
-        ObjectNode rootNode = facet.putObject("root");
-        rootNode.putObject("run").put("runId", r.runId().toString());
-        rootNode.putObject("job").put("namespace", r.namespace()).put("name", r.name());
-      });
-    });
+    parent.ifPresent(
+        p -> {
+          ObjectNode facet =
+              facet(
+                  runFacets, "parent", FACETS + "1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet");
+          facet.putObject("run").put("runId", p.runId().toString());
+          facet.putObject("job").put("namespace", p.namespace()).put("name", p.name());
+          root.ifPresent(
+              r -> {
+                ObjectNode rootNode = facet.putObject("root");
+                rootNode.putObject("run").put("runId", r.runId().toString());
+                rootNode.putObject("job").put("namespace", r.namespace()).put("name", r.name());
+              });
+        });
     if (mlflowRunId != null) {
       ObjectNode mlflow = facet(runFacets, "mlflow", KILN_FACETS + "MlflowRunFacet");
       mlflow.put("runId", mlflowRunId);
@@ -94,8 +111,15 @@ public final class OpenLineageEvents {
       }
     }
     if (error != null) {
-      ObjectNode facet = facet(runFacets, "errorMessage", FACETS + "1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet");
-      facet.put("message", String.valueOf(error.getMessage() == null ? error.getClass().getName() : error.getMessage()));
+      ObjectNode facet =
+          facet(
+              runFacets,
+              "errorMessage",
+              FACETS + "1-0-1/ErrorMessageRunFacet.json#/$defs/ErrorMessageRunFacet");
+      facet.put(
+          "message",
+          String.valueOf(
+              error.getMessage() == null ? error.getClass().getName() : error.getMessage()));
       facet.put("programmingLanguage", "Java");
       StringWriter trace = new StringWriter();
       error.printStackTrace(new PrintWriter(trace));
@@ -104,8 +128,13 @@ public final class OpenLineageEvents {
     ObjectNode job = event.putObject("job");
     job.put("namespace", jobNamespace);
     job.put("name", jobName);
-    facet(job.putObject("facets"), "jobType", FACETS + "2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet")
-        .put("processingType", "BATCH").put("integration", "KILN").put("jobType", "JOB");
+    facet(
+            job.putObject("facets"),
+            "jobType",
+            FACETS + "2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet")
+        .put("processingType", "BATCH")
+        .put("integration", "KILN")
+        .put("jobType", "JOB");
     ArrayNode inputs = event.putArray("inputs");
     ArrayNode outputs = event.putArray("outputs");
     for (Dataset dataset : datasets) {
@@ -120,15 +149,32 @@ public final class OpenLineageEvents {
     node.put("namespace", name.namespace());
     node.put("name", name.name());
     ObjectNode facets = node.putObject("facets");
-    dataset.table().table().pinnedVersion().ifPresent(version ->
-        facet(facets, "version", FACETS + "1-0-1/DatasetVersionDatasetFacet.json#/$defs/DatasetVersionDatasetFacet")
-            .put("datasetVersion", String.valueOf(version)));
+    dataset
+        .table()
+        .table()
+        .pinnedVersion()
+        .ifPresent(
+            version ->
+                facet(
+                        facets,
+                        "version",
+                        FACETS
+                            + "1-0-1/DatasetVersionDatasetFacet.json#/$defs/DatasetVersionDatasetFacet")
+                    .put("datasetVersion", String.valueOf(version)));
     facet(facets, "storage", FACETS + "1-0-1/StorageDatasetFacet.json#/$defs/StorageDatasetFacet")
-        .put("storageLayer", "delta").put("fileFormat", "parquet");
-    dataset.schema().ifPresent(schema -> {
-      ObjectNode facet = facet(facets, "schema", FACETS + "1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet");
-      fields(facet.putArray("fields"), schema);
-    });
+        .put("storageLayer", "delta")
+        .put("fileFormat", "parquet");
+    dataset
+        .schema()
+        .ifPresent(
+            schema -> {
+              ObjectNode facet =
+                  facet(
+                      facets,
+                      "schema",
+                      FACETS + "1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet");
+              fields(facet.putArray("fields"), schema);
+            });
     return node;
   }
 

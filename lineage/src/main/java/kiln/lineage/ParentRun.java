@@ -5,9 +5,10 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The run that started this one, e.g. an Airflow task: Airflow's OpenLineage provider hands it to what it
- * launches as {@code NAMESPACE/JOB_NAME/RUN_ID} (its {@code lineage_parent_id} macro; dbt and the
- * OpenLineage clients read it from {@code OPENLINEAGE_PARENT_ID}, the root from {@code OPENLINEAGE_ROOT_PARENT_ID}).
+ * The run that started this one, e.g. an Airflow task: Airflow's OpenLineage provider hands it to
+ * what it launches as {@code NAMESPACE/JOB_NAME/RUN_ID} (its {@code lineage_parent_id} macro; dbt
+ * and the OpenLineage clients read it from {@code OPENLINEAGE_PARENT_ID}, the root from {@code
+ * OPENLINEAGE_ROOT_PARENT_ID}).
  */
 public record ParentRun(String namespace, String name, UUID runId) {
   public ParentRun {
@@ -16,7 +17,10 @@ public record ParentRun(String namespace, String name, UUID runId) {
     Objects.requireNonNull(runId, "runId is null");
   }
 
-  /** {@code NAMESPACE/JOB_NAME/RUN_ID}; the job name may hold slashes. Empty when the text is not one. */
+  /**
+   * {@code NAMESPACE/JOB_NAME/RUN_ID}; the job name may hold slashes. Empty when the text is not
+   * one.
+   */
   public static Optional<ParentRun> parse(String text) {
     if (text == null || text.isBlank()) {
       return Optional.empty();
@@ -28,8 +32,11 @@ public record ParentRun(String namespace, String name, UUID runId) {
       return Optional.empty();
     }
     try {
-      return Optional.of(new ParentRun(trimmed.substring(0, first), trimmed.substring(first + 1, last),
-          UUID.fromString(trimmed.substring(last + 1))));
+      return Optional.of(
+          new ParentRun(
+              trimmed.substring(0, first),
+              trimmed.substring(first + 1, last),
+              UUID.fromString(trimmed.substring(last + 1))));
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }

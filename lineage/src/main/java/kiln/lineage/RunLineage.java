@@ -10,13 +10,15 @@ import java.util.Set;
 import kiln.core.DatasetRef;
 
 /**
- * The ML triad of one run, built in this one place for every job: the code version, every Delta table
- * the run read or wrote with its version, the job config's SHA-256, and for a model the weights' SHA-256.
- * The run's MLflow tags and its registered model versions' tags are both {@link #tags()}.
+ * The ML triad of one run, built in this one place for every job: the code version, every Delta
+ * table the run read or wrote with its version, the job config's SHA-256, and for a model the
+ * weights' SHA-256. The run's MLflow tags and its registered model versions' tags are both {@link
+ * #tags()}.
  */
 public final class RunLineage {
   /** Tag keys. Input and output tables are {@code kiln.input.ROLE} and {@code kiln.output.ROLE}. */
   public static final String CODE_VERSION = "kiln.code_version";
+
   public static final String GIT_COMMIT = "kiln.git_commit";
   public static final String JAR_SHA256 = "kiln.jar_sha256";
   public static final String KILN_VERSION = "kiln.version";
@@ -25,10 +27,14 @@ public final class RunLineage {
   public static final String MODEL_SHA256 = "kiln.model_sha256";
   public static final String INPUT_PREFIX = "kiln.input.";
   public static final String OUTPUT_PREFIX = "kiln.output.";
+
   /** The artifact directory a run's job config is uploaded to. */
   public static final String CONFIG_ARTIFACT_DIRECTORY = "config";
 
-  /** Roles of the tables a job writes; every other role (input, reference, training, test, ...) is read. */
+  /**
+   * Roles of the tables a job writes; every other role (input, reference, training, test, ...) is
+   * read.
+   */
   static final Set<String> OUTPUT_ROLES = Set.of("output", "quarantine");
 
   /** A table the run read or wrote, at the version it saw. */
@@ -59,7 +65,10 @@ public final class RunLineage {
     return java.util.Optional.ofNullable(config);
   }
 
-  /** Records a table the run read or wrote ({@code role} {@code output} or {@code quarantine}); returns its tag. */
+  /**
+   * Records a table the run read or wrote ({@code role} {@code output} or {@code quarantine});
+   * returns its tag.
+   */
   public synchronized Map<String, String> add(DatasetRef pinned, String role) {
     Objects.requireNonNull(pinned, "pinned is null");
     String key = role == null || role.isBlank() ? "input" : role;
@@ -103,7 +112,10 @@ public final class RunLineage {
     return tags;
   }
 
-  /** The first table in a role is {@code kiln.input.ROLE}; the next ones {@code kiln.input.ROLE.2}, ... */
+  /**
+   * The first table in a role is {@code kiln.input.ROLE}; the next ones {@code kiln.input.ROLE.2},
+   * ...
+   */
   private String tagKey(Table table) {
     String base = (table.output() ? OUTPUT_PREFIX : INPUT_PREFIX) + table.role();
     int index = 0;

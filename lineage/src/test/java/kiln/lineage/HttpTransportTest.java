@@ -31,22 +31,26 @@ class HttpTransportTest {
 
     Receiver() throws Exception {
       server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      server.createContext("/api/v1/lineage", exchange -> {
-        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-        authorizations.add(String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
-        int status;
-        if (!exchange.getRequestMethod().equals("POST")) {
-          status = 405;
-        } else if (down.get()) {
-          refused.incrementAndGet();
-          status = 503;
-        } else {
-          received.add(body);
-          status = 201;
-        }
-        exchange.sendResponseHeaders(status, -1);
-        exchange.close();
-      });
+      server.createContext(
+          "/api/v1/lineage",
+          exchange -> {
+            String body =
+                new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            authorizations.add(
+                String.valueOf(exchange.getRequestHeaders().getFirst("Authorization")));
+            int status;
+            if (!exchange.getRequestMethod().equals("POST")) {
+              status = 405;
+            } else if (down.get()) {
+              refused.incrementAndGet();
+              status = 503;
+            } else {
+              received.add(body);
+              status = 201;
+            }
+            exchange.sendResponseHeaders(status, -1);
+            exchange.close();
+          });
       server.start();
     }
 
@@ -66,14 +70,21 @@ class HttpTransportTest {
 
   private static HttpTransport.Settings fast(String url, Duration cooldown) {
     HttpTransport.Settings defaults = HttpTransport.Settings.of(url, null, "secret");
-    return new HttpTransport.Settings(defaults.endpoint(), defaults.apiKey(), Duration.ofSeconds(2), 1, Duration.ofMillis(10),
+    return new HttpTransport.Settings(
+        defaults.endpoint(),
+        defaults.apiKey(),
+        Duration.ofSeconds(2),
+        1,
+        Duration.ofMillis(10),
         cooldown);
   }
 
   @Test
-  void anEndpointThatJustFailedIsNotTriedAgainForEachEventOfTheJob(@TempDir Path dir) throws Exception {
+  void anEndpointThatJustFailedIsNotTriedAgainForEachEventOfTheJob(@TempDir Path dir)
+      throws Exception {
     try (Receiver receiver = new Receiver()) {
-      HttpTransport transport = new HttpTransport(fast(receiver.url(), Duration.ofMinutes(5)), dir, n -> {});
+      HttpTransport transport =
+          new HttpTransport(fast(receiver.url(), Duration.ofMinutes(5)), dir, n -> {});
       transport.emit("{\"n\":1}");
       int tried = receiver.refused.get();
       assertThat(tried).isEqualTo(2);
@@ -94,7 +105,8 @@ class HttpTransportTest {
       // each event was tried twice (one retry) and spooled
       assertThat(receiver.refused.get()).isGreaterThanOrEqualTo(4);
       assertThat(Files.readAllLines(transport.spool())).containsExactly("{\"n\":1}", "{\"n\":2}");
-      assertThat(notices).anySatisfy(n -> assertThat(n).contains("2 event(s) spooled in " + transport.spool()));
+      assertThat(notices)
+          .anySatisfy(n -> assertThat(n).contains("2 event(s) spooled in " + transport.spool()));
 
       receiver.down.set(false);
       transport.emit("{\"n\":3}");
@@ -103,17 +115,20 @@ class HttpTransportTest {
       assertThat(receiver.authorizations).containsOnly("Bearer secret");
 
       transport.emit("{\"n\":4}");
-      assertThat(receiver.received).containsExactly("{\"n\":1}", "{\"n\":2}", "{\"n\":3}", "{\"n\":4}");
+      assertThat(receiver.received)
+          .containsExactly("{\"n\":1}", "{\"n\":2}", "{\"n\":3}", "{\"n\":4}");
     }
   }
 
   @Test
-  void anEndpointThatIsNotThereNeverFailsTheJobAndASecondTransportReplaysTheSpool(@TempDir Path dir) throws Exception {
+  void anEndpointThatIsNotThereNeverFailsTheJobAndASecondTransportReplaysTheSpool(@TempDir Path dir)
+      throws Exception {
     int closed;
     try (ServerSocket socket = new ServerSocket(0)) {
       closed = socket.getLocalPort();
     }
-    Lineage lineage = Lineage.open(dir, Map.of("OPENLINEAGE_URL", "http://127.0.0.1:" + closed), n -> {});
+    Lineage lineage =
+        Lineage.open(dir, Map.of("OPENLINEAGE_URL", "http://127.0.0.1:" + closed), n -> {});
     RecordedRun mlflow = new RecordedRun();
     lineage.run(mlflow, "ingest", Map.of("kiln.job", "ingest"), null, null).finish();
     assertThat(mlflow.status).isEqualTo("FINISHED");
@@ -121,7 +136,8 @@ class HttpTransportTest {
     List<String> spooled = Files.readAllLines(spool);
     assertThat(spooled).hasSize(2);
     // the file transport wrote them too
-    assertThat(Files.readAllLines(dir.resolve("lineage").resolve(FileTransport.FILE_NAME))).isEqualTo(spooled);
+    assertThat(Files.readAllLines(dir.resolve("lineage").resolve(FileTransport.FILE_NAME)))
+        .isEqualTo(spooled);
 
     try (Receiver receiver = new Receiver()) {
       receiver.down.set(false);
@@ -135,24 +151,29 @@ class HttpTransportTest {
   }
 
   @Test
-  void anEventTheEndpointRefusesAsMalformedIsKeptAsideAndDoesNotBlockTheOthers(@TempDir Path dir) throws Exception {
+  void anEventTheEndpointRefusesAsMalformedIsKeptAsideAndDoesNotBlockTheOthers(@TempDir Path dir)
+      throws Exception {
     try (Receiver receiver = new Receiver()) {
       receiver.down.set(false);
       receiver.server.removeContext("/api/v1/lineage");
-      receiver.server.createContext("/api/v1/lineage", exchange -> {
-        String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
-        boolean bad = body.contains("bad");
-        if (!bad) {
-          receiver.received.add(body);
-        }
-        exchange.sendResponseHeaders(bad ? 422 : 200, -1);
-        exchange.close();
-      });
+      receiver.server.createContext(
+          "/api/v1/lineage",
+          exchange -> {
+            String body =
+                new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
+            boolean bad = body.contains("bad");
+            if (!bad) {
+              receiver.received.add(body);
+            }
+            exchange.sendResponseHeaders(bad ? 422 : 200, -1);
+            exchange.close();
+          });
       HttpTransport transport = new HttpTransport(fast(receiver.url()), dir, n -> {});
       transport.emit("{\"bad\":true}");
       transport.emit("{\"n\":2}");
       assertThat(receiver.received).containsExactly("{\"n\":2}");
-      assertThat(Files.readAllLines(dir.resolve(HttpTransport.REJECTED))).containsExactly("{\"bad\":true}");
+      assertThat(Files.readAllLines(dir.resolve(HttpTransport.REJECTED)))
+          .containsExactly("{\"bad\":true}");
     }
   }
 }

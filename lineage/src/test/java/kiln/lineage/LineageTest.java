@@ -28,7 +28,8 @@ class LineageTest {
 
   private static List<JsonNode> events(Path workdir) throws Exception {
     List<JsonNode> events = new ArrayList<>();
-    for (String line : Files.readAllLines(workdir.resolve("lineage").resolve(FileTransport.FILE_NAME))) {
+    for (String line :
+        Files.readAllLines(workdir.resolve("lineage").resolve(FileTransport.FILE_NAME))) {
       assertThat(SCHEMA.violations(line)).as(line).isEmpty();
       events.add(JSON.readTree(line));
     }
@@ -36,28 +37,41 @@ class LineageTest {
   }
 
   @Test
-  void aRunCarriesTheTriadAndEmitsStartAndCompleteThatTheOfficialSchemaAccepts(SparkSession spark, @TempDir Path dir)
-      throws Exception {
+  void aRunCarriesTheTriadAndEmitsStartAndCompleteThatTheOfficialSchemaAccepts(
+      SparkSession spark, @TempDir Path dir) throws Exception {
     String input = dir.resolve("flights").toString();
     String output = dir.resolve("features").toString();
     Datasets datasets = new Datasets(spark);
-    datasets.write(spark.range(3).selectExpr("id", "named_struct('a', id, 'b', 'x') as nested"), input,
+    datasets.write(
+        spark.range(3).selectExpr("id", "named_struct('a', id, 'b', 'x') as nested"),
+        input,
         WriteOptions.of(WriteMode.OVERWRITE));
-    datasets.write(spark.range(3).selectExpr("id", "id * 2.0 as score"), output, WriteOptions.of(WriteMode.OVERWRITE));
+    datasets.write(
+        spark.range(3).selectExpr("id", "id * 2.0 as score"),
+        output,
+        WriteOptions.of(WriteMode.OVERWRITE));
     Path config = dir.resolve("features.yaml");
     Files.writeString(config, "input: " + input + "\n");
     Path workdir = dir.resolve("work");
-    Map<String, String> env = Map.of("OPENLINEAGE_PARENT_ID",
-        "airflow/flights_dag.build_features/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e",
-        "OPENLINEAGE_ROOT_PARENT_ID", "airflow/flights_dag/0190d0e2-4c1a-7b7e-9d53-000000000001");
+    Map<String, String> env =
+        Map.of(
+            "OPENLINEAGE_PARENT_ID",
+            "airflow/flights_dag.build_features/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e",
+            "OPENLINEAGE_ROOT_PARENT_ID",
+            "airflow/flights_dag/0190d0e2-4c1a-7b7e-9d53-000000000001");
     Lineage lineage = Lineage.open(workdir, env, notice -> {});
 
     RecordedRun mlflow = new RecordedRun();
-    TrackedRun run = lineage.run(mlflow, "features " + output, Map.of("kiln.job", "features"), config, "http://mlflow");
-    assertThat(mlflow.tags).containsEntry(RunLineage.CONFIG_SHA256, CodeVersion.sha256(config))
-        .containsEntry(RunLineage.CONFIG_FILE, "features.yaml").containsKey(RunLineage.KILN_VERSION)
+    TrackedRun run =
+        lineage.run(
+            mlflow, "features " + output, Map.of("kiln.job", "features"), config, "http://mlflow");
+    assertThat(mlflow.tags)
+        .containsEntry(RunLineage.CONFIG_SHA256, CodeVersion.sha256(config))
+        .containsEntry(RunLineage.CONFIG_FILE, "features.yaml")
+        .containsKey(RunLineage.KILN_VERSION)
         .containsKey("openlineage.run_id");
-    assertThat(mlflow.tags.get(RunLineage.CODE_VERSION)).matches("git:[0-9a-f]{40}(-dirty)?|jar-sha256:[0-9a-f]{64}");
+    assertThat(mlflow.tags.get(RunLineage.CODE_VERSION))
+        .matches("git:[0-9a-f]{40}(-dirty)?|jar-sha256:[0-9a-f]{64}");
     assertThat(mlflow.artifacts).containsEntry("config/features.yaml", config);
 
     run.logInput(DatasetRef.atVersion(input, 0), "input");
@@ -66,33 +80,47 @@ class LineageTest {
 
     assertThat(mlflow.status).isEqualTo("FINISHED");
     assertThat(mlflow.inputs).containsExactly("input=" + input + "@0", "output=" + output + "@0");
-    assertThat(mlflow.tags).containsEntry("kiln.input.input", input + "@0").containsEntry("kiln.output.output", output + "@0");
+    assertThat(mlflow.tags)
+        .containsEntry("kiln.input.input", input + "@0")
+        .containsEntry("kiln.output.output", output + "@0");
 
     List<JsonNode> events = events(workdir);
-    assertThat(events).extracting(e -> e.get("eventType").asText()).containsExactly("START", "COMPLETE");
-    assertThat(events).extracting(e -> e.at("/run/runId").asText()).containsOnly(mlflow.tags.get("openlineage.run_id"));
+    assertThat(events)
+        .extracting(e -> e.get("eventType").asText())
+        .containsExactly("START", "COMPLETE");
+    assertThat(events)
+        .extracting(e -> e.at("/run/runId").asText())
+        .containsOnly(mlflow.tags.get("openlineage.run_id"));
     JsonNode complete = events.get(1);
     assertThat(complete.at("/job/namespace").asText()).isEqualTo("kiln");
     assertThat(complete.at("/job/name").asText()).isEqualTo("kiln.features");
     assertThat(complete.at("/run/facets/mlflow/runId").asText()).isEqualTo(mlflow.id());
-    assertThat(complete.at("/run/facets/parent/run/runId").asText()).isEqualTo("0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e");
-    assertThat(complete.at("/run/facets/parent/job/name").asText()).isEqualTo("flights_dag.build_features");
+    assertThat(complete.at("/run/facets/parent/run/runId").asText())
+        .isEqualTo("0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e");
+    assertThat(complete.at("/run/facets/parent/job/name").asText())
+        .isEqualTo("flights_dag.build_features");
     assertThat(complete.at("/run/facets/parent/root/job/name").asText()).isEqualTo("flights_dag");
     JsonNode in = complete.at("/inputs/0");
     assertThat(in.get("namespace").asText()).isEqualTo("file");
     assertThat(in.get("name").asText()).isEqualTo(Path.of(input).toAbsolutePath().toString());
     assertThat(in.at("/facets/version/datasetVersion").asText()).isEqualTo("0");
-    assertThat(in.at("/facets/schema/fields")).extracting(f -> f.get("name").asText() + ":" + f.get("type").asText())
+    assertThat(in.at("/facets/schema/fields"))
+        .extracting(f -> f.get("name").asText() + ":" + f.get("type").asText())
         .containsExactly("id:bigint", "nested:struct");
-    assertThat(in.at("/facets/schema/fields/1/fields")).extracting(f -> f.get("name").asText()).containsExactly("a", "b");
+    assertThat(in.at("/facets/schema/fields/1/fields"))
+        .extracting(f -> f.get("name").asText())
+        .containsExactly("a", "b");
     JsonNode out = complete.at("/outputs/0");
     assertThat(out.get("name").asText()).isEqualTo(Path.of(output).toAbsolutePath().toString());
-    assertThat(out.at("/facets/schema/fields")).extracting(f -> f.get("name").asText()).containsExactly("id", "score");
+    assertThat(out.at("/facets/schema/fields"))
+        .extracting(f -> f.get("name").asText())
+        .containsExactly("id", "score");
     assertThat(events.get(0).get("inputs")).isEmpty();
   }
 
   @Test
-  void aFailedRunEmitsFailWithTheErrorAndModelVersionsCarryTheTriad(@TempDir Path dir) throws Exception {
+  void aFailedRunEmitsFailWithTheErrorAndModelVersionsCarryTheTriad(@TempDir Path dir)
+      throws Exception {
     Path workdir = dir.resolve("work");
     Lineage lineage = Lineage.open(workdir, Map.of(), notice -> {});
     Map<String, Map<String, String>> registered = new HashMap<>();
@@ -100,21 +128,31 @@ class LineageTest {
     RecordedRun mlflow = new RecordedRun();
     TrackedRun run = lineage.run(mlflow, "train delays", Map.of("kiln.job", "train"), null, null);
     run.logInput(DatasetRef.atVersion("s3a://bucket/features/delays", 4), "training");
-    tracking.registerModel("delays", "mlflow-artifacts:/1/x/artifacts/model", mlflow.id(),
+    tracking.registerModel(
+        "delays",
+        "mlflow-artifacts:/1/x/artifacts/model",
+        mlflow.id(),
         Map.of(RunLineage.MODEL_SHA256, "ab".repeat(32)));
     run.setTags(Map.of("kiln.model", "delays", "kiln.model_version", "1"));
     run.fail(new IllegalStateException("the label column is empty"));
 
     assertThat(mlflow.status).isEqualTo("FAILED");
-    assertThat(mlflow.tags).containsEntry(RunLineage.MODEL_SHA256, "ab".repeat(32)).doesNotContainKey(RunLineage.CONFIG_SHA256);
-    assertThat(registered.get("delays")).containsEntry("kiln.input.training", "s3a://bucket/features/delays@4")
-        .containsEntry(RunLineage.MODEL_SHA256, "ab".repeat(32)).containsEntry(RunLineage.CODE_VERSION,
-            mlflow.tags.get(RunLineage.CODE_VERSION)).containsKey(RunLineage.KILN_VERSION);
+    assertThat(mlflow.tags)
+        .containsEntry(RunLineage.MODEL_SHA256, "ab".repeat(32))
+        .doesNotContainKey(RunLineage.CONFIG_SHA256);
+    assertThat(registered.get("delays"))
+        .containsEntry("kiln.input.training", "s3a://bucket/features/delays@4")
+        .containsEntry(RunLineage.MODEL_SHA256, "ab".repeat(32))
+        .containsEntry(RunLineage.CODE_VERSION, mlflow.tags.get(RunLineage.CODE_VERSION))
+        .containsKey(RunLineage.KILN_VERSION);
 
     List<JsonNode> events = events(workdir);
-    assertThat(events).extracting(e -> e.get("eventType").asText()).containsExactly("START", "FAIL");
+    assertThat(events)
+        .extracting(e -> e.get("eventType").asText())
+        .containsExactly("START", "FAIL");
     JsonNode fail = events.get(1);
-    assertThat(fail.at("/run/facets/errorMessage/message").asText()).isEqualTo("the label column is empty");
+    assertThat(fail.at("/run/facets/errorMessage/message").asText())
+        .isEqualTo("the label column is empty");
     assertThat(fail.at("/run/facets/mlflow/modelVersion").asText()).isEqualTo("delays/1");
     assertThat(fail.at("/run/facets/parent").isMissingNode()).isTrue();
     JsonNode in = fail.at("/inputs/0");
@@ -126,11 +164,18 @@ class LineageTest {
   @Test
   void aMalformedParentIsSaidAndLeftOutRatherThanFailingTheJob(@TempDir Path dir) throws Exception {
     List<String> notices = new ArrayList<>();
-    Lineage lineage = Lineage.open(dir, Map.of("OPENLINEAGE_PARENT_ID", "not-a-parent"), notices::add);
+    Lineage lineage =
+        Lineage.open(dir, Map.of("OPENLINEAGE_PARENT_ID", "not-a-parent"), notices::add);
     lineage.run(new RecordedRun(), "ingest", Map.of("kiln.job", "ingest"), null, null).finish();
-    assertThat(notices).anySatisfy(n -> assertThat(n).contains("OPENLINEAGE_PARENT_ID='not-a-parent'")
-        .contains("NAMESPACE/JOB_NAME/RUN_ID"));
-    assertThat(events(dir)).hasSize(2).allSatisfy(e -> assertThat(e.at("/run/facets/parent").isMissingNode()).isTrue());
+    assertThat(notices)
+        .anySatisfy(
+            n ->
+                assertThat(n)
+                    .contains("OPENLINEAGE_PARENT_ID='not-a-parent'")
+                    .contains("NAMESPACE/JOB_NAME/RUN_ID"));
+    assertThat(events(dir))
+        .hasSize(2)
+        .allSatisfy(e -> assertThat(e.at("/run/facets/parent").isMissingNode()).isTrue());
   }
 
   @Test
@@ -144,20 +189,26 @@ class LineageTest {
 
   @Test
   void datasetNamesFollowTheOpenLineageNamingOfStorage() {
-    assertThat(DatasetName.of("s3a://bucket/warehouse/flights")).isEqualTo(new DatasetName("s3://bucket", "warehouse/flights"));
-    assertThat(DatasetName.of("hdfs://namenode:8020/data/flights/")).isEqualTo(new DatasetName("hdfs://namenode:8020", "data/flights"));
-    assertThat(DatasetName.of("file:/tmp/flights")).isEqualTo(new DatasetName("file", "/tmp/flights"));
-    assertThat(DatasetName.of("/tmp/x/../flights")).isEqualTo(new DatasetName("file", "/tmp/flights"));
+    assertThat(DatasetName.of("s3a://bucket/warehouse/flights"))
+        .isEqualTo(new DatasetName("s3://bucket", "warehouse/flights"));
+    assertThat(DatasetName.of("hdfs://namenode:8020/data/flights/"))
+        .isEqualTo(new DatasetName("hdfs://namenode:8020", "data/flights"));
+    assertThat(DatasetName.of("file:/tmp/flights"))
+        .isEqualTo(new DatasetName("file", "/tmp/flights"));
+    assertThat(DatasetName.of("/tmp/x/../flights"))
+        .isEqualTo(new DatasetName("file", "/tmp/flights"));
   }
 
   @Test
   void airflowsParentIdIsNamespaceJobNameAndRunId() {
-    assertThat(ParentRun.parse("airflow/dag.task/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e")).hasValueSatisfying(p -> {
-      assertThat(p.namespace()).isEqualTo("airflow");
-      assertThat(p.name()).isEqualTo("dag.task");
-    });
-    assertThat(ParentRun.parse("ns/a/b/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e")).hasValueSatisfying(
-        p -> assertThat(p.name()).isEqualTo("a/b"));
+    assertThat(ParentRun.parse("airflow/dag.task/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e"))
+        .hasValueSatisfying(
+            p -> {
+              assertThat(p.namespace()).isEqualTo("airflow");
+              assertThat(p.name()).isEqualTo("dag.task");
+            });
+    assertThat(ParentRun.parse("ns/a/b/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e"))
+        .hasValueSatisfying(p -> assertThat(p.name()).isEqualTo("a/b"));
     assertThat(ParentRun.parse("ns/job/not-a-uuid")).isEmpty();
     assertThat(ParentRun.parse("ns/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e")).isEmpty();
   }
@@ -171,36 +222,60 @@ class LineageTest {
 
   @Test
   void theSchemaCheckRefusesEventsTheSpecForbids() {
-    OpenLineageEvents events = new OpenLineageEvents("test", "kiln", "kiln.ingest", java.util.Optional.empty(),
-        java.util.Optional.empty());
-    String valid = events.event("COMPLETE", java.time.Instant.now(), "abc", null, null, List.of(
-        new OpenLineageEvents.Dataset(new RunLineage.Table(DatasetRef.atVersion("/tmp/t", 2), "output", true),
-            java.util.Optional.empty())), null);
+    OpenLineageEvents events =
+        new OpenLineageEvents(
+            "test", "kiln", "kiln.ingest", java.util.Optional.empty(), java.util.Optional.empty());
+    String valid =
+        events.event(
+            "COMPLETE",
+            java.time.Instant.now(),
+            "abc",
+            null,
+            null,
+            List.of(
+                new OpenLineageEvents.Dataset(
+                    new RunLineage.Table(DatasetRef.atVersion("/tmp/t", 2), "output", true),
+                    java.util.Optional.empty())),
+            null);
     assertThat(SCHEMA.violations(valid)).isEmpty();
-    assertThat(SCHEMA.violations(valid.replace("\"eventType\":\"COMPLETE\"", "\"eventType\":\"DONE\""))).isNotEmpty();
+    assertThat(
+            SCHEMA.violations(
+                valid.replace("\"eventType\":\"COMPLETE\"", "\"eventType\":\"DONE\"")))
+        .isNotEmpty();
     assertThat(SCHEMA.violations(valid.replace(events.runId().toString(), "run-1"))).isNotEmpty();
-    assertThat(SCHEMA.violations(valid.replace("\"datasetVersion\":\"2\"", "\"datasetVersion\":2"))).isNotEmpty();
+    assertThat(SCHEMA.violations(valid.replace("\"datasetVersion\":\"2\"", "\"datasetVersion\":2")))
+        .isNotEmpty();
     assertThat(SCHEMA.violations(valid.replace("\"processingType\":\"BATCH\",", ""))).isNotEmpty();
   }
 
   @Test
-  void aRunOpenedInsideAnotherHasItAsParentAndTheOutermostAsRoot(@TempDir Path dir) throws Exception {
+  void aRunOpenedInsideAnotherHasItAsParentAndTheOutermostAsRoot(@TempDir Path dir)
+      throws Exception {
     Lineage lineage = Lineage.open(dir, Map.of(), notice -> {});
     RecordedRun demo = new RecordedRun();
     TrackedRun outer = lineage.run(demo, "demo", Map.of("kiln.job", "demo"), null, null);
-    TrackedRun middle = lineage.run(new RecordedRun(), "drift", Map.of("kiln.job", "drift"), null, null);
-    TrackedRun inner = lineage.run(new RecordedRun(), "ingest", Map.of("kiln.job", "ingest"), null, null);
+    TrackedRun middle =
+        lineage.run(new RecordedRun(), "drift", Map.of("kiln.job", "drift"), null, null);
+    TrackedRun inner =
+        lineage.run(new RecordedRun(), "ingest", Map.of("kiln.job", "ingest"), null, null);
     inner.finish();
     middle.finish();
     outer.finish();
     List<JsonNode> events = events(dir);
-    assertThat(events).extracting(e -> e.at("/job/name").asText() + " " + e.get("eventType").asText()).containsExactly(
-        "kiln.demo START", "kiln.drift START", "kiln.ingest START", "kiln.ingest COMPLETE", "kiln.drift COMPLETE",
-        "kiln.demo COMPLETE");
+    assertThat(events)
+        .extracting(e -> e.at("/job/name").asText() + " " + e.get("eventType").asText())
+        .containsExactly(
+            "kiln.demo START",
+            "kiln.drift START",
+            "kiln.ingest START",
+            "kiln.ingest COMPLETE",
+            "kiln.drift COMPLETE",
+            "kiln.demo COMPLETE");
     String demoRun = demo.tags.get("openlineage.run_id");
     JsonNode ingest = events.get(3);
     assertThat(ingest.at("/run/facets/parent/job/name").asText()).isEqualTo("kiln.drift");
-    assertThat(ingest.at("/run/facets/parent/run/runId").asText()).isEqualTo(events.get(1).at("/run/runId").asText());
+    assertThat(ingest.at("/run/facets/parent/run/runId").asText())
+        .isEqualTo(events.get(1).at("/run/runId").asText());
     assertThat(ingest.at("/run/facets/parent/root/run/runId").asText()).isEqualTo(demoRun);
     assertThat(events.get(5).at("/run/facets/parent").isMissingNode()).isTrue();
   }

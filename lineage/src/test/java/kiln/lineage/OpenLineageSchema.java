@@ -19,18 +19,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The official OpenLineage schemas (fixtures in {@code src/test/resources/openlineage}): an event is
- * checked against the 2-0-2 core schema, and each facet the spec defines against its own facet schema.
+ * The official OpenLineage schemas (fixtures in {@code src/test/resources/openlineage}): an event
+ * is checked against the 2-0-2 core schema, and each facet the spec defines against its own facet
+ * schema.
  */
 final class OpenLineageSchema {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Map<String, String> FACET_FILES = Map.of(
-      "ParentRunFacet", "ParentRunFacet.json",
-      "ErrorMessageRunFacet", "ErrorMessageRunFacet.json",
-      "JobTypeJobFacet", "JobTypeJobFacet.json",
-      "DatasetVersionDatasetFacet", "DatasetVersionDatasetFacet.json",
-      "StorageDatasetFacet", "StorageDatasetFacet.json",
-      "SchemaDatasetFacet", "SchemaDatasetFacet.json");
+  private static final Map<String, String> FACET_FILES =
+      Map.of(
+          "ParentRunFacet", "ParentRunFacet.json",
+          "ErrorMessageRunFacet", "ErrorMessageRunFacet.json",
+          "JobTypeJobFacet", "JobTypeJobFacet.json",
+          "DatasetVersionDatasetFacet", "DatasetVersionDatasetFacet.json",
+          "StorageDatasetFacet", "StorageDatasetFacet.json",
+          "SchemaDatasetFacet", "SchemaDatasetFacet.json");
 
   private final SchemaRegistry registry;
   private final Map<String, String> idsByFile = new HashMap<>();
@@ -49,9 +51,12 @@ final class OpenLineageSchema {
         throw new UncheckedIOException(e);
       }
     }
-    SchemaRegistryConfig config = SchemaRegistryConfig.builder().formatAssertionsEnabled(true).build();
-    registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
-        builder -> builder.schemas(schemas).schemaRegistryConfig(config));
+    SchemaRegistryConfig config =
+        SchemaRegistryConfig.builder().formatAssertionsEnabled(true).build();
+    registry =
+        SchemaRegistry.withDefaultDialect(
+            SpecificationVersion.DRAFT_2020_12,
+            builder -> builder.schemas(schemas).schemaRegistryConfig(config));
   }
 
   private static String read(String file) {
@@ -65,7 +70,9 @@ final class OpenLineageSchema {
     }
   }
 
-  /** Every violation of the event: against the core schema and against each known facet's schema. */
+  /**
+   * Every violation of the event: against the core schema and against each known facet's schema.
+   */
   List<String> violations(String event) {
     JsonNode node;
     try {
@@ -96,7 +103,12 @@ final class OpenLineageSchema {
         continue;
       }
       if (!url.startsWith(idsByFile.get(file).replace(file, ""))) {
-        violations.add(facet.getKey() + ": _schemaURL " + url + " is not the fixture's version " + idsByFile.get(file));
+        violations.add(
+            facet.getKey()
+                + ": _schemaURL "
+                + url
+                + " is not the fixture's version "
+                + idsByFile.get(file));
       }
       ObjectNode holder = JSON.createObjectNode();
       holder.set(facet.getKey(), facet.getValue());

@@ -8,7 +8,10 @@ import java.util.Map;
 import kiln.core.DatasetRef;
 import kiln.core.tracking.TrackedRun;
 
-/** A run that remembers what was logged to it, standing in for MLflow where the server is not the point. */
+/**
+ * A run that remembers what was logged to it, standing in for MLflow where the server is not the
+ * point.
+ */
 final class RecordedRun implements TrackedRun {
   final Map<String, String> tags = new LinkedHashMap<>();
   final Map<String, Path> artifacts = new LinkedHashMap<>();

@@ -24,7 +24,8 @@ final class RegisteringTracking implements Tracking {
   }
 
   @Override
-  public ModelVersion registerModel(String name, String source, String runId, Map<String, String> tags) {
+  public ModelVersion registerModel(
+      String name, String source, String runId, Map<String, String> tags) {
     registered.put(name, Map.copyOf(tags));
     return new ModelVersion(name, "1", source, runId, tags);
   }

@@ -6,8 +6,9 @@ import java.util.Map;
 import kiln.core.Errors;
 
 /**
- * The engine of an LLM job and its parameters. Shared keys first, then the ones of each engine; a key
- * of the other engine is refused, so that a config never carries a setting that silently does nothing.
+ * The engine of an LLM job and its parameters. Shared keys first, then the ones of each engine; a
+ * key of the other engine is refused, so that a config never carries a setting that silently does
+ * nothing.
  *
  * @param type {@code openai} or {@code local} (required)
  * @param model the model's name: sent as {@code model} to an OpenAI-compatible endpoint (required
@@ -16,8 +17,8 @@ import kiln.core.Errors;
  * @param maxTokens the completion limit per row (default 256)
  * @param seed the sampling seed (default none; {@code local} uses 42)
  * @param baseUrl openai: the endpoint's base, up to and including {@code /v1} (required)
- * @param apiKeyEnv openai: the environment variable holding the API key (default none: no key sent);
- *     the key itself is never in a config, a log or an MLflow param
+ * @param apiKeyEnv openai: the environment variable holding the API key (default none: no key
+ *     sent); the key itself is never in a config, a log or an MLflow param
  * @param timeoutSeconds openai: per request (default 60)
  * @param maxAttempts openai: attempts per row, retrying 429, 5xx and timeouts (default 5)
  * @param backoffMillis openai: the first retry's wait, doubled each time, with jitter (default 500)
@@ -25,7 +26,8 @@ import kiln.core.Errors;
  * @param modelPath local: the GGUF file, readable from every executor (required)
  * @param contextSize local: the context in tokens, shared by the slots (default 2048)
  * @param slots local: sequences decoded in parallel (default 1)
- * @param nGpuLayers local: layers offloaded when the executor has a GPU (default 0; ignored without one)
+ * @param nGpuLayers local: layers offloaded when the executor has a GPU (default 0; ignored without
+ *     one)
  */
 public record EngineConfig(
     EngineType type,
@@ -56,7 +58,9 @@ public record EngineConfig(
 
   public EngineConfig {
     if (type == null) {
-      throw Errors.badInput("engine.type is missing", "write engine: {type: openai, ...} or engine: {type: local, ...}");
+      throw Errors.badInput(
+          "engine.type is missing",
+          "write engine: {type: openai, ...} or engine: {type: local, ...}");
     }
     temperature = temperature == null ? DEFAULT_TEMPERATURE : temperature;
     maxTokens = maxTokens == null ? DEFAULT_MAX_TOKENS : maxTokens;
@@ -68,16 +72,20 @@ public record EngineConfig(
       refuse(type, "slots", slots);
       refuse(type, "nGpuLayers", nGpuLayers);
       if (model == null || model.isBlank()) {
-        throw Errors.badInput("engine.model is missing: an OpenAI-compatible endpoint needs the model's name",
+        throw Errors.badInput(
+            "engine.model is missing: an OpenAI-compatible endpoint needs the model's name",
             "write e.g. model: gpt-4o-mini, or the name your vLLM/TGI/Ollama server serves");
       }
       if (baseUrl == null || !(baseUrl.startsWith("http://") || baseUrl.startsWith("https://"))) {
-        throw Errors.badInput("engine.baseUrl " + (baseUrl == null ? "is missing" : "'" + baseUrl + "' is not an http(s) URL"),
+        throw Errors.badInput(
+            "engine.baseUrl "
+                + (baseUrl == null ? "is missing" : "'" + baseUrl + "' is not an http(s) URL"),
             "give the endpoint's base up to /v1, e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1");
       }
       baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
       if (apiKeyEnv != null && !apiKeyEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-        throw Errors.badInput("engine.apiKeyEnv '" + apiKeyEnv + "' is not an environment variable name",
+        throw Errors.badInput(
+            "engine.apiKeyEnv '" + apiKeyEnv + "' is not an environment variable name",
             "give the variable's NAME (e.g. OPENAI_API_KEY), never the key itself");
       }
       timeoutSeconds = timeoutSeconds == null ? DEFAULT_TIMEOUT_SECONDS : timeoutSeconds;
@@ -96,7 +104,8 @@ public record EngineConfig(
       refuse(type, "backoffMillis", backoffMillis);
       refuse(type, "concurrency", concurrency);
       if (modelPath == null || modelPath.isBlank()) {
-        throw Errors.badInput("engine.modelPath is missing: the local engine runs a GGUF file",
+        throw Errors.badInput(
+            "engine.modelPath is missing: the local engine runs a GGUF file",
             "give the path of a .gguf file every executor can read");
       }
       if (model == null || model.isBlank()) {
@@ -112,7 +121,10 @@ public record EngineConfig(
     }
   }
 
-  /** The parameters that change completions, for MLflow params and the output's idempotency key (no secrets). */
+  /**
+   * The parameters that change completions, for MLflow params and the output's idempotency key (no
+   * secrets).
+   */
   public Map<String, String> parameters() {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("engine", type.toString());
@@ -133,7 +145,15 @@ public record EngineConfig(
 
   private static void range(String key, Number value, double min, double max) {
     if (value.doubleValue() < min || value.doubleValue() > max) {
-      throw Errors.badInput("engine." + key + " must be between " + format(min) + " and " + format(max) + ", got " + value,
+      throw Errors.badInput(
+          "engine."
+              + key
+              + " must be between "
+              + format(min)
+              + " and "
+              + format(max)
+              + ", got "
+              + value,
           "correct engine." + key);
     }
   }
@@ -144,7 +164,8 @@ public record EngineConfig(
 
   private static void refuse(EngineType type, String key, Object value) {
     if (value != null) {
-      throw Errors.badInput("engine." + key + " does not apply to the " + type + " engine",
+      throw Errors.badInput(
+          "engine." + key + " does not apply to the " + type + " engine",
           "remove " + key + ", or change engine.type");
     }
   }

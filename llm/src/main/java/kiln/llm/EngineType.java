@@ -2,7 +2,10 @@ package kiln.llm;
 
 /** Where completions come from. */
 public enum EngineType {
-  /** Any OpenAI-compatible {@code /v1/chat/completions} endpoint (vLLM, TGI, llama.cpp server, Ollama, a provider). */
+  /**
+   * Any OpenAI-compatible {@code /v1/chat/completions} endpoint (vLLM, TGI, llama.cpp server,
+   * Ollama, a provider).
+   */
   OPENAI,
   /** A GGUF model run in the executor JVMs by llama.cpp. */
   LOCAL;

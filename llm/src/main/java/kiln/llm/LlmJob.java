@@ -38,10 +38,11 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.util.LongAccumulator;
 
 /**
- * Runs one batch LLM job: reads the pinned input, loads the prompt version, runs the pipeline (redact,
- * render, complete) and appends one row per input row to the output table, under an idempotency key
- * made of everything that decides the completions, so that a re-run of the same job writes nothing
- * twice. A failed row carries its error; the job itself fails only on bad input or a broken environment.
+ * Runs one batch LLM job: reads the pinned input, loads the prompt version, runs the pipeline
+ * (redact, render, complete) and appends one row per input row to the output table, under an
+ * idempotency key made of everything that decides the completions, so that a re-run of the same job
+ * writes nothing twice. A failed row carries its error; the job itself fails only on bad input or a
+ * broken environment.
  */
 public final class LlmJob {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -51,20 +52,27 @@ public final class LlmJob {
   private final Consumer<String> progress;
   private final Map<String, String> env;
 
-  public LlmJob(SparkSession spark, PromptRegistry prompts, Map<String, String> env, Consumer<String> progress) {
+  public LlmJob(
+      SparkSession spark,
+      PromptRegistry prompts,
+      Map<String, String> env,
+      Consumer<String> progress) {
     this.spark = spark;
     this.prompts = prompts;
     this.env = env;
     this.progress = progress;
   }
 
-  /** Runs the job inside {@code run}; the fitted pipeline is saved under {@code pipelines/<run id>}. */
+  /**
+   * Runs the job inside {@code run}; the fitted pipeline is saved under {@code pipelines/<run id>}.
+   */
   public LlmRunResult run(LlmJobConfig config, TrackedRun run, Path pipelines) {
     Datasets datasets = new Datasets(spark);
     DatasetRef input = datasets.resolve(config.inputRef());
     Dataset<Row> rows = datasets.read(input);
     List<String> columns = List.of(rows.columns());
-    List<String> missing = Stream.of(config.key(), config.text()).filter(c -> !columns.contains(c)).toList();
+    List<String> missing =
+        Stream.of(config.key(), config.text()).filter(c -> !columns.contains(c)).toList();
     if (!missing.isEmpty()) {
       throw Errors.missingColumns("input " + input, missing, columns);
     }
@@ -84,48 +92,105 @@ public final class LlmJob {
     params.put("pii", config.pii().toString());
     params.put("max_error_rate", String.valueOf(config.maxErrorRate()));
     run.logParams(params);
-    run.setTags(Map.of("mlflow.prompt.name", prompt.name(), "mlflow.prompt.version", prompt.version(), "kiln.llm.job_key", key));
+    run.setTags(
+        Map.of(
+            "mlflow.prompt.name",
+            prompt.name(),
+            "mlflow.prompt.version",
+            prompt.version(),
+            "kiln.llm.job_key",
+            key));
 
     Optional<TableVersion> done = datasets.committed(config.output(), key, WriteMode.APPEND);
     if (done.isPresent()) {
-      progress.accept("this job's rows are already in " + config.output() + " (version " + done.get().version()
-          + "); nothing is generated again");
-      return summarize(config, input, DatasetRef.atVersion(config.output(), done.get().version()), prompt, engine, digest,
-          key, true, null, run);
+      progress.accept(
+          "this job's rows are already in "
+              + config.output()
+              + " (version "
+              + done.get().version()
+              + "); nothing is generated again");
+      return summarize(
+          config,
+          input,
+          DatasetRef.atVersion(config.output(), done.get().version()),
+          prompt,
+          engine,
+          digest,
+          key,
+          true,
+          null,
+          run);
     }
 
-    PipelineModel model = LlmPipeline.fit(
-        LlmPipeline.of(config.text(), config.pii(), prompt.template(), config.variable(), engine), rows);
+    PipelineModel model =
+        LlmPipeline.fit(
+            LlmPipeline.of(
+                config.text(), config.pii(), prompt.template(), config.variable(), engine),
+            rows);
     Path saved = pipelines.resolve(run.id()).toAbsolutePath();
     try {
       model.write().overwrite().save(saved.toString());
     } catch (IOException e) {
-      throw Errors.environment("cannot save the pipeline to " + saved + ": " + e.getMessage(), "check the work directory");
+      throw Errors.environment(
+          "cannot save the pipeline to " + saved + ": " + e.getMessage(),
+          "check the work directory");
     }
     logDirectory(run, saved, "pipeline");
 
     LongAccumulator rowsDone = spark.sparkContext().longAccumulator("kiln.llm.rows");
     LongAccumulator tokensDone = spark.sparkContext().longAccumulator("kiln.llm.tokens");
     LlmStage llm = LlmPipeline.llmStage(model).withProgress(rowsDone, tokensDone);
-    Dataset<Row> completed = config.deduplicate() ? deduplicated(model, llm, rows) : model.transform(rows);
-    Dataset<Row> out = completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
+    Dataset<Row> completed =
+        config.deduplicate() ? deduplicated(model, llm, rows) : model.transform(rows);
+    Dataset<Row> out =
+        completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
 
     checkOutputSchema(config.output(), out);
     long total = rows.count();
-    progress.accept("generating " + total + " rows with " + engine.type() + " model " + engine.model() + " and prompt " + prompt);
+    progress.accept(
+        "generating "
+            + total
+            + " rows with "
+            + engine.type()
+            + " model "
+            + engine.model()
+            + " and prompt "
+            + prompt);
     WriteResult written;
     try (Progress ticker = new Progress(rowsDone, tokensDone, total, progress)) {
-      written = datasets.write(out, config.output(), new WriteOptions(WriteMode.APPEND, key,
-          Map.of("kiln.job", "llm", "kiln.prompt", prompt.toString(), "kiln.run_id", run.id())));
+      written =
+          datasets.write(
+              out,
+              config.output(),
+              new WriteOptions(
+                  WriteMode.APPEND,
+                  key,
+                  Map.of(
+                      "kiln.job",
+                      "llm",
+                      "kiln.prompt",
+                      prompt.toString(),
+                      "kiln.run_id",
+                      run.id())));
     }
-    return summarize(config, input, written.written(), prompt, engine, digest, key, false, saved.toString(), run);
+    return summarize(
+        config,
+        input,
+        written.written(),
+        prompt,
+        engine,
+        digest,
+        key,
+        false,
+        saved.toString(),
+        run);
   }
 
   /**
-   * The pipeline with each distinct rendered prompt completed once: the stages before the LLM stage run
-   * per row, the LLM stage over the distinct prompts (spread over as many partitions as the input has),
-   * and the answers are joined back by prompt hash. Rows without a prompt (no text) fail as the LLM
-   * stage fails them, without a request.
+   * The pipeline with each distinct rendered prompt completed once: the stages before the LLM stage
+   * run per row, the LLM stage over the distinct prompts (spread over as many partitions as the
+   * input has), and the answers are joined back by prompt hash. Rows without a prompt (no text)
+   * fail as the LLM stage fails them, without a request.
    */
   private static Dataset<Row> deduplicated(PipelineModel model, LlmStage llm, Dataset<Row> rows) {
     Dataset<Row> prepared = rows;
@@ -134,21 +199,44 @@ public final class LlmJob {
       prepared = stages[i].transform(prepared);
     }
     Column hash = functions.col(LlmPipeline.PROMPT_SHA256);
-    Dataset<Row> unique = prepared.where(hash.isNotNull()).select(LlmPipeline.PROMPT, LlmPipeline.PROMPT_SHA256)
-        .dropDuplicates(LlmPipeline.PROMPT_SHA256).repartition(Math.max(1, rows.javaRDD().getNumPartitions()));
+    Dataset<Row> unique =
+        prepared
+            .where(hash.isNotNull())
+            .select(LlmPipeline.PROMPT, LlmPipeline.PROMPT_SHA256)
+            .dropDuplicates(LlmPipeline.PROMPT_SHA256)
+            .repartition(Math.max(1, rows.javaRDD().getNumPartitions()));
     Dataset<Row> answers = llm.transform(unique).drop(LlmPipeline.PROMPT);
-    Dataset<Row> joined = prepared.join(answers, prepared.col(LlmPipeline.PROMPT_SHA256)
-        .equalTo(answers.col(LlmPipeline.PROMPT_SHA256)), "left").drop(answers.col(LlmPipeline.PROMPT_SHA256));
+    Dataset<Row> joined =
+        prepared
+            .join(
+                answers,
+                prepared
+                    .col(LlmPipeline.PROMPT_SHA256)
+                    .equalTo(answers.col(LlmPipeline.PROMPT_SHA256)),
+                "left")
+            .drop(answers.col(LlmPipeline.PROMPT_SHA256));
     Column noPrompt = functions.col(LlmPipeline.PROMPT).isNull();
     return joined
-        .withColumn(LlmStage.ERROR, functions.when(noPrompt, functions.lit(kiln.llm.internal.Completion.NO_TEXT))
-            .otherwise(functions.col(LlmStage.ERROR)))
-        .withColumn(LlmStage.LATENCY_MS, functions.coalesce(functions.col(LlmStage.LATENCY_MS), functions.lit(0L)))
-        .withColumn(LlmStage.ATTEMPTS, functions.coalesce(functions.col(LlmStage.ATTEMPTS), functions.lit(0)));
+        .withColumn(
+            LlmStage.ERROR,
+            functions
+                .when(noPrompt, functions.lit(kiln.llm.internal.Completion.NO_TEXT))
+                .otherwise(functions.col(LlmStage.ERROR)))
+        .withColumn(
+            LlmStage.LATENCY_MS,
+            functions.coalesce(functions.col(LlmStage.LATENCY_MS), functions.lit(0L)))
+        .withColumn(
+            LlmStage.ATTEMPTS,
+            functions.coalesce(functions.col(LlmStage.ATTEMPTS), functions.lit(0)));
   }
 
-  private static Column[] outputColumns(LlmJobConfig config, Prompt prompt, EngineConfig engine, String digest,
-      String runId, String key) {
+  private static Column[] outputColumns(
+      LlmJobConfig config,
+      Prompt prompt,
+      EngineConfig engine,
+      String digest,
+      String runId,
+      String key) {
     return new Column[] {
       functions.col(config.key()),
       functions.lit(prompt.name()).as("prompt_name"),
@@ -170,34 +258,74 @@ public final class LlmJob {
   }
 
   /** Totals read back from the rows written (never a second pass over the engine). */
-  private LlmRunResult summarize(LlmJobConfig config, DatasetRef input, DatasetRef output, Prompt prompt,
-      EngineConfig engine, String digest, String key, boolean alreadyWritten, String pipeline, TrackedRun run) {
-    Dataset<Row> mine = spark.read().format("delta").option("versionAsOf", output.version()).load(output.table())
-        .where(functions.col("job_key").equalTo(key));
-    Row totals = mine.agg(functions.count(functions.lit(1)), functions.count(functions.col("error")),
-        functions.coalesce(functions.sum("prompt_tokens"), functions.lit(0L)),
-        functions.coalesce(functions.sum("completion_tokens"), functions.lit(0L)),
-        functions.coalesce(functions.sum("latency_ms"), functions.lit(0L)),
-        functions.countDistinct(functions.col(LlmPipeline.PROMPT_SHA256)),
-        functions.count(functions.col(LlmPipeline.PROMPT_SHA256))).first();
-    // with deduplication a prompt's tokens were spent once, whatever the number of rows sharing them
-    Row spent = config.deduplicate()
-        ? mine.where(functions.col(LlmPipeline.PROMPT_SHA256).isNotNull()).dropDuplicates(LlmPipeline.PROMPT_SHA256)
-            .agg(functions.coalesce(functions.sum("prompt_tokens"), functions.lit(0L)),
-                functions.coalesce(functions.sum("completion_tokens"), functions.lit(0L))).first()
-        : null;
+  private LlmRunResult summarize(
+      LlmJobConfig config,
+      DatasetRef input,
+      DatasetRef output,
+      Prompt prompt,
+      EngineConfig engine,
+      String digest,
+      String key,
+      boolean alreadyWritten,
+      String pipeline,
+      TrackedRun run) {
+    Dataset<Row> mine =
+        spark
+            .read()
+            .format("delta")
+            .option("versionAsOf", output.version())
+            .load(output.table())
+            .where(functions.col("job_key").equalTo(key));
+    Row totals =
+        mine.agg(
+                functions.count(functions.lit(1)),
+                functions.count(functions.col("error")),
+                functions.coalesce(functions.sum("prompt_tokens"), functions.lit(0L)),
+                functions.coalesce(functions.sum("completion_tokens"), functions.lit(0L)),
+                functions.coalesce(functions.sum("latency_ms"), functions.lit(0L)),
+                functions.countDistinct(functions.col(LlmPipeline.PROMPT_SHA256)),
+                functions.count(functions.col(LlmPipeline.PROMPT_SHA256)))
+            .first();
+    // with deduplication a prompt's tokens were spent once, whatever the number of rows sharing
+    // them
+    Row spent =
+        config.deduplicate()
+            ? mine.where(functions.col(LlmPipeline.PROMPT_SHA256).isNotNull())
+                .dropDuplicates(LlmPipeline.PROMPT_SHA256)
+                .agg(
+                    functions.coalesce(functions.sum("prompt_tokens"), functions.lit(0L)),
+                    functions.coalesce(functions.sum("completion_tokens"), functions.lit(0L)))
+                .first()
+            : null;
     long promptTokens = spent == null ? totals.getLong(2) : spent.getLong(0);
     long completionTokens = spent == null ? totals.getLong(3) : spent.getLong(1);
     long shared = config.deduplicate() ? totals.getLong(6) - totals.getLong(5) : 0;
     long saved = totals.getLong(2) + totals.getLong(3) - promptTokens - completionTokens;
     Map<String, Long> redactions = new TreeMap<>();
-    for (Row r : mine.select(functions.explode(functions.col(LlmPipeline.REDACTIONS))).groupBy("key")
-        .agg(functions.sum("value")).collectAsList()) {
+    for (Row r :
+        mine.select(functions.explode(functions.col(LlmPipeline.REDACTIONS)))
+            .groupBy("key")
+            .agg(functions.sum("value"))
+            .collectAsList()) {
       redactions.put(r.getString(0), r.getLong(1));
     }
-    LlmRunResult result = new LlmRunResult(input, output, prompt, engine.model(), digest, totals.getLong(0),
-        totals.getLong(1), promptTokens, completionTokens, shared, saved, redactions, alreadyWritten,
-        config.maxErrorRate(), pipeline);
+    LlmRunResult result =
+        new LlmRunResult(
+            input,
+            output,
+            prompt,
+            engine.model(),
+            digest,
+            totals.getLong(0),
+            totals.getLong(1),
+            promptTokens,
+            completionTokens,
+            shared,
+            saved,
+            redactions,
+            alreadyWritten,
+            config.maxErrorRate(),
+            pipeline);
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("rows", (double) result.rows());
     metrics.put("errors", (double) result.errors());
@@ -207,14 +335,18 @@ public final class LlmJob {
     metrics.put("total_tokens", (double) (result.promptTokens() + result.completionTokens()));
     metrics.put("deduplicated_rows", (double) result.deduplicatedRows());
     metrics.put("tokens_saved_by_dedup", (double) result.tokensSaved());
-    metrics.put("latency_ms_mean", result.rows() == 0 ? 0 : totals.getLong(4) / (double) result.rows());
+    metrics.put(
+        "latency_ms_mean", result.rows() == 0 ? 0 : totals.getLong(4) / (double) result.rows());
     redactions.forEach((type, n) -> metrics.put("redactions." + type, (double) n));
     run.logMetrics(metrics);
     run.setTags(Map.of("kiln.output", output.toString()));
     return result;
   }
 
-  /** An existing output table with other columns would fail the write after every token was paid for. */
+  /**
+   * An existing output table with other columns would fail the write after every token was paid
+   * for.
+   */
   private void checkOutputSchema(String output, Dataset<Row> out) {
     if (!new Datasets(spark).exists(output)) {
       return;
@@ -222,14 +354,21 @@ public final class LlmJob {
     String have = columns(spark.read().format("delta").load(output).schema());
     String write = columns(out.schema());
     if (!have.equals(write)) {
-      throw Errors.badInput("output table " + output + " has other columns than this job writes: it has " + have
-          + "; the job writes " + write, "choose another output table (or fix the key column's type)");
+      throw Errors.badInput(
+          "output table "
+              + output
+              + " has other columns than this job writes: it has "
+              + have
+              + "; the job writes "
+              + write,
+          "choose another output table (or fix the key column's type)");
     }
   }
 
   private static String columns(org.apache.spark.sql.types.StructType schema) {
     // nullability aside: Delta keeps the table's
-    return java.util.Arrays.stream(schema.fields()).map(f -> f.name() + " " + f.dataType().simpleString())
+    return java.util.Arrays.stream(schema.fields())
+        .map(f -> f.name() + " " + f.dataType().simpleString())
         .collect(java.util.stream.Collectors.joining(", "));
   }
 
@@ -238,8 +377,11 @@ public final class LlmJob {
     if (engine.apiKeyEnv() != null) {
       String value = env.get(engine.apiKeyEnv());
       if (value == null || value.isBlank()) {
-        throw Errors.badInput("environment variable " + engine.apiKeyEnv() + " (engine.apiKeyEnv) is not set",
-            "export it with the endpoint's API key (on a cluster, also as spark.executorEnv." + engine.apiKeyEnv() + ")");
+        throw Errors.badInput(
+            "environment variable " + engine.apiKeyEnv() + " (engine.apiKeyEnv) is not set",
+            "export it with the endpoint's API key (on a cluster, also as spark.executorEnv."
+                + engine.apiKeyEnv()
+                + ")");
       }
       checkKey(engine, value);
     }
@@ -247,30 +389,39 @@ public final class LlmJob {
       Path file = Path.of(engine.modelPath());
       byte[] magic = new byte[4];
       try (InputStream in = Files.newInputStream(file)) {
-        if (in.readNBytes(magic, 0, 4) < 4 || !"GGUF".equals(new String(magic, StandardCharsets.US_ASCII))) {
-          throw Errors.badInput(file + " is not a GGUF file (it does not start with the GGUF magic)",
+        if (in.readNBytes(magic, 0, 4) < 4
+            || !"GGUF".equals(new String(magic, StandardCharsets.US_ASCII))) {
+          throw Errors.badInput(
+              file + " is not a GGUF file (it does not start with the GGUF magic)",
               "give a .gguf model file (llama.cpp's convert_hf_to_gguf.py makes one from Hugging Face weights)");
         }
       } catch (IOException e) {
-        throw Errors.badInput("cannot read model file " + file + ": " + e.getMessage(), "check engine.modelPath");
+        throw Errors.badInput(
+            "cannot read model file " + file + ": " + e.getMessage(), "check engine.modelPath");
       }
     }
   }
 
   /**
-   * Asks the endpoint's {@code /models} (OpenAI, vLLM, TGI, llama-server and Ollama have it) whether it
-   * takes the key; only a refusal (401, 403) stops the job. An endpoint without {@code /models} or one
-   * that does not answer is left to the rows' own retries and errors.
+   * Asks the endpoint's {@code /models} (OpenAI, vLLM, TGI, llama-server and Ollama have it)
+   * whether it takes the key; only a refusal (401, 403) stops the job. An endpoint without {@code
+   * /models} or one that does not answer is left to the rows' own retries and errors.
    */
   private static void checkKey(EngineConfig engine, String key) {
-    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
-        .connectTimeout(java.time.Duration.ofSeconds(10)).build();
-    java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(engine.baseUrl() + "/models"))
-        .timeout(java.time.Duration.ofSeconds(Math.min(30, engine.timeoutSeconds())))
-        .header("Authorization", "Bearer " + key).GET().build();
+    java.net.http.HttpClient http =
+        java.net.http.HttpClient.newBuilder()
+            .connectTimeout(java.time.Duration.ofSeconds(10))
+            .build();
+    java.net.http.HttpRequest request =
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(engine.baseUrl() + "/models"))
+            .timeout(java.time.Duration.ofSeconds(Math.min(30, engine.timeoutSeconds())))
+            .header("Authorization", "Bearer " + key)
+            .GET()
+            .build();
     int status;
     try {
-      status = http.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+      status =
+          http.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
     } catch (IOException e) {
       return;
     } catch (InterruptedException e) {
@@ -278,36 +429,48 @@ public final class LlmJob {
       return;
     }
     if (status == 401 || status == 403) {
-      throw Errors.badInput(engine.baseUrl() + " refused the API key in " + engine.apiKeyEnv() + " (HTTP " + status + ")",
+      throw Errors.badInput(
+          engine.baseUrl()
+              + " refused the API key in "
+              + engine.apiKeyEnv()
+              + " (HTTP "
+              + status
+              + ")",
           "put a valid key for this endpoint in " + engine.apiKeyEnv());
     }
   }
 
   /**
-   * What identifies the model: the SHA-256 of the GGUF file for {@code local}; for {@code openai}, where
-   * the weights are the provider's, the SHA-256 of the endpoint and model name (a provider can change the
-   * weights behind a name, which nothing outside it can see).
+   * What identifies the model: the SHA-256 of the GGUF file for {@code local}; for {@code openai},
+   * where the weights are the provider's, the SHA-256 of the endpoint and model name (a provider
+   * can change the weights behind a name, which nothing outside it can see).
    */
   public static String modelDigest(EngineConfig engine) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       if (engine.type() == EngineType.LOCAL) {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(Path.of(engine.modelPath())), sha)) {
+        try (InputStream in =
+            new DigestInputStream(Files.newInputStream(Path.of(engine.modelPath())), sha)) {
           in.transferTo(java.io.OutputStream.nullOutputStream());
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
         return "sha256:" + HexFormat.of().formatHex(sha.digest());
       }
-      return "sha256:" + HexFormat.of().formatHex(
-          sha.digest(("openai|" + engine.baseUrl() + "|" + engine.model()).getBytes(StandardCharsets.UTF_8)));
+      return "sha256:"
+          + HexFormat.of()
+              .formatHex(
+                  sha.digest(
+                      ("openai|" + engine.baseUrl() + "|" + engine.model())
+                          .getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JVM has no SHA-256", e);
     }
   }
 
   /** Everything that decides the output rows: the same job twice is the same key. */
-  static String idempotencyKey(LlmJobConfig config, DatasetRef input, Prompt prompt, String digest) {
+  static String idempotencyKey(
+      LlmJobConfig config, DatasetRef input, Prompt prompt, String digest) {
     Map<String, Object> parts = new TreeMap<>();
     parts.put("input", input.toString());
     parts.put("key", config.key());
@@ -329,12 +492,15 @@ public final class LlmJob {
   private static void logDirectory(TrackedRun run, Path directory, String artifactRoot) {
     List<Path> files = new ArrayList<>();
     try (Stream<Path> walk = Files.walk(directory)) {
-      walk.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().endsWith(".crc")).forEach(files::add);
+      walk.filter(Files::isRegularFile)
+          .filter(f -> !f.getFileName().toString().endsWith(".crc"))
+          .forEach(files::add);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     for (Path f : files) {
-      run.logArtifact(f, artifactRoot + "/" + directory.relativize(f).toString().replace('\\', '/'));
+      run.logArtifact(
+          f, artifactRoot + "/" + directory.relativize(f).toString().replace('\\', '/'));
     }
   }
 
@@ -343,20 +509,30 @@ public final class LlmJob {
     private final Thread thread;
 
     Progress(LongAccumulator rows, LongAccumulator tokens, long total, Consumer<String> out) {
-      thread = new Thread(() -> {
-        long shown = -1;
-        while (!Thread.currentThread().isInterrupted()) {
-          try {
-            Thread.sleep(5_000);
-          } catch (InterruptedException e) {
-            return;
-          }
-          if (rows.value() != shown) {
-            shown = rows.value();
-            out.accept("progress: " + shown + " of " + total + " rows, " + tokens.value() + " tokens");
-          }
-        }
-      }, "kiln-llm-progress");
+      thread =
+          new Thread(
+              () -> {
+                long shown = -1;
+                while (!Thread.currentThread().isInterrupted()) {
+                  try {
+                    Thread.sleep(5_000);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                  if (rows.value() != shown) {
+                    shown = rows.value();
+                    out.accept(
+                        "progress: "
+                            + shown
+                            + " of "
+                            + total
+                            + " rows, "
+                            + tokens.value()
+                            + " tokens");
+                  }
+                }
+              },
+              "kiln-llm-progress");
       thread.setDaemon(true);
       thread.start();
     }

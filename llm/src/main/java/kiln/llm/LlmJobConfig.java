@@ -9,7 +9,8 @@ import kiln.core.YamlFiles;
 /**
  * One batch LLM job (the YAML of {@code kiln llm run --config}).
  *
- * @param input the input table, {@code TABLE} or {@code TABLE@VERSION} (required); the run pins the version
+ * @param input the input table, {@code TABLE} or {@code TABLE@VERSION} (required); the run pins the
+ *     version
  * @param key the input's key column, copied to every output row (required)
  * @param text the text column: redacted, then bound to the prompt's variable (required)
  * @param variable the prompt variable the redacted text fills (default {@code text})
@@ -41,25 +42,38 @@ public record LlmJobConfig(
     DatasetRef.parse(input);
     required("key", key, "the input's key column, e.g. key: ticket_id");
     required("text", text, "the column the prompt is about, e.g. text: body");
-    required("output", output, "the table the completions are appended to, e.g. output: /data/ticket-triage");
+    required(
+        "output",
+        output,
+        "the table the completions are appended to, e.g. output: /data/ticket-triage");
     if (key.equals(text)) {
-      throw Errors.badInput("key and text are the same column '" + key + "'", "name the key column and the text column");
+      throw Errors.badInput(
+          "key and text are the same column '" + key + "'",
+          "name the key column and the text column");
     }
     if (prompt == null) {
-      throw Errors.badInput("prompt is missing", "write prompt: {name: NAME, version: N} or prompt: {name: NAME, alias: ALIAS}");
+      throw Errors.badInput(
+          "prompt is missing",
+          "write prompt: {name: NAME, version: N} or prompt: {name: NAME, alias: ALIAS}");
     }
     if (engine == null) {
-      throw Errors.badInput("engine is missing", "write engine: {type: openai, ...} or engine: {type: local, ...}");
+      throw Errors.badInput(
+          "engine is missing", "write engine: {type: openai, ...} or engine: {type: local, ...}");
     }
     variable = variable == null ? DEFAULT_VARIABLE : variable;
     if (!PromptTemplate.NAME.matcher(variable).matches()) {
-      throw Errors.badInput("variable '" + variable + "' is not a valid prompt variable name", "use letters, digits, '_', '.' and '-'");
+      throw Errors.badInput(
+          "variable '" + variable + "' is not a valid prompt variable name",
+          "use letters, digits, '_', '.' and '-'");
     }
     maxErrorRate = maxErrorRate == null ? DEFAULT_MAX_ERROR_RATE : maxErrorRate;
     if (maxErrorRate < 0 || maxErrorRate > 1) {
-      throw Errors.badInput("maxErrorRate must be between 0 and 1, got " + maxErrorRate, "e.g. maxErrorRate: 0.01 for 1%");
+      throw Errors.badInput(
+          "maxErrorRate must be between 0 and 1, got " + maxErrorRate,
+          "e.g. maxErrorRate: 0.01 for 1%");
     }
-    // an empty list is an explicit choice (text redacted upstream); leaving the key out redacts everything
+    // an empty list is an explicit choice (text redacted upstream); leaving the key out redacts
+    // everything
     pii = pii == null ? List.of(PiiEntity.values()) : pii.stream().distinct().sorted().toList();
     deduplicate = deduplicate == null || deduplicate;
   }

@@ -15,17 +15,19 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * The Spark NLP pipeline of one LLM job: DocumentAssembler (cleaning: whitespace shrunk) → RegexMatcher
- * (PII candidates) → Kiln's PiiRedactor (checks, overlaps, replacement) → Finisher (redacted text out,
- * every annotation column dropped, the personal chunks with them) → Kiln's PromptRenderer → Kiln's
- * LlmStage. Fitted, it is a PipelineModel that is saved with the run and loads back.
+ * The Spark NLP pipeline of one LLM job: DocumentAssembler (cleaning: whitespace shrunk) →
+ * RegexMatcher (PII candidates) → Kiln's PiiRedactor (checks, overlaps, replacement) → Finisher
+ * (redacted text out, every annotation column dropped, the personal chunks with them) → Kiln's
+ * PromptRenderer → Kiln's LlmStage. Fitted, it is a PipelineModel that is saved with the run and
+ * loads back.
  *
- * <p>RegexMatcher reads the whole document, not sentences: a sentence detector splits text at the dots
- * of e-mail addresses and IPs, and the rules need no tokens.
+ * <p>RegexMatcher reads the whole document, not sentences: a sentence detector splits text at the
+ * dots of e-mail addresses and IPs, and the rules need no tokens.
  */
 public final class LlmPipeline {
   /** Columns the pipeline adds that the job keeps. */
   public static final String REDACTED_TEXT = "redacted_text";
+
   public static final String REDACTIONS = "redactions";
   public static final String PROMPT = "prompt";
   public static final String PROMPT_SHA256 = "prompt_sha256";
@@ -33,29 +35,49 @@ public final class LlmPipeline {
   private LlmPipeline() {}
 
   /** The unfitted pipeline for a text column, a prompt and an engine. */
-  public static Pipeline of(String textColumn, List<PiiEntity> entities, PromptTemplate template, String variable,
+  public static Pipeline of(
+      String textColumn,
+      List<PiiEntity> entities,
+      PromptTemplate template,
+      String variable,
       EngineConfig engine) {
     DocumentAssembler document = new DocumentAssembler();
     document.setInputCol(textColumn);
     document.setOutputCol("document");
     document.setCleanupMode("shrink");
-    RegexMatcher matcher = new RegexMatcher()
-        .setRules(entities.stream().map(e -> PiiRules.regex(e) + "~" + e.name()).toArray(String[]::new))
-        .setDelimiter("~")
-        .setStrategy("MATCH_ALL");
+    RegexMatcher matcher =
+        new RegexMatcher()
+            .setRules(
+                entities.stream()
+                    .map(e -> PiiRules.regex(e) + "~" + e.name())
+                    .toArray(String[]::new))
+            .setDelimiter("~")
+            .setStrategy("MATCH_ALL");
     matcher.setInputCols(new String[] {"document"});
     matcher.setOutputCol("pii_chunks");
-    PiiRedactor redactor = new PiiRedactor().setDocumentCol("document").setChunkCol("pii_chunks").setOutputCol("redacted")
-        .setCountsCol(REDACTIONS).setEntities(entities);
-    Finisher finisher = new Finisher()
-        .setInputCols(new String[] {"redacted"})
-        .setOutputCols(new String[] {REDACTED_TEXT})
-        .setOutputAsArray(false)
-        .setCleanAnnotations(true);
-    PromptRenderer renderer = new PromptRenderer().setInputCol(REDACTED_TEXT).setTemplate(template.text())
-        .setVariable(variable).setOutputCol(PROMPT).setHashCol(PROMPT_SHA256);
+    PiiRedactor redactor =
+        new PiiRedactor()
+            .setDocumentCol("document")
+            .setChunkCol("pii_chunks")
+            .setOutputCol("redacted")
+            .setCountsCol(REDACTIONS)
+            .setEntities(entities);
+    Finisher finisher =
+        new Finisher()
+            .setInputCols(new String[] {"redacted"})
+            .setOutputCols(new String[] {REDACTED_TEXT})
+            .setOutputAsArray(false)
+            .setCleanAnnotations(true);
+    PromptRenderer renderer =
+        new PromptRenderer()
+            .setInputCol(REDACTED_TEXT)
+            .setTemplate(template.text())
+            .setVariable(variable)
+            .setOutputCol(PROMPT)
+            .setHashCol(PROMPT_SHA256);
     LlmStage llm = new LlmStage().setInputCol(PROMPT).setEngine(engine);
-    return new Pipeline().setStages(new PipelineStage[] {document, matcher, redactor, finisher, renderer, llm});
+    return new Pipeline()
+        .setStages(new PipelineStage[] {document, matcher, redactor, finisher, renderer, llm});
   }
 
   /** Fits the pipeline; only RegexMatcher learns (its rules), from no rows. */

@@ -49,10 +49,19 @@ public record LlmRunResult(
   }
 
   public String summary() {
-    return String.format(java.util.Locale.ROOT,
+    return String.format(
+        java.util.Locale.ROOT,
         "%d rows, %d failed (%.2f%%, limit %.2f%%), %d prompt + %d completion tokens (%d rows shared a"
             + " completion, %d tokens saved), redacted %s%s",
-        rows, errors, 100 * errorRate(), 100 * maxErrorRate, promptTokens, completionTokens, deduplicatedRows, tokensSaved,
-        redactions.isEmpty() ? "nothing" : redactions, alreadyWritten ? " (already written by an earlier run)" : "");
+        rows,
+        errors,
+        100 * errorRate(),
+        100 * maxErrorRate,
+        promptTokens,
+        completionTokens,
+        deduplicatedRows,
+        tokensSaved,
+        redactions.isEmpty() ? "nothing" : redactions,
+        alreadyWritten ? " (already written by an earlier run)" : "");
   }
 }

@@ -8,8 +8,10 @@ public enum PiiEntity {
   IP_ADDRESS,
   PHONE_NUMBER;
 
-  /** Overlaps go to the higher priority: an e-mail beats the phone-like digits inside it, an
-   * IBAN the card-like digits inside it, a card the phone. */
+  /**
+   * Overlaps go to the higher priority: an e-mail beats the phone-like digits inside it, an IBAN
+   * the card-like digits inside it, a card the phone.
+   */
   public int priority() {
     return values().length - ordinal();
   }

@@ -12,19 +12,32 @@ import kiln.core.Errors;
 public record PromptRef(String name, String version, String alias) {
   public PromptRef {
     if (name == null || name.isBlank()) {
-      throw Errors.badInput("prompt.name is missing", "name the registered prompt, e.g. prompt: {name: ticket-triage, version: 1}");
+      throw Errors.badInput(
+          "prompt.name is missing",
+          "name the registered prompt, e.g. prompt: {name: ticket-triage, version: 1}");
     }
     if (!PromptTemplate.NAME.matcher(name).matches()) {
-      throw Errors.badInput("prompt name '" + name + "' has characters MLflow does not allow in prompt names",
+      throw Errors.badInput(
+          "prompt name '" + name + "' has characters MLflow does not allow in prompt names",
           "use letters, digits, '_', '.' and '-' only");
     }
     if ((version == null) == (alias == null)) {
-      throw Errors.badInput("prompt " + name + " needs exactly one of version and alias"
-              + (version == null ? ", it has neither" : ", it has both (" + version + ", " + alias + ")"),
-          "write prompt: {name: " + name + ", version: 1} or prompt: {name: " + name + ", alias: champion}");
+      throw Errors.badInput(
+          "prompt "
+              + name
+              + " needs exactly one of version and alias"
+              + (version == null
+                  ? ", it has neither"
+                  : ", it has both (" + version + ", " + alias + ")"),
+          "write prompt: {name: "
+              + name
+              + ", version: 1} or prompt: {name: "
+              + name
+              + ", alias: champion}");
     }
     if (version != null && !version.matches("[1-9][0-9]*")) {
-      throw Errors.badInput("prompt version '" + version + "' of " + name + " is not a positive whole number",
+      throw Errors.badInput(
+          "prompt version '" + version + "' of " + name + " is not a positive whole number",
           "give a version such as 1, or an alias instead");
     }
   }
@@ -40,7 +53,8 @@ public record PromptRef(String name, String version, String alias) {
     if (slash > 0) {
       return new PromptRef(rest.substring(0, slash), rest.substring(slash + 1), null);
     }
-    throw Errors.badInput("prompt '" + text + "' names no version or alias", "write NAME/VERSION or NAME@ALIAS");
+    throw Errors.badInput(
+        "prompt '" + text + "' names no version or alias", "write NAME/VERSION or NAME@ALIAS");
   }
 
   @Override

@@ -12,15 +12,16 @@ import kiln.core.tracking.TrackingException;
 import kiln.core.tracking.internal.RestClient;
 
 /**
- * Versioned prompts in the MLflow model registry, stored as MLflow 3's Prompt Registry stores them: a
- * registered model tagged {@code mlflow.prompt.is_prompt=true}, each version a model version tagged
- * {@code mlflow.prompt.text=<template>}, so MLflow's own UI and clients see them as prompts. Versions
- * and aliases go through core's {@link Tracking}; the registered model's tag, which {@code Tracking}
- * does not cover, through MLflow's REST API with the same credentials.
+ * Versioned prompts in the MLflow model registry, stored as MLflow 3's Prompt Registry stores them:
+ * a registered model tagged {@code mlflow.prompt.is_prompt=true}, each version a model version
+ * tagged {@code mlflow.prompt.text=<template>}, so MLflow's own UI and clients see them as prompts.
+ * Versions and aliases go through core's {@link Tracking}; the registered model's tag, which {@code
+ * Tracking} does not cover, through MLflow's REST API with the same credentials.
  */
 public final class PromptRegistry {
   public static final String IS_PROMPT = "mlflow.prompt.is_prompt";
   public static final String TEXT = "mlflow.prompt.text";
+
   /** MLflow's limit on a tag value, which holds the template. */
   public static final int MAX_TEMPLATE_LENGTH = 5000;
 
@@ -29,8 +30,16 @@ public final class PromptRegistry {
 
   public PromptRegistry(Tracking tracking, Map<String, String> env) {
     this.tracking = tracking;
-    this.rest = new RestClient(URI.create(tracking.uri()), RestClient.authorization(env.get("MLFLOW_TRACKING_USERNAME"),
-        env.get("MLFLOW_TRACKING_PASSWORD"), env.get("MLFLOW_TRACKING_TOKEN")), 3, Duration.ofMillis(250), notice -> {});
+    this.rest =
+        new RestClient(
+            URI.create(tracking.uri()),
+            RestClient.authorization(
+                env.get("MLFLOW_TRACKING_USERNAME"),
+                env.get("MLFLOW_TRACKING_PASSWORD"),
+                env.get("MLFLOW_TRACKING_TOKEN")),
+            3,
+            Duration.ofMillis(250),
+            notice -> {});
   }
 
   /** Registers a new version of the prompt (creating the prompt if needed); returns it. */
@@ -38,18 +47,32 @@ public final class PromptRegistry {
     new PromptRef(name, "1", null); // validates the name
     PromptTemplate parsed = new PromptTemplate(template);
     if (template.length() > MAX_TEMPLATE_LENGTH) {
-      throw Errors.badInput("the template of prompt " + name + " has " + template.length() + " characters; MLflow keeps at most "
-          + MAX_TEMPLATE_LENGTH + " in a tag", "shorten the template");
+      throw Errors.badInput(
+          "the template of prompt "
+              + name
+              + " has "
+              + template.length()
+              + " characters; MLflow keeps at most "
+              + MAX_TEMPLATE_LENGTH
+              + " in a tag",
+          "shorten the template");
     }
     Optional<Map<String, String>> existing = modelTags(name);
     if (existing.isPresent() && !"true".equals(existing.get().get(IS_PROMPT))) {
-      throw Errors.badInput("'" + name + "' is a registered model that is not a prompt",
+      throw Errors.badInput(
+          "'" + name + "' is a registered model that is not a prompt",
           "choose another name for the prompt");
     }
     Tracking.ModelVersion version =
-        tracking.registerModel(name, "prompts:/" + name, null, Map.of(TEXT, template, IS_PROMPT, "true"));
+        tracking.registerModel(
+            name, "prompts:/" + name, null, Map.of(TEXT, template, IS_PROMPT, "true"));
     if (existing.isEmpty()) {
-      call("tag " + name + " as a prompt", () -> rest.post("registered-models/set-tag", Map.of("name", name, "key", IS_PROMPT, "value", "true")));
+      call(
+          "tag " + name + " as a prompt",
+          () ->
+              rest.post(
+                  "registered-models/set-tag",
+                  Map.of("name", name, "key", IS_PROMPT, "value", "true")));
     }
     return new Prompt(name, version.version(), parsed);
   }
@@ -62,49 +85,78 @@ public final class PromptRegistry {
 
   /** The prompt version a reference names; a clear error listing what exists when it does not. */
   public Prompt load(PromptRef ref) {
-    Optional<Tracking.ModelVersion> found = ref.version() != null
-        ? tracking.modelVersion(ref.name(), ref.version())
-        : tracking.versionByAlias(ref.name(), ref.alias());
+    Optional<Tracking.ModelVersion> found =
+        ref.version() != null
+            ? tracking.modelVersion(ref.name(), ref.version())
+            : tracking.versionByAlias(ref.name(), ref.alias());
     if (found.isEmpty()) {
       List<Tracking.ModelVersion> versions = tracking.modelVersions(ref.name());
       if (versions.isEmpty()) {
-        throw Errors.badInput("prompt " + ref.name() + " does not exist in the registry at " + tracking.uri(),
-            "register it first: kiln llm prompts register --name " + ref.name() + " --template FILE");
+        throw Errors.badInput(
+            "prompt " + ref.name() + " does not exist in the registry at " + tracking.uri(),
+            "register it first: kiln llm prompts register --name "
+                + ref.name()
+                + " --template FILE");
       }
-      String have = versions.stream().map(Tracking.ModelVersion::version).collect(Collectors.joining(", "));
+      String have =
+          versions.stream().map(Tracking.ModelVersion::version).collect(Collectors.joining(", "));
       Map<String, String> aliases = tracking.aliases(ref.name());
-      throw Errors.badInput(ref.version() != null
-              ? "prompt " + ref.name() + " has no version " + ref.version() + "; it has versions " + have
-              : "prompt " + ref.name() + " has no alias '" + ref.alias() + "'; its aliases are "
+      throw Errors.badInput(
+          ref.version() != null
+              ? "prompt "
+                  + ref.name()
+                  + " has no version "
+                  + ref.version()
+                  + "; it has versions "
+                  + have
+              : "prompt "
+                  + ref.name()
+                  + " has no alias '"
+                  + ref.alias()
+                  + "'; its aliases are "
                   + (aliases.isEmpty() ? "none" : aliases.toString()),
           "use one of those, or register a new version");
     }
     Tracking.ModelVersion version = found.get();
     String text = version.tags().get(TEXT);
     if (text == null) {
-      throw Errors.badInput("version " + version.version() + " of registered model " + ref.name() + " is not a prompt (it has no "
-          + TEXT + " tag)", "name a prompt registered with `kiln llm prompts register`");
+      throw Errors.badInput(
+          "version "
+              + version.version()
+              + " of registered model "
+              + ref.name()
+              + " is not a prompt (it has no "
+              + TEXT
+              + " tag)",
+          "name a prompt registered with `kiln llm prompts register`");
     }
     return new Prompt(ref.name(), version.version(), new PromptTemplate(text));
   }
 
   /** Every version of a prompt, oldest first. */
   public List<Prompt> versions(String name) {
-    return tracking.modelVersions(name).stream().filter(v -> v.tags().containsKey(TEXT))
-        .map(v -> new Prompt(name, v.version(), new PromptTemplate(v.tags().get(TEXT)))).toList();
+    return tracking.modelVersions(name).stream()
+        .filter(v -> v.tags().containsKey(TEXT))
+        .map(v -> new Prompt(name, v.version(), new PromptTemplate(v.tags().get(TEXT))))
+        .toList();
   }
 
   private Optional<Map<String, String>> modelTags(String name) {
     try {
       Map<String, String> tags = new java.util.LinkedHashMap<>();
-      rest.get("registered-models/get", Map.of("name", name)).path("registered_model").path("tags")
+      rest.get("registered-models/get", Map.of("name", name))
+          .path("registered_model")
+          .path("tags")
           .forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText()));
       return Optional.of(tags);
     } catch (TrackingException e) {
-      if (!e.unreachable() && (e.getMessage().contains("RESOURCE_DOES_NOT_EXIST") || e.getMessage().contains("HTTP 404"))) {
+      if (!e.unreachable()
+          && (e.getMessage().contains("RESOURCE_DOES_NOT_EXIST")
+              || e.getMessage().contains("HTTP 404"))) {
         return Optional.empty();
       }
-      throw Errors.environment("cannot read registered model " + name + ": " + e.getMessage(),
+      throw Errors.environment(
+          "cannot read registered model " + name + ": " + e.getMessage(),
           "start the tracking server or check the tracking URI");
     }
   }
@@ -113,7 +165,9 @@ public final class PromptRegistry {
     try {
       request.run();
     } catch (TrackingException e) {
-      throw Errors.environment("cannot " + what + ": " + e.getMessage(), "check the tracking server, then register again");
+      throw Errors.environment(
+          "cannot " + what + ": " + e.getMessage(),
+          "check the tracking server, then register again");
     }
   }
 }

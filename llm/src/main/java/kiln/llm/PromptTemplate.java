@@ -15,9 +15,9 @@ import java.util.regex.Pattern;
 import kiln.core.Errors;
 
 /**
- * A prompt template with {@code {{variable}}} placeholders, as MLflow's Prompt Registry writes them.
- * Rendering is strict: every variable must be bound, and a binding the template does not use is an
- * error too (it is almost always a typo in the template or the config).
+ * A prompt template with {@code {{variable}}} placeholders, as MLflow's Prompt Registry writes
+ * them. Rendering is strict: every variable must be bound, and a binding the template does not use
+ * is an error too (it is almost always a typo in the template or the config).
  */
 public record PromptTemplate(String text) implements Serializable {
   /** The names MLflow allows for prompts and variables. */
@@ -27,12 +27,15 @@ public record PromptTemplate(String text) implements Serializable {
 
   public PromptTemplate {
     if (text == null || text.isBlank()) {
-      throw Errors.badInput("the prompt template is empty", "write the template's text, with {{variables}} for the inputs");
+      throw Errors.badInput(
+          "the prompt template is empty",
+          "write the template's text, with {{variables}} for the inputs");
     }
     Matcher m = VARIABLE.matcher(text);
     while (m.find()) {
       if (!NAME.matcher(m.group(1)).matches()) {
-        throw Errors.badInput("prompt variable '{{" + m.group(1) + "}}' is not a valid name",
+        throw Errors.badInput(
+            "prompt variable '{{" + m.group(1) + "}}' is not a valid name",
             "use letters, digits, '_', '.' and '-' only in {{variable}} names");
       }
     }
@@ -56,14 +59,20 @@ public record PromptTemplate(String text) implements Serializable {
     Set<String> missing = new TreeSet<>(variables());
     missing.removeAll(bound);
     if (!missing.isEmpty()) {
-      throw Errors.badInput(what + " uses variable" + (missing.size() == 1 ? " " : "s ") + braces(missing)
-              + " that the job does not bind; it binds " + braces(bound),
+      throw Errors.badInput(
+          what
+              + " uses variable"
+              + (missing.size() == 1 ? " " : "s ")
+              + braces(missing)
+              + " that the job does not bind; it binds "
+              + braces(bound),
           "bind them in the job config, or use another prompt version");
     }
     Set<String> unused = new TreeSet<>(bound);
     unused.removeAll(variables());
     if (!unused.isEmpty()) {
-      throw Errors.badInput(what + " does not use " + braces(unused) + "; its variables are " + braces(variables()),
+      throw Errors.badInput(
+          what + " does not use " + braces(unused) + "; its variables are " + braces(variables()),
           "add the variable to the template (a new prompt version), or do not bind it");
     }
   }
@@ -75,7 +84,9 @@ public record PromptTemplate(String text) implements Serializable {
     while (m.find()) {
       String value = values.get(m.group(1));
       if (value == null) {
-        throw Errors.badInput("no value for prompt variable {{" + m.group(1) + "}}", "bind the variable in the job config");
+        throw Errors.badInput(
+            "no value for prompt variable {{" + m.group(1) + "}}",
+            "bind the variable in the job config");
       }
       m.appendReplacement(out, Matcher.quoteReplacement(value));
     }
@@ -86,13 +97,18 @@ public record PromptTemplate(String text) implements Serializable {
   /** The hex SHA-256 of a rendered prompt's UTF-8 bytes: the row's prompt hash in the output. */
   public static String sha256(String rendered) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(rendered.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256")
+                  .digest(rendered.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JVM has no SHA-256", e);
     }
   }
 
   private static String braces(Collection<String> names) {
-    return names.isEmpty() ? "nothing" : String.join(", ", names.stream().map(n -> "{{" + n + "}}").toList());
+    return names.isEmpty()
+        ? "nothing"
+        : String.join(", ", names.stream().map(n -> "{{" + n + "}}").toList());
   }
 }

@@ -16,12 +16,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An OpenAI-compatible chat-completions server on a loopback port, for tests. What it does is steered
- * by markers in the prompt: {@code [429xN]} answers 429 (with Retry-After: 0) the first N times,
- * {@code [500xN]} answers 500 the first N times, {@code [500]} always, {@code [slow]} answers after 3 s,
- * {@code [malformed]} answers a body that is not JSON, {@code [nochoices]} JSON without choices;
- * {@code /v1/models} refuses the key {@code sk-refused};
- * otherwise it answers {@code "echo: " + the prompt's last 40 characters} with usage counted in words.
+ * An OpenAI-compatible chat-completions server on a loopback port, for tests. What it does is
+ * steered by markers in the prompt: {@code [429xN]} answers 429 (with Retry-After: 0) the first N
+ * times, {@code [500xN]} answers 500 the first N times, {@code [500]} always, {@code [slow]}
+ * answers after 3 s, {@code [malformed]} answers a body that is not JSON, {@code [nochoices]} JSON
+ * without choices; {@code /v1/models} refuses the key {@code sk-refused}; otherwise it answers
+ * {@code "echo: " + the prompt's last 40 characters} with usage counted in words.
  */
 final class FakeOpenAi implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,11 +36,17 @@ final class FakeOpenAi implements AutoCloseable {
   FakeOpenAi() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/v1/chat/completions", this::handle);
-    server.createContext("/v1/models", exchange -> {
-      // refuses one key, so that the job's check of the key before the run can be seen
-      boolean refused = "Bearer sk-refused".equals(exchange.getRequestHeaders().getFirst("Authorization"));
-      send(exchange, refused ? 401 : 200, refused ? "{\"error\":{\"message\":\"bad key\"}}" : "{\"data\":[]}");
-    });
+    server.createContext(
+        "/v1/models",
+        exchange -> {
+          // refuses one key, so that the job's check of the key before the run can be seen
+          boolean refused =
+              "Bearer sk-refused".equals(exchange.getRequestHeaders().getFirst("Authorization"));
+          send(
+              exchange,
+              refused ? 401 : 200,
+              refused ? "{\"error\":{\"message\":\"bad key\"}}" : "{\"data\":[]}");
+        });
     server.setExecutor(Executors.newFixedThreadPool(16));
     server.start();
   }
@@ -60,7 +66,8 @@ final class FakeOpenAi implements AutoCloseable {
       String auth = exchange.getRequestHeaders().getFirst("Authorization");
       authorizations.add(auth == null ? "" : auth);
       int count = seen.computeIfAbsent(prompt, p -> new AtomicInteger()).incrementAndGet();
-      java.util.regex.Matcher failN = java.util.regex.Pattern.compile("\\[(429|500)x(\\d+)]").matcher(prompt);
+      java.util.regex.Matcher failN =
+          java.util.regex.Pattern.compile("\\[(429|500)x(\\d+)]").matcher(prompt);
       if (failN.find() && count <= Integer.parseInt(failN.group(2))) {
         exchange.getResponseHeaders().add("Retry-After", "0");
         send(exchange, Integer.parseInt(failN.group(1)), "{\"error\":{\"message\":\"try again\"}}");
@@ -83,12 +90,19 @@ final class FakeOpenAi implements AutoCloseable {
       }
       String tail = prompt.length() <= 40 ? prompt : prompt.substring(prompt.length() - 40);
       ObjectNode answer = JSON.createObjectNode();
-      answer.put("id", "chatcmpl-test").put("object", "chat.completion").put("model", request.path("model").asText());
+      answer
+          .put("id", "chatcmpl-test")
+          .put("object", "chat.completion")
+          .put("model", request.path("model").asText());
       ObjectNode choice = answer.putArray("choices").addObject();
       choice.put("index", 0).put("finish_reason", "stop");
       choice.putObject("message").put("role", "assistant").put("content", "echo: " + tail);
       int words = prompt.split("\\s+").length;
-      answer.putObject("usage").put("prompt_tokens", words).put("completion_tokens", 3).put("total_tokens", words + 3);
+      answer
+          .putObject("usage")
+          .put("prompt_tokens", words)
+          .put("completion_tokens", 3)
+          .put("total_tokens", words + 3);
       send(exchange, 200, answer.toString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -10,13 +10,17 @@ import kiln.core.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The LLM job config: defaults pinned, every YAML key mapped, mistakes named with file and line. */
+/**
+ * The LLM job config: defaults pinned, every YAML key mapped, mistakes named with file and line.
+ */
 class LlmJobConfigTest {
 
   @Test
   void defaultsAreTheDocumentedOnes(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("job.yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         input: /data/tickets
         key: id
         text: body
@@ -47,7 +51,9 @@ class LlmJobConfigTest {
   @Test
   void yamlMapsEveryKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("job.yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         input: /data/tickets@3
         key: ticket_id
         text: body
@@ -76,8 +82,24 @@ class LlmJobConfigTest {
     assertThat(config.text()).isEqualTo("body");
     assertThat(config.variable()).isEqualTo("ticket");
     assertThat(config.prompt()).isEqualTo(new PromptRef("triage", null, "champion"));
-    assertThat(config.engine()).isEqualTo(new EngineConfig(EngineType.OPENAI, "llama-3.1-8b", 0.7, 64, 7L,
-        "https://llm.example.com/v1", "LLM_KEY", 30, 3, 100, 16, null, null, null, null));
+    assertThat(config.engine())
+        .isEqualTo(
+            new EngineConfig(
+                EngineType.OPENAI,
+                "llama-3.1-8b",
+                0.7,
+                64,
+                7L,
+                "https://llm.example.com/v1",
+                "LLM_KEY",
+                30,
+                3,
+                100,
+                16,
+                null,
+                null,
+                null,
+                null));
     assertThat(config.output()).isEqualTo("/data/triage");
     assertThat(config.maxErrorRate()).isEqualTo(0.05);
     assertThat(config.pii()).containsExactly(PiiEntity.EMAIL_ADDRESS, PiiEntity.PHONE_NUMBER);
@@ -87,7 +109,9 @@ class LlmJobConfigTest {
   @Test
   void theLocalEngineMapsItsKeysAndDefaults(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("job.yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         input: /data/t
         key: id
         text: body
@@ -101,48 +125,106 @@ class LlmJobConfigTest {
     assertThat(engine.slots()).isEqualTo(1);
     assertThat(engine.nGpuLayers()).isZero();
     assertThat(engine.concurrency()).isNull();
-    assertThat(new EngineConfig(EngineType.LOCAL, "m", 0.0, 8, 1L, null, null, null, null, null, null, "/m.gguf", 512, 4, 99))
-        .extracting(EngineConfig::contextSize, EngineConfig::slots, EngineConfig::nGpuLayers).containsExactly(512, 4, 99);
+    assertThat(
+            new EngineConfig(
+                EngineType.LOCAL,
+                "m",
+                0.0,
+                8,
+                1L,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                "/m.gguf",
+                512,
+                4,
+                99))
+        .extracting(EngineConfig::contextSize, EngineConfig::slots, EngineConfig::nGpuLayers)
+        .containsExactly(512, 4, 99);
   }
 
   @Test
   void mistakesNameTheKeyTheValueAndTheFix(@TempDir Path dir) throws Exception {
     String base = "input: /t\nkey: id\ntext: body\noutput: /o\n";
     Path unknown = dir.resolve("unknown.yaml");
-    Files.writeString(unknown, base + "prompt: {name: p, version: 1}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1'}\nmax_error_rate: 0.1\n");
-    assertThatThrownBy(() -> LlmJobConfig.read(unknown)).isInstanceOf(BadInputException.class)
-        .hasMessageContaining(unknown + ":7:1: unknown key 'max_error_rate'").hasMessageContaining("maxErrorRate");
+    Files.writeString(
+        unknown,
+        base
+            + "prompt: {name: p, version: 1}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1'}\nmax_error_rate: 0.1\n");
+    assertThatThrownBy(() -> LlmJobConfig.read(unknown))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining(unknown + ":7:1: unknown key 'max_error_rate'")
+        .hasMessageContaining("maxErrorRate");
     Path both = dir.resolve("both.yaml");
-    Files.writeString(both, base + "prompt: {name: p, version: 1, alias: prod}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1'}\n");
-    assertThatThrownBy(() -> LlmJobConfig.read(both)).isInstanceOf(BadInputException.class)
+    Files.writeString(
+        both,
+        base
+            + "prompt: {name: p, version: 1, alias: prod}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1'}\n");
+    assertThatThrownBy(() -> LlmJobConfig.read(both))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("needs exactly one of version and alias, it has both (1, prod)");
     Path wrongEngineKey = dir.resolve("slots.yaml");
-    Files.writeString(wrongEngineKey, base + "prompt: {name: p, version: 1}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1', slots: 2}\n");
-    assertThatThrownBy(() -> LlmJobConfig.read(wrongEngineKey)).isInstanceOf(BadInputException.class)
+    Files.writeString(
+        wrongEngineKey,
+        base
+            + "prompt: {name: p, version: 1}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1', slots: 2}\n");
+    assertThatThrownBy(() -> LlmJobConfig.read(wrongEngineKey))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("engine.slots does not apply to the openai engine");
     Path key = dir.resolve("key.yaml");
-    Files.writeString(key, base + "prompt: {name: p, version: 1}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1', apiKeyEnv: 'sk-abc'}\n");
-    assertThatThrownBy(() -> LlmJobConfig.read(key)).isInstanceOf(BadInputException.class)
+    Files.writeString(
+        key,
+        base
+            + "prompt: {name: p, version: 1}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1', apiKeyEnv: 'sk-abc'}\n");
+    assertThatThrownBy(() -> LlmJobConfig.read(key))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("is not an environment variable name");
     Path rate = dir.resolve("rate.yaml");
-    Files.writeString(rate, base + "prompt: {name: p, version: 1}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1'}\nmaxErrorRate: 2\n");
-    assertThatThrownBy(() -> LlmJobConfig.read(rate)).isInstanceOf(BadInputException.class)
+    Files.writeString(
+        rate,
+        base
+            + "prompt: {name: p, version: 1}\nengine: {type: openai, model: m, baseUrl: 'http://h/v1'}\nmaxErrorRate: 2\n");
+    assertThatThrownBy(() -> LlmJobConfig.read(rate))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("maxErrorRate must be between 0 and 1, got 2.0");
     Path noEngine = dir.resolve("engine.yaml");
     Files.writeString(noEngine, base + "prompt: {name: p, version: 1}\n");
-    assertThatThrownBy(() -> LlmJobConfig.read(noEngine)).isInstanceOf(BadInputException.class)
+    assertThatThrownBy(() -> LlmJobConfig.read(noEngine))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("engine is missing");
-    assertThatThrownBy(() -> new EngineConfig(EngineType.LOCAL, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null)).hasMessageContaining("engine.modelPath is missing");
+    assertThatThrownBy(
+            () ->
+                new EngineConfig(
+                    EngineType.LOCAL,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null))
+        .hasMessageContaining("engine.modelPath is missing");
   }
 
   @Test
   void promptReferencesParseBothForms() {
     assertThat(PromptRef.parse("triage/3")).isEqualTo(new PromptRef("triage", "3", null));
-    assertThat(PromptRef.parse("prompts:/triage@champion")).isEqualTo(new PromptRef("triage", null, "champion"));
+    assertThat(PromptRef.parse("prompts:/triage@champion"))
+        .isEqualTo(new PromptRef("triage", null, "champion"));
     assertThat(PromptRef.parse("triage/3").toString()).isEqualTo("prompts:/triage/3");
     assertThatThrownBy(() -> PromptRef.parse("triage")).isInstanceOf(BadInputException.class);
-    assertThatThrownBy(() -> PromptRef.parse("triage/x")).hasMessageContaining("not a positive whole number");
+    assertThatThrownBy(() -> PromptRef.parse("triage/x"))
+        .hasMessageContaining("not a positive whole number");
     assertThat(List.of(PiiEntity.values())).hasSize(5);
   }
 }

@@ -31,9 +31,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The whole job on real Spark, Spark NLP, Delta, Kiln's tracking server and a chat-completions server on
- * loopback: prompts from the registry, PII redacted before anything leaves, per-row errors, the output
- * written once, the pipeline saved and loaded back.
+ * The whole job on real Spark, Spark NLP, Delta, Kiln's tracking server and a chat-completions
+ * server on loopback: prompts from the registry, PII redacted before anything leaves, per-row
+ * errors, the output written once, the pipeline saved and loaded back.
  */
 @ExtendWith(SharedSpark.class)
 class LlmJobTest {
@@ -46,8 +46,21 @@ class LlmJobTest {
   @BeforeAll
   static void start() throws Exception {
     llm = new FakeOpenAi();
-    server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store")).build().start();
-    tracking = MlflowTracking.connect(server.uri().toString(), Map.of(), dir.resolve("spool"), m -> {}, 2, Duration.ofMillis(10));
+    server =
+        TrackingServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .storeDirectory(dir.resolve("store"))
+            .build()
+            .start();
+    tracking =
+        MlflowTracking.connect(
+            server.uri().toString(),
+            Map.of(),
+            dir.resolve("spool"),
+            m -> {},
+            2,
+            Duration.ofMillis(10));
     prompts = new PromptRegistry(tracking, Map.of());
   }
 
@@ -59,17 +72,41 @@ class LlmJobTest {
   }
 
   private static Dataset<Row> tickets(SparkSession spark, List<Object[]> rows) {
-    StructType schema = new StructType().add("id", DataTypes.LongType).add("body", DataTypes.StringType);
+    StructType schema =
+        new StructType().add("id", DataTypes.LongType).add("body", DataTypes.StringType);
     List<Row> list = new ArrayList<>();
     rows.forEach(r -> list.add(RowFactory.create(r)));
     return spark.createDataFrame(list, schema).repartition(2);
   }
 
-  private static LlmJobConfig config(String input, String output, PromptRef prompt, double maxErrorRate) {
-    return new LlmJobConfig(input, "id", "body", null, prompt,
-        new EngineConfig(EngineType.OPENAI, "test-model", 0.0, 16, null, llm.baseUrl(), "KILN_TEST_LLM_KEY", 2, 2, 10, 4,
-            null, null, null, null),
-        output, maxErrorRate, null, null);
+  private static LlmJobConfig config(
+      String input, String output, PromptRef prompt, double maxErrorRate) {
+    return new LlmJobConfig(
+        input,
+        "id",
+        "body",
+        null,
+        prompt,
+        new EngineConfig(
+            EngineType.OPENAI,
+            "test-model",
+            0.0,
+            16,
+            null,
+            llm.baseUrl(),
+            "KILN_TEST_LLM_KEY",
+            2,
+            2,
+            10,
+            4,
+            null,
+            null,
+            null,
+            null),
+        output,
+        maxErrorRate,
+        null,
+        null);
   }
 
   @Test
@@ -79,15 +116,19 @@ class LlmJobTest {
     assertThat(first.version()).isEqualTo("1");
     assertThat(second.version()).isEqualTo("2");
     prompts.setAlias("greeting", "champion", "1");
-    assertThat(prompts.load(new PromptRef("greeting", null, "champion")).template().text()).isEqualTo("Say hello to {{text}}.");
+    assertThat(prompts.load(new PromptRef("greeting", null, "champion")).template().text())
+        .isEqualTo("Say hello to {{text}}.");
     assertThat(tracking.modelVersion("greeting", "2").orElseThrow().tags())
         .containsEntry("mlflow.prompt.text", "Say hi to {{text}}!");
     assertThat(prompts.versions("greeting")).extracting(Prompt::version).containsExactly("1", "2");
-    assertThatThrownBy(() -> prompts.load(new PromptRef("greeting", "7", null))).isInstanceOf(BadInputException.class)
+    assertThatThrownBy(() -> prompts.load(new PromptRef("greeting", "7", null)))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("prompt greeting has no version 7; it has versions 1, 2");
-    assertThatThrownBy(() -> prompts.load(new PromptRef("greeting", null, "prod"))).isInstanceOf(BadInputException.class)
+    assertThatThrownBy(() -> prompts.load(new PromptRef("greeting", null, "prod")))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("has no alias 'prod'; its aliases are {champion=1}");
-    assertThatThrownBy(() -> prompts.load(new PromptRef("nothing-here", "1", null))).isInstanceOf(BadInputException.class)
+    assertThatThrownBy(() -> prompts.load(new PromptRef("nothing-here", "1", null)))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("prompt nothing-here does not exist");
   }
 
@@ -95,20 +136,27 @@ class LlmJobTest {
   void aJobRedactsCompletesWritesOnceAndCountsItsErrors(SparkSession spark) throws Exception {
     Datasets datasets = new Datasets(spark);
     String input = dir.resolve("tickets").toString();
-    datasets.write(tickets(spark, List.of(
-        new Object[] {1L, "Hi, I am jane.doe@example.com, call me at +44 20 7946 0958."},
-        new Object[] {2L, "My card 4111 1111 1111 1111 was charged twice; order ORD-2026-123456."},
-        new Object[] {3L, "Refund to   DE89 3704 0044 0532 0130 00 please [500]"},
-        new Object[] {4L, "Login from 192.168.1.20 failed"},
-        new Object[] {5L, null},
-        new Object[] {6L, "Please answer [429x1] soon"},
-        new Object[] {7L, "Hi, I am  jane.doe@example.com, call me at +44 20 7946 0958."})), input,
+    datasets.write(
+        tickets(
+            spark,
+            List.of(
+                new Object[] {1L, "Hi, I am jane.doe@example.com, call me at +44 20 7946 0958."},
+                new Object[] {
+                  2L, "My card 4111 1111 1111 1111 was charged twice; order ORD-2026-123456."
+                },
+                new Object[] {3L, "Refund to   DE89 3704 0044 0532 0130 00 please [500]"},
+                new Object[] {4L, "Login from 192.168.1.20 failed"},
+                new Object[] {5L, null},
+                new Object[] {6L, "Please answer [429x1] soon"},
+                new Object[] {7L, "Hi, I am  jane.doe@example.com, call me at +44 20 7946 0958."})),
+        input,
         WriteOptions.of(WriteMode.OVERWRITE));
     prompts.register("triage", "Classify this ticket: {{text}}");
     String output = dir.resolve("triage").toString();
     LlmJobConfig config = config(input, output, new PromptRef("triage", "1", null), 0.5);
     List<String> progress = new ArrayList<>();
-    LlmJob job = new LlmJob(spark, prompts, Map.of("KILN_TEST_LLM_KEY", "sk-kiln-test"), progress::add);
+    LlmJob job =
+        new LlmJob(spark, prompts, Map.of("KILN_TEST_LLM_KEY", "sk-kiln-test"), progress::add);
 
     LlmRunResult result;
     try (TrackedRun run = tracking.startRun("llm-test", "triage", Map.of())) {
@@ -118,40 +166,76 @@ class LlmJobTest {
     assertThat(result.errors()).isEqualTo(2); // the [500] row and the null text
     // row 7 renders (cleaned, redacted) to row 1's prompt: one request for both
     assertThat(result.deduplicatedRows()).isEqualTo(1);
-    assertThat(llm.prompts.stream().filter(p -> p.contains("<EMAIL_ADDRESS>, call me")).count()).isEqualTo(1);
-    assertThat(result.tokensSaved()).isEqualTo(11 + 3); // row 1's prompt (11 words for the fake) and completion
+    assertThat(llm.prompts.stream().filter(p -> p.contains("<EMAIL_ADDRESS>, call me")).count())
+        .isEqualTo(1);
+    assertThat(result.tokensSaved())
+        .isEqualTo(11 + 3); // row 1's prompt (11 words for the fake) and completion
     assertThat(result.tooManyErrors()).isFalse();
     // redaction counts are per row: rows 1 and 7 each had an address and a phone
-    assertThat(result.redactions()).containsExactlyInAnyOrderEntriesOf(Map.of("EMAIL_ADDRESS", 2L, "PHONE_NUMBER", 2L,
-        "CREDIT_CARD", 1L, "IBAN_CODE", 1L, "IP_ADDRESS", 1L));
+    assertThat(result.redactions())
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "EMAIL_ADDRESS",
+                2L,
+                "PHONE_NUMBER",
+                2L,
+                "CREDIT_CARD",
+                1L,
+                "IBAN_CODE",
+                1L,
+                "IP_ADDRESS",
+                1L));
     assertThat(result.promptTokens()).isPositive();
     assertThat(result.completionTokens()).isEqualTo(12);
     assertThat(result.modelDigest()).startsWith("sha256:");
 
     // nothing personal reached the model; the whitespace was shrunk by the cleaning step
-    assertThat(llm.prompts).contains("Classify this ticket: Hi, I am <EMAIL_ADDRESS>, call me at <PHONE_NUMBER>.",
-        "Classify this ticket: Refund to <IBAN_CODE> please [500]");
-    assertThat(String.join("\n", llm.prompts)).doesNotContain("jane.doe", "7946", "4111", "DE89", "192.168")
+    assertThat(llm.prompts)
+        .contains(
+            "Classify this ticket: Hi, I am <EMAIL_ADDRESS>, call me at <PHONE_NUMBER>.",
+            "Classify this ticket: Refund to <IBAN_CODE> please [500]");
+    assertThat(String.join("\n", llm.prompts))
+        .doesNotContain("jane.doe", "7946", "4111", "DE89", "192.168")
         .contains("ORD-2026-123456");
     assertThat(llm.authorizations).containsOnly("Bearer sk-kiln-test");
 
     Dataset<Row> rows = spark.read().format("delta").load(output).orderBy("id");
-    assertThat(rows.columns()).containsExactly("id", "prompt_name", "prompt_version", "model", "model_digest",
-        "prompt_sha256", "completion", "prompt_tokens", "completion_tokens", "finish_reason", "latency_ms", "attempts",
-        "error", "redactions", "run_id", "job_key");
+    assertThat(rows.columns())
+        .containsExactly(
+            "id",
+            "prompt_name",
+            "prompt_version",
+            "model",
+            "model_digest",
+            "prompt_sha256",
+            "completion",
+            "prompt_tokens",
+            "completion_tokens",
+            "finish_reason",
+            "latency_ms",
+            "attempts",
+            "error",
+            "redactions",
+            "run_id",
+            "job_key");
     List<Row> all = rows.collectAsList();
     Row first = all.get(0);
     assertThat(first.<String>getAs("completion")).startsWith("echo: ");
-    assertThat(first.<String>getAs("prompt_sha256")).isEqualTo(
-        PromptTemplate.sha256("Classify this ticket: Hi, I am <EMAIL_ADDRESS>, call me at <PHONE_NUMBER>."));
+    assertThat(first.<String>getAs("prompt_sha256"))
+        .isEqualTo(
+            PromptTemplate.sha256(
+                "Classify this ticket: Hi, I am <EMAIL_ADDRESS>, call me at <PHONE_NUMBER>."));
     assertThat(first.<String>getAs("prompt_version")).isEqualTo("1");
     assertThat(first.<String>getAs("finish_reason")).isEqualTo("stop");
     assertThat(first.<String>getAs("error")).isNull();
-    assertThat(all.get(2).<String>getAs("error")).isEqualTo("HTTP 500: overloaded (after 2 attempts)");
-    assertThat(all.get(4).<String>getAs("error")).isEqualTo("the text is null or blank: nothing to send");
+    assertThat(all.get(2).<String>getAs("error"))
+        .isEqualTo("HTTP 500: overloaded (after 2 attempts)");
+    assertThat(all.get(4).<String>getAs("error"))
+        .isEqualTo("the text is null or blank: nothing to send");
     assertThat(all.get(4).<Integer>getAs("attempts")).isZero();
     assertThat(all.get(6).<String>getAs("completion")).isEqualTo(first.<String>getAs("completion"));
-    assertThat(all.get(6).<String>getAs("prompt_sha256")).isEqualTo(first.<String>getAs("prompt_sha256"));
+    assertThat(all.get(6).<String>getAs("prompt_sha256"))
+        .isEqualTo(first.<String>getAs("prompt_sha256"));
     assertThat(all.get(5).<Integer>getAs("attempts")).isEqualTo(2);
     assertThat(all.get(5).<String>getAs("error")).isNull();
 
@@ -168,7 +252,8 @@ class LlmJobTest {
     assertThat(datasets.latestVersion(output)).isEqualTo(version);
 
     // a stricter limit on the same rows: the job reports it (the command exits 1)
-    LlmJobConfig strict = config(input, dir.resolve("strict").toString(), new PromptRef("triage", "1", null), 0.1);
+    LlmJobConfig strict =
+        config(input, dir.resolve("strict").toString(), new PromptRef("triage", "1", null), 0.1);
     try (TrackedRun run = tracking.startRun("llm-test", "strict", Map.of())) {
       assertThat(job.run(strict, run, dir.resolve("pipelines")).tooManyErrors()).isTrue();
     }
@@ -178,7 +263,8 @@ class LlmJobTest {
     assertThat(loaded.stages()).hasSize(6);
     LlmStage stage = (LlmStage) loaded.stages()[5];
     assertThat(stage.engineConfig()).isEqualTo(config.engine());
-    Dataset<Row> again2 = loaded.transform(tickets(spark, List.<Object[]>of(new Object[] {9L, "mail a@b.io"})));
+    Dataset<Row> again2 =
+        loaded.transform(tickets(spark, List.<Object[]>of(new Object[] {9L, "mail a@b.io"})));
     Row row = again2.select("prompt", "redactions", "error").first();
     assertThat(row.getString(0)).isEqualTo("Classify this ticket: mail <EMAIL_ADDRESS>");
     assertThat(row.<String, Integer>getJavaMap(1)).containsEntry("EMAIL_ADDRESS", 1);
@@ -189,50 +275,139 @@ class LlmJobTest {
   void badInputIsRefusedBeforeAnyToken(SparkSession spark) {
     Datasets datasets = new Datasets(spark);
     String input = dir.resolve("bad-input").toString();
-    datasets.write(tickets(spark, List.<Object[]>of(new Object[] {1L, "x"})), input, WriteOptions.of(WriteMode.OVERWRITE));
+    datasets.write(
+        tickets(spark, List.<Object[]>of(new Object[] {1L, "x"})),
+        input,
+        WriteOptions.of(WriteMode.OVERWRITE));
     prompts.register("two-vars", "{{subject}}: {{text}}");
     int before = llm.requests.get();
     LlmJob job = new LlmJob(spark, prompts, Map.of("KILN_TEST_LLM_KEY", "k"), m -> {});
     try (TrackedRun run = tracking.startRun("llm-test", "bad", Map.of())) {
-      assertThatThrownBy(() -> job.run(config(input, dir.resolve("o1").toString(), new PromptRef("two-vars", "1", null), 0),
-          run, dir.resolve("p"))).isInstanceOf(BadInputException.class).hasMessageContaining("{{subject}}");
-      LlmJobConfig wrongColumn = new LlmJobConfig(input, "id", "text_body", null, new PromptRef("two-vars", "1", null),
-          config(input, "/x", new PromptRef("x", "1", null), 0).engine(), dir.resolve("o2").toString(), null, null, null);
-      assertThatThrownBy(() -> job.run(wrongColumn, run, dir.resolve("p"))).isInstanceOf(BadInputException.class)
+      assertThatThrownBy(
+              () ->
+                  job.run(
+                      config(
+                          input,
+                          dir.resolve("o1").toString(),
+                          new PromptRef("two-vars", "1", null),
+                          0),
+                      run,
+                      dir.resolve("p")))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("{{subject}}");
+      LlmJobConfig wrongColumn =
+          new LlmJobConfig(
+              input,
+              "id",
+              "text_body",
+              null,
+              new PromptRef("two-vars", "1", null),
+              config(input, "/x", new PromptRef("x", "1", null), 0).engine(),
+              dir.resolve("o2").toString(),
+              null,
+              null,
+              null);
+      assertThatThrownBy(() -> job.run(wrongColumn, run, dir.resolve("p")))
+          .isInstanceOf(BadInputException.class)
           .hasMessageContaining("text_body");
       LlmJob noKey = new LlmJob(spark, prompts, Map.of(), m -> {});
       prompts.register("one-var", "{{text}}");
-      assertThatThrownBy(() -> noKey.run(config(input, dir.resolve("o3").toString(), new PromptRef("one-var", "1", null), 0),
-          run, dir.resolve("p"))).isInstanceOf(BadInputException.class)
-          .hasMessageContaining("environment variable KILN_TEST_LLM_KEY (engine.apiKeyEnv) is not set");
-      LlmJob refused = new LlmJob(spark, prompts, Map.of("KILN_TEST_LLM_KEY", "sk-refused"), m -> {});
-      assertThatThrownBy(() -> refused.run(config(input, dir.resolve("o5").toString(), new PromptRef("one-var", "1", null), 0),
-          run, dir.resolve("p"))).isInstanceOf(BadInputException.class)
-          .hasMessageContaining("refused the API key in KILN_TEST_LLM_KEY (HTTP 401)").hasMessageNotContaining("sk-refused");
-      String taken = dir.resolve("taken").toString();
-      datasets.write(tickets(spark, List.<Object[]>of(new Object[] {1L, "x"})), taken, WriteOptions.of(WriteMode.OVERWRITE));
-      assertThatThrownBy(() -> job.run(config(input, taken, new PromptRef("one-var", "1", null), 0), run, dir.resolve("p")))
+      assertThatThrownBy(
+              () ->
+                  noKey.run(
+                      config(
+                          input,
+                          dir.resolve("o3").toString(),
+                          new PromptRef("one-var", "1", null),
+                          0),
+                      run,
+                      dir.resolve("p")))
           .isInstanceOf(BadInputException.class)
-          .hasMessageContaining("output table " + taken + " has other columns than this job writes: it has id bigint, body string;");
+          .hasMessageContaining(
+              "environment variable KILN_TEST_LLM_KEY (engine.apiKeyEnv) is not set");
+      LlmJob refused =
+          new LlmJob(spark, prompts, Map.of("KILN_TEST_LLM_KEY", "sk-refused"), m -> {});
+      assertThatThrownBy(
+              () ->
+                  refused.run(
+                      config(
+                          input,
+                          dir.resolve("o5").toString(),
+                          new PromptRef("one-var", "1", null),
+                          0),
+                      run,
+                      dir.resolve("p")))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("refused the API key in KILN_TEST_LLM_KEY (HTTP 401)")
+          .hasMessageNotContaining("sk-refused");
+      String taken = dir.resolve("taken").toString();
+      datasets.write(
+          tickets(spark, List.<Object[]>of(new Object[] {1L, "x"})),
+          taken,
+          WriteOptions.of(WriteMode.OVERWRITE));
+      assertThatThrownBy(
+              () ->
+                  job.run(
+                      config(input, taken, new PromptRef("one-var", "1", null), 0),
+                      run,
+                      dir.resolve("p")))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining(
+              "output table "
+                  + taken
+                  + " has other columns than this job writes: it has id bigint, body string;");
       assertThat(datasets.latestVersion(taken)).isZero();
     }
     assertThat(llm.requests.get()).isEqualTo(before);
   }
 
   @Test
-  void aLocalGgufJobRecordsTheFilesDigestAndRefusesAFileThatIsNotGguf(SparkSession spark) throws Exception {
+  void aLocalGgufJobRecordsTheFilesDigestAndRefusesAFileThatIsNotGguf(SparkSession spark)
+      throws Exception {
     System.setProperty("kiln.llm.ignoreEos", "true");
     Path model = dir.resolve("tiny.gguf");
     kiln.llm.internal.TinyGguf.write(model, 3);
     Datasets datasets = new Datasets(spark);
     String input = dir.resolve("local-input").toString();
-    datasets.write(tickets(spark, List.of(new Object[] {1L, "is this spam"}, new Object[] {2L, "hello ham"},
-        new Object[] {3L, "ticket ".repeat(300)})), input, WriteOptions.of(WriteMode.OVERWRITE));
+    datasets.write(
+        tickets(
+            spark,
+            List.of(
+                new Object[] {1L, "is this spam"},
+                new Object[] {2L, "hello ham"},
+                new Object[] {3L, "ticket ".repeat(300)})),
+        input,
+        WriteOptions.of(WriteMode.OVERWRITE));
     prompts.register("local-prompt", "classify: {{text}}");
-    EngineConfig engine = new EngineConfig(EngineType.LOCAL, null, 0.0, 4, 1L, null, null, null, null, null, null,
-        model.toString(), 512, 1, null);
-    LlmJobConfig config = new LlmJobConfig(input, "id", "body", null, new PromptRef("local-prompt", "1", null), engine,
-        dir.resolve("local-output").toString(), 0.5, null, false);
+    EngineConfig engine =
+        new EngineConfig(
+            EngineType.LOCAL,
+            null,
+            0.0,
+            4,
+            1L,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            model.toString(),
+            512,
+            1,
+            null);
+    LlmJobConfig config =
+        new LlmJobConfig(
+            input,
+            "id",
+            "body",
+            null,
+            new PromptRef("local-prompt", "1", null),
+            engine,
+            dir.resolve("local-output").toString(),
+            0.5,
+            null,
+            false);
     LlmJob job = new LlmJob(spark, prompts, Map.of(), m -> {});
     LlmRunResult result;
     try (TrackedRun run = tracking.startRun("llm-test", "local", Map.of())) {
@@ -241,20 +416,51 @@ class LlmJobTest {
     assertThat(result.rows()).isEqualTo(3);
     assertThat(result.errors()).isEqualTo(1); // the prompt longer than a slot's context
     assertThat(result.completionTokens()).isPositive();
-    String sha = "sha256:" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-        .digest(java.nio.file.Files.readAllBytes(model)));
+    String sha =
+        "sha256:"
+            + java.util.HexFormat.of()
+                .formatHex(
+                    java.security.MessageDigest.getInstance("SHA-256")
+                        .digest(java.nio.file.Files.readAllBytes(model)));
     assertThat(result.modelDigest()).isEqualTo(sha);
-    List<Row> rows = spark.read().format("delta").load(config.output()).orderBy("id").collectAsList();
+    List<Row> rows =
+        spark.read().format("delta").load(config.output()).orderBy("id").collectAsList();
     assertThat(rows.get(0).<String>getAs("model")).isEqualTo("tiny.gguf");
-    assertThat(rows.get(2).<String>getAs("error")).contains("75% of a slot's context: 512 / 1 slots");
+    assertThat(rows.get(2).<String>getAs("error"))
+        .contains("75% of a slot's context: 512 / 1 slots");
 
     Path notGguf = dir.resolve("weights.bin");
     java.nio.file.Files.writeString(notGguf, "not a model");
-    LlmJobConfig wrong = new LlmJobConfig(input, "id", "body", null, new PromptRef("local-prompt", "1", null),
-        new EngineConfig(EngineType.LOCAL, null, null, null, null, null, null, null, null, null, null, notGguf.toString(),
-            null, null, null), dir.resolve("o4").toString(), null, null, null);
+    LlmJobConfig wrong =
+        new LlmJobConfig(
+            input,
+            "id",
+            "body",
+            null,
+            new PromptRef("local-prompt", "1", null),
+            new EngineConfig(
+                EngineType.LOCAL,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                null,
+                notGguf.toString(),
+                null,
+                null,
+                null),
+            dir.resolve("o4").toString(),
+            null,
+            null,
+            null);
     try (TrackedRun run = tracking.startRun("llm-test", "not gguf", Map.of())) {
-      assertThatThrownBy(() -> job.run(wrong, run, dir.resolve("p"))).isInstanceOf(BadInputException.class)
+      assertThatThrownBy(() -> job.run(wrong, run, dir.resolve("p")))
+          .isInstanceOf(BadInputException.class)
           .hasMessageContaining("is not a GGUF file");
     }
   }

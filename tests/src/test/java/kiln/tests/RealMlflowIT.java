@@ -28,9 +28,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kiln with the real MLflow (3.x from PyPI, in the venv bin/kiln-python-env builds): jobs track to a
- * real {@code mlflow server} on SQLite, the store Kiln's embedded server writes opens in it, and MLflow's
- * own Python client reads both back (python/mlflow/readback.py), and talks to Kiln's embedded server.
+ * Kiln with the real MLflow (3.x from PyPI, in the venv bin/kiln-python-env builds): jobs track to
+ * a real {@code mlflow server} on SQLite, the store Kiln's embedded server writes opens in it, and
+ * MLflow's own Python client reads both back (python/mlflow/readback.py), and talks to Kiln's
+ * embedded server.
  */
 @ExtendWith(SharedSpark.class)
 class RealMlflowIT {
@@ -42,12 +43,17 @@ class RealMlflowIT {
   @BeforeAll
   static void pythonEnvironment() throws Exception {
     long start = System.nanoTime();
-    Process build = new ProcessBuilder(HOME.resolve("bin/kiln-python-env").toString(), "mlflow")
-        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String printed = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    Process build =
+        new ProcessBuilder(HOME.resolve("bin/kiln-python-env").toString(), "mlflow")
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    String printed =
+        new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     assertThat(build.waitFor()).as("bin/kiln-python-env mlflow").isZero();
     venv = Path.of(printed);
-    System.err.printf("[RealMlflowIT] MLflow venv %s ready in %d s%n", venv, (System.nanoTime() - start) / 1_000_000_000);
+    System.err.printf(
+        "[RealMlflowIT] MLflow venv %s ready in %d s%n",
+        venv, (System.nanoTime() - start) / 1_000_000_000);
   }
 
   /** A real `mlflow server` on 127.0.0.1, stopped (with its workers) by close. */
@@ -57,17 +63,33 @@ class RealMlflowIT {
 
     MlflowServer(String backendStoreUri, Path artifacts, Path log) throws Exception {
       port = SparkCluster.freePort();
-      process = new ProcessBuilder(venv.resolve("bin/mlflow").toString(), "server", "--backend-store-uri", backendStoreUri,
-          "--artifacts-destination", artifacts.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port),
-          "--workers", "1")
-          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      process =
+          new ProcessBuilder(
+                  venv.resolve("bin/mlflow").toString(),
+                  "server",
+                  "--backend-store-uri",
+                  backendStoreUri,
+                  "--artifacts-destination",
+                  artifacts.toString(),
+                  "--host",
+                  "127.0.0.1",
+                  "--port",
+                  String.valueOf(port),
+                  "--workers",
+                  "1")
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
       try {
-        SparkCluster.waitFor(() -> {
-          if (!process.isAlive()) {
-            throw new IllegalStateException("mlflow server exited: " + Files.readString(log));
-          }
-          return listening(port);
-        }, Duration.ofSeconds(120), "mlflow server to listen on " + port);
+        SparkCluster.waitFor(
+            () -> {
+              if (!process.isAlive()) {
+                throw new IllegalStateException("mlflow server exited: " + Files.readString(log));
+              }
+              return listening(port);
+            },
+            Duration.ofSeconds(120),
+            "mlflow server to listen on " + port);
       } catch (Exception e) {
         close();
         throw e;
@@ -113,7 +135,10 @@ class RealMlflowIT {
       System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
       int code = Kiln.execute(args);
-      return new Run(code, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
+      return new Run(
+          code,
+          outBytes.toString(StandardCharsets.UTF_8),
+          errBytes.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(out);
       System.setErr(err);
@@ -122,8 +147,12 @@ class RealMlflowIT {
 
   /** MLflow's Python client's view of a tracking server (python/mlflow/readback.py). */
   private static JsonNode readBack(String uri, String... extra) throws Exception {
-    List<String> command = new ArrayList<>(List.of(venv.resolve("bin/python").toString(),
-        HOME.resolve("python/mlflow/readback.py").toString(), uri));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                venv.resolve("bin/python").toString(),
+                HOME.resolve("python/mlflow/readback.py").toString(),
+                uri));
     command.addAll(List.of(extra));
     Path err = Files.createTempFile("readback", ".err");
     Process process = new ProcessBuilder(command).redirectError(err.toFile()).start();
@@ -163,19 +192,28 @@ class RealMlflowIT {
         return model;
       }
     }
-    throw new AssertionError("no registered model " + name + " in " + all.path("registered_models").toPrettyString());
+    throw new AssertionError(
+        "no registered model " + name + " in " + all.path("registered_models").toPrettyString());
   }
 
-  /** Tiny flights: 400 rows over January-June; evening flights and ORD departures are late more often. */
+  /**
+   * Tiny flights: 400 rows over January-June; evening flights and ORD departures are late more
+   * often.
+   */
   private static String flights(SparkSession spark, Path dir) {
     String flights = dir.resolve("flights").toString();
-    new Datasets(spark).write(spark.range(400).selectExpr(
-        "timestamp_ntz'2001-01-01 00:00:00' + make_interval(0, 0, 0, 0, cast(id * 10 % 4300 as int), cast(id * 7 % 60 as int), 0) as date",
-        "case when (id * 10 % 24 >= 17 and id % 3 != 0) or (id % 4 = 2 and id % 5 = 0) then 30l else cast(id % 7 as bigint) end as delay",
-        "cast(100 + id * 37 % 2000 as bigint) as distance",
-        "element_at(array('SFO', 'LAX', 'ORD', 'JFK'), cast(id % 4 + 1 as int)) as origin",
-        "element_at(array('LAX', 'ORD', 'JFK', 'SFO'), cast(id % 3 + 1 as int)) as destination"),
-        flights, WriteOptions.of(WriteMode.OVERWRITE));
+    new Datasets(spark)
+        .write(
+            spark
+                .range(400)
+                .selectExpr(
+                    "timestamp_ntz'2001-01-01 00:00:00' + make_interval(0, 0, 0, 0, cast(id * 10 % 4300 as int), cast(id * 7 % 60 as int), 0) as date",
+                    "case when (id * 10 % 24 >= 17 and id % 3 != 0) or (id % 4 = 2 and id % 5 = 0) then 30l else cast(id % 7 as bigint) end as delay",
+                    "cast(100 + id * 37 % 2000 as bigint) as distance",
+                    "element_at(array('SFO', 'LAX', 'ORD', 'JFK'), cast(id % 4 + 1 as int)) as origin",
+                    "element_at(array('LAX', 'ORD', 'JFK', 'SFO'), cast(id % 3 + 1 as int)) as destination"),
+            flights,
+            WriteOptions.of(WriteMode.OVERWRITE));
     return flights;
   }
 
@@ -190,41 +228,82 @@ class RealMlflowIT {
     return landing;
   }
 
-  /** ingest, features, train, gate and score, each tracked to TRACKING (a URI, or the embedded server if null). */
+  /**
+   * ingest, features, train, gate and score, each tracked to TRACKING (a URI, or the embedded
+   * server if null).
+   */
   private static void lifecycle(SparkSession spark, Path dir, String tracking) throws Exception {
     List<String> common = new ArrayList<>(List.of("--workdir", dir.resolve("work").toString()));
     if (tracking != null) {
       common.addAll(List.of("--tracking-uri", tracking));
     }
-    java.util.function.Function<List<String>, Run> run = args -> {
-      List<String> all = new ArrayList<>(args);
-      all.addAll(common);
-      Run result = kiln(all.toArray(String[]::new));
-      assertThat(result.exitCode()).as(String.join(" ", all) + "\n" + result.err()).isZero();
-      // what the server refuses would be spooled, and the job would go on: nothing may be spooled
-      assertThat(result.err()).as(String.join(" ", all)).doesNotContain("spool");
-      return result;
-    };
-    run.apply(List.of("ingest", "--source", landing(dir).toString(), "--format", "csv", "--output",
-        dir.resolve("amounts").toString()));
+    java.util.function.Function<List<String>, Run> run =
+        args -> {
+          List<String> all = new ArrayList<>(args);
+          all.addAll(common);
+          Run result = kiln(all.toArray(String[]::new));
+          assertThat(result.exitCode()).as(String.join(" ", all) + "\n" + result.err()).isZero();
+          // what the server refuses would be spooled, and the job would go on: nothing may be
+          // spooled
+          assertThat(result.err()).as(String.join(" ", all)).doesNotContain("spool");
+          return result;
+        };
+    run.apply(
+        List.of(
+            "ingest",
+            "--source",
+            landing(dir).toString(),
+            "--format",
+            "csv",
+            "--output",
+            dir.resolve("amounts").toString()));
     String flights = flights(spark, dir);
     String features = dir.resolve("features").toString();
     Path featureConfig = dir.resolve("features.yaml");
     // the flights example config, reading and writing this test's tables
-    Files.writeString(featureConfig, Files.readString(HOME.resolve("training/examples/flights-features.yaml"))
-        .replaceFirst("(?m)^input: .*$", "input: " + flights + "@0").replaceFirst("(?m)^output: .*$", "output: " + features));
+    Files.writeString(
+        featureConfig,
+        Files.readString(HOME.resolve("training/examples/flights-features.yaml"))
+            .replaceFirst("(?m)^input: .*$", "input: " + flights + "@0")
+            .replaceFirst("(?m)^output: .*$", "output: " + features));
     Path trainConfig = dir.resolve("train.yaml");
-    Files.writeString(trainConfig, "features: " + features + "@0\nmodel: delays\nnumRound: 10\nearlyStoppingRounds: 5\n"
-        + "numWorkers: 1\nnthread: 1\ngroupColumns: [origin]\nminGroupRows: 10\ndevice: auto\nlabel: label\nkey: flight_id\n"
-        + "featureColumns: [hour, day_of_week, month, distance, origin_index, destination_index, origin_flights,"
-        + " origin_delay_rate, destination_flights, destination_delay_rate, route_flights, route_delay_rate,"
-        + " route_mean_delay]\nhyperparameters:\n  max_depth: 3\n");
+    Files.writeString(
+        trainConfig,
+        "features: "
+            + features
+            + "@0\nmodel: delays\nnumRound: 10\nearlyStoppingRounds: 5\n"
+            + "numWorkers: 1\nnthread: 1\ngroupColumns: [origin]\nminGroupRows: 10\ndevice: auto\nlabel: label\nkey: flight_id\n"
+            + "featureColumns: [hour, day_of_week, month, distance, origin_index, destination_index, origin_flights,"
+            + " origin_delay_rate, destination_flights, destination_delay_rate, route_flights, route_delay_rate,"
+            + " route_mean_delay]\nhyperparameters:\n  max_depth: 3\n");
     run.apply(List.of("features", "--config", featureConfig.toString()));
-    assertThat(run.apply(List.of("train", "--config", trainConfig.toString())).out()).contains("Registered delays version 1");
-    assertThat(run.apply(List.of("models", "gate", "--model", "models:/delays/1", "--max-latency-ms", "60000",
-        "--max-group-gap", "1")).out()).contains("Version 1 of delays is now champion");
-    assertThat(run.apply(List.of("score", "--model", "models:/delays@champion", "--input", features + "@0",
-        "--output", dir.resolve("predictions").toString())).out()).contains("Scored 400 rows");
+    assertThat(run.apply(List.of("train", "--config", trainConfig.toString())).out())
+        .contains("Registered delays version 1");
+    assertThat(
+            run.apply(
+                    List.of(
+                        "models",
+                        "gate",
+                        "--model",
+                        "models:/delays/1",
+                        "--max-latency-ms",
+                        "60000",
+                        "--max-group-gap",
+                        "1"))
+                .out())
+        .contains("Version 1 of delays is now champion");
+    assertThat(
+            run.apply(
+                    List.of(
+                        "score",
+                        "--model",
+                        "models:/delays@champion",
+                        "--input",
+                        features + "@0",
+                        "--output",
+                        dir.resolve("predictions").toString()))
+                .out())
+        .contains("Scored 400 rows");
   }
 
   /** What the lifecycle leaves in MLflow, as MLflow's Python client reads it. */
@@ -238,14 +317,16 @@ class RealMlflowIT {
     assertThat(ingest.at("/metrics/rows").asDouble()).isEqualTo(50.0);
     assertThat(ingest.at("/tags/kiln.job").asText()).isEqualTo("ingest");
     assertThat(ingest.path("dataset_inputs").get(0).path("name").asText()).isEqualTo("amounts");
-    assertThat(ingest.path("dataset_inputs").get(0).path("source_type").asText()).isEqualTo("delta_table");
+    assertThat(ingest.path("dataset_inputs").get(0).path("source_type").asText())
+        .isEqualTo("delta_table");
     assertThat(artifactPaths(ingest)).contains("ingest/source.json");
 
     JsonNode train = runNamed(kiln, "train");
     assertThat(train.path("status").asText()).isEqualTo("FINISHED");
     assertThat(train.path("params").toString()).contains("max_depth");
     assertThat(train.at("/metrics/auc_roc").asDouble()).isBetween(0.0, 1.0);
-    assertThat(train.path("dataset_inputs").findValuesAsText("source")).anyMatch(s -> s.contains(dir.resolve("features").toString()));
+    assertThat(train.path("dataset_inputs").findValuesAsText("source"))
+        .anyMatch(s -> s.contains(dir.resolve("features").toString()));
     assertThat(artifactPaths(train)).contains("model/kiln-model.json", "model_card.md");
 
     JsonNode score = runNamed(kiln, "score");
@@ -260,14 +341,20 @@ class RealMlflowIT {
     assertThat(version.path("run_id").asText()).isEqualTo(train.path("run_id").asText());
     assertThat(version.path("status").asText()).isEqualTo("READY");
     assertThat(version.path("aliases").toString()).isEqualTo("[\"champion\"]");
-    assertThat(version.path("source").asText()).endsWith("/" + train.path("run_id").asText() + "/artifacts/model");
-    assertThat(version.at("/tags/kiln.feature_table").asText()).isEqualTo(dir.resolve("features").toString());
+    assertThat(version.path("source").asText())
+        .endsWith("/" + train.path("run_id").asText() + "/artifacts/model");
+    assertThat(version.at("/tags/kiln.feature_table").asText())
+        .isEqualTo(dir.resolve("features").toString());
   }
 
   @Test
-  void jobsTrackToARealMlflowServerThatItsPythonClientReadsBack(SparkSession spark, @TempDir Path dir) throws Exception {
-    try (MlflowServer mlflow = new MlflowServer("sqlite:///" + dir.resolve("mlflow.db"), dir.resolve("mlartifacts"),
-        dir.resolve("mlflow-server.log"))) {
+  void jobsTrackToARealMlflowServerThatItsPythonClientReadsBack(
+      SparkSession spark, @TempDir Path dir) throws Exception {
+    try (MlflowServer mlflow =
+        new MlflowServer(
+            "sqlite:///" + dir.resolve("mlflow.db"),
+            dir.resolve("mlartifacts"),
+            dir.resolve("mlflow-server.log"))) {
       lifecycle(spark, dir, mlflow.uri());
       JsonNode all = readBack(mlflow.uri());
       System.err.println("[RealMlflowIT] real server read back: " + all.toPrettyString());
@@ -276,16 +363,21 @@ class RealMlflowIT {
   }
 
   @Test
-  void theStoreOfTheEmbeddedServerOpensInTheRealMlflow(SparkSession spark, @TempDir Path dir) throws Exception {
+  void theStoreOfTheEmbeddedServerOpensInTheRealMlflow(SparkSession spark, @TempDir Path dir)
+      throws Exception {
     lifecycle(spark, dir, null);
     Path store = dir.resolve("work/mlflow");
     assertThat(store.resolve("mlflow.db")).exists();
     String database = "sqlite:///" + store.resolve("mlflow.db");
-    Process upgrade = new ProcessBuilder(venv.resolve("bin/mlflow").toString(), "db", "upgrade", database)
-        .redirectErrorStream(true).start();
+    Process upgrade =
+        new ProcessBuilder(venv.resolve("bin/mlflow").toString(), "db", "upgrade", database)
+            .redirectErrorStream(true)
+            .start();
     String upgraded = new String(upgrade.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(upgrade.waitFor()).as(upgraded).isZero();
-    try (MlflowServer mlflow = new MlflowServer(database, store.resolve("mlartifacts"), dir.resolve("mlflow-server.log"))) {
+    try (MlflowServer mlflow =
+        new MlflowServer(
+            database, store.resolve("mlartifacts"), dir.resolve("mlflow-server.log"))) {
       JsonNode all = readBack(mlflow.uri());
       System.err.println("[RealMlflowIT] embedded store read back: " + all.toPrettyString());
       assertLifecycle(all, dir);
@@ -294,8 +386,13 @@ class RealMlflowIT {
 
   @Test
   void mlflowsPythonClientWorksAgainstTheEmbeddedServer(@TempDir Path dir) throws Exception {
-    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))
-        .build().start()) {
+    try (TrackingServer server =
+        TrackingServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .storeDirectory(dir.resolve("store"))
+            .build()
+            .start()) {
       JsonNode all = readBack(server.uri().toString(), "--write", "python");
       JsonNode run = runNamed(experiment(all, "python"), "python-client");
       assertThat(run.path("status").asText()).isEqualTo("FINISHED");
@@ -303,10 +400,12 @@ class RealMlflowIT {
       assertThat(run.at("/metrics/loss").asDouble()).isEqualTo(0.125);
       assertThat(run.at("/metric_history_lengths/loss").asInt()).isEqualTo(2);
       assertThat(run.at("/tags/batch").asText()).isEqualTo("yes");
-      // found only when the search with tags.`mlflow.prompt.is_prompt` != 'true' keeps untagged models
+      // found only when the search with tags.`mlflow.prompt.is_prompt` != 'true' keeps untagged
+      // models
       JsonNode model = model(all, "python-model");
       assertThat(model.at("/aliases/champion").asText()).isEqualTo("1");
-      assertThat(model.path("versions").get(0).path("run_id").asText()).isEqualTo(run.path("run_id").asText());
+      assertThat(model.path("versions").get(0).path("run_id").asText())
+          .isEqualTo(run.path("run_id").asText());
       assertThat(model.path("versions").get(0).at("/tags/checked").asText()).isEqualTo("yes");
     }
   }

@@ -42,7 +42,8 @@ final class SparkCluster implements AutoCloseable {
     this.masterUiPort = freePort();
     Files.createDirectories(logs);
     // spark-launcher looks for SPARK_HOME/jars only in a "release" layout
-    Files.writeString(sparkHome.resolve("RELEASE"), "Spark 3.5.5 (jars from Maven, for Kiln's tests)\n");
+    Files.writeString(
+        sparkHome.resolve("RELEASE"), "Spark 3.5.5 (jars from Maven, for Kiln's tests)\n");
   }
 
   String masterUrl() {
@@ -50,34 +51,78 @@ final class SparkCluster implements AutoCloseable {
   }
 
   void start() throws Exception {
-    daemons.add(daemon("master", "org.apache.spark.deploy.master.Master",
-        "--host", "127.0.0.1", "--port", String.valueOf(masterPort), "--webui-port", String.valueOf(masterUiPort)));
-    waitFor(() -> masterJson().contains("\"status\" : \"ALIVE\""), Duration.ofSeconds(60), "the master to be ALIVE");
-    daemons.add(daemon("worker", "org.apache.spark.deploy.worker.Worker",
-        "--host", "127.0.0.1", "--port", String.valueOf(freePort()), "--webui-port", String.valueOf(freePort()),
-        "--cores", "2", "--memory", "3g", "--work-dir", logs.resolve("work").toString(), masterUrl()));
-    waitFor(() -> masterJson().contains("\"aliveworkers\" : 1"), Duration.ofSeconds(60), "the worker to register");
+    daemons.add(
+        daemon(
+            "master",
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            String.valueOf(masterPort),
+            "--webui-port",
+            String.valueOf(masterUiPort)));
+    waitFor(
+        () -> masterJson().contains("\"status\" : \"ALIVE\""),
+        Duration.ofSeconds(60),
+        "the master to be ALIVE");
+    daemons.add(
+        daemon(
+            "worker",
+            "org.apache.spark.deploy.worker.Worker",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            String.valueOf(freePort()),
+            "--webui-port",
+            String.valueOf(freePort()),
+            "--cores",
+            "2",
+            "--memory",
+            "3g",
+            "--work-dir",
+            logs.resolve("work").toString(),
+            masterUrl()));
+    waitFor(
+        () -> masterJson().contains("\"aliveworkers\" : 1"),
+        Duration.ofSeconds(60),
+        "the worker to register");
   }
 
   /** Runs spark-submit with these arguments and waits for it. */
   Submission submit(List<String> args, Duration timeout) throws Exception {
-    List<String> launcher = new ArrayList<>(List.of(java(), "-cp", sparkHome.resolve("jars") + File.separator + "*",
-        "org.apache.spark.launcher.Main", "org.apache.spark.deploy.SparkSubmit"));
+    List<String> launcher =
+        new ArrayList<>(
+            List.of(
+                java(),
+                "-cp",
+                sparkHome.resolve("jars") + File.separator + "*",
+                "org.apache.spark.launcher.Main",
+                "org.apache.spark.deploy.SparkSubmit"));
     launcher.addAll(args);
-    Process build = environment(new ProcessBuilder(launcher)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Process build =
+        environment(new ProcessBuilder(launcher))
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
     byte[] printed = build.getInputStream().readAllBytes();
     if (build.waitFor() != 0) {
-      throw new IllegalStateException("spark-launcher failed: " + new String(printed, StandardCharsets.UTF_8));
+      throw new IllegalStateException(
+          "spark-launcher failed: " + new String(printed, StandardCharsets.UTF_8));
     }
     // the launcher prints the real command, NUL-separated, as Spark's spark-class script reads it
-    List<String> command = new ArrayList<>(Arrays.asList(new String(printed, StandardCharsets.UTF_8).split("\0")));
+    List<String> command =
+        new ArrayList<>(Arrays.asList(new String(printed, StandardCharsets.UTF_8).split("\0")));
     command.replaceAll(String::strip);
     command.removeIf(String::isEmpty);
     Path output = Files.createTempFile(logs, "submit-", ".log");
-    Process submit = environment(new ProcessBuilder(command)).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    Process submit =
+        environment(new ProcessBuilder(command))
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
     try {
       if (!submit.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-        throw new IllegalStateException("spark-submit did not finish in " + timeout + "; output: " + Files.readString(output));
+        throw new IllegalStateException(
+            "spark-submit did not finish in " + timeout + "; output: " + Files.readString(output));
       }
       return new Submission(submit.exitValue(), Files.readString(output));
     } finally {
@@ -87,7 +132,10 @@ final class SparkCluster implements AutoCloseable {
 
   /** The final state of a cluster-mode driver, as the master reports it (spark-submit does not). */
   String driverState(String submissionId, Duration timeout) throws Exception {
-    Pattern state = Pattern.compile("\"id\" : \"" + Pattern.quote(submissionId) + "\",[^}]*?\"state\" : \"(\\w+)\"", Pattern.DOTALL);
+    Pattern state =
+        Pattern.compile(
+            "\"id\" : \"" + Pattern.quote(submissionId) + "\",[^}]*?\"state\" : \"(\\w+)\"",
+            Pattern.DOTALL);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String json = masterJson();
@@ -100,14 +148,19 @@ final class SparkCluster implements AutoCloseable {
       }
       Thread.sleep(500);
     }
-    throw new IllegalStateException("driver " + submissionId + " did not finish in " + timeout + ": " + masterJson());
+    throw new IllegalStateException(
+        "driver " + submissionId + " did not finish in " + timeout + ": " + masterJson());
   }
 
   String masterJson() {
     try {
-      HttpResponse<String> response = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + masterUiPort + "/json/")).timeout(Duration.ofSeconds(5)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + masterUiPort + "/json/"))
+                      .timeout(Duration.ofSeconds(5))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       return response.body();
     } catch (IOException e) {
       return "";
@@ -120,10 +173,13 @@ final class SparkCluster implements AutoCloseable {
   private Process daemon(String name, String mainClass, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(java()));
     command.addAll(Arrays.asList(jvmFlags.trim().split("\\s+")));
-    command.addAll(List.of("-Xmx512m", "-cp", sparkHome.resolve("jars") + File.separator + "*", mainClass));
+    command.addAll(
+        List.of("-Xmx512m", "-cp", sparkHome.resolve("jars") + File.separator + "*", mainClass));
     command.addAll(Arrays.asList(args));
     return environment(new ProcessBuilder(command))
-        .redirectErrorStream(true).redirectOutput(logs.resolve(name + ".log").toFile()).start();
+        .redirectErrorStream(true)
+        .redirectOutput(logs.resolve(name + ".log").toFile())
+        .start();
   }
 
   private ProcessBuilder environment(ProcessBuilder builder) {

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kiln ingest} submitted with spark-submit to a real standalone cluster on 127.0.0.1, in client
- * and in cluster deploy mode; the Delta table's versions and row counts are checked afterwards.
+ * {@code kiln ingest} submitted with spark-submit to a real standalone cluster on 127.0.0.1, in
+ * client and in cluster deploy mode; the Delta table's versions and row counts are checked
+ * afterwards.
  */
 @ExtendWith(SharedSpark.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -38,18 +39,27 @@ class StandaloneClusterIT {
 
   @BeforeAll
   static void startCluster() throws Exception {
-    cluster = new SparkCluster(Path.of(System.getProperty("kiln.sparkHome")), System.getProperty("kiln.jvmFlags"),
-        Path.of("target", "cluster-logs").toAbsolutePath());
+    cluster =
+        new SparkCluster(
+            Path.of(System.getProperty("kiln.sparkHome")),
+            System.getProperty("kiln.jvmFlags"),
+            Path.of("target", "cluster-logs").toAbsolutePath());
     cluster.start();
     source = dir.resolve("landing");
     Files.createDirectories(source);
     StringBuilder csv = new StringBuilder("id,amount,day\n");
     for (int i = 0; i < 1000; i++) {
-      csv.append(i).append(',').append(i % 17).append(",2001-01-").append(String.format("%02d", 1 + i % 28)).append('\n');
+      csv.append(i)
+          .append(',')
+          .append(i % 17)
+          .append(",2001-01-")
+          .append(String.format("%02d", 1 + i % 28))
+          .append('\n');
     }
     csv.append("1000,not-a-number,2001-01-01\n");
     Files.writeString(source.resolve("part-1.csv"), csv);
-    Files.writeString(dir.resolve("schema.yaml"),
+    Files.writeString(
+        dir.resolve("schema.yaml"),
         "columns:\n  - {name: id, type: long, nullable: false}\n  - {name: amount, type: int}\n  - {name: day, type: date}\n");
     table = dir.resolve("tables/amounts").toString();
   }
@@ -62,13 +72,28 @@ class StandaloneClusterIT {
   }
 
   private static List<String> submitArgs(String deployMode, String... kilnArgs) {
-    List<String> args = new ArrayList<>(List.of(
-        "--master", cluster.masterUrl(), "--deploy-mode", deployMode,
-        "--class", "kiln.jobs.Kiln",
-        "--conf", "spark.executor.memory=768m", "--conf", "spark.driver.memory=768m",
-        "--conf", "spark.cores.max=1", "--conf", "spark.sql.shuffle.partitions=2",
-        "--driver-java-options", cluster.jvmFlags + " -Dlog4j2.configurationFile=" + System.getProperty("kiln.logConfig"),
-        System.getProperty("kiln.jobsJar")));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--master",
+                cluster.masterUrl(),
+                "--deploy-mode",
+                deployMode,
+                "--class",
+                "kiln.jobs.Kiln",
+                "--conf",
+                "spark.executor.memory=768m",
+                "--conf",
+                "spark.driver.memory=768m",
+                "--conf",
+                "spark.cores.max=1",
+                "--conf",
+                "spark.sql.shuffle.partitions=2",
+                "--driver-java-options",
+                cluster.jvmFlags
+                    + " -Dlog4j2.configurationFile="
+                    + System.getProperty("kiln.logConfig"),
+                System.getProperty("kiln.jobsJar")));
     args.addAll(List.of(kilnArgs));
     return args;
   }
@@ -76,12 +101,26 @@ class StandaloneClusterIT {
   @Test
   @Order(1)
   void clientModeIngestWritesVersionZero(SparkSession spark) throws Exception {
-    SparkCluster.Submission run = cluster.submit(submitArgs("client",
-        "ingest", "--profile", "cluster", "--source", source.toString(), "--format", "csv",
-        "--schema", dir.resolve("schema.yaml").toString(), "--output", table), SUBMIT_TIMEOUT);
+    SparkCluster.Submission run =
+        cluster.submit(
+            submitArgs(
+                "client",
+                "ingest",
+                "--profile",
+                "cluster",
+                "--source",
+                source.toString(),
+                "--format",
+                "csv",
+                "--schema",
+                dir.resolve("schema.yaml").toString(),
+                "--output",
+                table),
+            SUBMIT_TIMEOUT);
 
     assertThat(run.exitCode()).as(run.output()).isZero();
-    assertThat(run.output()).contains("Ingested 1,000 rows into " + table + ", version 0")
+    assertThat(run.output())
+        .contains("Ingested 1,000 rows into " + table + ", version 0")
         .contains("Quarantined 1 rows into " + table + "_quarantine, version 0");
     Datasets datasets = new Datasets(spark);
     assertThat(datasets.read(DatasetRef.atVersion(table, 0)).count()).isEqualTo(1000);
@@ -91,13 +130,30 @@ class StandaloneClusterIT {
   @Test
   @Order(2)
   void clusterModeIngestRunsTheDriverOnTheWorker(SparkSession spark) throws Exception {
-    SparkCluster.Submission run = cluster.submit(submitArgs("cluster",
-        "ingest", "--profile", "cluster", "--source", source.toString(), "--format", "csv",
-        "--schema", dir.resolve("schema.yaml").toString(), "--output", table, "--where", "amount < 5",
-        "--idempotency-key", "cluster-mode-run"), SUBMIT_TIMEOUT);
+    SparkCluster.Submission run =
+        cluster.submit(
+            submitArgs(
+                "cluster",
+                "ingest",
+                "--profile",
+                "cluster",
+                "--source",
+                source.toString(),
+                "--format",
+                "csv",
+                "--schema",
+                dir.resolve("schema.yaml").toString(),
+                "--output",
+                table,
+                "--where",
+                "amount < 5",
+                "--idempotency-key",
+                "cluster-mode-run"),
+            SUBMIT_TIMEOUT);
 
     assertThat(run.exitCode()).as(run.output()).isZero();
-    assertThat(cluster.driverState(submissionId(run.output()), SUBMIT_TIMEOUT)).isEqualTo("FINISHED");
+    assertThat(cluster.driverState(submissionId(run.output()), SUBMIT_TIMEOUT))
+        .isEqualTo("FINISHED");
     Datasets datasets = new Datasets(spark);
     List<TableVersion> history = datasets.history(table);
     assertThat(history).extracting(TableVersion::version).containsExactly(0L, 1L);
@@ -109,11 +165,24 @@ class StandaloneClusterIT {
   @Test
   @Order(3)
   void aFailedClusterDriverIsSeenThoughSparkSubmitExitsZero(SparkSession spark) throws Exception {
-    SparkCluster.Submission run = cluster.submit(submitArgs("cluster",
-        "ingest", "--profile", "cluster", "--source", dir.resolve("no-such-dir").toString(), "--format", "csv",
-        "--output", table), SUBMIT_TIMEOUT);
+    SparkCluster.Submission run =
+        cluster.submit(
+            submitArgs(
+                "cluster",
+                "ingest",
+                "--profile",
+                "cluster",
+                "--source",
+                dir.resolve("no-such-dir").toString(),
+                "--format",
+                "csv",
+                "--output",
+                table),
+            SUBMIT_TIMEOUT);
 
-    assertThat(run.exitCode()).as("spark-submit in cluster mode does not report the driver").isZero();
+    assertThat(run.exitCode())
+        .as("spark-submit in cluster mode does not report the driver")
+        .isZero();
     assertThat(cluster.driverState(submissionId(run.output()), SUBMIT_TIMEOUT)).isEqualTo("FAILED");
     assertThat(new Datasets(spark).latestVersion(table)).isEqualTo(1); // nothing written
   }

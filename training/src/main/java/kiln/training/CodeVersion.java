@@ -8,24 +8,38 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.TimeUnit;
 
-/** The version of the code that trained a model: the git commit of a checkout, or the jar's SHA-256. */
+/**
+ * The version of the code that trained a model: the git commit of a checkout, or the jar's SHA-256.
+ */
 final class CodeVersion {
   private CodeVersion() {}
 
-  /** Hashing a shaded jar of several hundred MB takes a second or more: once per JVM, off the caller's thread. */
-  private static final java.util.concurrent.CompletableFuture<String> CURRENT = new java.util.concurrent.CompletableFuture<>();
-  private static final java.util.concurrent.atomic.AtomicBoolean STARTED = new java.util.concurrent.atomic.AtomicBoolean();
+  /**
+   * Hashing a shaded jar of several hundred MB takes a second or more: once per JVM, off the
+   * caller's thread.
+   */
+  private static final java.util.concurrent.CompletableFuture<String> CURRENT =
+      new java.util.concurrent.CompletableFuture<>();
 
-  /** Starts working out {@link #current} in the background, so that it is ready when a training asks. */
+  private static final java.util.concurrent.atomic.AtomicBoolean STARTED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Starts working out {@link #current} in the background, so that it is ready when a training
+   * asks.
+   */
   static void prefetch() {
     if (STARTED.compareAndSet(false, true)) {
-      Thread thread = new Thread(() -> {
-        try {
-          CURRENT.complete(compute());
-        } catch (RuntimeException | Error e) {
-          CURRENT.complete("unknown");
-        }
-      }, "kiln-code-version");
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  CURRENT.complete(compute());
+                } catch (RuntimeException | Error e) {
+                  CURRENT.complete("unknown");
+                }
+              },
+              "kiln-code-version");
       thread.setDaemon(true);
       thread.start();
     }
@@ -38,7 +52,8 @@ final class CodeVersion {
 
   private static String compute() {
     try {
-      Path location = Path.of(CodeVersion.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      Path location =
+          Path.of(CodeVersion.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (Files.isRegularFile(location)) {
         return "jar-sha256:" + sha256(location);
       }
@@ -50,8 +65,10 @@ final class CodeVersion {
   }
 
   private static String gitCommit(Path directory) throws IOException, InterruptedException {
-    Process git = new ProcessBuilder("git", "-C", directory.toString(), "rev-parse", "HEAD")
-        .redirectErrorStream(true).start();
+    Process git =
+        new ProcessBuilder("git", "-C", directory.toString(), "rev-parse", "HEAD")
+            .redirectErrorStream(true)
+            .start();
     String out = new String(git.getInputStream().readAllBytes()).trim();
     if (!git.waitFor(10, TimeUnit.SECONDS)) {
       git.destroyForcibly();
@@ -60,8 +77,11 @@ final class CodeVersion {
     if (git.exitValue() != 0 || !out.matches("[0-9a-f]{40}")) {
       return null;
     }
-    Process status = new ProcessBuilder("git", "-C", directory.toString(), "status", "--porcelain", "--untracked-files=no")
-        .redirectErrorStream(true).start();
+    Process status =
+        new ProcessBuilder(
+                "git", "-C", directory.toString(), "status", "--porcelain", "--untracked-files=no")
+            .redirectErrorStream(true)
+            .start();
     String changes = new String(status.getInputStream().readAllBytes()).trim();
     status.waitFor(10, TimeUnit.SECONDS);
     return changes.isEmpty() ? out : out + "-dirty";

@@ -13,14 +13,22 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-/** Builds a new version of the feature table a {@link FeatureConfig} declares, from a pinned input version. */
+/**
+ * Builds a new version of the feature table a {@link FeatureConfig} declares, from a pinned input
+ * version.
+ */
 public final class FeatureJob {
-  /** Commit metadata keys: the training code reads them back to tag models with their source data. */
+  /**
+   * Commit metadata keys: the training code reads them back to tag models with their source data.
+   */
   public static final String INPUT_TABLE = "kiln.input.table";
+
   public static final String INPUT_VERSION = "kiln.input.version";
   public static final String TRAINING_PERIOD = "kiln.trainingPeriod";
+
   /** The split whose train rows the statistics come from: training must split the same way. */
   public static final String SPLIT_KEY = "kiln.split.key";
+
   public static final String SPLIT_SEED = "kiln.split.seed";
   public static final String SPLIT_FRACTIONS = "kiln.split.fractions";
 
@@ -35,7 +43,8 @@ public final class FeatureJob {
     Datasets datasets = new Datasets(spark);
     PinnedTable table = datasets.pin(config.inputRef());
     DatasetRef input = table.ref();
-    Dataset<Row> features = Features.kept(Features.build(table.rows(), "input table " + input, config), config);
+    Dataset<Row> features =
+        Features.kept(Features.build(table.rows(), "input table " + input, config), config);
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(INPUT_TABLE, input.table());
     metadata.put(INPUT_VERSION, String.valueOf(input.version()));
@@ -48,7 +57,10 @@ public final class FeatureJob {
     if (config.where() != null) {
       metadata.put("kiln.where", config.where());
     }
-    WriteResult written = datasets.write(features, config.output(), new WriteOptions(WriteMode.OVERWRITE, null, metadata));
-    return new FeatureResult(input, written.written(), written.rows(), Duration.ofNanos(System.nanoTime() - started));
+    WriteResult written =
+        datasets.write(
+            features, config.output(), new WriteOptions(WriteMode.OVERWRITE, null, metadata));
+    return new FeatureResult(
+        input, written.written(), written.rows(), Duration.ofNanos(System.nanoTime() - started));
   }
 }

@@ -9,8 +9,14 @@ import java.util.Map;
  * @param champion the version that was champion before the gate; null for the first model
  * @param promoted whether the candidate is now champion
  */
-public record GateResult(String model, String candidate, String champion, boolean promoted, List<Criterion> criteria,
-    Map<String, Double> candidateMetrics, Map<String, Double> championMetrics) {
+public record GateResult(
+    String model,
+    String candidate,
+    String champion,
+    boolean promoted,
+    List<Criterion> criteria,
+    Map<String, Double> candidateMetrics,
+    Map<String, Double> championMetrics) {
 
   public record Criterion(String name, boolean passed, String detail) {}
 

@@ -1,18 +1,18 @@
 package kiln.training;
 
-import kiln.core.Errors;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import kiln.core.DatasetRef;
+import kiln.core.Errors;
 import kiln.core.models.Split;
 import kiln.core.models.SplitFractions;
 import kiln.core.models.Task;
 
 /**
- * What {@code kiln train} trains. Defaults are filled in here, in one place; nothing defaults to a data set's
- * columns ({@code training/examples/flights-train.yaml} is the flights sample's).
+ * What {@code kiln train} trains. Defaults are filled in here, in one place; nothing defaults to a
+ * data set's columns ({@code training/examples/flights-train.yaml} is the flights sample's).
  *
  * @param features the feature table, {@code TABLE[@VERSION]}
  * @param model the registered model name the new version goes to
@@ -21,10 +21,13 @@ import kiln.core.models.Task;
  * @param featureColumns the numeric columns to train on (required)
  * @param key the column the split hashes (required); must be the feature table's split key
  * @param seed seed of the split and of XGBoost (default 42); must be the feature table's split seed
- * @param split shares of train, validation and test (default 0.7 / 0.15 / 0.15); must be the feature table's
- * @param hyperparameters XGBoost parameters by their XGBoost names, e.g. max_depth, eta; unknown names are refused
+ * @param split shares of train, validation and test (default 0.7 / 0.15 / 0.15); must be the
+ *     feature table's
+ * @param hyperparameters XGBoost parameters by their XGBoost names, e.g. max_depth, eta; unknown
+ *     names are refused
  * @param numRound boosting rounds at most (default 100)
- * @param earlyStoppingRounds stop when the validation metric has not improved for this many rounds (default 10)
+ * @param earlyStoppingRounds stop when the validation metric has not improved for this many rounds
+ *     (default 10)
  * @param device auto (default), cpu or cuda
  * @param numWorkers XGBoost workers (default: Spark's default parallelism)
  * @param nthread threads per worker (default: spark.task.cpus; never more)
@@ -54,39 +57,58 @@ public record TrainConfig(
     TuningConfig tuning) {
 
   public TrainConfig {
-    Objects.requireNonNull(features, "features is missing: give the feature table, e.g. features: /data/features@0");
-    Objects.requireNonNull(model, "model is missing: give the registered model name, e.g. model: flight-delays");
+    Objects.requireNonNull(
+        features, "features is missing: give the feature table, e.g. features: /data/features@0");
+    Objects.requireNonNull(
+        model, "model is missing: give the registered model name, e.g. model: flight-delays");
     DatasetRef.parse(features);
     if (!model.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
-      throw Errors.badInput("model name '" + model + "' may hold only letters, digits, '_', '.', '-'", "correct the training config (--config)");
+      throw Errors.badInput(
+          "model name '" + model + "' may hold only letters, digits, '_', '.', '-'",
+          "correct the training config (--config)");
     }
     Objects.requireNonNull(label, "label is missing: name the label column, e.g. label: label");
-    Objects.requireNonNull(featureColumns, "featureColumns is missing: list the columns to train on, e.g."
-        + " featureColumns: [hour, distance]");
-    Objects.requireNonNull(key, "key is missing: name the feature table's split key, e.g. key: flight_id");
+    Objects.requireNonNull(
+        featureColumns,
+        "featureColumns is missing: list the columns to train on, e.g."
+            + " featureColumns: [hour, distance]");
+    Objects.requireNonNull(
+        key, "key is missing: name the feature table's split key, e.g. key: flight_id");
     task = task == null ? Task.CLASSIFIER : task;
     featureColumns = List.copyOf(featureColumns);
     if (featureColumns.isEmpty()) {
-      throw Errors.badInput("featureColumns is empty; list the columns to train on", "correct the training config (--config)");
+      throw Errors.badInput(
+          "featureColumns is empty; list the columns to train on",
+          "correct the training config (--config)");
     }
     if (featureColumns.contains(label)) {
-      throw Errors.badInput("featureColumns contains the label '" + label + "'", "correct the training config (--config)");
+      throw Errors.badInput(
+          "featureColumns contains the label '" + label + "'",
+          "correct the training config (--config)");
     }
     seed = seed == null ? Split.DEFAULT_SEED : seed;
     split = split == null ? SplitFractions.DEFAULT : split;
-    hyperparameters = hyperparameters == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(hyperparameters));
+    hyperparameters =
+        hyperparameters == null
+            ? Map.of()
+            : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(hyperparameters));
     numRound = numRound == null ? 100 : numRound;
     earlyStoppingRounds = earlyStoppingRounds == null ? 10 : earlyStoppingRounds;
     if (numRound < 1 || earlyStoppingRounds < 0) {
-      throw Errors.badInput("numRound must be at least 1 and earlyStoppingRounds at least 0", "correct the training config (--config)");
+      throw Errors.badInput(
+          "numRound must be at least 1 and earlyStoppingRounds at least 0",
+          "correct the training config (--config)");
     }
     device = device == null ? Device.AUTO : device;
     if (numWorkers != null && numWorkers < 1 || nthread != null && nthread < 1) {
-      throw Errors.badInput("numWorkers and nthread must be at least 1", "correct the training config (--config)");
+      throw Errors.badInput(
+          "numWorkers and nthread must be at least 1", "correct the training config (--config)");
     }
     threshold = threshold == null ? 0.5 : threshold;
     if (threshold <= 0 || threshold >= 1) {
-      throw Errors.badInput("threshold " + threshold + " must lie between 0 and 1", "correct the training config (--config)");
+      throw Errors.badInput(
+          "threshold " + threshold + " must lie between 0 and 1",
+          "correct the training config (--config)");
     }
     groupColumns = groupColumns == null ? List.of() : List.copyOf(groupColumns);
     minGroupRows = minGroupRows == null ? 100 : minGroupRows;
@@ -105,12 +127,30 @@ public record TrainConfig(
     return new Builder();
   }
 
-  /** A builder holding this config's values, e.g. to point an example config at another feature table. */
+  /**
+   * A builder holding this config's values, e.g. to point an example config at another feature
+   * table.
+   */
   public Builder toBuilder() {
-    return new Builder().features(features).model(model).task(task).label(label).featureColumns(featureColumns).key(key)
-        .seed(seed).split(split).hyperparameters(hyperparameters).numRound(numRound)
-        .earlyStoppingRounds(earlyStoppingRounds).device(device).numWorkers(numWorkers).nthread(nthread)
-        .threshold(threshold).groupColumns(groupColumns).minGroupRows(minGroupRows).tuning(tuning);
+    return new Builder()
+        .features(features)
+        .model(model)
+        .task(task)
+        .label(label)
+        .featureColumns(featureColumns)
+        .key(key)
+        .seed(seed)
+        .split(split)
+        .hyperparameters(hyperparameters)
+        .numRound(numRound)
+        .earlyStoppingRounds(earlyStoppingRounds)
+        .device(device)
+        .numWorkers(numWorkers)
+        .nthread(nthread)
+        .threshold(threshold)
+        .groupColumns(groupColumns)
+        .minGroupRows(minGroupRows)
+        .tuning(tuning);
   }
 
   /** Builds a {@link TrainConfig}; what is not set takes the record's default. */
@@ -227,8 +267,25 @@ public record TrainConfig(
     }
 
     public TrainConfig build() {
-      return new TrainConfig(features, model, task, label, featureColumns, key, seed, split, hyperparameters, numRound,
-          earlyStoppingRounds, device, numWorkers, nthread, threshold, groupColumns, minGroupRows, tuning);
+      return new TrainConfig(
+          features,
+          model,
+          task,
+          label,
+          featureColumns,
+          key,
+          seed,
+          split,
+          hyperparameters,
+          numRound,
+          earlyStoppingRounds,
+          device,
+          numWorkers,
+          nthread,
+          threshold,
+          groupColumns,
+          minGroupRows,
+          tuning);
     }
   }
 }

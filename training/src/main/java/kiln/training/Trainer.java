@@ -37,8 +37,9 @@ import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
 
 /**
- * Trains an XGBoost model on a pinned feature table version: checks the input before any Spark job or
- * native code, splits by key hash, stops early on the validation part, evaluates on the test part.
+ * Trains an XGBoost model on a pinned feature table version: checks the input before any Spark job
+ * or native code, splits by key hash, stops early on the validation part, evaluates on the test
+ * part.
  */
 public final class Trainer {
   private final SparkSession spark;
@@ -59,12 +60,17 @@ public final class Trainer {
    * @param split the feature table version with the split column
    * @param trainRows the rows of the train part (counted with the input checks, in the same pass)
    */
-  public record Fitted(Model<?> model, DatasetRef features, Dataset<Row> split, String device, long trainRows,
+  public record Fitted(
+      Model<?> model,
+      DatasetRef features,
+      Dataset<Row> split,
+      String device,
+      long trainRows,
       Map<String, String> featureCommit) {}
 
   /**
-   * Checks the input (columns, hyperparameters, device, labels: before any native code runs), splits by
-   * key hash and fits with early stopping on the validation part. No evaluation.
+   * Checks the input (columns, hyperparameters, device, labels: before any native code runs),
+   * splits by key hash and fits with early stopping on the validation part. No evaluation.
    */
   public Fitted fit(TrainConfig config) {
     Datasets datasets = new Datasets(spark);
@@ -83,15 +89,25 @@ public final class Trainer {
     Dataset<Row> validation = split.where(col(Split.COLUMN).equalTo(Split.VALIDATION));
     int taskCpus = spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
     int nthread = Math.min(config.nthread() == null ? taskCpus : config.nthread(), taskCpus);
-    int workers = config.numWorkers() == null ? Math.max(1, spark.sparkContext().defaultParallelism()) : config.numWorkers();
-    configure(estimator, config, device, nthread, workers, ModelFiles.assemble(validation, config.featureColumns()));
+    int workers =
+        config.numWorkers() == null
+            ? Math.max(1, spark.sparkContext().defaultParallelism())
+            : config.numWorkers();
+    configure(
+        estimator,
+        config,
+        device,
+        nthread,
+        workers,
+        ModelFiles.assemble(validation, config.featureColumns()));
     Model<?> fitted = estimator.fit(ModelFiles.assemble(train, config.featureColumns()));
     return new Fitted(fitted, features, split, device, trainRows, featureCommit);
   }
 
   /**
-   * Trains, evaluates and saves the model under {@code directory}. The validation and test rows are read
-   * and scored once, in one pass that gives both parts' metrics, the groups' and the scoring time.
+   * Trains, evaluates and saves the model under {@code directory}. The validation and test rows are
+   * read and scored once, in one pass that gives both parts' metrics, the groups' and the scoring
+   * time.
    */
   public TrainingResult train(TrainConfig config, Path directory) {
     long started = System.nanoTime();
@@ -100,48 +116,97 @@ public final class Trainer {
     Model<?> fitted = fit.model();
     DatasetRef features = fit.features();
     Map<String, String> source = fit.featureCommit();
-    ModelInfo info = new ModelInfo(config.task(), config.label(), config.featureColumns(), config.key(), config.seed(),
-        config.split(), config.threshold(), config.groupColumns(), config.minGroupRows(), features.table(),
-        features.version(), source.get(FeatureJob.INPUT_TABLE), sourceVersion(source), fit.device(),
-        config.hyperparameters(), Map.of());
+    ModelInfo info =
+        new ModelInfo(
+            config.task(),
+            config.label(),
+            config.featureColumns(),
+            config.key(),
+            config.seed(),
+            config.split(),
+            config.threshold(),
+            config.groupColumns(),
+            config.minGroupRows(),
+            features.table(),
+            features.version(),
+            source.get(FeatureJob.INPUT_TABLE),
+            sourceVersion(source),
+            fit.device(),
+            config.hyperparameters(),
+            Map.of());
     ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
     List<org.apache.spark.sql.Column> kept = new ArrayList<>();
     kept.add(col(Split.COLUMN));
     kept.add(col(config.label()));
     config.featureColumns().forEach(c -> kept.add(col(c)));
-    config.groupColumns().stream().filter(g -> !config.featureColumns().contains(g) && !g.equals(config.label()))
-        .distinct().forEach(g -> kept.add(col(g)));
-    Dataset<Row> heldOut = fit.split().where(col(Split.COLUMN).isin(Split.VALIDATION, Split.TEST))
-        .select(kept.toArray(new org.apache.spark.sql.Column[0]));
-    Evaluation.Parts parts = Evaluation.evaluate(unsaved.score(heldOut), col(Split.COLUMN),
-        List.of(Split.VALIDATION, Split.TEST), Split.TEST, config.task(), config.label(), config.threshold(),
-        config.groupColumns(), config.minGroupRows());
+    config.groupColumns().stream()
+        .filter(g -> !config.featureColumns().contains(g) && !g.equals(config.label()))
+        .distinct()
+        .forEach(g -> kept.add(col(g)));
+    Dataset<Row> heldOut =
+        fit.split()
+            .where(col(Split.COLUMN).isin(Split.VALIDATION, Split.TEST))
+            .select(kept.toArray(new org.apache.spark.sql.Column[0]));
+    Evaluation.Parts parts =
+        Evaluation.evaluate(
+            unsaved.score(heldOut),
+            col(Split.COLUMN),
+            List.of(Split.VALIDATION, Split.TEST),
+            Split.TEST,
+            config.task(),
+            config.label(),
+            config.threshold(),
+            config.groupColumns(),
+            config.minGroupRows());
     Evaluation.Result evaluation = parts.parts().get(Split.TEST);
     Map<String, Double> validationMetrics = parts.parts().get(Split.VALIDATION).metrics();
-    double latency = parts.rows() == 0 ? Double.NaN : parts.scanNanos() / 1e6 / Math.max(parts.rows(), 1000) * 1000;
+    double latency =
+        parts.rows() == 0
+            ? Double.NaN
+            : parts.scanNanos() / 1e6 / Math.max(parts.rows(), 1000) * 1000;
     ModelFiles model = unsaved.withMetrics(evaluation.metrics());
-    return new TrainingResult(model, features, evaluation, validationMetrics, latency, importance(fitted, config.featureColumns()),
-        bestIteration(fitted), fit.device(), fit.trainRows(), validationMetrics.get("rows").longValue(),
-        evaluation.metrics().get("rows").longValue(), model.sha256(), CodeVersion.current(),
+    return new TrainingResult(
+        model,
+        features,
+        evaluation,
+        validationMetrics,
+        latency,
+        importance(fitted, config.featureColumns()),
+        bestIteration(fitted),
+        fit.device(),
+        fit.trainRows(),
+        validationMetrics.get("rows").longValue(),
+        evaluation.metrics().get("rows").longValue(),
+        model.sha256(),
+        CodeVersion.current(),
         Duration.ofNanos(System.nanoTime() - started));
   }
 
-  /** The test-set evaluation of any model Kiln trained, on rows that hold its features and label. */
+  /**
+   * The test-set evaluation of any model Kiln trained, on rows that hold its features and label.
+   */
   public static Evaluation.Result evaluate(ModelFiles model, Dataset<Row> test) {
     ModelInfo info = model.info();
     return evaluate(model, test, info.groupColumns());
   }
 
   /** Scores once, keeps just what the metrics read, and computes them from that in one pass. */
-  private static Evaluation.Result evaluate(ModelFiles model, Dataset<Row> rows, List<String> groupColumns) {
+  private static Evaluation.Result evaluate(
+      ModelFiles model, Dataset<Row> rows, List<String> groupColumns) {
     ModelInfo info = model.info();
-    return Evaluation.evaluate(model.score(rows), info.task(), info.label(), info.threshold(), groupColumns,
+    return Evaluation.evaluate(
+        model.score(rows),
+        info.task(),
+        info.label(),
+        info.threshold(),
+        groupColumns,
         info.minGroupRows());
   }
 
   /**
-   * Scoring time per 1000 rows: the model applied to every row, nothing written. A set smaller than 1000
-   * rows counts as one batch of 1000, so that a small test set does not blow Spark's fixed job cost up.
+   * Scoring time per 1000 rows: the model applied to every row, nothing written. A set smaller than
+   * 1000 rows counts as one batch of 1000, so that a small test set does not blow Spark's fixed job
+   * cost up.
    */
   public static double latencyMillisPer1000Rows(ModelFiles model, Dataset<Row> rows) {
     long count = rows.count();
@@ -152,12 +217,18 @@ public final class Trainer {
   }
 
   static Predictor<?, ?, ?> estimator(TrainConfig config) {
-    Predictor<?, ?, ?> estimator = config.task() == Task.CLASSIFIER ? new XGBoostClassifier() : new XGBoostRegressor();
+    Predictor<?, ?, ?> estimator =
+        config.task() == Task.CLASSIFIER ? new XGBoostClassifier() : new XGBoostRegressor();
     Hyperparameters.apply(config.hyperparameters(), estimator);
     return estimator;
   }
 
-  private static void configure(Predictor<?, ?, ?> estimator, TrainConfig config, String device, int nthread, int workers,
+  private static void configure(
+      Predictor<?, ?, ?> estimator,
+      TrainConfig config,
+      String device,
+      int nthread,
+      int workers,
       Dataset<Row> validation) {
     String[] columns = config.featureColumns().toArray(new String[0]);
     if (estimator instanceof XGBoostClassifier classifier) {
@@ -171,7 +242,8 @@ public final class Trainer {
       classifier.setForceRepartition(true);
       classifier.setSeed(config.seed());
       if (!classifier.isSet(classifier.objective())) {
-        // not inferred from the label when the estimator is built without parameters: a 0/1 regression otherwise
+        // not inferred from the label when the estimator is built without parameters: a 0/1
+        // regression otherwise
         classifier.setObjective("binary:logistic");
       }
       if (!classifier.isSet(classifier.treeMethod())) {
@@ -205,9 +277,9 @@ public final class Trainer {
   }
 
   /**
-   * The feature table's statistics come from the train rows of the split it records (tables built before
-   * it was recorded are taken as they are): training with another split would evaluate on rows whose labels
-   * are in those statistics.
+   * The feature table's statistics come from the train rows of the split it records (tables built
+   * before it was recorded are taken as they are): training with another split would evaluate on
+   * rows whose labels are in those statistics.
    */
   static void checkSplit(TrainConfig config, Map<String, String> commit, DatasetRef features) {
     String seed = commit.get(FeatureJob.SPLIT_SEED);
@@ -216,25 +288,42 @@ public final class Trainer {
     if (seed == null && fractions == null && key == null) {
       return;
     }
-    boolean same = (seed == null || seed.equals(String.valueOf(config.seed())))
-        && (fractions == null || fractions.equals(config.split().describe()))
-        && (key == null || key.equals(config.key()));
+    boolean same =
+        (seed == null || seed.equals(String.valueOf(config.seed())))
+            && (fractions == null || fractions.equals(config.split().describe()))
+            && (key == null || key.equals(config.key()));
     if (!same) {
       String built = "key " + key + ", seed " + seed + ", fractions " + fractions;
       String asked = Split.describe(config.key(), config.seed(), config.split());
-      throw Errors.badInput("feature table " + features + " was built with the split " + built
-          + ", but the training config asks for " + asked + ": the feature statistics would hold labels of"
-          + " this training's validation and test rows",
-          "put `seed: " + seed + "`, `split: " + yaml(fractions) + "` and `key: " + key + "` in the training config,"
-          + " or rebuild the features with `kiln features` and `seed: " + config.seed() + "`, `split: "
-          + yaml(config.split().describe()) + "` in its config");
+      throw Errors.badInput(
+          "feature table "
+              + features
+              + " was built with the split "
+              + built
+              + ", but the training config asks for "
+              + asked
+              + ": the feature statistics would hold labels of"
+              + " this training's validation and test rows",
+          "put `seed: "
+              + seed
+              + "`, `split: "
+              + yaml(fractions)
+              + "` and `key: "
+              + key
+              + "` in the training config,"
+              + " or rebuild the features with `kiln features` and `seed: "
+              + config.seed()
+              + "`, `split: "
+              + yaml(config.split().describe())
+              + "` in its config");
     }
   }
 
   /** {@code 0.7/0.15/0.15} as the YAML a config takes; as it is if it is not three shares. */
   private static String yaml(String fractions) {
     String[] shares = fractions == null ? new String[0] : fractions.split("/");
-    return shares.length != 3 ? String.valueOf(fractions)
+    return shares.length != 3
+        ? String.valueOf(fractions)
         : "{train: " + shares[0] + ", validation: " + shares[1] + ", test: " + shares[2] + "}";
   }
 
@@ -250,65 +339,115 @@ public final class Trainer {
     }
     for (String column : config.featureColumns()) {
       StructField field = table.schema().apply(column);
-      if (!(field.dataType() instanceof NumericType) && !field.dataType().typeName().equals("boolean")) {
-        throw Errors.badInput("feature column '" + column + "' of " + features + " has type " + field.dataType().simpleString()
-            + "; XGBoost needs numbers", "encode it as a number in `kiln features`, or leave it out of featureColumns");
+      if (!(field.dataType() instanceof NumericType)
+          && !field.dataType().typeName().equals("boolean")) {
+        throw Errors.badInput(
+            "feature column '"
+                + column
+                + "' of "
+                + features
+                + " has type "
+                + field.dataType().simpleString()
+                + "; XGBoost needs numbers",
+            "encode it as a number in `kiln features`, or leave it out of featureColumns");
       }
     }
     if (!(table.schema().apply(config.label()).dataType() instanceof NumericType)) {
-      throw Errors.badInput("label column '" + config.label() + "' of " + features + " is not numeric",
+      throw Errors.badInput(
+          "label column '" + config.label() + "' of " + features + " is not numeric",
           "give a numeric label (0/1 for a classifier)");
     }
   }
 
   /** Checks the labels and counts the train rows, in one pass; returns the train rows. */
   private static long checkLabels(TrainConfig config, Dataset<Row> table, DatasetRef features) {
-    Row row = table.agg(count(lit(1)), sum(when(col(config.label()).isNull(), 1).otherwise(0)),
-        min(col(config.label()).cast("double")), max(col(config.label()).cast("double")),
-        sum(when(col(config.label()).isin(0, 1), 0).otherwise(1)),
-        sum(when(Split.isTrain(config.key(), config.seed(), config.split()), 1L).otherwise(0L))).first();
+    Row row =
+        table
+            .agg(
+                count(lit(1)),
+                sum(when(col(config.label()).isNull(), 1).otherwise(0)),
+                min(col(config.label()).cast("double")),
+                max(col(config.label()).cast("double")),
+                sum(when(col(config.label()).isin(0, 1), 0).otherwise(1)),
+                sum(
+                    when(Split.isTrain(config.key(), config.seed(), config.split()), 1L)
+                        .otherwise(0L)))
+            .first();
     long rows = row.getLong(0);
     if (rows == 0) {
-      throw Errors.badInput("feature table " + features + " has no rows", "build the features from a table with data");
+      throw Errors.badInput(
+          "feature table " + features + " has no rows",
+          "build the features from a table with data");
     }
     long nulls = row.isNullAt(1) ? 0 : row.getLong(1);
     if (nulls > 0) {
-      throw Errors.badInput("label column '" + config.label() + "' of " + features + " has " + nulls + " null value(s) in "
-          + rows + " rows", "drop or fill the rows without a label before training");
+      throw Errors.badInput(
+          "label column '"
+              + config.label()
+              + "' of "
+              + features
+              + " has "
+              + nulls
+              + " null value(s) in "
+              + rows
+              + " rows",
+          "drop or fill the rows without a label before training");
     }
     if (config.task() == Task.CLASSIFIER) {
       long other = row.isNullAt(4) ? 0 : row.getLong(4);
       if (other > 0) {
-        throw Errors.badInput("label column '" + config.label() + "' of " + features + " has " + other
-            + " value(s) other than 0 and 1", "a classifier needs a 0/1 label; or train with task: regressor");
+        throw Errors.badInput(
+            "label column '"
+                + config.label()
+                + "' of "
+                + features
+                + " has "
+                + other
+                + " value(s) other than 0 and 1",
+            "a classifier needs a 0/1 label; or train with task: regressor");
       }
       if (row.getDouble(2) == row.getDouble(3)) {
-        throw Errors.badInput("label column '" + config.label() + "' of " + features + " has a single class ("
-            + row.getDouble(2) + " in all " + rows + " rows)", "train on data with both classes");
+        throw Errors.badInput(
+            "label column '"
+                + config.label()
+                + "' of "
+                + features
+                + " has a single class ("
+                + row.getDouble(2)
+                + " in all "
+                + rows
+                + " rows)",
+            "train on data with both classes");
       }
     }
     return row.getLong(5);
   }
 
   private static Map<String, Double> importance(Model<?> model, List<String> columns) {
-    ml.dmlc.xgboost4j.scala.Booster booster = model instanceof XGBoostClassificationModel c ? c.nativeBooster()
-        : ((XGBoostRegressionModel) model).nativeBooster();
+    ml.dmlc.xgboost4j.scala.Booster booster =
+        model instanceof XGBoostClassificationModel c
+            ? c.nativeBooster()
+            : ((XGBoostRegressionModel) model).nativeBooster();
     Map<String, Double> importance = new LinkedHashMap<>();
     try {
-      scala.collection.immutable.Map<String, Object> scores = booster.getScore(columns.toArray(new String[0]), "gain");
+      scala.collection.immutable.Map<String, Object> scores =
+          booster.getScore(columns.toArray(new String[0]), "gain");
       for (String column : columns) {
         Object value = scores.get(column).getOrElse(() -> 0.0);
         importance.put(column, ((Number) value).doubleValue());
       }
     } catch (ml.dmlc.xgboost4j.java.XGBoostError e) {
-      throw new IllegalStateException("XGBoost could not report feature importance: " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "XGBoost could not report feature importance: " + e.getMessage(), e);
     }
     return importance;
   }
 
   private static int bestIteration(Model<?> model) {
-    ml.dmlc.xgboost4j.scala.Booster booster = model instanceof XGBoostClassificationModel c ? c.nativeBooster()
-        : ((XGBoostRegressionModel) model).nativeBooster();
+    ml.dmlc.xgboost4j.scala.Booster booster =
+        model instanceof XGBoostClassificationModel c
+            ? c.nativeBooster()
+            : ((XGBoostRegressionModel) model).nativeBooster();
     try {
       String best = booster.getAttr("best_iteration");
       return best == null ? -1 : Integer.parseInt(best);
@@ -322,7 +461,10 @@ public final class Trainer {
     return version == null ? null : Long.parseLong(version);
   }
 
-  /** The metadata of the commit that made this feature table version (read from its log file, no Spark job). */
+  /**
+   * The metadata of the commit that made this feature table version (read from its log file, no
+   * Spark job).
+   */
   private static Map<String, String> commit(Datasets datasets, DatasetRef features) {
     return Datasets.commitMetadata(datasets.commitAt(features.table(), features.version()));
   }

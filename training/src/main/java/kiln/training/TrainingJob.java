@@ -16,12 +16,14 @@ import kiln.core.tracking.Tracking;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * {@code kiln train}: trains and evaluates (see {@link Trainer}), then reports to the run, uploads the
- * model files and the model card as the run's artifacts and registers them as a new model version.
+ * {@code kiln train}: trains and evaluates (see {@link Trainer}), then reports to the run, uploads
+ * the model files and the model card as the run's artifacts and registers them as a new model
+ * version.
  */
 public final class TrainingJob {
   /** Tags of every registered version. */
   public static final String TAG_FEATURE_TABLE = "kiln.feature_table";
+
   public static final String TAG_FEATURE_VERSION = "kiln.feature_version";
   public static final String TAG_DATA_TABLE = "kiln.data_table";
   public static final String TAG_DATA_VERSION = "kiln.data_version";
@@ -48,10 +50,11 @@ public final class TrainingJob {
   }
 
   /**
-   * Trains (or, with {@code tuning}, runs the search with a nested run per trial in {@code experiment}) and
-   * registers the model, or the best trial's.
+   * Trains (or, with {@code tuning}, runs the search with a nested run per trial in {@code
+   * experiment}) and registers the model, or the best trial's.
    */
-  public RegisteredVersion run(TrainConfig config, Tracking tracking, TrackedRun run, String experiment) {
+  public RegisteredVersion run(
+      TrainConfig config, Tracking tracking, TrackedRun run, String experiment) {
     Path directory;
     try {
       directory = Files.createTempDirectory("kiln-model-");
@@ -61,16 +64,26 @@ public final class TrainingJob {
     try {
       run.logParams(params(config));
       if (config.tuning() == null) {
-        TrainingResult result = new Trainer(spark, gpuProbe).train(config, directory.resolve(MODEL_ARTIFACT_PATH));
+        TrainingResult result =
+            new Trainer(spark, gpuProbe).train(config, directory.resolve(MODEL_ARTIFACT_PATH));
         return register(config.model(), result, tracking, run);
       }
-      List<Tuner.Trial> trials = new Tuner(spark, gpuProbe).tune(config, config.tuning(), tracking, experiment, run,
-          directory);
+      List<Tuner.Trial> trials =
+          new Tuner(spark, gpuProbe)
+              .tune(config, config.tuning(), tracking, experiment, run, directory);
       Tuner.Trial best = Tuner.best(trials, config.task());
-      run.logParams(Map.of("tuning_strategy", config.tuning().strategy().name().toLowerCase(java.util.Locale.ROOT),
-          "tuning_trials", String.valueOf(trials.size()), "best_trial", String.valueOf(best.number()),
-          "best_trial_run_id", best.runId()));
-      best.hyperparameters().forEach((k, v) -> run.logParams(Map.of("best_xgb_" + k, String.valueOf(v))));
+      run.logParams(
+          Map.of(
+              "tuning_strategy",
+              config.tuning().strategy().name().toLowerCase(java.util.Locale.ROOT),
+              "tuning_trials",
+              String.valueOf(trials.size()),
+              "best_trial",
+              String.valueOf(best.number()),
+              "best_trial_run_id",
+              best.runId()));
+      best.hyperparameters()
+          .forEach((k, v) -> run.logParams(Map.of("best_xgb_" + k, String.valueOf(v))));
       return register(config.model(), best.result(), tracking, run);
     } finally {
       try {
@@ -82,18 +95,22 @@ public final class TrainingJob {
   }
 
   /** Logs a trained model to the run and registers it. */
-  public static RegisteredVersion register(String name, TrainingResult result, Tracking tracking, TrackedRun run) {
+  public static RegisteredVersion register(
+      String name, TrainingResult result, Tracking tracking, TrackedRun run) {
     ModelInfo info = result.model().info();
     run.logParams(Map.of("device", result.device(), "code_version", result.codeVersion()));
     Map<String, Double> metrics = new LinkedHashMap<>(result.metrics());
-    result.featureImportance().forEach((feature, gain) -> metrics.put("importance_" + feature, gain));
+    result
+        .featureImportance()
+        .forEach((feature, gain) -> metrics.put("importance_" + feature, gain));
     run.logMetrics(metrics); // one request, not one per feature
     run.logInput(result.features(), "training");
     if (info.dataTable() != null && info.dataVersion() != null) {
       run.logInput(DatasetRef.atVersion(info.dataTable(), info.dataVersion()), "source");
     }
     for (Path file : result.model().files()) {
-      run.logArtifact(result.model().directory().resolve(file),
+      run.logArtifact(
+          result.model().directory().resolve(file),
           MODEL_ARTIFACT_PATH + "/" + file.toString().replace('\\', '/'));
     }
     Map<String, String> tags = new LinkedHashMap<>();
@@ -105,8 +122,8 @@ public final class TrainingJob {
     tags.put(TAG_MODEL_SHA256, result.sha256());
     tags.put(TAG_LABEL, info.label());
     tags.put(TAG_TASK, info.task().name().toLowerCase(java.util.Locale.ROOT));
-    Tracking.ModelVersion version = tracking.registerModel(name, run.artifactUri() + "/" + MODEL_ARTIFACT_PATH,
-        run.id(), tags);
+    Tracking.ModelVersion version =
+        tracking.registerModel(name, run.artifactUri() + "/" + MODEL_ARTIFACT_PATH, run.id(), tags);
     run.logText(ModelCard.markdown(name, version.version(), result), "model_card.md");
     run.setTags(Map.of("kiln.model", name, "kiln.model_version", version.version()));
     return new RegisteredVersion(result, version, run.id());

@@ -8,9 +8,10 @@ import kiln.core.models.ModelFiles;
 /**
  * A trained and evaluated model, saved on local disk.
  *
- * @param validationMetrics metrics on the validation split (what tuning compares; the test split stays unseen)
- * @param latencyMillisPer1000Rows time per 1000 rows of the one pass that scores the validation and test rows and
- *     computes their metrics (so at least the scoring time)
+ * @param validationMetrics metrics on the validation split (what tuning compares; the test split
+ *     stays unseen)
+ * @param latencyMillisPer1000Rows time per 1000 rows of the one pass that scores the validation and
+ *     test rows and computes their metrics (so at least the scoring time)
  * @param featureImportance gain per feature column
  * @param bestIteration the boosting round early stopping kept
  */

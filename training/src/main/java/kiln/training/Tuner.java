@@ -11,10 +11,18 @@ import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 import org.apache.spark.sql.SparkSession;
 
-/** Random or grid search: a nested run per trial, the best chosen by the primary metric on the validation split. */
+/**
+ * Random or grid search: a nested run per trial, the best chosen by the primary metric on the
+ * validation split.
+ */
 public final class Tuner {
   /** One trial: its hyperparameters, the trained model, its validation score and its run. */
-  public record Trial(int number, Map<String, Object> hyperparameters, TrainingResult result, double score, String runId) {}
+  public record Trial(
+      int number,
+      Map<String, Object> hyperparameters,
+      TrainingResult result,
+      double score,
+      String runId) {}
 
   private final Trainer trainer;
 
@@ -23,9 +31,15 @@ public final class Tuner {
   }
 
   /** Runs every trial; returns them in order, the best first in {@link #best}. */
-  public List<Trial> tune(TrainConfig config, TuningConfig tuning, Tracking tracking, String experiment, TrackedRun parent,
+  public List<Trial> tune(
+      TrainConfig config,
+      TuningConfig tuning,
+      Tracking tracking,
+      String experiment,
+      TrackedRun parent,
       Path directory) {
-    List<Map<String, Object>> candidates = candidates(config.hyperparameters(), tuning, config.seed());
+    List<Map<String, Object>> candidates =
+        candidates(config.hyperparameters(), tuning, config.seed());
     // every name is checked before the first trial trains
     candidates.forEach(c -> Trainer.estimator(config.withHyperparameters(c)));
     List<Trial> trials = new ArrayList<>();
@@ -39,7 +53,9 @@ public final class Tuner {
         Map<String, String> params = new LinkedHashMap<>();
         values.forEach((k, v) -> params.put("xgb_" + k, String.valueOf(v)));
         run.logParams(params);
-        TrainingResult result = trainer.train(config.withHyperparameters(values), directory.resolve("trial-" + (i + 1)));
+        TrainingResult result =
+            trainer.train(
+                config.withHyperparameters(values), directory.resolve("trial-" + (i + 1)));
         run.logMetrics(result.metrics());
         double score = result.validationMetrics().get(metric);
         run.logMetrics(Map.of("validation_" + metric, score));
@@ -53,7 +69,8 @@ public final class Tuner {
   public static Trial best(List<Trial> trials, Task task) {
     Trial best = trials.get(0);
     for (Trial trial : trials) {
-      boolean better = task.higherIsBetter() ? trial.score() > best.score() : trial.score() < best.score();
+      boolean better =
+          task.higherIsBetter() ? trial.score() > best.score() : trial.score() < best.score();
       if (better || Double.isNaN(best.score())) {
         best = trial;
       }
@@ -61,8 +78,11 @@ public final class Tuner {
     return best;
   }
 
-  /** The hyperparameter sets to try: the fixed ones overlaid with each grid point or random draw. */
-  static List<Map<String, Object>> candidates(Map<String, Object> fixed, TuningConfig tuning, long seed) {
+  /**
+   * The hyperparameter sets to try: the fixed ones overlaid with each grid point or random draw.
+   */
+  static List<Map<String, Object>> candidates(
+      Map<String, Object> fixed, TuningConfig tuning, long seed) {
     List<Map<String, Object>> sets = new ArrayList<>();
     if (tuning.strategy() == TuningConfig.Strategy.GRID) {
       sets.add(new LinkedHashMap<>(fixed));
@@ -95,9 +115,12 @@ public final class Tuner {
     Map<?, ?> range = (Map<?, ?>) values;
     double min = ((Number) range.get("min")).doubleValue();
     double max = ((Number) range.get("max")).doubleValue();
-    double value = Boolean.TRUE.equals(range.get("log")) && min > 0
-        ? Math.exp(Math.log(min) + random.nextDouble() * (Math.log(max) - Math.log(min)))
-        : min + random.nextDouble() * (max - min);
-    return Boolean.TRUE.equals(range.get("integer")) ? (Object) (int) Math.round(value) : (Object) value;
+    double value =
+        Boolean.TRUE.equals(range.get("log")) && min > 0
+            ? Math.exp(Math.log(min) + random.nextDouble() * (Math.log(max) - Math.log(min)))
+            : min + random.nextDouble() * (max - min);
+    return Boolean.TRUE.equals(range.get("integer"))
+        ? (Object) (int) Math.round(value)
+        : (Object) value;
   }
 }

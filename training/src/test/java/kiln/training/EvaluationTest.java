@@ -23,14 +23,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** AUC-ROC against scipy's exact values on tied scores (training/scripts/make_fixtures.py), equal to 1e-9. */
+/**
+ * AUC-ROC against scipy's exact values on tied scores (training/scripts/make_fixtures.py), equal to
+ * 1e-9.
+ */
 @ExtendWith(SharedSpark.class)
 class EvaluationTest {
   private static final double EXACT = 1e-9;
-  private static final StructType SCORED = new StructType()
-      .add("group", DataTypes.StringType)
-      .add("label", DataTypes.DoubleType)
-      .add(Evaluation.SCORE, DataTypes.DoubleType);
+  private static final StructType SCORED =
+      new StructType()
+          .add("group", DataTypes.StringType)
+          .add("label", DataTypes.DoubleType)
+          .add(Evaluation.SCORE, DataTypes.DoubleType);
   private static JsonNode expected;
 
   @BeforeAll
@@ -42,30 +46,56 @@ class EvaluationTest {
 
   private static Dataset<Row> tiedScores(SparkSession spark) throws URISyntaxException {
     Path csv = Path.of(EvaluationTest.class.getResource("fixtures/auc-ties.csv").toURI());
-    StructType file = new StructType().add("group", DataTypes.StringType).add("label", DataTypes.DoubleType)
-        .add("score", DataTypes.DoubleType);
-    return spark.read().option("header", "true").schema(file).csv(csv.toString())
+    StructType file =
+        new StructType()
+            .add("group", DataTypes.StringType)
+            .add("label", DataTypes.DoubleType)
+            .add("score", DataTypes.DoubleType);
+    return spark
+        .read()
+        .option("header", "true")
+        .schema(file)
+        .csv(csv.toString())
         .withColumnRenamed("score", Evaluation.SCORE);
   }
 
   @Test
-  void perGroupAndOverallAucRocCountTiesAsOneHalfLikeScipy(SparkSession spark) throws URISyntaxException {
-    Evaluation.Result result = Evaluation.evaluate(tiedScores(spark), Task.CLASSIFIER, "label", 0.5, List.of("group"), 1);
+  void perGroupAndOverallAucRocCountTiesAsOneHalfLikeScipy(SparkSession spark)
+      throws URISyntaxException {
+    Evaluation.Result result =
+        Evaluation.evaluate(tiedScores(spark), Task.CLASSIFIER, "label", 0.5, List.of("group"), 1);
 
     Map<String, Map<String, Double>> groups = result.groups().get("group");
     assertThat(groups).containsOnlyKeys("A", "B", "C");
-    expected.get("groups").fields().forEachRemaining(group ->
-        assertThat(groups.get(group.getKey()).get("auc_roc")).as("group " + group.getKey())
-            .isCloseTo(group.getValue().asDouble(), within(EXACT)));
-    assertThat(result.metrics().get("auc_roc")).isCloseTo(expected.get("overall").asDouble(), within(EXACT));
-    double highest = Math.max(expected.get("groups").get("A").asDouble(),
-        Math.max(expected.get("groups").get("B").asDouble(), expected.get("groups").get("C").asDouble()));
-    double lowest = Math.min(expected.get("groups").get("A").asDouble(),
-        Math.min(expected.get("groups").get("B").asDouble(), expected.get("groups").get("C").asDouble()));
+    expected
+        .get("groups")
+        .fields()
+        .forEachRemaining(
+            group ->
+                assertThat(groups.get(group.getKey()).get("auc_roc"))
+                    .as("group " + group.getKey())
+                    .isCloseTo(group.getValue().asDouble(), within(EXACT)));
+    assertThat(result.metrics().get("auc_roc"))
+        .isCloseTo(expected.get("overall").asDouble(), within(EXACT));
+    double highest =
+        Math.max(
+            expected.get("groups").get("A").asDouble(),
+            Math.max(
+                expected.get("groups").get("B").asDouble(),
+                expected.get("groups").get("C").asDouble()));
+    double lowest =
+        Math.min(
+            expected.get("groups").get("A").asDouble(),
+            Math.min(
+                expected.get("groups").get("B").asDouble(),
+                expected.get("groups").get("C").asDouble()));
     assertThat(result.gaps().get("group")).isCloseTo(highest - lowest, within(EXACT));
   }
 
-  /** Many distinct scores with ties: Spark bins them (3000 distinct scores: 3 per bin) before its AUC-PR. */
+  /**
+   * Many distinct scores with ties: Spark bins them (3000 distinct scores: 3 per bin) before its
+   * AUC-PR.
+   */
   private static Dataset<Row> manyScores(SparkSession spark) {
     java.util.Random random = new java.util.Random(11);
     List<Row> rows = new java.util.ArrayList<>();
@@ -78,16 +108,18 @@ class EvaluationTest {
   }
 
   @Test
-  void aucPrIsSparksBinnedAreaAndEveryStatisticComesFromOneSparkJob(SparkSession spark) throws Exception {
+  void aucPrIsSparksBinnedAreaAndEveryStatisticComesFromOneSparkJob(SparkSession spark)
+      throws Exception {
     Dataset<Row> scored = manyScores(spark).cache();
     scored.count();
     long[] jobs = {0};
-    org.apache.spark.scheduler.SparkListener counter = new org.apache.spark.scheduler.SparkListener() {
-      @Override
-      public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart jobStart) {
-        jobs[0]++;
-      }
-    };
+    org.apache.spark.scheduler.SparkListener counter =
+        new org.apache.spark.scheduler.SparkListener() {
+          @Override
+          public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart jobStart) {
+            jobs[0]++;
+          }
+        };
     spark.sparkContext().addSparkListener(counter);
     Evaluation.Result result;
     try {
@@ -96,26 +128,41 @@ class EvaluationTest {
     } finally {
       spark.sparkContext().removeSparkListener(counter);
     }
-    // Spark's evaluator on one partition, where its bins are consecutive scores from the highest down
-    double spark1 = new org.apache.spark.ml.evaluation.BinaryClassificationEvaluator().setLabelCol("label")
-        .setRawPredictionCol(Evaluation.SCORE).setMetricName("areaUnderPR").evaluate(scored.coalesce(1));
+    // Spark's evaluator on one partition, where its bins are consecutive scores from the highest
+    // down
+    double spark1 =
+        new org.apache.spark.ml.evaluation.BinaryClassificationEvaluator()
+            .setLabelCol("label")
+            .setRawPredictionCol(Evaluation.SCORE)
+            .setMetricName("areaUnderPR")
+            .evaluate(scored.coalesce(1));
     assertThat(result.metrics().get("auc_pr")).isCloseTo(spark1, within(EXACT));
     assertThat(result.metrics().get("rows")).isEqualTo(9000.0);
     assertThat(result.groups().get("group")).containsOnlyKeys("g0", "g1", "g2");
-    // one query with three shuffles (counts per score, the window, the sums): adaptive execution runs each
-    // shuffle's map side as a job of its own, then the result; the evaluation before it ran more than ten
+    // one query with three shuffles (counts per score, the window, the sums): adaptive execution
+    // runs each
+    // shuffle's map side as a job of its own, then the result; the evaluation before it ran more
+    // than ten
     assertThat(jobs[0]).as("Spark jobs of one evaluation").isBetween(1L, 4L);
     scored.unpersist();
   }
 
   @Test
   void aucRocIsOneHalfWhenEveryScoreTiesAndUndefinedWithOneClass(SparkSession spark) {
-    Dataset<Row> scored = spark.createDataFrame(List.of(
-        RowFactory.create("tied", 1.0, 0.3), RowFactory.create("tied", 0.0, 0.3), RowFactory.create("tied", 1.0, 0.3),
-        RowFactory.create("tied", 0.0, 0.3), RowFactory.create("tied", 0.0, 0.3),
-        RowFactory.create("one-class", 1.0, 0.2), RowFactory.create("one-class", 1.0, 0.9)), SCORED);
+    Dataset<Row> scored =
+        spark.createDataFrame(
+            List.of(
+                RowFactory.create("tied", 1.0, 0.3),
+                RowFactory.create("tied", 0.0, 0.3),
+                RowFactory.create("tied", 1.0, 0.3),
+                RowFactory.create("tied", 0.0, 0.3),
+                RowFactory.create("tied", 0.0, 0.3),
+                RowFactory.create("one-class", 1.0, 0.2),
+                RowFactory.create("one-class", 1.0, 0.9)),
+            SCORED);
 
-    Map<String, Double> auc = Evaluation.aucRoc(scored, "label", org.apache.spark.sql.functions.col("group"));
+    Map<String, Double> auc =
+        Evaluation.aucRoc(scored, "label", org.apache.spark.sql.functions.col("group"));
 
     assertThat(auc.get("tied")).isEqualTo(0.5);
     assertThat(auc.get("one-class")).isNaN();

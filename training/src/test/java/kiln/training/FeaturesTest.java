@@ -23,20 +23,26 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** A declared feature config works on any table: here orders, nothing of flights. */
 @ExtendWith(SharedSpark.class)
 class FeaturesTest {
-  private static final StructType ORDERS = new StructType()
-      .add("order_id", DataTypes.LongType)
-      .add("store", DataTypes.StringType)
-      .add("amount", DataTypes.IntegerType)
-      .add("returned", DataTypes.BooleanType);
+  private static final StructType ORDERS =
+      new StructType()
+          .add("order_id", DataTypes.LongType)
+          .add("store", DataTypes.StringType)
+          .add("amount", DataTypes.IntegerType)
+          .add("returned", DataTypes.BooleanType);
 
-  /** Orders 1 to 4 (the training period) all land in train with this split: the premise is checked below. */
+  /**
+   * Orders 1 to 4 (the training period) all land in train with this split: the premise is checked
+   * below.
+   */
   private static final SplitFractions MOSTLY_TRAIN = new SplitFractions(0.98, 0.01, 0.01);
 
   private static Dataset<Row> orders(SparkSession spark) {
-    return spark.createDataFrame(List.of(
-        RowFactory.create(1L, "north", 10, false), RowFactory.create(2L, "north", 20, true),
-        RowFactory.create(3L, "south", 30, false), RowFactory.create(4L, "south", 40, false),
-        RowFactory.create(5L, "east", 50, true), RowFactory.create(6L, null, 60, false)), ORDERS);
+    return spark.createDataFrame(
+        List.of(
+            RowFactory.create(1L, "north", 10, false), RowFactory.create(2L, "north", 20, true),
+            RowFactory.create(3L, "south", 30, false), RowFactory.create(4L, "south", 40, false),
+            RowFactory.create(5L, "east", 50, true), RowFactory.create(6L, null, 60, false)),
+        ORDERS);
   }
 
   private static Map<String, String> columns() {
@@ -52,23 +58,37 @@ class FeaturesTest {
     Map<String, String> aggregates = new LinkedHashMap<>();
     aggregates.put("store_orders", "cast(count(*) as double)");
     aggregates.put("store_return_rate", "avg(label)");
-    return FeatureConfig.builder().input("/data/orders").output("/data/features").key("id").columns(columns())
-        .trainingPeriod("id <= 4").split(MOSTLY_TRAIN)
+    return FeatureConfig.builder()
+        .input("/data/orders")
+        .output("/data/features")
+        .key("id")
+        .columns(columns())
+        .trainingPeriod("id <= 4")
+        .split(MOSTLY_TRAIN)
         .codes(List.of(new FeatureConfig.Codes(Map.of("store", "store_code"))))
-        .statistics(List.of(new FeatureConfig.GroupStatistics(List.of("store"), aggregates))).build();
+        .statistics(List.of(new FeatureConfig.GroupStatistics(List.of("store"), aggregates)))
+        .build();
   }
 
   @Test
   void buildsColumnsCodesAndStatisticsOfAnyTable(SparkSession spark) {
     Dataset<Row> features = Features.build(orders(spark), "the orders table", config());
 
-    assertThat(features.columns()).containsExactly("id", "store", "amount", "label", "store_code", "store_orders",
-        "store_return_rate");
-    assertThat(features.where(Split.isTrain("id", Split.DEFAULT_SEED, MOSTLY_TRAIN)).where("id <= 4")
-        .collectAsList()).extracting(r -> r.getLong(0)).containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
-    Map<Long, Row> byId = features.collectAsList().stream().collect(Collectors.toMap(r -> r.getLong(0), r -> r));
+    assertThat(features.columns())
+        .containsExactly(
+            "id", "store", "amount", "label", "store_code", "store_orders", "store_return_rate");
+    assertThat(
+            features
+                .where(Split.isTrain("id", Split.DEFAULT_SEED, MOSTLY_TRAIN))
+                .where("id <= 4")
+                .collectAsList())
+        .extracting(r -> r.getLong(0))
+        .containsExactlyInAnyOrder(1L, 2L, 3L, 4L);
+    Map<Long, Row> byId =
+        features.collectAsList().stream().collect(Collectors.toMap(r -> r.getLong(0), r -> r));
     assertThat(byId).hasSize(6);
-    // codes from the training period's stores (north, south): east comes later, a null store has none
+    // codes from the training period's stores (north, south): east comes later, a null store has
+    // none
     assertThat((double) byId.get(1L).getAs("store_code")).isEqualTo(1.0);
     assertThat((double) byId.get(3L).getAs("store_code")).isEqualTo(2.0);
     assertThat((Object) byId.get(5L).getAs("store_code")).isNull();
@@ -85,21 +105,36 @@ class FeaturesTest {
   void aWrongExpressionOrAMissingColumnIsNamed(SparkSession spark) {
     Map<String, String> typo = columns();
     typo.put("amount", "cast(amount as double");
-    assertThatThrownBy(() -> Features.build(orders(spark), "the orders table",
-        config().toBuilder().columns(typo).build()))
+    assertThatThrownBy(
+            () ->
+                Features.build(
+                    orders(spark), "the orders table", config().toBuilder().columns(typo).build()))
         .isInstanceOf(BadInputException.class)
         .hasMessageStartingWith("column 'amount' = 'cast(amount as double' is not valid Spark SQL");
     Map<String, String> missing = columns();
     missing.put("amount", "cast(price as double)");
-    assertThatThrownBy(() -> Features.build(orders(spark), "the orders table",
-        config().toBuilder().columns(missing).build()))
+    assertThatThrownBy(
+            () ->
+                Features.build(
+                    orders(spark),
+                    "the orders table",
+                    config().toBuilder().columns(missing).build()))
         .isInstanceOf(BadInputException.class)
         .hasMessageStartingWith("the orders table lacks column 'price'");
-    assertThatThrownBy(() -> Features.build(orders(spark), "the orders table",
-        config().toBuilder().statistics(List.of(new FeatureConfig.GroupStatistics(List.of("store"),
-            Map.of("store_amount", "amount + 1")))).build()))
+    assertThatThrownBy(
+            () ->
+                Features.build(
+                    orders(spark),
+                    "the orders table",
+                    config().toBuilder()
+                        .statistics(
+                            List.of(
+                                new FeatureConfig.GroupStatistics(
+                                    List.of("store"), Map.of("store_amount", "amount + 1"))))
+                        .build()))
         .isInstanceOf(BadInputException.class)
-        .hasMessageStartingWith("the statistics by [store] of the feature config cannot be computed over the feature"
-            + " columns");
+        .hasMessageStartingWith(
+            "the statistics by [store] of the feature config cannot be computed over the feature"
+                + " columns");
   }
 }

@@ -9,7 +9,10 @@ import kiln.core.BadInputException;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import org.junit.jupiter.api.Test;
 
-/** Hyperparameters by XGBoost's names: typed onto the estimator, or refused with the value and the type. */
+/**
+ * Hyperparameters by XGBoost's names: typed onto the estimator, or refused with the value and the
+ * type.
+ */
 class HyperparametersTest {
   @Test
   void valuesAreSetWithTheParametersTypes() {
@@ -22,12 +25,18 @@ class HyperparametersTest {
 
   @Test
   void aValueOfTheWrongTypeIsBadInputNamingTheValueAndTheType() {
-    assertThatThrownBy(() -> Hyperparameters.apply(Map.of("max_depth", "deep"), new XGBoostClassifier()))
+    assertThatThrownBy(
+            () -> Hyperparameters.apply(Map.of("max_depth", "deep"), new XGBoostClassifier()))
         .isInstanceOf(BadInputException.class)
-        .hasMessageContaining("hyperparameter 'max_depth' has the value 'deep', which is not a valid int")
+        .hasMessageContaining(
+            "hyperparameter 'max_depth' has the value 'deep', which is not a valid int")
         .hasMessageContaining("fix: give a value of the right type");
-    assertThatThrownBy(() -> Hyperparameters.apply(Map.of("tree_method", List.of("hist")), new XGBoostClassifier()))
+    assertThatThrownBy(
+            () ->
+                Hyperparameters.apply(
+                    Map.of("tree_method", List.of("hist")), new XGBoostClassifier()))
         .isInstanceOf(BadInputException.class)
-        .hasMessageContaining("hyperparameter 'tree_method' has the value '[hist]', which is not a valid string");
+        .hasMessageContaining(
+            "hyperparameter 'tree_method' has the value '[hist]', which is not a valid string");
   }
 }

@@ -16,24 +16,28 @@ import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.SparkSession;
-import org.mlflow.api.proto.Service.Run;
-import org.mlflow.api.proto.Service.RunInfo;
-import org.mlflow.tracking.MlflowClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.mlflow.api.proto.Service.Run;
+import org.mlflow.api.proto.Service.RunInfo;
+import org.mlflow.tracking.MlflowClient;
 
-/** Train, register, gate, promote and roll back against a real tracking server on a loopback port. */
+/**
+ * Train, register, gate, promote and roll back against a real tracking server on a loopback port.
+ */
 @ExtendWith(SharedSpark.class)
 class LifecycleTest {
 
-  private static RegisteredVersion train(SparkSession spark, Tracking tracking, TrainConfig config) {
+  private static RegisteredVersion train(
+      SparkSession spark, Tracking tracking, TrainConfig config) {
     try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
       return new TrainingJob(spark, TrainerTest.NO_GPU).run(config, tracking, run);
     }
   }
 
-  private static GateResult gate(SparkSession spark, Tracking tracking, String version, GateCriteria criteria) {
+  private static GateResult gate(
+      SparkSession spark, Tracking tracking, String version, GateCriteria criteria) {
     try (TrackedRun run = tracking.startRun("test", "gate", Map.of())) {
       return new ModelGate(spark, tracking).gate("delays", version, criteria, run);
     }
@@ -42,12 +46,27 @@ class LifecycleTest {
   @Test
   void registersGatesPromotesAndRollsBack(SparkSession spark, @TempDir Path dir) throws Exception {
     String features = TrainerTest.featureTable(spark, dir, 400);
-    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))
-            .build().start();
-        MlflowTracking tracking = MlflowTracking.connect(server.uri().toString(), Map.of(), dir.resolve("spool"),
-            m -> {}, 2, Duration.ofMillis(10))) {
-      RegisteredVersion first = train(spark, tracking,
-          TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("max_depth", 3), Device.AUTO));
+    try (TrackingServer server =
+            TrackingServer.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .storeDirectory(dir.resolve("store"))
+                .build()
+                .start();
+        MlflowTracking tracking =
+            MlflowTracking.connect(
+                server.uri().toString(),
+                Map.of(),
+                dir.resolve("spool"),
+                m -> {},
+                2,
+                Duration.ofMillis(10))) {
+      RegisteredVersion first =
+          train(
+              spark,
+              tracking,
+              TrainerTest.config(
+                  features, Task.CLASSIFIER, null, Map.of("max_depth", 3), Device.AUTO));
       assertThat(first.version().version()).isEqualTo("1");
       Tracking.ModelVersion registered = tracking.modelVersion("delays", "1").orElseThrow();
       assertThat(registered.tags())
@@ -60,68 +79,113 @@ class LifecycleTest {
       assertThat(registered.source()).startsWith("mlflow-artifacts:/").endsWith("/artifacts/model");
 
       // the first model passes on the absolute threshold and becomes champion
-      GateResult firstGate = gate(spark, tracking, "1", new GateCriteria(null, null, 60_000.0, null, null));
+      GateResult firstGate =
+          gate(spark, tracking, "1", new GateCriteria(null, null, 60_000.0, null, null));
       assertThat(firstGate.promoted()).as("%s", firstGate.criteria()).isTrue();
       assertThat(firstGate.champion()).isNull();
-      assertThat(firstGate.candidateMetrics().get("auc_roc")).isEqualTo(first.training().evaluation().metrics().get("auc_roc"));
-      assertThat(tracking.versionByAlias("delays", ModelGate.CHAMPION).orElseThrow().version()).isEqualTo("1");
+      assertThat(firstGate.candidateMetrics().get("auc_roc"))
+          .isEqualTo(first.training().evaluation().metrics().get("auc_roc"));
+      assertThat(tracking.versionByAlias("delays", ModelGate.CHAMPION).orElseThrow().version())
+          .isEqualTo("1");
 
-      RegisteredVersion second = train(spark, tracking,
-          TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("max_depth", 2, "eta", 0.5), Device.CPU));
-      GateResult refused = gate(spark, tracking, "2", new GateCriteria(1.0, null, 60_000.0, null, null));
+      RegisteredVersion second =
+          train(
+              spark,
+              tracking,
+              TrainerTest.config(
+                  features, Task.CLASSIFIER, null, Map.of("max_depth", 2, "eta", 0.5), Device.CPU));
+      GateResult refused =
+          gate(spark, tracking, "2", new GateCriteria(1.0, null, 60_000.0, null, null));
       assertThat(refused.promoted()).isFalse();
-      assertThat(refused.failed()).extracting(GateResult.Criterion::name).containsExactly("min_improvement");
-      assertThat(refused.failed().get(0).detail()).contains("vs champion (version 1)").contains("at least 1.0000 needed");
+      assertThat(refused.failed())
+          .extracting(GateResult.Criterion::name)
+          .containsExactly("min_improvement");
+      assertThat(refused.failed().get(0).detail())
+          .contains("vs champion (version 1)")
+          .contains("at least 1.0000 needed");
       assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "1"));
 
-      GateResult passed = gate(spark, tracking, second.version().version(), new GateCriteria(-1.0, 1.0, 60_000.0, null, null));
+      GateResult passed =
+          gate(
+              spark,
+              tracking,
+              second.version().version(),
+              new GateCriteria(-1.0, 1.0, 60_000.0, null, null));
       assertThat(passed.promoted()).isTrue();
       assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "2", "previous", "1"));
 
       assertThat(new ModelGate(spark, tracking).rollback("delays")).isEqualTo("1");
       assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "1"));
       assertThatThrownBy(() -> new ModelGate(spark, tracking).rollback("delays"))
-          .isInstanceOf(BadInputException.class).hasMessageContaining("has no 'previous' version");
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("has no 'previous' version");
 
       // a model of another label cannot be gated against this champion: exit 2, nothing promoted
-      RegisteredVersion regressor = train(spark, tracking,
-          TrainerTest.config(features, Task.REGRESSOR, "delay", Map.of(), Device.CPU));
+      RegisteredVersion regressor =
+          train(
+              spark,
+              tracking,
+              TrainerTest.config(features, Task.REGRESSOR, "delay", Map.of(), Device.CPU));
       assertThat(regressor.training().evaluation().metrics()).containsKeys("rmse", "mae", "r2");
       assertThat(regressor.training().evaluation().metrics().get("rmse")).isPositive();
       assertThatThrownBy(() -> gate(spark, tracking, "3", GateCriteria.defaults()))
           .isInstanceOf(BadInputException.class)
-          .hasMessageContaining("the champion (version 1) is a classifier of label 'label', the candidate a regressor"
-              + " of label 'delay'");
+          .hasMessageContaining(
+              "the champion (version 1) is a classifier of label 'label', the candidate a regressor"
+                  + " of label 'delay'");
       assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "1"));
 
-      // a candidate split with another seed: the champion fitted most of its test rows, so both are compared on
-      // the rows in both test parts; here too few (about 0.15 x 0.15 of 400) to compare, so it is refused
+      // a candidate split with another seed: the champion fitted most of its test rows, so both are
+      // compared on
+      // the rows in both test parts; here too few (about 0.15 x 0.15 of 400) to compare, so it is
+      // refused
       String reseeded = dir.resolve("features-seed7").toString();
-      new FeatureJob(spark).run(TestFlights.exampleFeatures(dir.resolve("flights").toString(), reseeded).toBuilder()
-          .seed(7L).build());
-      TrainConfig seven = TrainerTest.config(reseeded, Task.CLASSIFIER, null, Map.of("max_depth", 2), Device.CPU);
+      new FeatureJob(spark)
+          .run(
+              TestFlights.exampleFeatures(dir.resolve("flights").toString(), reseeded).toBuilder()
+                  .seed(7L)
+                  .build());
+      TrainConfig seven =
+          TrainerTest.config(reseeded, Task.CLASSIFIER, null, Map.of("max_depth", 2), Device.CPU);
       RegisteredVersion otherSplit = train(spark, tracking, seven.toBuilder().seed(7L).build());
-      assertThatThrownBy(() -> gate(spark, tracking, otherSplit.version().version(),
-          new GateCriteria(-1.0, 1.0, 60_000.0, null, null)))
+      assertThatThrownBy(
+              () ->
+                  gate(
+                      spark,
+                      tracking,
+                      otherSplit.version().version(),
+                      new GateCriteria(-1.0, 1.0, 60_000.0, null, null)))
           .isInstanceOf(BadInputException.class)
-          .hasMessageContaining("the candidate and the champion (version 1) were split differently (key flight_id, seed 7,")
+          .hasMessageContaining(
+              "the candidate and the champion (version 1) were split differently (key flight_id, seed 7,")
           .hasMessageContaining("vs key flight_id, seed 42,")
           .hasMessageContaining("at least 100 are needed");
       assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "1"));
 
       assertThatThrownBy(() -> gate(spark, tracking, "9", GateCriteria.defaults()))
-          .isInstanceOf(BadInputException.class).hasMessageContaining("model delays has no version 9; it has versions 1, 2, 3, 4");
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("model delays has no version 9; it has versions 1, 2, 3, 4");
       assertThatThrownBy(() -> new ModelGate(spark, tracking).rollback("nope"))
-          .isInstanceOf(BadInputException.class).hasMessageContaining("there is no registered model 'nope'; registered: delays");
-      assertThat(new RegisteredModels(tracking).alias("delays", "champion").version()).isEqualTo("1");
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("there is no registered model 'nope'; registered: delays");
+      assertThat(new RegisteredModels(tracking).alias("delays", "champion").version())
+          .isEqualTo("1");
       assertThatThrownBy(() -> new RegisteredModels(tracking).alias("delays", "challenger"))
-          .isInstanceOf(BadInputException.class).hasMessageContaining("has no alias 'challenger'; it has champion (version 1)");
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("has no alias 'challenger'; it has champion (version 1)");
       assertThat(List.of(server.artifactRoot().toFile().list())).isNotEmpty();
 
-      // a grid search: a nested run per trial, the best by validation AUC registered, an unknown name refused first
-      TrainConfig base = TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("eta", 0.3), Device.CPU);
-      TrainConfig tuned = base.toBuilder().model("tuned")
-          .tuning(new TuningConfig(TuningConfig.Strategy.GRID, null, Map.of("max_depth", List.of(1, 4)))).build();
+      // a grid search: a nested run per trial, the best by validation AUC registered, an unknown
+      // name refused first
+      TrainConfig base =
+          TrainerTest.config(features, Task.CLASSIFIER, null, Map.of("eta", 0.3), Device.CPU);
+      TrainConfig tuned =
+          base.toBuilder()
+              .model("tuned")
+              .tuning(
+                  new TuningConfig(
+                      TuningConfig.Strategy.GRID, null, Map.of("max_depth", List.of(1, 4))))
+              .build();
       RegisteredVersion best;
       String searchRun;
       try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
@@ -129,12 +193,17 @@ class LifecycleTest {
         best = new TrainingJob(spark, TrainerTest.NO_GPU).run(tuned, tracking, run);
       }
       assertThat(best.version().name()).isEqualTo("tuned");
-      assertThat(best.training().model().info().hyperparameters()).containsEntry("eta", 0.3).containsKey("max_depth");
-      // the trials are child runs of the search's run, one per grid point, each with its validation AUC
+      assertThat(best.training().model().info().hyperparameters())
+          .containsEntry("eta", 0.3)
+          .containsKey("max_depth");
+      // the trials are child runs of the search's run, one per grid point, each with its validation
+      // AUC
       MlflowClient client = new MlflowClient(server.uri().toString());
       String experiment = client.getExperimentByName("kiln").orElseThrow().getExperimentId();
-      List<RunInfo> trials = new java.util.ArrayList<>(
-          client.searchRuns(List.of(experiment), "tags.mlflow.parentRunId = '" + searchRun + "'"));
+      List<RunInfo> trials =
+          new java.util.ArrayList<>(
+              client.searchRuns(
+                  List.of(experiment), "tags.mlflow.parentRunId = '" + searchRun + "'"));
       trials.sort(java.util.Comparator.comparing(RunInfo::getRunName));
       assertThat(trials).extracting(RunInfo::getRunName).containsExactly("trial 1", "trial 2");
       String bestDepth = null;
@@ -142,10 +211,18 @@ class LifecycleTest {
       List<String> depths = new java.util.ArrayList<>();
       for (RunInfo trial : trials) {
         Run stored = client.getRun(trial.getRunId());
-        String depth = stored.getData().getParamsList().stream().filter(p -> p.getKey().equals("xgb_max_depth"))
-            .findFirst().orElseThrow().getValue();
-        double score = stored.getData().getMetricsList().stream().filter(m -> m.getKey().equals("validation_auc_roc"))
-            .findFirst().orElseThrow().getValue();
+        String depth =
+            stored.getData().getParamsList().stream()
+                .filter(p -> p.getKey().equals("xgb_max_depth"))
+                .findFirst()
+                .orElseThrow()
+                .getValue();
+        double score =
+            stored.getData().getMetricsList().stream()
+                .filter(m -> m.getKey().equals("validation_auc_roc"))
+                .findFirst()
+                .orElseThrow()
+                .getValue();
         depths.add(depth);
         if (score > bestScore) { // on a tie the earlier trial stays best
           bestScore = score;
@@ -154,12 +231,17 @@ class LifecycleTest {
       }
       assertThat(depths).containsExactly("1", "4");
       // the registered model is the best trial's
-      assertThat(String.valueOf(best.training().model().info().hyperparameters().get("max_depth"))).isEqualTo(bestDepth);
+      assertThat(String.valueOf(best.training().model().info().hyperparameters().get("max_depth")))
+          .isEqualTo(bestDepth);
       assertThat(best.training().validationMetrics().get("auc_roc")).isEqualTo(bestScore);
-      TrainConfig wrong = base.toBuilder().model("tuned")
-          .tuning(new TuningConfig(null, 2, Map.of("max_deep", List.of(1, 4)))).build();
+      TrainConfig wrong =
+          base.toBuilder()
+              .model("tuned")
+              .tuning(new TuningConfig(null, 2, Map.of("max_deep", List.of(1, 4))))
+              .build();
       assertThatThrownBy(() -> train(spark, tracking, wrong))
-          .isInstanceOf(BadInputException.class).hasMessageContaining("unknown hyperparameter 'max_deep'");
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("unknown hyperparameter 'max_deep'");
       assertThat(tracking.modelVersions("tuned")).hasSize(1);
     }
   }

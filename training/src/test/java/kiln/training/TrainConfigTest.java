@@ -8,16 +8,20 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import kiln.core.BadInputException;
+import kiln.core.YamlFiles;
 import kiln.core.models.SplitFractions;
 import kiln.core.models.Task;
-import kiln.core.YamlFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The training config: defaults pinned, every YAML key mapped, no data set's columns assumed. */
 class TrainConfigTest {
   private static TrainConfig.Builder required() {
-    return TrainConfig.builder().features("/data/features").model("m").label("y").featureColumns(List.of("a", "b"))
+    return TrainConfig.builder()
+        .features("/data/features")
+        .model("m")
+        .label("y")
+        .featureColumns(List.of("a", "b"))
         .key("id");
   }
 
@@ -41,8 +45,10 @@ class TrainConfigTest {
 
   @Test
   void labelFeatureColumnsAndKeyHaveNoDefault() {
-    assertThatThrownBy(() -> required().label(null).build()).hasMessageContaining("label is missing");
-    assertThatThrownBy(() -> required().featureColumns(null).build()).hasMessageContaining("featureColumns is missing");
+    assertThatThrownBy(() -> required().label(null).build())
+        .hasMessageContaining("label is missing");
+    assertThatThrownBy(() -> required().featureColumns(null).build())
+        .hasMessageContaining("featureColumns is missing");
     assertThatThrownBy(() -> required().key(null).build()).hasMessageContaining("key is missing");
     assertThatThrownBy(() -> required().featureColumns(List.of("a", "y")).build())
         .hasMessageContaining("featureColumns contains the label 'y'");
@@ -51,7 +57,9 @@ class TrainConfigTest {
   @Test
   void yamlMapsEveryKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("train.yaml");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         features: /data/features@3
         model: delays
         task: regressor
@@ -103,29 +111,47 @@ class TrainConfigTest {
     assertThat(example.model()).isEqualTo("flight-delays");
     assertThat(example.label()).isEqualTo("label");
     assertThat(example.key()).isEqualTo("flight_id");
-    assertThat(example.featureColumns()).containsExactly("hour", "day_of_week", "month", "distance", "origin_index",
-        "destination_index", "origin_flights", "origin_delay_rate", "destination_flights", "destination_delay_rate",
-        "route_flights", "route_delay_rate", "route_mean_delay");
+    assertThat(example.featureColumns())
+        .containsExactly(
+            "hour",
+            "day_of_week",
+            "month",
+            "distance",
+            "origin_index",
+            "destination_index",
+            "origin_flights",
+            "origin_delay_rate",
+            "destination_flights",
+            "destination_delay_rate",
+            "route_flights",
+            "route_delay_rate",
+            "route_mean_delay");
     assertThat(example.numRound()).isEqualTo(50);
     assertThat(example.earlyStoppingRounds()).isEqualTo(10);
     assertThat(example.numWorkers()).isEqualTo(1);
     assertThat(example.groupColumns()).containsExactly("origin");
     assertThat(example.minGroupRows()).isEqualTo(1000);
     // every feature column is one the flights feature example declares
-    FeatureConfig features = YamlFiles.read(Path.of("examples/flights-features.yaml"), FeatureConfig.class);
-    assertThat(features.outputColumns()).containsAll(example.featureColumns()).contains(example.label(), example.key());
+    FeatureConfig features =
+        YamlFiles.read(Path.of("examples/flights-features.yaml"), FeatureConfig.class);
+    assertThat(features.outputColumns())
+        .containsAll(example.featureColumns())
+        .contains(example.label(), example.key());
     assertThat(features.key()).isEqualTo(example.key());
   }
 
   @Test
   void mistakesNameTheKeyAndTheLine(@TempDir Path dir) throws Exception {
     Path unknown = dir.resolve("unknown.yaml");
-    Files.writeString(unknown, "features: /f\nmodel: m\nlabel: y\nkey: id\nfeatureColumns: [a]\nnumRounds: 5\n");
-    assertThatThrownBy(() -> YamlFiles.read(unknown, TrainConfig.class)).isInstanceOf(BadInputException.class)
+    Files.writeString(
+        unknown, "features: /f\nmodel: m\nlabel: y\nkey: id\nfeatureColumns: [a]\nnumRounds: 5\n");
+    assertThatThrownBy(() -> YamlFiles.read(unknown, TrainConfig.class))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining(unknown + ":6:1: unknown key 'numRounds'");
     Path noLabel = dir.resolve("label.yaml");
     Files.writeString(noLabel, "features: /f\nmodel: m\nkey: id\nfeatureColumns: [a]\n");
-    assertThatThrownBy(() -> YamlFiles.read(noLabel, TrainConfig.class)).isInstanceOf(BadInputException.class)
+    assertThatThrownBy(() -> YamlFiles.read(noLabel, TrainConfig.class))
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("label is missing");
   }
 }

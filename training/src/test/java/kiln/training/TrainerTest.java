@@ -7,10 +7,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import kiln.core.BadInputException;
+import kiln.core.Datasets;
 import kiln.core.GpuProbe;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
-import kiln.core.Datasets;
 import kiln.core.models.ModelFiles;
 import kiln.core.models.Split;
 import kiln.core.models.SplitFractions;
@@ -25,64 +25,98 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedSpark.class)
 class TrainerTest {
   /** A machine without a GPU, as every machine here is. */
-  static final GpuProbe NO_GPU = new GpuProbe() {
-    @Override
-    public List<String> gpus() {
-      return List.of();
-    }
+  static final GpuProbe NO_GPU =
+      new GpuProbe() {
+        @Override
+        public List<String> gpus() {
+          return List.of();
+        }
 
-    @Override
-    public boolean rapidsOnClasspath() {
-      return false;
-    }
-  };
+        @Override
+        public boolean rapidsOnClasspath() {
+          return false;
+        }
+      };
 
   static String featureTable(SparkSession spark, Path dir, int rows) {
     String flights = dir.resolve("flights").toString();
-    new Datasets(spark).write(TestFlights.frame(spark, rows, 7), flights, WriteOptions.of(WriteMode.OVERWRITE));
+    new Datasets(spark)
+        .write(TestFlights.frame(spark, rows, 7), flights, WriteOptions.of(WriteMode.OVERWRITE));
     String features = dir.resolve("features").toString();
     new FeatureJob(spark).run(TestFlights.exampleFeatures(flights, features));
     return features;
   }
 
-  static TrainConfig config(String features, Task task, String label, Map<String, Object> hyperparameters, Device device) {
-    TrainConfig.Builder config = TestFlights.exampleTraining(features).toBuilder().model("delays").task(task)
-        .hyperparameters(hyperparameters).numRound(20).earlyStoppingRounds(5).device(device).numWorkers(1).nthread(1)
-        .minGroupRows(10);
+  static TrainConfig config(
+      String features,
+      Task task,
+      String label,
+      Map<String, Object> hyperparameters,
+      Device device) {
+    TrainConfig.Builder config =
+        TestFlights.exampleTraining(features).toBuilder()
+            .model("delays")
+            .task(task)
+            .hyperparameters(hyperparameters)
+            .numRound(20)
+            .earlyStoppingRounds(5)
+            .device(device)
+            .numWorkers(1)
+            .nthread(1)
+            .minGroupRows(10);
     return (label == null ? config : config.label(label)).build();
   }
 
   @Test
   void refusesAFeatureTableBuiltWithAnotherSplit(SparkSession spark, @TempDir Path dir) {
     String flights = dir.resolve("flights").toString();
-    new Datasets(spark).write(TestFlights.frame(spark, 40, 7), flights, WriteOptions.of(WriteMode.OVERWRITE));
+    new Datasets(spark)
+        .write(TestFlights.frame(spark, 40, 7), flights, WriteOptions.of(WriteMode.OVERWRITE));
     String features = dir.resolve("features").toString();
-    new FeatureJob(spark).run(TestFlights.exampleFeatures(flights, features).toBuilder().seed(7L)
-        .split(new SplitFractions(0.8, 0.1, 0.1)).build());
+    new FeatureJob(spark)
+        .run(
+            TestFlights.exampleFeatures(flights, features).toBuilder()
+                .seed(7L)
+                .split(new SplitFractions(0.8, 0.1, 0.1))
+                .build());
     Trainer trainer = new Trainer(spark, NO_GPU);
 
-    assertThatThrownBy(() -> trainer.fit(config(features, Task.CLASSIFIER, null, Map.of(), Device.CPU)))
+    assertThatThrownBy(
+            () -> trainer.fit(config(features, Task.CLASSIFIER, null, Map.of(), Device.CPU)))
         .isInstanceOf(BadInputException.class)
-        .hasMessage("feature table " + features + "@0 was built with the split key flight_id, seed 7, fractions"
-            + " 0.8/0.1/0.1, but the training config asks for key flight_id, seed 42, fractions 0.7/0.15/0.15: the"
-            + " feature statistics would hold labels of this training's validation and test rows\n"
-            + "  fix: put `seed: 7`, `split: {train: 0.8, validation: 0.1, test: 0.1}` and `key: flight_id` in the"
-            + " training config, or rebuild the features with `kiln features` and `seed: 42`, `split: {train: 0.7,"
-            + " validation: 0.15, test: 0.15}` in its config");
+        .hasMessage(
+            "feature table "
+                + features
+                + "@0 was built with the split key flight_id, seed 7, fractions"
+                + " 0.8/0.1/0.1, but the training config asks for key flight_id, seed 42, fractions 0.7/0.15/0.15: the"
+                + " feature statistics would hold labels of this training's validation and test rows\n"
+                + "  fix: put `seed: 7`, `split: {train: 0.8, validation: 0.1, test: 0.1}` and `key: flight_id` in the"
+                + " training config, or rebuild the features with `kiln features` and `seed: 42`, `split: {train: 0.7,"
+                + " validation: 0.15, test: 0.15}` in its config");
   }
 
   @Test
   void trainsEvaluatesAndSavesAClassifier(SparkSession spark, @TempDir Path dir) {
     String features = featureTable(spark, dir, 400);
-    TrainingResult result = new Trainer(spark, NO_GPU).train(
-        config(features, Task.CLASSIFIER, null, Map.of("max_depth", 3, "eta", 0.3), Device.AUTO), dir.resolve("model"));
+    TrainingResult result =
+        new Trainer(spark, NO_GPU)
+            .train(
+                config(
+                    features,
+                    Task.CLASSIFIER,
+                    null,
+                    Map.of("max_depth", 3, "eta", 0.3),
+                    Device.AUTO),
+                dir.resolve("model"));
 
     assertThat(result.device()).isEqualTo("cpu");
     assertThat(result.trainRows() + result.validationRows() + result.testRows()).isEqualTo(400);
     assertThat(result.testRows()).isBetween(30L, 100L);
     Map<String, Double> metrics = result.evaluation().metrics();
     assertThat(metrics.get("auc_roc")).isGreaterThan(0.7);
-    assertThat(metrics).containsKeys("auc_pr", "log_loss", "accuracy", "precision", "recall", "f1", "calibration_error");
+    assertThat(metrics)
+        .containsKeys(
+            "auc_pr", "log_loss", "accuracy", "precision", "recall", "f1", "calibration_error");
     assertThat(metrics.get("calibration_error")).isBetween(0.0, 1.0);
     assertThat(result.evaluation().groups().get("origin")).containsKeys("SFO", "LAX", "ORD", "JFK");
     assertThat(result.evaluation().gaps().get("origin")).isPositive();
@@ -96,50 +130,85 @@ class TrainerTest {
     assertThat(loaded.sha256()).isEqualTo(result.sha256());
     assertThat(loaded.info().featureVersion()).isEqualTo(0);
     assertThat(loaded.info().dataTable()).endsWith("flights");
-    Evaluation.Result again = Trainer.evaluate(loaded,
-        Split.test(new Datasets(spark).read(kiln.core.DatasetRef.parse(features)), "flight_id", 42, SplitFractions.DEFAULT));
+    Evaluation.Result again =
+        Trainer.evaluate(
+            loaded,
+            Split.test(
+                new Datasets(spark).read(kiln.core.DatasetRef.parse(features)),
+                "flight_id",
+                42,
+                SplitFractions.DEFAULT));
     assertThat(again.metrics().get("auc_roc")).isEqualTo(metrics.get("auc_roc"));
-
   }
 
   @Test
   void refusesBadInputBeforeTraining(SparkSession spark, @TempDir Path dir) {
     String features = featureTable(spark, dir, 60);
     Trainer trainer = new Trainer(spark, NO_GPU);
-    assertThatThrownBy(() -> trainer.train(config(features, Task.CLASSIFIER, null, Map.of("max_dept", 3), Device.CPU), dir))
-        .isInstanceOf(BadInputException.class).hasMessageContaining("unknown hyperparameter 'max_dept'");
-    assertThatThrownBy(() -> trainer.train(TestFlights.exampleTraining(features).toBuilder().model("m")
-        .featureColumns(List.of("hour", "weather")).build(), dir))
-        .isInstanceOf(BadInputException.class).hasMessageContaining("lacks column 'weather'");
-    assertThatThrownBy(() -> trainer.train(config(features, Task.CLASSIFIER, null, Map.of(), Device.CUDA), dir))
-        .isInstanceOf(BadInputException.class).hasMessageContaining("this machine has no GPU");
+    assertThatThrownBy(
+            () ->
+                trainer.train(
+                    config(features, Task.CLASSIFIER, null, Map.of("max_dept", 3), Device.CPU),
+                    dir))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("unknown hyperparameter 'max_dept'");
+    assertThatThrownBy(
+            () ->
+                trainer.train(
+                    TestFlights.exampleTraining(features).toBuilder()
+                        .model("m")
+                        .featureColumns(List.of("hour", "weather"))
+                        .build(),
+                    dir))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("lacks column 'weather'");
+    assertThatThrownBy(
+            () ->
+                trainer.train(config(features, Task.CLASSIFIER, null, Map.of(), Device.CUDA), dir))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("this machine has no GPU");
 
     String single = dir.resolve("single").toString();
-    new Datasets(spark).write(new Datasets(spark).read(kiln.core.DatasetRef.parse(features))
-        .withColumn("label", org.apache.spark.sql.functions.lit(1.0)), single, WriteOptions.of(WriteMode.OVERWRITE));
-    assertThatThrownBy(() -> trainer.train(config(single, Task.CLASSIFIER, null, Map.of(), Device.CPU), dir))
-        .isInstanceOf(BadInputException.class).hasMessageContaining("has a single class");
+    new Datasets(spark)
+        .write(
+            new Datasets(spark)
+                .read(kiln.core.DatasetRef.parse(features))
+                .withColumn("label", org.apache.spark.sql.functions.lit(1.0)),
+            single,
+            WriteOptions.of(WriteMode.OVERWRITE));
+    assertThatThrownBy(
+            () -> trainer.train(config(single, Task.CLASSIFIER, null, Map.of(), Device.CPU), dir))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("has a single class");
     String nulls = dir.resolve("nulls").toString();
-    new Datasets(spark).write(new Datasets(spark).read(kiln.core.DatasetRef.parse(features))
-        .withColumn("label", org.apache.spark.sql.functions.expr("if(hour = 3, null, label)")), nulls,
-        WriteOptions.of(WriteMode.OVERWRITE));
-    assertThatThrownBy(() -> trainer.train(config(nulls, Task.CLASSIFIER, null, Map.of(), Device.CPU), dir))
-        .isInstanceOf(BadInputException.class).hasMessageContaining("null value(s)");
+    new Datasets(spark)
+        .write(
+            new Datasets(spark)
+                .read(kiln.core.DatasetRef.parse(features))
+                .withColumn(
+                    "label", org.apache.spark.sql.functions.expr("if(hour = 3, null, label)")),
+            nulls,
+            WriteOptions.of(WriteMode.OVERWRITE));
+    assertThatThrownBy(
+            () -> trainer.train(config(nulls, Task.CLASSIFIER, null, Map.of(), Device.CPU), dir))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("null value(s)");
   }
 
   @Test
   void autoPicksCudaOnlyWhenTheSessionHasGpusAndCudaIsRefusedWithoutThem() {
-    GpuProbe oneGpu = new GpuProbe() {
-      @Override
-      public List<String> gpus() {
-        return List.of("/dev/nvidia0");
-      }
+    GpuProbe oneGpu =
+        new GpuProbe() {
+          @Override
+          public List<String> gpus() {
+            return List.of("/dev/nvidia0");
+          }
 
-      @Override
-      public boolean rapidsOnClasspath() {
-        return true;
-      }
-    };
+          @Override
+          public boolean rapidsOnClasspath() {
+            return true;
+          }
+        };
     SparkConf plain = new SparkConf(false);
     SparkConf gpus = new SparkConf(false).set("spark.executor.resource.gpu.amount", "1");
     assertThat(Device.AUTO.resolve(plain, oneGpu)).isEqualTo("cpu");
@@ -147,6 +216,7 @@ class TrainerTest {
     assertThat(Device.AUTO.resolve(gpus, oneGpu)).isEqualTo("cuda");
     assertThat(Device.CUDA.resolve(gpus, oneGpu)).isEqualTo("cuda");
     assertThatThrownBy(() -> Device.CUDA.resolve(plain, oneGpu))
-        .isInstanceOf(BadInputException.class).hasMessageContaining("the Spark session has no GPU resources");
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("the Spark session has no GPU resources");
   }
 }

@@ -6,12 +6,13 @@ import kiln.contracts.QualityRule;
 import kiln.contracts.Severity;
 
 /**
- * One rule of a contract in the form Kiln checks it: what it measures, on which columns, the expected
- * value, and (for row-level rules) the SQL condition a single row must keep to.
+ * One rule of a contract in the form Kiln checks it: what it measures, on which columns, the
+ * expected value, and (for row-level rules) the SQL condition a single row must keep to.
  *
- * @param rowCondition SQL that is true for a row that keeps to the rule; null when the rule is about the
- *     table as a whole (a mean, a row count, uniqueness)
- * @param detail the pattern, predicate, quantile, maximum age, reference dataset or query the kind needs
+ * @param rowCondition SQL that is true for a row that keeps to the rule; null when the rule is
+ *     about the table as a whole (a mean, a row count, uniqueness)
+ * @param detail the pattern, predicate, quantile, maximum age, reference dataset or query the kind
+ *     needs
  */
 public record CompiledRule(
     String name,
@@ -80,13 +81,35 @@ public record CompiledRule(
   }
 
   public CompiledRule withColumns(List<String> all) {
-    return new CompiledRule(name, severity, kind, all, expectation, expectationText, percent, rowCondition, detail,
-        values, anomaly, source);
+    return new CompiledRule(
+        name,
+        severity,
+        kind,
+        all,
+        expectation,
+        expectationText,
+        percent,
+        rowCondition,
+        detail,
+        values,
+        anomaly,
+        source);
   }
 
   public CompiledRule withValues(List<String> resolved, String condition) {
-    return new CompiledRule(name, severity, kind, columns, expectation, expectationText, percent, condition, detail,
-        resolved, anomaly, source);
+    return new CompiledRule(
+        name,
+        severity,
+        kind,
+        columns,
+        expectation,
+        expectationText,
+        percent,
+        condition,
+        detail,
+        resolved,
+        anomaly,
+        source);
   }
 
   /** A column name as Spark SQL reads it, whatever characters it holds. */

@@ -49,7 +49,10 @@ public record Expectation(Operator operator, double first, double second) implem
     };
   }
 
-  /** The same test on a value transformed before comparing, e.g. a completeness turned into a null percentage. */
+  /**
+   * The same test on a value transformed before comparing, e.g. a completeness turned into a null
+   * percentage.
+   */
   public Expectation scaled(double factor) {
     return new Expectation(operator, first * factor, second * factor);
   }

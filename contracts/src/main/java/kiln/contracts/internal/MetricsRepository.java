@@ -28,16 +28,17 @@ import org.apache.spark.sql.types.StructType;
  * dataset version. Checking the same version again writes nothing twice.
  */
 public final class MetricsRepository {
-  public static final StructType SCHEMA = new StructType()
-      .add("dataset", DataTypes.StringType, false)
-      .add("dataset_version", DataTypes.LongType, false)
-      .add("contract_id", DataTypes.StringType, false)
-      .add("contract_version", DataTypes.StringType, false)
-      .add("entity", DataTypes.StringType, false)
-      .add("instance", DataTypes.StringType, false)
-      .add("name", DataTypes.StringType, false)
-      .add("value", DataTypes.DoubleType, false)
-      .add("checked_at", DataTypes.TimestampType, false);
+  public static final StructType SCHEMA =
+      new StructType()
+          .add("dataset", DataTypes.StringType, false)
+          .add("dataset_version", DataTypes.LongType, false)
+          .add("contract_id", DataTypes.StringType, false)
+          .add("contract_version", DataTypes.StringType, false)
+          .add("entity", DataTypes.StringType, false)
+          .add("instance", DataTypes.StringType, false)
+          .add("name", DataTypes.StringType, false)
+          .add("value", DataTypes.DoubleType, false)
+          .add("checked_at", DataTypes.TimestampType, false);
 
   /** A metric's value at one version of the dataset. */
   public record Point(long version, double value) {}
@@ -57,31 +58,58 @@ public final class MetricsRepository {
   }
 
   /** Appends the metrics of one check of {@code pinned}; returns the repository's new version. */
-  public DatasetRef save(DatasetRef pinned, String contractId, String contractVersion, List<MetricValue> metrics,
+  public DatasetRef save(
+      DatasetRef pinned,
+      String contractId,
+      String contractVersion,
+      List<MetricValue> metrics,
       Instant checkedAt) {
     List<Row> rows = new ArrayList<>();
     for (MetricValue m : metrics) {
-      rows.add(RowFactory.create(pinned.table(), pinned.version(), contractId, contractVersion, m.entity(), m.instance(),
-          m.name(), m.value(), Timestamp.from(checkedAt)));
+      rows.add(
+          RowFactory.create(
+              pinned.table(),
+              pinned.version(),
+              contractId,
+              contractVersion,
+              m.entity(),
+              m.instance(),
+              m.name(),
+              m.value(),
+              Timestamp.from(checkedAt)));
     }
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("kiln.job", "contracts check");
     metadata.put("kiln.dataset", pinned.toString());
     String key = "contracts-metrics:" + contractId + ":" + contractVersion + ":" + pinned;
-    return datasets.write(spark.createDataFrame(rows, SCHEMA), table, new WriteOptions(WriteMode.APPEND, key, metadata))
+    return datasets
+        .write(
+            spark.createDataFrame(rows, SCHEMA),
+            table,
+            new WriteOptions(WriteMode.APPEND, key, metadata))
         .written();
   }
 
-  /** Every metric recorded for versions of the dataset before {@code pinned}: the latest check of each version. */
+  /**
+   * Every metric recorded for versions of the dataset before {@code pinned}: the latest check of
+   * each version.
+   */
   public Map<String, List<Point>> before(DatasetRef pinned) {
     Map<String, List<Point>> series = new LinkedHashMap<>();
     if (!datasets.exists(table)) {
       return series;
     }
-    List<Row> rows = spark.read().format("delta").load(table)
-        .filter(col("dataset").equalTo(lit(pinned.table())).and(col("dataset_version").lt(lit(pinned.version()))))
-        .select("dataset_version", "name", "instance", "value", "checked_at")
-        .collectAsList();
+    List<Row> rows =
+        spark
+            .read()
+            .format("delta")
+            .load(table)
+            .filter(
+                col("dataset")
+                    .equalTo(lit(pinned.table()))
+                    .and(col("dataset_version").lt(lit(pinned.version()))))
+            .select("dataset_version", "name", "instance", "value", "checked_at")
+            .collectAsList();
     Map<String, TreeMap<Long, Row>> latest = new LinkedHashMap<>();
     for (Row row : rows) {
       String key = key(row.getString(1), row.getString(2));
@@ -91,17 +119,19 @@ public final class MetricsRepository {
         byVersion.put(row.getLong(0), row);
       }
     }
-    latest.forEach((key, byVersion) -> {
-      List<Point> points = new ArrayList<>();
-      byVersion.forEach((version, row) -> points.add(new Point(version, row.getDouble(3))));
-      points.sort(Comparator.comparingLong(Point::version));
-      series.put(key, points);
-    });
+    latest.forEach(
+        (key, byVersion) -> {
+          List<Point> points = new ArrayList<>();
+          byVersion.forEach((version, row) -> points.add(new Point(version, row.getDouble(3))));
+          points.sort(Comparator.comparingLong(Point::version));
+          series.put(key, points);
+        });
     return series;
   }
 
   public static MetricHistory history(Map<String, List<Point>> before) {
-    return (name, instance) -> before.getOrDefault(key(name, instance), List.of()).stream().map(Point::value).toList();
+    return (name, instance) ->
+        before.getOrDefault(key(name, instance), List.of()).stream().map(Point::value).toList();
   }
 
   public static String key(String name, String instance) {

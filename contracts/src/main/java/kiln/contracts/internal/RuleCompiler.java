@@ -19,8 +19,9 @@ import kiln.contracts.internal.Expectation.Operator;
 import kiln.core.Errors;
 
 /**
- * Turns a schema object into the list of rules Kiln checks: the rules its properties imply (required,
- * unique, primary key, pattern, bounds, lengths) and its quality rules, each with a unique name.
+ * Turns a schema object into the list of rules Kiln checks: the rules its properties imply
+ * (required, unique, primary key, pattern, bounds, lengths) and its quality rules, each with a
+ * unique name.
  */
 public final class RuleCompiler {
   private RuleCompiler() {}
@@ -32,12 +33,28 @@ public final class RuleCompiler {
       String c = property.name();
       String q = quote(c);
       if (property.requiresValues()) {
-        rules.add(rule(c + ".required", Severity.ERROR, Kind.REQUIRED, c, Expectation.of(Operator.MUST_BE, 1),
-            "no nulls", q + " IS NOT NULL", null));
+        rules.add(
+            rule(
+                c + ".required",
+                Severity.ERROR,
+                Kind.REQUIRED,
+                c,
+                Expectation.of(Operator.MUST_BE, 1),
+                "no nulls",
+                q + " IS NOT NULL",
+                null));
       }
       if (property.requiresUniqueValues()) {
-        rules.add(rule(c + ".unique", Severity.ERROR, Kind.UNIQUE, c, Expectation.of(Operator.MUST_BE, 1),
-            "every value unique", null, null));
+        rules.add(
+            rule(
+                c + ".unique",
+                Severity.ERROR,
+                Kind.UNIQUE,
+                c,
+                Expectation.of(Operator.MUST_BE, 1),
+                "every value unique",
+                null,
+                null));
       }
       if (property.inPrimaryKey()) {
         primaryKey.add(c);
@@ -45,48 +62,108 @@ public final class RuleCompiler {
       LogicalTypeOptions options = property.options();
       String nullOr = q + " IS NULL OR ";
       if (options.minimum() != null) {
-        rules.add(rule(c + ".minimum", Severity.ERROR, Kind.MINIMUM, c,
-            Expectation.of(Operator.MUST_BE_GREATER_OR_EQUAL_TO, options.minimum()), null,
-            nullOr + q + " >= " + num(options.minimum()), null));
+        rules.add(
+            rule(
+                c + ".minimum",
+                Severity.ERROR,
+                Kind.MINIMUM,
+                c,
+                Expectation.of(Operator.MUST_BE_GREATER_OR_EQUAL_TO, options.minimum()),
+                null,
+                nullOr + q + " >= " + num(options.minimum()),
+                null));
       }
       if (options.exclusiveMinimum() != null) {
-        rules.add(rule(c + ".exclusiveMinimum", Severity.ERROR, Kind.MINIMUM, c,
-            Expectation.of(Operator.MUST_BE_GREATER_THAN, options.exclusiveMinimum()), null,
-            nullOr + q + " > " + num(options.exclusiveMinimum()), null));
+        rules.add(
+            rule(
+                c + ".exclusiveMinimum",
+                Severity.ERROR,
+                Kind.MINIMUM,
+                c,
+                Expectation.of(Operator.MUST_BE_GREATER_THAN, options.exclusiveMinimum()),
+                null,
+                nullOr + q + " > " + num(options.exclusiveMinimum()),
+                null));
       }
       if (options.maximum() != null) {
-        rules.add(rule(c + ".maximum", Severity.ERROR, Kind.MAXIMUM, c,
-            Expectation.of(Operator.MUST_BE_LESS_OR_EQUAL_TO, options.maximum()), null,
-            nullOr + q + " <= " + num(options.maximum()), null));
+        rules.add(
+            rule(
+                c + ".maximum",
+                Severity.ERROR,
+                Kind.MAXIMUM,
+                c,
+                Expectation.of(Operator.MUST_BE_LESS_OR_EQUAL_TO, options.maximum()),
+                null,
+                nullOr + q + " <= " + num(options.maximum()),
+                null));
       }
       if (options.exclusiveMaximum() != null) {
-        rules.add(rule(c + ".exclusiveMaximum", Severity.ERROR, Kind.MAXIMUM, c,
-            Expectation.of(Operator.MUST_BE_LESS_THAN, options.exclusiveMaximum()), null,
-            nullOr + q + " < " + num(options.exclusiveMaximum()), null));
+        rules.add(
+            rule(
+                c + ".exclusiveMaximum",
+                Severity.ERROR,
+                Kind.MAXIMUM,
+                c,
+                Expectation.of(Operator.MUST_BE_LESS_THAN, options.exclusiveMaximum()),
+                null,
+                nullOr + q + " < " + num(options.exclusiveMaximum()),
+                null));
       }
       if (options.pattern() != null) {
-        // Deequ's PatternMatch counts a null as a mismatch; a column that may be null is matched on its values
+        // Deequ's PatternMatch counts a null as a mismatch; a column that may be null is matched on
+        // its values
         String match = "regexp_extract(" + q + ", " + literal(options.pattern()) + ", 0) <> ''";
-        rules.add(rule(c + ".pattern", Severity.ERROR, Kind.PATTERN, c, Expectation.of(Operator.MUST_BE, 1),
-            "all values match " + options.pattern(),
-            property.requiresValues() ? q + " IS NOT NULL AND " + match : nullOr + match, options.pattern()));
+        rules.add(
+            rule(
+                c + ".pattern",
+                Severity.ERROR,
+                Kind.PATTERN,
+                c,
+                Expectation.of(Operator.MUST_BE, 1),
+                "all values match " + options.pattern(),
+                property.requiresValues() ? q + " IS NOT NULL AND " + match : nullOr + match,
+                options.pattern()));
       }
       if (options.minLength() != null) {
-        rules.add(rule(c + ".minLength", Severity.ERROR, Kind.MIN_LENGTH, c, Expectation.of(Operator.MUST_BE, 1),
-            "length >= " + options.minLength(), nullOr + "length(" + q + ") >= " + options.minLength(), null));
+        rules.add(
+            rule(
+                c + ".minLength",
+                Severity.ERROR,
+                Kind.MIN_LENGTH,
+                c,
+                Expectation.of(Operator.MUST_BE, 1),
+                "length >= " + options.minLength(),
+                nullOr + "length(" + q + ") >= " + options.minLength(),
+                null));
       }
       if (options.maxLength() != null) {
-        rules.add(rule(c + ".maxLength", Severity.ERROR, Kind.MAX_LENGTH, c, Expectation.of(Operator.MUST_BE, 1),
-            "length <= " + options.maxLength(), nullOr + "length(" + q + ") <= " + options.maxLength(), null));
+        rules.add(
+            rule(
+                c + ".maxLength",
+                Severity.ERROR,
+                Kind.MAX_LENGTH,
+                c,
+                Expectation.of(Operator.MUST_BE, 1),
+                "length <= " + options.maxLength(),
+                nullOr + "length(" + q + ") <= " + options.maxLength(),
+                null));
       }
       for (QualityRule quality : property.quality()) {
         rules.add(quality(quality, List.of(c)));
       }
     }
     if (!primaryKey.isEmpty()) {
-      rules.add(rule(object.name() + ".primaryKey", Severity.ERROR, Kind.UNIQUENESS, null,
-          Expectation.of(Operator.MUST_BE, 1), "(" + String.join(", ", primaryKey) + ") unique", null, null)
-          .withColumns(primaryKey));
+      rules.add(
+          rule(
+                  object.name() + ".primaryKey",
+                  Severity.ERROR,
+                  Kind.UNIQUENESS,
+                  null,
+                  Expectation.of(Operator.MUST_BE, 1),
+                  "(" + String.join(", ", primaryKey) + ") unique",
+                  null,
+                  null)
+              .withColumns(primaryKey));
     }
     for (QualityRule quality : object.quality()) {
       rules.add(quality(quality, quality.columns()));
@@ -102,7 +179,8 @@ public final class RuleCompiler {
     }
     String column = columns.isEmpty() ? null : columns.get(0);
     String prefix = column == null || columns.size() > 1 ? "" : column + ".";
-    String name = rule.name() != null && !rule.name().isBlank() ? rule.name() : prefix + rule.displayName();
+    String name =
+        rule.name() != null && !rule.name().isBlank() ? rule.name() : prefix + rule.displayName();
     Severity severity = rule.severity();
     Optional<Expectation> stated = rule.expectation();
     if (!rule.type().equals("library")) {
@@ -111,34 +189,103 @@ public final class RuleCompiler {
         if (column != null) {
           query = query.replace("{property}", quote(column));
         }
-        return new CompiledRule(name, severity, Kind.SQL, columns, stated.orElseThrow(), null, false, null, query,
-            null, null, rule);
+        return new CompiledRule(
+            name,
+            severity,
+            Kind.SQL,
+            columns,
+            stated.orElseThrow(),
+            null,
+            false,
+            null,
+            query,
+            null,
+            null,
+            rule);
       }
-      return new CompiledRule(name, severity, Kind.NOT_CHECKED, columns, null, rule.type() + " rule, not machine-checked",
-          false, null, null, null, null, rule);
+      return new CompiledRule(
+          name,
+          severity,
+          Kind.NOT_CHECKED,
+          columns,
+          null,
+          rule.type() + " rule, not machine-checked",
+          false,
+          null,
+          null,
+          null,
+          null,
+          rule);
     }
     if (rule.anomaly() != null) {
-      return new CompiledRule(name, severity, Kind.ANOMALY, columns, null, rule.anomaly().describe(), false, null,
-          rule.metric(), null, rule.anomaly(), rule);
+      return new CompiledRule(
+          name,
+          severity,
+          Kind.ANOMALY,
+          columns,
+          null,
+          rule.anomaly().describe(),
+          false,
+          null,
+          rule.metric(),
+          null,
+          rule.anomaly(),
+          rule);
     }
     boolean percent = "percent".equals(rule.unit());
     Expectation zero = Expectation.of(Operator.MUST_BE, 0);
     String q = column == null ? null : quote(column);
     return switch (rule.metric()) {
-      case "rowCount" -> new CompiledRule(name, severity, Kind.ROW_COUNT, List.of(), stated.orElseThrow(), null, false,
-          null, null, null, null, rule);
+      case "rowCount" ->
+          new CompiledRule(
+              name,
+              severity,
+              Kind.ROW_COUNT,
+              List.of(),
+              stated.orElseThrow(),
+              null,
+              false,
+              null,
+              null,
+              null,
+              null,
+              rule);
       case "nullValues" -> {
         Expectation e = stated.orElse(zero);
-        yield new CompiledRule(name, severity, Kind.NULL_VALUES, columns, e, unitText(e, percent), percent,
-            demandsNone(e) ? q + " IS NOT NULL" : null, q + " IS NULL", null, null, rule);
+        yield new CompiledRule(
+            name,
+            severity,
+            Kind.NULL_VALUES,
+            columns,
+            e,
+            unitText(e, percent),
+            percent,
+            demandsNone(e) ? q + " IS NOT NULL" : null,
+            q + " IS NULL",
+            null,
+            null,
+            rule);
       }
       case "missingValues" -> {
         Expectation e = stated.orElse(zero);
         List<String> missing = stringList(rule.arguments().get("missingValues"));
-        String condition = missing.isEmpty() ? q + " IS NULL OR CAST(" + q + " AS STRING) = ''"
-            : q + " IS NULL OR CAST(" + q + " AS STRING) IN (" + literals(missing) + ")";
-        yield new CompiledRule(name, severity, Kind.MISSING_VALUES, columns, e, unitText(e, percent), percent,
-            demandsNone(e) ? "NOT (" + condition + ")" : null, condition, missing, null, rule);
+        String condition =
+            missing.isEmpty()
+                ? q + " IS NULL OR CAST(" + q + " AS STRING) = ''"
+                : q + " IS NULL OR CAST(" + q + " AS STRING) IN (" + literals(missing) + ")";
+        yield new CompiledRule(
+            name,
+            severity,
+            Kind.MISSING_VALUES,
+            columns,
+            e,
+            unitText(e, percent),
+            percent,
+            demandsNone(e) ? "NOT (" + condition + ")" : null,
+            condition,
+            missing,
+            null,
+            rule);
       }
       case "invalidValues" -> {
         Expectation e = stated.orElse(zero);
@@ -148,55 +295,201 @@ public final class RuleCompiler {
           checks.add("CAST(" + q + " AS STRING) IN (" + literals(valid) + ")");
         }
         if (rule.argument("pattern") != null) {
-          checks.add("regexp_extract(CAST(" + q + " AS STRING), " + literal(rule.argument("pattern")) + ", 0) <> ''");
+          checks.add(
+              "regexp_extract(CAST("
+                  + q
+                  + " AS STRING), "
+                  + literal(rule.argument("pattern"))
+                  + ", 0) <> ''");
         }
         String invalid = q + " IS NOT NULL AND NOT (" + String.join(" AND ", checks) + ")";
-        yield new CompiledRule(name, severity, Kind.INVALID_VALUES, columns, e, unitText(e, percent), percent,
-            demandsNone(e) ? "NOT (" + invalid + ")" : null, invalid, valid, null, rule);
+        yield new CompiledRule(
+            name,
+            severity,
+            Kind.INVALID_VALUES,
+            columns,
+            e,
+            unitText(e, percent),
+            percent,
+            demandsNone(e) ? "NOT (" + invalid + ")" : null,
+            invalid,
+            valid,
+            null,
+            rule);
       }
       case "duplicateValues" -> {
         Expectation e = stated.orElse(zero);
         if (!percent && !(e.operator() == Operator.MUST_BE && e.first() == 0)) {
-          throw Errors.badInput("rule '" + name + "': duplicateValues counted in rows can only be mustBe: 0",
+          throw Errors.badInput(
+              "rule '" + name + "': duplicateValues counted in rows can only be mustBe: 0",
               "write mustBe: 0, or unit: percent with a tolerance");
         }
-        yield new CompiledRule(name, severity, Kind.DUPLICATE_VALUES, columns, e, unitText(e, percent), percent, null,
-            null, null, null, rule);
+        yield new CompiledRule(
+            name,
+            severity,
+            Kind.DUPLICATE_VALUES,
+            columns,
+            e,
+            unitText(e, percent),
+            percent,
+            null,
+            null,
+            null,
+            null,
+            rule);
       }
       case "completeness" -> {
         Expectation e = stated.orElse(Expectation.of(Operator.MUST_BE, 1));
-        yield new CompiledRule(name, severity, Kind.COMPLETENESS, columns, e, null, false,
-            demandsAll(e) ? q + " IS NOT NULL" : null, null, null, null, rule);
+        yield new CompiledRule(
+            name,
+            severity,
+            Kind.COMPLETENESS,
+            columns,
+            e,
+            null,
+            false,
+            demandsAll(e) ? q + " IS NOT NULL" : null,
+            null,
+            null,
+            null,
+            rule);
       }
-      case "uniqueness" -> new CompiledRule(name, severity, Kind.UNIQUENESS, columns,
-          stated.orElse(Expectation.of(Operator.MUST_BE, 1)), null, false, null, null, null, null, rule);
-      case "freshness" -> new CompiledRule(name, severity, Kind.FRESHNESS, columns,
-          Expectation.of(Operator.MUST_BE_GREATER_THAN, 0), "newest value at most " + rule.maximumAge() + " old",
-          false, null, rule.maximumAge().toString(), null, null, rule);
+      case "uniqueness" ->
+          new CompiledRule(
+              name,
+              severity,
+              Kind.UNIQUENESS,
+              columns,
+              stated.orElse(Expectation.of(Operator.MUST_BE, 1)),
+              null,
+              false,
+              null,
+              null,
+              null,
+              null,
+              rule);
+      case "freshness" ->
+          new CompiledRule(
+              name,
+              severity,
+              Kind.FRESHNESS,
+              columns,
+              Expectation.of(Operator.MUST_BE_GREATER_THAN, 0),
+              "newest value at most " + rule.maximumAge() + " old",
+              false,
+              null,
+              rule.maximumAge().toString(),
+              null,
+              null,
+              rule);
       case "valuesIn" -> {
         Expectation e = stated.orElse(Expectation.of(Operator.MUST_BE, 1));
         String other = rule.argument("property") == null ? column : rule.argument("property");
-        yield new CompiledRule(name, severity, Kind.VALUES_IN, columns, e,
-            "values found in " + rule.argument("dataset") + " column " + other, false, null,
-            rule.argument("dataset"), List.of(other), null, rule);
+        yield new CompiledRule(
+            name,
+            severity,
+            Kind.VALUES_IN,
+            columns,
+            e,
+            "values found in " + rule.argument("dataset") + " column " + other,
+            false,
+            null,
+            rule.argument("dataset"),
+            List.of(other),
+            null,
+            rule);
       }
-      case "mean" -> new CompiledRule(name, severity, Kind.MEAN, columns, stated.orElseThrow(), null, false, null, null,
-          null, null, rule);
-      case "standardDeviation" -> new CompiledRule(name, severity, Kind.STANDARD_DEVIATION, columns, stated.orElseThrow(),
-          null, false, null, null, null, null, rule);
-      case "minimum" -> new CompiledRule(name, severity, Kind.RANGE_MINIMUM, columns, stated.orElseThrow(), null, false,
-          null, null, null, null, rule);
-      case "maximum" -> new CompiledRule(name, severity, Kind.RANGE_MAXIMUM, columns, stated.orElseThrow(), null, false,
-          null, null, null, null, rule);
-      case "quantile" -> new CompiledRule(name, severity, Kind.QUANTILE, columns, stated.orElseThrow(), null, false, null,
-          String.valueOf(((Number) rule.arguments().get("quantile")).doubleValue()), null, null, rule);
+      case "mean" ->
+          new CompiledRule(
+              name,
+              severity,
+              Kind.MEAN,
+              columns,
+              stated.orElseThrow(),
+              null,
+              false,
+              null,
+              null,
+              null,
+              null,
+              rule);
+      case "standardDeviation" ->
+          new CompiledRule(
+              name,
+              severity,
+              Kind.STANDARD_DEVIATION,
+              columns,
+              stated.orElseThrow(),
+              null,
+              false,
+              null,
+              null,
+              null,
+              null,
+              rule);
+      case "minimum" ->
+          new CompiledRule(
+              name,
+              severity,
+              Kind.RANGE_MINIMUM,
+              columns,
+              stated.orElseThrow(),
+              null,
+              false,
+              null,
+              null,
+              null,
+              null,
+              rule);
+      case "maximum" ->
+          new CompiledRule(
+              name,
+              severity,
+              Kind.RANGE_MAXIMUM,
+              columns,
+              stated.orElseThrow(),
+              null,
+              false,
+              null,
+              null,
+              null,
+              null,
+              rule);
+      case "quantile" ->
+          new CompiledRule(
+              name,
+              severity,
+              Kind.QUANTILE,
+              columns,
+              stated.orElseThrow(),
+              null,
+              false,
+              null,
+              String.valueOf(((Number) rule.arguments().get("quantile")).doubleValue()),
+              null,
+              null,
+              rule);
       case "predicate" -> {
         Expectation e = stated.orElse(Expectation.of(Operator.MUST_BE, 1));
-        String expression = rule.argument("expression").replace("{property}", column == null ? "{property}" : q);
-        yield new CompiledRule(name, severity, Kind.PREDICATE, columns, e, null, false,
-            demandsAll(e) ? "coalesce(" + expression + ", false)" : null, expression, null, null, rule);
+        String expression =
+            rule.argument("expression").replace("{property}", column == null ? "{property}" : q);
+        yield new CompiledRule(
+            name,
+            severity,
+            Kind.PREDICATE,
+            columns,
+            e,
+            null,
+            false,
+            demandsAll(e) ? "coalesce(" + expression + ", false)" : null,
+            expression,
+            null,
+            null,
+            rule);
       }
-      default -> throw new IllegalStateException("metric " + rule.metric() + " passed validation but has no translation");
+      default ->
+          throw new IllegalStateException(
+              "metric " + rule.metric() + " passed validation but has no translation");
     };
   }
 
@@ -213,20 +506,43 @@ public final class RuleCompiler {
     return e.test(1) && !e.test(1 - 1e-9);
   }
 
-  private static CompiledRule rule(String name, Severity severity, Kind kind, String column, Expectation expectation,
-      String text, String rowCondition, String detail) {
-    return new CompiledRule(name, severity, kind, column == null ? List.of() : List.of(column), expectation, text, false,
-        rowCondition, detail, null, null, null);
+  private static CompiledRule rule(
+      String name,
+      Severity severity,
+      Kind kind,
+      String column,
+      Expectation expectation,
+      String text,
+      String rowCondition,
+      String detail) {
+    return new CompiledRule(
+        name,
+        severity,
+        kind,
+        column == null ? List.of() : List.of(column),
+        expectation,
+        text,
+        false,
+        rowCondition,
+        detail,
+        null,
+        null,
+        null);
   }
 
   private static void requireUniqueNames(List<CompiledRule> rules) {
     Map<String, Integer> counts = new LinkedHashMap<>();
     rules.forEach(r -> counts.merge(r.name(), 1, Integer::sum));
-    List<String> twice = counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey)
-        .collect(Collectors.toList());
+    List<String> twice =
+        counts.entrySet().stream()
+            .filter(e -> e.getValue() > 1)
+            .map(Map.Entry::getKey)
+            .collect(Collectors.toList());
     if (!twice.isEmpty()) {
-      throw Errors.badInput("the contract has several rules named " + Errors.quoted(twice)
-          + " (names come from the column and the metric unless given)",
+      throw Errors.badInput(
+          "the contract has several rules named "
+              + Errors.quoted(twice)
+              + " (names come from the column and the metric unless given)",
           "give each of those rules its own name: with name: ...");
     }
   }

@@ -33,12 +33,14 @@ public final class Scala {
   }
 
   public static scala.collection.immutable.Vector<Object> vector(List<Double> values) {
-    scala.collection.immutable.VectorBuilder<Object> builder = new scala.collection.immutable.VectorBuilder<>();
+    scala.collection.immutable.VectorBuilder<Object> builder =
+        new scala.collection.immutable.VectorBuilder<>();
     values.forEach(builder::$plus$eq);
     return builder.result();
   }
 
-  private static final class Assertion extends AbstractFunction1<Object, Object> implements Serializable {
+  private static final class Assertion extends AbstractFunction1<Object, Object>
+      implements Serializable {
     private static final long serialVersionUID = 1L;
     private final transient DoublePredicate test;
 

@@ -14,23 +14,33 @@ import org.apache.spark.sql.types.StructType;
 
 /** Compares a contract's properties with a DataFrame's schema; needs no Spark job. */
 public final class SchemaComparison {
-  private static final Map<String, String> ALIASES = Map.ofEntries(
-      Map.entry("long", "bigint"), Map.entry("int64", "bigint"), Map.entry("integer", "int"),
-      Map.entry("int32", "int"), Map.entry("short", "smallint"), Map.entry("byte", "tinyint"),
-      Map.entry("bool", "boolean"), Map.entry("str", "string"), Map.entry("text", "string"),
-      Map.entry("varchar", "string"), Map.entry("real", "float"), Map.entry("float64", "double"),
-      Map.entry("timestamp_ltz", "timestamp"));
+  private static final Map<String, String> ALIASES =
+      Map.ofEntries(
+          Map.entry("long", "bigint"),
+          Map.entry("int64", "bigint"),
+          Map.entry("integer", "int"),
+          Map.entry("int32", "int"),
+          Map.entry("short", "smallint"),
+          Map.entry("byte", "tinyint"),
+          Map.entry("bool", "boolean"),
+          Map.entry("str", "string"),
+          Map.entry("text", "string"),
+          Map.entry("varchar", "string"),
+          Map.entry("real", "float"),
+          Map.entry("float64", "double"),
+          Map.entry("timestamp_ltz", "timestamp"));
 
-  private static final Map<String, Set<String>> LOGICAL = Map.of(
-      "string", Set.of("string"),
-      "integer", Set.of("tinyint", "smallint", "int", "bigint"),
-      "number", Set.of("tinyint", "smallint", "int", "bigint", "float", "double", "decimal"),
-      "boolean", Set.of("boolean"),
-      "date", Set.of("date"),
-      "timestamp", Set.of("timestamp", "timestamp_ntz"),
-      "time", Set.of("string", "timestamp", "timestamp_ntz"),
-      "object", Set.of("struct", "map"),
-      "array", Set.of("array"));
+  private static final Map<String, Set<String>> LOGICAL =
+      Map.of(
+          "string", Set.of("string"),
+          "integer", Set.of("tinyint", "smallint", "int", "bigint"),
+          "number", Set.of("tinyint", "smallint", "int", "bigint", "float", "double", "decimal"),
+          "boolean", Set.of("boolean"),
+          "date", Set.of("date"),
+          "timestamp", Set.of("timestamp", "timestamp_ntz"),
+          "time", Set.of("string", "timestamp", "timestamp_ntz"),
+          "object", Set.of("struct", "map"),
+          "array", Set.of("array"));
 
   private SchemaComparison() {}
 
@@ -40,21 +50,26 @@ public final class SchemaComparison {
       StructField field = find(schema, property.name());
       String declared = declared(property);
       if (field == null) {
-        differences.add(new SchemaDifference(property.name(), declared == null ? "declared" : declared, null));
+        differences.add(
+            new SchemaDifference(property.name(), declared == null ? "declared" : declared, null));
         continue;
       }
       String actual = field.dataType().simpleString();
-      if (property.physicalType() != null && !physicalMatches(property.physicalType(), field.dataType())) {
+      if (property.physicalType() != null
+          && !physicalMatches(property.physicalType(), field.dataType())) {
         differences.add(new SchemaDifference(property.name(), property.physicalType(), actual));
-      } else if (property.logicalType() != null && !logicalMatches(property.logicalType(), field.dataType())) {
-        differences.add(new SchemaDifference(property.name(), "logicalType " + property.logicalType(), actual));
+      } else if (property.logicalType() != null
+          && !logicalMatches(property.logicalType(), field.dataType())) {
+        differences.add(
+            new SchemaDifference(property.name(), "logicalType " + property.logicalType(), actual));
       }
     }
     return differences;
   }
 
   private static String declared(ContractProperty property) {
-    return property.physicalType() != null ? property.physicalType()
+    return property.physicalType() != null
+        ? property.physicalType()
         : property.logicalType() != null ? "logicalType " + property.logicalType() : null;
   }
 
@@ -89,7 +104,8 @@ public final class SchemaComparison {
   /** The ODCS logical type of a Spark type, for suggested contracts. */
   public static String logicalType(DataType type) {
     String actual = type.simpleString().toLowerCase(Locale.ROOT);
-    for (String logical : List.of("string", "integer", "number", "boolean", "date", "timestamp", "array", "object")) {
+    for (String logical :
+        List.of("string", "integer", "number", "boolean", "date", "timestamp", "array", "object")) {
       if (logicalMatches(logical, type)) {
         return logical;
       }

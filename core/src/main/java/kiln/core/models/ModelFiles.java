@@ -31,10 +31,19 @@ import org.apache.spark.sql.Row;
 public final class ModelFiles {
   public static final String MODEL_DIRECTORY = "spark-model";
   public static final String INFO_FILE = "kiln-model.json";
-  /** The assembled feature vector the model reads (xgboost4j-spark's CPU path mixes up output columns with a column list). */
+
+  /**
+   * The assembled feature vector the model reads (xgboost4j-spark's CPU path mixes up output
+   * columns with a column list).
+   */
   public static final String FEATURES_VECTOR = "kiln_features";
-  /** The column {@link #score} adds: the probability of class 1 for a classifier, the predicted value for a regressor. */
+
+  /**
+   * The column {@link #score} adds: the probability of class 1 for a classifier, the predicted
+   * value for a regressor.
+   */
   public static final String SCORE = "kiln_score";
+
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Path directory;
@@ -50,7 +59,10 @@ public final class ModelFiles {
   public static ModelFiles save(Model<?> model, ModelInfo info, Path directory) {
     try {
       Files.createDirectories(directory);
-      ((MLWritable) model).write().overwrite().save(directory.resolve(MODEL_DIRECTORY).toAbsolutePath().toString());
+      ((MLWritable) model)
+          .write()
+          .overwrite()
+          .save(directory.resolve(MODEL_DIRECTORY).toAbsolutePath().toString());
       JSON.writeValue(directory.resolve(INFO_FILE).toFile(), info);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save the model to " + directory, e);
@@ -58,7 +70,9 @@ public final class ModelFiles {
     return new ModelFiles(directory, info, model);
   }
 
-  /** The same model with these metrics in its {@value #INFO_FILE}; only that file is written again. */
+  /**
+   * The same model with these metrics in its {@value #INFO_FILE}; only that file is written again.
+   */
   public ModelFiles withMetrics(java.util.Map<String, Double> metrics) {
     ModelInfo measured = info.withMetrics(metrics);
     try {
@@ -73,52 +87,80 @@ public final class ModelFiles {
   public static ModelFiles load(Path directory) {
     Path infoFile = directory.resolve(INFO_FILE);
     if (!Files.isRegularFile(infoFile)) {
-      throw Errors.badInput(directory + " holds no " + INFO_FILE + ", so it is not a model Kiln trained",
+      throw Errors.badInput(
+          directory + " holds no " + INFO_FILE + ", so it is not a model Kiln trained",
           "register models with `kiln train`");
     }
     ModelInfo info;
     try {
       info = JSON.readValue(infoFile.toFile(), ModelInfo.class);
     } catch (IOException e) {
-      throw Errors.badInput("cannot read " + infoFile + ": " + e.getMessage(), "register the model again with `kiln train`");
+      throw Errors.badInput(
+          "cannot read " + infoFile + ": " + e.getMessage(),
+          "register the model again with `kiln train`");
     }
     return new ModelFiles(directory, info, loadModel(directory.resolve(MODEL_DIRECTORY)));
   }
 
   /**
-   * Loads the Spark ML model by the class its metadata names, through that class's own reader, as Spark's
-   * {@code PipelineModel} loads its stages: core needs no model library, only whoever loads the model
-   * needs its classes (XGBoost's) on the classpath.
+   * Loads the Spark ML model by the class its metadata names, through that class's own reader, as
+   * Spark's {@code PipelineModel} loads its stages: core needs no model library, only whoever loads
+   * the model needs its classes (XGBoost's) on the classpath.
    */
   private static Model<?> loadModel(Path modelDirectory) {
     String className = modelClass(modelDirectory);
     Object loaded;
     try {
       Class<?> type = Class.forName(className, true, ModelFiles.class.getClassLoader());
-      loaded = ((MLReader<?>) type.getMethod("read").invoke(null)).load(modelDirectory.toAbsolutePath().toString());
+      loaded =
+          ((MLReader<?>) type.getMethod("read").invoke(null))
+              .load(modelDirectory.toAbsolutePath().toString());
     } catch (ClassNotFoundException | NoSuchMethodException e) {
-      throw Errors.environment("the model in " + modelDirectory + " is a " + className
+      throw Errors.environment(
+          "the model in "
+              + modelDirectory
+              + " is a "
+              + className
               + ", and that class (or its reader) is not on the classpath",
-          "run with the kiln jar, which brings the model libraries (XGBoost), or add the library to the classpath", e);
+          "run with the kiln jar, which brings the model libraries (XGBoost), or add the library to the classpath",
+          e);
     } catch (java.lang.reflect.InvocationTargetException e) {
-      throw Errors.badInput("cannot load the model in " + modelDirectory + " (" + className + "): "
-          + Errors.rootMessage(e), "register the model again with `kiln train`", e.getCause());
+      throw Errors.badInput(
+          "cannot load the model in "
+              + modelDirectory
+              + " ("
+              + className
+              + "): "
+              + Errors.rootMessage(e),
+          "register the model again with `kiln train`",
+          e.getCause());
     } catch (ReflectiveOperationException e) {
-      throw Errors.environment("cannot load the model in " + modelDirectory + " (" + className + "): "
-          + Errors.rootMessage(e), "run with the kiln jar", e);
+      throw Errors.environment(
+          "cannot load the model in "
+              + modelDirectory
+              + " ("
+              + className
+              + "): "
+              + Errors.rootMessage(e),
+          "run with the kiln jar",
+          e);
     }
     if (!(loaded instanceof Model<?> model)) {
-      throw Errors.badInput(modelDirectory + " holds a " + className + ", which is not a fitted Spark ML model",
+      throw Errors.badInput(
+          modelDirectory + " holds a " + className + ", which is not a fitted Spark ML model",
           "register models with `kiln train`");
     }
     return model;
   }
 
-  /** The class Spark ML wrote in the model's metadata ({@code metadata/part-00000}, one JSON line). */
+  /**
+   * The class Spark ML wrote in the model's metadata ({@code metadata/part-00000}, one JSON line).
+   */
   private static String modelClass(Path modelDirectory) {
     Path metadata = modelDirectory.resolve("metadata");
     try (Stream<Path> parts = Files.list(metadata)) {
-      for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList()) {
+      for (Path part :
+          parts.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList()) {
         for (String line : Files.readAllLines(part)) {
           if (!line.isBlank()) {
             String className = JSON.readTree(line).path("class").asText("");
@@ -129,10 +171,13 @@ public final class ModelFiles {
         }
       }
     } catch (IOException e) {
-      throw Errors.badInput("cannot read the Spark ML metadata in " + metadata + ": " + e.getMessage(),
-          "register the model again with `kiln train`", e);
+      throw Errors.badInput(
+          "cannot read the Spark ML metadata in " + metadata + ": " + e.getMessage(),
+          "register the model again with `kiln train`",
+          e);
     }
-    throw Errors.badInput(metadata + " names no model class, so " + modelDirectory + " is not a saved Spark ML model",
+    throw Errors.badInput(
+        metadata + " names no model class, so " + modelDirectory + " is not a saved Spark ML model",
         "register the model again with `kiln train`");
   }
 
@@ -149,23 +194,28 @@ public final class ModelFiles {
   }
 
   /**
-   * The rows with the model's outputs and {@link #SCORE} (probability of class 1, or the
-   * predicted value). Fails with the missing columns named when the data lacks a feature.
+   * The rows with the model's outputs and {@link #SCORE} (probability of class 1, or the predicted
+   * value). Fails with the missing columns named when the data lacks a feature.
    */
   public Dataset<Row> score(Dataset<Row> rows) {
     return score(rows, "the data to score");
   }
 
-  /** As {@link #score(Dataset)}; {@code what} names the rows in the message when a feature column is missing. */
+  /**
+   * As {@link #score(Dataset)}; {@code what} names the rows in the message when a feature column is
+   * missing.
+   */
   public Dataset<Row> score(Dataset<Row> rows, String what) {
     List<String> missing = new ArrayList<>(info.featureColumns());
     missing.removeAll(List.of(rows.columns()));
     if (!missing.isEmpty()) {
       throw Errors.missingColumns(what, missing, List.of(rows.columns()));
     }
-    Dataset<Row> scored = model.transform(assemble(rows, info.featureColumns())).drop(FEATURES_VECTOR);
+    Dataset<Row> scored =
+        model.transform(assemble(rows, info.featureColumns())).drop(FEATURES_VECTOR);
     return info.task() == Task.CLASSIFIER
-        ? scored.withColumn(SCORE,
+        ? scored.withColumn(
+            SCORE,
             org.apache.spark.ml.functions.vector_to_array(col("probability"), "float64").getItem(1))
         : scored.withColumn(SCORE, col("prediction"));
   }
@@ -179,14 +229,24 @@ public final class ModelFiles {
         .transform(rows);
   }
 
-  /** SHA-256 over the model's files (relative path and content, in path order; Hadoop's .crc files left out). */
+  /**
+   * SHA-256 over the model's files (relative path and content, in path order; Hadoop's .crc files
+   * left out).
+   */
   public String sha256() {
     Path root = directory.resolve(MODEL_DIRECTORY);
     try (Stream<Path> walk = Files.walk(root)) {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      for (Path file : walk.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().endsWith(".crc"))
-          .sorted().toList()) {
-        digest.update(root.relativize(file).toString().replace('\\', '/').getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      for (Path file :
+          walk.filter(Files::isRegularFile)
+              .filter(p -> !p.getFileName().toString().endsWith(".crc"))
+              .sorted()
+              .toList()) {
+        digest.update(
+            root.relativize(file)
+                .toString()
+                .replace('\\', '/')
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
         try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
           in.transferTo(java.io.OutputStream.nullOutputStream());
         }
@@ -204,7 +264,9 @@ public final class ModelFiles {
     try (Stream<Path> walk = Files.walk(directory)) {
       return walk.filter(Files::isRegularFile)
           .filter(p -> !p.getFileName().toString().endsWith(".crc"))
-          .map(directory::relativize).sorted().toList();
+          .map(directory::relativize)
+          .sorted()
+          .toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What Kiln keeps beside a saved model ({@code kiln-model.json}): how to score with it, and which data and
- * split it was trained and tested on, so that a gate can rebuild the same test set.
+ * What Kiln keeps beside a saved model ({@code kiln-model.json}): how to score with it, and which
+ * data and split it was trained and tested on, so that a gate can rebuild the same test set.
  */
 public record ModelInfo(
     Task task,
@@ -33,7 +33,22 @@ public record ModelInfo(
   }
 
   public ModelInfo withMetrics(Map<String, Double> values) {
-    return new ModelInfo(task, label, featureColumns, key, seed, split, threshold, groupColumns, minGroupRows,
-        featureTable, featureVersion, dataTable, dataVersion, device, hyperparameters, values);
+    return new ModelInfo(
+        task,
+        label,
+        featureColumns,
+        key,
+        seed,
+        split,
+        threshold,
+        groupColumns,
+        minGroupRows,
+        featureTable,
+        featureVersion,
+        dataTable,
+        dataVersion,
+        device,
+        hyperparameters,
+        values);
   }
 }

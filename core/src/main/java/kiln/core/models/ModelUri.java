@@ -2,14 +2,21 @@ package kiln.core.models;
 
 import kiln.core.Errors;
 
-/** A registered model as MLflow writes it: {@code models:/NAME@ALIAS} or {@code models:/NAME/VERSION}. */
+/**
+ * A registered model as MLflow writes it: {@code models:/NAME@ALIAS} or {@code
+ * models:/NAME/VERSION}.
+ */
 public record ModelUri(String name, String alias, String version) {
   private static final String PREFIX = "models:/";
 
   public ModelUri {
     if ((alias == null) == (version == null)) {
-      throw Errors.badInput("a model URI has an alias or a version, not both or neither: alias " + alias + ", version "
-          + version, "write models:/NAME@ALIAS or models:/NAME/VERSION");
+      throw Errors.badInput(
+          "a model URI has an alias or a version, not both or neither: alias "
+              + alias
+              + ", version "
+              + version,
+          "write models:/NAME@ALIAS or models:/NAME/VERSION");
     }
   }
 
@@ -38,7 +45,8 @@ public record ModelUri(String name, String alias, String version) {
   }
 
   private static RuntimeException malformed(String text, String why) {
-    return Errors.badInput("malformed model URI '" + text + "': " + why,
+    return Errors.badInput(
+        "malformed model URI '" + text + "': " + why,
         "write models:/NAME@ALIAS (e.g. models:/flight-delays@champion) or models:/NAME/VERSION (e.g. models:/flight-delays/3)");
   }
 

@@ -2,7 +2,8 @@ package kiln.core.models;
 
 /** What a model predicts: a binary label (classifier) or a number (regressor). */
 public enum Task {
-  CLASSIFIER, REGRESSOR;
+  CLASSIFIER,
+  REGRESSOR;
 
   /** The metric a gate compares and tuning optimises, and whether larger is better. */
   public String primaryMetric() {

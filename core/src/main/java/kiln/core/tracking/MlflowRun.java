@@ -13,7 +13,10 @@ import kiln.core.DatasetRef;
 import kiln.core.Errors;
 import kiln.core.tracking.internal.Sender;
 
-/** A run of {@link MlflowTracking}: every call becomes an event that is sent, or spooled while the server is away. */
+/**
+ * A run of {@link MlflowTracking}: every call becomes an event that is sent, or spooled while the
+ * server is away.
+ */
 final class MlflowRun implements TrackedRun {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,7 +42,10 @@ final class MlflowRun implements TrackedRun {
   @Override
   public String url() {
     Sender.RunIds ids = tracking.ids(localId);
-    return ids == null ? "(not sent yet: spooled to " + tracking.spoolFile().map(Path::toString).orElse("the spool") + ")"
+    return ids == null
+        ? "(not sent yet: spooled to "
+            + tracking.spoolFile().map(Path::toString).orElse("the spool")
+            + ")"
         : tracking.uri() + "/#/experiments/" + ids.experimentId() + "/runs/" + ids.runId();
   }
 
@@ -47,15 +53,20 @@ final class MlflowRun implements TrackedRun {
   public String artifactUri() {
     Sender.RunIds ids = tracking.ids(localId);
     if (ids == null) {
-      throw Errors.environment("run " + id() + " was not created on the tracking server (it is spooled), so it has"
-          + " no artifact location yet", "start the tracking server or check the tracking URI, then run the job again");
+      throw Errors.environment(
+          "run "
+              + id()
+              + " was not created on the tracking server (it is spooled), so it has"
+              + " no artifact location yet",
+          "start the tracking server or check the tracking URI, then run the job again");
     }
     return ids.artifactUri();
   }
 
   @Override
   public void logParams(Map<String, String> params) {
-    tracking.emit(new TrackingEvent.LogBatch(localId, new LinkedHashMap<>(params), List.of(), Map.of()));
+    tracking.emit(
+        new TrackingEvent.LogBatch(localId, new LinkedHashMap<>(params), List.of(), Map.of()));
   }
 
   @Override
@@ -68,18 +79,24 @@ final class MlflowRun implements TrackedRun {
 
   @Override
   public void logMetric(String key, double value, long step) {
-    tracking.emit(new TrackingEvent.LogBatch(localId, Map.of(),
-        List.of(new TrackingEvent.Metric(key, value, System.currentTimeMillis(), step)), Map.of()));
+    tracking.emit(
+        new TrackingEvent.LogBatch(
+            localId,
+            Map.of(),
+            List.of(new TrackingEvent.Metric(key, value, System.currentTimeMillis(), step)),
+            Map.of()));
   }
 
   @Override
   public void setTags(Map<String, String> tags) {
-    tracking.emit(new TrackingEvent.LogBatch(localId, Map.of(), List.of(), new LinkedHashMap<>(tags)));
+    tracking.emit(
+        new TrackingEvent.LogBatch(localId, Map.of(), List.of(), new LinkedHashMap<>(tags)));
   }
 
   @Override
   public void logArtifact(Path file, String artifactPath) {
-    tracking.emit(new TrackingEvent.Artifact(localId, file.toAbsolutePath().toString(), artifactPath));
+    tracking.emit(
+        new TrackingEvent.Artifact(localId, file.toAbsolutePath().toString(), artifactPath));
   }
 
   @Override
@@ -100,7 +117,8 @@ final class MlflowRun implements TrackedRun {
   @Override
   public void logInput(DatasetRef pinned, String context) {
     if (pinned.version() == null) {
-      // jobs resolve every table before they log it: an unpinned one here is Kiln's bug, never the input
+      // jobs resolve every table before they log it: an unpinned one here is Kiln's bug, never the
+      // input
       throw new IllegalStateException("a dataset input must be pinned to a version: " + pinned);
     }
     String source;
@@ -112,8 +130,14 @@ final class MlflowRun implements TrackedRun {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    tracking.emit(new TrackingEvent.LogInputs(localId, MlflowTracking.datasetName(pinned.table()), MlflowTracking.digest(pinned.toString()), "delta_table",
-        source, context));
+    tracking.emit(
+        new TrackingEvent.LogInputs(
+            localId,
+            MlflowTracking.datasetName(pinned.table()),
+            MlflowTracking.digest(pinned.toString()),
+            "delta_table",
+            source,
+            context));
   }
 
   @Override

@@ -20,8 +20,9 @@ import kiln.core.tracking.internal.SpoolWriter;
 
 /**
  * {@link Tracking} against any MLflow server over its REST API. When the server cannot be reached
- * (after bounded retries with backoff) the job goes on: what could not be sent is spooled to a file in
- * {@code spoolDirectory}, which {@link #replay} (the {@code kiln tracking replay} command) sends later.
+ * (after bounded retries with backoff) the job goes on: what could not be sent is spooled to a file
+ * in {@code spoolDirectory}, which {@link #replay} (the {@code kiln tracking replay} command) sends
+ * later.
  */
 public final class MlflowTracking implements Tracking {
   private final Sender sender;
@@ -39,32 +40,50 @@ public final class MlflowTracking implements Tracking {
   }
 
   /**
-   * Connects to {@code uri} with credentials from {@code MLFLOW_TRACKING_USERNAME}/{@code _PASSWORD} or
-   * {@code MLFLOW_TRACKING_TOKEN} in {@code env}. Nothing is sent until a run starts.
+   * Connects to {@code uri} with credentials from {@code MLFLOW_TRACKING_USERNAME}/{@code
+   * _PASSWORD} or {@code MLFLOW_TRACKING_TOKEN} in {@code env}. Nothing is sent until a run starts.
    */
-  public static MlflowTracking connect(String uri, Map<String, String> env, Path spoolDirectory, Consumer<String> notices) {
+  public static MlflowTracking connect(
+      String uri, Map<String, String> env, Path spoolDirectory, Consumer<String> notices) {
     return connect(uri, env, spoolDirectory, notices, 4, Duration.ofMillis(500));
   }
 
-  public static MlflowTracking connect(String uri, Map<String, String> env, Path spoolDirectory,
-      Consumer<String> notices, int attempts, Duration firstBackoff) {
-    return new MlflowTracking(rest(uri, env, attempts, firstBackoff, notices), spoolDirectory, notices);
+  public static MlflowTracking connect(
+      String uri,
+      Map<String, String> env,
+      Path spoolDirectory,
+      Consumer<String> notices,
+      int attempts,
+      Duration firstBackoff) {
+    return new MlflowTracking(
+        rest(uri, env, attempts, firstBackoff, notices), spoolDirectory, notices);
   }
 
-  private static RestClient rest(String uri, Map<String, String> env, int attempts, Duration firstBackoff,
+  private static RestClient rest(
+      String uri,
+      Map<String, String> env,
+      int attempts,
+      Duration firstBackoff,
       Consumer<String> notices) {
     URI base;
     try {
       base = URI.create(uri);
     } catch (IllegalArgumentException e) {
-      throw Errors.badInput("tracking URI '" + uri + "' is not a URI", "give one such as http://127.0.0.1:5000");
+      throw Errors.badInput(
+          "tracking URI '" + uri + "' is not a URI", "give one such as http://127.0.0.1:5000");
     }
     if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
-      throw Errors.badInput("tracking URI '" + uri + "' is not an http(s) URI; Kiln talks to MLflow servers over REST",
+      throw Errors.badInput(
+          "tracking URI '"
+              + uri
+              + "' is not an http(s) URI; Kiln talks to MLflow servers over REST",
           "start `mlflow server` (or `kiln server`) and give its http:// address, or give no URI to use the embedded server");
     }
-    String authorization = RestClient.authorization(env.get("MLFLOW_TRACKING_USERNAME"),
-        env.get("MLFLOW_TRACKING_PASSWORD"), env.get("MLFLOW_TRACKING_TOKEN"));
+    String authorization =
+        RestClient.authorization(
+            env.get("MLFLOW_TRACKING_USERNAME"),
+            env.get("MLFLOW_TRACKING_PASSWORD"),
+            env.get("MLFLOW_TRACKING_TOKEN"));
     return new RestClient(base, authorization, attempts, firstBackoff, notices);
   }
 
@@ -85,7 +104,9 @@ public final class MlflowTracking implements Tracking {
     allTags.putIfAbsent("mlflow.user", System.getProperty("user.name", "kiln"));
     allTags.putIfAbsent("mlflow.source.type", "JOB");
     MlflowRun run = new MlflowRun(this, UUID.randomUUID().toString());
-    emit(new TrackingEvent.CreateRun(run.localId(), experiment, runName, System.currentTimeMillis(), allTags));
+    emit(
+        new TrackingEvent.CreateRun(
+            run.localId(), experiment, runName, System.currentTimeMillis(), allTags));
     return run;
   }
 
@@ -97,11 +118,13 @@ public final class MlflowTracking implements Tracking {
         return;
       } catch (TrackingException e) {
         if (!e.unreachable()) {
-          throw Errors.environment("the tracking server refused a request: " + e.getMessage(),
+          throw Errors.environment(
+              "the tracking server refused a request: " + e.getMessage(),
               "check the tracking URI and credentials (MLFLOW_TRACKING_USERNAME/PASSWORD or MLFLOW_TRACKING_TOKEN)");
         }
         Path file = spool.start(sender.boundRuns());
-        notices.accept(e.getMessage() + "; the job goes on and spools its tracking data to " + file);
+        notices.accept(
+            e.getMessage() + "; the job goes on and spools its tracking data to " + file);
       }
     }
     spool.append(event);
@@ -113,11 +136,13 @@ public final class MlflowTracking implements Tracking {
   }
 
   /**
-   * Sends a spool file's events in order. Progress is kept beside it ({@code FILE.sent}), so a replay
-   * that stops half-way resumes where it stopped. Returns the number of events sent now.
+   * Sends a spool file's events in order. Progress is kept beside it ({@code FILE.sent}), so a
+   * replay that stops half-way resumes where it stopped. Returns the number of events sent now.
    */
-  public static int replay(Path file, String uri, Map<String, String> env, Consumer<String> notices) {
-    return SpoolReplay.replay(file, new Sender(rest(uri, env, 4, Duration.ofMillis(500), notices)), notices);
+  public static int replay(
+      Path file, String uri, Map<String, String> env, Consumer<String> notices) {
+    return SpoolReplay.replay(
+        file, new Sender(rest(uri, env, 4, Duration.ofMillis(500), notices)), notices);
   }
 
   /** The spool files that jobs left in {@code spoolDirectory}, oldest first. */
@@ -126,7 +151,8 @@ public final class MlflowTracking implements Tracking {
   }
 
   @Override
-  public ModelVersion registerModel(String name, String source, String runId, Map<String, String> tags) {
+  public ModelVersion registerModel(
+      String name, String source, String runId, Map<String, String> tags) {
     return registry.registerModel(name, source, runId, tags);
   }
 
@@ -172,8 +198,17 @@ public final class MlflowTracking implements Tracking {
 
   @Override
   public synchronized void close() {
-    spool.file().ifPresent(file -> notices.accept(spool.written() + " tracking event(s) were spooled to " + file
-        + "; send them with `kiln tracking replay " + file + "`"));
+    spool
+        .file()
+        .ifPresent(
+            file ->
+                notices.accept(
+                    spool.written()
+                        + " tracking event(s) were spooled to "
+                        + file
+                        + "; send them with `kiln tracking replay "
+                        + file
+                        + "`"));
   }
 
   static String datasetName(String table) {
@@ -184,7 +219,9 @@ public final class MlflowTracking implements Tracking {
   /** MLflow digests are short: the first 8 bytes of a SHA-256. */
   public static String digest(String text) {
     try {
-      byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      byte[] hash =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(text.getBytes(StandardCharsets.UTF_8));
       return java.util.HexFormat.of().formatHex(hash, 0, 8);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

@@ -15,9 +15,13 @@ public interface TrackedRun extends AutoCloseable {
   /** Where a person sees the run (the MLflow UI's address for it). */
   String url();
 
-  /** The run's artifact root, e.g. {@code mlflow-artifacts:/1/<run id>/artifacts}, the base of a model version's source. */
+  /**
+   * The run's artifact root, e.g. {@code mlflow-artifacts:/1/<run id>/artifacts}, the base of a
+   * model version's source.
+   */
   default String artifactUri() {
-    throw new UnsupportedOperationException("the artifact URI is not known to " + getClass().getName());
+    throw new UnsupportedOperationException(
+        "the artifact URI is not known to " + getClass().getName());
   }
 
   void logParams(Map<String, String> params);

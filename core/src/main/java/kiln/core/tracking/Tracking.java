@@ -10,7 +10,8 @@ import java.util.Optional;
 public interface Tracking extends AutoCloseable {
 
   /** A version of a registered model. */
-  record ModelVersion(String name, String version, String source, String runId, Map<String, String> tags) {}
+  record ModelVersion(
+      String name, String version, String source, String runId, Map<String, String> tags) {}
 
   /** The server's base URI, for the messages that tell a user where to look. */
   String uri();
@@ -31,30 +32,38 @@ public interface Tracking extends AutoCloseable {
 
   /** A version of a registered model, if the model and the version exist. */
   default Optional<ModelVersion> modelVersion(String name, String version) {
-    throw new UnsupportedOperationException("reading model versions is not supported by " + getClass().getName());
+    throw new UnsupportedOperationException(
+        "reading model versions is not supported by " + getClass().getName());
   }
 
   /** Every version of a registered model, oldest first; empty when the model does not exist. */
   default java.util.List<ModelVersion> modelVersions(String name) {
-    throw new UnsupportedOperationException("listing model versions is not supported by " + getClass().getName());
+    throw new UnsupportedOperationException(
+        "listing model versions is not supported by " + getClass().getName());
   }
 
   /** The names of the registered models. */
   default java.util.List<String> registeredModels() {
-    throw new UnsupportedOperationException("listing models is not supported by " + getClass().getName());
-  }
-
-  /** A registered model's aliases and the versions they point at; empty when the model does not exist. */
-  default Map<String, String> aliases(String name) {
-    throw new UnsupportedOperationException("reading aliases is not supported by " + getClass().getName());
+    throw new UnsupportedOperationException(
+        "listing models is not supported by " + getClass().getName());
   }
 
   /**
-   * Downloads the artifacts under {@code artifactUri} (a file or a directory, e.g. a model version's
-   * {@code mlflow-artifacts:/...} source) into {@code destination}, which is created.
+   * A registered model's aliases and the versions they point at; empty when the model does not
+   * exist.
+   */
+  default Map<String, String> aliases(String name) {
+    throw new UnsupportedOperationException(
+        "reading aliases is not supported by " + getClass().getName());
+  }
+
+  /**
+   * Downloads the artifacts under {@code artifactUri} (a file or a directory, e.g. a model
+   * version's {@code mlflow-artifacts:/...} source) into {@code destination}, which is created.
    */
   default void downloadArtifacts(String artifactUri, java.nio.file.Path destination) {
-    throw new UnsupportedOperationException("downloading artifacts is not supported by " + getClass().getName());
+    throw new UnsupportedOperationException(
+        "downloading artifacts is not supported by " + getClass().getName());
   }
 
   @Override

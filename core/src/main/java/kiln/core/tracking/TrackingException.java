@@ -10,7 +10,9 @@ public final class TrackingException extends RuntimeException {
     this.unreachable = unreachable;
   }
 
-  /** True when retrying later may work (no connection, timeouts, 5xx); false for a refusal (4xx). */
+  /**
+   * True when retrying later may work (no connection, timeouts, 5xx); false for a refusal (4xx).
+   */
   public boolean unreachable() {
     return unreachable;
   }

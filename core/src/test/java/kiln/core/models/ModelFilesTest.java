@@ -29,13 +29,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The model file format: a model saved by {@link ModelFiles#save} loads back by the class its Spark ML
- * metadata names, with no model library known to core. Spark's own models stand in for XGBoost's here.
+ * The model file format: a model saved by {@link ModelFiles#save} loads back by the class its Spark
+ * ML metadata names, with no model library known to core. Spark's own models stand in for XGBoost's
+ * here.
  */
 @ExtendWith(SharedSpark.class)
 class ModelFilesTest {
-  private static final StructType SCHEMA = new StructType().add("id", DataTypes.LongType)
-      .add("hour", DataTypes.DoubleType).add("distance", DataTypes.DoubleType).add("label", DataTypes.DoubleType);
+  private static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.LongType)
+          .add("hour", DataTypes.DoubleType)
+          .add("distance", DataTypes.DoubleType)
+          .add("label", DataTypes.DoubleType);
   private static final List<String> FEATURES = List.of("hour", "distance");
 
   private static Dataset<Row> rows(SparkSession spark, int n) {
@@ -50,17 +55,36 @@ class ModelFilesTest {
   }
 
   private static ModelInfo info(Task task) {
-    return new ModelInfo(task, "label", FEATURES, "id", Split.DEFAULT_SEED, SplitFractions.DEFAULT, 0.5, List.of("hour"),
-        10, "/tables/features", 3, "/tables/flights", 7L, "cpu", Map.of("max_iter", 20), Map.of("auc_roc", 0.81));
+    return new ModelInfo(
+        task,
+        "label",
+        FEATURES,
+        "id",
+        Split.DEFAULT_SEED,
+        SplitFractions.DEFAULT,
+        0.5,
+        List.of("hour"),
+        10,
+        "/tables/features",
+        3,
+        "/tables/flights",
+        7L,
+        "cpu",
+        Map.of("max_iter", 20),
+        Map.of("auc_roc", 0.81));
   }
 
   private static LogisticRegressionModel classifier(Dataset<Row> data, int iterations) {
-    return new LogisticRegression().setMaxIter(iterations).setFeaturesCol(ModelFiles.FEATURES_VECTOR)
-        .setLabelCol("label").fit(ModelFiles.assemble(data, FEATURES));
+    return new LogisticRegression()
+        .setMaxIter(iterations)
+        .setFeaturesCol(ModelFiles.FEATURES_VECTOR)
+        .setLabelCol("label")
+        .fit(ModelFiles.assemble(data, FEATURES));
   }
 
   @Test
-  void aSavedClassifierLoadsBackAndScoresAsTheFittedModelDoes(SparkSession spark, @TempDir Path dir) {
+  void aSavedClassifierLoadsBackAndScoresAsTheFittedModelDoes(
+      SparkSession spark, @TempDir Path dir) {
     Dataset<Row> data = rows(spark, 200);
     LogisticRegressionModel fitted = classifier(data, 20);
     ModelFiles.save(fitted, info(Task.CLASSIFIER), dir.resolve("model"));
@@ -69,30 +93,58 @@ class ModelFilesTest {
 
     assertThat(loaded.info()).isEqualTo(info(Task.CLASSIFIER));
     assertThat(loaded.model()).isInstanceOf(LogisticRegressionModel.class);
-    assertThat(loaded.files()).contains(Path.of(ModelFiles.INFO_FILE)).allMatch(p -> !p.toString().endsWith(".crc"));
-    List<Row> expected = fitted.transform(ModelFiles.assemble(data, FEATURES)).orderBy("id")
-        .select("id", "probability").collectAsList();
-    List<Row> scored = loaded.score(data).orderBy("id").select("id", ModelFiles.SCORE).collectAsList();
+    assertThat(loaded.files())
+        .contains(Path.of(ModelFiles.INFO_FILE))
+        .allMatch(p -> !p.toString().endsWith(".crc"));
+    List<Row> expected =
+        fitted
+            .transform(ModelFiles.assemble(data, FEATURES))
+            .orderBy("id")
+            .select("id", "probability")
+            .collectAsList();
+    List<Row> scored =
+        loaded.score(data).orderBy("id").select("id", ModelFiles.SCORE).collectAsList();
     assertThat(scored).hasSize(200);
     for (int i = 0; i < scored.size(); i++) {
       assertThat(scored.get(i).getLong(0)).isEqualTo(expected.get(i).getLong(0));
-      assertThat(scored.get(i).getDouble(1)).isCloseTo(((Vector) expected.get(i).get(1)).apply(1), within(1e-12));
+      assertThat(scored.get(i).getDouble(1))
+          .isCloseTo(((Vector) expected.get(i).get(1)).apply(1), within(1e-12));
     }
   }
 
   @Test
   void aRegressorsScoreIsItsPrediction(SparkSession spark, @TempDir Path dir) {
     Dataset<Row> data = rows(spark, 50);
-    LinearRegressionModel fitted = new LinearRegression().setFeaturesCol(ModelFiles.FEATURES_VECTOR)
-        .setLabelCol("distance").fit(ModelFiles.assemble(data, List.of("hour")));
-    ModelInfo info = new ModelInfo(Task.REGRESSOR, "distance", List.of("hour"), "id", 1, SplitFractions.DEFAULT, 0,
-        List.of(), 0, "/tables/features", 0, null, null, "cpu", null, null);
+    LinearRegressionModel fitted =
+        new LinearRegression()
+            .setFeaturesCol(ModelFiles.FEATURES_VECTOR)
+            .setLabelCol("distance")
+            .fit(ModelFiles.assemble(data, List.of("hour")));
+    ModelInfo info =
+        new ModelInfo(
+            Task.REGRESSOR,
+            "distance",
+            List.of("hour"),
+            "id",
+            1,
+            SplitFractions.DEFAULT,
+            0,
+            List.of(),
+            0,
+            "/tables/features",
+            0,
+            null,
+            null,
+            "cpu",
+            null,
+            null);
     ModelFiles.save(fitted, info, dir.resolve("model"));
 
     ModelFiles loaded = ModelFiles.load(dir.resolve("model"));
 
     assertThat(loaded.model()).isInstanceOf(LinearRegressionModel.class);
-    assertThat(loaded.score(data).where("kiln_score != prediction or kiln_score is null").count()).isZero();
+    assertThat(loaded.score(data).where("kiln_score != prediction or kiln_score is null").count())
+        .isZero();
   }
 
   @Test
@@ -103,21 +155,31 @@ class ModelFilesTest {
   }
 
   @Test
-  void aModelWhoseClassIsNotOnTheClasspathIsAnEnvironmentError(SparkSession spark, @TempDir Path dir) throws Exception {
+  void aModelWhoseClassIsNotOnTheClasspathIsAnEnvironmentError(
+      SparkSession spark, @TempDir Path dir) throws Exception {
     Dataset<Row> data = rows(spark, 50);
     LogisticRegressionModel fitted = classifier(data, 5);
     Path model = dir.resolve("model");
     ModelFiles.save(fitted, info(Task.CLASSIFIER), model);
     Path metadata;
     try (var parts = Files.list(model.resolve(ModelFiles.MODEL_DIRECTORY).resolve("metadata"))) {
-      metadata = parts.filter(p -> p.getFileName().toString().startsWith("part-")).findFirst().orElseThrow();
+      metadata =
+          parts
+              .filter(p -> p.getFileName().toString().startsWith("part-"))
+              .findFirst()
+              .orElseThrow();
     }
-    Files.writeString(metadata, Files.readString(metadata)
-        .replace("org.apache.spark.ml.classification.LogisticRegressionModel", "com.example.GoneModel"));
+    Files.writeString(
+        metadata,
+        Files.readString(metadata)
+            .replace(
+                "org.apache.spark.ml.classification.LogisticRegressionModel",
+                "com.example.GoneModel"));
 
     assertThatThrownBy(() -> ModelFiles.load(model))
         .isInstanceOf(EnvironmentException.class)
-        .hasMessageContaining("is a com.example.GoneModel, and that class (or its reader) is not on the classpath");
+        .hasMessageContaining(
+            "is a com.example.GoneModel, and that class (or its reader) is not on the classpath");
   }
 
   @Test

@@ -10,14 +10,22 @@ import org.apache.spark.scheduler.StageInfo;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Counts the Spark jobs a piece of code really starts, by the call sites Spark names their stages after
- * (e.g. {@code collect at Profiler.java:70}): what "one pass" and "scanned once" claims are checked with.
- * <pre>{@code try (SparkJobs jobs = SparkJobs.watch(spark)) { ...; assertThat(jobs.startedAt("Profiler.java")).isEqualTo(2); }}</pre>
+ * Counts the Spark jobs a piece of code really starts, by the call sites Spark names their stages
+ * after (e.g. {@code collect at Profiler.java:70}): what "one pass" and "scanned once" claims are
+ * checked with.
+ *
+ * <pre>
+ * {@code try (SparkJobs jobs = SparkJobs.watch(spark)) { ...; assertThat(jobs.startedAt("Profiler.java")).isEqualTo(2); }}
+ * </pre>
  */
 public final class SparkJobs extends SparkListener implements AutoCloseable {
   private final SparkSession spark;
   private final List<List<String>> jobs = Collections.synchronizedList(new ArrayList<>());
-  /** The SQL execution (query) each job belongs to, in the order of {@link #jobs}; null for plain RDD jobs. */
+
+  /**
+   * The SQL execution (query) each job belongs to, in the order of {@link #jobs}; null for plain
+   * RDD jobs.
+   */
   private final List<String> executions = Collections.synchronizedList(new ArrayList<>());
 
   private SparkJobs(SparkSession spark) {
@@ -25,12 +33,13 @@ public final class SparkJobs extends SparkListener implements AutoCloseable {
   }
 
   /**
-   * Counts the jobs started from now on. Jobs still running (e.g. a background job an earlier test left
-   * behind) are waited for first, so that they are not counted.
+   * Counts the jobs started from now on. Jobs still running (e.g. a background job an earlier test
+   * left behind) are waited for first, so that they are not counted.
    */
   public static SparkJobs watch(SparkSession spark) {
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-    while (spark.sparkContext().statusTracker().getActiveJobIds().length > 0 && System.nanoTime() < deadline) {
+    while (spark.sparkContext().statusTracker().getActiveJobIds().length > 0
+        && System.nanoTime() < deadline) {
       try {
         Thread.sleep(50);
       } catch (InterruptedException e) {
@@ -52,7 +61,10 @@ public final class SparkJobs extends SparkListener implements AutoCloseable {
     }
     synchronized (jobs) {
       jobs.add(stages);
-      executions.add(start.properties() == null ? null : start.properties().getProperty("spark.sql.execution.id"));
+      executions.add(
+          start.properties() == null
+              ? null
+              : start.properties().getProperty("spark.sql.execution.id"));
     }
   }
 
@@ -64,9 +76,14 @@ public final class SparkJobs extends SparkListener implements AutoCloseable {
     }
   }
 
-  /** The jobs with a stage started from {@code callSite}, e.g. a source file name such as {@code "Profiler.java"}. */
+  /**
+   * The jobs with a stage started from {@code callSite}, e.g. a source file name such as {@code
+   * "Profiler.java"}.
+   */
   public long startedAt(String callSite) {
-    return jobs().stream().filter(stages -> stages.stream().anyMatch(name -> name.contains(callSite))).count();
+    return jobs().stream()
+        .filter(stages -> stages.stream().anyMatch(name -> name.contains(callSite)))
+        .count();
   }
 
   /**
@@ -89,7 +106,10 @@ public final class SparkJobs extends SparkListener implements AutoCloseable {
     }
   }
 
-  /** Listener events arrive asynchronously: wait until Spark has delivered every event posted so far. */
+  /**
+   * Listener events arrive asynchronously: wait until Spark has delivered every event posted so
+   * far.
+   */
   private void drain() {
     try {
       spark.sparkContext().listenerBus().waitUntilEmpty();

@@ -16,12 +16,15 @@ final class CategoricalComparison {
 
   private CategoricalComparison() {}
 
-  static void measure(Measurement m, CategoricalProfile reference, CategoricalProfile current, DriftConfig config) {
+  static void measure(
+      Measurement m, CategoricalProfile reference, CategoricalProfile current, DriftConfig config) {
     m.put("null_rate_reference", NumericComparison.rate(reference.nulls(), reference.rows()));
     m.put("null_rate_current", NumericComparison.rate(current.nulls(), current.rows()));
     if (reference.nonNull() == 0 || current.nonNull() == 0) {
-      String side = reference.nonNull() == 0 && current.nonNull() == 0 ? "either side"
-          : reference.nonNull() == 0 ? "the reference" : "the current data";
+      String side =
+          reference.nonNull() == 0 && current.nonNull() == 0
+              ? "either side"
+              : reference.nonNull() == 0 ? "the reference" : "the current data";
       m.notes.add("no non-null value in " + side + ": distributions not compared");
       m.histogram = Histogram.empty();
       return;
@@ -47,13 +50,17 @@ final class CategoricalComparison {
     double[] rs = shares(rc);
     double[] cs = shares(cc);
 
-    List<String> newCategories = byCountDescending(c).stream().filter(k -> !r.containsKey(k)).toList();
-    List<String> missingCategories = byCountDescending(r).stream().filter(k -> !c.containsKey(k)).toList();
+    List<String> newCategories =
+        byCountDescending(c).stream().filter(k -> !r.containsKey(k)).toList();
+    List<String> missingCategories =
+        byCountDescending(r).stream().filter(k -> !c.containsKey(k)).toList();
     m.put("categories_reference", r.size());
     m.put("categories_current", c.size());
     m.put("new_categories", newCategories.size());
     m.put("missing_categories", missingCategories.size());
-    m.put("new_category_rate", newCategories.stream().mapToDouble(k -> c.get(k)).sum() / current.nonNull());
+    m.put(
+        "new_category_rate",
+        newCategories.stream().mapToDouble(k -> c.get(k)).sum() / current.nonNull());
     m.newCategories = newCategories.stream().limit(LISTED_CATEGORIES).toList();
     m.missingCategories = missingCategories.stream().limit(LISTED_CATEGORIES).toList();
 
@@ -78,10 +85,23 @@ final class CategoricalComparison {
       long error = Math.max(reference.maximumCountError(), current.maximumCountError());
       m.put("count_error_bound", error);
       if (error > 0) {
-        bounds(m, config, kept, r, c, reference, current, (int) Math.round(m.statistics.getOrDefault("chi_squared_dof", 0.0)));
+        bounds(
+            m,
+            config,
+            kept,
+            r,
+            c,
+            reference,
+            current,
+            (int) Math.round(m.statistics.getOrDefault("chi_squared_dof", 0.0)));
       }
-      m.notes.add("more than " + config.exactDistinctLimit() + " categories: counts from a frequent-items sketch,"
-          + " each within " + error + "; new and missing categories are approximate");
+      m.notes.add(
+          "more than "
+              + config.exactDistinctLimit()
+              + " categories: counts from a frequent-items sketch,"
+              + " each within "
+              + error
+              + "; new and missing categories are approximate");
     }
     List<String> labels = new ArrayList<>(kept);
     labels.add(OTHER);
@@ -100,41 +120,64 @@ final class CategoricalComparison {
   }
 
   /**
-   * Intervals that hold the exact statistics over the same kept categories when a sketch's counts are
-   * approximate: a tracked count is within [estimate - error, estimate], an untracked one within [0,
-   * error], "(other)" is the rest of the exact non-null count. See drift/README.md.
+   * Intervals that hold the exact statistics over the same kept categories when a sketch's counts
+   * are approximate: a tracked count is within [estimate - error, estimate], an untracked one
+   * within [0, error], "(other)" is the rest of the exact non-null count. See drift/README.md.
    */
-  private static void bounds(Measurement m, DriftConfig config, List<String> kept, Map<String, Long> r,
-      Map<String, Long> c, CategoricalProfile reference, CategoricalProfile current, int dof) {
+  private static void bounds(
+      Measurement m,
+      DriftConfig config,
+      List<String> kept,
+      Map<String, Long> r,
+      Map<String, Long> c,
+      CategoricalProfile reference,
+      CategoricalProfile current,
+      int dof) {
     double[][] rb = shareRanges(kept, r, reference);
     double[][] cb = shareRanges(kept, c, current);
     BinnedBounds.Box box = new BinnedBounds.Box(rb[0], rb[1], cb[0], cb[1]);
     List<String> intervals = new ArrayList<>();
     if (config.computes(Statistic.PSI)) {
-      NumericComparison.interval(m, intervals, "psi", "PSI", m.statistics.get("psi"), BinnedBounds.psi(box));
+      NumericComparison.interval(
+          m, intervals, "psi", "PSI", m.statistics.get("psi"), BinnedBounds.psi(box));
     }
     if (config.computes(Statistic.JENSEN_SHANNON)) {
-      NumericComparison.interval(m, intervals, "jensen_shannon", "Jensen-Shannon", m.statistics.get("jensen_shannon"),
+      NumericComparison.interval(
+          m,
+          intervals,
+          "jensen_shannon",
+          "Jensen-Shannon",
+          m.statistics.get("jensen_shannon"),
           BinnedBounds.jensenShannon(box));
     }
     if (config.computes(Statistic.HELLINGER)) {
-      NumericComparison.interval(m, intervals, "hellinger", "Hellinger", m.statistics.get("hellinger"),
+      NumericComparison.interval(
+          m,
+          intervals,
+          "hellinger",
+          "Hellinger",
+          m.statistics.get("hellinger"),
           BinnedBounds.hellinger(box));
     }
     if (config.computes(Statistic.CHI_SQUARED) && dof > 0) {
-      BinnedBounds.Interval chi = BinnedBounds.chiSquared(box, reference.nonNull(), current.nonNull());
-      NumericComparison.interval(m, intervals, "chi_squared", "chi-squared", m.statistics.get("chi_squared"), chi);
+      BinnedBounds.Interval chi =
+          BinnedBounds.chiSquared(box, reference.nonNull(), current.nonNull());
+      NumericComparison.interval(
+          m, intervals, "chi_squared", "chi-squared", m.statistics.get("chi_squared"), chi);
       m.put("chi_squared_p_value_low", Gamma.regularizedGammaQ(dof / 2.0, chi.high() / 2));
       m.put("chi_squared_p_value_high", Gamma.regularizedGammaQ(dof / 2.0, chi.low() / 2));
     }
     if (!intervals.isEmpty()) {
-      m.notes.add("sketched (frequent items): " + String.join("; ", intervals)
-          + " (the exact value over these categories lies in the interval)");
+      m.notes.add(
+          "sketched (frequent items): "
+              + String.join("; ", intervals)
+              + " (the exact value over these categories lies in the interval)");
     }
   }
 
   /** Low and high share per kept category and "(other)", from the count bounds of a side. */
-  private static double[][] shareRanges(List<String> kept, Map<String, Long> estimates, CategoricalProfile side) {
+  private static double[][] shareRanges(
+      List<String> kept, Map<String, Long> estimates, CategoricalProfile side) {
     long error = side.maximumCountError();
     double total = side.nonNull();
     double[] low = new double[kept.size() + 1];
@@ -157,8 +200,8 @@ final class CategoricalComparison {
 
   /**
    * Pearson's chi-squared test of homogeneity on the 2 x k table (reference and current counts per
-   * category), categories empty on both sides left out, no continuity correction. Returns the statistic,
-   * the degrees of freedom and the p-value.
+   * category), categories empty on both sides left out, no continuity correction. Returns the
+   * statistic, the degrees of freedom and the p-value.
    */
   static double[] chiSquared(double[] reference, double[] current) {
     double totalR = 0;
@@ -193,8 +236,10 @@ final class CategoricalComparison {
 
   private static List<String> byCountDescending(Map<String, Long> counts) {
     return counts.entrySet().stream()
-        .sorted(Comparator.<Map.Entry<String, Long>>comparingLong(Map.Entry::getValue).reversed()
-            .thenComparing(Map.Entry::getKey))
+        .sorted(
+            Comparator.<Map.Entry<String, Long>>comparingLong(Map.Entry::getValue)
+                .reversed()
+                .thenComparing(Map.Entry::getKey))
         .map(Map.Entry::getKey)
         .toList();
   }

@@ -69,13 +69,17 @@ public final class CategoricalProfile implements ColumnProfile {
       spill();
     }
     if (other.counts != null) {
-      other.counts.forEachByCountDescending((value, count) -> sketch.update(value.toString(), count));
+      other.counts.forEachByCountDescending(
+          (value, count) -> sketch.update(value.toString(), count));
     } else {
       sketch.merge(other.sketch);
     }
   }
 
-  /** Moves the counts to a sketch, in an order that does not depend on the hash table (see StringCounts). */
+  /**
+   * Moves the counts to a sketch, in an order that does not depend on the hash table (see
+   * StringCounts).
+   */
   private void spill() {
     sketch = new ItemsSketch<>(SKETCH_MAP_SIZE);
     counts.forEachByCountDescending((value, count) -> sketch.update(value.toString(), count));
@@ -105,7 +109,9 @@ public final class CategoricalProfile implements ColumnProfile {
     return counts != null ? 0 : sketch.getMaximumError();
   }
 
-  /** Counts per category: all of them when exact, the sketch's frequent items (estimates) otherwise. */
+  /**
+   * Counts per category: all of them when exact, the sketch's frequent items (estimates) otherwise.
+   */
   public Map<String, Long> categoryCounts() {
     Map<String, Long> result = new LinkedHashMap<>();
     if (counts != null) {
@@ -127,16 +133,17 @@ public final class CategoricalProfile implements ColumnProfile {
     if (counts != null) {
       out.writeInt(counts.size());
       IOException[] failure = new IOException[1];
-      counts.forEach((value, count) -> {
-        try {
-          byte[] bytes = value.getBytes();
-          out.writeInt(bytes.length);
-          out.write(bytes);
-          out.writeLong(count);
-        } catch (IOException e) {
-          failure[0] = e;
-        }
-      });
+      counts.forEach(
+          (value, count) -> {
+            try {
+              byte[] bytes = value.getBytes();
+              out.writeInt(bytes.length);
+              out.write(bytes);
+              out.writeLong(count);
+            } catch (IOException e) {
+              failure[0] = e;
+            }
+          });
       if (failure[0] != null) {
         throw failure[0];
       }

@@ -3,7 +3,10 @@ package kiln.drift.internal;
 import java.io.DataOutputStream;
 import java.io.IOException;
 
-/** The mergeable state of one column, built in one pass over a partition and merged across partitions. */
+/**
+ * The mergeable state of one column, built in one pass over a partition and merged across
+ * partitions.
+ */
 public interface ColumnProfile {
   void addNull();
 

@@ -24,7 +24,19 @@ import org.apache.spark.unsafe.types.UTF8String;
 final class ColumnReader implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  enum Source { BYTE, SHORT, INT, LONG, FLOAT, DOUBLE, DECIMAL, DATE, TIMESTAMP, BOOLEAN, STRING }
+  enum Source {
+    BYTE,
+    SHORT,
+    INT,
+    LONG,
+    FLOAT,
+    DOUBLE,
+    DECIMAL,
+    DATE,
+    TIMESTAMP,
+    BOOLEAN,
+    STRING
+  }
 
   final String name;
   final int ordinal;
@@ -33,7 +45,8 @@ final class ColumnReader implements Serializable {
   private final int precision;
   private final int scale;
 
-  private ColumnReader(String name, int ordinal, Source source, boolean categorical, int precision, int scale) {
+  private ColumnReader(
+      String name, int ordinal, Source source, boolean categorical, int precision, int scale) {
     this.name = name;
     this.ordinal = ordinal;
     this.source = source;
@@ -82,7 +95,9 @@ final class ColumnReader implements Serializable {
   }
 
   ColumnProfile newProfile(int exactLimit, int sketchK) {
-    return categorical ? new CategoricalProfile(exactLimit) : new NumericProfile(exactLimit, sketchK);
+    return categorical
+        ? new CategoricalProfile(exactLimit)
+        : new NumericProfile(exactLimit, sketchK);
   }
 
   void feed(InternalRow row, ColumnProfile profile) {
@@ -93,7 +108,8 @@ final class ColumnReader implements Serializable {
       switch (source) {
         case STRING -> categories.add(row.getUTF8String(ordinal));
         case BOOLEAN -> categories.add(row.getBoolean(ordinal) ? TRUE : FALSE);
-        case BYTE, SHORT, INT, LONG, DATE, TIMESTAMP -> categories.add(Long.toString(integral(row)));
+        case BYTE, SHORT, INT, LONG, DATE, TIMESTAMP ->
+            categories.add(Long.toString(integral(row)));
         default -> categories.add(number(row) + "");
       }
     } else {

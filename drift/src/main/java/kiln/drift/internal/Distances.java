@@ -3,14 +3,16 @@ package kiln.drift.internal;
 /** Distances between two discrete distributions given as shares over the same bins. */
 public final class Distances {
   /**
-   * Shares below this are raised to it in PSI (an empty bin would make it infinite). 1e-4: one row in
-   * ten thousand, small against any bin a 10-bin PSI uses, as common practice does.
+   * Shares below this are raised to it in PSI (an empty bin would make it infinite). 1e-4: one row
+   * in ten thousand, small against any bin a 10-bin PSI uses, as common practice does.
    */
   public static final double PSI_EPSILON = 1e-4;
 
   private Distances() {}
 
-  /** Population Stability Index: sum (c - r) ln(c / r), both shares floored at {@link #PSI_EPSILON}. */
+  /**
+   * Population Stability Index: sum (c - r) ln(c / r), both shares floored at {@link #PSI_EPSILON}.
+   */
   public static double psi(double[] reference, double[] current) {
     double sum = 0;
     for (int i = 0; i < reference.length; i++) {

@@ -3,11 +3,12 @@ package kiln.drift.internal;
 import java.util.Arrays;
 
 /**
- * Exact counts of double values in an open-addressing table with primitive arrays: the hot path of a
- * profile, where a boxed HashMap would cost more than the scan itself.
+ * Exact counts of double values in an open-addressing table with primitive arrays: the hot path of
+ * a profile, where a boxed HashMap would cost more than the scan itself.
  */
 final class DoubleCounts {
-  private static final long EMPTY = 0x7ff8dead0000beefL; // a NaN payload never stored (NaN is counted apart)
+  private static final long EMPTY =
+      0x7ff8dead0000beefL; // a NaN payload never stored (NaN is counted apart)
 
   private long[] keys;
   private long[] counts;
@@ -113,8 +114,8 @@ final class DoubleCounts {
   }
 
   /**
-   * The bits of whole numbers stored as doubles sit in the high half, so a plain multiplicative hash
-   * would put them all in a few slots: mix them with MurmurHash3's finaliser.
+   * The bits of whole numbers stored as doubles sit in the high half, so a plain multiplicative
+   * hash would put them all in a few slots: mix them with MurmurHash3's finaliser.
    */
   private static int mix(long key) {
     return (int) fmix64(key);

@@ -33,11 +33,12 @@ public final class DriftEngine {
   public record Planned(String name, Role role) {}
 
   /** The columns and verdicts of a comparison, sorted by severity, and the dataset verdict. */
-  public record Decision(List<FeatureDrift> features, double driftedShare, boolean drifted, String summary) {}
+  public record Decision(
+      List<FeatureDrift> features, double driftedShare, boolean drifted, String summary) {}
 
   /**
-   * The columns to compare. Declared columns (features, prediction, label) missing on both sides are
-   * bad input; otherwise a column missing on one side is compared as a schema change.
+   * The columns to compare. Declared columns (features, prediction, label) missing on both sides
+   * are bad input; otherwise a column missing on one side is compared as a schema change.
    */
   public List<Planned> plan(StructType reference, StructType current) {
     Set<String> referenceNames = names(reference);
@@ -54,20 +55,28 @@ public final class DriftEngine {
     if (config.label() != null) {
       declared.add(config.label());
     }
-    List<String> missing = declared.stream().filter(name -> !both.contains(name)).distinct().toList();
+    List<String> missing =
+        declared.stream().filter(name -> !both.contains(name)).distinct().toList();
     if (!missing.isEmpty()) {
       throw Errors.missingColumns("neither the reference nor the current data", missing, both);
     }
-    List<String> unknownCategorical = config.categorical().stream().filter(name -> !both.contains(name)).toList();
+    List<String> unknownCategorical =
+        config.categorical().stream().filter(name -> !both.contains(name)).toList();
     if (!unknownCategorical.isEmpty()) {
-      throw Errors.badInput("the config declares categorical column" + (unknownCategorical.size() == 1 ? " " : "s ")
-          + Errors.quoted(unknownCategorical) + ", which neither side has; they have " + Errors.quoted(both),
+      throw Errors.badInput(
+          "the config declares categorical column"
+              + (unknownCategorical.size() == 1 ? " " : "s ")
+              + Errors.quoted(unknownCategorical)
+              + ", which neither side has; they have "
+              + Errors.quoted(both),
           "fix the names under 'categorical' in the config");
     }
     List<Planned> planned = new ArrayList<>();
     List<String> features = config.features() != null ? config.features() : new ArrayList<>(both);
     for (String name : features) {
-      if (config.exclude().contains(name) || name.equals(config.prediction()) || name.equals(config.label())) {
+      if (config.exclude().contains(name)
+          || name.equals(config.prediction())
+          || name.equals(config.label())) {
         continue;
       }
       planned.add(new Planned(name, Role.FEATURE));
@@ -79,7 +88,8 @@ public final class DriftEngine {
       planned.add(new Planned(config.label(), Role.LABEL));
     }
     if (planned.isEmpty()) {
-      throw Errors.badInput("no column is left to compare after excluding " + Errors.quoted(config.exclude()),
+      throw Errors.badInput(
+          "no column is left to compare after excluding " + Errors.quoted(config.exclude()),
           "exclude fewer columns");
     }
     return planned;
@@ -94,7 +104,9 @@ public final class DriftEngine {
     List<String> columns = new ArrayList<>();
     for (Planned column : plan) {
       StructField field = fields.get(column.name());
-      if (field != null && ColumnReader.source(field.dataType()) != null && !columns.contains(column.name())) {
+      if (field != null
+          && ColumnReader.source(field.dataType()) != null
+          && !columns.contains(column.name())) {
         columns.add(column.name());
       }
     }
@@ -120,31 +132,55 @@ public final class DriftEngine {
     for (Measurement m : measurements) {
       features.add(verdict(m, level));
     }
-    features.sort(Comparator.comparing((FeatureDrift f) -> !f.drifted())
-        .thenComparing(Comparator.comparingDouble(FeatureDrift::severity).reversed())
-        .thenComparing(FeatureDrift::name));
+    features.sort(
+        Comparator.comparing((FeatureDrift f) -> !f.drifted())
+            .thenComparing(Comparator.comparingDouble(FeatureDrift::severity).reversed())
+            .thenComparing(FeatureDrift::name));
 
-    List<FeatureDrift> compared = features.stream()
-        .filter(f -> f.role() == Role.FEATURE)
-        .filter(f -> f.verdict() == Verdict.STABLE || f.verdict().drifted())
-        .toList();
-    List<FeatureDrift> others = features.stream().filter(f -> f.role() != Role.FEATURE)
-        .filter(f -> f.verdict() == Verdict.STABLE || f.verdict().drifted()).toList();
+    List<FeatureDrift> compared =
+        features.stream()
+            .filter(f -> f.role() == Role.FEATURE)
+            .filter(f -> f.verdict() == Verdict.STABLE || f.verdict().drifted())
+            .toList();
+    List<FeatureDrift> others =
+        features.stream()
+            .filter(f -> f.role() != Role.FEATURE)
+            .filter(f -> f.verdict() == Verdict.STABLE || f.verdict().drifted())
+            .toList();
     if (compared.isEmpty() && others.isEmpty()) {
-      throw Errors.badInput("no column could be compared: "
-          + features.stream().map(f -> f.name() + " " + f.verdict().toString().toLowerCase(Locale.ROOT)
-              + (f.reasons().isEmpty() ? "" : " (" + f.reasons().get(0) + ")")).toList(),
+      throw Errors.badInput(
+          "no column could be compared: "
+              + features.stream()
+                  .map(
+                      f ->
+                          f.name()
+                              + " "
+                              + f.verdict().toString().toLowerCase(Locale.ROOT)
+                              + (f.reasons().isEmpty() ? "" : " (" + f.reasons().get(0) + ")"))
+                  .toList(),
           "compare tables that share columns with values, or fix the column lists in the config");
     }
     long driftedFeatures = compared.stream().filter(FeatureDrift::drifted).count();
     double share = compared.isEmpty() ? 0 : (double) driftedFeatures / compared.size();
-    List<String> driftedOthers = others.stream().filter(FeatureDrift::drifted)
-        .map(f -> f.role().toString().toLowerCase(Locale.ROOT) + " '" + f.name() + "'").toList();
-    boolean drifted = (!compared.isEmpty() && share >= config.thresholds().driftShare()) || !driftedOthers.isEmpty();
-    String summary = String.format(Locale.ROOT, "%d of %d features drifted (%.0f%%, dataset threshold %.0f%%)",
-        driftedFeatures, compared.size(), share * 100, config.thresholds().driftShare() * 100)
-        + (driftedOthers.isEmpty() ? "" : "; drifted: " + String.join(", ", driftedOthers))
-        + ": " + (drifted ? "DRIFTED" : "no drift");
+    List<String> driftedOthers =
+        others.stream()
+            .filter(FeatureDrift::drifted)
+            .map(f -> f.role().toString().toLowerCase(Locale.ROOT) + " '" + f.name() + "'")
+            .toList();
+    boolean drifted =
+        (!compared.isEmpty() && share >= config.thresholds().driftShare())
+            || !driftedOthers.isEmpty();
+    String summary =
+        String.format(
+                Locale.ROOT,
+                "%d of %d features drifted (%.0f%%, dataset threshold %.0f%%)",
+                driftedFeatures,
+                compared.size(),
+                share * 100,
+                config.thresholds().driftShare() * 100)
+            + (driftedOthers.isEmpty() ? "" : "; drifted: " + String.join(", ", driftedOthers))
+            + ": "
+            + (drifted ? "DRIFTED" : "no drift");
     return new Decision(features, share, drifted, summary);
   }
 
@@ -154,7 +190,8 @@ public final class DriftEngine {
     String currentType = current.types().get(name);
     ColumnProfile r = reference.profile().columns().get(name);
     ColumnProfile c = current.profile().columns().get(name);
-    String kind = r instanceof NumericProfile || c instanceof NumericProfile ? "numeric" : "categorical";
+    String kind =
+        r instanceof NumericProfile || c instanceof NumericProfile ? "numeric" : "categorical";
     Measurement m = new Measurement(name, column.role(), kind);
     if (referenceType == null) {
       m.fixed = Verdict.NEW_IN_CURRENT;
@@ -189,9 +226,14 @@ public final class DriftEngine {
   }
 
   /** The level each p-value is compared with, after the correction for many tests. */
-  static double correctedLevel(List<Measurement> measurements, double alpha, Correction correction) {
-    List<Double> pValues = measurements.stream().filter(m -> m.pValue != null && m.fixed == null)
-        .map(m -> m.pValue).sorted().toList();
+  static double correctedLevel(
+      List<Measurement> measurements, double alpha, Correction correction) {
+    List<Double> pValues =
+        measurements.stream()
+            .filter(m -> m.pValue != null && m.fixed == null)
+            .map(m -> m.pValue)
+            .sorted()
+            .toList();
     int tests = pValues.size();
     if (tests == 0 || correction == Correction.NONE) {
       return alpha;
@@ -221,43 +263,82 @@ public final class DriftEngine {
       severity = verdict.drifted() ? 1000 : 0;
     } else {
       severity = Math.max(severity, rule(reasons, m, "psi", "PSI", t.psi()));
-      severity = Math.max(severity, rule(reasons, m, "wasserstein_normalised", "normalised Wasserstein", t.wassersteinNormalised()));
-      severity = Math.max(severity, rule(reasons, m, "jensen_shannon", "Jensen-Shannon distance", t.jensenShannon()));
-      severity = Math.max(severity, rule(reasons, m, "hellinger", "Hellinger distance", t.hellinger()));
-      severity = Math.max(severity, rule(reasons, m, "out_of_range_rate", "out-of-range rate", t.outOfRange()));
-      double nullChange = Math.abs(m.statistics.getOrDefault("null_rate_current", 0.0)
-          - m.statistics.getOrDefault("null_rate_reference", 0.0));
+      severity =
+          Math.max(
+              severity,
+              rule(
+                  reasons,
+                  m,
+                  "wasserstein_normalised",
+                  "normalised Wasserstein",
+                  t.wassersteinNormalised()));
+      severity =
+          Math.max(
+              severity,
+              rule(reasons, m, "jensen_shannon", "Jensen-Shannon distance", t.jensenShannon()));
+      severity =
+          Math.max(severity, rule(reasons, m, "hellinger", "Hellinger distance", t.hellinger()));
+      severity =
+          Math.max(
+              severity, rule(reasons, m, "out_of_range_rate", "out-of-range rate", t.outOfRange()));
+      double nullChange =
+          Math.abs(
+              m.statistics.getOrDefault("null_rate_current", 0.0)
+                  - m.statistics.getOrDefault("null_rate_reference", 0.0));
       m.put("null_rate_change", nullChange);
       if (m.role == Role.LABEL) {
-        // labels arrive later than the rows they label: missing labels are not a change of the label's distribution
+        // labels arrive later than the rows they label: missing labels are not a change of the
+        // label's distribution
         double missing = m.statistics.getOrDefault("null_rate_current", 0.0);
         if (missing > 0) {
-          m.notes.add(String.format(Locale.ROOT, "%.1f%% of the current rows have no label yet (not counted as drift)",
-              missing * 100));
+          m.notes.add(
+              String.format(
+                  Locale.ROOT,
+                  "%.1f%% of the current rows have no label yet (not counted as drift)",
+                  missing * 100));
         }
       } else if (nullChange > t.nullRate()) {
-        reasons.add(String.format(Locale.ROOT, "null rate changed by %.3f (%.3f -> %.3f) > %s", nullChange,
-            m.statistics.get("null_rate_reference"), m.statistics.get("null_rate_current"), number(t.nullRate())));
+        reasons.add(
+            String.format(
+                Locale.ROOT,
+                "null rate changed by %.3f (%.3f -> %.3f) > %s",
+                nullChange,
+                m.statistics.get("null_rate_reference"),
+                m.statistics.get("null_rate_current"),
+                number(t.nullRate())));
         severity = Math.max(severity, nullChange / t.nullRate());
       }
       Double nonFiniteR = m.statistics.get("non_finite_rate_reference");
       Double nonFiniteC = m.statistics.get("non_finite_rate_current");
       if (nonFiniteR != null && Math.abs(nonFiniteC - nonFiniteR) > t.nullRate()) {
-        reasons.add(String.format(Locale.ROOT, "NaN/infinity rate changed from %.3f to %.3f", nonFiniteR, nonFiniteC));
+        reasons.add(
+            String.format(
+                Locale.ROOT,
+                "NaN/infinity rate changed from %.3f to %.3f",
+                nonFiniteR,
+                nonFiniteC));
         severity = Math.max(severity, Math.abs(nonFiniteC - nonFiniteR) / t.nullRate());
       }
       if (m.pValue != null && t.testsDecide()) {
         m.put("p_value_level", level);
         if (m.pValue < level) {
-          reasons.add(m.pValueName + " " + number(m.pValue) + " < " + number(level)
-              + (t.correction() == Correction.NONE ? "" : " (" + t.correction().toString().toLowerCase(Locale.ROOT) + ")"));
+          reasons.add(
+              m.pValueName
+                  + " "
+                  + number(m.pValue)
+                  + " < "
+                  + number(level)
+                  + (t.correction() == Correction.NONE
+                      ? ""
+                      : " (" + t.correction().toString().toLowerCase(Locale.ROOT) + ")"));
           severity = Math.max(severity, 1);
         }
       }
       boolean compared = m.histogram != null && !m.histogram.labels().isEmpty();
       if (!reasons.isEmpty()) {
         verdict = Verdict.DRIFTED;
-      } else if (!compared && m.statistics.getOrDefault("null_rate_reference", 0.0) == 1.0
+      } else if (!compared
+          && m.statistics.getOrDefault("null_rate_reference", 0.0) == 1.0
           && m.statistics.getOrDefault("null_rate_current", 0.0) == 1.0) {
         verdict = Verdict.NO_DATA;
       } else if (!compared && isEmptyBothSides(m)) {
@@ -267,15 +348,26 @@ public final class DriftEngine {
       }
       reasons.addAll(m.notes);
     }
-    return new FeatureDrift(m.name, m.role, m.kind, verdict, reasons, m.statistics, severity, m.histogram,
-        m.newCategories, m.missingCategories, m.exact);
+    return new FeatureDrift(
+        m.name,
+        m.role,
+        m.kind,
+        verdict,
+        reasons,
+        m.statistics,
+        severity,
+        m.histogram,
+        m.newCategories,
+        m.missingCategories,
+        m.exact);
   }
 
   private static boolean isEmptyBothSides(Measurement m) {
     return m.notes.stream().anyMatch(n -> n.contains("either side"));
   }
 
-  private static double rule(List<String> reasons, Measurement m, String metric, String label, Double threshold) {
+  private static double rule(
+      List<String> reasons, Measurement m, String metric, String label, Double threshold) {
     Double value = m.statistics.get(metric);
     if (threshold == null || value == null || !(value >= threshold)) {
       return 0;

@@ -97,8 +97,8 @@ public final class KolmogorovSmirnov {
   }
 
   /**
-   * Smirnov's large-sample p-value as scipy computes it: the one-sample Kolmogorov distribution with
-   * n = round(n1 n2 / (n1 + n2)) (commons-math's Durbin / Pelz-Good evaluation of it).
+   * Smirnov's large-sample p-value as scipy computes it: the one-sample Kolmogorov distribution
+   * with n = round(n1 n2 / (n1 + n2)) (commons-math's Durbin / Pelz-Good evaluation of it).
    */
   public static double asymptoticPValue(double d, double n1, double n2) {
     double en = Math.rint(n1 * n2 / (n1 + n2));

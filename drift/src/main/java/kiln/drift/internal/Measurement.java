@@ -19,9 +19,12 @@ final class Measurement {
   List<String> newCategories = List.of();
   List<String> missingCategories = List.of();
   boolean exact = true;
+
   /** The p-value that the significance rule tests, or null. */
   Double pValue;
+
   String pValueName;
+
   /** A verdict fixed before any statistic (schema changes, no data). */
   Verdict fixed;
 

@@ -15,18 +15,25 @@ final class NumericComparison {
 
   private NumericComparison() {}
 
-  static void measure(Measurement m, NumericProfile reference, NumericProfile current, DriftConfig config) {
+  static void measure(
+      Measurement m, NumericProfile reference, NumericProfile current, DriftConfig config) {
     m.put("null_rate_reference", rate(reference.nulls(), reference.rows()));
     m.put("null_rate_current", rate(current.nulls(), current.rows()));
-    m.put("non_finite_rate_reference", rate(reference.nans() + reference.infinities(), reference.rows() - reference.nulls()));
-    m.put("non_finite_rate_current", rate(current.nans() + current.infinities(), current.rows() - current.nulls()));
+    m.put(
+        "non_finite_rate_reference",
+        rate(reference.nans() + reference.infinities(), reference.rows() - reference.nulls()));
+    m.put(
+        "non_finite_rate_current",
+        rate(current.nans() + current.infinities(), current.rows() - current.nulls()));
     m.put("mean_reference", reference.mean());
     m.put("mean_current", current.mean());
     m.put("std_reference", reference.standardDeviation());
     m.put("std_current", current.standardDeviation());
     if (reference.finite() == 0 || current.finite() == 0) {
-      String side = reference.finite() == 0 && current.finite() == 0 ? "either side"
-          : reference.finite() == 0 ? "the reference" : "the current data";
+      String side =
+          reference.finite() == 0 && current.finite() == 0
+              ? "either side"
+              : reference.finite() == 0 ? "the reference" : "the current data";
       m.notes.add("no finite value in " + side + ": distributions not compared");
       m.histogram = Histogram.empty();
       return;
@@ -36,12 +43,15 @@ final class NumericComparison {
     m.exact = r.exact() && c.exact();
     double bound = reference.rankError() + current.rankError();
 
-    if (config.computes(Statistic.PSI) || config.computes(Statistic.JENSEN_SHANNON) || config.computes(Statistic.HELLINGER)) {
+    if (config.computes(Statistic.PSI)
+        || config.computes(Statistic.JENSEN_SHANNON)
+        || config.computes(Statistic.HELLINGER)) {
       double[] edges = quantileEdges(r, config.bins());
       double[] rs = binShares(r, edges);
       double[] cs = binShares(c, edges);
       // a bin's share is a difference of two CDF values, each within the sketch's rank error
-      BinnedBounds.Box box = BinnedBounds.Box.around(rs, cs, 2 * reference.rankError(), 2 * current.rankError());
+      BinnedBounds.Box box =
+          BinnedBounds.Box.around(rs, cs, 2 * reference.rankError(), 2 * current.rankError());
       List<String> intervals = new ArrayList<>();
       if (config.computes(Statistic.PSI)) {
         double psi = Distances.psi(rs, cs);
@@ -54,7 +64,13 @@ final class NumericComparison {
         double js = Distances.jensenShannon(rs, cs);
         m.put("jensen_shannon", js);
         if (!m.exact) {
-          interval(m, intervals, "jensen_shannon", "Jensen-Shannon", js, BinnedBounds.jensenShannon(box));
+          interval(
+              m,
+              intervals,
+              "jensen_shannon",
+              "Jensen-Shannon",
+              js,
+              BinnedBounds.jensenShannon(box));
         }
       }
       if (config.computes(Statistic.HELLINGER)) {
@@ -65,7 +81,10 @@ final class NumericComparison {
         }
       }
       if (!intervals.isEmpty()) {
-        m.notes.add("sketched (KLL) bins: " + String.join("; ", intervals) + " (the exact value with these bin edges lies in the interval)");
+        m.notes.add(
+            "sketched (KLL) bins: "
+                + String.join("; ", intervals)
+                + " (the exact value with these bin edges lies in the interval)");
       }
     }
     if (config.computes(Statistic.KS)) {
@@ -75,8 +94,13 @@ final class NumericComparison {
       m.put("ks_error_bound", bound);
       if (bound > 0) {
         // the p-value of any statistic within the bound: the true p-value lies in this interval
-        m.put("ks_p_value_low", KolmogorovSmirnov.asymptoticPValue(ks.statistic() + bound, r.total(), c.total()));
-        m.put("ks_p_value_high", KolmogorovSmirnov.asymptoticPValue(Math.max(0, ks.statistic() - bound), r.total(), c.total()));
+        m.put(
+            "ks_p_value_low",
+            KolmogorovSmirnov.asymptoticPValue(ks.statistic() + bound, r.total(), c.total()));
+        m.put(
+            "ks_p_value_high",
+            KolmogorovSmirnov.asymptoticPValue(
+                Math.max(0, ks.statistic() - bound), r.total(), c.total()));
       }
       m.pValue = ks.pValue();
       m.pValueName = "KS p-value";
@@ -87,21 +111,41 @@ final class NumericComparison {
       double std = reference.standardDeviation();
       m.put("wasserstein_normalised", std > 0 ? w / std : (w == 0 ? 0 : Double.POSITIVE_INFINITY));
       if (bound > 0) {
-        m.put("wasserstein_error_bound", bound * (Math.max(reference.max(), current.max())
-            - Math.min(reference.min(), current.min())));
+        m.put(
+            "wasserstein_error_bound",
+            bound
+                * (Math.max(reference.max(), current.max())
+                    - Math.min(reference.min(), current.min())));
       }
     }
     Range range = config.ranges().get(m.name);
-    double low = range != null && range.min() != null ? range.min() : range != null ? Double.NEGATIVE_INFINITY : reference.min();
-    double high = range != null && range.max() != null ? range.max() : range != null ? Double.POSITIVE_INFINITY : reference.max();
-    m.put("out_of_range_rate", (c.weightBelow(low) + (c.total() - c.weightAtOrBelow(high))) / c.total());
+    double low =
+        range != null && range.min() != null
+            ? range.min()
+            : range != null ? Double.NEGATIVE_INFINITY : reference.min();
+    double high =
+        range != null && range.max() != null
+            ? range.max()
+            : range != null ? Double.POSITIVE_INFINITY : reference.max();
+    m.put(
+        "out_of_range_rate",
+        (c.weightBelow(low) + (c.total() - c.weightAtOrBelow(high))) / c.total());
     if (range != null) {
-      m.put("out_of_range_rate_reference", (r.weightBelow(low) + (r.total() - r.weightAtOrBelow(high))) / r.total());
+      m.put(
+          "out_of_range_rate_reference",
+          (r.weightBelow(low) + (r.total() - r.weightAtOrBelow(high))) / r.total());
     }
     if (!m.exact) {
-      m.notes.add(String.format(Locale.ROOT, "sketched (KLL): ranks within +/-%.4f at 99%% confidence", bound));
+      m.notes.add(
+          String.format(
+              Locale.ROOT, "sketched (KLL): ranks within +/-%.4f at 99%% confidence", bound));
     }
-    m.histogram = histogram(r, c, Math.min(reference.min(), current.min()), Math.max(reference.max(), current.max()));
+    m.histogram =
+        histogram(
+            r,
+            c,
+            Math.min(reference.min(), current.min()),
+            Math.max(reference.max(), current.max()));
   }
 
   /**
@@ -132,11 +176,18 @@ final class NumericComparison {
     return shares;
   }
 
-  static void interval(Measurement m, List<String> notes, String metric, String label, double value,
+  static void interval(
+      Measurement m,
+      List<String> notes,
+      String metric,
+      String label,
+      double value,
       BinnedBounds.Interval interval) {
     m.put(metric + "_low", interval.low());
     m.put(metric + "_high", interval.high());
-    notes.add(String.format(Locale.ROOT, "%s %.4f in [%.4f, %.4f]", label, value, interval.low(), interval.high()));
+    notes.add(
+        String.format(
+            Locale.ROOT, "%s %.4f in [%.4f, %.4f]", label, value, interval.low(), interval.high()));
   }
 
   /** Wasserstein-1: the area between the two CDFs, over the union of their steps. */
@@ -165,7 +216,8 @@ final class NumericComparison {
     return area;
   }
 
-  private static Histogram histogram(StepDistribution r, StepDistribution c, double low, double high) {
+  private static Histogram histogram(
+      StepDistribution r, StepDistribution c, double low, double high) {
     List<String> labels = new ArrayList<>();
     List<Double> reference = new ArrayList<>();
     List<Double> current = new ArrayList<>();

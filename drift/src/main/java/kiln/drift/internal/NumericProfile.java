@@ -10,9 +10,9 @@ import org.apache.datasketches.kll.KllDoublesSketchIterator;
 import org.apache.datasketches.memory.Memory;
 
 /**
- * The mergeable state of a numeric column: counts of nulls and non-finite values, exact moments, and
- * the distribution of the finite values, held exactly (value counts) while it has at most {@code
- * exactLimit} distinct values and as a KLL quantile sketch beyond.
+ * The mergeable state of a numeric column: counts of nulls and non-finite values, exact moments,
+ * and the distribution of the finite values, held exactly (value counts) while it has at most
+ * {@code exactLimit} distinct values and as a KLL quantile sketch beyond.
  */
 public final class NumericProfile implements ColumnProfile {
   private final int exactLimit;
@@ -102,11 +102,12 @@ public final class NumericProfile implements ColumnProfile {
         spill();
       }
       if (other.counts != null) {
-        other.counts.forEach((value, count) -> {
-          for (long i = 0; i < count; i++) {
-            sketch.update(value);
-          }
-        });
+        other.counts.forEach(
+            (value, count) -> {
+              for (long i = 0; i < count; i++) {
+                sketch.update(value);
+              }
+            });
       } else {
         sketch.merge(other.sketch);
       }
@@ -115,11 +116,12 @@ public final class NumericProfile implements ColumnProfile {
 
   private void spill() {
     sketch = KllDoublesSketch.newHeapInstance(sketchK);
-    counts.forEach((value, count) -> {
-      for (long i = 0; i < count; i++) {
-        sketch.update(value);
-      }
-    });
+    counts.forEach(
+        (value, count) -> {
+          for (long i = 0; i < count; i++) {
+            sketch.update(value);
+          }
+        });
     counts = null;
   }
 
@@ -213,14 +215,15 @@ public final class NumericProfile implements ColumnProfile {
     if (counts != null) {
       out.writeInt(counts.size());
       IOException[] failure = new IOException[1];
-      counts.forEach((value, count) -> {
-        try {
-          out.writeDouble(value);
-          out.writeLong(count);
-        } catch (IOException e) {
-          failure[0] = e;
-        }
-      });
+      counts.forEach(
+          (value, count) -> {
+            try {
+              out.writeDouble(value);
+              out.writeLong(count);
+            } catch (IOException e) {
+              failure[0] = e;
+            }
+          });
       if (failure[0] != null) {
         throw failure[0];
       }

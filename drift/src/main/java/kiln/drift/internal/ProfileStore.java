@@ -22,21 +22,22 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Profiles kept in a Delta table (a row per dataset version, filter and column), so that a reference is
- * scanned once and reused by later comparisons. A profile is only reused when it was built with the
- * same settings (exact limit, sketch size, categorical columns).
+ * Profiles kept in a Delta table (a row per dataset version, filter and column), so that a
+ * reference is scanned once and reused by later comparisons. A profile is only reused when it was
+ * built with the same settings (exact limit, sketch size, categorical columns).
  */
 public final class ProfileStore {
-  static final StructType SCHEMA = new StructType()
-      .add("dataset", DataTypes.StringType, false)
-      .add("version", DataTypes.LongType, false)
-      .add("filter", DataTypes.StringType, false)
-      .add("settings", DataTypes.StringType, false)
-      .add("column", DataTypes.StringType, false)
-      .add("type", DataTypes.StringType, false)
-      .add("rows", DataTypes.LongType, false)
-      .add("profile", DataTypes.BinaryType, true)
-      .add("created", DataTypes.TimestampType, false);
+  static final StructType SCHEMA =
+      new StructType()
+          .add("dataset", DataTypes.StringType, false)
+          .add("version", DataTypes.LongType, false)
+          .add("filter", DataTypes.StringType, false)
+          .add("settings", DataTypes.StringType, false)
+          .add("column", DataTypes.StringType, false)
+          .add("type", DataTypes.StringType, false)
+          .add("rows", DataTypes.LongType, false)
+          .add("profile", DataTypes.BinaryType, true)
+          .add("created", DataTypes.TimestampType, false);
 
   private final SparkSession spark;
   private final Datasets datasets;
@@ -53,18 +54,28 @@ public final class ProfileStore {
   }
 
   /**
-   * The stored profile of a pinned side, if every wanted column is in it. Type rows for every column
-   * of the side are stored (with a null profile for unprofiled ones), so the schema comes back too.
+   * The stored profile of a pinned side, if every wanted column is in it. Type rows for every
+   * column of the side are stored (with a null profile for unprofiled ones), so the schema comes
+   * back too.
    */
-  public Optional<SideProfile> find(DatasetRef pinned, String filter, String settings, List<String> columns) {
+  public Optional<SideProfile> find(
+      DatasetRef pinned, String filter, String settings, List<String> columns) {
     if (!datasets.exists(table)) {
       return Optional.empty();
     }
-    List<Row> rows = spark.read().format("delta").load(table)
-        .where(col("dataset").equalTo(lit(pinned.table())).and(col("version").equalTo(lit(pinned.version())))
-            .and(col("filter").equalTo(lit(filter == null ? "" : filter))).and(col("settings").equalTo(lit(settings))))
-        .orderBy(col("created").desc())
-        .collectAsList();
+    List<Row> rows =
+        spark
+            .read()
+            .format("delta")
+            .load(table)
+            .where(
+                col("dataset")
+                    .equalTo(lit(pinned.table()))
+                    .and(col("version").equalTo(lit(pinned.version())))
+                    .and(col("filter").equalTo(lit(filter == null ? "" : filter)))
+                    .and(col("settings").equalTo(lit(settings))))
+            .orderBy(col("created").desc())
+            .collectAsList();
     if (rows.isEmpty()) {
       return Optional.empty();
     }
@@ -95,11 +106,22 @@ public final class ProfileStore {
   public long save(DatasetRef pinned, String filter, String settings, SideProfile side) {
     Timestamp created = Timestamp.from(Instant.now());
     List<Row> rows = new ArrayList<>();
-    side.types().forEach((column, type) -> {
-      ColumnProfile profile = side.profile().columns().get(column);
-      rows.add(RowFactory.create(pinned.table(), pinned.version(), filter == null ? "" : filter, settings, column, type,
-          side.profile().rows(), profile == null ? null : TableProfile.encode(profile), created));
-    });
+    side.types()
+        .forEach(
+            (column, type) -> {
+              ColumnProfile profile = side.profile().columns().get(column);
+              rows.add(
+                  RowFactory.create(
+                      pinned.table(),
+                      pinned.version(),
+                      filter == null ? "" : filter,
+                      settings,
+                      column,
+                      type,
+                      side.profile().rows(),
+                      profile == null ? null : TableProfile.encode(profile),
+                      created));
+            });
     Dataset<Row> frame = spark.createDataFrame(rows, SCHEMA).coalesce(1);
     return datasets.write(frame, table, WriteOptions.of(WriteMode.APPEND)).version();
   }

@@ -35,7 +35,8 @@ public final class StepDistribution {
         n++;
       }
     }
-    return new StepDistribution(Arrays.copyOf(distinct, n), Arrays.copyOf(cumulative, n), running, exact);
+    return new StepDistribution(
+        Arrays.copyOf(distinct, n), Arrays.copyOf(cumulative, n), running, exact);
   }
 
   public boolean isEmpty() {
@@ -77,9 +78,9 @@ public final class StepDistribution {
   }
 
   /**
-   * The {@code k/parts} quantile by the inverted-CDF rule: the smallest value whose cumulative weight
-   * reaches {@code k/parts} of the total (compared in whole numbers, so that exact cut points are
-   * exact).
+   * The {@code k/parts} quantile by the inverted-CDF rule: the smallest value whose cumulative
+   * weight reaches {@code k/parts} of the total (compared in whole numbers, so that exact cut
+   * points are exact).
    */
   public double quantile(int k, int parts) {
     for (int i = 0; i < values.length; i++) {

@@ -5,19 +5,25 @@ import org.apache.spark.unsafe.Platform;
 import org.apache.spark.unsafe.types.UTF8String;
 
 /**
- * Exact counts of strings in an open-addressing table. A string of at most 8 bytes is its own key, the
- * bytes packed into a long, so that counting a short category (codes, flags, airports) hashes and
- * compares one long instead of a byte array (a HashMap of UTF8String cost more than the scan). Longer
- * strings are keyed by a hash and compared byte by byte.
+ * Exact counts of strings in an open-addressing table. A string of at most 8 bytes is its own key,
+ * the bytes packed into a long, so that counting a short category (codes, flags, airports) hashes
+ * and compares one long instead of a byte array (a HashMap of UTF8String cost more than the scan).
+ * Longer strings are keyed by a hash and compared byte by byte.
  */
 final class StringCounts {
   private static final int SHORT = 8;
 
-  /** Per slot: the packed bytes (at most 8) or a hash (longer); the length + 1, 0 when the slot is empty. */
+  /**
+   * Per slot: the packed bytes (at most 8) or a hash (longer); the length + 1, 0 when the slot is
+   * empty.
+   */
   private long[] keys;
+
   private int[] lengths;
+
   /** Per slot: the string itself when longer than 8 bytes (a short one is rebuilt from its key). */
   private UTF8String[] longValues;
+
   private long[] counts;
   private int size;
   private int mask;
@@ -42,7 +48,10 @@ final class StringCounts {
     return size;
   }
 
-  /** Adds {@code count} occurrences; {@code value} may be a reused buffer, it is copied when first seen. */
+  /**
+   * Adds {@code count} occurrences; {@code value} may be a reused buffer, it is copied when first
+   * seen.
+   */
   void add(UTF8String value, long count) {
     int length = value.numBytes();
     long key = length <= SHORT ? pack(value, length) : value.hashCode();
@@ -59,7 +68,9 @@ final class StringCounts {
         }
         return;
       }
-      if (stored == length + 1 && keys[slot] == key && (length <= SHORT || longValues[slot].equals(value))) {
+      if (stored == length + 1
+          && keys[slot] == key
+          && (length <= SHORT || longValues[slot].equals(value))) {
         counts[slot] += count;
         return;
       }
@@ -98,7 +109,12 @@ final class StringCounts {
         slots[n++] = i;
       }
     }
-    Arrays.sort(slots, (a, b) -> counts[a] != counts[b] ? Long.compare(counts[b], counts[a]) : values[a].compareTo(values[b]));
+    Arrays.sort(
+        slots,
+        (a, b) ->
+            counts[a] != counts[b]
+                ? Long.compare(counts[b], counts[a])
+                : values[a].compareTo(values[b]));
     for (int slot : slots) {
       visitor.accept(values[slot], counts[slot]);
     }

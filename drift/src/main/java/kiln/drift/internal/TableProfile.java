@@ -38,14 +38,15 @@ public final class TableProfile implements Serializable {
 
   TableProfile merge(TableProfile other) {
     rows += other.rows;
-    other.columns.forEach((name, column) -> {
-      ColumnProfile mine = columns.get(name);
-      if (mine == null) {
-        columns.put(name, column);
-      } else {
-        mine.merge(column);
-      }
-    });
+    other.columns.forEach(
+        (name, column) -> {
+          ColumnProfile mine = columns.get(name);
+          if (mine == null) {
+            columns.put(name, column);
+          } else {
+            mine.merge(column);
+          }
+        });
     return this;
   }
 
@@ -76,7 +77,8 @@ public final class TableProfile implements Serializable {
   private static ColumnProfile readColumn(DataInputStream in) throws IOException {
     int format = in.readByte();
     if (format != FORMAT) {
-      throw new IOException("unknown profile format " + format + "; this Kiln reads format " + FORMAT);
+      throw new IOException(
+          "unknown profile format " + format + "; this Kiln reads format " + FORMAT);
     }
     return in.readBoolean() ? CategoricalProfile.read(in) : NumericProfile.read(in);
   }

@@ -77,7 +77,8 @@ class ProfilesTest {
       a.add("new" + i);
     }
     assertThat(a.exact()).isFalse();
-    assertThat(a.categoryCounts().get("k0")).isBetween(59L - a.maximumCountError(), 59L + a.maximumCountError());
+    assertThat(a.categoryCounts().get("k0"))
+        .isBetween(59L - a.maximumCountError(), 59L + a.maximumCountError());
     CategoricalProfile decoded = (CategoricalProfile) TableProfile.decode(TableProfile.encode(a));
     assertThat(decoded.rows()).isEqualTo(301);
     assertThat(decoded.nulls()).isEqualTo(1);
@@ -95,18 +96,25 @@ class ProfilesTest {
   @Test
   void correctionsLowerTheLevelAsDocumented() {
     // a column without a p-value (e.g. compared by PSI only) is not one of the m tests
-    List<Measurement> measurements = List.of(withP(0.5), withP(0.001), withP(0.03), withP(0.02), withP(null));
+    List<Measurement> measurements =
+        List.of(withP(0.5), withP(0.001), withP(0.03), withP(0.02), withP(null));
     assertThat(DriftEngine.correctedLevel(measurements, 0.05, Correction.NONE)).isEqualTo(0.05);
     // Bonferroni: alpha / m, m = 4
-    assertThat(DriftEngine.correctedLevel(measurements, 0.05, Correction.BONFERRONI)).isEqualTo(0.05 / 4);
-    // Benjamini-Hochberg: 0.001 <= 0.0125, 0.02 <= 0.025, 0.03 <= 0.0375, 0.5 > 0.05: reject the three smallest,
+    assertThat(DriftEngine.correctedLevel(measurements, 0.05, Correction.BONFERRONI))
+        .isEqualTo(0.05 / 4);
+    // Benjamini-Hochberg: 0.001 <= 0.0125, 0.02 <= 0.025, 0.03 <= 0.0375, 0.5 > 0.05: reject the
+    // three smallest,
     // so the level (a strict bound, p < level) lies just above 0.03
-    assertThat(DriftEngine.correctedLevel(measurements, 0.05, Correction.FDR)).isEqualTo(Math.nextUp(0.03));
-    // step-up, not step-down: 0.03 > 0.025 fails at rank 2, yet 0.049 <= 0.05 at rank 4 rejects all four
+    assertThat(DriftEngine.correctedLevel(measurements, 0.05, Correction.FDR))
+        .isEqualTo(Math.nextUp(0.03));
+    // step-up, not step-down: 0.03 > 0.025 fails at rank 2, yet 0.049 <= 0.05 at rank 4 rejects all
+    // four
     List<Measurement> stepUp = List.of(withP(0.011), withP(0.03), withP(0.035), withP(0.049));
-    assertThat(DriftEngine.correctedLevel(stepUp, 0.05, Correction.FDR)).isEqualTo(Math.nextUp(0.049));
+    assertThat(DriftEngine.correctedLevel(stepUp, 0.05, Correction.FDR))
+        .isEqualTo(Math.nextUp(0.049));
     // no rank passes (0.03 > 0.025, 0.5 > 0.05): nothing is rejected
-    assertThat(DriftEngine.correctedLevel(List.of(withP(0.03), withP(0.5)), 0.05, Correction.FDR)).isZero();
+    assertThat(DriftEngine.correctedLevel(List.of(withP(0.03), withP(0.5)), 0.05, Correction.FDR))
+        .isZero();
   }
 
   private static Measurement withP(Double p) {

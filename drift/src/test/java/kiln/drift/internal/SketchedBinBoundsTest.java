@@ -8,9 +8,9 @@ import kiln.drift.Role;
 import org.junit.jupiter.api.Test;
 
 /**
- * On a sketched numeric column, the exact PSI, Jensen-Shannon and Hellinger values computed from the
- * data itself with the bin edges Kiln used lie inside the stated intervals, and the intervals are narrow.
- * No Spark: the profiles are built and merged as the partitions of a scan would be.
+ * On a sketched numeric column, the exact PSI, Jensen-Shannon and Hellinger values computed from
+ * the data itself with the bin edges Kiln used lie inside the stated intervals, and the intervals
+ * are narrow. No Spark: the profiles are built and merged as the partitions of a scan would be.
  */
 class SketchedBinBoundsTest {
   private static final int SKETCH_K = 1000;
@@ -38,7 +38,8 @@ class SketchedBinBoundsTest {
     return total;
   }
 
-  private static Map<String, Double> check(double[] referenceValues, double[] currentValues, Map<String, Double> maxWidth) {
+  private static Map<String, Double> check(
+      double[] referenceValues, double[] currentValues, Map<String, Double> maxWidth) {
     NumericProfile reference = profile(referenceValues, EXACT_LIMIT);
     NumericProfile current = profile(currentValues, EXACT_LIMIT);
     assertThat(reference.exact()).isFalse();
@@ -49,34 +50,55 @@ class SketchedBinBoundsTest {
 
     // the exact statistics over the same edges, from exact counts of the same values
     double[] edges = NumericComparison.quantileEdges(reference.distribution(), config.bins());
-    double[] exactR = NumericComparison.binShares(profile(referenceValues, Integer.MAX_VALUE).distribution(), edges);
-    double[] exactC = NumericComparison.binShares(profile(currentValues, Integer.MAX_VALUE).distribution(), edges);
-    Map<String, Double> exact = Map.of("psi", Distances.psi(exactR, exactC),
-        "jensen_shannon", Distances.jensenShannon(exactR, exactC), "hellinger", Distances.hellinger(exactR, exactC));
-    exact.forEach((metric, value) -> {
-      double low = m.statistics.get(metric + "_low");
-      double high = m.statistics.get(metric + "_high");
-      assertThat(value).as("exact %s", metric).isBetween(low, high);
-      assertThat(m.statistics.get(metric)).as("sketched %s", metric).isBetween(low, high);
-      assertThat(high - low).as("width of the %s interval", metric).isLessThan(maxWidth.get(metric));
-    });
-    assertThat(m.notes).anyMatch(n -> n.startsWith("sketched (KLL) bins: PSI ") && n.contains(" in ["));
+    double[] exactR =
+        NumericComparison.binShares(
+            profile(referenceValues, Integer.MAX_VALUE).distribution(), edges);
+    double[] exactC =
+        NumericComparison.binShares(
+            profile(currentValues, Integer.MAX_VALUE).distribution(), edges);
+    Map<String, Double> exact =
+        Map.of(
+            "psi",
+            Distances.psi(exactR, exactC),
+            "jensen_shannon",
+            Distances.jensenShannon(exactR, exactC),
+            "hellinger",
+            Distances.hellinger(exactR, exactC));
+    exact.forEach(
+        (metric, value) -> {
+          double low = m.statistics.get(metric + "_low");
+          double high = m.statistics.get(metric + "_high");
+          assertThat(value).as("exact %s", metric).isBetween(low, high);
+          assertThat(m.statistics.get(metric)).as("sketched %s", metric).isBetween(low, high);
+          assertThat(high - low)
+              .as("width of the %s interval", metric)
+              .isLessThan(maxWidth.get(metric));
+        });
+    assertThat(m.notes)
+        .anyMatch(n -> n.startsWith("sketched (KLL) bins: PSI ") && n.contains(" in ["));
     return m.statistics;
   }
 
   @Test
   void theExactStatisticsWithTheSameEdgesLieInsideNarrowIntervals() {
-    // the numeric-sketched fixture: 50,000 and 40,000 distinct integers, a small shift. PSI about 0.008:
+    // the numeric-sketched fixture: 50,000 and 40,000 distinct integers, a small shift. PSI about
+    // 0.008:
     // the interval (about [0.002, 0.03]) still says the column is far below the 0.2 threshold
-    check(formula(50_000, 7919, 100_003, 100_003, 0), formula(40_000, 104_729, 100_019, 100_019, 2000),
+    check(
+        formula(50_000, 7919, 100_003, 100_003, 0),
+        formula(40_000, 104_729, 100_019, 100_019, 2000),
         Map.of("psi", 0.05, "jensen_shannon", 0.08, "hellinger", 0.08));
   }
 
   @Test
   void aLargeShiftGivesAnIntervalAwayFromZero() {
-    Map<String, Double> statistics = check(formula(50_000, 7919, 100_003, 100_003, 0),
-        formula(40_000, 104_729, 100_019, 100_019, 30_000), Map.of("psi", 2.0, "jensen_shannon", 0.1, "hellinger", 0.15));
-    // PSI about 2.2: near-empty current bins make PSI's interval wide (ln of a share near 0), but it is
+    Map<String, Double> statistics =
+        check(
+            formula(50_000, 7919, 100_003, 100_003, 0),
+            formula(40_000, 104_729, 100_019, 100_019, 30_000),
+            Map.of("psi", 2.0, "jensen_shannon", 0.1, "hellinger", 0.15));
+    // PSI about 2.2: near-empty current bins make PSI's interval wide (ln of a share near 0), but
+    // it is
     // far above the 0.2 threshold all the same
     assertThat(statistics.get("psi_low")).isGreaterThan(0.2);
     assertThat(statistics.get("hellinger_low")).isGreaterThan(0.1);
@@ -88,7 +110,8 @@ class SketchedBinBoundsTest {
     NumericProfile current = profile(formula(5000, 11, 103, 103, 0), EXACT_LIMIT);
     Measurement m = new Measurement("x", Role.FEATURE, "numeric");
     NumericComparison.measure(m, reference, current, DriftConfig.defaults());
-    assertThat(m.statistics).containsKey("psi").doesNotContainKeys("psi_low", "psi_high", "jensen_shannon_low",
-        "hellinger_high");
+    assertThat(m.statistics)
+        .containsKey("psi")
+        .doesNotContainKeys("psi_low", "psi_high", "jensen_shannon_low", "hellinger_high");
   }
 }

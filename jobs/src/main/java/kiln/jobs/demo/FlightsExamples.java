@@ -13,10 +13,11 @@ import kiln.training.FeatureConfig;
 import kiln.training.TrainConfig;
 
 /**
- * The flights sample's contract, drift, feature and training configs, as {@code kiln demo} uses them. The files
- * live once, as the capabilities' examples ({@code contracts/examples/flights.yaml},
- * {@code drift/examples/flights-drift.yaml}, {@code training/examples/flights-features.yaml} and
- * {@code flights-train.yaml}), and ship in the kiln jar beside this class; the capabilities know no flights.
+ * The flights sample's contract, drift, feature and training configs, as {@code kiln demo} uses
+ * them. The files live once, as the capabilities' examples ({@code
+ * contracts/examples/flights.yaml}, {@code drift/examples/flights-drift.yaml}, {@code
+ * training/examples/flights-features.yaml} and {@code flights-train.yaml}), and ship in the kiln
+ * jar beside this class; the capabilities know no flights.
  */
 public final class FlightsExamples {
   private static final String CONTRACT = "flights.yaml";
@@ -35,12 +36,17 @@ public final class FlightsExamples {
     return Contracts.parse(contractYaml(), CONTRACT);
   }
 
-  /** The drift config of the flights sample: the date left out, distances deciding, delay's range. */
+  /**
+   * The drift config of the flights sample: the date left out, distances deciding, delay's range.
+   */
   public static DriftConfig driftConfig() {
     return YamlFiles.parse(resource(DRIFT_CONFIG), DRIFT_CONFIG, DriftConfig.class);
   }
 
-  /** The flights features (calendar, codes, airport and route statistics from January-March's train rows). */
+  /**
+   * The flights features (calendar, codes, airport and route statistics from January-March's train
+   * rows).
+   */
   public static FeatureConfig featureConfig() {
     return YamlFiles.parse(resource(FEATURE_CONFIG), FEATURE_CONFIG, FeatureConfig.class);
   }
@@ -53,7 +59,8 @@ public final class FlightsExamples {
   private static String resource(String name) {
     try (InputStream in = FlightsExamples.class.getResourceAsStream(name)) {
       if (in == null) {
-        throw Errors.environment(name + " is missing from the kiln jar, beside " + FlightsExamples.class.getName(),
+        throw Errors.environment(
+            name + " is missing from the kiln jar, beside " + FlightsExamples.class.getName(),
             "rebuild the jar with `mvn package -pl jobs -am`");
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -43,42 +43,60 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Drift as a registered model sees it: the model's features, its scores (prediction drift), its label
- * (label drift) and, once labels exist, its primary metric against the one it had on its test split
- * (performance drift). The reference defaults to the model's own test split: the feature table version
- * it was trained on, rows of the test part of its split, which the model never fitted.
+ * Drift as a registered model sees it: the model's features, its scores (prediction drift), its
+ * label (label drift) and, once labels exist, its primary metric against the one it had on its test
+ * split (performance drift). The reference defaults to the model's own test split: the feature
+ * table version it was trained on, rows of the test part of its split, which the model never
+ * fitted.
  */
 public final class ModelDrift {
-  /** The score column added to both sides: the probability of class 1 for a classifier, the value for a regressor. */
+  /**
+   * The score column added to both sides: the probability of class 1 for a classifier, the value
+   * for a regressor.
+   */
   public static final String SCORE = "model_score";
-  private static final List<String> MODEL_OUTPUTS = List.of("prediction", "probability", "rawPrediction",
-      ModelFiles.FEATURES_VECTOR, ModelFiles.SCORE, SCORE);
-  private static final List<String> PLOTTED_METRICS = List.of("auc_roc", "auc_pr", "accuracy", "precision", "recall", "f1");
+
+  private static final List<String> MODEL_OUTPUTS =
+      List.of(
+          "prediction",
+          "probability",
+          "rawPrediction",
+          ModelFiles.FEATURES_VECTOR,
+          ModelFiles.SCORE,
+          SCORE);
+  private static final List<String> PLOTTED_METRICS =
+      List.of("auc_roc", "auc_pr", "accuracy", "precision", "recall", "f1");
 
   /**
-   * Labels that arrive after the predictions: a table with the key columns and the model's label column,
-   * joined to the current rows by key (at most one label per key is used).
+   * Labels that arrive after the predictions: a table with the key columns and the model's label
+   * column, joined to the current rows by key (at most one label per key is used).
    */
   public record LateLabels(DatasetRef table, List<String> key) {
     public LateLabels {
       Objects.requireNonNull(table, "table is null");
       key = List.copyOf(key);
       if (key.isEmpty()) {
-        throw Errors.badInput("labels from " + table + " need the key columns that join them to the predictions",
+        throw Errors.badInput(
+            "labels from " + table + " need the key columns that join them to the predictions",
             "pass --key COLUMN[,COLUMN...]");
       }
     }
   }
 
-  /** The drift result (with the performance row when labels existed) and the model it was measured for. */
-  public record Result(DriftResult drift, Tracking.ModelVersion model, Optional<FeatureDrift> performance) {}
+  /**
+   * The drift result (with the performance row when labels existed) and the model it was measured
+   * for.
+   */
+  public record Result(
+      DriftResult drift, Tracking.ModelVersion model, Optional<FeatureDrift> performance) {}
 
   private final SparkSession spark;
   private final Tracking tracking;
   private final DriftConfig config;
   private final Consumer<String> progress;
 
-  public ModelDrift(SparkSession spark, Tracking tracking, DriftConfig config, Consumer<String> progress) {
+  public ModelDrift(
+      SparkSession spark, Tracking tracking, DriftConfig config, Consumer<String> progress) {
     this.spark = Objects.requireNonNull(spark, "spark is null");
     this.tracking = Objects.requireNonNull(tracking, "tracking is null");
     this.config = Objects.requireNonNull(config, "config is null");
@@ -86,22 +104,35 @@ public final class ModelDrift {
   }
 
   /**
-   * Compares {@code current} with {@code reference} (null: the model's test split), both scored by the
-   * model; {@code labels} (nullable) supplies labels that arrived later.
+   * Compares {@code current} with {@code reference} (null: the model's test split), both scored by
+   * the model; {@code labels} (nullable) supplies labels that arrived later.
    */
   public Result run(ModelUri uri, DriftInput reference, DriftInput current, LateLabels labels) {
     Datasets datasets = new Datasets(spark);
-    return run(uri, reference, reference == null ? null : datasets.pin(reference.dataset()), current,
-        datasets.pin(current.dataset()), labels, labels == null ? null : datasets.pin(labels.table()));
+    return run(
+        uri,
+        reference,
+        reference == null ? null : datasets.pin(reference.dataset()),
+        current,
+        datasets.pin(current.dataset()),
+        labels,
+        labels == null ? null : datasets.pin(labels.table()));
   }
 
   /**
-   * {@link #run(ModelUri, DriftInput, DriftInput, LateLabels)} on tables the caller already pinned (each
-   * side's dataset and the labels' table; the reference's and the labels' null when those are): resolves
-   * nothing again but the model's own feature table when the reference is its test split.
+   * {@link #run(ModelUri, DriftInput, DriftInput, LateLabels)} on tables the caller already pinned
+   * (each side's dataset and the labels' table; the reference's and the labels' null when those
+   * are): resolves nothing again but the model's own feature table when the reference is its test
+   * split.
    */
-  public Result run(ModelUri uri, DriftInput reference, PinnedTable givenReferenceTable, DriftInput current,
-      PinnedTable currentTable, LateLabels labels, PinnedTable labelsTable) {
+  public Result run(
+      ModelUri uri,
+      DriftInput reference,
+      PinnedTable givenReferenceTable,
+      DriftInput current,
+      PinnedTable currentTable,
+      LateLabels labels,
+      PinnedTable labelsTable) {
     RegisteredModels registry = new RegisteredModels(tracking);
     Tracking.ModelVersion version = registry.resolve(uri);
     Path directory = temporaryDirectory();
@@ -109,34 +140,70 @@ public final class ModelDrift {
       progress.accept("downloading " + version.name() + " version " + version.version());
       ModelFiles model = registry.download(version, directory);
       ModelInfo info = model.info();
-      String modelId = "model " + version.name() + "/" + version.version() + " "
-          + version.tags().getOrDefault("kiln.model_sha256", "");
+      String modelId =
+          "model "
+              + version.name()
+              + "/"
+              + version.version()
+              + " "
+              + version.tags().getOrDefault("kiln.model_sha256", "");
       Derivation scoring = new Derivation(modelId.strip(), rows -> score(model, rows));
 
       DriftInput referenceSide = reference;
       Derivation referenceDerivation = scoring;
       if (reference == null) {
         DatasetRef training = DatasetRef.atVersion(info.featureTable(), info.featureVersion());
-        referenceSide = DriftInput.of(training).labelled(training + " (test split of " + version.name() + " v"
-            + version.version() + ")");
-        referenceDerivation = new Derivation("test split key=" + info.key() + " seed=" + info.seed() + " split="
-            + info.split(), rows -> Split.test(rows, info.key(), info.seed(), info.split())).then(scoring);
+        referenceSide =
+            DriftInput.of(training)
+                .labelled(
+                    training
+                        + " (test split of "
+                        + version.name()
+                        + " v"
+                        + version.version()
+                        + ")");
+        referenceDerivation =
+            new Derivation(
+                    "test split key="
+                        + info.key()
+                        + " seed="
+                        + info.seed()
+                        + " split="
+                        + info.split(),
+                    rows -> Split.test(rows, info.key(), info.seed(), info.split()))
+                .then(scoring);
       }
-      Derivation currentDerivation = labels == null ? scoring : scoring.then(join(labels, labelsTable, info));
+      Derivation currentDerivation =
+          labels == null ? scoring : scoring.then(join(labels, labelsTable, info));
 
-      // each table resolved once: the schema check, both profiles and the performance read that version
-      PinnedTable referenceTable = reference == null ? new Datasets(spark).pin(referenceSide.dataset())
-          : givenReferenceTable;
-      List<String> currentColumns = Arrays.asList(currentDerivation.apply(currentTable.rows()).columns());
+      // each table resolved once: the schema check, both profiles and the performance read that
+      // version
+      PinnedTable referenceTable =
+          reference == null
+              ? new Datasets(spark).pin(referenceSide.dataset())
+              : givenReferenceTable;
+      List<String> currentColumns =
+          Arrays.asList(currentDerivation.apply(currentTable.rows()).columns());
       boolean labelled = currentColumns.contains(info.label());
-      DriftConfig modelConfig = config.withColumns(config.features() != null ? config.features() : info.featureColumns(),
-          SCORE, labelled ? info.label() : null);
-      DriftResult drift = new DriftMonitor(spark, modelConfig, progress).run(referenceSide, referenceTable, current,
-          currentTable, referenceDerivation, currentDerivation);
+      DriftConfig modelConfig =
+          config.withColumns(
+              config.features() != null ? config.features() : info.featureColumns(),
+              SCORE,
+              labelled ? info.label() : null);
+      DriftResult drift =
+          new DriftMonitor(spark, modelConfig, progress)
+              .run(
+                  referenceSide,
+                  referenceTable,
+                  current,
+                  currentTable,
+                  referenceDerivation,
+                  currentDerivation);
       if (!labelled) {
         return new Result(drift, version, Optional.empty());
       }
-      FeatureDrift performance = performance(info, currentTable, drift.current(), currentDerivation);
+      FeatureDrift performance =
+          performance(info, currentTable, drift.current(), currentDerivation);
       return new Result(withPerformance(drift, performance), version, Optional.of(performance));
     } finally {
       try {
@@ -147,7 +214,10 @@ public final class ModelDrift {
     }
   }
 
-  /** The rows with the model's score as {@value #SCORE}; earlier model outputs (e.g. of `kiln score`) are replaced. */
+  /**
+   * The rows with the model's score as {@value #SCORE}; earlier model outputs (e.g. of `kiln
+   * score`) are replaced.
+   */
   static Dataset<Row> score(ModelFiles model, Dataset<Row> rows) {
     Dataset<Row> clean = rows.drop(MODEL_OUTPUTS.toArray(new String[0]));
     String[] keep = clean.columns();
@@ -159,7 +229,10 @@ public final class ModelDrift {
     return model.score(clean).select(out.toArray(new org.apache.spark.sql.Column[0]));
   }
 
-  /** Joins labels that arrived later by key; the labels table's label replaces one the rows may have. */
+  /**
+   * Joins labels that arrived later by key; the labels table's label replaces one the rows may
+   * have.
+   */
   private Derivation join(LateLabels labels, PinnedTable labelTable, ModelInfo info) {
     DatasetRef pinned = labelTable.ref();
     Dataset<Row> table = labelTable.rows();
@@ -168,33 +241,51 @@ public final class ModelDrift {
     List<String> missing = new ArrayList<>(needed);
     missing.removeAll(Arrays.asList(table.columns()));
     if (!missing.isEmpty()) {
-      throw Errors.missingColumns("the labels table " + pinned, missing, Arrays.asList(table.columns()));
+      throw Errors.missingColumns(
+          "the labels table " + pinned, missing, Arrays.asList(table.columns()));
     }
-    Dataset<Row> oneLabelPerKey = table.select(needed.stream().map(c -> col("`" + c + "`"))
-        .toArray(org.apache.spark.sql.Column[]::new)).dropDuplicates(labels.key().toArray(new String[0]));
-    scala.collection.Seq<String> key = scala.collection.JavaConverters.asScalaBuffer(labels.key()).toSeq();
-    return new Derivation("labels " + pinned + " by " + String.join(",", labels.key()), rows -> {
-      List<String> rowMissing = new ArrayList<>(labels.key());
-      rowMissing.removeAll(Arrays.asList(rows.columns()));
-      if (!rowMissing.isEmpty()) {
-        throw Errors.missingColumns("the current data (to join labels by key)", rowMissing, Arrays.asList(rows.columns()));
-      }
-      return rows.drop(info.label()).join(oneLabelPerKey, key, "left");
-    });
+    Dataset<Row> oneLabelPerKey =
+        table
+            .select(
+                needed.stream()
+                    .map(c -> col("`" + c + "`"))
+                    .toArray(org.apache.spark.sql.Column[]::new))
+            .dropDuplicates(labels.key().toArray(new String[0]));
+    scala.collection.Seq<String> key =
+        scala.collection.JavaConverters.asScalaBuffer(labels.key()).toSeq();
+    return new Derivation(
+        "labels " + pinned + " by " + String.join(",", labels.key()),
+        rows -> {
+          List<String> rowMissing = new ArrayList<>(labels.key());
+          rowMissing.removeAll(Arrays.asList(rows.columns()));
+          if (!rowMissing.isEmpty()) {
+            throw Errors.missingColumns(
+                "the current data (to join labels by key)",
+                rowMissing,
+                Arrays.asList(rows.columns()));
+          }
+          return rows.drop(info.label()).join(oneLabelPerKey, key, "left");
+        });
   }
 
   /** The model's primary metric on the labelled current rows against its test metric. */
-  private FeatureDrift performance(ModelInfo info, PinnedTable currentTable, DriftInput current, Derivation derivation) {
+  private FeatureDrift performance(
+      ModelInfo info, PinnedTable currentTable, DriftInput current, Derivation derivation) {
     Task task = info.task();
     String metric = task.primaryMetric();
     Thresholds thresholds = config.thresholds();
-    progress.accept("performance: " + metric + " on the labelled current rows against the test split");
+    progress.accept(
+        "performance: " + metric + " on the labelled current rows against the test split");
     Dataset<Row> rows = currentTable.rows();
     if (current.where() != null) {
       rows = rows.where(current.where());
     }
-    Dataset<Row> labelled = derivation.apply(rows).where(col(info.label()).isNotNull())
-        .withColumn(Evaluation.SCORE, col(SCORE)).cache();
+    Dataset<Row> labelled =
+        derivation
+            .apply(rows)
+            .where(col(info.label()).isNotNull())
+            .withColumn(Evaluation.SCORE, col(SCORE))
+            .cache();
     try {
       long count = labelled.count();
       Map<String, Double> statistics = new LinkedHashMap<>();
@@ -207,41 +298,71 @@ public final class ModelDrift {
       double severity = 0;
       if (count < Thresholds.MIN_LABELLED_ROWS) {
         verdict = Verdict.NO_DATA;
-        reasons.add("only " + count + " current rows have labels; performance is decided from "
-            + Thresholds.MIN_LABELLED_ROWS + " on");
-      } else if (task == Task.CLASSIFIER && labelled.select(info.label()).distinct().limit(2).count() < 2) {
+        reasons.add(
+            "only "
+                + count
+                + " current rows have labels; performance is decided from "
+                + Thresholds.MIN_LABELLED_ROWS
+                + " on");
+      } else if (task == Task.CLASSIFIER
+          && labelled.select(info.label()).distinct().limit(2).count() < 2) {
         verdict = Verdict.NO_DATA;
-        reasons.add("the labelled current rows hold a single class, so " + metric + " is undefined");
+        reasons.add(
+            "the labelled current rows hold a single class, so " + metric + " is undefined");
       } else if (test == null || test.isNaN()) {
         verdict = Verdict.NO_DATA;
         reasons.add("the model has no test " + metric + " in its kiln-model.json to compare with");
       } else {
-        currentMetrics = Evaluation.evaluate(labelled, task, info.label(), info.threshold(), List.of(), 0).metrics();
+        currentMetrics =
+            Evaluation.evaluate(labelled, task, info.label(), info.threshold(), List.of(), 0)
+                .metrics();
         double now = currentMetrics.getOrDefault(metric, Double.NaN);
         double worse = task.higherIsBetter() ? test - now : now - test;
         double relative = worse / Math.max(Math.abs(test), 1e-12);
         statistics.put("current", now);
         statistics.put("relative_degradation", relative);
-        String text = String.format(Locale.ROOT, "%s %.4f on %,d labelled rows vs %.4f on the test split (%s%.1f%%)",
-            metric, now, count, test, relative >= 0 ? "worse by " : "better by ", Math.abs(relative) * 100);
+        String text =
+            String.format(
+                Locale.ROOT,
+                "%s %.4f on %,d labelled rows vs %.4f on the test split (%s%.1f%%)",
+                metric,
+                now,
+                count,
+                test,
+                relative >= 0 ? "worse by " : "better by ",
+                Math.abs(relative) * 100);
         if (relative > thresholds.performance()) {
           verdict = Verdict.DRIFTED;
           severity = relative / thresholds.performance();
-          reasons.add(text + String.format(Locale.ROOT, " > %.1f%%", thresholds.performance() * 100));
+          reasons.add(
+              text + String.format(Locale.ROOT, " > %.1f%%", thresholds.performance() * 100));
         } else {
           verdict = Verdict.STABLE;
           reasons.add(text);
         }
-        currentMetrics.forEach((name, value) -> {
-          if (!name.equals(metric)) {
-            statistics.put("current_" + name, value);
-          }
-        });
+        currentMetrics.forEach(
+            (name, value) -> {
+              if (!name.equals(metric)) {
+                statistics.put("current_" + name, value);
+              }
+            });
       }
-      Histogram plot = task == Task.CLASSIFIER && !currentMetrics.isEmpty() ? metricsPlot(info.metrics(), currentMetrics)
-          : Histogram.empty();
-      return new FeatureDrift(metric, Role.PERFORMANCE, "metric", verdict, reasons, statistics, severity, plot,
-          List.of(), List.of(), true);
+      Histogram plot =
+          task == Task.CLASSIFIER && !currentMetrics.isEmpty()
+              ? metricsPlot(info.metrics(), currentMetrics)
+              : Histogram.empty();
+      return new FeatureDrift(
+          metric,
+          Role.PERFORMANCE,
+          "metric",
+          verdict,
+          reasons,
+          statistics,
+          severity,
+          plot,
+          List.of(),
+          List.of(),
+          true);
     } finally {
       labelled.unpersist();
     }
@@ -275,11 +396,27 @@ public final class ModelDrift {
       features.add(performance);
     }
     boolean drifted = drift.drifted() || performance.drifted();
-    String summary = drift.summary() + "; performance "
-        + (performance.verdict() == Verdict.NO_DATA ? "not decided" : performance.drifted() ? "DRIFTED" : "stable")
-        + " (" + performance.reasons().get(0) + ")" + (drifted && !drift.drifted() ? ": DRIFTED" : "");
-    return new DriftResult(drift.reference(), drift.current(), drift.referenceRows(), drift.currentRows(), features,
-        drift.driftedShare(), drifted, summary, drift.thresholds(), drift.referenceProfileReused());
+    String summary =
+        drift.summary()
+            + "; performance "
+            + (performance.verdict() == Verdict.NO_DATA
+                ? "not decided"
+                : performance.drifted() ? "DRIFTED" : "stable")
+            + " ("
+            + performance.reasons().get(0)
+            + ")"
+            + (drifted && !drift.drifted() ? ": DRIFTED" : "");
+    return new DriftResult(
+        drift.reference(),
+        drift.current(),
+        drift.referenceRows(),
+        drift.currentRows(),
+        features,
+        drift.driftedShare(),
+        drifted,
+        summary,
+        drift.thresholds(),
+        drift.referenceProfileReused());
   }
 
   private static Path temporaryDirectory() {

@@ -27,17 +27,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(SharedSpark.class)
 class FlightsContractDemoTest {
   static Dataset<Row> flights(SparkSession spark, int n) {
-    StructType schema = new StructType()
-        .add("date", DataTypes.TimestampNTZType, true)
-        .add("delay", DataTypes.LongType, true)
-        .add("distance", DataTypes.LongType, true)
-        .add("origin", DataTypes.StringType, true)
-        .add("destination", DataTypes.StringType, true);
+    StructType schema =
+        new StructType()
+            .add("date", DataTypes.TimestampNTZType, true)
+            .add("delay", DataTypes.LongType, true)
+            .add("distance", DataTypes.LongType, true)
+            .add("origin", DataTypes.StringType, true)
+            .add("destination", DataTypes.StringType, true);
     String[] airports = {"SFO", "LAX", "JFK", "ORD"};
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      rows.add(RowFactory.create(LocalDateTime.of(2001, 1 + i % 6, 1 + i % 28, i % 24, 0), (long) (i % 7) * 5 - 5,
-          300L + 100L * i, airports[i % 4], airports[(i + 1) % 4]));
+      rows.add(
+          RowFactory.create(
+              LocalDateTime.of(2001, 1 + i % 6, 1 + i % 28, i % 24, 0),
+              (long) (i % 7) * 5 - 5,
+              300L + 100L * i,
+              airports[i % 4],
+              airports[(i + 1) % 4]));
     }
     return spark.createDataFrame(rows, schema);
   }
@@ -45,7 +51,8 @@ class FlightsContractDemoTest {
   @Test
   void theDemosContractAndDriftConfigShipBesideItAndRead() {
     assertThat(FlightsExamples.contract().id()).isEqualTo("kiln-flights");
-    assertThat(FlightsExamples.contractYaml()).startsWith("# The data contract of Kiln's flights sample");
+    assertThat(FlightsExamples.contractYaml())
+        .startsWith("# The data contract of Kiln's flights sample");
     DriftConfig drift = FlightsExamples.driftConfig();
     assertThat(drift.exclude()).containsExactly("date");
     assertThat(drift.thresholds().testsDecide()).isFalse();
@@ -55,18 +62,29 @@ class FlightsContractDemoTest {
   @Test
   void theDamagedFlightsBreakTheFlightsContractRowByRow(SparkSession spark) {
     Dataset<Row> real = flights(spark, 400);
-    Contract contract = Contracts.parse(FlightsExamples.contractYaml().replace("mustBeBetween: [100000, 100000000]",
-        "mustBeBetween: [100, 100000000]").replace("mustBeBetween: [0, 30]", "mustBeBetween: [-10, 30]")
-        .replace("mustBeBetween: [10, 80]", "mustBeBetween: [1, 80]").replace("mustBeBetween: [400, 1500]",
-            "mustBeBetween: [400, 50000]").replace("mustBeBetween: [300, 1500]", "mustBeBetween: [300, 50000]")
-        .replace("maximum: 6000", "maximum: 60000"), "small-flights.yaml");
-    ContractCheck check = new ContractCheck(spark, m -> { });
+    Contract contract =
+        Contracts.parse(
+            FlightsExamples.contractYaml()
+                .replace("mustBeBetween: [100000, 100000000]", "mustBeBetween: [100, 100000000]")
+                .replace("mustBeBetween: [0, 30]", "mustBeBetween: [-10, 30]")
+                .replace("mustBeBetween: [10, 80]", "mustBeBetween: [1, 80]")
+                .replace("mustBeBetween: [400, 1500]", "mustBeBetween: [400, 50000]")
+                .replace("mustBeBetween: [300, 1500]", "mustBeBetween: [300, 50000]")
+                .replace("maximum: 6000", "maximum: 60000"),
+            "small-flights.yaml");
+    ContractCheck check = new ContractCheck(spark, m -> {});
     ContractResult ok = check.check(contract, null, real, MetricHistory.none());
     assertThat(ok.passed()).as(ContractReports.table(ok)).isTrue();
 
-    ContractResult damaged = check.check(contract, null, FlightsContractDemo.damage(real), MetricHistory.none());
+    ContractResult damaged =
+        check.check(contract, null, FlightsContractDemo.damage(real), MetricHistory.none());
     assertThat(damaged.passed()).isFalse();
-    assertThat(damaged.errors()).extracting(RuleResult::name).contains("delay.required", "origin.pattern",
-        "distance.exclusiveMinimum", "originIsNotDestination");
+    assertThat(damaged.errors())
+        .extracting(RuleResult::name)
+        .contains(
+            "delay.required",
+            "origin.pattern",
+            "distance.exclusiveMinimum",
+            "originIsNotDestination");
   }
 }

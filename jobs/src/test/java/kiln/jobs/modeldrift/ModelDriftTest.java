@@ -20,7 +20,6 @@ import kiln.core.models.Task;
 import kiln.core.testing.SharedSpark;
 import kiln.core.tracking.MlflowTracking;
 import kiln.core.tracking.TrackedRun;
-import kiln.core.tracking.Tracking;
 import kiln.drift.DriftConfig;
 import kiln.drift.DriftInput;
 import kiln.drift.DriftResult;
@@ -43,17 +42,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Prediction, label and performance drift of a model trained and registered by the real training job
- * against a real tracking server. The current data keeps the features' distribution but reverses what
- * makes a flight late (concept drift): only the label and the model's performance may change.
+ * Prediction, label and performance drift of a model trained and registered by the real training
+ * job against a real tracking server. The current data keeps the features' distribution but
+ * reverses what makes a flight late (concept drift): only the label and the model's performance may
+ * change.
  */
 @ExtendWith(SharedSpark.class)
 class ModelDriftTest {
-  private static final StructType SCHEMA = new StructType().add("id", DataTypes.LongType)
-      .add("hour", DataTypes.DoubleType).add("distance", DataTypes.DoubleType).add("label", DataTypes.DoubleType);
+  private static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.LongType)
+          .add("hour", DataTypes.DoubleType)
+          .add("distance", DataTypes.DoubleType)
+          .add("label", DataTypes.DoubleType);
 
   /** Late mostly in the evening, or (reversed) mostly outside it. */
-  private static Dataset<Row> flights(SparkSession spark, int n, long firstId, int seed, boolean reversed) {
+  private static Dataset<Row> flights(
+      SparkSession spark, int n, long firstId, int seed, boolean reversed) {
     Random random = new Random(seed);
     List<Row> rows = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -65,37 +70,70 @@ class ModelDriftTest {
     return spark.createDataFrame(rows, SCHEMA);
   }
 
-  private static final GpuProbe NO_GPU = new GpuProbe() {
-    @Override
-    public List<String> gpus() {
-      return List.of();
-    }
+  private static final GpuProbe NO_GPU =
+      new GpuProbe() {
+        @Override
+        public List<String> gpus() {
+          return List.of();
+        }
 
-    @Override
-    public boolean rapidsOnClasspath() {
-      return false;
-    }
-  };
+        @Override
+        public boolean rapidsOnClasspath() {
+          return false;
+        }
+      };
 
   @Test
-  void measuresPredictionLabelAndPerformanceDrift(SparkSession spark, @TempDir Path dir) throws Exception {
+  void measuresPredictionLabelAndPerformanceDrift(SparkSession spark, @TempDir Path dir)
+      throws Exception {
     Datasets datasets = new Datasets(spark);
     String features = dir.resolve("features").toString();
-    datasets.write(flights(spark, 1500, 0, 1, false), features, WriteOptions.of(WriteMode.OVERWRITE));
+    datasets.write(
+        flights(spark, 1500, 0, 1, false), features, WriteOptions.of(WriteMode.OVERWRITE));
     String current = dir.resolve("current").toString();
-    datasets.write(flights(spark, 800, 100_000, 2, true), current, WriteOptions.of(WriteMode.OVERWRITE));
-    DriftConfig config = DriftConfig.defaults().withTables(dir.resolve("profiles").toString(),
-        dir.resolve("history").toString());
-    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("store"))
-            .build().start();
-        MlflowTracking tracking = MlflowTracking.connect(server.uri().toString(), Map.of(), dir.resolve("spool"),
-            m -> {}, 2, Duration.ofMillis(10))) {
+    datasets.write(
+        flights(spark, 800, 100_000, 2, true), current, WriteOptions.of(WriteMode.OVERWRITE));
+    DriftConfig config =
+        DriftConfig.defaults()
+            .withTables(dir.resolve("profiles").toString(), dir.resolve("history").toString());
+    try (TrackingServer server =
+            TrackingServer.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .storeDirectory(dir.resolve("store"))
+                .build()
+                .start();
+        MlflowTracking tracking =
+            MlflowTracking.connect(
+                server.uri().toString(),
+                Map.of(),
+                dir.resolve("spool"),
+                m -> {},
+                2,
+                Duration.ofMillis(10))) {
       RegisteredVersion trained;
       try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
-        trained = new TrainingJob(spark, NO_GPU).run(TrainConfig.builder().features(features).model("delays")
-            .task(Task.CLASSIFIER).label("label").featureColumns(List.of("hour", "distance")).key("id")
-            .hyperparameters(Map.of("max_depth", 3)).numRound(20).earlyStoppingRounds(5).device(Device.CPU).numWorkers(1)
-            .nthread(1).groupColumns(List.of()).minGroupRows(10).build(), tracking, run);
+        trained =
+            new TrainingJob(spark, NO_GPU)
+                .run(
+                    TrainConfig.builder()
+                        .features(features)
+                        .model("delays")
+                        .task(Task.CLASSIFIER)
+                        .label("label")
+                        .featureColumns(List.of("hour", "distance"))
+                        .key("id")
+                        .hyperparameters(Map.of("max_depth", 3))
+                        .numRound(20)
+                        .earlyStoppingRounds(5)
+                        .device(Device.CPU)
+                        .numWorkers(1)
+                        .nthread(1)
+                        .groupColumns(List.of())
+                        .minGroupRows(10)
+                        .build(),
+                    tracking,
+                    run);
       }
       tracking.setAlias("delays", "champion", trained.version().version());
       double testAuc = trained.training().evaluation().metrics().get("auc_roc");
@@ -106,17 +144,22 @@ class ModelDriftTest {
       // labels in the current data: the reference is the model's test split
       long featuresResolved = Datasets.resolutions(features);
       long currentResolved = Datasets.resolutions(current);
-      ModelDrift.Result labelled = drift.run(champion, null, DriftInput.of(DatasetRef.parse(current)), null);
+      ModelDrift.Result labelled =
+          drift.run(champion, null, DriftInput.of(DatasetRef.parse(current)), null);
       DriftResult result = labelled.drift();
-      // each table is resolved once: the schema check, both profiles and the performance share the version
+      // each table is resolved once: the schema check, both profiles and the performance share the
+      // version
       assertThat(Datasets.resolutions(features) - featuresResolved).isEqualTo(1);
       assertThat(Datasets.resolutions(current) - currentResolved).isEqualTo(1);
       assertThat(result.reference().label()).contains("test split of delays v1");
       long testRows = trained.training().testRows();
       assertThat(result.referenceRows()).isEqualTo(testRows);
       assertThat(result.currentRows()).isEqualTo(800);
-      assertThat(result.withRole(Role.FEATURE)).extracting(FeatureDrift::name).containsExactlyInAnyOrder("hour", "distance");
-      assertThat(result.withRole(Role.FEATURE)).allSatisfy(f -> assertThat(f.verdict()).isEqualTo(Verdict.STABLE));
+      assertThat(result.withRole(Role.FEATURE))
+          .extracting(FeatureDrift::name)
+          .containsExactlyInAnyOrder("hour", "distance");
+      assertThat(result.withRole(Role.FEATURE))
+          .allSatisfy(f -> assertThat(f.verdict()).isEqualTo(Verdict.STABLE));
       FeatureDrift prediction = result.withRole(Role.PREDICTION).get(0);
       assertThat(prediction.name()).isEqualTo(ModelDrift.SCORE);
       assertThat(prediction.statistics()).containsKeys("psi", "ks_statistic");
@@ -130,56 +173,91 @@ class ModelDriftTest {
       assertThat(performance.statistics().get("current")).isLessThan(0.5);
       assertThat(performance.statistics().get("relative_degradation")).isGreaterThan(0.3);
       assertThat(performance.verdict()).isEqualTo(Verdict.DRIFTED);
-      assertThat(performance.reasons().get(0)).contains("auc_roc").contains("on 800 labelled rows").contains("> 5.0%");
+      assertThat(performance.reasons().get(0))
+          .contains("auc_roc")
+          .contains("on 800 labelled rows")
+          .contains("> 5.0%");
       assertThat(result.drifted()).isTrue();
       assertThat(result.summary()).contains("performance DRIFTED");
       assertThat(result.features().get(0)).isEqualTo(performance);
 
-      // the same model on data like its training data: performance holds, nothing drifts; the stored
+      // the same model on data like its training data: performance holds, nothing drifts; the
+      // stored
       // reference profile (scored test split) is reused
       String same = dir.resolve("same").toString();
-      datasets.write(flights(spark, 800, 200_000, 3, false), same, WriteOptions.of(WriteMode.OVERWRITE));
-      ModelDrift.Result steady = drift.run(champion, null, DriftInput.of(DatasetRef.parse(same)), null);
+      datasets.write(
+          flights(spark, 800, 200_000, 3, false), same, WriteOptions.of(WriteMode.OVERWRITE));
+      ModelDrift.Result steady =
+          drift.run(champion, null, DriftInput.of(DatasetRef.parse(same)), null);
       assertThat(steady.drift().referenceProfileReused()).isTrue();
       assertThat(steady.performance().orElseThrow().verdict()).isEqualTo(Verdict.STABLE);
-      assertThat(steady.performance().orElseThrow().statistics().get("current")).isGreaterThan(0.75);
+      assertThat(steady.performance().orElseThrow().statistics().get("current"))
+          .isGreaterThan(0.75);
 
       // labels that arrive later, for 600 of the 800 predictions, joined by key
       String predictions = dir.resolve("predictions").toString();
-      datasets.write(datasets.read(DatasetRef.parse(current)).drop("label"), predictions,
+      datasets.write(
+          datasets.read(DatasetRef.parse(current)).drop("label"),
+          predictions,
           WriteOptions.of(WriteMode.OVERWRITE));
       String labels = dir.resolve("labels").toString();
-      datasets.write(datasets.read(DatasetRef.parse(current)).where("id < 100600").select("id", "label"), labels,
+      datasets.write(
+          datasets.read(DatasetRef.parse(current)).where("id < 100600").select("id", "label"),
+          labels,
           WriteOptions.of(WriteMode.OVERWRITE));
       long predictionsResolved = Datasets.resolutions(predictions);
       long labelsResolved = Datasets.resolutions(labels);
-      ModelDrift.Result late = drift.run(champion, null, DriftInput.of(DatasetRef.parse(predictions)),
-          new ModelDrift.LateLabels(DatasetRef.parse(labels), List.of("id")));
+      ModelDrift.Result late =
+          drift.run(
+              champion,
+              null,
+              DriftInput.of(DatasetRef.parse(predictions)),
+              new ModelDrift.LateLabels(DatasetRef.parse(labels), List.of("id")));
       assertThat(Datasets.resolutions(predictions) - predictionsResolved).isEqualTo(1);
       assertThat(Datasets.resolutions(labels) - labelsResolved).isEqualTo(1);
       FeatureDrift lateLabel = late.drift().withRole(Role.LABEL).get(0);
       assertThat(lateLabel.statistics().get("null_rate_current")).isEqualTo(0.25);
-      assertThat(lateLabel.reasons()).anyMatch(r -> r.contains("25.0% of the current rows have no label yet"));
-      assertThat(late.performance().orElseThrow().statistics().get("labelled_rows")).isEqualTo(600.0);
+      assertThat(lateLabel.reasons())
+          .anyMatch(r -> r.contains("25.0% of the current rows have no label yet"));
+      assertThat(late.performance().orElseThrow().statistics().get("labelled_rows"))
+          .isEqualTo(600.0);
       assertThat(late.performance().orElseThrow().verdict()).isEqualTo(Verdict.DRIFTED);
 
       // no labels at all: prediction drift only, no performance
-      ModelDrift.Result unlabelled = drift.run(champion, null, DriftInput.of(DatasetRef.parse(predictions)), null);
+      ModelDrift.Result unlabelled =
+          drift.run(champion, null, DriftInput.of(DatasetRef.parse(predictions)), null);
       assertThat(unlabelled.performance()).isEmpty();
       assertThat(unlabelled.drift().withRole(Role.LABEL)).isEmpty();
       assertThat(unlabelled.drift().withRole(Role.PREDICTION)).hasSize(1);
 
       // bad input: named, nothing measured
-      assertThatThrownBy(() -> drift.run(champion, null, DriftInput.of(DatasetRef.parse(predictions)),
-          new ModelDrift.LateLabels(DatasetRef.parse(labels), List.of("flight"))))
-          .isInstanceOf(BadInputException.class).hasMessageContaining("flight");
-      assertThatThrownBy(() -> drift.run(ModelUri.parse("models:/delays@gold"), null,
-          DriftInput.of(DatasetRef.parse(current)), null))
-          .isInstanceOf(BadInputException.class).hasMessageContaining("has no alias 'gold'");
+      assertThatThrownBy(
+              () ->
+                  drift.run(
+                      champion,
+                      null,
+                      DriftInput.of(DatasetRef.parse(predictions)),
+                      new ModelDrift.LateLabels(DatasetRef.parse(labels), List.of("flight"))))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("flight");
+      assertThatThrownBy(
+              () ->
+                  drift.run(
+                      ModelUri.parse("models:/delays@gold"),
+                      null,
+                      DriftInput.of(DatasetRef.parse(current)),
+                      null))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("has no alias 'gold'");
       String narrow = dir.resolve("narrow").toString();
-      datasets.write(flights(spark, 10, 0, 4, false).drop("distance"), narrow, WriteOptions.of(WriteMode.OVERWRITE));
-      assertThatThrownBy(() -> drift.run(champion, null, DriftInput.of(DatasetRef.parse(narrow)), null))
-          .isInstanceOf(BadInputException.class).hasMessageContaining("distance");
+      datasets.write(
+          flights(spark, 10, 0, 4, false).drop("distance"),
+          narrow,
+          WriteOptions.of(WriteMode.OVERWRITE));
+      assertThatThrownBy(
+              () -> drift.run(champion, null, DriftInput.of(DatasetRef.parse(narrow)), null))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("distance");
     }
   }
 }

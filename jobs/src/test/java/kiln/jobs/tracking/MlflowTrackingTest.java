@@ -26,18 +26,26 @@ class MlflowTrackingTest {
   private final List<String> notices = new ArrayList<>();
 
   private static TrackingServer server(Path store, int port) throws Exception {
-    return TrackingServer.builder().host("127.0.0.1").port(port).storeDirectory(store).build().start();
+    return TrackingServer.builder()
+        .host("127.0.0.1")
+        .port(port)
+        .storeDirectory(store)
+        .build()
+        .start();
   }
 
   private MlflowTracking connect(TrackingServer server, Path spool) {
-    return MlflowTracking.connect(server.uri().toString(), Map.of(), spool, notices::add, 2, Duration.ofMillis(10));
+    return MlflowTracking.connect(
+        server.uri().toString(), Map.of(), spool, notices::add, 2, Duration.ofMillis(10));
   }
 
   @Test
   void aRunCarriesParamsMetricsTagsArtifactsAndInputs(@TempDir Path dir) throws Exception {
-    try (TrackingServer server = server(dir.resolve("store"), 0); MlflowTracking tracking = connect(server, dir)) {
+    try (TrackingServer server = server(dir.resolve("store"), 0);
+        MlflowTracking tracking = connect(server, dir)) {
       String runId;
-      try (TrackedRun run = tracking.startRun("kiln-test", "ingest flights", Map.of("kiln.job", "ingest"))) {
+      try (TrackedRun run =
+          tracking.startRun("kiln-test", "ingest flights", Map.of("kiln.job", "ingest"))) {
         runId = run.id();
         run.logParams(Map.of("table", "/data/flights", "mode", "append"));
         run.logMetrics(Map.of("rows", 1477911.0, "ratio", Double.NaN));
@@ -51,29 +59,37 @@ class MlflowTrackingTest {
       Run run = new MlflowClient(server.uri().toString()).getRun(runId);
       assertThat(run.getInfo().getStatus()).isEqualTo(RunStatus.FINISHED);
       assertThat(run.getInfo().getRunName()).isEqualTo("ingest flights");
-      assertThat(run.getData().getParamsList()).extracting(p -> p.getKey() + "=" + p.getValue())
+      assertThat(run.getData().getParamsList())
+          .extracting(p -> p.getKey() + "=" + p.getValue())
           .contains("table=/data/flights", "mode=append");
-      assertThat(run.getData().getMetricsList()).extracting(m -> m.getKey() + "=" + m.getValue())
+      assertThat(run.getData().getMetricsList())
+          .extracting(m -> m.getKey() + "=" + m.getValue())
           .contains("rows=1477911.0", "ratio=NaN", "loss=0.25");
-      assertThat(run.getData().getTagsList()).extracting(t -> t.getKey() + "=" + t.getValue())
+      assertThat(run.getData().getTagsList())
+          .extracting(t -> t.getKey() + "=" + t.getValue())
           .contains("kiln.job=ingest", "kiln.version=test", "mlflow.runName=ingest flights");
       assertThat(run.getInputs().getDatasetInputsList()).hasSize(1);
-      assertThat(run.getInputs().getDatasetInputs(0).getDataset().getSource()).contains("\"delta_table_version\":3");
+      assertThat(run.getInputs().getDatasetInputs(0).getDataset().getSource())
+          .contains("\"delta_table_version\":3");
       assertThat(run.getInputs().getDatasetInputs(0).getTags(0).getValue()).isEqualTo("output");
-      Path artifact = server.artifactRoot().resolve("1").resolve(runId).resolve("artifacts/reports/hello.txt");
+      Path artifact =
+          server.artifactRoot().resolve("1").resolve(runId).resolve("artifacts/reports/hello.txt");
       assertThat(Files.readString(artifact)).isEqualTo("hello");
     }
   }
 
   @Test
   void aFailedJobEndsItsRunFailedWithTheError(@TempDir Path dir) throws Exception {
-    try (TrackingServer server = server(dir.resolve("store"), 0); MlflowTracking tracking = connect(server, dir)) {
+    try (TrackingServer server = server(dir.resolve("store"), 0);
+        MlflowTracking tracking = connect(server, dir)) {
       TrackedRun run = tracking.startRun("kiln-test", "broken", Map.of());
       run.fail(new IllegalStateException("disk full"));
       run.close(); // a no-op once ended
       Run stored = new MlflowClient(server.uri().toString()).getRun(run.id());
       assertThat(stored.getInfo().getStatus()).isEqualTo(RunStatus.FAILED);
-      assertThat(stored.getData().getTagsList()).extracting(t -> t.getKey() + "=" + t.getValue()).contains("kiln.error=disk full");
+      assertThat(stored.getData().getTagsList())
+          .extracting(t -> t.getKey() + "=" + t.getValue())
+          .contains("kiln.error=disk full");
     }
   }
 
@@ -99,23 +115,35 @@ class MlflowTrackingTest {
     tracking.close();
 
     Path spool = tracking.spoolFile().orElseThrow();
-    assertThat(notices).anyMatch(n -> n.contains("cannot reach the tracking server") && n.contains("retrying"));
+    assertThat(notices)
+        .anyMatch(n -> n.contains("cannot reach the tracking server") && n.contains("retrying"));
     assertThat(notices).anyMatch(n -> n.contains("spools its tracking data to " + spool));
-    assertThat(notices).anyMatch(n -> n.contains("send them with `kiln tracking replay " + spool + "`"));
+    assertThat(notices)
+        .anyMatch(n -> n.contains("send them with `kiln tracking replay " + spool + "`"));
 
     try (TrackingServer second = server(store, 0)) {
       int sent = MlflowTracking.replay(spool, second.uri().toString(), Map.of(), notices::add);
-      assertThat(sent).isEqualTo(7); // run 1: bind, metrics, artifact, end; run 2: create, params, end
+      assertThat(sent)
+          .isEqualTo(7); // run 1: bind, metrics, artifact, end; run 2: create, params, end
       MlflowClient client = new MlflowClient(second.uri().toString());
       Run resumed = client.getRun(runId);
       assertThat(resumed.getInfo().getStatus()).isEqualTo(RunStatus.FINISHED);
       assertThat(resumed.getData().getParamsList()).extracting(p -> p.getKey()).contains("before");
-      assertThat(resumed.getData().getMetricsList()).extracting(m -> m.getKey() + "=" + m.getValue()).contains("rows=42.0");
-      assertThat(Files.readString(second.artifactRoot().resolve("1").resolve(runId).resolve("artifacts/report.txt")))
+      assertThat(resumed.getData().getMetricsList())
+          .extracting(m -> m.getKey() + "=" + m.getValue())
+          .contains("rows=42.0");
+      assertThat(
+              Files.readString(
+                  second
+                      .artifactRoot()
+                      .resolve("1")
+                      .resolve(runId)
+                      .resolve("artifacts/report.txt")))
           .isEqualTo("report");
       assertThat(client.searchRuns(List.of("1"), "params.when = 'offline'")).hasSize(1);
       // a second replay sends nothing twice
-      assertThat(MlflowTracking.replay(spool, second.uri().toString(), Map.of(), notices::add)).isZero();
+      assertThat(MlflowTracking.replay(spool, second.uri().toString(), Map.of(), notices::add))
+          .isZero();
       assertThat(client.searchRuns(List.of("1"), "")).hasSize(2);
     }
     assertThat(port).isPositive();
@@ -125,14 +153,24 @@ class MlflowTrackingTest {
   void credentialsComeFromTheEnvironment(@TempDir Path dir) throws Exception {
     Path auth = dir.resolve("auth");
     Files.writeString(auth, "kiln:secret\n");
-    try (TrackingServer server = TrackingServer.builder().host("127.0.0.1").port(0).storeDirectory(dir.resolve("s"))
-        .authFile(auth).build().start()) {
-      Map<String, String> good = Map.of("MLFLOW_TRACKING_USERNAME", "kiln", "MLFLOW_TRACKING_PASSWORD", "secret");
-      try (MlflowTracking tracking = MlflowTracking.connect(server.uri().toString(), good, dir, notices::add)) {
+    try (TrackingServer server =
+        TrackingServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .storeDirectory(dir.resolve("s"))
+            .authFile(auth)
+            .build()
+            .start()) {
+      Map<String, String> good =
+          Map.of("MLFLOW_TRACKING_USERNAME", "kiln", "MLFLOW_TRACKING_PASSWORD", "secret");
+      try (MlflowTracking tracking =
+          MlflowTracking.connect(server.uri().toString(), good, dir, notices::add)) {
         tracking.startRun("kiln-test", "with auth", Map.of()).finish();
       }
-      Map<String, String> bad = Map.of("MLFLOW_TRACKING_USERNAME", "kiln", "MLFLOW_TRACKING_PASSWORD", "wrong");
-      try (MlflowTracking tracking = MlflowTracking.connect(server.uri().toString(), bad, dir, notices::add)) {
+      Map<String, String> bad =
+          Map.of("MLFLOW_TRACKING_USERNAME", "kiln", "MLFLOW_TRACKING_PASSWORD", "wrong");
+      try (MlflowTracking tracking =
+          MlflowTracking.connect(server.uri().toString(), bad, dir, notices::add)) {
         assertThatThrownBy(() -> tracking.startRun("kiln-test", "refused", Map.of()))
             .isInstanceOf(EnvironmentException.class)
             .hasMessageContaining("the tracking server refused a request")
@@ -141,27 +179,45 @@ class MlflowTrackingTest {
     }
   }
 
-  /** What a real MLflow server (3.17) answers for an alias the model does not have: HTTP 400, not 404. */
+  /**
+   * What a real MLflow server (3.17) answers for an alias the model does not have: HTTP 400, not
+   * 404.
+   */
   @Test
   void anAliasTheRealMlflowDoesNotKnowIsNoAlias(@TempDir Path dir) throws Exception {
-    com.sun.net.httpserver.HttpServer mlflow = com.sun.net.httpserver.HttpServer.create(
-        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
-    mlflow.createContext("/api/2.0/mlflow/registered-models/alias", exchange -> {
-      String alias = exchange.getRequestURI().getQuery().contains("alias=champion") ? "champion" : "other";
-      byte[] body = ("{\"error_code\": \"INVALID_PARAMETER_VALUE\", \"message\": \"" + ("champion".equals(alias)
-          ? "Registered model alias champion not found." : "Invalid alias name") + "\"}")
-          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().add("Content-Type", "application/json");
-      exchange.sendResponseHeaders(400, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
+    com.sun.net.httpserver.HttpServer mlflow =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    mlflow.createContext(
+        "/api/2.0/mlflow/registered-models/alias",
+        exchange -> {
+          String alias =
+              exchange.getRequestURI().getQuery().contains("alias=champion") ? "champion" : "other";
+          byte[] body =
+              ("{\"error_code\": \"INVALID_PARAMETER_VALUE\", \"message\": \""
+                      + ("champion".equals(alias)
+                          ? "Registered model alias champion not found."
+                          : "Invalid alias name")
+                      + "\"}")
+                  .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+          exchange.getResponseHeaders().add("Content-Type", "application/json");
+          exchange.sendResponseHeaders(400, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
     mlflow.start();
-    try (MlflowTracking tracking = MlflowTracking.connect("http://127.0.0.1:" + mlflow.getAddress().getPort(), Map.of(),
-        dir, notices::add, 2, Duration.ofMillis(10))) {
+    try (MlflowTracking tracking =
+        MlflowTracking.connect(
+            "http://127.0.0.1:" + mlflow.getAddress().getPort(),
+            Map.of(),
+            dir,
+            notices::add,
+            2,
+            Duration.ofMillis(10))) {
       assertThat(tracking.versionByAlias("delays", "champion")).isEmpty();
       // any other refusal is still an error
-      assertThatThrownBy(() -> tracking.versionByAlias("delays", "bad alias")).hasMessageContaining("Invalid alias name");
+      assertThatThrownBy(() -> tracking.versionByAlias("delays", "bad alias"))
+          .hasMessageContaining("Invalid alias name");
     } finally {
       mlflow.stop(0);
     }
@@ -169,18 +225,23 @@ class MlflowTrackingTest {
 
   @Test
   void registryVersionsAndAliases(@TempDir Path dir) throws Exception {
-    try (TrackingServer server = server(dir.resolve("store"), 0); MlflowTracking tracking = connect(server, dir)) {
+    try (TrackingServer server = server(dir.resolve("store"), 0);
+        MlflowTracking tracking = connect(server, dir)) {
       TrackedRun run = tracking.startRun("kiln-test", "train", Map.of());
       run.logText("model", "model/MLmodel");
       run.finish();
       String source = "mlflow-artifacts:/1/" + run.id() + "/artifacts/model";
-      Tracking.ModelVersion v1 = tracking.registerModel("delays", source, run.id(), Map.of("kiln.data", "/t@0"));
+      Tracking.ModelVersion v1 =
+          tracking.registerModel("delays", source, run.id(), Map.of("kiln.data", "/t@0"));
       Tracking.ModelVersion v2 = tracking.registerModel("delays", source, run.id(), Map.of());
       assertThat(v1.version()).isEqualTo("1");
       assertThat(v2.version()).isEqualTo("2");
       assertThat(tracking.versionByAlias("delays", "champion")).isEmpty();
       tracking.setAlias("delays", "champion", "2");
-      assertThat(tracking.versionByAlias("delays", "champion")).get().extracting(Tracking.ModelVersion::version).isEqualTo("2");
+      assertThat(tracking.versionByAlias("delays", "champion"))
+          .get()
+          .extracting(Tracking.ModelVersion::version)
+          .isEqualTo("2");
       tracking.deleteAlias("delays", "champion");
       assertThat(tracking.versionByAlias("delays", "champion")).isEmpty();
       assertThat(tracking.versionByAlias("no-such-model", "champion")).isEmpty();

@@ -12,8 +12,13 @@ package kiln.llm.internal;
  * @param error why the row failed; null when it did not
  */
 public record Completion(
-    String text, Integer promptTokens, Integer completionTokens, String finishReason, long latencyMillis,
-    int attempts, String error) {
+    String text,
+    Integer promptTokens,
+    Integer completionTokens,
+    String finishReason,
+    long latencyMillis,
+    int attempts,
+    String error) {
 
   /** The error of a row without text: no request is made for it. */
   public static final String NO_TEXT = "the text is null or blank: nothing to send";

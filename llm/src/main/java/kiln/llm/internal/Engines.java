@@ -20,7 +20,9 @@ public final class Engines {
     return config.type() == EngineType.OPENAI ? config.concurrency() * 4 : config.slots() * 4;
   }
 
-  /** Ends a partition's engine (an HTTP pool); the local engine's model stays loaded for the JVM. */
+  /**
+   * Ends a partition's engine (an HTTP pool); the local engine's model stays loaded for the JVM.
+   */
   static void release(AutoCloseable engine) {
     try {
       engine.close();

@@ -28,9 +28,10 @@ import org.apache.spark.util.LongAccumulator;
 
 /**
  * The LLM stage: sends each row's rendered prompt to the engine and adds the completion, token
- * counts, finish reason, latency, attempts and error. A plain Java Transformer placed after Spark NLP's
- * Finisher (an AnnotatorModel subclass from Java gives no batching, STACK.md). The engine config is a
- * JSON param without secrets: the API key is read from its environment variable on the executor.
+ * counts, finish reason, latency, attempts and error. A plain Java Transformer placed after Spark
+ * NLP's Finisher (an AnnotatorModel subclass from Java gives no batching, STACK.md). The engine
+ * config is a JSON param without secrets: the API key is read from its environment variable on the
+ * executor.
  */
 public final class LlmStage extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
@@ -61,10 +62,18 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
     setDefault(inputCol, "prompt");
   }
 
-  public Param<String> inputCol() { return inputCol; }
-  public Param<String> engine() { return engine; }
+  public Param<String> inputCol() {
+    return inputCol;
+  }
 
-  public LlmStage setInputCol(String value) { set(inputCol, value); return this; }
+  public Param<String> engine() {
+    return engine;
+  }
+
+  public LlmStage setInputCol(String value) {
+    set(inputCol, value);
+    return this;
+  }
 
   public LlmStage setEngine(EngineConfig config) {
     try {
@@ -83,7 +92,9 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
     }
   }
 
-  /** Counters the driver reads for progress (rows done, tokens done); not saved with the pipeline. */
+  /**
+   * Counters the driver reads for progress (rows done, tokens done); not saved with the pipeline.
+   */
   public LlmStage withProgress(LongAccumulator rows, LongAccumulator tokens) {
     this.rowsDone = rows;
     this.tokensDone = tokens;
@@ -117,12 +128,17 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
     int promptIndex = dataset.schema().fieldIndex($(inputCol));
     LongAccumulator rows = rowsDone;
     LongAccumulator tokens = tokensDone;
-    MapPartitionsFunction<Row, Row> call = input -> new Batches(input, Engines.open(config), promptIndex,
-        Engines.batchSize(config), rows, tokens);
+    MapPartitionsFunction<Row, Row> call =
+        input ->
+            new Batches(
+                input, Engines.open(config), promptIndex, Engines.batchSize(config), rows, tokens);
     return dataset.toDF().mapPartitions(call, Encoders.row(out));
   }
 
-  /** Pulls a window of rows, completes them together (concurrency or slots), emits them; then the next window. */
+  /**
+   * Pulls a window of rows, completes them together (concurrency or slots), emits them; then the
+   * next window.
+   */
   private static final class Batches implements Iterator<Row> {
     private final Iterator<Row> input;
     private final Engine engine;
@@ -132,7 +148,13 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
     private final LongAccumulator tokens;
     private Iterator<Row> ready = java.util.Collections.emptyIterator();
 
-    Batches(Iterator<Row> input, Engine engine, int promptIndex, int size, LongAccumulator rows, LongAccumulator tokens) {
+    Batches(
+        Iterator<Row> input,
+        Engine engine,
+        int promptIndex,
+        int size,
+        LongAccumulator rows,
+        LongAccumulator tokens) {
       this.input = input;
       this.engine = engine;
       this.promptIndex = promptIndex;
@@ -157,7 +179,9 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
         for (int i = 0; i < window.size(); i++) {
           Completion c = answers.get(i);
           done.add(extend(window.get(i), c));
-          spent += (c.promptTokens() == null ? 0 : c.promptTokens()) + (c.completionTokens() == null ? 0 : c.completionTokens());
+          spent +=
+              (c.promptTokens() == null ? 0 : c.promptTokens())
+                  + (c.completionTokens() == null ? 0 : c.completionTokens());
         }
         if (rows != null) {
           rows.add(window.size());

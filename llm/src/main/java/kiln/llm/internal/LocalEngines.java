@@ -15,11 +15,11 @@ import kiln.core.GpuProbe;
 import kiln.llm.EngineConfig;
 
 /**
- * The local engine: a GGUF model run by llama.cpp ({@code de.kherud:llama}), loaded once per executor
- * JVM and shared by its tasks; {@code slots} sequences decode in parallel. Limits are enforced before a
- * request: llama.cpp fails every in-flight request of a slot batch when one prompt overflows its KV
- * cache, so a row whose prompt and completion do not fit in 75% of a slot's context fails alone, before
- * it is sent (and a KV overflow that slips through is retried once).
+ * The local engine: a GGUF model run by llama.cpp ({@code de.kherud:llama}), loaded once per
+ * executor JVM and shared by its tasks; {@code slots} sequences decode in parallel. Limits are
+ * enforced before a request: llama.cpp fails every in-flight request of a slot batch when one
+ * prompt overflows its KV cache, so a row whose prompt and completion do not fit in 75% of a slot's
+ * context fails alone, before it is sent (and a KV overflow that slips through is retried once).
  */
 final class LocalEngines {
   /** Head room in a slot's context; a full slot fails all its batch-mates (STACK.md). */
@@ -33,42 +33,59 @@ final class LocalEngines {
   private record Loaded(LlamaModel model, ExecutorService slots) {}
 
   static Engine open(EngineConfig config) {
-    String key = config.modelPath() + "|" + config.contextSize() + "|" + config.slots() + "|" + config.nGpuLayers();
+    String key =
+        config.modelPath()
+            + "|"
+            + config.contextSize()
+            + "|"
+            + config.slots()
+            + "|"
+            + config.nGpuLayers();
     Loaded loaded = MODELS.computeIfAbsent(key, k -> load(config));
     return prompts -> complete(loaded, config, prompts);
   }
 
   private static Loaded load(EngineConfig config) {
     if (System.getProperty("de.kherud.llama.tmpdir") == null) {
-      // the library deletes files named llama*/jllama* in its temp directory: executors sharing /tmp
+      // the library deletes files named llama*/jllama* in its temp directory: executors sharing
+      // /tmp
       // would delete each other's native libraries
       try {
-        System.setProperty("de.kherud.llama.tmpdir", java.nio.file.Files.createTempDirectory("kiln-llama-").toString());
+        System.setProperty(
+            "de.kherud.llama.tmpdir",
+            java.nio.file.Files.createTempDirectory("kiln-llama-").toString());
       } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException("cannot create a temp directory for llama.cpp's native library", e);
+        throw new java.io.UncheckedIOException(
+            "cannot create a temp directory for llama.cpp's native library", e);
       }
     }
-    ModelParameters parameters = new ModelParameters()
-        .setModel(config.modelPath())
-        .setCtxSize(config.contextSize())
-        .setParallel(config.slots())
-        .setDefragThold(0.1f)
-        .setSeed(config.seed() == null ? 42 : config.seed())
-        .disableLog();
+    ModelParameters parameters =
+        new ModelParameters()
+            .setModel(config.modelPath())
+            .setCtxSize(config.contextSize())
+            .setParallel(config.slots())
+            .setDefragThold(0.1f)
+            .setSeed(config.seed() == null ? 42 : config.seed())
+            .disableLog();
     if (config.nGpuLayers() > 0 && !GpuProbe.system().gpus().isEmpty()) {
-      // only with a GPU on this executor: a CPU build ignores it, a GPU build without a device must not see it
+      // only with a GPU on this executor: a CPU build ignores it, a GPU build without a device must
+      // not see it
       parameters.setGpuLayers(config.nGpuLayers());
     }
     LlamaModel model = new LlamaModel(parameters);
-    ExecutorService pool = Executors.newFixedThreadPool(config.slots(), r -> {
-      Thread t = new Thread(r, "kiln-llama-slot");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            config.slots(),
+            r -> {
+              Thread t = new Thread(r, "kiln-llama-slot");
+              t.setDaemon(true);
+              return t;
+            });
     return new Loaded(model, pool);
   }
 
-  private static List<Completion> complete(Loaded loaded, EngineConfig config, List<String> prompts) {
+  private static List<Completion> complete(
+      Loaded loaded, EngineConfig config, List<String> prompts) {
     List<Future<Completion>> futures = new ArrayList<>(prompts.size());
     for (String prompt : prompts) {
       futures.add(loaded.slots().submit(() -> one(loaded.model(), config, prompt)));
@@ -97,15 +114,29 @@ final class LocalEngines {
     int perSlot = config.contextSize() / config.slots();
     int budget = (int) (perSlot * CONTEXT_SHARE);
     if (promptTokens + config.maxTokens() > budget) {
-      return Completion.failed("the prompt has " + promptTokens + " tokens; with maxTokens " + config.maxTokens()
-          + " it needs " + (promptTokens + config.maxTokens()) + ", more than " + budget + " (75% of a slot's context: "
-          + config.contextSize() + " / " + config.slots() + " slots)", millis(start), 0);
+      return Completion.failed(
+          "the prompt has "
+              + promptTokens
+              + " tokens; with maxTokens "
+              + config.maxTokens()
+              + " it needs "
+              + (promptTokens + config.maxTokens())
+              + ", more than "
+              + budget
+              + " (75% of a slot's context: "
+              + config.contextSize()
+              + " / "
+              + config.slots()
+              + " slots)",
+          millis(start),
+          0);
     }
-    InferenceParameters request = new InferenceParameters(prompt)
-        .setNPredict(config.maxTokens())
-        .setTemperature(config.temperature().floatValue())
-        .setSeed(config.seed() == null ? 42 : config.seed().intValue())
-        .setCachePrompt(false);
+    InferenceParameters request =
+        new InferenceParameters(prompt)
+            .setNPredict(config.maxTokens())
+            .setTemperature(config.temperature().floatValue())
+            .setSeed(config.seed() == null ? 42 : config.seed().intValue())
+            .setCachePrompt(false);
     if (Boolean.getBoolean("kiln.llm.ignoreEos")) {
       // random-weight test models stop at once otherwise
       request.setIgnoreEos(true);
@@ -114,8 +145,14 @@ final class LocalEngines {
       try {
         String text = model.complete(request);
         int completionTokens = text.isEmpty() ? 0 : model.encode(text).length;
-        return new Completion(text, promptTokens, completionTokens,
-            completionTokens >= config.maxTokens() ? "length" : "stop", millis(start), attempt, null);
+        return new Completion(
+            text,
+            promptTokens,
+            completionTokens,
+            completionTokens >= config.maxTokens() ? "length" : "stop",
+            millis(start),
+            attempt,
+            null);
       } catch (RuntimeException e) {
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         if (attempt == 1 && message.contains("KV size")) {

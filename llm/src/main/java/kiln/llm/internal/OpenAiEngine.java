@@ -21,13 +21,14 @@ import java.util.concurrent.ThreadLocalRandom;
 import kiln.llm.EngineConfig;
 
 /**
- * An OpenAI-compatible {@code /chat/completions} endpoint. Up to {@code concurrency} requests are in
- * flight (per partition); 429, 5xx, timeouts and broken connections are retried with exponential
+ * An OpenAI-compatible {@code /chat/completions} endpoint. Up to {@code concurrency} requests are
+ * in flight (per partition); 429, 5xx, timeouts and broken connections are retried with exponential
  * backoff and full jitter, waiting at least what {@code Retry-After} asks; other 4xx and malformed
  * answers fail their row at once. Token counts come from the answer's {@code usage}.
  */
 public final class OpenAiEngine implements Engine, AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
+
   /** A Retry-After longer than this fails the row rather than stall the partition. */
   private static final long MAX_RETRY_AFTER_MILLIS = 120_000;
 
@@ -37,18 +38,27 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
   private final ExecutorService pool;
   private final URI endpoint;
 
-  /** {@code apiKey} may be null (servers without keys); it is only ever put in the Authorization header. */
+  /**
+   * {@code apiKey} may be null (servers without keys); it is only ever put in the Authorization
+   * header.
+   */
   public OpenAiEngine(EngineConfig config, String apiKey) {
     this.config = config;
     this.authorization = apiKey == null || apiKey.isBlank() ? null : "Bearer " + apiKey;
     this.endpoint = URI.create(config.baseUrl() + "/chat/completions");
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(Math.min(10, config.timeoutSeconds())))
-        .version(HttpClient.Version.HTTP_1_1).build();
-    this.pool = Executors.newFixedThreadPool(config.concurrency(), r -> {
-      Thread t = new Thread(r, "kiln-openai");
-      t.setDaemon(true);
-      return t;
-    });
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(Math.min(10, config.timeoutSeconds())))
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
+    this.pool =
+        Executors.newFixedThreadPool(
+            config.concurrency(),
+            r -> {
+              Thread t = new Thread(r, "kiln-openai");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   @Override
@@ -81,14 +91,16 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
     for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
       long retryAfter = -1;
       try {
-        HttpRequest.Builder request = HttpRequest.newBuilder(endpoint)
-            .timeout(Duration.ofSeconds(config.timeoutSeconds()))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder request =
+            HttpRequest.newBuilder(endpoint)
+                .timeout(Duration.ofSeconds(config.timeoutSeconds()))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
         if (authorization != null) {
           request.header("Authorization", authorization);
         }
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+            http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         int status = response.statusCode();
         if (status == 200) {
           return parse(response.body(), millisSince(start), attempt);
@@ -99,14 +111,21 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
         }
         retryAfter = retryAfterMillis(response.headers().firstValue("Retry-After"));
         if (retryAfter > MAX_RETRY_AFTER_MILLIS) {
-          return Completion.failed(lastError + "; Retry-After asks for " + retryAfter / 1000 + " s, more than Kiln waits",
-              millisSince(start), attempt);
+          return Completion.failed(
+              lastError
+                  + "; Retry-After asks for "
+                  + retryAfter / 1000
+                  + " s, more than Kiln waits",
+              millisSince(start),
+              attempt);
         }
       } catch (HttpTimeoutException e) {
         lastError = "no answer within " + config.timeoutSeconds() + " s";
       } catch (IOException e) {
-        lastError = "connection failed: " + e.getClass().getSimpleName()
-            + (e.getMessage() == null ? "" : " " + e.getMessage());
+        lastError =
+            "connection failed: "
+                + e.getClass().getSimpleName()
+                + (e.getMessage() == null ? "" : " " + e.getMessage());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return Completion.failed("interrupted", millisSince(start), attempt);
@@ -114,7 +133,8 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
       if (attempt < config.maxAttempts()) {
         // full jitter over an exponentially growing window, but never shorter than Retry-After
         long window = (long) config.backoffMillis() << Math.min(attempt - 1, 16);
-        long wait = Math.max(retryAfter, ThreadLocalRandom.current().nextLong(window / 2, window + 1));
+        long wait =
+            Math.max(retryAfter, ThreadLocalRandom.current().nextLong(window / 2, window + 1));
         try {
           Thread.sleep(wait);
         } catch (InterruptedException e) {
@@ -123,7 +143,9 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
         }
       }
     }
-    return Completion.failed(lastError + " (after " + config.maxAttempts() + " attempts)", millisSince(start),
+    return Completion.failed(
+        lastError + " (after " + config.maxAttempts() + " attempts)",
+        millisSince(start),
         config.maxAttempts());
   }
 
@@ -144,18 +166,24 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
     try {
       root = JSON.readTree(body);
     } catch (IOException e) {
-      return Completion.failed("malformed response: not JSON (" + shorten(body, 80) + ")", latency, attempts);
+      return Completion.failed(
+          "malformed response: not JSON (" + shorten(body, 80) + ")", latency, attempts);
     }
     JsonNode choice = root == null ? null : root.path("choices").path(0);
     JsonNode content = choice == null ? null : choice.path("message").path("content");
     if (content == null || !content.isTextual()) {
-      return Completion.failed("malformed response: no choices[0].message.content", latency, attempts);
+      return Completion.failed(
+          "malformed response: no choices[0].message.content", latency, attempts);
     }
     JsonNode usage = root.path("usage");
-    Integer promptTokens = usage.path("prompt_tokens").isInt() ? usage.path("prompt_tokens").asInt() : null;
-    Integer completionTokens = usage.path("completion_tokens").isInt() ? usage.path("completion_tokens").asInt() : null;
-    String finish = choice.path("finish_reason").isTextual() ? choice.path("finish_reason").asText() : null;
-    return new Completion(content.asText(), promptTokens, completionTokens, finish, latency, attempts, null);
+    Integer promptTokens =
+        usage.path("prompt_tokens").isInt() ? usage.path("prompt_tokens").asInt() : null;
+    Integer completionTokens =
+        usage.path("completion_tokens").isInt() ? usage.path("completion_tokens").asInt() : null;
+    String finish =
+        choice.path("finish_reason").isTextual() ? choice.path("finish_reason").asText() : null;
+    return new Completion(
+        content.asText(), promptTokens, completionTokens, finish, latency, attempts, null);
   }
 
   private static String errorMessage(String body) {
@@ -175,8 +203,9 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
       return (long) (Double.parseDouble(header.get().trim()) * 1000);
     } catch (NumberFormatException e) {
       try {
-        java.time.ZonedDateTime at = java.time.ZonedDateTime.parse(header.get().trim(),
-            java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
+        java.time.ZonedDateTime at =
+            java.time.ZonedDateTime.parse(
+                header.get().trim(), java.time.format.DateTimeFormatter.RFC_1123_DATE_TIME);
         return Math.max(0, Duration.between(java.time.Instant.now(), at.toInstant()).toMillis());
       } catch (java.time.format.DateTimeParseException ignored) {
         return -1;

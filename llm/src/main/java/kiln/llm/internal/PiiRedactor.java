@@ -32,12 +32,12 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Replaces the personal data RegexMatcher found with {@code <ENTITY_TYPE>}. Open-source Spark NLP has no
- * de-identification annotator, so this stage of Kiln's does it: it reads the document annotation and
- * the regex chunks, keeps the candidates that pass their checks (Luhn, mod 97, ...), resolves overlaps
- * by priority, replaces right to left, and writes a redacted document annotation (which Finisher turns
- * into text) and the counts per entity type. The chunks themselves, which hold the personal data, are
- * dropped by Finisher after this stage.
+ * Replaces the personal data RegexMatcher found with {@code <ENTITY_TYPE>}. Open-source Spark NLP
+ * has no de-identification annotator, so this stage of Kiln's does it: it reads the document
+ * annotation and the regex chunks, keeps the candidates that pass their checks (Luhn, mod 97, ...),
+ * resolves overlaps by priority, replaces right to left, and writes a redacted document annotation
+ * (which Finisher turns into text) and the counts per entity type. The chunks themselves, which
+ * hold the personal data, are dropped by Finisher after this stage.
  */
 public final class PiiRedactor extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
@@ -56,7 +56,11 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
   public PiiRedactor(String uid) {
     this.uid = uid;
     documentCol = new Param<>(this, "documentCol", "the document annotation column");
-    chunkCol = new Param<>(this, "chunkCol", "RegexMatcher's chunk column; each chunk's identifier is an entity type");
+    chunkCol =
+        new Param<>(
+            this,
+            "chunkCol",
+            "RegexMatcher's chunk column; each chunk's identifier is an entity type");
     outputCol = new Param<>(this, "outputCol", "the redacted document annotation column");
     countsCol = new Param<>(this, "countsCol", "redactions per entity type, a map");
     entities = new StringArrayParam(this, "entities", "the entity types redacted");
@@ -67,16 +71,46 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
     setDefault(entities, Arrays.stream(PiiEntity.values()).map(Enum::name).toArray(String[]::new));
   }
 
-  public Param<String> documentCol() { return documentCol; }
-  public Param<String> chunkCol() { return chunkCol; }
-  public Param<String> outputCol() { return outputCol; }
-  public Param<String> countsCol() { return countsCol; }
-  public StringArrayParam entities() { return entities; }
+  public Param<String> documentCol() {
+    return documentCol;
+  }
 
-  public PiiRedactor setDocumentCol(String value) { set(documentCol, value); return this; }
-  public PiiRedactor setChunkCol(String value) { set(chunkCol, value); return this; }
-  public PiiRedactor setOutputCol(String value) { set(outputCol, value); return this; }
-  public PiiRedactor setCountsCol(String value) { set(countsCol, value); return this; }
+  public Param<String> chunkCol() {
+    return chunkCol;
+  }
+
+  public Param<String> outputCol() {
+    return outputCol;
+  }
+
+  public Param<String> countsCol() {
+    return countsCol;
+  }
+
+  public StringArrayParam entities() {
+    return entities;
+  }
+
+  public PiiRedactor setDocumentCol(String value) {
+    set(documentCol, value);
+    return this;
+  }
+
+  public PiiRedactor setChunkCol(String value) {
+    set(chunkCol, value);
+    return this;
+  }
+
+  public PiiRedactor setOutputCol(String value) {
+    set(outputCol, value);
+    return this;
+  }
+
+  public PiiRedactor setCountsCol(String value) {
+    set(countsCol, value);
+    return this;
+  }
+
   public PiiRedactor setEntities(List<PiiEntity> value) {
     set(entities, value.stream().map(Enum::name).toArray(String[]::new));
     return this;
@@ -94,7 +128,10 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
         .add("begin", DataTypes.IntegerType, false)
         .add("end", DataTypes.IntegerType, false)
         .add("result", DataTypes.StringType, true)
-        .add("metadata", DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType, true), true)
+        .add(
+            "metadata",
+            DataTypes.createMapType(DataTypes.StringType, DataTypes.StringType, true),
+            true)
         .add("embeddings", DataTypes.createArrayType(DataTypes.FloatType, false), true);
   }
 
@@ -103,12 +140,21 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
     Set<String> names = Set.of(schema.fieldNames());
     for (String c : List.of($(documentCol), $(chunkCol))) {
       if (!names.contains(c)) {
-        throw new IllegalArgumentException("PiiRedactor needs column " + c + "; the input has " + names);
+        throw new IllegalArgumentException(
+            "PiiRedactor needs column " + c + "; the input has " + names);
       }
     }
     return schema
-        .add(new StructField($(outputCol), DataTypes.createArrayType(annotationType(), true), true, documentMetadata()))
-        .add($(countsCol), DataTypes.createMapType(DataTypes.StringType, DataTypes.IntegerType, false), false);
+        .add(
+            new StructField(
+                $(outputCol),
+                DataTypes.createArrayType(annotationType(), true),
+                true,
+                documentMetadata()))
+        .add(
+            $(countsCol),
+            DataTypes.createMapType(DataTypes.StringType, DataTypes.IntegerType, false),
+            false);
   }
 
   private static Metadata documentMetadata() {
@@ -120,18 +166,21 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
     StructType out = transformSchema(dataset.schema());
     int document = dataset.schema().fieldIndex($(documentCol));
     int chunks = dataset.schema().fieldIndex($(chunkCol));
-    Set<PiiEntity> chosen = Arrays.stream($(entities)).map(PiiEntity::valueOf).collect(Collectors.toSet());
-    MapPartitionsFunction<Row, Row> redact = rows -> new java.util.Iterator<>() {
-      @Override
-      public boolean hasNext() {
-        return rows.hasNext();
-      }
+    Set<PiiEntity> chosen =
+        Arrays.stream($(entities)).map(PiiEntity::valueOf).collect(Collectors.toSet());
+    MapPartitionsFunction<Row, Row> redact =
+        rows ->
+            new java.util.Iterator<>() {
+              @Override
+              public boolean hasNext() {
+                return rows.hasNext();
+              }
 
-      @Override
-      public Row next() {
-        return redactRow(rows.next(), document, chunks, chosen);
-      }
-    };
+              @Override
+              public Row next() {
+                return redactRow(rows.next(), document, chunks, chosen);
+              }
+            };
     Dataset<Row> result = dataset.toDF().mapPartitions(redact, Encoders.row(out));
     String column = $(outputCol);
     // mapPartitions keeps the types but not the column metadata Finisher reads
@@ -166,7 +215,8 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
           failed.add(entity);
         }
       }
-      // RegexMatcher resumes after a candidate, so one failing its check may hide a real entity that
+      // RegexMatcher resumes after a candidate, so one failing its check may hide a real entity
+      // that
       // starts inside it: those types are searched again, candidate by candidate
       for (PiiEntity entity : failed) {
         spans.removeIf(s -> s.entity() == entity);
@@ -174,8 +224,14 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
       }
       String clean = PiiRules.redact(text, PiiRules.resolve(spans), counts);
       Map<String, String> meta = new HashMap<>(doc.getJavaMap(4));
-      redacted.add(RowFactory.create("document", 0, Math.max(0, clean.length() - 1), clean,
-          scala.collection.JavaConverters.mapAsScalaMap(meta), new float[0]));
+      redacted.add(
+          RowFactory.create(
+              "document",
+              0,
+              Math.max(0, clean.length() - 1),
+              clean,
+              scala.collection.JavaConverters.mapAsScalaMap(meta),
+              new float[0]));
     }
     Map<String, Integer> byName = new LinkedHashMap<>();
     counts.forEach((e, n) -> byName.put(e.name(), n));

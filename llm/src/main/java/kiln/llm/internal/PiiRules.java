@@ -11,9 +11,9 @@ import java.util.Map;
 import kiln.llm.PiiEntity;
 
 /**
- * The regular expressions Spark NLP's RegexMatcher runs, and the checks that turn a candidate into an
- * entity: a regex proposes, a checksum or a context rule disposes (Luhn for cards, mod 97 for IBANs,
- * octet ranges for IPv4, digit counts and no surrounding digit run for phones).
+ * The regular expressions Spark NLP's RegexMatcher runs, and the checks that turn a candidate into
+ * an entity: a regex proposes, a checksum or a context rule disposes (Luhn for cards, mod 97 for
+ * IBANs, octet ranges for IPv4, digit counts and no surrounding digit run for phones).
  */
 public final class PiiRules {
   private PiiRules() {}
@@ -27,24 +27,45 @@ public final class PiiRules {
   public static String regex(PiiEntity entity) {
     return switch (entity) {
       case EMAIL_ADDRESS -> "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}";
-      // the printed groupings (4-4-4-4, Amex 4-6-5, one separator kind throughout, and no further group
-      // after them) or one run of 13-19 digits; never the digits of an IBAN-like token. Whole groups only,
+      // the printed groupings (4-4-4-4, Amex 4-6-5, one separator kind throughout, and no further
+      // group
+      // after them) or one run of 13-19 digits; never the digits of an IBAN-like token. Whole
+      // groups only,
       // so that a number before or after a card cannot swallow part of it; a group
       // followed by ':' belongs to an IPv6 address or a time. Luhn decides
-      case CREDIT_CARD -> "(?<![\\d-]|[A-Z]{2}\\d{2} ?)(?:\\d{4}([ -]?)\\d{4}\\1\\d{4}\\1\\d{4}(?!\\1\\d)"
-          + "|\\d{4}([ -]?)\\d{6}\\2\\d{5}(?!\\2\\d)|\\d{13,19})(?![\\d:])";
+      case CREDIT_CARD ->
+          "(?<![\\d-]|[A-Z]{2}\\d{2} ?)(?:\\d{4}([ -]?)\\d{4}\\1\\d{4}\\1\\d{4}(?!\\1\\d)"
+              + "|\\d{4}([ -]?)\\d{6}\\2\\d{5}(?!\\2\\d)|\\d{13,19})(?![\\d:])";
       // country, check digits, then groups of four (printed form) or one run; mod 97 decides
-      case IBAN_CODE -> "\\b[A-Z]{2}\\d{2}(?:(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?|[A-Z0-9]{11,30})\\b";
-      case IP_ADDRESS -> "(?<![\\d.])(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\.?\\d)"
-          + "|(?<![:\\w])(?:(?:" + HEX + ":){7}" + HEX + "|(?:" + HEX + ":){1,6}:(?:" + HEX + "(?::" + HEX + "){0,5})?|::(?:"
-          + HEX + "(?::" + HEX + "){0,6}))(?![:\\w])";
-      // an area or country part, then two groups of 3-4 digits; separators required between the first
+      case IBAN_CODE ->
+          "\\b[A-Z]{2}\\d{2}(?:(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?|[A-Z0-9]{11,30})\\b";
+      case IP_ADDRESS ->
+          "(?<![\\d.])(?:\\d{1,3}\\.){3}\\d{1,3}(?!\\.?\\d)"
+              + "|(?<![:\\w])(?:(?:"
+              + HEX
+              + ":){7}"
+              + HEX
+              + "|(?:"
+              + HEX
+              + ":){1,6}:(?:"
+              + HEX
+              + "(?::"
+              + HEX
+              + "){0,5})?|::(?:"
+              + HEX
+              + "(?::"
+              + HEX
+              + "){0,6}))(?![:\\w])";
+      // an area or country part, then two groups of 3-4 digits; separators required between the
+      // first
       // groups so that order numbers and plain digit runs are not phones; dates have 2-digit groups
-      case PHONE_NUMBER -> "(?<![\\w+:/-]|\\d\\.)(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?|\\d{2,4}[ .-])\\d{3,4}[ .-]?\\d{3,4}(?![\\w-]|\\.\\d)";
+      case PHONE_NUMBER ->
+          "(?<![\\w+:/-]|\\d\\.)(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?|\\d{2,4}[ .-])\\d{3,4}[ .-]?\\d{3,4}(?![\\w-]|\\.\\d)";
     };
   }
 
-  private static final Map<PiiEntity, java.util.regex.Pattern> PATTERNS = new EnumMap<>(PiiEntity.class);
+  private static final Map<PiiEntity, java.util.regex.Pattern> PATTERNS =
+      new EnumMap<>(PiiEntity.class);
 
   static {
     for (PiiEntity e : PiiEntity.values()) {
@@ -53,9 +74,9 @@ public final class PiiRules {
   }
 
   /**
-   * Every valid entity of a type in {@code text}. A candidate that fails its check is searched again from
-   * its next character, so that a number failing Luhn cannot hide a card that starts inside it (a plain
-   * regex search, RegexMatcher's too, resumes after the failed candidate).
+   * Every valid entity of a type in {@code text}. A candidate that fails its check is searched
+   * again from its next character, so that a number failing Luhn cannot hide a card that starts
+   * inside it (a plain regex search, RegexMatcher's too, resumes after the failed candidate).
    */
   public static List<Span> find(PiiEntity entity, String text) {
     List<Span> found = new ArrayList<>();
@@ -91,14 +112,16 @@ public final class PiiRules {
   }
 
   /**
-   * Resolves overlaps: higher priority first, then the longer span, then the earlier one; a span that
-   * overlaps one already kept is dropped. Returned right to left, the order replacements are made in
-   * so that earlier offsets stay valid.
+   * Resolves overlaps: higher priority first, then the longer span, then the earlier one; a span
+   * that overlaps one already kept is dropped. Returned right to left, the order replacements are
+   * made in so that earlier offsets stay valid.
    */
   public static List<Span> resolve(Collection<Span> candidates) {
     List<Span> ordered = new ArrayList<>(candidates);
-    ordered.sort(Comparator.comparingInt((Span s) -> -s.entity().priority())
-        .thenComparingInt(s -> -(s.end() - s.begin())).thenComparingInt(Span::begin));
+    ordered.sort(
+        Comparator.comparingInt((Span s) -> -s.entity().priority())
+            .thenComparingInt(s -> -(s.end() - s.begin()))
+            .thenComparingInt(Span::begin));
     List<Span> kept = new ArrayList<>();
     for (Span s : ordered) {
       if (kept.stream().noneMatch(k -> k.begin() < s.end() && s.begin() < k.end())) {
@@ -109,7 +132,10 @@ public final class PiiRules {
     return kept;
   }
 
-  /** Replaces the spans (right to left, non-overlapping) with their placeholders; counts them by entity. */
+  /**
+   * Replaces the spans (right to left, non-overlapping) with their placeholders; counts them by
+   * entity.
+   */
   public static String redact(String text, List<Span> rightToLeft, Map<PiiEntity, Integer> counts) {
     StringBuilder out = new StringBuilder(text);
     for (Span s : rightToLeft) {
@@ -119,8 +145,12 @@ public final class PiiRules {
     return out.toString();
   }
 
-  /** Finds and redacts with plain Java regexes: the same rules, for tests and for checking completions. */
-  public static String redact(String text, Collection<PiiEntity> entities, Map<PiiEntity, Integer> counts) {
+  /**
+   * Finds and redacts with plain Java regexes: the same rules, for tests and for checking
+   * completions.
+   */
+  public static String redact(
+      String text, Collection<PiiEntity> entities, Map<PiiEntity, Integer> counts) {
     List<Span> found = new ArrayList<>();
     for (PiiEntity e : entities) {
       found.addAll(find(e, text));
@@ -187,10 +217,11 @@ public final class PiiRules {
   }
 
   /**
-   * A phone-shaped part of a longer number (a card failing Luhn, an account number) is not a phone: the
-   * digit groups of at most 4 digits joined to it by the separator of its own outer groups would make
-   * more than 15 digits, E.164's maximum. A date after "555-123-4567 " or an order number before it are
-   * separate numbers, and nothing before a leading '+' or '(' belongs to the phone.
+   * A phone-shaped part of a longer number (a card failing Luhn, an account number) is not a phone:
+   * the digit groups of at most 4 digits joined to it by the separator of its own outer groups
+   * would make more than 15 digits, E.164's maximum. A date after "555-123-4567 " or an order
+   * number before it are separate numbers, and nothing before a leading '+' or '(' belongs to the
+   * phone.
    */
   private static boolean partOfLongerNumber(String text, int begin, int end, long digits) {
     String candidate = text.substring(begin, end);
@@ -201,7 +232,9 @@ public final class PiiRules {
     long total = digits;
     char last = separators.charAt(separators.length() - 1);
     int i = end;
-    while (i + 1 < text.length() && text.charAt(i) == last && Character.isDigit(text.charAt(i + 1))) {
+    while (i + 1 < text.length()
+        && text.charAt(i) == last
+        && Character.isDigit(text.charAt(i + 1))) {
       int j = i + 1;
       while (j < text.length() && Character.isDigit(text.charAt(j))) {
         j++;

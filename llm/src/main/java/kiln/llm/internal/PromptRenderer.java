@@ -22,8 +22,8 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Renders the prompt template with the (redacted) text bound to its variable, and hashes the result.
- * The template is a param, so a saved pipeline carries the exact prompt version it ran.
+ * Renders the prompt template with the (redacted) text bound to its variable, and hashes the
+ * result. The template is a param, so a saved pipeline carries the exact prompt version it ran.
  */
 public final class PromptRenderer extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
@@ -52,17 +52,50 @@ public final class PromptRenderer extends Transformer implements DefaultParamsWr
     setDefault(hashCol, "prompt_sha256");
   }
 
-  public Param<String> inputCol() { return inputCol; }
-  public Param<String> template() { return template; }
-  public Param<String> variable() { return variable; }
-  public Param<String> outputCol() { return outputCol; }
-  public Param<String> hashCol() { return hashCol; }
+  public Param<String> inputCol() {
+    return inputCol;
+  }
 
-  public PromptRenderer setInputCol(String value) { set(inputCol, value); return this; }
-  public PromptRenderer setTemplate(String value) { set(template, value); return this; }
-  public PromptRenderer setVariable(String value) { set(variable, value); return this; }
-  public PromptRenderer setOutputCol(String value) { set(outputCol, value); return this; }
-  public PromptRenderer setHashCol(String value) { set(hashCol, value); return this; }
+  public Param<String> template() {
+    return template;
+  }
+
+  public Param<String> variable() {
+    return variable;
+  }
+
+  public Param<String> outputCol() {
+    return outputCol;
+  }
+
+  public Param<String> hashCol() {
+    return hashCol;
+  }
+
+  public PromptRenderer setInputCol(String value) {
+    set(inputCol, value);
+    return this;
+  }
+
+  public PromptRenderer setTemplate(String value) {
+    set(template, value);
+    return this;
+  }
+
+  public PromptRenderer setVariable(String value) {
+    set(variable, value);
+    return this;
+  }
+
+  public PromptRenderer setOutputCol(String value) {
+    set(outputCol, value);
+    return this;
+  }
+
+  public PromptRenderer setHashCol(String value) {
+    set(hashCol, value);
+    return this;
+  }
 
   @Override
   public String uid() {
@@ -75,7 +108,9 @@ public final class PromptRenderer extends Transformer implements DefaultParamsWr
       throw new IllegalArgumentException("PromptRenderer needs column " + $(inputCol));
     }
     new PromptTemplate($(template)).checkBindings(Set.of($(variable)), "the prompt template");
-    return schema.add($(outputCol), DataTypes.StringType, true).add($(hashCol), DataTypes.StringType, true);
+    return schema
+        .add($(outputCol), DataTypes.StringType, true)
+        .add($(hashCol), DataTypes.StringType, true);
   }
 
   @Override
@@ -84,10 +119,12 @@ public final class PromptRenderer extends Transformer implements DefaultParamsWr
     PromptTemplate prompt = new PromptTemplate($(template));
     String name = $(variable);
     // no text, no prompt: the LLM stage fails the row without a request
-    UDF1<String, String> render = text -> text == null || text.isBlank() ? null : prompt.render(Map.of(name, text));
+    UDF1<String, String> render =
+        text -> text == null || text.isBlank() ? null : prompt.render(Map.of(name, text));
     UserDefinedFunction udf = functions.udf(render, DataTypes.StringType);
     Column rendered = udf.apply(functions.col($(inputCol)));
-    return dataset.withColumn($(outputCol), rendered)
+    return dataset
+        .withColumn($(outputCol), rendered)
         // Spark hashes the UTF-8 bytes, as PromptTemplate.sha256 does
         .withColumn($(hashCol), functions.sha2(functions.col($(outputCol)), 256));
   }

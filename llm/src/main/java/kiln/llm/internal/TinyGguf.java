@@ -14,10 +14,10 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Writes a tiny llama-architecture GGUF file with random weights and a SentencePiece-style vocabulary
- * (byte fallback plus a few hundred pieces). No real generative weights can be fetched where Kiln is
- * built, so tests and the demo run the real llama.cpp loading and decoding path on this model; its
- * completions are gibberish, but deterministic for a seed.
+ * Writes a tiny llama-architecture GGUF file with random weights and a SentencePiece-style
+ * vocabulary (byte fallback plus a few hundred pieces). No real generative weights can be fetched
+ * where Kiln is built, so tests and the demo run the real llama.cpp loading and decoding path on
+ * this model; its completions are gibberish, but deterministic for a seed.
  */
 public final class TinyGguf {
   private static final int EMBED = 64;
@@ -36,12 +36,26 @@ public final class TinyGguf {
       tokens.add(String.format("<0x%02X>", b));
       types.add(6);
     }
-    String chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;!?'\"-()<>_@/";
+    String chars =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;!?'\"-()<>_@/";
     for (char c : chars.toCharArray()) {
       tokens.add(String.valueOf(c));
       tokens.add("\u2581" + c);
     }
-    for (String w : List.of("the", "is", "this", "spam", "ham", "ticket", "mail", "and", "to", "of", "classify", "answer")) {
+    for (String w :
+        List.of(
+            "the",
+            "is",
+            "this",
+            "spam",
+            "ham",
+            "ticket",
+            "mail",
+            "and",
+            "to",
+            "of",
+            "classify",
+            "answer")) {
       tokens.add("\u2581" + w);
     }
     tokens.add("\u2581");

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The OpenAI-compatible engine against a chat-completions server on loopback that misbehaves on request. */
+/**
+ * The OpenAI-compatible engine against a chat-completions server on loopback that misbehaves on
+ * request.
+ */
 class OpenAiEngineTest {
   static kiln.llm.FakeOpenAiAccess server;
 
@@ -25,8 +28,22 @@ class OpenAiEngineTest {
   }
 
   private static EngineConfig config(int timeoutSeconds, int attempts, int concurrency) {
-    return new EngineConfig(EngineType.OPENAI, "test-model", 0.0, 16, 1L, server.baseUrl(), null, timeoutSeconds, attempts,
-        10, concurrency, null, null, null, null);
+    return new EngineConfig(
+        EngineType.OPENAI,
+        "test-model",
+        0.0,
+        16,
+        1L,
+        server.baseUrl(),
+        null,
+        timeoutSeconds,
+        attempts,
+        10,
+        concurrency,
+        null,
+        null,
+        null,
+        null);
   }
 
   @Test
@@ -55,15 +72,18 @@ class OpenAiEngineTest {
   @Test
   void failuresBecomeRowErrorsNeverExceptions() {
     try (OpenAiEngine engine = new OpenAiEngine(config(1, 2, 4), null)) {
-      List<Completion> answers = engine.complete(List.of("x [500]", "y [slow]", "z [malformed]", "w [nochoices]", "fine"));
+      List<Completion> answers =
+          engine.complete(List.of("x [500]", "y [slow]", "z [malformed]", "w [nochoices]", "fine"));
       assertThat(answers.get(0).error()).isEqualTo("HTTP 500: overloaded (after 2 attempts)");
       assertThat(answers.get(1).error()).isEqualTo("no answer within 1 s (after 2 attempts)");
       assertThat(answers.get(2).error()).startsWith("malformed response: not JSON");
       assertThat(answers.get(2).attempts()).isEqualTo(1);
-      assertThat(answers.get(3).error()).isEqualTo("malformed response: no choices[0].message.content");
+      assertThat(answers.get(3).error())
+          .isEqualTo("malformed response: no choices[0].message.content");
       assertThat(answers.get(4).error()).isNull();
       assertThat(answers.subList(0, 4)).extracting(Completion::text).containsOnlyNulls();
-      assertThat(engine.complete(java.util.Arrays.asList((String) null)).get(0).error()).isEqualTo(Completion.NO_TEXT);
+      assertThat(engine.complete(java.util.Arrays.asList((String) null)).get(0).error())
+          .isEqualTo(Completion.NO_TEXT);
     }
   }
 
@@ -71,9 +91,27 @@ class OpenAiEngineTest {
   void concurrencyIsBounded() throws Exception {
     // a server of its own: timed-out requests of other tests stay in flight on the shared one
     try (kiln.llm.FakeOpenAiAccess own = new kiln.llm.FakeOpenAiAccess();
-        OpenAiEngine engine = new OpenAiEngine(new EngineConfig(EngineType.OPENAI, "m", 0.0, 16, null, own.baseUrl(), null,
-            10, 1, 10, 3, null, null, null, null), null)) {
-      List<String> prompts = java.util.stream.IntStream.range(0, 9).mapToObj(i -> "row " + i + " [slow]").toList();
+        OpenAiEngine engine =
+            new OpenAiEngine(
+                new EngineConfig(
+                    EngineType.OPENAI,
+                    "m",
+                    0.0,
+                    16,
+                    null,
+                    own.baseUrl(),
+                    null,
+                    10,
+                    1,
+                    10,
+                    3,
+                    null,
+                    null,
+                    null,
+                    null),
+                null)) {
+      List<String> prompts =
+          java.util.stream.IntStream.range(0, 9).mapToObj(i -> "row " + i + " [slow]").toList();
       assertThat(engine.complete(prompts)).extracting(Completion::error).containsOnlyNulls();
       assertThat(own.maxInFlight()).isEqualTo(3);
     }

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Precision and recall of the PII rules per entity type on a generated, labelled corpus: sentences
  * with known entities in several formats, mixed with near misses (numbers failing Luhn or mod 97,
- * dates, times, order and version numbers, out-of-range IPs) that must stay. The generator is seeded,
- * so the corpus is the same on every run.
+ * dates, times, order and version numbers, out-of-range IPs) that must stay. The generator is
+ * seeded, so the corpus is the same on every run.
  */
 class PiiCorpusTest {
   /** A text and the entities in it, as (type, begin, end). */
@@ -24,11 +24,15 @@ class PiiCorpusTest {
 
   static final String[] NAMES = {"jane", "li", "omar", "sofia", "k", "anne-marie", "bob"};
   static final String[] DOMAINS = {"example.com", "mail.example.co.uk", "corp-x.io", "uni.edu"};
-  static final String[] BEFORE = {"Contact ", "Please reach ", "Sent by ", "My details: ", "", "(see "};
+  static final String[] BEFORE = {
+    "Contact ", "Please reach ", "Sent by ", "My details: ", "", "(see "
+  };
   static final String[] AFTER = {" today.", ", thanks", " for the refund.", ")", "", " or later"};
+
   /**
-   * Between a near miss and an entity: a word or punctuation. Two numbers joined by nothing but a space
-   * ("4209 6531 2774 8174 020 0667 1700") are one number to a reader too, so the corpus has none.
+   * Between a near miss and an entity: a word or punctuation. Two numbers joined by nothing but a
+   * space ("4209 6531 2774 8174 020 0667 1700") are one number to a reader too, so the corpus has
+   * none.
    */
   static final String[] JOIN = {", ", " and ", "; ", " - ref ", " / "};
 
@@ -38,13 +42,25 @@ class PiiCorpusTest {
     for (PiiEntity type : PiiEntity.values()) {
       for (int i = 0; i < perType; i++) {
         String value = entity(type, r);
-        String before = BEFORE[r.nextInt(BEFORE.length)] + nearMiss(r) + JOIN[r.nextInt(JOIN.length)];
-        String text = before + value + AFTER[r.nextInt(AFTER.length)] + JOIN[r.nextInt(JOIN.length)] + nearMiss(r);
-        out.add(new Labelled(text, Set.of(new PiiRules.Span(type, before.length(), before.length() + value.length()))));
+        String before =
+            BEFORE[r.nextInt(BEFORE.length)] + nearMiss(r) + JOIN[r.nextInt(JOIN.length)];
+        String text =
+            before
+                + value
+                + AFTER[r.nextInt(AFTER.length)]
+                + JOIN[r.nextInt(JOIN.length)]
+                + nearMiss(r);
+        out.add(
+            new Labelled(
+                text,
+                Set.of(
+                    new PiiRules.Span(type, before.length(), before.length() + value.length()))));
       }
     }
     for (int i = 0; i < perType; i++) {
-      out.add(new Labelled("Ref " + nearMiss(r) + ", " + nearMiss(r) + " and " + nearMiss(r) + ".", Set.of()));
+      out.add(
+          new Labelled(
+              "Ref " + nearMiss(r) + ", " + nearMiss(r) + " and " + nearMiss(r) + ".", Set.of()));
     }
     return out;
   }
@@ -59,31 +75,67 @@ class PiiCorpusTest {
 
   static String entity(PiiEntity type, Random r) {
     return switch (type) {
-      case EMAIL_ADDRESS -> NAMES[r.nextInt(NAMES.length)] + (r.nextBoolean() ? "." + NAMES[r.nextInt(NAMES.length)] : "")
-          + (r.nextInt(4) == 0 ? "+news" : "") + "@" + DOMAINS[r.nextInt(DOMAINS.length)];
-      case PHONE_NUMBER -> switch (r.nextInt(6)) {
-        case 0 -> "+1 " + (2 + r.nextInt(8)) + digits(r, 2) + " " + digits(r, 3) + " " + digits(r, 4);
-        case 1 -> "(" + (2 + r.nextInt(8)) + digits(r, 2) + ") " + digits(r, 3) + "-" + digits(r, 4);
-        case 2 -> (2 + r.nextInt(8)) + digits(r, 2) + "-" + digits(r, 3) + "-" + digits(r, 4);
-        case 3 -> "+44 20 " + digits(r, 4) + " " + digits(r, 4);
-        case 4 -> "+49 30 " + digits(r, 4) + " " + digits(r, 4);
-        default -> "020 " + digits(r, 4) + " " + digits(r, 4);
-      };
+      case EMAIL_ADDRESS ->
+          NAMES[r.nextInt(NAMES.length)]
+              + (r.nextBoolean() ? "." + NAMES[r.nextInt(NAMES.length)] : "")
+              + (r.nextInt(4) == 0 ? "+news" : "")
+              + "@"
+              + DOMAINS[r.nextInt(DOMAINS.length)];
+      case PHONE_NUMBER ->
+          switch (r.nextInt(6)) {
+            case 0 ->
+                "+1 " + (2 + r.nextInt(8)) + digits(r, 2) + " " + digits(r, 3) + " " + digits(r, 4);
+            case 1 ->
+                "(" + (2 + r.nextInt(8)) + digits(r, 2) + ") " + digits(r, 3) + "-" + digits(r, 4);
+            case 2 -> (2 + r.nextInt(8)) + digits(r, 2) + "-" + digits(r, 3) + "-" + digits(r, 4);
+            case 3 -> "+44 20 " + digits(r, 4) + " " + digits(r, 4);
+            case 4 -> "+49 30 " + digits(r, 4) + " " + digits(r, 4);
+            default -> "020 " + digits(r, 4) + " " + digits(r, 4);
+          };
       case CREDIT_CARD -> {
-        String number = luhnComplete(r.nextBoolean() ? "4" + digits(r, 14) : "5" + (1 + r.nextInt(5)) + digits(r, 13), 16);
+        String number =
+            luhnComplete(
+                r.nextBoolean() ? "4" + digits(r, 14) : "5" + (1 + r.nextInt(5)) + digits(r, 13),
+                16);
         String sep = List.of(" ", "-", "").get(r.nextInt(3));
-        yield number.substring(0, 4) + sep + number.substring(4, 8) + sep + number.substring(8, 12) + sep + number.substring(12);
+        yield number.substring(0, 4)
+            + sep
+            + number.substring(4, 8)
+            + sep
+            + number.substring(8, 12)
+            + sep
+            + number.substring(12);
       }
       case IBAN_CODE -> {
-        String iban = r.nextBoolean() ? ibanOf("DE", digits(r, 18)) : ibanOf("GB", "WEST" + digits(r, 14));
+        String iban =
+            r.nextBoolean() ? ibanOf("DE", digits(r, 18)) : ibanOf("GB", "WEST" + digits(r, 14));
         yield r.nextBoolean() ? iban : iban.replaceAll("(.{4})(?!$)", "$1 ");
       }
-      case IP_ADDRESS -> switch (r.nextInt(3)) {
-        case 0 -> r.nextInt(256) + "." + r.nextInt(256) + "." + r.nextInt(256) + "." + (1 + r.nextInt(254));
-        case 1 -> "2001:db8:" + Integer.toHexString(r.nextInt(65536)) + "::" + Integer.toHexString(1 + r.nextInt(65535));
-        default -> "fe80:0:0:0:" + Integer.toHexString(r.nextInt(65536)) + ":" + Integer.toHexString(r.nextInt(65536))
-            + ":" + Integer.toHexString(r.nextInt(65536)) + ":" + Integer.toHexString(1 + r.nextInt(65535));
-      };
+      case IP_ADDRESS ->
+          switch (r.nextInt(3)) {
+            case 0 ->
+                r.nextInt(256)
+                    + "."
+                    + r.nextInt(256)
+                    + "."
+                    + r.nextInt(256)
+                    + "."
+                    + (1 + r.nextInt(254));
+            case 1 ->
+                "2001:db8:"
+                    + Integer.toHexString(r.nextInt(65536))
+                    + "::"
+                    + Integer.toHexString(1 + r.nextInt(65535));
+            default ->
+                "fe80:0:0:0:"
+                    + Integer.toHexString(r.nextInt(65536))
+                    + ":"
+                    + Integer.toHexString(r.nextInt(65536))
+                    + ":"
+                    + Integer.toHexString(r.nextInt(65536))
+                    + ":"
+                    + Integer.toHexString(1 + r.nextInt(65535));
+          };
     };
   }
 
@@ -93,21 +145,53 @@ class PiiCorpusTest {
       case 0 -> {
         String valid = luhnComplete("4" + digits(r, 14), 16);
         String wrong = valid.substring(0, 15) + ((valid.charAt(15) - '0' + 1) % 10);
-        yield wrong.substring(0, 4) + " " + wrong.substring(4, 8) + " " + wrong.substring(8, 12) + " " + wrong.substring(12);
+        yield wrong.substring(0, 4)
+            + " "
+            + wrong.substring(4, 8)
+            + " "
+            + wrong.substring(8, 12)
+            + " "
+            + wrong.substring(12);
       }
-      case 1 -> (2000 + r.nextInt(30)) + "-" + String.format("%02d", 1 + r.nextInt(12)) + "-" + String.format("%02d", 1 + r.nextInt(28));
-      case 2 -> String.format("%02d/%02d/%d", 1 + r.nextInt(28), 1 + r.nextInt(12), 2000 + r.nextInt(30));
+      case 1 ->
+          (2000 + r.nextInt(30))
+              + "-"
+              + String.format("%02d", 1 + r.nextInt(12))
+              + "-"
+              + String.format("%02d", 1 + r.nextInt(28));
+      case 2 ->
+          String.format("%02d/%02d/%d", 1 + r.nextInt(28), 1 + r.nextInt(12), 2000 + r.nextInt(30));
       case 3 -> String.format("%02d:%02d:%02d", r.nextInt(24), r.nextInt(60), r.nextInt(60));
       case 4 -> "ORD-" + (2020 + r.nextInt(9)) + "-" + digits(r, 6);
-      case 5 -> "v" + r.nextInt(9) + "." + r.nextInt(20) + "." + r.nextInt(20) + "." + r.nextInt(99) + "." + r.nextInt(9);
-      case 6 -> (256 + r.nextInt(700)) + "." + r.nextInt(256) + "." + r.nextInt(256) + "." + r.nextInt(256);
+      case 5 ->
+          "v"
+              + r.nextInt(9)
+              + "."
+              + r.nextInt(20)
+              + "."
+              + r.nextInt(20)
+              + "."
+              + r.nextInt(99)
+              + "."
+              + r.nextInt(9);
+      case 6 ->
+          (256 + r.nextInt(700))
+              + "."
+              + r.nextInt(256)
+              + "."
+              + r.nextInt(256)
+              + "."
+              + r.nextInt(256);
       case 7 -> {
         String iban = ibanOf("DE", digits(r, 18));
-        String check = String.format("%02d", (Integer.parseInt(iban.substring(2, 4)) + 1 + r.nextInt(90)) % 97 + 2);
+        String check =
+            String.format(
+                "%02d", (Integer.parseInt(iban.substring(2, 4)) + 1 + r.nextInt(90)) % 97 + 2);
         yield "DE" + check + iban.substring(4);
       }
       case 8 -> "#" + digits(r, 9);
-      default -> "$" + (1 + r.nextInt(9)) + "," + digits(r, 3) + "," + digits(r, 3) + "." + digits(r, 2);
+      default ->
+          "$" + (1 + r.nextInt(9)) + "," + digits(r, 3) + "," + digits(r, 3) + "." + digits(r, 2);
     };
   }
 
@@ -131,7 +215,10 @@ class PiiCorpusTest {
     throw new IllegalStateException("no check digits");
   }
 
-  /** What the rules find, before replacement: the same regexes, checks and overlap resolution as the Spark stage. */
+  /**
+   * What the rules find, before replacement: the same regexes, checks and overlap resolution as the
+   * Spark stage.
+   */
   static Set<PiiRules.Span> found(String text) {
     List<PiiRules.Span> spans = new ArrayList<>();
     for (PiiEntity e : PiiEntity.values()) {
@@ -152,15 +239,28 @@ class PiiCorpusTest {
       Set<PiiRules.Span> found = found(l.text());
       for (PiiRules.Span s : found) {
         counts.get(s.entity())[l.entities().contains(s) ? 0 : 1]++;
-        if (!l.entities().contains(s) && misses.stream().filter(m -> m.contains(" " + s.entity() + " ")).count() < 4) {
-          misses.add("false " + s.entity() + " '" + l.text().substring(s.begin(), s.end()) + "' in: " + l.text());
+        if (!l.entities().contains(s)
+            && misses.stream().filter(m -> m.contains(" " + s.entity() + " ")).count() < 4) {
+          misses.add(
+              "false "
+                  + s.entity()
+                  + " '"
+                  + l.text().substring(s.begin(), s.end())
+                  + "' in: "
+                  + l.text());
         }
       }
       for (PiiRules.Span s : l.entities()) {
         if (!found.contains(s)) {
           counts.get(s.entity())[2]++;
           if (misses.stream().filter(m -> m.contains(" " + s.entity() + " ")).count() < 4) {
-            misses.add("missed " + s.entity() + " '" + l.text().substring(s.begin(), s.end()) + "' in: " + l.text());
+            misses.add(
+                "missed "
+                    + s.entity()
+                    + " '"
+                    + l.text().substring(s.begin(), s.end())
+                    + "' in: "
+                    + l.text());
           }
         }
       }
@@ -170,14 +270,25 @@ class PiiCorpusTest {
       int[] c = counts.get(e);
       double precision = c[0] + c[1] == 0 ? 1 : (double) c[0] / (c[0] + c[1]);
       double recall = c[0] + c[2] == 0 ? 1 : (double) c[0] / (c[0] + c[2]);
-      report.append(String.format(java.util.Locale.ROOT, "  %-14s precision %.4f recall %.4f (tp %d, fp %d, fn %d)%n",
-          e, precision, recall, c[0], c[1], c[2]));
+      report.append(
+          String.format(
+              java.util.Locale.ROOT,
+              "  %-14s precision %.4f recall %.4f (tp %d, fp %d, fn %d)%n",
+              e,
+              precision,
+              recall,
+              c[0],
+              c[1],
+              c[2]));
     }
     System.out.println(report);
     for (PiiEntity e : PiiEntity.values()) {
       int[] c = counts.get(e);
-      assertThat((double) c[0] / (c[0] + c[2])).as(e + " recall\n" + report + String.join("\n", misses)).isGreaterThanOrEqualTo(0.98);
-      assertThat((double) c[0] / Math.max(1, c[0] + c[1])).as(e + " precision\n" + report + String.join("\n", misses))
+      assertThat((double) c[0] / (c[0] + c[2]))
+          .as(e + " recall\n" + report + String.join("\n", misses))
+          .isGreaterThanOrEqualTo(0.98);
+      assertThat((double) c[0] / Math.max(1, c[0] + c[1]))
+          .as(e + " precision\n" + report + String.join("\n", misses))
           .isGreaterThanOrEqualTo(0.95);
     }
   }

@@ -11,110 +11,125 @@ import java.util.Locale;
  * decodes again cannot turn an accepted path into a traversal.
  */
 final class SafePaths {
-    private static final int DECODING_LEVELS = 4;
+  private static final int DECODING_LEVELS = 4;
 
-    private SafePaths() {}
+  private SafePaths() {}
 
-    /**
-     * Checks a relative artifact path (already percent-decoded once, as HTTP delivers it) and returns
-     * it without a trailing slash; the empty string stands for the root.
-     */
-    static String relative(String path) {
-        String current = path;
-        for (int level = 0; level < DECODING_LEVELS; level++) {
-            rejectUnsafe(path, current);
-            String decoded = percentDecode(current);
-            if (decoded == null || decoded.equals(current)) {
-                break;
-            }
-            current = decoded;
-        }
-        String trimmed = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        if (trimmed.contains("//")) {
-            throw invalid(path);
-        }
-        return trimmed;
+  /**
+   * Checks a relative artifact path (already percent-decoded once, as HTTP delivers it) and returns
+   * it without a trailing slash; the empty string stands for the root.
+   */
+  static String relative(String path) {
+    String current = path;
+    for (int level = 0; level < DECODING_LEVELS; level++) {
+      rejectUnsafe(path, current);
+      String decoded = percentDecode(current);
+      if (decoded == null || decoded.equals(current)) {
+        break;
+      }
+      current = decoded;
     }
+    String trimmed = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    if (trimmed.contains("//")) {
+      throw invalid(path);
+    }
+    return trimmed;
+  }
 
-    /** Whether the text, at any decoding level, contains a {@code ..} path segment or a backslash or a fragment. */
-    static boolean hasTraversal(String text) {
-        String current = text;
-        for (int level = 0; level < DECODING_LEVELS; level++) {
-            if (current.indexOf('\\') >= 0 || current.indexOf('#') >= 0 || current.indexOf('\0') >= 0
-                    || hasDotDotSegment(current)) {
-                return true;
-            }
-            String decoded = percentDecode(current);
-            if (decoded == null || decoded.equals(current)) {
-                return false;
-            }
-            current = decoded;
-        }
+  /**
+   * Whether the text, at any decoding level, contains a {@code ..} path segment or a backslash or a
+   * fragment.
+   */
+  static boolean hasTraversal(String text) {
+    String current = text;
+    for (int level = 0; level < DECODING_LEVELS; level++) {
+      if (current.indexOf('\\') >= 0
+          || current.indexOf('#') >= 0
+          || current.indexOf('\0') >= 0
+          || hasDotDotSegment(current)) {
         return true;
-    }
-
-    private static void rejectUnsafe(String original, String candidate) {
-        if (candidate.indexOf('\\') >= 0 || candidate.indexOf('\0') >= 0 || candidate.indexOf('#') >= 0
-                || candidate.startsWith("/") || candidate.startsWith("~")
-                || candidate.matches("^[A-Za-z]:.*") || candidate.contains("://")
-                || hasDotDotSegment(candidate) || hasDotSegment(candidate)) {
-            throw invalid(original);
-        }
-    }
-
-    private static boolean hasDotDotSegment(String path) {
-        for (String segment : path.split("[/\\\\]", -1)) {
-            if (segment.equals("..")) {
-                return true;
-            }
-        }
+      }
+      String decoded = percentDecode(current);
+      if (decoded == null || decoded.equals(current)) {
         return false;
+      }
+      current = decoded;
     }
+    return true;
+  }
 
-    private static boolean hasDotSegment(String path) {
-        for (String segment : path.split("/", -1)) {
-            if (segment.equals(".")) {
-                return true;
-            }
+  private static void rejectUnsafe(String original, String candidate) {
+    if (candidate.indexOf('\\') >= 0
+        || candidate.indexOf('\0') >= 0
+        || candidate.indexOf('#') >= 0
+        || candidate.startsWith("/")
+        || candidate.startsWith("~")
+        || candidate.matches("^[A-Za-z]:.*")
+        || candidate.contains("://")
+        || hasDotDotSegment(candidate)
+        || hasDotSegment(candidate)) {
+      throw invalid(original);
+    }
+  }
+
+  private static boolean hasDotDotSegment(String path) {
+    for (String segment : path.split("[/\\\\]", -1)) {
+      if (segment.equals("..")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean hasDotSegment(String path) {
+    for (String segment : path.split("/", -1)) {
+      if (segment.equals(".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static ApiException invalid(String path) {
+    return ApiException.invalidParameter(
+        "Invalid path: '"
+            + Validation.abbreviate(path)
+            + "'. Artifact paths must be relative, without '..' or '.' segments, backslashes, fragments"
+            + " or encoded forms of them.");
+  }
+
+  /**
+   * Percent-decodes (leaving '+' alone, as in a path); null when the text is not valid
+   * percent-encoding.
+   */
+  static String percentDecode(String text) {
+    if (text.indexOf('%') < 0) {
+      return text;
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(text.length());
+    byte[] raw = text.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < raw.length; i++) {
+      byte b = raw[i];
+      if (b == '%') {
+        if (i + 2 >= raw.length) {
+          return null;
         }
-        return false;
-    }
-
-    private static ApiException invalid(String path) {
-        return ApiException.invalidParameter("Invalid path: '" + Validation.abbreviate(path)
-                + "'. Artifact paths must be relative, without '..' or '.' segments, backslashes, fragments"
-                + " or encoded forms of them.");
-    }
-
-    /** Percent-decodes (leaving '+' alone, as in a path); null when the text is not valid percent-encoding. */
-    static String percentDecode(String text) {
-        if (text.indexOf('%') < 0) {
-            return text;
+        int high = Character.digit(raw[i + 1], 16);
+        int low = Character.digit(raw[i + 2], 16);
+        if (high < 0 || low < 0) {
+          return null;
         }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(text.length());
-        byte[] raw = text.getBytes(StandardCharsets.UTF_8);
-        for (int i = 0; i < raw.length; i++) {
-            byte b = raw[i];
-            if (b == '%') {
-                if (i + 2 >= raw.length) {
-                    return null;
-                }
-                int high = Character.digit(raw[i + 1], 16);
-                int low = Character.digit(raw[i + 2], 16);
-                if (high < 0 || low < 0) {
-                    return null;
-                }
-                bytes.write(high * 16 + low);
-                i += 2;
-            } else {
-                bytes.write(b);
-            }
-        }
-        return bytes.toString(StandardCharsets.UTF_8);
+        bytes.write(high * 16 + low);
+        i += 2;
+      } else {
+        bytes.write(b);
+      }
     }
+    return bytes.toString(StandardCharsets.UTF_8);
+  }
 
-    static String lowerScheme(String uri) {
-        int colon = uri.indexOf(':');
-        return colon < 0 ? "" : uri.substring(0, colon).toLowerCase(Locale.ROOT);
-    }
+  static String lowerScheme(String uri) {
+    int colon = uri.indexOf(':');
+    return colon < 0 ? "" : uri.substring(0, colon).toLowerCase(Locale.ROOT);
+  }
 }

@@ -8,20 +8,21 @@ import java.sql.Statement;
 import java.util.List;
 
 /**
- * MLflow 2.17's SQL schema (alembic head {@value #ALEMBIC_HEAD}), written so that a real
- * {@code mlflow server --backend-store-uri sqlite:///...} accepts the file without a migration.
+ * MLflow 2.17's SQL schema (alembic head {@value #ALEMBIC_HEAD}), written so that a real {@code
+ * mlflow server --backend-store-uri sqlite:///...} accepts the file without a migration.
  */
 final class Schema {
-    static final String ALEMBIC_HEAD = "f5a4f2784254";
-    static final String DEFAULT_EXPERIMENT_NAME = "Default";
+  static final String ALEMBIC_HEAD = "f5a4f2784254";
+  static final String DEFAULT_EXPERIMENT_NAME = "Default";
 
-    private static final List<String> DDL = List.of(
-            """
+  private static final List<String> DDL =
+      List.of(
+          """
             CREATE TABLE alembic_version (
                 version_num VARCHAR(32) NOT NULL,
                 CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
             )""",
-            """
+          """
             CREATE TABLE experiments (
                 experiment_id INTEGER NOT NULL,
                 name VARCHAR(256) NOT NULL,
@@ -33,14 +34,14 @@ final class Schema {
                 UNIQUE (name),
                 CONSTRAINT experiments_lifecycle_stage CHECK (lifecycle_stage IN ('active', 'deleted'))
             )""",
-            """
+          """
             CREATE TABLE input_tags (
                 input_uuid VARCHAR(36) NOT NULL,
                 name VARCHAR(255) NOT NULL,
                 value VARCHAR(500) NOT NULL,
                 CONSTRAINT input_tags_pk PRIMARY KEY (input_uuid, name)
             )""",
-            """
+          """
             CREATE TABLE inputs (
                 input_uuid VARCHAR(36) NOT NULL,
                 source_type VARCHAR(36) NOT NULL,
@@ -49,10 +50,10 @@ final class Schema {
                 destination_id VARCHAR(36) NOT NULL,
                 CONSTRAINT inputs_pk PRIMARY KEY (source_type, source_id, destination_type, destination_id)
             )""",
-            "CREATE INDEX index_inputs_input_uuid ON inputs (input_uuid)",
-            "CREATE INDEX index_inputs_destination_type_destination_id_source_type"
-                    + " ON inputs (destination_type, destination_id, source_type)",
-            """
+          "CREATE INDEX index_inputs_input_uuid ON inputs (input_uuid)",
+          "CREATE INDEX index_inputs_destination_type_destination_id_source_type"
+              + " ON inputs (destination_type, destination_id, source_type)",
+          """
             CREATE TABLE registered_models (
                 name VARCHAR(256) NOT NULL,
                 creation_time BIGINT,
@@ -61,7 +62,7 @@ final class Schema {
                 CONSTRAINT registered_model_pk PRIMARY KEY (name),
                 UNIQUE (name)
             )""",
-            """
+          """
             CREATE TABLE datasets (
                 dataset_uuid VARCHAR(36) NOT NULL,
                 experiment_id INTEGER NOT NULL,
@@ -74,9 +75,9 @@ final class Schema {
                 CONSTRAINT dataset_pk PRIMARY KEY (experiment_id, name, digest),
                 FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
             )""",
-            "CREATE INDEX index_datasets_dataset_uuid ON datasets (dataset_uuid)",
-            "CREATE INDEX index_datasets_experiment_id_dataset_source_type ON datasets (experiment_id, dataset_source_type)",
-            """
+          "CREATE INDEX index_datasets_dataset_uuid ON datasets (dataset_uuid)",
+          "CREATE INDEX index_datasets_experiment_id_dataset_source_type ON datasets (experiment_id, dataset_source_type)",
+          """
             CREATE TABLE experiment_tags (
                 key VARCHAR(250) NOT NULL,
                 value VARCHAR(5000),
@@ -84,7 +85,7 @@ final class Schema {
                 CONSTRAINT experiment_tag_pk PRIMARY KEY (key, experiment_id),
                 FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
             )""",
-            """
+          """
             CREATE TABLE model_versions (
                 name VARCHAR(256) NOT NULL,
                 version INTEGER NOT NULL,
@@ -102,7 +103,7 @@ final class Schema {
                 CONSTRAINT model_version_pk PRIMARY KEY (name, version),
                 FOREIGN KEY(name) REFERENCES registered_models (name) ON UPDATE CASCADE
             )""",
-            """
+          """
             CREATE TABLE registered_model_aliases (
                 alias VARCHAR(256) NOT NULL,
                 version INTEGER NOT NULL,
@@ -111,7 +112,7 @@ final class Schema {
                 CONSTRAINT registered_model_alias_name_fkey FOREIGN KEY(name)
                     REFERENCES registered_models (name) ON DELETE CASCADE ON UPDATE CASCADE
             )""",
-            """
+          """
             CREATE TABLE registered_model_tags (
                 key VARCHAR(250) NOT NULL,
                 value VARCHAR(5000),
@@ -119,7 +120,7 @@ final class Schema {
                 CONSTRAINT registered_model_tag_pk PRIMARY KEY (key, name),
                 FOREIGN KEY(name) REFERENCES registered_models (name) ON UPDATE CASCADE
             )""",
-            """
+          """
             CREATE TABLE runs (
                 run_uuid VARCHAR(32) NOT NULL,
                 name VARCHAR(250),
@@ -141,7 +142,7 @@ final class Schema {
                 CONSTRAINT source_type CHECK (source_type IN ('NOTEBOOK', 'JOB', 'LOCAL', 'UNKNOWN', 'PROJECT')),
                 CHECK (status IN ('SCHEDULED', 'FAILED', 'FINISHED', 'RUNNING', 'KILLED'))
             )""",
-            """
+          """
             CREATE TABLE trace_info (
                 request_id VARCHAR(50) NOT NULL,
                 experiment_id INTEGER NOT NULL,
@@ -151,8 +152,8 @@ final class Schema {
                 CONSTRAINT trace_info_pk PRIMARY KEY (request_id),
                 CONSTRAINT fk_trace_info_experiment_id FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id)
             )""",
-            "CREATE INDEX index_trace_info_experiment_id_timestamp_ms ON trace_info (experiment_id, timestamp_ms)",
-            """
+          "CREATE INDEX index_trace_info_experiment_id_timestamp_ms ON trace_info (experiment_id, timestamp_ms)",
+          """
             CREATE TABLE latest_metrics (
                 key VARCHAR(250) NOT NULL,
                 value FLOAT NOT NULL,
@@ -164,8 +165,8 @@ final class Schema {
                 FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid),
                 CHECK (is_nan IN (0, 1))
             )""",
-            "CREATE INDEX index_latest_metrics_run_uuid ON latest_metrics (run_uuid)",
-            """
+          "CREATE INDEX index_latest_metrics_run_uuid ON latest_metrics (run_uuid)",
+          """
             CREATE TABLE metrics (
                 key VARCHAR(250) NOT NULL,
                 value FLOAT NOT NULL,
@@ -177,8 +178,8 @@ final class Schema {
                 FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid),
                 CHECK (is_nan IN (0, 1))
             )""",
-            "CREATE INDEX index_metrics_run_uuid ON metrics (run_uuid)",
-            """
+          "CREATE INDEX index_metrics_run_uuid ON metrics (run_uuid)",
+          """
             CREATE TABLE model_version_tags (
                 key VARCHAR(250) NOT NULL,
                 value VARCHAR(5000),
@@ -187,7 +188,7 @@ final class Schema {
                 CONSTRAINT model_version_tag_pk PRIMARY KEY (key, name, version),
                 FOREIGN KEY(name, version) REFERENCES model_versions (name, version) ON UPDATE CASCADE
             )""",
-            """
+          """
             CREATE TABLE params (
                 key VARCHAR(250) NOT NULL,
                 value VARCHAR(8000) NOT NULL,
@@ -195,8 +196,8 @@ final class Schema {
                 CONSTRAINT param_pk PRIMARY KEY (key, run_uuid),
                 FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid)
             )""",
-            "CREATE INDEX index_params_run_uuid ON params (run_uuid)",
-            """
+          "CREATE INDEX index_params_run_uuid ON params (run_uuid)",
+          """
             CREATE TABLE tags (
                 key VARCHAR(250) NOT NULL,
                 value VARCHAR(8000),
@@ -204,8 +205,8 @@ final class Schema {
                 CONSTRAINT tag_pk PRIMARY KEY (key, run_uuid),
                 FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid)
             )""",
-            "CREATE INDEX index_tags_run_uuid ON tags (run_uuid)",
-            """
+          "CREATE INDEX index_tags_run_uuid ON tags (run_uuid)",
+          """
             CREATE TABLE trace_request_metadata (
                 key VARCHAR(250) NOT NULL,
                 value VARCHAR(8000),
@@ -214,8 +215,8 @@ final class Schema {
                 CONSTRAINT fk_trace_request_metadata_request_id FOREIGN KEY(request_id)
                     REFERENCES trace_info (request_id) ON DELETE CASCADE
             )""",
-            "CREATE INDEX index_trace_request_metadata_request_id ON trace_request_metadata (request_id)",
-            """
+          "CREATE INDEX index_trace_request_metadata_request_id ON trace_request_metadata (request_id)",
+          """
             CREATE TABLE trace_tags (
                 key VARCHAR(250) NOT NULL,
                 value VARCHAR(8000),
@@ -224,62 +225,70 @@ final class Schema {
                 CONSTRAINT fk_trace_tags_request_id FOREIGN KEY(request_id)
                     REFERENCES trace_info (request_id) ON DELETE CASCADE
             )""",
-            "CREATE INDEX index_trace_tags_request_id ON trace_tags (request_id)");
+          "CREATE INDEX index_trace_tags_request_id ON trace_tags (request_id)");
 
-    private Schema() {}
+  private Schema() {}
 
-    /**
-     * Creates the schema and MLflow's "Default" experiment in a new file, or checks that an existing
-     * file is at the revision this server writes (it cannot migrate other revisions).
-     */
-    static void initialize(Database database, long now) {
-        database.write(connection -> {
-            if (tableExists(connection, "alembic_version")) {
-                String revision = revision(connection);
-                if (!ALEMBIC_HEAD.equals(revision)) {
-                    throw new IllegalStateException("The tracking database " + database.file()
-                            + " is at MLflow schema revision " + revision + " but this server writes revision "
-                            + ALEMBIC_HEAD + " (MLflow 2.17). Use a new --store directory or a matching MLflow release.");
-                }
-                return null;
-            }
-            try (Statement statement = connection.createStatement()) {
-                for (String ddl : DDL) {
-                    statement.execute(ddl);
-                }
-            }
-            try (PreparedStatement insert = connection.prepareStatement(
-                    "INSERT INTO alembic_version (version_num) VALUES (?)")) {
-                insert.setString(1, ALEMBIC_HEAD);
-                insert.executeUpdate();
-            }
-            try (PreparedStatement insert = connection.prepareStatement(
-                    "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage,"
-                            + " creation_time, last_update_time) VALUES (0, ?, ?, 'active', ?, ?)")) {
-                insert.setString(1, DEFAULT_EXPERIMENT_NAME);
-                insert.setString(2, ExperimentStore.experimentArtifactLocation("0"));
-                insert.setLong(3, now);
-                insert.setLong(4, now);
-                insert.executeUpdate();
+  /**
+   * Creates the schema and MLflow's "Default" experiment in a new file, or checks that an existing
+   * file is at the revision this server writes (it cannot migrate other revisions).
+   */
+  static void initialize(Database database, long now) {
+    database.write(
+        connection -> {
+          if (tableExists(connection, "alembic_version")) {
+            String revision = revision(connection);
+            if (!ALEMBIC_HEAD.equals(revision)) {
+              throw new IllegalStateException(
+                  "The tracking database "
+                      + database.file()
+                      + " is at MLflow schema revision "
+                      + revision
+                      + " but this server writes revision "
+                      + ALEMBIC_HEAD
+                      + " (MLflow 2.17). Use a new --store directory or a matching MLflow release.");
             }
             return null;
-        });
-    }
-
-    private static boolean tableExists(Connection connection, String table) throws SQLException {
-        try (PreparedStatement query = connection.prepareStatement(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")) {
-            query.setString(1, table);
-            try (ResultSet rows = query.executeQuery()) {
-                return rows.next();
+          }
+          try (Statement statement = connection.createStatement()) {
+            for (String ddl : DDL) {
+              statement.execute(ddl);
             }
-        }
-    }
+          }
+          try (PreparedStatement insert =
+              connection.prepareStatement("INSERT INTO alembic_version (version_num) VALUES (?)")) {
+            insert.setString(1, ALEMBIC_HEAD);
+            insert.executeUpdate();
+          }
+          try (PreparedStatement insert =
+              connection.prepareStatement(
+                  "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage,"
+                      + " creation_time, last_update_time) VALUES (0, ?, ?, 'active', ?, ?)")) {
+            insert.setString(1, DEFAULT_EXPERIMENT_NAME);
+            insert.setString(2, ExperimentStore.experimentArtifactLocation("0"));
+            insert.setLong(3, now);
+            insert.setLong(4, now);
+            insert.executeUpdate();
+          }
+          return null;
+        });
+  }
 
-    private static String revision(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT version_num FROM alembic_version")) {
-            return rows.next() ? rows.getString(1) : "(none)";
-        }
+  private static boolean tableExists(Connection connection, String table) throws SQLException {
+    try (PreparedStatement query =
+        connection.prepareStatement(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")) {
+      query.setString(1, table);
+      try (ResultSet rows = query.executeQuery()) {
+        return rows.next();
+      }
     }
+  }
+
+  private static String revision(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery("SELECT version_num FROM alembic_version")) {
+      return rows.next() ? rows.getString(1) : "(none)";
+    }
+  }
 }

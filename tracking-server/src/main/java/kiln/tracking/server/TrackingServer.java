@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * An embedded server speaking MLflow's REST API 2.0 (tracking, model registry, mlflow-artifacts).
  * Its store directory holds {@code mlflow.db} in MLflow 2.17's SQL schema and the artifact tree
- * {@code mlartifacts/<experiment>/<run>/artifacts/...}, so a real MLflow opens the same directory with
- * {@code mlflow server --backend-store-uri sqlite:///<store>/mlflow.db --artifacts-destination <store>/mlartifacts}.
+ * {@code mlartifacts/<experiment>/<run>/artifacts/...}, so a real MLflow opens the same directory
+ * with {@code mlflow server --backend-store-uri sqlite:///<store>/mlflow.db --artifacts-destination
+ * <store>/mlartifacts}.
  *
  * <pre>{@code
  * try (TrackingServer server = TrackingServer.builder().storeDirectory(dir).port(0).build().start()) {
@@ -25,185 +26,200 @@ import java.util.concurrent.atomic.AtomicInteger;
  * }</pre>
  */
 public final class TrackingServer implements AutoCloseable {
-    public static final String DATABASE_FILE = "mlflow.db";
-    public static final String ARTIFACTS_DIRECTORY = "mlartifacts";
+  public static final String DATABASE_FILE = "mlflow.db";
+  public static final String ARTIFACTS_DIRECTORY = "mlartifacts";
 
-    static {
-        // Without TCP_NODELAY the JDK server sends headers and body in separate small segments and
-        // every response waits for the client's delayed ACK (about 40 ms). Read once, when the JDK's
-        // server classes load, so it has to be set before the first HttpServer is created.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
-        }
+  static {
+    // Without TCP_NODELAY the JDK server sends headers and body in separate small segments and
+    // every response waits for the client's delayed ACK (about 40 ms). Read once, when the JDK's
+    // server classes load, so it has to be set before the first HttpServer is created.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
     }
+  }
 
-    private final Builder config;
-    private HttpServer server;
-    private ExecutorService executor;
-    private Database database;
+  private final Builder config;
+  private HttpServer server;
+  private ExecutorService executor;
+  private Database database;
 
-    private TrackingServer(Builder config) {
-        this.config = config;
+  private TrackingServer(Builder config) {
+    this.config = config;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Opens (or creates) the store and starts serving; returns this server for chaining. */
+  public synchronized TrackingServer start() throws IOException {
+    if (server != null) {
+      throw new IllegalStateException("The tracking server is already started at " + uri());
     }
-
-    public static Builder builder() {
-        return new Builder();
-    }
-
-    /** Opens (or creates) the store and starts serving; returns this server for chaining. */
-    public synchronized TrackingServer start() throws IOException {
-        if (server != null) {
-            throw new IllegalStateException("The tracking server is already started at " + uri());
-        }
-        Files.createDirectories(config.storeDirectory);
-        BasicAuth auth = config.authFile == null ? null : BasicAuth.fromFile(config.authFile);
-        database = new Database(config.storeDirectory.resolve(DATABASE_FILE));
-        try {
-            Schema.initialize(database, System.currentTimeMillis());
-            ArtifactStore artifacts = new ArtifactStore(config.storeDirectory.resolve(ARTIFACTS_DIRECTORY));
-            HttpApi api = new HttpApi(new ExperimentStore(database, System::currentTimeMillis),
-                    new RunStore(database, System::currentTimeMillis), new RunDataStore(database),
-                    new RegisteredModelStore(database, System::currentTimeMillis),
-                    new ModelVersionStore(database, System::currentTimeMillis), artifacts, auth, config.maxRequestBytes,
-                    config.maxArtifactBytes);
-            server = HttpServer.create(new InetSocketAddress(config.host, config.port), 128);
-            server.createContext("/", api);
-            AtomicInteger threads = new AtomicInteger();
-            executor = Executors.newFixedThreadPool(config.threads, task -> {
+    Files.createDirectories(config.storeDirectory);
+    BasicAuth auth = config.authFile == null ? null : BasicAuth.fromFile(config.authFile);
+    database = new Database(config.storeDirectory.resolve(DATABASE_FILE));
+    try {
+      Schema.initialize(database, System.currentTimeMillis());
+      ArtifactStore artifacts =
+          new ArtifactStore(config.storeDirectory.resolve(ARTIFACTS_DIRECTORY));
+      HttpApi api =
+          new HttpApi(
+              new ExperimentStore(database, System::currentTimeMillis),
+              new RunStore(database, System::currentTimeMillis),
+              new RunDataStore(database),
+              new RegisteredModelStore(database, System::currentTimeMillis),
+              new ModelVersionStore(database, System::currentTimeMillis),
+              artifacts,
+              auth,
+              config.maxRequestBytes,
+              config.maxArtifactBytes);
+      server = HttpServer.create(new InetSocketAddress(config.host, config.port), 128);
+      server.createContext("/", api);
+      AtomicInteger threads = new AtomicInteger();
+      executor =
+          Executors.newFixedThreadPool(
+              config.threads,
+              task -> {
                 Thread thread = new Thread(task, "kiln-tracking-" + threads.incrementAndGet());
                 thread.setDaemon(true);
                 return thread;
-            });
-            server.setExecutor(executor);
-            server.start();
-            return this;
-        } catch (IOException | RuntimeException e) {
-            close();
-            throw e;
-        }
+              });
+      server.setExecutor(executor);
+      server.start();
+      return this;
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** The base URI to give MLflow clients, such as {@code http://127.0.0.1:5000}. */
+  public URI uri() {
+    if (server == null) {
+      throw new IllegalStateException("The tracking server is not started; call start() first.");
+    }
+    String host = config.host.contains(":") ? "[" + config.host + "]" : config.host;
+    if (host.equals("0.0.0.0")) {
+      host = "127.0.0.1";
+    }
+    return URI.create("http://" + host + ":" + server.getAddress().getPort());
+  }
+
+  public int port() {
+    return uri().getPort();
+  }
+
+  public Path storeDirectory() {
+    return config.storeDirectory;
+  }
+
+  public Path databaseFile() {
+    return config.storeDirectory.resolve(DATABASE_FILE);
+  }
+
+  public Path artifactRoot() {
+    return config.storeDirectory.resolve(ARTIFACTS_DIRECTORY);
+  }
+
+  @Override
+  public synchronized void close() {
+    if (server != null) {
+      server.stop(0);
+      server = null;
+    }
+    if (executor != null) {
+      executor.shutdown();
+      try {
+        executor.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      executor = null;
+    }
+    if (database != null) {
+      database.close();
+      database = null;
+    }
+  }
+
+  /**
+   * Settings of a server; every one has a default but the store directory's is the working
+   * directory's "kiln-tracking".
+   */
+  public static final class Builder {
+    private String host = "127.0.0.1";
+    private int port = 5000;
+    private Path storeDirectory = Path.of("kiln-tracking");
+    private Path authFile;
+    private long maxRequestBytes = 32L * 1024 * 1024;
+    private long maxArtifactBytes = 2L * 1024 * 1024 * 1024;
+    private int threads = 16;
+
+    private Builder() {}
+
+    /** The address to bind; 127.0.0.1 by default so that nothing is exposed unless asked. */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host is null");
+      return this;
     }
 
-    /** The base URI to give MLflow clients, such as {@code http://127.0.0.1:5000}. */
-    public URI uri() {
-        if (server == null) {
-            throw new IllegalStateException("The tracking server is not started; call start() first.");
-        }
-        String host = config.host.contains(":") ? "[" + config.host + "]" : config.host;
-        if (host.equals("0.0.0.0")) {
-            host = "127.0.0.1";
-        }
-        return URI.create("http://" + host + ":" + server.getAddress().getPort());
+    /** The port; 0 picks a free one (read it back with {@link TrackingServer#uri()}). */
+    public Builder port(int port) {
+      if (port < 0 || port > 65_535) {
+        throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
+      }
+      this.port = port;
+      return this;
     }
 
-    public int port() {
-        return uri().getPort();
+    public Builder storeDirectory(Path storeDirectory) {
+      this.storeDirectory = Objects.requireNonNull(storeDirectory, "storeDirectory is null");
+      return this;
     }
 
-    public Path storeDirectory() {
-        return config.storeDirectory;
+    /** Turns on HTTP basic authentication; see the auth file format in {@code BasicAuth}. */
+    public Builder authFile(Path authFile) {
+      this.authFile = authFile;
+      return this;
     }
 
-    public Path databaseFile() {
-        return config.storeDirectory.resolve(DATABASE_FILE);
+    public Builder maxRequestBytes(long maxRequestBytes) {
+      if (maxRequestBytes < 1024) {
+        throw new IllegalArgumentException(
+            "maxRequestBytes must be at least 1024, got " + maxRequestBytes);
+      }
+      this.maxRequestBytes = maxRequestBytes;
+      return this;
     }
 
-    public Path artifactRoot() {
-        return config.storeDirectory.resolve(ARTIFACTS_DIRECTORY);
+    public Builder maxArtifactBytes(long maxArtifactBytes) {
+      if (maxArtifactBytes < 1) {
+        throw new IllegalArgumentException(
+            "maxArtifactBytes must be positive, got " + maxArtifactBytes);
+      }
+      this.maxArtifactBytes = maxArtifactBytes;
+      return this;
     }
 
-    @Override
-    public synchronized void close() {
-        if (server != null) {
-            server.stop(0);
-            server = null;
-        }
-        if (executor != null) {
-            executor.shutdown();
-            try {
-                executor.awaitTermination(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            executor = null;
-        }
-        if (database != null) {
-            database.close();
-            database = null;
-        }
+    public Builder threads(int threads) {
+      if (threads < 1) {
+        throw new IllegalArgumentException("threads must be positive, got " + threads);
+      }
+      this.threads = threads;
+      return this;
     }
 
-    /** Settings of a server; every one has a default but the store directory's is the working directory's "kiln-tracking". */
-    public static final class Builder {
-        private String host = "127.0.0.1";
-        private int port = 5000;
-        private Path storeDirectory = Path.of("kiln-tracking");
-        private Path authFile;
-        private long maxRequestBytes = 32L * 1024 * 1024;
-        private long maxArtifactBytes = 2L * 1024 * 1024 * 1024;
-        private int threads = 16;
-
-        private Builder() {}
-
-        /** The address to bind; 127.0.0.1 by default so that nothing is exposed unless asked. */
-        public Builder host(String host) {
-            this.host = Objects.requireNonNull(host, "host is null");
-            return this;
-        }
-
-        /** The port; 0 picks a free one (read it back with {@link TrackingServer#uri()}). */
-        public Builder port(int port) {
-            if (port < 0 || port > 65_535) {
-                throw new IllegalArgumentException("port must be between 0 and 65535, got " + port);
-            }
-            this.port = port;
-            return this;
-        }
-
-        public Builder storeDirectory(Path storeDirectory) {
-            this.storeDirectory = Objects.requireNonNull(storeDirectory, "storeDirectory is null");
-            return this;
-        }
-
-        /** Turns on HTTP basic authentication; see the auth file format in {@code BasicAuth}. */
-        public Builder authFile(Path authFile) {
-            this.authFile = authFile;
-            return this;
-        }
-
-        public Builder maxRequestBytes(long maxRequestBytes) {
-            if (maxRequestBytes < 1024) {
-                throw new IllegalArgumentException("maxRequestBytes must be at least 1024, got " + maxRequestBytes);
-            }
-            this.maxRequestBytes = maxRequestBytes;
-            return this;
-        }
-
-        public Builder maxArtifactBytes(long maxArtifactBytes) {
-            if (maxArtifactBytes < 1) {
-                throw new IllegalArgumentException("maxArtifactBytes must be positive, got " + maxArtifactBytes);
-            }
-            this.maxArtifactBytes = maxArtifactBytes;
-            return this;
-        }
-
-        public Builder threads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be positive, got " + threads);
-            }
-            this.threads = threads;
-            return this;
-        }
-
-        public TrackingServer build() {
-            Builder copy = new Builder();
-            copy.host = host;
-            copy.port = port;
-            copy.storeDirectory = storeDirectory.toAbsolutePath();
-            copy.authFile = authFile;
-            copy.maxRequestBytes = maxRequestBytes;
-            copy.maxArtifactBytes = maxArtifactBytes;
-            copy.threads = threads;
-            return new TrackingServer(copy);
-        }
+    public TrackingServer build() {
+      Builder copy = new Builder();
+      copy.host = host;
+      copy.port = port;
+      copy.storeDirectory = storeDirectory.toAbsolutePath();
+      copy.authFile = authFile;
+      copy.maxRequestBytes = maxRequestBytes;
+      copy.maxArtifactBytes = maxArtifactBytes;
+      copy.threads = threads;
+      return new TrackingServer(copy);
     }
+  }
 }

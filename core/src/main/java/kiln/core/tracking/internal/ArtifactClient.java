@@ -8,7 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import kiln.core.Errors;
 
-/** Downloads a file or a directory tree of artifacts through the tracking server's mlflow-artifacts API. */
+/**
+ * Downloads a file or a directory tree of artifacts through the tracking server's mlflow-artifacts
+ * API.
+ */
 public final class ArtifactClient {
   private final RestClient rest;
 
@@ -16,22 +19,29 @@ public final class ArtifactClient {
     this.rest = rest;
   }
 
-  /** Downloads what is under {@code artifactUri} (an {@code mlflow-artifacts:/} URI) into {@code destination}. */
+  /**
+   * Downloads what is under {@code artifactUri} (an {@code mlflow-artifacts:/} URI) into {@code
+   * destination}.
+   */
   public void download(String artifactUri, Path destination) {
     URI uri = URI.create(artifactUri);
     if (!"mlflow-artifacts".equals(uri.getScheme())) {
-      throw Errors.badInput("artifact location " + artifactUri + " is not served by the tracking server",
+      throw Errors.badInput(
+          "artifact location " + artifactUri + " is not served by the tracking server",
           "register models from runs whose artifacts the server stores (mlflow-artifacts:/...)");
     }
     String root = uri.getPath().replaceAll("^/+", "").replaceAll("/+$", "");
-    RegistryClient.call("download the artifacts at " + artifactUri, () -> {
-      try {
-        downloadTree(root, destination);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot write the artifacts of " + artifactUri + " to " + destination, e);
-      }
-      return null;
-    });
+    RegistryClient.call(
+        "download the artifacts at " + artifactUri,
+        () -> {
+          try {
+            downloadTree(root, destination);
+          } catch (IOException e) {
+            throw new UncheckedIOException(
+                "cannot write the artifacts of " + artifactUri + " to " + destination, e);
+          }
+          return null;
+        });
   }
 
   private void downloadTree(String path, Path destination) throws IOException {

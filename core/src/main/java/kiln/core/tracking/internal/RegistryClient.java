@@ -15,8 +15,8 @@ import kiln.core.tracking.Tracking.ModelVersion;
 import kiln.core.tracking.TrackingException;
 
 /**
- * MLflow's model registry over REST. Registry calls decide promotions: they are never spooled, and an
- * unreachable server or a refusal fails the command.
+ * MLflow's model registry over REST. Registry calls decide promotions: they are never spooled, and
+ * an unreachable server or a refusal fails the command.
  */
 public final class RegistryClient {
   private final RestClient rest;
@@ -25,88 +25,128 @@ public final class RegistryClient {
     this.rest = rest;
   }
 
-  public ModelVersion registerModel(String name, String source, String runId, Map<String, String> tags) {
-    return call("register a version of model " + name, () -> {
-      try {
-        rest.post("registered-models/create", Map.of("name", name));
-      } catch (TrackingException e) {
-        if (e.unreachable() || !e.getMessage().contains("RESOURCE_ALREADY_EXISTS")) {
-          throw e;
-        }
-      }
-      List<Map<String, String>> tagList = new ArrayList<>();
-      tags.forEach((k, v) -> tagList.add(Map.of("key", k, "value", v)));
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("name", name);
-      body.put("source", source);
-      if (runId != null) {
-        body.put("run_id", runId);
-      }
-      body.put("tags", tagList);
-      return modelVersion(rest.post("model-versions/create", body).path("model_version"));
-    });
+  public ModelVersion registerModel(
+      String name, String source, String runId, Map<String, String> tags) {
+    return call(
+        "register a version of model " + name,
+        () -> {
+          try {
+            rest.post("registered-models/create", Map.of("name", name));
+          } catch (TrackingException e) {
+            if (e.unreachable() || !e.getMessage().contains("RESOURCE_ALREADY_EXISTS")) {
+              throw e;
+            }
+          }
+          List<Map<String, String>> tagList = new ArrayList<>();
+          tags.forEach((k, v) -> tagList.add(Map.of("key", k, "value", v)));
+          Map<String, Object> body = new LinkedHashMap<>();
+          body.put("name", name);
+          body.put("source", source);
+          if (runId != null) {
+            body.put("run_id", runId);
+          }
+          body.put("tags", tagList);
+          return modelVersion(rest.post("model-versions/create", body).path("model_version"));
+        });
   }
 
   public void setAlias(String name, String alias, String version) {
-    call("set alias " + alias + " of model " + name, () ->
-        rest.post("registered-models/alias", Map.of("name", name, "alias", alias, "version", version)));
+    call(
+        "set alias " + alias + " of model " + name,
+        () ->
+            rest.post(
+                "registered-models/alias",
+                Map.of("name", name, "alias", alias, "version", version)));
   }
 
   public void deleteAlias(String name, String alias) {
-    call("delete alias " + alias + " of model " + name, () ->
-        rest.delete("registered-models/alias", Map.of("name", name, "alias", alias)));
+    call(
+        "delete alias " + alias + " of model " + name,
+        () -> rest.delete("registered-models/alias", Map.of("name", name, "alias", alias)));
   }
 
   public Optional<ModelVersion> versionByAlias(String name, String alias) {
-    return call("read alias " + alias + " of model " + name, () -> {
-      try {
-        return unlessNotFound(() ->
-            modelVersion(rest.get("registered-models/alias", Map.of("name", name, "alias", alias)).path("model_version")));
-      } catch (TrackingException e) {
-        // a real MLflow server (2.x and 3.x) answers an alias the model does not have with HTTP 400
-        // INVALID_PARAMETER_VALUE "Registered model alias X not found.", not with RESOURCE_DOES_NOT_EXIST
-        if (!e.unreachable() && e.getMessage().contains("INVALID_PARAMETER_VALUE")
-            && e.getMessage().contains("alias " + alias + " not found")) {
-          return Optional.empty();
-        }
-        throw e;
-      }
-    });
+    return call(
+        "read alias " + alias + " of model " + name,
+        () -> {
+          try {
+            return unlessNotFound(
+                () ->
+                    modelVersion(
+                        rest.get("registered-models/alias", Map.of("name", name, "alias", alias))
+                            .path("model_version")));
+          } catch (TrackingException e) {
+            // a real MLflow server (2.x and 3.x) answers an alias the model does not have with HTTP
+            // 400
+            // INVALID_PARAMETER_VALUE "Registered model alias X not found.", not with
+            // RESOURCE_DOES_NOT_EXIST
+            if (!e.unreachable()
+                && e.getMessage().contains("INVALID_PARAMETER_VALUE")
+                && e.getMessage().contains("alias " + alias + " not found")) {
+              return Optional.empty();
+            }
+            throw e;
+          }
+        });
   }
 
   public Optional<ModelVersion> modelVersion(String name, String version) {
-    return call("read version " + version + " of model " + name, () -> unlessNotFound(() ->
-        modelVersion(rest.get("model-versions/get", Map.of("name", name, "version", version)).path("model_version"))));
+    return call(
+        "read version " + version + " of model " + name,
+        () ->
+            unlessNotFound(
+                () ->
+                    modelVersion(
+                        rest.get("model-versions/get", Map.of("name", name, "version", version))
+                            .path("model_version"))));
   }
 
   /** Every version of a model, oldest first. */
   public List<ModelVersion> modelVersions(String name) {
-    return call("list the versions of model " + name, () -> {
-      List<ModelVersion> versions = new ArrayList<>();
-      pages("model-versions/search", Map.of("filter", "name = '" + name.replace("'", "\\'") + "'"),
-          page -> page.path("model_versions").forEach(v -> versions.add(modelVersion(v))));
-      versions.sort(Comparator.comparingLong(v -> parseVersion(v.version())));
-      return versions;
-    });
+    return call(
+        "list the versions of model " + name,
+        () -> {
+          List<ModelVersion> versions = new ArrayList<>();
+          pages(
+              "model-versions/search",
+              Map.of("filter", "name = '" + name.replace("'", "\\'") + "'"),
+              page -> page.path("model_versions").forEach(v -> versions.add(modelVersion(v))));
+          versions.sort(Comparator.comparingLong(v -> parseVersion(v.version())));
+          return versions;
+        });
   }
 
   public List<String> registeredModels() {
-    return call("list the registered models", () -> {
-      List<String> names = new ArrayList<>();
-      pages("registered-models/search", Map.of(),
-          page -> page.path("registered_models").forEach(m -> names.add(m.path("name").asText())));
-      names.sort(null);
-      return names;
-    });
+    return call(
+        "list the registered models",
+        () -> {
+          List<String> names = new ArrayList<>();
+          pages(
+              "registered-models/search",
+              Map.of(),
+              page ->
+                  page.path("registered_models").forEach(m -> names.add(m.path("name").asText())));
+          names.sort(null);
+          return names;
+        });
   }
 
   public Map<String, String> aliases(String name) {
-    return call("read the aliases of model " + name, () -> {
-      Map<String, String> aliases = new TreeMap<>();
-      unlessNotFound(() -> rest.get("registered-models/get", Map.of("name", name)).path("registered_model").path("aliases"))
-          .ifPresent(list -> list.forEach(a -> aliases.put(a.path("alias").asText(), a.path("version").asText())));
-      return aliases;
-    });
+    return call(
+        "read the aliases of model " + name,
+        () -> {
+          Map<String, String> aliases = new TreeMap<>();
+          unlessNotFound(
+                  () ->
+                      rest.get("registered-models/get", Map.of("name", name))
+                          .path("registered_model")
+                          .path("aliases"))
+              .ifPresent(
+                  list ->
+                      list.forEach(
+                          a -> aliases.put(a.path("alias").asText(), a.path("version").asText())));
+          return aliases;
+        });
   }
 
   /** Reads every page of a search, a thousand results at a time. */
@@ -128,7 +168,9 @@ public final class RegistryClient {
     try {
       return Optional.of(request.get());
     } catch (TrackingException e) {
-      if (!e.unreachable() && (e.getMessage().contains("RESOURCE_DOES_NOT_EXIST") || e.getMessage().contains("HTTP 404"))) {
+      if (!e.unreachable()
+          && (e.getMessage().contains("RESOURCE_DOES_NOT_EXIST")
+              || e.getMessage().contains("HTTP 404"))) {
         return Optional.empty();
       }
       throw e;
@@ -146,8 +188,12 @@ public final class RegistryClient {
   private static ModelVersion modelVersion(JsonNode node) {
     Map<String, String> tags = new LinkedHashMap<>();
     node.path("tags").forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText()));
-    return new ModelVersion(node.path("name").asText(), node.path("version").asText(), node.path("source").asText(),
-        node.path("run_id").asText(null), tags);
+    return new ModelVersion(
+        node.path("name").asText(),
+        node.path("version").asText(),
+        node.path("source").asText(),
+        node.path("run_id").asText(null),
+        tags);
   }
 
   /** Turns a failed call into a message that says what the command was doing. */
@@ -155,8 +201,10 @@ public final class RegistryClient {
     try {
       return request.get();
     } catch (TrackingException e) {
-      throw Errors.environment("cannot " + what + ": " + e.getMessage(),
-          e.unreachable() ? "start the tracking server or check the tracking URI, then run the command again"
+      throw Errors.environment(
+          "cannot " + what + ": " + e.getMessage(),
+          e.unreachable()
+              ? "start the tracking server or check the tracking URI, then run the command again"
               : "check the model name, version and alias");
     }
   }

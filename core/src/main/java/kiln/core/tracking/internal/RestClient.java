@@ -19,8 +19,8 @@ import kiln.core.tracking.TrackingException;
 
 /**
  * MLflow's REST API over java.net.http, with bounded retries and exponential backoff. The official
- * Java client is not used here: it lacks aliases and the artifact API, needs Python for artifacts, and
- * retries without backoff, which leaves no room for spooling.
+ * Java client is not used here: it lacks aliases and the artifact API, needs Python for artifacts,
+ * and retries without backoff, which leaves no room for spooling.
  */
 public final class RestClient {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -31,7 +31,12 @@ public final class RestClient {
   private final Duration firstBackoff;
   private final Consumer<String> notices;
 
-  public RestClient(URI base, String authorization, int attempts, Duration firstBackoff, Consumer<String> notices) {
+  public RestClient(
+      URI base,
+      String authorization,
+      int attempts,
+      Duration firstBackoff,
+      Consumer<String> notices) {
     String text = base.toString();
     this.base = URI.create(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
     this.authorization = authorization;
@@ -58,72 +63,119 @@ public final class RestClient {
   }
 
   public JsonNode post(String endpoint, Object body) {
-    return send("POST " + endpoint, HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(json(body))));
+    return send(
+        "POST " + endpoint,
+        HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json(body))));
   }
 
   public JsonNode patch(String endpoint, Object body) {
-    return send("PATCH " + endpoint, HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
-        .header("Content-Type", "application/json")
-        .method("PATCH", HttpRequest.BodyPublishers.ofString(json(body))));
+    return send(
+        "PATCH " + endpoint,
+        HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
+            .header("Content-Type", "application/json")
+            .method("PATCH", HttpRequest.BodyPublishers.ofString(json(body))));
   }
 
   public JsonNode delete(String endpoint, Object body) {
-    return send("DELETE " + endpoint, HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
-        .header("Content-Type", "application/json")
-        .method("DELETE", HttpRequest.BodyPublishers.ofString(json(body))));
+    return send(
+        "DELETE " + endpoint,
+        HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
+            .header("Content-Type", "application/json")
+            .method("DELETE", HttpRequest.BodyPublishers.ofString(json(body))));
   }
 
   public JsonNode get(String endpoint, Map<String, String> query) {
-    String parameters = query.entrySet().stream()
-        .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
-        .collect(Collectors.joining("&"));
-    return send("GET " + endpoint, HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint + "?" + parameters)).GET());
+    String parameters =
+        query.entrySet().stream()
+            .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+            .collect(Collectors.joining("&"));
+    return send(
+        "GET " + endpoint,
+        HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint + "?" + parameters)).GET());
   }
 
-  /** Uploads a file through the mlflow-artifacts API: PUT {@code /api/2.0/mlflow-artifacts/artifacts/<path>}. */
+  /**
+   * Uploads a file through the mlflow-artifacts API: PUT {@code
+   * /api/2.0/mlflow-artifacts/artifacts/<path>}.
+   */
   public void putArtifact(String artifactPath, Path file) {
-    String encoded = java.util.Arrays.stream(artifactPath.split("/"))
-        .map(s -> URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20"))
-        .collect(Collectors.joining("/"));
+    String encoded =
+        java.util.Arrays.stream(artifactPath.split("/"))
+            .map(s -> URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20"))
+            .collect(Collectors.joining("/"));
     try {
-      send("PUT artifact " + artifactPath, HttpRequest.newBuilder(uri("/api/2.0/mlflow-artifacts/artifacts/" + encoded))
-          .header("Content-Type", "application/octet-stream")
-          .PUT(HttpRequest.BodyPublishers.ofFile(file)));
+      send(
+          "PUT artifact " + artifactPath,
+          HttpRequest.newBuilder(uri("/api/2.0/mlflow-artifacts/artifacts/" + encoded))
+              .header("Content-Type", "application/octet-stream")
+              .PUT(HttpRequest.BodyPublishers.ofFile(file)));
     } catch (java.io.FileNotFoundException e) {
       throw new TrackingException("artifact file " + file + " is missing", false, e);
     }
   }
 
-  /** Downloads a file through the mlflow-artifacts API: GET {@code /api/2.0/mlflow-artifacts/artifacts/<path>}. */
+  /**
+   * Downloads a file through the mlflow-artifacts API: GET {@code
+   * /api/2.0/mlflow-artifacts/artifacts/<path>}.
+   */
   public void getArtifact(String artifactPath, Path destination) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(uri("/api/2.0/mlflow-artifacts/artifacts/" + encodePath(artifactPath))).GET();
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(
+                uri("/api/2.0/mlflow-artifacts/artifacts/" + encodePath(artifactPath)))
+            .GET();
     if (authorization != null) {
       request.header("Authorization", authorization);
     }
     request.timeout(Duration.ofSeconds(300));
     try {
-      HttpResponse<Path> response = http.send(request.build(), HttpResponse.BodyHandlers.ofFile(destination));
+      HttpResponse<Path> response =
+          http.send(request.build(), HttpResponse.BodyHandlers.ofFile(destination));
       if (response.statusCode() / 100 != 2) {
         String body = java.nio.file.Files.readString(destination);
         java.nio.file.Files.deleteIfExists(destination);
-        throw new TrackingException("GET artifact " + artifactPath + " from " + base + " failed with HTTP "
-            + response.statusCode() + ": " + errorMessage(body), response.statusCode() >= 500, null);
+        throw new TrackingException(
+            "GET artifact "
+                + artifactPath
+                + " from "
+                + base
+                + " failed with HTTP "
+                + response.statusCode()
+                + ": "
+                + errorMessage(body),
+            response.statusCode() >= 500,
+            null);
       }
     } catch (IOException e) {
-      throw new TrackingException("GET artifact " + artifactPath + ": cannot reach the tracking server at " + base
-          + " (" + e.getMessage() + ")", true, e);
+      throw new TrackingException(
+          "GET artifact "
+              + artifactPath
+              + ": cannot reach the tracking server at "
+              + base
+              + " ("
+              + e.getMessage()
+              + ")",
+          true,
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new TrackingException("GET artifact " + artifactPath + " was interrupted", true, e);
     }
   }
 
-  /** Lists a directory through the mlflow-artifacts API: {@code {"files": [{"path", "is_dir", "file_size"}]}}. */
+  /**
+   * Lists a directory through the mlflow-artifacts API: {@code {"files": [{"path", "is_dir",
+   * "file_size"}]}}.
+   */
   public JsonNode listArtifacts(String directory) {
-    return send("GET artifacts of " + directory, HttpRequest.newBuilder(uri("/api/2.0/mlflow-artifacts/artifacts?path="
-        + URLEncoder.encode(directory, StandardCharsets.UTF_8))).GET());
+    return send(
+        "GET artifacts of " + directory,
+        HttpRequest.newBuilder(
+                uri(
+                    "/api/2.0/mlflow-artifacts/artifacts?path="
+                        + URLEncoder.encode(directory, StandardCharsets.UTF_8)))
+            .GET());
   }
 
   private static String encodePath(String artifactPath) {
@@ -145,19 +197,37 @@ public final class RestClient {
     TrackingException last = null;
     for (int attempt = 1; attempt <= attempts; attempt++) {
       try {
-        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+            http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         int status = response.statusCode();
         if (status / 100 == 2) {
-          return response.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(response.body());
+          return response.body().isBlank()
+              ? JSON.createObjectNode()
+              : JSON.readTree(response.body());
         }
-        String message = what + " to " + base + " failed with HTTP " + status + ": " + errorMessage(response.body());
+        String message =
+            what
+                + " to "
+                + base
+                + " failed with HTTP "
+                + status
+                + ": "
+                + errorMessage(response.body());
         if (status != 429 && status < 500) {
           throw new TrackingException(message, false, null);
         }
         last = new TrackingException(message, true, null);
       } catch (IOException e) {
-        last = new TrackingException(what + ": cannot reach the tracking server at " + base + " ("
-            + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")", true, e);
+        last =
+            new TrackingException(
+                what
+                    + ": cannot reach the tracking server at "
+                    + base
+                    + " ("
+                    + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage())
+                    + ")",
+                true,
+                e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new TrackingException(what + " was interrupted", true, e);

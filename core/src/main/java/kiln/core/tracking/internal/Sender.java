@@ -56,7 +56,9 @@ public final class Sender {
     } else if (event instanceof TrackingEvent.Artifact artifact) {
       putArtifact(artifact);
     } else if (event instanceof TrackingEvent.EndRun end) {
-      rest.post("runs/update", Map.of("run_id", run(end).runId(), "status", end.status(), "end_time", end.endTime()));
+      rest.post(
+          "runs/update",
+          Map.of("run_id", run(end).runId(), "status", end.status(), "end_time", end.endTime()));
     }
   }
 
@@ -67,7 +69,11 @@ public final class Sender {
     }
     String id;
     try {
-      id = rest.get("experiments/get-by-name", Map.of("experiment_name", name)).path("experiment").path("experiment_id").asText();
+      id =
+          rest.get("experiments/get-by-name", Map.of("experiment_name", name))
+              .path("experiment")
+              .path("experiment_id")
+              .asText();
     } catch (TrackingException e) {
       if (e.unreachable() || !e.getMessage().contains("RESOURCE_DOES_NOT_EXIST")) {
         throw e;
@@ -78,7 +84,11 @@ public final class Sender {
         if (raced.unreachable() || !raced.getMessage().contains("RESOURCE_ALREADY_EXISTS")) {
           throw raced;
         }
-        id = rest.get("experiments/get-by-name", Map.of("experiment_name", name)).path("experiment").path("experiment_id").asText();
+        id =
+            rest.get("experiments/get-by-name", Map.of("experiment_name", name))
+                .path("experiment")
+                .path("experiment_id")
+                .asText();
       }
     }
     experiments.put(name, id);
@@ -96,12 +106,16 @@ public final class Sender {
     body.put("start_time", create.startTime());
     body.set("tags", keyValues(create.tags(), MAX_TAG_VALUE));
     JsonNode info = rest.post("runs/create", body).path("run").path("info");
-    runs.put(create.localId(), new RunIds(info.path("run_id").asText(), experimentId, info.path("artifact_uri").asText()));
+    runs.put(
+        create.localId(),
+        new RunIds(info.path("run_id").asText(), experimentId, info.path("artifact_uri").asText()));
   }
 
   private void bind(TrackingEvent.Bind bind) {
     JsonNode info = rest.get("runs/get", Map.of("run_id", bind.runId())).path("run").path("info");
-    runs.put(bind.localId(), new RunIds(bind.runId(), bind.experimentId(), info.path("artifact_uri").asText()));
+    runs.put(
+        bind.localId(),
+        new RunIds(bind.runId(), bind.experimentId(), info.path("artifact_uri").asText()));
   }
 
   private void logBatch(TrackingEvent.LogBatch batch) {
@@ -117,18 +131,28 @@ public final class Sender {
       body.put("run_id", runId);
       ArrayNode paramNodes = body.putArray("params");
       for (int n = 0; n < MAX_PARAMS && p < params.size(); n++, p++) {
-        paramNodes.addObject().put("key", params.get(p).getKey()).put("value", truncate(params.get(p).getValue(), MAX_PARAM_VALUE));
+        paramNodes
+            .addObject()
+            .put("key", params.get(p).getKey())
+            .put("value", truncate(params.get(p).getValue(), MAX_PARAM_VALUE));
       }
       ArrayNode tagNodes = body.putArray("tags");
       for (int n = 0; n < MAX_TAGS && t < tags.size(); n++, t++) {
-        tagNodes.addObject().put("key", tags.get(t).getKey()).put("value", truncate(tags.get(t).getValue(), MAX_TAG_VALUE));
+        tagNodes
+            .addObject()
+            .put("key", tags.get(t).getKey())
+            .put("value", truncate(tags.get(t).getValue(), MAX_TAG_VALUE));
       }
       ArrayNode metricNodes = body.putArray("metrics");
       int room = MAX_METRICS - paramNodes.size() - tagNodes.size();
       for (int n = 0; n < room && m < metrics.size(); n++, m++) {
         TrackingEvent.Metric metric = metrics.get(m);
-        ObjectNode node = metricNodes.addObject().put("key", metric.key()).put("timestamp", metric.timestamp())
-            .put("step", metric.step());
+        ObjectNode node =
+            metricNodes
+                .addObject()
+                .put("key", metric.key())
+                .put("timestamp", metric.timestamp())
+                .put("step", metric.step());
         double value = metric.value();
         if (Double.isFinite(value)) {
           node.put("value", value);
@@ -144,9 +168,17 @@ public final class Sender {
     ObjectNode body = RestClient.JSON.createObjectNode();
     body.put("run_id", run(inputs).runId());
     ObjectNode input = body.putArray("datasets").addObject();
-    input.putArray("tags").addObject().put("key", "mlflow.data.context").put("value", inputs.context());
-    input.putObject("dataset").put("name", inputs.name()).put("digest", inputs.digest())
-        .put("source_type", inputs.sourceType()).put("source", inputs.source());
+    input
+        .putArray("tags")
+        .addObject()
+        .put("key", "mlflow.data.context")
+        .put("value", inputs.context());
+    input
+        .putObject("dataset")
+        .put("name", inputs.name())
+        .put("digest", inputs.digest())
+        .put("source_type", inputs.sourceType())
+        .put("source", inputs.source());
     rest.post("runs/log-inputs", body);
   }
 
@@ -154,8 +186,15 @@ public final class Sender {
     RunIds ids = run(artifact);
     URI root = URI.create(ids.artifactUri());
     if (!"mlflow-artifacts".equals(root.getScheme())) {
-      throw new TrackingException("the run's artifact store " + ids.artifactUri() + " is not served by the tracking"
-          + " server, so Kiln cannot upload " + artifact.artifactPath() + "; start MLflow with --serve-artifacts", false, null);
+      throw new TrackingException(
+          "the run's artifact store "
+              + ids.artifactUri()
+              + " is not served by the tracking"
+              + " server, so Kiln cannot upload "
+              + artifact.artifactPath()
+              + "; start MLflow with --serve-artifacts",
+          false,
+          null);
     }
     String rootPath = root.getPath().replaceAll("^/+", "").replaceAll("/+$", "");
     rest.putArtifact(rootPath + "/" + artifact.artifactPath(), Path.of(artifact.file()));
@@ -164,7 +203,8 @@ public final class Sender {
   private RunIds run(TrackingEvent event) {
     RunIds ids = runs.get(event.localId());
     if (ids == null) {
-      throw new TrackingException("run " + event.localId() + " was never created on " + rest.base(), false, null);
+      throw new TrackingException(
+          "run " + event.localId() + " was never created on " + rest.base(), false, null);
     }
     return ids;
   }
@@ -176,7 +216,9 @@ public final class Sender {
   }
 
   static String truncate(String value, int limit) {
-    return value == null ? "" : value.length() <= limit ? value : value.substring(0, limit - 3) + "...";
+    return value == null
+        ? ""
+        : value.length() <= limit ? value : value.substring(0, limit - 3) + "...";
   }
 
   /** For tests: the experiments the sender has resolved. */

@@ -13,8 +13,8 @@ import kiln.core.tracking.TrackingEvent;
 import kiln.core.tracking.TrackingException;
 
 /**
- * Sends a spool file's events in order. Progress is kept beside it ({@code FILE.sent}), so a replay that
- * stops half-way resumes where it stopped, and a replay of a file already sent sends nothing.
+ * Sends a spool file's events in order. Progress is kept beside it ({@code FILE.sent}), so a replay
+ * that stops half-way resumes where it stopped, and a replay of a file already sent sends nothing.
  */
 public final class SpoolReplay {
   private SpoolReplay() {}
@@ -22,7 +22,9 @@ public final class SpoolReplay {
   /** Returns the number of events sent now; {@code notices} hears of every run created. */
   public static int replay(Path file, Sender sender, Consumer<String> notices) {
     if (!Files.isRegularFile(file)) {
-      throw Errors.badInput("spool file " + file + " does not exist", "give a file that a job spooled (it said where)");
+      throw Errors.badInput(
+          "spool file " + file + " does not exist",
+          "give a file that a job spooled (it said where)");
     }
     Path progress = Path.of(file + ".sent");
     try {
@@ -40,7 +42,8 @@ public final class SpoolReplay {
         try {
           sender.send(events.get(i));
         } catch (TrackingException e) {
-          throw Errors.environment("replay stopped at event " + (i + 1) + " of " + events.size() + ": " + e.getMessage(),
+          throw Errors.environment(
+              "replay stopped at event " + (i + 1) + " of " + events.size() + ": " + e.getMessage(),
               "fix the cause and run the replay again; it resumes at event " + (i + 1));
         }
         if (events.get(i) instanceof TrackingEvent.CreateRun create) {
@@ -66,7 +69,12 @@ public final class SpoolReplay {
       try {
         events.add(RestClient.JSON.readValue(lines.get(i), TrackingEvent.class));
       } catch (IOException e) {
-        throw Errors.badInput(file + ":" + (i + 1) + ": not a tracking event: " + e.getMessage().lines().findFirst().orElse(""),
+        throw Errors.badInput(
+            file
+                + ":"
+                + (i + 1)
+                + ": not a tracking event: "
+                + e.getMessage().lines().findFirst().orElse(""),
             "give a spool file written by Kiln, unchanged");
       }
     }

@@ -18,8 +18,8 @@ import kiln.core.Errors;
 import kiln.core.tracking.TrackingEvent;
 
 /**
- * Keeps the events a job could not send in a spool file, one JSON event a line, with copies of their
- * artifact files beside it ({@code FILE.artifacts/}), for {@link SpoolReplay} to send later.
+ * Keeps the events a job could not send in a spool file, one JSON event a line, with copies of
+ * their artifact files beside it ({@code FILE.artifacts/}), for {@link SpoolReplay} to send later.
  */
 public final class SpoolWriter {
   private static final String PREFIX = "tracking-";
@@ -44,8 +44,8 @@ public final class SpoolWriter {
   }
 
   /**
-   * Opens a new spool file in the directory. The runs the server already created are bound first, so
-   * that their later events find them when replayed.
+   * Opens a new spool file in the directory. The runs the server already created are bound first,
+   * so that their later events find them when replayed.
    */
   public Path start(Map<String, Sender.RunIds> boundRuns) {
     if (file != null) {
@@ -56,9 +56,15 @@ public final class SpoolWriter {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the tracking spool in " + directory, e);
     }
-    file = directory.resolve(PREFIX + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
-        + "-" + UUID.randomUUID().toString().substring(0, 8) + SUFFIX);
-    boundRuns.forEach((localId, ids) -> append(new TrackingEvent.Bind(localId, ids.runId(), ids.experimentId())));
+    file =
+        directory.resolve(
+            PREFIX
+                + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))
+                + "-"
+                + UUID.randomUUID().toString().substring(0, 8)
+                + SUFFIX);
+    boundRuns.forEach(
+        (localId, ids) -> append(new TrackingEvent.Bind(localId, ids.runId(), ids.experimentId())));
     return file;
   }
 
@@ -74,10 +80,13 @@ public final class SpoolWriter {
         Files.createDirectories(copies);
         Path copy = copies.resolve(written + "-" + Path.of(artifact.file()).getFileName());
         Files.copy(Path.of(artifact.file()), copy);
-        stored = new TrackingEvent.Artifact(artifact.localId(), copy.toString(), artifact.artifactPath());
+        stored =
+            new TrackingEvent.Artifact(
+                artifact.localId(), copy.toString(), artifact.artifactPath());
       }
-      try (BufferedWriter writer = Files.newBufferedWriter(file, StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      try (BufferedWriter writer =
+          Files.newBufferedWriter(
+              file, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
         writer.write(RestClient.JSON.writerFor(TrackingEvent.class).writeValueAsString(stored));
         writer.newLine();
       }
@@ -94,12 +103,17 @@ public final class SpoolWriter {
     }
     try (Stream<Path> entries = Files.list(directory)) {
       // the names start with the time they were opened, so their order is the order of the jobs
-      return entries.filter(Files::isRegularFile)
-          .filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.getFileName().toString().endsWith(SUFFIX))
+      return entries
+          .filter(Files::isRegularFile)
+          .filter(
+              p ->
+                  p.getFileName().toString().startsWith(PREFIX)
+                      && p.getFileName().toString().endsWith(SUFFIX))
           .sorted()
           .toList();
     } catch (IOException e) {
-      throw Errors.environment("cannot list the tracking spool " + directory + ": " + e.getMessage(),
+      throw Errors.environment(
+          "cannot list the tracking spool " + directory + ": " + e.getMessage(),
           "check that the directory is readable");
     }
   }
