@@ -22,7 +22,18 @@ class FeatureConfigTest {
         .input("/data/orders")
         .output("/data/features")
         .key("id")
-        .columns(Map.of("id", "order_id", "amount", "cast(amount as double)"));
+        .columns(declared("id", "order_id", "amount", "cast(amount as double)"));
+  }
+
+  /**
+   * Columns in declared order, as YAML gives them (Map.of iterates in a different order per JVM).
+   */
+  private static Map<String, String> declared(String... namesAndExpressions) {
+    Map<String, String> columns = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < namesAndExpressions.length; i += 2) {
+      columns.put(namesAndExpressions[i], namesAndExpressions[i + 1]);
+    }
+    return columns;
   }
 
   @Test
