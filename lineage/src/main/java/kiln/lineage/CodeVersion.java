@@ -35,7 +35,9 @@ public record CodeVersion(String gitCommit, String jarSha256, String kilnVersion
   public static CodeVersion current() {
     CodeVersion known = current;
     if (known == null) {
-      known = of(CodeVersion.class);
+      // anchored on core, as training's model tags are: one jar in the shaded build, and the same
+      // jar for every module when the reactor runs them from their own jars
+      known = of(kiln.core.Datasets.class);
       current = known;
     }
     return known;

@@ -53,7 +53,10 @@ final class CodeVersion {
   private static String compute() {
     try {
       Path location =
-          Path.of(CodeVersion.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+          // core's jar, as lineage's triad hashes: one jar in the shaded build, the same one for
+          // every module when the reactor runs them from their own jars
+          Path.of(
+              kiln.core.Datasets.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       if (Files.isRegularFile(location)) {
         return "jar-sha256:" + sha256(location);
       }
