@@ -1,7 +1,5 @@
 package kiln.jobs;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +31,6 @@ import picocli.CommandLine.Spec;
         "Batch LLM inference over a Delta table with versioned prompts and PII redaction.",
     subcommands = {LlmCommand.Run.class, LlmCommand.Prompts.class, CommandLine.HelpCommand.class})
 final class LlmCommand implements Runnable {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Spec CommandSpec spec;
 
@@ -283,11 +280,8 @@ final class LlmCommand implements Runnable {
     return out;
   }
 
+  /** Jobs' one JSON writer, so that --json looks the same on every command. */
   private static String json(Object value) {
-    try {
-      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
+    return JsonOption.write(value);
   }
 }
