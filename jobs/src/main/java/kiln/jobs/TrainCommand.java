@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
+import kiln.core.GpuProbe;
 import kiln.core.KilnSettings;
 import kiln.core.YamlFiles;
 import kiln.training.RegisteredVersion;
@@ -22,11 +23,13 @@ import picocli.CommandLine.Spec;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Train an XGBoost classifier or regressor on a feature table version and register it as a new model version.",
+      "Train an XGBoost classifier or regressor (or a logistic regression) on a feature table version and register",
+      "it as a new model version; text columns are embedded with Spark NLP sentence embeddings (a text model).",
       "It is evaluated on the test split; the version holds model files, a model card and tags (data and feature",
       "versions, code version, sha256). Config keys: features, model, task, label, featureColumns, key, seed, split,",
       "hyperparameters, numRound, earlyStoppingRounds, device (auto|cpu|cuda), numWorkers, nthread,",
-      "threshold, groupColumns, minGroupRows."
+      "threshold, groupColumns, minGroupRows, tuning, algorithm (xgboost|logistic_regression),",
+      "text (columns, embeddings, dimension, maxTokens)."
     })
 final class TrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -121,7 +124,7 @@ final class TrainCommand implements Callable<Integer> {
             "train " + config.model(),
             allTags,
             run ->
-                new TrainingJob(session.spark())
+                new TrainingJob(session.spark(), GpuProbe.system(), new TextEmbeddingsFeaturizer())
                     .run(config, reporting.tracking(), run, session.settings().experiment()));
     Map<String, Double> metrics = registered.training().evaluation().metrics();
     StringBuilder summary = new StringBuilder();

@@ -76,8 +76,11 @@ final class Hyperparameters {
       if (!estimator.hasParam(sparkName) || NOT_HYPERPARAMETERS.contains(camelCase(name))) {
         throw Errors.badInput(
             "unknown hyperparameter '" + name + "'",
-            "use XGBoost's parameter names, e.g. max_depth, eta, min_child_weight, subsample, colsample_bytree, "
-                + "lambda, alpha, gamma, max_bin, scale_pos_weight, tree_method, objective, eval_metric");
+            estimator instanceof org.apache.spark.ml.classification.LogisticRegression
+                ? "use Spark ML's names for logistic regression: regParam, elasticNetParam, maxIter, tol,"
+                    + " standardization, fitIntercept, aggregationDepth"
+                : "use XGBoost's parameter names, e.g. max_depth, eta, min_child_weight, subsample, colsample_bytree, "
+                    + "lambda, alpha, gamma, max_bin, scale_pos_weight, tree_method, objective, eval_metric");
       }
       Param<Object> param = estimator.getParam(sparkName);
       estimator.set(param, convert(name, entry.getValue(), param));

@@ -18,7 +18,7 @@ import kiln.core.models.Task;
  * @param model the registered model name the new version goes to
  * @param task classifier (default) or regressor
  * @param label the label column (required; 0/1 for a classifier)
- * @param featureColumns the numeric columns to train on (required)
+ * @param featureColumns the numeric columns to train on (required unless {@code text} is given)
  * @param key the column the split hashes (required); must be the feature table's split key
  * @param seed seed of the split and of XGBoost (default 42); must be the feature table's split seed
  * @param split shares of train, validation and test (default 0.7 / 0.15 / 0.15); must be the
@@ -35,6 +35,9 @@ import kiln.core.models.Task;
  * @param groupColumns columns whose groups get their own metrics and the largest gap (e.g. origin)
  * @param minGroupRows groups with fewer test rows are left out of the gap (default 100)
  * @param tuning a hyperparameter search; the best trial is registered (none by default)
+ * @param algorithm xgboost (default) or logistic_regression (classifier only; hyperparameters by
+ *     Spark ML's names: regParam, elasticNetParam, maxIter, ...)
+ * @param text text columns embedded into the features (a text model; none by default)
  */
 public record TrainConfig(
     String features,
@@ -54,7 +57,9 @@ public record TrainConfig(
     Double threshold,
     List<String> groupColumns,
     Integer minGroupRows,
-    TuningConfig tuning) {
+    TuningConfig tuning,
+    Algorithm algorithm,
+    TextConfig text) {
 
   public TrainConfig {
     Objects.requireNonNull(
@@ -68,15 +73,17 @@ public record TrainConfig(
           "correct the training config (--config)");
     }
     Objects.requireNonNull(label, "label is missing: name the label column, e.g. label: label");
-    Objects.requireNonNull(
-        featureColumns,
-        "featureColumns is missing: list the columns to train on, e.g."
-            + " featureColumns: [hour, distance]");
+    if (featureColumns == null && text == null) {
+      throw Errors.badInput(
+          "featureColumns is missing",
+          "list the columns to train on, e.g. featureColumns: [hour, distance],"
+              + " or text columns under text: {columns: [...]}");
+    }
     Objects.requireNonNull(
         key, "key is missing: name the feature table's split key, e.g. key: flight_id");
     task = task == null ? Task.CLASSIFIER : task;
-    featureColumns = List.copyOf(featureColumns);
-    if (featureColumns.isEmpty()) {
+    featureColumns = featureColumns == null ? List.of() : List.copyOf(featureColumns);
+    if (featureColumns.isEmpty() && text == null) {
       throw Errors.badInput(
           "featureColumns is empty; list the columns to train on",
           "correct the training config (--config)");
@@ -112,6 +119,21 @@ public record TrainConfig(
     }
     groupColumns = groupColumns == null ? List.of() : List.copyOf(groupColumns);
     minGroupRows = minGroupRows == null ? 100 : minGroupRows;
+    algorithm = algorithm == null ? Algorithm.XGBOOST : algorithm;
+    if (algorithm == Algorithm.LOGISTIC_REGRESSION && task != Task.CLASSIFIER) {
+      throw Errors.badInput(
+          "algorithm logistic_regression trains classifiers only, and task is "
+              + task.name().toLowerCase(java.util.Locale.ROOT),
+          "use algorithm: xgboost for a regressor");
+    }
+    if (text != null) {
+      List<String> both = text.columns().stream().filter(featureColumns::contains).toList();
+      if (!both.isEmpty() || text.columns().contains(label)) {
+        throw Errors.badInput(
+            "text.columns " + text.columns() + " overlap featureColumns or the label",
+            "a column is either numeric (featureColumns), text (text.columns) or the label");
+      }
+    }
   }
 
   public DatasetRef featuresRef() {
@@ -150,7 +172,9 @@ public record TrainConfig(
         .threshold(threshold)
         .groupColumns(groupColumns)
         .minGroupRows(minGroupRows)
-        .tuning(tuning);
+        .tuning(tuning)
+        .algorithm(algorithm)
+        .text(text);
   }
 
   /** Builds a {@link TrainConfig}; what is not set takes the record's default. */
@@ -173,8 +197,20 @@ public record TrainConfig(
     private List<String> groupColumns;
     private Integer minGroupRows;
     private TuningConfig tuning;
+    private Algorithm algorithm;
+    private TextConfig text;
 
     private Builder() {}
+
+    public Builder algorithm(Algorithm value) {
+      this.algorithm = value;
+      return this;
+    }
+
+    public Builder text(TextConfig value) {
+      this.text = value;
+      return this;
+    }
 
     public Builder features(String value) {
       this.features = value;
@@ -285,7 +321,9 @@ public record TrainConfig(
           threshold,
           groupColumns,
           minGroupRows,
-          tuning);
+          tuning,
+          algorithm,
+          text);
     }
   }
 }

@@ -29,25 +29,44 @@ import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressionModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostRegressor;
 import org.apache.spark.ml.Model;
+import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Predictor;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.NumericType;
 import org.apache.spark.sql.types.StructField;
+import org.apache.spark.storage.StorageLevel;
 
 /**
- * Trains an XGBoost model on a pinned feature table version: checks the input before any Spark job
- * or native code, splits by key hash, stops early on the validation part, evaluates on the test
- * part.
+ * Trains an XGBoost (or logistic regression) model on a pinned feature table version: checks the
+ * input before any Spark job or native code, splits by key hash, stops early on the validation
+ * part, evaluates on the test part. A text model's text columns are embedded first by the stages a
+ * {@link TextFeaturizer} gives, once per row, and the saved model is a pipeline of those stages,
+ * the vector assembler and the classifier.
  */
 public final class Trainer {
   private final SparkSession spark;
   private final GpuProbe gpuProbe;
+  private final TextFeaturizer textFeaturizer;
 
-  public Trainer(SparkSession spark, GpuProbe gpuProbe) {
+  /**
+   * @param textFeaturizer the stages for a config's text section; null when none is available (a
+   *     text config is then refused)
+   */
+  public Trainer(SparkSession spark, GpuProbe gpuProbe, TextFeaturizer textFeaturizer) {
     this.spark = spark;
     this.gpuProbe = gpuProbe;
+    this.textFeaturizer = textFeaturizer;
+  }
+
+  public Trainer(SparkSession spark, GpuProbe gpuProbe) {
+    this(spark, gpuProbe, null);
   }
 
   public Trainer(SparkSession spark) {
@@ -57,8 +76,16 @@ public final class Trainer {
   /**
    * The fitted model and what it was fitted on.
    *
-   * @param split the feature table version with the split column
+   * @param model what is saved and scores raw rows: the predictor, or for a text model the pipeline
+   *     of text stages, assembler and predictor
+   * @param split the feature table version with the split column (and, for a text model, the
+   *     embedding column: computed once, cached until {@link #release})
    * @param trainRows the rows of the train part (counted with the input checks, in the same pass)
+   * @param predictor the classifier or regressor alone, reading {@link ModelFiles#FEATURES_VECTOR}
+   * @param assembled the columns of that vector, in order
+   * @param assembler adds that vector to rows holding those columns
+   * @param slotNames a name for each slot of that vector (an embedding column has one per slot)
+   * @param text the text stages' description (empty for a model without text)
    */
   public record Fitted(
       Model<?> model,
@@ -66,7 +93,20 @@ public final class Trainer {
       Dataset<Row> split,
       String device,
       long trainRows,
-      Map<String, String> featureCommit) {}
+      Map<String, String> featureCommit,
+      Model<?> predictor,
+      List<String> assembled,
+      Transformer assembler,
+      List<String> slotNames,
+      Map<String, String> text) {
+
+    /** Frees the cached embeddings of a text model. */
+    public void release() {
+      if (!text.isEmpty()) {
+        split.unpersist(false);
+      }
+    }
+  }
 
   /**
    * Checks the input (columns, hyperparameters, device, labels: before any native code runs),
@@ -82,9 +122,21 @@ public final class Trainer {
     checkColumns(config, table, features);
     Predictor<?, ?, ?> estimator = estimator(config);
     String device = config.device().resolve(spark.sparkContext().getConf(), gpuProbe);
+    TextFeaturizer.Stages text = textStages(config);
     long trainRows = checkLabels(config, table, features);
 
     Dataset<Row> split = Split.assign(table, config.key(), config.seed(), config.split());
+    List<String> assembled = new ArrayList<>(config.featureColumns());
+    if (text != null) {
+      // every row embedded once: the fit, early stopping and the evaluation read the cache
+      split =
+          new PipelineModel(
+                  Identifiable$.MODULE$.randomUID("kilnText"),
+                  text.stages().toArray(new Transformer[0]))
+              .transform(split)
+              .persist(StorageLevel.MEMORY_AND_DISK());
+      assembled.add(text.outputColumn());
+    }
     Dataset<Row> train = split.where(col(Split.COLUMN).equalTo(Split.TRAIN));
     Dataset<Row> validation = split.where(col(Split.COLUMN).equalTo(Split.VALIDATION));
     int taskCpus = spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
@@ -93,15 +145,72 @@ public final class Trainer {
         config.numWorkers() == null
             ? Math.max(1, spark.sparkContext().defaultParallelism())
             : config.numWorkers();
+    List<String> slotNames = featureNames(config, text);
+    Transformer assembler =
+        text == null
+            ? new VectorAssembler()
+                .setInputCols(assembled.toArray(new String[0]))
+                .setOutputCol(ModelFiles.FEATURES_VECTOR)
+                .setHandleInvalid("keep")
+            : new DenseAssembler().setInputCols(assembled);
     configure(
-        estimator,
-        config,
+        estimator, config, slotNames, device, nthread, workers, assembler.transform(validation));
+    Model<?> predictor;
+    try {
+      predictor = estimator.fit(assembler.transform(train));
+    } catch (RuntimeException e) {
+      if (text != null) {
+        split.unpersist(false);
+      }
+      throw e;
+    }
+    Model<?> model = predictor;
+    if (text != null) {
+      List<Transformer> stages = new ArrayList<>(text.stages());
+      stages.add(assembler);
+      stages.add(predictor);
+      model =
+          new PipelineModel(
+              Identifiable$.MODULE$.randomUID("kilnTextModel"), stages.toArray(new Transformer[0]));
+    }
+    return new Fitted(
+        model,
+        features,
+        split,
         device,
-        nthread,
-        workers,
-        ModelFiles.assemble(validation, config.featureColumns()));
-    Model<?> fitted = estimator.fit(ModelFiles.assemble(train, config.featureColumns()));
-    return new Fitted(fitted, features, split, device, trainRows, featureCommit);
+        trainRows,
+        featureCommit,
+        predictor,
+        List.copyOf(assembled),
+        assembler,
+        List.copyOf(slotNames),
+        text == null ? Map.of() : text.description());
+  }
+
+  /** The text stages of a text model (null without text), before any Spark job. */
+  private TextFeaturizer.Stages textStages(TrainConfig config) {
+    if (config.text() == null) {
+      return null;
+    }
+    if (textFeaturizer == null) {
+      throw Errors.environment(
+          "this training has no text featurizer, so the text columns "
+              + config.text().columns()
+              + " cannot be embedded",
+          "train text models with `kiln train`, which brings Spark NLP's embeddings");
+    }
+    return textFeaturizer.stages(spark, config.text());
+  }
+
+  /** XGBoost's names of the vector's slots: the numeric columns, then one per embedding slot. */
+  private static List<String> featureNames(TrainConfig config, TextFeaturizer.Stages text) {
+    List<String> names = new ArrayList<>(config.featureColumns());
+    if (text != null) {
+      for (int i = 0; i < text.dimension(); i++) {
+        names.add(text.outputColumn() + "_" + i);
+      }
+    }
+    return names;
   }
 
   /**
@@ -133,31 +242,39 @@ public final class Trainer {
             sourceVersion(source),
             fit.device(),
             config.hyperparameters(),
-            Map.of());
+            Map.of(),
+            config.text() == null ? List.of() : config.text().columns());
     ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
     List<org.apache.spark.sql.Column> kept = new ArrayList<>();
     kept.add(col(Split.COLUMN));
     kept.add(col(config.label()));
-    config.featureColumns().forEach(c -> kept.add(col(c)));
+    fit.assembled().forEach(c -> kept.add(col(c)));
     config.groupColumns().stream()
-        .filter(g -> !config.featureColumns().contains(g) && !g.equals(config.label()))
+        .filter(g -> !fit.assembled().contains(g) && !g.equals(config.label()))
         .distinct()
         .forEach(g -> kept.add(col(g)));
     Dataset<Row> heldOut =
         fit.split()
             .where(col(Split.COLUMN).isin(Split.VALIDATION, Split.TEST))
             .select(kept.toArray(new org.apache.spark.sql.Column[0]));
-    Evaluation.Parts parts =
-        Evaluation.evaluate(
-            unsaved.score(heldOut),
-            col(Split.COLUMN),
-            List.of(Split.VALIDATION, Split.TEST),
-            Split.TEST,
-            config.task(),
-            config.label(),
-            config.threshold(),
-            config.groupColumns(),
-            config.minGroupRows());
+    // the predictor on the assembled columns: a text model's held-out rows are embedded already
+    Evaluation.Parts parts;
+    try {
+      parts =
+          Evaluation.evaluate(
+              ModelFiles.withScore(
+                  fit.predictor().transform(fit.assembler().transform(heldOut)), config.task()),
+              col(Split.COLUMN),
+              List.of(Split.VALIDATION, Split.TEST),
+              Split.TEST,
+              config.task(),
+              config.label(),
+              config.threshold(),
+              config.groupColumns(),
+              config.minGroupRows());
+    } finally {
+      fit.release();
+    }
     Evaluation.Result evaluation = parts.parts().get(Split.TEST);
     Map<String, Double> validationMetrics = parts.parts().get(Split.VALIDATION).metrics();
     double latency =
@@ -171,8 +288,8 @@ public final class Trainer {
         evaluation,
         validationMetrics,
         latency,
-        importance(fitted, config.featureColumns()),
-        bestIteration(fitted),
+        importance(fit.predictor(), fit.assembled(), fit.slotNames()),
+        bestIteration(fit.predictor()),
         fit.device(),
         fit.trainRows(),
         validationMetrics.get("rows").longValue(),
@@ -218,7 +335,9 @@ public final class Trainer {
 
   static Predictor<?, ?, ?> estimator(TrainConfig config) {
     Predictor<?, ?, ?> estimator =
-        config.task() == Task.CLASSIFIER ? new XGBoostClassifier() : new XGBoostRegressor();
+        config.algorithm() == Algorithm.LOGISTIC_REGRESSION
+            ? new LogisticRegression()
+            : config.task() == Task.CLASSIFIER ? new XGBoostClassifier() : new XGBoostRegressor();
     Hyperparameters.apply(config.hyperparameters(), estimator);
     return estimator;
   }
@@ -226,12 +345,18 @@ public final class Trainer {
   private static void configure(
       Predictor<?, ?, ?> estimator,
       TrainConfig config,
+      List<String> slotNames,
       String device,
       int nthread,
       int workers,
       Dataset<Row> validation) {
-    String[] columns = config.featureColumns().toArray(new String[0]);
-    if (estimator instanceof XGBoostClassifier classifier) {
+    String[] columns = slotNames.toArray(new String[0]);
+    if (estimator instanceof LogisticRegression regression) {
+      // no early stopping: it converges on the train part (maxIter, tol); validation is evaluated
+      regression.setFeaturesCol(ModelFiles.FEATURES_VECTOR);
+      regression.setLabelCol(config.label());
+      regression.setFamily("binomial");
+    } else if (estimator instanceof XGBoostClassifier classifier) {
       classifier.setFeaturesCol(ModelFiles.FEATURES_VECTOR);
       classifier.setFeatureNames(columns);
       classifier.setLabelCol(config.label());
@@ -333,6 +458,9 @@ public final class Trainer {
     needed.add(config.label());
     needed.add(config.key());
     needed.addAll(config.groupColumns());
+    if (config.text() != null) {
+      needed.addAll(config.text().columns());
+    }
     List<String> missing = needed.stream().filter(c -> !available.contains(c)).distinct().toList();
     if (!missing.isEmpty()) {
       throw Errors.missingColumns("feature table " + features, missing, available);
@@ -350,6 +478,20 @@ public final class Trainer {
                 + field.dataType().simpleString()
                 + "; XGBoost needs numbers",
             "encode it as a number in `kiln features`, or leave it out of featureColumns");
+      }
+    }
+    for (String column : config.text() == null ? List.<String>of() : config.text().columns()) {
+      StructField field = table.schema().apply(column);
+      if (!field.dataType().equals(DataTypes.StringType)) {
+        throw Errors.badInput(
+            "text column '"
+                + column
+                + "' of "
+                + features
+                + " has type "
+                + field.dataType().simpleString()
+                + ", not string",
+            "list only string columns under text.columns (cast others to string in `kiln features`)");
       }
     }
     if (!(table.schema().apply(config.label()).dataType() instanceof NumericType)) {
@@ -423,18 +565,27 @@ public final class Trainer {
     return row.getLong(5);
   }
 
-  private static Map<String, Double> importance(Model<?> model, List<String> columns) {
-    ml.dmlc.xgboost4j.scala.Booster booster =
-        model instanceof XGBoostClassificationModel c
-            ? c.nativeBooster()
-            : ((XGBoostRegressionModel) model).nativeBooster();
+  /**
+   * XGBoost's gain per assembled column (an embedding column's slots summed); empty for logistic
+   * regression, whose coefficients are not comparable across columns of different scales.
+   */
+  private static Map<String, Double> importance(
+      Model<?> model, List<String> columns, List<String> slotNames) {
+    ml.dmlc.xgboost4j.scala.Booster booster = booster(model);
     Map<String, Double> importance = new LinkedHashMap<>();
+    if (booster == null) {
+      return importance;
+    }
     try {
       scala.collection.immutable.Map<String, Object> scores =
-          booster.getScore(columns.toArray(new String[0]), "gain");
+          booster.getScore(slotNames.toArray(new String[0]), "gain");
       for (String column : columns) {
-        Object value = scores.get(column).getOrElse(() -> 0.0);
-        importance.put(column, ((Number) value).doubleValue());
+        importance.put(column, 0.0);
+      }
+      for (String slot : slotNames) {
+        Object value = scores.get(slot).getOrElse(() -> 0.0);
+        String column = columns.contains(slot) ? slot : slot.substring(0, slot.lastIndexOf('_'));
+        importance.merge(column, ((Number) value).doubleValue(), Double::sum);
       }
     } catch (ml.dmlc.xgboost4j.java.XGBoostError e) {
       throw new IllegalStateException(
@@ -443,11 +594,18 @@ public final class Trainer {
     return importance;
   }
 
+  private static ml.dmlc.xgboost4j.scala.Booster booster(Model<?> model) {
+    if (model instanceof XGBoostClassificationModel c) {
+      return c.nativeBooster();
+    }
+    return model instanceof XGBoostRegressionModel r ? r.nativeBooster() : null;
+  }
+
   private static int bestIteration(Model<?> model) {
-    ml.dmlc.xgboost4j.scala.Booster booster =
-        model instanceof XGBoostClassificationModel c
-            ? c.nativeBooster()
-            : ((XGBoostRegressionModel) model).nativeBooster();
+    ml.dmlc.xgboost4j.scala.Booster booster = booster(model);
+    if (booster == null) {
+      return -1;
+    }
     try {
       String best = booster.getAttr("best_iteration");
       return best == null ? -1 : Integer.parseInt(best);

@@ -35,10 +35,20 @@ public final class TrainingJob {
 
   private final SparkSession spark;
   private final GpuProbe gpuProbe;
+  private final TextFeaturizer textFeaturizer;
 
-  public TrainingJob(SparkSession spark, GpuProbe gpuProbe) {
+  /**
+   * @param textFeaturizer embeds a config's text columns; null when the caller has none (text
+   *     configs are then refused)
+   */
+  public TrainingJob(SparkSession spark, GpuProbe gpuProbe, TextFeaturizer textFeaturizer) {
     this.spark = spark;
     this.gpuProbe = gpuProbe;
+    this.textFeaturizer = textFeaturizer;
+  }
+
+  public TrainingJob(SparkSession spark, GpuProbe gpuProbe) {
+    this(spark, gpuProbe, null);
   }
 
   public TrainingJob(SparkSession spark) {
@@ -65,11 +75,12 @@ public final class TrainingJob {
       run.logParams(params(config));
       if (config.tuning() == null) {
         TrainingResult result =
-            new Trainer(spark, gpuProbe).train(config, directory.resolve(MODEL_ARTIFACT_PATH));
+            new Trainer(spark, gpuProbe, textFeaturizer)
+                .train(config, directory.resolve(MODEL_ARTIFACT_PATH));
         return register(config.model(), result, tracking, run);
       }
       List<Tuner.Trial> trials =
-          new Tuner(spark, gpuProbe)
+          new Tuner(new Trainer(spark, gpuProbe, textFeaturizer))
               .tune(config, config.tuning(), tracking, experiment, run, directory);
       Tuner.Trial best = Tuner.best(trials, config.task());
       run.logParams(
@@ -136,6 +147,14 @@ public final class TrainingJob {
     params.put("task", config.task().name().toLowerCase(java.util.Locale.ROOT));
     params.put("label", config.label());
     params.put("feature_columns", String.join(",", config.featureColumns()));
+    params.put("algorithm", config.algorithm().name().toLowerCase(java.util.Locale.ROOT));
+    if (config.text() != null) {
+      params.put("text_columns", String.join(",", config.text().columns()));
+      params.put("text_embeddings", config.text().embeddings());
+      if (config.text().maxTokens() != null) {
+        params.put("text_max_tokens", String.valueOf(config.text().maxTokens()));
+      }
+    }
     params.put("split_key", config.key());
     params.put("seed", String.valueOf(config.seed()));
     params.put("split", config.split().describe());
@@ -143,7 +162,8 @@ public final class TrainingJob {
     params.put("early_stopping_rounds", String.valueOf(config.earlyStoppingRounds()));
     params.put("device_requested", config.device().name().toLowerCase(java.util.Locale.ROOT));
     params.put("threshold", String.valueOf(config.threshold()));
-    config.hyperparameters().forEach((k, v) -> params.put("xgb_" + k, String.valueOf(v)));
+    String prefix = config.algorithm() == Algorithm.XGBOOST ? "xgb_" : "lr_";
+    config.hyperparameters().forEach((k, v) -> params.put(prefix + k, String.valueOf(v)));
     return params;
   }
 }

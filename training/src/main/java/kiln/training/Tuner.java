@@ -27,7 +27,12 @@ public final class Tuner {
   private final Trainer trainer;
 
   public Tuner(SparkSession spark, kiln.core.GpuProbe gpuProbe) {
-    this.trainer = new Trainer(spark, gpuProbe);
+    this(new Trainer(spark, gpuProbe));
+  }
+
+  /** Trials trained by {@code trainer} (e.g. one with a text featurizer). */
+  public Tuner(Trainer trainer) {
+    this.trainer = java.util.Objects.requireNonNull(trainer, "trainer is null");
   }
 
   /** Runs every trial; returns them in order, the best first in {@link #best}. */

@@ -41,6 +41,8 @@ class TrainConfigTest {
     assertThat(config.groupColumns()).isEmpty();
     assertThat(config.minGroupRows()).isEqualTo(100);
     assertThat(config.tuning()).isNull();
+    assertThat(config.algorithm()).isEqualTo(Algorithm.XGBOOST);
+    assertThat(config.text()).isNull();
   }
 
   @Test
@@ -78,6 +80,8 @@ class TrainConfigTest {
         groupColumns: [origin]
         minGroupRows: 50
         tuning: {strategy: grid, trials: 4, space: {max_depth: [2, 6]}}
+        algorithm: xgboost
+        text: {columns: [subject, body], embeddings: /models/minilm, dimension: 384, maxTokens: 128}
         """);
     TrainConfig config = YamlFiles.read(file, TrainConfig.class);
     assertThat(config.features()).isEqualTo("/data/features@3");
@@ -101,8 +105,46 @@ class TrainConfigTest {
     assertThat(config.tuning().strategy()).isEqualTo(TuningConfig.Strategy.GRID);
     assertThat(config.tuning().trials()).isEqualTo(4);
     assertThat(config.tuning().space()).isEqualTo(Map.of("max_depth", List.of(2, 6)));
+    assertThat(config.algorithm()).isEqualTo(Algorithm.XGBOOST);
+    assertThat(config.text())
+        .isEqualTo(new TextConfig(List.of("subject", "body"), "/models/minilm", 384, 128));
     // the builder carries every value over
     assertThat(config.toBuilder().build()).isEqualTo(config);
+  }
+
+  @Test
+  void aTextModelNeedsNoNumericColumnsAndDefaultsToTheBuiltInEmbeddings(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("spam.yaml");
+    Files.writeString(
+        file,
+        """
+        features: /data/mail@0
+        model: spam
+        label: is_spam
+        key: message_id
+        algorithm: logistic_regression
+        hyperparameters: {regParam: 0.01}
+        text: {columns: [subject, body]}
+        """);
+    TrainConfig config = YamlFiles.read(file, TrainConfig.class);
+    assertThat(config.featureColumns()).isEmpty();
+    assertThat(config.algorithm()).isEqualTo(Algorithm.LOGISTIC_REGRESSION);
+    assertThat(config.text().columns()).containsExactly("subject", "body");
+    assertThat(config.text().embeddings()).isEqualTo("all-minilm-l6-v2-q");
+    assertThat(config.text().maxTokens()).isNull();
+  }
+
+  @Test
+  void logisticRegressionForARegressorAndTextColumnsThatAreAlsoNumericAreRefused() {
+    assertThatThrownBy(
+            () -> required().task(Task.REGRESSOR).algorithm(Algorithm.LOGISTIC_REGRESSION).build())
+        .hasMessageContaining("algorithm logistic_regression trains classifiers only");
+    assertThatThrownBy(
+            () -> required().text(new TextConfig(List.of("a"), null, null, null)).build())
+        .hasMessageContaining("text.columns [a] overlap featureColumns or the label");
+    assertThatThrownBy(() -> new TextConfig(List.of(), null, null, null))
+        .hasMessageContaining("text.columns is missing or empty");
   }
 
   @Test

@@ -206,14 +206,26 @@ public final class ModelFiles {
    * missing.
    */
   public Dataset<Row> score(Dataset<Row> rows, String what) {
-    List<String> missing = new ArrayList<>(info.featureColumns());
+    List<String> missing = new ArrayList<>(info.inputColumns());
     missing.removeAll(List.of(rows.columns()));
     if (!missing.isEmpty()) {
       throw Errors.missingColumns(what, missing, List.of(rows.columns()));
     }
-    Dataset<Row> scored =
-        model.transform(assemble(rows, info.featureColumns())).drop(FEATURES_VECTOR);
-    return info.task() == Task.CLASSIFIER
+    // a text model's pipeline embeds its text and assembles the vector itself
+    Dataset<Row> transformed =
+        info.textColumns().isEmpty()
+            ? model.transform(assemble(rows, info.featureColumns()))
+            : model.transform(rows);
+    return withScore(transformed, info.task());
+  }
+
+  /**
+   * Adds {@link #SCORE} to the output of a model that read {@link #FEATURES_VECTOR}, and drops that
+   * vector.
+   */
+  public static Dataset<Row> withScore(Dataset<Row> transformed, Task task) {
+    Dataset<Row> scored = transformed.drop(FEATURES_VECTOR);
+    return task == Task.CLASSIFIER
         ? scored.withColumn(
             SCORE,
             org.apache.spark.ml.functions.vector_to_array(col("probability"), "float64").getItem(1))
