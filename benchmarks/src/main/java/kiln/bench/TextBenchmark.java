@@ -2,9 +2,9 @@ package kiln.bench;
 
 import static org.apache.spark.sql.functions.col;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import kiln.core.Datasets;
@@ -14,11 +14,13 @@ import kiln.core.SparkSessions;
 import kiln.core.SparkSettings;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
+import kiln.core.YamlFiles;
 import kiln.core.models.ModelFiles;
 import kiln.jobs.TextEmbeddingsFeaturizer;
 import kiln.training.Algorithm;
 import kiln.training.Evaluation;
-import kiln.training.TextConfig;
+import kiln.training.FeatureConfig;
+import kiln.training.FeatureJob;
 import kiln.training.TrainConfig;
 import kiln.training.Trainer;
 import kiln.training.TrainingResult;
@@ -37,31 +39,31 @@ public final class TextBenchmark {
   private TextBenchmark() {}
 
   /**
-   * The mails as Kiln reads them: subject, body (HTML tags and runs of white space removed, the
-   * first 2,000 characters: the model reads 256 word pieces), label and key.
+   * The raw mails (id, group, text), all of them or the first {@code perSet} of each set by a hash
+   * of their id (the same rows every run).
    */
-  static Dataset<Row> mails(SparkSession spark, String directory, String sets, int perSet) {
-    Dataset<Row> raw = spark.read().json(directory + "/{" + sets + "}/*.json");
-    Dataset<Row> mails =
-        raw.selectExpr(
-            "concat(`group`, '/', id) as message_id",
-            "`group` as mail_set",
-            "cast(`group` like 'spam%' as int) as is_spam",
-            "regexp_extract(text, '(?m)^Subject: ?(.*)$', 1) as subject",
-            "left(trim(regexp_replace(regexp_replace(regexp_extract(text, '(?s)\\\\r?\\\\n\\\\r?\\\\n(.*)', 1),"
-                + " '<[^>]*>', ' '), '\\\\s+', ' ')), 2000) as body");
-    if (perSet > 0) {
-      // the same rows every run: the first N of each set by a hash of the key
-      mails =
-          mails
-              .withColumn(
-                  "kiln_rank",
-                  org.apache.spark.sql.functions.expr(
-                      "row_number() over (partition by mail_set order by xxhash64(message_id))"))
-              .where(col("kiln_rank").leq(perSet))
-              .drop("kiln_rank");
+  static Dataset<Row> rawMails(SparkSession spark, String directory, int perSet) {
+    Dataset<Row> raw =
+        spark.read().json(directory + "/*-[12]/*.json").select("id", "group", "text");
+    if (perSet <= 0) {
+      return raw;
     }
-    return mails;
+    return raw.withColumn(
+            "kiln_rank",
+            org.apache.spark.sql.functions.expr(
+                "row_number() over (partition by `group` order by xxhash64(id))"))
+        .where(col("kiln_rank").leq(perSet))
+        .drop("kiln_rank");
+  }
+
+  private static <T> T example(String name, Class<T> type) throws java.io.IOException {
+    try (java.io.InputStream in =
+        TextBenchmark.class.getResourceAsStream("/kiln/jobs/demo/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException(name + " is missing from the kiln jar (kiln/jobs/demo)");
+      }
+      return YamlFiles.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), name, type);
+    }
   }
 
   public static void main(String[] args) throws Exception {
@@ -83,39 +85,40 @@ public final class TextBenchmark {
                 SparkProfile.LOCAL, null, false, Map.of("spark.ui.showConsoleProgress", "false")));
     try {
       Datasets datasets = new Datasets(spark);
+      String raw = work.resolve("mail-raw").toString();
       String first = work.resolve("mail-1").toString();
       String later = work.resolve("mail-2").toString();
-      datasets.write(
-          mails(spark, directory, "easy-ham-1,hard-ham-1,spam-1", perSet),
-          first,
-          WriteOptions.of(WriteMode.OVERWRITE));
-      datasets.write(
-          mails(spark, directory, "easy-ham-2,spam-2", perSet),
-          later,
-          WriteOptions.of(WriteMode.OVERWRITE));
-      long firstRows = datasets.read(kiln.core.DatasetRef.parse(first)).count();
-      long laterRows = datasets.read(kiln.core.DatasetRef.parse(later)).count();
+      datasets.write(rawMails(spark, directory, perSet), raw, WriteOptions.of(WriteMode.OVERWRITE));
+      // training/examples/spam-features.yaml: the first sets to train on, the later ones to score
+      FeatureConfig features = example("spam-features.yaml", FeatureConfig.class);
+      long firstRows =
+          new FeatureJob(spark).run(features.toBuilder().input(raw).output(first).build()).rows();
+      long laterRows =
+          new FeatureJob(spark)
+              .run(
+                  features.toBuilder()
+                      .input(raw)
+                      .output(later)
+                      .where("mail_set like '%-2'")
+                      .build())
+              .rows();
       System.out.printf(
           Locale.ROOT,
           "[bench] %d mails of the first sets, %d of the later sets%n",
           firstRows,
           laterRows);
 
+      // training/examples/spam-train.yaml, on this run's feature table
+      TrainConfig example = example("spam-train.yaml", TrainConfig.class);
       TrainConfig config =
-          TrainConfig.builder()
+          example.toBuilder()
               .features(first + "@0")
-              .model("spam")
-              .label("is_spam")
-              .key("message_id")
               .algorithm(algorithm)
               .hyperparameters(
                   algorithm == Algorithm.LOGISTIC_REGRESSION
-                      ? Map.of("regParam", 0.01)
+                      ? example.hyperparameters()
                       : Map.of("max_depth", 4))
               .numRound(200)
-              .groupColumns(List.of("mail_set"))
-              .minGroupRows(10)
-              .text(new TextConfig(List.of("subject", "body"), null, null, null))
               .build();
       Trainer trainer = new Trainer(spark, GpuProbe.system(), new TextEmbeddingsFeaturizer());
       long started = System.nanoTime();
@@ -125,7 +128,7 @@ public final class TextBenchmark {
       ModelFiles model = ModelFiles.load(work.resolve("model"));
       started = System.nanoTime();
       Evaluation.Result scored =
-          Trainer.evaluate(model, datasets.read(kiln.core.DatasetRef.parse(later)));
+          Trainer.evaluate(model, datasets.read(kiln.core.DatasetRef.parse(later + "@0")));
       double scoreSeconds = (System.nanoTime() - started) / 1e9;
 
       System.out.printf(

@@ -148,6 +148,18 @@ class TrainConfigTest {
   }
 
   @Test
+  void theSpamExampleIsATextModelOnTheSpamFeatures() {
+    TrainConfig example = YamlFiles.read(Path.of("examples/spam-train.yaml"), TrainConfig.class);
+    FeatureConfig features =
+        YamlFiles.read(Path.of("examples/spam-features.yaml"), FeatureConfig.class);
+    assertThat(example.features()).isEqualTo(features.output());
+    assertThat(example.key()).isEqualTo(features.key());
+    assertThat(example.algorithm()).isEqualTo(Algorithm.LOGISTIC_REGRESSION);
+    assertThat(example.text().columns()).containsExactly("subject", "body");
+    assertThat(features.columns()).containsKeys("message_id", "is_spam", "subject", "body");
+  }
+
+  @Test
   void theFlightsExampleReadsAsTheDemoTrainsIt() {
     TrainConfig example = YamlFiles.read(Path.of("examples/flights-train.yaml"), TrainConfig.class);
     assertThat(example.model()).isEqualTo("flight-delays");
