@@ -52,7 +52,14 @@ final class ModelCard {
         .append(" test rows\n");
     card.append("- features: ")
         .append(String.join(", ", info.featureColumns().stream().map(c -> "`" + c + "`").toList()))
-        .append("\n\n");
+        .append("\n");
+    if (!info.textColumns().isEmpty()) {
+      // the embedding model and its settings are the run's text_* parameters
+      card.append("- text (sentence embeddings, in the model's pipeline): ")
+          .append(String.join(", ", info.textColumns().stream().map(c -> "`" + c + "`").toList()))
+          .append("\n");
+    }
+    card.append("\n");
     card.append("## Test metrics\n\n| metric | value |\n| --- | --- |\n");
     result
         .evaluation()
