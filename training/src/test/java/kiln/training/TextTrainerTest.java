@@ -96,7 +96,7 @@ class TextTrainerTest {
     TrainConfig config =
         config(table)
             .algorithm(Algorithm.LOGISTIC_REGRESSION)
-            .hyperparameters(Map.of("regParam", 0.01))
+            .hyperparameters(Map.of("regParam", 0.01, "maxIter", 20))
             .build();
 
     TrainingResult result =
