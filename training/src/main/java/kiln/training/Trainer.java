@@ -73,8 +73,17 @@ public final class Trainer {
    * splits by key hash and fits with early stopping on the validation part. No evaluation.
    */
   public Fitted fit(TrainConfig config) {
+    return fit(config, pin(config));
+  }
+
+  /** The feature table the config names, resolved once (a grid search's trials share it). */
+  public PinnedTable pin(TrainConfig config) {
+    return new Datasets(spark).pin(config.featuresRef());
+  }
+
+  /** As {@link #fit(TrainConfig)}, on a feature table version resolved by the caller. */
+  public Fitted fit(TrainConfig config, PinnedTable pinned) {
     Datasets datasets = new Datasets(spark);
-    PinnedTable pinned = datasets.pin(config.featuresRef());
     DatasetRef features = pinned.ref();
     Map<String, String> featureCommit = commit(datasets, features);
     checkSplit(config, featureCommit, features);
@@ -110,9 +119,14 @@ public final class Trainer {
    * time.
    */
   public TrainingResult train(TrainConfig config, Path directory) {
+    return train(config, pin(config), directory);
+  }
+
+  /** As {@link #train(TrainConfig, Path)}, on a feature table version resolved by the caller. */
+  public TrainingResult train(TrainConfig config, PinnedTable pinned, Path directory) {
     long started = System.nanoTime();
     CodeVersion.prefetch(); // hashing the jar overlaps with the fit
-    Fitted fit = fit(config);
+    Fitted fit = fit(config, pinned);
     Model<?> fitted = fit.model();
     DatasetRef features = fit.features();
     Map<String, String> source = fit.featureCommit();

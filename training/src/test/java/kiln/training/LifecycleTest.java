@@ -188,10 +188,13 @@ class LifecycleTest {
               .build();
       RegisteredVersion best;
       String searchRun;
+      long resolutionsBefore = kiln.core.Datasets.resolutions(features);
       try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
         searchRun = run.id();
         best = new TrainingJob(spark, TrainerTest.NO_GPU).run(tuned, tracking, run);
       }
+      // the two trials train on one resolution of the feature table, not one each
+      assertThat(kiln.core.Datasets.resolutions(features) - resolutionsBefore).isEqualTo(1);
       assertThat(best.version().name()).isEqualTo("tuned");
       assertThat(best.training().model().info().hyperparameters())
           .containsEntry("eta", 0.3)
