@@ -131,23 +131,21 @@ public final class Trainer {
     DatasetRef features = fit.features();
     Map<String, String> source = fit.featureCommit();
     ModelInfo info =
-        new ModelInfo(
-            config.task(),
-            config.label(),
-            config.featureColumns(),
-            config.key(),
-            config.seed(),
-            config.split(),
-            config.threshold(),
-            config.groupColumns(),
-            config.minGroupRows(),
-            features.table(),
-            features.version(),
-            source.get(FeatureJob.INPUT_TABLE),
-            sourceVersion(source),
-            fit.device(),
-            config.hyperparameters(),
-            Map.of());
+        ModelInfo.builder()
+            .task(config.task())
+            .label(config.label())
+            .featureColumns(config.featureColumns())
+            .key(config.key())
+            .seed(config.seed())
+            .split(config.split())
+            .threshold(config.threshold())
+            .groupColumns(config.groupColumns())
+            .minGroupRows(config.minGroupRows())
+            .featureTable(features.table(), features.version())
+            .dataTable(source.get(FeatureJob.INPUT_TABLE), sourceVersion(source))
+            .device(fit.device())
+            .hyperparameters(config.hyperparameters())
+            .build();
     ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
     List<org.apache.spark.sql.Column> kept = new ArrayList<>();
     kept.add(col(Split.COLUMN));
