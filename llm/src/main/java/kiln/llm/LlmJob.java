@@ -80,6 +80,7 @@ public final class LlmJob {
     prompt.template().checkBindings(List.of(config.variable()), "prompt " + prompt);
     EngineConfig engine = config.engine();
     preflight(engine);
+    config.pii().checkSecrets(env);
     String digest = modelDigest(engine);
     String key = idempotencyKey(config, input, prompt, digest);
 
@@ -89,7 +90,7 @@ public final class LlmJob {
     params.put("model_digest", digest);
     params.put("input", input.toString());
     params.put("output", config.output());
-    params.put("pii", config.pii().toString());
+    params.put("pii", config.pii().describe());
     params.put("max_error_rate", String.valueOf(config.maxErrorRate()));
     run.logParams(params);
     run.setTags(
@@ -145,7 +146,7 @@ public final class LlmJob {
     Dataset<Row> out =
         completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
 
-    checkOutputSchema(config.output(), out);
+    checkOutputSchema(spark, config.output(), out);
     long total = rows.count();
     progress.accept(
         "generating "
@@ -347,7 +348,7 @@ public final class LlmJob {
    * An existing output table with other columns would fail the write after every token was paid
    * for.
    */
-  private void checkOutputSchema(String output, Dataset<Row> out) {
+  static void checkOutputSchema(SparkSession spark, String output, Dataset<Row> out) {
     if (!new Datasets(spark).exists(output)) {
       return;
     }
@@ -480,7 +481,7 @@ public final class LlmJob {
     parts.put("template", PromptTemplate.sha256(prompt.template().text()));
     parts.put("model_digest", digest);
     parts.put("engine", config.engine().parameters());
-    parts.put("pii", config.pii().toString());
+    parts.put("pii", config.pii().describe());
     parts.put("deduplicate", config.deduplicate());
     try {
       return "llm-" + PromptTemplate.sha256(JSON.writeValueAsString(parts)).substring(0, 32);

@@ -1,7 +1,6 @@
 package kiln.llm;
 
 import java.nio.file.Path;
-import java.util.List;
 import kiln.core.DatasetRef;
 import kiln.core.Errors;
 import kiln.core.YamlFiles;
@@ -18,7 +17,8 @@ import kiln.core.YamlFiles;
  * @param engine the engine and its parameters (required)
  * @param output the Delta table the rows are appended to (required)
  * @param maxErrorRate the share of rows that may fail before the job exits 1 (default 0.01)
- * @param pii the entity types redacted before the prompt is rendered (default all of them)
+ * @param pii what is redacted before the prompt is rendered, and how: a list of entity types, or
+ *     {@code {entities, operators, regions}} (default every type, replaced); see {@link PiiConfig}
  * @param deduplicate identical rendered prompts are completed once and the answer shared by their
  *     rows (default true; set false to sample every row at a temperature above 0)
  */
@@ -31,7 +31,7 @@ public record LlmJobConfig(
     EngineConfig engine,
     String output,
     Double maxErrorRate,
-    List<PiiEntity> pii,
+    PiiConfig pii,
     Boolean deduplicate) {
 
   public static final String DEFAULT_VARIABLE = "text";
@@ -74,7 +74,7 @@ public record LlmJobConfig(
     }
     // an empty list is an explicit choice (text redacted upstream); leaving the key out redacts
     // everything
-    pii = pii == null ? List.of(PiiEntity.values()) : pii.stream().distinct().sorted().toList();
+    pii = pii == null ? PiiConfig.defaults() : pii;
     deduplicate = deduplicate == null || deduplicate;
   }
 

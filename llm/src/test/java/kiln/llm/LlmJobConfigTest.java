@@ -31,7 +31,7 @@ class LlmJobConfigTest {
     LlmJobConfig config = LlmJobConfig.read(file);
     assertThat(config.variable()).isEqualTo("text");
     assertThat(config.maxErrorRate()).isEqualTo(0.01);
-    assertThat(config.pii()).containsExactly(PiiEntity.values());
+    assertThat(config.pii().entities()).containsExactly(PiiEntity.values());
     assertThat(config.deduplicate()).isTrue();
     assertThat(config.prompt()).isEqualTo(new PromptRef("triage", "2", null));
     EngineConfig engine = config.engine();
@@ -102,7 +102,8 @@ class LlmJobConfigTest {
                 null));
     assertThat(config.output()).isEqualTo("/data/triage");
     assertThat(config.maxErrorRate()).isEqualTo(0.05);
-    assertThat(config.pii()).containsExactly(PiiEntity.EMAIL_ADDRESS, PiiEntity.PHONE_NUMBER);
+    assertThat(config.pii().entities())
+        .containsExactly(PiiEntity.EMAIL_ADDRESS, PiiEntity.PHONE_NUMBER);
     assertThat(config.deduplicate()).isFalse();
   }
 
@@ -225,6 +226,6 @@ class LlmJobConfigTest {
     assertThatThrownBy(() -> PromptRef.parse("triage")).isInstanceOf(BadInputException.class);
     assertThatThrownBy(() -> PromptRef.parse("triage/x"))
         .hasMessageContaining("not a positive whole number");
-    assertThat(List.of(PiiEntity.values())).hasSize(5);
+    assertThat(List.of(PiiEntity.values())).hasSize(7);
   }
 }
