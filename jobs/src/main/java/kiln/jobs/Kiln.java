@@ -29,6 +29,7 @@ import picocli.CommandLine.ScopeType;
       DriftCommand.class,
       LineageCommand.class,
       LlmCommand.class,
+      PiiCommand.class,
       CostCommand.class,
       DemoCommand.class,
       ServerCommand.class,
