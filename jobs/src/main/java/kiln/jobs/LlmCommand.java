@@ -62,7 +62,8 @@ final class LlmCommand implements Runnable {
         required = true,
         paramLabel = "JOB.yaml",
         description =
-            "The job: input, key, text, prompt, engine, output, maxErrorRate, pii (see llm/README.md).")
+            "The job: input, key, text, prompt, engine, output, maxErrorRate, pii, deduplicate, cache,"
+                + " commitEvery, blockLeaks (see llm/README.md).")
     Path config;
 
     @Mixin JsonOption json;
@@ -125,7 +126,12 @@ final class LlmCommand implements Runnable {
       out.put("completion_tokens", r.completionTokens());
       out.put("deduplicated_rows", r.deduplicatedRows());
       out.put("tokens_saved", r.tokensSaved());
+      out.put("cache_hits", r.cacheHits());
+      out.put("tokens_saved_by_cache", r.tokensSavedByCache());
       out.put("redactions", r.redactions());
+      out.put("completion_leaks", r.leaks());
+      out.put("rows_with_leaks", r.rowsWithLeaks());
+      out.put("resumed_rows", r.resumedRows());
       out.put("already_written", r.alreadyWritten());
       out.put("pipeline", r.pipeline());
       return LlmCommand.json(out);

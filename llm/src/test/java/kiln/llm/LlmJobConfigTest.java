@@ -33,6 +33,9 @@ class LlmJobConfigTest {
     assertThat(config.maxErrorRate()).isEqualTo(0.01);
     assertThat(config.pii().entities()).containsExactly(PiiEntity.values());
     assertThat(config.deduplicate()).isTrue();
+    assertThat(config.cache()).isNull();
+    assertThat(config.commitEvery()).isEqualTo(10_000);
+    assertThat(config.blockLeaks()).isFalse();
     assertThat(config.prompt()).isEqualTo(new PromptRef("triage", "2", null));
     EngineConfig engine = config.engine();
     assertThat(engine.baseUrl()).isEqualTo("http://127.0.0.1:8000/v1");
@@ -73,8 +76,14 @@ class LlmJobConfigTest {
           concurrency: 16
         output: /data/triage
         maxErrorRate: 0.05
-        pii: [PHONE_NUMBER, EMAIL_ADDRESS]
+        pii:
+          entities: [PHONE_NUMBER, EMAIL_ADDRESS]
+          operators: {PHONE_NUMBER: {type: mask, keep: 2}}
+          regions: [US]
         deduplicate: false
+        cache: /data/llm-cache
+        commitEvery: 500
+        blockLeaks: true
         """);
     LlmJobConfig config = LlmJobConfig.read(file);
     assertThat(config.inputRef().version()).isEqualTo(3L);
@@ -104,7 +113,13 @@ class LlmJobConfigTest {
     assertThat(config.maxErrorRate()).isEqualTo(0.05);
     assertThat(config.pii().entities())
         .containsExactly(PiiEntity.EMAIL_ADDRESS, PiiEntity.PHONE_NUMBER);
+    assertThat(config.pii().operator(PiiEntity.PHONE_NUMBER))
+        .isEqualTo(new PiiOperator(PiiOperator.Type.MASK, 2, "*", null));
+    assertThat(config.pii().regions()).containsExactly("US");
     assertThat(config.deduplicate()).isFalse();
+    assertThat(config.cache()).isEqualTo("/data/llm-cache");
+    assertThat(config.commitEvery()).isEqualTo(500);
+    assertThat(config.blockLeaks()).isTrue();
   }
 
   @Test
