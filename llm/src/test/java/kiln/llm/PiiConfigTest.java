@@ -25,7 +25,7 @@ class PiiConfigTest {
     PiiConfig config = PiiConfig.defaults();
     assertThat(config.entities()).containsExactly(PiiEntity.values());
     assertThat(config.operators()).isEmpty();
-    assertThat(config.regions()).containsExactly("US", "GB", "DE");
+    assertThat(config.regions()).containsExactly("US", "GB");
     assertThat(config.operator(PiiEntity.URL)).isEqualTo(PiiOperator.replace());
   }
 
