@@ -9,6 +9,8 @@ import org.apache.spark.sql.Row;
 /**
  * One cost table row as reports and budgets read it; a null cost is unknown (never counted as
  * zero).
+ *
+ * @param storage what keeping tables costs ({@code kiln cost storage} rows); 0 for a job's run
  */
 public record CostLine(
     String job,
@@ -17,8 +19,10 @@ public record CostLine(
     Instant start,
     Double total,
     Double cpu,
+    Double memory,
     Double gpu,
     Double tokens,
+    Double storage,
     Double idleCpu,
     String currency) {
   public CostLine {
@@ -43,8 +47,13 @@ public record CostLine(
         row.<java.sql.Timestamp>getAs("start").toInstant(),
         row.getAs("cost_total"),
         row.getAs("cost_cpu"),
+        row.getAs("cost_memory"),
         row.getAs("cost_gpu"),
         row.getAs("cost_tokens"),
+        // a table written before storage was priced has no such column: nothing stored was priced
+        java.util.Arrays.asList(row.schema().fieldNames()).contains("cost_storage")
+            ? row.getAs("cost_storage")
+            : Double.valueOf(0),
         row.getAs("cost_idle_cpu"),
         row.getAs("currency"));
   }

@@ -29,6 +29,8 @@ class BudgetsAndReportTest {
         total == null ? 1.0 : total / 2,
         0.0,
         0.0,
+        0.0,
+        0.0,
         0.1,
         "USD");
   }

@@ -15,6 +15,7 @@ import kiln.core.KilnSettings;
 import kiln.cost.Budgets;
 import kiln.cost.CostLine;
 import kiln.cost.CostReport;
+import kiln.cost.CostReportHtml;
 import kiln.cost.CostTable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -210,64 +211,18 @@ final class CostCommand implements Runnable {
     }
   }
 
-  /**
-   * One page, no external files: a table and an inline SVG bar per group (known cost and idle CPU).
-   */
+  /** One page, no external files: {@link CostReportHtml}. */
   static void writeHtml(CostReport report, Path file) {
-    double max = report.groups().stream().mapToDouble(CostReport.Group::total).max().orElse(0);
-    StringBuilder svg = new StringBuilder();
-    int rowHeight = 22;
-    svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"")
-        .append(rowHeight * report.groups().size() + 10)
-        .append("\">");
-    int y = 5;
-    for (CostReport.Group g : report.groups()) {
-      double width = max == 0 ? 0 : 460 * g.total() / max;
-      double idle = max == 0 ? 0 : 460 * g.idleCpu() / max;
-      svg.append(
-          String.format(
-              java.util.Locale.ROOT,
-              "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text><rect x=\"200\" y=\"%d\" width=\"%.1f\" height=\"16\""
-                  + " fill=\"#4a7ab5\"/><rect x=\"200\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#d9a441\"/>"
-                  + "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%.4f</text>",
-              y + 13,
-              esc(String.join(" / ", g.key().values())),
-              y,
-              width,
-              y,
-              Math.min(idle, width),
-              205 + width,
-              y + 13,
-              g.total()));
-      y += rowHeight;
-    }
-    svg.append("</svg>");
-    String page =
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Kiln cost report</title></head><body>"
-            + "<h1>Kiln cost since "
-            + report.since()
-            + "</h1><p>Blue: known cost per group; amber: its idle CPU.</p>"
-            + svg
-            + "<pre>"
-            + esc(report.text())
-            + "</pre></body></html>\n";
     try {
       if (file.toAbsolutePath().getParent() != null) {
         Files.createDirectories(file.toAbsolutePath().getParent());
       }
-      Files.writeString(file, page);
+      Files.writeString(file, CostReportHtml.render(report));
     } catch (IOException e) {
       throw Errors.badInput(
           "cannot write the HTML report " + file + ": " + e.getMessage(),
           "give --html a writable path",
           e);
     }
-  }
-
-  private static String esc(String s) {
-    return s.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\"", "&quot;");
   }
 }
