@@ -52,8 +52,8 @@ public record CostReport(
     }
   }
 
-  /** A group's known cost on one UTC day. */
-  public record Day(LocalDate day, String group, double total) {}
+  /** A group's known cost on one UTC day ({@code day} as YYYY-MM-DD). */
+  public record Day(String day, String group, double total) {}
 
   /** One run's known cost. */
   public record Run(String job, String runId, String group, Instant start, double total) {}
@@ -119,7 +119,8 @@ public record CostReport(
     }
     groups.sort(Comparator.comparingDouble(Group::total).reversed());
     List<Day> days = new ArrayList<>();
-    perDay.forEach((day, byGroup) -> byGroup.forEach((g, t) -> days.add(new Day(day, g, t))));
+    perDay.forEach(
+        (day, byGroup) -> byGroup.forEach((g, t) -> days.add(new Day(day.toString(), g, t))));
     runs.sort(Comparator.comparingDouble(Run::total).reversed().thenComparing(Run::start));
     return new CostReport(
         since, groupBy, groups, days, runs.subList(0, Math.min(TOP_RUNS, runs.size())));

@@ -96,7 +96,8 @@ public final class CostReportHtml {
     TreeMap<LocalDate, Map<String, Double>> days = new TreeMap<>();
     for (CostReport.Day d : report.days()) {
       String s = series.contains(d.group()) && !d.group().equals(OTHER) ? d.group() : OTHER;
-      days.computeIfAbsent(d.day(), k -> new LinkedHashMap<>()).merge(s, d.total(), Double::sum);
+      days.computeIfAbsent(LocalDate.parse(d.day()), k -> new LinkedHashMap<>())
+          .merge(s, d.total(), Double::sum);
     }
     // every day from the first to the last, so gaps show as gaps
     List<LocalDate> axis = new ArrayList<>();
