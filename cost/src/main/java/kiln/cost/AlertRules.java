@@ -16,9 +16,9 @@ import kiln.cost.Budgets.Tier;
  *
  * <pre>
  * rules:
- *   - {job: llm, metric: llm.error_rate, warning: 0.01, critical: 0.05}
+ *   - {job: llm, metric: error_rate, warning: 0.01, critical: 0.05}
  *   - {job: drift, metric: drift.dataset.drifted, critical: 1}
- *   - {job: train, metric: eval.auc, below: true, warning: 0.8, critical: 0.7}
+ *   - {job: train, metric: test_auc_roc, below: true, warning: 0.8, critical: 0.7}
  *   - {job: drift, metric: cost.total, info: 1, warning: 5, critical: 10}
  * </pre>
  *
@@ -108,6 +108,7 @@ public record AlertRules(List<Rule> rules) {
   /** One rule's outcome. {@code value} is null when the job has no run or the run no metric. */
   public record Alert(
       String job, String metric, String runId, Double value, Tier tier, String why) {
+    @com.fasterxml.jackson.annotation.JsonProperty("action")
     public String action() {
       return tier.action();
     }

@@ -117,6 +117,7 @@ public record Budgets(List<Budget> budgets) {
       Double forecast,
       Tier forecastTier) {
     /** What this tier calls for: page, notify, log or none. */
+    @com.fasterxml.jackson.annotation.JsonProperty("action")
     public String action() {
       return tier.action();
     }
@@ -161,7 +162,8 @@ public record Budgets(List<Budget> budgets) {
    * Each budget against the cost lines. A budget for a group no run ever had (a misspelt team) is
    * bad input, not a zero spend: {@code all} are every line of the table, to know the groups.
    */
-  public List<Status> check(List<CostLine> all, Instant now) {
+  public List<Status> check(List<CostLine> lines, Instant now) {
+    List<CostLine> all = CostLine.withoutNested(lines);
     List<Status> out = new ArrayList<>();
     for (Budget b : budgets) {
       Set<String> known = all.stream().map(l -> l.group(b.key())).collect(Collectors.toSet());

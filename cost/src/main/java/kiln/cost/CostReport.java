@@ -42,11 +42,13 @@ public record CostReport(
       double idleCpu,
       long unknownRuns) {
     /** The key's values joined, as the report's text and plots name the group. */
+    @com.fasterxml.jackson.annotation.JsonProperty("label")
     public String label() {
       return String.join(" / ", key.values());
     }
 
     /** The part of the CPU cost no task used (0 when nothing was spent on CPU). */
+    @com.fasterxml.jackson.annotation.JsonProperty("idleShare")
     public double idleShare() {
       return cpu == 0 ? 0 : idleCpu / cpu;
     }
@@ -79,7 +81,7 @@ public record CostReport(
     Map<List<String>, double[]> sums = new TreeMap<>(Comparator.comparing(Object::toString));
     Map<LocalDate, Map<String, Double>> perDay = new TreeMap<>();
     List<Run> runs = new ArrayList<>();
-    for (CostLine line : lines) {
+    for (CostLine line : CostLine.withoutNested(lines)) {
       if (line.start().isBefore(since)) {
         continue;
       }

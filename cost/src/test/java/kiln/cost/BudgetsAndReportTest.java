@@ -66,6 +66,84 @@ class BudgetsAndReportTest {
   }
 
   @Test
+  void aParentRunCountsOnlyWhatItsNestedRunsDidNot() {
+    CostLine demo =
+        new CostLine(
+            "demo",
+            "p1",
+            Map.of(),
+            Instant.parse("2026-12-05T08:00:00Z"),
+            10.0,
+            6.0,
+            1.0,
+            2.0,
+            1.0,
+            0.0,
+            3.0,
+            "USD");
+    CostLine ingest =
+        new CostLine(
+            "ingest",
+            "c1",
+            Map.of(CostLine.PARENT_TAG, "p1"),
+            Instant.parse("2026-12-05T08:01:00Z"),
+            4.0,
+            3.0,
+            0.5,
+            0.0,
+            0.5,
+            0.0,
+            1.0,
+            "USD");
+    CostLine train =
+        new CostLine(
+            "train",
+            "c2",
+            Map.of(CostLine.PARENT_TAG, "p1"),
+            Instant.parse("2026-12-05T08:02:00Z"),
+            5.0,
+            2.0,
+            0.5,
+            2.0,
+            0.5,
+            0.0,
+            1.5,
+            "USD");
+    CostReport report =
+        CostReport.of(
+            Instant.parse("2026-12-05T00:00:00Z"), List.of("job"), List.of(demo, ingest, train));
+    assertThat(report.total()).as("the whole, not whole + parts").isCloseTo(10.0, within(1e-9));
+    CostReport.Group rest =
+        report.groups().stream().filter(g -> g.key().get("job").equals("demo")).findFirst().get();
+    assertThat(rest.total()).isCloseTo(1.0, within(1e-9));
+    assertThat(rest.cpu()).isCloseTo(1.0, within(1e-9));
+    assertThat(rest.gpu()).isCloseTo(0.0, within(1e-9));
+    assertThat(rest.idleCpu()).isCloseTo(0.5, within(1e-9));
+
+    CostLine unknownPart =
+        new CostLine(
+            "score",
+            "c3",
+            Map.of(CostLine.PARENT_TAG, "p1"),
+            Instant.parse("2026-12-05T08:03:00Z"),
+            null,
+            0.1,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+            "USD");
+    List<CostLine> counted = CostLine.withoutNested(List.of(demo, ingest, train, unknownPart));
+    assertThat(counted.get(0).total())
+        .as("a part of unknown cost leaves the rest unknown")
+        .isNull();
+    assertThat(CostLine.withoutNested(LINES))
+        .as("no nested runs: the lines as they are")
+        .isSameAs(LINES);
+  }
+
+  @Test
   void budgetsReachInfoWarningAndCriticalInTheirPeriod(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("budgets.yaml");
     Files.writeString(
