@@ -31,6 +31,7 @@ import picocli.CommandLine.ScopeType;
       LlmCommand.class,
       PiiCommand.class,
       CostCommand.class,
+      MonitorCommand.class,
       DemoCommand.class,
       ServerCommand.class,
       TrackingCommand.class,

@@ -79,7 +79,7 @@ final class LlmCommand implements Runnable {
         LlmRunResult result =
             reporting.run(
                 "llm " + job.prompt(),
-                Map.of("kiln.job", "llm"),
+                Map.of("kiln.job", "llm", JobCost.LLM_ENGINE, job.engine().type().toString()),
                 run ->
                     new LlmJob(session.spark(), prompts, System.getenv(), console::step)
                         .run(job, run, kiln.workdirPath().resolve("llm/pipelines")));

@@ -127,7 +127,8 @@ final class Reporting implements AutoCloseable {
             allTags,
             COMMAND_CONFIG.get(),
             tracking.uri());
-    JobCost cost = JobCost.start(settings, tags.getOrDefault("kiln.job", runName), console);
+    JobCost cost =
+        JobCost.start(settings, tags.getOrDefault("kiln.job", runName), allTags, console);
     try {
       R result = job.apply(run);
       cost.record(run, result);
