@@ -112,6 +112,14 @@ final class Reporting implements AutoCloseable {
   }
 
   /**
+   * What a command's check found of a table version its run read, on that input's OpenLineage
+   * facets: commands supply facets, lineage carries them.
+   */
+  void dataQuality(TrackedRun run, kiln.lineage.DataQuality quality) {
+    lineage.dataQuality(run, quality);
+  }
+
+  /**
    * Runs {@code job} inside a run; the run ends FAILED (and the error propagates) if the job
    * throws.
    */

@@ -162,6 +162,88 @@ class LineageTest {
   }
 
   @Test
+  void aChecksVerdictsGoOnTheInputAsTheSpecsDataQualityFacets(@TempDir Path dir) throws Exception {
+    Lineage lineage = Lineage.open(dir, Map.of(), notice -> {});
+    RecordedRun mlflow = new RecordedRun();
+    TrackedRun run =
+        lineage.run(mlflow, "contracts check", Map.of("kiln.job", "contracts check"), null, null);
+    DatasetRef orders = DatasetRef.atVersion("/tmp/orders", 3);
+    run.logInput(orders, "input");
+    run.logInput(DatasetRef.atVersion("/tmp/orders_quarantine", 0), "quarantine");
+    lineage.dataQuality(
+        run,
+        new DataQuality(
+            orders,
+            List.of(
+                new DataQuality.Assertion(
+                    "not_null", true, "id", "error", "id.required", "= 1", "1"),
+                new DataQuality.Assertion("row_count", false, null, "warn", "tiny", "< 3", "3")),
+            java.util.Optional.of(3L),
+            Map.of("amount", new DataQuality.ColumnMetrics(0L, null, null, 10.0, Double.NaN))));
+    run.finish();
+
+    JsonNode complete = events(dir).get(1);
+    JsonNode in = complete.at("/inputs/0");
+    assertThat(in.get("name").asText()).isEqualTo("/tmp/orders");
+    assertThat(in.at("/inputFacets/dataQualityAssertions/assertions"))
+        .extracting(
+            a ->
+                a.get("assertion").asText()
+                    + " "
+                    + a.get("success").asBoolean()
+                    + " "
+                    + a.path("column").asText("-")
+                    + " "
+                    + a.get("severity").asText())
+        .containsExactly("not_null true id error", "row_count false - warn");
+    assertThat(in.at("/inputFacets/dataQualityMetrics/rowCount").asLong()).isEqualTo(3);
+    assertThat(in.at("/inputFacets/dataQualityMetrics/columnMetrics/amount/nullCount").asLong())
+        .isZero();
+    assertThat(in.at("/inputFacets/dataQualityMetrics/columnMetrics/amount/min").asDouble())
+        .isEqualTo(10.0);
+    // NaN is not JSON: left out, the event stays valid (events() validated it)
+    assertThat(in.at("/inputFacets/dataQualityMetrics/columnMetrics/amount/max").isMissingNode())
+        .isTrue();
+    assertThat(complete.at("/outputs/0/inputFacets").isMissingNode()).isTrue();
+  }
+
+  @Test
+  void theSchemaCheckKnowsTheDataQualityFacetsShape() {
+    OpenLineageEvents events =
+        new OpenLineageEvents(
+            "test",
+            "kiln",
+            "kiln.contracts_check",
+            java.util.Optional.empty(),
+            java.util.Optional.empty());
+    DatasetRef table = DatasetRef.atVersion("/tmp/t", 2);
+    String valid =
+        events.event(
+            "COMPLETE",
+            java.time.Instant.now(),
+            null,
+            null,
+            null,
+            List.of(
+                new OpenLineageEvents.Dataset(
+                    new RunLineage.Table(table, "input", false),
+                    java.util.Optional.empty(),
+                    java.util.Optional.of(
+                        new DataQuality(
+                            table,
+                            List.of(
+                                new DataQuality.Assertion(
+                                    "unique", true, "id", "error", "id.unique", null, "1.0")),
+                            java.util.Optional.of(2L),
+                            Map.of())))),
+            null);
+    assertThat(SCHEMA.violations(valid)).isEmpty();
+    assertThat(SCHEMA.violations(valid.replace("\"success\":true", "\"success\":\"yes\"")))
+        .isNotEmpty();
+    assertThat(SCHEMA.violations(valid.replace("\"rowCount\":2", "\"rowCount\":2.5"))).isNotEmpty();
+  }
+
+  @Test
   void aMalformedParentIsSaidAndLeftOutRatherThanFailingTheJob(@TempDir Path dir) throws Exception {
     List<String> notices = new ArrayList<>();
     Lineage lineage =
