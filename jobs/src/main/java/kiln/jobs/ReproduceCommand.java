@@ -48,9 +48,9 @@ import picocli.CommandLine.Spec;
     name = "reproduce",
     mixinStandardHelpOptions = true,
     description = {
-      "Train a model version again from its recorded config and pinned table versions, without registering",
-      "anything, and compare the weights' sha256 and the test metrics with the original. Refuses (exit 2) when a",
-      "pinned version can no longer be read or the code version differs (unless --allow-code-change).",
+      "Train a model version again from its recorded config and pinned table versions, and compare it with the original.",
+      "Registers nothing; compares the weights' sha256 and every test metric. Refuses (exit 2) when a pinned",
+      "version can no longer be read or the code version differs (unless --allow-code-change).",
       "Exit 0 when weights and metrics are identical, 1 when they differ."
     })
 final class ReproduceCommand implements Callable<Integer> {
