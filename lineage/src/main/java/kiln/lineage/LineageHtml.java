@@ -18,9 +18,9 @@ import java.util.TreeMap;
  * anywhere (it opens from a ticket attachment or an air-gapped cluster).
  */
 public final class LineageHtml {
-  private static final int WIDTH = 250;
+  private static final int WIDTH = 230;
   private static final int HEIGHT = 58;
-  private static final int COLUMN_GAP = 70;
+  private static final int COLUMN_GAP = 60;
   private static final int ROW_GAP = 18;
   private static final int MARGIN = 20;
 
@@ -53,9 +53,25 @@ public final class LineageHtml {
     Objects.requireNonNull(downstream, "downstream is null");
     Map<String, Placed> placed = new LinkedHashMap<>();
     Set<Edge> edges = new LinkedHashSet<>();
+    Map<String, Integer> columns = new LinkedHashMap<>();
+    Map<String, LineageGraph.Node> nodes = new LinkedHashMap<>();
+    Set<Edge> upstreamEdges = new LinkedHashSet<>();
+    Set<Edge> downstreamEdges = new LinkedHashSet<>();
+    collect(upstream, -1, nodes, columns, upstreamEdges, true);
+    collect(downstream, 1, nodes, columns, downstreamEdges, false);
+    layer(columns, upstreamEdges, downstreamEdges);
+    edges.addAll(upstreamEdges);
+    edges.addAll(downstreamEdges);
     Map<Integer, Integer> rows = new TreeMap<>();
-    place(upstream, -1, placed, edges, rows, warnings, true);
-    place(downstream, 1, placed, edges, rows, warnings, false);
+    for (Map.Entry<String, LineageGraph.Node> entry : nodes.entrySet()) {
+      LineageGraph.Node node = entry.getValue();
+      int column = columns.get(entry.getKey());
+      int row = rows.merge(column, 1, Integer::sum) - 1;
+      placed.put(
+          entry.getKey(),
+          new Placed(
+              node, column, row, node.kind().equals("table") ? warnings.get(node.id()) : null));
+    }
 
     int minColumn = placed.values().stream().mapToInt(Placed::column).min().orElse(0);
     int maxColumn = placed.values().stream().mapToInt(Placed::column).max().orElse(0);
@@ -127,7 +143,7 @@ public final class LineageHtml {
                     x + 10,
                     y + 18 + i * 16,
                     i == 0 ? " class=\"title\"" : ""))
-            .append(escape(clip(lines.get(i), i == 0 ? 30 : 36)))
+            .append(escape(clip(lines.get(i), i == 0 ? 28 : 32)))
             .append("</text>");
       }
       svg.append("</g>\n");
@@ -183,16 +199,15 @@ public final class LineageHtml {
   }
 
   /**
-   * Breadth first from the root at column 0; upstream nodes go one column left per step, downstream
-   * one right. A node met twice keeps its first place; its edges are all drawn.
+   * Every node and edge of a walk, breadth first from the root at column 0: upstream one column
+   * left per step, downstream one right. Edges follow the data (upstream's point at the root).
    */
-  private static void place(
+  private static void collect(
       LineageGraph.Node root,
       int step,
-      Map<String, Placed> placed,
+      Map<String, LineageGraph.Node> nodes,
+      Map<String, Integer> columns,
       Set<Edge> edges,
-      Map<Integer, Integer> rows,
-      Map<String, String> warnings,
       boolean upstream) {
     record Visit(LineageGraph.Node node, int column) {}
     Deque<Visit> queue = new ArrayDeque<>();
@@ -202,16 +217,8 @@ public final class LineageHtml {
     while (!queue.isEmpty()) {
       Visit visit = queue.poll();
       String key = Placed.key(visit.node());
-      if (!placed.containsKey(key)) {
-        int row = rows.merge(visit.column(), 1, Integer::sum) - 1;
-        placed.put(
-            key,
-            new Placed(
-                visit.node(),
-                visit.column(),
-                row,
-                visit.node().kind().equals("table") ? warnings.get(visit.node().id()) : null));
-      }
+      nodes.putIfAbsent(key, visit.node());
+      columns.putIfAbsent(key, visit.column());
       if (!expanded.add(visit.node())) {
         continue;
       }
@@ -219,6 +226,35 @@ public final class LineageHtml {
         String nextKey = Placed.key(next);
         edges.add(upstream ? new Edge(nextKey, key) : new Edge(key, nextKey));
         queue.add(new Visit(next, visit.column() + step));
+      }
+    }
+  }
+
+  /**
+   * Longest-path layers: every edge points right. A table read by two runs at different depths goes
+   * to the column left of the first that reads it (upstream) or right of the last that wrote to its
+   * path (downstream). The walks are acyclic; the bound only guards against a malformed log.
+   */
+  private static void layer(
+      Map<String, Integer> columns, Set<Edge> upstreamEdges, Set<Edge> downstreamEdges) {
+    for (int round = 0; round <= columns.size(); round++) {
+      boolean changed = false;
+      for (Edge edge : upstreamEdges) {
+        int limit = columns.get(edge.to()) - 1;
+        if (columns.get(edge.from()) > limit) {
+          columns.put(edge.from(), limit);
+          changed = true;
+        }
+      }
+      for (Edge edge : downstreamEdges) {
+        int limit = columns.get(edge.from()) + 1;
+        if (columns.get(edge.to()) < limit) {
+          columns.put(edge.to(), limit);
+          changed = true;
+        }
+      }
+      if (!changed) {
+        return;
       }
     }
   }
@@ -249,7 +285,9 @@ public final class LineageHtml {
         lines.add(d.getOrDefault("job", "run"));
         lines.add(d.getOrDefault("time", ""));
         lines.add(
-            d.containsKey("mlflowRunId") ? "MLflow " + d.get("mlflowRunId") : "run " + node.id());
+            d.containsKey("mlflowRunId")
+                ? "MLflow run " + shortId(d.get("mlflowRunId"))
+                : "run " + shortId(node.id()));
       }
       default -> {
         lines.add(node.id());
@@ -267,6 +305,11 @@ public final class LineageHtml {
       text.append("\nnot readable: ").append(placed.warning());
     }
     return text.toString();
+  }
+
+  /** Enough of an id to tell runs apart on the page; the tooltip has all of it. */
+  private static String shortId(String id) {
+    return id.length() <= 12 ? id : id.substring(0, 12) + "…";
   }
 
   /** Long paths keep their end, which names the table. */

@@ -208,6 +208,11 @@ final class LineageRun implements TrackedRun {
             if (spark.isEmpty() || table.version() == null) {
               return Optional.empty();
             }
+            Optional<StructType> fromLog =
+                DeltaLogSchema.at(spark.get(), table.table(), table.version());
+            if (fromLog.isPresent()) {
+              return fromLog;
+            }
             return Optional.of(
                 spark
                     .get()

@@ -119,6 +119,23 @@ class LineageTest {
   }
 
   @Test
+  void theSchemaAtAVersionComesFromTheLogsCommitsAsDeltaItselfReadsIt(
+      SparkSession spark, @TempDir Path dir) {
+    String table = dir.resolve("t").toString();
+    // version 0 has one column; version 1 adds a struct (a metaData action); version 2 only appends
+    spark.range(2).selectExpr("id").write().format("delta").save(table);
+    var nested = spark.range(2).selectExpr("id", "named_struct('a', id) as nested");
+    nested.write().format("delta").mode("append").option("mergeSchema", "true").save(table);
+    nested.write().format("delta").mode("append").save(table);
+    for (long version = 0; version <= 2; version++) {
+      assertThat(DeltaLogSchema.at(spark, table, version))
+          .contains(
+              spark.read().format("delta").option("versionAsOf", version).load(table).schema());
+    }
+    assertThat(DeltaLogSchema.at(spark, dir.resolve("none").toString(), 0)).isEmpty();
+  }
+
+  @Test
   void aFailedRunEmitsFailWithTheErrorAndModelVersionsCarryTheTriad(@TempDir Path dir)
       throws Exception {
     Path workdir = dir.resolve("work");
