@@ -77,7 +77,8 @@ public final class LineageHtml {
     int maxColumn = placed.values().stream().mapToInt(Placed::column).max().orElse(0);
     int maxRows = rows.values().stream().mapToInt(Integer::intValue).max().orElse(1);
     int width = 2 * MARGIN + (maxColumn - minColumn + 1) * (WIDTH + COLUMN_GAP) - COLUMN_GAP;
-    int height = 2 * MARGIN + maxRows * (HEIGHT + ROW_GAP) - ROW_GAP;
+    // room under the last row for the edges that dip below it
+    int height = 2 * MARGIN + maxRows * (HEIGHT + ROW_GAP) - ROW_GAP + HEIGHT;
 
     StringBuilder svg = new StringBuilder();
     svg.append("<svg width=\"")
@@ -103,6 +104,8 @@ public final class LineageHtml {
       double x2 = x(to, minColumn);
       double y2 = y(to) + HEIGHT / 2.0;
       double bend = Math.max(30, (x2 - x1) / 2);
+      // an edge that skips columns dips below the boxes it passes, instead of running behind them
+      double dip = Math.abs(to.column() - from.column()) > 1 ? HEIGHT + ROW_GAP : 0;
       svg.append(
           String.format(
               Locale.ROOT,
@@ -111,9 +114,9 @@ public final class LineageHtml {
               x1,
               y1,
               x1 + bend,
-              y1,
+              y1 + dip,
               x2 - bend,
-              y2,
+              y2 + dip,
               x2,
               y2));
     }
