@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
+import kiln.core.CodeVersion;
 import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 

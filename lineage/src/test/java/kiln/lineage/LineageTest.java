@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import kiln.core.CodeVersion;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.WriteMode;
