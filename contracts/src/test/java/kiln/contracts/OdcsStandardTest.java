@@ -93,4 +93,94 @@ class OdcsStandardTest {
     assertThat(contract.apiVersion()).isEqualTo("v3.2.0");
     assertThat(names(contract)).isEqualTo(names(file)).contains("flights.origin");
   }
+
+  private static final String HEAD =
+      "apiVersion: v3.1.0\nkind: DataContract\nid: t\nversion: 1.0.0\nstatus: active\n";
+
+  @Test
+  void standardFieldsKilnDoesNotActOnAreAcceptedAndListedAsNotChecked() {
+    // the two fields the issue names: Kiln's own parser refused both as "unknown key"
+    Contract contract =
+        Contracts.parse(
+            HEAD
+                + "price: {priceAmount: 9.95, priceCurrency: USD, priceUnit: megabyte}\n"
+                + "schema:\n  - name: t\n"
+                + "    authoritativeDefinitions:\n"
+                + "      - {url: 'https://example.com/t', type: businessDefinition}\n"
+                + "    properties:\n      - {name: a, logicalType: integer, required: true}\n",
+            "c.yaml");
+    assertThat(contract.notChecked())
+        .containsExactly("price", "schema[].authoritativeDefinitions", "status");
+  }
+
+  @Test
+  void theStandardsFullExampleListsEveryFieldKilnDoesNotCheck() {
+    Contract contract = Contracts.read(EXAMPLES.resolve("all/full-example.odcs.yaml"));
+    assertThat(contract.notChecked())
+        .contains(
+            "authoritativeDefinitions",
+            "price",
+            "servers",
+            "slaProperties",
+            "team",
+            "schema[].authoritativeDefinitions",
+            "schema[].relationships",
+            "schema[].properties[].classification",
+            "schema[].properties[].quality[].dimension",
+            "schema[].quality[].businessImpact")
+        .doesNotContain(
+            "apiVersion", "schema", "schema[].properties", "schema[].properties[].required");
+  }
+
+  @Test
+  void aKeyOutsideTheStandardIsNamedWithFileLineAndTheValidKeys() {
+    assertThatThrownBy(
+            () ->
+                Contracts.parse(
+                    HEAD
+                        + "pricing: {priceAmount: 1}\n"
+                        + "schema:\n  - name: t\n    authoritativeDefinition: []\n",
+                    "c.yaml"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("c.yaml is not a valid ODCS v3.1.0 contract (2 problems)")
+        .hasMessageContaining("c.yaml:6:1: unknown key 'pricing' at the top level; valid keys: ")
+        .hasMessageContaining(", price, ")
+        .hasMessageContaining(
+            "c.yaml:9:5: unknown key 'authoritativeDefinition' (at schema[0]); valid keys: ")
+        .hasMessageContaining("authoritativeDefinitions, businessName");
+  }
+
+  @Test
+  void aWrongValueIsNamedWithItsLineAndTheValidValues() {
+    assertThatThrownBy(
+            () ->
+                Contracts.parse(
+                    HEAD
+                        + "schema:\n  - name: t\n    properties:\n      - {name: a, logicalType: text}\n",
+                    "c.yaml"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining(
+            "c.yaml:9:19: unknown logicalType 'text'; valid logicalTypes: array, boolean, date");
+  }
+
+  @Test
+  void anApiVersionWithoutASchemaIsRefusedWithTheVersionsKilnKnows() {
+    assertThatThrownBy(
+            () ->
+                Contracts.parse(
+                    HEAD.replace("v3.1.0", "v3.9.0") + "schema:\n  - name: t\n", "c.yaml"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining(
+            "c.yaml:1:1: apiVersion 'v3.9.0' is not an ODCS version Kiln has the schema of; "
+                + "valid: v3.0.0, v3.0.1, v3.0.2, v3.1.0, v3.2.0");
+  }
+
+  @Test
+  void aContractWithoutSchemaObjectsReadsButChecksNothing() {
+    Contract contract = Contracts.read(EXAMPLES.resolve("sla/database-table-sla.odcs.yaml"));
+    assertThat(contract.schema()).isEmpty();
+    assertThatThrownBy(() -> contract.object(null))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("describes no schema objects");
+  }
 }

@@ -25,6 +25,7 @@ class ContractsCommandTest {
       kind: DataContract
       id: orders
       version: 1.0.0
+      status: active
       schema:
         - name: orders
           properties:
