@@ -348,11 +348,18 @@ class S3IT {
           .contains("Scored 400 rows");
       assertThat(datasets.read(DatasetRef.latest(lake + "predictions")).count()).isEqualTo(400);
 
-      // a second version of the flights table, every delay two hours later: drift, exit 1
+      // a second version of the flights table: delays two hours later, flights three times as long,
+      // from and to other airports; four of five columns drift, over the dataset's threshold: exit
+      // 1
       datasets.write(
           datasets
               .read(DatasetRef.atVersion(flights, 0))
-              .selectExpr("date", "delay + 120 as delay", "distance", "origin", "destination"),
+              .selectExpr(
+                  "date",
+                  "delay + 120 as delay",
+                  "distance * 3 as distance",
+                  "'DEN' as origin",
+                  "'BOS' as destination"),
           flights,
           WriteOptions.of(WriteMode.OVERWRITE));
       List<String> drift =
@@ -368,7 +375,7 @@ class S3IT {
       drift.addAll(common);
       RealMlflowIT.Run drifted = RealMlflowIT.kiln(drift.toArray(String[]::new));
       assertThat(drifted.exitCode()).as(drifted.err()).isEqualTo(1);
-      assertThat(drifted.out() + drifted.err()).contains("delay");
+      assertThat(drifted.out() + drifted.err()).as(drifted.out()).contains("delay");
       assertThat(work.resolve("drift.html")).exists();
 
       // the model's files are objects in the bucket, under the train run's artifacts
