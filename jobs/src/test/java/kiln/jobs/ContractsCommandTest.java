@@ -191,7 +191,7 @@ class ContractsCommandTest {
             table);
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err())
-        .contains(typo + ":10:9: unknown key 'requird'")
+        .contains(typo + ":11:9: unknown key 'requird'")
         .contains("fix: use one of the valid keys")
         .doesNotContain("\tat ");
 
