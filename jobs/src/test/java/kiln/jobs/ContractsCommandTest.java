@@ -28,6 +28,7 @@ class ContractsCommandTest {
       kind: DataContract
       id: orders
       version: 1.0.0
+      status: active
       schema:
         - name: orders
           properties:
@@ -227,7 +228,7 @@ class ContractsCommandTest {
             table);
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err())
-        .contains(typo + ":10:9: unknown key 'requird'")
+        .contains(typo + ":11:9: unknown key 'requird'")
         .contains("fix: use one of the valid keys")
         .doesNotContain("\tat ");
 
