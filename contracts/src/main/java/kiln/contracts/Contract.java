@@ -1,5 +1,7 @@
 package kiln.contracts;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -10,9 +12,12 @@ import kiln.core.Errors;
 
 /**
  * A data contract in the Open Data Contract Standard (ODCS) v3 layout: what a dataset must look
- * like. Fields Kiln does not check ({@code description}, {@code team}, {@code servers}, ...) are
- * accepted and kept as they are, so that a contract written for other ODCS tools reads here too.
+ * like. {@link Contracts#read} first checks the file against the official ODCS JSON schema, so
+ * every standard field is accepted; those this record does not model ({@code price}, {@code
+ * slaDefaultElement}, ...) are dropped when it is built, and every standard field Kiln does not act
+ * on is listed in {@link #notChecked}, which the check's report repeats.
  */
+@JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
   "apiVersion",
@@ -43,7 +48,8 @@ public record Contract(
     JsonNode slaProperties,
     JsonNode customProperties,
     JsonNode contractCreatedTs,
-    List<ContractObject> schema) {
+    List<ContractObject> schema,
+    @JsonIgnore List<String> notChecked) {
 
   public static final String KIND = "DataContract";
 
@@ -67,12 +73,10 @@ public record Contract(
           "the contract has no version; give it one, e.g. version: 1.0.0",
           "correct the contract file");
     }
-    if (schema == null || schema.isEmpty()) {
-      throw Errors.badInput(
-          "the contract has no schema objects; describe the dataset under schema:",
-          "correct the contract file");
-    }
-    schema = List.copyOf(schema);
+    // a contract without schema objects is valid ODCS (team, roles, SLAs only); it reads, and
+    // checking a dataset against it says there is nothing to check it with
+    schema = schema == null ? List.of() : List.copyOf(schema);
+    notChecked = notChecked == null ? List.of() : List.copyOf(notChecked);
     long distinct = schema.stream().map(ContractObject::name).distinct().count();
     if (distinct != schema.size()) {
       throw Errors.badInput(
@@ -86,11 +90,44 @@ public record Contract(
   public static Contract of(String id, String version, List<ContractObject> schema) {
     return new Contract(
         "v3.1.0", KIND, id, null, version, "draft", null, null, null, null, null, null, null, null,
-        null, null, null, null, schema);
+        null, null, null, null, schema, List.of());
+  }
+
+  /**
+   * The same contract, knowing which of its standard fields Kiln does not act on (paths such as
+   * {@code price} or {@code schema[].properties[].classification}).
+   */
+  public Contract withNotChecked(List<String> fields) {
+    return new Contract(
+        apiVersion,
+        kind,
+        id,
+        name,
+        version,
+        status,
+        description,
+        domain,
+        dataProduct,
+        tenant,
+        tags,
+        team,
+        roles,
+        servers,
+        support,
+        slaProperties,
+        customProperties,
+        contractCreatedTs,
+        schema,
+        fields);
   }
 
   /** The schema object a dataset is checked against: the one named, or the only one. */
   public ContractObject object(String name) {
+    if (schema.isEmpty()) {
+      throw kiln.core.Errors.badInput(
+          "contract " + id + " describes no schema objects, so no dataset can be checked with it",
+          "describe the dataset under schema: (its properties and quality rules)");
+    }
     if (name == null) {
       if (schema.size() == 1) {
         return schema.get(0);

@@ -116,7 +116,8 @@ public final class ContractCheck {
           differences,
           results,
           List.of(),
-          elapsed(started));
+          elapsed(started),
+          contract.notChecked());
     }
     results.add(
         new RuleResult(
@@ -174,7 +175,8 @@ public final class ContractCheck {
         differences,
         results,
         outcome.metrics(),
-        elapsed(started));
+        elapsed(started),
+        contract.notChecked());
   }
 
   /**

@@ -1,5 +1,6 @@
 package kiln.contracts;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,6 +13,9 @@ import kiln.core.Errors;
  * An ODCS property (a column): its type, whether it is required or unique, its bounds, its quality
  * rules.
  */
+// the ODCS JSON schema has accepted every key already (Contracts.parse); standard fields this
+// record does not model are dropped here and listed as not checked
+@JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
   "name",

@@ -63,6 +63,11 @@ public final class ContractReports {
             .append('\n');
       }
     }
+    if (!result.notChecked().isEmpty()) {
+      text.append("not checked (standard fields Kiln does not act on): ")
+          .append(String.join(", ", result.notChecked()))
+          .append('\n');
+    }
     text.append(result.summary()).append('\n');
     return text.toString();
   }
@@ -137,6 +142,7 @@ public final class ContractReports {
       metrics.add(m);
     }
     root.put("metrics", metrics);
+    root.put("notChecked", result.notChecked());
     try {
       return JSON.writeValueAsString(root) + "\n";
     } catch (JsonProcessingException e) {
@@ -213,6 +219,11 @@ public final class ContractReports {
           .append("</td></tr>\n");
     }
     page.append("</table>\n");
+    if (!result.notChecked().isEmpty()) {
+      page.append("<h2>Not checked</h2>\n<p>Standard fields of the contract Kiln does not act on: ")
+          .append(esc(String.join(", ", result.notChecked())))
+          .append("</p>\n");
+    }
     List<String> charts = new ArrayList<>();
     history.forEach(
         (key, points) -> {

@@ -12,6 +12,8 @@ import kiln.core.DatasetRef;
  * @param dataset the dataset checked, pinned to its version; null when a DataFrame was checked
  *     directly
  * @param rows rows in the dataset, or -1 when the schema differed and nothing was scanned
+ * @param notChecked the contract's standard fields Kiln does not act on (team, price, SLAs,
+ *     classifications, ...), by path with list indexes left out
  */
 public record ContractResult(
     String contractId,
@@ -23,9 +25,11 @@ public record ContractResult(
     List<SchemaDifference> schemaDifferences,
     List<RuleResult> rules,
     List<MetricValue> metrics,
-    Duration elapsed) {
+    Duration elapsed,
+    List<String> notChecked) {
 
   public ContractResult {
+    notChecked = notChecked == null ? List.of() : List.copyOf(notChecked);
     schemaDifferences = List.copyOf(schemaDifferences);
     rules = List.copyOf(rules);
     metrics = List.copyOf(metrics);
@@ -58,7 +62,8 @@ public record ContractResult(
         schemaDifferences,
         rules,
         metrics,
-        elapsed);
+        elapsed,
+        notChecked);
   }
 
   /**

@@ -1,8 +1,13 @@
 package kiln.contracts;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import java.util.List;
+import kiln.contracts.internal.OdcsFields;
+import kiln.contracts.internal.OdcsSchema;
 import kiln.contracts.internal.RuleCompiler;
+import kiln.contracts.internal.YamlLocations;
 import kiln.core.Errors;
 import kiln.core.YamlFiles;
 
@@ -23,17 +28,96 @@ public final class Contracts {
   private Contracts() {}
 
   /**
-   * Reads and validates a contract file: YAML errors with file, line and column; unknown keys,
-   * metrics and types named with the valid ones; rules on undeclared columns, bad regular
-   * expressions and minimums above maximums refused. Throws {@link kiln.core.BadInputException}
-   * (exit 2).
+   * Reads and validates a contract file: YAML errors with file, line and column; the contract
+   * checked against the official ODCS JSON schema of its apiVersion (every standard field is
+   * accepted; a key outside the standard is named with its line and the valid keys); Kiln's own
+   * rules then: unknown metrics and types named with the valid ones; rules on undeclared columns,
+   * bad regular expressions and minimums above maximums refused. Throws {@link
+   * kiln.core.BadInputException} (exit 2).
    */
   public static Contract read(Path file) {
-    return validated(YamlFiles.read(file, Contract.class));
+    String text;
+    try {
+      text = java.nio.file.Files.readString(file);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw Errors.notFound("file " + file + " does not exist", "check the path", e);
+    } catch (java.io.IOException e) {
+      throw Errors.badInput(
+          "cannot read " + file + ": " + e.getMessage(), "check the file's permissions", e);
+    }
+    return parse(text, file.toString());
   }
 
   public static Contract parse(String yaml, String source) {
-    return validated(YamlFiles.parse(yaml, source, Contract.class));
+    JsonNode tree = YamlFiles.parse(yaml, source, JsonNode.class);
+    if (!tree.isObject()) {
+      throw Errors.badInput(
+          source + " is not a contract: it holds a " + tree.getNodeType().toString().toLowerCase(),
+          "write an ODCS contract (apiVersion, kind: DataContract, id, version, status, schema)");
+    }
+    YamlLocations locations = YamlLocations.of(yaml);
+    String apiVersion = tree.path("apiVersion").asText(null);
+    if (!OdcsSchema.VERSIONS.contains(apiVersion)) {
+      throw Errors.badInput(
+          source
+              + ":"
+              + locations.at("/apiVersion")
+              + ": apiVersion '"
+              + apiVersion
+              + "' is not an ODCS version Kiln has the schema of; valid: "
+              + String.join(", ", OdcsSchema.VERSIONS),
+          "write apiVersion: v3.1.0 (or the version the contract was written for)");
+    }
+    List<OdcsSchema.Violation> violations = OdcsSchema.instance().violations(tree, apiVersion);
+    if (!violations.isEmpty()) {
+      throw invalid(source, apiVersion, locations, violations);
+    }
+    Contract contract = YamlFiles.parse(yaml, source, Contract.class);
+    return validated(contract.withNotChecked(OdcsFields.notChecked(tree)));
+  }
+
+  /** At most this many violations are listed; the rest are counted. */
+  private static final int MAX_LISTED = 10;
+
+  private static kiln.core.BadInputException invalid(
+      String source,
+      String apiVersion,
+      YamlLocations locations,
+      List<OdcsSchema.Violation> violations) {
+    StringBuilder message =
+        new StringBuilder(
+            source
+                + " is not a valid ODCS "
+                + apiVersion
+                + " contract ("
+                + violations.size()
+                + " problem"
+                + (violations.size() == 1 ? "" : "s")
+                + "):");
+    for (OdcsSchema.Violation v : violations.subList(0, Math.min(MAX_LISTED, violations.size()))) {
+      String path = YamlLocations.readable(v.pointer());
+      message.append("\n  ").append(source).append(':').append(locations.at(v.pointer()));
+      message.append(": ").append(v.message());
+      if (v.unknownKey() != null) {
+        String parent =
+            YamlLocations.readable(v.pointer().substring(0, v.pointer().lastIndexOf('/')));
+        message.append(parent.isEmpty() ? " at the top level" : " (at " + parent + ")");
+        message.append("; valid keys: ").append(String.join(", ", v.validKeys()));
+      } else if (!path.isEmpty()) {
+        message.append(" (at ").append(path).append(')');
+      }
+    }
+    if (violations.size() > MAX_LISTED) {
+      message.append("\n  ... and ").append(violations.size() - MAX_LISTED).append(" more");
+    }
+    OdcsSchema.Violation first = violations.get(0);
+    String fix =
+        first.unknownKey() != null
+            ? "use one of the valid keys: " + String.join(", ", first.validKeys())
+            : "correct the contract file so that it keeps to the ODCS "
+                + apiVersion
+                + " JSON schema (https://github.com/bitol-io/open-data-contract-standard)";
+    return Errors.badInput(message.toString(), fix);
   }
 
   /** The YAML text of a contract, as {@link #read} accepts it. */
@@ -49,11 +133,6 @@ public final class Contracts {
   private static Contract validated(Contract contract) {
     for (ContractObject object : contract.schema()) {
       RuleCompiler.compile(object);
-    }
-    if (contract.schema().isEmpty()) {
-      throw Errors.badInput(
-          "contract " + contract.id() + " has no schema objects",
-          "describe the dataset under schema:");
     }
     return contract;
   }

@@ -1,18 +1,29 @@
 package kiln.contracts;
 
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import java.io.IOException;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import kiln.core.Errors;
 
-/** ODCS {@code logicalTypeOptions}: the bounds and format a property's values keep to. */
+/**
+ * ODCS {@code logicalTypeOptions}: the bounds and format a property's values keep to. Kiln checks
+ * numeric bounds; the bounds of dates and timestamps (strings in ODCS), and the options of arrays
+ * and objects, are accepted and reported as not checked.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record LogicalTypeOptions(
     String pattern,
-    Double minimum,
-    Double maximum,
-    Double exclusiveMinimum,
-    Double exclusiveMaximum,
+    @JsonDeserialize(using = NumberOnly.class) Double minimum,
+    @JsonDeserialize(using = NumberOnly.class) Double maximum,
+    @JsonDeserialize(using = NumberOnly.class) Double exclusiveMinimum,
+    @JsonDeserialize(using = NumberOnly.class) Double exclusiveMaximum,
     Integer minLength,
     Integer maxLength,
     String format,
@@ -81,5 +92,17 @@ public record LogicalTypeOptions(
     return value == Math.rint(value) && Math.abs(value) < 1e15
         ? String.valueOf((long) value)
         : String.valueOf(value);
+  }
+
+  /**
+   * A numeric bound, or nothing for a date's or timestamp's bound (a string such as {@code
+   * 2020-01-01}, which the ODCS schema has checked against the property's logical type).
+   */
+  static final class NumberOnly extends JsonDeserializer<Double> {
+    @Override
+    public Double deserialize(JsonParser parser, DeserializationContext context)
+        throws IOException {
+      return parser.currentToken().isNumeric() ? parser.getDoubleValue() : null;
+    }
   }
 }

@@ -1,6 +1,7 @@
 package kiln.contracts;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,6 +27,9 @@ import kiln.core.Errors;
  * their {@code query}; {@code anomaly} compares the metric with its history. Every rule has a
  * severity: error (default) or warning.
  */
+// the ODCS JSON schema has accepted every key already (Contracts.parse); standard fields this
+// record does not model are dropped here and listed as not checked
+@JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonPropertyOrder({
   "name",

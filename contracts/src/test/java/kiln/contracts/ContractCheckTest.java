@@ -51,6 +51,7 @@ class ContractCheckTest {
       kind: DataContract
       id: orders
       version: 2.0.0
+      status: active
       schema:
         - name: orders
           properties:
@@ -330,6 +331,7 @@ class ContractCheckTest {
         kind: DataContract
         id: ref
         version: 1.0.0
+        status: active
         schema:
           - name: orders
             properties:
@@ -380,5 +382,45 @@ class ContractCheckTest {
         .contains("PASSED");
     Files.writeString(dir.resolve("r.html"), ContractReports.html(result, Map.of()));
     assertThat(dir.resolve("r.html")).content().contains("<!DOCTYPE html>").contains("PASSED");
+  }
+
+  @Test
+  void aContractDatacontractCliWroteChecksATenRowFrameAndReportsWhatItDoesNotCheck(
+      SparkSession spark) {
+    // datacontract-cli 1.2.8's ODCS export of a Data Contract Specification file (fixture)
+    Contract contract =
+        Contracts.read(Path.of("src/test/resources/datacontract-cli/dcs-export.odcs.yaml"));
+    StructType schema =
+        new StructType()
+            .add("flight_id", DataTypes.LongType, false)
+            .add("delay", DataTypes.IntegerType, true)
+            .add("origin", DataTypes.StringType, true)
+            .add("carrier", DataTypes.StringType, true);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      rows.add(RowFactory.create((long) i, i * 10 - 5, i == 3 ? null : "SFO", "AA"));
+    }
+    ContractResult result =
+        checker(spark)
+            .check(contract, null, spark.createDataFrame(rows, schema), MetricHistory.none());
+    Map<String, RuleResult> rules = byName(result);
+    assertThat(rules.get("schema").status()).isEqualTo(RuleResult.Status.PASSED);
+    assertThat(rules.get("flight_id.unique").status()).isEqualTo(RuleResult.Status.PASSED);
+    assertThat(rules.get("delay.minimum").status()).isEqualTo(RuleResult.Status.PASSED);
+    assertThat(rules.get("origin.pattern").status()).isEqualTo(RuleResult.Status.PASSED);
+    // the one null origin breaks nullValues mustBe 0; ten rows are far below rowCount > 1000
+    assertThat(rules.get("origin.nullValues").status()).isEqualTo(RuleResult.Status.FAILED);
+    assertThat(rules.get("origin.nullValues").value()).isEqualTo(1.0);
+    assertThat(rules.get("rowCount").status()).isEqualTo(RuleResult.Status.FAILED);
+    assertThat(rules.get("text").status()).isEqualTo(RuleResult.Status.SKIPPED);
+    // AVG(delay) over -5, 5, ..., 85 is 40, below 60
+    assertThat(rules.get("delay.sql").value()).isEqualTo(40.0);
+    assertThat(rules.get("delay.sql").status()).isEqualTo(RuleResult.Status.PASSED);
+    assertThat(result.notChecked())
+        .contains("name", "status", "team", "schema[].properties[].enum");
+    assertThat(ContractReports.table(result))
+        .contains("not checked (standard fields Kiln does not act on): ")
+        .contains("schema[].properties[].enum");
+    assertThat(ContractReports.json(result, 0, null)).contains("\"notChecked\" : [ ");
   }
 }

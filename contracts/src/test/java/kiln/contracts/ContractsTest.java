@@ -16,7 +16,7 @@ class ContractsTest {
   private static final Path FLIGHTS = Path.of("examples/flights.yaml");
 
   private static final String HEAD =
-      "apiVersion: v3.1.0\nkind: DataContract\nid: t\nversion: 1.0.0\n";
+      "apiVersion: v3.1.0\nkind: DataContract\nid: t\nversion: 1.0.0\nstatus: draft\n";
 
   private static Contract parse(String yaml) {
     return Contracts.parse(HEAD + yaml, "c.yaml");
@@ -64,7 +64,7 @@ class ContractsTest {
                 parse(
                     "schema:\n  - name: t\n    properties:\n      - name: a\n        requird: true\n"))
         .isInstanceOf(BadInputException.class)
-        .hasMessageContaining("c.yaml:9:9: unknown key 'requird'")
+        .hasMessageContaining("c.yaml:10:9: unknown key 'requird'")
         .hasMessageContaining("required");
   }
 
@@ -96,7 +96,7 @@ class ContractsTest {
     assertThatThrownBy(
             () ->
                 parse(
-                    "schema:\n  - name: t\n    properties:\n      - name: a\n"
+                    "schema:\n  - name: t\n    properties:\n      - name: a\n        logicalType: string\n"
                         + "        logicalTypeOptions: {pattern: \"[A-Z\"}\n"))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("pattern '[A-Z' is not a valid regular expression");

@@ -134,9 +134,91 @@ public final class Datasets {
    */
   public PinnedTable pin(DatasetRef ref) {
     DatasetRef pinned = resolve(ref);
+    if (ref.version() != null || ref.timestamp() != null) {
+      // a version asked for by number or time may be old: refuse it here, by name, rather than as
+      // a FileNotFoundException halfway through the job (the latest is always readable)
+      unreadable(pinned)
+          .ifPresent(
+              reason -> {
+                throw Errors.versionUnreadable(pinned.table(), pinned.version(), reason);
+              });
+    }
     return new PinnedTable(
         pinned,
         spark.read().format("delta").option("versionAsOf", pinned.version()).load(pinned.table()));
+  }
+
+  /**
+   * Why a version of a table can no longer be read, or empty when it can: the table is gone,
+   * Delta's log retention removed the version's log entries, or VACUUM deleted data files it needs.
+   * VACUUM only deletes files the latest version no longer references, so only those are looked for
+   * (one existence check each): a version still current costs a listing of the log.
+   */
+  public java.util.Optional<String> unreadable(DatasetRef ref) {
+    Objects.requireNonNull(ref, "ref is null");
+    if (ref.version() == null) {
+      throw new IllegalArgumentException("unreadable needs a pinned version, got " + ref);
+    }
+    long version = ref.version();
+    long[] range = logRange(ref.table());
+    if (range == null && !exists(ref.table())) {
+      return java.util.Optional.of(ref.table() + " is no longer a Delta table (its log is gone)");
+    }
+    long latest = range != null ? range[1] : latestVersion(ref.table());
+    if (range != null && version < range[0]) {
+      return java.util.Optional.of(
+          "Delta's log retention (delta.logRetentionDuration) removed the log entries before"
+              + " version "
+              + range[0]);
+    }
+    if (version > latest) {
+      return java.util.Optional.of("it was never written; the latest version is " + latest);
+    }
+    if (version == latest) {
+      return java.util.Optional.empty();
+    }
+    java.util.Set<String> current =
+        java.util.Set.of(
+            spark
+                .read()
+                .format("delta")
+                .option("versionAsOf", latest)
+                .load(ref.table())
+                .inputFiles());
+    org.apache.hadoop.conf.Configuration hadoop = spark.sessionState().newHadoopConf();
+    int missing = 0;
+    String example = null;
+    String[] files =
+        spark.read().format("delta").option("versionAsOf", version).load(ref.table()).inputFiles();
+    for (String file : files) {
+      if (current.contains(file)) {
+        continue;
+      }
+      org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(file);
+      try {
+        if (!path.getFileSystem(hadoop).exists(path)) {
+          missing++;
+          example = example == null ? path.getName() : example;
+        }
+      } catch (java.io.IOException e) {
+        throw Errors.environment(
+            "cannot check the data files of " + ref + ": " + e.getMessage(),
+            "check the storage is reachable and its credentials, then run again",
+            e);
+      }
+    }
+    if (missing == 0) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        "VACUUM deleted "
+            + missing
+            + " of its "
+            + files.length
+            + " data file(s), e.g. "
+            + example
+            + " (Delta keeps files a later version replaced for"
+            + " delta.deletedFileRetentionDuration, 7 days by default)");
   }
 
   /**

@@ -79,6 +79,19 @@ public final class Errors {
         "use one of those versions, or leave out @VERSION to read the latest");
   }
 
+  /**
+   * A version that existed and can no longer be read: Delta's VACUUM or log retention removed what
+   * it needs.
+   */
+  public static NotFoundException versionUnreadable(String table, long version, String reason) {
+    return notFound(
+        "version " + version + " of " + table + " can no longer be read: " + reason,
+        "read a later version (`kiln datasets history "
+            + table
+            + "` lists them), or rebuild this one from its sources; to keep pinned versions"
+            + " readable, vacuum with a retention longer than their age");
+  }
+
   public static BadInputException timestampBeforeFirstCommit(
       String table, String timestamp, String firstCommit, long firstVersion) {
     return badInput(

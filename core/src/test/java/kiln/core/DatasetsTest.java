@@ -201,4 +201,41 @@ class DatasetsTest {
     assertThatThrownBy(() -> datasets.history(dir.resolve("missing").toString()))
         .hasMessageContaining("is not a Delta table");
   }
+
+  @Test
+  void aVersionWhoseFilesWereVacuumedIsRefusedByNameBeforeAnyJobReadsIt(
+      SparkSession spark, @TempDir Path dir) {
+    Datasets datasets = new Datasets(spark);
+    String table = dir.resolve("t").toString();
+    // one file per write: version 0 has one, version 1 two, version 2 one of its own
+    datasets.write(rows(spark, 0, 10).coalesce(1), table, WriteOptions.of(WriteMode.OVERWRITE));
+    datasets.write(rows(spark, 10, 12).coalesce(1), table, WriteOptions.of(WriteMode.APPEND));
+    datasets.write(rows(spark, 20, 25).coalesce(1), table, WriteOptions.of(WriteMode.OVERWRITE));
+    assertThat(datasets.unreadable(DatasetRef.atVersion(table, 0))).isEmpty();
+
+    spark.conf().set("spark.databricks.delta.retentionDurationCheck.enabled", "false");
+    try {
+      io.delta.tables.DeltaTable.forPath(spark, table).vacuum(0);
+    } finally {
+      spark.conf().unset("spark.databricks.delta.retentionDurationCheck.enabled");
+    }
+
+    assertThat(datasets.unreadable(DatasetRef.atVersion(table, 2))).isEmpty();
+    assertThat(datasets.unreadable(DatasetRef.atVersion(table, 1)))
+        .hasValueSatisfying(
+            reason ->
+                assertThat(reason)
+                    .startsWith("VACUUM deleted 2 of its 2 data file(s), e.g. part-"));
+    assertThatThrownBy(() -> datasets.pin(DatasetRef.atVersion(table, 0)))
+        .isInstanceOf(NotFoundException.class)
+        .hasMessageStartingWith(
+            "version 0 of "
+                + table
+                + " can no longer be read: VACUUM deleted 1 of its 1 data file(s)")
+        .hasMessageContaining("delta.deletedFileRetentionDuration")
+        .hasMessageContaining("fix: read a later version (`kiln datasets history " + table);
+    assertThat(datasets.pin(DatasetRef.atVersion(table, 2)).rows().count()).isEqualTo(5);
+    // VACUUM logs its own commits: the latest is past 2 and still readable
+    assertThat(datasets.pin(DatasetRef.latest(table)).rows().count()).isEqualTo(5);
+  }
 }

@@ -12,6 +12,8 @@ import java.util.Map;
  * zero.
  *
  * @param cpu max(allocated, used) core-hours × coreHour (OpenCost's rule)
+ * @param storage keeping tables: GB-months × storageGbMonth ({@code kiln cost storage} rows; 0 for
+ *     a job's run, whose output is priced where it is kept)
  * @param idleCpu the part of {@code cpu} no task used: allocated − used core-hours × coreHour
  *     (reported, inside cpu)
  * @param spot whether the spot discount was applied to cpu, memory and gpu
@@ -21,6 +23,7 @@ public record Cost(
     Double memory,
     Double gpu,
     Double tokens,
+    Double storage,
     Double idleCpu,
     Double total,
     List<String> unknown,
@@ -36,7 +39,7 @@ public record Cost(
 
   /**
    * The known figures as MLflow metrics: cost.total, cost.cpu, cost.memory, cost.gpu, cost.tokens,
-   * cost.idle_cpu.
+   * cost.storage, cost.idle_cpu.
    */
   public Map<String, Double> metrics() {
     Map<String, Double> m = new LinkedHashMap<>();
@@ -45,6 +48,7 @@ public record Cost(
     put(m, "cost.memory", memory);
     put(m, "cost.gpu", gpu);
     put(m, "cost.tokens", tokens);
+    put(m, "cost.storage", storage);
     put(m, "cost.idle_cpu", idleCpu);
     return m;
   }

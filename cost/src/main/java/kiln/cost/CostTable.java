@@ -53,6 +53,8 @@ public final class CostTable {
           .add("cost_memory", DataTypes.DoubleType)
           .add("cost_gpu", DataTypes.DoubleType)
           .add("cost_tokens", DataTypes.DoubleType)
+          .add("storage_bytes", DataTypes.LongType)
+          .add("cost_storage", DataTypes.DoubleType)
           .add("cost_idle_cpu", DataTypes.DoubleType)
           .add("cost_total", DataTypes.DoubleType)
           .add("cost_unknown", DataTypes.createArrayType(DataTypes.StringType));
@@ -102,10 +104,13 @@ public final class CostTable {
             c.memory(),
             c.gpu(),
             c.tokens(),
+            r.storageBytes(),
+            c.storage(),
             c.idleCpu(),
             c.total(),
             scala.collection.JavaConverters.asScalaBuffer(c.unknown()).toSeq());
     Dataset<Row> data = spark.createDataFrame(List.of(row), SCHEMA);
+    addMissingColumns();
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put("kiln.job", "cost");
     metadata.put("kiln.cost.of", r.job());
@@ -115,6 +120,32 @@ public final class CostTable {
             table,
             new WriteOptions(
                 WriteMode.APPEND, r.runId() == null ? null : "cost-" + r.runId(), metadata));
+  }
+
+  /**
+   * A cost table written before storage was priced lacks its columns: add them (null in the old
+   * rows) so that the append keeps one schema. Delta appends by column name.
+   */
+  private void addMissingColumns() {
+    Datasets datasets = new Datasets(spark);
+    if (!datasets.exists(table)) {
+      return;
+    }
+    StructType existing = datasets.read(DatasetRef.latest(table)).schema();
+    List<String> missing = new ArrayList<>();
+    for (org.apache.spark.sql.types.StructField f : SCHEMA.fields()) {
+      if (!java.util.Arrays.asList(existing.fieldNames()).contains(f.name())) {
+        missing.add(f.name() + " " + f.dataType().sql());
+      }
+    }
+    if (!missing.isEmpty()) {
+      spark.sql(
+          "ALTER TABLE delta.`"
+              + table.replace("`", "``")
+              + "` ADD COLUMNS ("
+              + String.join(", ", missing)
+              + ")");
+    }
   }
 
   /** The rows since {@code since} as report lines. */

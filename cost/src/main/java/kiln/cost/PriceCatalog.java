@@ -21,6 +21,9 @@ import kiln.core.YamlFiles;
  * @param gpuHour one GPU for an hour, by GPU model (A100, H100, ...), matched case-insensitively
  * @param storageGbMonth one GB stored for a month
  * @param tokens per model, per 1,000 prompt and completion tokens
+ * @param localTokens per 1,000 tokens of a model Kiln runs itself (llm's {@code local} engine) and
+ *     {@code tokens} does not list: 0 unless given, since the cores, memory and GPUs that ran it
+ *     are priced by the second already
  * @param spotDiscount the fraction spot or preemptible capacity saves, in [0, 1)
  */
 public record PriceCatalog(
@@ -31,11 +34,12 @@ public record PriceCatalog(
     Map<String, Double> gpuHour,
     Double storageGbMonth,
     Map<String, TokenPrice> tokens,
+    TokenPrice localTokens,
     Double spotDiscount) {
 
   static final String RESOURCE = "kiln/cost/prices.yaml";
   private static final String FIX =
-      "correct the price catalog (--prices FILE, or cost/catalog/prices.yaml)";
+      "correct the price catalog (spark.kiln.cost.prices FILE, or cost/catalog/prices.yaml)";
 
   /** Per 1,000 tokens. */
   public record TokenPrice(Double prompt, Double completion) {
@@ -66,6 +70,7 @@ public record PriceCatalog(
     }
     gpuHour = java.util.Collections.unmodifiableMap(gpus);
     tokens = tokens == null ? Map.of() : Map.copyOf(tokens);
+    localTokens = localTokens == null ? new TokenPrice(0.0, 0.0) : localTokens;
     tokens.forEach(
         (model, price) -> {
           if (price == null) {
@@ -92,7 +97,7 @@ public record PriceCatalog(
       if (in == null) {
         throw Errors.environment(
             "the built-in price catalog " + RESOURCE + " is not on the classpath",
-            "rebuild Kiln (the cost module ships it), or pass --prices FILE");
+            "rebuild Kiln (the cost module ships it), or set spark.kiln.cost.prices to a file");
       }
       return YamlFiles.parse(
           new String(in.readAllBytes(), StandardCharsets.UTF_8),

@@ -16,6 +16,37 @@ import java.util.List;
 public final class Pricing {
   private Pricing() {}
 
+  /** Days in an average month: a GB-month is a GB kept this many days. */
+  static final double DAYS_PER_MONTH = 365.25 / 12;
+
+  private static final double GB = 1024.0 * 1024 * 1024;
+
+  /**
+   * Keeping {@code bytes} for {@code days}: GB × days / {@value #DAYS_PER_MONTH} × storageGbMonth
+   * (GB as 2^30 bytes, as cloud storage bills).
+   */
+  public static Cost storage(long bytes, double days, PriceCatalog catalog) {
+    requireNonNull(catalog, "catalog is null");
+    if (bytes < 0 || !(days > 0) || Double.isInfinite(days)) {
+      throw kiln.core.Errors.badInput(
+          "storage of " + bytes + " bytes over " + days + " days",
+          "bytes are >= 0 and days a positive number");
+    }
+    double storage = bytes / GB * days / DAYS_PER_MONTH * catalog.storageGbMonth();
+    return new Cost(
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        storage,
+        0.0,
+        storage,
+        List.of(),
+        catalog.version(),
+        catalog.currency(),
+        false);
+  }
+
   public static Cost price(
       Usage usage, List<TokenUsage> tokens, PriceCatalog catalog, boolean spot) {
     requireNonNull(usage, "usage is null");
@@ -52,8 +83,17 @@ public final class Pricing {
     Double tokenCost = 0.0;
     for (TokenUsage t : tokens) {
       PriceCatalog.TokenPrice p = catalog.tokens().get(t.model());
+      if (p == null && t.local()) {
+        // a model run on the job's own executors: its hardware is in cpu, memory and gpu
+        p = catalog.localTokens();
+      }
       if (p == null) {
-        unknown.add("tokens of model " + t.model() + " (not in catalog " + catalog.version() + ")");
+        unknown.add(
+            "tokens of model "
+                + t.model()
+                + " (not in catalog "
+                + catalog.version()
+                + "; add it under tokens:)");
         tokenCost = null;
       } else if (tokenCost != null) {
         tokenCost +=
@@ -67,6 +107,7 @@ public final class Pricing {
         memory,
         gpu,
         tokenCost,
+        0.0,
         idleCpu,
         total,
         unknown,

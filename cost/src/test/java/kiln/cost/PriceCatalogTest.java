@@ -35,6 +35,9 @@ class PriceCatalogTest {
     assertThat(catalog.tokens().get("gpt-4o")).isEqualTo(new PriceCatalog.TokenPrice(0.0025, 0.01));
     assertThat(catalog.tokens().get("gpt-4o-mini"))
         .isEqualTo(new PriceCatalog.TokenPrice(0.00015, 0.0006));
+    assertThat(catalog.localTokens())
+        .as("a local model's hardware is priced per second, not per token")
+        .isEqualTo(new PriceCatalog.TokenPrice(0.0, 0.0));
     assertThat(catalog.spotDiscount()).isEqualTo(0.6);
     assertThat(PriceCatalog.load(null)).isEqualTo(catalog);
   }
@@ -52,6 +55,7 @@ class PriceCatalogTest {
         gpuHour: {a100: 3.0, MI300X: 4.5}
         storageGbMonth: 0.02
         tokens: {llama-3-8b: {prompt: 0.0001, completion: 0.0002}}
+        localTokens: {prompt: 0.00001, completion: 0.00003}
         spotDiscount: 0.5
         """);
     PriceCatalog catalog = PriceCatalog.load(file);
@@ -67,6 +71,7 @@ class PriceCatalogTest {
                 null,
                 0.02,
                 java.util.Map.of("llama-3-8b", new PriceCatalog.TokenPrice(0.0001, 0.0002)),
+                new PriceCatalog.TokenPrice(0.00001, 0.00003),
                 0.5));
     assertThat(catalog.gpuHour())
         .containsEntry("A100", 3.0)

@@ -22,6 +22,7 @@ class PricingTest {
           Map.of("A100", 3.0),
           0.02,
           Map.of("gpt-x", new PriceCatalog.TokenPrice(0.002, 0.008)),
+          null,
           0.5);
   static final Instant T0 = Instant.parse("2026-12-01T00:00:00Z");
 
@@ -63,7 +64,74 @@ class PricingTest {
     assertThat(cost.catalogVersion()).isEqualTo("test-1");
     assertThat(cost.metrics())
         .containsOnlyKeys(
-            "cost.total", "cost.cpu", "cost.memory", "cost.gpu", "cost.tokens", "cost.idle_cpu");
+            "cost.total",
+            "cost.cpu",
+            "cost.memory",
+            "cost.gpu",
+            "cost.tokens",
+            "cost.storage",
+            "cost.idle_cpu");
+    assertThat(cost.storage()).as("a job's run keeps nothing priced here").isZero();
+  }
+
+  @Test
+  void aLocalModelsTokensCostNothingByDefaultItsHardwareIsPricedBySecond() {
+    Cost local =
+        Pricing.price(
+            usage(3600, 3600, 0, null),
+            List.of(new TokenUsage("tinyllama.gguf", 2000, 500, true)),
+            CATALOG,
+            false);
+    assertThat(local.tokens()).isZero();
+    assertThat(local.unknown()).isEmpty();
+    assertThat(local.total()).isCloseTo(0.05 + 0.10, within(1e-12));
+
+    PriceCatalog charged =
+        new PriceCatalog(
+            "test-2",
+            "USD",
+            0.05,
+            0.01,
+            Map.of(),
+            0.02,
+            Map.of("gpt-x", new PriceCatalog.TokenPrice(0.002, 0.008)),
+            new PriceCatalog.TokenPrice(0.001, 0.004),
+            0.5);
+    Cost perToken =
+        Pricing.price(
+            usage(3600, 3600, 0, null),
+            List.of(
+                new TokenUsage("tinyllama.gguf", 2000, 500, true),
+                new TokenUsage("gpt-x", 1000, 1000, true)),
+            charged,
+            false);
+    // localTokens for the unlisted model; a local model the catalog lists keeps its own price
+    assertThat(perToken.tokens()).isCloseTo(2 * 0.001 + 0.5 * 0.004 + 0.002 + 0.008, within(1e-12));
+
+    Cost served =
+        Pricing.price(
+            usage(3600, 3600, 0, null),
+            List.of(new TokenUsage("tinyllama.gguf", 2000, 500)),
+            charged,
+            false);
+    assertThat(served.tokens()).as("a served model the catalog lacks is unknown").isNull();
+  }
+
+  @Test
+  void storageIsGigabyteMonthsAtTheCatalogsPrice() {
+    // 10 GiB for a month of 365.25 / 12 days at 0.02 per GB-month
+    Cost month = Pricing.storage(10L << 30, 365.25 / 12, CATALOG);
+    assertThat(month.storage()).isCloseTo(0.2, within(1e-12));
+    assertThat(month.total()).isCloseTo(0.2, within(1e-12));
+    assertThat(month.cpu()).isZero();
+    Cost day = Pricing.storage(10L << 30, 1, CATALOG);
+    assertThat(day.total()).isCloseTo(0.2 / (365.25 / 12), within(1e-12));
+    assertThat(day.metrics()).containsEntry("cost.storage", day.storage());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Pricing.storage(-1, 1, CATALOG))
+        .isInstanceOf(kiln.core.BadInputException.class);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Pricing.storage(1, 0, CATALOG))
+        .isInstanceOf(kiln.core.BadInputException.class)
+        .hasMessageContaining("0.0 days");
   }
 
   @Test

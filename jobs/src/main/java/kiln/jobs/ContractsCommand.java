@@ -131,6 +131,8 @@ final class ContractsCommand implements Runnable {
                     CheckRun checked =
                         new ContractCheck(session.spark(), console::step).run(checkSpec, table);
                     ContractTracking.report(tracked, checked, yaml);
+                    ContractLineage.of(checked)
+                        .ifPresent(quality -> reporting.dataQuality(tracked, quality));
                     return checked;
                   });
         }

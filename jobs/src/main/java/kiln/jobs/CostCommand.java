@@ -8,14 +8,19 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import kiln.core.Errors;
 import kiln.core.KilnSettings;
 import kiln.cost.Budgets;
 import kiln.cost.CostLine;
+import kiln.cost.CostRecord;
 import kiln.cost.CostReport;
+import kiln.cost.CostReportHtml;
 import kiln.cost.CostTable;
+import kiln.cost.PriceCatalog;
+import kiln.cost.TableStorage;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,6 +39,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       CostCommand.Report.class,
       CostCommand.Check.class,
+      CostCommand.Storage.class,
       CommandLine.HelpCommand.class
     })
 final class CostCommand implements Runnable {
@@ -139,13 +145,15 @@ final class CostCommand implements Runnable {
       name = "check",
       mixinStandardHelpOptions = true,
       description = {
-        "Check this day's and month's spending (UTC) against budgets and exit 1 when one is exceeded.",
-        "Each budget prints its tier: info at 50% or more of its limit, warning at 80%, critical when exceeded."
+        "Check this day's, week's and month's spending (UTC) against budgets and exit 1 when one is exceeded.",
+        "Each budget prints its tier and action: info (log) at 50%% or more of its limit, warning (notify) at",
+        "80%%, critical (page) when exceeded; and a linear forecast to the period's end once a tenth of it has",
+        "passed. --json prints the worst tier and its action first, for a scheduler to branch on."
       },
       footer = {
         "",
-        "Exit codes: 0 within budgets, 1 a budget exceeded, 2 bad usage or input (a budget for a group no",
-        "run has), 3 an environment or internal failure."
+        "Exit codes: 0 within budgets (or below --fail-on), 1 a budget exceeded (or at --fail-on), 2 bad",
+        "usage or input (a budget for a group no run has), 3 an environment or internal failure."
       })
   static final class Check implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -166,9 +174,21 @@ final class CostCommand implements Runnable {
         description = "The cost table (default WORKDIR/cost).")
     String input;
 
+    @Option(
+        names = "--fail-on",
+        defaultValue = "critical",
+        paramLabel = "TIER",
+        description =
+            "Exit 1 from this tier on: critical (default: a budget exceeded), warning or info.")
+    Budgets.Tier failOn;
+
     @Override
     public Integer call() {
       Console console = json.console(spec);
+      if (failOn == Budgets.Tier.OK) {
+        throw Errors.badInput(
+            "--fail-on ok would fail every check", "give --fail-on critical, warning or info");
+      }
       Budgets file = Budgets.read(budgets);
       KilnSettings settings = sparkOptions.settings();
       try (Session session = new Session(settings)) {
@@ -179,7 +199,8 @@ final class CostCommand implements Runnable {
         for (Budgets.Status s : statuses) {
           console.result(
               String.format(
-                  "%-8s %s %s per %s: %.6f of %.6f (%.0f%%)%s",
+                  java.util.Locale.ROOT,
+                  "%-8s %s %s per %s: %.6f of %.6f (%.0f%%)%s; action: %s%s",
                   s.tier(),
                   s.budget().key(),
                   s.budget().value(),
@@ -187,15 +208,29 @@ final class CostCommand implements Runnable {
                   s.spent(),
                   s.budget().limit(),
                   100 * s.share(),
-                  s.unknownRuns() > 0 ? " and " + s.unknownRuns() + " runs of unknown cost" : ""));
+                  s.unknownRuns() > 0 ? " and " + s.unknownRuns() + " runs of unknown cost" : "",
+                  s.action(),
+                  s.forecast() == null
+                      ? ""
+                      : String.format(
+                          java.util.Locale.ROOT,
+                          "; forecast %.6f by %s (%.0f%%, %s)",
+                          s.forecast(),
+                          s.periodEnd(),
+                          100 * s.forecast() / s.budget().limit(),
+                          s.forecastTier())));
         }
-        json.print(spec, statuses);
+        Budgets.Summary summary = Budgets.Summary.of(statuses);
+        console.result("Worst tier: " + summary.tier() + " (action: " + summary.action() + ")");
+        json.print(spec, summary);
         List<Budgets.Status> exceeded =
-            statuses.stream().filter(s -> s.tier() == Budgets.Tier.CRITICAL).toList();
+            statuses.stream().filter(s -> s.tier().compareTo(failOn) >= 0).toList();
         if (!exceeded.isEmpty()) {
           throw Errors.checkFailed(
               exceeded.size()
-                  + " budget(s) exceeded: "
+                  + (failOn == Budgets.Tier.CRITICAL
+                      ? " budget(s) exceeded: "
+                      : " budget(s) at " + failOn + " or worse: ")
                   + exceeded.stream()
                       .map(s -> s.budget().key() + " " + s.budget().value())
                       .collect(Collectors.joining(", ")),
@@ -210,64 +245,95 @@ final class CostCommand implements Runnable {
     }
   }
 
-  /**
-   * One page, no external files: a table and an inline SVG bar per group (known cost and idle CPU).
-   */
-  static void writeHtml(CostReport report, Path file) {
-    double max = report.groups().stream().mapToDouble(CostReport.Group::total).max().orElse(0);
-    StringBuilder svg = new StringBuilder();
-    int rowHeight = 22;
-    svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"")
-        .append(rowHeight * report.groups().size() + 10)
-        .append("\">");
-    int y = 5;
-    for (CostReport.Group g : report.groups()) {
-      double width = max == 0 ? 0 : 460 * g.total() / max;
-      double idle = max == 0 ? 0 : 460 * g.idleCpu() / max;
-      svg.append(
-          String.format(
-              java.util.Locale.ROOT,
-              "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text><rect x=\"200\" y=\"%d\" width=\"%.1f\" height=\"16\""
-                  + " fill=\"#4a7ab5\"/><rect x=\"200\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#d9a441\"/>"
-                  + "<text x=\"%.1f\" y=\"%d\" font-size=\"12\">%.4f</text>",
-              y + 13,
-              esc(String.join(" / ", g.key().values())),
-              y,
-              width,
-              y,
-              Math.min(idle, width),
-              205 + width,
-              y + 13,
-              g.total()));
-      y += rowHeight;
+  @Command(
+      name = "storage",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Price keeping tables per GB-month in the cost table, once per table and UTC day.",
+        "The bytes under each table's directory (every version time travel can read, and the Delta log) x",
+        "--days, at the catalog's storageGbMonth: a row of job storage, tagged table=PATH and --tag, so a",
+        "daily schedule or a re-run counts a day once."
+      })
+  static final class Storage implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin SparkOptions sparkOptions;
+    @Mixin JsonOption json;
+
+    @Option(
+        names = "--table",
+        required = true,
+        paramLabel = "TABLE",
+        description = "A table to price; may repeat.")
+    List<String> tables;
+
+    @Option(
+        names = "--days",
+        defaultValue = "1",
+        paramLabel = "N",
+        description = "The days this measurement stands for (default 1: schedule it daily).")
+    double days;
+
+    @Option(
+        names = "--input",
+        paramLabel = "TABLE",
+        description = "The cost table to append to (default WORKDIR/cost).")
+    String input;
+
+    /** What --json prints per table. */
+    record Priced(String table, long bytes, double days, Double cost, boolean alreadyPriced) {}
+
+    @Override
+    public Integer call() {
+      Console console = json.console(spec);
+      if (!(days > 0) || Double.isInfinite(days)) {
+        throw Errors.badInput(
+            "--days " + days + " is not a positive number of days", "give e.g. --days 1");
+      }
+      KilnSettings settings = sparkOptions.settings();
+      Map<String, String> conf =
+          settings.spark() == null || settings.spark().conf() == null
+              ? Map.of()
+              : settings.spark().conf();
+      String prices = conf.get(JobCost.PRICES);
+      PriceCatalog catalog = PriceCatalog.load(prices == null ? null : Path.of(prices));
+      Instant now = Instant.now();
+      List<Priced> priced = new java.util.ArrayList<>();
+      try (Session session = new Session(settings)) {
+        CostTable table = new CostTable(session.spark(), table(input, settings));
+        for (String t : tables) {
+          long bytes = TableStorage.bytes(session.spark(), t);
+          CostRecord record = TableStorage.record(t, bytes, days, JobCost.tags(conf), catalog, now);
+          boolean again = table.append(record).alreadyWritten();
+          console.result(
+              String.format(
+                  java.util.Locale.ROOT,
+                  "%s: %s bytes for %s day(s): %.6f %s%s",
+                  t,
+                  Console.count(bytes),
+                  days,
+                  record.cost().total(),
+                  catalog.currency(),
+                  again ? " (already priced today: not counted again)" : ""));
+          priced.add(new Priced(t, bytes, days, record.cost().total(), again));
+        }
+      }
+      json.print(spec, priced);
+      return 0;
     }
-    svg.append("</svg>");
-    String page =
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Kiln cost report</title></head><body>"
-            + "<h1>Kiln cost since "
-            + report.since()
-            + "</h1><p>Blue: known cost per group; amber: its idle CPU.</p>"
-            + svg
-            + "<pre>"
-            + esc(report.text())
-            + "</pre></body></html>\n";
+  }
+
+  /** One page, no external files: {@link CostReportHtml}. */
+  static void writeHtml(CostReport report, Path file) {
     try {
       if (file.toAbsolutePath().getParent() != null) {
         Files.createDirectories(file.toAbsolutePath().getParent());
       }
-      Files.writeString(file, page);
+      Files.writeString(file, CostReportHtml.render(report));
     } catch (IOException e) {
       throw Errors.badInput(
           "cannot write the HTML report " + file + ": " + e.getMessage(),
           "give --html a writable path",
           e);
     }
-  }
-
-  private static String esc(String s) {
-    return s.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("\"", "&quot;");
   }
 }

@@ -9,6 +9,7 @@ import kiln.core.Errors;
 import kiln.core.KilnSettings;
 import kiln.core.tracking.TrackedRun;
 import kiln.cost.Cost;
+import kiln.cost.CostLine;
 import kiln.cost.CostRecord;
 import kiln.cost.CostTable;
 import kiln.cost.PriceCatalog;
@@ -38,29 +39,50 @@ final class JobCost {
   static final String TABLE = "spark.kiln.cost.table";
   static final String SPOT = "spark.kiln.cost.spot";
 
+  /**
+   * The run tag an LLM job sets to its engine type: {@code local} models' tokens are priced by the
+   * catalog's localTokens (their hardware is in the core- and GPU-seconds).
+   */
+  static final String LLM_ENGINE = "kiln.llm.engine";
+
   private final KilnSettings settings;
   private final String job;
   private final Console console;
   private final Instant start;
   private final UsageListener.Mark mark;
+  private final boolean localModel;
+
+  /** The parent run's id of a nested run (the demo's steps), recorded so reports count it once. */
+  private final String parentRunId;
 
   private JobCost(
-      KilnSettings settings, String job, Console console, Instant start, UsageListener.Mark mark) {
+      KilnSettings settings,
+      String job,
+      Console console,
+      Instant start,
+      UsageListener.Mark mark,
+      boolean localModel,
+      String parentRunId) {
     this.settings = settings;
     this.job = job;
     this.console = console;
     this.start = start;
     this.mark = mark;
+    this.localModel = localModel;
+    this.parentRunId = parentRunId;
   }
 
-  static JobCost start(KilnSettings settings, String job, Console console) {
+  static JobCost start(
+      KilnSettings settings, String job, Map<String, String> runTags, Console console) {
     SparkSession spark = activeSpark();
     return new JobCost(
         settings,
         job,
         console,
         Instant.now(),
-        spark == null ? null : UsageListener.attach(spark).mark());
+        spark == null ? null : UsageListener.attach(spark).mark(),
+        "local".equals(runTags.get(LLM_ENGINE)),
+        runTags.get("mlflow.parentRunId"));
   }
 
   /** Measures, prices, logs and stores the run's cost; {@code result} gives an LLM job's tokens. */
@@ -79,7 +101,10 @@ final class JobCost {
       }
       List<TokenUsage> tokens = List.of();
       if (result instanceof LlmRunResult llm && llm.model() != null && !llm.alreadyWritten()) {
-        tokens = List.of(new TokenUsage(llm.model(), llm.promptTokens(), llm.completionTokens()));
+        tokens =
+            List.of(
+                new TokenUsage(
+                    llm.model(), llm.promptTokens(), llm.completionTokens(), localModel));
       }
       String prices = conf.get(PRICES);
       PriceCatalog catalog = PriceCatalog.load(prices == null ? null : Path.of(prices));
@@ -99,7 +124,8 @@ final class JobCost {
       run.setTags(runTags);
       console.step(
           String.format(
-                  "Cost: %s %s (cpu %.6f, of which idle %.6f; memory %.6f; gpu %s; tokens %s; catalog %s)",
+                  "Cost: %s %s (cpu %.6f, of which idle %.6f; memory %.6f; gpu %s; tokens %s;"
+                      + " catalog %s)",
                   cost.total() == null ? "unknown" : String.format("%.6f", cost.total()),
                   cost.currency(),
                   cost.cpu(),
@@ -116,7 +142,7 @@ final class JobCost {
             conf.getOrDefault(
                 TABLE, settings.workdirPath().resolve("cost").toAbsolutePath().toString());
         new CostTable(spark, table)
-            .append(new CostRecord(job, run.id(), tags, usage, tokens, cost));
+            .append(new CostRecord(job, run.id(), rowTags(tags), usage, tokens, cost));
       }
     } catch (RuntimeException e) {
       console.step("Cost not recorded: " + Errors.rootMessage(e));
@@ -139,7 +165,16 @@ final class JobCost {
     return conf;
   }
 
-  private static Map<String, String> tags(Map<String, String> conf) {
+  /** The cost row's tags: the run's, and a nested run's parent (reports count it once). */
+  private Map<String, String> rowTags(Map<String, String> tags) {
+    Map<String, String> row = new LinkedHashMap<>(tags);
+    if (parentRunId != null) {
+      row.put(CostLine.PARENT_TAG, parentRunId);
+    }
+    return row;
+  }
+
+  static Map<String, String> tags(Map<String, String> conf) {
     Map<String, String> tags = new LinkedHashMap<>();
     conf.forEach(
         (k, v) -> {

@@ -29,7 +29,9 @@ import picocli.CommandLine.ScopeType;
       DriftCommand.class,
       LineageCommand.class,
       LlmCommand.class,
+      PiiCommand.class,
       CostCommand.class,
+      MonitorCommand.class,
       DemoCommand.class,
       ServerCommand.class,
       TrackingCommand.class,
@@ -141,6 +143,10 @@ public final class Kiln implements Runnable {
     CommandLine.Model.OptionSpec config = leaf.commandSpec().findOption("--config");
     Reporting.commandConfig(
         config != null && config.getValue() instanceof java.nio.file.Path path ? path : null);
+    // and names the OpenLineage parent run the scheduler gave (Reporting checks its form)
+    CommandLine.Model.OptionSpec parent = leaf.commandSpec().findOption("--lineage-parent");
+    Reporting.lineageParent(
+        parent != null && parent.getValue() instanceof String text ? text : null);
     return new CommandLine.RunLast().execute(parse);
   }
 

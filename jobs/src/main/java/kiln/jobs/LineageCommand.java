@@ -1,12 +1,21 @@
 package kiln.jobs;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import kiln.core.Datasets;
+import kiln.core.Errors;
+import kiln.core.KilnSettings;
 import kiln.lineage.FileTransport;
 import kiln.lineage.LineageGraph;
+import kiln.lineage.LineageHtml;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -14,7 +23,7 @@ import picocli.CommandLine.Spec;
     name = "lineage",
     mixinStandardHelpOptions = true,
     description = "Show where a table version or a model version came from and what used it.",
-    subcommands = LineageCommand.Show.class)
+    subcommands = {LineageCommand.Show.class, ReproduceCommand.class})
 final class LineageCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -28,42 +37,83 @@ final class LineageCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description = {
         "Show the runs upstream and downstream of a table version or a model version.",
-        "Read from the OpenLineage events jobs wrote to WORKDIR/lineage/events.jsonl."
+        "Read from the OpenLineage events jobs wrote to WORKDIR/lineage/events.jsonl; warns about",
+        "every recorded table version that Delta's VACUUM or log retention made unreadable."
       })
   static final class Show implements Callable<Integer> {
     @Spec CommandSpec spec;
-    @Mixin WorkdirOptions workdirOptions;
+    @Mixin SparkOptions sparkOptions;
     @Mixin JsonOption json;
 
     @Parameters(paramLabel = "TARGET", description = "TABLE@VERSION or models:/NAME/VERSION.")
     String target;
 
-    /** What --json prints: the walks up and down from the target. */
+    @Option(
+        names = "--html",
+        paramLabel = "FILE",
+        description = "Also write the graph as one self-contained HTML page (inline SVG).")
+    Path html;
+
+    @Option(
+        names = "--no-check",
+        description =
+            "Do not check that the recorded table versions are still readable (no Spark).")
+    boolean noCheck;
+
+    /**
+     * What --json prints: the walks up and down from the target, and the recorded versions that can
+     * no longer be read.
+     */
     record Shown(
-        String target, Path events, LineageGraph.Node upstream, LineageGraph.Node downstream) {}
+        String target,
+        Path events,
+        LineageGraph.Node upstream,
+        LineageGraph.Node downstream,
+        Map<String, String> unreadable,
+        Path html) {}
 
     @Override
-    public Integer call() {
-      Path events =
-          workdirOptions
-              .settings(null)
-              .workdirPath()
-              .resolve("lineage")
-              .resolve(FileTransport.FILE_NAME);
+    public Integer call() throws IOException {
+      KilnSettings settings = sparkOptions.settings();
+      Path events = settings.workdirPath().resolve("lineage").resolve(FileTransport.FILE_NAME);
+      if (html != null && html.getParent() != null && !Files.isDirectory(html.getParent())) {
+        throw Errors.notFound(
+            "the directory of --html " + html + " does not exist", "create it, or write elsewhere");
+      }
       LineageGraph graph = LineageGraph.read(events);
       LineageGraph.Node upstream = graph.upstream(target);
       LineageGraph.Node downstream = graph.downstream(target);
       Console console = json.console(spec);
-      console.result(
-          "Upstream of "
-              + target
-              + " (what it was made from):\n"
-              + LineageGraph.text(upstream)
-              + "\n\nDownstream of "
-              + target
-              + " (what used it):\n"
-              + LineageGraph.text(downstream));
-      json.print(spec, new Shown(target, events, upstream, downstream));
+      Map<String, String> unreadable = new LinkedHashMap<>();
+      if (!noCheck) {
+        try (Session session = new Session(settings)) {
+          unreadable.putAll(
+              LineageChecks.unreadable(
+                  new Datasets(session.spark()), LineageGraph.tables(upstream, downstream)));
+        }
+      }
+      StringBuilder text =
+          new StringBuilder()
+              .append("Upstream of ")
+              .append(target)
+              .append(" (what it was made from):\n")
+              .append(LineageGraph.text(upstream))
+              .append("\n\nDownstream of ")
+              .append(target)
+              .append(" (what used it):\n")
+              .append(LineageGraph.text(downstream));
+      unreadable.forEach(
+          (table, reason) ->
+              text.append("\n\nwarning: ")
+                  .append(table)
+                  .append(" can no longer be read: ")
+                  .append(reason));
+      console.result(text.toString());
+      if (html != null) {
+        Files.writeString(html, LineageHtml.render(target, upstream, downstream, unreadable));
+        console.result("Wrote the lineage graph to " + html + ".");
+      }
+      json.print(spec, new Shown(target, events, upstream, downstream, unreadable, html));
       return 0;
     }
   }

@@ -62,7 +62,8 @@ final class LlmCommand implements Runnable {
         required = true,
         paramLabel = "JOB.yaml",
         description =
-            "The job: input, key, text, prompt, engine, output, maxErrorRate, pii (see llm/README.md).")
+            "The job: input, key, text, prompt, engine, output, maxErrorRate, pii, deduplicate, cache,"
+                + " commitEvery, blockLeaks (see llm/README.md).")
     Path config;
 
     @Mixin JsonOption json;
@@ -78,7 +79,7 @@ final class LlmCommand implements Runnable {
         LlmRunResult result =
             reporting.run(
                 "llm " + job.prompt(),
-                Map.of("kiln.job", "llm"),
+                Map.of("kiln.job", "llm", JobCost.LLM_ENGINE, job.engine().type().toString()),
                 run ->
                     new LlmJob(session.spark(), prompts, System.getenv(), console::step)
                         .run(job, run, kiln.workdirPath().resolve("llm/pipelines")));
@@ -125,7 +126,12 @@ final class LlmCommand implements Runnable {
       out.put("completion_tokens", r.completionTokens());
       out.put("deduplicated_rows", r.deduplicatedRows());
       out.put("tokens_saved", r.tokensSaved());
+      out.put("cache_hits", r.cacheHits());
+      out.put("tokens_saved_by_cache", r.tokensSavedByCache());
       out.put("redactions", r.redactions());
+      out.put("completion_leaks", r.leaks());
+      out.put("rows_with_leaks", r.rowsWithLeaks());
+      out.put("resumed_rows", r.resumedRows());
       out.put("already_written", r.alreadyWritten());
       out.put("pipeline", r.pipeline());
       return LlmCommand.json(out);

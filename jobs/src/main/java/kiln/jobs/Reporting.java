@@ -32,6 +32,9 @@ final class Reporting implements AutoCloseable {
   /** The command's --config file, which Kiln's command line hands over before the command runs. */
   private static final ThreadLocal<Path> COMMAND_CONFIG = new ThreadLocal<>();
 
+  /** The command's --lineage-parent, handed over as its --config is. */
+  private static final ThreadLocal<String> LINEAGE_PARENT = new ThreadLocal<>();
+
   private final String experiment;
   private final Console console;
   private final KilnSettings settings;
@@ -41,13 +44,14 @@ final class Reporting implements AutoCloseable {
       TrackingServer embedded,
       KilnSettings settings,
       String experiment,
-      Console console) {
+      Console console,
+      Map<String, String> lineageEnvironment) {
     this.tracking = tracking;
     this.embedded = embedded;
     this.experiment = experiment;
     this.console = console;
     this.settings = settings;
-    this.lineage = Lineage.open(settings.workdirPath(), System.getenv(), console::step);
+    this.lineage = Lineage.open(settings.workdirPath(), lineageEnvironment, console::step);
     this.lineageTracking = lineage.tracking(tracking);
   }
 
@@ -63,7 +67,38 @@ final class Reporting implements AutoCloseable {
     }
   }
 
+  /** The --lineage-parent the current command was given (null: none). */
+  static void lineageParent(String parent) {
+    if (parent == null) {
+      LINEAGE_PARENT.remove();
+    } else {
+      LINEAGE_PARENT.set(parent);
+    }
+  }
+
+  /**
+   * The OpenLineage clients' environment, with --lineage-parent over OPENLINEAGE_PARENT_ID. A
+   * malformed flag is the user's mistake (exit 2); a malformed variable only loses the facet.
+   */
+  private static Map<String, String> lineageEnvironment() {
+    String parent = LINEAGE_PARENT.get();
+    if (parent == null) {
+      return System.getenv();
+    }
+    if (kiln.lineage.ParentRun.parse(parent).isEmpty()) {
+      throw Errors.badInput(
+          "--lineage-parent '" + parent + "' is not NAMESPACE/JOB_NAME/RUN_ID with a UUID run id",
+          "give the parent as Airflow's OpenLineage provider renders it, e.g. `--lineage-parent"
+              + " \"{{ macros.OpenLineageProviderPlugin.lineage_parent_id(task_instance) }}\"`");
+    }
+    Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    env.put("OPENLINEAGE_PARENT_ID", parent);
+    return env;
+  }
+
   static Reporting open(KilnSettings settings, Console console) {
+    // checked before anything starts: a bad flag leaves no server behind
+    Map<String, String> lineageEnvironment = lineageEnvironment();
     Path spool = settings.trackingSpool();
     String uri = settings.trackingUri();
     TrackingServer embedded = null;
@@ -104,11 +139,20 @@ final class Reporting implements AutoCloseable {
       console.step("MLflow tracking: " + uri);
     }
     MlflowTracking tracking = MlflowTracking.connect(uri, System.getenv(), spool, console::step);
-    return new Reporting(tracking, embedded, settings, settings.experiment(), console);
+    return new Reporting(
+        tracking, embedded, settings, settings.experiment(), console, lineageEnvironment);
   }
 
   Tracking tracking() {
     return lineageTracking;
+  }
+
+  /**
+   * What a command's check found of a table version its run read, on that input's OpenLineage
+   * facets: commands supply facets, lineage carries them.
+   */
+  void dataQuality(TrackedRun run, kiln.lineage.DataQuality quality) {
+    lineage.dataQuality(run, quality);
   }
 
   /**
@@ -127,7 +171,8 @@ final class Reporting implements AutoCloseable {
             allTags,
             COMMAND_CONFIG.get(),
             tracking.uri());
-    JobCost cost = JobCost.start(settings, tags.getOrDefault("kiln.job", runName), console);
+    JobCost cost =
+        JobCost.start(settings, tags.getOrDefault("kiln.job", runName), allTags, console);
     try {
       R result = job.apply(run);
       cost.record(run, result);

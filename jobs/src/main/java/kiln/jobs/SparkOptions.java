@@ -66,6 +66,14 @@ final class SparkOptions {
       description = "Tag the job's cost record and run (e.g. team=risk, model=fraud); may repeat.")
   Map<String, String> tags = new LinkedHashMap<>();
 
+  @Option(
+      names = "--lineage-parent",
+      paramLabel = "NAMESPACE/JOB/RUN_ID",
+      description =
+          "The OpenLineage parent run of this job's runs, e.g. an Airflow task's"
+              + " (default $OPENLINEAGE_PARENT_ID).")
+  String lineageParent;
+
   /**
    * The option names every Spark command shares; the README lists them once rather than per
    * command.
@@ -80,7 +88,8 @@ final class SparkOptions {
           "--workdir",
           "--tracking-uri",
           "--experiment",
-          "--tag");
+          "--tag",
+          "--lineage-parent");
 
   /**
    * --conf, with each --tag as {@code spark.kiln.tag.KEY} (where the settings file's tags live

@@ -7,7 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import kiln.core.testing.SharedSpark;
+import kiln.lineage.OpenLineageSchema;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -25,6 +28,7 @@ class ContractsCommandTest {
       kind: DataContract
       id: orders
       version: 1.0.0
+      status: active
       schema:
         - name: orders
           properties:
@@ -106,6 +110,40 @@ class ContractsCommandTest {
         .contains("Quarantined 2 rows into " + table + "_quarantine, version 0")
         .contains("Wrote 2 clean rows to " + dir.resolve("clean"));
     assertThat(run.err()).contains("contract broken: id.required, amount.maximum");
+
+    // the verdicts travel with the checked version in OpenLineage's data-quality facets
+    OpenLineageSchema schema = new OpenLineageSchema();
+    List<JsonNode> events = new ArrayList<>();
+    for (String line : Files.readAllLines(dir.resolve("work/lineage/events.jsonl"))) {
+      assertThat(schema.violations(line)).as(line).isEmpty();
+      events.add(new ObjectMapper().readTree(line));
+    }
+    JsonNode complete = events.get(events.size() - 1);
+    assertThat(complete.get("eventType").asText()).isEqualTo("COMPLETE");
+    JsonNode input = complete.at("/inputs/0");
+    assertThat(input.get("name").asText()).isEqualTo(Path.of(table).toAbsolutePath().toString());
+    assertThat(input.at("/facets/version/datasetVersion").asText()).isEqualTo("0");
+    assertThat(input.at("/inputFacets/dataQualityAssertions/assertions"))
+        .extracting(
+            a ->
+                a.get("name").asText()
+                    + " "
+                    + a.get("assertion").asText()
+                    + " "
+                    + a.get("success").asBoolean()
+                    + " "
+                    + a.get("severity").asText())
+        .contains(
+            "schema schema true error",
+            "id.required not_null false error",
+            "amount.maximum maximum false error",
+            "tiny row_count false warn",
+            "size row_count true error");
+    JsonNode metrics = input.at("/inputFacets/dataQualityMetrics");
+    assertThat(metrics.get("rowCount").asLong()).isEqualTo(4);
+    assertThat(metrics.at("/columnMetrics/id/nullCount").asLong()).isEqualTo(1);
+    assertThat(metrics.at("/columnMetrics/amount/max").asDouble()).isEqualTo(500.0);
+    assertThat(complete.at("/outputs")).allSatisfy(o -> assertThat(o.has("inputFacets")).isFalse());
   }
 
   @Test
@@ -190,7 +228,7 @@ class ContractsCommandTest {
             table);
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err())
-        .contains(typo + ":10:9: unknown key 'requird'")
+        .contains(typo + ":11:9: unknown key 'requird'")
         .contains("fix: use one of the valid keys")
         .doesNotContain("\tat ");
 

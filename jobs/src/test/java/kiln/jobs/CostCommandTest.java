@@ -125,7 +125,11 @@ class CostCommandTest {
     assertThat(json.get("groups").get(0).get("key").get("team").asText()).isEqualTo("risk");
     assertThat(json.get("groups").get(0).get("runs").asLong()).isEqualTo(1);
     assertThat(run.err()).containsPattern("risk\\s+drift\\s+1\\s+\\d");
-    assertThat(Files.readString(html)).contains("<svg", "risk / drift");
+    String page = Files.readString(html);
+    assertThat(page)
+        .contains("<figure id=\"cost-over-time\">", "<figure id=\"idle-share\">", "<td>risk</td>")
+        .contains("<title>risk / drift, ")
+        .doesNotContain("<script", "http:", "https:");
   }
 
   @Test
@@ -139,15 +143,195 @@ class CostCommandTest {
         kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
     assertThat(exceeded.exitCode()).as(exceeded.err()).isEqualTo(1);
     assertThat(exceeded.out())
-        .containsPattern("CRITICAL\\s+team risk per day")
-        .containsPattern("OK\\s+job drift per month");
+        .containsPattern("CRITICAL\\s+team risk per day.*action: page")
+        .containsPattern("OK\\s+job drift per month.*action: none")
+        .contains("Worst tier: CRITICAL (action: page)");
     assertThat(exceeded.err()).contains("1 budget(s) exceeded: team risk");
+
+    Run json =
+        kiln(
+            "cost",
+            "check",
+            "--budgets",
+            budgets.toString(),
+            "--workdir",
+            work.toString(),
+            "--json");
+    assertThat(json.exitCode()).as(json.err()).isEqualTo(1);
+    JsonNode summary = new ObjectMapper().readTree(json.out());
+    assertThat(summary.get("tier").asText()).isEqualTo("CRITICAL");
+    assertThat(summary.get("action").asText()).isEqualTo("page");
+    assertThat(summary.get("budgets")).hasSize(2);
+    assertThat(summary.get("budgets").get(1).get("tier").asText()).isEqualTo("OK");
+    assertThat(summary.get("budgets").get(0).get("action").asText()).isEqualTo("page");
+    double spent = summary.get("budgets").get(0).get("spent").asDouble();
+    assertThat(spent).isGreaterThan(0);
+
+    // 90% of a limit: a warning, which fails the check only from --fail-on warning
+    Files.writeString(
+        budgets, "budgets:\n  - {team: risk, period: month, limit: " + spent / 0.9 + "}\n");
+    Run warning =
+        kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
+    assertThat(warning.exitCode()).as(warning.err()).isEqualTo(0);
+    assertThat(warning.out()).contains("Worst tier: WARNING (action: notify)");
+    Run failOnWarning =
+        kiln(
+            "cost",
+            "check",
+            "--budgets",
+            budgets.toString(),
+            "--workdir",
+            work.toString(),
+            "--fail-on",
+            "warning");
+    assertThat(failOnWarning.exitCode()).as(failOnWarning.err()).isEqualTo(1);
+    assertThat(failOnWarning.err()).contains("1 budget(s) at WARNING or worse: team risk");
 
     Files.writeString(budgets, "budgets:\n  - {team: nobody, period: day, limit: 1}\n");
     Run unknown =
         kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
     assertThat(unknown.exitCode()).as(unknown.err()).isEqualTo(2);
     assertThat(unknown.err()).contains("team 'nobody'").contains("risk");
+  }
+
+  @Test
+  void storagePricesATablesBytesOncePerDayInTheCostTable() throws Exception {
+    String costTable = dir.resolve("storage-cost").toString();
+    String reference = dir.resolve("reference").toString();
+    Run first =
+        kiln(
+            "cost",
+            "storage",
+            "--table",
+            reference,
+            "--input",
+            costTable,
+            "--tag",
+            "team=risk",
+            "--workdir",
+            work.toString(),
+            "--json");
+    assertThat(first.exitCode()).as(first.err()).isEqualTo(0);
+    JsonNode priced = new ObjectMapper().readTree(first.out()).get(0);
+    assertThat(priced.get("table").asText()).isEqualTo(reference);
+    assertThat(priced.get("bytes").asLong()).isGreaterThan(0);
+    assertThat(priced.get("cost").asDouble()).isGreaterThan(0);
+    assertThat(priced.get("alreadyPriced").asBoolean()).isFalse();
+    Run again =
+        kiln(
+            "cost",
+            "storage",
+            "--table",
+            reference,
+            "--input",
+            costTable,
+            "--workdir",
+            work.toString());
+    assertThat(again.exitCode()).as(again.err()).isEqualTo(0);
+    assertThat(again.out()).contains("already priced today");
+
+    Run report =
+        kiln(
+            "cost",
+            "report",
+            "--since",
+            "2000-01-01",
+            "--group-by",
+            "team,job",
+            "--input",
+            costTable,
+            "--workdir",
+            work.toString(),
+            "--json");
+    assertThat(report.exitCode()).as(report.err()).isEqualTo(0);
+    JsonNode groups = new ObjectMapper().readTree(report.out()).get("groups");
+    assertThat(groups).hasSize(1);
+    assertThat(groups.get(0).get("key").get("job").asText()).isEqualTo("storage");
+    assertThat(groups.get(0).get("runs").asLong()).isEqualTo(1);
+    assertThat(groups.get(0).get("storage").asDouble())
+        .isEqualTo(groups.get(0).get("total").asDouble())
+        .isEqualTo(priced.get("cost").asDouble());
+
+    Run missing =
+        kiln(
+            "cost",
+            "storage",
+            "--table",
+            dir.resolve("nothing").toString(),
+            "--input",
+            costTable,
+            "--workdir",
+            work.toString());
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("does not exist");
+    Run noDays =
+        kiln(
+            "cost",
+            "storage",
+            "--table",
+            reference,
+            "--days",
+            "0",
+            "--input",
+            costTable,
+            "--workdir",
+            work.toString());
+    assertThat(noDays.exitCode()).isEqualTo(2);
+    assertThat(noDays.err()).contains("--days 0.0 is not a positive number");
+  }
+
+  @Test
+  void monitorTiersTheLatestRunsMetricsAndExitsOneAtFailOn() throws Exception {
+    Path rules = dir.resolve("rules.yaml");
+    Files.writeString(
+        rules,
+        """
+        rules:
+          - {job: drift, metric: drift.dataset.drifted, critical: 1}
+          - {job: drift, metric: cost.total, info: 0.000000000001}
+          - {job: ingest, metric: ingest.rows, warning: 1}
+        """);
+    Run run = kiln("monitor", "--rules", rules.toString(), "--workdir", work.toString(), "--json");
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(0);
+    JsonNode summary = new ObjectMapper().readTree(run.out());
+    assertThat(summary.get("tier").asText()).isEqualTo("WARNING");
+    assertThat(summary.get("action").asText()).isEqualTo("notify");
+    JsonNode alerts = summary.get("alerts");
+    assertThat(alerts).hasSize(3);
+    assertThat(alerts.get(0).get("tier").asText())
+        .as("the same data on both sides has not drifted")
+        .isEqualTo("OK");
+    assertThat(alerts.get(0).get("value").asDouble()).isEqualTo(0.0);
+    assertThat(alerts.get(0).get("runId").asText()).isNotBlank();
+    assertThat(alerts.get(1).get("tier").asText()).isEqualTo("INFO");
+    assertThat(alerts.get(1).get("action").asText()).isEqualTo("log");
+    assertThat(alerts.get(1).get("value").asDouble()).isGreaterThan(0);
+    assertThat(alerts.get(2).get("tier").asText()).isEqualTo("WARNING");
+    assertThat(alerts.get(2).get("why").asText()).isEqualTo("no run of job ingest");
+
+    Run failOnWarning =
+        kiln(
+            "monitor",
+            "--rules",
+            rules.toString(),
+            "--workdir",
+            work.toString(),
+            "--fail-on",
+            "warning");
+    assertThat(failOnWarning.exitCode()).as(failOnWarning.err()).isEqualTo(1);
+    assertThat(failOnWarning.out()).containsPattern("WARNING\\s+ingest ingest.rows = -");
+    assertThat(failOnWarning.err()).contains("1 rule(s) at WARNING or worse: ingest ingest.rows");
+
+    Files.writeString(
+        rules, "rules:\n  - {job: drift, metric: cost.total, critical: 0.000000000001}\n");
+    Run critical = kiln("monitor", "--rules", rules.toString(), "--workdir", work.toString());
+    assertThat(critical.exitCode()).as(critical.err()).isEqualTo(1);
+    assertThat(critical.out()).contains("Worst tier: CRITICAL (action: page)");
+
+    Files.writeString(rules, "rules:\n  - {job: drift, metric: cost.total}\n");
+    Run bad = kiln("monitor", "--rules", rules.toString(), "--workdir", work.toString());
+    assertThat(bad.exitCode()).isEqualTo(2);
+    assertThat(bad.err()).contains("has no threshold");
   }
 
   @Test

@@ -10,13 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import kiln.core.CodeVersion;
 import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
 import kiln.core.tracking.MlflowTracking;
 import kiln.core.tracking.Tracking;
-import kiln.lineage.CodeVersion;
 import kiln.lineage.RunLineage;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.SparkSession;
@@ -36,6 +36,22 @@ class LineageCommandsTest {
   private static Map<String, String> tags(Run run) {
     return run.getData().getTagsList().stream()
         .collect(Collectors.toMap(t -> t.getKey(), t -> t.getValue()));
+  }
+
+  /** A new version replaces every row, and VACUUM with no retention deletes the old files. */
+  private static void replaceAndVacuum(SparkSession spark, String table) {
+    var rows = spark.read().format("delta").load(table);
+    new Datasets(spark)
+        .write(
+            spark.createDataFrame(rows.limit(5).collectAsList(), rows.schema()),
+            table,
+            WriteOptions.of(WriteMode.OVERWRITE));
+    spark.conf().set("spark.databricks.delta.retentionDurationCheck.enabled", "false");
+    try {
+      io.delta.tables.DeltaTable.forPath(spark, table).vacuum(0);
+    } finally {
+      spark.conf().unset("spark.databricks.delta.retentionDurationCheck.enabled");
+    }
   }
 
   @Test
@@ -89,7 +105,9 @@ class LineageCommandsTest {
               "--tracking-uri",
               uri,
               "--workdir",
-              workdir.toString());
+              workdir.toString(),
+              "--lineage-parent",
+              "airflow/flights_dag.features/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e");
       assertThat(built.exitCode()).as(built.err()).isZero();
       KilnCommandTest.Run trained =
           KilnCommandTest.kiln(
@@ -167,6 +185,11 @@ class LineageCommandsTest {
               "kiln.train START",
               "kiln.train COMPLETE");
       JsonNode featuresComplete = events.get(1);
+      assertThat(featuresComplete.at("/run/facets/parent/job/name").asText())
+          .isEqualTo("flights_dag.features");
+      assertThat(featuresComplete.at("/run/facets/parent/run/runId").asText())
+          .isEqualTo("0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e");
+      assertThat(events.get(3).at("/run/facets/parent").isMissingNode()).isTrue();
       assertThat(featuresComplete.at("/run/facets/mlflow/runId").asText())
           .isEqualTo(featuresRun.getInfo().getRunId());
       assertThat(featuresComplete.at("/inputs/0/name").asText())
@@ -198,6 +221,128 @@ class LineageCommandsTest {
       assertThat(walk.at("/downstream/next/0/details/job").asText()).isEqualTo("kiln.features");
       assertThat(walk.at("/downstream/next/0/next/0/next/0/details/model").asText())
           .isEqualTo("models:/delays/1");
+      // the graph as a page: every node, nothing fetched from elsewhere
+      Path page = dir.resolve("lineage.html");
+      KilnCommandTest.Run drawn =
+          KilnCommandTest.kiln(
+              "lineage",
+              "show",
+              "models:/delays/1",
+              "--html",
+              page.toString(),
+              "--workdir",
+              workdir.toString());
+      assertThat(drawn.exitCode()).as(drawn.err()).isZero();
+      assertThat(drawn.out())
+          .contains("Wrote the lineage graph to " + page)
+          .doesNotContain("warning:");
+      assertThat(page)
+          .content()
+          .contains("<svg ")
+          .contains("models:/delays/1")
+          .contains("kiln.train")
+          .contains("kiln.features")
+          .doesNotContain("<script");
+
+      // reproduce: a dry run checks and prints; the real one trains again, registers nothing, and
+      // finds XGBoost on CPU with fixed seeds bit for bit the same
+      KilnCommandTest.Run planned =
+          KilnCommandTest.kiln(
+              "lineage",
+              "reproduce",
+              "models:/delays/1",
+              "--dry-run",
+              "--tracking-uri",
+              uri,
+              "--workdir",
+              workdir.toString());
+      assertThat(planned.exitCode()).as(planned.err()).isZero();
+      Path pinnedConfig = workdir.resolve("reproduce/delays-1/train.yaml");
+      assertThat(planned.out())
+          .contains("code: recorded " + codeVersion + ", now " + codeVersion + " (same)")
+          .contains("readable    " + features + "@0 (training)")
+          .contains("readable    " + flights + "@0 (source)")
+          .contains("config: train.yaml, sha256 matches the recorded one")
+          .contains("kiln train --config " + pinnedConfig);
+      assertThat(pinnedConfig).content().contains(features + "@0");
+      KilnCommandTest.Run reproduced =
+          KilnCommandTest.kiln(
+              "lineage",
+              "reproduce",
+              trainRun.getInfo().getRunId(),
+              "--json",
+              "--tracking-uri",
+              uri,
+              "--workdir",
+              workdir.toString());
+      assertThat(reproduced.exitCode()).as(reproduced.err()).isZero();
+      JsonNode reproduction = json.readTree(reproduced.out());
+      assertThat(reproduction.get("model").asText()).isEqualTo("models:/delays/1");
+      assertThat(reproduction.get("identical").asBoolean()).isTrue();
+      assertThat(reproduction.get("compared"))
+          .extracting(c -> c.get("name").asText() + " " + c.get("identical").asBoolean())
+          .contains("weights sha256 true", "test auc_roc true", "test log_loss true");
+      try (MlflowTracking tracking =
+          MlflowTracking.connect(uri, Map.of(), dir.resolve("spool"), n -> {})) {
+        assertThat(tracking.modelVersions("delays")).hasSize(1);
+      }
+
+      // flights@0 replaced and vacuumed: a job pinned to it is refused by name (exit 2), and show
+      // warns that the model's source can no longer be read
+      replaceAndVacuum(spark, flights);
+      KilnCommandTest.Run refused =
+          KilnCommandTest.kiln(
+              "features",
+              "--config",
+              featureConfig.toString(),
+              "--tracking-uri",
+              uri,
+              "--workdir",
+              workdir.toString());
+      assertThat(refused.exitCode()).as(refused.err()).isEqualTo(2);
+      assertThat(refused.err())
+          .contains("version 0 of " + flights + " can no longer be read: VACUUM deleted")
+          .contains("fix: read a later version")
+          .doesNotContain("Exception");
+      KilnCommandTest.Run warned =
+          KilnCommandTest.kiln(
+              "lineage", "show", "models:/delays/1", "--workdir", workdir.toString());
+      assertThat(warned.exitCode()).as(warned.err()).isZero();
+      assertThat(warned.out())
+          .contains(
+              "warning: "
+                  + Path.of(flights).toAbsolutePath()
+                  + "@0 can no longer be read: VACUUM deleted");
+      // and once the feature version goes too, the model cannot be reproduced: exit 2, named
+      replaceAndVacuum(spark, features);
+      KilnCommandTest.Run pastRetention =
+          KilnCommandTest.kiln(
+              "lineage",
+              "reproduce",
+              "models:/delays/1",
+              "--dry-run",
+              "--tracking-uri",
+              uri,
+              "--workdir",
+              workdir.toString());
+      assertThat(pastRetention.exitCode()).as(pastRetention.err()).isEqualTo(2);
+      assertThat(pastRetention.out()).contains("UNREADABLE  " + features + "@0 (training)");
+      assertThat(pastRetention.err())
+          .contains("models:/delays/1 cannot be reproduced: its training input is past retention")
+          .contains(features + "@0: VACUUM deleted");
+      KilnCommandTest.Run badParent =
+          KilnCommandTest.kiln(
+              "features",
+              "--config",
+              featureConfig.toString(),
+              "--workdir",
+              workdir.toString(),
+              "--lineage-parent",
+              "airflow/not-a-run");
+      assertThat(badParent.exitCode()).isEqualTo(2);
+      assertThat(badParent.err())
+          .contains("--lineage-parent 'airflow/not-a-run' is not NAMESPACE/JOB_NAME/RUN_ID");
+
       KilnCommandTest.Run unknown =
           KilnCommandTest.kiln(
               "lineage", "show", "models:/delays/7", "--workdir", workdir.toString());

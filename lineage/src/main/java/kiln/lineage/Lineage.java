@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Consumer;
+import kiln.core.CodeVersion;
 import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 
@@ -138,6 +139,21 @@ public final class Lineage {
     }
     run.start();
     return run;
+  }
+
+  /**
+   * Puts what a check found of a table version {@code run} read on that input's OpenLineage facets
+   * (data-quality assertions and metrics). {@code run} is one {@link #run} returned; any other run
+   * has no events to carry it.
+   */
+  public void dataQuality(TrackedRun run, DataQuality quality) {
+    Objects.requireNonNull(quality, "quality is null");
+    if (run instanceof LineageRun lineageRun) {
+      lineageRun.dataQuality(quality);
+    } else {
+      notices.accept(
+          "lineage: run " + run.id() + " emits no events; its data-quality facet is dropped");
+    }
   }
 
   /** A Tracking whose registered model versions carry the innermost open run's triad. */

@@ -34,6 +34,18 @@ public final class LineageGraph {
       String table = namespace.equals("file") ? name : namespace + "/" + name;
       return version == null ? table : table + "@" + version;
     }
+
+    /**
+     * Where Spark reads the table: the path, or the URI ({@code s3:} back to Hadoop's {@code s3a:}
+     * connector, which {@link DatasetName} folded into {@code s3:}).
+     */
+    public String location() {
+      if (namespace.equals("file")) {
+        return name;
+      }
+      String base = namespace.startsWith("s3://") ? "s3a://" + namespace.substring(5) : namespace;
+      return base + "/" + name;
+    }
   }
 
   /**
@@ -192,7 +204,13 @@ public final class LineageGraph {
         }
       }
     }
-    return new Node("table", table.toString(), Map.of(), next);
+    Map<String, String> details = new LinkedHashMap<>();
+    details.put("namespace", table.namespace());
+    details.put("name", table.name());
+    if (table.version() != null) {
+      details.put("version", table.version());
+    }
+    return new Node("table", table.toString(), details, next);
   }
 
   private Node model(String model, boolean up, Set<String> seen) {
@@ -227,6 +245,28 @@ public final class LineageGraph {
       details.put("model", "models:/" + run.model());
     }
     return new Node("run", run.runId(), details, next);
+  }
+
+  /** Every table version the walks reach, once each, in walk order. */
+  public static List<TableAt> tables(Node... walks) {
+    Set<String> seen = new HashSet<>();
+    List<TableAt> tables = new ArrayList<>();
+    java.util.Deque<Node> queue = new java.util.ArrayDeque<>(List.of(walks));
+    while (!queue.isEmpty()) {
+      Node node = queue.poll();
+      if (node.kind().equals("table") && node.details().containsKey("namespace")) {
+        TableAt table =
+            new TableAt(
+                node.details().get("namespace"),
+                node.details().get("name"),
+                node.details().get("version"));
+        if (seen.add(table.toString())) {
+          tables.add(table);
+        }
+      }
+      queue.addAll(node.next());
+    }
+    return tables;
   }
 
   /** The walk as an indented tree, one node a line. */

@@ -22,6 +22,7 @@ final class LineageRun implements TrackedRun {
   private final Lineage lineage;
   private final String trackingUri;
   private final Map<String, Optional<StructType>> schemas = new HashMap<>();
+  private final Map<String, DataQuality> quality = new HashMap<>();
   private volatile String model;
   private boolean ended;
 
@@ -116,6 +117,21 @@ final class LineageRun implements TrackedRun {
     delegate.setTags(triad.add(pinned, context));
   }
 
+  /**
+   * What a check found of a table this run read: on the input's facets in the COMPLETE or FAIL
+   * event. The table is recorded as an input if the job has not logged it.
+   */
+  void dataQuality(DataQuality found) {
+    boolean known =
+        triad.tables().stream().anyMatch(t -> !t.output() && t.table().equals(found.table()));
+    if (!known) {
+      delegate.setTags(triad.add(found.table(), "input"));
+    }
+    synchronized (quality) {
+      quality.put(found.table().toString(), found);
+    }
+  }
+
   /** The weights' digest of a model this run registered: on the run too. */
   void modelSha256(String sha256) {
     triad.modelSha256(sha256);
@@ -159,7 +175,11 @@ final class LineageRun implements TrackedRun {
     try {
       List<OpenLineageEvents.Dataset> datasets = new ArrayList<>();
       for (RunLineage.Table table : triad.tables()) {
-        datasets.add(new OpenLineageEvents.Dataset(table, schema(table.table())));
+        Optional<DataQuality> found;
+        synchronized (quality) {
+          found = Optional.ofNullable(quality.get(table.table().toString()));
+        }
+        datasets.add(new OpenLineageEvents.Dataset(table, schema(table.table()), found));
       }
       lineage.emit(
           events.event(type, Instant.now(), delegate.id(), trackingUri, model, datasets, error));
@@ -187,6 +207,11 @@ final class LineageRun implements TrackedRun {
                         : Optional.empty();
             if (spark.isEmpty() || table.version() == null) {
               return Optional.empty();
+            }
+            Optional<StructType> fromLog =
+                DeltaLogSchema.at(spark.get(), table.table(), table.version());
+            if (fromLog.isPresent()) {
+              return fromLog;
             }
             return Optional.of(
                 spark

@@ -26,7 +26,12 @@ public final class OpenLineageEvents {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   /** A table as the event names it, with what Kiln knows of it. */
-  public record Dataset(RunLineage.Table table, Optional<StructType> schema) {}
+  public record Dataset(
+      RunLineage.Table table, Optional<StructType> schema, Optional<DataQuality> quality) {
+    public Dataset(RunLineage.Table table, Optional<StructType> schema) {
+      this(table, schema, Optional.empty());
+    }
+  }
 
   private final String producer;
   private final String jobNamespace;
@@ -175,7 +180,73 @@ public final class OpenLineageEvents {
                       FACETS + "1-2-0/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet");
               fields(facet.putArray("fields"), schema);
             });
+    if (!dataset.table().output()) {
+      dataset.quality().ifPresent(quality -> quality(node.putObject("inputFacets"), quality));
+    }
     return node;
+  }
+
+  /**
+   * The spec's input-dataset facets for what a check found: dataQualityAssertions always,
+   * dataQualityMetrics when rows or column metrics are known.
+   */
+  private void quality(ObjectNode facets, DataQuality quality) {
+    ArrayNode assertions =
+        facet(
+                facets,
+                "dataQualityAssertions",
+                FACETS
+                    + "1-1-0/DataQualityAssertionsDatasetFacet.json#/$defs/DataQualityAssertionsDatasetFacet")
+            .putArray("assertions");
+    for (DataQuality.Assertion assertion : quality.assertions()) {
+      ObjectNode node = assertions.addObject();
+      node.put("assertion", assertion.assertion());
+      node.put("success", assertion.success());
+      putIfPresent(node, "column", assertion.column());
+      putIfPresent(node, "severity", assertion.severity());
+      putIfPresent(node, "name", assertion.name());
+      putIfPresent(node, "expected", assertion.expected());
+      putIfPresent(node, "actual", assertion.actual());
+    }
+    if (quality.rowCount().isEmpty() && quality.columnMetrics().isEmpty()) {
+      return;
+    }
+    ObjectNode metrics =
+        facet(
+            facets,
+            "dataQualityMetrics",
+            FACETS
+                + "1-0-3/DataQualityMetricsInputDatasetFacet.json#/$defs/DataQualityMetricsInputDatasetFacet");
+    quality.rowCount().ifPresent(rows -> metrics.put("rowCount", rows));
+    ObjectNode columns = metrics.putObject("columnMetrics");
+    quality
+        .columnMetrics()
+        .forEach(
+            (column, values) -> {
+              ObjectNode node = columns.putObject(column);
+              if (values.nullCount() != null) {
+                node.put("nullCount", values.nullCount());
+              }
+              if (values.distinctCount() != null) {
+                node.put("distinctCount", values.distinctCount());
+              }
+              putIfFinite(node, "sum", values.sum());
+              putIfFinite(node, "min", values.min());
+              putIfFinite(node, "max", values.max());
+            });
+  }
+
+  private static void putIfPresent(ObjectNode node, String key, String value) {
+    if (value != null) {
+      node.put(key, value);
+    }
+  }
+
+  /** JSON has no NaN or infinity: such a value is left out rather than making the event invalid. */
+  private static void putIfFinite(ObjectNode node, String key, Double value) {
+    if (value != null && Double.isFinite(value)) {
+      node.put(key, value);
+    }
   }
 
   private static void fields(ArrayNode array, StructType struct) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import kiln.core.CodeVersion;
 import kiln.core.DatasetRef;
 
 /**

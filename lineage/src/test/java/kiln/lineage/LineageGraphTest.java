@@ -125,4 +125,55 @@ class LineageGraphTest {
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("TABLE@VERSION");
   }
+
+  @Test
+  void theHtmlGraphIsOneSelfContainedPageWithEveryNodeAndUnreadableVersionsInRed(@TempDir Path dir)
+      throws Exception {
+    Lineage lineage = Lineage.open(dir, Map.of(), n -> {});
+    run(lineage, "ingest", null, new String[0], new String[] {"/d/flights@0"}, false);
+    run(
+        lineage,
+        "features",
+        null,
+        new String[] {"/d/flights@0"},
+        new String[] {"/d/features@0"},
+        false);
+    run(lineage, "train", "delays/1", new String[] {"/d/features@0"}, new String[0], false);
+    run(
+        lineage,
+        "score",
+        "delays/1",
+        new String[] {"/d/features@0"},
+        new String[] {"/d/predictions@0"},
+        false);
+    LineageGraph graph = LineageGraph.read(dir.resolve("lineage").resolve(FileTransport.FILE_NAME));
+
+    String html =
+        LineageHtml.render(
+            "/d/features@0",
+            graph.upstream("/d/features@0"),
+            graph.downstream("/d/features@0"),
+            Map.of("/d/flights@0", "VACUUM deleted 1 of its 1 data file(s)"));
+
+    assertThat(html).startsWith("<!DOCTYPE html>").contains("<svg ").contains("</html>");
+    // nothing is fetched: no script, stylesheet, image or font from anywhere
+    assertThat(html.toLowerCase(java.util.Locale.ROOT))
+        .doesNotContain("<script")
+        .doesNotContain("<link")
+        .doesNotContain("src=")
+        .doesNotContain("@import")
+        .doesNotContain("http:")
+        .doesNotContain("https:");
+    // every table version, run and the model, each drawn once; arrows between them
+    assertThat(html.split("<g class=\"node ", -1)).hasSize(1 + 8);
+    assertThat(html).contains("<g class=\"node table target\">");
+    assertThat(html).contains("kiln.features").contains("kiln.train").contains("kiln.score");
+    assertThat(html).contains("models:/delays/1").contains("predictions");
+    assertThat(html.split("<path class=\"edge\"", -1)).hasSize(1 + 8);
+    assertThat(html)
+        .contains("<g class=\"node table unreadable\">")
+        .contains("<li>/d/flights@0: VACUUM deleted 1 of its 1 data file(s)</li>");
+    assertThat(LineageHtml.escape("<a href=\"x\">&'"))
+        .isEqualTo("&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+  }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import kiln.core.CodeVersion;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.WriteMode;
@@ -119,6 +120,23 @@ class LineageTest {
   }
 
   @Test
+  void theSchemaAtAVersionComesFromTheLogsCommitsAsDeltaItselfReadsIt(
+      SparkSession spark, @TempDir Path dir) {
+    String table = dir.resolve("t").toString();
+    // version 0 has one column; version 1 adds a struct (a metaData action); version 2 only appends
+    spark.range(2).selectExpr("id").write().format("delta").save(table);
+    var nested = spark.range(2).selectExpr("id", "named_struct('a', id) as nested");
+    nested.write().format("delta").mode("append").option("mergeSchema", "true").save(table);
+    nested.write().format("delta").mode("append").save(table);
+    for (long version = 0; version <= 2; version++) {
+      assertThat(DeltaLogSchema.at(spark, table, version))
+          .contains(
+              spark.read().format("delta").option("versionAsOf", version).load(table).schema());
+    }
+    assertThat(DeltaLogSchema.at(spark, dir.resolve("none").toString(), 0)).isEmpty();
+  }
+
+  @Test
   void aFailedRunEmitsFailWithTheErrorAndModelVersionsCarryTheTriad(@TempDir Path dir)
       throws Exception {
     Path workdir = dir.resolve("work");
@@ -159,6 +177,88 @@ class LineageTest {
     assertThat(in.get("namespace").asText()).isEqualTo("s3://bucket");
     assertThat(in.get("name").asText()).isEqualTo("features/delays");
     assertThat(in.at("/facets/version/datasetVersion").asText()).isEqualTo("4");
+  }
+
+  @Test
+  void aChecksVerdictsGoOnTheInputAsTheSpecsDataQualityFacets(@TempDir Path dir) throws Exception {
+    Lineage lineage = Lineage.open(dir, Map.of(), notice -> {});
+    RecordedRun mlflow = new RecordedRun();
+    TrackedRun run =
+        lineage.run(mlflow, "contracts check", Map.of("kiln.job", "contracts check"), null, null);
+    DatasetRef orders = DatasetRef.atVersion("/tmp/orders", 3);
+    run.logInput(orders, "input");
+    run.logInput(DatasetRef.atVersion("/tmp/orders_quarantine", 0), "quarantine");
+    lineage.dataQuality(
+        run,
+        new DataQuality(
+            orders,
+            List.of(
+                new DataQuality.Assertion(
+                    "not_null", true, "id", "error", "id.required", "= 1", "1"),
+                new DataQuality.Assertion("row_count", false, null, "warn", "tiny", "< 3", "3")),
+            java.util.Optional.of(3L),
+            Map.of("amount", new DataQuality.ColumnMetrics(0L, null, null, 10.0, Double.NaN))));
+    run.finish();
+
+    JsonNode complete = events(dir).get(1);
+    JsonNode in = complete.at("/inputs/0");
+    assertThat(in.get("name").asText()).isEqualTo("/tmp/orders");
+    assertThat(in.at("/inputFacets/dataQualityAssertions/assertions"))
+        .extracting(
+            a ->
+                a.get("assertion").asText()
+                    + " "
+                    + a.get("success").asBoolean()
+                    + " "
+                    + a.path("column").asText("-")
+                    + " "
+                    + a.get("severity").asText())
+        .containsExactly("not_null true id error", "row_count false - warn");
+    assertThat(in.at("/inputFacets/dataQualityMetrics/rowCount").asLong()).isEqualTo(3);
+    assertThat(in.at("/inputFacets/dataQualityMetrics/columnMetrics/amount/nullCount").asLong())
+        .isZero();
+    assertThat(in.at("/inputFacets/dataQualityMetrics/columnMetrics/amount/min").asDouble())
+        .isEqualTo(10.0);
+    // NaN is not JSON: left out, the event stays valid (events() validated it)
+    assertThat(in.at("/inputFacets/dataQualityMetrics/columnMetrics/amount/max").isMissingNode())
+        .isTrue();
+    assertThat(complete.at("/outputs/0/inputFacets").isMissingNode()).isTrue();
+  }
+
+  @Test
+  void theSchemaCheckKnowsTheDataQualityFacetsShape() {
+    OpenLineageEvents events =
+        new OpenLineageEvents(
+            "test",
+            "kiln",
+            "kiln.contracts_check",
+            java.util.Optional.empty(),
+            java.util.Optional.empty());
+    DatasetRef table = DatasetRef.atVersion("/tmp/t", 2);
+    String valid =
+        events.event(
+            "COMPLETE",
+            java.time.Instant.now(),
+            null,
+            null,
+            null,
+            List.of(
+                new OpenLineageEvents.Dataset(
+                    new RunLineage.Table(table, "input", false),
+                    java.util.Optional.empty(),
+                    java.util.Optional.of(
+                        new DataQuality(
+                            table,
+                            List.of(
+                                new DataQuality.Assertion(
+                                    "unique", true, "id", "error", "id.unique", null, "1.0")),
+                            java.util.Optional.of(2L),
+                            Map.of())))),
+            null);
+    assertThat(SCHEMA.violations(valid)).isEmpty();
+    assertThat(SCHEMA.violations(valid.replace("\"success\":true", "\"success\":\"yes\"")))
+        .isNotEmpty();
+    assertThat(SCHEMA.violations(valid.replace("\"rowCount\":2", "\"rowCount\":2.5"))).isNotEmpty();
   }
 
   @Test

@@ -23,7 +23,7 @@ import java.util.Map;
  * is checked against the 2-0-2 core schema, and each facet the spec defines against its own facet
  * schema.
  */
-final class OpenLineageSchema {
+public final class OpenLineageSchema {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<String, String> FACET_FILES =
       Map.of(
@@ -32,12 +32,14 @@ final class OpenLineageSchema {
           "JobTypeJobFacet", "JobTypeJobFacet.json",
           "DatasetVersionDatasetFacet", "DatasetVersionDatasetFacet.json",
           "StorageDatasetFacet", "StorageDatasetFacet.json",
-          "SchemaDatasetFacet", "SchemaDatasetFacet.json");
+          "SchemaDatasetFacet", "SchemaDatasetFacet.json",
+          "DataQualityAssertionsDatasetFacet", "DataQualityAssertionsDatasetFacet.json",
+          "DataQualityMetricsInputDatasetFacet", "DataQualityMetricsInputDatasetFacet.json");
 
   private final SchemaRegistry registry;
   private final Map<String, String> idsByFile = new HashMap<>();
 
-  OpenLineageSchema() {
+  public OpenLineageSchema() {
     Map<String, String> schemas = new HashMap<>();
     List<String> files = new ArrayList<>(FACET_FILES.values());
     files.add("OpenLineage.json");
@@ -73,7 +75,7 @@ final class OpenLineageSchema {
   /**
    * Every violation of the event: against the core schema and against each known facet's schema.
    */
-  List<String> violations(String event) {
+  public List<String> violations(String event) {
     JsonNode node;
     try {
       node = JSON.readTree(event);
@@ -87,6 +89,7 @@ final class OpenLineageSchema {
     for (String side : List.of("inputs", "outputs")) {
       for (JsonNode dataset : node.path(side)) {
         facets(dataset.path("facets"), violations);
+        facets(dataset.path("inputFacets"), violations);
       }
     }
     return violations;

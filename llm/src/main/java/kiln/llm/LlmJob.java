@@ -16,18 +16,16 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
-import kiln.core.TableVersion;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
-import kiln.core.WriteResult;
 import kiln.core.tracking.TrackedRun;
+import kiln.llm.internal.LeakScan;
 import kiln.llm.internal.LlmStage;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Column;
@@ -80,6 +78,7 @@ public final class LlmJob {
     prompt.template().checkBindings(List.of(config.variable()), "prompt " + prompt);
     EngineConfig engine = config.engine();
     preflight(engine);
+    config.pii().checkSecrets(env);
     String digest = modelDigest(engine);
     String key = idempotencyKey(config, input, prompt, digest);
 
@@ -89,7 +88,7 @@ public final class LlmJob {
     params.put("model_digest", digest);
     params.put("input", input.toString());
     params.put("output", config.output());
-    params.put("pii", config.pii().toString());
+    params.put("pii", config.pii().describe());
     params.put("max_error_rate", String.valueOf(config.maxErrorRate()));
     run.logParams(params);
     run.setTags(
@@ -101,25 +100,46 @@ public final class LlmJob {
             "kiln.llm.job_key",
             key));
 
-    Optional<TableVersion> done = datasets.committed(config.output(), key, WriteMode.APPEND);
-    if (done.isPresent()) {
+    // row-level resume: the keys this job already committed (pinned, so that the parts written
+    // below do not change what "remaining" means while they are written)
+    Done done = doneKeys(datasets, config, key);
+    Dataset<Row> remaining =
+        done.rows() == 0
+            ? rows
+            : rows.join(
+                done.keys(),
+                rows.col(config.key()).eqNullSafe(done.keys().col(DONE_KEY)),
+                "left_anti");
+    long total = rows.count();
+    long todo = done.rows() == 0 ? total : remaining.count();
+    boolean finished =
+        todo == 0
+            && (done.rows() > 0
+                || datasets.committed(config.output(), key, WriteMode.APPEND).isPresent());
+    if (finished) {
       progress.accept(
-          "this job's rows are already in "
-              + config.output()
-              + " (version "
-              + done.get().version()
-              + "); nothing is generated again");
+          "this job's rows are already in " + config.output() + "; nothing is generated again");
       return summarize(
           config,
           input,
-          DatasetRef.atVersion(config.output(), done.get().version()),
+          DatasetRef.atVersion(config.output(), datasets.latestVersion(config.output())),
           prompt,
           engine,
           digest,
           key,
           true,
+          done.rows(),
           null,
           run);
+    }
+    if (done.rows() > 0) {
+      progress.accept(
+          done.rows()
+              + " rows of this job are already in "
+              + config.output()
+              + " from an interrupted run; generating the "
+              + todo
+              + " others");
     }
 
     PipelineModel model =
@@ -140,64 +160,122 @@ public final class LlmJob {
     LongAccumulator rowsDone = spark.sparkContext().longAccumulator("kiln.llm.rows");
     LongAccumulator tokensDone = spark.sparkContext().longAccumulator("kiln.llm.tokens");
     LlmStage llm = LlmPipeline.llmStage(model).withProgress(rowsDone, tokensDone);
-    Dataset<Row> completed =
-        config.deduplicate() ? deduplicated(model, llm, rows) : model.transform(rows);
-    Dataset<Row> out =
-        completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
+    String paramsSha = paramsSha256(engine);
+    Dataset<Row> cached =
+        config.cache() == null ? null : cacheEntries(config.cache(), digest, paramsSha);
 
-    checkOutputSchema(config.output(), out);
-    long total = rows.count();
     progress.accept(
         "generating "
-            + total
+            + todo
             + " rows with "
             + engine.type()
             + " model "
             + engine.model()
             + " and prompt "
             + prompt);
-    WriteResult written;
-    try (Progress ticker = new Progress(rowsDone, tokensDone, total, progress)) {
-      written =
-          datasets.write(
-              out,
-              config.output(),
-              new WriteOptions(
-                  WriteMode.APPEND,
-                  key,
-                  Map.of(
-                      "kiln.job",
-                      "llm",
-                      "kiln.prompt",
-                      prompt.toString(),
-                      "kiln.run_id",
-                      run.id())));
+    // parts by key hash, each its own commit: a kill loses at most the part being written
+    int parts = (int) Math.max(1, (todo + config.commitEvery() - 1) / config.commitEvery());
+    Column part =
+        functions.pmod(functions.xxhash64(functions.col(config.key())), functions.lit(parts));
+    DatasetRef written = null;
+    for (int i = 0; i < parts; i++) {
+      Dataset<Row> slice = parts == 1 ? remaining : remaining.where(part.equalTo(i));
+      Dataset<Row> completed =
+          config.deduplicate()
+              ? deduplicated(model, llm, slice, config.key(), cached)
+              : perRow(model, llm, slice, cached);
+      completed =
+          LeakScan.scan(
+              completed, LlmStage.COMPLETION, LlmStage.ERROR, config.pii(), config.blockLeaks());
+      Dataset<Row> out =
+          completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
+      if (i == 0) {
+        checkOutputSchema(spark, config.output(), out);
+      }
+      if (config.cache() != null) {
+        // the part is computed once: written to the output, then its new answers to the cache
+        out = out.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+      }
+      try (Progress ticker = new Progress(rowsDone, tokensDone, todo, progress)) {
+        written =
+            datasets
+                .write(
+                    out,
+                    config.output(),
+                    new WriteOptions(
+                        WriteMode.APPEND,
+                        // the job's key on the last part, so that a finished job is seen as one
+                        i == parts - 1 ? key : key + "-part-" + run.id() + "-" + i,
+                        Map.of(
+                            "kiln.job",
+                            "llm",
+                            "kiln.prompt",
+                            prompt.toString(),
+                            "kiln.run_id",
+                            run.id(),
+                            "kiln.llm.job_key",
+                            key)))
+                .written();
+      }
+      if (config.cache() != null) {
+        addToCache(config.cache(), out, digest, paramsSha, run.id());
+        out.unpersist();
+      }
+      progress.accept("committed part " + (i + 1) + " of " + parts + " to " + written);
     }
     return summarize(
         config,
         input,
-        written.written(),
+        written,
         prompt,
         engine,
         digest,
         key,
         false,
+        done.rows(),
         saved.toString(),
         run);
+  }
+
+  private static final String DONE_KEY = "__kiln_done_key";
+
+  /** This job's keys already in the output (null when none) and their number. */
+  private record Done(Dataset<Row> keys, long rows) {}
+
+  /** A pinned read of this job's keys in the output, and how many rows hold them. */
+  private Done doneKeys(Datasets datasets, LlmJobConfig config, String key) {
+    if (!datasets.exists(config.output())) {
+      return new Done(null, 0);
+    }
+    Dataset<Row> mine =
+        spark
+            .read()
+            .format("delta")
+            .option("versionAsOf", datasets.latestVersion(config.output()))
+            .load(config.output());
+    if (!List.of(mine.columns()).contains("job_key")
+        || !List.of(mine.columns()).contains(config.key())) {
+      // another table's columns: the schema check refuses it before anything is written
+      return new Done(null, 0);
+    }
+    Dataset<Row> keys =
+        mine.where(functions.col("job_key").equalTo(key))
+            .select(functions.col(config.key()).as(DONE_KEY))
+            .distinct();
+    long n = keys.count();
+    return new Done(keys, n);
   }
 
   /**
    * The pipeline with each distinct rendered prompt completed once: the stages before the LLM stage
    * run per row, the LLM stage over the distinct prompts (spread over as many partitions as the
-   * input has), and the answers are joined back by prompt hash. Rows without a prompt (no text)
-   * fail as the LLM stage fails them, without a request.
+   * input has), and the answers are joined back by prompt hash. Of the rows sharing a prompt, the
+   * first by key is the one that asked; the others are marked {@code deduplicated}. Rows without a
+   * prompt (no text) fail as the LLM stage fails them, without a request.
    */
-  private static Dataset<Row> deduplicated(PipelineModel model, LlmStage llm, Dataset<Row> rows) {
-    Dataset<Row> prepared = rows;
-    org.apache.spark.ml.Transformer[] stages = model.stages();
-    for (int i = 0; i < stages.length - 1; i++) {
-      prepared = stages[i].transform(prepared);
-    }
+  private static Dataset<Row> deduplicated(
+      PipelineModel model, LlmStage llm, Dataset<Row> rows, String keyColumn, Dataset<Row> cached) {
+    Dataset<Row> prepared = prepare(model, rows);
     Column hash = functions.col(LlmPipeline.PROMPT_SHA256);
     Dataset<Row> unique =
         prepared
@@ -205,7 +283,7 @@ public final class LlmJob {
             .select(LlmPipeline.PROMPT, LlmPipeline.PROMPT_SHA256)
             .dropDuplicates(LlmPipeline.PROMPT_SHA256)
             .repartition(Math.max(1, rows.javaRDD().getNumPartitions()));
-    Dataset<Row> answers = llm.transform(unique).drop(LlmPipeline.PROMPT);
+    Dataset<Row> answers = complete(llm, unique, cached).drop(LlmPipeline.PROMPT);
     Dataset<Row> joined =
         prepared
             .join(
@@ -216,6 +294,12 @@ public final class LlmJob {
                 "left")
             .drop(answers.col(LlmPipeline.PROMPT_SHA256));
     Column noPrompt = functions.col(LlmPipeline.PROMPT).isNull();
+    Column rank =
+        functions
+            .row_number()
+            .over(
+                org.apache.spark.sql.expressions.Window.partitionBy(hash)
+                    .orderBy(functions.col(keyColumn)));
     return joined
         .withColumn(
             LlmStage.ERROR,
@@ -227,7 +311,141 @@ public final class LlmJob {
             functions.coalesce(functions.col(LlmStage.LATENCY_MS), functions.lit(0L)))
         .withColumn(
             LlmStage.ATTEMPTS,
-            functions.coalesce(functions.col(LlmStage.ATTEMPTS), functions.lit(0)));
+            functions.coalesce(functions.col(LlmStage.ATTEMPTS), functions.lit(0)))
+        .withColumn(CACHE_HIT, functions.coalesce(functions.col(CACHE_HIT), functions.lit(false)))
+        .withColumn(DEDUPLICATED, functions.when(noPrompt, false).otherwise(rank.gt(1)));
+  }
+
+  /** Every row completed on its own (deduplicate: false); the cache still answers what it holds. */
+  private static Dataset<Row> perRow(
+      PipelineModel model, LlmStage llm, Dataset<Row> rows, Dataset<Row> cached) {
+    return complete(llm, prepare(model, rows), cached)
+        .withColumn(DEDUPLICATED, functions.lit(false));
+  }
+
+  /** The stages before the LLM stage: redaction and rendering. */
+  private static Dataset<Row> prepare(PipelineModel model, Dataset<Row> rows) {
+    Dataset<Row> prepared = rows;
+    org.apache.spark.ml.Transformer[] stages = model.stages();
+    for (int i = 0; i < stages.length - 1; i++) {
+      prepared = stages[i].transform(prepared);
+    }
+    return prepared;
+  }
+
+  /**
+   * The LLM stage over rows with a rendered prompt, except the prompts the cache answers: those
+   * rows take the cached completion and counts, with no request, latency 0 and {@code cache_hit}.
+   */
+  private static Dataset<Row> complete(LlmStage llm, Dataset<Row> prompts, Dataset<Row> cached) {
+    if (cached == null) {
+      return llm.transform(prompts).withColumn(CACHE_HIT, functions.lit(false));
+    }
+    List<String> columns = List.of(prompts.columns());
+    Dataset<Row> joined =
+        prompts.join(
+            cached, prompts.col(LlmPipeline.PROMPT_SHA256).equalTo(cached.col(CACHED_SHA)), "left");
+    Column hit = functions.col(CACHED_SHA).isNotNull();
+    Dataset<Row> misses =
+        joined
+            .where(functions.not(hit))
+            .select(columns.stream().map(functions::col).toArray(Column[]::new));
+    List<Column> fromCache = new ArrayList<>();
+    columns.forEach(c -> fromCache.add(functions.col(c)));
+    fromCache.add(functions.col("c_completion").as(LlmStage.COMPLETION));
+    fromCache.add(functions.col("c_prompt_tokens").as(LlmStage.PROMPT_TOKENS));
+    fromCache.add(functions.col("c_completion_tokens").as(LlmStage.COMPLETION_TOKENS));
+    fromCache.add(functions.col("c_finish_reason").as(LlmStage.FINISH_REASON));
+    fromCache.add(functions.lit(0L).as(LlmStage.LATENCY_MS));
+    fromCache.add(functions.lit(0).as(LlmStage.ATTEMPTS));
+    fromCache.add(functions.lit(null).cast("string").as(LlmStage.ERROR));
+    fromCache.add(functions.lit(true).as(CACHE_HIT));
+    Dataset<Row> hits = joined.where(hit).select(fromCache.toArray(Column[]::new));
+    return llm.transform(misses).withColumn(CACHE_HIT, functions.lit(false)).unionByName(hits);
+  }
+
+  public static final String CACHE_HIT = "cache_hit";
+  public static final String DEDUPLICATED = "deduplicated";
+  private static final String CACHED_SHA = "c_prompt_sha256";
+
+  /** The cache's answers for this model and these parameters, one per prompt hash. */
+  private Dataset<Row> cacheEntries(String cache, String digest, String paramsSha) {
+    if (!new Datasets(spark).exists(cache)) {
+      return null;
+    }
+    return spark
+        .read()
+        .format("delta")
+        .option("versionAsOf", new Datasets(spark).latestVersion(cache))
+        .load(cache)
+        .where(
+            functions
+                .col("model_digest")
+                .equalTo(digest)
+                .and(functions.col("params_sha256").equalTo(paramsSha)))
+        .dropDuplicates("prompt_sha256")
+        .select(
+            functions.col("prompt_sha256").as(CACHED_SHA),
+            functions.col("completion").as("c_completion"),
+            functions.col("prompt_tokens").as("c_prompt_tokens"),
+            functions.col("completion_tokens").as("c_completion_tokens"),
+            functions.col("finish_reason").as("c_finish_reason"));
+  }
+
+  /** A part's new answers (requested, not failed), appended to the cache unless already there. */
+  private void addToCache(
+      String cache, Dataset<Row> out, String digest, String paramsSha, String runId) {
+    Dataset<Row> fresh =
+        out.where(
+                functions
+                    .not(functions.col(CACHE_HIT))
+                    .and(functions.not(functions.col(DEDUPLICATED)))
+                    .and(functions.col(LlmStage.ERROR).isNull())
+                    .and(functions.col(LlmStage.COMPLETION).isNotNull()))
+            .select(
+                functions.lit(digest).as("model_digest"),
+                functions.lit(paramsSha).as("params_sha256"),
+                functions.col(LlmPipeline.PROMPT_SHA256),
+                functions.col(LlmStage.COMPLETION),
+                functions.col(LlmStage.PROMPT_TOKENS),
+                functions.col(LlmStage.COMPLETION_TOKENS),
+                functions.col(LlmStage.FINISH_REASON),
+                functions.lit(runId).as("run_id"))
+            .dropDuplicates(LlmPipeline.PROMPT_SHA256);
+    Datasets datasets = new Datasets(spark);
+    if (datasets.exists(cache)) {
+      Dataset<Row> known =
+          spark
+              .read()
+              .format("delta")
+              .option("versionAsOf", datasets.latestVersion(cache))
+              .load(cache)
+              .where(
+                  functions
+                      .col("model_digest")
+                      .equalTo(digest)
+                      .and(functions.col("params_sha256").equalTo(paramsSha)))
+              .select(functions.col("prompt_sha256").as(CACHED_SHA));
+      fresh =
+          fresh.join(
+              known,
+              fresh.col(LlmPipeline.PROMPT_SHA256).equalTo(known.col(CACHED_SHA)),
+              "left_anti");
+    }
+    datasets.write(
+        fresh,
+        cache,
+        new WriteOptions(
+            WriteMode.APPEND, null, Map.of("kiln.job", "llm-cache", "kiln.run_id", runId)));
+  }
+
+  /** What decides a completion besides the prompt and the model: the engine's parameters. */
+  static String paramsSha256(EngineConfig engine) {
+    try {
+      return PromptTemplate.sha256(JSON.writeValueAsString(new TreeMap<>(engine.parameters())));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static Column[] outputColumns(
@@ -252,6 +470,9 @@ public final class LlmJob {
       functions.col(LlmStage.ATTEMPTS),
       functions.col(LlmStage.ERROR),
       functions.col(LlmPipeline.REDACTIONS),
+      functions.col(LeakScan.COMPLETION_PII),
+      functions.col(DEDUPLICATED),
+      functions.col(CACHE_HIT),
       functions.lit(runId).as("run_id"),
       functions.lit(key).as("job_key"),
     };
@@ -267,6 +488,7 @@ public final class LlmJob {
       String digest,
       String key,
       boolean alreadyWritten,
+      long resumedRows,
       String pipeline,
       TrackedRun run) {
     Dataset<Row> mine =
@@ -276,39 +498,32 @@ public final class LlmJob {
             .option("versionAsOf", output.version())
             .load(output.table())
             .where(functions.col("job_key").equalTo(key));
+    Column tokens =
+        functions
+            .coalesce(functions.col("prompt_tokens"), functions.lit(0))
+            .plus(functions.coalesce(functions.col("completion_tokens"), functions.lit(0)));
+    Column shared = functions.col(DEDUPLICATED);
+    Column cached = functions.col(CACHE_HIT).and(functions.not(shared));
+    // a row spent tokens only if it made the request: not one sharing another row's answer, and
+    // not one the cache answered
+    Column spent = functions.not(shared).and(functions.not(functions.col(CACHE_HIT)));
     Row totals =
         mine.agg(
                 functions.count(functions.lit(1)),
                 functions.count(functions.col("error")),
-                functions.coalesce(functions.sum("prompt_tokens"), functions.lit(0L)),
-                functions.coalesce(functions.sum("completion_tokens"), functions.lit(0L)),
+                sumWhen(spent, functions.col("prompt_tokens")),
+                sumWhen(spent, functions.col("completion_tokens")),
                 functions.coalesce(functions.sum("latency_ms"), functions.lit(0L)),
-                functions.countDistinct(functions.col(LlmPipeline.PROMPT_SHA256)),
-                functions.count(functions.col(LlmPipeline.PROMPT_SHA256)))
+                functions.count(functions.when(shared, 1)),
+                sumWhen(shared, tokens),
+                functions.count(functions.when(cached, 1)),
+                sumWhen(cached, tokens),
+                functions.count(
+                    functions.when(
+                        functions.size(functions.col(LeakScan.COMPLETION_PII)).gt(0), 1)))
             .first();
-    // with deduplication a prompt's tokens were spent once, whatever the number of rows sharing
-    // them
-    Row spent =
-        config.deduplicate()
-            ? mine.where(functions.col(LlmPipeline.PROMPT_SHA256).isNotNull())
-                .dropDuplicates(LlmPipeline.PROMPT_SHA256)
-                .agg(
-                    functions.coalesce(functions.sum("prompt_tokens"), functions.lit(0L)),
-                    functions.coalesce(functions.sum("completion_tokens"), functions.lit(0L)))
-                .first()
-            : null;
-    long promptTokens = spent == null ? totals.getLong(2) : spent.getLong(0);
-    long completionTokens = spent == null ? totals.getLong(3) : spent.getLong(1);
-    long shared = config.deduplicate() ? totals.getLong(6) - totals.getLong(5) : 0;
-    long saved = totals.getLong(2) + totals.getLong(3) - promptTokens - completionTokens;
-    Map<String, Long> redactions = new TreeMap<>();
-    for (Row r :
-        mine.select(functions.explode(functions.col(LlmPipeline.REDACTIONS)))
-            .groupBy("key")
-            .agg(functions.sum("value"))
-            .collectAsList()) {
-      redactions.put(r.getString(0), r.getLong(1));
-    }
+    Map<String, Long> redactions = sums(mine, LlmPipeline.REDACTIONS);
+    Map<String, Long> leaks = sums(mine, LeakScan.COMPLETION_PII);
     LlmRunResult result =
         new LlmRunResult(
             input,
@@ -318,11 +533,16 @@ public final class LlmJob {
             digest,
             totals.getLong(0),
             totals.getLong(1),
-            promptTokens,
-            completionTokens,
-            shared,
-            saved,
+            totals.getLong(2),
+            totals.getLong(3),
+            totals.getLong(5),
+            totals.getLong(6),
+            totals.getLong(7),
+            totals.getLong(8),
             redactions,
+            leaks,
+            totals.getLong(9),
+            resumedRows,
             alreadyWritten,
             config.maxErrorRate(),
             pipeline);
@@ -335,19 +555,42 @@ public final class LlmJob {
     metrics.put("total_tokens", (double) (result.promptTokens() + result.completionTokens()));
     metrics.put("deduplicated_rows", (double) result.deduplicatedRows());
     metrics.put("tokens_saved_by_dedup", (double) result.tokensSaved());
+    metrics.put("cache_hits", (double) result.cacheHits());
+    metrics.put("tokens_saved_by_cache", (double) result.tokensSavedByCache());
+    metrics.put("rows_with_leaks", (double) result.rowsWithLeaks());
+    metrics.put("resumed_rows", (double) result.resumedRows());
     metrics.put(
         "latency_ms_mean", result.rows() == 0 ? 0 : totals.getLong(4) / (double) result.rows());
     redactions.forEach((type, n) -> metrics.put("redactions." + type, (double) n));
+    leaks.forEach((type, n) -> metrics.put("leaks." + type, (double) n));
     run.logMetrics(metrics);
     run.setTags(Map.of("kiln.output", output.toString()));
     return result;
+  }
+
+  private static Column sumWhen(Column condition, Column value) {
+    return functions.coalesce(
+        functions.sum(functions.when(condition, value).cast("long")), functions.lit(0L));
+  }
+
+  /** A map column (type to count) summed over the rows. */
+  private static Map<String, Long> sums(Dataset<Row> rows, String mapColumn) {
+    Map<String, Long> out = new TreeMap<>();
+    for (Row r :
+        rows.select(functions.explode(functions.col(mapColumn)))
+            .groupBy("key")
+            .agg(functions.sum("value"))
+            .collectAsList()) {
+      out.put(r.getString(0), r.getLong(1));
+    }
+    return out;
   }
 
   /**
    * An existing output table with other columns would fail the write after every token was paid
    * for.
    */
-  private void checkOutputSchema(String output, Dataset<Row> out) {
+  static void checkOutputSchema(SparkSession spark, String output, Dataset<Row> out) {
     if (!new Datasets(spark).exists(output)) {
       return;
     }
@@ -480,7 +723,7 @@ public final class LlmJob {
     parts.put("template", PromptTemplate.sha256(prompt.template().text()));
     parts.put("model_digest", digest);
     parts.put("engine", config.engine().parameters());
-    parts.put("pii", config.pii().toString());
+    parts.put("pii", config.pii().describe());
     parts.put("deduplicate", config.deduplicate());
     try {
       return "llm-" + PromptTemplate.sha256(JSON.writeValueAsString(parts)).substring(0, 32);

@@ -1,7 +1,6 @@
 package kiln.llm;
 
 import java.nio.file.Path;
-import java.util.List;
 import kiln.core.DatasetRef;
 import kiln.core.Errors;
 import kiln.core.YamlFiles;
@@ -18,9 +17,17 @@ import kiln.core.YamlFiles;
  * @param engine the engine and its parameters (required)
  * @param output the Delta table the rows are appended to (required)
  * @param maxErrorRate the share of rows that may fail before the job exits 1 (default 0.01)
- * @param pii the entity types redacted before the prompt is rendered (default all of them)
+ * @param pii what is redacted before the prompt is rendered, and how: a list of entity types, or
+ *     {@code {entities, operators, regions}} (default every type, replaced); see {@link PiiConfig}
  * @param deduplicate identical rendered prompts are completed once and the answer shared by their
  *     rows (default true; set false to sample every row at a temperature above 0)
+ * @param cache a Delta table of completions shared across runs and jobs (default none): a prompt
+ *     whose rendered text, model digest and engine parameters are already in it is answered from
+ *     it, without a request, and counted as a cache hit; new answers are added to it
+ * @param commitEvery rows per commit to the output (default 10,000): a job killed half-way keeps
+ *     the parts it committed, and its re-run completes only the keys not yet in the output
+ * @param blockLeaks a completion in which the PII detector finds personal data becomes a row error
+ *     instead of being written (default false: the leak is only counted, in {@code completion_pii})
  */
 public record LlmJobConfig(
     String input,
@@ -31,11 +38,15 @@ public record LlmJobConfig(
     EngineConfig engine,
     String output,
     Double maxErrorRate,
-    List<PiiEntity> pii,
-    Boolean deduplicate) {
+    PiiConfig pii,
+    Boolean deduplicate,
+    String cache,
+    Integer commitEvery,
+    Boolean blockLeaks) {
 
   public static final String DEFAULT_VARIABLE = "text";
   public static final double DEFAULT_MAX_ERROR_RATE = 0.01;
+  public static final int DEFAULT_COMMIT_EVERY = 10_000;
 
   public LlmJobConfig {
     required("input", input, "the input table, e.g. input: /data/tickets@3");
@@ -74,8 +85,22 @@ public record LlmJobConfig(
     }
     // an empty list is an explicit choice (text redacted upstream); leaving the key out redacts
     // everything
-    pii = pii == null ? List.of(PiiEntity.values()) : pii.stream().distinct().sorted().toList();
+    pii = pii == null ? PiiConfig.defaults() : pii;
     deduplicate = deduplicate == null || deduplicate;
+    if (cache != null && (cache.isBlank() || cache.equals(output))) {
+      throw Errors.badInput(
+          "cache '"
+              + cache
+              + "' must be a table of its own, not "
+              + (cache.isBlank() ? "empty" : "the output"),
+          "e.g. cache: /data/llm-cache, shared by the jobs that may reuse answers");
+    }
+    commitEvery = commitEvery == null ? DEFAULT_COMMIT_EVERY : commitEvery;
+    if (commitEvery < 1) {
+      throw Errors.badInput(
+          "commitEvery must be at least 1, got " + commitEvery, "e.g. commitEvery: 10000");
+    }
+    blockLeaks = blockLeaks != null && blockLeaks;
   }
 
   public static LlmJobConfig read(Path file) {

@@ -1,12 +1,8 @@
 package kiln.llm;
 
-import com.johnsnowlabs.nlp.DocumentAssembler;
-import com.johnsnowlabs.nlp.Finisher;
-import com.johnsnowlabs.nlp.annotators.RegexMatcher;
+import java.util.ArrayList;
 import java.util.List;
 import kiln.llm.internal.LlmStage;
-import kiln.llm.internal.PiiRedactor;
-import kiln.llm.internal.PiiRules;
 import kiln.llm.internal.PromptRenderer;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
@@ -37,37 +33,13 @@ public final class LlmPipeline {
   /** The unfitted pipeline for a text column, a prompt and an engine. */
   public static Pipeline of(
       String textColumn,
-      List<PiiEntity> entities,
+      PiiConfig pii,
       PromptTemplate template,
       String variable,
       EngineConfig engine) {
-    DocumentAssembler document = new DocumentAssembler();
-    document.setInputCol(textColumn);
-    document.setOutputCol("document");
-    document.setCleanupMode("shrink");
-    RegexMatcher matcher =
-        new RegexMatcher()
-            .setRules(
-                entities.stream()
-                    .map(e -> PiiRules.regex(e) + "~" + e.name())
-                    .toArray(String[]::new))
-            .setDelimiter("~")
-            .setStrategy("MATCH_ALL");
-    matcher.setInputCols(new String[] {"document"});
-    matcher.setOutputCol("pii_chunks");
-    PiiRedactor redactor =
-        new PiiRedactor()
-            .setDocumentCol("document")
-            .setChunkCol("pii_chunks")
-            .setOutputCol("redacted")
-            .setCountsCol(REDACTIONS)
-            .setEntities(entities);
-    Finisher finisher =
-        new Finisher()
-            .setInputCols(new String[] {"redacted"})
-            .setOutputCols(new String[] {REDACTED_TEXT})
-            .setOutputAsArray(false)
-            .setCleanAnnotations(true);
+    List<PipelineStage> stages =
+        new ArrayList<>(
+            PiiPipeline.stages(textColumn, REDACTED_TEXT, REDACTIONS, "", pii, "shrink"));
     PromptRenderer renderer =
         new PromptRenderer()
             .setInputCol(REDACTED_TEXT)
@@ -76,8 +48,9 @@ public final class LlmPipeline {
             .setOutputCol(PROMPT)
             .setHashCol(PROMPT_SHA256);
     LlmStage llm = new LlmStage().setInputCol(PROMPT).setEngine(engine);
-    return new Pipeline()
-        .setStages(new PipelineStage[] {document, matcher, redactor, finisher, renderer, llm});
+    stages.add(renderer);
+    stages.add(llm);
+    return new Pipeline().setStages(stages.toArray(PipelineStage[]::new));
   }
 
   /** Fits the pipeline; only RegexMatcher learns (its rules), from no rows. */

@@ -17,7 +17,13 @@ import kiln.core.DatasetRef;
  * @param completionTokens spent (with deduplication, once per distinct prompt)
  * @param deduplicatedRows rows that shared another row's completion instead of a request
  * @param tokensSaved tokens those rows would have spent
+ * @param cacheHits distinct prompts the cache table answered instead of the engine
+ * @param tokensSavedByCache tokens those answers would have spent
  * @param redactions entities redacted, by type
+ * @param leaks personal data found in completions, by type
+ * @param rowsWithLeaks rows whose completion held personal data
+ * @param resumedRows rows an earlier, interrupted run of this job had committed (not generated
+ *     again)
  * @param alreadyWritten true when an earlier run had written this very job (nothing was generated)
  * @param maxErrorRate the config's limit
  * @param pipeline where the fitted PipelineModel was saved (null when nothing ran)
@@ -34,7 +40,12 @@ public record LlmRunResult(
     long completionTokens,
     long deduplicatedRows,
     long tokensSaved,
+    long cacheHits,
+    long tokensSavedByCache,
     Map<String, Long> redactions,
+    Map<String, Long> leaks,
+    long rowsWithLeaks,
+    long resumedRows,
     boolean alreadyWritten,
     double maxErrorRate,
     String pipeline) {
@@ -52,7 +63,8 @@ public record LlmRunResult(
     return String.format(
         java.util.Locale.ROOT,
         "%d rows, %d failed (%.2f%%, limit %.2f%%), %d prompt + %d completion tokens (%d rows shared a"
-            + " completion, %d tokens saved), redacted %s%s",
+            + " completion, %d tokens saved; %d cache hits, %d tokens saved), redacted %s, %d"
+            + " completions with personal data %s%s%s",
         rows,
         errors,
         100 * errorRate(),
@@ -61,7 +73,14 @@ public record LlmRunResult(
         completionTokens,
         deduplicatedRows,
         tokensSaved,
+        cacheHits,
+        tokensSavedByCache,
         redactions.isEmpty() ? "nothing" : redactions,
+        rowsWithLeaks,
+        leaks.isEmpty() ? "" : leaks,
+        resumedRows > 0 && !alreadyWritten
+            ? " (resumed: " + resumedRows + " rows were committed by an interrupted run)"
+            : "",
         alreadyWritten ? " (already written by an earlier run)" : "");
   }
 }

@@ -20,8 +20,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * steered by markers in the prompt: {@code [429xN]} answers 429 (with Retry-After: 0) the first N
  * times, {@code [500xN]} answers 500 the first N times, {@code [500]} always, {@code [slow]}
  * answers after 3 s, {@code [malformed]} answers a body that is not JSON, {@code [nochoices]} JSON
- * without choices; {@code /v1/models} refuses the key {@code sk-refused}; otherwise it answers
- * {@code "echo: " + the prompt's last 40 characters} with usage counted in words.
+ * without choices, {@code [leak]} an answer holding an e-mail address and a phone number (a model
+ * repeating or making up personal data); {@code /v1/models} refuses the key {@code sk-refused};
+ * otherwise it answers {@code "echo: " + the prompt's last 40 characters} with usage counted in
+ * words.
  */
 final class FakeOpenAi implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -89,6 +91,9 @@ final class FakeOpenAi implements AutoCloseable {
         return;
       }
       String tail = prompt.length() <= 40 ? prompt : prompt.substring(prompt.length() - 40);
+      if (prompt.contains("[leak]")) {
+        tail = "write to leak.test@example.com or call +44 20 7946 0958";
+      }
       ObjectNode answer = JSON.createObjectNode();
       answer
           .put("id", "chatcmpl-test")

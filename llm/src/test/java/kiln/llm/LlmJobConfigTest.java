@@ -31,8 +31,11 @@ class LlmJobConfigTest {
     LlmJobConfig config = LlmJobConfig.read(file);
     assertThat(config.variable()).isEqualTo("text");
     assertThat(config.maxErrorRate()).isEqualTo(0.01);
-    assertThat(config.pii()).containsExactly(PiiEntity.values());
+    assertThat(config.pii().entities()).containsExactly(PiiEntity.values());
     assertThat(config.deduplicate()).isTrue();
+    assertThat(config.cache()).isNull();
+    assertThat(config.commitEvery()).isEqualTo(10_000);
+    assertThat(config.blockLeaks()).isFalse();
     assertThat(config.prompt()).isEqualTo(new PromptRef("triage", "2", null));
     EngineConfig engine = config.engine();
     assertThat(engine.baseUrl()).isEqualTo("http://127.0.0.1:8000/v1");
@@ -73,8 +76,14 @@ class LlmJobConfigTest {
           concurrency: 16
         output: /data/triage
         maxErrorRate: 0.05
-        pii: [PHONE_NUMBER, EMAIL_ADDRESS]
+        pii:
+          entities: [PHONE_NUMBER, EMAIL_ADDRESS]
+          operators: {PHONE_NUMBER: {type: mask, keep: 2}}
+          regions: [US]
         deduplicate: false
+        cache: /data/llm-cache
+        commitEvery: 500
+        blockLeaks: true
         """);
     LlmJobConfig config = LlmJobConfig.read(file);
     assertThat(config.inputRef().version()).isEqualTo(3L);
@@ -102,8 +111,15 @@ class LlmJobConfigTest {
                 null));
     assertThat(config.output()).isEqualTo("/data/triage");
     assertThat(config.maxErrorRate()).isEqualTo(0.05);
-    assertThat(config.pii()).containsExactly(PiiEntity.EMAIL_ADDRESS, PiiEntity.PHONE_NUMBER);
+    assertThat(config.pii().entities())
+        .containsExactly(PiiEntity.EMAIL_ADDRESS, PiiEntity.PHONE_NUMBER);
+    assertThat(config.pii().operator(PiiEntity.PHONE_NUMBER))
+        .isEqualTo(new PiiOperator(PiiOperator.Type.MASK, 2, "*", null));
+    assertThat(config.pii().regions()).containsExactly("US");
     assertThat(config.deduplicate()).isFalse();
+    assertThat(config.cache()).isEqualTo("/data/llm-cache");
+    assertThat(config.commitEvery()).isEqualTo(500);
+    assertThat(config.blockLeaks()).isTrue();
   }
 
   @Test
@@ -225,6 +241,6 @@ class LlmJobConfigTest {
     assertThatThrownBy(() -> PromptRef.parse("triage")).isInstanceOf(BadInputException.class);
     assertThatThrownBy(() -> PromptRef.parse("triage/x"))
         .hasMessageContaining("not a positive whole number");
-    assertThat(List.of(PiiEntity.values())).hasSize(5);
+    assertThat(List.of(PiiEntity.values())).hasSize(7);
   }
 }

@@ -22,6 +22,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
@@ -105,6 +106,9 @@ class LlmJobTest {
             null),
         output,
         maxErrorRate,
+        null,
+        null,
+        null,
         null,
         null);
   }
@@ -216,6 +220,9 @@ class LlmJobTest {
             "attempts",
             "error",
             "redactions",
+            "completion_pii",
+            "deduplicated",
+            "cache_hit",
             "run_id",
             "job_key");
     List<Row> all = rows.collectAsList();
@@ -304,6 +311,9 @@ class LlmJobTest {
               new PromptRef("two-vars", "1", null),
               config(input, "/x", new PromptRef("x", "1", null), 0).engine(),
               dir.resolve("o2").toString(),
+              null,
+              null,
+              null,
               null,
               null,
               null);
@@ -407,7 +417,10 @@ class LlmJobTest {
             dir.resolve("local-output").toString(),
             0.5,
             null,
-            false);
+            false,
+            null,
+            null,
+            null);
     LlmJob job = new LlmJob(spark, prompts, Map.of(), m -> {});
     LlmRunResult result;
     try (TrackedRun run = tracking.startRun("llm-test", "local", Map.of())) {
@@ -457,11 +470,262 @@ class LlmJobTest {
             dir.resolve("o4").toString(),
             null,
             null,
+            null,
+            null,
+            null,
             null);
     try (TrackedRun run = tracking.startRun("llm-test", "not gguf", Map.of())) {
       assertThatThrownBy(() -> job.run(wrong, run, dir.resolve("p")))
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining("is not a GGUF file");
     }
+  }
+
+  private static LlmJobConfig config(
+      String input,
+      String output,
+      PromptRef prompt,
+      int maxTokens,
+      String cache,
+      Integer commitEvery,
+      Boolean blockLeaks) {
+    LlmJobConfig base = config(input, output, prompt, 0.5);
+    EngineConfig e = base.engine();
+    return new LlmJobConfig(
+        input,
+        "id",
+        "body",
+        null,
+        prompt,
+        new EngineConfig(
+            e.type(),
+            e.model(),
+            e.temperature(),
+            maxTokens,
+            e.seed(),
+            e.baseUrl(),
+            e.apiKeyEnv(),
+            e.timeoutSeconds(),
+            e.maxAttempts(),
+            e.backoffMillis(),
+            e.concurrency(),
+            null,
+            null,
+            null,
+            null),
+        output,
+        0.5,
+        null,
+        null,
+        cache,
+        commitEvery,
+        blockLeaks);
+  }
+
+  private static String tenTickets(SparkSession spark, String name) {
+    String input = dir.resolve(name).toString();
+    List<Object[]> rows = new ArrayList<>();
+    for (long i = 1; i <= 10; i++) {
+      // rows 9 and 10 repeat rows 1 and 2: eight distinct prompts
+      rows.add(new Object[] {i, "ticket number " + (i > 8 ? i - 8 : i) + " about a refund"});
+    }
+    new Datasets(spark).write(tickets(spark, rows), input, WriteOptions.of(WriteMode.OVERWRITE));
+    return input;
+  }
+
+  private static final Map<String, String> ENV = Map.of("KILN_TEST_LLM_KEY", "sk-kiln-test");
+
+  @Test
+  void aJobKilledHalfWayIsResumedAndOnlyTheMissingKeysReachTheEngine(SparkSession spark) {
+    String input = tenTickets(spark, "resume-in");
+    prompts.register("resume", "Summarize: {{text}}");
+    String output = dir.resolve("resume-out").toString();
+    LlmJobConfig config =
+        config(input, output, new PromptRef("resume", "1", null), 16, null, 4, null);
+    int before = llm.requests.get();
+    // the job dies right after its first part is committed, as a killed driver would
+    LlmJob killed =
+        new LlmJob(
+            spark,
+            prompts,
+            ENV,
+            m -> {
+              if (m.startsWith("committed part 1 of 3")) {
+                throw new IllegalStateException("killed");
+              }
+            });
+    try (TrackedRun run = tracking.startRun("llm-test", "killed", Map.of())) {
+      assertThatThrownBy(() -> killed.run(config, run, dir.resolve("pipelines")))
+          .hasMessage("killed");
+    }
+    List<Row> first = spark.read().format("delta").load(output).collectAsList();
+    int firstRequests = llm.requests.get() - before;
+    assertThat(first).hasSizeBetween(1, 9);
+    // one request per distinct prompt of the committed part, none for the parts never reached
+    long firstDistinct =
+        first.stream().map(r -> r.<String>getAs("prompt_sha256")).distinct().count();
+    assertThat(firstRequests).isEqualTo((int) firstDistinct);
+
+    int middle = llm.requests.get();
+    LlmRunResult resumed;
+    try (TrackedRun run = tracking.startRun("llm-test", "resumed", Map.of())) {
+      resumed = new LlmJob(spark, prompts, ENV, m -> {}).run(config, run, dir.resolve("pipelines"));
+    }
+    Dataset<Row> all = spark.read().format("delta").load(output);
+    assertThat(all.count()).isEqualTo(10);
+    assertThat(all.select("id").distinct().count()).isEqualTo(10);
+    assertThat(resumed.rows()).isEqualTo(10);
+    assertThat(resumed.resumedRows()).isEqualTo(first.size());
+    assertThat(resumed.alreadyWritten()).isFalse();
+    // the engine saw only the keys that were missing (their distinct prompts)
+    long restDistinct =
+        all.where(
+                functions.not(
+                    functions.col("id").isin(first.stream().map(r -> r.getAs("id")).toArray())))
+            .select("prompt_sha256")
+            .distinct()
+            .count();
+    assertThat(llm.requests.get() - middle).isEqualTo((int) restDistinct);
+
+    int end = llm.requests.get();
+    try (TrackedRun run = tracking.startRun("llm-test", "finished", Map.of())) {
+      LlmRunResult again =
+          new LlmJob(spark, prompts, ENV, m -> {}).run(config, run, dir.resolve("pipelines"));
+      assertThat(again.alreadyWritten()).isTrue();
+      assertThat(again.rows()).isEqualTo(10);
+    }
+    assertThat(llm.requests.get()).isEqualTo(end);
+    assertThat(spark.read().format("delta").load(output).count()).isEqualTo(10);
+  }
+
+  @Test
+  void aCacheTableAnswersTheSamePromptModelAndParametersAcrossRuns(SparkSession spark) {
+    String input = tenTickets(spark, "cache-in");
+    prompts.register("cached", "Label: {{text}}");
+    PromptRef prompt = new PromptRef("cached", "1", null);
+    String cache = dir.resolve("llm-cache").toString();
+    LlmJob job = new LlmJob(spark, prompts, ENV, m -> {});
+    int before = llm.requests.get();
+    LlmRunResult first;
+    try (TrackedRun run = tracking.startRun("llm-test", "cache 1", Map.of())) {
+      first =
+          job.run(
+              config(input, dir.resolve("cache-out-1").toString(), prompt, 16, cache, null, null),
+              run,
+              dir.resolve("pipelines"));
+    }
+    assertThat(llm.requests.get() - before).isEqualTo(8);
+    assertThat(first.cacheHits()).isZero();
+    assertThat(first.deduplicatedRows()).isEqualTo(2);
+    assertThat(spark.read().format("delta").load(cache).count()).isEqualTo(8);
+
+    // another job, same prompt, model and parameters: no request at all
+    int middle = llm.requests.get();
+    LlmRunResult second;
+    try (TrackedRun run = tracking.startRun("llm-test", "cache 2", Map.of())) {
+      second =
+          job.run(
+              config(input, dir.resolve("cache-out-2").toString(), prompt, 16, cache, null, null),
+              run,
+              dir.resolve("pipelines"));
+    }
+    assertThat(llm.requests.get()).isEqualTo(middle);
+    assertThat(second.cacheHits()).isEqualTo(8);
+    assertThat(second.tokensSavedByCache())
+        .isEqualTo(first.promptTokens() + first.completionTokens());
+    assertThat(second.promptTokens()).isZero();
+    assertThat(second.completionTokens()).isZero();
+    Dataset<Row> out2 = spark.read().format("delta").load(dir.resolve("cache-out-2").toString());
+    assertThat(out2.where("cache_hit").count()).isEqualTo(10);
+    assertThat(out2.where("attempts = 0 and error is null").count()).isEqualTo(10);
+    assertThat(
+            out2.select("id", "completion")
+                .except(
+                    spark
+                        .read()
+                        .format("delta")
+                        .load(dir.resolve("cache-out-1").toString())
+                        .select("id", "completion"))
+                .count())
+        .isZero();
+    // the cache learnt nothing new, so it is not appended to twice
+    assertThat(spark.read().format("delta").load(cache).count()).isEqualTo(8);
+
+    // other parameters are another key: the engine is asked again
+    int third = llm.requests.get();
+    try (TrackedRun run = tracking.startRun("llm-test", "cache 3", Map.of())) {
+      LlmRunResult other =
+          job.run(
+              config(input, dir.resolve("cache-out-3").toString(), prompt, 17, cache, null, null),
+              run,
+              dir.resolve("pipelines"));
+      assertThat(other.cacheHits()).isZero();
+    }
+    assertThat(llm.requests.get() - third).isEqualTo(8);
+  }
+
+  @Test
+  void completionsPassTheDetectorAndLeaksAreCountedOrBlocked(SparkSession spark) {
+    String input = dir.resolve("leak-in").toString();
+    new Datasets(spark)
+        .write(
+            tickets(
+                spark,
+                List.of(
+                    new Object[] {1L, "all fine here"},
+                    new Object[] {2L, "please [leak]"},
+                    new Object[] {3L, "mail x.y@example.io"})),
+            input,
+            WriteOptions.of(WriteMode.OVERWRITE));
+    prompts.register("leaky", "Answer: {{text}}");
+    PromptRef prompt = new PromptRef("leaky", "1", null);
+    LlmJob job = new LlmJob(spark, prompts, ENV, m -> {});
+    LlmRunResult counted;
+    try (TrackedRun run = tracking.startRun("llm-test", "leaks counted", Map.of())) {
+      counted =
+          job.run(
+              config(input, dir.resolve("leak-out").toString(), prompt, 16, null, null, null),
+              run,
+              dir.resolve("pipelines"));
+    }
+    assertThat(counted.rowsWithLeaks()).isEqualTo(1);
+    assertThat(counted.leaks())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("EMAIL_ADDRESS", 1L, "PHONE_NUMBER", 1L));
+    assertThat(counted.errors()).isZero();
+    List<Row> rows =
+        spark
+            .read()
+            .format("delta")
+            .load(dir.resolve("leak-out").toString())
+            .orderBy("id")
+            .collectAsList();
+    assertThat(rows.get(1).<String, Integer>getJavaMap(rows.get(1).fieldIndex("completion_pii")))
+        .containsExactlyInAnyOrderEntriesOf(Map.of("EMAIL_ADDRESS", 1, "PHONE_NUMBER", 1));
+    // the redacted placeholder the model echoes is no leak
+    assertThat(rows.get(2).<String>getAs("completion")).contains("<EMAIL_ADDRESS>");
+    assertThat(rows.get(2).<String, Integer>getJavaMap(rows.get(2).fieldIndex("completion_pii")))
+        .isEmpty();
+
+    LlmRunResult blocked;
+    try (TrackedRun run = tracking.startRun("llm-test", "leaks blocked", Map.of())) {
+      blocked =
+          job.run(
+              config(input, dir.resolve("leak-blocked").toString(), prompt, 16, null, null, true),
+              run,
+              dir.resolve("pipelines"));
+    }
+    assertThat(blocked.errors()).isEqualTo(1);
+    Row row =
+        spark
+            .read()
+            .format("delta")
+            .load(dir.resolve("leak-blocked").toString())
+            .where("id = 2")
+            .first();
+    assertThat(row.<String>getAs("completion")).isNull();
+    assertThat(row.<String>getAs("error"))
+        .contains("the completion holds personal data")
+        .contains("EMAIL_ADDRESS=1")
+        .doesNotContain("leak.test", "7946");
   }
 }

@@ -40,6 +40,16 @@ class RealMlflowIT {
 
   record Run(int exitCode, String out, String err) {}
 
+  /**
+   * The MLflow venv, built (or found ready) on first use; for other ITs that run the real server.
+   */
+  static synchronized Path venv() throws Exception {
+    if (venv == null) {
+      pythonEnvironment();
+    }
+    return venv;
+  }
+
   @BeforeAll
   static void pythonEnvironment() throws Exception {
     long start = System.nanoTime();
@@ -62,15 +72,28 @@ class RealMlflowIT {
     final Process process;
 
     MlflowServer(String backendStoreUri, Path artifacts, Path log) throws Exception {
+      this(backendStoreUri, artifacts.toString(), log, java.util.Map.of());
+    }
+
+    /**
+     * A server whose artifacts go to DESTINATION (a folder, or s3://bucket/prefix with the endpoint
+     * and credentials in ENVIRONMENT).
+     */
+    MlflowServer(
+        String backendStoreUri,
+        String destination,
+        Path log,
+        java.util.Map<String, String> environment)
+        throws Exception {
       port = SparkCluster.freePort();
-      process =
+      ProcessBuilder builder =
           new ProcessBuilder(
-                  venv.resolve("bin/mlflow").toString(),
+                  venv().resolve("bin/mlflow").toString(),
                   "server",
                   "--backend-store-uri",
                   backendStoreUri,
                   "--artifacts-destination",
-                  artifacts.toString(),
+                  destination,
                   "--host",
                   "127.0.0.1",
                   "--port",
@@ -78,8 +101,9 @@ class RealMlflowIT {
                   "--workers",
                   "1")
               .redirectErrorStream(true)
-              .redirectOutput(log.toFile())
-              .start();
+              .redirectOutput(log.toFile());
+      builder.environment().putAll(environment);
+      process = builder.start();
       try {
         SparkCluster.waitFor(
             () -> {
@@ -126,7 +150,7 @@ class RealMlflowIT {
   }
 
   /** Runs a kiln command line in this JVM (the public entry point), capturing what it prints. */
-  private static synchronized Run kiln(String... args) {
+  static synchronized Run kiln(String... args) {
     PrintStream out = System.out;
     PrintStream err = System.err;
     ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
@@ -146,11 +170,11 @@ class RealMlflowIT {
   }
 
   /** MLflow's Python client's view of a tracking server (python/mlflow/readback.py). */
-  private static JsonNode readBack(String uri, String... extra) throws Exception {
+  static JsonNode readBack(String uri, String... extra) throws Exception {
     List<String> command =
         new ArrayList<>(
             List.of(
-                venv.resolve("bin/python").toString(),
+                venv().resolve("bin/python").toString(),
                 HOME.resolve("python/mlflow/readback.py").toString(),
                 uri));
     command.addAll(List.of(extra));
@@ -162,7 +186,7 @@ class RealMlflowIT {
     return new ObjectMapper().readTree(out);
   }
 
-  private static JsonNode experiment(JsonNode all, String name) {
+  static JsonNode experiment(JsonNode all, String name) {
     for (JsonNode experiment : all.path("experiments")) {
       if (experiment.path("name").asText().equals(name)) {
         return experiment;
@@ -171,7 +195,7 @@ class RealMlflowIT {
     throw new AssertionError("no experiment " + name + " in " + all.toPrettyString());
   }
 
-  private static JsonNode runNamed(JsonNode experiment, String prefix) {
+  static JsonNode runNamed(JsonNode experiment, String prefix) {
     for (JsonNode run : experiment.path("runs")) {
       if (run.path("run_name").asText().startsWith(prefix)) {
         return run;
@@ -180,13 +204,13 @@ class RealMlflowIT {
     throw new AssertionError("no run named " + prefix + "... in " + experiment.toPrettyString());
   }
 
-  private static List<String> artifactPaths(JsonNode run) {
+  static List<String> artifactPaths(JsonNode run) {
     List<String> paths = new ArrayList<>();
     run.path("artifacts").forEach(a -> paths.add(a.path("path").asText()));
     return paths;
   }
 
-  private static JsonNode model(JsonNode all, String name) {
+  static JsonNode model(JsonNode all, String name) {
     for (JsonNode model : all.path("registered_models")) {
       if (model.path("name").asText().equals(name)) {
         return model;

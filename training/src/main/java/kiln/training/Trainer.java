@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import kiln.core.CodeVersion;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
@@ -318,7 +319,7 @@ public final class Trainer {
         validationMetrics.get("rows").longValue(),
         evaluation.metrics().get("rows").longValue(),
         model.sha256(),
-        CodeVersion.current(),
+        CodeVersion.current().describe(),
         Duration.ofNanos(System.nanoTime() - started));
   }
 

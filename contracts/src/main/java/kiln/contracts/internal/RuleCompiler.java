@@ -168,8 +168,41 @@ public final class RuleCompiler {
     for (QualityRule quality : object.quality()) {
       rules.add(quality(quality, quality.columns()));
     }
+    numberUnnamedDocumentation(rules);
     requireUniqueNames(rules);
     return rules;
+  }
+
+  /**
+   * Text and custom rules without a name (ODCS does not require one) are only reported, so two on
+   * one column are told apart by number ({@code id.custom}, {@code id.custom#2}) instead of
+   * refused.
+   */
+  private static void numberUnnamedDocumentation(List<CompiledRule> rules) {
+    Map<String, Integer> seen = new java.util.HashMap<>();
+    for (int i = 0; i < rules.size(); i++) {
+      CompiledRule rule = rules.get(i);
+      boolean unnamed =
+          rule.source() != null && (rule.source().name() == null || rule.source().name().isBlank());
+      int count = seen.merge(rule.name(), 1, Integer::sum);
+      if (rule.kind() == Kind.NOT_CHECKED && unnamed && count > 1) {
+        rules.set(
+            i,
+            new CompiledRule(
+                rule.name() + "#" + count,
+                rule.severity(),
+                rule.kind(),
+                rule.columns(),
+                rule.expectation(),
+                rule.expectationText(),
+                rule.percent(),
+                rule.rowCondition(),
+                rule.detail(),
+                rule.values(),
+                rule.anomaly(),
+                rule.source()));
+      }
+    }
   }
 
   private static CompiledRule quality(QualityRule rule, List<String> ruleColumns) {

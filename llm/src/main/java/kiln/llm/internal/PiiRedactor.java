@@ -1,19 +1,19 @@
 package kiln.llm.internal;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
+import kiln.llm.PiiConfig;
 import kiln.llm.PiiEntity;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.DefaultParamsWriter;
@@ -32,22 +32,24 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Replaces the personal data RegexMatcher found with {@code <ENTITY_TYPE>}. Open-source Spark NLP
- * has no de-identification annotator, so this stage of Kiln's does it: it reads the document
- * annotation and the regex chunks, keeps the candidates that pass their checks (Luhn, mod 97, ...),
- * resolves overlaps by priority, replaces right to left, and writes a redacted document annotation
- * (which Finisher turns into text) and the counts per entity type. The chunks themselves, which
- * hold the personal data, are dropped by Finisher after this stage.
+ * Replaces the personal data RegexMatcher found, as each type's operator says ({@code
+ * <ENTITY_TYPE>} by default, or a mask, or a salted hash). Open-source Spark NLP has no
+ * de-identification annotator, so this stage of Kiln's does it: it reads the document annotation
+ * and the regex chunks, keeps the candidates that pass their checks (Luhn, mod 97, ...), resolves
+ * overlaps by priority, replaces right to left, and writes a redacted document annotation (which
+ * Finisher turns into text) and the counts per entity type. The chunks themselves, which hold the
+ * personal data, are dropped by Finisher after this stage.
  */
 public final class PiiRedactor extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String uid;
   private final Param<String> documentCol;
   private final Param<String> chunkCol;
   private final Param<String> outputCol;
   private final Param<String> countsCol;
-  private final StringArrayParam entities;
+  private final Param<String> pii;
 
   public PiiRedactor() {
     this(Identifiable$.MODULE$.randomUID("kilnPiiRedactor"));
@@ -63,12 +65,17 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
             "RegexMatcher's chunk column; each chunk's identifier is an entity type");
     outputCol = new Param<>(this, "outputCol", "the redacted document annotation column");
     countsCol = new Param<>(this, "countsCol", "redactions per entity type, a map");
-    entities = new StringArrayParam(this, "entities", "the entity types redacted");
+    pii =
+        new Param<>(
+            this,
+            "pii",
+            "the PiiConfig as JSON: entity types, operators, phone regions (no secrets: a hash"
+                + " operator names its salt's environment variable)");
     setDefault(documentCol, "document");
     setDefault(chunkCol, "pii_chunks");
     setDefault(outputCol, "redacted");
     setDefault(countsCol, "redactions");
-    setDefault(entities, Arrays.stream(PiiEntity.values()).map(Enum::name).toArray(String[]::new));
+    setDefault(pii, json(PiiConfig.defaults()));
   }
 
   public Param<String> documentCol() {
@@ -87,8 +94,8 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
     return countsCol;
   }
 
-  public StringArrayParam entities() {
-    return entities;
+  public Param<String> pii() {
+    return pii;
   }
 
   public PiiRedactor setDocumentCol(String value) {
@@ -111,9 +118,25 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
     return this;
   }
 
-  public PiiRedactor setEntities(List<PiiEntity> value) {
-    set(entities, value.stream().map(Enum::name).toArray(String[]::new));
+  public PiiRedactor setPii(PiiConfig value) {
+    set(pii, json(value));
     return this;
+  }
+
+  public PiiConfig piiConfig() {
+    try {
+      return JSON.readValue($(pii), PiiConfig.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("the saved PII config is not valid JSON", e);
+    }
+  }
+
+  private static String json(PiiConfig config) {
+    try {
+      return JSON.writeValueAsString(config);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write the PII config as JSON", e);
+    }
   }
 
   @Override
@@ -166,28 +189,33 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
     StructType out = transformSchema(dataset.schema());
     int document = dataset.schema().fieldIndex($(documentCol));
     int chunks = dataset.schema().fieldIndex($(chunkCol));
-    Set<PiiEntity> chosen =
-        Arrays.stream($(entities)).map(PiiEntity::valueOf).collect(Collectors.toSet());
+    PiiConfig config = piiConfig();
     MapPartitionsFunction<Row, Row> redact =
-        rows ->
-            new java.util.Iterator<>() {
-              @Override
-              public boolean hasNext() {
-                return rows.hasNext();
-              }
+        rows -> {
+          // on the executor: the hash operators' salts are read from its environment here
+          Anonymizer operators = Anonymizer.of(config, System.getenv());
+          return new java.util.Iterator<>() {
+            @Override
+            public boolean hasNext() {
+              return rows.hasNext();
+            }
 
-              @Override
-              public Row next() {
-                return redactRow(rows.next(), document, chunks, chosen);
-              }
-            };
+            @Override
+            public Row next() {
+              return redactRow(rows.next(), document, chunks, config, operators);
+            }
+          };
+        };
     Dataset<Row> result = dataset.toDF().mapPartitions(redact, Encoders.row(out));
     String column = $(outputCol);
     // mapPartitions keeps the types but not the column metadata Finisher reads
     return result.withColumn(column, functions.col(column).as(column, documentMetadata()));
   }
 
-  private static Row redactRow(Row row, int documentIndex, int chunkIndex, Set<PiiEntity> chosen) {
+  private static Row redactRow(
+      Row row, int documentIndex, int chunkIndex, PiiConfig config, Anonymizer operators) {
+    Set<PiiEntity> chosen = java.util.EnumSet.noneOf(PiiEntity.class);
+    chosen.addAll(config.entities());
     Object[] values = new Object[row.length() + 2];
     for (int i = 0; i < row.length(); i++) {
       values[i] = row.get(i);
@@ -209,7 +237,7 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
         if (entity == null || !chosen.contains(entity) || begin < 0 || end > text.length()) {
           continue;
         }
-        if (PiiRules.valid(entity, text, begin, end)) {
+        if (PiiRules.valid(entity, text, begin, end, config.regions())) {
           spans.add(new PiiRules.Span(entity, begin, end));
         } else {
           failed.add(entity);
@@ -220,9 +248,9 @@ public final class PiiRedactor extends Transformer implements DefaultParamsWrita
       // starts inside it: those types are searched again, candidate by candidate
       for (PiiEntity entity : failed) {
         spans.removeIf(s -> s.entity() == entity);
-        spans.addAll(PiiRules.find(entity, text));
+        spans.addAll(PiiRules.find(entity, text, config.regions()));
       }
-      String clean = PiiRules.redact(text, PiiRules.resolve(spans), counts);
+      String clean = PiiRules.redact(text, PiiRules.resolve(spans), counts, operators);
       Map<String, String> meta = new HashMap<>(doc.getJavaMap(4));
       redacted.add(
           RowFactory.create(

@@ -1,5 +1,7 @@
 package kiln.llm.internal;
 
+import com.google.i18n.phonenumbers.NumberParseException;
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
@@ -8,12 +10,14 @@ import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import kiln.llm.PiiConfig;
 import kiln.llm.PiiEntity;
 
 /**
  * The regular expressions Spark NLP's RegexMatcher runs, and the checks that turn a candidate into
- * an entity: a regex proposes, a checksum or a context rule disposes (Luhn for cards, mod 97 for
- * IBANs, octet ranges for IPv4, digit counts and no surrounding digit run for phones).
+ * an entity: a regex proposes, a checksum or a rule disposes (Luhn for cards, mod 97 for IBANs,
+ * octet ranges for IPv4, the Social Security Administration's never-issued ranges for SSNs,
+ * libphonenumber's number plans of the configured regions for phones).
  */
 public final class PiiRules {
   private PiiRules() {}
@@ -23,9 +27,17 @@ public final class PiiRules {
 
   private static final String HEX = "[0-9A-Fa-f]{1,4}";
 
-  /** The rule of each entity; RegexMatcher's rules are "REGEX~LABEL". None contains a '~'. */
+  /**
+   * The rule of each entity matched by regex; RegexMatcher's rules are "REGEX~LABEL". None contains
+   * a '~'.
+   */
   public static String regex(PiiEntity entity) {
     return switch (entity) {
+      // a scheme or www., then up to whitespace or a quote; trailing punctuation is the sentence's
+      case URL ->
+          "(?i)(?<![\\w@.])(?:(?:https?|ftp)://|www\\.)[^\\s<>\"'`{}|\\\\^]*[^\\s<>\"'`{}|\\\\^.,;:!?)\\]]";
+      // area-group-serial with one separator kind; the check drops the ranges never issued
+      case US_SSN -> "(?<![\\d-])\\d{3}([- ])\\d{2}\\1\\d{4}(?![\\d-])";
       case EMAIL_ADDRESS -> "[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,}";
       // the printed groupings (4-4-4-4, Amex 4-6-5, one separator kind throughout, and no further
       // group
@@ -60,7 +72,7 @@ public final class PiiRules {
       // first
       // groups so that order numbers and plain digit runs are not phones; dates have 2-digit groups
       case PHONE_NUMBER ->
-          "(?<![\\w+:/-]|\\d\\.)(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?|\\d{2,4}[ .-])\\d{3,4}[ .-]?\\d{3,4}(?![\\w-]|\\.\\d)";
+          "(?<![\\w+:/-]|\\d\\.)(?:\\+\\d{1,3}[ .-]?)?(?:\\(\\d{1,4}\\)[ .-]?|\\d{2,5}[ .-])\\d{3,4}[ .-]?\\d{3,4}(?![\\w-]|\\.\\d)";
     };
   }
 
@@ -73,17 +85,22 @@ public final class PiiRules {
     }
   }
 
+  /** Every valid entity of a type in {@code text}, phones in the default regions. */
+  public static List<Span> find(PiiEntity entity, String text) {
+    return find(entity, text, PiiConfig.DEFAULT_REGIONS);
+  }
+
   /**
    * Every valid entity of a type in {@code text}. A candidate that fails its check is searched
    * again from its next character, so that a number failing Luhn cannot hide a card that starts
    * inside it (a plain regex search, RegexMatcher's too, resumes after the failed candidate).
    */
-  public static List<Span> find(PiiEntity entity, String text) {
+  public static List<Span> find(PiiEntity entity, String text, List<String> regions) {
     List<Span> found = new ArrayList<>();
     java.util.regex.Matcher m = PATTERNS.get(entity).matcher(text);
     int from = 0;
     while (from <= text.length() && m.find(from)) {
-      if (valid(entity, text, m.start(), m.end())) {
+      if (valid(entity, text, m.start(), m.end(), regions)) {
         found.add(new Span(entity, m.start(), m.end()));
         from = Math.max(m.end(), m.start() + 1);
       } else {
@@ -94,10 +111,12 @@ public final class PiiRules {
   }
 
   /** Whether a candidate the entity's regex found in {@code text} at [begin, end) really is one. */
-  public static boolean valid(PiiEntity entity, String text, int begin, int end) {
+  public static boolean valid(
+      PiiEntity entity, String text, int begin, int end, List<String> regions) {
     String candidate = text.substring(begin, end);
     return switch (entity) {
-      case EMAIL_ADDRESS -> true;
+      case EMAIL_ADDRESS, URL -> true;
+      case US_SSN -> ssn(candidate.replaceAll("[ -]", ""));
       case CREDIT_CARD -> {
         String digits = candidate.replaceAll("[ -]", "");
         yield digits.length() >= 13 && digits.length() <= 19 && luhn(digits);
@@ -106,7 +125,10 @@ public final class PiiRules {
       case IP_ADDRESS -> candidate.contains(":") ? ipv6(candidate) : ipv4(candidate);
       case PHONE_NUMBER -> {
         long digits = candidate.chars().filter(Character::isDigit).count();
-        yield digits >= 8 && digits <= 15 && !partOfLongerNumber(text, begin, end, digits);
+        yield digits >= 8
+            && digits <= 15
+            && !partOfLongerNumber(text, begin, end, digits)
+            && phone(candidate, regions);
       }
     };
   }
@@ -137,9 +159,16 @@ public final class PiiRules {
    * entity.
    */
   public static String redact(String text, List<Span> rightToLeft, Map<PiiEntity, Integer> counts) {
+    return redact(text, rightToLeft, counts, Anonymizer.replacing());
+  }
+
+  /** Replaces the spans (right to left, non-overlapping) as the operators say; counts them. */
+  public static String redact(
+      String text, List<Span> rightToLeft, Map<PiiEntity, Integer> counts, Anonymizer operators) {
     StringBuilder out = new StringBuilder(text);
     for (Span s : rightToLeft) {
-      out.replace(s.begin(), s.end(), s.entity().placeholder());
+      out.replace(
+          s.begin(), s.end(), operators.apply(s.entity(), text.substring(s.begin(), s.end())));
       counts.merge(s.entity(), 1, Integer::sum);
     }
     return out.toString();
@@ -151,11 +180,23 @@ public final class PiiRules {
    */
   public static String redact(
       String text, Collection<PiiEntity> entities, Map<PiiEntity, Integer> counts) {
+    return redact(
+        text, new PiiConfig(List.copyOf(entities), null, null), counts, Anonymizer.replacing());
+  }
+
+  /** Finds every configured entity with plain Java and redacts as the operators say. */
+  public static String redact(
+      String text, PiiConfig config, Map<PiiEntity, Integer> counts, Anonymizer operators) {
+    return redact(text, resolve(findAll(text, config)), counts, operators);
+  }
+
+  /** Every configured entity in {@code text}, overlaps not yet resolved. */
+  public static List<Span> findAll(String text, PiiConfig config) {
     List<Span> found = new ArrayList<>();
-    for (PiiEntity e : entities) {
-      found.addAll(find(e, text));
+    for (PiiEntity e : config.entities()) {
+      found.addAll(find(e, text, config.regions()));
     }
-    return redact(text, resolve(found), counts);
+    return found;
   }
 
   public static Map<PiiEntity, Integer> noCounts() {
@@ -214,6 +255,39 @@ public final class PiiRules {
     } catch (UnknownHostException | SecurityException e) {
       return false;
     }
+  }
+
+  /**
+   * An SSN the Social Security Administration could have issued: area not 000, 666 or 900-999,
+   * group not 00, serial not 0000.
+   */
+  static boolean ssn(String digits) {
+    if (digits.length() != 9) {
+      return false;
+    }
+    int area = Integer.parseInt(digits.substring(0, 3));
+    int group = Integer.parseInt(digits.substring(3, 5));
+    int serial = Integer.parseInt(digits.substring(5));
+    return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0;
+  }
+
+  /**
+   * libphonenumber's verdict: the number, read in the national format of one of the regions (or
+   * internationally when it starts with {@code +}), fits that region's number plan (length and
+   * prefixes of numbers that can be issued), as libphonenumber's metadata records it.
+   */
+  static boolean phone(String candidate, List<String> regions) {
+    PhoneNumberUtil util = PhoneNumberUtil.getInstance();
+    for (String region : candidate.startsWith("+") ? List.of("ZZ") : regions) {
+      try {
+        if (util.isValidNumber(util.parse(candidate, region))) {
+          return true;
+        }
+      } catch (NumberParseException e) {
+        // not a number in this region's plan: try the next
+      }
+    }
+    return false;
   }
 
   /**

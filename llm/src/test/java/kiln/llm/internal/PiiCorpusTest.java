@@ -82,16 +82,30 @@ class PiiCorpusTest {
               + "@"
               + DOMAINS[r.nextInt(DOMAINS.length)];
       case PHONE_NUMBER ->
-          switch (r.nextInt(6)) {
-            case 0 ->
-                "+1 " + (2 + r.nextInt(8)) + digits(r, 2) + " " + digits(r, 3) + " " + digits(r, 4);
-            case 1 ->
-                "(" + (2 + r.nextInt(8)) + digits(r, 2) + ") " + digits(r, 3) + "-" + digits(r, 4);
-            case 2 -> (2 + r.nextInt(8)) + digits(r, 2) + "-" + digits(r, 3) + "-" + digits(r, 4);
-            case 3 -> "+44 20 " + digits(r, 4) + " " + digits(r, 4);
-            case 4 -> "+49 30 " + digits(r, 4) + " " + digits(r, 4);
-            default -> "020 " + digits(r, 4) + " " + digits(r, 4);
+          // real number plans: assigned US area codes and exchanges 2-9 (not N11), London 020 7/8,
+          // UK mobiles 07, Berlin 030; libphonenumber rejects numbers no plan could have issued
+          switch (r.nextInt(7)) {
+            case 0 -> "+1 " + usArea(r) + " " + usExchange(r) + " " + digits(r, 4);
+            case 1 -> "(" + usArea(r) + ") " + usExchange(r) + "-" + digits(r, 4);
+            case 2 -> usArea(r) + "-" + usExchange(r) + "-" + digits(r, 4);
+            case 3 -> "+44 20 7" + digits(r, 3) + " " + digits(r, 4);
+            case 4 -> "+49 30 " + (2 + r.nextInt(8)) + digits(r, 3) + " " + digits(r, 4);
+            // UK mobiles: 074, 075, 077-079 (076 is the pager range)
+            case 5 -> "07" + "45789".charAt(r.nextInt(5)) + digits(r, 2) + " " + digits(r, 6);
+            default -> "020 " + (7 + r.nextInt(2)) + digits(r, 3) + " " + digits(r, 4);
           };
+      case US_SSN -> {
+        String sep = r.nextInt(4) == 0 ? " " : "-";
+        int area = 1 + r.nextInt(899);
+        area = area == 666 ? 667 : area;
+        yield String.format(
+            "%03d%s%02d%s%04d", area, sep, 1 + r.nextInt(99), sep, 1 + r.nextInt(9999));
+      }
+      case URL ->
+          List.of("https://", "http://", "www.", "https://www.").get(r.nextInt(4))
+              + List.of("example.com", "shop.example.org", "uni.edu", "x.io").get(r.nextInt(4))
+              + List.of("", "/", "/a/b.html", "/track?id=" + digits(r, 6) + "&u=k", "/~jane/cv.pdf")
+                  .get(r.nextInt(5));
       case CREDIT_CARD -> {
         String number =
             luhnComplete(
@@ -139,9 +153,33 @@ class PiiCorpusTest {
     };
   }
 
+  static final int[] US_AREAS = {201, 212, 305, 312, 415, 503, 617, 646, 702, 718, 808, 917};
+
+  static int usArea(Random r) {
+    return US_AREAS[r.nextInt(US_AREAS.length)];
+  }
+
+  static String usExchange(Random r) {
+    String exchange = (2 + r.nextInt(8)) + digits(r, 2);
+    return exchange.endsWith("11") ? exchange.charAt(0) + "21" : exchange;
+  }
+
   /** Text that looks like an entity and is not one. */
   static String nearMiss(Random r) {
-    return switch (r.nextInt(10)) {
+    return switch (r.nextInt(13)) {
+      // SSNs never issued: area 000, 666 or 9xx, group 00, serial 0000
+      case 10 ->
+          List.of("000", "666", "9" + digits(r, 2)).get(r.nextInt(3))
+              + "-"
+              + String.format("%02d", 1 + r.nextInt(99))
+              + "-"
+              + String.format("%04d", 1 + r.nextInt(9999));
+      case 11 ->
+          String.format("%03d", 1 + r.nextInt(665))
+              + "-"
+              + (r.nextBoolean() ? "00-" + String.format("%04d", 1 + r.nextInt(9999)) : "12-0000");
+      // file names and dotted words without a scheme or www. are not URLs
+      case 12 -> List.of("report.pdf", "e.g.", "build.gradle", "Node.js").get(r.nextInt(4));
       case 0 -> {
         String valid = luhnComplete("4" + digits(r, 14), 16);
         String wrong = valid.substring(0, 15) + ((valid.charAt(15) - '0' + 1) % 10);
@@ -281,7 +319,7 @@ class PiiCorpusTest {
               c[1],
               c[2]));
     }
-    System.out.println(report);
+    System.out.println(report + String.join("\n", misses));
     for (PiiEntity e : PiiEntity.values()) {
       int[] c = counts.get(e);
       assertThat((double) c[0] / (c[0] + c[2]))

@@ -1,4 +1,4 @@
-package kiln.lineage;
+package kiln.core;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,18 +29,43 @@ public record CodeVersion(String gitCommit, String jarSha256, String kilnVersion
     return jarSha256 != null ? "jar-sha256:" + jarSha256 : "unknown";
   }
 
-  private static volatile CodeVersion current;
+  /**
+   * Hashing a shaded jar of several hundred MB takes a second or more: once per JVM, off the
+   * caller's thread once {@link #prefetch} has started it.
+   */
+  private static final java.util.concurrent.CompletableFuture<CodeVersion> CURRENT =
+      new java.util.concurrent.CompletableFuture<>();
 
-  /** Kiln's code version, computed once per JVM (hashing a 300 MB shaded jar takes a second). */
-  public static CodeVersion current() {
-    CodeVersion known = current;
-    if (known == null) {
-      // anchored on core, as training's model tags are: one jar in the shaded build, and the same
-      // jar for every module when the reactor runs them from their own jars
-      known = of(kiln.core.Datasets.class);
-      current = known;
+  private static final java.util.concurrent.atomic.AtomicBoolean STARTED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Starts working out {@link #current} in the background (training calls it before its fit), so
+   * that it is ready when a run asks.
+   */
+  public static void prefetch() {
+    if (STARTED.compareAndSet(false, true)) {
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  // anchored on core: one jar in the shaded build, and the same jar for every
+                  // module when the reactor runs them from their own jars
+                  CURRENT.complete(of(CodeVersion.class));
+                } catch (RuntimeException | Error e) {
+                  CURRENT.complete(new CodeVersion(null, null, null));
+                }
+              },
+              "kiln-code-version");
+      thread.setDaemon(true);
+      thread.start();
     }
-    return known;
+  }
+
+  /** Kiln's code version, computed once per JVM. */
+  public static CodeVersion current() {
+    prefetch();
+    return CURRENT.join();
   }
 
   /** The code version of the jar or classes directory {@code anchor} was loaded from. */
