@@ -274,12 +274,19 @@ class NotebooksIT {
         .doesNotContain("anna.berg@example.com")
         .doesNotContain("4111 1111 1111 1111")
         .doesNotContain("7946 0958")
+        .contains("My card <CREDIT_CARD> was charged twice, mail me at <EMAIL_ADDRESS>")
+        .contains("Call me back on <PHONE_NUMBER> about my refund")
         .contains("The app crashes when I open settings");
 
     String llm = stdout(cell(notebook, "kiln.llm(job)"));
-    assertThat(llm).contains("model tiny.gguf").containsPattern("3 rows, 0 failed");
+    assertThat(llm)
+        .contains("model tiny.gguf")
+        .contains("3 rows, 0 failed")
+        .contains("redacted {CREDIT_CARD=1, EMAIL_ADDRESS=1, PHONE_NUMBER=1}")
+        .containsPattern("\\|1 +\\|1 +\\|\\d+ +\\|length +\\|NULL \\|");
+    assertThat(number(llm, "(\\d+) completion tokens")).isPositive();
 
     String error = kilnError(cell(notebook, "ticket-triage/9"));
-    assertThat(error).contains("ticket-triage").contains("9");
+    assertThat(error).contains("prompt ticket-triage has no version 9; it has versions 1");
   }
 }
