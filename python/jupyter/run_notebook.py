@@ -39,6 +39,12 @@ def main():
         client.execute()
     except CellExecutionError as e:
         print(f"run_notebook.py: {args.notebook}: a cell failed:\n{e}", file=sys.stderr)
+        # JJava's traceback of a compilation error is the kernel's own frames: say what the cell showed
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    print(f"  {output.get('ename')}: {output.get('evalue')}", file=sys.stderr)
+                    print("  " + "\n  ".join(output.get("traceback", [])), file=sys.stderr)
         code = 1
     finally:
         nbformat.write(nb, args.out)
