@@ -161,7 +161,7 @@ public final class Kiln implements Runnable {
           "ml.dmlc",
           "org.sparkproject");
 
-  private static void quietLibraries() {
+  static void quietLibraries() {
     for (String library : LIBRARIES) {
       org.apache.logging.log4j.core.config.Configurator.setLevel(
           library, org.apache.logging.log4j.Level.ERROR);
