@@ -296,6 +296,8 @@ class AirflowIT {
         .containsEntry("score", "success");
     assertThat(stable.exitCode()).as(stable.output()).isZero();
     assertThat(xcom("2001-01-08", "drift")).contains("\"exit_code\": 0");
+    assertThat(xcom("2001-01-08", "retrain_or_score", "skipmixin_key"))
+        .isEqualTo("{\"followed\": [\"score\"]}");
     assertThat(versions(datasets, flights)).containsExactly(0L, 1L);
     assertThat(datasets.read(DatasetRef.atVersion(flights, 1)).count())
         .isEqualTo(8L * ROWS_PER_DAY);
@@ -329,7 +331,9 @@ class AirflowIT {
         .containsEntry("score", "success");
     assertThat(drifted.exitCode()).as(drifted.output()).isZero();
     assertThat(xcom("2001-01-09", "drift")).contains("\"exit_code\": 1");
-    assertThat(xcom("2001-01-09", "retrain_or_score")).contains("train");
+    // a branch records the branch it followed (Airflow's skipmixin_key), not a return value
+    assertThat(xcom("2001-01-09", "retrain_or_score", "skipmixin_key"))
+        .isEqualTo("{\"followed\": [\"train\"]}");
     assertThat(xcom("2001-01-09", "train")).contains("\"version\": \"2\"");
     assertThat(versions(datasets, flights)).containsExactly(0L, 1L, 2L);
     assertThat(versions(datasets, predictions)).containsExactly(0L, 1L);
@@ -516,13 +520,19 @@ class AirflowIT {
 
   /** A task's return value (XCom) as stored, JSON. */
   private static String xcom(String day, String task) throws Exception {
+    return xcom(day, task, "return_value");
+  }
+
+  /** A task's XCom under KEY as stored, JSON. */
+  private static String xcom(String day, String task, String key) throws Exception {
     try (Connection db = metadata();
         PreparedStatement query =
             db.prepareStatement(
                 "select value from xcom where dag_id = 'kiln_daily' and run_id = ? and task_id = ?"
-                    + " and key = 'return_value'")) {
+                    + " and key = ?")) {
       query.setString(1, runId(db, day));
       query.setString(2, task);
+      query.setString(3, key);
       try (ResultSet rows = query.executeQuery()) {
         assertThat(rows.next()).as("an XCom of " + task).isTrue();
         return new String(rows.getBytes(1), StandardCharsets.UTF_8);
