@@ -91,14 +91,19 @@ final class SparkCluster implements AutoCloseable {
 
   /**
    * Runs the real {@code bin/spark-submit} script of a Spark distribution (PyPI's pyspark: {@link
-   * PythonEnv#sparkSubmit}) with these arguments, and waits for it. SPARK_HOME is left unset, so
-   * that the script finds its own distribution, as a user's shell would.
+   * PythonEnv#sparkSubmit}) with these arguments, and waits for it. SPARK_HOME is left unset and
+   * the venv's bin first on PATH, so that the script finds its own distribution, as in a user's
+   * shell with the venv on PATH.
    */
   Submission submit(Path sparkSubmit, List<String> args, Duration timeout) throws Exception {
     List<String> command = new ArrayList<>(List.of(sparkSubmit.toString()));
     command.addAll(args);
     ProcessBuilder builder = environment(new ProcessBuilder(command));
     builder.environment().remove("SPARK_HOME");
+    // as in the venv's shell: its find-spark-home asks the python3 on PATH where pyspark is
+    builder
+        .environment()
+        .put("PATH", sparkSubmit.getParent() + java.io.File.pathSeparator + System.getenv("PATH"));
     Path output = Files.createTempFile(logs, "submit-", ".log");
     Process submit = builder.redirectErrorStream(true).redirectOutput(output.toFile()).start();
     try {

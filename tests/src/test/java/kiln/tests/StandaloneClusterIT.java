@@ -211,7 +211,11 @@ class StandaloneClusterIT {
     // the block as written, but for the master, and the source and table under this test's dir
     String command = block.group(1).replaceAll("(?m)^mvn .*$", "");
     assertThat(command)
-        .contains("$(bin/kiln-python-env pyspark)", "spark://127.0.0.1:7077", README_SOURCE)
+        .contains(
+            "$(bin/kiln-python-env pyspark)",
+            "PATH=$spark/bin:$PATH",
+            "spark-submit --master spark://127.0.0.1:7077",
+            README_SOURCE)
         .contains(README_TABLE);
     String readmeTable = dir.resolve("readme/flights").toString();
     String script =
