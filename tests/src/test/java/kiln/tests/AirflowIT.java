@@ -56,7 +56,8 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AirflowIT {
   private static final Path HOME = PythonEnv.HOME;
-  private static final Duration DAG_TIMEOUT = Duration.ofMinutes(15);
+  // a day is 5 to 7 spark-submits; idle about 3 minutes, on a machine shared by many builds 30+
+  private static final Duration DAG_TIMEOUT = Duration.ofMinutes(45);
   private static final int ROWS_PER_DAY = 400;
   private static final List<String> DAILY_TASKS =
       List.of(
