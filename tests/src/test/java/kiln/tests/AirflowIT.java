@@ -466,6 +466,10 @@ class AirflowIT {
       List<ProcessHandle> children = process.toHandle().descendants().toList();
       process.destroy();
       children.forEach(ProcessHandle::destroyForcibly);
+      // airflow finishes its own shutdown on SIGTERM, which a timed-out run may never reach
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
     }
   }
 
