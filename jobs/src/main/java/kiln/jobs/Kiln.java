@@ -30,6 +30,7 @@ import picocli.CommandLine.ScopeType;
       LineageCommand.class,
       LlmCommand.class,
       CostCommand.class,
+      GpuCommand.class,
       DemoCommand.class,
       ServerCommand.class,
       TrackingCommand.class,
