@@ -19,7 +19,15 @@ import org.apache.logging.log4j.core.config.Property;
  */
 public final class PlanCapture implements AutoCloseable {
   static final String LOGGER = "com.nvidia.spark.rapids.GpuOverrides";
-  private static final String DELTA_LOG_STATE = "org.apache.spark.sql.delta.actions.";
+
+  /**
+   * Delta's queries over its transaction log: its actions, and the files' statistics it skips by.
+   */
+  private static final List<String> DELTA_LOG_STATE =
+      List.of(
+          "org.apache.spark.sql.delta.actions.",
+          "org.apache.spark.sql.delta.stats.",
+          "StructField(numRecords,");
 
   private final Logger logger;
   private final Level previousLevel;
@@ -74,7 +82,7 @@ public final class PlanCapture implements AutoCloseable {
     }
     List<List<Operator>> plans = new ArrayList<>();
     for (String block : taken) {
-      if (block.contains(DELTA_LOG_STATE)) {
+      if (DELTA_LOG_STATE.stream().anyMatch(block::contains)) {
         continue;
       }
       List<Operator> operators = ExplainParser.parse(block);

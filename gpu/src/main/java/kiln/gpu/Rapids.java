@@ -32,35 +32,6 @@ public final class Rapids {
     return conf;
   }
 
-  /**
-   * RAPIDS' judgement of the plan of {@code rows}, without running it ({@code
-   * ExplainPlan.explainPotentialGpuPlan}, called by reflection: the jar is provided).
-   */
-  public static PlanCoverage explain(
-      String name, org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> rows) {
-    requireOnClasspath();
-    try {
-      Class<?> explainPlan =
-          Class.forName(
-              "com.nvidia.spark.rapids.ExplainPlan$",
-              true,
-              Thread.currentThread().getContextClassLoader());
-      Object module = explainPlan.getField("MODULE$").get(null);
-      String explanation =
-          (String)
-              explainPlan
-                  .getMethod(
-                      "explainPotentialGpuPlan", org.apache.spark.sql.Dataset.class, String.class)
-                  .invoke(module, rows, "ALL");
-      return new PlanCoverage(name, ExplainParser.parse(explanation));
-    } catch (java.lang.reflect.InvocationTargetException e) {
-      throw new IllegalStateException(
-          "RAPIDS could not explain the plan of " + name + ": " + e.getCause(), e.getCause());
-    } catch (ReflectiveOperationException e) {
-      throw new IllegalStateException("cannot call RAPIDS' ExplainPlan", e);
-    }
-  }
-
   /** Whether the RAPIDS Accelerator's plugin class can be loaded. */
   public static boolean onClasspath() {
     try {

@@ -209,8 +209,16 @@ public final class SparkConfigCheck {
 
   /** key -> ConfEntry, from RapidsConf's registry, loaded as RAPIDS loads it (its shim loader). */
   private static Map<String, Object> rapidsRegistry() {
+    Thread thread = Thread.currentThread();
+    ClassLoader previous = thread.getContextClassLoader();
     try {
-      ClassLoader loader = Thread.currentThread().getContextClassLoader();
+      // RAPIDS adds its shim folders to the context class loader, as spark-submit sets it up
+      // (STACK.md #7)
+      ClassLoader loader =
+          previous instanceof org.apache.spark.util.MutableURLClassLoader
+              ? previous
+              : new org.apache.spark.util.MutableURLClassLoader(new java.net.URL[0], previous);
+      thread.setContextClassLoader(loader);
       Class<?> shimLoader = Class.forName("com.nvidia.spark.rapids.ShimLoader$", true, loader);
       Object shims = shimLoader.getField("MODULE$").get(null);
       ClassLoader shimClasses =
@@ -230,6 +238,8 @@ public final class SparkConfigCheck {
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException(
           "cannot read the RAPIDS Accelerator's configuration registry", e);
+    } finally {
+      thread.setContextClassLoader(previous);
     }
   }
 }

@@ -25,7 +25,6 @@ import kiln.drift.DriftMonitor;
 import kiln.gpu.JobCoverage;
 import kiln.gpu.PlanCapture;
 import kiln.gpu.PlanCoverage;
-import kiln.gpu.Rapids;
 import kiln.inference.ScoreJob;
 import kiln.ingest.ColumnSpec;
 import kiln.ingest.IngestJob;
@@ -39,6 +38,8 @@ import kiln.training.Features;
 import kiln.training.TrainConfig;
 import kiln.training.Trainer;
 import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -65,11 +66,15 @@ final class GpuCheck {
    */
   static final String TRAINING_PERIOD = "date < timestamp'2001-04-01 00:00:00'";
 
+  private static final List<String> SINK_OPERATORS =
+      List.of("DataWritingCommandExec", "WriteFilesExec");
+
   private static final String[] AIRPORTS = {"SFO", "LAX", "ORD", "JFK"};
 
   private final SparkSession spark;
   private final Path workdir;
   private final Consumer<String> progress;
+  private int planFiles;
 
   GpuCheck(SparkSession spark, Path workdir, Consumer<String> progress) {
     this.spark = requireNonNull(spark, "spark is null");
@@ -116,7 +121,9 @@ final class GpuCheck {
     progress.accept("ingest: typing a CSV file with bad rows into a Delta table");
     IngestJob job = new IngestJob(spark, message -> {});
     List<PlanCoverage> plans = new ArrayList<>();
-    plans.add(Rapids.explain(INGEST_CASTS, job.annotate(spec)));
+    // built before listening: reading the CSV header and inferring nothing are not the plan
+    Dataset<Row> annotated = job.annotate(spec);
+    plans.addAll(probe(capture, INGEST_CASTS, annotated));
     plans.addAll(capture.run("ingest: the whole job", () -> job.run(spec)));
     return new JobCoverage("ingest", plans, List.of());
   }
@@ -126,7 +133,13 @@ final class GpuCheck {
     PinnedTable table = new Datasets(spark).pin(DatasetRef.parse(flights));
     CheckSpec spec =
         new CheckSpec(
-            FlightsExamples.contract(),
+            // the flights contract, for the sample's timestamp date (the example's is
+            // timestamp_ntz)
+            kiln.contracts.Contracts.parse(
+                FlightsExamples.contractYaml()
+                    .replace("timestamp_ntz", "timestamp")
+                    .replace("TIMESTAMP_NTZ", "TIMESTAMP"),
+                "flights.yaml"),
             null,
             table.ref(),
             null,
@@ -150,9 +163,8 @@ final class GpuCheck {
             .build();
     List<PlanCoverage> plans = new ArrayList<>();
     PinnedTable input = new Datasets(spark).pin(config.inputRef());
-    plans.add(
-        Rapids.explain(
-            FEATURES_BUILD, Features.kept(Features.build(input.rows(), "input", config), config)));
+    Dataset<Row> built = Features.kept(Features.build(input.rows(), "input", config), config);
+    plans.addAll(probe(capture, FEATURES_BUILD, built));
     plans.addAll(capture.run("features: the whole job", () -> new FeatureJob(spark).run(config)));
     return new JobCoverage("features", plans, List.of());
   }
@@ -163,8 +175,8 @@ final class GpuCheck {
     plans.addAll(
         capture.run(
             "train: input checks", () -> new Trainer(spark, GpuProbe.system()).prepare(config)));
-    plans.add(Rapids.explain("train: train rows", prepared.train()));
-    plans.add(Rapids.explain("train: validation rows", prepared.validation()));
+    plans.addAll(probe(capture, "train: train rows", prepared.train()));
+    plans.addAll(probe(capture, "train: validation rows", prepared.validation()));
     return new JobCoverage(
         "train",
         plans,
@@ -207,9 +219,8 @@ final class GpuCheck {
     Tracking.ModelVersion version =
         new Tracking.ModelVersion("gpu-check", "1", null, null, Map.of());
     List<PlanCoverage> plans = new ArrayList<>();
-    plans.add(
-        Rapids.explain(
-            SCORE_PREPARE, ScoreJob.predictions(files, input.rows(), version, input.ref())));
+    Dataset<Row> predictions = ScoreJob.predictions(files, input.rows(), version, input.ref());
+    plans.addAll(probe(capture, SCORE_PREPARE, predictions));
     plans.addAll(
         capture.run(
             "score: the whole job",
@@ -236,6 +247,29 @@ final class GpuCheck {
                         new DriftInput(table, TRAINING_PERIOD, "January-March"),
                         new DriftInput(table, "not (" + TRAINING_PERIOD + ")", "April-June")));
     return new JobCoverage("drift", plans, List.of());
+  }
+
+  /**
+   * The plan of {@code rows} alone: run into Parquet files in the scratch directory, whose write
+   * operators are the check's, not the job's, and are left out (Kiln's Delta writes are judged in
+   * the whole-job plans).
+   */
+  private List<PlanCoverage> probe(PlanCapture capture, String name, Dataset<Row> rows) {
+    return capture.run(name, () -> parquet(rows)).stream()
+        .map(
+            p ->
+                new PlanCoverage(
+                    p.name(),
+                    p.operators().stream()
+                        .filter(o -> !SINK_OPERATORS.contains(o.name()))
+                        .toList()))
+        .toList();
+  }
+
+  private void parquet(Dataset<Row> rows) {
+    rows.write()
+        .mode("overwrite")
+        .parquet(workdir.resolve("plans").resolve(String.valueOf(++planFiles)).toString());
   }
 
   private static IngestSpec ingestSpec(Path source, String table) {

@@ -328,7 +328,8 @@ class KilnCommandTest {
     assertThat(unknown.err())
         .contains(
             "Unknown command 'audit' of kiln; the commands are: ingest, contracts, features,"
-                + " train, models, score, datasets, data, drift, lineage, llm, cost, demo, server, tracking");
+                + " train, models, score, datasets, data, drift, lineage, llm, cost, gpu, demo, server,"
+                + " tracking");
 
     Run nested = kiln("models", "promote", "--help");
     assertThat(nested.exitCode()).isEqualTo(2);
