@@ -246,7 +246,13 @@ final class GpuCheck {
                     .run(
                         new DriftInput(table, TRAINING_PERIOD, "January-March"),
                         new DriftInput(table, "not (" + TRAINING_PERIOD + ")", "April-June")));
-    return new JobCoverage("drift", plans, List.of());
+    return new JobCoverage(
+        "drift",
+        plans,
+        List.of(
+            "the profiles themselves are a JVM fold over the rows (mapPartitions over the plan's"
+                + " output), not SQL operators: on a GPU cluster they run on the CPU after the scan"
+                + " and projection shown"));
   }
 
   /**
