@@ -19,8 +19,6 @@ import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.models.ModelFiles;
 import kiln.core.models.ModelInfo;
-import kiln.core.models.Split;
-import kiln.core.models.SplitFractions;
 import kiln.core.models.Task;
 import kiln.core.testing.SharedSpark;
 import kiln.core.tracking.MlflowTracking;
@@ -86,23 +84,14 @@ class ScoreJobTest {
                 .transform(data));
     Path files = dir.resolve("depth" + depth);
     ModelInfo info =
-        new ModelInfo(
-            Task.CLASSIFIER,
-            "label",
-            List.of("hour", "distance"),
-            "id",
-            Split.DEFAULT_SEED,
-            SplitFractions.DEFAULT,
-            0.5,
-            List.of(),
-            0,
-            dir.resolve("data").toString(),
-            0,
-            null,
-            null,
-            "cpu",
-            Map.of("max_depth", depth, "num_round", 10),
-            Map.of());
+        ModelInfo.builder()
+            .task(Task.CLASSIFIER)
+            .label("label")
+            .featureColumns(List.of("hour", "distance"))
+            .key("id")
+            .featureTable(dir.resolve("data").toString(), 0)
+            .hyperparameters(Map.of("max_depth", depth, "num_round", 10))
+            .build();
     ModelFiles.save(model, info, files);
     try (TrackedRun run = tracking.startRun("test", "train", Map.of());
         Stream<Path> walk = Files.walk(files)) {

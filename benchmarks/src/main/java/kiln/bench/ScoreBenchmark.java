@@ -20,8 +20,6 @@ import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.models.ModelFiles;
 import kiln.core.models.ModelInfo;
-import kiln.core.models.Split;
-import kiln.core.models.SplitFractions;
 import kiln.core.models.Task;
 import kiln.core.tracking.Tracking;
 import kiln.inference.ScoreJob;
@@ -81,23 +79,13 @@ public final class ScoreBenchmark {
       XGBoostClassificationModel model = train(flights.where("date < '2001-04-01'"));
       ModelFiles.save(
           model,
-          new ModelInfo(
-              Task.CLASSIFIER,
-              "label",
-              List.of(FEATURES),
-              "date",
-              Split.DEFAULT_SEED,
-              SplitFractions.DEFAULT,
-              0.5,
-              List.of(),
-              0,
-              source,
-              0,
-              null,
-              null,
-              "cpu",
-              Map.of(),
-              Map.of()),
+          ModelInfo.builder()
+              .task(Task.CLASSIFIER)
+              .label("label")
+              .featureColumns(List.of(FEATURES))
+              .key("date")
+              .featureTable(source, 0)
+              .build(),
           modelDirectory);
       ModelFiles scoring = ModelFiles.load(modelDirectory);
       Tracking.ModelVersion version =

@@ -3,7 +3,6 @@ package kiln.contracts;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,14 +11,12 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
+import kiln.core.testing.SampleFlights;
 import kiln.core.testing.SharedSpark;
 import kiln.core.tracking.TrackedRun;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -91,31 +88,9 @@ class SuggestTrackDemoTest {
     public void close() {}
   }
 
-  static Dataset<Row> flights(SparkSession spark, int n) {
-    StructType schema =
-        new StructType()
-            .add("date", DataTypes.TimestampNTZType, true)
-            .add("delay", DataTypes.LongType, true)
-            .add("distance", DataTypes.LongType, true)
-            .add("origin", DataTypes.StringType, true)
-            .add("destination", DataTypes.StringType, true);
-    String[] airports = {"SFO", "LAX", "JFK", "ORD"};
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      rows.add(
-          RowFactory.create(
-              LocalDateTime.of(2001, 1 + i % 6, 1 + i % 28, i % 24, 0),
-              (long) (i % 7) * 5 - 5,
-              300L + 100L * i,
-              airports[i % 4],
-              airports[(i + 1) % 4]));
-    }
-    return spark.createDataFrame(rows, schema);
-  }
-
   @Test
   void aSuggestedContractPassesOnItsDataAndFailsOnWorseData(SparkSession spark) {
-    Dataset<Row> data = flights(spark, 10);
+    Dataset<Row> data = SampleFlights.regular(spark, 10);
     Contract draft = ContractSuggestions.suggest(data, "flights-draft", "flights");
     Contract reread = Contracts.parse(Contracts.toYaml(draft), "draft.yaml");
 
@@ -147,8 +122,10 @@ class SuggestTrackDemoTest {
   void reportingLogsOneMetricPerRuleTheContractReportsAndTheDatasetVersion(
       SparkSession spark, @TempDir Path dir) {
     String table = dir.resolve("flights").toString();
-    new Datasets(spark).write(flights(spark, 10), table, WriteOptions.of(WriteMode.APPEND));
-    Contract contract = ContractSuggestions.suggest(flights(spark, 10), "flights-draft", "flights");
+    new Datasets(spark)
+        .write(SampleFlights.regular(spark, 10), table, WriteOptions.of(WriteMode.APPEND));
+    Contract contract =
+        ContractSuggestions.suggest(SampleFlights.regular(spark, 10), "flights-draft", "flights");
     CheckRun run =
         new ContractCheck(spark, m -> {})
             .run(

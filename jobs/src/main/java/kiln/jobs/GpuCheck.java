@@ -197,23 +197,19 @@ final class GpuCheck {
             .setFeaturesCol(ModelFiles.FEATURES_VECTOR)
             .fit(prepared.train());
     ModelInfo info =
-        new ModelInfo(
-            training.task(),
-            training.label(),
-            training.featureColumns(),
-            training.key(),
-            training.seed(),
-            training.split(),
-            training.threshold(),
-            training.groupColumns(),
-            training.minGroupRows(),
-            features,
-            prepared.features().version(),
-            null,
-            null,
-            "cpu",
-            Map.of(),
-            Map.of());
+        ModelInfo.builder()
+            .task(training.task())
+            .label(training.label())
+            .featureColumns(training.featureColumns())
+            .key(training.key())
+            .seed(training.seed())
+            .split(training.split())
+            .threshold(training.threshold())
+            .groupColumns(training.groupColumns())
+            .minGroupRows(training.minGroupRows())
+            .featureTable(features, prepared.features().version())
+            .device("cpu")
+            .build();
     ModelFiles files = ModelFiles.save(model, info, workdir.resolve("model"));
     PinnedTable input = new Datasets(spark).pin(DatasetRef.parse(features));
     Tracking.ModelVersion version =

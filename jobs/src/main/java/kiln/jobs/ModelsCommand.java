@@ -109,7 +109,13 @@ final class ModelsCommand implements Runnable {
       String name = candidate.name();
       String version = candidate.version();
       GateCriteria criteria =
-          new GateCriteria(minImprovement, maxGroupGap, maxLatency, minAucRoc, maxRmse);
+          GateCriteria.builder()
+              .minImprovement(minImprovement)
+              .maxGroupGap(maxGroupGap)
+              .maxLatencyMillisPer1000Rows(maxLatency)
+              .minAucRoc(minAucRoc)
+              .maxRmse(maxRmse)
+              .build();
       KilnSettings settings = sparkOptions.settings();
       GateResult result;
       try (Session session = new Session(settings);

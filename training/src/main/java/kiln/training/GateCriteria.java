@@ -37,6 +37,52 @@ public record GateCriteria(
   }
 
   public static GateCriteria defaults() {
-    return new GateCriteria(null, null, null, null, null);
+    return builder().build();
+  }
+
+  /** A builder; a criterion left unset takes its default. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Builds {@link GateCriteria}; null (unset) means the default. */
+  public static final class Builder {
+    private Double minImprovement;
+    private Double maxGroupGap;
+    private Double maxLatencyMillisPer1000Rows;
+    private Double minAucRoc;
+    private Double maxRmse;
+
+    private Builder() {}
+
+    public Builder minImprovement(Double value) {
+      minImprovement = value;
+      return this;
+    }
+
+    public Builder maxGroupGap(Double value) {
+      maxGroupGap = value;
+      return this;
+    }
+
+    public Builder maxLatencyMillisPer1000Rows(Double value) {
+      maxLatencyMillisPer1000Rows = value;
+      return this;
+    }
+
+    public Builder minAucRoc(Double value) {
+      minAucRoc = value;
+      return this;
+    }
+
+    public Builder maxRmse(Double value) {
+      maxRmse = value;
+      return this;
+    }
+
+    public GateCriteria build() {
+      return new GateCriteria(
+          minImprovement, maxGroupGap, maxLatencyMillisPer1000Rows, minAucRoc, maxRmse);
+    }
   }
 }

@@ -90,7 +90,17 @@ public final class Trainer {
    * splits by key hash and fits with early stopping on the validation part. No evaluation.
    */
   public Fitted fit(TrainConfig config) {
-    Prepared prepared = prepare(config);
+    return fit(config, pin(config));
+  }
+
+  /** The feature table the config names, resolved once (a grid search's trials share it). */
+  public PinnedTable pin(TrainConfig config) {
+    return new Datasets(spark).pin(config.featuresRef());
+  }
+
+  /** As {@link #fit(TrainConfig)}, on a feature table version resolved by the caller. */
+  public Fitted fit(TrainConfig config, PinnedTable pinned) {
+    Prepared prepared = prepare(config, pinned);
     Model<?> fitted = prepared.estimator().fit(prepared.train());
     return new Fitted(
         fitted,
@@ -107,8 +117,12 @@ public final class Trainer {
    * judges these plans in a RAPIDS session on machines without a GPU.
    */
   public Prepared prepare(TrainConfig config) {
+    return prepare(config, pin(config));
+  }
+
+  /** As {@link #prepare(TrainConfig)}, on a feature table version resolved by the caller. */
+  public Prepared prepare(TrainConfig config, PinnedTable pinned) {
     Datasets datasets = new Datasets(spark);
-    PinnedTable pinned = datasets.pin(config.featuresRef());
     DatasetRef features = pinned.ref();
     Map<String, String> featureCommit = commit(datasets, features);
     checkSplit(config, featureCommit, features);
@@ -172,31 +186,45 @@ public final class Trainer {
    * time.
    */
   public TrainingResult train(TrainConfig config, Path directory) {
+    return train(config, pin(config), directory);
+  }
+
+  /** As {@link #train(TrainConfig, Path)}, on a feature table version resolved by the caller. */
+  public TrainingResult train(TrainConfig config, PinnedTable pinned, Path directory) {
     long started = System.nanoTime();
     CodeVersion.prefetch(); // hashing the jar overlaps with the fit
-    Fitted fit = fit(config);
+    Fitted fit = fit(config, pinned);
     Model<?> fitted = fit.model();
     DatasetRef features = fit.features();
     Map<String, String> source = fit.featureCommit();
     ModelInfo info =
-        new ModelInfo(
-            config.task(),
-            config.label(),
-            config.featureColumns(),
-            config.key(),
-            config.seed(),
-            config.split(),
-            config.threshold(),
-            config.groupColumns(),
-            config.minGroupRows(),
-            features.table(),
-            features.version(),
-            source.get(FeatureJob.INPUT_TABLE),
-            sourceVersion(source),
-            fit.device(),
-            config.hyperparameters(),
-            Map.of());
-    ModelFiles unsaved = ModelFiles.save(fitted, info, directory);
+        ModelInfo.builder()
+            .task(config.task())
+            .label(config.label())
+            .featureColumns(config.featureColumns())
+            .key(config.key())
+            .seed(config.seed())
+            .split(config.split())
+            .threshold(config.threshold())
+            .groupColumns(config.groupColumns())
+            .minGroupRows(config.minGroupRows())
+            .featureTable(features.table(), features.version())
+            .dataTable(source.get(FeatureJob.INPUT_TABLE), sourceVersion(source))
+            .device(fit.device())
+            .hyperparameters(config.hyperparameters())
+            .build();
+    ModelFiles unsaved = ModelFiles.unsaved(fitted, info, directory);
+    // The files are written while the evaluation job runs: writing is a one-task Spark job and file
+    // commits, mostly waiting, and the evaluation scores with the model in memory. A thread of its
+    // own, so that it inherits the Spark job properties of this one.
+    java.util.concurrent.CompletableFuture<ModelFiles> written =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            unsaved::write,
+            task -> {
+              Thread writer = new Thread(task, "kiln-model-writer");
+              writer.setDaemon(true);
+              writer.start();
+            });
     List<org.apache.spark.sql.Column> kept = new ArrayList<>();
     kept.add(col(Split.COLUMN));
     kept.add(col(config.label()));
@@ -226,7 +254,7 @@ public final class Trainer {
         parts.rows() == 0
             ? Double.NaN
             : parts.scanNanos() / 1e6 / Math.max(parts.rows(), 1000) * 1000;
-    ModelFiles model = unsaved.withMetrics(evaluation.metrics());
+    ModelFiles model = joinWrite(written).withMetrics(evaluation.metrics());
     return new TrainingResult(
         model,
         features,
@@ -242,6 +270,18 @@ public final class Trainer {
         model.sha256(),
         CodeVersion.current(),
         Duration.ofNanos(System.nanoTime() - started));
+  }
+
+  /** The written model files, or the writer's own error (an I/O error stays one). */
+  private static ModelFiles joinWrite(java.util.concurrent.CompletableFuture<ModelFiles> written) {
+    try {
+      return written.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
   }
 
   /**

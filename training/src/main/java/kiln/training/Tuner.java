@@ -42,6 +42,8 @@ public final class Tuner {
         candidates(config.hyperparameters(), tuning, config.seed());
     // every name is checked before the first trial trains
     candidates.forEach(c -> Trainer.estimator(config.withHyperparameters(c)));
+    // one resolution of the feature table for every trial: they all train on the same version
+    kiln.core.PinnedTable features = trainer.pin(config);
     List<Trial> trials = new ArrayList<>();
     String metric = config.task().primaryMetric();
     for (int i = 0; i < candidates.size(); i++) {
@@ -55,7 +57,9 @@ public final class Tuner {
         run.logParams(params);
         TrainingResult result =
             trainer.train(
-                config.withHyperparameters(values), directory.resolve("trial-" + (i + 1)));
+                config.withHyperparameters(values),
+                features,
+                directory.resolve("trial-" + (i + 1)));
         run.logMetrics(result.metrics());
         double score = result.validationMetrics().get(metric);
         run.logMetrics(Map.of("validation_" + metric, score));

@@ -80,7 +80,11 @@ class LifecycleTest {
 
       // the first model passes on the absolute threshold and becomes champion
       GateResult firstGate =
-          gate(spark, tracking, "1", new GateCriteria(null, null, 60_000.0, null, null));
+          gate(
+              spark,
+              tracking,
+              "1",
+              GateCriteria.builder().maxLatencyMillisPer1000Rows(60_000.0).build());
       assertThat(firstGate.promoted()).as("%s", firstGate.criteria()).isTrue();
       assertThat(firstGate.champion()).isNull();
       assertThat(firstGate.candidateMetrics().get("auc_roc"))
@@ -95,7 +99,14 @@ class LifecycleTest {
               TrainerTest.config(
                   features, Task.CLASSIFIER, null, Map.of("max_depth", 2, "eta", 0.5), Device.CPU));
       GateResult refused =
-          gate(spark, tracking, "2", new GateCriteria(1.0, null, 60_000.0, null, null));
+          gate(
+              spark,
+              tracking,
+              "2",
+              GateCriteria.builder()
+                  .minImprovement(1.0)
+                  .maxLatencyMillisPer1000Rows(60_000.0)
+                  .build());
       assertThat(refused.promoted()).isFalse();
       assertThat(refused.failed())
           .extracting(GateResult.Criterion::name)
@@ -110,7 +121,11 @@ class LifecycleTest {
               spark,
               tracking,
               second.version().version(),
-              new GateCriteria(-1.0, 1.0, 60_000.0, null, null));
+              GateCriteria.builder()
+                  .minImprovement(-1.0)
+                  .maxGroupGap(1.0)
+                  .maxLatencyMillisPer1000Rows(60_000.0)
+                  .build());
       assertThat(passed.promoted()).isTrue();
       assertThat(tracking.aliases("delays")).isEqualTo(Map.of("champion", "2", "previous", "1"));
 
@@ -154,7 +169,11 @@ class LifecycleTest {
                       spark,
                       tracking,
                       otherSplit.version().version(),
-                      new GateCriteria(-1.0, 1.0, 60_000.0, null, null)))
+                      GateCriteria.builder()
+                          .minImprovement(-1.0)
+                          .maxGroupGap(1.0)
+                          .maxLatencyMillisPer1000Rows(60_000.0)
+                          .build()))
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining(
               "the candidate and the champion (version 1) were split differently (key flight_id, seed 7,")
@@ -188,10 +207,13 @@ class LifecycleTest {
               .build();
       RegisteredVersion best;
       String searchRun;
+      long resolutionsBefore = kiln.core.Datasets.resolutions(features);
       try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
         searchRun = run.id();
         best = new TrainingJob(spark, TrainerTest.NO_GPU).run(tuned, tracking, run);
       }
+      // the two trials train on one resolution of the feature table, not one each
+      assertThat(kiln.core.Datasets.resolutions(features) - resolutionsBefore).isEqualTo(1);
       assertThat(best.version().name()).isEqualTo("tuned");
       assertThat(best.training().model().info().hyperparameters())
           .containsEntry("eta", 0.3)

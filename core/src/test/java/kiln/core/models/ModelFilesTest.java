@@ -55,23 +55,18 @@ class ModelFilesTest {
   }
 
   private static ModelInfo info(Task task) {
-    return new ModelInfo(
-        task,
-        "label",
-        FEATURES,
-        "id",
-        Split.DEFAULT_SEED,
-        SplitFractions.DEFAULT,
-        0.5,
-        List.of("hour"),
-        10,
-        "/tables/features",
-        3,
-        "/tables/flights",
-        7L,
-        "cpu",
-        Map.of("max_iter", 20),
-        Map.of("auc_roc", 0.81));
+    return ModelInfo.builder()
+        .task(task)
+        .label("label")
+        .featureColumns(FEATURES)
+        .key("id")
+        .groupColumns(List.of("hour"))
+        .minGroupRows(10)
+        .featureTable("/tables/features", 3)
+        .dataTable("/tables/flights", 7L)
+        .hyperparameters(Map.of("max_iter", 20))
+        .metrics(Map.of("auc_roc", 0.81))
+        .build();
   }
 
   private static LogisticRegressionModel classifier(Dataset<Row> data, int iterations) {
@@ -121,23 +116,15 @@ class ModelFilesTest {
             .setLabelCol("distance")
             .fit(ModelFiles.assemble(data, List.of("hour")));
     ModelInfo info =
-        new ModelInfo(
-            Task.REGRESSOR,
-            "distance",
-            List.of("hour"),
-            "id",
-            1,
-            SplitFractions.DEFAULT,
-            0,
-            List.of(),
-            0,
-            "/tables/features",
-            0,
-            null,
-            null,
-            "cpu",
-            null,
-            null);
+        ModelInfo.builder()
+            .task(Task.REGRESSOR)
+            .label("distance")
+            .featureColumns(List.of("hour"))
+            .key("id")
+            .seed(1)
+            .threshold(0)
+            .featureTable("/tables/features", 0)
+            .build();
     ModelFiles.save(fitted, info, dir.resolve("model"));
 
     ModelFiles loaded = ModelFiles.load(dir.resolve("model"));

@@ -2,9 +2,6 @@ package kiln.jobs.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.LocalDateTime;
-import java.util.ArrayList;
-import java.util.List;
 import kiln.contracts.Contract;
 import kiln.contracts.ContractCheck;
 import kiln.contracts.ContractReports;
@@ -12,41 +9,18 @@ import kiln.contracts.ContractResult;
 import kiln.contracts.Contracts;
 import kiln.contracts.MetricHistory;
 import kiln.contracts.RuleResult;
+import kiln.core.testing.SampleFlights;
 import kiln.core.testing.SharedSpark;
 import kiln.drift.DriftConfig;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The demo's damaged flights against the flights contract. */
 @ExtendWith(SharedSpark.class)
 class FlightsContractDemoTest {
-  static Dataset<Row> flights(SparkSession spark, int n) {
-    StructType schema =
-        new StructType()
-            .add("date", DataTypes.TimestampNTZType, true)
-            .add("delay", DataTypes.LongType, true)
-            .add("distance", DataTypes.LongType, true)
-            .add("origin", DataTypes.StringType, true)
-            .add("destination", DataTypes.StringType, true);
-    String[] airports = {"SFO", "LAX", "JFK", "ORD"};
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      rows.add(
-          RowFactory.create(
-              LocalDateTime.of(2001, 1 + i % 6, 1 + i % 28, i % 24, 0),
-              (long) (i % 7) * 5 - 5,
-              300L + 100L * i,
-              airports[i % 4],
-              airports[(i + 1) % 4]));
-    }
-    return spark.createDataFrame(rows, schema);
-  }
 
   @Test
   void theDemosContractAndDriftConfigShipBesideItAndRead() {
@@ -61,7 +35,7 @@ class FlightsContractDemoTest {
 
   @Test
   void theDamagedFlightsBreakTheFlightsContractRowByRow(SparkSession spark) {
-    Dataset<Row> real = flights(spark, 400);
+    Dataset<Row> real = SampleFlights.regular(spark, 400);
     Contract contract =
         Contracts.parse(
             FlightsExamples.contractYaml()
