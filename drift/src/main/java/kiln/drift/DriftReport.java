@@ -183,7 +183,7 @@ public final class DriftReport {
     int width = 900;
     int height = 220;
     int left = 50;
-    int bottom = categorical ? 90 : 40;
+    int bottom = 110;
     double max = 0;
     for (int i = 0; i < labels.size(); i++) {
       max = Math.max(max, Math.max(histogram.reference().get(i), histogram.current().get(i)));
@@ -237,24 +237,38 @@ public final class DriftReport {
           CURRENT_COLOUR,
           0.75);
       svg.append("</g>");
-      boolean show = categorical || i % Math.max(1, labels.size() / 5) == 0;
-      if (show) {
-        double cx = x + slot / 2;
-        svg.append(
-            String.format(
-                Locale.ROOT,
-                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\"%s>%s</text>",
-                categorical ? cx : x,
-                height + 14,
-                categorical ? "end" : "start",
-                categorical
-                    ? String.format(
-                        Locale.ROOT, " transform=\"rotate(-45 %.1f %d)\"", cx, height + 14)
-                    : "",
-                escape(categorical ? labels.get(i) : labels.get(i).split(" to ")[0])));
-      }
+      // every bin is labelled: at most 20 numeric bins (the reference's quantiles) or kept
+      // categories
+      double cx = x + slot / 2;
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" transform=\"rotate(-45 %.1f %d)\">%s</text>",
+              cx,
+              height + 14,
+              cx,
+              height + 14,
+              escape(labels.get(i))));
     }
     svg.append("</svg>\n");
+    svg.append("<details><summary>Shares per bin</summary><table><tr><th>bin</th>")
+        .append("<th>reference</th><th>current</th></tr>");
+    for (int i = 0; i < labels.size(); i++) {
+      svg.append(
+          String.format(
+              Locale.ROOT,
+              "<tr><td>%s</td><td class=\"num\">%.2f%%</td><td class=\"num\">%.2f%%</td></tr>",
+              escape(labels.get(i)),
+              histogram.reference().get(i) * 100,
+              histogram.current().get(i) * 100));
+    }
+    svg.append("</table></details>\n");
+    if (!categorical) {
+      svg.append(
+          "<p><small>Bins: the reference's quantiles, the ones its PSI is computed on; each holds"
+              + " about the same share of the reference, so the current side's bars show where"
+              + " the values moved.</small></p>\n");
+    }
     return svg.toString();
   }
 

@@ -3,8 +3,9 @@ package kiln.drift;
 import java.util.List;
 
 /**
- * Reference and current shares per bin, for plots: equal-width bins over both sides' range
- * (numeric) or the kept categories plus "other" (categorical).
+ * Reference and current shares per bin, for plots: a numeric column's bins are the reference's
+ * quantiles that its PSI is computed on (at most 20; each holds about the same share of the
+ * reference), a categorical column's the kept categories plus "other".
  */
 public record Histogram(List<String> labels, List<Double> reference, List<Double> current) {
   public Histogram {

@@ -8,5 +8,11 @@ public enum Role {
   /**
    * A model's test metric against the same metric on current data with labels (performance drift).
    */
-  PERFORMANCE
+  PERFORMANCE,
+  /**
+   * A date or timestamp column the config does not list as a feature: the time axis of the data,
+   * not a feature. Two periods never share dates, so compared like a feature it would always drift
+   * and tip the verdict; it is left out of the comparison and named in the summary.
+   */
+  TIME
 }

@@ -73,13 +73,17 @@ public final class DriftEngine {
     }
     List<Planned> planned = new ArrayList<>();
     List<String> features = config.features() != null ? config.features() : new ArrayList<>(both);
+    Set<String> times = timeColumns(reference);
+    times.addAll(timeColumns(current));
     for (String name : features) {
       if (config.exclude().contains(name)
           || name.equals(config.prediction())
           || name.equals(config.label())) {
         continue;
       }
-      planned.add(new Planned(name, Role.FEATURE));
+      // a date or timestamp column is the time axis unless the config names it as a feature
+      boolean time = config.features() == null && times.contains(name);
+      planned.add(new Planned(name, time ? Role.TIME : Role.FEATURE));
     }
     if (config.prediction() != null) {
       planned.add(new Planned(config.prediction(), Role.PREDICTION));
@@ -87,10 +91,15 @@ public final class DriftEngine {
     if (config.label() != null) {
       planned.add(new Planned(config.label(), Role.LABEL));
     }
-    if (planned.isEmpty()) {
+    if (planned.stream().allMatch(p -> p.role() == Role.TIME)) {
       throw Errors.badInput(
-          "no column is left to compare after excluding " + Errors.quoted(config.exclude()),
-          "exclude fewer columns");
+          "no column is left to compare after excluding "
+              + Errors.quoted(config.exclude())
+              + (planned.isEmpty()
+                  ? ""
+                  : " and the date and timestamp columns "
+                      + Errors.quoted(planned.stream().map(Planned::name).toList())),
+          "exclude fewer columns, or list the columns to compare under features");
     }
     return planned;
   }
@@ -103,6 +112,9 @@ public final class DriftEngine {
     }
     List<String> columns = new ArrayList<>();
     for (Planned column : plan) {
+      if (column.role() == Role.TIME) {
+        continue;
+      }
       StructField field = fields.get(column.name());
       if (field != null
           && ColumnReader.source(field.dataType()) != null
@@ -111,6 +123,19 @@ public final class DriftEngine {
       }
     }
     return columns;
+  }
+
+  /** The date and timestamp columns of a side. */
+  private static Set<String> timeColumns(StructType side) {
+    Set<String> names = new LinkedHashSet<>();
+    for (StructField field : side.fields()) {
+      if (field.dataType() instanceof org.apache.spark.sql.types.DateType
+          || field.dataType() instanceof org.apache.spark.sql.types.TimestampType
+          || field.dataType() instanceof org.apache.spark.sql.types.TimestampNTZType) {
+        names.add(field.name());
+      }
+    }
+    return names;
   }
 
   public static Map<String, String> types(StructType schema) {
@@ -123,8 +148,13 @@ public final class DriftEngine {
 
   public Decision decide(List<Planned> plan, SideProfile reference, SideProfile current) {
     List<Measurement> measurements = new ArrayList<>();
+    List<String> timeAxis = new ArrayList<>();
     for (Planned column : plan) {
-      measurements.add(measure(column, reference, current));
+      if (column.role() == Role.TIME) {
+        timeAxis.add(column.name());
+      } else {
+        measurements.add(measure(column, reference, current));
+      }
     }
     double alpha = config.thresholds().pValue();
     double level = correctedLevel(measurements, alpha, config.thresholds().correction());
@@ -180,7 +210,12 @@ public final class DriftEngine {
                 config.thresholds().driftShare() * 100)
             + (driftedOthers.isEmpty() ? "" : "; drifted: " + String.join(", ", driftedOthers))
             + ": "
-            + (drifted ? "DRIFTED" : "no drift");
+            + (drifted ? "DRIFTED" : "no drift")
+            + (timeAxis.isEmpty()
+                ? ""
+                : " (left out as the time axis: "
+                    + String.join(", ", timeAxis)
+                    + "; list it under features to compare it)");
     return new Decision(features, share, drifted, summary);
   }
 

@@ -140,12 +140,12 @@ final class NumericComparison {
           String.format(
               Locale.ROOT, "sketched (KLL): ranks within +/-%.4f at 99%% confidence", bound));
     }
+    // the plot's bins are the PSI's (the reference's quantiles), so that what the PSI measures is
+    // what the eye sees: each bar of the reference holds about the same share, and the current
+    // side's bars show where the mass moved (equal-width bins over min-max show a heavy-tailed
+    // column as one or two bars)
     m.histogram =
-        histogram(
-            r,
-            c,
-            Math.min(reference.min(), current.min()),
-            Math.max(reference.max(), current.max()));
+        histogram(r, c, quantileEdges(r, Math.min(config.bins(), PLOT_BINS)), reference, current);
   }
 
   /**
@@ -216,31 +216,39 @@ final class NumericComparison {
     return area;
   }
 
-  private static Histogram histogram(
-      StepDistribution r, StepDistribution c, double low, double high) {
+  /**
+   * Both sides' shares in the bins (-inf, e1], (e1, e2], ..., (ek, inf), labelled with the values
+   * the sides actually reach at the open ends.
+   */
+  static Histogram histogram(
+      StepDistribution r,
+      StepDistribution c,
+      double[] edges,
+      NumericProfile reference,
+      NumericProfile current) {
+    double[] rs = binShares(r, edges);
+    double[] cs = binShares(c, edges);
+    double low = Math.min(reference.min(), current.min());
+    double high = Math.max(reference.max(), current.max());
     List<String> labels = new ArrayList<>();
-    List<Double> reference = new ArrayList<>();
-    List<Double> current = new ArrayList<>();
-    if (!(high > low)) {
-      labels.add(format(low));
-      reference.add(1.0);
-      current.add(1.0);
-      return new Histogram(labels, reference, current);
+    for (int i = 0; i <= edges.length; i++) {
+      if (edges.length == 0) {
+        labels.add(low == high ? format(low) : format(low) + " to " + format(high));
+      } else if (i == 0) {
+        labels.add(format(low) + " to " + format(edges[0]));
+      } else if (i == edges.length) {
+        labels.add("above " + format(edges[i - 1]) + " to " + format(high));
+      } else {
+        labels.add("above " + format(edges[i - 1]) + " to " + format(edges[i]));
+      }
     }
-    double width = (high - low) / PLOT_BINS;
-    double previousR = r.weightBelow(low);
-    double previousC = c.weightBelow(low);
-    for (int k = 0; k < PLOT_BINS; k++) {
-      double edge = k == PLOT_BINS - 1 ? high : low + width * (k + 1);
-      double atR = r.weightAtOrBelow(edge);
-      double atC = c.weightAtOrBelow(edge);
-      labels.add(format(low + width * k) + " to " + format(edge));
-      reference.add((atR - previousR) / r.total());
-      current.add((atC - previousC) / c.total());
-      previousR = atR;
-      previousC = atC;
+    List<Double> referenceShares = new ArrayList<>();
+    List<Double> currentShares = new ArrayList<>();
+    for (int i = 0; i < rs.length; i++) {
+      referenceShares.add(rs[i]);
+      currentShares.add(cs[i]);
     }
-    return new Histogram(labels, reference, current);
+    return new Histogram(labels, referenceShares, currentShares);
   }
 
   static String format(double value) {
