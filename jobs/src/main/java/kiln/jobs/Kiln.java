@@ -32,6 +32,7 @@ import picocli.CommandLine.ScopeType;
       PiiCommand.class,
       CostCommand.class,
       MonitorCommand.class,
+      GpuCommand.class,
       DemoCommand.class,
       ServerCommand.class,
       TrackingCommand.class,

@@ -70,6 +70,23 @@ public final class Trainer {
       Map<String, String> featureCommit) {}
 
   /**
+   * The data a fit receives, prepared and checked, and the estimator configured for it; nothing
+   * fitted yet.
+   *
+   * @param train the train rows with the feature vector
+   * @param validation the validation rows with the feature vector (early stopping)
+   */
+  public record Prepared(
+      Predictor<?, ?, ?> estimator,
+      DatasetRef features,
+      Dataset<Row> split,
+      Dataset<Row> train,
+      Dataset<Row> validation,
+      String device,
+      long trainRows,
+      Map<String, String> featureCommit) {}
+
+  /**
    * Checks the input (columns, hyperparameters, device, labels: before any native code runs),
    * splits by key hash and fits with early stopping on the validation part. No evaluation.
    */
@@ -84,34 +101,84 @@ public final class Trainer {
 
   /** As {@link #fit(TrainConfig)}, on a feature table version resolved by the caller. */
   public Fitted fit(TrainConfig config, PinnedTable pinned) {
+    Prepared prepared = prepare(config, pinned);
+    Model<?> fitted = prepared.estimator().fit(prepared.train());
+    return new Fitted(
+        fitted,
+        prepared.features(),
+        prepared.split(),
+        prepared.device(),
+        prepared.trainRows(),
+        prepared.featureCommit());
+  }
+
+  /**
+   * Training's data preparation: the checks (one pass over the table), the split, the feature
+   * vectors, and the estimator with its parameters. No XGBoost code runs: {@code kiln gpu check}
+   * judges these plans in a RAPIDS session on machines without a GPU.
+   */
+  public Prepared prepare(TrainConfig config) {
+    return prepare(config, pin(config));
+  }
+
+  /** As {@link #prepare(TrainConfig)}, on a feature table version resolved by the caller. */
+  public Prepared prepare(TrainConfig config, PinnedTable pinned) {
     Datasets datasets = new Datasets(spark);
     DatasetRef features = pinned.ref();
     Map<String, String> featureCommit = commit(datasets, features);
     checkSplit(config, featureCommit, features);
     Dataset<Row> table = pinned.rows();
     checkColumns(config, table, features);
-    Predictor<?, ?, ?> estimator = estimator(config);
-    String device = config.device().resolve(spark.sparkContext().getConf(), gpuProbe);
-    long trainRows = checkLabels(config, table, features);
-
     Dataset<Row> split = Split.assign(table, config.key(), config.seed(), config.split());
     Dataset<Row> train = split.where(col(Split.COLUMN).equalTo(Split.TRAIN));
-    Dataset<Row> validation = split.where(col(Split.COLUMN).equalTo(Split.VALIDATION));
-    int taskCpus = spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
+    Dataset<Row> validation =
+        ModelFiles.assemble(
+            split.where(col(Split.COLUMN).equalTo(Split.VALIDATION)), config.featureColumns());
+    // hyperparameters and device are checked before the one pass over the table
+    Predictor<?, ?, ?> estimator =
+        estimator(
+            config,
+            spark.sparkContext().getConf(),
+            gpuProbe,
+            spark.sparkContext().defaultParallelism(),
+            validation);
+    long trainRows = checkLabels(config, table, features);
+    return new Prepared(
+        estimator,
+        features,
+        split,
+        ModelFiles.assemble(train, config.featureColumns()),
+        validation,
+        deviceOf(estimator),
+        trainRows,
+        featureCommit);
+  }
+
+  /**
+   * The estimator with every parameter XGBoost will receive, for a session with this configuration
+   * on this machine: {@code device} is {@code cuda} only when the session has GPU resources and the
+   * machine a GPU, and refused when asked for without them. Calls no XGBoost native code.
+   */
+  static Predictor<?, ?, ?> estimator(
+      TrainConfig config,
+      org.apache.spark.SparkConf conf,
+      GpuProbe probe,
+      int defaultParallelism,
+      Dataset<Row> validation) {
+    Predictor<?, ?, ?> estimator = estimator(config);
+    String device = config.device().resolve(conf, probe);
+    int taskCpus = conf.getInt("spark.task.cpus", 1);
     int nthread = Math.min(config.nthread() == null ? taskCpus : config.nthread(), taskCpus);
     int workers =
-        config.numWorkers() == null
-            ? Math.max(1, spark.sparkContext().defaultParallelism())
-            : config.numWorkers();
-    configure(
-        estimator,
-        config,
-        device,
-        nthread,
-        workers,
-        ModelFiles.assemble(validation, config.featureColumns()));
-    Model<?> fitted = estimator.fit(ModelFiles.assemble(train, config.featureColumns()));
-    return new Fitted(fitted, features, split, device, trainRows, featureCommit);
+        config.numWorkers() == null ? Math.max(1, defaultParallelism) : config.numWorkers();
+    configure(estimator, config, device, nthread, workers, validation);
+    return estimator;
+  }
+
+  private static String deviceOf(Predictor<?, ?, ?> estimator) {
+    return estimator instanceof XGBoostClassifier c
+        ? c.getDevice()
+        : ((XGBoostRegressor) estimator).getDevice();
   }
 
   /**
