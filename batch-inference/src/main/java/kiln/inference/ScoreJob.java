@@ -72,7 +72,9 @@ public final class ScoreJob {
     Tracking.ModelVersion shadowVersion =
         config.shadow() == null ? null : registry.resolve(config.shadow());
     Datasets datasets = new Datasets(spark);
-    PinnedTable input = datasets.pin(config.data());
+    PinnedTable pinned = datasets.pin(config.data());
+    PinnedTable input =
+        config.where() == null ? pinned : pinned.withRows(pinned.rows().where(config.where()));
     Path directory = temporaryDirectory();
     try {
       ModelFiles model = registry.download(version, directory.resolve("model"));
@@ -87,7 +89,8 @@ public final class ScoreJob {
             input.rows().limit(0),
             "table " + input + " (for the shadow model " + config.shadow() + ")");
       }
-      ScoreResult main = score(model, version, input, config.output());
+      ScoreResult main =
+          score(model, version, input, config.output(), writeKey(config, version, input));
       Optional<ScoreResult.ShadowComparison> comparison =
           shadow == null
               ? Optional.empty()
@@ -123,6 +126,29 @@ public final class ScoreJob {
    */
   public ScoreResult score(
       ModelFiles model, Tracking.ModelVersion version, PinnedTable input, String output) {
+    return score(model, version, input, output, null);
+  }
+
+  /**
+   * The same model version scoring the same rows of the same table version is the same write: a
+   * scheduler's retry or re-run of a day appends nothing a second time.
+   */
+  static String writeKey(ScoreConfig config, Tracking.ModelVersion version, PinnedTable input) {
+    return "score:"
+        + version.name()
+        + "/"
+        + version.version()
+        + ":"
+        + input.ref()
+        + (config.where() == null ? "" : ":where=" + config.where());
+  }
+
+  private ScoreResult score(
+      ModelFiles model,
+      Tracking.ModelVersion version,
+      PinnedTable input,
+      String output,
+      String key) {
     Datasets datasets = new Datasets(spark);
     Dataset<Row> scored = predictions(model, input.rows(), version, input.ref());
     // error rows are observed during the write; the row count comes from the Delta commit
@@ -146,7 +172,7 @@ public final class ScoreJob {
               output,
               new WriteOptions(
                   WriteMode.APPEND,
-                  null,
+                  key,
                   Map.of(
                       "kiln.model",
                       version.name() + "/" + version.version(),

@@ -216,6 +216,27 @@ class ScoreJobTest {
         assertThat(again.shadow()).isEmpty();
       }
 
+      // the same model version, table version and rows again (a scheduler's re-run): nothing
+      // appended a second time; other rows of the same table version (--where) are a new write
+      try (TrackedRun run = tracking.startRun("test", "score", Map.of())) {
+        ScoreJob job = new ScoreJob(spark, tracking);
+        ScoreResult rerun = job.run(ScoreConfig.of("models:/delays/2", data, output, null), run);
+        assertThat(rerun.output().version()).isEqualTo(1);
+        ScoreResult some =
+            job.run(ScoreConfig.of("models:/delays/2", data, output, null).where("id < 7"), run);
+        assertThat(some.output().version()).isEqualTo(2);
+        assertThat(some.rows())
+            .isEqualTo(datasets.read(DatasetRef.atVersion(data, 1)).filter("id < 7").count())
+            .isPositive();
+        assertThat(
+                job.run(ScoreConfig.of("models:/delays/2", data, output, null).where("id < 7"), run)
+                    .output()
+                    .version())
+            .isEqualTo(2);
+        assertThat(datasets.read(DatasetRef.atVersion(output, 2)).count())
+            .isEqualTo(300 + 310 + some.rows());
+      }
+
       // bad input: said clearly, nothing written
       try (TrackedRun run = tracking.startRun("test", "score", Map.of())) {
         ScoreJob job = new ScoreJob(spark, tracking);
@@ -243,7 +264,7 @@ class ScoreJobTest {
             .isInstanceOf(BadInputException.class)
             .hasMessageContaining("malformed model URI");
       }
-      assertThat(datasets.latestVersion(output)).isEqualTo(1);
+      assertThat(datasets.latestVersion(output)).isEqualTo(2);
     }
   }
 

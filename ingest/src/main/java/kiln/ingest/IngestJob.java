@@ -173,9 +173,10 @@ public final class IngestJob {
   /**
    * The source read as raw values, then typed: one column per target column, plus the reasons a row
    * is rejected ({@link #REASONS}, empty when it is fine) and its raw record ({@link #RAW}). Spark
-   * SQL expressions only, so that the RAPIDS Accelerator can run it.
+   * SQL expressions only, so that the RAPIDS Accelerator can run it ({@code kiln gpu check} judges
+   * this plan on its own).
    */
-  Dataset<Row> annotate(IngestSpec spec) {
+  public Dataset<Row> annotate(IngestSpec spec) {
     StructType target = targetSchema(spec);
     Dataset<Row> raw = readRaw(spec, target);
     List<Column> outputs = new ArrayList<>();

@@ -32,6 +32,7 @@ import picocli.CommandLine.ScopeType;
       PiiCommand.class,
       CostCommand.class,
       MonitorCommand.class,
+      GpuCommand.class,
       DemoCommand.class,
       ServerCommand.class,
       TrackingCommand.class,
@@ -161,7 +162,7 @@ public final class Kiln implements Runnable {
           "ml.dmlc",
           "org.sparkproject");
 
-  private static void quietLibraries() {
+  static void quietLibraries() {
     for (String library : LIBRARIES) {
       org.apache.logging.log4j.core.config.Configurator.setLevel(
           library, org.apache.logging.log4j.Level.ERROR);

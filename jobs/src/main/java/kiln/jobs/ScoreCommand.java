@@ -55,10 +55,16 @@ final class ScoreCommand implements Callable<Integer> {
       description = "A model to compare, e.g. models:/NAME@challenger.")
   String shadow;
 
+  @Option(
+      names = "--where",
+      paramLabel = "SQL",
+      description = "Score only the rows matching this Spark SQL condition (e.g. one day).")
+  String where;
+
   @Override
   public Integer call() {
     Console console = json.console(spec);
-    ScoreConfig config = ScoreConfig.of(model, input, output, shadow);
+    ScoreConfig config = ScoreConfig.of(model, input, output, shadow).where(where);
     KilnSettings settings = sparkOptions.settings();
     try (Session session = new Session(settings)) {
       // the input table and version are checked before the tracking server starts
@@ -67,7 +73,8 @@ final class ScoreCommand implements Callable<Integer> {
               config.model(),
               new Datasets(session.spark()).resolve(config.data()),
               config.output(),
-              config.shadow());
+              config.shadow(),
+              config.where());
       ScoreResult result;
       try (Reporting reporting = Reporting.open(settings, console)) {
         result = score(session, reporting, console, pinned, Map.of());

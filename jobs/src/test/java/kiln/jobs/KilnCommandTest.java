@@ -328,7 +328,8 @@ class KilnCommandTest {
     assertThat(unknown.err())
         .contains(
             "Unknown command 'audit' of kiln; the commands are: ingest, contracts, features,"
-                + " train, models, score, datasets, data, drift, lineage, llm, pii, cost, monitor, demo, server,"
+                + " train, models, score, datasets, data, drift, lineage, llm, pii, cost, monitor, gpu, demo,"
+                + " server,"
                 + " tracking");
 
     Run nested = kiln("models", "promote", "--help");

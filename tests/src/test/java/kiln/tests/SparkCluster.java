@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
 
 /**
  * A real Spark standalone cluster on 127.0.0.1 (one master, one worker) started from the Maven jars
- * in {@code SPARK_HOME/jars}, and spark-submit run the way Spark's own {@code spark-class} runs it.
- * Every process it starts, and their children (executors, drivers), is stopped by {@link #close}.
+ * in {@code SPARK_HOME/jars}, and jobs submitted to it with a real Spark distribution's {@code
+ * spark-submit} script (PyPI's pyspark). Every process it starts, and their children (executors,
+ * drivers), is stopped by {@link #close}.
  */
 final class SparkCluster implements AutoCloseable {
   final Path sparkHome;
@@ -88,7 +89,39 @@ final class SparkCluster implements AutoCloseable {
         "the worker to register");
   }
 
-  /** Runs spark-submit with these arguments and waits for it. */
+  /**
+   * Runs the real {@code bin/spark-submit} script of a Spark distribution (PyPI's pyspark: {@link
+   * PythonEnv#sparkSubmit}) with these arguments, and waits for it. SPARK_HOME is left unset and
+   * the venv's bin first on PATH, so that the script finds its own distribution, as in a user's
+   * shell with the venv on PATH.
+   */
+  Submission submit(Path sparkSubmit, List<String> args, Duration timeout) throws Exception {
+    List<String> command = new ArrayList<>(List.of(sparkSubmit.toString()));
+    command.addAll(args);
+    ProcessBuilder builder = environment(new ProcessBuilder(command));
+    builder.environment().remove("SPARK_HOME");
+    // as in the venv's shell: its find-spark-home asks the python3 on PATH where pyspark is
+    builder
+        .environment()
+        .put("PATH", sparkSubmit.getParent() + java.io.File.pathSeparator + System.getenv("PATH"));
+    Path output = Files.createTempFile(logs, "submit-", ".log");
+    Process submit = builder.redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    try {
+      if (!submit.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        throw new IllegalStateException(
+            "spark-submit did not finish in " + timeout + "; output: " + Files.readString(output));
+      }
+      return new Submission(submit.exitValue(), Files.readString(output));
+    } finally {
+      destroyTree(submit);
+    }
+  }
+
+  /**
+   * Runs spark-submit with these arguments from the Maven jars of SPARK_HOME (the command built the
+   * way Spark's own {@code spark-class} builds it), and waits for it. For S3IT, whose local-mode
+   * driver needs hadoop-aws, which that folder holds and a pyspark distribution does not.
+   */
   Submission submit(List<String> args, Duration timeout) throws Exception {
     List<String> launcher =
         new ArrayList<>(

@@ -24,9 +24,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code kiln ingest} submitted with spark-submit to a real standalone cluster on 127.0.0.1, in
- * client and in cluster deploy mode; the Delta table's versions and row counts are checked
- * afterwards.
+ * {@code kiln ingest} submitted with the real spark-submit of a Spark 3.5.5 distribution (PyPI's
+ * pyspark, in the venv bin/kiln-python-env builds) to a real standalone cluster on 127.0.0.1, in
+ * client and in cluster deploy mode, and README's cluster command run as written; the Delta table's
+ * versions and row counts are checked afterwards.
  */
 @ExtendWith(SharedSpark.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -36,9 +37,11 @@ class StandaloneClusterIT {
   private static SparkCluster cluster;
   private static Path source;
   private static String table;
+  private static Path sparkSubmit;
 
   @BeforeAll
   static void startCluster() throws Exception {
+    sparkSubmit = PythonEnv.sparkSubmit(PythonEnv.build("pyspark"));
     cluster =
         new SparkCluster(
             Path.of(System.getProperty("kiln.sparkHome")),
@@ -103,6 +106,7 @@ class StandaloneClusterIT {
   void clientModeIngestWritesVersionZero(SparkSession spark) throws Exception {
     SparkCluster.Submission run =
         cluster.submit(
+            sparkSubmit,
             submitArgs(
                 "client",
                 "ingest",
@@ -132,6 +136,7 @@ class StandaloneClusterIT {
   void clusterModeIngestRunsTheDriverOnTheWorker(SparkSession spark) throws Exception {
     SparkCluster.Submission run =
         cluster.submit(
+            sparkSubmit,
             submitArgs(
                 "cluster",
                 "ingest",
@@ -167,6 +172,7 @@ class StandaloneClusterIT {
   void aFailedClusterDriverIsSeenThoughSparkSubmitExitsZero(SparkSession spark) throws Exception {
     SparkCluster.Submission run =
         cluster.submit(
+            sparkSubmit,
             submitArgs(
                 "cluster",
                 "ingest",
@@ -192,4 +198,53 @@ class StandaloneClusterIT {
     assertThat(matcher.find()).as("a driver id in: " + output).isTrue();
     return matcher.group(1);
   }
+
+  @Test
+  @Order(4)
+  void theReadmesClusterCommandRunsAsWritten(SparkSession spark) throws Exception {
+    Path home = PythonEnv.HOME;
+    String readme = Files.readString(home.resolve("README.md"));
+    int section = readme.indexOf("### On a cluster");
+    assertThat(section).as("README's cluster section").isPositive();
+    Matcher block = Pattern.compile("```bash\n(.*?)```", Pattern.DOTALL).matcher(readme);
+    assertThat(block.find(section)).as("a bash block in README's cluster section").isTrue();
+    // the block as written, but for the master, and the source and table under this test's dir
+    String command = block.group(1).replaceAll("(?m)^mvn .*$", "");
+    assertThat(command)
+        .contains(
+            "$(bin/kiln-python-env pyspark)",
+            "PATH=$spark/bin:$PATH",
+            "spark-submit --master spark://127.0.0.1:7077",
+            README_SOURCE)
+        .contains(README_TABLE);
+    String readmeTable = dir.resolve("readme/flights").toString();
+    String script =
+        command
+            .replace("spark://127.0.0.1:7077", cluster.masterUrl())
+            .replace(README_SOURCE, source + "/")
+            .replace(README_TABLE, readmeTable);
+    Path log = dir.resolve("readme-submit.log");
+    ProcessBuilder builder =
+        new ProcessBuilder("bash", "-euo", "pipefail", "-c", script)
+            .directory(home.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    builder.environment().remove("SPARK_HOME");
+    builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
+    builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    Process process = builder.start();
+    assertThat(process.waitFor(SUBMIT_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS))
+        .isTrue();
+    String output = Files.readString(log);
+    assertThat(process.exitValue()).as(output).isZero();
+    assertThat(cluster.driverState(submissionId(output), SUBMIT_TIMEOUT)).isEqualTo("FINISHED");
+    Datasets datasets = new Datasets(spark);
+    assertThat(datasets.latestVersion(readmeTable)).isZero();
+    assertThat(datasets.read(DatasetRef.latest(readmeTable)).count()).isEqualTo(1001);
+  }
+
+  /** README's example paths, replaced by this test's. */
+  private static final String README_SOURCE = "/data/landing/flights/";
+
+  private static final String README_TABLE = "/data/lake/flights";
 }

@@ -9,6 +9,7 @@ import kiln.core.PinnedTable;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.WriteResult;
+import kiln.core.tracking.MlflowTracking;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -57,9 +58,12 @@ public final class FeatureJob {
     if (config.where() != null) {
       metadata.put("kiln.where", config.where());
     }
+    // the same config over the same input version builds the same table: when the table's latest
+    // version is that build, a re-run (a scheduler's retry, a day run twice) writes nothing
+    String key = "features:" + MlflowTracking.digest(config.toString()) + ":" + input;
     WriteResult written =
         datasets.write(
-            features, config.output(), new WriteOptions(WriteMode.OVERWRITE, null, metadata));
+            features, config.output(), new WriteOptions(WriteMode.OVERWRITE, key, metadata));
     return new FeatureResult(
         input, written.written(), written.rows(), Duration.ofNanos(System.nanoTime() - started));
   }

@@ -124,19 +124,88 @@ public final class Trainer {
 
   /** As {@link #fit(TrainConfig)}, on a feature table version resolved by the caller. */
   public Fitted fit(TrainConfig config, PinnedTable pinned) {
+    Prepared prepared = prepare(config, pinned);
+    TextFeaturizer.Stages text = prepared.text();
+    Model<?> predictor;
+    try {
+      predictor = prepared.estimator().fit(prepared.train());
+    } catch (RuntimeException e) {
+      if (text != null) {
+        prepared.split().unpersist(false);
+      }
+      throw e;
+    }
+    Model<?> model = predictor;
+    if (text != null) {
+      List<Transformer> stages = new ArrayList<>(text.stages());
+      stages.add(prepared.assembler());
+      stages.add(predictor);
+      model =
+          new PipelineModel(
+              Identifiable$.MODULE$.randomUID("kilnTextModel"), stages.toArray(new Transformer[0]));
+    }
+    return new Fitted(
+        model,
+        prepared.features(),
+        prepared.split(),
+        prepared.device(),
+        prepared.trainRows(),
+        prepared.featureCommit(),
+        predictor,
+        prepared.assembled(),
+        prepared.assembler(),
+        prepared.slotNames(),
+        text == null ? Map.of() : text.description());
+  }
+
+  /**
+   * The data a fit receives, prepared and checked, and the estimator configured for it; nothing
+   * fitted yet.
+   *
+   * @param split the feature table version with the split column (and, for a text model, the
+   *     embedding column, cached once computed)
+   * @param train the train rows with the feature vector
+   * @param validation the validation rows with the feature vector (early stopping)
+   * @param assembled the columns of the feature vector, in order
+   * @param assembler adds that vector to rows holding those columns
+   * @param slotNames a name for each slot of that vector (an embedding column has one per slot)
+   * @param text the text stages of a text model; null without text
+   */
+  public record Prepared(
+      Predictor<?, ?, ?> estimator,
+      DatasetRef features,
+      Dataset<Row> split,
+      Dataset<Row> train,
+      Dataset<Row> validation,
+      String device,
+      long trainRows,
+      Map<String, String> featureCommit,
+      List<String> assembled,
+      Transformer assembler,
+      List<String> slotNames,
+      TextFeaturizer.Stages text) {}
+
+  /**
+   * Training's data preparation: the checks (one pass over the table), the split, the feature
+   * vectors, and the estimator with its parameters. No XGBoost code runs: {@code kiln gpu check}
+   * judges these plans in a RAPIDS session on machines without a GPU.
+   */
+  public Prepared prepare(TrainConfig config) {
+    return prepare(config, pin(config));
+  }
+
+  /** As {@link #prepare(TrainConfig)}, on a feature table version resolved by the caller. */
+  public Prepared prepare(TrainConfig config, PinnedTable pinned) {
     Datasets datasets = new Datasets(spark);
     DatasetRef features = pinned.ref();
     Map<String, String> featureCommit = commit(datasets, features);
     checkSplit(config, featureCommit, features);
     Dataset<Row> table = pinned.rows();
     checkColumns(config, table, features);
-    Predictor<?, ?, ?> estimator = estimator(config);
-    String device = config.device().resolve(spark.sparkContext().getConf(), gpuProbe);
     TextFeaturizer.Stages text = textStages(config);
-    long trainRows = checkLabels(config, table, features);
-
-    Dataset<Row> split = Split.assign(table, config.key(), config.seed(), config.split());
+    List<String> slotNames = featureNames(config, text);
     List<String> assembled = new ArrayList<>(config.featureColumns());
+    Dataset<Row> split = Split.assign(table, config.key(), config.seed(), config.split());
     if (text != null) {
       // every row embedded once: the fit, early stopping and the evaluation read the cache
       split =
@@ -147,15 +216,6 @@ public final class Trainer {
               .persist(StorageLevel.MEMORY_AND_DISK());
       assembled.add(text.outputColumn());
     }
-    Dataset<Row> train = split.where(col(Split.COLUMN).equalTo(Split.TRAIN));
-    Dataset<Row> validation = split.where(col(Split.COLUMN).equalTo(Split.VALIDATION));
-    int taskCpus = spark.sparkContext().getConf().getInt("spark.task.cpus", 1);
-    int nthread = Math.min(config.nthread() == null ? taskCpus : config.nthread(), taskCpus);
-    int workers =
-        config.numWorkers() == null
-            ? Math.max(1, spark.sparkContext().defaultParallelism())
-            : config.numWorkers();
-    List<String> slotNames = featureNames(config, text);
     Transformer assembler =
         text == null
             ? new VectorAssembler()
@@ -163,38 +223,73 @@ public final class Trainer {
                 .setOutputCol(ModelFiles.FEATURES_VECTOR)
                 .setHandleInvalid("keep")
             : new DenseAssembler().setInputCols(assembled);
-    configure(
-        estimator, config, slotNames, device, nthread, workers, assembler.transform(validation));
-    Model<?> predictor;
-    try {
-      predictor = estimator.fit(assembler.transform(train));
-    } catch (RuntimeException e) {
-      if (text != null) {
-        split.unpersist(false);
-      }
-      throw e;
-    }
-    Model<?> model = predictor;
-    if (text != null) {
-      List<Transformer> stages = new ArrayList<>(text.stages());
-      stages.add(assembler);
-      stages.add(predictor);
-      model =
-          new PipelineModel(
-              Identifiable$.MODULE$.randomUID("kilnTextModel"), stages.toArray(new Transformer[0]));
-    }
-    return new Fitted(
-        model,
+    Dataset<Row> validation =
+        assembler.transform(split.where(col(Split.COLUMN).equalTo(Split.VALIDATION)));
+    // hyperparameters and device are checked before the one pass over the table
+    Predictor<?, ?, ?> estimator =
+        estimator(
+            config,
+            slotNames,
+            spark.sparkContext().getConf(),
+            gpuProbe,
+            spark.sparkContext().defaultParallelism(),
+            validation);
+    long trainRows = checkLabels(config, table, features);
+    return new Prepared(
+        estimator,
         features,
         split,
-        device,
+        assembler.transform(split.where(col(Split.COLUMN).equalTo(Split.TRAIN))),
+        validation,
+        deviceOf(estimator),
         trainRows,
         featureCommit,
-        predictor,
         List.copyOf(assembled),
         assembler,
         List.copyOf(slotNames),
-        text == null ? Map.of() : text.description());
+        text);
+  }
+
+  /**
+   * The estimator with every parameter XGBoost will receive, for a session with this configuration
+   * on this machine: {@code device} is {@code cuda} only when the session has GPU resources and the
+   * machine a GPU, and refused when asked for without them. Calls no XGBoost native code.
+   */
+  static Predictor<?, ?, ?> estimator(
+      TrainConfig config,
+      org.apache.spark.SparkConf conf,
+      GpuProbe probe,
+      int defaultParallelism,
+      Dataset<Row> validation) {
+    return estimator(config, config.featureColumns(), conf, probe, defaultParallelism, validation);
+  }
+
+  /**
+   * As above, with a name for each slot of the feature vector (a text model's embedding has many).
+   */
+  static Predictor<?, ?, ?> estimator(
+      TrainConfig config,
+      List<String> slotNames,
+      org.apache.spark.SparkConf conf,
+      GpuProbe probe,
+      int defaultParallelism,
+      Dataset<Row> validation) {
+    Predictor<?, ?, ?> estimator = estimator(config);
+    String device = config.device().resolve(conf, probe);
+    int taskCpus = conf.getInt("spark.task.cpus", 1);
+    int nthread = Math.min(config.nthread() == null ? taskCpus : config.nthread(), taskCpus);
+    int workers =
+        config.numWorkers() == null ? Math.max(1, defaultParallelism) : config.numWorkers();
+    configure(estimator, config, slotNames, device, nthread, workers, validation);
+    return estimator;
+  }
+
+  /** The device XGBoost was given; Spark ML's own estimators run on the CPU. */
+  private static String deviceOf(Predictor<?, ?, ?> estimator) {
+    if (estimator instanceof XGBoostClassifier c) {
+      return c.getDevice();
+    }
+    return estimator instanceof XGBoostRegressor r ? r.getDevice() : "cpu";
   }
 
   /** The text stages of a text model (null without text), before any Spark job. */

@@ -219,4 +219,83 @@ class TrainerTest {
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("the Spark session has no GPU resources");
   }
+
+  /** A machine with one GPU and the RAPIDS jar, faked: no GPU can run here. */
+  static final GpuProbe ONE_GPU =
+      new GpuProbe() {
+        @Override
+        public List<String> gpus() {
+          return List.of("/dev/nvidia0");
+        }
+
+        @Override
+        public boolean rapidsOnClasspath() {
+          return true;
+        }
+      };
+
+  @Test
+  void theGpuProfileGivesXGBoostCudaWithoutCallingIntoCuda(SparkSession spark) {
+    // the session configuration the gpu profile builds on a GPU node with 4-core executors
+    SparkConf gpuSession =
+        kiln.core.SparkSessions.conf(
+            new kiln.core.SparkSettings(
+                kiln.core.SparkProfile.GPU,
+                "spark://127.0.0.1:7077",
+                null,
+                Map.of("spark.executor.cores", "4", "spark.task.cpus", "2")),
+            ONE_GPU);
+    TrainConfig config =
+        TestFlights.exampleTraining("/nowhere/features").toBuilder()
+            .model("delays")
+            .device(Device.AUTO)
+            .hyperparameters(Map.of("max_depth", 4))
+            .build();
+
+    var estimator =
+        (ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier)
+            Trainer.estimator(config, gpuSession, ONE_GPU, 8, spark.emptyDataFrame());
+
+    // what XGBoost receives; nothing was fitted, so no CUDA code ran
+    assertThat(estimator.getDevice()).isEqualTo("cuda");
+    assertThat(estimator.getTreeMethod()).isEqualTo("hist");
+    assertThat(estimator.getNthread()).isEqualTo(2); // never more than spark.task.cpus
+    assertThat(estimator.getNumWorkers()).isEqualTo(1); // the example config's numWorkers
+    assertThat(estimator.getMaxDepth()).isEqualTo(4);
+    assertThat(estimator.getObjective()).isEqualTo("binary:logistic");
+    assertThat(gpuSession.get("spark.task.resource.gpu.amount")).isEqualTo("0.25");
+
+    // the same config on a session without GPU resources, or on a machine without a GPU: cpu
+    SparkConf cpuSession = new SparkConf(false).set("spark.task.cpus", "1");
+    assertThat(
+            ((ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier)
+                    Trainer.estimator(config, cpuSession, ONE_GPU, 2, spark.emptyDataFrame()))
+                .getDevice())
+        .isEqualTo("cpu");
+    assertThat(
+            ((ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier)
+                    Trainer.estimator(config, gpuSession, NO_GPU, 2, spark.emptyDataFrame()))
+                .getDevice())
+        .isEqualTo("cpu");
+  }
+
+  @Test
+  void cudaIsRefusedWithoutAGpuOrWithoutGpuResources(SparkSession spark) {
+    TrainConfig cuda =
+        TestFlights.exampleTraining("/nowhere/features").toBuilder()
+            .model("delays")
+            .device(Device.CUDA)
+            .build();
+    SparkConf gpuSession =
+        new SparkConf(false)
+            .set("spark.executor.resource.gpu.amount", "1")
+            .set("spark.task.resource.gpu.amount", "1");
+    assertThatThrownBy(() -> Trainer.estimator(cuda, gpuSession, NO_GPU, 2, spark.emptyDataFrame()))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("this machine has no GPU");
+    assertThatThrownBy(
+            () -> Trainer.estimator(cuda, new SparkConf(false), ONE_GPU, 2, spark.emptyDataFrame()))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("the Spark session has no GPU resources");
+  }
 }

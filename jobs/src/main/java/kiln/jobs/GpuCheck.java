@@ -1,0 +1,330 @@
+package kiln.jobs;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Consumer;
+import kiln.contracts.CheckSpec;
+import kiln.contracts.ContractCheck;
+import kiln.core.DatasetRef;
+import kiln.core.Datasets;
+import kiln.core.GpuProbe;
+import kiln.core.PinnedTable;
+import kiln.core.models.ModelFiles;
+import kiln.core.models.ModelInfo;
+import kiln.core.tracking.Tracking;
+import kiln.drift.DriftInput;
+import kiln.drift.DriftMonitor;
+import kiln.gpu.JobCoverage;
+import kiln.gpu.PlanCapture;
+import kiln.gpu.PlanCoverage;
+import kiln.inference.ScoreJob;
+import kiln.ingest.ColumnSpec;
+import kiln.ingest.IngestJob;
+import kiln.ingest.IngestSchema;
+import kiln.ingest.IngestSpec;
+import kiln.ingest.SourceFormat;
+import kiln.jobs.demo.FlightsExamples;
+import kiln.training.FeatureConfig;
+import kiln.training.FeatureJob;
+import kiln.training.Features;
+import kiln.training.TrainConfig;
+import kiln.training.Trainer;
+import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Runs Kiln's jobs on a small generated flights sample in a session where the RAPIDS Accelerator is
+ * in explain-only mode, and collects, job by job and query by query, which operators would run on
+ * the GPU and why not. The jobs' own code runs (the flights example configs of {@code kiln demo});
+ * no XGBoost code runs, because xgboost4j-spark-gpu takes its GPU data path whenever the RAPIDS
+ * plugin is on, and that needs a GPU.
+ */
+final class GpuCheck {
+  /** The jobs, in the order they run (each needs the tables of those before it). */
+  static final List<String> JOBS =
+      List.of("ingest", "contracts", "features", "train", "score", "drift");
+
+  static final String INGEST_CASTS = "ingest: casts and quarantine reasons";
+  static final String FEATURES_BUILD = "features: feature columns, codes and statistics";
+  static final String SCORE_PREPARE = "score: input rows, model outputs and provenance columns";
+
+  /**
+   * The sample types its date as {@code timestamp} (UTC), not {@code timestamp_ntz} as the flights
+   * file does: RAPIDS 25.04 runs no operator over TimestampNTZ, which would hide every other
+   * finding (run the jobs on a flights table to see that too). The example's training period is
+   * written for timestamp_ntz; this is the same period for a timestamp column.
+   */
+  static final String TRAINING_PERIOD = "date < timestamp'2001-04-01 00:00:00'";
+
+  private static final List<String> SINK_OPERATORS =
+      List.of("DataWritingCommandExec", "WriteFilesExec");
+
+  private static final String[] AIRPORTS = {"SFO", "LAX", "ORD", "JFK"};
+
+  private final SparkSession spark;
+  private final Path workdir;
+  private final Consumer<String> progress;
+  private int planFiles;
+
+  GpuCheck(SparkSession spark, Path workdir, Consumer<String> progress) {
+    this.spark = requireNonNull(spark, "spark is null");
+    this.workdir = requireNonNull(workdir, "workdir is null");
+    this.progress = requireNonNull(progress, "progress is null");
+  }
+
+  /**
+   * Checks {@code jobs} (names from {@link #JOBS}; the tables of earlier jobs are built anyway).
+   */
+  List<JobCoverage> run(List<String> jobs) {
+    Path source = writeSource(workdir.resolve("source"), 400);
+    String flights = workdir.resolve("tables/flights").toString();
+    String features = workdir.resolve("tables/features").toString();
+    List<JobCoverage> results = new ArrayList<>();
+    try (PlanCapture capture = PlanCapture.start()) {
+      IngestSpec ingest = ingestSpec(source, flights);
+      JobCoverage ingested = ingest(capture, ingest);
+      keep(results, jobs, ingested);
+      if (jobs.contains("contracts")) {
+        keep(results, jobs, contracts(capture, flights));
+      }
+      keep(results, jobs, features(capture, flights, features));
+      TrainConfig training = FlightsExamples.trainConfig().toBuilder().features(features).build();
+      Trainer.Prepared prepared = new Trainer(spark, GpuProbe.system()).prepare(training);
+      keep(results, jobs, train(capture, training, prepared));
+      if (jobs.contains("score")) {
+        keep(results, jobs, score(capture, training, prepared, features));
+      }
+      if (jobs.contains("drift")) {
+        keep(results, jobs, drift(capture, flights));
+      }
+    }
+    return results;
+  }
+
+  private static void keep(List<JobCoverage> results, List<String> jobs, JobCoverage job) {
+    if (jobs.contains(job.job())) {
+      results.add(job);
+    }
+  }
+
+  private JobCoverage ingest(PlanCapture capture, IngestSpec spec) {
+    progress.accept("ingest: typing a CSV file with bad rows into a Delta table");
+    IngestJob job = new IngestJob(spark, message -> {});
+    List<PlanCoverage> plans = new ArrayList<>();
+    // built before listening: reading the CSV header and inferring nothing are not the plan
+    Dataset<Row> annotated = job.annotate(spec);
+    plans.addAll(probe(capture, INGEST_CASTS, annotated));
+    plans.addAll(capture.run("ingest: the whole job", () -> job.run(spec)));
+    return new JobCoverage("ingest", plans, List.of());
+  }
+
+  private JobCoverage contracts(PlanCapture capture, String flights) {
+    progress.accept("contracts: the flights contract (Deequ)");
+    PinnedTable table = new Datasets(spark).pin(DatasetRef.parse(flights));
+    CheckSpec spec =
+        new CheckSpec(
+            // the flights contract, for the sample's timestamp date (the example's is
+            // timestamp_ntz)
+            kiln.contracts.Contracts.parse(
+                FlightsExamples.contractYaml()
+                    .replace("timestamp_ntz", "timestamp")
+                    .replace("TIMESTAMP_NTZ", "TIMESTAMP"),
+                "flights.yaml"),
+            null,
+            table.ref(),
+            null,
+            true,
+            null,
+            workdir.resolve("contract-report"));
+    List<PlanCoverage> plans =
+        capture.run(
+            "contracts: check and quarantine",
+            () -> new ContractCheck(spark, message -> {}).run(spec, table));
+    return new JobCoverage("contracts", plans, List.of());
+  }
+
+  private JobCoverage features(PlanCapture capture, String flights, String features) {
+    progress.accept("features: the flights feature config");
+    FeatureConfig config =
+        FlightsExamples.featureConfig().toBuilder()
+            .input(flights)
+            .output(features)
+            .trainingPeriod(TRAINING_PERIOD)
+            .build();
+    List<PlanCoverage> plans = new ArrayList<>();
+    PinnedTable input = new Datasets(spark).pin(config.inputRef());
+    Dataset<Row> built = Features.kept(Features.build(input.rows(), "input", config), config);
+    plans.addAll(probe(capture, FEATURES_BUILD, built));
+    plans.addAll(capture.run("features: the whole job", () -> new FeatureJob(spark).run(config)));
+    return new JobCoverage("features", plans, List.of());
+  }
+
+  private JobCoverage train(PlanCapture capture, TrainConfig config, Trainer.Prepared prepared) {
+    progress.accept("train: data preparation (checks, split, feature vectors)");
+    List<PlanCoverage> plans = new ArrayList<>();
+    plans.addAll(
+        capture.run(
+            "train: input checks", () -> new Trainer(spark, GpuProbe.system()).prepare(config)));
+    plans.addAll(probe(capture, "train: train rows", prepared.train()));
+    plans.addAll(probe(capture, "train: validation rows", prepared.validation()));
+    return new JobCoverage(
+        "train",
+        plans,
+        List.of(
+            "XGBoost's fit is not a SQL plan: with device=cuda it trains on the GPU through"
+                + " xgboost4j-spark-gpu, which reads the feature columns on the GPU itself"));
+  }
+
+  private JobCoverage score(
+      PlanCapture capture, TrainConfig training, Trainer.Prepared prepared, String features) {
+    progress.accept("score: the scoring job's plan and write");
+    // a Spark ML model stands in for XGBoost's (which must not run here); the plan around it is
+    // Kiln's
+    var model =
+        new LogisticRegression()
+            .setMaxIter(5)
+            .setLabelCol(training.label())
+            .setFeaturesCol(ModelFiles.FEATURES_VECTOR)
+            .fit(prepared.train());
+    ModelInfo info =
+        ModelInfo.builder()
+            .task(training.task())
+            .label(training.label())
+            .featureColumns(training.featureColumns())
+            .key(training.key())
+            .seed(training.seed())
+            .split(training.split())
+            .threshold(training.threshold())
+            .groupColumns(training.groupColumns())
+            .minGroupRows(training.minGroupRows())
+            .featureTable(features, prepared.features().version())
+            .device("cpu")
+            .build();
+    ModelFiles files = ModelFiles.save(model, info, workdir.resolve("model"));
+    PinnedTable input = new Datasets(spark).pin(DatasetRef.parse(features));
+    Tracking.ModelVersion version =
+        new Tracking.ModelVersion("gpu-check", "1", null, null, Map.of());
+    List<PlanCoverage> plans = new ArrayList<>();
+    Dataset<Row> predictions = ScoreJob.predictions(files, input.rows(), version, input.ref());
+    plans.addAll(probe(capture, SCORE_PREPARE, predictions));
+    plans.addAll(
+        capture.run(
+            "score: the whole job",
+            () ->
+                new ScoreJob(spark, null)
+                    .score(files, version, input, workdir.resolve("tables/scores").toString())));
+    return new JobCoverage(
+        "score",
+        plans,
+        List.of(
+            "a Spark ML logistic regression stands in for the XGBoost model: the model's own"
+                + " transform differs, the rows around it are Kiln's"));
+  }
+
+  private JobCoverage drift(PlanCapture capture, String flights) {
+    progress.accept("drift: January-March against April-June");
+    DatasetRef table = DatasetRef.parse(flights);
+    List<PlanCoverage> plans =
+        capture.run(
+            "drift: profiles of both sides",
+            () ->
+                new DriftMonitor(spark, FlightsExamples.driftConfig(), message -> {})
+                    .run(
+                        new DriftInput(table, TRAINING_PERIOD, "January-March"),
+                        new DriftInput(table, "not (" + TRAINING_PERIOD + ")", "April-June")));
+    return new JobCoverage(
+        "drift",
+        plans,
+        List.of(
+            "the profiles themselves are a JVM fold over the rows (mapPartitions over the plan's"
+                + " output), not SQL operators: on a GPU cluster they run on the CPU after the scan"
+                + " and projection shown"));
+  }
+
+  /**
+   * The plan of {@code rows} alone: run into Parquet files in the scratch directory, whose write
+   * operators are the check's, not the job's, and are left out (Kiln's Delta writes are judged in
+   * the whole-job plans).
+   */
+  private List<PlanCoverage> probe(PlanCapture capture, String name, Dataset<Row> rows) {
+    return capture.run(name, () -> parquet(rows)).stream()
+        .map(
+            p ->
+                new PlanCoverage(
+                    p.name(),
+                    p.operators().stream()
+                        .filter(o -> !SINK_OPERATORS.contains(o.name()))
+                        .toList()))
+        .toList();
+  }
+
+  private void parquet(Dataset<Row> rows) {
+    rows.write()
+        .mode("overwrite")
+        .parquet(workdir.resolve("plans").resolve(String.valueOf(++planFiles)).toString());
+  }
+
+  private static IngestSpec ingestSpec(Path source, String table) {
+    IngestSchema schema =
+        new IngestSchema(
+            List.of(
+                new ColumnSpec("date", "timestamp", false, "yyyy/MM/dd HH:mm"),
+                new ColumnSpec("delay", "long", null, null),
+                new ColumnSpec("distance", "long", null, null),
+                new ColumnSpec("origin", "string", false, null),
+                new ColumnSpec("destination", "string", false, null)),
+            Map.of());
+    return IngestSpec.of(source.toString(), SourceFormat.CSV, table).withSchema(schema);
+  }
+
+  /**
+   * {@code rows} flights from January to June 2001 as CSV (dates as {@code yyyy/MM/dd HH:mm}), and
+   * three rows that ingest quarantines.
+   */
+  static Path writeSource(Path directory, int rows) {
+    Random random = new Random(7);
+    StringBuilder csv = new StringBuilder("date,delay,distance,origin,destination\n");
+    for (int i = 0; i < rows; i++) {
+      int month = 1 + random.nextInt(6);
+      int hour = random.nextInt(24);
+      String origin = AIRPORTS[random.nextInt(AIRPORTS.length)];
+      String destination =
+          AIRPORTS[(List.of(AIRPORTS).indexOf(origin) + 1 + random.nextInt(3)) % AIRPORTS.length];
+      double lateChance = (hour >= 17 ? 0.6 : 0.1) + (origin.equals("ORD") ? 0.2 : 0);
+      long delay =
+          random.nextDouble() < lateChance ? 20 + random.nextInt(60) : -5 + random.nextInt(15);
+      csv.append(
+          String.format(
+              "2001/%02d/%02d %02d:%02d,%d,%d,%s,%s%n",
+              month,
+              1 + random.nextInt(28),
+              hour,
+              random.nextInt(60),
+              delay,
+              200 + random.nextInt(2000),
+              origin,
+              destination));
+    }
+    csv.append("2001/13/40 25:00,5,300,SFO,LAX\n");
+    csv.append("2001/02/03 10:00,late,300,SFO,LAX\n");
+    csv.append("2001/02/03 11:00,5,300,,LAX\n");
+    try {
+      Files.createDirectories(directory);
+      Path file = directory.resolve("flights.csv");
+      Files.writeString(file, csv);
+      return directory;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the sample flights to " + directory, e);
+    }
+  }
+}

@@ -1,0 +1,155 @@
+package kiln.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import kiln.core.SparkProfile;
+import kiln.core.SparkSessions;
+import kiln.core.SparkSettings;
+import kiln.gpu.JobCoverage;
+import kiln.gpu.Operator;
+import kiln.gpu.PlanCoverage;
+import kiln.gpu.Rapids;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The GPU coverage of Kiln's plans, as the real RAPIDS 25.04 jar judges them in explain-only mode
+ * (no GPU here or in CI). The plans Kiln writes itself must stay wholly GPU-eligible; what falls
+ * back may only do so for a limit of RAPIDS 25.04 named below. The check runs once for the class.
+ */
+class GpuCheckTest {
+  /**
+   * RAPIDS 25.04 has only a stub for Delta Lake on Spark 3.5: Delta scans and writes stay on the
+   * CPU.
+   */
+  static final String DELTA_SCAN = "org.apache.spark.sql.delta.DeltaParquetFileFormat";
+
+  /** Spark ML's models and VectorAssembler are Scala UDFs over vectors, which RAPIDS cannot run. */
+  static final String SPARK_ML_UDF = "ScalaUDF";
+
+  static final String SPARK_ML_VECTOR = "org.apache.spark.ml.linalg.VectorUDT";
+
+  static final String DELTA_WRITE = "org.apache.spark.sql.delta.sources.DeltaDataSource";
+
+  static SparkSession spark;
+  static Path dir;
+  static List<JobCoverage> jobs;
+
+  @BeforeAll
+  static void runTheCheck() throws IOException {
+    Thread thread = Thread.currentThread();
+    thread.setContextClassLoader(
+        new org.apache.spark.util.MutableURLClassLoader(
+            new URL[0], thread.getContextClassLoader()));
+    java.util.Map<String, String> conf = new java.util.LinkedHashMap<>(Rapids.explainOnlyConf());
+    conf.put("spark.sql.shuffle.partitions", "2");
+    spark = SparkSessions.create(new SparkSettings(SparkProfile.LOCAL, "local[2]", false, conf));
+    dir = Files.createTempDirectory("gpu-check-test");
+    jobs = new GpuCheck(spark, dir, s -> {}).run(GpuCheck.JOBS);
+    System.err.println(GpuCommand.Check.text(jobs));
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  @Test
+  void everyJobIsJudgedInOrderAndEveryFallbackSaysWhy() {
+    assertThat(jobs).extracting(JobCoverage::job).containsExactlyElementsOf(GpuCheck.JOBS);
+    for (JobCoverage job : jobs) {
+      assertThat(job.plans()).as(job.job()).isNotEmpty();
+      assertThat(job.operators()).as(job.job()).isPositive();
+      assertThat(job.plans().stream().flatMap(p -> p.fallbacks().stream()))
+          .as(job.job())
+          .allSatisfy(o -> assertThat(o.reasons()).as(o.name()).isNotEmpty());
+    }
+  }
+
+  @Test
+  void ingestsCastsAndQuarantineReasonsRunOnTheGpuButForFourNamedExpressions() {
+    PlanCoverage casts = plan("ingest", GpuCheck.INGEST_CASTS);
+    // the CSV scan runs on the GPU; the one projection that types the columns and builds the
+    // quarantine reasons falls back for these expressions, and for no other
+    assertThat(casts.operators())
+        .extracting(Operator::name)
+        .containsExactly("ProjectExec", "FileSourceScanExec");
+    assertThat(casts.fallbacks()).extracting(Operator::name).containsExactly("ProjectExec");
+    assertThat(casts.fallbacks().get(0).reasons().stream().filter(r -> r.startsWith("Expression ")))
+        .map(r -> r.substring(0, r.indexOf(':')))
+        .containsExactlyInAnyOrder(
+            "Expression GetTimestamp", // a custom date format:
+            // spark.rapids.sql.incompatibleDateFormats.enabled
+            "Expression RLike", // the \\s*$ anchor of integral text
+            "Expression Cast", // try_cast
+            "Expression StructsToJson"); // to_json of the raw record: off by default in 25.04
+    // (beta)
+  }
+
+  @Test
+  void theFeaturePlanRunsWhollyOnTheGpuButForItsDeltaScans() {
+    PlanCoverage features = plan("features", GpuCheck.FEATURES_BUILD);
+    assertThat(features.operators())
+        .extracting(Operator::name)
+        .contains("HashAggregateExec", "ProjectExec", "BroadcastHashJoinExec");
+    assertThat(fallbacksNotFor(features, DELTA_SCAN)).isEmpty();
+  }
+
+  @Test
+  void trainingsInputChecksRunWhollyOnTheGpuButForTheDeltaScan() {
+    PlanCoverage checks = plan("train", "train: input checks");
+    assertThat(checks.operators()).extracting(Operator::name).contains("HashAggregateExec");
+    assertThat(fallbacksNotFor(checks, DELTA_SCAN)).isEmpty();
+  }
+
+  @Test
+  void scoringFallsBackOnlyForDeltaSparkMlVectorsAndObserve() {
+    PlanCoverage score = plan("score", GpuCheck.SCORE_PREPARE);
+    assertThat(fallbacksNotFor(score, DELTA_SCAN, SPARK_ML_UDF, SPARK_ML_VECTOR)).isEmpty();
+    JobCoverage job = jobs.stream().filter(j -> j.job().equals("score")).findFirst().orElseThrow();
+    assertThat(job.plans())
+        .flatExtracting(PlanCoverage::fallbacks)
+        .allSatisfy(
+            o ->
+                assertThat(o.reasons())
+                    .anySatisfy(
+                        r ->
+                            assertThat(r)
+                                .containsAnyOf(
+                                    DELTA_SCAN,
+                                    DELTA_WRITE,
+                                    SPARK_ML_UDF,
+                                    SPARK_ML_VECTOR,
+                                    "CollectMetricsExec")));
+  }
+
+  @Test
+  void contractsAndDriftAreReportedAsTheyAre() {
+    for (String job : List.of("contracts", "drift")) {
+      JobCoverage coverage =
+          jobs.stream().filter(j -> j.job().equals(job)).findFirst().orElseThrow();
+      assertThat(coverage.coverage()).as(job).isBetween(0.0, 1.0);
+    }
+  }
+
+  private static PlanCoverage plan(String job, String name) {
+    List<PlanCoverage> plans =
+        jobs.stream().filter(j -> j.job().equals(job)).findFirst().orElseThrow().plans(name);
+    assertThat(plans).as(name).hasSize(1);
+    return plans.get(0);
+  }
+
+  private static List<Operator> fallbacksNotFor(PlanCoverage plan, String... known) {
+    return plan.fallbacks().stream()
+        .filter(
+            o -> o.reasons().stream().noneMatch(r -> List.of(known).stream().anyMatch(r::contains)))
+        .toList();
+  }
+}
