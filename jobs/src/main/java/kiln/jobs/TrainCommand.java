@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
-      "Train an XGBoost classifier or regressor (or a logistic regression) on a feature table version and register",
-      "it as a new model version; text columns are embedded with Spark NLP sentence embeddings (a text model).",
+      "Train a classifier or regressor on a feature table version and register it as a new model version.",
+      "XGBoost by default, or a logistic regression; text columns are embedded with Spark NLP sentence",
+      "embeddings (a text model).",
       "It is evaluated on the test split; the version holds model files, a model card and tags (data and feature",
       "versions, code version, sha256). Config keys: features, model, task, label, featureColumns, key, seed, split,",
       "hyperparameters, numRound, earlyStoppingRounds, device (auto|cpu|cuda), numWorkers, nthread,",
