@@ -148,7 +148,14 @@ public final class Kiln implements Runnable {
     CommandLine.Model.OptionSpec parent = leaf.commandSpec().findOption("--lineage-parent");
     Reporting.lineageParent(
         parent != null && parent.getValue() instanceof String text ? text : null);
-    return new CommandLine.RunLast().execute(parse);
+    try {
+      return new CommandLine.RunLast().execute(parse);
+    } finally {
+      // both belong to this command only: a later job in the same JVM and thread (a notebook's
+      // KilnSession, the next test) must not record this command's config or parent
+      Reporting.commandConfig(null);
+      Reporting.lineageParent(null);
+    }
   }
 
   /** Libraries whose warnings are chatter to a user of the command line; --verbose shows them. */
