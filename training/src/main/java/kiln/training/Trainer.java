@@ -352,18 +352,7 @@ public final class Trainer {
             .hyperparameters(config.hyperparameters())
             .textColumns(config.text() == null ? List.of() : config.text().columns())
             .build();
-    ModelFiles unsaved = ModelFiles.unsaved(fitted, info, directory);
-    // The files are written while the evaluation job runs: writing is a one-task Spark job and file
-    // commits, mostly waiting, and the evaluation scores with the model in memory. A thread of its
-    // own, so that it inherits the Spark job properties of this one.
-    java.util.concurrent.CompletableFuture<ModelFiles> written =
-        java.util.concurrent.CompletableFuture.supplyAsync(
-            unsaved::write,
-            task -> {
-              Thread writer = new Thread(task, "kiln-model-writer");
-              writer.setDaemon(true);
-              writer.start();
-            });
+    ModelFiles saved = ModelFiles.save(fitted, info, directory);
     List<org.apache.spark.sql.Column> kept = new ArrayList<>();
     kept.add(col(Split.COLUMN));
     kept.add(col(config.label()));
@@ -400,7 +389,7 @@ public final class Trainer {
         parts.rows() == 0
             ? Double.NaN
             : parts.scanNanos() / 1e6 / Math.max(parts.rows(), 1000) * 1000;
-    ModelFiles model = joinWrite(written).withMetrics(evaluation.metrics());
+    ModelFiles model = saved.withMetrics(evaluation.metrics());
     return new TrainingResult(
         model,
         features,
@@ -416,18 +405,6 @@ public final class Trainer {
         model.sha256(),
         CodeVersion.current().describe(),
         Duration.ofNanos(System.nanoTime() - started));
-  }
-
-  /** The written model files, or the writer's own error (an I/O error stays one). */
-  private static ModelFiles joinWrite(java.util.concurrent.CompletableFuture<ModelFiles> written) {
-    try {
-      return written.join();
-    } catch (java.util.concurrent.CompletionException e) {
-      if (e.getCause() instanceof RuntimeException cause) {
-        throw cause;
-      }
-      throw e;
-    }
   }
 
   /**

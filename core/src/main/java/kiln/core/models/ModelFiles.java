@@ -57,19 +57,6 @@ public final class ModelFiles {
   }
 
   public static ModelFiles save(Model<?> model, ModelInfo info, Path directory) {
-    return unsaved(model, info, directory).write();
-  }
-
-  /**
-   * The model and its info, to score with before its files are written ({@link #write}): training
-   * evaluates a model while its files are being written.
-   */
-  public static ModelFiles unsaved(Model<?> model, ModelInfo info, Path directory) {
-    return new ModelFiles(directory, info, model);
-  }
-
-  /** Writes the model's files under its directory (replacing any there); returns this. */
-  public ModelFiles write() {
     try {
       Files.createDirectories(directory);
       ((MLWritable) model)
@@ -80,7 +67,7 @@ public final class ModelFiles {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save the model to " + directory, e);
     }
-    return this;
+    return new ModelFiles(directory, info, model);
   }
 
   /**
