@@ -283,23 +283,8 @@ class RealMlflowIT {
             dir.resolve("amounts").toString()));
     String flights = flights(spark, dir);
     String features = dir.resolve("features").toString();
-    Path featureConfig = dir.resolve("features.yaml");
-    // the flights example config, reading and writing this test's tables
-    Files.writeString(
-        featureConfig,
-        Files.readString(HOME.resolve("training/examples/flights-features.yaml"))
-            .replaceFirst("(?m)^input: .*$", "input: " + flights + "@0")
-            .replaceFirst("(?m)^output: .*$", "output: " + features));
-    Path trainConfig = dir.resolve("train.yaml");
-    Files.writeString(
-        trainConfig,
-        "features: "
-            + features
-            + "@0\nmodel: delays\nnumRound: 10\nearlyStoppingRounds: 5\n"
-            + "numWorkers: 1\nnthread: 1\ngroupColumns: [origin]\nminGroupRows: 10\ndevice: auto\nlabel: label\nkey: flight_id\n"
-            + "featureColumns: [hour, day_of_week, month, distance, origin_index, destination_index, origin_flights,"
-            + " origin_delay_rate, destination_flights, destination_delay_rate, route_flights, route_delay_rate,"
-            + " route_mean_delay]\nhyperparameters:\n  max_depth: 3\n");
+    Path featureConfig = FlightsConfigs.features(HOME, dir, flights, features);
+    Path trainConfig = FlightsConfigs.training(dir, features);
     run.apply(List.of("features", "--config", featureConfig.toString()));
     assertThat(run.apply(List.of("train", "--config", trainConfig.toString())).out())
         .contains("Registered delays version 1");

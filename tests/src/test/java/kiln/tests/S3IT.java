@@ -301,23 +301,9 @@ class S3IT {
       assertThat(datasets.read(DatasetRef.latest(lake + "contract-metrics")).count()).isPositive();
 
       String features = lake + "features";
-      Path featureConfig = work.resolve("features.yaml");
       Path home = Path.of(System.getProperty("kiln.home"));
-      Files.writeString(
-          featureConfig,
-          Files.readString(home.resolve("training/examples/flights-features.yaml"))
-              .replaceFirst("(?m)^input: .*$", "input: " + flights + "@0")
-              .replaceFirst("(?m)^output: .*$", "output: " + features));
-      Path trainConfig = work.resolve("train.yaml");
-      Files.writeString(
-          trainConfig,
-          "features: "
-              + features
-              + "@0\nmodel: delays\nnumRound: 10\nearlyStoppingRounds: 5\n"
-              + "numWorkers: 1\nnthread: 1\ngroupColumns: [origin]\nminGroupRows: 10\ndevice: auto\nlabel: label\nkey: flight_id\n"
-              + "featureColumns: [hour, day_of_week, month, distance, origin_index, destination_index, origin_flights,"
-              + " origin_delay_rate, destination_flights, destination_delay_rate, route_flights, route_delay_rate,"
-              + " route_mean_delay]\nhyperparameters:\n  max_depth: 3\n");
+      Path featureConfig = FlightsConfigs.features(home, work, flights, features);
+      Path trainConfig = FlightsConfigs.training(work, features);
       job.apply(List.of("features", "--config", featureConfig.toString()));
       assertThat(job.apply(List.of("train", "--config", trainConfig.toString())).out())
           .contains("Registered delays version 1");
