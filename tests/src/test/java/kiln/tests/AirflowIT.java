@@ -278,8 +278,9 @@ class AirflowIT {
   @Disabled(
       "not yet passed whole: in CI (2026-12-05) the stable day, its re-run and the drifted day's tasks"
           + " (drift, train, gate, score) all succeeded, then this test's expectation of Airflow's branch"
-          + " record failed (corrected below, never re-run) and the assertions after it (Delta versions,"
-          + " MLflow run counts) were never reached; enable it once it has passed")
+          + " record failed (Airflow lists score too, in no fixed order: now compared as a set) and the"
+          + " assertions after it (Delta versions, MLflow run counts) were never reached; enable it once"
+          + " it has passed")
   void theDailyDagRunsOnTheClusterRetrainsOnADriftedDayAndWritesNothingTwice(SparkSession spark)
       throws Exception {
     bootstrapChampion();
@@ -339,9 +340,14 @@ class AirflowIT {
     assertThat(drifted.exitCode()).as(drifted.output()).isZero();
     assertThat(xcom("2001-01-09", "drift")).contains("\"exit_code\": 1");
     // a branch records the branch it followed (Airflow's skipmixin_key), not a return value
-    // Airflow 3.3 lists score as followed too: it is downstream of the branch and of train
-    assertThat(xcom("2001-01-09", "retrain_or_score", "skipmixin_key"))
-        .isIn("{\"followed\": [\"train\"]}", "{\"followed\": [\"score\", \"train\"]}");
+    // Airflow 3.3 lists score as followed too, in no fixed order: it is downstream of the branch
+    // and of train; what matters is that train is followed (the stable day's record is score alone)
+    List<String> followed = new java.util.ArrayList<>();
+    new ObjectMapper()
+        .readTree(xcom("2001-01-09", "retrain_or_score", "skipmixin_key"))
+        .path("followed")
+        .forEach(task -> followed.add(task.asText()));
+    assertThat(followed).contains("train").isSubsetOf("train", "score");
     assertThat(xcom("2001-01-09", "train")).contains("\"version\": \"2\"");
     assertThat(versions(datasets, flights)).containsExactly(0L, 1L, 2L);
     assertThat(versions(datasets, predictions)).containsExactly(0L, 1L);
