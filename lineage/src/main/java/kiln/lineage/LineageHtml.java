@@ -292,6 +292,17 @@ public final class LineageHtml {
                 ? "MLflow run " + shortId(d.get("mlflowRunId"))
                 : "run " + shortId(node.id()));
       }
+      case "column" -> {
+        Map<String, String> d = node.details();
+        String table = d.getOrDefault("table", "");
+        int at = table.lastIndexOf('@');
+        String name = (at < 0 ? table : table.substring(0, at)).replaceAll("/+$", "");
+        lines.add(d.getOrDefault("column", node.id()));
+        lines.add(
+            name.substring(name.lastIndexOf('/') + 1)
+                + (at < 0 ? "" : " version " + table.substring(at + 1)));
+        lines.add(d.getOrDefault("transformations", "the column shown"));
+      }
       default -> {
         lines.add(node.id());
         lines.add("model version");

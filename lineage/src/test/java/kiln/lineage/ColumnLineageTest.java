@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.sha2;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -230,6 +231,58 @@ class ColumnLineageTest {
 
     assertThat(sources(complete.at("/outputs/0/facets/columnLineage/fields/gap/inputFields")))
         .containsExactly("arr_delay DIRECT/TRANSFORMATION", "dep_delay DIRECT/TRANSFORMATION");
+  }
+
+  @Test
+  void aColumnsWalkFollowsItsSourcesThroughEveryRunThatWroteThemAtTheVersionsRead(
+      SparkSession spark, @TempDir Path dir) throws Exception {
+    String input = flights(spark, dir);
+    String clean = dir.resolve("clean").toString();
+    String features = dir.resolve("features").toString();
+    Path workdir = dir.resolve("work");
+    complete(
+        spark,
+        workdir,
+        Map.of(),
+        input,
+        clean,
+        rows -> rows.select(col("carrier"), col("dep_delay").multiply(2).as("doubled")));
+    complete(
+        spark,
+        workdir,
+        Map.of(),
+        clean,
+        features,
+        rows -> rows.filter(col("carrier").equalTo("AA")).select(col("doubled").plus(1).as("f")));
+
+    LineageGraph graph =
+        LineageGraph.read(workdir.resolve("lineage").resolve(FileTransport.FILE_NAME));
+    LineageGraph.Node walked = graph.column(features + "@0", "f");
+    String flightsAt = Path.of(input).toAbsolutePath() + "@0";
+    String cleanAt = Path.of(clean).toAbsolutePath() + "@0";
+    assertThat(LineageGraph.text(walked))
+        .isEqualTo(
+            Path.of(features).toAbsolutePath()
+                + "@0.f\n"
+                + "├─ "
+                + cleanAt
+                + ".doubled (DIRECT/TRANSFORMATION)\n"
+                + "│  └─ "
+                + flightsAt
+                + ".dep_delay (DIRECT/TRANSFORMATION)\n"
+                + "└─ "
+                + cleanAt
+                + ".carrier (INDIRECT/FILTER)");
+    assertThatThrownBy(() -> graph.column(features + "@0", "g"))
+        .isInstanceOf(kiln.core.NotFoundException.class)
+        .hasMessageContaining("has no column g");
+    assertThatThrownBy(() -> graph.column(input + "@0", "id"))
+        .isInstanceOf(kiln.core.NotFoundException.class)
+        .hasMessageContaining("no recorded run wrote column lineage for " + flightsAt)
+        .hasMessageContaining(cleanAt)
+        .hasMessageContaining(Path.of(features).toAbsolutePath() + "@0");
+    assertThatThrownBy(() -> graph.column("models:/delays/1", "f"))
+        .isInstanceOf(kiln.core.BadInputException.class);
   }
 
   @Test
