@@ -441,7 +441,7 @@ class LineageCommandsTest {
       // XGBoost's transform builds its result from an RDD: the plan ends there, so no column of
       // the predictions names a source column (README: Lineage). Said here so that a change that
       // sees through it shows.
-      predicted.forEach(column -> assertThat(column.get("inputFields")).isEmpty());
+      predicted.forEach(field -> assertThat(field.get("inputFields")).isEmpty());
 
       // reproduce: a dry run checks and prints; the real one trains again, registers nothing, and
       // finds XGBoost on CPU with fixed seeds bit for bit the same

@@ -114,7 +114,7 @@ public record ColumnLineage(Map<String, List<InputField>> fields, List<InputFiel
 
   static ColumnLineage of(LogicalPlan plan) {
     Map<Source, java.util.Set<String>> indirect = new HashMap<>();
-    Map<ExprId, Origins> origins = walk(plan, indirect, new HashMap<>());
+    Map<ExprId, Origins> origins = walk(plan, indirect);
     Map<String, List<InputField>> fields = new LinkedHashMap<>();
     for (Attribute attribute : list(plan.output())) {
       Origins found = origins.get(attribute.exprId());
@@ -177,10 +177,10 @@ public record ColumnLineage(Map<String, List<InputField>> fields, List<InputFiel
    * indirect}.
    */
   private static Map<ExprId, Origins> walk(
-      LogicalPlan node, Map<Source, java.util.Set<String>> indirect, Map<ExprId, Origins> known) {
+      LogicalPlan node, Map<Source, java.util.Set<String>> indirect) {
     Map<ExprId, Origins> below = new HashMap<>();
     for (LogicalPlan child : list(node.children())) {
-      below.putAll(walk(child, indirect, known));
+      below.putAll(walk(child, indirect));
     }
     Map<ExprId, Origins> out = new HashMap<>(below);
     if (node instanceof LogicalRelation relation) {
@@ -215,16 +215,19 @@ public record ColumnLineage(Map<String, List<InputField>> fields, List<InputFiel
       indirect(new ArrayList<Expression>(list(window.orderSpec())), "WINDOW", below, indirect);
     } else if (node instanceof Union union) {
       // the i-th column of a union comes from the i-th column of every child
+      // (a new Origins: the first child's attributes, whose ids the union's output reuses, keep
+      // their own)
       List<Attribute> output = list(union.output());
-      for (LogicalPlan child : list(union.children())) {
-        List<Attribute> childOutput = list(child.output());
-        for (int i = 0; i < output.size() && i < childOutput.size(); i++) {
-          Origins origins = out.computeIfAbsent(output.get(i).exprId(), id -> new Origins());
-          Origins from = below.get(childOutput.get(i).exprId());
-          if (from != null && origins != from) {
+      for (int i = 0; i < output.size(); i++) {
+        Origins origins = new Origins();
+        for (LogicalPlan child : list(union.children())) {
+          List<Attribute> childOutput = list(child.output());
+          Origins from = i < childOutput.size() ? below.get(childOutput.get(i).exprId()) : null;
+          if (from != null) {
             origins.add(from, new Step(Direct.IDENTITY, false));
           }
         }
+        out.put(output.get(i).exprId(), origins);
       }
     } else {
       List<Expression> expressions = list(node.expressions());

@@ -211,6 +211,27 @@ class ColumnLineageTest {
   }
 
   @Test
+  void aUnionsColumnComesFromTheSameColumnOfEveryBranch(SparkSession spark, @TempDir Path dir)
+      throws Exception {
+    String input = flights(spark, dir);
+    JsonNode complete =
+        complete(
+            spark,
+            dir.resolve("work"),
+            Map.of(),
+            input,
+            dir.resolve("delays").toString(),
+            rows ->
+                rows.select(col("id"), col("dep_delay").as("delay"))
+                    .union(rows.select(col("id"), col("arr_delay").as("delay"))));
+
+    JsonNode fields = complete.at("/outputs/0/facets/columnLineage/fields");
+    assertThat(sources(fields.at("/delay/inputFields")))
+        .containsExactly("arr_delay DIRECT/IDENTITY", "dep_delay DIRECT/IDENTITY");
+    assertThat(sources(fields.at("/id/inputFields"))).containsExactly("id DIRECT/IDENTITY");
+  }
+
+  @Test
   void anOpaqueMapIsTakenToReadEveryColumnItWasGiven(SparkSession spark, @TempDir Path dir)
       throws Exception {
     String input = flights(spark, dir);
