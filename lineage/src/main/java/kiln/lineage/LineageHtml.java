@@ -169,6 +169,7 @@ public final class LineageHtml {
                 + ".table rect,.legend .table{fill:#e3f0ff;background:#e3f0ff}\n"
                 + ".run rect,.legend .run{fill:#fff5d6;background:#fff5d6}\n"
                 + ".model rect,.legend .model{fill:#e4f7e4;background:#e4f7e4}\n"
+                + ".column rect{fill:#f0e8ff}\n"
                 + ".target rect{stroke-width:3}\n"
                 + ".unreadable rect,.legend .unreadable{fill:#ffe0e0;background:#ffe0e0;"
                 + "stroke:#c00}\n"
