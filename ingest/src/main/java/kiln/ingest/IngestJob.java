@@ -174,12 +174,13 @@ public final class IngestJob {
   /**
    * The source read as raw values, then typed: one column per target column, plus the reasons a row
    * is rejected ({@link #REASONS}, empty when it is fine) and, when it is rejected, its raw record
-   * ({@link #RAW}). Spark SQL expressions only, so that the RAPIDS Accelerator can run it ({@code
-   * kiln gpu check} judges this plan on its own).
+   * ({@link #RAW}). In a session with the RAPIDS Accelerator, with expressions it runs on the GPU
+   * ({@link GpuEligible}; {@code kiln gpu check} judges this plan on its own).
    */
   public Dataset<Row> annotate(IngestSpec spec) {
     StructType target = targetSchema(spec);
     Dataset<Row> raw = readRaw(spec, target);
+    boolean gpu = rapids();
     List<Column> outputs = new ArrayList<>();
     List<Column> reasons = new ArrayList<>();
     List<Column> rawFields = new ArrayList<>();
@@ -193,7 +194,7 @@ public final class IngestJob {
       ColumnSpec column = declared.get(field.name());
       DataType sourceType = raw.schema().apply(field.name()).dataType();
       Column typed =
-          typed(value, sourceType, field.dataType(), column == null ? null : column.format());
+          typed(value, sourceType, field.dataType(), column == null ? null : column.format(), gpu);
       outputs.add(typed.as(field.name()));
       rawFields.add(value);
       rawNames.add(field.name());
@@ -213,9 +214,10 @@ public final class IngestJob {
       }
     }
     boolean allText =
-        rawNames.stream().allMatch(n -> raw.schema().apply(n).dataType() == DataTypes.StringType);
+        rawNames.stream()
+            .allMatch(n -> raw.schema().apply(n).dataType().equals(DataTypes.StringType));
     Column rawRecord =
-        allText
+        gpu && allText
             ? GpuEligible.json(rawNames, rawFields)
             : to_json(struct(rawFields.toArray(Column[]::new)));
     if (spec.format().isText()) {
@@ -331,32 +333,43 @@ public final class IngestJob {
 
   /**
    * The value as the target type, null when it does not parse. try_ functions keep ANSI mode from
-   * throwing; where RAPIDS cannot run them, {@link GpuEligible} gives the same values with
-   * expressions it can.
+   * throwing. With {@code gpu} (the RAPIDS Accelerator is on), {@link GpuEligible}'s expressions,
+   * which give the same values and which RAPIDS runs on the GPU; without, Spark's own, which are
+   * faster on a CPU (a pattern's regular expressions cost about twice the parse).
    */
-  static Column typed(Column value, DataType from, DataType to, String format) {
+  static Column typed(Column value, DataType from, DataType to, String format, boolean gpu) {
     if (from.equals(to)) {
       return value;
     }
     String sql = "`" + value.toString().replace("`", "``") + "`";
     if (from.equals(DataTypes.StringType) && format != null) {
       Column parsed =
-          GpuEligible.timestamp(value, format)
+          (gpu ? GpuEligible.timestamp(value, format) : Optional.<Column>empty())
               .orElseGet(
                   () ->
                       expr("try_to_timestamp(" + sql + ", '" + format.replace("'", "\\'") + "')"));
       return to.equals(DataTypes.TimestampType) ? parsed : parsed.cast(to);
     }
     if (!from.equals(DataTypes.StringType)) {
-      return GpuEligible.cast(value, from, to)
+      return (gpu ? GpuEligible.cast(value, from, to) : Optional.<Column>empty())
           .orElseGet(() -> expr("try_cast(" + sql + " AS " + to.sql() + ")"));
     }
-    Column cast = GpuEligible.cast(trim(value), from, to).orElseThrow();
+    Column cast =
+        gpu
+            ? GpuEligible.cast(trim(value), from, to).orElseThrow()
+            : expr("try_cast(trim(" + sql + ") AS " + to.sql() + ")");
     if (to instanceof IntegralType) {
       // "1.5" would otherwise become 1: integral columns take integral text only
-      return when(GpuEligible.integralText(value), cast);
+      return when(
+          gpu ? GpuEligible.integralText(value) : value.rlike("^\\s*[+-]?[0-9]+\\s*$"), cast);
     }
     return cast;
+  }
+
+  /** Whether this session runs the RAPIDS Accelerator (the gpu profile, or kiln gpu check). */
+  private boolean rapids() {
+    return spark.conf().get("spark.plugins", "").contains("com.nvidia.spark.SQLPlugin")
+        && !"false".equalsIgnoreCase(spark.conf().get("spark.rapids.sql.enabled", "true"));
   }
 
   private static String describe(DataType type, ColumnSpec column) {

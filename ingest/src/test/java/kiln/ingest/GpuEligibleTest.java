@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Ingest's GPU-eligible expressions give, value by value, what the expressions they replace give
- * (try_cast, {@code \s*$}, try_to_timestamp with a pattern, to_json), on text chosen to find where
- * they could differ: signs, whitespace of every kind, line separators, out-of-range fields,
- * five-digit years, control characters.
+ * Ingest's GPU-eligible expressions (its typing in a session with the RAPIDS Accelerator) give,
+ * value by value, what its CPU expressions give (try_cast, {@code \s*$}, try_to_timestamp with a
+ * pattern, to_json), on text chosen to find where they could differ: signs, whitespace of every
+ * kind, line separators, out-of-range fields, five-digit years, control characters.
  */
 @ExtendWith(SharedSpark.class)
 class GpuEligibleTest {
@@ -71,8 +71,9 @@ class GpuEligibleTest {
           when(
               col("v").rlike("^\\s*[+-]?[0-9]+\\s*$"),
               expr("try_cast(trim(v) AS " + type.sql() + ")"));
-      assertSame(
-          spark, values, before, IngestJob.typed(col("v"), DataTypes.StringType, type, null));
+      for (boolean gpu : new boolean[] {false, true}) {
+        assertSame(spark, values, before, typed(DataTypes.StringType, type, null, gpu));
+      }
     }
   }
 
@@ -118,8 +119,9 @@ class GpuEligibleTest {
             DataTypes.DateType,
             DataTypes.TimestampType)) {
       Column before = expr("try_cast(trim(v) AS " + type.sql() + ")");
-      assertSame(
-          spark, values, before, IngestJob.typed(col("v"), DataTypes.StringType, type, null));
+      for (boolean gpu : new boolean[] {false, true}) {
+        assertSame(spark, values, before, typed(DataTypes.StringType, type, null, gpu));
+      }
     }
   }
 
@@ -135,16 +137,18 @@ class GpuEligibleTest {
       assertThat(GpuEligible.Layout.of(format)).as(format).isPresent();
       Set<String> values = fuzz(validExample(format));
       Column before = expr("try_to_timestamp(v, '" + format + "')");
-      assertSame(
-          spark,
-          values,
-          before,
-          IngestJob.typed(col("v"), DataTypes.StringType, DataTypes.TimestampType, format));
-      assertSame(
-          spark,
-          values,
-          before.cast(DataTypes.DateType),
-          IngestJob.typed(col("v"), DataTypes.StringType, DataTypes.DateType, format));
+      for (boolean gpu : new boolean[] {false, true}) {
+        assertSame(
+            spark,
+            values,
+            before,
+            typed(DataTypes.StringType, DataTypes.TimestampType, format, gpu));
+        assertSame(
+            spark,
+            values,
+            before.cast(DataTypes.DateType),
+            typed(DataTypes.StringType, DataTypes.DateType, format, gpu));
+      }
     }
   }
 
@@ -202,6 +206,11 @@ class GpuEligibleTest {
     assertThat(GpuEligible.cast(col("v"), DataTypes.IntegerType, DataTypes.StringType)).isPresent();
     assertThat(GpuEligible.cast(col("v"), DataTypes.LongType, DataTypes.IntegerType)).isEmpty();
     assertThat(GpuEligible.cast(col("v"), DataTypes.DoubleType, DataTypes.LongType)).isEmpty();
+  }
+
+  /** IngestJob's typing of column v, on the CPU's path or the GPU's. */
+  private static Column typed(DataType from, DataType to, String format, boolean gpu) {
+    return IngestJob.typed(col("v"), from, to, format, gpu);
   }
 
   /** Every value typed both ways; the two must agree on each. */
