@@ -63,7 +63,7 @@ final class LlmCommand implements Runnable {
         paramLabel = "JOB.yaml",
         description =
             "The job: input, key, text, prompt, engine, output, maxErrorRate, pii, deduplicate, cache,"
-                + " commitEvery, blockLeaks (see llm/README.md).")
+                + " commitEvery, blockLeaks, jsonSchema (see llm/README.md).")
     Path config;
 
     @Mixin JsonOption json;
@@ -131,6 +131,7 @@ final class LlmCommand implements Runnable {
       out.put("redactions", r.redactions());
       out.put("completion_leaks", r.leaks());
       out.put("rows_with_leaks", r.rowsWithLeaks());
+      out.put("invalid_output", r.invalidOutputs());
       out.put("resumed_rows", r.resumedRows());
       out.put("already_written", r.alreadyWritten());
       out.put("pipeline", r.pipeline());

@@ -144,7 +144,8 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
   public Dataset<Row> transform(Dataset<?> dataset) {
     StructType out = transformSchema(dataset.schema());
     EngineConfig config = engineConfig();
-    java.util.Optional<OutputSchema> schema = outputSchema();
+    // captured by the partition function: Optional is not serializable
+    OutputSchema schema = outputSchema().orElse(null);
     int promptIndex = dataset.schema().fieldIndex($(inputCol));
     LongAccumulator rows = rowsDone;
     LongAccumulator tokens = tokensDone;
@@ -152,8 +153,8 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
         input ->
             new Batches(
                 input,
-                Engines.open(config, schema),
-                schema.orElse(null),
+                Engines.open(config, java.util.Optional.ofNullable(schema)),
+                schema,
                 promptIndex,
                 Engines.batchSize(config),
                 rows,

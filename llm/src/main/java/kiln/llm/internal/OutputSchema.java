@@ -118,7 +118,7 @@ public final class OutputSchema implements Serializable {
     String head =
         errors.stream()
             .limit(3)
-            .map(e -> e.getInstanceLocation() + ": " + e.getMessage())
+            .map(e -> pointer(e) + ": " + e.getMessage())
             .collect(Collectors.joining("; "));
     return errors.size() > 3 ? head + "; and " + (errors.size() - 3) + " more" : head;
   }
