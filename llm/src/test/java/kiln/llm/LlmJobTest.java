@@ -134,6 +134,20 @@ class LlmJobTest {
     assertThatThrownBy(() -> prompts.load(new PromptRef("nothing-here", "1", null)))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("prompt nothing-here does not exist");
+
+    // the listing holds prompts only: a registered model that is no prompt is left out
+    tracking.registerModel("not-a-prompt-model", "runs:/x/model", null, Map.of());
+    List<PromptRegistry.Listing> listed = prompts.list();
+    assertThat(listed)
+        .extracting(PromptRegistry.Listing::name)
+        .doesNotContain("not-a-prompt-model");
+    PromptRegistry.Listing greeting =
+        listed.stream().filter(l -> l.name().equals("greeting")).findFirst().orElseThrow();
+    assertThat(greeting.aliases()).containsExactly(Map.entry("champion", "1"));
+    assertThat(greeting.versions()).extracting(Prompt::version).containsExactly("1", "2");
+    assertThat(greeting.versions().get(0).digest())
+        .isEqualTo("sha256:" + PromptTemplate.sha256("Say hello to {{text}}."))
+        .isNotEqualTo(greeting.versions().get(1).digest());
   }
 
   @Test

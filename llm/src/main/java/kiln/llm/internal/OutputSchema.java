@@ -111,6 +111,12 @@ public final class OutputSchema implements Serializable {
     return schema;
   }
 
+  /** Where in the completion, as a JSON pointer; the root ({@code ""}) as {@code /}. */
+  private static String pointer(Error error) {
+    String at = error.getInstanceLocation() == null ? "" : error.getInstanceLocation().toString();
+    return at.isEmpty() ? "/" : at;
+  }
+
   /**
    * At most three errors, each as {@code pointer: message} (networknt's message names the rule).
    */
