@@ -22,14 +22,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The demo's LLM step on mails in the npm package's format (id, group, text per JSON file), written
  * here with real-looking headers: the local engine under the schema's grammar, a real tracking
- * server. {@code -Dkiln.test.spamDir=DIR} runs it on the real corpus instead (to time it).
+ * server. The environment variable {@code KILN_TEST_SPAM_DIR=DIR} runs it on the real corpus
+ * instead (to time it).
  */
 @ExtendWith(SharedSpark.class)
 class SpamLlmDemoTest {
   @TempDir static Path dir;
 
   private static Path mails() throws Exception {
-    String real = System.getProperty("kiln.test.spamDir");
+    String real = System.getenv("KILN_TEST_SPAM_DIR");
     if (real != null && !real.isBlank()) {
       return Path.of(real);
     }
