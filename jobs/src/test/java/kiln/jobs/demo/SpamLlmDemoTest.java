@@ -64,8 +64,12 @@ class SpamLlmDemoTest {
   void twentyMailsAreRedactedAndClassifiedAsJsonOfTheSchemaIntoADeltaTable(SparkSession spark)
       throws Exception {
     Path data = mails();
-    assertThat(SpamLlmDemo.mails(Map.of("KILN_DATA_DIR", dir.toString())))
-        .contains(dir.resolve("spam-assassin/data"));
+    // where bin/kiln-spam-data unpacks them under KILN_DATA_DIR
+    Path fetched = dir.resolve("fetched/spam-assassin/data");
+    Files.createDirectories(fetched.resolve("spam-1"));
+    Files.createDirectories(fetched.resolve("easy-ham-1"));
+    assertThat(SpamLlmDemo.mails(Map.of("KILN_DATA_DIR", dir.resolve("fetched").toString())))
+        .contains(fetched);
     assertThat(SpamLlmDemo.mails(Map.of("KILN_DATA_DIR", dir.resolve("none").toString())))
         .isEmpty();
     try (TrackingServer server =

@@ -56,11 +56,13 @@ final class LocalEngines {
     return prompts -> complete(loaded, config, grammar, prompts);
   }
 
-  private static Loaded load(EngineConfig config) {
+  /**
+   * Gives this JVM its own directory for llama.cpp's native library before the library is first
+   * loaded (by a model or by the grammar converter): the library deletes files named llama* and
+   * jllama* in its temp directory, so JVMs sharing /tmp would delete each other's.
+   */
+  private static synchronized void ownTmpdir() {
     if (System.getProperty("de.kherud.llama.tmpdir") == null) {
-      // the library deletes files named llama*/jllama* in its temp directory: executors sharing
-      // /tmp
-      // would delete each other's native libraries
       try {
         System.setProperty(
             "de.kherud.llama.tmpdir",
@@ -70,6 +72,10 @@ final class LocalEngines {
             "cannot create a temp directory for llama.cpp's native library", e);
       }
     }
+  }
+
+  private static Loaded load(EngineConfig config) {
+    ownTmpdir();
     ModelParameters parameters =
         new ModelParameters()
             .setModel(config.modelPath())
@@ -105,6 +111,7 @@ final class LocalEngines {
     return GRAMMARS.computeIfAbsent(
         schema.text(),
         text -> {
+          ownTmpdir();
           try {
             return LlamaModel.jsonSchemaToGrammar(text);
           } catch (RuntimeException e) {
