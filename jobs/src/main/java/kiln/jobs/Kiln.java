@@ -29,6 +29,7 @@ import picocli.CommandLine.ScopeType;
       DriftCommand.class,
       LineageCommand.class,
       LlmCommand.class,
+      PromptsCommand.class,
       PiiCommand.class,
       CostCommand.class,
       MonitorCommand.class,

@@ -63,7 +63,7 @@ final class LlmCommand implements Runnable {
         paramLabel = "JOB.yaml",
         description =
             "The job: input, key, text, prompt, engine, output, maxErrorRate, pii, deduplicate, cache,"
-                + " commitEvery, blockLeaks (see llm/README.md).")
+                + " commitEvery, blockLeaks, jsonSchema (see llm/README.md).")
     Path config;
 
     @Mixin JsonOption json;
@@ -131,6 +131,7 @@ final class LlmCommand implements Runnable {
       out.put("redactions", r.redactions());
       out.put("completion_leaks", r.leaks());
       out.put("rows_with_leaks", r.rowsWithLeaks());
+      out.put("invalid_output", r.invalidOutputs());
       out.put("resumed_rows", r.resumedRows());
       out.put("already_written", r.alreadyWritten());
       out.put("pipeline", r.pipeline());
@@ -143,7 +144,13 @@ final class LlmCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description =
           "Versioned prompts in the MLflow registry (stored as MLflow's Prompt Registry stores them).",
-      subcommands = {Register.class, Show.class, Alias.class, CommandLine.HelpCommand.class})
+      subcommands = {
+        Register.class,
+        ListPrompts.class,
+        Show.class,
+        Alias.class,
+        CommandLine.HelpCommand.class
+      })
   static final class Prompts implements Runnable {
     @Spec CommandSpec spec;
 
@@ -203,6 +210,79 @@ final class LlmCommand implements Runnable {
   }
 
   @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description =
+          "List every prompt in the registry with its versions, their template digests and its"
+              + " aliases.")
+  static final class ListPrompts implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin SparkOptions sparkOptions;
+
+    @Option(names = "--json", description = "Print the prompts as JSON on stdout.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      try (Reporting reporting = Reporting.open(sparkOptions.settings(), console)) {
+        List<PromptRegistry.Listing> prompts =
+            new PromptRegistry(reporting.tracking(), System.getenv()).list();
+        if (json) {
+          console.result(
+              LlmCommand.json(
+                  prompts.stream()
+                      .map(
+                          p -> {
+                            Map<String, Object> out = new LinkedHashMap<>();
+                            out.put("name", p.name());
+                            out.put("aliases", p.aliases());
+                            out.put(
+                                "versions",
+                                p.versions().stream().map(LlmCommand::describe).toList());
+                            return out;
+                          })
+                      .toList()));
+          return 0;
+        }
+        if (prompts.isEmpty()) {
+          console.result(
+              "No prompts in the registry at "
+                  + reporting.tracking().uri()
+                  + "; register one with `kiln prompts register --name NAME --template FILE`.");
+        }
+        for (PromptRegistry.Listing p : prompts) {
+          console.result(
+              p.name()
+                  + "  "
+                  + p.versions().size()
+                  + (p.versions().size() == 1 ? " version" : " versions")
+                  + (p.aliases().isEmpty() ? "" : "  aliases " + p.aliases()));
+          for (Prompt v : p.versions()) {
+            console.result("  " + line(v, p.aliases()));
+          }
+        }
+        return 0;
+      }
+    }
+  }
+
+  /** One version in a listing: its URI, digest, variables and the aliases pointing at it. */
+  private static String line(Prompt p, Map<String, String> aliases) {
+    List<String> mine =
+        aliases.entrySet().stream()
+            .filter(a -> a.getValue().equals(p.version()))
+            .map(a -> "@" + a.getKey())
+            .toList();
+    return p
+        + "  "
+        + p.digest().substring(0, "sha256:".length() + 12)
+        + "  variables "
+        + p.template().variables()
+        + (mine.isEmpty() ? "" : "  " + String.join(" ", mine));
+  }
+
+  @Command(
       name = "show",
       mixinStandardHelpOptions = true,
       description = "Print a prompt version's template, or list a prompt's versions.")
@@ -239,7 +319,8 @@ final class LlmCommand implements Runnable {
         if (json) {
           console.result(LlmCommand.json(versions.stream().map(LlmCommand::describe).toList()));
         } else {
-          versions.forEach(p -> console.result(p + "  variables " + p.template().variables()));
+          Map<String, String> aliases = registry.aliases(prompt);
+          versions.forEach(p -> console.result(line(p, aliases)));
         }
         return 0;
       }
@@ -281,6 +362,7 @@ final class LlmCommand implements Runnable {
     out.put("name", p.name());
     out.put("version", p.version());
     out.put("uri", p.toString());
+    out.put("digest", p.digest());
     out.put("variables", p.template().variables());
     out.put("template", p.template().text());
     return out;

@@ -117,6 +117,36 @@ class LlmCommandTest {
       Run shown = kiln(concat(new String[] {"llm", "prompts", "show", "spam/1"}, common));
       assertThat(shown.out()).contains("prompts:/spam/1", "Is this e-mail spam?");
 
+      // kiln prompts (the name) is the same command: a second version, an alias, a list
+      Path second = dir.resolve("spam-2.txt");
+      Files.writeString(second, "Spam or ham? Answer in JSON.\n\n{{text}}");
+      Run again =
+          kiln(
+              concat(
+                  new String[] {
+                    "prompts", "register", "--name", "spam", "--template", second.toString()
+                  },
+                  common));
+      assertThat(again.exitCode()).as(again.err()).isZero();
+      assertThat(
+              kiln(concat(new String[] {"prompts", "alias", "spam/2", "champion"}, common))
+                  .exitCode())
+          .isZero();
+      Run listed = kiln(concat(new String[] {"prompts", "list", "--json"}, common));
+      assertThat(listed.exitCode()).as(listed.err()).isZero();
+      JsonNode prompts = json.readTree(listed.out());
+      assertThat(prompts).hasSize(1);
+      assertThat(prompts.path(0).path("name").asText()).isEqualTo("spam");
+      assertThat(prompts.path(0).path("aliases").path("champion").asText()).isEqualTo("2");
+      assertThat(prompts.path(0).path("versions").findValuesAsText("version"))
+          .containsExactly("1", "2");
+      assertThat(prompts.path(0).path("versions").path(1).path("digest").asText())
+          .isEqualTo("sha256:" + kiln.llm.PromptTemplate.sha256(Files.readString(second)));
+      Run text = kiln(concat(new String[] {"llm", "prompts", "list"}, common));
+      assertThat(text.out())
+          .contains("spam  2 versions  aliases {champion=2}")
+          .containsPattern("prompts:/spam/2  sha256:[0-9a-f]{12}  variables \\[text]  @champion");
+
       Path job = dir.resolve("job.yaml");
       Files.writeString(
           job,

@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -25,8 +26,10 @@ import kiln.core.Errors;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.tracking.TrackedRun;
+import kiln.llm.internal.Engines;
 import kiln.llm.internal.LeakScan;
 import kiln.llm.internal.LlmStage;
+import kiln.llm.internal.OutputSchema;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -78,6 +81,9 @@ public final class LlmJob {
     prompt.template().checkBindings(List.of(config.variable()), "prompt " + prompt);
     EngineConfig engine = config.engine();
     preflight(engine);
+    Optional<OutputSchema> schema = config.outputSchema();
+    // a schema llama.cpp cannot turn into a grammar is refused here, before any row is sent
+    Engines.checkSchema(engine, schema);
     config.pii().checkSecrets(env);
     String digest = modelDigest(engine);
     String key = idempotencyKey(config, input, prompt, digest);
@@ -90,6 +96,7 @@ public final class LlmJob {
     params.put("output", config.output());
     params.put("pii", config.pii().describe());
     params.put("max_error_rate", String.valueOf(config.maxErrorRate()));
+    schema.ifPresent(s -> params.put("json_schema_sha256", PromptTemplate.sha256(s.text())));
     run.logParams(params);
     run.setTags(
         Map.of(
@@ -145,7 +152,12 @@ public final class LlmJob {
     PipelineModel model =
         LlmPipeline.fit(
             LlmPipeline.of(
-                config.text(), config.pii(), prompt.template(), config.variable(), engine),
+                config.text(),
+                config.pii(),
+                prompt.template(),
+                config.variable(),
+                engine,
+                schema.orElse(null)),
             rows);
     Path saved = pipelines.resolve(run.id()).toAbsolutePath();
     try {
@@ -160,7 +172,7 @@ public final class LlmJob {
     LongAccumulator rowsDone = spark.sparkContext().longAccumulator("kiln.llm.rows");
     LongAccumulator tokensDone = spark.sparkContext().longAccumulator("kiln.llm.tokens");
     LlmStage llm = LlmPipeline.llmStage(model).withProgress(rowsDone, tokensDone);
-    String paramsSha = paramsSha256(engine);
+    String paramsSha = paramsSha256(engine, schema);
     Dataset<Row> cached =
         config.cache() == null ? null : cacheEntries(config.cache(), digest, paramsSha);
 
@@ -440,9 +452,13 @@ public final class LlmJob {
   }
 
   /** What decides a completion besides the prompt and the model: the engine's parameters. */
-  static String paramsSha256(EngineConfig engine) {
+  static String paramsSha256(EngineConfig engine, Optional<OutputSchema> schema) {
+    Map<String, String> parameters = new TreeMap<>(engine.parameters());
+    // a schema changes what is generated (a grammar) and what is valid; without one the key is
+    // what it always was
+    schema.ifPresent(s -> parameters.put("json_schema", PromptTemplate.sha256(s.text())));
     try {
-      return PromptTemplate.sha256(JSON.writeValueAsString(new TreeMap<>(engine.parameters())));
+      return PromptTemplate.sha256(JSON.writeValueAsString(parameters));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -520,7 +536,9 @@ public final class LlmJob {
                 sumWhen(cached, tokens),
                 functions.count(
                     functions.when(
-                        functions.size(functions.col(LeakScan.COMPLETION_PII)).gt(0), 1)))
+                        functions.size(functions.col(LeakScan.COMPLETION_PII)).gt(0), 1)),
+                functions.count(
+                    functions.when(functions.col("error").startsWith(OutputSchema.INVALID), 1)))
             .first();
     Map<String, Long> redactions = sums(mine, LlmPipeline.REDACTIONS);
     Map<String, Long> leaks = sums(mine, LeakScan.COMPLETION_PII);
@@ -542,6 +560,7 @@ public final class LlmJob {
             redactions,
             leaks,
             totals.getLong(9),
+            totals.getLong(10),
             resumedRows,
             alreadyWritten,
             config.maxErrorRate(),
@@ -558,6 +577,7 @@ public final class LlmJob {
     metrics.put("cache_hits", (double) result.cacheHits());
     metrics.put("tokens_saved_by_cache", (double) result.tokensSavedByCache());
     metrics.put("rows_with_leaks", (double) result.rowsWithLeaks());
+    metrics.put("invalid_output", (double) result.invalidOutputs());
     metrics.put("resumed_rows", (double) result.resumedRows());
     metrics.put(
         "latency_ms_mean", result.rows() == 0 ? 0 : totals.getLong(4) / (double) result.rows());
@@ -725,6 +745,7 @@ public final class LlmJob {
     parts.put("engine", config.engine().parameters());
     parts.put("pii", config.pii().describe());
     parts.put("deduplicate", config.deduplicate());
+    config.outputSchema().ifPresent(s -> parts.put("json_schema", PromptTemplate.sha256(s.text())));
     try {
       return "llm-" + PromptTemplate.sha256(JSON.writeValueAsString(parts)).substring(0, 32);
     } catch (JsonProcessingException e) {

@@ -1,9 +1,12 @@
 package kiln.llm;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import java.util.Optional;
 import kiln.core.DatasetRef;
 import kiln.core.Errors;
 import kiln.core.YamlFiles;
+import kiln.llm.internal.OutputSchema;
 
 /**
  * One batch LLM job (the YAML of {@code kiln llm run --config}).
@@ -28,6 +31,10 @@ import kiln.core.YamlFiles;
  *     the parts it committed, and its re-run completes only the keys not yet in the output
  * @param blockLeaks a completion in which the PII detector finds personal data becomes a row error
  *     instead of being written (default false: the leak is only counted, in {@code completion_pii})
+ * @param jsonSchema the JSON schema (draft 2020-12) every completion must keep to (default none):
+ *     the local engine decodes under the grammar llama.cpp derives from it, an OpenAI-compatible
+ *     endpoint gets it as {@code response_format}, and every completion is validated; one that is
+ *     not valid JSON against it is a row error starting {@code invalid_output: }
  */
 public record LlmJobConfig(
     String input,
@@ -42,7 +49,8 @@ public record LlmJobConfig(
     Boolean deduplicate,
     String cache,
     Integer commitEvery,
-    Boolean blockLeaks) {
+    Boolean blockLeaks,
+    JsonNode jsonSchema) {
 
   public static final String DEFAULT_VARIABLE = "text";
   public static final double DEFAULT_MAX_ERROR_RATE = 0.01;
@@ -101,6 +109,65 @@ public record LlmJobConfig(
           "commitEvery must be at least 1, got " + commitEvery, "e.g. commitEvery: 10000");
     }
     blockLeaks = blockLeaks != null && blockLeaks;
+    if (jsonSchema != null) {
+      OutputSchema.of(jsonSchema); // refused here, before anything is read or sent
+    }
+  }
+
+  /** The config without a JSON schema (the components before {@code jsonSchema}). */
+  public LlmJobConfig(
+      String input,
+      String key,
+      String text,
+      String variable,
+      PromptRef prompt,
+      EngineConfig engine,
+      String output,
+      Double maxErrorRate,
+      PiiConfig pii,
+      Boolean deduplicate,
+      String cache,
+      Integer commitEvery,
+      Boolean blockLeaks) {
+    this(
+        input,
+        key,
+        text,
+        variable,
+        prompt,
+        engine,
+        output,
+        maxErrorRate,
+        pii,
+        deduplicate,
+        cache,
+        commitEvery,
+        blockLeaks,
+        null);
+  }
+
+  /** The same job with completions held to {@code schema}. */
+  public LlmJobConfig withJsonSchema(JsonNode schema) {
+    return new LlmJobConfig(
+        input,
+        key,
+        text,
+        variable,
+        prompt,
+        engine,
+        output,
+        maxErrorRate,
+        pii,
+        deduplicate,
+        cache,
+        commitEvery,
+        blockLeaks,
+        schema);
+  }
+
+  /** The schema completions must keep to, if the job has one. */
+  public Optional<OutputSchema> outputSchema() {
+    return jsonSchema == null ? Optional.empty() : Optional.of(OutputSchema.of(jsonSchema));
   }
 
   public static LlmJobConfig read(Path file) {

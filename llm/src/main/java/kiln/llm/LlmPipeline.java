@@ -3,6 +3,7 @@ package kiln.llm;
 import java.util.ArrayList;
 import java.util.List;
 import kiln.llm.internal.LlmStage;
+import kiln.llm.internal.OutputSchema;
 import kiln.llm.internal.PromptRenderer;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
@@ -37,6 +38,17 @@ public final class LlmPipeline {
       PromptTemplate template,
       String variable,
       EngineConfig engine) {
+    return of(textColumn, pii, template, variable, engine, null);
+  }
+
+  /** The same, with every completion held to a JSON schema (null: none). */
+  public static Pipeline of(
+      String textColumn,
+      PiiConfig pii,
+      PromptTemplate template,
+      String variable,
+      EngineConfig engine,
+      OutputSchema schema) {
     List<PipelineStage> stages =
         new ArrayList<>(
             PiiPipeline.stages(textColumn, REDACTED_TEXT, REDACTIONS, "", pii, "shrink"));
@@ -47,7 +59,7 @@ public final class LlmPipeline {
             .setVariable(variable)
             .setOutputCol(PROMPT)
             .setHashCol(PROMPT_SHA256);
-    LlmStage llm = new LlmStage().setInputCol(PROMPT).setEngine(engine);
+    LlmStage llm = new LlmStage().setInputCol(PROMPT).setEngine(engine).setJsonSchema(schema);
     stages.add(renderer);
     stages.add(llm);
     return new Pipeline().setStages(stages.toArray(PipelineStage[]::new));

@@ -22,6 +22,8 @@ import kiln.core.DatasetRef;
  * @param redactions entities redacted, by type
  * @param leaks personal data found in completions, by type
  * @param rowsWithLeaks rows whose completion held personal data
+ * @param invalidOutputs rows whose completion was not JSON valid against the job's {@code
+ *     jsonSchema} (each also an error); 0 without a schema
  * @param resumedRows rows an earlier, interrupted run of this job had committed (not generated
  *     again)
  * @param alreadyWritten true when an earlier run had written this very job (nothing was generated)
@@ -45,6 +47,7 @@ public record LlmRunResult(
     Map<String, Long> redactions,
     Map<String, Long> leaks,
     long rowsWithLeaks,
+    long invalidOutputs,
     long resumedRows,
     boolean alreadyWritten,
     double maxErrorRate,
@@ -64,7 +67,7 @@ public record LlmRunResult(
         java.util.Locale.ROOT,
         "%d rows, %d failed (%.2f%%, limit %.2f%%), %d prompt + %d completion tokens (%d rows shared a"
             + " completion, %d tokens saved; %d cache hits, %d tokens saved), redacted %s, %d"
-            + " completions with personal data %s%s%s",
+            + " completions with personal data %s%s%s%s",
         rows,
         errors,
         100 * errorRate(),
@@ -78,6 +81,9 @@ public record LlmRunResult(
         redactions.isEmpty() ? "nothing" : redactions,
         rowsWithLeaks,
         leaks.isEmpty() ? "" : leaks,
+        invalidOutputs > 0
+            ? ", " + invalidOutputs + " completions not valid against the JSON schema"
+            : "",
         resumedRows > 0 && !alreadyWritten
             ? " (resumed: " + resumedRows + " rows were committed by an interrupted run)"
             : "",

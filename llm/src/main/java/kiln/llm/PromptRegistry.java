@@ -141,6 +141,50 @@ public final class PromptRegistry {
         .toList();
   }
 
+  /** A prompt in the registry: its versions, oldest first, and its aliases (alias to version). */
+  public record Listing(String name, List<Prompt> versions, Map<String, String> aliases) {}
+
+  /**
+   * Every prompt in the registry, by name: the registered models tagged {@code
+   * mlflow.prompt.is_prompt=true} (other registered models are models, not prompts).
+   */
+  public List<Listing> list() {
+    List<String> names = new java.util.ArrayList<>();
+    try {
+      String token = null;
+      do {
+        Map<String, String> query = new java.util.LinkedHashMap<>();
+        query.put("max_results", "1000");
+        if (token != null) {
+          query.put("page_token", token);
+        }
+        com.fasterxml.jackson.databind.JsonNode page = rest.get("registered-models/search", query);
+        for (com.fasterxml.jackson.databind.JsonNode model : page.path("registered_models")) {
+          for (com.fasterxml.jackson.databind.JsonNode tag : model.path("tags")) {
+            if (IS_PROMPT.equals(tag.path("key").asText())
+                && "true".equals(tag.path("value").asText())) {
+              names.add(model.path("name").asText());
+            }
+          }
+        }
+        token = page.path("next_page_token").asText("");
+      } while (!token.isEmpty());
+    } catch (TrackingException e) {
+      throw Errors.environment(
+          "cannot list the registered models at " + tracking.uri() + ": " + e.getMessage(),
+          "start the tracking server or check the tracking URI");
+    }
+    return names.stream()
+        .sorted()
+        .map(name -> new Listing(name, versions(name), tracking.aliases(name)))
+        .toList();
+  }
+
+  /** A prompt's aliases (alias to version). */
+  public Map<String, String> aliases(String name) {
+    return tracking.aliases(name);
+  }
+
   private Optional<Map<String, String>> modelTags(String name) {
     try {
       Map<String, String> tags = new java.util.LinkedHashMap<>();

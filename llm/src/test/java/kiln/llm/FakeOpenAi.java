@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * times, {@code [500xN]} answers 500 the first N times, {@code [500]} always, {@code [slow]}
  * answers after 3 s, {@code [malformed]} answers a body that is not JSON, {@code [nochoices]} JSON
  * without choices, {@code [leak]} an answer holding an e-mail address and a phone number (a model
- * repeating or making up personal data); {@code /v1/models} refuses the key {@code sk-refused};
+ * repeating or making up personal data), {@code [json]} the prompt's text after the marker, as it
+ * is (a model answering JSON, valid or not); {@code /v1/models} refuses the key {@code sk-refused};
  * otherwise it answers {@code "echo: " + the prompt's last 40 characters} with usage counted in
  * words.
  */
@@ -30,6 +31,10 @@ final class FakeOpenAi implements AutoCloseable {
   private final HttpServer server;
   final List<String> prompts = new CopyOnWriteArrayList<>();
   final List<String> authorizations = new CopyOnWriteArrayList<>();
+
+  /** Each request's {@code response_format}, as JSON text ("" when it had none). */
+  final List<String> responseFormats = new CopyOnWriteArrayList<>();
+
   final AtomicInteger requests = new AtomicInteger();
   final AtomicInteger inFlight = new AtomicInteger();
   final AtomicInteger maxInFlight = new AtomicInteger();
@@ -65,6 +70,8 @@ final class FakeOpenAi implements AutoCloseable {
       JsonNode request = JSON.readTree(exchange.getRequestBody());
       String prompt = request.path("messages").path(0).path("content").asText();
       prompts.add(prompt);
+      responseFormats.add(
+          request.has("response_format") ? request.get("response_format").toString() : "");
       String auth = exchange.getRequestHeaders().getFirst("Authorization");
       authorizations.add(auth == null ? "" : auth);
       int count = seen.computeIfAbsent(prompt, p -> new AtomicInteger()).incrementAndGet();
@@ -91,6 +98,10 @@ final class FakeOpenAi implements AutoCloseable {
         return;
       }
       String tail = prompt.length() <= 40 ? prompt : prompt.substring(prompt.length() - 40);
+      boolean asked = prompt.contains("[json]");
+      if (asked) {
+        tail = prompt.substring(prompt.indexOf("[json]") + "[json]".length());
+      }
       if (prompt.contains("[leak]")) {
         tail = "write to leak.test@example.com or call +44 20 7946 0958";
       }
@@ -101,7 +112,10 @@ final class FakeOpenAi implements AutoCloseable {
           .put("model", request.path("model").asText());
       ObjectNode choice = answer.putArray("choices").addObject();
       choice.put("index", 0).put("finish_reason", "stop");
-      choice.putObject("message").put("role", "assistant").put("content", "echo: " + tail);
+      choice
+          .putObject("message")
+          .put("role", "assistant")
+          .put("content", asked ? tail : "echo: " + tail);
       int words = prompt.split("\\s+").length;
       answer
           .putObject("usage")

@@ -36,6 +36,8 @@ class LlmJobConfigTest {
     assertThat(config.cache()).isNull();
     assertThat(config.commitEvery()).isEqualTo(10_000);
     assertThat(config.blockLeaks()).isFalse();
+    assertThat(config.jsonSchema()).isNull();
+    assertThat(config.outputSchema()).isEmpty();
     assertThat(config.prompt()).isEqualTo(new PromptRef("triage", "2", null));
     EngineConfig engine = config.engine();
     assertThat(engine.baseUrl()).isEqualTo("http://127.0.0.1:8000/v1");
@@ -242,5 +244,41 @@ class LlmJobConfigTest {
     assertThatThrownBy(() -> PromptRef.parse("triage/x"))
         .hasMessageContaining("not a positive whole number");
     assertThat(List.of(PiiEntity.values())).hasSize(7);
+  }
+
+  @Test
+  void aJsonSchemaIsReadFromYamlAndOneThatIsNoSchemaIsRefused(@TempDir Path dir) throws Exception {
+    String head =
+        """
+        input: /data/tickets
+        key: id
+        text: body
+        prompt: {name: triage, version: 2}
+        engine: {type: openai, model: gpt-4o-mini, baseUrl: "http://127.0.0.1:8000/v1/"}
+        output: /data/triage
+        """;
+    Path file = dir.resolve("job.yaml");
+    Files.writeString(
+        file,
+        head
+            + """
+            jsonSchema:
+              type: object
+              properties: {label: {enum: [spam, ham]}}
+              required: [label]
+            """);
+    LlmJobConfig config = LlmJobConfig.read(file);
+    assertThat(config.outputSchema()).isPresent();
+    assertThat(config.outputSchema().get().check("{\"label\": \"ham\"}")).isEmpty();
+    assertThat(config.outputSchema().get().check("{\"label\": \"eggs\"}")).isPresent();
+
+    Files.writeString(file, head + "jsonSchema: [label]\n");
+    assertThatThrownBy(() -> LlmJobConfig.read(file))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("jsonSchema must be a JSON schema object, got array");
+    Files.writeString(file, head + "jsonSchema: {type: objekt}\n");
+    assertThatThrownBy(() -> LlmJobConfig.read(file))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("jsonSchema is not a valid JSON schema");
   }
 }

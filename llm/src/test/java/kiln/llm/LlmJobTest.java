@@ -134,6 +134,20 @@ class LlmJobTest {
     assertThatThrownBy(() -> prompts.load(new PromptRef("nothing-here", "1", null)))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("prompt nothing-here does not exist");
+
+    // the listing holds prompts only: a registered model that is no prompt is left out
+    tracking.registerModel("not-a-prompt-model", "runs:/x/model", null, Map.of());
+    List<PromptRegistry.Listing> listed = prompts.list();
+    assertThat(listed)
+        .extracting(PromptRegistry.Listing::name)
+        .doesNotContain("not-a-prompt-model");
+    PromptRegistry.Listing greeting =
+        listed.stream().filter(l -> l.name().equals("greeting")).findFirst().orElseThrow();
+    assertThat(greeting.aliases()).containsExactly(Map.entry("champion", "1"));
+    assertThat(greeting.versions()).extracting(Prompt::version).containsExactly("1", "2");
+    assertThat(greeting.versions().get(0).digest())
+        .isEqualTo("sha256:" + PromptTemplate.sha256("Say hello to {{text}}."))
+        .isNotEqualTo(greeting.versions().get(1).digest());
   }
 
   @Test
@@ -276,6 +290,91 @@ class LlmJobTest {
     assertThat(row.getString(0)).isEqualTo("Classify this ticket: mail <EMAIL_ADDRESS>");
     assertThat(row.<String, Integer>getJavaMap(1)).containsEntry("EMAIL_ADDRESS", 1);
     assertThat(row.isNullAt(2)).isTrue();
+  }
+
+  @Test
+  void everyCompletionIsValidatedAgainstTheJobsJsonSchemaAndInvalidOnesAreCounted(
+      SparkSession spark) throws Exception {
+    Datasets datasets = new Datasets(spark);
+    String input = dir.resolve("json-in").toString();
+    datasets.write(
+        tickets(
+            spark,
+            List.of(
+                new Object[] {1L, "{\"label\": \"spam\", \"score\": 0.9}"},
+                new Object[] {2L, "{\"label\": \"ham\"}"},
+                new Object[] {3L, "{\"label\": \"eggs\"}"},
+                new Object[] {4L, "The mail is spam."},
+                new Object[] {5L, "{\"label\": \"ham\", \"score\": 3}"},
+                new Object[] {6L, "{\"score\": 0.5}"},
+                new Object[] {7L, "{\"label\": \"spam\", \"score\": 0.9}"})),
+        input,
+        WriteOptions.of(WriteMode.OVERWRITE));
+    prompts.register("json-triage", "[json]{{text}}");
+    com.fasterxml.jackson.databind.JsonNode schema =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(
+                "{\"type\":\"object\",\"properties\":{\"label\":{\"enum\":[\"spam\",\"ham\"]},"
+                    + "\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1}},"
+                    + "\"required\":[\"label\"],\"additionalProperties\":false}");
+    String output = dir.resolve("json-out").toString();
+    LlmJobConfig config =
+        config(input, output, new PromptRef("json-triage", "1", null), 0.9).withJsonSchema(schema);
+    int before = llm.requests.get();
+    LlmRunResult result;
+    String runId;
+    try (TrackedRun run = tracking.startRun("llm-test", "json", Map.of())) {
+      runId = run.id();
+      result = new LlmJob(spark, prompts, ENV, m -> {}).run(config, run, dir.resolve("pipelines"));
+    }
+    // rows 1 and 7 share a prompt: six requests, each asking for the schema
+    assertThat(llm.requests.get() - before).isEqualTo(6);
+    assertThat(
+            llm.responseFormats.subList(llm.responseFormats.size() - 6, llm.responseFormats.size()))
+        .allSatisfy(
+            f ->
+                assertThat(f)
+                    .contains("\"type\":\"json_schema\"")
+                    .contains("\"enum\":[\"spam\",\"ham\"]"));
+    assertThat(result.rows()).isEqualTo(7);
+    assertThat(result.invalidOutputs()).isEqualTo(4);
+    assertThat(result.errors()).isEqualTo(4);
+    assertThat(result.summary()).contains("4 completions not valid against the JSON schema");
+
+    List<Row> rows = spark.read().format("delta").load(output).orderBy("id").collectAsList();
+    assertThat(rows.get(0).<String>getAs("error")).isNull();
+    assertThat(rows.get(1).<String>getAs("error")).isNull();
+    assertThat(rows.get(6).<String>getAs("error")).isNull();
+    assertThat(rows.get(2).<String>getAs("error"))
+        .startsWith("invalid_output: /label: ")
+        .contains("enumeration");
+    assertThat(rows.get(3).<String>getAs("error")).startsWith("invalid_output: not JSON");
+    assertThat(rows.get(4).<String>getAs("error")).startsWith("invalid_output: /score: ");
+    assertThat(rows.get(5).<String>getAs("error"))
+        .startsWith("invalid_output: /: ")
+        .contains("label");
+    // the invalid answer stays readable next to its error; its tokens were spent
+    assertThat(rows.get(2).<String>getAs("completion")).isEqualTo("{\"label\": \"eggs\"}");
+    assertThat(rows.get(2).<Integer>getAs("completion_tokens")).isEqualTo(3);
+
+    com.fasterxml.jackson.databind.JsonNode metrics =
+        new kiln.core.tracking.internal.RestClient(
+                server.uri(), null, 2, Duration.ofMillis(10), m -> {})
+            .get("runs/get", Map.of("run_id", runId))
+            .path("run")
+            .path("data")
+            .path("metrics");
+    Map<String, Double> byKey = new java.util.HashMap<>();
+    metrics.forEach(m -> byKey.put(m.path("key").asText(), m.path("value").asDouble()));
+    assertThat(byKey).containsEntry("invalid_output", 4.0).containsEntry("errors", 4.0);
+
+    // another schema is another job: its rows are not taken for this one's
+    LlmJobConfig other =
+        config.withJsonSchema(
+            new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"type\":\"object\"}"));
+    assertThat(LlmJob.idempotencyKey(other, result.input(), result.prompt(), result.modelDigest()))
+        .isNotEqualTo(
+            LlmJob.idempotencyKey(config, result.input(), result.prompt(), result.modelDigest()));
   }
 
   @Test

@@ -1,5 +1,6 @@
 package kiln.llm.internal;
 
+import java.util.Optional;
 import kiln.llm.EngineConfig;
 import kiln.llm.EngineType;
 
@@ -8,11 +9,29 @@ public final class Engines {
   private Engines() {}
 
   public static Engine open(EngineConfig config) {
+    return open(config, Optional.empty());
+  }
+
+  /**
+   * The engine, asked for JSON that keeps to {@code schema} when there is one: llama.cpp decodes
+   * under the schema's grammar; an OpenAI-compatible endpoint gets it as {@code response_format}.
+   */
+  public static Engine open(EngineConfig config, Optional<OutputSchema> schema) {
     if (config.type() == EngineType.OPENAI) {
       String key = config.apiKeyEnv() == null ? null : System.getenv(config.apiKeyEnv());
-      return new OpenAiEngine(config, key);
+      return new OpenAiEngine(config, key, schema.orElse(null));
     }
-    return LocalEngines.open(config);
+    return LocalEngines.open(config, schema);
+  }
+
+  /**
+   * On the driver, before any row is sent: the local engine's grammar can be derived from the
+   * schema (llama.cpp refuses some schema features).
+   */
+  public static void checkSchema(EngineConfig config, Optional<OutputSchema> schema) {
+    if (config.type() == EngineType.LOCAL && schema.isPresent()) {
+      LocalEngines.grammar(schema.get());
+    }
   }
 
   /** Rows completed together: enough to keep every request slot busy, few enough to stream. */

@@ -48,6 +48,7 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
   private final String uid;
   private final Param<String> inputCol;
   private final Param<String> engine;
+  private final Param<String> jsonSchema;
   private transient LongAccumulator rowsDone;
   private transient LongAccumulator tokensDone;
 
@@ -59,7 +60,25 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
     this.uid = uid;
     inputCol = new Param<>(this, "inputCol", "the rendered prompt column");
     engine = new Param<>(this, "engine", "the engine config as JSON (no secrets)");
+    jsonSchema =
+        new Param<>(
+            this, "jsonSchema", "the JSON schema every completion must keep to (empty: none)");
     setDefault(inputCol, "prompt");
+    setDefault(jsonSchema, "");
+  }
+
+  public Param<String> jsonSchema() {
+    return jsonSchema;
+  }
+
+  /** Completions must be JSON valid against the schema; one that is not fails its row. */
+  public LlmStage setJsonSchema(OutputSchema schema) {
+    set(jsonSchema, schema == null ? "" : schema.text());
+    return this;
+  }
+
+  public java.util.Optional<OutputSchema> outputSchema() {
+    return OutputSchema.fromText($(jsonSchema));
   }
 
   public Param<String> inputCol() {
@@ -125,13 +144,21 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
   public Dataset<Row> transform(Dataset<?> dataset) {
     StructType out = transformSchema(dataset.schema());
     EngineConfig config = engineConfig();
+    // captured by the partition function: Optional is not serializable
+    OutputSchema schema = outputSchema().orElse(null);
     int promptIndex = dataset.schema().fieldIndex($(inputCol));
     LongAccumulator rows = rowsDone;
     LongAccumulator tokens = tokensDone;
     MapPartitionsFunction<Row, Row> call =
         input ->
             new Batches(
-                input, Engines.open(config), promptIndex, Engines.batchSize(config), rows, tokens);
+                input,
+                Engines.open(config, java.util.Optional.ofNullable(schema)),
+                schema,
+                promptIndex,
+                Engines.batchSize(config),
+                rows,
+                tokens);
     return dataset.toDF().mapPartitions(call, Encoders.row(out));
   }
 
@@ -142,6 +169,7 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
   private static final class Batches implements Iterator<Row> {
     private final Iterator<Row> input;
     private final Engine engine;
+    private final OutputSchema schema;
     private final int promptIndex;
     private final int size;
     private final LongAccumulator rows;
@@ -151,12 +179,14 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
     Batches(
         Iterator<Row> input,
         Engine engine,
+        OutputSchema schema,
         int promptIndex,
         int size,
         LongAccumulator rows,
         LongAccumulator tokens) {
       this.input = input;
       this.engine = engine;
+      this.schema = schema;
       this.promptIndex = promptIndex;
       this.size = size;
       this.rows = rows;
@@ -177,7 +207,7 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
         List<Row> done = new ArrayList<>(window.size());
         long spent = 0;
         for (int i = 0; i < window.size(); i++) {
-          Completion c = answers.get(i);
+          Completion c = validated(answers.get(i), schema);
           done.add(extend(window.get(i), c));
           spent +=
               (c.promptTokens() == null ? 0 : c.promptTokens())
@@ -218,6 +248,34 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
       values[n + 6] = c.error();
       return RowFactory.create(values);
     }
+  }
+
+  /**
+   * An answer that is not JSON valid against the schema becomes its row's error (prefixed {@link
+   * OutputSchema#INVALID}); its text stays, to be read, but a row with an error is never a valid
+   * answer. Its tokens were spent and stay counted.
+   */
+  static Completion validated(Completion c, OutputSchema schema) {
+    if (schema == null || c.error() != null || c.text() == null) {
+      return c;
+    }
+    return schema
+        .check(c.text())
+        .map(
+            reason ->
+                new Completion(
+                    c.text(),
+                    c.promptTokens(),
+                    c.completionTokens(),
+                    c.finishReason(),
+                    c.latencyMillis(),
+                    c.attempts(),
+                    OutputSchema.INVALID
+                        + reason
+                        + ("length".equals(c.finishReason())
+                            ? " (the completion reached maxTokens)"
+                            : "")))
+        .orElse(c);
   }
 
   @Override

@@ -2,6 +2,7 @@ package kiln.llm.internal;
 
 import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,6 +34,15 @@ final class LocalEngines {
   private record Loaded(LlamaModel model, ExecutorService slots) {}
 
   static Engine open(EngineConfig config) {
+    return open(config, java.util.Optional.empty());
+  }
+
+  /**
+   * With a schema, every request's decoding is constrained by the llama.cpp grammar derived from it
+   * (llama.cpp's own JSON-schema-to-grammar converter): the model can only emit JSON the grammar
+   * accepts, and a completion cut off by {@code maxTokens} is the one way left to miss the schema.
+   */
+  static Engine open(EngineConfig config, java.util.Optional<OutputSchema> schema) {
     String key =
         config.modelPath()
             + "|"
@@ -42,14 +52,17 @@ final class LocalEngines {
             + "|"
             + config.nGpuLayers();
     Loaded loaded = MODELS.computeIfAbsent(key, k -> load(config));
-    return prompts -> complete(loaded, config, prompts);
+    String grammar = schema.map(LocalEngines::grammar).orElse(null);
+    return prompts -> complete(loaded, config, grammar, prompts);
   }
 
-  private static Loaded load(EngineConfig config) {
+  /**
+   * Gives this JVM its own directory for llama.cpp's native library before the library is first
+   * loaded (by a model or by the grammar converter): the library deletes files named llama* and
+   * jllama* in its temp directory, so JVMs sharing /tmp would delete each other's.
+   */
+  private static synchronized void ownTmpdir() {
     if (System.getProperty("de.kherud.llama.tmpdir") == null) {
-      // the library deletes files named llama*/jllama* in its temp directory: executors sharing
-      // /tmp
-      // would delete each other's native libraries
       try {
         System.setProperty(
             "de.kherud.llama.tmpdir",
@@ -59,6 +72,10 @@ final class LocalEngines {
             "cannot create a temp directory for llama.cpp's native library", e);
       }
     }
+  }
+
+  private static Loaded load(EngineConfig config) {
+    ownTmpdir();
     ModelParameters parameters =
         new ModelParameters()
             .setModel(config.modelPath())
@@ -84,11 +101,33 @@ final class LocalEngines {
     return new Loaded(model, pool);
   }
 
+  private static final Map<String, String> GRAMMARS = new ConcurrentHashMap<>();
+
+  /**
+   * The GBNF grammar of a JSON schema, by llama.cpp's converter (loads the native library); a
+   * schema it cannot convert is bad input, found on the driver before any row is sent.
+   */
+  public static String grammar(OutputSchema schema) {
+    return GRAMMARS.computeIfAbsent(
+        schema.text(),
+        text -> {
+          ownTmpdir();
+          try {
+            return LlamaModel.jsonSchemaToGrammar(text);
+          } catch (RuntimeException e) {
+            throw kiln.core.Errors.badInput(
+                "llama.cpp cannot turn jsonSchema into a grammar: " + e.getMessage(),
+                "use the schema features llama.cpp's json-schema-to-grammar supports (types,"
+                    + " properties, required, enum, const, items, min/maxItems, patterns)");
+          }
+        });
+  }
+
   private static List<Completion> complete(
-      Loaded loaded, EngineConfig config, List<String> prompts) {
+      Loaded loaded, EngineConfig config, String grammar, List<String> prompts) {
     List<Future<Completion>> futures = new ArrayList<>(prompts.size());
     for (String prompt : prompts) {
-      futures.add(loaded.slots().submit(() -> one(loaded.model(), config, prompt)));
+      futures.add(loaded.slots().submit(() -> one(loaded.model(), config, grammar, prompt)));
     }
     List<Completion> answers = new ArrayList<>(prompts.size());
     for (Future<Completion> f : futures) {
@@ -104,7 +143,7 @@ final class LocalEngines {
     return answers;
   }
 
-  static Completion one(LlamaModel model, EngineConfig config, String prompt) {
+  static Completion one(LlamaModel model, EngineConfig config, String grammar, String prompt) {
     long start = System.nanoTime();
     if (prompt == null) {
       return Completion.failed(Completion.NO_TEXT, 0, 0);
@@ -137,19 +176,21 @@ final class LocalEngines {
             .setTemperature(config.temperature().floatValue())
             .setSeed(config.seed() == null ? 42 : config.seed().intValue())
             .setCachePrompt(false);
-    if (Boolean.getBoolean("kiln.llm.ignoreEos")) {
+    if (grammar != null) {
+      // never with ignoreEos: once the grammar is complete only end-of-generation is allowed
+      request.setGrammar(grammar);
+    } else if (Boolean.getBoolean("kiln.llm.ignoreEos")) {
       // random-weight test models stop at once otherwise
       request.setIgnoreEos(true);
     }
     for (int attempt = 1; ; attempt++) {
       try {
-        String text = model.complete(request);
-        int completionTokens = text.isEmpty() ? 0 : model.encode(text).length;
+        Generated generated = generate(model, request);
         return new Completion(
-            text,
+            generated.text(),
             promptTokens,
-            completionTokens,
-            completionTokens >= config.maxTokens() ? "length" : "stop",
+            generated.tokens(),
+            generated.tokens() >= config.maxTokens() ? "length" : "stop",
             millis(start),
             attempt,
             null);
@@ -161,6 +202,28 @@ final class LocalEngines {
         return Completion.failed("llama.cpp failed: " + message, millis(start), attempt);
       }
     }
+  }
+
+  /** A completion's text and the number of tokens llama.cpp generated for it. */
+  record Generated(String text, int tokens) {}
+
+  /**
+   * Streams the completion and counts the tokens llama.cpp generated, since {@code complete()}
+   * reports no counts and re-encoding the text can count more tokens than were generated (and more
+   * than {@code maxTokens}). llama.cpp's server loop sends one partial result per generated token
+   * (the end-of-generation token included, with empty text), then a final result with no text: the
+   * count is the results before the final one. A token that ends inside a multi-byte character is
+   * held back and sent with the next one, so such a token is not counted: the count never exceeds
+   * what was generated, nor {@code maxTokens}.
+   */
+  static Generated generate(LlamaModel model, InferenceParameters request) {
+    StringBuilder text = new StringBuilder();
+    int results = 0;
+    for (LlamaOutput output : model.generate(request)) {
+      text.append(output.text);
+      results++;
+    }
+    return new Generated(text.toString(), Math.max(0, results - 1));
   }
 
   private static long millis(long start) {

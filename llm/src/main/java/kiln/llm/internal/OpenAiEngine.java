@@ -37,13 +37,24 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
   private final HttpClient http;
   private final ExecutorService pool;
   private final URI endpoint;
+  private final JsonNode responseFormat;
 
   /**
    * {@code apiKey} may be null (servers without keys); it is only ever put in the Authorization
    * header.
    */
   public OpenAiEngine(EngineConfig config, String apiKey) {
+    this(config, apiKey, null);
+  }
+
+  /**
+   * With a schema, every request asks for JSON that keeps to it ({@code response_format} of type
+   * {@code json_schema}, which OpenAI, vLLM, llama-server and Ollama take); the answers are still
+   * validated by the LLM stage, since an endpoint may ignore it.
+   */
+  public OpenAiEngine(EngineConfig config, String apiKey, OutputSchema schema) {
     this.config = config;
+    this.responseFormat = schema == null ? null : responseFormat(schema);
     this.authorization = apiKey == null || apiKey.isBlank() ? null : "Bearer " + apiKey;
     this.endpoint = URI.create(config.baseUrl() + "/chat/completions");
     this.http =
@@ -158,7 +169,21 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
     if (config.seed() != null) {
       body.put("seed", config.seed());
     }
+    if (responseFormat != null) {
+      body.set("response_format", responseFormat);
+    }
     return body.toString();
+  }
+
+  private static JsonNode responseFormat(OutputSchema schema) {
+    ObjectNode format = JSON.createObjectNode().put("type", "json_schema");
+    ObjectNode spec = format.putObject("json_schema").put("name", "kiln_output");
+    try {
+      spec.set("schema", JSON.readTree(schema.text()));
+    } catch (IOException e) {
+      throw new IllegalStateException("the saved JSON schema is not JSON", e);
+    }
+    return format;
   }
 
   private static Completion parse(String body, long latency, int attempts) {

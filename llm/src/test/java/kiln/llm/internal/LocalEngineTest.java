@@ -68,6 +68,80 @@ class LocalEngineTest {
   }
 
   @Test
+  void completionTokensAreTheTokensGeneratedAndNeverMoreThanMaxTokens() {
+    // ignoreEos: every row generates until maxTokens; re-encoding the gibberish text could count
+    // more tokens than were generated
+    Engine engine = Engines.open(local(512, 1, 6));
+    List<String> prompts = new java.util.ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      prompts.add("mail " + i + ": cheap pills, act now " + "!".repeat(i));
+    }
+    List<Completion> answers = engine.complete(prompts);
+    assertThat(answers).extracting(Completion::error).containsOnlyNulls();
+    assertThat(answers)
+        .extracting(Completion::completionTokens)
+        .allSatisfy(n -> assertThat(n).isBetween(1, 6));
+    // a token ending inside a multi-byte character is sent with the next one; most rows have none
+    assertThat(answers.stream().filter(c -> c.completionTokens() == 6).count())
+        .isGreaterThanOrEqualTo(6);
+    assertThat(answers)
+        .filteredOn(c -> c.completionTokens() == 6)
+        .extracting(Completion::finishReason)
+        .containsOnly("length");
+  }
+
+  @Test
+  void aJsonSchemasGrammarHoldsTheRandomModelToValidJson() {
+    OutputSchema schema =
+        OutputSchema.of(
+            json(
+                "{\"type\":\"object\",\"properties\":{\"label\":{\"enum\":[\"spam\",\"ham\"]},"
+                    + "\"urgent\":{\"type\":\"boolean\"}},\"required\":[\"label\",\"urgent\"],"
+                    + "\"additionalProperties\":false}"));
+    List<String> prompts =
+        List.of("win money now", "meeting at noon", "your invoice", "cheap pills", "lunch?");
+    List<Completion> free = Engines.open(local(512, 1, 48)).complete(prompts);
+    List<Completion> held =
+        Engines.open(local(512, 1, 48), java.util.Optional.of(schema)).complete(prompts);
+    // without the grammar the random weights write gibberish; with it, JSON the schema accepts
+    assertThat(free).allSatisfy(c -> assertThat(schema.check(c.text())).isPresent());
+    assertThat(held).extracting(Completion::error).containsOnlyNulls();
+    assertThat(held)
+        .allSatisfy(
+            c -> {
+              assertThat(schema.check(c.text())).as(c.text()).isEmpty();
+              assertThat(c.completionTokens()).isBetween(1, 48);
+            });
+  }
+
+  @Test
+  void aJsonCompletionCutOffByMaxTokensIsMarkedInvalidWithItsReason() {
+    OutputSchema schema =
+        OutputSchema.of(
+            json(
+                "{\"type\":\"object\",\"properties\":{\"label\":{\"enum\":[\"spam\",\"ham\"]}},"
+                    + "\"required\":[\"label\"]}"));
+    Completion cut =
+        Engines.open(local(512, 1, 3), java.util.Optional.of(schema))
+            .complete(List.of("win money now"))
+            .get(0);
+    assertThat(cut.finishReason()).isEqualTo("length");
+    Completion marked = LlmStage.validated(cut, schema);
+    assertThat(marked.error())
+        .startsWith(OutputSchema.INVALID + "not JSON")
+        .endsWith("(the completion reached maxTokens)");
+    assertThat(marked.text()).isEqualTo(cut.text());
+  }
+
+  private static com.fasterxml.jackson.databind.JsonNode json(String text) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
   void aPromptTooLongForItsSlotFailsAloneBeforeAnyRequest() {
     Engine engine = Engines.open(local(256, 2, 16));
     String longPrompt = "the ticket is spam and ham ".repeat(40);
