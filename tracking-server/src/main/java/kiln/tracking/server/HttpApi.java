@@ -129,6 +129,13 @@ final class HttpApi implements HttpHandler {
     }
   }
 
+  /** Every API route as "METHOD path" with its request prototype, for tests that cover them all. */
+  Map<String, Message> endpoints() {
+    Map<String, Message> endpoints = new java.util.TreeMap<>();
+    routes.forEach((key, route) -> endpoints.put(key, route.prototype()));
+    return endpoints;
+  }
+
   private static String runId(boolean hasRunId, String runId, boolean hasRunUuid, String runUuid) {
     return Validation.required(
         "run_id", hasRunId || hasRunUuid, hasRunId && !runId.isEmpty() ? runId : runUuid);

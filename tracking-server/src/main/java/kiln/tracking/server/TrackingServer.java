@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -47,6 +48,7 @@ public final class TrackingServer implements AutoCloseable {
   private ExecutorService executor;
   private Database database;
   private RequestGuard guard;
+  private HttpApi api;
 
   private TrackingServer(Builder config) {
     this.config = config;
@@ -107,6 +109,7 @@ public final class TrackingServer implements AutoCloseable {
       server.setExecutor(executor);
       server.start();
       this.guard = guard;
+      this.api = api;
       return this;
     } catch (IOException | RuntimeException e) {
       close();
@@ -188,6 +191,11 @@ public final class TrackingServer implements AutoCloseable {
     List<String> all = new ArrayList<>(List.of("localhost", "127.0.0.1", "::1"));
     all.addAll(hosts);
     return all;
+  }
+
+  /** The API's routes and their request prototypes (tests cover every one). */
+  Map<String, org.mlflow_project.google.protobuf.Message> endpoints() {
+    return api.endpoints();
   }
 
   public int port() {
