@@ -6,6 +6,7 @@ to a file). Writes {"import_errors": {file: error}, "dags": {dag_id: {"tasks": {
 
 import json
 import sys
+import types
 
 from airflow.dag_processing.dagbag import DagBag
 
@@ -18,11 +19,39 @@ def describe(task):
         "downstream": sorted(task.downstream_task_ids),
         "trigger_rule": str(getattr(task.trigger_rule, "value", task.trigger_rule)),
         "retries": task.retries,
+        "dag_id": task.dag_id,
     }
     for name in ("application", "application_args", "properties_file", "_java_class", "_conn_id", "_deploy_mode"):
         if hasattr(task, name):
             out[name.lstrip("_")] = getattr(task, name)
+    parent = lineage_parent(task)
+    if parent is not None:
+        out["lineage_parent"] = parent
     return out
+
+
+def lineage_parent(task):
+    """A Kiln task's --lineage-parent as it renders for a task instance of a made-up Airflow run (the
+    kiln_tasks functions the operator renders it with, Jinja as Airflow's), twice with the same try and
+    once with the next: the run id must repeat for one try and change with the next."""
+    if "--lineage-parent" not in (getattr(task, "application_args", None) or []):
+        return None
+    import jinja2
+    import kiln_tasks
+
+    template = task.application_args[task.application_args.index("--lineage-parent") + 1]
+
+    def render(try_number):
+        ti = types.SimpleNamespace(
+            dag_id=task.dag_id, task_id=task.task_id, run_id="scheduled__2001-01-02T00:00:00+00:00",
+            try_number=try_number, map_index=-1,
+        )
+        return jinja2.Template(template).render(
+            dag=task.dag, task=task, kiln_lineage_namespace=kiln_tasks.lineage_namespace(),
+            kiln_lineage_run_id=kiln_tasks.lineage_run_id({"ti": ti}),
+        )
+
+    return {"template": template, "first": render(1), "again": render(1), "retry": render(2)}
 
 
 def main(folder, out):

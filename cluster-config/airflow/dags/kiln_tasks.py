@@ -14,6 +14,14 @@ spark-submit exits 0 even when the driver fails), and Kiln's exit codes become A
   would only repeat it.
 - 3, an environment failure (and anything else): the task fails as usual and Airflow retries it.
 
+Lineage: every job gets ``--lineage-parent NAMESPACE/DAG_ID.TASK_ID/RUN_ID``, the task instance as the
+OpenLineage parent of the job's own run events, named as OpenLineage's Airflow integration names a task
+(job ``{{ dag.dag_id }}.{{ task.task_id }}``, namespace ``[openlineage] namespace`` or
+``OPENLINEAGE_NAMESPACE``, ``default`` otherwise). The run id is the OpenLineage provider's own
+``lineage_run_id(task_instance)`` when the provider is installed, so that Kiln's events join the
+provider's task events; without it, a UUID derived from the task instance (DAG, task, Airflow run id,
+try, map index): the same for a task instance's re-render, new for each try.
+
 Deployment settings are Airflow Variables (or ``AIRFLOW_VAR_KILN_...`` environment variables), read
 when a task runs: ``kiln_jar``, ``kiln_settings``, ``kiln_spark_conf``, ``kiln_jobs`` (the folder of the
 jobs' YAML files), ``kiln_landing``, ``kiln_lake``, ``kiln_model``.
@@ -22,6 +30,8 @@ jobs' YAML files), ``kiln_landing``, ``kiln_lake``, ``kiln_model``.
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +70,36 @@ def job_file(name: str) -> str:
 def lake(table: str) -> str:
     """A Delta table under kiln_lake."""
     return var("lake") + "/" + table
+
+
+LINEAGE_PARENT = "{{ kiln_lineage_namespace }}/{{ dag.dag_id }}.{{ task.task_id }}/{{ kiln_lineage_run_id }}"
+
+
+def lineage_namespace() -> str:
+    """The OpenLineage namespace of Airflow's jobs, as the OpenLineage provider reads it."""
+    try:
+        from airflow.configuration import conf
+
+        configured = conf.get("openlineage", "namespace", fallback=None)
+    except Exception:  # noqa: BLE001 - no configuration: the environment and the default decide
+        configured = None
+    return configured or os.environ.get("OPENLINEAGE_NAMESPACE") or "default"
+
+
+def lineage_run_id(context: Any) -> str:
+    """The task instance's OpenLineage run id: the provider's, or a UUID of the task instance."""
+    ti = context["ti"]
+    try:
+        from airflow.providers.openlineage.plugins.macros import lineage_run_id as provider_run_id
+    except ImportError:
+        provider_run_id = None
+    if provider_run_id is not None:
+        return str(provider_run_id(ti))
+    key = "/".join(
+        str(part)
+        for part in (ti.dag_id, ti.task_id, ti.run_id, ti.try_number, getattr(ti, "map_index", -1))
+    )
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "airflow-task-instance:" + key))
 
 
 def kiln_error(lines: list[str]) -> str:
@@ -103,10 +143,25 @@ class KilnJob(SparkSubmitOperator):
         kwargs.setdefault("deploy_mode", "client")
         kwargs.setdefault("name", "kiln-" + kwargs["task_id"])
         super().__init__(
-            application_args=[*kiln_args, "--profile", "cluster", "--settings", var("settings"), "--json"],
+            application_args=[
+                *kiln_args,
+                "--profile",
+                "cluster",
+                "--settings",
+                var("settings"),
+                "--lineage-parent",
+                LINEAGE_PARENT,
+                "--json",
+            ],
             **kwargs,
         )
         self.check_failed = check_failed
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """The lineage parent's namespace and run id join the context the arguments render with."""
+        context["kiln_lineage_namespace"] = lineage_namespace()
+        context["kiln_lineage_run_id"] = lineage_run_id(context)
+        super().render_template_fields(context, jinja_env)
 
     def execute(self, context: Any) -> dict[str, Any]:
         self._hook = self._get_hook()

@@ -238,6 +238,26 @@ public final class Datasets {
     return count == null ? 0 : count.get();
   }
 
+  /**
+   * Told of every {@link #write} before it runs, with the frame whose plan the write executes:
+   * lineage reads column-level lineage from the plan there, synchronously (a Spark listener would
+   * be told later, on the listener bus, and could be dropped when its queue is full).
+   */
+  @FunctionalInterface
+  public interface WriteObserver {
+    void writing(Dataset<Row> data, String table);
+  }
+
+  private static final List<WriteObserver> OBSERVERS =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Adds an observer of writes in this JVM until the returned handle is closed. */
+  public static AutoCloseable observeWrites(WriteObserver observer) {
+    Objects.requireNonNull(observer, "observer is null");
+    OBSERVERS.add(observer);
+    return () -> OBSERVERS.remove(observer);
+  }
+
   /** Writes {@code data} as a new version of {@code table}, creating the table if needed. */
   public WriteResult write(Dataset<Row> data, String table, WriteOptions options) {
     boolean existed = exists(table);
@@ -263,6 +283,13 @@ public final class Datasets {
             .option("userMetadata", metadataJson(options));
     if (key != null && options.mode() == WriteMode.APPEND) {
       writer = writer.option("txnAppId", key).option("txnVersion", 0L);
+    }
+    for (WriteObserver observer : OBSERVERS) {
+      try {
+        observer.writing(data, table);
+      } catch (RuntimeException | LinkageError e) {
+        // an observer (lineage) never fails the write it watches
+      }
     }
     try {
       writer.save(table);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import kiln.core.Datasets;
@@ -55,6 +56,16 @@ final class LineageCommand implements Runnable {
     Path html;
 
     @Option(
+        names = "--column",
+        paramLabel = "NAME",
+        description = {
+          "Show where column NAME of TABLE@VERSION came from: its source columns, how each reaches",
+          "it (DIRECT/IDENTITY, TRANSFORMATION, AGGREGATION) and the columns that filter, join,",
+          "group or sort the whole table (INDIRECT), from the runs' columnLineage facets."
+        })
+    String column;
+
+    @Option(
         names = "--no-check",
         description =
             "Do not check that the recorded table versions are still readable (no Spark).")
@@ -70,7 +81,8 @@ final class LineageCommand implements Runnable {
         LineageGraph.Node upstream,
         LineageGraph.Node downstream,
         Map<String, String> unreadable,
-        Path html) {}
+        Path html,
+        LineageGraph.Node column) {}
 
     @Override
     public Integer call() throws IOException {
@@ -81,6 +93,9 @@ final class LineageCommand implements Runnable {
             "the directory of --html " + html + " does not exist", "create it, or write elsewhere");
       }
       LineageGraph graph = LineageGraph.read(events);
+      if (column != null) {
+        return showColumn(graph, events);
+      }
       LineageGraph.Node upstream = graph.upstream(target);
       LineageGraph.Node downstream = graph.downstream(target);
       Console console = json.console(spec);
@@ -113,7 +128,32 @@ final class LineageCommand implements Runnable {
         Files.writeString(html, LineageHtml.render(target, upstream, downstream, unreadable));
         console.result("Wrote the lineage graph to " + html + ".");
       }
-      json.print(spec, new Shown(target, events, upstream, downstream, unreadable, html));
+      json.print(spec, new Shown(target, events, upstream, downstream, unreadable, html, null));
+      return 0;
+    }
+
+    /** The column's own walk up its sources (no table-level walk, no Spark). */
+    private int showColumn(LineageGraph graph, Path events) throws IOException {
+      LineageGraph.Node walked = graph.column(target, column);
+      Console console = json.console(spec);
+      console.result(
+          "Column "
+              + column
+              + " of "
+              + target
+              + " (where its values came from):\n"
+              + LineageGraph.text(walked));
+      if (html != null) {
+        Files.writeString(
+            html,
+            LineageHtml.render(
+                target + " column " + column,
+                walked,
+                new LineageGraph.Node(walked.kind(), walked.id(), walked.details(), List.of()),
+                Map.of()));
+        console.result("Wrote the column lineage graph to " + html + ".");
+      }
+      json.print(spec, new Shown(target, events, null, null, Map.of(), html, walked));
       return 0;
     }
   }

@@ -20,10 +20,17 @@ import kiln.core.tracking.Tracking;
  * always, to standard error with {@code KILN_LINEAGE_CONSOLE=true}, and to an HTTP endpoint when
  * {@code OPENLINEAGE_URL} is set (the OpenLineage clients' variables: {@code OPENLINEAGE_ENDPOINT},
  * {@code OPENLINEAGE_API_KEY}, {@code OPENLINEAGE_NAMESPACE}, {@code OPENLINEAGE_DISABLED}, {@code
- * OPENLINEAGE_PARENT_ID}, {@code OPENLINEAGE_ROOT_PARENT_ID}).
+ * OPENLINEAGE_PARENT_ID}, {@code OPENLINEAGE_ROOT_PARENT_ID}). Output datasets carry the spec's
+ * columnLineage facet, read from the plan of each frame a run writes ({@link ColumnLineage});
+ * {@code KILN_LINEAGE_COLUMNS=false} leaves it out.
  */
 public final class Lineage {
   public static final String DEFAULT_NAMESPACE = "kiln";
+
+  /**
+   * {@code false} leaves the columnLineage facet out (it is read from each written frame's plan).
+   */
+  public static final String COLUMNS_VARIABLE = "KILN_LINEAGE_COLUMNS";
 
   private final Path directory;
   private final List<Transport> transports;
@@ -33,6 +40,8 @@ public final class Lineage {
   private final Consumer<String> notices;
   private final CodeVersion code;
   private final Deque<LineageRun> active = new ArrayDeque<>();
+  private final boolean columns;
+  private AutoCloseable observing;
 
   Lineage(
       Path directory,
@@ -41,7 +50,9 @@ public final class Lineage {
       Optional<ParentRun> parent,
       Optional<ParentRun> root,
       CodeVersion code,
-      Consumer<String> notices) {
+      Consumer<String> notices,
+      boolean columns) {
+    this.columns = columns && !transports.isEmpty();
     this.directory = directory;
     this.transports = List.copyOf(transports);
     this.namespace = namespace;
@@ -81,7 +92,8 @@ public final class Lineage {
         parent,
         root,
         CodeVersion.current(),
-        notices);
+        notices,
+        !"false".equalsIgnoreCase(env.getOrDefault(COLUMNS_VARIABLE, "true")));
   }
 
   private static Optional<ParentRun> parent(
@@ -135,6 +147,9 @@ public final class Lineage {
             code.kilnVersion(), namespace, jobName(job, runName), runParent, runRoot);
     LineageRun run = new LineageRun(started, triad, events, this, trackingUri);
     synchronized (active) {
+      if (active.isEmpty() && columns) {
+        observing = kiln.core.Datasets.observeWrites(this::writing);
+      }
       active.push(run);
     }
     run.start();
@@ -170,6 +185,36 @@ public final class Lineage {
   void ended(LineageRun run) {
     synchronized (active) {
       active.remove(run);
+      if (active.isEmpty() && observing != null) {
+        try {
+          observing.close();
+        } catch (Exception e) {
+          notices.accept("lineage: cannot stop observing writes (" + e + ")");
+        }
+        observing = null;
+      }
+    }
+  }
+
+  /**
+   * A frame being written in a run of this command: its column-level lineage goes to the innermost
+   * open run (the one writing). Reading the plan runs no Spark job; a plan it cannot read leaves
+   * the facet out, never the job.
+   */
+  private void writing(org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> data, String table) {
+    Optional<LineageRun> run = innermost();
+    if (run.isEmpty()) {
+      return;
+    }
+    try {
+      run.get().columnLineage(table, ColumnLineage.of(data));
+    } catch (RuntimeException | LinkageError e) {
+      notices.accept(
+          "lineage: cannot read the column lineage of the write to "
+              + table
+              + " ("
+              + e
+              + "); its event goes without it");
     }
   }
 

@@ -71,13 +71,22 @@ public final class LineageGraph {
 
   private final List<RunNode> runs;
 
+  /** The columnLineage facet of each table version a completed run wrote. */
+  private final Map<TableAt, JsonNode> columns;
+
   public LineageGraph(List<RunNode> runs) {
+    this(runs, Map.of());
+  }
+
+  LineageGraph(List<RunNode> runs, Map<TableAt, JsonNode> columns) {
     this.runs = List.copyOf(runs);
+    this.columns = Map.copyOf(columns);
   }
 
   /** Reads the events file; a missing file is an empty graph. */
   public static LineageGraph read(Path events) {
     List<RunNode> runs = new ArrayList<>();
+    Map<TableAt, JsonNode> columns = new LinkedHashMap<>();
     if (!Files.exists(events)) {
       return new LineageGraph(runs);
     }
@@ -106,6 +115,12 @@ public final class LineageGraph {
                 text(mlflow.path("modelVersion")),
                 tables(event.path("inputs")),
                 tables(event.path("outputs"))));
+        for (JsonNode output : event.path("outputs")) {
+          JsonNode facet = output.at("/facets/columnLineage");
+          if (facet.isObject()) {
+            columns.put(tables(JSON.createArrayNode().add(output)).get(0), facet);
+          }
+        }
       }
     } catch (IOException e) {
       throw Errors.environment(
@@ -113,7 +128,7 @@ public final class LineageGraph {
           "make it readable",
           e);
     }
-    return new LineageGraph(runs);
+    return new LineageGraph(runs, columns);
   }
 
   private static String text(JsonNode node) {
@@ -247,6 +262,110 @@ public final class LineageGraph {
     return new Node("run", run.runId(), details, next);
   }
 
+  /**
+   * Where a column of a table version came from, from the columnLineage facets of the runs that
+   * wrote it and its sources, and so on up: each source column with how it reaches the column
+   * ({@code DIRECT/IDENTITY}, {@code DIRECT/TRANSFORMATION}, {@code DIRECT/AGGREGATION}), then the
+   * columns that affect the whole table ({@code INDIRECT/FILTER}, {@code JOIN}, {@code GROUP_BY},
+   * ...), not followed further.
+   */
+  public Node column(String target, String column) {
+    Objects.requireNonNull(column, "column is null");
+    if (target.startsWith("models:/")) {
+      throw Errors.badInput(
+          "--column follows a table's column, not a model (" + target + ")",
+          "give TABLE@VERSION; `kiln lineage show " + target + "` names the tables it came from");
+    }
+    DatasetRef ref = DatasetRef.parse(target);
+    if (ref.version() == null) {
+      throw Errors.badInput(
+          "lineage follows a table at a version, not " + target,
+          "give TABLE@VERSION; `kiln datasets history " + ref.table() + "` lists the versions");
+    }
+    DatasetName name = DatasetName.of(ref.table());
+    TableAt table = new TableAt(name.namespace(), name.name(), String.valueOf(ref.version()));
+    JsonNode facet = columns.get(table);
+    if (facet == null) {
+      Set<String> known = new TreeSet<>();
+      columns.keySet().forEach(t -> known.add(t.toString()));
+      throw Errors.notFound(
+          "no recorded run wrote column lineage for " + table,
+          known.isEmpty()
+              ? "no run has recorded column lineage in this work directory yet (jobs record it"
+                  + " unless KILN_LINEAGE_COLUMNS=false)"
+              : "the table versions with column lineage: " + String.join(", ", known));
+    }
+    if (!facet.path("fields").has(column)) {
+      Set<String> known = new TreeSet<>();
+      facet.path("fields").fieldNames().forEachRemaining(known::add);
+      throw Errors.notFound(
+          "table " + table + " has no column " + column + " in its recorded lineage",
+          "its columns: " + String.join(", ", known));
+    }
+    Node walked = column(table, column, null, new HashSet<>());
+    List<Node> next = new ArrayList<>(walked.next());
+    for (JsonNode input : facet.path("dataset")) {
+      TableAt source = source(table, input);
+      Map<String, String> details = new LinkedHashMap<>();
+      details.put("table", source.toString());
+      details.put("column", input.path("field").asText());
+      details.put("transformations", transformations(input));
+      next.add(new Node("column", source + "." + details.get("column"), details, List.of()));
+    }
+    return new Node(walked.kind(), walked.id(), walked.details(), next);
+  }
+
+  private Node column(TableAt table, String column, String how, Set<String> seen) {
+    List<Node> next = new ArrayList<>();
+    JsonNode facet = columns.get(table);
+    String id = table + "." + column;
+    if (facet != null && seen.add(id)) {
+      for (JsonNode input : facet.path("fields").path(column).path("inputFields")) {
+        next.add(
+            column(
+                source(table, input), input.path("field").asText(), transformations(input), seen));
+      }
+    }
+    Map<String, String> details = new LinkedHashMap<>();
+    details.put("table", table.toString());
+    details.put("column", column);
+    if (how != null) {
+      details.put("transformations", how);
+    }
+    return new Node("column", id, details, next);
+  }
+
+  /**
+   * A source column's table at the version the writing run read (from that run's inputs), or
+   * without a version when the run did not record it as an input (ingest's source files).
+   */
+  private TableAt source(TableAt written, JsonNode input) {
+    String namespace = input.path("namespace").asText();
+    String name = input.path("name").asText();
+    for (RunNode run : runs) {
+      if (run.outputs().contains(written)) {
+        for (TableAt read : run.inputs()) {
+          if (read.namespace().equals(namespace) && read.name().equals(name)) {
+            return read;
+          }
+        }
+      }
+    }
+    return new TableAt(namespace, name, null);
+  }
+
+  private static String transformations(JsonNode input) {
+    List<String> kinds = new ArrayList<>();
+    for (JsonNode t : input.path("transformations")) {
+      kinds.add(
+          t.path("type").asText()
+              + "/"
+              + t.path("subtype").asText()
+              + (t.path("masking").asBoolean(false) ? " (masking)" : ""));
+    }
+    return kinds.isEmpty() ? "unknown" : String.join(", ", kinds);
+  }
+
   /** Every table version the walks reach, once each, in walk order. */
   public static List<TableAt> tables(Node... walks) {
     Set<String> seen = new HashSet<>();
@@ -285,6 +404,10 @@ public final class LineageGraph {
   }
 
   private static String label(Node node) {
+    if (node.kind().equals("column")) {
+      String how = node.details().get("transformations");
+      return node.id() + (how == null ? "" : " (" + how + ")");
+    }
     if (!node.kind().equals("run")) {
       return node.id();
     }

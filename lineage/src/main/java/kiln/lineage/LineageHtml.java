@@ -169,6 +169,7 @@ public final class LineageHtml {
                 + ".table rect,.legend .table{fill:#e3f0ff;background:#e3f0ff}\n"
                 + ".run rect,.legend .run{fill:#fff5d6;background:#fff5d6}\n"
                 + ".model rect,.legend .model{fill:#e4f7e4;background:#e4f7e4}\n"
+                + ".column rect{fill:#f0e8ff}\n"
                 + ".target rect{stroke-width:3}\n"
                 + ".unreadable rect,.legend .unreadable{fill:#ffe0e0;background:#ffe0e0;"
                 + "stroke:#c00}\n"
@@ -291,6 +292,17 @@ public final class LineageHtml {
             d.containsKey("mlflowRunId")
                 ? "MLflow run " + shortId(d.get("mlflowRunId"))
                 : "run " + shortId(node.id()));
+      }
+      case "column" -> {
+        Map<String, String> d = node.details();
+        String table = d.getOrDefault("table", "");
+        int at = table.lastIndexOf('@');
+        String name = (at < 0 ? table : table.substring(0, at)).replaceAll("/+$", "");
+        lines.add(d.getOrDefault("column", node.id()));
+        lines.add(
+            name.substring(name.lastIndexOf('/') + 1)
+                + (at < 0 ? "" : " version " + table.substring(at + 1)));
+        lines.add(d.getOrDefault("transformations", "the column shown"));
       }
       default -> {
         lines.add(node.id());

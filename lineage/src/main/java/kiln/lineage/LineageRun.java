@@ -23,6 +23,7 @@ final class LineageRun implements TrackedRun {
   private final String trackingUri;
   private final Map<String, Optional<StructType>> schemas = new HashMap<>();
   private final Map<String, DataQuality> quality = new HashMap<>();
+  private final Map<DatasetName, ColumnLineage> columns = new HashMap<>();
   private volatile String model;
   private boolean ended;
 
@@ -132,6 +133,13 @@ final class LineageRun implements TrackedRun {
     }
   }
 
+  /** The column-level lineage of a frame this run is writing to {@code table}. */
+  void columnLineage(String table, ColumnLineage lineage) {
+    synchronized (columns) {
+      columns.put(DatasetName.of(table), lineage);
+    }
+  }
+
   /** The weights' digest of a model this run registered: on the run too. */
   void modelSha256(String sha256) {
     triad.modelSha256(sha256);
@@ -179,7 +187,14 @@ final class LineageRun implements TrackedRun {
         synchronized (quality) {
           found = Optional.ofNullable(quality.get(table.table().toString()));
         }
-        datasets.add(new OpenLineageEvents.Dataset(table, schema(table.table()), found));
+        Optional<ColumnLineage> written;
+        synchronized (columns) {
+          written =
+              table.output()
+                  ? Optional.ofNullable(columns.get(DatasetName.of(table.table().table())))
+                  : Optional.empty();
+        }
+        datasets.add(new OpenLineageEvents.Dataset(table, schema(table.table()), found, written));
       }
       lineage.emit(
           events.event(type, Instant.now(), delegate.id(), trackingUri, model, datasets, error));

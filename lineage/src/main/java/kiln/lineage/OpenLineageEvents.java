@@ -27,9 +27,17 @@ public final class OpenLineageEvents {
 
   /** A table as the event names it, with what Kiln knows of it. */
   public record Dataset(
-      RunLineage.Table table, Optional<StructType> schema, Optional<DataQuality> quality) {
+      RunLineage.Table table,
+      Optional<StructType> schema,
+      Optional<DataQuality> quality,
+      Optional<ColumnLineage> columns) {
     public Dataset(RunLineage.Table table, Optional<StructType> schema) {
-      this(table, schema, Optional.empty());
+      this(table, schema, Optional.empty(), Optional.empty());
+    }
+
+    public Dataset(
+        RunLineage.Table table, Optional<StructType> schema, Optional<DataQuality> quality) {
+      this(table, schema, quality, Optional.empty());
     }
   }
 
@@ -182,8 +190,46 @@ public final class OpenLineageEvents {
             });
     if (!dataset.table().output()) {
       dataset.quality().ifPresent(quality -> quality(node.putObject("inputFacets"), quality));
+    } else {
+      dataset.columns().ifPresent(columns -> columnLineage(facets, columns));
     }
     return node;
+  }
+
+  /** The spec's columnLineage facet of an output: each column's sources, then whole-table ones. */
+  private void columnLineage(ObjectNode facets, ColumnLineage columns) {
+    ObjectNode facet =
+        facet(
+            facets,
+            "columnLineage",
+            FACETS + "1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet");
+    ObjectNode fields = facet.putObject("fields");
+    columns
+        .fields()
+        .forEach(
+            (column, inputs) ->
+                inputFields(fields.putObject(column).putArray("inputFields"), inputs));
+    if (!columns.dataset().isEmpty()) {
+      inputFields(facet.putArray("dataset"), columns.dataset());
+    }
+  }
+
+  private static void inputFields(
+      ArrayNode array, java.util.List<ColumnLineage.InputField> inputs) {
+    for (ColumnLineage.InputField input : inputs) {
+      ObjectNode node = array.addObject();
+      node.put("namespace", input.namespace());
+      node.put("name", input.name());
+      node.put("field", input.field());
+      ArrayNode transformations = node.putArray("transformations");
+      for (ColumnLineage.Transformation t : input.transformations()) {
+        transformations
+            .addObject()
+            .put("type", t.type())
+            .put("subtype", t.subtype())
+            .put("masking", t.masking());
+      }
+    }
   }
 
   /**

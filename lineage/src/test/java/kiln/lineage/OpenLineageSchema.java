@@ -27,6 +27,7 @@ public final class OpenLineageSchema {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Map<String, String> FACET_FILES =
       Map.of(
+          "ColumnLineageDatasetFacet", "ColumnLineageDatasetFacet.json",
           "ParentRunFacet", "ParentRunFacet.json",
           "ErrorMessageRunFacet", "ErrorMessageRunFacet.json",
           "JobTypeJobFacet", "JobTypeJobFacet.json",

@@ -271,6 +271,22 @@ class AirflowIT {
     assertThat(args).as(name).contains("--profile", "cluster", "--settings", "--json");
     assertThat(args.get(args.indexOf("--profile") + 1)).isEqualTo("cluster");
     assertThat(task.path("retries").asInt()).as(name).isEqualTo(2);
+    // the task instance is the OpenLineage parent of the job's run events, named as OpenLineage's
+    // Airflow integration names a task: NAMESPACE/DAG_ID.TASK_ID/RUN_ID
+    assertThat(args).as(name).contains("--lineage-parent");
+    assertThat(args.get(args.indexOf("--lineage-parent") + 1))
+        .as(name)
+        .contains("{{ dag.dag_id }}.{{ task.task_id }}");
+    JsonNode parent = task.path("lineage_parent");
+    String dagId = task.path("dag_id").asText();
+    String rendered = parent.path("first").asText();
+    assertThat(rendered)
+        .as(name)
+        .matches("default/" + java.util.regex.Pattern.quote(dagId + "." + name) + "/[0-9a-f-]{36}");
+    // a UUID, as Kiln's --lineage-parent requires; the same for one try, new for the next
+    java.util.UUID.fromString(rendered.substring(rendered.lastIndexOf('/') + 1));
+    assertThat(parent.path("again").asText()).as(name).isEqualTo(rendered);
+    assertThat(parent.path("retry").asText()).as(name).isNotEqualTo(rendered);
   }
 
   @Test
