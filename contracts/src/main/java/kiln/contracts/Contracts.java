@@ -48,6 +48,33 @@ public final class Contracts {
     return parse(text, file.toString());
   }
 
+  /** The JSON pointer of the first .inf or .nan in the tree, or null. */
+  private static String nonFinite(JsonNode node, String pointer) {
+    if (node.isFloatingPointNumber() && !Double.isFinite(node.doubleValue())) {
+      return pointer;
+    }
+    if (node.isObject()) {
+      for (var fields = node.fields(); fields.hasNext(); ) {
+        var field = fields.next();
+        String found =
+            nonFinite(
+                field.getValue(),
+                pointer + "/" + field.getKey().replace("~", "~0").replace("/", "~1"));
+        if (found != null) {
+          return found;
+        }
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        String found = nonFinite(node.get(i), pointer + "/" + i);
+        if (found != null) {
+          return found;
+        }
+      }
+    }
+    return null;
+  }
+
   public static Contract parse(String yaml, String source) {
     JsonNode tree = YamlFiles.parse(yaml, source, JsonNode.class);
     if (!tree.isObject()) {
@@ -56,7 +83,26 @@ public final class Contracts {
           "write an ODCS contract (apiVersion, kind: DataContract, id, version, status, schema)");
     }
     YamlLocations locations = YamlLocations.of(yaml);
+    String infinite = nonFinite(tree, "");
+    if (infinite != null) {
+      // found by ContractParserFuzzTest: the schema validator cannot compare .inf or .nan with an
+      // enum's values and throws NumberFormatException
+      throw Errors.badInput(
+          source
+              + ":"
+              + locations.at(infinite)
+              + ": the value at "
+              + YamlLocations.readable(infinite)
+              + " is not a finite number",
+          "write a finite number (or quote the text)");
+    }
     String apiVersion = tree.path("apiVersion").asText(null);
+    if (apiVersion == null) {
+      // found by ContractParserFuzzTest: List.of(...).contains(null) throws instead of saying so
+      throw Errors.badInput(
+          source + ": apiVersion is missing; valid: " + String.join(", ", OdcsSchema.VERSIONS),
+          "write apiVersion: v3.1.0 (or the version the contract was written for)");
+    }
     if (!OdcsSchema.VERSIONS.contains(apiVersion)) {
       throw Errors.badInput(
           source

@@ -195,6 +195,11 @@ public final class Kiln implements Runnable {
    * Turns an exception into a message and an exit code: the one place where an error's type becomes
    * an exit code. A stack trace only with --verbose.
    */
+  /** An error line, with any password written into a URI in it masked. */
+  private static void println(PrintWriter err, String text) {
+    err.println(kiln.core.Secrets.redact(text));
+  }
+
   private static int handle(
       Exception error, CommandLine commandLine, CommandLine.ParseResult parse) {
     PrintWriter err = commandLine.getErr();
@@ -204,14 +209,16 @@ public final class Kiln implements Runnable {
     TrackingException tracking = find(error, TrackingException.class);
     int code = exitCode(error);
     if (known != null) {
-      err.println("kiln: error: " + known.getMessage());
+      println(err, "kiln: error: " + known.getMessage());
     } else if (tracking != null) {
-      err.println(
+      println(
+          err,
           "kiln: error: the tracking server failed: "
               + tracking.getMessage()
               + "\n  fix: check that the server at --tracking-uri runs and accepts this request, then run again");
     } else if (isSparkAnalysisError(error)) {
-      err.println(
+      println(
+          err,
           "kiln: error: "
               + kiln.core.Errors.rootMessage(error)
               + "\n  fix: check the column names and SQL in the command's arguments");
@@ -219,12 +226,14 @@ public final class Kiln implements Runnable {
       // a file the job had to read or write: the disk, a permission or a mount, not the command
       java.io.UncheckedIOException io = find(error, java.io.UncheckedIOException.class);
       String root = kiln.core.Errors.rootMessage(io.getCause());
-      err.println(
+      println(
+          err,
           "kiln: error: "
               + (io.getMessage().contains(root) ? io.getMessage() : io.getMessage() + ": " + root)
               + "\n  fix: check that the path exists, is writable and has room, then run again");
     } else {
-      err.println(
+      println(
+          err,
           "kiln: internal error: "
               + kiln.core.Errors.rootMessage(error)
               + (verbose ? "" : "\n  (run with --verbose for the stack trace)"));

@@ -136,7 +136,7 @@ final class Reporting implements AutoCloseable {
               + store
               + "`)");
     } else {
-      console.step("MLflow tracking: " + uri);
+      console.step("MLflow tracking: " + kiln.core.Secrets.redact(uri));
     }
     MlflowTracking tracking = MlflowTracking.connect(uri, System.getenv(), spool, console::step);
     return new Reporting(

@@ -70,7 +70,14 @@ final class TrackingCommand implements Runnable {
       int total = 0;
       for (Path each : files) {
         int sent = MlflowTracking.replay(each, uri, System.getenv(), console::step);
-        console.result("Replayed " + sent + " tracking event(s) from " + each + " to " + uri + ".");
+        console.result(
+            "Replayed "
+                + sent
+                + " tracking event(s) from "
+                + each
+                + " to "
+                + kiln.core.Secrets.redact(uri)
+                + ".");
         total += sent;
       }
       if (files.size() > 1) {

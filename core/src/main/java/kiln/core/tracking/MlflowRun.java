@@ -148,7 +148,9 @@ final class MlflowRun implements TrackedRun {
   @Override
   public void fail(Throwable error) {
     if (!ended) {
-      setTags(Map.of("kiln.error", String.valueOf(Errors.rootMessage(error))));
+      setTags(
+          Map.of(
+              "kiln.error", String.valueOf(kiln.core.Secrets.redact(Errors.rootMessage(error)))));
       end("FAILED");
     }
   }

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Consumer;
 import kiln.core.Errors;
+import kiln.core.Secrets;
 import kiln.core.tracking.internal.ArtifactClient;
 import kiln.core.tracking.internal.RegistryClient;
 import kiln.core.tracking.internal.RestClient;
@@ -70,12 +71,13 @@ public final class MlflowTracking implements Tracking {
       base = URI.create(uri);
     } catch (IllegalArgumentException e) {
       throw Errors.badInput(
-          "tracking URI '" + uri + "' is not a URI", "give one such as http://127.0.0.1:5000");
+          "tracking URI '" + Secrets.redact(uri) + "' is not a URI",
+          "give one such as http://127.0.0.1:5000");
     }
     if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
       throw Errors.badInput(
           "tracking URI '"
-              + uri
+              + Secrets.redact(uri)
               + "' is not an http(s) URI; Kiln talks to MLflow servers over REST",
           "start `mlflow server` (or `kiln server`) and give its http:// address, or give no URI to use the embedded server");
     }
@@ -84,7 +86,19 @@ public final class MlflowTracking implements Tracking {
             env.get("MLFLOW_TRACKING_USERNAME"),
             env.get("MLFLOW_TRACKING_PASSWORD"),
             env.get("MLFLOW_TRACKING_TOKEN"));
-    return new RestClient(base, authorization, attempts, firstBackoff, notices);
+    // http://user:password@host works as it does for MLflow's Python client (the environment's
+    // credentials win), and the password never travels further than the Authorization header
+    String userInfo = base.getUserInfo();
+    if (authorization == null && userInfo != null && !userInfo.isEmpty()) {
+      int colon = userInfo.indexOf(':');
+      authorization =
+          RestClient.authorization(
+              colon < 0 ? userInfo : userInfo.substring(0, colon),
+              colon < 0 ? "" : userInfo.substring(colon + 1),
+              null);
+    }
+    return new RestClient(
+        Secrets.withoutUserInfo(base), authorization, attempts, firstBackoff, notices);
   }
 
   @Override

@@ -12,6 +12,8 @@ enum ApiError {
   // MLflow has no code of its own for an oversized body; the status says what happened.
   REQUEST_TOO_LARGE("BAD_REQUEST", 413),
   UNAUTHENTICATED("UNAUTHENTICATED", 401),
+  // a Host header outside the allow-list or a cross-origin request from an origin not listed
+  PERMISSION_DENIED("PERMISSION_DENIED", 403),
   INTERNAL_ERROR("INTERNAL_ERROR", 500);
 
   private final String code;

@@ -90,6 +90,7 @@ final class HttpApi implements HttpHandler {
   private final ArtifactStore artifacts;
   private final ModelSources sources;
   private final BasicAuth auth;
+  private final RequestGuard guard;
   private final long maxRequestBytes;
   private final long maxArtifactBytes;
 
@@ -101,6 +102,7 @@ final class HttpApi implements HttpHandler {
       ModelVersionStore versions,
       ArtifactStore artifacts,
       BasicAuth auth,
+      RequestGuard guard,
       long maxRequestBytes,
       long maxArtifactBytes) {
     this.experiments = experiments;
@@ -111,6 +113,7 @@ final class HttpApi implements HttpHandler {
     this.artifacts = artifacts;
     this.sources = new ModelSources(artifacts, runs);
     this.auth = auth;
+    this.guard = guard;
     this.maxRequestBytes = maxRequestBytes;
     this.maxArtifactBytes = maxArtifactBytes;
     trackingRoutes();
@@ -124,6 +127,13 @@ final class HttpApi implements HttpHandler {
     for (String method : methods.split(",")) {
       routes.put(method + " " + path, new Route(prototype, untyped));
     }
+  }
+
+  /** Every API route as "METHOD path" with its request prototype, for tests that cover them all. */
+  Map<String, Message> endpoints() {
+    Map<String, Message> endpoints = new java.util.TreeMap<>();
+    routes.forEach((key, route) -> endpoints.put(key, route.prototype()));
+    return endpoints;
   }
 
   private static String runId(boolean hasRunId, String runId, boolean hasRunUuid, String runUuid) {
@@ -636,6 +646,11 @@ final class HttpApi implements HttpHandler {
   private void dispatch(HttpExchange exchange) throws IOException {
     String path = exchange.getRequestURI().getRawPath();
     String method = exchange.getRequestMethod();
+    // before anything else, /health included: a rebound name or a foreign page learns nothing
+    if (guard.screen(exchange)) {
+      respond(exchange, 204, "text/plain; charset=utf-8", new byte[0]);
+      return;
+    }
     if (path.equals("/health") || path.equals("/version")) {
       respond(
           exchange,
@@ -847,6 +862,7 @@ final class HttpApi implements HttpHandler {
       throws IOException {
     Headers headers = exchange.getResponseHeaders();
     headers.set("Content-Type", contentType);
+    headers.set("X-Content-Type-Options", "nosniff");
     exchange.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
     if (body.length > 0) {
       try (OutputStream out = exchange.getResponseBody()) {

@@ -12,6 +12,9 @@ import java.util.Locale;
  */
 final class SafePaths {
   private static final int DECODING_LEVELS = 4;
+  static final int MAX_PATH_CHARS = 1024;
+  static final int MAX_SEGMENTS = 64;
+  static final int MAX_SEGMENT_BYTES = 255;
 
   private SafePaths() {}
 
@@ -32,6 +35,31 @@ final class SafePaths {
     String trimmed = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     if (trimmed.contains("//")) {
       throw invalid(path);
+    }
+    // bounds the file system enforces anyway (as an I/O failure) or that would let one request
+    // make thousands of nested directories
+    String[] segments = trimmed.split("/", -1);
+    if (trimmed.length() > MAX_PATH_CHARS || segments.length > MAX_SEGMENTS) {
+      throw ApiException.invalidParameter(
+          "Artifact path too long: "
+              + trimmed.length()
+              + " characters in "
+              + segments.length
+              + " segments; the limits are "
+              + MAX_PATH_CHARS
+              + " characters and "
+              + MAX_SEGMENTS
+              + " segments.");
+    }
+    for (String segment : segments) {
+      if (segment.getBytes(StandardCharsets.UTF_8).length > MAX_SEGMENT_BYTES) {
+        throw ApiException.invalidParameter(
+            "Artifact path segment '"
+                + Validation.abbreviate(segment)
+                + "' is longer than "
+                + MAX_SEGMENT_BYTES
+                + " bytes.");
+      }
     }
     return trimmed;
   }

@@ -2,10 +2,15 @@ package kiln.tracking.server;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -42,6 +47,8 @@ public final class TrackingServer implements AutoCloseable {
   private HttpServer server;
   private ExecutorService executor;
   private Database database;
+  private RequestGuard guard;
+  private HttpApi api;
 
   private TrackingServer(Builder config) {
     this.config = config;
@@ -56,6 +63,19 @@ public final class TrackingServer implements AutoCloseable {
     if (server != null) {
       throw new IllegalStateException("The tracking server is already started at " + uri());
     }
+    if (config.authFile == null && !config.allowUnauthenticatedRemote && !isLoopback(config.host)) {
+      throw new IllegalStateException(
+          "Refusing to serve on "
+              + config.host
+              + ", beyond loopback, without authentication: give an auth file, bind to"
+              + " 127.0.0.1, or allow unauthenticated remote access explicitly.");
+    }
+    RequestGuard guard =
+        new RequestGuard(
+            config.allowedHosts != null
+                ? withLoopbackNames(config.allowedHosts)
+                : RequestGuard.defaultAllowedHosts(config.host),
+            config.corsOrigins);
     Files.createDirectories(config.storeDirectory);
     BasicAuth auth = config.authFile == null ? null : BasicAuth.fromFile(config.authFile);
     database = new Database(config.storeDirectory.resolve(DATABASE_FILE));
@@ -72,6 +92,7 @@ public final class TrackingServer implements AutoCloseable {
               new ModelVersionStore(database, System::currentTimeMillis),
               artifacts,
               auth,
+              guard,
               config.maxRequestBytes,
               config.maxArtifactBytes);
       server = HttpServer.create(new InetSocketAddress(config.host, config.port), 128);
@@ -87,6 +108,8 @@ public final class TrackingServer implements AutoCloseable {
               });
       server.setExecutor(executor);
       server.start();
+      this.guard = guard;
+      this.api = api;
       return this;
     } catch (IOException | RuntimeException e) {
       close();
@@ -94,16 +117,85 @@ public final class TrackingServer implements AutoCloseable {
     }
   }
 
-  /** The base URI to give MLflow clients, such as {@code http://127.0.0.1:5000}. */
+  /** The base URI to give MLflow clients on this machine, such as {@code http://127.0.0.1:5000}. */
   public URI uri() {
     if (server == null) {
       throw new IllegalStateException("The tracking server is not started; call start() first.");
     }
-    String host = config.host.contains(":") ? "[" + config.host + "]" : config.host;
-    if (host.equals("0.0.0.0")) {
-      host = "127.0.0.1";
-    }
+    // a wildcard bind is reached from this machine through loopback (see boundAddress())
+    String host =
+        RequestGuard.isWildcard(config.host)
+            ? "127.0.0.1"
+            : config.host.contains(":") && !config.host.startsWith("[")
+                ? "[" + config.host + "]"
+                : config.host;
     return URI.create("http://" + host + ":" + server.getAddress().getPort());
+  }
+
+  /**
+   * The address the server actually listens on (the wildcard 0.0.0.0 for every interface), with the
+   * port the system chose for port 0.
+   */
+  public InetSocketAddress boundAddress() {
+    if (server == null) {
+      throw new IllegalStateException("The tracking server is not started; call start() first.");
+    }
+    return server.getAddress();
+  }
+
+  /** True when the server listens on every interface (0.0.0.0 or ::). */
+  public boolean listensOnEveryInterface() {
+    return boundAddress().getAddress().isAnyLocalAddress();
+  }
+
+  /** The Host header names (and name:port pairs) the server answers to besides loopback IPs. */
+  public List<String> allowedHosts() {
+    if (guard == null) {
+      throw new IllegalStateException("The tracking server is not started; call start() first.");
+    }
+    return guard.allowedHosts();
+  }
+
+  /** The browser origins allowed to call the API across origins; empty by default. */
+  public List<String> corsOrigins() {
+    return List.copyOf(config.corsOrigins);
+  }
+
+  /**
+   * True when {@code host} keeps the server on this machine: "localhost", a loopback IP literal, or
+   * a name that resolves to loopback addresses only. The wildcard 0.0.0.0 and unresolvable names
+   * are not.
+   */
+  public static boolean isLoopback(String host) {
+    String h = RequestGuard.normalizeHost(host);
+    if (h.equals("localhost") || RequestGuard.isLoopbackLiteral(h)) {
+      return true;
+    }
+    if (RequestGuard.isWildcard(h) || h.isEmpty()) {
+      return false;
+    }
+    try {
+      InetAddress[] addresses = InetAddress.getAllByName(h);
+      for (InetAddress address : addresses) {
+        if (!address.isLoopbackAddress()) {
+          return false;
+        }
+      }
+      return addresses.length > 0;
+    } catch (UnknownHostException e) {
+      return false;
+    }
+  }
+
+  private static List<String> withLoopbackNames(List<String> hosts) {
+    List<String> all = new ArrayList<>(List.of("localhost", "127.0.0.1", "::1"));
+    all.addAll(hosts);
+    return all;
+  }
+
+  /** The API's routes and their request prototypes (tests cover every one). */
+  Map<String, org.mlflow_project.google.protobuf.Message> endpoints() {
+    return api.endpoints();
   }
 
   public int port() {
@@ -155,8 +247,36 @@ public final class TrackingServer implements AutoCloseable {
     private long maxRequestBytes = 32L * 1024 * 1024;
     private long maxArtifactBytes = 2L * 1024 * 1024 * 1024;
     private int threads = 16;
+    private List<String> allowedHosts;
+    private List<String> corsOrigins = List.of();
+    private boolean allowUnauthenticatedRemote;
 
     private Builder() {}
+
+    /**
+     * The Host headers to answer (against DNS rebinding): names, {@code name:port}, {@code
+     * *.domain} or {@code *}; the loopback names always. Null (the default) means the loopback
+     * names and the bound host, or for 0.0.0.0 the machine's addresses and name.
+     */
+    public Builder allowedHosts(List<String> allowedHosts) {
+      this.allowedHosts = allowedHosts == null ? null : List.copyOf(allowedHosts);
+      return this;
+    }
+
+    /**
+     * Browser origins ({@code scheme://host[:port]}, or {@code *}) allowed to call the API across
+     * origins; none by default, and any other origin's request is refused with 403.
+     */
+    public Builder corsOrigins(List<String> corsOrigins) {
+      this.corsOrigins = List.copyOf(Objects.requireNonNull(corsOrigins, "corsOrigins is null"));
+      return this;
+    }
+
+    /** Allows binding beyond loopback without an auth file; without it {@link #start()} refuses. */
+    public Builder allowUnauthenticatedRemote(boolean allow) {
+      this.allowUnauthenticatedRemote = allow;
+      return this;
+    }
 
     /** The address to bind; 127.0.0.1 by default so that nothing is exposed unless asked. */
     public Builder host(String host) {
@@ -219,6 +339,9 @@ public final class TrackingServer implements AutoCloseable {
       copy.maxRequestBytes = maxRequestBytes;
       copy.maxArtifactBytes = maxArtifactBytes;
       copy.threads = threads;
+      copy.allowedHosts = allowedHosts;
+      copy.corsOrigins = corsOrigins;
+      copy.allowUnauthenticatedRemote = allowUnauthenticatedRemote;
       return new TrackingServer(copy);
     }
   }

@@ -63,4 +63,16 @@ final class StoreSnapshot {
       throw new IllegalStateException(e);
     }
   }
+
+  static String text(Path database, String sql) {
+    try (Connection connection =
+            DriverManager.getConnection("jdbc:sqlite:" + database.toAbsolutePath());
+        Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery(sql)) {
+      rows.next();
+      return rows.getString(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }
