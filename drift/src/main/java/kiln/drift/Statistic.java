@@ -18,5 +18,11 @@ public enum Statistic {
   /** Hellinger distance (0 to 1), over the same bins or categories as PSI. */
   HELLINGER,
   /** Chi-squared test of homogeneity on the 2 x categories table (categorical). */
-  CHI_SQUARED
+  CHI_SQUARED,
+  /**
+   * Multivariate drift: the PCA reconstruction error of the numeric features (NannyML's data
+   * reconstruction), per chunk against the band of the reference's chunks. Unlike the others it
+   * reads the rows again (the PCA is fitted on the reference), so leaving it out saves passes.
+   */
+  RECONSTRUCTION_ERROR
 }

@@ -40,6 +40,12 @@ public final class Chunker {
    * @param timeColumn the side's time axis, or null
    */
   public static Dataset<Row> assign(Dataset<Row> rows, Chunking chunking, String timeColumn) {
+    return assign(rows, chunking, timeColumn, "");
+  }
+
+  /** {@link #assign(Dataset, Chunking, String)}, naming the side in messages. */
+  public static Dataset<Row> assign(
+      Dataset<Row> rows, Chunking chunking, String timeColumn, String role) {
     Objects.requireNonNull(rows, "rows is null");
     Objects.requireNonNull(chunking, "chunking is null");
     if (chunking.kind() == Chunking.Kind.PERIOD) {
