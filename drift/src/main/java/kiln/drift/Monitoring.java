@@ -148,9 +148,15 @@ final class Monitoring {
     List<String> parts = new ArrayList<>();
     long driftedChunks = chunks.stream().filter(ChunkDrift::drifted).count();
     if (chunking != null) {
+      // reported, not part of the verdict: each chunk's p-values are tested anew, so with many
+      // chunks some cross 0.05 by chance (a test saw one of six stable 100-row days do so)
       parts.add(
           String.format(
-              Locale.ROOT, "%d of %d chunks (%s) drifted", driftedChunks, chunks.size(), chunking));
+              Locale.ROOT,
+              "%d of %d chunks (%s) drifted column by column (reported, not in the verdict)",
+              driftedChunks,
+              chunks.size(),
+              chunking));
     }
     if (reconstruction != null) {
       parts.add(
@@ -176,7 +182,6 @@ final class Monitoring {
     }
     boolean drifted =
         whole.drifted()
-            || driftedChunks > 0
             || (reconstruction != null && reconstruction.drifted())
             || estimates.stream().anyMatch(PerformanceEstimate::alerted);
     String summary =
