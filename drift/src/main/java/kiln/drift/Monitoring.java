@@ -51,6 +51,11 @@ final class Monitoring {
     this.estimation = estimation;
   }
 
+  /** Multivariate drift runs when the config's statistics list it, or with chunks. */
+  private boolean multivariateAsked() {
+    return chunking != null || config.computes(Statistic.RECONSTRUCTION_ERROR);
+  }
+
   DriftResult apply(
       DriftResult whole,
       List<DriftEngine.Planned> plan,
@@ -58,14 +63,14 @@ final class Monitoring {
       Dataset<Row> currentRows,
       SideProfile referenceProfile) {
     List<String> numeric = numericFeatures(plan, referenceRows.schema(), currentRows.schema());
-    boolean multivariate = config.computes(Statistic.RECONSTRUCTION_ERROR) && numeric.size() >= 2;
+    boolean multivariate = multivariateAsked() && numeric.size() >= 2;
     if (chunking == null && estimation == null && !multivariate) {
       return whole.withMonitoring(
           null,
           List.of(),
           null,
           List.of(),
-          config.computes(Statistic.RECONSTRUCTION_ERROR)
+          multivariateAsked()
               ? "multivariate drift needs two or more numeric features, found " + numeric.size()
               : null,
           whole.drifted(),
@@ -100,7 +105,7 @@ final class Monitoring {
       Map<String, Long> referenceSizes = Chunker.sizes(referenceChunks);
       String note = null;
       MultivariateDrift reconstruction = null;
-      if (!config.computes(Statistic.RECONSTRUCTION_ERROR)) {
+      if (!multivariateAsked()) {
         note = null;
       } else if (numeric.size() < 2) {
         note = "multivariate drift needs two or more numeric features, found " + numeric.size();

@@ -96,7 +96,14 @@ class ChunkedDriftTest {
     Dataset<Row> reference = days(spark, LocalDate.of(2012, 1, 1), 10, 99, 3);
     Dataset<Row> stable = days(spark, LocalDate.of(2015, 1, 1), 3, 99, 4);
 
-    DriftResult result = new DriftMonitor(spark, DriftConfig.defaults()).compare(reference, stable);
+    // multivariate drift without chunks is asked for in the config's statistics
+    DriftConfig multivariate = DriftConfig.defaults().withStatistics(List.of(Statistic.values()));
+    DriftResult result = new DriftMonitor(spark, multivariate).compare(reference, stable);
+    assertThat(
+            new DriftMonitor(spark, DriftConfig.defaults())
+                .compare(reference, stable)
+                .multivariate())
+        .isNull();
 
     assertThat(result.chunks()).isEmpty();
     assertThat(result.multivariate().reference()).hasSize(Chunking.DEFAULT_REFERENCE_CHUNKS);
