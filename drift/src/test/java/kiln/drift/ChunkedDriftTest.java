@@ -84,6 +84,14 @@ class ChunkedDriftTest {
         .contains("in 3 of 6 chunk(s)")
         .endsWith(": DRIFTED");
 
+    InMemoryRun run = new InMemoryRun();
+    DriftTracking.report(run, result, null);
+    assertThat(run.metrics)
+        .containsEntry("drift.multivariate.alerts", 3.0)
+        .containsEntry("drift.chunks.count", 6.0)
+        .containsKey("drift.multivariate.max_error");
+    assertThat(run.tags).containsEntry("drift.chunking", "day");
+
     String html = DriftReport.html(result);
     assertThat(html)
         .contains("Multivariate drift: PCA reconstruction error")
