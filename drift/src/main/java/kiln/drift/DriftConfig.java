@@ -18,7 +18,9 @@ import kiln.core.YamlFiles;
  * @param prediction a model's prediction column: its drift is prediction drift
  * @param label the label column, when labels exist: its drift is label drift
  * @param thresholds see {@link Thresholds}
- * @param statistics which statistics run (default all); null and out-of-range rates always do
+ * @param statistics which statistics run (default the per-column ones, {@link
+ *     Statistic#PER_COLUMN}; {@code reconstruction_error} is multivariate drift, which also runs
+ *     with {@code --chunk}); null and out-of-range rates always do
  * @param bins reference-quantile bins for numeric PSI, Jensen-Shannon and Hellinger (default 10)
  * @param topCategories categories kept per column, the rest pooled as "other" (default 50)
  * @param exactDistinctLimit distinct values per column held exactly before switching to sketches
@@ -58,9 +60,7 @@ public record DriftConfig(
     categorical = categorical == null ? List.of() : List.copyOf(categorical);
     thresholds = thresholds == null ? Thresholds.defaults() : thresholds;
     statistics =
-        statistics == null || statistics.isEmpty()
-            ? List.of(Statistic.values())
-            : List.copyOf(statistics);
+        statistics == null || statistics.isEmpty() ? Statistic.PER_COLUMN : List.copyOf(statistics);
     bins = bins == null ? DEFAULT_BINS : bins;
     topCategories = topCategories == null ? DEFAULT_TOP_CATEGORIES : topCategories;
     exactDistinctLimit =

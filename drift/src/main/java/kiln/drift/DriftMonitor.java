@@ -42,6 +42,7 @@ public final class DriftMonitor {
   private final Consumer<String> progress;
   private final Optional<ProfileStore> store;
   private final Map<String, SideProfile> profiled = new ConcurrentHashMap<>();
+  private final Monitoring monitoring;
 
   /**
    * Daemon threads for the side profiled in the background; Spark jobs do the work, so two are
@@ -60,6 +61,21 @@ public final class DriftMonitor {
   }
 
   public DriftMonitor(SparkSession spark, DriftConfig config, Consumer<String> progress) {
+    this(spark, config, progress, null, null);
+  }
+
+  /**
+   * A monitor that also compares the current side chunk by chunk (chunking non-null) and estimates
+   * a classifier's performance without labels (estimation non-null). Multivariate drift runs
+   * whenever the config's statistics include {@link Statistic#RECONSTRUCTION_ERROR} and there are
+   * two or more numeric features.
+   */
+  public DriftMonitor(
+      SparkSession spark,
+      DriftConfig config,
+      Consumer<String> progress,
+      Chunking chunking,
+      Estimation estimation) {
     this.spark = Objects.requireNonNull(spark, "spark is null");
     this.config = Objects.requireNonNull(config, "config is null");
     this.progress = Objects.requireNonNull(progress, "progress is null");
@@ -70,6 +86,7 @@ public final class DriftMonitor {
         config.profiles() == null
             ? Optional.empty()
             : Optional.of(new ProfileStore(spark, datasets, config.profiles()));
+    this.monitoring = new Monitoring(config, engine, profiler, progress, chunking, estimation);
   }
 
   public DriftConfig config() {
@@ -86,12 +103,14 @@ public final class DriftMonitor {
     requireRows(r, "reference", "reference");
     SideProfile c = both[1];
     requireRows(c, "current", "current");
-    return decide(
-        new DriftInput(DatasetRef.latest("reference"), null, "reference"),
-        new DriftInput(DatasetRef.latest("current"), null, "current"),
-        plan,
-        r,
-        c);
+    DriftResult whole =
+        decide(
+            new DriftInput(DatasetRef.latest("reference"), null, "reference"),
+            new DriftInput(DatasetRef.latest("current"), null, "current"),
+            plan,
+            r,
+            c);
+    return monitoring.apply(whole, plan, reference, current, r);
   }
 
   /** Compares two sides of Delta tables, each pinned to the version it resolves to. */
@@ -145,7 +164,8 @@ public final class DriftMonitor {
             currentDerivation,
             currentRows,
             plan);
-    return decide(pinnedReference, pinnedCurrent, plan, both[0], both[1]);
+    DriftResult whole = decide(pinnedReference, pinnedCurrent, plan, both[0], both[1]);
+    return monitoring.apply(whole, plan, referenceRows, currentRows, both[0]);
   }
 
   /**

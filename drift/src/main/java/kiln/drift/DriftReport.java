@@ -166,12 +166,264 @@ public final class DriftReport {
                       .append("</td></tr>"));
       page.append("</table></details></div>\n");
     }
+    page.append(monitoring(result));
     page.append(
             "<p><small>Made by Kiln drift. PSI bins: reference quantiles (empty bins floored at 1e-4); KS p-value exact")
         .append(
             " for samples up to 10,000 values, otherwise asymptotic; sketched columns state their error bound, and an interval that holds the exact PSI, JS and Hellinger values.</small></p>\n");
     page.append("</body></html>\n");
     return page.toString();
+  }
+
+  /**
+   * The sections over chunks: multivariate drift, estimated performance and each column's PSI per
+   * chunk, each a line over the chunks with its band and the alerts marked.
+   */
+  static String monitoring(DriftResult result) {
+    StringBuilder page = new StringBuilder();
+    MultivariateDrift m = result.multivariate();
+    if (m != null || result.multivariateNote() != null) {
+      page.append("<h2 id=\"multivariate\">Multivariate drift: PCA reconstruction error</h2>\n");
+    }
+    if (m != null) {
+      page.append("<p>")
+          .append(m.components())
+          .append(" principal component(s) of ")
+          .append(m.columns().size())
+          .append(" standardised numeric features (")
+          .append(escape(String.join(", ", m.columns())))
+          .append(") explain ")
+          .append(String.format(Locale.ROOT, "%.1f%%", m.varianceExplained() * 100))
+          .append(" of the reference's variance. Band: the reference chunks' mean &plusmn; 3 std, ")
+          .append(number(m.lower()))
+          .append(" to ")
+          .append(number(m.upper()))
+          .append("; <span class=\"")
+          .append(m.drifted() ? "DRIFTED\">" : "STABLE\">")
+          .append(m.alerts())
+          .append(" of ")
+          .append(m.current().size())
+          .append(" current chunk(s) outside</span>.</p>\n");
+      page.append(
+          lines(
+              m.reference(), m.current(), ChunkValue::value, null, m.lower(), m.upper(), "error"));
+    } else if (result.multivariateNote() != null) {
+      page.append("<p><small>Not computed: ")
+          .append(escape(result.multivariateNote()))
+          .append("</small></p>\n");
+    }
+    for (PerformanceEstimate e : result.estimated()) {
+      page.append("<h2>Estimated ")
+          .append(escape(e.metric()))
+          .append(" without labels (CBPE)</h2>\n<p>Band: the reference chunks' realized ")
+          .append(escape(e.metric()))
+          .append(" &plusmn; 3 std, ")
+          .append(number(e.lower()))
+          .append(" to ")
+          .append(number(e.upper()))
+          .append(". Solid: estimated; dotted: realized where labels exist.</p>\n");
+      page.append(
+          lines(
+              e.reference(),
+              e.current(),
+              ChunkValue::value,
+              ChunkValue::realized,
+              e.lower(),
+              e.upper(),
+              e.metric()));
+      page.append("<table><tr><th>chunk</th><th class=\"num\">rows</th>")
+          .append(
+              "<th class=\"num\">estimated</th><th class=\"num\">realized</th><th>alert</th></tr>");
+      for (ChunkValue c : e.current()) {
+        page.append("<tr><td>")
+            .append(escape(c.chunk()))
+            .append("</td><td class=\"num\">")
+            .append(c.rows())
+            .append("</td><td class=\"num\">")
+            .append(number(c.value()))
+            .append("</td><td class=\"num\">")
+            .append(Double.isNaN(c.realized()) ? "no labels" : number(c.realized()))
+            .append("</td><td class=\"")
+            .append(c.alert() ? "DRIFTED\">outside the band" : "STABLE\">")
+            .append("</td></tr>");
+      }
+      page.append("</table>\n");
+    }
+    if (!result.chunks().isEmpty()) {
+      page.append("<h2 id=\"chunks\">Drift over chunks (")
+          .append(escape(result.chunking()))
+          .append(")</h2>\n<p>Each current chunk against the whole reference: ")
+          .append(result.chunks().stream().filter(ChunkDrift::drifted).count())
+          .append(" of ")
+          .append(result.chunks().size())
+          .append(" chunks drifted. Per column its PSI per chunk, the threshold dashed, drifted")
+          .append(" chunks marked red.</p>\n");
+      java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+      result.chunks().forEach(c -> c.features().forEach(f -> names.add(f.name())));
+      for (String name : names) {
+        List<ChunkValue> psi = new java.util.ArrayList<>();
+        for (ChunkDrift c : result.chunks()) {
+          c.features().stream()
+              .filter(f -> f.name().equals(name))
+              .findFirst()
+              .ifPresent(
+                  f ->
+                      psi.add(
+                          new ChunkValue(
+                              c.chunk(),
+                              c.rows(),
+                              f.statistic("psi").orElse(Double.NaN),
+                              Double.NaN,
+                              Double.NaN,
+                              f.drifted())));
+        }
+        page.append("<h3>")
+            .append(escape(name))
+            .append(" <small>PSI per chunk</small></h3>\n")
+            .append(
+                lines(
+                    List.of(),
+                    psi,
+                    ChunkValue::value,
+                    null,
+                    Double.NaN,
+                    result.thresholds().psi(),
+                    "psi"));
+      }
+    }
+    return page.toString();
+  }
+
+  /**
+   * A line over the chunks: the reference chunks (blue) then the current ones (orange), an optional
+   * second series dotted, the band's ends dashed, alerts as red dots.
+   */
+  static String lines(
+      List<ChunkValue> reference,
+      List<ChunkValue> current,
+      java.util.function.ToDoubleFunction<ChunkValue> value,
+      java.util.function.ToDoubleFunction<ChunkValue> second,
+      double lower,
+      double upper,
+      String axis) {
+    List<ChunkValue> all = new java.util.ArrayList<>(reference);
+    all.addAll(current);
+    if (all.isEmpty()) {
+      return "<p><small>No chunks to plot.</small></p>\n";
+    }
+    double min = Double.POSITIVE_INFINITY;
+    double max = Double.NEGATIVE_INFINITY;
+    for (ChunkValue c : all) {
+      for (double v :
+          new double[] {
+            value.applyAsDouble(c), second == null ? Double.NaN : second.applyAsDouble(c)
+          }) {
+        if (Double.isFinite(v)) {
+          min = Math.min(min, v);
+          max = Math.max(max, v);
+        }
+      }
+    }
+    for (double v : new double[] {lower, upper}) {
+      if (Double.isFinite(v)) {
+        min = Math.min(min, v);
+        max = Math.max(max, v);
+      }
+    }
+    if (!Double.isFinite(min)) {
+      return "<p><small>No values to plot.</small></p>\n";
+    }
+    if (max - min < 1e-12) {
+      max = min + 1;
+    }
+    double pad = (max - min) * 0.08;
+    double lo = min - pad;
+    double hi = max + pad;
+    int width = 900;
+    int height = 200;
+    int left = 60;
+    int top = 10;
+    int bottom = 70;
+    double step = all.size() == 1 ? 0 : (double) (width - left - 20) / (all.size() - 1);
+    java.util.function.DoubleUnaryOperator y = v -> top + (hi - v) / (hi - lo) * height;
+    java.util.function.IntToDoubleFunction x =
+        i -> all.size() == 1 ? left + (width - left) / 2.0 : left + i * step;
+    StringBuilder svg = new StringBuilder();
+    svg.append("<svg width=\"")
+        .append(width)
+        .append("\" height=\"")
+        .append(height + top + bottom)
+        .append("\" role=\"img\" aria-label=\"")
+        .append(escape(axis))
+        .append(" per chunk\" font-size=\"10\">");
+    svg.append(
+        String.format(
+            Locale.ROOT,
+            "<text x=\"4\" y=\"%.1f\">%s</text><text x=\"4\" y=\"%.1f\">%s</text>",
+            y.applyAsDouble(hi) + 10,
+            escape(number(hi)),
+            y.applyAsDouble(lo),
+            escape(number(lo))));
+    for (double band : new double[] {lower, upper}) {
+      if (Double.isFinite(band)) {
+        svg.append(
+            String.format(
+                Locale.ROOT,
+                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#b00020\" stroke-dasharray=\"5,4\"/>",
+                left,
+                y.applyAsDouble(band),
+                width - 10,
+                y.applyAsDouble(band)));
+      }
+    }
+    for (int series = 0; series < (second == null ? 1 : 2); series++) {
+      java.util.function.ToDoubleFunction<ChunkValue> f = series == 0 ? value : second;
+      for (int i = 1; i < all.size(); i++) {
+        double a = f.applyAsDouble(all.get(i - 1));
+        double b = f.applyAsDouble(all.get(i));
+        if (Double.isFinite(a) && Double.isFinite(b)) {
+          svg.append(
+              String.format(
+                  Locale.ROOT,
+                  "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>",
+                  x.applyAsDouble(i - 1),
+                  y.applyAsDouble(a),
+                  x.applyAsDouble(i),
+                  y.applyAsDouble(b),
+                  i < reference.size() ? REFERENCE_COLOUR : CURRENT_COLOUR,
+                  series == 1 ? " stroke-dasharray=\"2,3\"" : ""));
+        }
+      }
+    }
+    for (int i = 0; i < all.size(); i++) {
+      ChunkValue c = all.get(i);
+      double v = value.applyAsDouble(c);
+      if (Double.isFinite(v)) {
+        svg.append(
+            String.format(
+                Locale.ROOT,
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"%s\" fill=\"%s\"><title>%s: %s (%d rows)%s</title></circle>",
+                x.applyAsDouble(i),
+                y.applyAsDouble(v),
+                c.alert() ? "5" : "3",
+                c.alert() ? "#b00020" : i < reference.size() ? REFERENCE_COLOUR : CURRENT_COLOUR,
+                (i < reference.size() ? "reference " : "current ") + escape(c.chunk()),
+                escape(number(v)),
+                c.rows(),
+                c.alert() ? ", alert" : ""));
+      }
+      if (all.size() <= 40 || i % Math.ceil(all.size() / 40.0) == 0) {
+        svg.append(
+            String.format(
+                Locale.ROOT,
+                "<text transform=\"translate(%.1f,%d) rotate(45)\">%s</text>",
+                x.applyAsDouble(i),
+                top + height + 12,
+                escape(c.chunk())));
+      }
+    }
+    svg.append("</svg>\n");
+    return svg.toString();
   }
 
   /** Overlaid bars: reference behind, current in front, both semi-transparent. */

@@ -13,6 +13,14 @@ import java.util.Optional;
  * @param drifted the dataset verdict: driftedShare at or above the threshold, or prediction or
  *     label drift
  * @param referenceProfileReused true when the reference's profile came from the profile table
+ * @param chunking how the current side was cut into chunks ({@code day}, {@code 500 rows}, ...),
+ *     null without {@code --chunk}
+ * @param chunks per current chunk, the columns compared with the reference (empty without chunking)
+ * @param multivariate the PCA reconstruction error per chunk and its band, null when not computed
+ *     (see {@code multivariateNote})
+ * @param estimated a classifier's performance estimated without labels per chunk (CBPE), empty when
+ *     not asked for
+ * @param multivariateNote why multivariate drift was not computed, or null
  */
 public record DriftResult(
     DriftInput reference,
@@ -24,10 +32,74 @@ public record DriftResult(
     boolean drifted,
     String summary,
     Thresholds thresholds,
-    boolean referenceProfileReused) {
+    boolean referenceProfileReused,
+    String chunking,
+    List<ChunkDrift> chunks,
+    MultivariateDrift multivariate,
+    List<PerformanceEstimate> estimated,
+    String multivariateNote) {
 
   public DriftResult {
     features = List.copyOf(features);
+    chunks = chunks == null ? List.of() : List.copyOf(chunks);
+    estimated = estimated == null ? List.of() : List.copyOf(estimated);
+  }
+
+  /** A column-by-column comparison of the whole sides, with nothing per chunk. */
+  public DriftResult(
+      DriftInput reference,
+      DriftInput current,
+      long referenceRows,
+      long currentRows,
+      List<FeatureDrift> features,
+      double driftedShare,
+      boolean drifted,
+      String summary,
+      Thresholds thresholds,
+      boolean referenceProfileReused) {
+    this(
+        reference,
+        current,
+        referenceRows,
+        currentRows,
+        features,
+        driftedShare,
+        drifted,
+        summary,
+        thresholds,
+        referenceProfileReused,
+        null,
+        List.of(),
+        null,
+        List.of(),
+        null);
+  }
+
+  /** The same result with the chunked and multivariate parts, verdict and summary given. */
+  public DriftResult withMonitoring(
+      String chunkingUsed,
+      List<ChunkDrift> chunkResults,
+      MultivariateDrift multivariateDrift,
+      List<PerformanceEstimate> estimates,
+      String note,
+      boolean verdict,
+      String text) {
+    return new DriftResult(
+        reference,
+        current,
+        referenceRows,
+        currentRows,
+        features,
+        driftedShare,
+        verdict,
+        text,
+        thresholds,
+        referenceProfileReused,
+        chunkingUsed,
+        chunkResults,
+        multivariateDrift,
+        estimates,
+        note);
   }
 
   public Optional<FeatureDrift> feature(String name) {
@@ -53,6 +125,11 @@ public record DriftResult(
         drifted,
         summary,
         thresholds,
-        reused);
+        reused,
+        chunking,
+        chunks,
+        multivariate,
+        estimated,
+        multivariateNote);
   }
 }

@@ -50,11 +50,39 @@ public final class DriftTracking {
     metrics.put("drift.dataset.drifted", result.drifted() ? 1.0 : 0.0);
     metrics.put("drift.dataset.reference_rows", (double) result.referenceRows());
     metrics.put("drift.dataset.current_rows", (double) result.currentRows());
+    MultivariateDrift m = result.multivariate();
+    if (m != null) {
+      metrics.put("drift.multivariate.alerts", (double) m.alerts());
+      metrics.put("drift.multivariate.upper", m.upper());
+      m.current().stream()
+          .mapToDouble(ChunkValue::value)
+          .max()
+          .ifPresent(v -> metrics.put("drift.multivariate.max_error", v));
+    }
+    for (PerformanceEstimate e : result.estimated()) {
+      String prefix = "drift.estimated." + metricName(e.metric()) + ".";
+      metrics.put(
+          prefix + "alerts", (double) e.current().stream().filter(ChunkValue::alert).count());
+      e.current().stream()
+          .mapToDouble(ChunkValue::value)
+          .filter(Double::isFinite)
+          .min()
+          .ifPresent(v -> metrics.put(prefix + "min", v));
+    }
+    if (!result.chunks().isEmpty()) {
+      metrics.put(
+          "drift.chunks.drifted",
+          (double) result.chunks().stream().filter(ChunkDrift::drifted).count());
+      metrics.put("drift.chunks.count", (double) result.chunks().size());
+    }
     run.logMetrics(metrics);
 
     Map<String, String> tags = new LinkedHashMap<>();
     tags.put("drift.verdict", result.drifted() ? "drifted" : "stable");
     tags.put("drift.summary", result.summary());
+    if (result.chunking() != null) {
+      tags.put("drift.chunking", result.chunking());
+    }
     for (FeatureDrift f : result.features()) {
       tags.put(
           "drift." + metricName(f.name()) + ".verdict",

@@ -18,5 +18,18 @@ public enum Statistic {
   /** Hellinger distance (0 to 1), over the same bins or categories as PSI. */
   HELLINGER,
   /** Chi-squared test of homogeneity on the 2 x categories table (categorical). */
-  CHI_SQUARED
+  CHI_SQUARED,
+  /**
+   * Multivariate drift: the PCA reconstruction error of the numeric features (NannyML's data
+   * reconstruction), per chunk against the band of the reference's chunks. Unlike the others it
+   * reads the rows again (the PCA is fitted on the reference), so it runs only when asked for.
+   */
+  RECONSTRUCTION_ERROR;
+
+  /**
+   * The default: every statistic read from the profiles. Multivariate drift is asked for (config
+   * {@code statistics}, or {@code --chunk}) because it reads both sides again.
+   */
+  public static final java.util.List<Statistic> PER_COLUMN =
+      java.util.List.of(PSI, KS, WASSERSTEIN, JENSEN_SHANNON, HELLINGER, CHI_SQUARED);
 }

@@ -11,6 +11,8 @@ import kiln.core.Errors;
 import kiln.core.KilnSettings;
 import kiln.core.PinnedTable;
 import kiln.core.models.ModelUri;
+import kiln.drift.ChunkValue;
+import kiln.drift.Chunking;
 import kiln.drift.Derivation;
 import kiln.drift.DriftConfig;
 import kiln.drift.DriftHistory;
@@ -20,6 +22,8 @@ import kiln.drift.DriftReport;
 import kiln.drift.DriftResult;
 import kiln.drift.DriftTracking;
 import kiln.drift.FeatureDrift;
+import kiln.drift.MultivariateDrift;
+import kiln.drift.PerformanceEstimate;
 import kiln.jobs.modeldrift.ModelDrift;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -123,6 +127,26 @@ final class DriftCommand implements Callable<Integer> {
   @Option(names = "--no-history", description = "Do not append to the drift history table.")
   boolean noHistory;
 
+  @Option(
+      names = "--chunk",
+      paramLabel = "day|week|month|ROWS|count:N",
+      description = {
+        "Also compare the current side chunk by chunk: by period of its date or timestamp column, by ROWS",
+        "rows per chunk (in time order when there is a time column) or as N chunks. Each chunk's columns,",
+        "multivariate drift and estimated performance are reported and plotted over the chunks; a chunk",
+        "needs at least 50 rows."
+      })
+  String chunk;
+
+  @Option(
+      names = "--estimate",
+      description = {
+        "With --model (a classifier): estimate its ROC AUC and accuracy without labels per chunk (CBPE,",
+        "scores calibrated on the labelled reference), alerting when an estimate leaves the band of the",
+        "reference chunks' realized values; the realized values are shown beside where labels exist."
+      })
+  boolean estimate;
+
   /**
    * What one drift run left behind (and what --json prints); historyVersion is -1 with
    * --no-history.
@@ -149,6 +173,12 @@ final class DriftCommand implements Callable<Integer> {
               + " needs --key: the columns that join the labels to the current rows",
           "add --key COLUMN[,COLUMN...]");
     }
+    if (estimate && model == null) {
+      throw Errors.badInput(
+          "--estimate estimates a model's performance and needs --model",
+          "add --model models:/NAME@ALIAS, or leave --estimate out");
+    }
+    Chunking chunking = chunk == null ? null : Chunking.parse(chunk);
     ModelUri modelUri = model == null ? null : ModelUri.parse(model);
     DriftInput referenceInput =
         reference == null
@@ -175,7 +205,7 @@ final class DriftCommand implements Callable<Integer> {
               referenceInput, referenceTable, currentInput, currentTable, lateLabels, labelsTable);
       Outcome outcome;
       try (Reporting reporting = Reporting.open(kiln, console)) {
-        outcome = drift(session, reporting, console, kiln, drift, modelUri, tables);
+        outcome = drift(session, reporting, console, kiln, drift, modelUri, tables, chunking);
       }
       print(console, outcome.result());
       console.result("Report: " + outcome.report().toAbsolutePath());
@@ -218,7 +248,8 @@ final class DriftCommand implements Callable<Integer> {
       KilnSettings kiln,
       DriftConfig drift,
       ModelUri modelUri,
-      Tables t) {
+      Tables t,
+      Chunking chunking) {
     return reporting.run(
         "drift " + t.currentTable().ref(),
         Map.of("kiln.job", "drift"),
@@ -226,7 +257,7 @@ final class DriftCommand implements Callable<Integer> {
           DriftResult result;
           if (modelUri == null) {
             result =
-                new DriftMonitor(session.spark(), drift, console::step)
+                new DriftMonitor(session.spark(), drift, console::step, chunking, null)
                     .run(
                         t.reference(),
                         t.referenceTable(),
@@ -236,7 +267,13 @@ final class DriftCommand implements Callable<Integer> {
                         Derivation.NONE);
           } else {
             ModelDrift.Result measured =
-                new ModelDrift(session.spark(), reporting.tracking(), drift, console::step)
+                new ModelDrift(
+                        session.spark(),
+                        reporting.tracking(),
+                        drift,
+                        console::step,
+                        chunking,
+                        estimate)
                     .run(
                         modelUri,
                         t.reference(),
@@ -323,7 +360,97 @@ final class DriftCommand implements Callable<Integer> {
               number(p),
               f.reasons().isEmpty() ? "" : f.reasons().get(0)));
     }
+    printMonitoring(console, result);
     console.result(result.summary());
+  }
+
+  /** Per chunk: the drifted columns, the reconstruction error and the estimated metrics. */
+  static void printMonitoring(Console console, DriftResult result) {
+    MultivariateDrift m = result.multivariate();
+    if (m != null) {
+      console.result(
+          String.format(
+              Locale.ROOT,
+              "Multivariate drift (PCA reconstruction error, %d of %d components, %.1f%% of the"
+                  + " variance): band %.4f to %.4f",
+              m.components(),
+              m.columns().size(),
+              m.varianceExplained() * 100,
+              m.lower(),
+              m.upper()));
+    } else if (result.multivariateNote() != null) {
+      console.result("Multivariate drift not computed: " + result.multivariateNote());
+    }
+    if (result.chunks().isEmpty() && result.estimated().isEmpty() && m == null) {
+      return;
+    }
+    StringBuilder header =
+        new StringBuilder(String.format(Locale.ROOT, "  %-12s %9s", "chunk", "rows"));
+    if (m != null) {
+      header.append(String.format(Locale.ROOT, " %14s", "reconstruction"));
+    }
+    for (PerformanceEstimate e : result.estimated()) {
+      header.append(String.format(Locale.ROOT, " %20s", e.metric() + " est/real"));
+    }
+    if (!result.chunks().isEmpty()) {
+      header.append("  drifted columns");
+    }
+    console.result(header.toString());
+    java.util.LinkedHashMap<String, Long> chunks = new java.util.LinkedHashMap<>();
+    result.chunks().forEach(c -> chunks.put(c.chunk(), c.rows()));
+    if (m != null) {
+      m.current().forEach(c -> chunks.putIfAbsent(c.chunk(), c.rows()));
+    }
+    result
+        .estimated()
+        .forEach(e -> e.current().forEach(c -> chunks.putIfAbsent(c.chunk(), c.rows())));
+    for (java.util.Map.Entry<String, Long> chunk : chunks.entrySet()) {
+      StringBuilder line =
+          new StringBuilder(
+              String.format(Locale.ROOT, "  %-12s %9d", chunk.getKey(), chunk.getValue()));
+      if (m != null) {
+        ChunkValue v = find(m.current(), chunk.getKey());
+        line.append(
+            v == null
+                ? String.format(Locale.ROOT, " %14s", "-")
+                : String.format(Locale.ROOT, " %13.4f%s", v.value(), v.alert() ? "!" : " "));
+      }
+      for (PerformanceEstimate e : result.estimated()) {
+        ChunkValue v = find(e.current(), chunk.getKey());
+        line.append(
+            v == null
+                ? String.format(Locale.ROOT, " %20s", "-")
+                : String.format(
+                    Locale.ROOT,
+                    " %9.4f%s/%-9s",
+                    v.value(),
+                    v.alert() ? "!" : " ",
+                    Double.isNaN(v.realized())
+                        ? "-"
+                        : String.format(Locale.ROOT, "%.4f", v.realized())));
+      }
+      result.chunks().stream()
+          .filter(c -> c.chunk().equals(chunk.getKey()))
+          .findFirst()
+          .ifPresent(
+              c ->
+                  line.append("  ")
+                      .append(
+                          String.join(
+                              ", ",
+                              c.features().stream()
+                                  .filter(FeatureDrift::drifted)
+                                  .map(FeatureDrift::name)
+                                  .toList())));
+      console.result(line.toString());
+    }
+    if (m != null || !result.estimated().isEmpty()) {
+      console.result("  (! outside the band of the reference chunks)");
+    }
+  }
+
+  private static ChunkValue find(java.util.List<ChunkValue> values, String chunk) {
+    return values.stream().filter(v -> v.chunk().equals(chunk)).findFirst().orElse(null);
   }
 
   private static String number(Double value) {

@@ -186,6 +186,53 @@ class DriftCommandTest {
   }
 
   @Test
+  void chunkedDriftPrintsEachChunkAndPutsThemInItsJson() throws Exception {
+    Run run =
+        kiln(
+            "drift",
+            "--reference",
+            reference,
+            "--current",
+            current,
+            "--chunk",
+            "count:3",
+            "--report",
+            dir.resolve("chunked.html").toString(),
+            "--workdir",
+            dir.resolve("work-chunked").toString(),
+            "--no-history",
+            "--json");
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(1);
+    JsonNode result = new ObjectMapper().readTree(run.out()).get("result");
+    assertThat(result.get("chunking").asText()).isEqualTo("3 chunks");
+    assertThat(result.get("chunks")).hasSize(3);
+    for (JsonNode chunk : result.get("chunks")) {
+      assertThat(chunk.get("rows").asLong()).isEqualTo(100);
+      assertThat(chunk.get("drifted").asBoolean()).isTrue();
+    }
+    // the reference is cut the same way (three chunks of 100 rows): the reconstruction error's
+    // band comes from them; delay and score are the numeric features
+    assertThat(result.at("/multivariate/columns").toString()).isEqualTo("[\"delay\",\"score\"]");
+    assertThat(result.at("/multivariate/reference")).hasSize(3);
+    assertThat(result.at("/multivariate/current")).hasSize(3);
+    assertThat(run.err())
+        .contains("Multivariate drift (PCA reconstruction error")
+        .contains("drifted columns")
+        .contains("3 of 3 chunks (3 chunks) drifted column by column");
+    assertThat(Files.readString(dir.resolve("chunked.html")))
+        .contains("Drift over chunks (3 chunks)");
+
+    Run small = kiln("drift", "--reference", reference, "--current", current, "--chunk", "10");
+    assertThat(small.exitCode()).isEqualTo(2);
+    assertThat(small.err()).contains("below the minimum chunk size of 50 rows");
+    Run estimateWithoutModel =
+        kiln("drift", "--reference", reference, "--current", current, "--estimate");
+    assertThat(estimateWithoutModel.exitCode()).isEqualTo(2);
+    assertThat(estimateWithoutModel.err())
+        .contains("--estimate estimates a model's performance and needs --model");
+  }
+
+  @Test
   void badInputExitsTwoWithTheValueAndTheFix() throws Exception {
     Run model =
         kiln(

@@ -27,11 +27,13 @@ import kiln.core.models.RegisteredModels;
 import kiln.core.models.Split;
 import kiln.core.models.Task;
 import kiln.core.tracking.Tracking;
+import kiln.drift.Chunking;
 import kiln.drift.Derivation;
 import kiln.drift.DriftConfig;
 import kiln.drift.DriftInput;
 import kiln.drift.DriftMonitor;
 import kiln.drift.DriftResult;
+import kiln.drift.Estimation;
 import kiln.drift.FeatureDrift;
 import kiln.drift.Histogram;
 import kiln.drift.Role;
@@ -94,9 +96,28 @@ public final class ModelDrift {
   private final Tracking tracking;
   private final DriftConfig config;
   private final Consumer<String> progress;
+  private final Chunking chunking;
+  private final boolean estimate;
 
   public ModelDrift(
       SparkSession spark, Tracking tracking, DriftConfig config, Consumer<String> progress) {
+    this(spark, tracking, config, progress, null, false);
+  }
+
+  /**
+   * @param chunking how to cut the current side into chunks, or null
+   * @param estimate estimate a classifier's performance without labels per chunk (CBPE), its scores
+   *     calibrated on the labelled reference (by default the model's test split)
+   */
+  public ModelDrift(
+      SparkSession spark,
+      Tracking tracking,
+      DriftConfig config,
+      Consumer<String> progress,
+      Chunking chunking,
+      boolean estimate) {
+    this.chunking = chunking;
+    this.estimate = estimate;
     this.spark = Objects.requireNonNull(spark, "spark is null");
     this.tracking = Objects.requireNonNull(tracking, "tracking is null");
     this.config = Objects.requireNonNull(config, "config is null");
@@ -140,6 +161,17 @@ public final class ModelDrift {
       progress.accept("downloading " + version.name() + " version " + version.version());
       ModelFiles model = registry.download(version, directory);
       ModelInfo info = model.info();
+      if (estimate && info.task() != Task.CLASSIFIER) {
+        throw Errors.badInput(
+            "performance estimation without labels (CBPE) estimates classification metrics, and "
+                + version.name()
+                + " version "
+                + version.version()
+                + " is a "
+                + info.task().toString().toLowerCase(Locale.ROOT),
+            "leave --estimate out for a regressor (direct loss estimation is not built yet);"
+                + " its performance drift is measured once labels arrive (--labels)");
+      }
       String modelId =
           "model "
               + version.name()
@@ -191,7 +223,12 @@ public final class ModelDrift {
               SCORE,
               labelled ? info.label() : null);
       DriftResult drift =
-          new DriftMonitor(spark, modelConfig, progress)
+          new DriftMonitor(
+                  spark,
+                  modelConfig,
+                  progress,
+                  chunking,
+                  estimate ? new Estimation(SCORE, info.label(), info.threshold()) : null)
               .run(
                   referenceSide,
                   referenceTable,
@@ -416,7 +453,12 @@ public final class ModelDrift {
         drifted,
         summary,
         drift.thresholds(),
-        drift.referenceProfileReused());
+        drift.referenceProfileReused(),
+        drift.chunking(),
+        drift.chunks(),
+        drift.multivariate(),
+        drift.estimated(),
+        drift.multivariateNote());
   }
 
   private static Path temporaryDirectory() {

@@ -2,6 +2,7 @@ package kiln.jobs.modeldrift;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,10 +21,13 @@ import kiln.core.models.Task;
 import kiln.core.testing.SharedSpark;
 import kiln.core.tracking.MlflowTracking;
 import kiln.core.tracking.TrackedRun;
+import kiln.drift.ChunkValue;
+import kiln.drift.Chunking;
 import kiln.drift.DriftConfig;
 import kiln.drift.DriftInput;
 import kiln.drift.DriftResult;
 import kiln.drift.FeatureDrift;
+import kiln.drift.PerformanceEstimate;
 import kiln.drift.Role;
 import kiln.drift.Verdict;
 import kiln.tracking.server.TrackingServer;
@@ -193,6 +197,22 @@ class ModelDriftTest {
       assertThat(steady.performance().orElseThrow().verdict()).isEqualTo(Verdict.STABLE);
       assertThat(steady.performance().orElseThrow().statistics().get("current"))
           .isGreaterThan(0.75);
+
+      // CBPE: the scores calibrated on the test split estimate the AUC of each 400-row chunk; the
+      // labels this data has give the realized AUC beside it. The test split is ~300 rows, so the
+      // calibration is coarse: 0.08 is about three standard errors of a 400-row AUC
+      ModelDrift.Result estimated =
+          new ModelDrift(spark, tracking, config, m -> {}, Chunking.count(2), true)
+              .run(champion, null, DriftInput.of(DatasetRef.parse(same)), null);
+      PerformanceEstimate auc = estimated.drift().estimated().get(0);
+      assertThat(auc.metric()).isEqualTo("roc_auc");
+      assertThat(auc.current()).hasSize(2);
+      for (ChunkValue chunk : auc.current()) {
+        assertThat(chunk.rows()).isEqualTo(400);
+        assertThat(chunk.realized()).isGreaterThan(0.75);
+        assertThat(chunk.value()).isCloseTo(chunk.realized(), within(0.08));
+      }
+      assertThat(estimated.drift().chunks()).hasSize(2);
 
       // labels that arrive later, for 600 of the 800 predictions, joined by key
       String predictions = dir.resolve("predictions").toString();

@@ -1,0 +1,216 @@
+package kiln.drift;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import kiln.core.Errors;
+import kiln.drift.internal.Bands;
+import kiln.drift.internal.Chunker;
+import org.apache.spark.ml.regression.IsotonicRegression;
+import org.apache.spark.ml.regression.IsotonicRegressionModel;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
+
+/**
+ * Confidence-based performance estimation (NannyML's CBPE) for a binary classifier's scores: the
+ * scores are calibrated on a labelled reference with isotonic regression; per chunk the calibrated
+ * probabilities give the expected ROC AUC (NannyML's estimator: rows ranked by score, each counting
+ * as p of a positive and 1 - p of a negative) and the expected accuracy of the thresholded score.
+ * Unlike NannyML, Kiln always calibrates (NannyML skips it when cross-validation says it does not
+ * help): isotonic calibration of already calibrated scores changes them little.
+ */
+public final class Cbpe {
+  public static final String ROC_AUC = "roc_auc";
+  public static final String ACCURACY = "accuracy";
+  private static final String P = "__kiln_calibrated";
+  private static final String Y = "__kiln_label";
+
+  private final String score;
+  private final String label;
+  private final double threshold;
+  private final IsotonicRegressionModel calibration;
+
+  private Cbpe(String score, String label, double threshold, IsotonicRegressionModel calibration) {
+    this.score = score;
+    this.label = label;
+    this.threshold = threshold;
+    this.calibration = calibration;
+  }
+
+  /**
+   * Calibrates on the reference's scores and labels (rows without either left out).
+   *
+   * @param threshold the score at or above which the classifier predicts class 1
+   */
+  public static Cbpe fit(Dataset<Row> reference, String score, String label, double threshold) {
+    Objects.requireNonNull(reference, "reference is null");
+    Objects.requireNonNull(score, "score is null");
+    List<String> columns = List.of(reference.columns());
+    if (!columns.contains(score)) {
+      throw Errors.badInput(
+          "the reference has no score column '" + score + "'",
+          "score the reference with the model first; its columns are " + Errors.quoted(columns));
+    }
+    if (label == null || !columns.contains(label)) {
+      throw Errors.badInput(
+          "performance estimation needs a calibration reference with labels, and the reference has"
+              + (label == null ? " no label column named" : " no label column '" + label + "'"),
+          "use the model's test split as the reference (kiln drift --model without --reference),"
+              + " or a reference table with the label column");
+    }
+    Dataset<Row> labelled =
+        reference
+            .where(col(score).isNotNull().and(col(label).isNotNull()))
+            .select(col(score).cast("double").as(score), col(label).cast("double").as(Y));
+    Row classes =
+        labelled
+            .agg(count(lit(1)), sum(col(Y)), sum(when(col(Y).isin(0.0, 1.0), 0).otherwise(1)))
+            .first();
+    long rows = classes.getLong(0);
+    if (rows == 0 || classes.getDouble(1) == 0 || classes.getDouble(1) == rows) {
+      throw Errors.badInput(
+          "the calibration reference needs both classes of '"
+              + label
+              + "'; it has "
+              + rows
+              + " labelled rows, "
+              + (rows == 0 ? 0 : (long) classes.getDouble(1))
+              + " of them positive",
+          "use a reference with both classes (the model's test split)");
+    }
+    if (classes.getLong(2) > 0) {
+      throw Errors.badInput(
+          "performance estimation is for binary classifiers: label '"
+              + label
+              + "' has "
+              + classes.getLong(2)
+              + " values other than 0 and 1",
+          "use a binary classifier's 0/1 label, or leave performance estimation out");
+    }
+    IsotonicRegressionModel model =
+        new IsotonicRegression()
+            .setIsotonic(true)
+            .setFeaturesCol(score)
+            .setLabelCol(Y)
+            .setPredictionCol(P)
+            .fit(labelled);
+    return new Cbpe(score, label, threshold, model);
+  }
+
+  /**
+   * Estimated ROC AUC and accuracy per chunk of both sides (each with the chunk column); the band
+   * is the reference chunks' realized metric &plusmn; 3 std.
+   */
+  public List<PerformanceEstimate> estimate(
+      Dataset<Row> referenceChunks, Dataset<Row> currentChunks) {
+    Map<String, Map<String, double[]>> reference = perChunk(referenceChunks);
+    Map<String, Map<String, double[]>> current = perChunk(currentChunks);
+    List<PerformanceEstimate> estimates = new ArrayList<>();
+    for (String metric : List.of(ROC_AUC, ACCURACY)) {
+      List<ChunkValue> referenceValues = values(reference.get(metric), Double.NaN, Double.NaN);
+      double[] band =
+          Bands.meanPlusMinus3Std(referenceValues.stream().mapToDouble(ChunkValue::realized));
+      double lower = Math.max(0, band[0]);
+      double upper = Math.min(1, band[1]);
+      estimates.add(
+          new PerformanceEstimate(
+              metric, lower, upper, referenceValues, values(current.get(metric), lower, upper)));
+    }
+    return estimates;
+  }
+
+  private static List<ChunkValue> values(Map<String, double[]> chunks, double lower, double upper) {
+    List<ChunkValue> values = new ArrayList<>();
+    for (Map.Entry<String, double[]> e : new java.util.TreeMap<>(chunks).entrySet()) {
+      double[] v = e.getValue();
+      boolean alert = !Double.isNaN(lower) && (v[1] < lower || v[1] > upper);
+      values.add(new ChunkValue(e.getKey(), (long) v[0], v[1], Double.NaN, v[2], alert));
+    }
+    return values;
+  }
+
+  /** metric -> chunk -> {rows, estimated, realized}. */
+  private Map<String, Map<String, double[]>> perChunk(Dataset<Row> chunked) {
+    boolean labelled = List.of(chunked.columns()).contains(label);
+    Dataset<Row> rows =
+        calibration
+            .transform(
+                chunked
+                    .where(col(score).isNotNull())
+                    .select(
+                        col(Chunker.CHUNK),
+                        col(score).cast("double").as(score),
+                        labelled
+                            ? col(label).cast("double").as(Y)
+                            : lit(null).cast("double").as(Y)))
+            .withColumn("__kiln_predicted", when(col(score).geq(threshold), 1.0).otherwise(0.0));
+    WindowSpec ranked =
+        Window.partitionBy(Chunker.CHUNK)
+            .orderBy(col(score).desc())
+            .rowsBetween(Window.unboundedPreceding(), -1);
+    // realized AUC: each positive counts the negatives scored below it, ties as half
+    WindowSpec atOrBelow =
+        Window.partitionBy(Chunker.CHUNK)
+            .orderBy(col(score))
+            .rangeBetween(Window.unboundedPreceding(), Window.currentRow());
+    WindowSpec tied = Window.partitionBy(Chunker.CHUNK, score);
+    Column negative = when(col(Y).equalTo(0.0), 1.0).otherwise(0.0);
+    Dataset<Row> enriched =
+        rows.withColumn("__kiln_above", coalesce(sum(col(P)).over(ranked), lit(0.0)))
+            .withColumn(
+                "__kiln_pairs",
+                when(
+                    col(Y).equalTo(1.0),
+                    sum(negative).over(atOrBelow).minus(sum(negative).over(tied).divide(2))));
+    List<Row> result =
+        enriched
+            .groupBy(Chunker.CHUNK)
+            .agg(
+                count(lit(1)),
+                sum(col(P)),
+                sum(lit(1.0).minus(col(P)).multiply(col("__kiln_above").plus(col(P).divide(2)))),
+                avg(
+                    when(col("__kiln_predicted").equalTo(1.0), col(P))
+                        .otherwise(lit(1.0).minus(col(P)))),
+                sum(col("__kiln_pairs")),
+                sum(when(col(Y).equalTo(1.0), 1L).otherwise(0L)),
+                sum(when(col(Y).equalTo(0.0), 1L).otherwise(0L)),
+                avg(
+                    when(
+                        col(Y).isNotNull(),
+                        when(col(Y).equalTo(col("__kiln_predicted")), 1.0).otherwise(0.0))))
+            .collectAsList();
+    Map<String, Map<String, double[]>> metrics = new HashMap<>();
+    metrics.put(ROC_AUC, new HashMap<>());
+    metrics.put(ACCURACY, new HashMap<>());
+    for (Row row : result) {
+      String chunk = row.getString(0);
+      double n = row.getLong(1);
+      double positives = row.getDouble(2);
+      double negatives = n - positives;
+      double estimatedAuc = row.getDouble(3) / (positives * negatives);
+      double estimatedAccuracy = row.getDouble(4);
+      long p = row.getLong(6);
+      long q = row.getLong(7);
+      double realizedAuc =
+          p == 0 || q == 0 || row.isNullAt(5) ? Double.NaN : row.getDouble(5) / ((double) p * q);
+      double realizedAccuracy = row.isNullAt(8) ? Double.NaN : row.getDouble(8);
+      metrics.get(ROC_AUC).put(chunk, new double[] {n, estimatedAuc, realizedAuc});
+      metrics.get(ACCURACY).put(chunk, new double[] {n, estimatedAccuracy, realizedAccuracy});
+    }
+    return metrics;
+  }
+}

@@ -1,0 +1,284 @@
+package kiln.drift;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import kiln.drift.internal.Chunker;
+import kiln.drift.internal.DriftEngine;
+import kiln.drift.internal.Profiler;
+import kiln.drift.internal.Reconstruction;
+import kiln.drift.internal.SideProfile;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.DateType;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.sql.types.TimestampNTZType;
+import org.apache.spark.sql.types.TimestampType;
+
+/**
+ * What a drift run adds to the whole-side comparison: the current side per chunk against the
+ * reference, multivariate drift (PCA reconstruction error) and CBPE, each chunk with its alert.
+ * Without chunking the current side is one chunk and the reference is cut into {@link
+ * Chunking#DEFAULT_REFERENCE_CHUNKS} for the bands (NannyML's default).
+ */
+final class Monitoring {
+  private final DriftConfig config;
+  private final DriftEngine engine;
+  private final Profiler profiler;
+  private final Consumer<String> progress;
+  private final Chunking chunking;
+  private final Estimation estimation;
+
+  Monitoring(
+      DriftConfig config,
+      DriftEngine engine,
+      Profiler profiler,
+      Consumer<String> progress,
+      Chunking chunking,
+      Estimation estimation) {
+    this.config = config;
+    this.engine = engine;
+    this.profiler = profiler;
+    this.progress = progress;
+    this.chunking = chunking;
+    this.estimation = estimation;
+  }
+
+  /** Multivariate drift runs when the config's statistics list it, or with chunks. */
+  private boolean multivariateAsked() {
+    return chunking != null || config.computes(Statistic.RECONSTRUCTION_ERROR);
+  }
+
+  DriftResult apply(
+      DriftResult whole,
+      List<DriftEngine.Planned> plan,
+      Dataset<Row> referenceRows,
+      Dataset<Row> currentRows,
+      SideProfile referenceProfile) {
+    List<String> numeric = numericFeatures(plan, referenceRows.schema(), currentRows.schema());
+    boolean multivariate = multivariateAsked() && numeric.size() >= 2;
+    if (chunking == null && estimation == null && !multivariate) {
+      return whole.withMonitoring(
+          null,
+          List.of(),
+          null,
+          List.of(),
+          multivariateAsked()
+              ? "multivariate drift needs two or more numeric features, found " + numeric.size()
+              : null,
+          whole.drifted(),
+          whole.summary());
+    }
+    String time = timeColumn(plan, currentRows.schema());
+    String referenceTime = time != null && has(referenceRows.schema(), time) ? time : null;
+    Dataset<Row> currentChunks =
+        chunking == null
+            ? currentRows.withColumn(Chunker.CHUNK, lit("all"))
+            : Chunker.assign(currentRows, chunking, time, "current");
+    Dataset<Row> referenceChunks =
+        Chunker.assign(
+            referenceRows,
+            chunking == null ? Chunking.count(Chunking.DEFAULT_REFERENCE_CHUNKS) : chunking,
+            chunking == null ? null : referenceTime,
+            "reference");
+    currentChunks = currentChunks.cache();
+    referenceChunks = referenceChunks.cache();
+    try {
+      List<ChunkDrift> chunks = new ArrayList<>();
+      if (chunking != null) {
+        Map<String, Long> sizes = Chunker.sizes(currentChunks);
+        Chunker.requireMinimum(sizes, "current", chunking);
+        progress.accept(
+            "comparing " + sizes.size() + " current chunks (" + chunking + ") with the reference");
+        for (Map.Entry<String, Long> chunk : sizes.entrySet()) {
+          chunks.add(
+              chunk(plan, referenceProfile, currentChunks, chunk.getKey(), chunk.getValue()));
+        }
+      }
+      Map<String, Long> referenceSizes = Chunker.sizes(referenceChunks);
+      String note = null;
+      MultivariateDrift reconstruction = null;
+      if (!multivariateAsked()) {
+        note = null;
+      } else if (numeric.size() < 2) {
+        note = "multivariate drift needs two or more numeric features, found " + numeric.size();
+      } else if (referenceSizes.size() < 2
+          || referenceSizes.values().stream().anyMatch(n -> n < Chunking.MIN_CHUNK_ROWS)) {
+        note =
+            "multivariate drift needs a reference of two or more chunks of at least "
+                + Chunking.MIN_CHUNK_ROWS
+                + " rows for its band; the reference makes "
+                + referenceSizes.size()
+                + " chunk(s) of "
+                + referenceSizes.values()
+                + " rows";
+      } else {
+        progress.accept(
+            "fitting the PCA of " + numeric.size() + " numeric features on the reference");
+        Reconstruction.Fit fit =
+            Reconstruction.fit(referenceRows, numeric, MultivariateDrift.DEFAULT_VARIANCE_KEPT);
+        reconstruction =
+            Reconstruction.decide(
+                fit,
+                Reconstruction.perChunk(referenceChunks, fit),
+                Reconstruction.perChunk(currentChunks, fit));
+      }
+      List<PerformanceEstimate> estimates = List.of();
+      if (estimation != null) {
+        progress.accept("estimating performance without labels (CBPE)");
+        estimates =
+            Cbpe.fit(referenceRows, estimation.score(), estimation.label(), estimation.threshold())
+                .estimate(referenceChunks, currentChunks);
+      }
+      return decide(whole, chunks, reconstruction, estimates, note);
+    } finally {
+      currentChunks.unpersist();
+      referenceChunks.unpersist();
+    }
+  }
+
+  private DriftResult decide(
+      DriftResult whole,
+      List<ChunkDrift> chunks,
+      MultivariateDrift reconstruction,
+      List<PerformanceEstimate> estimates,
+      String note) {
+    List<String> parts = new ArrayList<>();
+    long driftedChunks = chunks.stream().filter(ChunkDrift::drifted).count();
+    if (chunking != null) {
+      // reported, not part of the verdict: each chunk's p-values are tested anew, so with many
+      // chunks some cross 0.05 by chance (a test saw one of six stable 100-row days do so)
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "%d of %d chunks (%s) drifted column by column (reported, not in the verdict)",
+              driftedChunks,
+              chunks.size(),
+              chunking));
+    }
+    if (reconstruction != null) {
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "multivariate: reconstruction error outside [%.4f, %.4f] in %d of %d chunk(s)",
+              reconstruction.lower(),
+              reconstruction.upper(),
+              reconstruction.alerts(),
+              reconstruction.current().size()));
+    }
+    for (PerformanceEstimate e : estimates) {
+      long alerts = e.current().stream().filter(ChunkValue::alert).count();
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "estimated %s outside [%.4f, %.4f] in %d of %d chunk(s)",
+              e.metric(),
+              e.lower(),
+              e.upper(),
+              alerts,
+              e.current().size()));
+    }
+    boolean drifted =
+        whole.drifted()
+            || (reconstruction != null && reconstruction.drifted())
+            || estimates.stream().anyMatch(PerformanceEstimate::alerted);
+    String summary =
+        whole.summary()
+            + (parts.isEmpty() ? "" : "; " + String.join("; ", parts))
+            + (drifted && !whole.drifted() ? ": DRIFTED" : "");
+    return whole.withMonitoring(
+        chunking == null ? null : chunking.toString(),
+        chunks,
+        reconstruction,
+        estimates,
+        note,
+        drifted,
+        summary);
+  }
+
+  private ChunkDrift chunk(
+      List<DriftEngine.Planned> plan,
+      SideProfile referenceProfile,
+      Dataset<Row> currentChunks,
+      String key,
+      long rows) {
+    Dataset<Row> chunk = currentChunks.where(col(Chunker.CHUNK).equalTo(key)).drop(Chunker.CHUNK);
+    StructType schema = chunk.schema();
+    SideProfile profile =
+        new SideProfile(
+            profiler.profile(chunk, engine.profiledColumns(plan, schema), config.categoricalSet()),
+            DriftEngine.types(schema),
+            false);
+    DriftEngine.Decision decision = engine.decide(plan, referenceProfile, profile);
+    List<FeatureDrift> features =
+        decision.features().stream()
+            .map(
+                f ->
+                    new FeatureDrift(
+                        f.name(),
+                        f.role(),
+                        f.kind(),
+                        f.verdict(),
+                        f.reasons(),
+                        f.statistics(),
+                        f.severity(),
+                        null,
+                        f.newCategories(),
+                        f.missingCategories(),
+                        f.exact()))
+            .toList();
+    return new ChunkDrift(key, rows, features, decision.driftedShare(), decision.drifted());
+  }
+
+  /** Numeric feature columns on both sides, not declared categorical. */
+  private List<String> numericFeatures(
+      List<DriftEngine.Planned> plan, StructType reference, StructType current) {
+    List<String> names = new ArrayList<>();
+    for (DriftEngine.Planned p : plan) {
+      if (p.role() == Role.FEATURE
+          && !config.categorical().contains(p.name())
+          && numeric(reference, p.name())
+          && numeric(current, p.name())) {
+        names.add(p.name());
+      }
+    }
+    return names;
+  }
+
+  private static boolean numeric(StructType schema, String name) {
+    for (StructField field : schema.fields()) {
+      if (field.name().equals(name)) {
+        return field.dataType() instanceof NumericType;
+      }
+    }
+    return false;
+  }
+
+  private static boolean has(StructType schema, String name) {
+    return List.of(schema.fieldNames()).contains(name);
+  }
+
+  /** The plan's time axis, else the first date or timestamp column of the current side. */
+  private static String timeColumn(List<DriftEngine.Planned> plan, StructType current) {
+    for (DriftEngine.Planned p : plan) {
+      if (p.role() == Role.TIME) {
+        return p.name();
+      }
+    }
+    for (StructField field : current.fields()) {
+      if (field.dataType() instanceof DateType
+          || field.dataType() instanceof TimestampType
+          || field.dataType() instanceof TimestampNTZType) {
+        return field.name();
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,32 @@
+package kiln.drift;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A binary classifier's performance estimated without labels (NannyML's CBPE), per chunk.
+ *
+ * @param metric {@code roc_auc} or {@code accuracy}
+ * @param lower the band's lower end: the reference chunks' realized metric, mean - 3 std (at least
+ *     0)
+ * @param upper mean + 3 std (at most 1)
+ * @param reference the reference chunks: estimated value and realized value
+ * @param current the current chunks: estimated value, realized value where labels exist (else NaN),
+ *     alert when the estimate left the band
+ */
+public record PerformanceEstimate(
+    String metric,
+    double lower,
+    double upper,
+    List<ChunkValue> reference,
+    List<ChunkValue> current) {
+  public PerformanceEstimate {
+    Objects.requireNonNull(metric, "metric is null");
+    reference = List.copyOf(Objects.requireNonNull(reference, "reference is null"));
+    current = List.copyOf(Objects.requireNonNull(current, "current is null"));
+  }
+
+  public boolean alerted() {
+    return current.stream().anyMatch(ChunkValue::alert);
+  }
+}
