@@ -232,6 +232,93 @@ class DriverKillIT {
     assertThat(outcomes.complete.get(predictions.toString()).rows()).isEqualTo(800);
   }
 
+  /**
+   * Issue 17, item 4 with a model at hand: two scorings of different rows into one predictions
+   * table at once: each commits, or fails with the conflict message (exit 2) and commits when run
+   * again; every row once.
+   */
+  @Test
+  @Order(5)
+  void twoScoringsIntoOneTableAtOnceEndWithEveryPredictionOnce(SparkSession spark)
+      throws Exception {
+    Path features = dir.resolve("tables/features");
+    Path predictions = dir.resolve("tables/predictions-concurrent");
+    List<String> wheres = List.of("origin = 'SFO'", "origin != 'SFO'");
+    List<KilnProcess> scorings = new ArrayList<>();
+    for (String where : wheres) {
+      scorings.add(
+          KilnProcess.start(
+              logs,
+              spark(
+                  "score",
+                  "--model",
+                  "models:/delays/1",
+                  "--input",
+                  features + "@0",
+                  "--output",
+                  predictions.toString(),
+                  "--where",
+                  where)));
+    }
+    List<String> outcomes = new ArrayList<>();
+    for (int i = 0; i < scorings.size(); i++) {
+      KilnProcess.Result result = scorings.get(i).await(TIMEOUT);
+      if (result.exitCode() == 0) {
+        outcomes.add("committed");
+        continue;
+      }
+      assertThat(result.exitCode()).as(result.output()).isEqualTo(2);
+      assertThat(result.err())
+          .as(result.output())
+          .contains("kiln: error: another job committed to " + predictions)
+          .contains("fix: run the job again");
+      KilnProcess.Result retry =
+          KilnProcess.run(
+              logs,
+              TIMEOUT,
+              spark(
+                  "score",
+                  "--model",
+                  "models:/delays/1",
+                  "--input",
+                  features + "@0",
+                  "--output",
+                  predictions.toString(),
+                  "--where",
+                  wheres.get(i)));
+      assertThat(retry.exitCode()).as(retry.output()).isZero();
+      outcomes.add("conflict (exit 2), retry committed");
+    }
+    org.apache.spark.sql.Row counts =
+        spark
+            .read()
+            .format("delta")
+            .load(predictions.toString())
+            .selectExpr("count(*)", "count(distinct flight_id)")
+            .first();
+    long distinct =
+        spark
+            .read()
+            .format("delta")
+            .option("versionAsOf", 0)
+            .load(features.toString())
+            .selectExpr("count(distinct flight_id)")
+            .first()
+            .getLong(0);
+    assertThat(counts.getLong(0)).isEqualTo(800);
+    assertThat(counts.getLong(1)).isEqualTo(distinct);
+    String summary =
+        "concurrent writers: two scorings into one table at once: "
+            + String.join("; ", outcomes)
+            + "; 800 predictions, each once\n";
+    System.err.print("[faults] " + summary);
+    Files.writeString(
+        Path.of("target", "faults-summary.txt"),
+        summary,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+  }
+
   /** What the kills of one job found. */
   static final class Outcomes {
     final Map<String, TableState> before = new LinkedHashMap<>();
