@@ -97,14 +97,18 @@ public final class IngestJob {
   static Optional<BadInputException> unreadableFile(Throwable error, IngestSpec spec) {
     String file = null;
     String reason = null;
+    // the innermost message says it best (outer ones are Spark's "Job aborted ..." wrappers)
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
       String message = t.getMessage() == null ? "" : t.getMessage();
-      java.util.regex.Matcher named = FILE_IN_MESSAGE.matcher(message);
-      if (file == null && named.find()) {
-        file = named.group(1);
-      }
-      if (reason == null && CORRUPT_FILE.matcher(message).find()) {
-        reason = message.lines().findFirst().orElse("").strip();
+      String first = message.lines().findFirst().orElse("").strip();
+      if (CORRUPT_FILE.matcher(first).find()) {
+        reason = first;
+        java.util.regex.Matcher named = FILE_IN_MESSAGE.matcher(first);
+        if (named.find()) {
+          file = named.group(1).replaceAll("\\.+$", "");
+        }
+      } else if (reason == null && CORRUPT_FILE.matcher(message).find()) {
+        reason = first;
       }
     }
     if (reason == null) {

@@ -25,8 +25,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 17, item 1: the kiln driver killed with SIGKILL at random moments (seeded; a delay drawn
- * uniformly within the job's undisturbed wall time) during ingest, a contract check with
+ * Issue 17, item 1: the kiln driver killed with SIGKILL at random moments (seeded; in turn: a
+ * random delay of up to 4 s after the job says it starts writing, a delay drawn uniformly within the
+ * job's undisturbed wall time, and one within its second half) during ingest, a contract check with
  * quarantine, features and scoring, each a real child process. After every kill each table the job
  * writes is either as it was before the job or exactly as the undisturbed run left it (commits, row
  * count and a content checksum), never in between; a re-run then ends every table exactly as the
@@ -131,7 +132,8 @@ class DriverKillIT {
                 "--output",
                 table.toString()),
             List.of(table, Path.of(table + "_quarantine")),
-            0);
+            0,
+            "[kiln] writing");
     assertThat(outcomes.complete.get(table.toString()).rows()).isEqualTo(995);
     assertThat(outcomes.complete.get(table + "_quarantine").rows()).isEqualTo(5);
   }
@@ -176,7 +178,8 @@ class DriverKillIT {
                 "--metrics-table",
                 metrics.toString()),
             List.of(metrics, Path.of(flights + "_quarantine"), clean),
-            1);
+            1,
+            "[kiln] appending");
     assertThat(outcomes.complete.get(clean.toString()).rows()).isEqualTo(760);
     assertThat(outcomes.complete.get(flights + "_quarantine").rows()).isEqualTo(40);
   }
@@ -199,7 +202,8 @@ class DriverKillIT {
             "features",
             spark("features", "--config", config.toString()),
             List.of(features),
-            0);
+            0,
+            "[kiln] building features");
     assertThat(outcomes.complete.get(features.toString()).rows()).isEqualTo(800);
   }
 
@@ -228,7 +232,8 @@ class DriverKillIT {
                 "--output",
                 predictions.toString()),
             List.of(predictions),
-            0);
+            0,
+            "[kiln] scoring");
     assertThat(outcomes.complete.get(predictions.toString()).rows()).isEqualTo(800);
   }
 
@@ -333,12 +338,18 @@ class DriverKillIT {
 
   /**
    * Runs the job undisturbed once (its wall time bounds the kill moments; its tables are the
-   * complete new state), then KILLS times: puts the tables back as they were before the job, starts
+   * complete new state; WRITING is the start of the line it prints as it starts writing), then
+   * KILLS times: puts the tables back as they were before the job, starts
    * it, kills it after a random delay, checks every table is as before or complete, re-runs it and
    * checks every table is complete, with as many commits as the undisturbed run left.
    */
   static Outcomes injectKills(
-      SparkSession spark, String name, List<String> args, List<Path> tables, int expectedExit)
+      SparkSession spark,
+      String name,
+      List<String> args,
+      List<Path> tables,
+      int expectedExit,
+      String writing)
       throws Exception {
     Outcomes outcomes = new Outcomes();
     Path saved = dir.resolve("before-" + name);
@@ -361,8 +372,23 @@ class DriverKillIT {
       for (Path table : tables) {
         TableState.copy(saved.resolve(table.getFileName().toString()), table);
       }
-      long delay = random.nextLong(duration);
+      // three kinds of moment, in turn: up to 4 s after the job says it starts writing (the commit
+      // window), anywhere in the job's time, and in its second half
+      String moment;
       KilnProcess process = KilnProcess.start(logs, args);
+      long delay;
+      if (kill % 3 == 1) {
+        long extra = random.nextLong(4000);
+        long seen = process.waitForLine(writing, Duration.ofMillis(duration * 2));
+        delay = seen + extra;
+        moment = "writing+" + extra + " ms";
+      } else if (kill % 3 == 2) {
+        delay = random.nextLong(duration);
+        moment = "uniform";
+      } else {
+        delay = duration / 2 + random.nextLong(duration - duration / 2);
+        moment = "second half";
+      }
       boolean killed = process.killAfter(Duration.ofMillis(delay));
       outcomes.kills++;
       if (!killed) {
@@ -407,8 +433,13 @@ class DriverKillIT {
       }
       outcomes.lines.add(
           String.format(
-              "  kill %d at %d of %d ms%s: %s; re-run complete",
-              kill, delay, duration, killed ? "" : " (had ended)", String.join(", ", states)));
+              "  kill %d (%s) at %d of %d ms%s: %s; re-run complete",
+              kill,
+              moment,
+              delay,
+              duration,
+              killed ? "" : " (had ended)",
+              String.join(", ", states)));
     }
     String summary =
         String.format(

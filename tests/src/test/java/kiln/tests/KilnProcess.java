@@ -50,7 +50,9 @@ final class KilnProcess {
             "-Xmx640m",
             "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1",
-            "-Dlog4j2.configurationFile=" + System.getProperty("kiln.logConfig"),
+            // bin/kiln's logging: warnings and errors only
+            "-Dlog4j2.configurationFile="
+                + Path.of(System.getProperty("kiln.home"), "cluster-config", "log4j2-cli.properties"),
             "-cp",
             System.getProperty("kiln.jobsJar")
                 + File.pathSeparator
@@ -116,6 +118,21 @@ final class KilnProcess {
     boolean alive = process.isAlive();
     kill();
     return alive;
+  }
+
+  /**
+   * Waits until standard error has a line containing {@code text}; returns the milliseconds since
+   * the start (the timeout's, when the line never came or the process ended first).
+   */
+  long waitForLine(String text, Duration timeout) throws Exception {
+    long deadline = startedNanos + timeout.toNanos();
+    while (System.nanoTime() < deadline && process.isAlive()) {
+      if (Files.readString(err).contains(text)) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    return (System.nanoTime() - startedNanos) / 1_000_000;
   }
 
   String stderr() throws IOException {
