@@ -26,12 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 17, item 1: the kiln driver killed with SIGKILL at random moments (seeded; in turn: a
- * random delay of up to 4 s after the job says it starts writing, a delay drawn uniformly within the
- * job's undisturbed wall time, and one within its second half) during ingest, a contract check with
- * quarantine, features and scoring, each a real child process. After every kill each table the job
- * writes is either as it was before the job or exactly as the undisturbed run left it (commits, row
- * count and a content checksum), never in between; a re-run then ends every table exactly as the
- * undisturbed run did: what was missing is written, nothing twice.
+ * random delay of up to 4 s after the job says it starts writing, a delay drawn uniformly within
+ * the job's undisturbed wall time, and one within its second half) during ingest, a contract check
+ * with quarantine, features and scoring, each a real child process. After every kill each table the
+ * job writes is either as it was before the job or exactly as the undisturbed run left it (commits,
+ * row count and a content checksum), never in between; a re-run then ends every table exactly as
+ * the undisturbed run did: what was missing is written, nothing twice.
  *
  * <p>{@code -Dkiln.faults.kills=N} (default 1: CI) sets the kills per job and {@code
  * -Dkiln.faults.seed=S} the seed; {@code bin/kiln-faults} runs ten per job. Each job's outcomes are
@@ -339,9 +339,9 @@ class DriverKillIT {
   /**
    * Runs the job undisturbed once (its wall time bounds the kill moments; its tables are the
    * complete new state; WRITING is the start of the line it prints as it starts writing), then
-   * KILLS times: puts the tables back as they were before the job, starts
-   * it, kills it after a random delay, checks every table is as before or complete, re-runs it and
-   * checks every table is complete, with as many commits as the undisturbed run left.
+   * KILLS times: puts the tables back as they were before the job, starts it, kills it after a
+   * random delay, checks every table is as before or complete, re-runs it and checks every table is
+   * complete, with as many commits as the undisturbed run left.
    */
   static Outcomes injectKills(
       SparkSession spark,

@@ -52,7 +52,8 @@ final class KilnProcess {
             "-XX:TieredStopAtLevel=1",
             // bin/kiln's logging: warnings and errors only
             "-Dlog4j2.configurationFile="
-                + Path.of(System.getProperty("kiln.home"), "cluster-config", "log4j2-cli.properties"),
+                + Path.of(
+                    System.getProperty("kiln.home"), "cluster-config", "log4j2-cli.properties"),
             "-cp",
             System.getProperty("kiln.jobsJar")
                 + File.pathSeparator

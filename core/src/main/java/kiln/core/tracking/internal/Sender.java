@@ -119,8 +119,7 @@ public final class Sender {
       ObjectNode search = RestClient.JSON.createObjectNode();
       search.putArray("experiment_ids").add(experimentId);
       search.put(
-          "filter",
-          "tags.`" + LOCAL_RUN_ID + "` = '" + create.tags().get(LOCAL_RUN_ID) + "'");
+          "filter", "tags.`" + LOCAL_RUN_ID + "` = '" + create.tags().get(LOCAL_RUN_ID) + "'");
       search.put("max_results", 1);
       JsonNode found = rest.post("runs/search", search).path("runs");
       if (found.size() > 0) {
