@@ -323,10 +323,15 @@ public final class IngestJob {
       // read as UTF-8 would land in the table with its accents silently replaced
       String encoding =
           spec.options().getOrDefault("encoding", spec.options().getOrDefault("charset", "UTF-8"));
+      // field by field, so that the raw record is still built for rejected rows only
+      Column undecodable = col(CORRUPT).contains("\uFFFD");
+      for (Column field : rawFields) {
+        undecodable = undecodable.or(field.contains("\uFFFD"));
+      }
       reasons.add(
           1,
           when(
-              rawRecord.contains("\uFFFD"),
+              undecodable,
               lit(
                   "the record is not valid "
                       + encoding
