@@ -265,7 +265,14 @@ public final class ContractCheck {
                 spec.cleanOutput(),
                 new WriteOptions(
                     WriteMode.OVERWRITE,
-                    null,
+                    // a re-run of the same check (a killed driver's retry) writes the clean table
+                    // once: no second version with the same rows when it is already the latest
+                    "contracts-clean:"
+                        + spec.contract().id()
+                        + ":"
+                        + spec.contract().version()
+                        + ":"
+                        + pinned,
                     Map.of(
                         "kiln.job",
                         "contracts check",

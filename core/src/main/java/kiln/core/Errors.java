@@ -33,6 +33,10 @@ public final class Errors {
     return new ConflictException(format(problem, fix), null);
   }
 
+  public static ConflictException conflict(String problem, String fix, Throwable cause) {
+    return new ConflictException(format(problem, fix), cause);
+  }
+
   /** A check that ran and failed. */
   public static CheckFailedException checkFailed(String problem, String fix) {
     return new CheckFailedException(format(problem, fix), null);
@@ -141,6 +145,21 @@ public final class Errors {
    * an executor failed under it, bad input (exit 2) when the data or the table refused it.
    */
   public static KilnException writeFailed(String table, String stillAt, Throwable cause) {
+    Throwable concurrent = concurrentWrite(cause);
+    if (concurrent != null) {
+      // Delta's optimistic concurrency: another writer committed first and this commit would
+      // contradict it (two loads creating one table, two retries of one load at once)
+      return conflict(
+          "another job committed to "
+              + table
+              + " while this one was writing it ("
+              + concurrent.getClass().getSimpleName()
+              + "), so this job committed nothing: "
+              + firstLine(concurrent.getMessage()),
+          "run the job again once the other has ended: it reads the table afresh, and a load or"
+              + " scoring the other job already committed is not written twice",
+          cause);
+    }
     String problem =
         "writing to " + table + " failed, nothing was committed: " + rootMessage(cause);
     if (isEnvironmentFailure(cause)) {
@@ -148,6 +167,21 @@ public final class Errors {
           problem, stillAt + "; the storage or the cluster failed: run the job again", cause);
     }
     return badInput(problem, stillAt + "; fix the cause above and run the job again", cause);
+  }
+
+  /** Delta's concurrent-modification error in the chain, if any. */
+  static Throwable concurrentWrite(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof io.delta.exceptions.DeltaConcurrentModificationException
+          || t instanceof org.apache.spark.sql.delta.DeltaConcurrentModificationException) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  private static String firstLine(String message) {
+    return message == null ? "" : message.lines().findFirst().orElse("").strip();
   }
 
   /**

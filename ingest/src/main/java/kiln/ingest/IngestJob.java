@@ -29,6 +29,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import kiln.core.BadInputException;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
@@ -65,6 +66,9 @@ public final class IngestJob {
   static final String RAW = "_kiln_raw_record";
   static final String SOURCE_FILE = "_kiln_source_file";
 
+  /** Commit metadata of a load's table commit: how many records went to quarantine. */
+  static final String QUARANTINED = "kiln.quarantined";
+
   private final SparkSession spark;
   private final Datasets datasets;
   private final Consumer<String> progress;
@@ -76,13 +80,97 @@ public final class IngestJob {
   }
 
   public IngestResult run(IngestSpec spec) {
+    try {
+      return load(spec);
+    } catch (Exception e) { // Spark throws its checked SparkException from Scala code
+      Optional<BadInputException> unreadable = unreadableFile(e, spec);
+      if (unreadable.isPresent()) {
+        throw unreadable.get();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * A source file that Spark cannot read as its format (a truncated or corrupt Parquet file) as bad
+   * input naming the file; other failures (the storage, the cluster) are left as they are.
+   */
+  static Optional<BadInputException> unreadableFile(Throwable error, IngestSpec spec) {
+    String file = null;
+    String reason = null;
+    // the innermost message says it best (outer ones are Spark's "Job aborted ..." wrappers)
+    for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String message = t.getMessage() == null ? "" : t.getMessage();
+      String first = message.lines().findFirst().orElse("").strip();
+      if (CORRUPT_FILE.matcher(first).find()) {
+        reason = first;
+        java.util.regex.Matcher named = FILE_IN_MESSAGE.matcher(first);
+        if (named.find()) {
+          file = named.group(1).replaceAll("\\.+$", "");
+        }
+      } else if (reason == null && CORRUPT_FILE.matcher(message).find()) {
+        reason = first;
+      }
+    }
+    if (reason == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        Errors.badInput(
+            (file == null ? "a source file of " + spec.source() : "source file " + file)
+                + " is not a readable "
+                + spec.format()
+                + " file: "
+                + reason
+                + "; nothing was written",
+            "replace the file with a complete copy, or move it out of the source, and run the load"
+                + " again",
+            error));
+  }
+
+  private static final java.util.regex.Pattern FILE_IN_MESSAGE =
+      java.util.regex.Pattern.compile("((?:file|s3a|hdfs|abfss?|gs|wasbs?):/[^\\s;,]+)");
+
+  private static final java.util.regex.Pattern CORRUPT_FILE =
+      java.util.regex.Pattern.compile(
+          "is not a Parquet file|Could not read footer|can not read class org\\.apache\\.parquet"
+              + "|Cannot read a truncated|Unexpected end of input stream|ParquetDecodingException"
+              + "|expected magic number");
+
+  /** Refuses the load when a source file changed since {@code files} listed it. */
+  private void unchanged(IngestSpec spec, List<String> files) {
+    List<String> now = sourceFiles(spec.source());
+    if (now.equals(files)) {
+      return;
+    }
+    List<String> changed = new ArrayList<>();
+    for (String file : files) {
+      if (!now.contains(file)) {
+        changed.add(file.substring(0, file.indexOf(' ', Math.max(0, file.lastIndexOf('/')))));
+      }
+    }
+    for (String file : now) {
+      String path = file.substring(0, file.indexOf(' ', Math.max(0, file.lastIndexOf('/'))));
+      if (!files.contains(file) && !changed.contains(path)) {
+        changed.add(path);
+      }
+    }
+    throw Errors.badInput(
+        "source file(s) "
+            + String.join(", ", changed)
+            + " changed while they were read (size, time or presence); nothing was written",
+        "let the writer finish (write to a temporary name and rename it into the source), then run"
+            + " the load again");
+  }
+
+  private IngestResult load(IngestSpec spec) {
     long started = System.nanoTime();
     List<String> files = sourceFiles(spec.source());
     String key =
         spec.idempotencyKey() != null ? spec.idempotencyKey() : idempotencyKey(spec, files);
 
     Optional<TableVersion> done = datasets.committed(spec.table(), key, spec.mode());
-    if (done.isPresent()) {
+    if (done.isPresent() && quarantineCommitted(spec, done.get(), key)) {
       progress.accept(
           "this load was already committed as version " + done.get().version() + "; nothing to do");
       return new IngestResult(
@@ -123,6 +211,9 @@ public final class IngestJob {
       progress.accept("parsing and typing " + files.size() + " " + spec.format() + " file(s)");
       Dataset<Row> rejected = annotated.filter(size(col(REASONS)).gt(0));
       long quarantined = rejected.count();
+      // the records are cached now, and the table is written from the cache: a source file that
+      // changed since it was listed was read half old, half new, and is refused before any commit
+      unchanged(spec, files);
       List<Column> typed = new ArrayList<>();
       for (String name : annotated.columns()) {
         if (!name.startsWith("_kiln_")) {
@@ -134,7 +225,12 @@ public final class IngestJob {
               annotated.filter(size(col(REASONS)).equalTo(0)).select(typed.toArray(Column[]::new)),
               spec.where());
       progress.accept("writing to " + spec.table());
-      WriteResult written = datasets.write(accepted, spec.table(), writeOptions);
+      // the table's commit says how many records its load quarantined: a run killed between the
+      // table's commit and the quarantine's is completed by its re-run (see quarantineCommitted)
+      Map<String, String> tableMetadata = new LinkedHashMap<>(metadata);
+      tableMetadata.put(QUARANTINED, String.valueOf(quarantined));
+      WriteResult written =
+          datasets.write(accepted, spec.table(), new WriteOptions(spec.mode(), key, tableMetadata));
       Optional<DatasetRef> quarantine = Optional.empty();
       if (quarantined > 0) {
         progress.accept(
@@ -223,6 +319,24 @@ public final class IngestJob {
     if (spec.format().isText()) {
       reasons.add(0, when(col(CORRUPT).isNotNull(), lit("malformed " + spec.format() + " record")));
       rawRecord = when(col(CORRUPT).isNotNull(), col(CORRUPT)).otherwise(rawRecord);
+      // bytes the file's encoding cannot decode become U+FFFD: without this reason a Latin-1 file
+      // read as UTF-8 would land in the table with its accents silently replaced
+      String encoding =
+          spec.options().getOrDefault("encoding", spec.options().getOrDefault("charset", "UTF-8"));
+      // field by field, so that the raw record is still built for rejected rows only
+      Column undecodable = col(CORRUPT).contains("\uFFFD");
+      for (Column field : rawFields) {
+        undecodable = undecodable.or(field.contains("\uFFFD"));
+      }
+      reasons.add(
+          1,
+          when(
+              undecodable,
+              lit(
+                  "the record is not valid "
+                      + encoding
+                      + " text (bytes that encoding cannot decode); if the file has another"
+                      + " encoding, give it with --option encoding=NAME")));
     }
     Column rejections = array_compact(array(reasons.toArray(Column[]::new)));
     outputs.add(rejections.as(REASONS));
@@ -453,6 +567,32 @@ public final class IngestJob {
 
   private static String describe(FileStatus file) {
     return file.getPath() + " " + file.getLen() + " " + file.getModificationTime();
+  }
+
+  /**
+   * Whether the load committed as {@code done} has its quarantine committed too. The table is
+   * written first and its quarantine second, two Delta commits: a driver killed between them (found
+   * by DriverKillIT) left the table complete and the rejected records nowhere, and the re-run,
+   * seeing the table's commit, wrote nothing. Commits of older Kiln versions do not say, and are
+   * taken as complete.
+   */
+  private boolean quarantineCommitted(IngestSpec spec, TableVersion done, String key) {
+    String quarantined = Datasets.commitMetadata(done).get(QUARANTINED);
+    if (quarantined == null || "0".equals(quarantined)) {
+      return true;
+    }
+    boolean committed =
+        datasets.committed(spec.quarantineTable(), key, kiln.core.WriteMode.APPEND).isPresent();
+    if (!committed) {
+      progress.accept(
+          "this load was committed as version "
+              + done.version()
+              + " but its "
+              + quarantined
+              + " rejected record(s) were not: writing them to "
+              + spec.quarantineTable());
+    }
+    return committed;
   }
 
   /** Same files (by path, size and time), same table and settings: the same load. */

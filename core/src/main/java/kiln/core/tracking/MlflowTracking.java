@@ -118,6 +118,7 @@ public final class MlflowTracking implements Tracking {
     allTags.putIfAbsent("mlflow.user", System.getProperty("user.name", "kiln"));
     allTags.putIfAbsent("mlflow.source.type", "JOB");
     MlflowRun run = new MlflowRun(this, UUID.randomUUID().toString());
+    allTags.put(Sender.LOCAL_RUN_ID, run.localId());
     emit(
         new TrackingEvent.CreateRun(
             run.localId(), experiment, runName, System.currentTimeMillis(), allTags));
@@ -156,7 +157,9 @@ public final class MlflowTracking implements Tracking {
   public static int replay(
       Path file, String uri, Map<String, String> env, Consumer<String> notices) {
     return SpoolReplay.replay(
-        file, new Sender(rest(uri, env, 4, Duration.ofMillis(500), notices)), notices);
+        file,
+        new Sender(rest(uri, env, 4, Duration.ofMillis(500), notices)).lookUpBeforeCreating(),
+        notices);
   }
 
   /** The spool files that jobs left in {@code spoolDirectory}, oldest first. */

@@ -145,6 +145,13 @@ class MlflowTrackingTest {
       assertThat(MlflowTracking.replay(spool, second.uri().toString(), Map.of(), notices::add))
           .isZero();
       assertThat(client.searchRuns(List.of("1"), "")).hasSize(2);
+      // a replay killed after the server created the offline run and before its progress was
+      // written sends the creation again: the run is found by its local id, not made twice
+      Files.delete(Path.of(spool + ".sent"));
+      assertThat(MlflowTracking.replay(spool, second.uri().toString(), Map.of(), notices::add))
+          .isEqualTo(7);
+      assertThat(client.searchRuns(List.of("1"), "")).hasSize(2);
+      assertThat(client.searchRuns(List.of("1"), "params.when = 'offline'")).hasSize(1);
     }
     assertThat(port).isPositive();
   }

@@ -28,8 +28,23 @@ public final class Sender {
   private final Map<String, RunIds> runs = new HashMap<>();
   private final Map<String, String> experiments = new HashMap<>();
 
+  /** The tag that names a run by its local id, so that a replay can find a run already created. */
+  public static final String LOCAL_RUN_ID = "kiln.localRunId";
+
+  private boolean lookUpBeforeCreating;
+
   public Sender(RestClient rest) {
     this.rest = rest;
+  }
+
+  /**
+   * Before creating a run, looks for one that already carries its local id. For replays: a server
+   * killed after it created a run and before it answered left the creation in the spool, and
+   * sending it again would make a second run (the first left RUNNING forever).
+   */
+  public Sender lookUpBeforeCreating() {
+    this.lookUpBeforeCreating = true;
+    return this;
   }
 
   public RestClient rest() {
@@ -100,6 +115,22 @@ public final class Sender {
       return; // a replay of a run that was created before the spool began
     }
     String experimentId = experimentId(create.experiment());
+    if (lookUpBeforeCreating && create.tags().containsKey(LOCAL_RUN_ID)) {
+      ObjectNode search = RestClient.JSON.createObjectNode();
+      search.putArray("experiment_ids").add(experimentId);
+      search.put(
+          "filter", "tags.`" + LOCAL_RUN_ID + "` = '" + create.tags().get(LOCAL_RUN_ID) + "'");
+      search.put("max_results", 1);
+      JsonNode found = rest.post("runs/search", search).path("runs");
+      if (found.size() > 0) {
+        JsonNode info = found.get(0).path("info");
+        runs.put(
+            create.localId(),
+            new RunIds(
+                info.path("run_id").asText(), experimentId, info.path("artifact_uri").asText()));
+        return;
+      }
+    }
     ObjectNode body = RestClient.JSON.createObjectNode();
     body.put("experiment_id", experimentId);
     body.put("run_name", create.runName());

@@ -1,0 +1,482 @@
+package kiln.tests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import kiln.core.Datasets;
+import kiln.core.WriteMode;
+import kiln.core.WriteOptions;
+import kiln.core.testing.SharedSpark;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 17, item 1: the kiln driver killed with SIGKILL at random moments (seeded; in turn: a
+ * random delay of up to 4 s after the job says it starts writing, a delay drawn uniformly within
+ * the job's undisturbed wall time, and one within its second half) during ingest, a contract check
+ * with quarantine, features and scoring, each a real child process. After every kill each table the
+ * job writes is either as it was before the job or exactly as the undisturbed run left it (commits,
+ * row count and a content checksum), never in between; a re-run then ends every table exactly as
+ * the undisturbed run did: what was missing is written, nothing twice.
+ *
+ * <p>{@code -Dkiln.faults.kills=N} (default 1: CI) sets the kills per job and {@code
+ * -Dkiln.faults.seed=S} the seed; {@code bin/kiln-faults} runs ten per job. Each job's outcomes are
+ * printed and appended to {@code target/faults-summary.txt}.
+ */
+@ExtendWith(SharedSpark.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DriverKillIT {
+  static final Duration TIMEOUT = Duration.ofMinutes(5);
+  static final int KILLS = Integer.getInteger("kiln.faults.kills", 1);
+  static final long SEED = Long.getLong("kiln.faults.seed", 17L);
+  @TempDir static Path dir;
+  static Path logs;
+  static Path work;
+  static Path flights;
+
+  @BeforeAll
+  static void data(SparkSession spark) throws Exception {
+    logs = Path.of("target", "faults-logs", "driver-kill").toAbsolutePath();
+    work = dir.resolve("work");
+    // 800 flights in two versions: the second appends 400 more, every tenth of them with a delay
+    // beyond the contract's range (those rows go to quarantine)
+    flights = dir.resolve("tables/flights");
+    Datasets datasets = new Datasets(spark);
+    for (int version = 0; version < 2; version++) {
+      datasets.write(
+          spark
+              .range(version * 400, version * 400 + 400)
+              .selectExpr(
+                  "timestamp_ntz'2001-01-01 00:00:00' + make_interval(0, 0, 0, 0, cast(id * 10 % 4300 as int), cast(id * 7 % 60 as int), 0) as date",
+                  "case when id >= 400 and id % 10 = 0 then 500l when (id * 10 % 24 >= 17 and id % 3 != 0) or (id % 4 = 2 and id % 5 = 0) then 30l else cast(id % 7 as bigint) end as delay",
+                  "cast(100 + id * 37 % 2000 as bigint) as distance",
+                  "element_at(array('SFO', 'LAX', 'ORD', 'JFK'), cast(id % 4 + 1 as int)) as origin",
+                  "element_at(array('LAX', 'ORD', 'JFK', 'SFO'), cast(id % 3 + 1 as int)) as destination"),
+          flights.toString(),
+          WriteOptions.of(WriteMode.APPEND));
+    }
+  }
+
+  static List<String> spark(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(
+        List.of(
+            "--master",
+            "local[2]",
+            "--conf",
+            "spark.sql.shuffle.partitions=2",
+            "--conf",
+            "spark.ui.enabled=false",
+            "--workdir",
+            work.toString()));
+    return all;
+  }
+
+  @Test
+  @Order(1)
+  void aKilledIngestLeavesTheTableAndItsQuarantineWholeAndItsRerunWritesWhatIsMissing(
+      SparkSession spark) throws Exception {
+    Path landing = dir.resolve("landing");
+    Files.createDirectories(landing.resolve("day-1"));
+    Files.createDirectories(landing.resolve("day-2"));
+    Files.writeString(landing.resolve("day-1/part-1.csv"), csv(0, 500, false));
+    Files.writeString(landing.resolve("day-2/part-1.csv"), csv(500, 1000, true));
+    Path schema = dir.resolve("schema.yaml");
+    Files.writeString(
+        schema,
+        "columns:\n  - {name: id, type: long, nullable: false}\n  - {name: amount, type: int}\n  - {name: day, type: date}\n");
+    Path table = dir.resolve("tables/amounts");
+    // the table before the job: yesterday's load
+    KilnProcess.Result first =
+        KilnProcess.run(
+            logs,
+            TIMEOUT,
+            spark(
+                "ingest",
+                "--source",
+                landing.resolve("day-1").toString(),
+                "--format",
+                "csv",
+                "--schema",
+                schema.toString(),
+                "--output",
+                table.toString()));
+    assertThat(first.exitCode()).as(first.output()).isZero();
+
+    Outcomes outcomes =
+        injectKills(
+            spark,
+            "ingest",
+            spark(
+                "ingest",
+                "--source",
+                landing.resolve("day-2").toString(),
+                "--format",
+                "csv",
+                "--schema",
+                schema.toString(),
+                "--output",
+                table.toString()),
+            List.of(table, Path.of(table + "_quarantine")),
+            0,
+            "[kiln] writing");
+    assertThat(outcomes.complete.get(table.toString()).rows()).isEqualTo(995);
+    assertThat(outcomes.complete.get(table + "_quarantine").rows()).isEqualTo(5);
+  }
+
+  @Test
+  @Order(2)
+  void aKilledContractCheckLeavesItsMetricsQuarantineAndCleanTableWhole(SparkSession spark)
+      throws Exception {
+    Path contract = dir.resolve("flights.odcs.yaml");
+    Files.writeString(
+        contract,
+        String.join(
+            "\n",
+            "apiVersion: v3.1.0",
+            "kind: DataContract",
+            "id: flights-faults",
+            "version: 1.0.0",
+            "status: active",
+            "schema:",
+            "  - name: flights",
+            "    properties:",
+            "      - {name: date, logicalType: timestamp, required: true}",
+            "      - {name: delay, logicalType: integer, required: true,"
+                + " logicalTypeOptions: {minimum: 0, maximum: 60}}",
+            "      - {name: origin, logicalType: string, logicalTypeOptions: {pattern: '^[A-Z]{3}$'}}",
+            ""));
+    Path clean = dir.resolve("tables/flights-clean");
+    Path metrics = dir.resolve("tables/flights-metrics");
+    Outcomes outcomes =
+        injectKills(
+            spark,
+            "contracts-check",
+            spark(
+                "contracts",
+                "check",
+                "--contract",
+                contract.toString(),
+                "--input",
+                flights + "@1",
+                "--output",
+                clean.toString(),
+                "--metrics-table",
+                metrics.toString()),
+            List.of(metrics, Path.of(flights + "_quarantine"), clean),
+            1,
+            "[kiln] appending");
+    assertThat(outcomes.complete.get(clean.toString()).rows()).isEqualTo(760);
+    assertThat(outcomes.complete.get(flights + "_quarantine").rows()).isEqualTo(40);
+  }
+
+  @Test
+  @Order(3)
+  void aKilledFeatureBuildLeavesNoPartialFeatureTable(SparkSession spark) throws Exception {
+    Path features = dir.resolve("tables/features");
+    Path config =
+        Files.writeString(
+            dir.resolve("features.yaml"),
+            Files.readString(
+                    Path.of(System.getProperty("kiln.home"))
+                        .resolve("training/examples/flights-features.yaml"))
+                .replaceFirst("(?m)^input: .*$", "input: " + flights + "@1")
+                .replaceFirst("(?m)^output: .*$", "output: " + features));
+    Outcomes outcomes =
+        injectKills(
+            spark,
+            "features",
+            spark("features", "--config", config.toString()),
+            List.of(features),
+            0,
+            "[kiln] building features");
+    assertThat(outcomes.complete.get(features.toString()).rows()).isEqualTo(800);
+  }
+
+  @Test
+  @Order(4)
+  void aKilledScoringAppendsAllItsPredictionsOrNone(SparkSession spark) throws Exception {
+    Path features = dir.resolve("tables/features");
+    KilnProcess.Result train =
+        KilnProcess.run(
+            logs,
+            TIMEOUT,
+            spark(
+                "train", "--config", FlightsConfigs.training(dir, features.toString()).toString()));
+    assertThat(train.exitCode()).as(train.output()).isZero();
+    Path predictions = dir.resolve("tables/predictions");
+    Outcomes outcomes =
+        injectKills(
+            spark,
+            "score",
+            spark(
+                "score",
+                "--model",
+                "models:/delays/1",
+                "--input",
+                features + "@0",
+                "--output",
+                predictions.toString()),
+            List.of(predictions),
+            0,
+            "[kiln] scoring");
+    assertThat(outcomes.complete.get(predictions.toString()).rows()).isEqualTo(800);
+  }
+
+  /**
+   * Issue 17, item 4 with a model at hand: two scorings of different rows into one predictions
+   * table at once: each commits, or fails with the conflict message (exit 2) and commits when run
+   * again; every row once.
+   */
+  @Test
+  @Order(5)
+  void twoScoringsIntoOneTableAtOnceEndWithEveryPredictionOnce(SparkSession spark)
+      throws Exception {
+    Path features = dir.resolve("tables/features");
+    Path predictions = dir.resolve("tables/predictions-concurrent");
+    List<String> wheres = List.of("origin = 'SFO'", "origin != 'SFO'");
+    List<KilnProcess> scorings = new ArrayList<>();
+    for (String where : wheres) {
+      scorings.add(
+          KilnProcess.start(
+              logs,
+              spark(
+                  "score",
+                  "--model",
+                  "models:/delays/1",
+                  "--input",
+                  features + "@0",
+                  "--output",
+                  predictions.toString(),
+                  "--where",
+                  where)));
+    }
+    List<String> outcomes = new ArrayList<>();
+    for (int i = 0; i < scorings.size(); i++) {
+      KilnProcess.Result result = scorings.get(i).await(TIMEOUT);
+      if (result.exitCode() == 0) {
+        outcomes.add("committed");
+        continue;
+      }
+      assertThat(result.exitCode()).as(result.output()).isEqualTo(2);
+      assertThat(result.err())
+          .as(result.output())
+          .contains("kiln: error: another job committed to " + predictions)
+          .contains("fix: run the job again");
+      KilnProcess.Result retry =
+          KilnProcess.run(
+              logs,
+              TIMEOUT,
+              spark(
+                  "score",
+                  "--model",
+                  "models:/delays/1",
+                  "--input",
+                  features + "@0",
+                  "--output",
+                  predictions.toString(),
+                  "--where",
+                  wheres.get(i)));
+      assertThat(retry.exitCode()).as(retry.output()).isZero();
+      outcomes.add("conflict (exit 2), retry committed");
+    }
+    org.apache.spark.sql.Row counts =
+        spark
+            .read()
+            .format("delta")
+            .load(predictions.toString())
+            .selectExpr("count(*)", "count(distinct flight_id)")
+            .first();
+    long distinct =
+        spark
+            .read()
+            .format("delta")
+            .option("versionAsOf", 0)
+            .load(features.toString())
+            .selectExpr("count(distinct flight_id)")
+            .first()
+            .getLong(0);
+    assertThat(counts.getLong(0)).isEqualTo(800);
+    assertThat(counts.getLong(1)).isEqualTo(distinct);
+    String summary =
+        "concurrent writers: two scorings into one table at once: "
+            + String.join("; ", outcomes)
+            + "; 800 predictions, each once\n";
+    System.err.print("[faults] " + summary);
+    Files.writeString(
+        Path.of("target", "faults-summary.txt"),
+        summary,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+  }
+
+  /** What the kills of one job found. */
+  static final class Outcomes {
+    final Map<String, TableState> before = new LinkedHashMap<>();
+    final Map<String, TableState> complete = new LinkedHashMap<>();
+    int kills;
+    int endedBeforeKill;
+    int allBefore;
+    int allComplete;
+    int mixed;
+    final List<String> lines = new ArrayList<>();
+  }
+
+  /**
+   * Runs the job undisturbed once (its wall time bounds the kill moments; its tables are the
+   * complete new state; WRITING is the start of the line it prints as it starts writing), then
+   * KILLS times: puts the tables back as they were before the job, starts it, kills it after a
+   * random delay, checks every table is as before or complete, re-runs it and checks every table is
+   * complete, with as many commits as the undisturbed run left.
+   */
+  static Outcomes injectKills(
+      SparkSession spark,
+      String name,
+      List<String> args,
+      List<Path> tables,
+      int expectedExit,
+      String writing)
+      throws Exception {
+    Outcomes outcomes = new Outcomes();
+    Path saved = dir.resolve("before-" + name);
+    for (Path table : tables) {
+      TableState.copy(table, saved.resolve(table.getFileName().toString()));
+      outcomes.before.put(table.toString(), TableState.of(spark, table));
+    }
+    KilnProcess.Result reference = KilnProcess.run(logs, TIMEOUT, args);
+    assertThat(reference.exitCode()).as(reference.output()).isEqualTo(expectedExit);
+    for (Path table : tables) {
+      TableState state = TableState.of(spark, table);
+      assertThat(state.sameAs(outcomes.before.get(table.toString())))
+          .as("the undisturbed %s changed %s", name, table)
+          .isFalse();
+      outcomes.complete.put(table.toString(), state);
+    }
+    long duration = reference.elapsed().toMillis();
+    Random random = new Random(SEED * 31 + name.hashCode());
+    for (int kill = 1; kill <= KILLS; kill++) {
+      for (Path table : tables) {
+        TableState.copy(saved.resolve(table.getFileName().toString()), table);
+      }
+      // three kinds of moment, in turn: up to 4 s after the job says it starts writing (the commit
+      // window), anywhere in the job's time, and in its second half
+      String moment;
+      KilnProcess process = KilnProcess.start(logs, args);
+      long delay;
+      if (kill % 3 == 1) {
+        long extra = random.nextLong(4000);
+        long seen = process.waitForLine(writing, Duration.ofMillis(duration * 2));
+        delay = seen + extra;
+        moment = "writing+" + extra + " ms";
+      } else if (kill % 3 == 2) {
+        delay = random.nextLong(duration);
+        moment = "uniform";
+      } else {
+        delay = duration / 2 + random.nextLong(duration - duration / 2);
+        moment = "second half";
+      }
+      boolean killed = process.killAfter(Duration.ofMillis(delay));
+      outcomes.kills++;
+      if (!killed) {
+        outcomes.endedBeforeKill++;
+      }
+      int before = 0;
+      int complete = 0;
+      List<String> states = new ArrayList<>();
+      for (Path table : tables) {
+        TableState state = TableState.of(spark, table);
+        boolean isBefore = state.sameAs(outcomes.before.get(table.toString()));
+        boolean isComplete = state.sameAs(outcomes.complete.get(table.toString()));
+        assertThat(isBefore || isComplete)
+            .as(
+                "%s killed after %d ms: %s is %s, neither as before (%s) nor complete (%s); log %s",
+                name,
+                delay,
+                table,
+                state,
+                outcomes.before.get(table.toString()),
+                outcomes.complete.get(table.toString()),
+                process.err)
+            .isTrue();
+        before += isBefore ? 1 : 0;
+        complete += isComplete && !isBefore ? 1 : 0;
+        states.add(table.getFileName() + "=" + (isBefore ? "before" : "complete"));
+      }
+      if (before == tables.size()) {
+        outcomes.allBefore++;
+      } else if (complete == tables.size()) {
+        outcomes.allComplete++;
+      } else {
+        outcomes.mixed++;
+      }
+      KilnProcess.Result rerun = KilnProcess.run(logs, TIMEOUT, args);
+      assertThat(rerun.exitCode()).as(rerun.output()).isEqualTo(expectedExit);
+      for (Path table : tables) {
+        TableState state = TableState.of(spark, table);
+        assertThat(state)
+            .as("%s re-run after a kill at %d ms: %s (log %s)", name, delay, table, rerun.err())
+            .matches(s -> s.sameAs(outcomes.complete.get(table.toString())), "is complete");
+      }
+      outcomes.lines.add(
+          String.format(
+              "  kill %d (%s) at %d of %d ms%s: %s; re-run complete",
+              kill,
+              moment,
+              delay,
+              duration,
+              killed ? "" : " (had ended)",
+              String.join(", ", states)));
+    }
+    String summary =
+        String.format(
+            "%s: %d kill(s) (seed %d, job %d ms): %d all tables as before, %d all complete, %d"
+                + " mixed (each table before or complete), %d ended before the kill; %d re-run(s)"
+                + " complete, nothing twice",
+            name,
+            outcomes.kills,
+            SEED,
+            duration,
+            outcomes.allBefore,
+            outcomes.allComplete,
+            outcomes.mixed,
+            outcomes.endedBeforeKill,
+            outcomes.kills);
+    System.err.println("[faults] " + summary);
+    outcomes.lines.forEach(line -> System.err.println("[faults] " + line));
+    Path file = Path.of("target", "faults-summary.txt");
+    Files.writeString(
+        file,
+        "driver killed, " + summary + "\n" + String.join("\n", outcomes.lines) + "\n",
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
+    return outcomes;
+  }
+
+  /** ids FROM to TO, and with {@code bad} every hundredth amount unreadable. */
+  static String csv(int from, int to, boolean bad) {
+    StringBuilder csv = new StringBuilder("id,amount,day\n");
+    for (int i = from; i < to; i++) {
+      csv.append(i)
+          .append(',')
+          .append(bad && i % 100 == 0 ? "n/a" : String.valueOf(i % 17))
+          .append(",2001-01-")
+          .append(String.format("%02d", 1 + i % 28))
+          .append('\n');
+    }
+    return csv.toString();
+  }
+}
