@@ -142,14 +142,16 @@ public final class Errors {
 
   /**
    * A write that committed nothing: an environment error (exit 3, a retry may help) when storage or
-   * an executor failed under it, bad input (exit 2) when the data or the table refused it.
+   * an executor failed under it or another writer committed first, bad input (exit 2) when the data
+   * or the table refused it.
    */
   public static KilnException writeFailed(String table, String stillAt, Throwable cause) {
     Throwable concurrent = concurrentWrite(cause);
     if (concurrent != null) {
       // Delta's optimistic concurrency: another writer committed first and this commit would
-      // contradict it (two loads creating one table, two retries of one load at once)
-      return conflict(
+      // contradict it (two loads creating one table, two retries of one load at once). A retry
+      // mends it, so it is an environment error (exit 3: Airflow's tasks retry on 3, not on 2)
+      return environment(
           "another job committed to "
               + table
               + " while this one was writing it ("

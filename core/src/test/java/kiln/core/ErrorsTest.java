@@ -40,4 +40,20 @@ class ErrorsTest {
                 "Job aborted due to stage failure: ExecutorLostFailure (executor 1 exited)"));
     assertThat(error).isInstanceOf(EnvironmentException.class);
   }
+
+  @Test
+  void aWriterThatLostTheRaceToAnotherIsAnEnvironmentErrorThatARetryMends() {
+    KilnException error =
+        Errors.writeFailed(
+            "/t",
+            "no table was created",
+            new RuntimeException(
+                "wrapped",
+                new io.delta.exceptions.ConcurrentAppendException("Files were added by another")));
+    assertThat(error).isInstanceOf(EnvironmentException.class);
+    assertThat(error.getMessage())
+        .contains("another job committed to /t")
+        .contains("ConcurrentAppendException")
+        .contains("run the job again");
+  }
 }

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 17, item 4: two kiln processes writing one Delta table at once. Each either succeeds or
- * fails with Kiln's conflict message (exit 2) and then succeeds when run again; the table ends with
- * every load's rows exactly once. Two scorings into one table at once are in {@link DriverKillIT},
- * which has a model.
+ * fails with Kiln's conflict message (exit 3, a retry mends it) and then succeeds when run again;
+ * the table ends with every load's rows exactly once. Two scorings into one table at once are in
+ * {@link DriverKillIT}, which has a model.
  */
 @ExtendWith(SharedSpark.class)
 class ConcurrentWritersIT {
@@ -80,7 +80,7 @@ class ConcurrentWritersIT {
                   : "committed");
           continue;
         }
-        assertThat(result.exitCode()).as(result.output()).isEqualTo(2);
+        assertThat(result.exitCode()).as(result.output()).isEqualTo(3);
         assertThat(result.err())
             .as(result.output())
             .contains("kiln: error: another job committed to " + table)
@@ -91,7 +91,7 @@ class ConcurrentWritersIT {
                 logs, TIMEOUT, ingest(sources.get(w), table, dir.resolve("work-retry-" + round)));
         assertThat(retry.exitCode()).as(retry.output()).isZero();
         outcomes.add(
-            "conflict (exit 2), retry "
+            "conflict (exit 3), retry "
                 + ((retry.out() + retry.err()).contains("Already ingested")
                     ? "found it committed"
                     : "committed"));

@@ -239,8 +239,8 @@ class DriverKillIT {
 
   /**
    * Issue 17, item 4 with a model at hand: two scorings of different rows into one predictions
-   * table at once: each commits, or fails with the conflict message (exit 2) and commits when run
-   * again; every row once.
+   * table at once: each commits, or fails with the conflict message (exit 3, a retry mends it) and
+   * commits when run again; every row once.
    */
   @Test
   @Order(5)
@@ -272,7 +272,7 @@ class DriverKillIT {
         outcomes.add("committed");
         continue;
       }
-      assertThat(result.exitCode()).as(result.output()).isEqualTo(2);
+      assertThat(result.exitCode()).as(result.output()).isEqualTo(3);
       assertThat(result.err())
           .as(result.output())
           .contains("kiln: error: another job committed to " + predictions)
@@ -292,7 +292,7 @@ class DriverKillIT {
                   "--where",
                   wheres.get(i)));
       assertThat(retry.exitCode()).as(retry.output()).isZero();
-      outcomes.add("conflict (exit 2), retry committed");
+      outcomes.add("conflict (exit 3), retry committed");
     }
     org.apache.spark.sql.Row counts =
         spark
