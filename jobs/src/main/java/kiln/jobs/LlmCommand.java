@@ -29,7 +29,12 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Batch LLM inference over a Delta table with versioned prompts and PII redaction.",
-    subcommands = {LlmCommand.Run.class, LlmCommand.Prompts.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      LlmCommand.Run.class,
+      LlmEvaluateCommand.class,
+      LlmCommand.Prompts.class,
+      CommandLine.HelpCommand.class
+    })
 final class LlmCommand implements Runnable {
 
   @Spec CommandSpec spec;
