@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       LlmCommand.Run.class,
       LlmEvaluateCommand.class,
+      LlmDriftCommand.class,
       LlmCommand.Prompts.class,
       CommandLine.HelpCommand.class
     })
@@ -148,7 +149,13 @@ final class LlmCommand implements Runnable {
       mixinStandardHelpOptions = true,
       description =
           "Versioned prompts in the MLflow registry (stored as MLflow's Prompt Registry stores them).",
-      subcommands = {Register.class, Show.class, Alias.class, CommandLine.HelpCommand.class})
+      subcommands = {
+        Register.class,
+        Show.class,
+        Alias.class,
+        PromptGateCommand.class,
+        CommandLine.HelpCommand.class
+      })
   static final class Prompts implements Runnable {
     @Spec CommandSpec spec;
 
