@@ -46,10 +46,11 @@ import picocli.CommandLine.Spec;
     name = "gate",
     mixinStandardHelpOptions = true,
     description = {
-      "Run a prompt version and the one behind the alias over a golden set, evaluate both the same way",
-      "(judges, schema validity, tokens per row, latency, errors, chosen metrics), and move the alias",
-      "to the candidate only if it regresses on no criterion. Exit 1, with each failed criterion, on a",
-      "fail. A first version (no alias yet) passes. A re-run reuses each side's completions."
+      "Move an alias to a prompt version only if it does not regress on a golden set.",
+      "Runs the candidate and the version behind the alias over the golden set, evaluates both the same",
+      "way (judges, schema validity, tokens per row, latency, errors, chosen metrics) and compares them.",
+      "Exit 1, with each failed criterion, on a fail. A first version (no alias yet) passes. A re-run",
+      "reuses each side's completions."
     },
     footer = {
       "",
@@ -59,14 +60,16 @@ final class PromptGateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin SparkOptions sparkOptions;
 
-  @Option(names = "--name", required = true, paramLabel = "NAME", description = "The prompt.")
-  String name;
-
+  // --prompt NAME/VERSION, as `kiln models gate --model models:/NAME/VERSION`: picocli's standard
+  // --version option (the kiln version) leaves no room for a --version of the prompt
   @Option(
-      names = "--version",
+      names = "--prompt",
       required = true,
-      paramLabel = "V",
-      description = "The candidate version.")
+      paramLabel = "NAME/VERSION",
+      description = "The candidate prompt version (also prompts:/NAME/VERSION).")
+  String prompt;
+
+  String name;
   String version;
 
   @Option(
@@ -83,6 +86,14 @@ final class PromptGateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Console console = json.console(spec);
+    PromptRef ref = PromptRef.parse(prompt);
+    if (ref.version() == null) {
+      throw Errors.badInput(
+          "--prompt " + prompt + " names an alias; the gate judges one version",
+          "write --prompt " + ref.name() + "/VERSION");
+    }
+    name = ref.name();
+    version = ref.version();
     PromptGateConfig gate = PromptGateConfig.read(config);
     KilnSettings kiln = sparkOptions.settings();
     GateResult result;

@@ -208,10 +208,8 @@ class PromptGateCommandTest {
               "llm",
               "prompts",
               "gate",
-              "--name",
-              "triage",
-              "--version",
-              version,
+              "--prompt",
+              "triage/" + version,
               "--config",
               config.toString(),
               "--json"
