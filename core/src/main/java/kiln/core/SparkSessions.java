@@ -77,8 +77,9 @@ public final class SparkSessions {
         if (settings.master() != null) {
           conf.setMaster(settings.master());
         }
-        requireMaster(conf, profile);
+        // the GPU and RAPIDS first: without them no master helps
         checkGpu(conf, probe);
+        requireMaster(conf, profile);
         gpuDefaults().forEach(conf::setIfMissing);
         if (!conf.contains("spark.task.resource.gpu.amount")) {
           int cores = conf.getInt("spark.executor.cores", 1);
@@ -106,9 +107,14 @@ public final class SparkSessions {
     }
   }
 
+  /**
+   * The gpu profile's preconditions, checked before any Spark or native code runs (RAPIDS or
+   * XGBoost's cuda on a machine without a GPU abort the JVM natively). Either missing is bad input
+   * (exit 2): the same command fails again until the command line or the machine is changed.
+   */
   private static void checkGpu(SparkConf conf, GpuProbe probe) {
     if (!probe.rapidsOnClasspath()) {
-      throw Errors.environment(
+      throw Errors.badInput(
           "the gpu profile needs the NVIDIA RAPIDS Accelerator, and com.nvidia.spark.SQLPlugin is not on"
               + " the classpath",
           "add the jar with `spark-submit --jars rapids-4-spark_2.12-25.04.0-cuda12.jar ...`,"
@@ -116,7 +122,7 @@ public final class SparkSessions {
     }
     boolean skipDriverCheck = "skip".equalsIgnoreCase(conf.get(GPU_DRIVER_CHECK, "on"));
     if (!skipDriverCheck && probe.gpus().isEmpty()) {
-      throw Errors.environment(
+      throw Errors.badInput(
           "the gpu profile found no GPU on this machine (no /dev/nvidia* device)",
           "run on a GPU node, run with --profile cluster or local (CPU), or, when only the executors"
               + " have GPUs, pass --conf "

@@ -66,10 +66,10 @@ class SparkSessionsTest {
     SparkSettings gpu =
         new SparkSettings(SparkProfile.GPU, "spark://127.0.0.1:7077", null, Map.of());
     assertThatThrownBy(() -> SparkSessions.conf(gpu, NO_GPU))
-        .isInstanceOf(EnvironmentException.class)
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("com.nvidia.spark.SQLPlugin is not on the classpath");
     assertThatThrownBy(() -> SparkSessions.conf(gpu, new FakeProbe(List.of(), true)))
-        .isInstanceOf(EnvironmentException.class)
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining("found no GPU on this machine")
         .hasMessageContaining("spark.kiln.gpu.driverCheck=skip");
   }
@@ -85,7 +85,7 @@ class SparkSessionsTest {
             () ->
                 SparkSessions.create(
                     new SparkSettings(SparkProfile.GPU, "local[1]", null, Map.of()), real))
-        .isInstanceOf(EnvironmentException.class)
+        .isInstanceOf(BadInputException.class)
         .hasMessageContaining(
             "the gpu profile needs the NVIDIA RAPIDS Accelerator, and com.nvidia.spark.SQLPlugin"
                 + " is not on the classpath")

@@ -42,10 +42,14 @@ public final class Rapids {
     }
   }
 
-  /** Stops with the fix when the jar is missing, before any Spark session starts. */
+  /**
+   * Stops with the fix when the jar is missing, before any Spark session starts: bad input (exit
+   * 2), as the gpu profile without it, since the same command fails again until the classpath is
+   * changed.
+   */
   public static void requireOnClasspath() {
     if (!onClasspath()) {
-      throw Errors.environment(
+      throw Errors.badInput(
           "the GPU check needs the NVIDIA RAPIDS Accelerator, and "
               + PLUGIN
               + " is not on the classpath",

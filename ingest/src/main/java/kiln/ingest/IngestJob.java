@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.to_json;
+import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
 import java.io.IOException;
@@ -172,16 +173,18 @@ public final class IngestJob {
 
   /**
    * The source read as raw values, then typed: one column per target column, plus the reasons a row
-   * is rejected ({@link #REASONS}, empty when it is fine) and its raw record ({@link #RAW}). Spark
-   * SQL expressions only, so that the RAPIDS Accelerator can run it ({@code kiln gpu check} judges
-   * this plan on its own).
+   * is rejected ({@link #REASONS}, empty when it is fine) and, when it is rejected, its raw record
+   * ({@link #RAW}). In a session with the RAPIDS Accelerator, with expressions it runs on the GPU
+   * ({@link GpuEligible}; {@code kiln gpu check} judges this plan on its own).
    */
   public Dataset<Row> annotate(IngestSpec spec) {
     StructType target = targetSchema(spec);
     Dataset<Row> raw = readRaw(spec, target);
+    boolean gpu = rapids();
     List<Column> outputs = new ArrayList<>();
     List<Column> reasons = new ArrayList<>();
     List<Column> rawFields = new ArrayList<>();
+    List<String> rawNames = new ArrayList<>();
     Map<String, ColumnSpec> declared = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     if (spec.schema() != null) {
       spec.schema().columns().forEach(c -> declared.put(c.name(), c));
@@ -191,9 +194,10 @@ public final class IngestJob {
       ColumnSpec column = declared.get(field.name());
       DataType sourceType = raw.schema().apply(field.name()).dataType();
       Column typed =
-          typed(value, sourceType, field.dataType(), column == null ? null : column.format());
+          typed(value, sourceType, field.dataType(), column == null ? null : column.format(), gpu);
       outputs.add(typed.as(field.name()));
       rawFields.add(value);
+      rawNames.add(field.name());
       if (!sourceType.equals(field.dataType())) {
         reasons.add(
             when(
@@ -209,13 +213,21 @@ public final class IngestJob {
                 value.isNull(), lit("column '" + field.name() + "' is required but has no value")));
       }
     }
-    Column rawRecord = to_json(struct(rawFields.toArray(Column[]::new)));
+    boolean allText =
+        rawNames.stream()
+            .allMatch(n -> raw.schema().apply(n).dataType().equals(DataTypes.StringType));
+    Column rawRecord =
+        gpu && allText
+            ? GpuEligible.json(rawNames, rawFields)
+            : to_json(struct(rawFields.toArray(Column[]::new)));
     if (spec.format().isText()) {
       reasons.add(0, when(col(CORRUPT).isNotNull(), lit("malformed " + spec.format() + " record")));
       rawRecord = when(col(CORRUPT).isNotNull(), col(CORRUPT)).otherwise(rawRecord);
     }
-    outputs.add(array_compact(array(reasons.toArray(Column[]::new))).as(REASONS));
-    outputs.add(rawRecord.as(RAW));
+    Column rejections = array_compact(array(reasons.toArray(Column[]::new)));
+    outputs.add(rejections.as(REASONS));
+    // only a rejected row's record is kept (in the quarantine): the others' is not built
+    outputs.add(when(size(rejections).gt(0), rawRecord).as(RAW));
     outputs.add(input_file_name().as(SOURCE_FILE));
     return raw.select(outputs.toArray(Column[]::new));
   }
@@ -321,27 +333,43 @@ public final class IngestJob {
 
   /**
    * The value as the target type, null when it does not parse. try_ functions keep ANSI mode from
-   * throwing.
+   * throwing. With {@code gpu} (the RAPIDS Accelerator is on), {@link GpuEligible}'s expressions,
+   * which give the same values and which RAPIDS runs on the GPU; without, Spark's own, which are
+   * faster on a CPU (a pattern's regular expressions cost about twice the parse).
    */
-  static Column typed(Column value, DataType from, DataType to, String format) {
+  static Column typed(Column value, DataType from, DataType to, String format, boolean gpu) {
     if (from.equals(to)) {
       return value;
     }
     String sql = "`" + value.toString().replace("`", "``") + "`";
     if (from.equals(DataTypes.StringType) && format != null) {
-      String parsed = "try_to_timestamp(" + sql + ", '" + format.replace("'", "\\'") + "')";
-      return expr(
-          to.equals(DataTypes.TimestampType) ? parsed : "CAST(" + parsed + " AS " + to.sql() + ")");
-    }
-    Column cast = expr("try_cast(trim(" + sql + ") AS " + to.sql() + ")");
-    if (from.equals(DataTypes.StringType) && to instanceof IntegralType) {
-      // "1.5" would otherwise become 1: integral columns take integral text only
-      return when(value.rlike("^\\s*[+-]?[0-9]+\\s*$"), cast);
+      Column parsed =
+          (gpu ? GpuEligible.timestamp(value, format) : Optional.<Column>empty())
+              .orElseGet(
+                  () ->
+                      expr("try_to_timestamp(" + sql + ", '" + format.replace("'", "\\'") + "')"));
+      return to.equals(DataTypes.TimestampType) ? parsed : parsed.cast(to);
     }
     if (!from.equals(DataTypes.StringType)) {
-      return expr("try_cast(" + sql + " AS " + to.sql() + ")");
+      return (gpu ? GpuEligible.cast(value, from, to) : Optional.<Column>empty())
+          .orElseGet(() -> expr("try_cast(" + sql + " AS " + to.sql() + ")"));
+    }
+    Column cast =
+        gpu
+            ? GpuEligible.cast(trim(value), from, to).orElseThrow()
+            : expr("try_cast(trim(" + sql + ") AS " + to.sql() + ")");
+    if (to instanceof IntegralType) {
+      // "1.5" would otherwise become 1: integral columns take integral text only
+      return when(
+          gpu ? GpuEligible.integralText(value) : value.rlike("^\\s*[+-]?[0-9]+\\s*$"), cast);
     }
     return cast;
+  }
+
+  /** Whether this session runs the RAPIDS Accelerator (the gpu profile, or kiln gpu check). */
+  private boolean rapids() {
+    return spark.conf().get("spark.plugins", "").contains("com.nvidia.spark.SQLPlugin")
+        && !"false".equalsIgnoreCase(spark.conf().get("spark.rapids.sql.enabled", "true"));
   }
 
   private static String describe(DataType type, ColumnSpec column) {

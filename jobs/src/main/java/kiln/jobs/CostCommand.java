@@ -19,6 +19,7 @@ import kiln.cost.CostRecord;
 import kiln.cost.CostReport;
 import kiln.cost.CostReportHtml;
 import kiln.cost.CostTable;
+import kiln.cost.GpuEstimate;
 import kiln.cost.PriceCatalog;
 import kiln.cost.TableStorage;
 import picocli.CommandLine;
@@ -122,20 +123,74 @@ final class CostCommand implements Runnable {
         description = "Also write a self-contained HTML report.")
     Path html;
 
+    @Option(
+        names = "--gpu-coverage",
+        paramLabel = "FILE.json",
+        description =
+            "Also ESTIMATE what the CPU runs would cost on the gpu profile, from this output of"
+                + " `kiln gpu check --json` (each job's GPU-eligible share) and --gpu-speedup.")
+    Path gpuCoverage;
+
+    @Option(
+        names = "--gpu-speedup",
+        paramLabel = "X",
+        defaultValue = "" + GpuEstimates.DEFAULT_SPEEDUP,
+        description =
+            "How many times faster a GPU runs the GPU-eligible share (default ${DEFAULT-VALUE}:"
+                + " RAPIDS on TPC-DS as GPU-SPEEDUP.md cites it).")
+    double gpuSpeedup;
+
+    @Option(
+        names = "--gpu-type",
+        paramLabel = "TYPE",
+        defaultValue = GpuEstimates.DEFAULT_GPU_TYPE,
+        description = "The GPU priced from the catalog (default ${DEFAULT-VALUE}).")
+    String gpuType;
+
+    @Option(
+        names = "--cores-per-gpu",
+        paramLabel = "N",
+        defaultValue = "" + GpuEstimates.DEFAULT_CORES_PER_GPU,
+        description = "Executor cores sharing one GPU (default ${DEFAULT-VALUE}).")
+    int coresPerGpu;
+
+    /** What --json prints with --gpu-coverage: the report, and the estimate beside it. */
+    record WithGpuEstimate(
+        @com.fasterxml.jackson.annotation.JsonUnwrapped CostReport report,
+        GpuEstimate gpuEstimate) {}
+
     @Override
     public Integer call() {
       Console console = json.console(spec);
       Instant from = since(since, Instant.now());
+      GpuEstimate.Assumptions assumptions =
+          gpuCoverage == null
+              ? null
+              : new GpuEstimate.Assumptions(
+                  gpuSpeedup,
+                  gpuType,
+                  coresPerGpu,
+                  gpuSpeedup == GpuEstimates.DEFAULT_SPEEDUP
+                      ? GpuEstimates.DEFAULT_SOURCE
+                      : "given with --gpu-speedup");
+      Map<String, Double> coverage =
+          gpuCoverage == null ? null : GpuEstimates.coverage(gpuCoverage);
       KilnSettings settings = sparkOptions.settings();
       try (Session session = new Session(settings)) {
         List<CostLine> lines = new CostTable(session.spark(), table(input, settings)).lines(from);
         CostReport report = CostReport.of(from, groupBy, lines);
         console.result(report.text().stripTrailing());
+        GpuEstimate estimate = null;
+        if (coverage != null) {
+          estimate = GpuEstimate.of(lines, coverage, assumptions, GpuEstimates.catalog(settings));
+          console.result(
+              estimate.text(lines.isEmpty() ? "USD" : lines.get(0).currency()).stripTrailing());
+        }
         if (html != null) {
           writeHtml(report, html);
           console.result("HTML report: " + html.toAbsolutePath());
         }
-        json.print(spec, report);
+        json.print(spec, estimate == null ? report : new WithGpuEstimate(report, estimate));
         return 0;
       }
     }

@@ -3,6 +3,7 @@ package kiln.jobs;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.YearMonth;
 import java.util.ArrayList;
@@ -85,6 +86,8 @@ final class DemoCommand implements Callable<Integer> {
     String flights = demo.resolve("tables/flights").toAbsolutePath().toString();
     int steps = 10;
     Summary summary;
+    Instant startedAt = Instant.now();
+    String[] demoRunId = new String[1];
     try (Session session = new Session(settings);
         Reporting reporting = Reporting.open(settings, console)) {
       summary =
@@ -92,6 +95,7 @@ final class DemoCommand implements Callable<Integer> {
               "demo",
               Map.of("kiln.job", "demo"),
               demoRun -> {
+                demoRunId[0] = demoRun.id();
                 console.step("[1/" + steps + "] sample data");
                 Path sample = SampleData.flights(SampleData.defaultCacheDir(), console::step);
                 demoRun.logParams(
@@ -383,6 +387,15 @@ final class DemoCommand implements Callable<Integer> {
                     gate.promoted(),
                     java.time.Duration.ofNanos(System.nanoTime() - started));
               });
+      // the demo's own cost row is written when its run ends: each step's cost and the whole
+      // run's, from the cost table, and the cost report beside the other reports
+      DemoCosts.report(
+          session.spark(),
+          CostCommand.table(null, settings),
+          demoRunId[0],
+          startedAt.minusSeconds(1),
+          demo.resolve("reports/cost.html"),
+          console);
     }
     json.print(spec, summary);
     return 0;

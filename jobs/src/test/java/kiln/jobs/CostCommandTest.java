@@ -1,6 +1,7 @@
 package kiln.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -130,6 +131,81 @@ class CostCommandTest {
         .contains("<figure id=\"cost-over-time\">", "<figure id=\"idle-share\">", "<td>risk</td>")
         .contains("<title>risk / drift, ")
         .doesNotContain("<script", "http:", "https:");
+  }
+
+  @Test
+  void reportEstimatesTheCpuRunsCostOnTheGpuProfileFromGpuCheckCoverage() throws Exception {
+    // the coverage file as kiln gpu check --json writes it, for a drift plan 3 of 4 on the GPU
+    kiln.gpu.Operator gpu = new kiln.gpu.Operator("ProjectExec", true, List.of());
+    kiln.gpu.Operator cpu = new kiln.gpu.Operator("ObjectHashAggregateExec", false, List.of("x"));
+    Path coverage = dir.resolve("gpu-check.json");
+    Files.writeString(
+        coverage,
+        JsonOption.write(
+            GpuCommand.Check.checked(
+                List.of(
+                    new kiln.gpu.JobCoverage(
+                        "drift",
+                        List.of(
+                            new kiln.gpu.PlanCoverage(
+                                "drift: profiles", List.of(gpu, gpu, gpu, cpu))),
+                        List.of())))));
+    Run run =
+        kiln(
+            "cost",
+            "report",
+            "--since",
+            "2000-01-01",
+            "--workdir",
+            work.toString(),
+            "--gpu-coverage",
+            coverage.toString(),
+            "--gpu-speedup",
+            "3",
+            "--gpu-type",
+            "L4",
+            "--cores-per-gpu",
+            "2",
+            "--json");
+    assertThat(run.exitCode()).as(run.err()).isEqualTo(0);
+    JsonNode json = new ObjectMapper().readTree(run.out());
+    assertThat(json.get("groups")).as("the report stays as it was").isNotEmpty();
+    JsonNode estimate = json.get("gpuEstimate");
+    assertThat(estimate.get("label").asText()).startsWith("ESTIMATE (not measured on a GPU)");
+    assertThat(estimate.get("assumptions").get("speedup").asDouble()).isEqualTo(3.0);
+    JsonNode drift = estimate.get("jobs").get(0);
+    assertThat(drift.get("job").asText()).isEqualTo("drift");
+    assertThat(drift.get("coverage").asDouble()).isEqualTo(0.75);
+    double ratio = 0.25 + 0.75 / 3;
+    assertThat(drift.get("ratio").asDouble()).isCloseTo(ratio, within(1e-12));
+    double cpuCost = 0;
+    for (JsonNode group : json.get("groups")) {
+      if (group.get("key").get("job").asText().equals("drift")) {
+        cpuCost = group.get("cpu").asDouble();
+      }
+    }
+    assertThat(cpuCost).isPositive();
+    assertThat(drift.get("estimatedCpu").asDouble()).isCloseTo(cpuCost * ratio, within(1e-12));
+    double gpuHours = cpuCost / kiln.cost.PriceCatalog.defaults().coreHour() * ratio / 2;
+    assertThat(drift.get("estimatedGpu").asDouble())
+        .isCloseTo(gpuHours * kiln.cost.PriceCatalog.defaults().gpuHour().get("L4"), within(1e-9));
+    assertThat(run.err())
+        .contains("ESTIMATE (not measured on a GPU)")
+        .contains("runs 3.00x faster (given with --gpu-speedup); one L4 per 2 executor cores")
+        .containsPattern("drift\\s+1\\s+75\\.0%");
+
+    Run missing =
+        kiln(
+            "cost",
+            "report",
+            "--since",
+            "2000-01-01",
+            "--workdir",
+            work.toString(),
+            "--gpu-coverage",
+            dir.resolve("none.json").toString());
+    assertThat(missing.exitCode()).isEqualTo(2);
+    assertThat(missing.err()).contains("none.json does not exist", "kiln gpu check --json");
   }
 
   @Test
