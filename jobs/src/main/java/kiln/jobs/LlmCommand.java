@@ -29,7 +29,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description =
         "Batch LLM inference over a Delta table with versioned prompts and PII redaction.",
-    subcommands = {LlmCommand.Run.class, LlmCommand.Prompts.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      LlmCommand.Run.class,
+      LlmEvaluateCommand.class,
+      LlmDriftCommand.class,
+      LlmCommand.Prompts.class,
+      CommandLine.HelpCommand.class
+    })
 final class LlmCommand implements Runnable {
 
   @Spec CommandSpec spec;
@@ -149,6 +155,7 @@ final class LlmCommand implements Runnable {
         ListPrompts.class,
         Show.class,
         Alias.class,
+        PromptGateCommand.class,
         CommandLine.HelpCommand.class
       })
   static final class Prompts implements Runnable {

@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
       LlmCommand.ListPrompts.class,
       LlmCommand.Show.class,
       LlmCommand.Alias.class,
+      PromptGateCommand.class,
       CommandLine.HelpCommand.class
     })
 final class PromptsCommand implements Runnable {
