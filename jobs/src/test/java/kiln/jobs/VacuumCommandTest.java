@@ -44,6 +44,7 @@ class VacuumCommandTest {
     String[] version0Files =
         spark.read().format("delta").option("versionAsOf", 0).load(table).inputFiles();
     assertThat(version0Files).isNotEmpty();
+    String listingParallelism = spark.conf().get(DatasetsCommand.LISTING_PARALLELISM);
 
     try (TrackingServer server =
         TrackingServer.builder()
@@ -124,6 +125,9 @@ class VacuumCommandTest {
       assertThat(spark.conf().get("spark.databricks.delta.retentionDurationCheck.enabled", "true"))
           .as("the safety check is back on after the command")
           .isEqualTo("true");
+      assertThat(spark.conf().get(DatasetsCommand.LISTING_PARALLELISM))
+          .as("the listing parallelism is only set for the VACUUM statements")
+          .isEqualTo(listingParallelism);
 
       archive(uri, "delays", "1");
       KilnCommandTest.Run nowPins =
