@@ -9,10 +9,12 @@ import java.util.concurrent.Callable;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
+import kiln.core.KilnSettings;
 import kiln.core.PinnedTable;
 import kiln.core.TableVersion;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,7 +26,12 @@ import picocli.CommandLine.Spec;
     name = "datasets",
     mixinStandardHelpOptions = true,
     description = "Look at versioned Delta tables.",
-    subcommands = {DatasetsCommand.History.class, DatasetsCommand.Show.class})
+    subcommands = {
+      DatasetsCommand.History.class,
+      DatasetsCommand.Show.class,
+      DatasetsCommand.Pins.class,
+      DatasetsCommand.Vacuum.class
+    })
 final class DatasetsCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -166,5 +173,289 @@ final class DatasetsCommand implements Runnable {
       }
       return 0;
     }
+  }
+
+  @Command(
+      name = "pins",
+      mixinStandardHelpOptions = true,
+      description =
+          "List the registered, non-archived model versions that pin a version of a table (as"
+              + " feature table, data table or a recorded input or output).")
+  static final class Pins implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin SparkOptions sparkOptions;
+    @Mixin JsonOption json;
+
+    @Parameters(paramLabel = "TABLE", description = "The table, a path or URI.")
+    String table;
+
+    /** What --json prints: the table and the model versions that pin it. */
+    record Pinned(String table, List<TablePins.Pin> pins) {}
+
+    @Override
+    public Integer call() {
+      DatasetRef ref = DatasetRef.parse(table);
+      if (!ref.isLatest()) {
+        throw Errors.badInput(
+            "pins takes a table, not a version: " + table, "leave out the @ part");
+      }
+      Console console = json.console(spec);
+      try (Reporting reporting = Reporting.open(sparkOptions.settings(), console)) {
+        List<TablePins.Pin> pins = TablePins.find(reporting.tracking(), ref.table());
+        console.result(formatPins(ref.table(), pins));
+        json.print(spec, new Pinned(ref.table(), pins));
+      }
+      return 0;
+    }
+  }
+
+  static String formatPins(String table, List<TablePins.Pin> pins) {
+    if (pins.isEmpty()) {
+      return "No registered, non-archived model version pins a version of " + table;
+    }
+    StringBuilder text = new StringBuilder("Versions of " + table + " pinned by model versions\n");
+    text.append(
+        String.format(Locale.ROOT, "%7s  %-30s  %-20s  %s%n", "version", "model", "aliases", "as"));
+    for (TablePins.Pin pin : pins) {
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "%7d  %-30s  %-20s  %s%n",
+              pin.tableVersion(),
+              pin.uri(),
+              String.join(",", pin.aliases()),
+              String.join(", ", pin.roles())));
+    }
+    return text.toString().stripTrailing();
+  }
+
+  /**
+   * Delta refuses a retention under its default of 7 days unless its safety check is turned off.
+   */
+  static final double DELTA_MINIMUM_RETENTION_HOURS = 168;
+
+  static final String RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled";
+
+  static final String LISTING_PARALLELISM =
+      "spark.sql.sources.parallelPartitionDiscovery.parallelism";
+
+  @Command(
+      name = "vacuum",
+      mixinStandardHelpOptions = true,
+      description =
+          "Run Delta's VACUUM on a table, unless it would delete data files a version pinned by a"
+              + " registered, non-archived model version needs (exit 1, naming them; nothing is"
+              + " deleted).")
+  static final class Vacuum implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin SparkOptions sparkOptions;
+    @Mixin JsonOption json;
+
+    @Parameters(paramLabel = "TABLE", description = "The table, a path or URI.")
+    String table;
+
+    @Option(
+        names = "--retain",
+        paramLabel = "HOURS",
+        description =
+            "Keep files removed from the table less than HOURS ago (default: the table's"
+                + " delta.deletedFileRetentionDuration, 168 h unless set).")
+    Double retain;
+
+    @Option(
+        names = "--force-retention",
+        description =
+            "Allow --retain under Delta's 168 h safety minimum (only when no reader or writer"
+                + " still uses an older snapshot); Delta's check is off for this VACUUM only.")
+    boolean forceRetention;
+
+    @Option(
+        names = "--dry-run",
+        description = "Check the pins and list the files VACUUM would delete; delete nothing.")
+    boolean dryRun;
+
+    /** A pinned table version that would lose data files, and the model versions that pin it. */
+    record Loss(long tableVersion, int files, int filesNeeded, List<String> pinnedBy) {}
+
+    /** What --json prints. */
+    record Vacuumed(
+        String table,
+        Double retainHours,
+        boolean dryRun,
+        List<String> files,
+        List<TablePins.Pin> pins,
+        Map<Long, String> alreadyUnreadable) {}
+
+    @Override
+    public Integer call() {
+      DatasetRef ref = DatasetRef.parse(table);
+      if (!ref.isLatest()) {
+        throw Errors.badInput(
+            "vacuum takes a table, not a version: " + table, "leave out the @ part");
+      }
+      if (retain != null && (retain.isNaN() || retain < 0)) {
+        throw Errors.badInput("--retain " + retain + " is negative", "give 0 hours or more");
+      }
+      if (retain != null && retain < DELTA_MINIMUM_RETENTION_HOURS && !forceRetention) {
+        throw Errors.badInput(
+            "--retain "
+                + hours(retain)
+                + " is under Delta's safety minimum of 168 hours: a reader or writer still on an"
+                + " older snapshot could lose files it is reading",
+            "add --force-retention if nothing else uses the table now, or give --retain 168 or"
+                + " more");
+      }
+      Console console = json.console(spec);
+      KilnSettings settings = sparkOptions.settings();
+      try (Session session = new Session(settings);
+          Reporting reporting = Reporting.open(settings, console)) {
+        SparkSession spark = session.spark();
+        Datasets datasets = new Datasets(spark);
+        datasets.pin(ref); // a missing table fails here, exit 2, before anything else
+        List<TablePins.Pin> pins = TablePins.find(reporting.tracking(), ref.table());
+        List<String> doomed = vacuum(spark, ref.table(), true);
+        java.util.Set<String> doomedPaths = new java.util.HashSet<>();
+        doomed.forEach(f -> doomedPaths.add(pathOf(f)));
+
+        Map<Long, List<String>> byVersion = new java.util.TreeMap<>();
+        for (TablePins.Pin pin : pins) {
+          byVersion
+              .computeIfAbsent(pin.tableVersion(), v -> new java.util.ArrayList<>())
+              .add(
+                  pin.uri()
+                      + (pin.aliases().isEmpty()
+                          ? ""
+                          : " (" + String.join(", ", pin.aliases()) + ")"));
+        }
+        List<Loss> losses = new java.util.ArrayList<>();
+        Map<Long, String> alreadyUnreadable = new java.util.TreeMap<>();
+        for (Map.Entry<Long, List<String>> entry : byVersion.entrySet()) {
+          DatasetRef pinned = DatasetRef.atVersion(ref.table(), entry.getKey());
+          java.util.Optional<String> unreadable = datasets.unreadable(pinned);
+          if (unreadable.isPresent()) {
+            // nothing left to protect: VACUUM cannot make it worse; say so
+            alreadyUnreadable.put(entry.getKey(), unreadable.get());
+            console.step(
+                "version "
+                    + entry.getKey()
+                    + " pinned by "
+                    + String.join(", ", entry.getValue())
+                    + " is already unreadable: "
+                    + unreadable.get());
+            continue;
+          }
+          String[] needed =
+              spark
+                  .read()
+                  .format("delta")
+                  .option("versionAsOf", entry.getKey())
+                  .load(ref.table())
+                  .inputFiles();
+          int lost = 0;
+          for (String file : needed) {
+            if (doomedPaths.contains(pathOf(file))) {
+              lost++;
+            }
+          }
+          if (lost > 0) {
+            losses.add(new Loss(entry.getKey(), lost, needed.length, entry.getValue()));
+          }
+        }
+        if (!losses.isEmpty()) {
+          StringBuilder problem =
+              new StringBuilder(
+                  "VACUUM of "
+                      + ref.table()
+                      + (retain == null ? "" : " retaining " + hours(retain) + " hours")
+                      + " would delete data files that pinned versions need; nothing was deleted:");
+          for (Loss loss : losses) {
+            problem.append(
+                String.format(
+                    Locale.ROOT,
+                    "%n  version %d (%d of its %d data files) pinned by %s",
+                    loss.tableVersion(),
+                    loss.files(),
+                    loss.filesNeeded(),
+                    String.join(", ", loss.pinnedBy())));
+          }
+          throw Errors.checkFailed(
+              problem.toString(),
+              "archive those model versions (stage Archived) or delete them if they are no longer"
+                  + " needed, or give a longer --retain; `kiln datasets pins "
+                  + ref.table()
+                  + "` lists every pin");
+        }
+        if (!dryRun) {
+          vacuum(spark, ref.table(), false);
+        }
+        console.result(
+            (dryRun ? "Dry run: VACUUM would delete " : "VACUUM deleted ")
+                + doomed.size()
+                + " file(s) of "
+                + ref.table()
+                + "; "
+                + (pins.isEmpty()
+                    ? "no model version pins it"
+                    : pins.size() + " pin(s) checked, none loses a file"));
+        if (dryRun) {
+          doomed.forEach(console::result);
+        }
+        json.print(
+            spec, new Vacuumed(ref.table(), retain, dryRun, doomed, pins, alreadyUnreadable));
+      }
+      return 0;
+    }
+
+    /** Runs VACUUM (or its DRY RUN, which lists the files it would delete). */
+    private List<String> vacuum(SparkSession spark, String path, boolean dry) {
+      String sql =
+          "VACUUM delta.`"
+              + path.replace("`", "``")
+              + "`"
+              + (retain == null ? "" : " RETAIN " + hours(retain) + " HOURS")
+              + (dry ? " DRY RUN" : "");
+      // Delta's safety check is the session's: off for this statement only, then as it was
+      Map<String, String> conf = new java.util.LinkedHashMap<>();
+      if (retain != null && retain < DELTA_MINIMUM_RETENTION_HOURS) {
+        conf.put(RETENTION_CHECK, "false");
+      }
+      // Delta lists the table in spark.sql.sources.parallelPartitionDiscovery.parallelism tasks
+      // (10,000 by default): on a local master that alone took 40-55 s per VACUUM of a two-file
+      // table; there one task per core is as fast as it gets. A cluster keeps its setting.
+      if (spark.sparkContext().isLocal()) {
+        conf.put(LISTING_PARALLELISM, String.valueOf(spark.sparkContext().defaultParallelism()));
+      }
+      Map<String, scala.Option<String>> before = new java.util.LinkedHashMap<>();
+      conf.forEach(
+          (key, value) -> {
+            before.put(key, spark.conf().getOption(key));
+            spark.conf().set(key, value);
+          });
+      try {
+        List<String> files = new java.util.ArrayList<>();
+        for (Row row : spark.sql(sql).collectAsList()) {
+          files.add(row.getString(0));
+        }
+        return dry ? files : List.of();
+      } finally {
+        before.forEach(
+            (key, value) -> {
+              if (value.isDefined()) {
+                spark.conf().set(key, value.get());
+              } else {
+                spark.conf().unset(key);
+              }
+            });
+      }
+    }
+  }
+
+  /** A file's path without its scheme, so that {@code file:/x} and {@code file:///x} match. */
+  static String pathOf(String file) {
+    return new org.apache.hadoop.fs.Path(file).toUri().getPath();
+  }
+
+  static String hours(double hours) {
+    return java.math.BigDecimal.valueOf(hours).stripTrailingZeros().toPlainString();
   }
 }

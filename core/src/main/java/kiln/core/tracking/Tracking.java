@@ -9,9 +9,33 @@ import java.util.Optional;
  */
 public interface Tracking extends AutoCloseable {
 
-  /** A version of a registered model. */
+  /**
+   * A version of a registered model. {@code stage} is MLflow's stage ({@code None}, {@code
+   * Staging}, {@code Production}, {@code Archived}); an archived version no longer pins its data.
+   */
   record ModelVersion(
-      String name, String version, String source, String runId, Map<String, String> tags) {}
+      String name,
+      String version,
+      String source,
+      String runId,
+      Map<String, String> tags,
+      String stage) {
+    public static final String ARCHIVED = "Archived";
+
+    public ModelVersion {
+      stage = stage == null || stage.isEmpty() ? "None" : stage;
+    }
+
+    /** A version whose stage the caller did not read. */
+    public ModelVersion(
+        String name, String version, String source, String runId, Map<String, String> tags) {
+      this(name, version, source, runId, tags, "None");
+    }
+
+    public boolean archived() {
+      return ARCHIVED.equalsIgnoreCase(stage);
+    }
+  }
 
   /** The server's base URI, for the messages that tell a user where to look. */
   String uri();

@@ -193,7 +193,8 @@ public final class RegistryClient {
         node.path("version").asText(),
         node.path("source").asText(),
         node.path("run_id").asText(null),
-        tags);
+        tags,
+        node.path("current_stage").asText("None"));
   }
 
   /** Turns a failed call into a message that says what the command was doing. */
