@@ -1,12 +1,16 @@
 """kiln_llm_batch: the day's LLM batch inference with the prompt at alias ``production``.
 
-- redaction: Kiln has no redaction command of its own yet (``kiln pii redact`` is not built); PII is
-  redacted inside ``kiln llm run``, before the prompt is rendered, so this DAG has no separate task.
-- llm_run: ``kiln llm run --config llm.yaml`` (kiln_jobs folder); the job config names the prompt with
+- pii_redact: ``kiln pii redact --config pii.yaml`` (kiln_jobs folder) writes the day's texts with PII
+  replaced to the table ``llm.yaml`` reads as its input (one Delta commit: a failed run writes nothing,
+  a re-run nothing twice). ``kiln llm run`` redacts again before rendering the prompt, so a config that
+  reads the raw table is still safe; this task keeps a redacted copy that other readers can use.
+- llm_run: ``kiln llm run --config llm.yaml``; the job config names the prompt with
   ``prompt: {name: NAME, alias: production}``, so whichever version holds the alias runs. More failed
   rows than the config's maxErrorRate is exit 1: the task fails without retry. A re-run of the same
   input version writes nothing twice (Kiln's llm job).
-- evaluation: not built yet in Kiln (no ``kiln llm evaluate``); no task pretends to do it.
+- llm_evaluate: ``kiln llm evaluate --config llm-eval.yaml`` over ``llm_run``'s output table: schema
+  validity, refusals, PII leaks, lengths, similarity and the configured judges, per row to Delta and as
+  aggregates to MLflow.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from kiln_tasks import KilnJob, job_file
 
 with DAG(
     dag_id="kiln_llm_batch",
-    description="Kiln: batch LLM inference (PII redacted first) with the prompt at alias production",
+    description="Kiln: PII redaction, batch LLM inference with the prompt at alias production, evaluation",
     schedule="@daily",
     start_date=datetime(2001, 1, 1),
     catchup=False,
@@ -27,4 +31,12 @@ with DAG(
     tags=["kiln", "llm"],
     doc_md=__doc__,
 ):
-    KilnJob(task_id="llm_run", kiln_args=["llm", "run", "--config", job_file("llm.yaml")])
+    redact = KilnJob(
+        task_id="pii_redact", kiln_args=["pii", "redact", "--config", job_file("pii.yaml")]
+    )
+    run = KilnJob(task_id="llm_run", kiln_args=["llm", "run", "--config", job_file("llm.yaml")])
+    evaluate = KilnJob(
+        task_id="llm_evaluate",
+        kiln_args=["llm", "evaluate", "--config", job_file("llm-eval.yaml")],
+    )
+    redact >> run >> evaluate

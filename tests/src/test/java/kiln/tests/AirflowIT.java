@@ -204,9 +204,17 @@ class AirflowIT {
         .contains("score", "--where", "to_date(date) = date'{{ ds }}'");
 
     JsonNode llm = bag.at("/dags/kiln_llm_batch/tasks");
-    assertThat(names(llm)).containsExactly("llm_run");
-    sparkTask(llm.path("llm_run"), "llm_run");
+    assertThat(names(llm)).containsExactlyInAnyOrder("pii_redact", "llm_run", "llm_evaluate");
+    assertThat(downstream(llm, "pii_redact")).containsExactly("llm_run");
+    assertThat(downstream(llm, "llm_run")).containsExactly("llm_evaluate");
+    for (String task : List.of("pii_redact", "llm_run", "llm_evaluate")) {
+      sparkTask(llm.path(task), task);
+    }
+    assertThat(texts(llm.at("/pii_redact/application_args")))
+        .startsWith("pii", "redact", "--config");
     assertThat(texts(llm.at("/llm_run/application_args"))).startsWith("llm", "run", "--config");
+    assertThat(texts(llm.at("/llm_evaluate/application_args")))
+        .startsWith("llm", "evaluate", "--config");
 
     JsonNode cost = bag.at("/dags/kiln_cost/tasks");
     assertThat(names(cost))
