@@ -13,9 +13,6 @@ import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.networknt.schema.Schema;
-import com.networknt.schema.SchemaRegistry;
-import com.networknt.schema.SpecificationVersion;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -44,6 +41,7 @@ import kiln.llm.PiiPipeline;
 import kiln.llm.Prompt;
 import kiln.llm.PromptRegistry;
 import kiln.llm.PromptTemplate;
+import kiln.llm.internal.OutputSchema;
 import kiln.text.EmbeddingModel;
 import kiln.text.SentenceEmbeddings;
 import org.apache.spark.ml.Pipeline;
@@ -299,8 +297,7 @@ public final class Evaluation {
           "cannot read jsonSchema " + file + ": " + e.getMessage(), "check the path");
     }
     try {
-      SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
-          .getSchema(JSON.readTree(text));
+      OutputSchema.of(JSON.readTree(text)); // the same check as kiln llm run's jsonSchema
     } catch (IOException | RuntimeException e) {
       throw Errors.badInput(
           "jsonSchema " + file + " is not a JSON schema: " + Errors.rootMessage(e),
@@ -316,11 +313,10 @@ public final class Evaluation {
 
   private static final class JsonValid implements UDF1<String, Boolean>, Serializable {
     private static final long serialVersionUID = 1L;
-    private final String schemaText;
-    private transient Schema schema;
+    private final OutputSchema schema; // kiln llm run's own check, so both judge a completion alike
 
     JsonValid(String schemaText) {
-      this.schemaText = schemaText;
+      this.schema = OutputSchema.fromText(schemaText).orElse(null);
     }
 
     @Override
@@ -328,28 +324,16 @@ public final class Evaluation {
       if (completion == null) {
         return null;
       }
-      JsonNode node;
+      String text = completion.strip();
+      if (schema != null) {
+        return schema.check(text).isEmpty();
+      }
       try {
-        node = JSON.readTree(completion.strip());
+        JsonNode node = JSON.readTree(text);
+        return node != null && !node.isMissingNode();
       } catch (IOException e) {
         return false;
       }
-      if (node == null || node.isMissingNode()) {
-        return false;
-      }
-      if (schemaText == null) {
-        return true;
-      }
-      if (schema == null) {
-        try {
-          schema =
-              SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
-                  .getSchema(JSON.readTree(schemaText));
-        } catch (IOException e) {
-          throw new IllegalStateException("the JSON schema was checked on the driver", e);
-        }
-      }
-      return schema.validate(node).isEmpty();
     }
   }
 
