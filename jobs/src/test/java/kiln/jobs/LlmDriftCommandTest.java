@@ -1,11 +1,10 @@
 package kiln.jobs;
 
+import static kiln.jobs.LlmCommandTest.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,6 +13,7 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
+import kiln.jobs.LlmCommandTest.Run;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -31,16 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedSpark.class)
 class LlmDriftCommandTest {
   @TempDir static Path dir;
-
-  record Run(int exitCode, String out, String err) {}
-
-  static Run kiln(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @Test
   void theSamePromptsAreStableAndPromptsOnAnotherTopicDrift(SparkSession spark) throws Exception {

@@ -1,13 +1,12 @@
 package kiln.jobs;
 
+import static kiln.jobs.LlmCommandTest.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,6 +19,7 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
+import kiln.jobs.LlmCommandTest.Run;
 import kiln.jobs.llmeval.JudgeVerdict;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.Row;
@@ -40,16 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedSpark.class)
 class LlmEvaluateCommandTest {
   @TempDir static Path dir;
-
-  record Run(int exitCode, String out, String err) {}
-
-  static Run kiln(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   /** Answers a score of 4 with a rationale, or, for a prompt holding "[bad]", no score at all. */
   static HttpServer judge(List<String> requests) throws Exception {

@@ -1,12 +1,11 @@
 package kiln.jobs;
 
+import static kiln.jobs.LlmCommandTest.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +16,7 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
+import kiln.jobs.LlmCommandTest.Run;
 import kiln.jobs.llmeval.PromptGateConfig;
 import kiln.tracking.server.TrackingServer;
 import kiln.training.GateResult;
@@ -36,16 +36,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedSpark.class)
 class PromptGateCommandTest {
   @TempDir static Path dir;
-
-  record Run(int exitCode, String out, String err) {}
-
-  static Run kiln(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   /** Labels a mail right when asked to "Label" it (money is spam), else refuses. */
   static HttpServer model() throws Exception {
