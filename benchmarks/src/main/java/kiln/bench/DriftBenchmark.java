@@ -37,6 +37,9 @@ import org.apache.spark.sql.SparkSession;
  * alternating in one JVM, at 3M and 30M rows; and the drift job with one statistic against all of
  * them. Targets: ratio at most 1.5; time(30M) / time(3M) at most 11; more statistics change the
  * time by at most 10%.
+ *
+ * <p>With {@code --vs evidently,nannyml}: Kiln against those tools, see {@link
+ * DriftPeersBenchmark}.
  */
 public final class DriftBenchmark {
   static final String FIRST_QUARTER = "date < '2001-04-01'";
@@ -45,6 +48,10 @@ public final class DriftBenchmark {
   private DriftBenchmark() {}
 
   public static void main(String[] args) throws Exception {
+    if (List.of(args).contains("--vs") || List.of(args).contains("--kiln-side")) {
+      DriftPeersBenchmark.main(args);
+      return;
+    }
     int repetitions = 5;
     String source = null;
     Path markdown = null;
