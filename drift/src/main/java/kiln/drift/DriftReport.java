@@ -212,6 +212,28 @@ public final class DriftReport {
           .append(escape(result.multivariateNote()))
           .append("</small></p>\n");
     }
+    DomainClassifierDrift d = result.domainClassifier();
+    if (d != null) {
+      page.append("<h2 id=\"domain-classifier\">Multivariate drift: domain classifier</h2>\n<p>")
+          .append("A random forest trained to tell reference rows from each chunk's rows (")
+          .append(d.folds())
+          .append("-fold cross-validated ROC AUC, at most ")
+          .append(d.maxRowsPerSide())
+          .append(" rows per side) on ")
+          .append(escape(String.join(", ", d.numeric())))
+          .append(d.numeric().isEmpty() || d.categorical().isEmpty() ? "" : "; ")
+          .append(escape(String.join(", ", d.categorical())))
+          .append(". 0.5: the sides cannot be told apart. Drifted above ")
+          .append(number(d.threshold()))
+          .append("; <span class=\"")
+          .append(d.drifted() ? "DRIFTED\">" : "STABLE\">")
+          .append(d.alerts())
+          .append(" of ")
+          .append(d.current().size())
+          .append(" chunk(s) above</span>.</p>\n");
+      page.append(
+          lines(List.of(), d.current(), ChunkValue::value, null, 0.5, d.threshold(), "AUC"));
+    }
     for (PerformanceEstimate e : result.estimated()) {
       page.append("<h2>Estimated ")
           .append(escape(e.metric()))

@@ -21,6 +21,7 @@ import java.util.Optional;
  * @param estimated a classifier's performance estimated without labels per chunk (CBPE), empty when
  *     not asked for
  * @param multivariateNote why multivariate drift was not computed, or null
+ * @param domainClassifier the domain classifier's AUC per chunk, null when not asked for
  */
 public record DriftResult(
     DriftInput reference,
@@ -37,7 +38,8 @@ public record DriftResult(
     List<ChunkDrift> chunks,
     MultivariateDrift multivariate,
     List<PerformanceEstimate> estimated,
-    String multivariateNote) {
+    String multivariateNote,
+    DomainClassifierDrift domainClassifier) {
 
   public DriftResult {
     features = List.copyOf(features);
@@ -72,6 +74,7 @@ public record DriftResult(
         List.of(),
         null,
         List.of(),
+        null,
         null);
   }
 
@@ -82,6 +85,7 @@ public record DriftResult(
       MultivariateDrift multivariateDrift,
       List<PerformanceEstimate> estimates,
       String note,
+      DomainClassifierDrift domainClassifierDrift,
       boolean verdict,
       String text) {
     return new DriftResult(
@@ -99,7 +103,8 @@ public record DriftResult(
         chunkResults,
         multivariateDrift,
         estimates,
-        note);
+        note,
+        domainClassifierDrift);
   }
 
   public Optional<FeatureDrift> feature(String name) {
@@ -130,6 +135,7 @@ public record DriftResult(
         chunks,
         multivariate,
         estimated,
-        multivariateNote);
+        multivariateNote,
+        domainClassifier);
   }
 }

@@ -59,6 +59,14 @@ public final class DriftTracking {
           .max()
           .ifPresent(v -> metrics.put("drift.multivariate.max_error", v));
     }
+    DomainClassifierDrift d = result.domainClassifier();
+    if (d != null) {
+      metrics.put("drift.domain_classifier.alerts", (double) d.alerts());
+      d.current().stream()
+          .mapToDouble(ChunkValue::value)
+          .max()
+          .ifPresent(v -> metrics.put("drift.domain_classifier.max_auc", v));
+    }
     for (PerformanceEstimate e : result.estimated()) {
       String prefix = "drift.estimated." + metricName(e.metric()) + ".";
       metrics.put(

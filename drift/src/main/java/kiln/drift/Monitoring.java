@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Consumer;
 import kiln.drift.internal.Chunker;
+import kiln.drift.internal.DomainClassifier;
 import kiln.drift.internal.DriftEngine;
 import kiln.drift.internal.Profiler;
 import kiln.drift.internal.Reconstruction;
@@ -51,6 +52,11 @@ final class Monitoring {
     this.estimation = estimation;
   }
 
+  /** The domain classifier runs when the config's statistics list it (per chunk with chunks). */
+  private boolean domainClassifierAsked() {
+    return config.computes(Statistic.DOMAIN_CLASSIFIER);
+  }
+
   /** Multivariate drift runs when the config's statistics list it, or with chunks. */
   private boolean multivariateAsked() {
     return chunking != null || config.computes(Statistic.RECONSTRUCTION_ERROR);
@@ -64,7 +70,7 @@ final class Monitoring {
       SideProfile referenceProfile) {
     List<String> numeric = numericFeatures(plan, referenceRows.schema(), currentRows.schema());
     boolean multivariate = multivariateAsked() && numeric.size() >= 2;
-    if (chunking == null && estimation == null && !multivariate) {
+    if (chunking == null && estimation == null && !multivariate && !domainClassifierAsked()) {
       return whole.withMonitoring(
           null,
           List.of(),
@@ -73,6 +79,7 @@ final class Monitoring {
           multivariateAsked()
               ? "multivariate drift needs two or more numeric features, found " + numeric.size()
               : null,
+          null,
           whole.drifted(),
           whole.summary());
     }
@@ -130,6 +137,26 @@ final class Monitoring {
                 Reconstruction.perChunk(referenceChunks, fit),
                 Reconstruction.perChunk(currentChunks, fit));
       }
+      DomainClassifierDrift domain = null;
+      List<String> categorical =
+          categoricalFeatures(plan, referenceRows.schema(), currentRows.schema(), numeric);
+      if (domainClassifierAsked() && numeric.size() + categorical.size() > 0) {
+        progress.accept(
+            "training the domain classifier ("
+                + DomainClassifierDrift.DEFAULT_FOLDS
+                + "-fold) on "
+                + (numeric.size() + categorical.size())
+                + " features per chunk");
+        domain =
+            DomainClassifier.decide(
+                referenceRows,
+                currentChunks,
+                numeric,
+                categorical,
+                DomainClassifierDrift.DEFAULT_FOLDS,
+                DomainClassifierDrift.DEFAULT_MAX_ROWS_PER_SIDE,
+                config.thresholds().domainClassifierAuc());
+      }
       List<PerformanceEstimate> estimates = List.of();
       if (estimation != null) {
         progress.accept("estimating performance without labels (CBPE)");
@@ -137,7 +164,7 @@ final class Monitoring {
             Cbpe.fit(referenceRows, estimation.score(), estimation.label(), estimation.threshold())
                 .estimate(referenceChunks, currentChunks);
       }
-      return decide(whole, chunks, reconstruction, estimates, note);
+      return decide(whole, chunks, reconstruction, domain, estimates, note);
     } finally {
       currentChunks.unpersist();
       referenceChunks.unpersist();
@@ -148,6 +175,7 @@ final class Monitoring {
       DriftResult whole,
       List<ChunkDrift> chunks,
       MultivariateDrift reconstruction,
+      DomainClassifierDrift domain,
       List<PerformanceEstimate> estimates,
       String note) {
     List<String> parts = new ArrayList<>();
@@ -173,6 +201,15 @@ final class Monitoring {
               reconstruction.alerts(),
               reconstruction.current().size()));
     }
+    if (domain != null) {
+      parts.add(
+          String.format(
+              Locale.ROOT,
+              "domain classifier AUC above %.2f in %d of %d chunk(s)",
+              domain.threshold(),
+              domain.alerts(),
+              domain.current().size()));
+    }
     for (PerformanceEstimate e : estimates) {
       long alerts = e.current().stream().filter(ChunkValue::alert).count();
       parts.add(
@@ -188,6 +225,7 @@ final class Monitoring {
     boolean drifted =
         whole.drifted()
             || (reconstruction != null && reconstruction.drifted())
+            || (domain != null && domain.drifted())
             || estimates.stream().anyMatch(PerformanceEstimate::alerted);
     String summary =
         whole.summary()
@@ -199,6 +237,7 @@ final class Monitoring {
         reconstruction,
         estimates,
         note,
+        domain,
         drifted,
         summary);
   }
@@ -246,6 +285,24 @@ final class Monitoring {
           && !config.categorical().contains(p.name())
           && numeric(reference, p.name())
           && numeric(current, p.name())) {
+        names.add(p.name());
+      }
+    }
+    return names;
+  }
+
+  /** The other feature columns present on both sides: categorical for the domain classifier. */
+  private static List<String> categoricalFeatures(
+      List<DriftEngine.Planned> plan,
+      StructType reference,
+      StructType current,
+      List<String> numeric) {
+    List<String> names = new ArrayList<>();
+    for (DriftEngine.Planned p : plan) {
+      if (p.role() == Role.FEATURE
+          && !numeric.contains(p.name())
+          && has(reference, p.name())
+          && has(current, p.name())) {
         names.add(p.name());
       }
     }

@@ -24,7 +24,14 @@ public enum Statistic {
    * reconstruction), per chunk against the band of the reference's chunks. Unlike the others it
    * reads the rows again (the PCA is fitted on the reference), so it runs only when asked for.
    */
-  RECONSTRUCTION_ERROR;
+  RECONSTRUCTION_ERROR,
+  /**
+   * Multivariate drift: the cross-validated ROC AUC of a classifier trained to tell reference rows
+   * from the current chunk's rows (numeric and categorical features), drifted above thresholds'
+   * {@code domainClassifierAuc} (0.55). Trains a forest per fold and chunk, so it runs only when
+   * the config lists it (per chunk with {@code --chunk}).
+   */
+  DOMAIN_CLASSIFIER;
 
   /**
    * The default: every statistic read from the profiles. Multivariate drift is asked for (config

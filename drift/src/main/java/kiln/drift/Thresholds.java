@@ -24,6 +24,9 @@ import kiln.core.Errors;
  *       current data is worse than its test metric by more than 5% of the test value (a Kiln
  *       choice: a relative bound works for AUC and RMSE alike; tighten it for models whose errors
  *       are costly). Decided only with at least {@value #MIN_LABELLED_ROWS} labelled rows;
+ *   <li>{@code domainClassifierAuc} 0.55: a chunk drifted when the domain classifier's
+ *       cross-validated AUC is above it (statistic {@code domain_classifier}; Evidently's default
+ *       for its classifier method);
  *   <li>optional, off by default: {@code wassersteinNormalised}, {@code jensenShannon}, {@code
  *       hellinger} (e.g. 0.1) and {@code outOfRange} (share of current values outside the range).
  * </ul>
@@ -39,13 +42,15 @@ public record Thresholds(
     Double hellinger,
     Double outOfRange,
     Boolean testsDecide,
-    Double performance) {
+    Double performance,
+    Double domainClassifierAuc) {
 
   public static final double DEFAULT_PSI = 0.2;
   public static final double DEFAULT_P_VALUE = 0.05;
   public static final double DEFAULT_NULL_RATE = 0.1;
   public static final double DEFAULT_DRIFT_SHARE = 0.5;
   public static final double DEFAULT_PERFORMANCE = 0.05;
+  public static final double DEFAULT_DOMAIN_CLASSIFIER_AUC = 0.55;
 
   /** Fewer labelled current rows than this leave performance undecided (too noisy to call). */
   public static final int MIN_LABELLED_ROWS = 100;
@@ -58,6 +63,15 @@ public record Thresholds(
     driftShare = driftShare == null ? DEFAULT_DRIFT_SHARE : driftShare;
     testsDecide = testsDecide == null ? Boolean.TRUE : testsDecide;
     performance = performance == null ? DEFAULT_PERFORMANCE : performance;
+    domainClassifierAuc =
+        domainClassifierAuc == null ? DEFAULT_DOMAIN_CLASSIFIER_AUC : domainClassifierAuc;
+    if (!(domainClassifierAuc >= 0.5 && domainClassifierAuc < 1)) {
+      throw Errors.badInput(
+          "domainClassifierAuc must be at least 0.5 and below 1, got "
+              + domainClassifierAuc
+              + "; 0.5 is a classifier that cannot tell the sides apart",
+          "correct the drift config (--config) or the options that set it");
+    }
     positive("psi", psi);
     if (!(pValue > 0 && pValue < 1)) {
       throw Errors.badInput(
@@ -94,7 +108,7 @@ public record Thresholds(
   }
 
   public static Thresholds defaults() {
-    return new Thresholds(null, null, null, null, null, null, null, null, null, null, null);
+    return new Thresholds(null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   private static void positive(String name, double value) {

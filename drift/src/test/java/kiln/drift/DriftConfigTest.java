@@ -19,7 +19,7 @@ class DriftConfigTest {
     assertThat(config.thresholds())
         .isEqualTo(
             new Thresholds(
-                0.2, 0.05, Correction.NONE, 0.1, 0.5, null, null, null, null, true, 0.05));
+                0.2, 0.05, Correction.NONE, 0.1, 0.5, null, null, null, null, true, 0.05, 0.55));
     assertThat(config.statistics())
         .containsExactly(
             Statistic.PSI,
@@ -58,7 +58,8 @@ class DriftConfigTest {
           outOfRange: 0.02
           testsDecide: false
           performance: 0.1
-        statistics: [psi, ks]
+          domainClassifierAuc: 0.6
+        statistics: [psi, ks, domain_classifier]
         bins: 20
         topCategories: 10
         exactDistinctLimit: 5000
@@ -78,8 +79,8 @@ class DriftConfigTest {
                 "score",
                 "delayed",
                 new Thresholds(
-                    0.25, 0.01, Correction.FDR, 0.2, 0.3, 0.15, 0.1, 0.12, 0.02, false, 0.1),
-                List.of(Statistic.PSI, Statistic.KS),
+                    0.25, 0.01, Correction.FDR, 0.2, 0.3, 0.15, 0.1, 0.12, 0.02, false, 0.1, 0.6),
+                List.of(Statistic.PSI, Statistic.KS, Statistic.DOMAIN_CLASSIFIER),
                 20,
                 10,
                 5000,

@@ -381,13 +381,30 @@ final class DriftCommand implements Callable<Integer> {
     } else if (result.multivariateNote() != null) {
       console.result("Multivariate drift not computed: " + result.multivariateNote());
     }
-    if (result.chunks().isEmpty() && result.estimated().isEmpty() && m == null) {
+    kiln.drift.DomainClassifierDrift d = result.domainClassifier();
+    if (d != null) {
+      console.result(
+          String.format(
+              Locale.ROOT,
+              "Multivariate drift (domain classifier: %d-fold cross-validated AUC of reference"
+                  + " against each chunk, %d numeric and %d categorical features, at most %d rows"
+                  + " per side): drifted above %.2f",
+              d.folds(),
+              d.numeric().size(),
+              d.categorical().size(),
+              d.maxRowsPerSide(),
+              d.threshold()));
+    }
+    if (result.chunks().isEmpty() && result.estimated().isEmpty() && m == null && d == null) {
       return;
     }
     StringBuilder header =
         new StringBuilder(String.format(Locale.ROOT, "  %-12s %9s", "chunk", "rows"));
     if (m != null) {
       header.append(String.format(Locale.ROOT, " %14s", "reconstruction"));
+    }
+    if (d != null) {
+      header.append(String.format(Locale.ROOT, " %10s", "domain AUC"));
     }
     for (PerformanceEstimate e : result.estimated()) {
       header.append(String.format(Locale.ROOT, " %20s", e.metric() + " est/real"));
@@ -400,6 +417,9 @@ final class DriftCommand implements Callable<Integer> {
     result.chunks().forEach(c -> chunks.put(c.chunk(), c.rows()));
     if (m != null) {
       m.current().forEach(c -> chunks.putIfAbsent(c.chunk(), c.rows()));
+    }
+    if (d != null) {
+      d.current().forEach(c -> chunks.putIfAbsent(c.chunk(), c.rows()));
     }
     result
         .estimated()
@@ -414,6 +434,13 @@ final class DriftCommand implements Callable<Integer> {
             v == null
                 ? String.format(Locale.ROOT, " %14s", "-")
                 : String.format(Locale.ROOT, " %13.4f%s", v.value(), v.alert() ? "!" : " "));
+      }
+      if (d != null) {
+        ChunkValue v = find(d.current(), chunk.getKey());
+        line.append(
+            v == null
+                ? String.format(Locale.ROOT, " %10s", "-")
+                : String.format(Locale.ROOT, " %9.4f%s", v.value(), v.alert() ? "!" : " "));
       }
       for (PerformanceEstimate e : result.estimated()) {
         ChunkValue v = find(e.current(), chunk.getKey());
@@ -446,6 +473,10 @@ final class DriftCommand implements Callable<Integer> {
     }
     if (m != null || !result.estimated().isEmpty()) {
       console.result("  (! outside the band of the reference chunks)");
+    }
+    if (d != null) {
+      console.result(
+          String.format(Locale.ROOT, "  (domain AUC: ! above %.2f, the threshold)", d.threshold()));
     }
   }
 

@@ -458,7 +458,8 @@ public final class ModelDrift {
         drift.chunks(),
         drift.multivariate(),
         drift.estimated(),
-        drift.multivariateNote());
+        drift.multivariateNote(),
+        drift.domainClassifier());
   }
 
   private static Path temporaryDirectory() {
