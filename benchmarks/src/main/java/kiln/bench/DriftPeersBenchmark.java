@@ -289,10 +289,19 @@ public final class DriftPeersBenchmark {
             null,
             null);
     long start = System.nanoTime();
+    // where Kiln's time goes: each progress message with the seconds since the start
+    List<String> progress = java.util.Collections.synchronizedList(new ArrayList<>());
+    java.util.function.Consumer<String> timed =
+        m -> {
+          String line =
+              String.format(Locale.ROOT, "%7.2f s  %s", (System.nanoTime() - start) / 1e9, m);
+          progress.add(line);
+          System.err.println("[kiln] " + line);
+        };
     Dataset<Row> r = spark.read().parquet(reference.toString());
     Dataset<Row> c = spark.read().parquet(current.toString()).drop("label");
     DriftResult result =
-        new DriftMonitor(spark, config, m -> {}, null, new Estimation("score", "label", 0.5))
+        new DriftMonitor(spark, config, timed, null, new Estimation("score", "label", 0.5))
             .compare(r, c);
     double seconds = (System.nanoTime() - start) / 1e9;
     ObjectNode json = JSON.createObjectNode();
@@ -311,6 +320,7 @@ public final class DriftPeersBenchmark {
       }
     }
     json.put("summary", result.summary());
+    progress.forEach(json.putArray("progress")::add);
     json.put("peak_rss_bytes", peakRss());
     spark.stop();
     Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));

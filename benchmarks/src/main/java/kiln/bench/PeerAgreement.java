@@ -87,7 +87,8 @@ public final class PeerAgreement {
               "psi",
               v -> v,
               "numeric bins differ (Evidently: equal-width over both sides; Kiln: reference"
-                  + " deciles); categories the same"),
+                  + " deciles); categories the same, but Evidently puts a tiny share in for an"
+                  + " empty one, so categories seen on one side only weigh differently"),
           new Shared(
               "evidently",
               "hellinger",
