@@ -215,7 +215,7 @@ public final class DriftReport {
     DomainClassifierDrift d = result.domainClassifier();
     if (d != null) {
       page.append("<h2 id=\"domain-classifier\">Multivariate drift: domain classifier</h2>\n<p>")
-          .append("A random forest trained to tell reference rows from each chunk's rows (")
+          .append("Gradient-boosted trees trained to tell reference rows from each chunk's rows (")
           .append(d.folds())
           .append("-fold cross-validated ROC AUC, at most ")
           .append(d.maxRowsPerSide())

@@ -28,8 +28,8 @@ public enum Statistic {
   /**
    * Multivariate drift: the cross-validated ROC AUC of a classifier trained to tell reference rows
    * from the current chunk's rows (numeric and categorical features), drifted above thresholds'
-   * {@code domainClassifierAuc} (0.55). Trains a forest per fold and chunk, so it runs only when
-   * the config lists it (per chunk with {@code --chunk}).
+   * {@code domainClassifierAuc} (0.55). Trains a model per fold and chunk, so it runs only when the
+   * config lists it (per chunk with {@code --chunk}).
    */
   DOMAIN_CLASSIFIER;
 

@@ -58,6 +58,8 @@ class ChunkedDriftTest {
             .compare(reference, current);
 
     assertThat(result.chunking()).isEqualTo("day");
+    // the domain classifier runs only when the config lists it, chunks or not
+    assertThat(result.domainClassifier()).isNull();
     assertThat(result.chunks())
         .extracting(ChunkDrift::chunk)
         .containsExactly(

@@ -1,41 +1,34 @@
 package kiln.drift.internal;
 
-import static org.apache.spark.sql.functions.avg;
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.pmod;
-import static org.apache.spark.sql.functions.rand;
-import static org.apache.spark.sql.functions.row_number;
-import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Random;
 import kiln.drift.ChunkValue;
 import kiln.drift.DomainClassifierDrift;
-import org.apache.spark.ml.classification.RandomForestClassificationModel;
-import org.apache.spark.ml.classification.RandomForestClassifier;
-import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
-import org.apache.spark.ml.feature.StringIndexer;
-import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.expressions.Window;
 
 /**
- * The domain classifier behind {@link DomainClassifierDrift}: per chunk, a random forest (Spark ML;
- * NannyML uses LightGBM) learns reference (0) against the chunk (1) on a sample of at most {@code
- * maxRowsPerSide} rows of each; every row is predicted by the forest trained on the other folds,
- * and the AUC of those out-of-fold predictions is the chunk's value.
+ * The domain classifier behind {@link DomainClassifierDrift}: per chunk, gradient-boosted trees
+ * ({@link BoostedTrees}; NannyML uses LightGBM) learn reference (0) against the chunk (1) on a
+ * seeded sample of at most {@code maxRowsPerSide} rows of each side, collected to the driver; every
+ * row is scored by the model trained on the other folds (stratified by side), and the AUC of those
+ * out-of-fold scores is the chunk's value. Numeric features keep missing values as a bin of their
+ * own; categories are coded by their frequency over both sides' samples.
  */
 public final class DomainClassifier {
-  private static final String SIDE = "__kiln_side";
-  private static final String FOLD = "__kiln_fold";
-  private static final String FEATURES = "__kiln_features";
-  private static final String PROBABILITY = "__kiln_probability";
   private static final long SEED = 18;
+  static final int ROUNDS = 60;
+  static final int DEPTH = 4;
+  static final int MIN_LEAF = 10;
+  static final double RATE = 0.1;
 
   private DomainClassifier() {}
 
@@ -56,119 +49,118 @@ public final class DomainClassifier {
     if (folds < 2) {
       throw new IllegalStateException("folds must be at least 2, got " + folds);
     }
-    // a null is filled with the reference mean and flagged, so that a change in missingness shows
-    List<Column> means = new ArrayList<>();
-    for (String c : numeric) {
-      means.add(avg(col(c).cast("double")));
-    }
-    Row meanRow =
-        numeric.isEmpty()
-            ? null
-            : reference
-                .agg(means.get(0), means.subList(1, means.size()).toArray(Column[]::new))
-                .first();
     List<Column> projected = new ArrayList<>();
-    List<String> vectorInputs = new ArrayList<>();
-    for (int j = 0; j < numeric.size(); j++) {
-      String c = numeric.get(j);
-      double fill = meanRow.isNullAt(j) ? 0 : meanRow.getDouble(j);
-      projected.add(coalesce(col(c).cast("double"), lit(fill)).as("__kiln_n" + j));
-      projected.add(when(col(c).isNull(), 1.0).otherwise(0.0).as("__kiln_m" + j));
-      vectorInputs.add("__kiln_n" + j);
-      vectorInputs.add("__kiln_m" + j);
+    for (String c : numeric) {
+      projected.add(col(c).cast("double"));
     }
-    for (int j = 0; j < categorical.size(); j++) {
-      projected.add(
-          coalesce(col(categorical.get(j)).cast("string"), lit("__kiln_null")).as("__kiln_c" + j));
-      vectorInputs.add("__kiln_ci" + j);
+    for (String c : categorical) {
+      projected.add(col(c).cast("string"));
     }
-    Dataset<Row> referenceSample =
-        sample(reference.select(projected.toArray(Column[]::new)), maxRowsPerSide)
-            .withColumn(SIDE, lit(0.0))
-            .cache();
+    Dataset<Row> referenceColumns = reference.select(projected.toArray(Column[]::new));
+    List<Row> referenceSample = sample(referenceColumns, referenceColumns.count(), maxRowsPerSide);
     List<Column> withChunk = new ArrayList<>(projected);
     withChunk.add(col(Chunker.CHUNK));
     Dataset<Row> current = currentChunks.select(withChunk.toArray(Column[]::new));
     List<ChunkValue> values = new ArrayList<>();
-    try {
-      for (java.util.Map.Entry<String, Long> chunk : Chunker.sizes(currentChunks).entrySet()) {
-        Dataset<Row> chunkRows =
-            sample(
-                    current.where(col(Chunker.CHUNK).equalTo(chunk.getKey())).drop(Chunker.CHUNK),
-                    maxRowsPerSide)
-                .withColumn(SIDE, lit(1.0));
-        double auc =
-            crossValidatedAuc(
-                referenceSample.unionByName(chunkRows), categorical.size(), vectorInputs, folds);
-        values.add(
-            new ChunkValue(
-                chunk.getKey(), chunk.getValue(), auc, Double.NaN, Double.NaN, auc > threshold));
-      }
-    } finally {
-      referenceSample.unpersist();
+    for (Map.Entry<String, Long> chunk : Chunker.sizes(currentChunks).entrySet()) {
+      List<Row> chunkSample =
+          sample(
+              current.where(col(Chunker.CHUNK).equalTo(chunk.getKey())).drop(Chunker.CHUNK),
+              chunk.getValue(),
+              maxRowsPerSide);
+      double auc =
+          crossValidatedAuc(
+              referenceSample, chunkSample, numeric.size(), categorical.size(), folds);
+      values.add(
+          new ChunkValue(
+              chunk.getKey(), chunk.getValue(), auc, Double.NaN, Double.NaN, auc > threshold));
     }
     return new DomainClassifierDrift(
         numeric, categorical, folds, maxRowsPerSide, threshold, values);
   }
 
-  private static Dataset<Row> sample(Dataset<Row> rows, long max) {
-    long n = rows.count();
+  private static List<Row> sample(Dataset<Row> rows, long n, long max) {
     if (n <= max) {
-      return rows;
+      return rows.collectAsList();
     }
-    // a little over the fraction, then cut: a seeded sample of exactly max rows
-    return rows.sample(false, Math.min(1.0, 1.1 * max / n), SEED).limit((int) max);
+    // a little over the fraction, then cut: a seeded sample of at most max rows
+    return rows.sample(false, Math.min(1.0, 1.1 * max / n), SEED).limit((int) max).collectAsList();
   }
 
-  /** Stratified folds, a forest per fold, AUC of the pooled out-of-fold probabilities. */
+  /**
+   * Stratified folds, a model per fold, the AUC of the pooled out-of-fold scores: reference rows
+   * are class 0, the chunk's class 1.
+   */
   static double crossValidatedAuc(
-      Dataset<Row> both, int categoricalCount, List<String> vectorInputs, int folds) {
-    Dataset<Row> indexed = both;
-    for (int j = 0; j < categoricalCount; j++) {
-      indexed =
-          new StringIndexer()
-              .setInputCol("__kiln_c" + j)
-              .setOutputCol("__kiln_ci" + j)
-              .setHandleInvalid("keep")
-              .fit(indexed)
-              .transform(indexed);
-    }
-    Dataset<Row> rows =
-        new VectorAssembler()
-            .setInputCols(vectorInputs.toArray(String[]::new))
-            .setOutputCol(FEATURES)
-            .transform(indexed)
-            .select(col(FEATURES), col(SIDE))
-            .withColumn(
-                FOLD,
-                pmod(
-                    row_number().over(Window.partitionBy(col(SIDE)).orderBy(rand(SEED))),
-                    lit(folds)))
-            .cache();
-    try {
-      Dataset<Row> predictions = null;
-      for (int k = 0; k < folds; k++) {
-        RandomForestClassificationModel forest =
-            new RandomForestClassifier()
-                .setFeaturesCol(FEATURES)
-                .setLabelCol(SIDE)
-                .setProbabilityCol(PROBABILITY)
-                .setNumTrees(30)
-                .setMaxDepth(6)
-                .setSeed(SEED + k)
-                .fit(rows.where(col(FOLD).notEqual(k)));
-        Dataset<Row> predicted = forest.transform(rows.where(col(FOLD).equalTo(k)));
-        predicted = predicted.select(col(PROBABILITY), col(SIDE));
-        predictions = predictions == null ? predicted : predictions.unionAll(predicted);
+      List<Row> reference, List<Row> chunk, int numericCount, int categoricalCount, int folds) {
+    int n = reference.size() + chunk.size();
+    int d = numericCount + categoricalCount;
+    double[][] x = new double[n][d];
+    int[] y = new int[n];
+    List<Map<String, Integer>> codes = codes(reference, chunk, numericCount, categoricalCount);
+    for (int i = 0; i < n; i++) {
+      Row row = i < reference.size() ? reference.get(i) : chunk.get(i - reference.size());
+      y[i] = i < reference.size() ? 0 : 1;
+      for (int f = 0; f < numericCount; f++) {
+        x[i][f] = row.isNullAt(f) ? Double.NaN : row.getDouble(f);
       }
-      return new BinaryClassificationEvaluator()
-          .setRawPredictionCol(PROBABILITY)
-          .setLabelCol(SIDE)
-          .setMetricName("areaUnderROC")
-          .setNumBins(0)
-          .evaluate(predictions);
-    } finally {
-      rows.unpersist();
+      for (int f = 0; f < categoricalCount; f++) {
+        String v = row.isNullAt(numericCount + f) ? null : row.getString(numericCount + f);
+        x[i][numericCount + f] = v == null ? Double.NaN : codes.get(f).get(v);
+      }
     }
+    // stratified: each side's rows shuffled (seeded) and dealt to the folds in turn
+    int[] fold = new int[n];
+    Random random = new Random(SEED);
+    for (int side = 0; side <= 1; side++) {
+      List<Integer> members = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        if (y[i] == side) {
+          members.add(i);
+        }
+      }
+      java.util.Collections.shuffle(members, random);
+      for (int k = 0; k < members.size(); k++) {
+        fold[members.get(k)] = k % folds;
+      }
+    }
+    double[] scores = new double[n];
+    for (int k = 0; k < folds; k++) {
+      final int held = k;
+      int[] train = java.util.stream.IntStream.range(0, n).filter(i -> fold[i] != held).toArray();
+      BoostedTrees model = BoostedTrees.fit(x, y, train, ROUNDS, DEPTH, MIN_LEAF, RATE);
+      for (int i = 0; i < n; i++) {
+        if (fold[i] == held) {
+          scores[i] = model.score(x[i]);
+        }
+      }
+    }
+    return BoostedTrees.auc(scores, y);
+  }
+
+  /** Per categorical feature: each value's code, by frequency over both samples (ties by name). */
+  private static List<Map<String, Integer>> codes(
+      List<Row> reference, List<Row> chunk, int numericCount, int categoricalCount) {
+    List<Map<String, Integer>> codes = new ArrayList<>();
+    for (int f = 0; f < categoricalCount; f++) {
+      Map<String, Integer> counts = new HashMap<>();
+      for (List<Row> side : List.of(reference, chunk)) {
+        for (Row row : side) {
+          if (!row.isNullAt(numericCount + f)) {
+            counts.merge(row.getString(numericCount + f), 1, Integer::sum);
+          }
+        }
+      }
+      List<String> order = new ArrayList<>(counts.keySet());
+      order.sort(
+          Comparator.comparing((String v) -> -counts.get(v))
+              .thenComparing(Comparator.naturalOrder()));
+      Map<String, Integer> code = new HashMap<>();
+      for (int i = 0; i < order.size(); i++) {
+        code.put(order.get(i), i);
+      }
+      codes.add(code);
+    }
+    return codes;
   }
 }
