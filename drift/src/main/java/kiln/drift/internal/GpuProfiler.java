@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,22 +22,23 @@ import org.apache.spark.sql.types.StructField;
 /**
  * The gpu profile's profiler: the same profiles as {@link Profiler}, from built-in Spark
  * expressions that the RAPIDS Accelerator runs on a GPU, instead of a JVM fold over the rows (which
- * no GPU can run). Per side: ONE aggregate for the counts and moments of every column, then per
- * column the counts per distinct value (a group-by), and, for a numeric column with more distinct
- * values than {@code exactLimit}, {@code approx_percentile} at {@code quantiles} evenly spaced
- * ranks instead of the KLL sketch.
+ * no GPU can run). Per side, four queries whatever the number of columns: (1) one aggregate for the
+ * counts, means and ranges; (2) one for the squared deviations from those means; (3) the counts per
+ * distinct value of every column at once (the columns exploded into one long table, grouped, and
+ * kept for the columns with at most {@code exactLimit} distinct values by a count over a window per
+ * column); (4) for the numeric columns with more, {@code approx_percentile} at {@code quantiles}
+ * evenly spaced ranks instead of the KLL sketch.
  *
  * <p>Equal to {@link Profiler}'s profiles where those are exact (counts, and distributions of up to
  * {@code exactLimit} distinct values; moments up to floating-point summation order). Beyond it the
  * distribution is {@code quantiles} points of equal weight, with a rank error of {@code 1 /
  * quantiles + 1 / accuracy} (Spark's approx_percentile guarantees {@code 1 / accuracy} on a CPU;
- * RAPIDS computes it with a t-digest, whose error is not bounded the same way: see
- * DriftGpuPathTest). A categorical column with more than {@code exactLimit} categories spills to
- * the frequent-items sketch as on the CPU path, fed with the exact counts, which all travel to the
- * driver.
+ * RAPIDS computes it with a t-digest, whose error is not bounded the same way: measure on a GPU). A
+ * categorical column with more than {@code exactLimit} categories spills to the frequent-items
+ * sketch as on the CPU path, fed with the exact counts, which all travel to the driver.
  *
  * <p>Used only in a session that runs RAPIDS: on a CPU it makes more passes over the data than the
- * one-pass fold.
+ * one-pass fold. Step 3's window holds all the distinct values of one column in one task.
  */
 public final class GpuProfiler {
   /** Spark's default accuracy of approx_percentile: a rank error of at most 1/10,000 on a CPU. */
@@ -81,117 +81,170 @@ public final class GpuProfiler {
             "leave the column out of features, or list it under exclude in the drift config");
       }
       readers.add(reader);
-      values.add(value(col(quote(name)), reader, field.dataType()).as("c" + readers.size()));
+      values.add(value(col(quote(name)), reader, field.dataType()).as(name(readers.size() - 1)));
     }
     // one projection that every query below reads: numbers as doubles, categories as strings
     Dataset<Row> projected = data.select(values.toArray(Column[]::new));
+    int n = readers.size();
+
+    // 1. counts, means and ranges of every column
     List<Column> aggregates = new ArrayList<>();
     aggregates.add(count(lit(1)));
-    for (int i = 0; i < readers.size(); i++) {
-      Column v = col("c" + (i + 1));
+    for (int i = 0; i < n; i++) {
+      Column v = col(name(i));
       aggregates.add(count(v));
       if (!readers.get(i).categorical) {
-        Column finite = finite(v);
-        Column finiteValue = when(finite, v);
+        Column finiteValue = when(finite(v), v);
         aggregates.add(count(when(functions.isnan(v), 1)));
         aggregates.add(count(when(v.equalTo(lit(Double.POSITIVE_INFINITY)), 1)));
         aggregates.add(count(when(v.equalTo(lit(Double.NEGATIVE_INFINITY)), 1)));
         aggregates.add(count(finiteValue));
         aggregates.add(functions.avg(finiteValue));
-        aggregates.add(functions.var_pop(finiteValue));
         aggregates.add(functions.min(finiteValue));
         aggregates.add(functions.max(finiteValue));
       }
     }
-    Row totals =
-        projected
-            .agg(aggregates.get(0), aggregates.subList(1, aggregates.size()).toArray(Column[]::new))
-            // not first(): a collect with a limit plans CollectLimitExec, which RAPIDS 25.04 leaves
-            // on the CPU
-            .collectAsList()
-            .get(0);
+    Row totals = single(projected, aggregates);
     long rows = totals.getLong(0);
     Map<String, ColumnProfile> profiles = new LinkedHashMap<>();
+    double[] means = new double[n];
+    List<Column> deviations = new ArrayList<>();
+    List<Integer> spread = new ArrayList<>();
     int at = 1;
-    for (int i = 0; i < readers.size(); i++) {
+    for (int i = 0; i < n; i++) {
       ColumnReader reader = readers.get(i);
-      String c = "c" + (i + 1);
       long nonNull = totals.getLong(at++);
       if (reader.categorical) {
-        CategoricalProfile profile = CategoricalProfile.ofCounts(exactLimit, rows, rows - nonNull);
-        Iterator<Row> groups = groups(projected, col(c).isNotNull(), c);
-        while (groups.hasNext()) {
-          Row g = groups.next();
-          profile.addCount(g.getString(0), g.getLong(1));
+        profiles.put(reader.name, CategoricalProfile.ofCounts(exactLimit, rows, rows - nonNull));
+        continue;
+      }
+      long nans = totals.getLong(at++);
+      long positive = totals.getLong(at++);
+      long negative = totals.getLong(at++);
+      long finite = totals.getLong(at++);
+      means[i] = finite == 0 ? 0 : totals.getDouble(at);
+      double min = finite == 0 ? 0 : totals.getDouble(at + 1);
+      double max = finite == 0 ? 0 : totals.getDouble(at + 2);
+      at += 3;
+      profiles.put(
+          reader.name,
+          NumericProfile.ofAggregates(
+              exactLimit,
+              sketchK,
+              rows,
+              rows - nonNull,
+              nans,
+              positive,
+              negative,
+              finite,
+              means[i],
+              0,
+              min,
+              max));
+      if (finite > 0) {
+        Column v = col(name(i));
+        Column d = when(finite(v), v.minus(lit(means[i])));
+        deviations.add(functions.sum(d));
+        deviations.add(functions.sum(d.multiply(d)));
+        spread.add(i);
+      }
+    }
+
+    // 2. squared deviations from the means of step 1 (two passes, not var_pop, which RAPIDS 25.04
+    // leaves on the CPU; and not sums of squares, which cancel catastrophically for timestamps)
+    if (!spread.isEmpty()) {
+      Row sums = single(projected, deviations);
+      for (int k = 0; k < spread.size(); k++) {
+        NumericProfile profile = (NumericProfile) profiles.get(readers.get(spread.get(k)).name);
+        double sum = sums.getDouble(2 * k);
+        double squares = sums.getDouble(2 * k + 1);
+        // the corrected two-pass formula: the first sum is the rounding error of the mean
+        profile.setM2(Math.max(0, squares - sum * sum / profile.finite()));
+      }
+    }
+
+    // 3. counts per value of every column in one long table, kept for the columns with at most
+    // exactLimit distinct values (categorical columns: all, as the CPU path spills them itself)
+    List<Column> cells = new ArrayList<>();
+    List<Integer> categories = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Column v = col(name(i));
+      boolean categoricalColumn = readers.get(i).categorical;
+      if (categoricalColumn) {
+        categories.add(i);
+      }
+      cells.add(
+          functions.struct(
+              lit(i).as("i"),
+              (categoricalColumn ? lit(null).cast(DataTypes.DoubleType) : when(finite(v), v))
+                  .as("x"),
+              (categoricalColumn ? v : lit(null).cast(DataTypes.StringType)).as("s")));
+    }
+    java.util.Set<Integer> distinctKnown = new java.util.HashSet<>();
+    if (n > 0) {
+      Dataset<Row> counted =
+          projected
+              .select(functions.explode(functions.array(cells.toArray(Column[]::new))).as("cell"))
+              .select(col("cell.i").as("i"), col("cell.x").as("x"), col("cell.s").as("s"))
+              .where(col("x").isNotNull().or(col("s").isNotNull()))
+              .groupBy("i", "x", "s")
+              .count()
+              .withColumn(
+                  "distinct",
+                  count(lit(1)).over(org.apache.spark.sql.expressions.Window.partitionBy("i")))
+              .where(col("distinct").leq(lit(exactLimit)).or(col("i").isin(categories.toArray())));
+      for (Row g : counted.collectAsList()) {
+        int i = g.getInt(0);
+        distinctKnown.add(i);
+        ColumnProfile profile = profiles.get(readers.get(i).name);
+        if (profile instanceof CategoricalProfile c) {
+          c.addCount(g.getString(2), g.getLong(3));
+        } else {
+          ((NumericProfile) profile).addCount(g.getDouble(1), g.getLong(3));
         }
-        profiles.put(reader.name, profile);
-      } else {
-        long nans = totals.getLong(at++);
-        long positive = totals.getLong(at++);
-        long negative = totals.getLong(at++);
-        long finite = totals.getLong(at++);
-        double mean = finite == 0 ? 0 : totals.getDouble(at);
-        double variance = finite == 0 ? 0 : totals.getDouble(at + 1);
-        double min = finite == 0 ? 0 : totals.getDouble(at + 2);
-        double max = finite == 0 ? 0 : totals.getDouble(at + 3);
-        at += 4;
-        NumericProfile profile =
-            NumericProfile.ofAggregates(
-                exactLimit,
-                sketchK,
-                rows,
-                rows - nonNull,
-                nans,
-                positive,
-                negative,
-                finite,
-                mean,
-                variance * finite,
-                min,
-                max);
-        if (finite > 0) {
-          distribution(projected, col(c), c, profile);
-        }
-        profiles.put(reader.name, profile);
+      }
+    }
+
+    // 4. approx_percentile for the numeric columns with more distinct values
+    List<Integer> sketched = new ArrayList<>();
+    List<Column> percentiles = new ArrayList<>();
+    double[] ranks = new double[quantiles];
+    for (int q = 0; q < quantiles; q++) {
+      // the middle of each of the equal rank intervals the point stands for
+      ranks[q] = (q + 0.5) / quantiles;
+    }
+    for (int i : spread) {
+      if (!distinctKnown.contains(i)) {
+        Column v = col(name(i));
+        sketched.add(i);
+        percentiles.add(functions.percentile_approx(when(finite(v), v), lit(ranks), lit(ACCURACY)));
+      }
+    }
+    if (!sketched.isEmpty()) {
+      Row points = single(projected, percentiles);
+      for (int k = 0; k < sketched.size(); k++) {
+        List<Double> quantilesOfColumn = points.getList(k);
+        ((NumericProfile) profiles.get(readers.get(sketched.get(k)).name))
+            .setQuantiles(
+                quantilesOfColumn.stream().mapToDouble(Double::doubleValue).toArray(),
+                quantileError());
       }
     }
     return new TableProfile(rows, profiles);
   }
 
-  /**
-   * The finite values' distribution: exact counts while there are at most {@code exactLimit}
-   * distinct values (read until one more turns up), else approx_percentile's quantiles.
-   */
-  private void distribution(Dataset<Row> projected, Column v, String name, NumericProfile profile) {
-    Iterator<Row> groups = groups(projected, finite(v), name);
-    List<Row> kept = new ArrayList<>();
-    while (groups.hasNext() && kept.size() <= exactLimit) {
-      kept.add(groups.next());
-    }
-    if (kept.size() <= exactLimit) {
-      kept.forEach(g -> profile.addCount(g.getDouble(0), g.getLong(1)));
-      return;
-    }
-    double[] ranks = new double[quantiles];
-    for (int i = 0; i < quantiles; i++) {
-      // the middle of each of the equal rank intervals the point stands for
-      ranks[i] = (i + 0.5) / quantiles;
-    }
-    Row row =
-        projected
-            .where(finite(v))
-            .agg(functions.percentile_approx(v, lit(ranks), lit(ACCURACY)))
-            .collectAsList()
-            .get(0);
-    List<Double> points = row.getList(0);
-    profile.setQuantiles(
-        points.stream().mapToDouble(Double::doubleValue).toArray(), quantileError());
+  /** The one row of {@code aggregates} over all rows. */
+  private static Row single(Dataset<Row> projected, List<Column> aggregates) {
+    // not first(): a collect with a limit plans CollectLimitExec, which RAPIDS 25.04 leaves on the
+    // CPU
+    return projected
+        .agg(aggregates.get(0), aggregates.subList(1, aggregates.size()).toArray(Column[]::new))
+        .collectAsList()
+        .get(0);
   }
 
-  /** Counts per distinct value of column {@code name} over the rows where {@code where} holds. */
-  private static Iterator<Row> groups(Dataset<Row> projected, Column where, String name) {
-    // toLocalIterator, not a limit (CollectLimitExec stays on the CPU in RAPIDS 25.04)
-    return projected.where(where).groupBy(col(name)).count().toLocalIterator();
+  private static String name(int i) {
+    return "c" + (i + 1);
   }
 
   private static Column finite(Column v) {

@@ -118,6 +118,11 @@ public final class NumericProfile implements ColumnProfile {
     return profile;
   }
 
+  /** Sets the sum of squared deviations of the finite values from their mean. */
+  void setM2(double value) {
+    m2 = value;
+  }
+
   /** Adds {@code count} finite values equal to {@code value} to the exact distribution. */
   void addCount(double value, long count) {
     if (counts == null) {
