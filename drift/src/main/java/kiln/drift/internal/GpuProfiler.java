@@ -25,9 +25,9 @@ import org.apache.spark.sql.types.StructField;
  * no GPU can run). Per side, four queries whatever the number of columns: (1) one aggregate for the
  * counts, means and ranges; (2) one for the squared deviations from those means; (3) the counts per
  * distinct value of every column at once (the columns exploded into one long table, grouped, and
- * kept for the columns with at most {@code exactLimit} distinct values by a count over a window per
- * column); (4) for the numeric columns with more, {@code approx_percentile} at {@code quantiles}
- * evenly spaced ranks instead of the KLL sketch.
+ * kept for the columns with at most {@code exactLimit} distinct values, counted per column by an
+ * aggregate joined back); (4) for the numeric columns with more, {@code approx_percentile} at
+ * {@code quantiles} evenly spaced ranks instead of the KLL sketch.
  *
  * <p>Equal to {@link Profiler}'s profiles where those are exact (counts, and distributions of up to
  * {@code exactLimit} distinct values; moments up to floating-point summation order). Beyond it the
@@ -38,7 +38,7 @@ import org.apache.spark.sql.types.StructField;
  * sketch as on the CPU path, fed with the exact counts, which all travel to the driver.
  *
  * <p>Used only in a session that runs RAPIDS: on a CPU it makes more passes over the data than the
- * one-pass fold. Step 3's window holds all the distinct values of one column in one task.
+ * one-pass fold.
  */
 public final class GpuProfiler {
   /** Spark's default accuracy of approx_percentile: a rank error of at most 1/10,000 on a CPU. */
@@ -182,16 +182,19 @@ public final class GpuProfiler {
     }
     java.util.Set<Integer> distinctKnown = new java.util.HashSet<>();
     if (n > 0) {
-      Dataset<Row> counted =
+      Dataset<Row> perValue =
           projected
               .select(functions.explode(functions.array(cells.toArray(Column[]::new))).as("cell"))
               .select(col("cell.i").as("i"), col("cell.x").as("x"), col("cell.s").as("s"))
               .where(col("x").isNotNull().or(col("s").isNotNull()))
               .groupBy("i", "x", "s")
-              .count()
-              .withColumn(
-                  "distinct",
-                  count(lit(1)).over(org.apache.spark.sql.expressions.Window.partitionBy("i")))
+              .count();
+      // distinct values per column by an aggregate joined back (Spark reuses the group-by's
+      // exchange), not a window per column, which would hold all of a column's values in one task
+      Dataset<Row> distinct = perValue.groupBy("i").agg(count(lit(1)).as("distinct"));
+      Dataset<Row> counted =
+          perValue
+              .join(functions.broadcast(distinct), "i")
               .where(col("distinct").leq(lit(exactLimit)).or(col("i").isin(categories.toArray())));
       for (Row g : counted.collectAsList()) {
         int i = g.getInt(0);
