@@ -148,8 +148,8 @@ class GpuCheckTest {
   @Test
   void driftsProfilesRunWhollyOnTheGpuButForTheDeltaScans() {
     // under RAPIDS drift profiles with built-in expressions (GpuProfiler): aggregates, the values
-    // exploded and grouped with a window count per column, and approx_percentile beyond the exact
-    // limit; every operator of those plans must stay on the GPU but the Delta scans
+    // exploded and grouped, their count per column joined back, and approx_percentile beyond the
+    // exact limit; every operator of those plans must stay on the GPU but the Delta scans
     JobCoverage job = jobs.stream().filter(j -> j.job().equals("drift")).findFirst().orElseThrow();
     assertThat(job.plans()).isNotEmpty();
     for (PlanCoverage plan : job.plans()) {
@@ -158,7 +158,11 @@ class GpuCheckTest {
     assertThat(job.plans())
         .flatExtracting(PlanCoverage::operators)
         .extracting(Operator::name)
-        .contains("GenerateExec", "WindowExec", "ObjectHashAggregateExec", "HashAggregateExec");
+        .contains(
+            "GenerateExec",
+            "BroadcastHashJoinExec",
+            "ObjectHashAggregateExec",
+            "HashAggregateExec");
     assertThat(job.plans())
         .flatExtracting(PlanCoverage::fallbacks)
         .extracting(Operator::name)
