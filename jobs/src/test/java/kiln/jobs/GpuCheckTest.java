@@ -173,7 +173,8 @@ class GpuCheckTest {
   void llmPreprocessingFallsBackOnlyForSparkNlpRowCodeTheHashAndDelta() {
     // Spark NLP's annotators are Scala UDFs and Kiln's redaction and rendering stages map rows in
     // the JVM; sha2 (the prompt's hash, the cache key) has no GPU version in RAPIDS 25.04
-    JobCoverage job = jobs.stream().filter(j -> j.job().equals("llm")).findFirst().orElseThrow();
+    JobCoverage job =
+        jobs.stream().filter(j -> j.job().equals(GpuCheck.LLM_JOB)).findFirst().orElseThrow();
     assertThat(job.plans()).hasSizeGreaterThanOrEqualTo(2);
     for (PlanCoverage plan : job.plans()) {
       assertThat(
