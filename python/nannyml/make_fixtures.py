@@ -19,7 +19,7 @@ import sys
 import numpy as np
 import pandas as pd
 import nannyml as nml
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "drift", "src", "test", "resources", "nannyml")
@@ -91,23 +91,25 @@ def main():
         y_pred_proba="score",
         y_pred="y_pred",
         y_true="label",
-        metrics=["roc_auc", "accuracy"],
+        metrics=["roc_auc", "accuracy", "precision", "recall", "f1"],
         chunk_size=CHUNK,
         problem_type="classification_binary",
     )
     cbpe.fit(reference)
     estimated = cbpe.estimate(analysis).to_df()
     metrics = {}
-    for metric in ["roc_auc", "accuracy"]:
+    for metric in ["roc_auc", "accuracy", "precision", "recall", "f1"]:
         rows = estimated[estimated[("chunk", "period")] == "analysis"]
         chunks = []
         for index in range(len(rows)):
             chunk = analysis.iloc[index * CHUNK : (index + 1) * CHUNK]
-            realized = (
-                roc_auc_score(chunk.label, chunk.score)
-                if metric == "roc_auc"
-                else float((chunk.label == chunk.y_pred).mean())
-            )
+            realized = {
+                "roc_auc": lambda: roc_auc_score(chunk.label, chunk.score),
+                "accuracy": lambda: float((chunk.label == chunk.y_pred).mean()),
+                "precision": lambda: precision_score(chunk.label, chunk.y_pred),
+                "recall": lambda: recall_score(chunk.label, chunk.y_pred),
+                "f1": lambda: f1_score(chunk.label, chunk.y_pred),
+            }[metric]()
             chunks.append(
                 {
                     "chunk": index,

@@ -23,18 +23,27 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.functions;
 
 /**
  * Confidence-based performance estimation (NannyML's CBPE) for a binary classifier's scores: the
  * scores are calibrated on a labelled reference with isotonic regression; per chunk the calibrated
  * probabilities give the expected ROC AUC (NannyML's estimator: rows ranked by score, each counting
- * as p of a positive and 1 - p of a negative) and the expected accuracy of the thresholded score.
- * Unlike NannyML, Kiln always calibrates (NannyML skips it when cross-validation says it does not
- * help): isotonic calibration of already calibrated scores changes them little.
+ * as p of a positive and 1 - p of a negative) and the expected accuracy, precision, recall and F1
+ * of the thresholded score (from the expected confusion counts). Unlike NannyML, Kiln always
+ * calibrates (NannyML skips it when cross-validation says it does not help): isotonic calibration
+ * of already calibrated scores changes them little.
  */
 public final class Cbpe {
   public static final String ROC_AUC = "roc_auc";
   public static final String ACCURACY = "accuracy";
+  public static final String PRECISION = "precision";
+  public static final String RECALL = "recall";
+  public static final String F1 = "f1";
+
+  /** Every metric estimated, in the order reported. */
+  public static final List<String> METRICS = List.of(ROC_AUC, ACCURACY, PRECISION, RECALL, F1);
+
   private static final String P = "__kiln_calibrated";
   private static final String Y = "__kiln_label";
 
@@ -111,15 +120,15 @@ public final class Cbpe {
   }
 
   /**
-   * Estimated ROC AUC and accuracy per chunk of both sides (each with the chunk column); the band
-   * is the reference chunks' realized metric &plusmn; 3 std.
+   * Estimated ROC AUC, accuracy, precision, recall and F1 per chunk of both sides (each with the
+   * chunk column); the band is the reference chunks' realized metric &plusmn; 3 std.
    */
   public List<PerformanceEstimate> estimate(
       Dataset<Row> referenceChunks, Dataset<Row> currentChunks) {
     Map<String, Map<String, double[]>> reference = perChunk(referenceChunks);
     Map<String, Map<String, double[]>> current = perChunk(currentChunks);
     List<PerformanceEstimate> estimates = new ArrayList<>();
-    for (String metric : List.of(ROC_AUC, ACCURACY)) {
+    for (String metric : METRICS) {
       List<ChunkValue> referenceValues = values(reference.get(metric), Double.NaN, Double.NaN);
       double[] band =
           Bands.meanPlusMinus3Std(referenceValues.stream().mapToDouble(ChunkValue::realized));
@@ -168,13 +177,18 @@ public final class Cbpe {
             .rangeBetween(Window.unboundedPreceding(), Window.currentRow());
     WindowSpec tied = Window.partitionBy(Chunker.CHUNK, score);
     Column negative = when(col(Y).equalTo(0.0), 1.0).otherwise(0.0);
+    Column predictedOne = col("__kiln_predicted").equalTo(1.0);
     Dataset<Row> enriched =
         rows.withColumn("__kiln_above", coalesce(sum(col(P)).over(ranked), lit(0.0)))
             .withColumn(
                 "__kiln_pairs",
-                when(
-                    col(Y).equalTo(1.0),
-                    sum(negative).over(atOrBelow).minus(sum(negative).over(tied).divide(2))));
+                // without labels there is no realized AUC: its two windows (two more sorts of
+                // the side) are left out
+                labelled
+                    ? when(
+                        col(Y).equalTo(1.0),
+                        sum(negative).over(atOrBelow).minus(sum(negative).over(tied).divide(2)))
+                    : lit(null).cast("double"));
     List<Row> result =
         enriched
             .groupBy(Chunker.CHUNK)
@@ -191,11 +205,23 @@ public final class Cbpe {
                 avg(
                     when(
                         col(Y).isNotNull(),
-                        when(col(Y).equalTo(col("__kiln_predicted")), 1.0).otherwise(0.0))))
+                        when(col(Y).equalTo(col("__kiln_predicted")), 1.0).otherwise(0.0))),
+                // expected confusion counts (NannyML's): a predicted 1 is a true positive with
+                // probability p, a predicted 0 a false negative with probability p
+                sum(when(predictedOne, col(P)).otherwise(0.0)),
+                sum(when(predictedOne, lit(1.0).minus(col(P))).otherwise(0.0)),
+                sum(when(predictedOne, 0.0).otherwise(col(P))),
+                // realized confusion counts where labels exist
+                sum(when(col(Y).equalTo(1.0).and(predictedOne), 1L).otherwise(0L)),
+                sum(when(col(Y).equalTo(0.0).and(predictedOne), 1L).otherwise(0L)),
+                sum(when(col(Y).equalTo(1.0).and(functions.not(predictedOne)), 1L).otherwise(0L)))
             .collectAsList();
     Map<String, Map<String, double[]>> metrics = new HashMap<>();
     metrics.put(ROC_AUC, new HashMap<>());
     metrics.put(ACCURACY, new HashMap<>());
+    metrics.put(PRECISION, new HashMap<>());
+    metrics.put(RECALL, new HashMap<>());
+    metrics.put(F1, new HashMap<>());
     for (Row row : result) {
       String chunk = row.getString(0);
       double n = row.getLong(1);
@@ -210,7 +236,30 @@ public final class Cbpe {
       double realizedAccuracy = row.isNullAt(8) ? Double.NaN : row.getDouble(8);
       metrics.get(ROC_AUC).put(chunk, new double[] {n, estimatedAuc, realizedAuc});
       metrics.get(ACCURACY).put(chunk, new double[] {n, estimatedAccuracy, realizedAccuracy});
+      double tp = row.getDouble(9);
+      double fp = row.getDouble(10);
+      double fn = row.getDouble(11);
+      boolean labelledRows = p + q > 0;
+      double rtp = labelledRows ? row.getLong(12) : Double.NaN;
+      double rfp = labelledRows ? row.getLong(13) : Double.NaN;
+      double rfn = labelledRows ? row.getLong(14) : Double.NaN;
+      metrics
+          .get(PRECISION)
+          .put(chunk, new double[] {n, ratio(tp, tp + fp), ratio(rtp, rtp + rfp)});
+      metrics.get(RECALL).put(chunk, new double[] {n, ratio(tp, tp + fn), ratio(rtp, rtp + rfn)});
+      metrics
+          .get(F1)
+          .put(
+              chunk,
+              new double[] {
+                n, ratio(2 * tp, 2 * tp + fp + fn), ratio(2 * rtp, 2 * rtp + rfp + rfn)
+              });
     }
     return metrics;
+  }
+
+  /** NaN when the denominator is 0 (no predicted or no actual positives) or unknown. */
+  private static double ratio(double numerator, double denominator) {
+    return denominator > 0 ? numerator / denominator : Double.NaN;
   }
 }

@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * A binary classifier's performance estimated without labels (NannyML's CBPE), per chunk.
  *
- * @param metric {@code roc_auc} or {@code accuracy}
+ * @param metric {@code roc_auc}, {@code accuracy}, {@code precision}, {@code recall} or {@code f1}
  * @param lower the band's lower end: the reference chunks' realized metric, mean - 3 std (at least
  *     0)
  * @param upper mean + 3 std (at most 1)

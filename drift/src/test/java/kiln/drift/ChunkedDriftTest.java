@@ -164,7 +164,7 @@ class ChunkedDriftTest {
     assertThat(result.multivariateNote()).contains("two or more numeric features, found 1");
     assertThat(result.estimated())
         .extracting(PerformanceEstimate::metric)
-        .containsExactly("roc_auc", "accuracy");
+        .containsExactly("roc_auc", "accuracy", "precision", "recall", "f1");
     PerformanceEstimate auc = result.estimated().get(0);
     assertThat(auc.reference()).hasSize(8);
     assertThat(auc.current()).hasSize(4);

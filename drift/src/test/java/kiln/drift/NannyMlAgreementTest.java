@@ -28,7 +28,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(kiln.core.testing.SharedSpark.class)
 class NannyMlAgreementTest {
-  /** The bar for estimated AUC per chunk; accuracy is held to the same. */
+  /**
+   * The issue's bar for estimated AUC per chunk; accuracy, precision, recall and F1 are held to the
+   * same.
+   */
   static final double CBPE_TOLERANCE = 0.005;
 
   /** Same imputation, scaling and PCA: only floating point may differ. */
