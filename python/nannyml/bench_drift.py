@@ -4,7 +4,7 @@
         --reference REF.parquet --current CUR.parquet --out RESULT.json
 
 Univariate drift (every continuous and categorical method NannyML 0.13.1 has that Kiln also
-computes) and CBPE (ROC AUC, accuracy) of the whole current side against the whole reference:
+computes) and CBPE (ROC AUC, accuracy, precision, recall, F1) of the whole current side against the whole reference:
 chunk_number=1, as Kiln's unchunked run compares the sides whole. Writes seconds (load, univariate,
 cbpe), the peak resident memory of this process and every statistic to RESULT.json.
 """
@@ -64,14 +64,14 @@ def main():
         y_pred_proba="score",
         y_pred="y_pred",
         y_true="label",
-        metrics=["roc_auc", "accuracy"],
+        metrics=["roc_auc", "accuracy", "precision", "recall", "f1"],
         chunk_number=1,
         problem_type="classification_binary",
     )
     cbpe.fit(reference)
     estimated = cbpe.estimate(current).filter(period="analysis").to_df()
     result["seconds"]["cbpe"] = time.perf_counter() - start
-    for metric in ["roc_auc", "accuracy"]:
+    for metric in ["roc_auc", "accuracy", "precision", "recall", "f1"]:
         result["cbpe"][metric] = float(estimated[(metric, "value")].iloc[0])
     result["seconds"]["compute"] = result["seconds"]["univariate"] + result["seconds"]["cbpe"]
     result["peak_rss_bytes"] = peak_rss_bytes()

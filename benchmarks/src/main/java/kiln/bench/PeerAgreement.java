@@ -180,7 +180,7 @@ public final class PeerAgreement {
                 shared.note()));
       }
     }
-    for (String metric : List.of("roc_auc", "accuracy")) {
+    for (String metric : List.of("roc_auc", "accuracy", "precision", "recall", "f1")) {
       JsonNode peerValue = peer.path("cbpe").get(metric);
       JsonNode kilnValue = kiln.path("cbpe").get(metric);
       if (peerValue != null && kilnValue != null) {
