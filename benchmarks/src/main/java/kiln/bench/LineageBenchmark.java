@@ -122,7 +122,7 @@ public final class LineageBenchmark {
                 IngestResult result;
                 try (AutoCloseable timing =
                     kiln.core.Datasets.observeWrites(
-                        (data, written) -> {
+                        (data, written, known) -> {
                           long before = System.nanoTime();
                           kiln.lineage.ColumnLineage.of(data);
                           columnSeconds.add((System.nanoTime() - before) / 1e9);
