@@ -439,22 +439,8 @@ public record ColumnLineage(Map<String, List<InputField>> fields, List<InputFiel
     if (roots.isEmpty()) {
       return null;
     }
-    String path = roots.get(0).toString();
-    for (org.apache.hadoop.fs.Path root : roots.subList(1, roots.size())) {
-      path = commonParent(path, root.toString());
-    }
-    DatasetName name = DatasetName.of(path);
+    DatasetName name = DatasetName.ofRoots(roots.stream().map(Object::toString).toList());
     return new Source(name.namespace(), name.name(), "");
-  }
-
-  private static String commonParent(String a, String b) {
-    int end = 0;
-    for (int i = 0; i < Math.min(a.length(), b.length()) && a.charAt(i) == b.charAt(i); i++) {
-      if (a.charAt(i) == '/') {
-        end = i;
-      }
-    }
-    return end == 0 ? a : a.substring(0, end);
   }
 
   private static <T> List<T> list(scala.collection.Seq<T> seq) {

@@ -313,6 +313,37 @@ class ColumnLineageTest {
   }
 
   @Test
+  void theColumnsOfFilesReadThroughAGlobComeFromTheInputTheRunDeclaresForThem(
+      SparkSession spark, @TempDir Path dir) throws Exception {
+    Path landing = Files.createDirectories(dir.resolve("landing"));
+    Files.writeString(landing.resolve("day-1.csv"), "carrier,delay\nAA,1\n");
+    Files.writeString(landing.resolve("day-2.csv"), "carrier,delay\nUA,2\n");
+    Path workdir = dir.resolve("work");
+    Lineage lineage = Lineage.open(workdir, Map.of(), notice -> {});
+    TrackedRun run =
+        lineage.run(new RecordedRun(), "ingest", Map.of("kiln.job", "ingest"), null, null);
+    String glob = landing + "/day-*.csv";
+    run.logSourceFiles(glob, "csv");
+    WriteResult written =
+        new Datasets(spark)
+            .write(
+                spark.read().option("header", "true").csv(glob),
+                dir.resolve("flights").toString(),
+                WriteOptions.of(WriteMode.OVERWRITE));
+    run.logInput(written.written(), "output");
+    run.finish();
+    List<String> lines =
+        Files.readAllLines(workdir.resolve("lineage").resolve(FileTransport.FILE_NAME));
+    lines.forEach(line -> assertThat(SCHEMA.violations(line)).as(line).isEmpty());
+    JsonNode complete = JSON.readTree(lines.get(lines.size() - 1));
+    JsonNode delay = complete.at("/outputs/0/facets/columnLineage/fields/delay/inputFields/0");
+    assertThat(delay.get("name").asText()).isEqualTo(landing.toAbsolutePath().toString());
+    assertThat(complete.get("inputs"))
+        .extracting(i -> i.get("namespace").asText() + " " + i.get("name").asText())
+        .containsExactly(delay.get("namespace").asText() + " " + delay.get("name").asText());
+  }
+
+  @Test
   void aColumnsWalkFollowsItsSourcesThroughEveryRunThatWroteThemAtTheVersionsRead(
       SparkSession spark, @TempDir Path dir) throws Exception {
     String input = flights(spark, dir);
