@@ -185,55 +185,75 @@ public final class LlmJob {
             + engine.model()
             + " and prompt "
             + prompt);
-    // parts by key hash, each its own commit: a kill loses at most the part being written
+    // parts, each its own commit: a kill loses at most the part being written. With
+    // deduplication the parts go by rendered-prompt hash, so that every row sharing a prompt is in
+    // the same part and the prompt is generated once per job, not once per part (and a resumed run
+    // never meets a prompt an earlier run already committed); rows without a prompt by key.
     int parts = (int) Math.max(1, (todo + config.commitEvery() - 1) / config.commitEvery());
+    Dataset<Row> prepared = prepare(model, remaining);
+    if (parts > 1 || config.deduplicate()) {
+      // redaction and rendering once, not once per part nor twice for deduplication's distinct
+      // prompts and its join back (kept on the executors, never collected to the driver)
+      prepared = prepared.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+    }
+    Column byKey = functions.xxhash64(functions.col(config.key()));
     Column part =
-        functions.pmod(functions.xxhash64(functions.col(config.key())), functions.lit(parts));
+        functions.pmod(
+            config.deduplicate()
+                ? functions
+                    .when(functions.col(LlmPipeline.PROMPT_SHA256).isNull(), byKey)
+                    .otherwise(functions.xxhash64(functions.col(LlmPipeline.PROMPT_SHA256)))
+                : byKey,
+            functions.lit(parts));
     DatasetRef written = null;
-    for (int i = 0; i < parts; i++) {
-      Dataset<Row> slice = parts == 1 ? remaining : remaining.where(part.equalTo(i));
-      Dataset<Row> completed =
-          config.deduplicate()
-              ? deduplicated(model, llm, slice, config.key(), cached)
-              : perRow(model, llm, slice, cached);
-      completed =
-          LeakScan.scan(
-              completed, LlmStage.COMPLETION, LlmStage.ERROR, config.pii(), config.blockLeaks());
-      Dataset<Row> out =
-          completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
-      if (i == 0) {
-        checkOutputSchema(spark, config.output(), out);
+    try {
+      for (int i = 0; i < parts; i++) {
+        Dataset<Row> slice = parts == 1 ? prepared : prepared.where(part.equalTo(i));
+        Dataset<Row> completed =
+            config.deduplicate()
+                ? deduplicated(llm, slice, config.key(), cached)
+                : perRow(llm, slice, cached);
+        completed =
+            LeakScan.scan(
+                completed, LlmStage.COMPLETION, LlmStage.ERROR, config.pii(), config.blockLeaks());
+        Dataset<Row> out =
+            completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
+        if (i == 0) {
+          checkOutputSchema(spark, config.output(), out);
+        }
+        if (config.cache() != null) {
+          // the part is computed once: written to the output, then its new answers to the cache
+          out = out.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+        }
+        try (Progress ticker = new Progress(rowsDone, tokensDone, todo, progress)) {
+          written =
+              datasets
+                  .write(
+                      out,
+                      config.output(),
+                      new WriteOptions(
+                          WriteMode.APPEND,
+                          // the job's key on the last part, so that a finished job is seen as one
+                          i == parts - 1 ? key : key + "-part-" + run.id() + "-" + i,
+                          Map.of(
+                              "kiln.job",
+                              "llm",
+                              "kiln.prompt",
+                              prompt.toString(),
+                              "kiln.run_id",
+                              run.id(),
+                              "kiln.llm.job_key",
+                              key)))
+                  .written();
+        }
+        if (config.cache() != null) {
+          addToCache(config.cache(), out, digest, paramsSha, run.id());
+          out.unpersist();
+        }
+        progress.accept("committed part " + (i + 1) + " of " + parts + " to " + written);
       }
-      if (config.cache() != null) {
-        // the part is computed once: written to the output, then its new answers to the cache
-        out = out.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-      }
-      try (Progress ticker = new Progress(rowsDone, tokensDone, todo, progress)) {
-        written =
-            datasets
-                .write(
-                    out,
-                    config.output(),
-                    new WriteOptions(
-                        WriteMode.APPEND,
-                        // the job's key on the last part, so that a finished job is seen as one
-                        i == parts - 1 ? key : key + "-part-" + run.id() + "-" + i,
-                        Map.of(
-                            "kiln.job",
-                            "llm",
-                            "kiln.prompt",
-                            prompt.toString(),
-                            "kiln.run_id",
-                            run.id(),
-                            "kiln.llm.job_key",
-                            key)))
-                .written();
-      }
-      if (config.cache() != null) {
-        addToCache(config.cache(), out, digest, paramsSha, run.id());
-        out.unpersist();
-      }
-      progress.accept("committed part " + (i + 1) + " of " + parts + " to " + written);
+    } finally {
+      prepared.unpersist();
     }
     return summarize(
         config,
@@ -286,15 +306,14 @@ public final class LlmJob {
    * prompt (no text) fail as the LLM stage fails them, without a request.
    */
   private static Dataset<Row> deduplicated(
-      PipelineModel model, LlmStage llm, Dataset<Row> rows, String keyColumn, Dataset<Row> cached) {
-    Dataset<Row> prepared = prepare(model, rows);
+      LlmStage llm, Dataset<Row> prepared, String keyColumn, Dataset<Row> cached) {
     Column hash = functions.col(LlmPipeline.PROMPT_SHA256);
     Dataset<Row> unique =
         prepared
             .where(hash.isNotNull())
             .select(LlmPipeline.PROMPT, LlmPipeline.PROMPT_SHA256)
             .dropDuplicates(LlmPipeline.PROMPT_SHA256)
-            .repartition(Math.max(1, rows.javaRDD().getNumPartitions()));
+            .repartition(Math.max(1, prepared.javaRDD().getNumPartitions()));
     Dataset<Row> answers = complete(llm, unique, cached).drop(LlmPipeline.PROMPT);
     Dataset<Row> joined =
         prepared
@@ -329,10 +348,8 @@ public final class LlmJob {
   }
 
   /** Every row completed on its own (deduplicate: false); the cache still answers what it holds. */
-  private static Dataset<Row> perRow(
-      PipelineModel model, LlmStage llm, Dataset<Row> rows, Dataset<Row> cached) {
-    return complete(llm, prepare(model, rows), cached)
-        .withColumn(DEDUPLICATED, functions.lit(false));
+  private static Dataset<Row> perRow(LlmStage llm, Dataset<Row> prepared, Dataset<Row> cached) {
+    return complete(llm, prepared, cached).withColumn(DEDUPLICATED, functions.lit(false));
   }
 
   /** The stages before the LLM stage: redaction and rendering. */

@@ -367,7 +367,6 @@ class LlmJobTest {
     Map<String, Double> byKey = new java.util.HashMap<>();
     metrics.forEach(m -> byKey.put(m.path("key").asText(), m.path("value").asDouble()));
     assertThat(byKey).containsEntry("invalid_output", 4.0).containsEntry("errors", 4.0);
-
     // another schema is another job: its rows are not taken for this one's
     LlmJobConfig other =
         config.withJsonSchema(
@@ -695,6 +694,87 @@ class LlmJobTest {
     }
     assertThat(llm.requests.get()).isEqualTo(end);
     assertThat(spark.read().format("delta").load(output).count()).isEqualTo(10);
+  }
+
+  @Test
+  void identicalPromptsAreGeneratedOncePerJobAcrossItsPartsAndAResume(SparkSession spark) {
+    String input = dir.resolve("dedup-in").toString();
+    List<Object[]> rows = new ArrayList<>();
+    for (long i = 1; i <= 10; i++) {
+      // rows 8, 9 and 10 repeat rows 1, 2 and 3: seven distinct prompts
+      rows.add(new Object[] {i, "order " + (i > 7 ? i - 7 : i) + " arrived broken"});
+    }
+    new Datasets(spark).write(tickets(spark, rows), input, WriteOptions.of(WriteMode.OVERWRITE));
+    prompts.register("dedup", "Triage: {{text}}");
+    String output = dir.resolve("dedup-out").toString();
+    // four parts of about three rows: duplicates would fall in other parts if parts went by key
+    LlmJobConfig config =
+        config(input, output, new PromptRef("dedup", "1", null), 16, null, 3, null);
+    LlmJob killed =
+        new LlmJob(
+            spark,
+            prompts,
+            ENV,
+            m -> {
+              if (m.startsWith("committed part 2 of 4")) {
+                throw new IllegalStateException("killed");
+              }
+            });
+    try (TrackedRun run = tracking.startRun("llm-test", "dedup killed", Map.of())) {
+      assertThatThrownBy(() -> killed.run(config, run, dir.resolve("pipelines")))
+          .hasMessage("killed");
+    }
+    LlmRunResult resumed;
+    String runId;
+    try (TrackedRun run = tracking.startRun("llm-test", "dedup resumed", Map.of())) {
+      runId = run.id();
+      resumed = new LlmJob(spark, prompts, ENV, m -> {}).run(config, run, dir.resolve("pipelines"));
+    }
+    // the engine saw each distinct prompt once over both runs
+    Map<String, Long> requests =
+        llm.prompts.stream()
+            .filter(p -> p.startsWith("Triage: order "))
+            .collect(
+                java.util.stream.Collectors.groupingBy(
+                    p -> p, java.util.stream.Collectors.counting()));
+    assertThat(requests).hasSize(7);
+    assertThat(requests.values()).containsOnly(1L);
+
+    Dataset<Row> out = spark.read().format("delta").load(output);
+    assertThat(out.count()).isEqualTo(10);
+    assertThat(out.where("deduplicated").count()).isEqualTo(3);
+    // every row of a prompt carries the one completion generated for it
+    assertThat(out.groupBy("prompt_sha256").agg(functions.countDistinct("completion")).count())
+        .isEqualTo(7);
+    assertThat(
+            out.groupBy("prompt_sha256")
+                .agg(functions.countDistinct("completion").as("n"))
+                .where("n > 1")
+                .count())
+        .isZero();
+    assertThat(out.where("id in (1, 8)").select("completion").distinct().count()).isEqualTo(1);
+    assertThat(resumed.rows()).isEqualTo(10);
+    assertThat(resumed.deduplicatedRows()).isEqualTo(3);
+    // each shared row saved its prompt (5 words for the fake) and completion (3) tokens
+    assertThat(resumed.tokensSaved()).isEqualTo(3 * (5 + 3));
+    assertThat(resumed.promptTokens()).isEqualTo(7 * 5);
+    assertThat(resumed.summary()).contains("3 rows shared a completion, 24 tokens saved");
+    assertThat(metrics(runId))
+        .containsEntry("deduplicated_rows", 3.0)
+        .containsEntry("tokens_saved_by_dedup", 24.0);
+  }
+
+  /** A run's metrics as the tracking server holds them. */
+  private static Map<String, Double> metrics(String runId) {
+    Map<String, Double> byKey = new java.util.HashMap<>();
+    new kiln.core.tracking.internal.RestClient(
+            server.uri(), null, 2, Duration.ofMillis(10), m -> {})
+        .get("runs/get", Map.of("run_id", runId))
+        .path("run")
+        .path("data")
+        .path("metrics")
+        .forEach(m -> byKey.put(m.path("key").asText(), m.path("value").asDouble()));
+    return byKey;
   }
 
   @Test
