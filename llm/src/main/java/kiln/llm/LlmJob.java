@@ -97,6 +97,7 @@ public final class LlmJob {
     params.put("pii", config.pii().describe());
     params.put("max_error_rate", String.valueOf(config.maxErrorRate()));
     schema.ifPresent(s -> params.put("json_schema_sha256", PromptTemplate.sha256(s.text())));
+    params.put("price", config.price() == null ? "unknown" : config.price().describe());
     run.logParams(params);
     run.setTags(
         Map.of(
@@ -555,10 +556,18 @@ public final class LlmJob {
                     functions.when(
                         functions.size(functions.col(LeakScan.COMPLETION_PII)).gt(0), 1)),
                 functions.count(
-                    functions.when(functions.col("error").startsWith(OutputSchema.INVALID), 1)))
+                    functions.when(functions.col("error").startsWith(OutputSchema.INVALID), 1)),
+                // the engine's work: the latencies of the rows that made a request
+                sumWhen(spent.and(functions.col("attempts").gt(0)), functions.col("latency_ms")))
             .first();
     Map<String, Long> redactions = sums(mine, LlmPipeline.REDACTIONS);
     Map<String, Long> leaks = sums(mine, LeakScan.COMPLETION_PII);
+    // slots decode in parallel: their summed latencies are slots times the engine's busy time
+    int parallel = engine.type() == EngineType.LOCAL ? engine.slots() : 1;
+    double engineHours = totals.getLong(11) / (double) parallel / 3_600_000.0;
+    LlmPrice price = config.price();
+    Double cost =
+        price == null ? null : price.cost(totals.getLong(2), totals.getLong(3), engineHours);
     LlmRunResult result =
         new LlmRunResult(
             input,
@@ -581,7 +590,10 @@ public final class LlmJob {
             resumedRows,
             alreadyWritten,
             config.maxErrorRate(),
-            pipeline);
+            pipeline,
+            engineHours,
+            cost,
+            price == null ? null : price.currency());
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("rows", (double) result.rows());
     metrics.put("errors", (double) result.errors());
@@ -598,6 +610,11 @@ public final class LlmJob {
     metrics.put("resumed_rows", (double) result.resumedRows());
     metrics.put(
         "latency_ms_mean", result.rows() == 0 ? 0 : totals.getLong(4) / (double) result.rows());
+    metrics.put("engine_hours", engineHours);
+    if (cost != null) {
+      // an unknown cost is left out, never logged as 0
+      metrics.put("cost", cost);
+    }
     redactions.forEach((type, n) -> metrics.put("redactions." + type, (double) n));
     leaks.forEach((type, n) -> metrics.put("leaks." + type, (double) n));
     run.logMetrics(metrics);

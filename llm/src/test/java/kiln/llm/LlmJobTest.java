@@ -2,6 +2,7 @@ package kiln.llm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -367,6 +368,11 @@ class LlmJobTest {
     Map<String, Double> byKey = new java.util.HashMap<>();
     metrics.forEach(m -> byKey.put(m.path("key").asText(), m.path("value").asDouble()));
     assertThat(byKey).containsEntry("invalid_output", 4.0).containsEntry("errors", 4.0);
+    // no price in the config: the cost is unknown, not 0
+    assertThat(byKey).doesNotContainKey("cost");
+    assertThat(result.cost()).isNull();
+    assertThat(result.summary()).contains("cost unknown (no price for model test-model");
+
     // another schema is another job: its rows are not taken for this one's
     LlmJobConfig other =
         config.withJsonSchema(
@@ -506,19 +512,21 @@ class LlmJobTest {
             null);
     LlmJobConfig config =
         new LlmJobConfig(
-            input,
-            "id",
-            "body",
-            null,
-            new PromptRef("local-prompt", "1", null),
-            engine,
-            dir.resolve("local-output").toString(),
-            0.5,
-            null,
-            false,
-            null,
-            null,
-            null);
+                input,
+                "id",
+                "body",
+                null,
+                new PromptRef("local-prompt", "1", null),
+                engine,
+                dir.resolve("local-output").toString(),
+                0.5,
+                null,
+                false,
+                null,
+                null,
+                null)
+            // 3,600 per hour: the cost is the engine's seconds
+            .withPrice(new LlmPrice(null, null, 3600.0, null));
     LlmJob job = new LlmJob(spark, prompts, Map.of(), m -> {});
     LlmRunResult result;
     try (TrackedRun run = tracking.startRun("llm-test", "local", Map.of())) {
@@ -527,6 +535,19 @@ class LlmJobTest {
     assertThat(result.rows()).isEqualTo(3);
     assertThat(result.errors()).isEqualTo(1); // the prompt longer than a slot's context
     assertThat(result.completionTokens()).isPositive();
+    // one slot: the engine's time is the two answered rows' latencies (the refused one never ran)
+    long latencies =
+        spark
+            .read()
+            .format("delta")
+            .load(config.output())
+            .where("error is null")
+            .agg(functions.sum("latency_ms"))
+            .first()
+            .getLong(0);
+    assertThat(result.engineHours()).isEqualTo(latencies / 3_600_000.0);
+    assertThat(result.cost()).isCloseTo(latencies / 1000.0, within(1e-9)).isPositive();
+    assertThat(result.currency()).isEqualTo("USD");
     String sha =
         "sha256:"
             + java.util.HexFormat.of()
@@ -709,7 +730,8 @@ class LlmJobTest {
     String output = dir.resolve("dedup-out").toString();
     // four parts of about three rows: duplicates would fall in other parts if parts went by key
     LlmJobConfig config =
-        config(input, output, new PromptRef("dedup", "1", null), 16, null, 3, null);
+        config(input, output, new PromptRef("dedup", "1", null), 16, null, 3, null)
+            .withPrice(new LlmPrice(1.0, 2.0, null, "EUR"));
     LlmJob killed =
         new LlmJob(
             spark,
@@ -759,9 +781,14 @@ class LlmJobTest {
     assertThat(resumed.tokensSaved()).isEqualTo(3 * (5 + 3));
     assertThat(resumed.promptTokens()).isEqualTo(7 * 5);
     assertThat(resumed.summary()).contains("3 rows shared a completion, 24 tokens saved");
+    // the tokens spent (7 prompts of 5 and 3 tokens) at 1.0 and 2.0 per 1,000
+    assertThat(resumed.cost()).isCloseTo(35 / 1000.0 + 21 / 1000.0 * 2, within(1e-12));
+    assertThat(resumed.currency()).isEqualTo("EUR");
+    assertThat(resumed.summary()).contains("cost 0.077000 EUR");
     assertThat(metrics(runId))
         .containsEntry("deduplicated_rows", 3.0)
-        .containsEntry("tokens_saved_by_dedup", 24.0);
+        .containsEntry("tokens_saved_by_dedup", 24.0)
+        .containsEntry("cost", resumed.cost());
   }
 
   /** A run's metrics as the tracking server holds them. */
