@@ -98,6 +98,20 @@ public final class LlmJob {
     params.put("max_error_rate", String.valueOf(config.maxErrorRate()));
     schema.ifPresent(s -> params.put("json_schema_sha256", PromptTemplate.sha256(s.text())));
     params.put("price", config.price() == null ? "unknown" : config.price().describe());
+    if (engine.type() == EngineType.LOCAL) {
+      // which GGUF runtime ran, and what the detection of Spark NLP's found (never assumed)
+      kiln.llm.internal.SparkNlpGguf.Detection gguf = kiln.llm.internal.SparkNlpGguf.detect();
+      params.put("gguf_runtime", GGUF_RUNTIME);
+      params.put(
+          "spark_nlp_auto_gguf", (gguf.available() ? "present: " : "absent: ") + gguf.detail());
+      progress.accept(
+          "Spark NLP AutoGGUFModel "
+              + (gguf.available() ? "present" : "absent")
+              + " ("
+              + gguf.detail()
+              + "); the local engine runs on "
+              + GGUF_RUNTIME);
+    }
     run.logParams(params);
     run.setTags(
         Map.of(
@@ -271,6 +285,13 @@ public final class LlmJob {
   }
 
   private static final String DONE_KEY = "__kiln_done_key";
+
+  /**
+   * The runtime the local engine runs on. Kiln's own: even when Spark NLP's AutoGGUFModel is
+   * detected, no stage of Kiln's uses it yet (its binding is not served here, so such a stage could
+   * not be run or tested); the detection is recorded beside it.
+   */
+  static final String GGUF_RUNTIME = "kiln llama.cpp (de.kherud:llama 4.2.0)";
 
   /** This job's keys already in the output (null when none) and their number. */
   private record Done(Dataset<Row> keys, long rows) {}
@@ -671,16 +692,9 @@ public final class LlmJob {
 
   /** What the engine needs, checked before any row is sent; no secret is ever printed. */
   private void preflight(EngineConfig engine) {
-    if (engine.apiKeyEnv() != null) {
-      String value = env.get(engine.apiKeyEnv());
-      if (value == null || value.isBlank()) {
-        throw Errors.badInput(
-            "environment variable " + engine.apiKeyEnv() + " (engine.apiKeyEnv) is not set",
-            "export it with the endpoint's API key (on a cluster, also as spark.executorEnv."
-                + engine.apiKeyEnv()
-                + ")");
-      }
-      checkKey(engine, value);
+    String apiKey = kiln.llm.internal.ApiKeys.read(engine, env);
+    if (apiKey != null) {
+      checkKey(engine, apiKey);
     }
     if (engine.modelPath() != null) {
       Path file = Path.of(engine.modelPath());
@@ -729,11 +743,11 @@ public final class LlmJob {
       throw Errors.badInput(
           engine.baseUrl()
               + " refused the API key in "
-              + engine.apiKeyEnv()
+              + engine.apiKeySource()
               + " (HTTP "
               + status
               + ")",
-          "put a valid key for this endpoint in " + engine.apiKeyEnv());
+          "put a valid key for this endpoint in " + engine.apiKeySource());
     }
   }
 

@@ -383,7 +383,7 @@ class LlmJobTest {
   }
 
   @Test
-  void badInputIsRefusedBeforeAnyToken(SparkSession spark) {
+  void badInputIsRefusedBeforeAnyToken(SparkSession spark) throws Exception {
     Datasets datasets = new Datasets(spark);
     String input = dir.resolve("bad-input").toString();
     datasets.write(
@@ -453,6 +453,48 @@ class LlmJobTest {
                       dir.resolve("p")))
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining("refused the API key in KILN_TEST_LLM_KEY (HTTP 401)")
+          .hasMessageNotContaining("sk-refused");
+      // the same from a key file: checked against the endpoint before any row
+      java.nio.file.Path keyFile = dir.resolve("refused.key");
+      java.nio.file.Files.writeString(keyFile, "sk-refused\n");
+      EngineConfig e = config(input, "/x", new PromptRef("x", "1", null), 0).engine();
+      EngineConfig fromFile =
+          new EngineConfig(
+              e.type(),
+              e.model(),
+              e.temperature(),
+              e.maxTokens(),
+              e.seed(),
+              e.baseUrl(),
+              null,
+              e.timeoutSeconds(),
+              e.maxAttempts(),
+              e.backoffMillis(),
+              e.concurrency(),
+              null,
+              null,
+              null,
+              null,
+              keyFile.toString());
+      LlmJobConfig fileJob =
+          new LlmJobConfig(
+              input,
+              "id",
+              "body",
+              null,
+              new PromptRef("one-var", "1", null),
+              fromFile,
+              dir.resolve("o6").toString(),
+              null,
+              null,
+              null,
+              null,
+              null,
+              null);
+      assertThatThrownBy(() -> noKey.run(fileJob, run, dir.resolve("p")))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining(
+              "refused the API key in file " + keyFile + " (engine.apiKeyFile) (HTTP 401)")
           .hasMessageNotContaining("sk-refused");
       String taken = dir.resolve("taken").toString();
       datasets.write(
@@ -527,11 +569,34 @@ class LlmJobTest {
                 null)
             // 3,600 per hour: the cost is the engine's seconds
             .withPrice(new LlmPrice(null, null, 3600.0, null));
-    LlmJob job = new LlmJob(spark, prompts, Map.of(), m -> {});
+    List<String> progress = new ArrayList<>();
+    LlmJob job = new LlmJob(spark, prompts, Map.of(), progress::add);
     LlmRunResult result;
+    String runId;
     try (TrackedRun run = tracking.startRun("llm-test", "local", Map.of())) {
+      runId = run.id();
       result = job.run(config, run, dir.resolve("pipelines"));
     }
+    // Spark NLP's AutoGGUFModel detected (absent here: JSL's binding is not served), and which
+    // runtime ran recorded with the run
+    assertThat(progress)
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .startsWith("Spark NLP AutoGGUFModel absent (")
+                    .endsWith("the local engine runs on kiln llama.cpp (de.kherud:llama 4.2.0)"));
+    Map<String, String> params = new java.util.HashMap<>();
+    new kiln.core.tracking.internal.RestClient(
+            server.uri(), null, 2, Duration.ofMillis(10), m -> {})
+        .get("runs/get", Map.of("run_id", runId))
+        .path("run")
+        .path("data")
+        .path("params")
+        .forEach(p -> params.put(p.path("key").asText(), p.path("value").asText()));
+    assertThat(params)
+        .containsEntry("gguf_runtime", "kiln llama.cpp (de.kherud:llama 4.2.0)")
+        .containsEntry("price", "3600.0 USD per hour");
+    assertThat(params.get("spark_nlp_auto_gguf")).startsWith("absent: ").contains("jsl-llamacpp");
     assertThat(result.rows()).isEqualTo(3);
     assertThat(result.errors()).isEqualTo(1); // the prompt longer than a slot's context
     assertThat(result.completionTokens()).isPositive();
