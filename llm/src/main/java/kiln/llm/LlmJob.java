@@ -175,14 +175,26 @@ public final class LlmJob {
                 schema.orElse(null)),
             rows);
     Path saved = pipelines.resolve(run.id()).toAbsolutePath();
-    try {
-      model.write().overwrite().save(saved.toString());
-    } catch (IOException e) {
-      throw Errors.environment(
-          "cannot save the pipeline to " + saved + ": " + e.getMessage(),
-          "check the work directory");
-    }
-    logDirectory(run, saved, "pipeline");
+    // saved and uploaded while the rows are generated (a few small Spark jobs and uploads that
+    // would otherwise run before any row); waited for before the summary, and a failure fails the
+    // run as it did when it ran first
+    java.util.concurrent.CompletableFuture<Void> saving =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> {
+              try {
+                model.write().overwrite().save(saved.toString());
+              } catch (IOException e) {
+                throw Errors.environment(
+                    "cannot save the pipeline to " + saved + ": " + e.getMessage(),
+                    "check the work directory");
+              }
+              logDirectory(run, saved, "pipeline");
+            },
+            command -> {
+              Thread t = new Thread(command, "kiln-llm-pipeline-save");
+              t.setDaemon(true);
+              t.start();
+            });
 
     LongAccumulator rowsDone = spark.sparkContext().longAccumulator("kiln.llm.rows");
     LongAccumulator tokensDone = spark.sparkContext().longAccumulator("kiln.llm.tokens");
@@ -269,7 +281,10 @@ public final class LlmJob {
       }
     } finally {
       prepared.unpersist();
+      // a failed part's own exception wins; the save is waited for either way
+      awaitQuietly(saving);
     }
+    await(saving);
     return summarize(
         config,
         input,
@@ -285,6 +300,30 @@ public final class LlmJob {
   }
 
   private static final String DONE_KEY = "__kiln_done_key";
+
+  /** Waits for {@code task}, rethrowing what it threw. */
+  private static void await(java.util.concurrent.CompletableFuture<Void> task) {
+    try {
+      task.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+
+  /** Waits for {@code task}, ignoring its failure (another failure is being thrown). */
+  private static void awaitQuietly(java.util.concurrent.CompletableFuture<Void> task) {
+    try {
+      task.join();
+    } catch (RuntimeException e) {
+      // reported by await() when nothing else failed
+    }
+  }
 
   /**
    * The runtime the local engine runs on. Kiln's own: even when Spark NLP's AutoGGUFModel is
@@ -562,8 +601,9 @@ public final class LlmJob {
     // a row spent tokens only if it made the request: not one sharing another row's answer, and
     // not one the cache answered
     Column spent = functions.not(shared).and(functions.not(functions.col(CACHE_HIT)));
-    Row totals =
-        mine.agg(
+    List<Column> aggregates =
+        new ArrayList<>(
+            List.of(
                 functions.count(functions.lit(1)),
                 functions.count(functions.col("error")),
                 sumWhen(spent, functions.col("prompt_tokens")),
@@ -579,10 +619,32 @@ public final class LlmJob {
                 functions.count(
                     functions.when(functions.col("error").startsWith(OutputSchema.INVALID), 1)),
                 // the engine's work: the latencies of the rows that made a request
-                sumWhen(spent.and(functions.col("attempts").gt(0)), functions.col("latency_ms")))
+                sumWhen(spent.and(functions.col("attempts").gt(0)), functions.col("latency_ms"))));
+    // the per-type counts in the same pass (one Spark job, not three): both maps are keyed by
+    // entity name
+    int typed = aggregates.size();
+    for (String map : List.of(LlmPipeline.REDACTIONS, LeakScan.COMPLETION_PII)) {
+      for (PiiEntity type : PiiEntity.values()) {
+        Column value = functions.element_at(functions.col(map), functions.lit(type.name()));
+        aggregates.add(functions.count(value));
+        aggregates.add(functions.coalesce(functions.sum(value.cast("long")), functions.lit(0L)));
+      }
+    }
+    Row totals =
+        mine.agg(aggregates.get(0), aggregates.subList(1, aggregates.size()).toArray(Column[]::new))
             .first();
-    Map<String, Long> redactions = sums(mine, LlmPipeline.REDACTIONS);
-    Map<String, Long> leaks = sums(mine, LeakScan.COMPLETION_PII);
+    Map<String, Long> redactions = new TreeMap<>();
+    Map<String, Long> leaks = new TreeMap<>();
+    int at = typed;
+    for (Map<String, Long> sums : List.of(redactions, leaks)) {
+      for (PiiEntity type : PiiEntity.values()) {
+        // a type is listed when some row's map holds it, as the maps themselves say
+        if (totals.getLong(at) > 0) {
+          sums.put(type.name(), totals.getLong(at + 1));
+        }
+        at += 2;
+      }
+    }
     // slots decode in parallel: their summed latencies are slots times the engine's busy time
     int parallel = engine.type() == EngineType.LOCAL ? engine.slots() : 1;
     double engineHours = totals.getLong(11) / (double) parallel / 3_600_000.0;
@@ -646,19 +708,6 @@ public final class LlmJob {
   private static Column sumWhen(Column condition, Column value) {
     return functions.coalesce(
         functions.sum(functions.when(condition, value).cast("long")), functions.lit(0L));
-  }
-
-  /** A map column (type to count) summed over the rows. */
-  private static Map<String, Long> sums(Dataset<Row> rows, String mapColumn) {
-    Map<String, Long> out = new TreeMap<>();
-    for (Row r :
-        rows.select(functions.explode(functions.col(mapColumn)))
-            .groupBy("key")
-            .agg(functions.sum("value"))
-            .collectAsList()) {
-      out.put(r.getString(0), r.getLong(1));
-    }
-    return out;
   }
 
   /**
