@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 17, item 2: an executor, or the worker that runs it, killed with SIGKILL in the middle of a
  * job on a real standalone cluster on 127.0.0.1 (a master and two workers of one core each). The
- * job, {@code kiln ingest} of 480,000 CSV rows with quarantine submitted in client mode through
+ * job, {@code kiln ingest} of 320,000 CSV rows with quarantine submitted in client mode through
  * Spark's own spark-submit, is watched through its driver's progress bar; once a scan stage has
  * finished a task and runs another, the executor JVM ({@code CoarseGrainedExecutorBackend}, found
  * among the workers' child processes) is killed. Spark re-launches an executor and re-runs the lost
@@ -47,13 +47,13 @@ class ExecutorKillIT {
   static void startCluster() throws Exception {
     logs = Path.of("target", "faults-logs", "executor-kill").toAbsolutePath();
     Files.createDirectories(logs);
-    // 480,000 rows in 8 files of 1.4 MB, every hundredth amount unreadable (4,800 rows to
-    // quarantine): scans of 16 tasks (1 MB splits) of a few hundred ms each on one core
+    // 320,000 rows in 8 files of 0.9 MB, every hundredth amount unreadable (3,200 rows to
+    // quarantine): scans of 16 tasks (512 KB splits) of a few hundred ms each on one core
     source = Files.createDirectories(dir.resolve("landing"));
     for (int f = 0; f < 8; f++) {
       Files.writeString(
           source.resolve("part-" + f + ".csv"),
-          DriverKillIT.csv(f * 60_000, f * 60_000 + 60_000, true));
+          DriverKillIT.csv(f * 40_000, f * 40_000 + 40_000, true));
     }
     schema =
         Files.writeString(
@@ -77,8 +77,11 @@ class ExecutorKillIT {
   @Test
   void anExecutorOrWorkerKilledMidJobIsReplacedAndTheJobWritesExactlyTheUndisturbedResult(
       SparkSession spark) throws Exception {
-    // the undisturbed run: the same command, in one local JVM
-    Path reference = dir.resolve("tables/reference");
+    // the undisturbed run: the same command, in one local JVM, into the table the cluster's jobs
+    // write (the quarantine records their table's path), then moved aside (Delta's log holds
+    // relative paths)
+    Path table = dir.resolve("tables/amounts");
+    Path reference = dir.resolve("reference/amounts");
     KilnProcess.Result undisturbed =
         KilnProcess.run(
             logs,
@@ -92,7 +95,7 @@ class ExecutorKillIT {
                 "--schema",
                 schema.toString(),
                 "--output",
-                reference.toString(),
+                table.toString(),
                 "--master",
                 "local[2]",
                 "--conf",
@@ -102,15 +105,19 @@ class ExecutorKillIT {
                 "--workdir",
                 dir.resolve("work-reference").toString()));
     assertThat(undisturbed.exitCode()).as(undisturbed.output()).isZero();
+    Files.createDirectories(reference.getParent());
+    Files.move(table, reference);
+    Files.move(Path.of(table + "_quarantine"), Path.of(reference + "_quarantine"));
     TableState expected = TableState.of(spark, reference);
     TableState expectedQuarantine = TableState.of(spark, Path.of(reference + "_quarantine"));
-    assertThat(expected.rows()).isEqualTo(475_200);
-    assertThat(expectedQuarantine.rows()).isEqualTo(4_800);
+    assertThat(expected.rows()).isEqualTo(316_800);
+    assertThat(expectedQuarantine.rows()).isEqualTo(3_200);
 
     List<String> lines = new ArrayList<>();
     for (int kill = 1; kill <= KILLS; kill++) {
       boolean worker = kill % 2 == 0;
-      Path table = dir.resolve("tables/amounts-" + kill);
+      TableState.delete(table);
+      TableState.delete(Path.of(table + "_quarantine"));
       Path output = logs.resolve("submit-" + kill + ".log");
       long started = System.nanoTime();
       Process submit = cluster.launch(submitArgs(table, kill), output);
@@ -141,7 +148,7 @@ class ExecutorKillIT {
         long elapsed = (System.nanoTime() - started) / 1_000_000;
         assertThat(submit.exitValue()).as(log).isZero();
         assertThat(log)
-            .contains("Ingested 475,200 rows into " + table + ", version 0")
+            .contains("Ingested 316,800 rows into " + table + ", version 0")
             .contains("Lost executor");
         int executors = executorDirectories(appId);
         assertThat(executors).as("executors launched for %s", appId).isGreaterThanOrEqualTo(2);
@@ -218,7 +225,7 @@ class ExecutorKillIT {
         "--conf",
         "spark.task.maxFailures=4",
         "--conf",
-        "spark.sql.files.maxPartitionBytes=1m",
+        "spark.sql.files.maxPartitionBytes=512k",
         "--conf",
         "spark.sql.shuffle.partitions=2",
         "--conf",
