@@ -42,6 +42,8 @@ class ExecutorKillIT {
   static Path logs;
   static Path source;
   static Path schema;
+  static Path table;
+  static KilnProcess undisturbed;
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -59,33 +61,12 @@ class ExecutorKillIT {
         Files.writeString(
             dir.resolve("schema.yaml"),
             "columns:\n  - {name: id, type: long, nullable: false}\n  - {name: amount, type: int}\n  - {name: day, type: date}\n");
-    cluster =
-        new SparkCluster(
-            Path.of(System.getProperty("kiln.sparkHome")),
-            System.getProperty("kiln.jvmFlags"),
-            logs.resolve("cluster"));
-    cluster.start(2, 1, "1g");
-  }
-
-  @AfterAll
-  static void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
-  @Test
-  void anExecutorOrWorkerKilledMidJobIsReplacedAndTheJobWritesExactlyTheUndisturbedResult(
-      SparkSession spark) throws Exception {
-    // the undisturbed run: the same command, in one local JVM, into the table the cluster's jobs
-    // write (the quarantine records their table's path), then moved aside (Delta's log holds
-    // relative paths)
-    Path table = dir.resolve("tables/amounts");
-    Path reference = dir.resolve("reference/amounts");
-    KilnProcess.Result undisturbed =
-        KilnProcess.run(
+    table = dir.resolve("tables/amounts");
+    // the undisturbed run, while the cluster starts: the same command in one local JVM, into the
+    // table the cluster's jobs write (the quarantine records its table's path), moved aside after
+    undisturbed =
+        KilnProcess.start(
             logs,
-            TIMEOUT,
             List.of(
                 "ingest",
                 "--source",
@@ -104,7 +85,30 @@ class ExecutorKillIT {
                 "spark.ui.enabled=false",
                 "--workdir",
                 dir.resolve("work-reference").toString()));
-    assertThat(undisturbed.exitCode()).as(undisturbed.output()).isZero();
+    cluster =
+        new SparkCluster(
+            Path.of(System.getProperty("kiln.sparkHome")),
+            System.getProperty("kiln.jvmFlags"),
+            logs.resolve("cluster"));
+    cluster.start(2, 1, "1g");
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+    if (undisturbed != null && undisturbed.process.isAlive()) {
+      undisturbed.process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void anExecutorOrWorkerKilledMidJobIsReplacedAndTheJobWritesExactlyTheUndisturbedResult(
+      SparkSession spark) throws Exception {
+    Path reference = dir.resolve("reference/amounts");
+    KilnProcess.Result done = undisturbed.await(TIMEOUT);
+    assertThat(done.exitCode()).as(done.output()).isZero();
     Files.createDirectories(reference.getParent());
     Files.move(table, reference);
     Files.move(Path.of(table + "_quarantine"), Path.of(reference + "_quarantine"));
