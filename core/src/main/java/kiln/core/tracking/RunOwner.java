@@ -39,6 +39,17 @@ public record RunOwner(String host, long pid, long startedMillis) {
   }
 
   static String hostName() {
+    // the kernel's name first: no DNS lookup (which can hang seconds on a badly configured host)
+    try {
+      String kernel =
+          java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/hostname"))
+              .strip();
+      if (!kernel.isEmpty()) {
+        return kernel;
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not Linux: ask the resolver
+    }
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (java.io.IOException e) {
