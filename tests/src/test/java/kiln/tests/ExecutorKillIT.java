@@ -169,7 +169,7 @@ class ExecutorKillIT {
             .isTrue();
         lines.add(
             String.format(
-                "  kill %d: %s (pid %d) SIGKILLed at %d ms, mid-scan (%s); %d task attempt(s) lost,"
+                "  kill %d: %s (pid %d) SIGKILLed at %d ms, mid-scan (%s); %d 'Lost task' warning(s),"
                     + " %d executors launched in all; job done in %d ms, exit 0; table and"
                     + " quarantine as undisturbed (1 commit each, %d + %d rows, same checksums)",
                 kill,
