@@ -27,11 +27,6 @@ class BadFilesIT {
   @TempDir static Path dir;
 
   static List<String> ingest(Path source, String format, Path table) {
-    return ingest(source, format, table, "work");
-  }
-
-  /** With a work directory of its own: processes that run at once keep apart. */
-  static List<String> ingest(Path source, String format, Path table, String work) {
     return List.of(
         "ingest",
         "--source",
@@ -47,7 +42,7 @@ class BadFilesIT {
         "--conf",
         "spark.ui.enabled=false",
         "--workdir",
-        dir.resolve(work).toString());
+        dir.resolve("work").toString());
   }
 
   @Test
@@ -75,25 +70,7 @@ class BadFilesIT {
     }
     Files.deleteIfExists(truncated.resolveSibling("." + truncated.getFileName() + ".crc"));
 
-    // the three bad sources are independent: their processes run at once (less CI time)
-    KilnProcess parquetRun =
-        KilnProcess.start(logs, ingest(landing, "parquet", table, "work-parquet"));
-    Path empty = Files.createDirectories(dir.resolve("empty"));
-    KilnProcess noneRun = KilnProcess.start(logs, ingest(empty, "csv", table, "work-empty"));
-    Path latin = Files.createDirectories(dir.resolve("latin"));
-    Files.write(
-        latin.resolve("cities.csv"),
-        "id,city\n1,Oslo\n2,Zürich\n3,Malmö\n".getBytes(StandardCharsets.ISO_8859_1));
-    Path cities = dir.resolve("tables/cities");
-    Path schema = dir.resolve("cities.yaml");
-    Files.writeString(
-        schema,
-        "columns:\n  - {name: id, type: long, nullable: false}\n  - {name: city, type: string}\n");
-    List<String> args = new java.util.ArrayList<>(ingest(latin, "csv", cities, "work-latin"));
-    args.addAll(List.of("--schema", schema.toString()));
-    KilnProcess encodedRun = KilnProcess.start(logs, args);
-
-    KilnProcess.Result parquet = parquetRun.await(TIMEOUT);
+    KilnProcess.Result parquet = KilnProcess.run(logs, TIMEOUT, ingest(landing, "parquet", table));
     assertThat(parquet.exitCode()).as(parquet.output()).isEqualTo(2);
     assertThat(parquet.err())
         .contains("kiln: error: source file file:" + truncated + " is not a readable parquet file")
@@ -106,12 +83,24 @@ class BadFilesIT {
         .doesNotContain("\tat ");
     assertThat(TableState.of(spark, table).versions()).isEqualTo(1);
 
-    KilnProcess.Result none = noneRun.await(TIMEOUT);
+    Path empty = Files.createDirectories(dir.resolve("empty"));
+    KilnProcess.Result none = KilnProcess.run(logs, TIMEOUT, ingest(empty, "csv", table));
     assertThat(none.exitCode()).as(none.output()).isEqualTo(2);
     assertThat(none.err()).contains("source " + empty + " has no data files");
     assertThat(TableState.of(spark, table).versions()).isEqualTo(1);
 
-    KilnProcess.Result encoded = encodedRun.await(TIMEOUT);
+    Path latin = Files.createDirectories(dir.resolve("latin"));
+    Files.write(
+        latin.resolve("cities.csv"),
+        "id,city\n1,Oslo\n2,Zürich\n3,Malmö\n".getBytes(StandardCharsets.ISO_8859_1));
+    Path cities = dir.resolve("tables/cities");
+    Path schema = dir.resolve("cities.yaml");
+    Files.writeString(
+        schema,
+        "columns:\n  - {name: id, type: long, nullable: false}\n  - {name: city, type: string}\n");
+    List<String> args = new java.util.ArrayList<>(ingest(latin, "csv", cities));
+    args.addAll(List.of("--schema", schema.toString()));
+    KilnProcess.Result encoded = KilnProcess.run(logs, TIMEOUT, args);
     assertThat(encoded.exitCode()).as(encoded.output()).isZero();
     assertThat(encoded.out() + encoded.err())
         .contains("Ingested 1 rows into " + cities)
