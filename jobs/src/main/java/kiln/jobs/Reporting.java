@@ -97,6 +97,8 @@ final class Reporting implements AutoCloseable {
   }
 
   static Reporting open(KilnSettings settings, Console console) {
+    // lineage needs the code version (the jar's digest): hashed while the tracking server starts
+    kiln.core.CodeVersion.prefetch();
     // checked before anything starts: a bad flag leaves no server behind
     Map<String, String> lineageEnvironment = lineageEnvironment();
     Path spool = settings.trackingSpool();
@@ -171,6 +173,7 @@ final class Reporting implements AutoCloseable {
             allTags,
             COMMAND_CONFIG.get(),
             tracking.uri());
+    markDeadRuns();
     JobCost cost =
         JobCost.start(settings, tags.getOrDefault("kiln.job", runName), allTags, console);
     try {
@@ -184,6 +187,29 @@ final class Reporting implements AutoCloseable {
       run.fail(e);
       throw e;
     }
+  }
+
+  /** A run on another host whose driver sent no heartbeat for this long is taken as dead. */
+  static final java.time.Duration STALE_AFTER = java.time.Duration.ofMinutes(10);
+
+  /**
+   * Housekeeping as a run starts: the experiment's runs that a killed driver left RUNNING are
+   * marked KILLED, with the reason. Best effort: a failure here never stops the job.
+   */
+  void markDeadRuns() {
+    try {
+      for (String marked : tracking.markDeadRuns(experiment, STALE_AFTER)) {
+        console.step("MLflow " + marked);
+      }
+    } catch (RuntimeException e) {
+      console.step(
+          "could not look for runs left RUNNING by killed drivers: " + Errors.rootMessage(e));
+    }
+  }
+
+  /** For {@code kiln tracking sweep}: the runs marked KILLED now. */
+  java.util.List<String> markDeadRuns(String experiment, java.time.Duration staleAfter) {
+    return tracking.markDeadRuns(experiment, staleAfter);
   }
 
   @Override

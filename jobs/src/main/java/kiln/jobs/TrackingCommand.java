@@ -16,8 +16,9 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "tracking",
     mixinStandardHelpOptions = true,
-    description = "Replay tracking events that a job spooled while its server was unreachable.",
-    subcommands = TrackingCommand.Replay.class)
+    description =
+        "Replay what jobs spooled while the tracking server was away; mark runs of killed drivers.",
+    subcommands = {TrackingCommand.Replay.class, TrackingCommand.MarkKilled.class})
 final class TrackingCommand implements Runnable {
   @Spec CommandSpec spec;
 
@@ -89,6 +90,73 @@ final class TrackingCommand implements Runnable {
                 + " spool files in "
                 + spool
                 + ".");
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "sweep",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Mark KILLED the RUNNING runs of an experiment whose driver is gone.",
+        "A driver killed with SIGKILL (or crashed) cannot end its run; this marks it KILLED with a",
+        "kiln.killedReason tag. Every job does this for its experiment as its run",
+        "starts; this command does it without a job. A run records its driver's host, pid and start",
+        "time: on this host a run is gone when no process with that pid and start time runs; a run",
+        "of another host when it sent no heartbeat for --stale-after. Runs without these tags are",
+        "left as they are."
+      })
+  static final class MarkKilled implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin WorkdirOptions workdirOptions;
+
+    @Option(
+        names = "--tracking-uri",
+        paramLabel = "URI",
+        description =
+            "The server (default: the settings' tracking.uri, then $MLFLOW_TRACKING_URI, then the"
+                + " embedded store in the work directory).")
+    String trackingUri;
+
+    @Option(
+        names = "--experiment",
+        paramLabel = "NAME",
+        description = "The experiment (default: the settings' tracking.experiment).")
+    String experiment;
+
+    @Option(
+        names = "--stale-after",
+        paramLabel = "MINUTES",
+        defaultValue = "10",
+        description =
+            "Minutes without a heartbeat after which a run of another host is taken as dead"
+                + " (default: ${DEFAULT-VALUE}; a live driver beats every minute).")
+    long staleAfterMinutes;
+
+    @Override
+    public Integer call() {
+      if (staleAfterMinutes < 2) {
+        throw Errors.badInput(
+            "--stale-after "
+                + staleAfterMinutes
+                + " is too short: a live driver beats every minute",
+            "give 2 minutes or more");
+      }
+      KilnSettings settings = workdirOptions.settings(trackingUri);
+      String name = experiment != null ? experiment : settings.experiment();
+      Console console = new Console(spec.commandLine().getOut(), spec.commandLine().getErr());
+      try (Reporting reporting = Reporting.open(settings, console)) {
+        List<String> marked =
+            reporting.markDeadRuns(name, java.time.Duration.ofMinutes(staleAfterMinutes));
+        marked.forEach(line -> console.result("MLflow " + line));
+        console.result(
+            "Marked "
+                + marked.size()
+                + " run(s) of experiment '"
+                + name
+                + "' KILLED"
+                + (marked.isEmpty() ? ": no RUNNING run has a dead driver." : "."));
       }
       return 0;
     }

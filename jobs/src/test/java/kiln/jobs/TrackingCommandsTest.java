@@ -189,6 +189,59 @@ class TrackingCommandsTest {
   }
 
   @Test
+  void sweepMarksKilledTheRunsOfDeadDriversInTheWorkDirectorysStore(@TempDir Path dir)
+      throws Exception {
+    Path workdir = dir.resolve("work");
+    Process ended = new ProcessBuilder("true").start();
+    ended.waitFor();
+    String dead;
+    String foreign;
+    try (TrackingServer server =
+        TrackingServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .storeDirectory(workdir.resolve("mlflow"))
+            .build()
+            .start()) {
+      MlflowClient client = new MlflowClient(server.uri().toString());
+      String experiment = client.createExperiment("nightly");
+      dead = client.createRun(experiment).getRunId();
+      new kiln.core.tracking.RunOwner(kiln.core.tracking.RunOwner.current().host(), ended.pid(), 1L)
+          .tags()
+          .forEach((k, v) -> client.setTag(dead, k, v));
+      foreign = client.createRun(experiment).getRunId();
+    }
+    KilnCommandTest.Run swept =
+        KilnCommandTest.kiln(
+            "tracking", "sweep", "--workdir", workdir.toString(), "--experiment", "nightly");
+    assertThat(swept.exitCode()).as(swept.err()).isZero();
+    assertThat(swept.out())
+        .contains("MLflow run " + dead + " marked KILLED: its driver (pid " + ended.pid())
+        .contains("Marked 1 run(s) of experiment 'nightly' KILLED.");
+    KilnCommandTest.Run again =
+        KilnCommandTest.kiln(
+            "tracking", "sweep", "--workdir", workdir.toString(), "--experiment", "nightly");
+    assertThat(again.out())
+        .contains("Marked 0 run(s) of experiment 'nightly' KILLED: no RUNNING run");
+    try (TrackingServer server =
+        TrackingServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .storeDirectory(workdir.resolve("mlflow"))
+            .build()
+            .start()) {
+      MlflowClient client = new MlflowClient(server.uri().toString());
+      assertThat(client.getRun(dead).getInfo().getStatus().toString()).isEqualTo("KILLED");
+      assertThat(client.getRun(foreign).getInfo().getStatus().toString()).isEqualTo("RUNNING");
+    }
+    KilnCommandTest.Run tooShort =
+        KilnCommandTest.kiln(
+            "tracking", "sweep", "--workdir", workdir.toString(), "--stale-after", "1");
+    assertThat(tooShort.exitCode()).isEqualTo(2);
+    assertThat(tooShort.err()).contains("--stale-after 1 is too short");
+  }
+
+  @Test
   void serverKeepsItsStoreInTheWorkDirectoryOfTheSettingsFile(@TempDir Path dir) throws Exception {
     Path workdir = dir.resolve("work");
     Path settings = dir.resolve("kiln.yaml");

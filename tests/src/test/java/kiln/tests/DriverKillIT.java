@@ -33,6 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
  * row count and a content checksum), never in between; a re-run then ends every table exactly as
  * the undisturbed run did: what was missing is written, nothing twice.
  *
+ * <p>Item 4, concurrent writers, shares this setup (it was ConcurrentWritersIT, which repeated the
+ * loads): yesterday's load is the same load written twice at once into a new table, two more loads
+ * are written at once into the existing table after the ingest kills, and two scorings of the model
+ * trained here write one predictions table at once.
+ *
  * <p>{@code -Dkiln.faults.kills=N} (default 1: CI) sets the kills per job and {@code
  * -Dkiln.faults.seed=S} the seed; {@code bin/kiln-faults} runs ten per job. Each job's outcomes are
  * printed and appended to {@code target/faults-summary.txt}.
@@ -100,22 +105,21 @@ class DriverKillIT {
         schema,
         "columns:\n  - {name: id, type: long, nullable: false}\n  - {name: amount, type: int}\n  - {name: day, type: date}\n");
     Path table = dir.resolve("tables/amounts");
-    // the table before the job: yesterday's load
-    KilnProcess.Result first =
-        KilnProcess.run(
-            logs,
-            TIMEOUT,
-            spark(
-                "ingest",
-                "--source",
-                landing.resolve("day-1").toString(),
-                "--format",
-                "csv",
-                "--schema",
-                schema.toString(),
-                "--output",
-                table.toString()));
-    assertThat(first.exitCode()).as(first.output()).isZero();
+    List<String> dayOne =
+        spark(
+            "ingest",
+            "--source",
+            landing.resolve("day-1").toString(),
+            "--format",
+            "csv",
+            "--schema",
+            schema.toString(),
+            "--output",
+            table.toString());
+    // the table before the job, yesterday's load, made by concurrent writers (item 4): the same
+    // load twice at once into a table that does not exist yet (a DAG run and its manual re-run)
+    List<String> round1 = writeAtOnce(table, List.of(dayOne, dayOne));
+    assertRowsOnce(spark, table, "id", 500);
 
     Outcomes outcomes =
         injectKills(
@@ -136,6 +140,92 @@ class DriverKillIT {
             "[kiln] writing");
     assertThat(outcomes.complete.get(table.toString()).rows()).isEqualTo(995);
     assertThat(outcomes.complete.get(table + "_quarantine").rows()).isEqualTo(5);
+
+    // item 4 again: two different loads at once into the existing table
+    List<List<String>> loads = new ArrayList<>();
+    for (int day = 3; day <= 4; day++) {
+      Path source = Files.createDirectories(landing.resolve("day-" + day));
+      Files.writeString(source.resolve("part-1.csv"), csv(day * 500 - 500, day * 500, false));
+      loads.add(
+          spark(
+              "ingest",
+              "--source",
+              source.toString(),
+              "--format",
+              "csv",
+              "--schema",
+              schema.toString(),
+              "--output",
+              table.toString()));
+    }
+    List<String> round2 = writeAtOnce(table, loads);
+    assertRowsOnce(spark, table, "id", 1995);
+    concurrentWriters(
+        "two ingests at once into one table, every row once\n"
+            + "  the same load twice, new table: "
+            + String.join("; ", round1)
+            + "\n  two loads, existing table: "
+            + String.join("; ", round2));
+  }
+
+  /**
+   * Issue 17, item 4: runs the commands (each writing {@code table}) at once. Each commits (or
+   * finds its load committed already), or fails with Kiln's conflict message (exit 3: a retry mends
+   * it) and then commits when run again. Returns each command's outcome.
+   */
+  static List<String> writeAtOnce(Path table, List<List<String>> commands) throws Exception {
+    List<KilnProcess> writers = new ArrayList<>();
+    for (List<String> command : commands) {
+      writers.add(KilnProcess.start(logs, command));
+    }
+    List<String> outcomes = new ArrayList<>();
+    for (int i = 0; i < writers.size(); i++) {
+      KilnProcess.Result result = writers.get(i).await(TIMEOUT);
+      if (result.exitCode() == 0) {
+        outcomes.add(
+            (result.out() + result.err()).contains("Already ")
+                ? "found it already committed"
+                : "committed");
+        continue;
+      }
+      assertThat(result.exitCode()).as(result.output()).isEqualTo(3);
+      assertThat(result.err())
+          .as(result.output())
+          .contains("kiln: error: another job committed to " + table)
+          .contains("so this job committed nothing")
+          .contains("fix: run the job again");
+      KilnProcess.Result retry = KilnProcess.run(logs, TIMEOUT, commands.get(i));
+      assertThat(retry.exitCode()).as(retry.output()).isZero();
+      outcomes.add(
+          "conflict (exit 3), retry "
+              + ((retry.out() + retry.err()).contains("Already ")
+                  ? "found it committed"
+                  : "committed"));
+    }
+    return outcomes;
+  }
+
+  /** The table holds {@code expected} rows, each {@code key} once. */
+  static void assertRowsOnce(SparkSession spark, Path table, String key, long expected) {
+    org.apache.spark.sql.Row counts =
+        spark
+            .read()
+            .format("delta")
+            .load(table.toString())
+            .selectExpr("count(*)", "count(distinct " + key + ")")
+            .first();
+    assertThat(counts.getLong(0)).as("rows of %s", table).isEqualTo(expected);
+    assertThat(counts.getLong(1)).as("distinct %s of %s", key, table).isEqualTo(expected);
+  }
+
+  static void concurrentWriters(String line) throws Exception {
+    String summary = "concurrent writers: " + line + "\n";
+    System.err.print("[faults] " + summary);
+    Files.writeString(
+        Path.of("target", "faults-summary.txt"),
+        summary,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
   }
 
   @Test
@@ -248,80 +338,26 @@ class DriverKillIT {
       throws Exception {
     Path features = dir.resolve("tables/features");
     Path predictions = dir.resolve("tables/predictions-concurrent");
-    List<String> wheres = List.of("origin = 'SFO'", "origin != 'SFO'");
-    List<KilnProcess> scorings = new ArrayList<>();
-    for (String where : wheres) {
+    List<List<String>> scorings = new ArrayList<>();
+    for (String where : List.of("origin = 'SFO'", "origin != 'SFO'")) {
       scorings.add(
-          KilnProcess.start(
-              logs,
-              spark(
-                  "score",
-                  "--model",
-                  "models:/delays/1",
-                  "--input",
-                  features + "@0",
-                  "--output",
-                  predictions.toString(),
-                  "--where",
-                  where)));
+          spark(
+              "score",
+              "--model",
+              "models:/delays/1",
+              "--input",
+              features + "@0",
+              "--output",
+              predictions.toString(),
+              "--where",
+              where));
     }
-    List<String> outcomes = new ArrayList<>();
-    for (int i = 0; i < scorings.size(); i++) {
-      KilnProcess.Result result = scorings.get(i).await(TIMEOUT);
-      if (result.exitCode() == 0) {
-        outcomes.add("committed");
-        continue;
-      }
-      assertThat(result.exitCode()).as(result.output()).isEqualTo(3);
-      assertThat(result.err())
-          .as(result.output())
-          .contains("kiln: error: another job committed to " + predictions)
-          .contains("fix: run the job again");
-      KilnProcess.Result retry =
-          KilnProcess.run(
-              logs,
-              TIMEOUT,
-              spark(
-                  "score",
-                  "--model",
-                  "models:/delays/1",
-                  "--input",
-                  features + "@0",
-                  "--output",
-                  predictions.toString(),
-                  "--where",
-                  wheres.get(i)));
-      assertThat(retry.exitCode()).as(retry.output()).isZero();
-      outcomes.add("conflict (exit 3), retry committed");
-    }
-    org.apache.spark.sql.Row counts =
-        spark
-            .read()
-            .format("delta")
-            .load(predictions.toString())
-            .selectExpr("count(*)", "count(distinct flight_id)")
-            .first();
-    long distinct =
-        spark
-            .read()
-            .format("delta")
-            .option("versionAsOf", 0)
-            .load(features.toString())
-            .selectExpr("count(distinct flight_id)")
-            .first()
-            .getLong(0);
-    assertThat(counts.getLong(0)).isEqualTo(800);
-    assertThat(counts.getLong(1)).isEqualTo(distinct);
-    String summary =
-        "concurrent writers: two scorings into one table at once: "
+    List<String> outcomes = writeAtOnce(predictions, scorings);
+    assertRowsOnce(spark, predictions, "flight_id", 800);
+    concurrentWriters(
+        "two scorings at once into one table: "
             + String.join("; ", outcomes)
-            + "; 800 predictions, each once\n";
-    System.err.print("[faults] " + summary);
-    Files.writeString(
-        Path.of("target", "faults-summary.txt"),
-        summary,
-        StandardOpenOption.CREATE,
-        StandardOpenOption.APPEND);
+            + "; 800 predictions, each once");
   }
 
   /** What the kills of one job found. */
@@ -333,6 +369,7 @@ class DriverKillIT {
     int allBefore;
     int allComplete;
     int mixed;
+    int runsMarkedKilled;
     final List<String> lines = new ArrayList<>();
   }
 
@@ -390,6 +427,15 @@ class DriverKillIT {
         moment = "second half";
       }
       boolean killed = process.killAfter(Duration.ofMillis(delay));
+      // the run the killed driver started (none when it was killed before starting one): a
+      // driver killed with SIGKILL cannot end it, so it stays RUNNING until the re-run marks it
+      String[] run = runOf(process.process.pid());
+      boolean leftRunning = run != null && run[0].equals("RUNNING");
+      if (run != null && killed && !leftRunning) {
+        assertThat(run[0])
+            .as("the run of a driver killed after it ended its run")
+            .isIn("FINISHED", "FAILED");
+      }
       outcomes.kills++;
       if (!killed) {
         outcomes.endedBeforeKill++;
@@ -431,21 +477,36 @@ class DriverKillIT {
             .as("%s re-run after a kill at %d ms: %s (log %s)", name, delay, table, rerun.err())
             .matches(s -> s.sameAs(outcomes.complete.get(table.toString())), "is complete");
       }
+      // issue 17: a killed driver's MLflow run does not stay RUNNING: the re-run marks it KILLED
+      if (leftRunning) {
+        String[] marked = runOf(process.process.pid());
+        assertThat(marked[0]).as("the killed driver's run after the re-run").isEqualTo("KILLED");
+        assertThat(marked[1])
+            .as("why it was marked")
+            .contains("its driver (pid " + process.process.pid() + " on ")
+            .contains("is no longer running");
+        outcomes.runsMarkedKilled++;
+      }
+      assertThat(runningRuns()).as("runs left RUNNING after the re-run").isZero();
       outcomes.lines.add(
           String.format(
-              "  kill %d (%s) at %d of %d ms%s: %s; re-run complete",
+              "  kill %d (%s) at %d of %d ms%s: %s; re-run complete%s",
               kill,
               moment,
               delay,
               duration,
               killed ? "" : " (had ended)",
-              String.join(", ", states)));
+              String.join(", ", states),
+              leftRunning
+                  ? "; the killed driver's MLflow run, left RUNNING, marked KILLED by the re-run"
+                  : run == null ? "; killed before it started its MLflow run" : ""));
     }
     String summary =
         String.format(
             "%s: %d kill(s) (seed %d, job %d ms): %d all tables as before, %d all complete, %d"
                 + " mixed (each table before or complete), %d ended before the kill; %d re-run(s)"
-                + " complete, nothing twice",
+                + " complete, nothing twice; %d MLflow run(s) left RUNNING by the kill marked"
+                + " KILLED by the re-run",
             name,
             outcomes.kills,
             SEED,
@@ -454,7 +515,8 @@ class DriverKillIT {
             outcomes.allComplete,
             outcomes.mixed,
             outcomes.endedBeforeKill,
-            outcomes.kills);
+            outcomes.kills,
+            outcomes.runsMarkedKilled);
     System.err.println("[faults] " + summary);
     outcomes.lines.forEach(line -> System.err.println("[faults] " + line));
     Path file = Path.of("target", "faults-summary.txt");
@@ -464,6 +526,43 @@ class DriverKillIT {
         StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
     return outcomes;
+  }
+
+  /**
+   * The run in the jobs' tracking store (the embedded server's, in the work directory) that the
+   * driver with this pid started: its status and its {@code kiln.killedReason} tag; null if none.
+   */
+  static String[] runOf(long pid) throws Exception {
+    Path db = work.resolve("mlflow").resolve("mlflow.db");
+    if (!Files.exists(db)) {
+      return null;
+    }
+    try (java.sql.Connection connection =
+            java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+        java.sql.PreparedStatement query =
+            connection.prepareStatement(
+                "select r.status, (select k.value from tags k where k.run_uuid = r.run_uuid and"
+                    + " k.key = 'kiln.killedReason') from runs r join tags t on t.run_uuid ="
+                    + " r.run_uuid and t.key = 'kiln.driver.pid' where t.value = ? order by"
+                    + " r.start_time desc")) {
+      query.setString(1, String.valueOf(pid));
+      try (java.sql.ResultSet rows = query.executeQuery()) {
+        return rows.next() ? new String[] {rows.getString(1), rows.getString(2)} : null;
+      }
+    }
+  }
+
+  static long runningRuns() throws Exception {
+    Path db = work.resolve("mlflow").resolve("mlflow.db");
+    try (java.sql.Connection connection =
+            java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+        java.sql.ResultSet rows =
+            connection
+                .createStatement()
+                .executeQuery("select count(*) from runs where status = 'RUNNING'")) {
+      rows.next();
+      return rows.getLong(1);
+    }
   }
 
   /** ids FROM to TO, and with {@code bad} every hundredth amount unreadable. */

@@ -20,10 +20,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A real Spark standalone cluster on 127.0.0.1 (one master, one worker) started from the Maven jars
- * in {@code SPARK_HOME/jars}, and jobs submitted to it with a real Spark distribution's {@code
- * spark-submit} script (PyPI's pyspark). Every process it starts, and their children (executors,
- * drivers), is stopped by {@link #close}.
+ * A real Spark standalone cluster on 127.0.0.1 (one master, one worker or more) started from the
+ * Maven jars in {@code SPARK_HOME/jars}, and jobs submitted to it with a real Spark distribution's
+ * {@code spark-submit} script (PyPI's pyspark). Every process it starts, and their children
+ * (executors, drivers), is stopped by {@link #close}.
  */
 final class SparkCluster implements AutoCloseable {
   final Path sparkHome;
@@ -52,6 +52,14 @@ final class SparkCluster implements AutoCloseable {
   }
 
   void start() throws Exception {
+    start(1, 2, "3g");
+  }
+
+  /** The worker daemons, in the order they started (a fault test kills them). */
+  final List<Process> workers = new ArrayList<>();
+
+  /** Starts the master and {@code count} workers of {@code cores} cores and {@code memory} each. */
+  void start(int count, int cores, String memory) throws Exception {
     daemons.add(
         daemon(
             "master",
@@ -66,9 +74,20 @@ final class SparkCluster implements AutoCloseable {
         () -> masterJson().contains("\"status\" : \"ALIVE\""),
         Duration.ofSeconds(60),
         "the master to be ALIVE");
-    daemons.add(
+    for (int i = 0; i < count; i++) {
+      startWorker(cores, memory);
+    }
+    waitFor(
+        () -> masterJson().contains("\"aliveworkers\" : " + count),
+        Duration.ofSeconds(60),
+        "the worker(s) to register");
+  }
+
+  /** Starts one more worker (registering with the master is left to the caller to wait for). */
+  Process startWorker(int cores, String memory) throws IOException {
+    Process worker =
         daemon(
-            "worker",
+            "worker-" + (workers.size() + 1),
             "org.apache.spark.deploy.worker.Worker",
             "--host",
             "127.0.0.1",
@@ -77,16 +96,15 @@ final class SparkCluster implements AutoCloseable {
             "--webui-port",
             String.valueOf(freePort()),
             "--cores",
-            "2",
+            String.valueOf(cores),
             "--memory",
-            "3g",
+            memory,
             "--work-dir",
             logs.resolve("work").toString(),
-            masterUrl()));
-    waitFor(
-        () -> masterJson().contains("\"aliveworkers\" : 1"),
-        Duration.ofSeconds(60),
-        "the worker to register");
+            masterUrl());
+    daemons.add(worker);
+    workers.add(worker);
+    return worker;
   }
 
   /**
@@ -123,6 +141,24 @@ final class SparkCluster implements AutoCloseable {
    * driver needs hadoop-aws, which that folder holds and a pyspark distribution does not.
    */
   Submission submit(List<String> args, Duration timeout) throws Exception {
+    Path output = Files.createTempFile(logs, "submit-", ".log");
+    Process submit = launch(args, output);
+    try {
+      if (!submit.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+        throw new IllegalStateException(
+            "spark-submit did not finish in " + timeout + "; output: " + Files.readString(output));
+      }
+      return new Submission(submit.exitValue(), Files.readString(output));
+    } finally {
+      destroyTree(submit);
+    }
+  }
+
+  /**
+   * Starts spark-submit with these arguments from the Maven jars of SPARK_HOME (see {@link
+   * #submit(List, Duration)}), its output and error into {@code output}, and returns at once.
+   */
+  Process launch(List<String> args, Path output) throws Exception {
     List<String> launcher =
         new ArrayList<>(
             List.of(
@@ -146,21 +182,10 @@ final class SparkCluster implements AutoCloseable {
         new ArrayList<>(Arrays.asList(new String(printed, StandardCharsets.UTF_8).split("\0")));
     command.replaceAll(String::strip);
     command.removeIf(String::isEmpty);
-    Path output = Files.createTempFile(logs, "submit-", ".log");
-    Process submit =
-        environment(new ProcessBuilder(command))
-            .redirectErrorStream(true)
-            .redirectOutput(output.toFile())
-            .start();
-    try {
-      if (!submit.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-        throw new IllegalStateException(
-            "spark-submit did not finish in " + timeout + "; output: " + Files.readString(output));
-      }
-      return new Submission(submit.exitValue(), Files.readString(output));
-    } finally {
-      destroyTree(submit);
-    }
+    return environment(new ProcessBuilder(command))
+        .redirectErrorStream(true)
+        .redirectOutput(output.toFile())
+        .start();
   }
 
   /** The final state of a cluster-mode driver, as the master reports it (spark-submit does not). */
@@ -236,7 +261,7 @@ final class SparkCluster implements AutoCloseable {
     }
   }
 
-  private static void destroyTree(Process process) {
+  static void destroyTree(Process process) {
     List<ProcessHandle> children = process.toHandle().descendants().toList();
     process.destroy();
     children.forEach(ProcessHandle::destroy);

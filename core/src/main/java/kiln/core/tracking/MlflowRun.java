@@ -23,10 +23,16 @@ final class MlflowRun implements TrackedRun {
   private final MlflowTracking tracking;
   private final String localId;
   private boolean ended;
+  private java.util.concurrent.Future<?> heartbeat;
 
   MlflowRun(MlflowTracking tracking, String localId) {
     this.tracking = tracking;
     this.localId = localId;
+  }
+
+  /** The task that refreshes the run's heartbeat tag until it ends. */
+  synchronized void heartbeat(java.util.concurrent.Future<?> task) {
+    this.heartbeat = task;
   }
 
   String localId() {
@@ -158,6 +164,11 @@ final class MlflowRun implements TrackedRun {
   private void end(String status) {
     if (!ended) {
       ended = true;
+      synchronized (this) {
+        if (heartbeat != null) {
+          heartbeat.cancel(false);
+        }
+      }
       tracking.emit(new TrackingEvent.EndRun(localId, status, System.currentTimeMillis()));
     }
   }

@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import kiln.core.Errors;
 import kiln.core.Secrets;
@@ -31,6 +34,14 @@ public final class MlflowTracking implements Tracking {
   private final RegistryClient registry;
   private final ArtifactClient artifacts;
   private final Consumer<String> notices;
+
+  /** This driver, recorded on every run it starts (see {@link RunOwner}). */
+  private final RunOwner owner = RunOwner.current();
+
+  /** How often a live run refreshes its {@link RunOwner#HEARTBEAT_TAG}. */
+  static final Duration HEARTBEAT = Duration.ofSeconds(60);
+
+  private ScheduledExecutorService heartbeats;
 
   MlflowTracking(RestClient rest, Path spoolDirectory, Consumer<String> notices) {
     this.sender = new Sender(rest);
@@ -119,10 +130,125 @@ public final class MlflowTracking implements Tracking {
     allTags.putIfAbsent("mlflow.source.type", "JOB");
     MlflowRun run = new MlflowRun(this, UUID.randomUUID().toString());
     allTags.put(Sender.LOCAL_RUN_ID, run.localId());
+    allTags.putAll(owner.tags());
     emit(
         new TrackingEvent.CreateRun(
             run.localId(), experiment, runName, System.currentTimeMillis(), allTags));
+    run.heartbeat(
+        heartbeats()
+            .scheduleAtFixedRate(
+                () -> heartbeat(run.localId()),
+                HEARTBEAT.toMillis(),
+                HEARTBEAT.toMillis(),
+                TimeUnit.MILLISECONDS));
     return run;
+  }
+
+  private synchronized ScheduledExecutorService heartbeats() {
+    if (heartbeats == null) {
+      heartbeats =
+          Executors.newSingleThreadScheduledExecutor(
+              task -> {
+                Thread thread = new Thread(task, "kiln-tracking-heartbeat");
+                thread.setDaemon(true);
+                return thread;
+              });
+    }
+    return heartbeats;
+  }
+
+  /**
+   * Refreshes a live run's heartbeat tag, straight to the server: while the job spools, a missed
+   * heartbeat costs nothing (the run's end, replayed, settles its status) and none is spooled.
+   */
+  synchronized void heartbeat(String localId) {
+    if (spool.file().isPresent() || sender.ids(localId) == null) {
+      return;
+    }
+    try {
+      sender.send(
+          new TrackingEvent.LogBatch(
+              localId,
+              Map.of(),
+              List.of(),
+              Map.of(RunOwner.HEARTBEAT_TAG, String.valueOf(System.currentTimeMillis()))));
+    } catch (RuntimeException e) {
+      // the job's own next event finds out whether the server is gone and spools
+    }
+  }
+
+  /**
+   * Marks KILLED (MLflow's status for a run ended from outside) the RUNNING runs of {@code
+   * experiment} whose driver is certainly gone (see {@link RunOwner#gone}), with a {@link
+   * RunOwner#KILLED_REASON_TAG} saying why, and returns a line for each. A driver killed with
+   * SIGKILL leaves its run RUNNING; the next command reporting to the experiment calls this. Runs
+   * without owner tags (other clients, older Kiln) are left as they are. Nothing is done while the
+   * server is unreachable (the job spools): marking is housekeeping, never worth a job's time.
+   */
+  public synchronized List<String> markDeadRuns(String experiment, Duration staleAfter) {
+    List<String> marked = new java.util.ArrayList<>();
+    if (spool.file().isPresent()) {
+      return marked;
+    }
+    String experimentId = sender.experimentId(experiment);
+    String pageToken = null;
+    long now = System.currentTimeMillis();
+    do {
+      com.fasterxml.jackson.databind.node.ObjectNode search =
+          new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+      search.putArray("experiment_ids").add(experimentId);
+      search.put("filter", "attributes.status = 'RUNNING'");
+      search.put("max_results", 1000);
+      if (pageToken != null) {
+        search.put("page_token", pageToken);
+      }
+      com.fasterxml.jackson.databind.JsonNode page = sender.rest().post("runs/search", search);
+      for (com.fasterxml.jackson.databind.JsonNode run : page.path("runs")) {
+        Map<String, String> tags = new LinkedHashMap<>();
+        run.path("data")
+            .path("tags")
+            .forEach(t -> tags.put(t.path("key").asText(), t.path("value").asText()));
+        Optional<RunOwner> runOwner = RunOwner.of(tags);
+        if (runOwner.isEmpty() || !"RUNNING".equals(run.path("info").path("status").asText())) {
+          continue;
+        }
+        Optional<String> gone = runOwner.get().gone(tags, staleAfter, now);
+        if (gone.isEmpty()) {
+          continue;
+        }
+        String runId = run.path("info").path("run_id").asText();
+        String reason =
+            "marked KILLED: "
+                + gone.get()
+                + ", so it could not end the run (killed with SIGKILL or crashed); found by pid "
+                + owner.pid()
+                + " on "
+                + owner.host()
+                + " at "
+                + java.time.Instant.ofEpochMilli(now);
+        sender
+            .rest()
+            .post(
+                "runs/set-tag",
+                Map.of("run_id", runId, "key", RunOwner.KILLED_REASON_TAG, "value", reason));
+        // the driver died after its last sign of life and before now: the first is the better end
+        sender
+            .rest()
+            .post(
+                "runs/update",
+                Map.of(
+                    "run_id",
+                    runId,
+                    "status",
+                    "KILLED",
+                    "end_time",
+                    runOwner.get().lastSignOfLife(tags)));
+        marked.add("run " + runId + " " + reason);
+      }
+      pageToken = page.path("next_page_token").asText("");
+      pageToken = pageToken.isEmpty() ? null : pageToken;
+    } while (pageToken != null);
+    return marked;
   }
 
   /** Sends an event, or spools it when the server is unreachable; a refusal (4xx) is an error. */
@@ -215,6 +341,9 @@ public final class MlflowTracking implements Tracking {
 
   @Override
   public synchronized void close() {
+    if (heartbeats != null) {
+      heartbeats.shutdownNow();
+    }
     spool
         .file()
         .ifPresent(

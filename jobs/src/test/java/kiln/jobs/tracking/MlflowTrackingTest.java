@@ -12,6 +12,7 @@ import java.util.Map;
 import kiln.core.DatasetRef;
 import kiln.core.EnvironmentException;
 import kiln.core.tracking.MlflowTracking;
+import kiln.core.tracking.RunOwner;
 import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 import kiln.tracking.server.TrackingServer;
@@ -253,5 +254,86 @@ class MlflowTrackingTest {
       assertThat(tracking.versionByAlias("delays", "champion")).isEmpty();
       assertThat(tracking.versionByAlias("no-such-model", "champion")).isEmpty();
     }
+  }
+
+  /**
+   * Issue 17: a driver killed with SIGKILL leaves its run RUNNING. Every run records its driver
+   * (host, pid, start time); a later command marks KILLED the runs whose driver is certainly gone,
+   * and leaves alone the live ones, the ones of other hosts that still beat, and foreign runs.
+   */
+  @Test
+  void runsWhoseDriverIsGoneAreMarkedKilledWithTheReasonAndLiveOnesAreLeftRunning(@TempDir Path dir)
+      throws Exception {
+    try (TrackingServer server = server(dir.resolve("store"), 0);
+        MlflowTracking tracking = connect(server, dir)) {
+      MlflowClient client = new MlflowClient(server.uri().toString());
+      TrackedRun live = tracking.startRun("kiln-test", "ingest", Map.of());
+      Map<String, String> liveTags = tags(client.getRun(live.id()));
+      RunOwner self = RunOwner.current();
+      assertThat(liveTags)
+          .containsEntry(RunOwner.HOST_TAG, self.host())
+          .containsEntry(RunOwner.PID_TAG, String.valueOf(ProcessHandle.current().pid()))
+          .containsEntry(RunOwner.STARTED_TAG, String.valueOf(self.startedMillis()));
+      String experimentId = client.getRun(live.id()).getInfo().getExperimentId();
+
+      // a driver of this host that has ended: a real process, waited for
+      Process ended = new ProcessBuilder("true").start();
+      ended.waitFor();
+      ProcessHandle endedHandle = ended.toHandle();
+      String dead =
+          run(client, experimentId, new RunOwner(self.host(), ended.pid(), 1_000L).tags());
+      // this JVM's pid, but a process started at another moment: the pid was reused
+      String reused =
+          run(client, experimentId, new RunOwner(self.host(), self.pid(), 1_000L).tags());
+      long now = System.currentTimeMillis();
+      Map<String, String> stale =
+          new java.util.HashMap<>(new RunOwner("elsewhere", 7, now - 3_600_000).tags());
+      stale.put(RunOwner.HEARTBEAT_TAG, String.valueOf(now - 1_800_000));
+      String silent = run(client, experimentId, stale);
+      Map<String, String> beating =
+          new java.util.HashMap<>(new RunOwner("elsewhere", 8, now - 3_600_000).tags());
+      beating.put(RunOwner.HEARTBEAT_TAG, String.valueOf(now - 30_000));
+      String elsewhere = run(client, experimentId, beating);
+      String foreign = run(client, experimentId, Map.of("mlflow.user", "someone"));
+
+      List<String> marked = tracking.markDeadRuns("kiln-test", Duration.ofMinutes(10));
+
+      assertThat(marked).hasSize(3);
+      assertThat(endedHandle.isAlive()).isFalse();
+      for (String id : List.of(dead, reused, silent)) {
+        Run run = client.getRun(id);
+        assertThat(run.getInfo().getStatus()).as(id).isEqualTo(RunStatus.KILLED);
+        assertThat(tags(run).get(RunOwner.KILLED_REASON_TAG))
+            .startsWith("marked KILLED: its driver (pid ")
+            .contains("found by pid " + self.pid());
+      }
+      assertThat(tags(client.getRun(dead)).get(RunOwner.KILLED_REASON_TAG))
+          .contains("pid " + ended.pid() + " on " + self.host() + ") is no longer running");
+      assertThat(tags(client.getRun(reused)).get(RunOwner.KILLED_REASON_TAG))
+          .contains("is another process now");
+      assertThat(tags(client.getRun(silent)).get(RunOwner.KILLED_REASON_TAG))
+          .contains("on elsewhere) sent no heartbeat since");
+      // it ended at its last sign of life, not when it was found
+      assertThat(client.getRun(silent).getInfo().getEndTime()).isEqualTo(now - 1_800_000);
+      for (String id : List.of(live.id(), elsewhere, foreign)) {
+        assertThat(client.getRun(id).getInfo().getStatus()).as(id).isEqualTo(RunStatus.RUNNING);
+      }
+      // a second look finds nothing more to mark
+      assertThat(tracking.markDeadRuns("kiln-test", Duration.ofMinutes(10))).isEmpty();
+      live.finish();
+      assertThat(client.getRun(live.id()).getInfo().getStatus()).isEqualTo(RunStatus.FINISHED);
+    }
+  }
+
+  private static String run(MlflowClient client, String experimentId, Map<String, String> tags) {
+    String id = client.createRun(experimentId).getRunId();
+    tags.forEach((k, v) -> client.setTag(id, k, v));
+    return id;
+  }
+
+  private static Map<String, String> tags(Run run) {
+    Map<String, String> tags = new java.util.HashMap<>();
+    run.getData().getTagsList().forEach(t -> tags.put(t.getKey(), t.getValue()));
+    return tags;
   }
 }
