@@ -3,32 +3,28 @@ package kiln.training;
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.avg;
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.floor;
-import static org.apache.spark.sql.functions.greatest;
-import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.log;
 import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import kiln.core.models.ModelFiles;
 import kiln.core.models.Task;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.expressions.WindowSpec;
 
 /**
  * Test-set metrics from a scored frame (the label and {@value #SCORE}: the probability of class 1
@@ -123,12 +119,15 @@ public final class Evaluation {
       double threshold,
       List<String> groupColumns,
       int minGroupRows) {
-    Dataset<Row> keyed = keyed(scored, part, parts, groupedPart, label, groupColumns);
     long started = System.nanoTime();
     Map<Key, Map<String, Double>> byKey =
         task == Task.CLASSIFIER
-            ? classifierMetrics(counts(keyed, label), threshold)
-            : regressorMetrics(keyed, label);
+            ? classifierMetrics(
+                classifierRows(scored, part, parts, label, groupColumns),
+                groupedPart,
+                groupColumns,
+                threshold)
+            : regressorMetrics(keyed(scored, part, parts, groupedPart, label, groupColumns), label);
     long scanNanos = System.nanoTime() - started;
     long rows = 0;
     Map<String, Result> results = new LinkedHashMap<>();
@@ -181,7 +180,7 @@ public final class Evaluation {
   /**
    * A part, a group column (null: every row of the part) and its value (null when the column is).
    */
-  private record Key(String part, String dimension, String value) {}
+  private record Key(String part, String dimension, String value) implements Serializable {}
 
   private static Key key(Row row) {
     return new Key(
@@ -230,145 +229,312 @@ public final class Evaluation {
   // ---- classifier
 
   /**
-   * Per part, group and distinct score: rows, positives (label 1), zeros (label 0), the sum and
-   * count of the rows' log-loss and of their labels. Every classifier statistic is a function of
-   * these counts.
+   * The rows of the parts asked for, as the classifier's pass reads them: the part, the label and
+   * the score as doubles, then each group column's value as a string.
    */
-  private static Dataset<Row> counts(Dataset<Row> keyed, String label) {
-    Column y = col("kiln_label");
-    Column p = least(greatest(col("kiln_at"), lit(EPSILON)), lit(1 - EPSILON));
-    Column loss =
-        y.multiply(log(p)).plus(lit(1.0).minus(y).multiply(log(lit(1.0).minus(p)))).multiply(-1);
-    return keyed
-        .groupBy(col("kiln_part"), col("kiln_dimension"), col("kiln_value"), col("kiln_at"))
-        .agg(
-            count(lit(1)).as("rows"),
-            sum(when(y.equalTo(1.0), 1L).otherwise(0L)).as("positives"),
-            sum(when(y.equalTo(0.0), 1L).otherwise(0L)).as("zeros"),
-            sum(loss).as("loss_sum"),
-            count(loss).as("loss_rows"),
-            sum(y.cast("double")).as("label_sum"),
-            count(y).as("label_rows"));
+  private static Dataset<Row> classifierRows(
+      Dataset<Row> scored, Column part, List<String> parts, String label, List<String> groups) {
+    Column partName = part.cast("string");
+    List<Column> columns = new ArrayList<>();
+    columns.add(partName.as("kiln_part"));
+    columns.add(col(label).cast("double").as("kiln_label"));
+    columns.add(col(SCORE).cast("double").as("kiln_at"));
+    groups.forEach(g -> columns.add(col(g).cast("string")));
+    return scored.where(partName.isin(parts.toArray())).select(columns.toArray(new Column[0]));
   }
 
   /**
-   * Every classifier statistic of every key, from one Spark job: the counts per distinct score,
-   * ordered per key (one window: the negatives below each score for the exact AUC-ROC, the position
-   * from the highest score for AUC-PR's bins), then summed per key, predicted class, calibration
-   * bin and AUC-PR bin: a few thousand rows, which the driver turns into the metrics.
+   * Every classifier statistic of every key, from one Spark job without a shuffle: each task counts
+   * its rows per key and distinct score ({@link ScoreCounts}), the driver merges those counts and
+   * walks each key's distinct scores in order (the exact AUC-ROC, AUC-PR's bins, the confusion at
+   * the threshold). The driver holds one entry per key and distinct score; a classifier's float32
+   * probabilities have far fewer distinct values than a test set has rows.
    */
   private static Map<Key, Map<String, Double>> classifierMetrics(
-      Dataset<Row> counts, double threshold) {
-    Column at = col("kiln_at");
-    Column scored = at.isNotNull();
-    Column negativesAt = when(scored, col("rows").minus(col("positives"))).otherwise(0L);
-    WindowSpec byScore =
-        Window.partitionBy(col("kiln_part"), col("kiln_dimension"), col("kiln_value")).orderBy(at);
-    Column distinctScores =
-        count(at)
-            .over(byScore.rowsBetween(Window.unboundedPreceding(), Window.unboundedFollowing()));
-    Column atOrBelow =
-        count(at).over(byScore.rowsBetween(Window.unboundedPreceding(), Window.currentRow()));
-    Dataset<Row> ordered =
-        counts.select(
-            col("*"),
-            negativesAt.as("negatives_at"),
-            coalesce(
-                    sum(negativesAt).over(byScore.rowsBetween(Window.unboundedPreceding(), -1)),
-                    lit(0L))
-                .as("negatives_below"),
-            distinctScores.as("distinct_scores"),
-            atOrBelow.as("at_or_below"));
-    // Spark's AUC-PR grouping: with N distinct scores, N / 1000 consecutive ones per bin once that
-    // is 2 or more
-    Column perBin = floor(col("distinct_scores").divide(PR_BINS));
-    Column grouping = when(perBin.geq(2), perBin).otherwise(lit(1L));
-    Column overall = col("kiln_dimension").isNull().and(scored);
-    Column prBin =
-        when(overall, floor(col("distinct_scores").minus(col("at_or_below")).divide(grouping)));
-    Column calibrationBin =
-        when(
-            overall, least(floor(at.multiply(CALIBRATION_BINS)), lit((long) CALIBRATION_BINS - 1)));
-    Column predicted = coalesce(at.geq(threshold), lit(false));
-    List<Row> rows =
-        ordered
-            .groupBy(
-                col("kiln_part"),
-                col("kiln_dimension"),
-                col("kiln_value"),
-                predicted.as("predicted"),
-                calibrationBin.as("calibration_bin"),
-                prBin.as("pr_bin"))
-            .agg(
-                sum("rows"),
-                sum("positives"),
-                sum("zeros"),
-                sum("loss_sum"),
-                sum("loss_rows"),
-                sum("label_sum"),
-                sum("label_rows"),
-                sum(at.multiply(col("rows"))),
-                sum(
-                    col("positives")
-                        .multiply(col("negatives_below").multiply(2).plus(col("negatives_at")))),
-                sum(when(scored, col("positives")).otherwise(0L)),
-                sum("negatives_at"))
-            .collectAsList();
-
-    Map<Key, double[]> confusion = new HashMap<>();
-    Map<Key, double[][]> calibration = new HashMap<>();
-    Map<Key, TreeMap<Long, double[]>> precisionRecall = new HashMap<>();
-    for (Row row : rows) {
-      Key key = key(row);
-      boolean positive = row.getBoolean(3);
-      double count = row.getLong(6);
-      double positives = row.getLong(7);
-      double zeros = row.getLong(8);
-      // rows, tp, fp, fn, tn, log-loss sum, log-loss rows, twice the AUC wins, scored positives,
-      // scored negatives
-      double[] c = confusion.computeIfAbsent(key, k -> new double[10]);
-      c[0] += count;
-      c[positive ? 1 : 3] += positives;
-      c[positive ? 2 : 4] += zeros;
-      c[5] += row.isNullAt(9) ? 0 : row.getDouble(9);
-      c[6] += row.getLong(10);
-      c[7] += row.getLong(14);
-      c[8] += row.getLong(15);
-      c[9] += row.getLong(16);
-      if (!row.isNullAt(4)) {
-        double[] bin =
-            calibration
-                .computeIfAbsent(key, k -> new double[CALIBRATION_BINS][4])[(int) row.getLong(4)];
-        bin[0] += count;
-        bin[1] += row.getDouble(13);
-        bin[2] += row.isNullAt(11) ? 0 : row.getDouble(11);
-        bin[3] += row.getLong(12);
-      }
-      if (!row.isNullAt(5)) {
-        double[] bin =
-            precisionRecall
-                .computeIfAbsent(key, k -> new TreeMap<>())
-                .computeIfAbsent(row.getLong(5), b -> new double[2]);
-        bin[0] += row.getLong(15);
-        bin[1] += row.getLong(16);
-      }
+      Dataset<Row> rows, String groupedPart, List<String> groupColumns, double threshold) {
+    List<Map<Key, ScoreCounts>> partitions =
+        rows.javaRDD().mapPartitions(new CountScores(groupedPart, groupColumns)).collect();
+    Map<Key, ScoreCounts> merged = new HashMap<>();
+    for (Map<Key, ScoreCounts> partition : partitions) {
+      partition.forEach(
+          (key, counts) -> {
+            ScoreCounts into = merged.get(key);
+            if (into == null) {
+              merged.put(key, counts);
+            } else {
+              into.merge(counts);
+            }
+          });
     }
     Map<Key, Map<String, Double>> metrics = new HashMap<>();
-    confusion.forEach(
-        (key, c) -> {
-          Map<String, Double> m =
-              fromConfusion(c[0], c[1], c[2], c[3], c[4], c[6] == 0 ? Double.NaN : c[5] / c[6]);
-          // the Mann-Whitney U over the number of (positive, negative) pairs; twice U is an
-          // integer, summed exactly
-          m.put("auc_roc", c[8] == 0 || c[9] == 0 ? Double.NaN : c[7] / 2.0 / (c[8] * c[9]));
-          if (key.dimension() == null) {
-            TreeMap<Long, double[]> bins = precisionRecall.get(key);
-            m.put("auc_pr", bins == null ? Double.NaN : areaUnderPrecisionRecall(bins.values()));
-            m.put("calibration_error", calibrationError(calibration.get(key)));
-          }
-          metrics.put(key, m);
-        });
+    merged.forEach((key, counts) -> metrics.put(key, counts.metrics(threshold)));
     return metrics;
+  }
+
+  /**
+   * One task's counting: per row, the part as a whole and (in {@code groupedPart}) the row's value
+   * of each group column.
+   */
+  private static final class CountScores
+      implements FlatMapFunction<Iterator<Row>, Map<Key, ScoreCounts>> {
+    private final String groupedPart;
+    private final List<String> groupColumns;
+
+    CountScores(String groupedPart, List<String> groupColumns) {
+      this.groupedPart = groupedPart;
+      this.groupColumns = List.copyOf(groupColumns);
+    }
+
+    @Override
+    public Iterator<Map<Key, ScoreCounts>> call(Iterator<Row> rows) {
+      Map<Key, ScoreCounts> counts = new HashMap<>();
+      Map<String, ScoreCounts> overall = new HashMap<>();
+      while (rows.hasNext()) {
+        Row row = rows.next();
+        String part = row.getString(0);
+        boolean labelled = !row.isNullAt(1);
+        double label = labelled ? row.getDouble(1) : Double.NaN;
+        boolean scored = !row.isNullAt(2);
+        double at = scored ? row.getDouble(2) : Double.NaN;
+        overall
+            .computeIfAbsent(
+                part,
+                p -> counts.computeIfAbsent(new Key(p, null, null), k -> new ScoreCounts(true)))
+            .add(labelled, label, scored, at);
+        if (part.equals(groupedPart)) {
+          for (int g = 0; g < groupColumns.size(); g++) {
+            Key key =
+                new Key(
+                    part, groupColumns.get(g), row.isNullAt(3 + g) ? "null" : row.getString(3 + g));
+            counts
+                .computeIfAbsent(key, k -> new ScoreCounts(false))
+                .add(labelled, label, scored, at);
+          }
+        }
+      }
+      counts.values().forEach(ScoreCounts::trim);
+      return List.of(counts).iterator();
+    }
+  }
+
+  /**
+   * One key's rows counted per distinct score (rows, positives: label 1, zeros: label 0), the
+   * unscored rows, the log-loss's sum and rows, and (for a part as a whole) the calibration bins.
+   * Scores compare as Spark SQL compares them: NaN equals NaN and is above every number, -0.0 is
+   * 0.0.
+   */
+  static final class ScoreCounts implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final boolean calibrated;
+    private double[] scores = new double[16];
+    private long[] rows = new long[16];
+    private long[] positives = new long[16];
+    private long[] zeros = new long[16];
+    private int size;
+    // open addressing over the scores' bits: slot + 1, 0 for empty; rebuilt after deserialisation
+    private transient int[] index;
+    private long unscoredRows;
+    private long unscoredPositives;
+    private long unscoredZeros;
+    private double lossSum;
+    private long lossRows;
+    // per bin: rows, score sum, label sum, labelled rows
+    private final double[][] calibration;
+
+    ScoreCounts(boolean calibrated) {
+      this.calibrated = calibrated;
+      this.calibration = calibrated ? new double[CALIBRATION_BINS][4] : null;
+    }
+
+    void add(boolean labelled, double label, boolean scored, double at) {
+      boolean positive = labelled && label == 1.0;
+      boolean zero = labelled && label == 0.0;
+      if (!scored) {
+        unscoredRows++;
+        unscoredPositives += positive ? 1 : 0;
+        unscoredZeros += zero ? 1 : 0;
+        return;
+      }
+      int slot = slot(at);
+      rows[slot]++;
+      positives[slot] += positive ? 1 : 0;
+      zeros[slot] += zero ? 1 : 0;
+      if (labelled) {
+        // Spark's least(greatest(score, eps), 1 - eps): NaN is the greatest value there
+        double p = Double.isNaN(at) ? 1 - EPSILON : Math.min(Math.max(at, EPSILON), 1 - EPSILON);
+        lossSum += -(label * StrictMath.log(p) + (1.0 - label) * StrictMath.log(1.0 - p));
+        lossRows++;
+      }
+      if (calibrated) {
+        double[] bin = calibration[calibrationBin(at)];
+        bin[0]++;
+        bin[1] += at;
+        if (labelled) {
+          bin[2] += label;
+          bin[3]++;
+        }
+      }
+    }
+
+    /** Drops the arrays' unused capacity before the counts go to the driver. */
+    void trim() {
+      scores = Arrays.copyOf(scores, size);
+      rows = Arrays.copyOf(rows, size);
+      positives = Arrays.copyOf(positives, size);
+      zeros = Arrays.copyOf(zeros, size);
+    }
+
+    /** Adds another task's counts of the same key. */
+    void merge(ScoreCounts other) {
+      for (int i = 0; i < other.size; i++) {
+        int slot = slot(other.scores[i]);
+        rows[slot] += other.rows[i];
+        positives[slot] += other.positives[i];
+        zeros[slot] += other.zeros[i];
+      }
+      unscoredRows += other.unscoredRows;
+      unscoredPositives += other.unscoredPositives;
+      unscoredZeros += other.unscoredZeros;
+      lossSum += other.lossSum;
+      lossRows += other.lossRows;
+      if (calibrated) {
+        for (int b = 0; b < CALIBRATION_BINS; b++) {
+          for (int j = 0; j < 4; j++) {
+            calibration[b][j] += other.calibration[b][j];
+          }
+        }
+      }
+    }
+
+    /** floor(score * 10), at most 9: Spark's floor gives 0 for NaN, as Java's cast does. */
+    private static int calibrationBin(double at) {
+      return (int)
+          Math.max(0, Math.min((long) Math.floor(at * CALIBRATION_BINS), CALIBRATION_BINS - 1));
+    }
+
+    private int slot(double score) {
+      double at = score == 0.0 ? 0.0 : score; // -0.0 groups with 0.0, as in Spark
+      if (index == null || size * 2 >= index.length) {
+        rehash();
+      }
+      int mask = index.length - 1;
+      long bits = Double.doubleToLongBits(at); // one NaN
+      int h = Long.hashCode(bits * 0x9E3779B97F4A7C15L);
+      for (int i = h & mask; ; i = (i + 1) & mask) {
+        int entry = index[i];
+        if (entry == 0) {
+          if (size == scores.length) {
+            int capacity = Math.max(16, size * 2);
+            scores = Arrays.copyOf(scores, capacity);
+            rows = Arrays.copyOf(rows, capacity);
+            positives = Arrays.copyOf(positives, capacity);
+            zeros = Arrays.copyOf(zeros, capacity);
+          }
+          scores[size] = at;
+          index[i] = ++size;
+          return size - 1;
+        }
+        if (Double.doubleToLongBits(scores[entry - 1]) == bits) {
+          return entry - 1;
+        }
+      }
+    }
+
+    private void rehash() {
+      int capacity = Integer.highestOneBit(Math.max(32, size * 4));
+      index = new int[capacity];
+      int mask = capacity - 1;
+      for (int s = 0; s < size; s++) {
+        int h = Long.hashCode(Double.doubleToLongBits(scores[s]) * 0x9E3779B97F4A7C15L);
+        int i = h & mask;
+        while (index[i] != 0) {
+          i = (i + 1) & mask;
+        }
+        index[i] = s + 1;
+      }
+    }
+
+    /**
+     * The key's metrics: its distinct scores in ascending order (Spark's: NaN last) give the
+     * Mann-Whitney U (ties one half), the confusion at the threshold (Spark's {@code score >=
+     * threshold}, true for NaN) and, for a part as a whole, AUC-PR's bins from the highest score.
+     */
+    Map<String, Double> metrics(double threshold) {
+      int[] order = ascending();
+      double tp = 0;
+      double fp = 0;
+      double fn = unscoredPositives;
+      double tn = unscoredZeros;
+      double count = unscoredRows;
+      long negativesBelow = 0;
+      long twiceWins = 0;
+      long scoredPositives = 0;
+      for (int i : order) {
+        long negativesAt = rows[i] - positives[i];
+        twiceWins += positives[i] * (negativesBelow * 2 + negativesAt);
+        negativesBelow += negativesAt;
+        scoredPositives += positives[i];
+        count += rows[i];
+        if (Double.isNaN(scores[i]) || scores[i] >= threshold) {
+          tp += positives[i];
+          fp += zeros[i];
+        } else {
+          fn += positives[i];
+          tn += zeros[i];
+        }
+      }
+      Map<String, Double> m =
+          fromConfusion(count, tp, fp, fn, tn, lossRows == 0 ? Double.NaN : lossSum / lossRows);
+      // the Mann-Whitney U over the number of (positive, negative) pairs; twice U is an integer,
+      // summed exactly
+      m.put(
+          "auc_roc",
+          scoredPositives == 0 || negativesBelow == 0
+              ? Double.NaN
+              : twiceWins / 2.0 / ((double) scoredPositives * negativesBelow));
+      if (calibrated) {
+        m.put("auc_pr", size == 0 ? Double.NaN : areaUnderPrecisionRecall(prBins(order)));
+        m.put("calibration_error", calibrationError(size == 0 ? null : calibration));
+      }
+      return m;
+    }
+
+    /**
+     * Spark's AUC-PR grouping: with N distinct scores, N / 1000 consecutive ones per bin once that
+     * is 2 or more, from the highest score down.
+     */
+    private List<double[]> prBins(int[] order) {
+      long perBin = size / PR_BINS;
+      long grouping = perBin >= 2 ? perBin : 1;
+      List<double[]> bins = new ArrayList<>();
+      for (int rank = 0; rank < size; rank++) {
+        int i = order[size - 1 - rank];
+        if (rank % grouping == 0) {
+          bins.add(new double[2]);
+        }
+        double[] bin = bins.get(bins.size() - 1);
+        bin[0] += positives[i];
+        bin[1] += rows[i] - positives[i];
+      }
+      return bins;
+    }
+
+    /** The slots in ascending order of their scores (Arrays.sort's order: NaN last). */
+    private int[] ascending() {
+      double[] sorted = Arrays.copyOf(scores, size);
+      Arrays.sort(sorted);
+      int[] order = new int[size];
+      for (int r = 0; r < size; r++) {
+        order[r] = slot(sorted[r]);
+      }
+      return order;
+    }
+
+    private void readObject(java.io.ObjectInputStream in)
+        throws java.io.IOException, ClassNotFoundException {
+      in.defaultReadObject();
+      index = null;
+    }
   }
 
   /**
@@ -498,15 +664,15 @@ public final class Evaluation {
    * group without both classes). Rows without a score are left out.
    */
   static Map<String, Double> aucRoc(Dataset<Row> scored, String label, Column group) {
-    Dataset<Row> keyed =
-        scored.select(
-            group.cast("string").as("kiln_part"),
-            lit(null).cast("string").as("kiln_dimension"),
-            lit(null).cast("string").as("kiln_value"),
-            col(label).as("kiln_label"),
-            col(SCORE).as("kiln_at"));
     Map<String, Double> auc = new TreeMap<>();
-    classifierMetrics(counts(keyed, label), 0.5)
+    classifierMetrics(
+            scored.select(
+                group.cast("string").as("kiln_part"),
+                col(label).cast("double").as("kiln_label"),
+                col(SCORE).cast("double").as("kiln_at")),
+            null,
+            List.of(),
+            0.5)
         .forEach((key, metrics) -> auc.put(key.part(), metrics.get("auc_roc")));
     return auc;
   }

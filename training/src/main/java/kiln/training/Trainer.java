@@ -35,6 +35,7 @@ import org.apache.spark.ml.Predictor;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -375,7 +376,9 @@ public final class Trainer {
       parts =
           Evaluation.evaluate(
               ModelFiles.withScore(
-                  fit.predictor().transform(fit.assembler().transform(heldOut)), config.task()),
+                  scoresOnly(fit.predictor(), config.task())
+                      .transform(fit.assembler().transform(heldOut)),
+                  config.task()),
               col(Split.COLUMN),
               List.of(Split.VALIDATION, Split.TEST),
               Split.TEST,
@@ -409,6 +412,24 @@ public final class Trainer {
         model.sha256(),
         CodeVersion.current().describe(),
         Duration.ofNanos(System.nanoTime() - started));
+  }
+
+  /**
+   * The predictor as the evaluation uses it: a classifier gives its probabilities only. Without the
+   * raw prediction XGBoost predicts each row once instead of twice (margins, then probabilities);
+   * the probabilities are the same.
+   */
+  private static Model<?> scoresOnly(Model<?> predictor, Task task) {
+    if (task != Task.CLASSIFIER
+        || !predictor.hasParam("rawPredictionCol")
+        || !predictor.hasParam("predictionCol")) {
+      return predictor;
+    }
+    return (Model<?>)
+        predictor.copy(
+            new ParamMap()
+                .put(predictor.getParam("rawPredictionCol"), "")
+                .put(predictor.getParam("predictionCol"), ""));
   }
 
   /**
