@@ -129,13 +129,26 @@ class EvaluationTest {
       spark.sparkContext().removeSparkListener(counter);
     }
     // Spark's evaluator on one partition, where its bins are consecutive scores from the highest
-    // down
-    double spark1 =
-        new org.apache.spark.ml.evaluation.BinaryClassificationEvaluator()
-            .setLabelCol("label")
-            .setRawPredictionCol(Evaluation.SCORE)
-            .setMetricName("areaUnderPR")
-            .evaluate(scored.coalesce(1));
+    // down. Its sort takes spark.default.parallelism partitions (2 in the tests' session), and
+    // where its range partitioner cuts the scores depends on a sampling seed made from the RDD's
+    // id, i.e. on how many RDDs earlier test classes made; without the setting the sort keeps the
+    // input's one partition, the same bins in every run and test order
+    org.apache.spark.SparkConf live = spark.sparkContext().conf();
+    String parallelism = live.get("spark.default.parallelism", null);
+    live.remove("spark.default.parallelism");
+    double spark1;
+    try {
+      spark1 =
+          new org.apache.spark.ml.evaluation.BinaryClassificationEvaluator()
+              .setLabelCol("label")
+              .setRawPredictionCol(Evaluation.SCORE)
+              .setMetricName("areaUnderPR")
+              .evaluate(scored.coalesce(1));
+    } finally {
+      if (parallelism != null) {
+        live.set("spark.default.parallelism", parallelism);
+      }
+    }
     assertThat(result.metrics().get("auc_pr")).isCloseTo(spark1, within(EXACT));
     assertThat(result.metrics().get("rows")).isEqualTo(9000.0);
     assertThat(result.groups().get("group")).containsOnlyKeys("g0", "g1", "g2");
