@@ -159,7 +159,7 @@ public final class LlmEvalBenchmark {
         lines.add(
             String.format(
                 Locale.ROOT,
-                "| %s | %d | %.1f | %.1f | %s | %s",
+                "| %s | %d | %.1f | %.1f | %s %s",
                 depth[0],
                 rows,
                 o.seconds,
