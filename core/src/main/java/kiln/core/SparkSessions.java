@@ -24,6 +24,15 @@ public final class SparkSessions {
 
   private SparkSessions() {}
 
+  /**
+   * Whether {@code spark} runs the RAPIDS Accelerator (the gpu profile, or {@code kiln gpu check}'s
+   * explain-only session): jobs then choose plans RAPIDS can run on a GPU where they have a choice.
+   */
+  public static boolean runsRapids(SparkSession spark) {
+    return spark.conf().get("spark.plugins", "").contains("com.nvidia.spark.SQLPlugin")
+        && !"false".equalsIgnoreCase(spark.conf().get("spark.rapids.sql.enabled", "true"));
+  }
+
   public static SparkSession create(SparkSettings settings) {
     return create(settings, GpuProbe.system());
   }

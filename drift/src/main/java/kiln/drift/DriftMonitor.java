@@ -17,7 +17,9 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.PinnedTable;
+import kiln.core.SparkSessions;
 import kiln.drift.internal.DriftEngine;
+import kiln.drift.internal.GpuProfiler;
 import kiln.drift.internal.ProfileStore;
 import kiln.drift.internal.Profiler;
 import kiln.drift.internal.SideProfile;
@@ -39,6 +41,13 @@ public final class DriftMonitor {
   private final Datasets datasets;
   private final DriftEngine engine;
   private final Profiler profiler;
+
+  /**
+   * Non-null when the session runs the RAPIDS Accelerator: the sides are then profiled with
+   * built-in expressions a GPU runs ({@link GpuProfiler}) instead of the one-pass JVM fold.
+   */
+  private final GpuProfiler gpuProfiler;
+
   private final Consumer<String> progress;
   private final Optional<ProfileStore> store;
   private final Map<String, SideProfile> profiled = new ConcurrentHashMap<>();
@@ -82,6 +91,10 @@ public final class DriftMonitor {
     this.datasets = new Datasets(spark);
     this.engine = new DriftEngine(config);
     this.profiler = new Profiler(config.exactDistinctLimit(), config.sketchK());
+    this.gpuProfiler =
+        SparkSessions.runsRapids(spark)
+            ? new GpuProfiler(config.exactDistinctLimit(), config.sketchK())
+            : null;
     this.store =
         config.profiles() == null
             ? Optional.empty()
@@ -370,7 +383,7 @@ public final class DriftMonitor {
             + role
             + " "
             + side.label()
-            + " (one pass, "
+            + (gpuProfiler != null ? " (built-in aggregates for the GPU, " : " (one pass, ")
             + engine.profiledColumns(plan, rows.schema()).size()
             + " columns)");
     SideProfile fresh = profile(role, rows, plan);
@@ -394,7 +407,10 @@ public final class DriftMonitor {
   private SideProfile profile(String role, Dataset<Row> rows, List<DriftEngine.Planned> plan) {
     StructType schema = rows.schema();
     List<String> columns = engine.profiledColumns(plan, schema);
-    TableProfile profile = profiler.profile(rows, columns, config.categoricalSet());
+    TableProfile profile =
+        gpuProfiler != null
+            ? gpuProfiler.profile(rows, columns, config.categoricalSet())
+            : profiler.profile(rows, columns, config.categoricalSet());
     return new SideProfile(profile, DriftEngine.types(schema), false);
   }
 
@@ -414,6 +430,8 @@ public final class DriftMonitor {
         + config.sketchK()
         + ";categorical="
         + String.join(",", new TreeSet<>(config.categorical()))
-        + (derivation.id().isEmpty() ? "" : ";derived=" + derivation.id());
+        + (derivation.id().isEmpty() ? "" : ";derived=" + derivation.id())
+        // the gpu path's distributions beyond exactDistinctLimit are quantiles, not KLL sketches
+        + (gpuProfiler == null ? "" : ";profiler=gpu");
   }
 }

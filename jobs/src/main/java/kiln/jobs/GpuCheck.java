@@ -32,11 +32,19 @@ import kiln.ingest.IngestSchema;
 import kiln.ingest.IngestSpec;
 import kiln.ingest.SourceFormat;
 import kiln.jobs.demo.FlightsExamples;
+import kiln.llm.EngineConfig;
+import kiln.llm.EngineType;
+import kiln.llm.LlmJob;
+import kiln.llm.LlmPipeline;
+import kiln.llm.PiiConfig;
+import kiln.llm.PiiJob;
+import kiln.llm.PromptTemplate;
 import kiln.training.FeatureConfig;
 import kiln.training.FeatureJob;
 import kiln.training.Features;
 import kiln.training.TrainConfig;
 import kiln.training.Trainer;
+import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -52,11 +60,19 @@ import org.apache.spark.sql.SparkSession;
 final class GpuCheck {
   /** The jobs, in the order they run (each needs the tables of those before it). */
   static final List<String> JOBS =
-      List.of("ingest", "contracts", "features", "train", "score", "drift");
+      List.of("ingest", "contracts", "features", "train", "score", "drift", GpuCheck.LLM_JOB);
+
+  /**
+   * LLM pre-processing only, named apart from the llm job: its coverage is no share of an LLM run's
+   * time, which the engine takes (so {@code kiln cost report --gpu-coverage} leaves llm runs out).
+   */
+  static final String LLM_JOB = "llm-preprocessing";
 
   static final String INGEST_CASTS = "ingest: casts and quarantine reasons";
   static final String FEATURES_BUILD = "features: feature columns, codes and statistics";
   static final String SCORE_PREPARE = "score: input rows, model outputs and provenance columns";
+  static final String LLM_PREPARE = "llm: input rows, redaction and rendered prompts";
+  static final String PII_REDACT = "pii: redaction of a text column";
 
   /**
    * The sample types its date as {@code timestamp} (UTC), not {@code timestamp_ntz} as the flights
@@ -65,6 +81,9 @@ final class GpuCheck {
    * written for timestamp_ntz; this is the same period for a timestamp column.
    */
   static final String TRAINING_PERIOD = "date < timestamp'2001-04-01 00:00:00'";
+
+  /** Low enough that the sample's distances and delays exceed it. */
+  static final int DRIFT_EXACT_LIMIT = 100;
 
   private static final List<String> SINK_OPERATORS =
       List.of("DataWritingCommandExec", "WriteFilesExec");
@@ -106,6 +125,9 @@ final class GpuCheck {
       }
       if (jobs.contains("drift")) {
         keep(results, jobs, drift(capture, flights));
+      }
+      if (jobs.contains(LLM_JOB)) {
+        keep(results, jobs, llm(capture, workdir.resolve("tables/texts").toString()));
       }
     }
     return results;
@@ -238,7 +260,12 @@ final class GpuCheck {
         capture.run(
             "drift: profiles of both sides",
             () ->
-                new DriftMonitor(spark, FlightsExamples.driftConfig(), message -> {})
+                new DriftMonitor(
+                        spark,
+                        // so that the sample's 400 rows take the approx_percentile path too (the
+                        // default limit, 10,000, would hold them exactly)
+                        FlightsExamples.driftConfig().withExactDistinctLimit(DRIFT_EXACT_LIMIT),
+                        message -> {})
                     .run(
                         new DriftInput(table, TRAINING_PERIOD, "January-March"),
                         new DriftInput(table, "not (" + TRAINING_PERIOD + ")", "April-June")));
@@ -246,9 +273,92 @@ final class GpuCheck {
         "drift",
         plans,
         List.of(
-            "the profiles themselves are a JVM fold over the rows (mapPartitions over the plan's"
-                + " output), not SQL operators: on a GPU cluster they run on the CPU after the scan"
-                + " and projection shown"));
+            "in a session with RAPIDS (the gpu profile) drift profiles each side with built-in"
+                + " aggregates, a group-by of the values and approx_percentile; on a CPU it keeps"
+                + " its one-pass JVM fold, which no GPU can run",
+            "exactDistinctLimit is "
+                + DRIFT_EXACT_LIMIT
+                + " here so that the plan with approx_percentile is judged too"));
+  }
+
+  /**
+   * LLM pre-processing: what {@code kiln llm run} does before its engine stage (reading the input,
+   * PII redaction with Spark NLP's rule-based annotators, rendering the prompt and its hash) and
+   * what {@code kiln pii redact} does. No engine is called: the pipeline is fitted from no rows and
+   * only the stages before the engine run.
+   */
+  private JobCoverage llm(PlanCapture capture, String table) {
+    progress.accept("llm: redaction and prompt rendering (no engine is called)");
+    writeTexts(table);
+    Dataset<Row> rows = new Datasets(spark).pin(DatasetRef.parse(table)).rows();
+    // an endpoint that is never called: only the stages before the engine run
+    EngineConfig engine =
+        new EngineConfig(
+            EngineType.OPENAI,
+            "gpu-check",
+            0.0,
+            16,
+            null,
+            "http://127.0.0.1:9/v1",
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null);
+    PipelineModel model =
+        LlmPipeline.fit(
+            LlmPipeline.of(
+                "body",
+                PiiConfig.defaults(),
+                new PromptTemplate("Summarise this support ticket: {{body}}"),
+                "body",
+                engine),
+            rows);
+    List<PlanCoverage> plans = new ArrayList<>();
+    plans.addAll(
+        probe(
+            capture,
+            LLM_PREPARE,
+            LlmJob.prepare(model, rows)
+                .select(
+                    "id",
+                    LlmPipeline.REDACTED_TEXT,
+                    LlmPipeline.REDACTIONS,
+                    LlmPipeline.PROMPT,
+                    LlmPipeline.PROMPT_SHA256)));
+    plans.addAll(
+        probe(capture, PII_REDACT, PiiJob.redact(rows, List.of("body"), PiiConfig.defaults())));
+    return new JobCoverage(
+        LLM_JOB,
+        plans,
+        List.of(
+            "the engine stage (HTTP requests or llama.cpp) is not a SQL plan and is not run here;"
+                + " Spark NLP's annotators and Kiln's redaction and rendering stages are JVM code"
+                + " over rows, which RAPIDS cannot run on a GPU"));
+  }
+
+  private void writeTexts(String table) {
+    List<Row> texts = new ArrayList<>();
+    String[] bodies = {
+      "My card was charged twice, call me at 415-555-0132",
+      "Please write to jane.doe@example.com about the refund",
+      "The app crashes when I open settings",
+      "Server 10.0.0.12 refuses connections since Monday",
+      "Thanks, it works now",
+      null
+    };
+    for (int i = 0; i < 20; i++) {
+      texts.add(org.apache.spark.sql.RowFactory.create((long) i, bodies[i % bodies.length]));
+    }
+    org.apache.spark.sql.types.StructType schema =
+        new org.apache.spark.sql.types.StructType()
+            .add("id", org.apache.spark.sql.types.DataTypes.LongType, false)
+            .add("body", org.apache.spark.sql.types.DataTypes.StringType, true);
+    spark.createDataFrame(texts, schema).write().format("delta").mode("overwrite").save(table);
   }
 
   /**

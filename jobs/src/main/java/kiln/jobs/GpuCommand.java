@@ -62,7 +62,7 @@ final class GpuCommand implements Runnable {
         paramLabel = "JOB",
         split = ",",
         description =
-            "ingest, contracts, features, train, score or drift; may repeat (default: all).")
+            "ingest, contracts, features, train, score, drift or llm-preprocessing; may repeat (default: all).")
     List<String> jobs;
 
     @Option(

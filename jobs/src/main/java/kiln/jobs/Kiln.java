@@ -34,6 +34,7 @@ import picocli.CommandLine.ScopeType;
       CostCommand.class,
       MonitorCommand.class,
       GpuCommand.class,
+      ClusterCommand.class,
       DemoCommand.class,
       ServerCommand.class,
       TrackingCommand.class,

@@ -146,8 +146,55 @@ class GpuCheckTest {
   }
 
   @Test
-  void contractsAndDriftAreReportedAsTheyAre() {
-    for (String job : List.of("contracts", "drift")) {
+  void driftsProfilesRunWhollyOnTheGpuButForTheDeltaScans() {
+    // under RAPIDS drift profiles with built-in expressions (GpuProfiler): aggregates, the values
+    // exploded and grouped, their count per column joined back, and approx_percentile beyond the
+    // exact limit; every operator of those plans must stay on the GPU but the Delta scans
+    JobCoverage job = jobs.stream().filter(j -> j.job().equals("drift")).findFirst().orElseThrow();
+    assertThat(job.plans()).isNotEmpty();
+    for (PlanCoverage plan : job.plans()) {
+      assertThat(fallbacksNotFor(plan, DELTA_SCAN)).as(plan.name()).isEmpty();
+    }
+    assertThat(job.plans())
+        .flatExtracting(PlanCoverage::operators)
+        .extracting(Operator::name)
+        .contains(
+            "GenerateExec",
+            "BroadcastHashJoinExec",
+            "ObjectHashAggregateExec",
+            "HashAggregateExec");
+    assertThat(job.plans())
+        .flatExtracting(PlanCoverage::fallbacks)
+        .extracting(Operator::name)
+        .containsOnly("FileSourceScanExec");
+  }
+
+  @Test
+  void llmPreprocessingFallsBackOnlyForSparkNlpRowCodeTheHashAndDelta() {
+    // Spark NLP's annotators are Scala UDFs and Kiln's redaction and rendering stages map rows in
+    // the JVM; sha2 (the prompt's hash, the cache key) has no GPU version in RAPIDS 25.04
+    JobCoverage job =
+        jobs.stream().filter(j -> j.job().equals(GpuCheck.LLM_JOB)).findFirst().orElseThrow();
+    assertThat(job.plans()).hasSizeGreaterThanOrEqualTo(2);
+    for (PlanCoverage plan : job.plans()) {
+      assertThat(
+              fallbacksNotFor(
+                  plan,
+                  DELTA_SCAN,
+                  SPARK_ML_UDF,
+                  "Sha2",
+                  "SerializeFromObjectExec",
+                  "DeserializeToObjectExec",
+                  "MapPartitionsExec",
+                  "RDDScanExec"))
+          .as(plan.name())
+          .isEmpty();
+    }
+  }
+
+  @Test
+  void contractsAreReportedAsTheyAre() {
+    for (String job : List.of("contracts")) {
       JobCoverage coverage =
           jobs.stream().filter(j -> j.job().equals(job)).findFirst().orElseThrow();
       assertThat(coverage.coverage()).as(job).isBetween(0.0, 1.0);

@@ -328,7 +328,7 @@ class KilnCommandTest {
     assertThat(unknown.err())
         .contains(
             "Unknown command 'audit' of kiln; the commands are: ingest, contracts, features,"
-                + " train, models, score, datasets, data, drift, lineage, llm, prompts, pii, cost, monitor, gpu, demo,"
+                + " train, models, score, datasets, data, drift, lineage, llm, prompts, pii, cost, monitor, gpu, cluster, demo,"
                 + " server,"
                 + " tracking");
 

@@ -335,8 +335,11 @@ public final class LlmJob {
         .withColumn(DEDUPLICATED, functions.lit(false));
   }
 
-  /** The stages before the LLM stage: redaction and rendering. */
-  private static Dataset<Row> prepare(PipelineModel model, Dataset<Row> rows) {
+  /**
+   * The stages before the LLM stage: redaction and rendering (public: {@code kiln gpu check} judges
+   * this plan).
+   */
+  public static Dataset<Row> prepare(PipelineModel model, Dataset<Row> rows) {
     Dataset<Row> prepared = rows;
     org.apache.spark.ml.Transformer[] stages = model.stages();
     for (int i = 0; i < stages.length - 1; i++) {

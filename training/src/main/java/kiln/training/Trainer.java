@@ -275,7 +275,11 @@ public final class Trainer {
       int defaultParallelism,
       Dataset<Row> validation) {
     Predictor<?, ?, ?> estimator = estimator(config);
-    String device = config.device().resolve(conf, probe);
+    Device.Choice choice = config.device().decide(conf, probe);
+    String device = choice.device();
+    // which device and why: with GPUs on the executors only, cpu here would be a silent slowdown
+    org.slf4j.LoggerFactory.getLogger(Trainer.class)
+        .info("XGBoost device {}: {}", device, choice.reason());
     int taskCpus = conf.getInt("spark.task.cpus", 1);
     int nthread = Math.min(config.nthread() == null ? taskCpus : config.nthread(), taskCpus);
     int workers =

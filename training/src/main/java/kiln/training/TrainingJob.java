@@ -73,6 +73,18 @@ public final class TrainingJob {
     }
     try {
       run.logParams(params(config));
+      if (config.algorithm() == Algorithm.XGBOOST) {
+        // which device and why, recorded before training; cuda refused is reported by training's
+        // own checks, in their order
+        try {
+          run.logParams(
+              Map.of(
+                  "device_reason",
+                  config.device().decide(spark.sparkContext().getConf(), gpuProbe).reason()));
+        } catch (kiln.core.BadInputException e) {
+          // refused: training's checks say so
+        }
+      }
       if (config.tuning() == null) {
         TrainingResult result =
             new Trainer(spark, gpuProbe, textFeaturizer)

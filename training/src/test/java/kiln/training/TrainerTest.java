@@ -272,9 +272,18 @@ class TrainerTest {
                     Trainer.estimator(config, cpuSession, ONE_GPU, 2, spark.emptyDataFrame()))
                 .getDevice())
         .isEqualTo("cpu");
+    // a driver without a GPU on a cluster whose executors have them: cuda, since XGBoost trains
+    // in the executors' tasks (Device.decide; DeviceTest)
     assertThat(
             ((ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier)
                     Trainer.estimator(config, gpuSession, NO_GPU, 2, spark.emptyDataFrame()))
+                .getDevice())
+        .isEqualTo("cuda");
+    // the same resources in local mode, where the tasks run on this machine without a GPU: cpu
+    SparkConf localGpuSession = gpuSession.clone().setMaster("local[2]");
+    assertThat(
+            ((ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier)
+                    Trainer.estimator(config, localGpuSession, NO_GPU, 2, spark.emptyDataFrame()))
                 .getDevice())
         .isEqualTo("cpu");
   }

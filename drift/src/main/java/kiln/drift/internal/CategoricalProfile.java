@@ -53,6 +53,29 @@ public final class CategoricalProfile implements ColumnProfile {
     add(UTF8String.fromString(value));
   }
 
+  /**
+   * A profile from counts made elsewhere ({@link GpuProfiler}): {@code rows} and {@code nulls},
+   * then the values by {@link #addCount}.
+   */
+  static CategoricalProfile ofCounts(int exactLimit, long rows, long nulls) {
+    CategoricalProfile profile = new CategoricalProfile(exactLimit);
+    profile.rows = rows;
+    profile.nulls = nulls;
+    return profile;
+  }
+
+  /** Adds {@code count} occurrences of {@code value} without counting rows (they are known). */
+  void addCount(String value, long count) {
+    if (counts != null) {
+      counts.add(UTF8String.fromString(value), count);
+      if (counts.size() > exactLimit) {
+        spill();
+      }
+    } else {
+      sketch.update(value, count);
+    }
+  }
+
   @Override
   public void merge(ColumnProfile column) {
     CategoricalProfile other = (CategoricalProfile) column;

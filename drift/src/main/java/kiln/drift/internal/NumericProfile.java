@@ -30,6 +30,15 @@ public final class NumericProfile implements ColumnProfile {
   private DoubleCounts counts = new DoubleCounts();
   private KllDoublesSketch sketch;
 
+  /**
+   * The gpu profile's state beyond {@code exactLimit} distinct values ({@link GpuProfiler}):
+   * approx_percentile at evenly spaced ranks, each standing for an equal share of the finite
+   * values, and the rank error that carries.
+   */
+  private double[] quantiles;
+
+  private double quantileError;
+
   public NumericProfile(int exactLimit, int sketchK) {
     this.exactLimit = exactLimit;
     this.sketchK = sketchK;
@@ -75,9 +84,75 @@ public final class NumericProfile implements ColumnProfile {
     }
   }
 
+  /**
+   * A profile from aggregates computed elsewhere ({@link GpuProfiler}): the counts and moments of
+   * the values, {@code m2} the sum of squared deviations of the finite values from their mean. The
+   * distribution is then given by {@link #addCount} or {@link #setQuantiles}.
+   */
+  static NumericProfile ofAggregates(
+      int exactLimit,
+      int sketchK,
+      long rows,
+      long nulls,
+      long nans,
+      long positiveInfinities,
+      long negativeInfinities,
+      long finite,
+      double mean,
+      double m2,
+      double min,
+      double max) {
+    NumericProfile profile = new NumericProfile(exactLimit, sketchK);
+    profile.rows = rows;
+    profile.nulls = nulls;
+    profile.nans = nans;
+    profile.positiveInfinities = positiveInfinities;
+    profile.negativeInfinities = negativeInfinities;
+    profile.finite = finite;
+    if (finite > 0) {
+      profile.mean = mean;
+      profile.m2 = m2;
+      profile.min = min;
+      profile.max = max;
+    }
+    return profile;
+  }
+
+  /** Sets the sum of squared deviations of the finite values from their mean. */
+  void setM2(double value) {
+    m2 = value;
+  }
+
+  /** Adds {@code count} finite values equal to {@code value} to the exact distribution. */
+  void addCount(double value, long count) {
+    if (counts == null) {
+      throw new IllegalStateException("the distribution is not held exactly");
+    }
+    counts.add(value, count);
+  }
+
+  /**
+   * Replaces the distribution by {@code points}, ascending quantiles at evenly spaced ranks of the
+   * finite values, with a rank error of {@code rankError}.
+   */
+  void setQuantiles(double[] points, double rankError) {
+    if (points.length == 0 || finite == 0) {
+      throw new IllegalStateException("quantiles of no values");
+    }
+    counts = null;
+    sketch = null;
+    quantiles = points.clone();
+    java.util.Arrays.sort(quantiles);
+    quantileError = rankError;
+  }
+
   @Override
   public void merge(ColumnProfile column) {
     NumericProfile other = (NumericProfile) column;
+    if (quantiles != null || other.quantiles != null) {
+      // the gpu path profiles a whole side in one query; nothing merges its profiles
+      throw new IllegalStateException("profiles made of approx_percentile quantiles do not merge");
+    }
     rows += other.rows;
     nulls += other.nulls;
     nans += other.nans;
@@ -173,6 +248,9 @@ public final class NumericProfile implements ColumnProfile {
    * confidence.
    */
   public double rankError() {
+    if (quantiles != null) {
+      return quantileError;
+    }
     return counts != null ? 0 : sketch.getNormalizedRankError(false);
   }
 
@@ -181,6 +259,11 @@ public final class NumericProfile implements ColumnProfile {
     if (counts != null) {
       double[][] sorted = counts.sorted();
       return StepDistribution.of(sorted[0], sorted[1], true);
+    }
+    if (quantiles != null) {
+      double[] weights = new double[quantiles.length];
+      java.util.Arrays.fill(weights, (double) finite / quantiles.length);
+      return StepDistribution.of(quantiles, weights, false);
     }
     List<double[]> items = new ArrayList<>();
     KllDoublesSketchIterator it = sketch.iterator();
@@ -211,8 +294,15 @@ public final class NumericProfile implements ColumnProfile {
     out.writeDouble(m2);
     out.writeDouble(min);
     out.writeDouble(max);
-    out.writeBoolean(counts != null);
-    if (counts != null) {
+    // 1 exact, 0 KLL sketch (what writeBoolean wrote before), 2 quantiles
+    out.writeByte(counts != null ? 1 : quantiles != null ? 2 : 0);
+    if (quantiles != null) {
+      out.writeDouble(quantileError);
+      out.writeInt(quantiles.length);
+      for (double q : quantiles) {
+        out.writeDouble(q);
+      }
+    } else if (counts != null) {
       out.writeInt(counts.size());
       IOException[] failure = new IOException[1];
       counts.forEach(
@@ -246,7 +336,15 @@ public final class NumericProfile implements ColumnProfile {
     profile.m2 = in.readDouble();
     profile.min = in.readDouble();
     profile.max = in.readDouble();
-    if (in.readBoolean()) {
+    int state = in.readByte();
+    if (state == 2) {
+      profile.counts = null;
+      profile.quantileError = in.readDouble();
+      profile.quantiles = new double[in.readInt()];
+      for (int i = 0; i < profile.quantiles.length; i++) {
+        profile.quantiles[i] = in.readDouble();
+      }
+    } else if (state == 1) {
       int size = in.readInt();
       profile.counts = new DoubleCounts(size);
       for (int i = 0; i < size; i++) {
