@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import kiln.core.ColumnSources;
 import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.LocalFiles;
@@ -177,7 +178,8 @@ public final class ScoreJob {
                       "kiln.model",
                       version.name() + "/" + version.version(),
                       "kiln.input",
-                      input.toString())));
+                      input.toString())),
+              columnSources(model, input.rows(), scored));
       awaitListeners();
     } finally {
       spark.sparkContext().removeSparkListener(tasks);
@@ -199,6 +201,25 @@ public final class ScoreJob {
         tasks.percentile(0.5),
         tasks.percentile(0.99),
         Optional.empty());
+  }
+
+  /**
+   * Where the written columns come from, for lineage: the model's transform hides it (XGBoost
+   * builds its result from an RDD, where the plan stops). The input's columns are copied; {@code
+   * prediction} and {@code probability} are computed from the model's input columns; the provenance
+   * columns are constants and come from no column.
+   */
+  static ColumnSources columnSources(ModelFiles model, Dataset<Row> rows, Dataset<Row> scored) {
+    ColumnSources known = ColumnSources.of(rows);
+    List<String> inputColumns = List.of(rows.columns());
+    for (String column : scored.columns()) {
+      if (column.equals(PREDICTION) || column.equals(PROBABILITY)) {
+        known = known.computed(column, model.info().inputColumns());
+      } else if (inputColumns.contains(column)) {
+        known = known.copied(column);
+      }
+    }
+    return known;
   }
 
   /** The output rows: the input, the model's outputs, and where they came from. */

@@ -245,7 +245,11 @@ public final class Datasets {
    */
   @FunctionalInterface
   public interface WriteObserver {
-    void writing(Dataset<Row> data, String table);
+    /**
+     * {@code known}: what the writing job said of columns the plan cannot show (none: empty), see
+     * {@link ColumnSources}.
+     */
+    void writing(Dataset<Row> data, String table, Optional<ColumnSources> known);
   }
 
   private static final List<WriteObserver> OBSERVERS =
@@ -260,6 +264,15 @@ public final class Datasets {
 
   /** Writes {@code data} as a new version of {@code table}, creating the table if needed. */
   public WriteResult write(Dataset<Row> data, String table, WriteOptions options) {
+    return write(data, table, options, null);
+  }
+
+  /**
+   * As {@link #write(Dataset, String, WriteOptions)}; {@code known} (may be null) says where
+   * columns come from that the frame's plan cannot show (a model's outputs), for lineage.
+   */
+  public WriteResult write(
+      Dataset<Row> data, String table, WriteOptions options, ColumnSources known) {
     boolean existed = exists(table);
     String key = options.idempotencyKey();
     long before = -1;
@@ -286,7 +299,7 @@ public final class Datasets {
     }
     for (WriteObserver observer : OBSERVERS) {
       try {
-        observer.writing(data, table);
+        observer.writing(data, table, Optional.ofNullable(known));
       } catch (RuntimeException | LinkageError e) {
         // an observer (lineage) never fails the write it watches
       }

@@ -27,6 +27,15 @@ public final class IngestReport {
     return params;
   }
 
+  /**
+   * What a run says before it loads: its settings as params, its source files as an input (so a
+   * FAIL event names them too).
+   */
+  public static void started(TrackedRun run, IngestSpec spec) {
+    run.logParams(params(spec));
+    run.logSourceFiles(spec.source(), spec.format().toString());
+  }
+
   public static void report(TrackedRun run, IngestSpec spec, IngestResult result) {
     run.logMetrics(
         Map.of(

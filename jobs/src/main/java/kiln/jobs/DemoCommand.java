@@ -461,7 +461,7 @@ final class DemoCommand implements Callable<Integer> {
 
   private static IngestResult ingest(
       kiln.core.tracking.TrackedRun run, IngestJob job, IngestSpec spec) {
-    run.logParams(IngestReport.params(spec));
+    IngestReport.started(run, spec);
     IngestResult result = job.run(spec);
     IngestReport.report(run, spec, result);
     return result;

@@ -108,7 +108,7 @@ final class IngestCommand implements Callable<Integer> {
                 "ingest " + output,
                 java.util.Map.of("kiln.job", "ingest"),
                 run -> {
-                  run.logParams(IngestReport.params(ingest));
+                  IngestReport.started(run, ingest);
                   IngestResult done = job.run(ingest);
                   IngestReport.report(run, ingest, done);
                   return done;

@@ -158,7 +158,7 @@ public final class KilnSession implements AutoCloseable {
                   "ingest " + spec.table(),
                   Map.of("kiln.job", "ingest"),
                   run -> {
-                    run.logParams(IngestReport.params(spec));
+                    IngestReport.started(run, spec);
                     IngestResult done = job.run(spec);
                     IngestReport.report(run, spec, done);
                     return done;

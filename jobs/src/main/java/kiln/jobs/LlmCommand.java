@@ -69,7 +69,7 @@ final class LlmCommand implements Runnable {
         paramLabel = "JOB.yaml",
         description =
             "The job: input, key, text, prompt, engine, output, maxErrorRate, pii, deduplicate, cache,"
-                + " commitEvery, blockLeaks, jsonSchema (see llm/README.md).")
+                + " commitEvery, blockLeaks, jsonSchema, price (see llm/README.md).")
     Path config;
 
     @Mixin JsonOption json;
@@ -141,6 +141,10 @@ final class LlmCommand implements Runnable {
       out.put("resumed_rows", r.resumedRows());
       out.put("already_written", r.alreadyWritten());
       out.put("pipeline", r.pipeline());
+      out.put("engine_hours", r.engineHours());
+      // null when the job has no price: unknown, never 0
+      out.put("cost", r.cost());
+      out.put("currency", r.currency());
       return LlmCommand.json(out);
     }
   }

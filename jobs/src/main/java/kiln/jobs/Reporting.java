@@ -97,6 +97,8 @@ final class Reporting implements AutoCloseable {
   }
 
   static Reporting open(KilnSettings settings, Console console) {
+    // lineage needs the code version (the jar's digest): hashed while the tracking server starts
+    kiln.core.CodeVersion.prefetch();
     // checked before anything starts: a bad flag leaves no server behind
     Map<String, String> lineageEnvironment = lineageEnvironment();
     Path spool = settings.trackingSpool();

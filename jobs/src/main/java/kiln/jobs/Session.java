@@ -19,6 +19,9 @@ final class Session implements AutoCloseable {
 
   SparkSession spark() {
     if (spark == null) {
+      // every job's runs carry the code version, which from the shaded jar is its SHA-256 (450 MB:
+      // 0.3 s of a core): worked out beside Spark's start-up rather than when the first run opens
+      kiln.core.CodeVersion.prefetch();
       // in a notebook or a test the session already exists: use it, and leave it running afterwards
       owned =
           SparkSession.getDefaultSession().isEmpty() && SparkSession.getActiveSession().isEmpty();

@@ -130,24 +130,36 @@ class LineageCommandsTest {
         .containsExactly(source + ".dep_delay DIRECT/TRANSFORMATION");
     assertThat(sources(columns.path("carrier"))).allMatch(s -> s.startsWith(source + ".carrier "));
     assertThat(columns.fieldNames()).toIterable().containsExactly("id", "carrier", "dep_delay");
+    // the source directory those columns come from is an input the event declares
+    assertThat(complete.get("inputs"))
+        .extracting(i -> i.get("namespace").asText() + " " + i.get("name").asText())
+        .containsExactly("file " + source);
+    assertThat(complete.at("/inputs/0/facets/sourceFiles/format").asText()).isEqualTo("csv");
+    assertThat(columns.path("dep_delay").at("/inputFields/0/namespace").asText()).isEqualTo("file");
+    // and the table's upstream walk reaches it through the ingest run
+    KilnCommandTest.Run shown =
+        KilnCommandTest.kiln(
+            "lineage", "show", table + "@0", "--no-check", "--workdir", workdir.toString());
+    assertThat(shown.exitCode()).as(shown.err()).isZero();
+    assertThat(shown.out()).contains("kiln.ingest run").contains(source);
   }
 
   @Test
   void featuresAndTrainRunsAndTheModelVersionCarryTheTriadAndEmitEvents(
       SparkSession spark, @TempDir Path dir) throws Exception {
+    // the flights arrive as Parquet files and are ingested, so column walks reach their files
+    Path landing = dir.resolve("landing");
+    spark
+        .range(300)
+        .selectExpr(
+            "timestamp_ntz'2001-01-01 00:00:00' + make_interval(0, 0, 0, 0, cast(id * 10 % 4300 as int), 0, 0) as date",
+            "case when id * 10 % 24 >= 17 and id % 3 != 0 then 30l else cast(id % 7 as bigint) end as delay",
+            "cast(100 + id * 37 % 2000 as bigint) as distance",
+            "element_at(array('SFO', 'LAX', 'ORD', 'JFK'), cast(id % 4 + 1 as int)) as origin",
+            "element_at(array('LAX', 'ORD', 'JFK', 'SFO'), cast(id % 3 + 1 as int)) as destination")
+        .write()
+        .parquet(landing.toString());
     String flights = dir.resolve("flights").toString();
-    new Datasets(spark)
-        .write(
-            spark
-                .range(300)
-                .selectExpr(
-                    "timestamp_ntz'2001-01-01 00:00:00' + make_interval(0, 0, 0, 0, cast(id * 10 % 4300 as int), 0, 0) as date",
-                    "case when id * 10 % 24 >= 17 and id % 3 != 0 then 30l else cast(id % 7 as bigint) end as delay",
-                    "cast(100 + id * 37 % 2000 as bigint) as distance",
-                    "element_at(array('SFO', 'LAX', 'ORD', 'JFK'), cast(id % 4 + 1 as int)) as origin",
-                    "element_at(array('LAX', 'ORD', 'JFK', 'SFO'), cast(id % 3 + 1 as int)) as destination"),
-            flights,
-            WriteOptions.of(WriteMode.OVERWRITE));
     String features = dir.resolve("features").toString();
     Path featureConfig = dir.resolve("features.yaml");
     // the flights example config, reading and writing this test's tables
@@ -175,6 +187,20 @@ class LineageCommandsTest {
             .build()
             .start()) {
       String uri = server.uri().toString();
+      KilnCommandTest.Run ingested =
+          KilnCommandTest.kiln(
+              "ingest",
+              "--source",
+              landing.toString(),
+              "--format",
+              "parquet",
+              "--output",
+              flights,
+              "--tracking-uri",
+              uri,
+              "--workdir",
+              workdir.toString());
+      assertThat(ingested.exitCode()).as(ingested.err()).isZero();
       KilnCommandTest.Run built =
           KilnCommandTest.kiln(
               "features",
@@ -251,7 +277,11 @@ class LineageCommandsTest {
       }
 
       ObjectMapper json = new ObjectMapper();
-      List<JsonNode> events = events(workdir);
+      List<JsonNode> all = events(workdir);
+      assertThat(all)
+          .extracting(e -> e.at("/job/name").asText() + " " + e.get("eventType").asText())
+          .startsWith("kiln.ingest START", "kiln.ingest COMPLETE");
+      List<JsonNode> events = all.subList(2, all.size());
       assertThat(events)
           .extracting(e -> e.at("/job/name").asText() + " " + e.get("eventType").asText())
           .containsExactly(
@@ -438,10 +468,52 @@ class LineageCommandsTest {
       assertThat(predicted.fieldNames())
           .toIterable()
           .contains("flight_id", "prediction", "probability", "model_version", "scored_at");
-      // XGBoost's transform builds its result from an RDD: the plan ends there, so no column of
-      // the predictions names a source column (README: Lineage). Said here so that a change that
-      // sees through it shows.
-      predicted.forEach(field -> assertThat(field.get("inputFields")).isEmpty());
+      // XGBoost's transform builds its result from an RDD, where the plan ends: the job names what
+      // it knows instead. Its outputs are computed from the model's feature columns, the input's
+      // columns copied, the provenance columns constants (from no column).
+      String featuresName = Path.of(features).toAbsolutePath().toString();
+      List<String> fromFeatures =
+          List.of(
+                  "day_of_week",
+                  "destination_index",
+                  "distance",
+                  "hour",
+                  "month",
+                  "origin_delay_rate",
+                  "origin_flights",
+                  "origin_index",
+                  "route_delay_rate",
+                  "route_flights")
+              .stream()
+              .map(c -> featuresName + "." + c + " DIRECT/TRANSFORMATION")
+              .toList();
+      assertThat(sources(predicted.path("prediction"))).isEqualTo(fromFeatures);
+      assertThat(sources(predicted.path("probability"))).isEqualTo(fromFeatures);
+      assertThat(sources(predicted.path("flight_id")))
+          .containsExactly(featuresName + ".flight_id DIRECT/IDENTITY");
+      assertThat(predicted.at("/model_version/inputFields")).isEmpty();
+      assertThat(predicted.at("/scored_at/inputFields")).isEmpty();
+      // the prediction's walk: the feature table's columns, the flights table's, the ingested
+      // files'
+      KilnCommandTest.Run predictionWalk =
+          KilnCommandTest.kiln(
+              "lineage",
+              "show",
+              predictions + "@0",
+              "--column",
+              "prediction",
+              "--workdir",
+              workdir.toString());
+      assertThat(predictionWalk.exitCode()).as(predictionWalk.err()).isZero();
+      String landingName = landing.toAbsolutePath().toString();
+      assertThat(predictionWalk.out())
+          .contains("Column prediction of " + predictions + "@0")
+          .contains(featuresName + "@0.hour (DIRECT/TRANSFORMATION)")
+          .contains(flightsName + "@0.date (DIRECT/TRANSFORMATION)")
+          .contains(landingName + ".date (DIRECT/IDENTITY)")
+          .contains(featuresName + "@0.route_delay_rate (DIRECT/TRANSFORMATION)")
+          .contains(flightsName + "@0.delay (DIRECT/AGGREGATION)")
+          .contains(landingName + ".delay (DIRECT/IDENTITY)");
 
       // reproduce: a dry run checks and prints; the real one trains again, registers nothing, and
       // finds XGBoost on CPU with fixed seeds bit for bit the same

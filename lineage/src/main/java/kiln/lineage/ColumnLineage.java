@@ -66,6 +66,25 @@ public record ColumnLineage(Map<String, List<InputField>> fields, List<InputFiel
       Objects.requireNonNull(field, "field is null");
       transformations = List.copyOf(transformations);
     }
+
+    /**
+     * This source as it reaches a column through one more step {@code how}: each direct way as
+     * strong as the stronger of the two (a copy of a computed value is computed).
+     */
+    InputField then(Direct how) {
+      return new InputField(
+          namespace,
+          name,
+          field,
+          transformations.stream()
+              .map(
+                  t ->
+                      t.type().equals("DIRECT") && Direct.valueOf(t.subtype()).compareTo(how) < 0
+                          ? new Transformation("DIRECT", how.name(), t.masking())
+                          : t)
+              .distinct()
+              .toList());
+    }
   }
 
   /** {@code type} DIRECT or INDIRECT, with its subtype; masking when a hash hides the value. */
@@ -111,6 +130,76 @@ public record ColumnLineage(Map<String, List<InputField>> fields, List<InputFiel
     Objects.requireNonNull(data, "data is null");
     return of(data.queryExecution().analyzed());
   }
+
+  /**
+   * The lineage of {@code data}'s columns from its plan, merged with what the writing job said of
+   * columns the plan cannot show ({@code known}): each such column also from the sources of the
+   * {@code known.from()} columns it is made of (read from that frame's own plan), and the columns
+   * that affect all of {@code known.from()} (its filters, joins) affecting the output too.
+   */
+  public static ColumnLineage of(Dataset<Row> data, kiln.core.ColumnSources known) {
+    ColumnLineage planned = of(data);
+    if (known == null || known.columns().isEmpty()) {
+      return planned;
+    }
+    ColumnLineage from = of(known.from());
+    Map<String, List<InputField>> fields = new LinkedHashMap<>(planned.fields());
+    known
+        .columns()
+        .forEach(
+            (column, derived) -> {
+              if (!fields.containsKey(column)) {
+                return; // a column the write does not hold: nothing to say of it
+              }
+              Direct how = Direct.valueOf(derived.how().name());
+              List<InputField> all = new ArrayList<>(fields.get(column));
+              for (String source : derived.fromColumns()) {
+                for (InputField input : from.fields().getOrDefault(source, List.of())) {
+                  all.add(input.then(how));
+                }
+              }
+              fields.put(column, merged(all));
+            });
+    List<InputField> dataset = new ArrayList<>(planned.dataset());
+    dataset.addAll(from.dataset());
+    return new ColumnLineage(fields, merged(dataset));
+  }
+
+  /**
+   * The same source fields once each, sorted by namespace, name and field, their transformations
+   * together.
+   */
+  private static List<InputField> merged(List<InputField> inputs) {
+    Map<String, InputField> byKey = new TreeMap<>();
+    for (InputField input : inputs) {
+      String key = input.namespace() + "\u0000" + input.name() + "\u0000" + input.field();
+      InputField seen = byKey.get(key);
+      if (seen == null) {
+        byKey.put(key, input);
+      } else {
+        List<Transformation> both = new ArrayList<>(seen.transformations());
+        both.addAll(input.transformations());
+        byKey.put(
+            key,
+            new InputField(
+                input.namespace(),
+                input.name(),
+                input.field(),
+                both.stream().distinct().sorted(TRANSFORMATION_ORDER).toList()));
+      }
+    }
+    return List.copyOf(byKey.values());
+  }
+
+  /** DIRECT before INDIRECT; direct ones weakest first, unmasked first; indirect ones by name. */
+  private static final Comparator<Transformation> TRANSFORMATION_ORDER =
+      Comparator.comparing(Transformation::type)
+          .thenComparing(
+              t ->
+                  t.type().equals("DIRECT")
+                      ? String.valueOf(Direct.valueOf(t.subtype()).ordinal())
+                      : t.subtype())
+          .thenComparing(Transformation::masking);
 
   static ColumnLineage of(LogicalPlan plan) {
     Map<Source, java.util.Set<String>> indirect = new HashMap<>();
@@ -350,22 +439,8 @@ public record ColumnLineage(Map<String, List<InputField>> fields, List<InputFiel
     if (roots.isEmpty()) {
       return null;
     }
-    String path = roots.get(0).toString();
-    for (org.apache.hadoop.fs.Path root : roots.subList(1, roots.size())) {
-      path = commonParent(path, root.toString());
-    }
-    DatasetName name = DatasetName.of(path);
+    DatasetName name = DatasetName.ofRoots(roots.stream().map(Object::toString).toList());
     return new Source(name.namespace(), name.name(), "");
-  }
-
-  private static String commonParent(String a, String b) {
-    int end = 0;
-    for (int i = 0; i < Math.min(a.length(), b.length()) && a.charAt(i) == b.charAt(i); i++) {
-      if (a.charAt(i) == '/') {
-        end = i;
-      }
-    }
-    return end == 0 ? a : a.substring(0, end);
   }
 
   private static <T> List<T> list(scala.collection.Seq<T> seq) {

@@ -198,16 +198,19 @@ public final class Lineage {
 
   /**
    * A frame being written in a run of this command: its column-level lineage goes to the innermost
-   * open run (the one writing). Reading the plan runs no Spark job; a plan it cannot read leaves
-   * the facet out, never the job.
+   * open run (the one writing), with what the job said of columns the plan cannot show. Reading the
+   * plan runs no Spark job; a plan it cannot read leaves the facet out, never the job.
    */
-  private void writing(org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> data, String table) {
+  private void writing(
+      org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> data,
+      String table,
+      Optional<kiln.core.ColumnSources> known) {
     Optional<LineageRun> run = innermost();
     if (run.isEmpty()) {
       return;
     }
     try {
-      run.get().columnLineage(table, ColumnLineage.of(data));
+      run.get().columnLineage(table, ColumnLineage.of(data, known.orElse(null)));
     } catch (RuntimeException | LinkageError e) {
       notices.accept(
           "lineage: cannot read the column lineage of the write to "

@@ -24,6 +24,7 @@ final class LineageRun implements TrackedRun {
   private final Map<String, Optional<StructType>> schemas = new HashMap<>();
   private final Map<String, DataQuality> quality = new HashMap<>();
   private final Map<DatasetName, ColumnLineage> columns = new HashMap<>();
+  private final List<OpenLineageEvents.SourceFiles> sources = new ArrayList<>();
   private volatile String model;
   private boolean ended;
 
@@ -119,6 +120,34 @@ final class LineageRun implements TrackedRun {
   }
 
   /**
+   * Files the job reads that are no table: an input of its events, named as the output's column
+   * lineage names them (a glob by the directory its matches share).
+   */
+  @Override
+  public void logSourceFiles(String location, String format) {
+    delegate.logSourceFiles(location, format);
+    OpenLineageEvents.SourceFiles source;
+    try {
+      source =
+          new OpenLineageEvents.SourceFiles(
+              DatasetName.ofSource(
+                  location,
+                  session().map(s -> s.sparkContext().hadoopConfiguration()).orElse(null)),
+              location,
+              format);
+    } catch (RuntimeException | LinkageError e) {
+      lineage.notice(
+          "lineage: cannot name the source " + location + " (" + e + "); its events go without it");
+      return;
+    }
+    synchronized (sources) {
+      if (!sources.contains(source)) {
+        sources.add(source);
+      }
+    }
+  }
+
+  /**
    * What a check found of a table this run read: on the input's facets in the COMPLETE or FAIL
    * event. The table is recorded as an input if the job has not logged it.
    */
@@ -196,13 +225,27 @@ final class LineageRun implements TrackedRun {
         }
         datasets.add(new OpenLineageEvents.Dataset(table, schema(table.table()), found, written));
       }
+      List<OpenLineageEvents.SourceFiles> read;
+      synchronized (sources) {
+        read = List.copyOf(sources);
+      }
       lineage.emit(
-          events.event(type, Instant.now(), delegate.id(), trackingUri, model, datasets, error));
+          events.event(
+              type, Instant.now(), delegate.id(), trackingUri, model, datasets, read, error));
     } catch (Exception e) {
       // Scala code throws checked exceptions undeclared: anything here is caught, lineage never
       // fails the job
       lineage.notice("lineage: cannot build the " + type + " event (" + e + "); the job goes on");
     }
+  }
+
+  /** The job's Spark session, if Spark is there and one is open. */
+  private static Optional<SparkSession> session() {
+    return SparkSession.getActiveSession().isDefined()
+        ? Optional.of(SparkSession.getActiveSession().get())
+        : SparkSession.getDefaultSession().isDefined()
+            ? Optional.of(SparkSession.getDefaultSession().get())
+            : Optional.empty();
   }
 
   /**
@@ -214,12 +257,7 @@ final class LineageRun implements TrackedRun {
         table.toString(),
         key -> {
           try {
-            Optional<SparkSession> spark =
-                SparkSession.getActiveSession().isDefined()
-                    ? Optional.of(SparkSession.getActiveSession().get())
-                    : SparkSession.getDefaultSession().isDefined()
-                        ? Optional.of(SparkSession.getDefaultSession().get())
-                        : Optional.empty();
+            Optional<SparkSession> spark = session();
             if (spark.isEmpty() || table.version() == null) {
               return Optional.empty();
             }

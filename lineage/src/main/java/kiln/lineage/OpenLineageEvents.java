@@ -41,6 +41,19 @@ public final class OpenLineageEvents {
     }
   }
 
+  /**
+   * Files a run read that are no table (ingest's source): an input named as Spark's reading names
+   * it ({@link DatasetName#ofSource}), so the output's column lineage points at it; {@code
+   * location} as the job was given it.
+   */
+  public record SourceFiles(DatasetName name, String location, String format) {
+    public SourceFiles {
+      java.util.Objects.requireNonNull(name, "name is null");
+      java.util.Objects.requireNonNull(location, "location is null");
+      java.util.Objects.requireNonNull(format, "format is null");
+    }
+  }
+
   private final String producer;
   private final String jobNamespace;
   private final String jobName;
@@ -90,6 +103,20 @@ public final class OpenLineageEvents {
       String trackingUri,
       String model,
       Iterable<Dataset> datasets,
+      Throwable error) {
+    return event(
+        eventType, time, mlflowRunId, trackingUri, model, datasets, java.util.List.of(), error);
+  }
+
+  /** As above, with the files the run read besides tables as inputs. */
+  public String event(
+      String eventType,
+      Instant time,
+      String mlflowRunId,
+      String trackingUri,
+      String model,
+      Iterable<Dataset> datasets,
+      Iterable<SourceFiles> sources,
       Throwable error) {
     ObjectNode event = JSON.createObjectNode();
     event.put("eventType", eventType);
@@ -150,6 +177,15 @@ public final class OpenLineageEvents {
         .put("jobType", "JOB");
     ArrayNode inputs = event.putArray("inputs");
     ArrayNode outputs = event.putArray("outputs");
+    for (SourceFiles source : sources) {
+      ObjectNode node = inputs.addObject();
+      node.put("namespace", source.name().namespace());
+      node.put("name", source.name().name());
+      // the spec has no facet for plain files (its storage facet is for table formats): Kiln's own
+      facet(node.putObject("facets"), "sourceFiles", KILN_FACETS + "SourceFilesDatasetFacet")
+          .put("location", source.location())
+          .put("format", source.format());
+    }
     for (Dataset dataset : datasets) {
       (dataset.table().output() ? outputs : inputs).add(dataset(dataset));
     }

@@ -300,6 +300,48 @@ class LineageTest {
   }
 
   @Test
+  void aFileSourceIsNamedAsSparkNamesWhatItsGlobMatches(@TempDir Path dir) throws Exception {
+    Path landing = Files.createDirectories(dir.resolve("landing"));
+    Files.writeString(landing.resolve("day-1.csv"), "a\n1\n");
+    Files.writeString(landing.resolve("day-2.csv"), "a\n2\n");
+    org.apache.hadoop.conf.Configuration hadoop = new org.apache.hadoop.conf.Configuration();
+    String named = landing.toAbsolutePath().toString();
+    assertThat(DatasetName.ofSource(landing.toString(), hadoop))
+        .isEqualTo(new DatasetName("file", named));
+    // two matches: the directory they share; one match: that file (Spark's root path)
+    assertThat(DatasetName.ofSource(landing + "/day-*.csv", hadoop))
+        .isEqualTo(new DatasetName("file", named));
+    assertThat(DatasetName.ofSource(landing + "/day-1*.csv", hadoop))
+        .isEqualTo(new DatasetName("file", named + "/day-1.csv"));
+    // nothing to list: the directory before the first wildcard
+    assertThat(DatasetName.ofSource("s3a://bucket/landing/2026-*/*.csv", null))
+        .isEqualTo(new DatasetName("s3://bucket", "landing"));
+    assertThat(DatasetName.ofSource("s3a://bucket/landing/", null))
+        .isEqualTo(new DatasetName("s3://bucket", "landing"));
+  }
+
+  @Test
+  void sourceFilesAreAnInputOfTheRunsEventsWithTheirLocationAndFormat(@TempDir Path dir)
+      throws Exception {
+    Path workdir = dir.resolve("work");
+    Lineage lineage = Lineage.open(workdir, Map.of(), notice -> {});
+    TrackedRun run =
+        lineage.run(new RecordedRun(), "ingest", Map.of("kiln.job", "ingest"), null, null);
+    run.logSourceFiles("s3a://bucket/landing/2026-*.csv", "csv");
+    run.logSourceFiles("s3a://bucket/landing/2026-*.csv", "csv");
+    run.finish();
+    List<JsonNode> events = events(workdir);
+    JsonNode inputs = events.get(1).get("inputs");
+    assertThat(inputs).hasSize(1);
+    assertThat(inputs.at("/0/namespace").asText()).isEqualTo("s3://bucket");
+    assertThat(inputs.at("/0/name").asText()).isEqualTo("landing");
+    assertThat(inputs.at("/0/facets/sourceFiles/location").asText())
+        .isEqualTo("s3a://bucket/landing/2026-*.csv");
+    assertThat(inputs.at("/0/facets/sourceFiles/format").asText()).isEqualTo("csv");
+    assertThat(inputs.at("/0/facets/storage").isMissingNode()).isTrue();
+  }
+
+  @Test
   void airflowsParentIdIsNamespaceJobNameAndRunId() {
     assertThat(ParentRun.parse("airflow/dag.task/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e"))
         .hasValueSatisfying(

@@ -19,6 +19,9 @@ import kiln.core.Errors;
  * @param baseUrl openai: the endpoint's base, up to and including {@code /v1} (required)
  * @param apiKeyEnv openai: the environment variable holding the API key (default none: no key
  *     sent); the key itself is never in a config, a log or an MLflow param
+ * @param apiKeyFile openai: a file holding the API key instead (a mounted secret, e.g. {@code
+ *     /run/secrets/openai}; surrounding whitespace ignored), readable on the driver and every
+ *     executor; not both {@code apiKeyEnv} and {@code apiKeyFile}
  * @param timeoutSeconds openai: per request (default 60)
  * @param maxAttempts openai: attempts per row, retrying 429, 5xx and timeouts (default 5)
  * @param backoffMillis openai: the first retry's wait, doubled each time, with jitter (default 500)
@@ -44,7 +47,8 @@ public record EngineConfig(
     String modelPath,
     Integer contextSize,
     Integer slots,
-    Integer nGpuLayers)
+    Integer nGpuLayers,
+    String apiKeyFile)
     implements Serializable {
 
   public static final double DEFAULT_TEMPERATURE = 0.0;
@@ -55,6 +59,49 @@ public record EngineConfig(
   public static final int DEFAULT_CONCURRENCY = 4;
   public static final int DEFAULT_CONTEXT_SIZE = 2048;
   public static final int DEFAULT_SLOTS = 1;
+
+  /** The engine without a key file (the components before {@code apiKeyFile}). */
+  public EngineConfig(
+      EngineType type,
+      String model,
+      Double temperature,
+      Integer maxTokens,
+      Long seed,
+      String baseUrl,
+      String apiKeyEnv,
+      Integer timeoutSeconds,
+      Integer maxAttempts,
+      Integer backoffMillis,
+      Integer concurrency,
+      String modelPath,
+      Integer contextSize,
+      Integer slots,
+      Integer nGpuLayers) {
+    this(
+        type,
+        model,
+        temperature,
+        maxTokens,
+        seed,
+        baseUrl,
+        apiKeyEnv,
+        timeoutSeconds,
+        maxAttempts,
+        backoffMillis,
+        concurrency,
+        modelPath,
+        contextSize,
+        slots,
+        nGpuLayers,
+        null);
+  }
+
+  /** Where the API key comes from, for messages (never the key): null when none is sent. */
+  public String apiKeySource() {
+    return apiKeyEnv != null
+        ? apiKeyEnv
+        : apiKeyFile != null ? "file " + apiKeyFile + " (engine.apiKeyFile)" : null;
+  }
 
   public EngineConfig {
     if (type == null) {
@@ -83,6 +130,15 @@ public record EngineConfig(
             "give the endpoint's base up to /v1, e.g. https://api.openai.com/v1 or http://127.0.0.1:8000/v1");
       }
       baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+      if (apiKeyEnv != null && apiKeyFile != null) {
+        throw Errors.badInput(
+            "engine.apiKeyEnv and engine.apiKeyFile are both set: the key must come from one place",
+            "keep one of them");
+      }
+      if (apiKeyFile != null && apiKeyFile.isBlank()) {
+        throw Errors.badInput(
+            "engine.apiKeyFile is empty", "give the path of the file holding the API key");
+      }
       if (apiKeyEnv != null && !apiKeyEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
         throw Errors.badInput(
             "engine.apiKeyEnv '" + apiKeyEnv + "' is not an environment variable name",
@@ -99,6 +155,7 @@ public record EngineConfig(
     } else {
       refuse(type, "baseUrl", baseUrl);
       refuse(type, "apiKeyEnv", apiKeyEnv);
+      refuse(type, "apiKeyFile", apiKeyFile);
       refuse(type, "timeoutSeconds", timeoutSeconds);
       refuse(type, "maxAttempts", maxAttempts);
       refuse(type, "backoffMillis", backoffMillis);

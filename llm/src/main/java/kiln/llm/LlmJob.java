@@ -97,6 +97,21 @@ public final class LlmJob {
     params.put("pii", config.pii().describe());
     params.put("max_error_rate", String.valueOf(config.maxErrorRate()));
     schema.ifPresent(s -> params.put("json_schema_sha256", PromptTemplate.sha256(s.text())));
+    params.put("price", config.price() == null ? "unknown" : config.price().describe());
+    if (engine.type() == EngineType.LOCAL) {
+      // which GGUF runtime ran, and what the detection of Spark NLP's found (never assumed)
+      kiln.llm.internal.SparkNlpGguf.Detection gguf = kiln.llm.internal.SparkNlpGguf.detect();
+      params.put("gguf_runtime", GGUF_RUNTIME);
+      params.put(
+          "spark_nlp_auto_gguf", (gguf.available() ? "present: " : "absent: ") + gguf.detail());
+      progress.accept(
+          "Spark NLP AutoGGUFModel "
+              + (gguf.available() ? "present" : "absent")
+              + " ("
+              + gguf.detail()
+              + "); the local engine runs on "
+              + GGUF_RUNTIME);
+    }
     run.logParams(params);
     run.setTags(
         Map.of(
@@ -160,14 +175,26 @@ public final class LlmJob {
                 schema.orElse(null)),
             rows);
     Path saved = pipelines.resolve(run.id()).toAbsolutePath();
-    try {
-      model.write().overwrite().save(saved.toString());
-    } catch (IOException e) {
-      throw Errors.environment(
-          "cannot save the pipeline to " + saved + ": " + e.getMessage(),
-          "check the work directory");
-    }
-    logDirectory(run, saved, "pipeline");
+    // saved and uploaded while the rows are generated (a few small Spark jobs and uploads that
+    // would otherwise run before any row); waited for before the summary, and a failure fails the
+    // run as it did when it ran first
+    java.util.concurrent.CompletableFuture<Void> saving =
+        java.util.concurrent.CompletableFuture.runAsync(
+            () -> {
+              try {
+                model.write().overwrite().save(saved.toString());
+              } catch (IOException e) {
+                throw Errors.environment(
+                    "cannot save the pipeline to " + saved + ": " + e.getMessage(),
+                    "check the work directory");
+              }
+              logDirectory(run, saved, "pipeline");
+            },
+            command -> {
+              Thread t = new Thread(command, "kiln-llm-pipeline-save");
+              t.setDaemon(true);
+              t.start();
+            });
 
     LongAccumulator rowsDone = spark.sparkContext().longAccumulator("kiln.llm.rows");
     LongAccumulator tokensDone = spark.sparkContext().longAccumulator("kiln.llm.tokens");
@@ -185,56 +212,79 @@ public final class LlmJob {
             + engine.model()
             + " and prompt "
             + prompt);
-    // parts by key hash, each its own commit: a kill loses at most the part being written
+    // parts, each its own commit: a kill loses at most the part being written. With
+    // deduplication the parts go by rendered-prompt hash, so that every row sharing a prompt is in
+    // the same part and the prompt is generated once per job, not once per part (and a resumed run
+    // never meets a prompt an earlier run already committed); rows without a prompt by key.
     int parts = (int) Math.max(1, (todo + config.commitEvery() - 1) / config.commitEvery());
-    Column part =
-        functions.pmod(functions.xxhash64(functions.col(config.key())), functions.lit(parts));
-    DatasetRef written = null;
-    for (int i = 0; i < parts; i++) {
-      Dataset<Row> slice = parts == 1 ? remaining : remaining.where(part.equalTo(i));
-      Dataset<Row> completed =
-          config.deduplicate()
-              ? deduplicated(model, llm, slice, config.key(), cached)
-              : perRow(model, llm, slice, cached);
-      completed =
-          LeakScan.scan(
-              completed, LlmStage.COMPLETION, LlmStage.ERROR, config.pii(), config.blockLeaks());
-      Dataset<Row> out =
-          completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
-      if (i == 0) {
-        checkOutputSchema(spark, config.output(), out);
-      }
-      if (config.cache() != null) {
-        // the part is computed once: written to the output, then its new answers to the cache
-        out = out.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
-      }
-      try (Progress ticker = new Progress(rowsDone, tokensDone, todo, progress)) {
-        written =
-            datasets
-                .write(
-                    out,
-                    config.output(),
-                    new WriteOptions(
-                        WriteMode.APPEND,
-                        // the job's key on the last part, so that a finished job is seen as one
-                        i == parts - 1 ? key : key + "-part-" + run.id() + "-" + i,
-                        Map.of(
-                            "kiln.job",
-                            "llm",
-                            "kiln.prompt",
-                            prompt.toString(),
-                            "kiln.run_id",
-                            run.id(),
-                            "kiln.llm.job_key",
-                            key)))
-                .written();
-      }
-      if (config.cache() != null) {
-        addToCache(config.cache(), out, digest, paramsSha, run.id());
-        out.unpersist();
-      }
-      progress.accept("committed part " + (i + 1) + " of " + parts + " to " + written);
+    Dataset<Row> prepared = prepare(model, remaining);
+    if (parts > 1 || config.deduplicate()) {
+      // redaction and rendering once, not once per part nor twice for deduplication's distinct
+      // prompts and its join back (kept on the executors, never collected to the driver)
+      prepared = prepared.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
     }
+    Column byKey = functions.xxhash64(functions.col(config.key()));
+    Column part =
+        functions.pmod(
+            config.deduplicate()
+                ? functions
+                    .when(functions.col(LlmPipeline.PROMPT_SHA256).isNull(), byKey)
+                    .otherwise(functions.xxhash64(functions.col(LlmPipeline.PROMPT_SHA256)))
+                : byKey,
+            functions.lit(parts));
+    DatasetRef written = null;
+    try {
+      for (int i = 0; i < parts; i++) {
+        Dataset<Row> slice = parts == 1 ? prepared : prepared.where(part.equalTo(i));
+        Dataset<Row> completed =
+            config.deduplicate()
+                ? deduplicated(llm, slice, config.key(), cached)
+                : perRow(llm, slice, cached);
+        completed =
+            LeakScan.scan(
+                completed, LlmStage.COMPLETION, LlmStage.ERROR, config.pii(), config.blockLeaks());
+        Dataset<Row> out =
+            completed.select(outputColumns(config, prompt, engine, digest, run.id(), key));
+        if (i == 0) {
+          checkOutputSchema(spark, config.output(), out);
+        }
+        if (config.cache() != null) {
+          // the part is computed once: written to the output, then its new answers to the cache
+          out = out.persist(org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK());
+        }
+        try (Progress ticker = new Progress(rowsDone, tokensDone, todo, progress)) {
+          written =
+              datasets
+                  .write(
+                      out,
+                      config.output(),
+                      new WriteOptions(
+                          WriteMode.APPEND,
+                          // the job's key on the last part, so that a finished job is seen as one
+                          i == parts - 1 ? key : key + "-part-" + run.id() + "-" + i,
+                          Map.of(
+                              "kiln.job",
+                              "llm",
+                              "kiln.prompt",
+                              prompt.toString(),
+                              "kiln.run_id",
+                              run.id(),
+                              "kiln.llm.job_key",
+                              key)))
+                  .written();
+        }
+        if (config.cache() != null) {
+          addToCache(config.cache(), out, digest, paramsSha, run.id());
+          out.unpersist();
+        }
+        progress.accept("committed part " + (i + 1) + " of " + parts + " to " + written);
+      }
+    } finally {
+      prepared.unpersist();
+      // a failed part's own exception wins; the save is waited for either way
+      awaitQuietly(saving);
+    }
+    await(saving);
     return summarize(
         config,
         input,
@@ -250,6 +300,37 @@ public final class LlmJob {
   }
 
   private static final String DONE_KEY = "__kiln_done_key";
+
+  /** Waits for {@code task}, rethrowing what it threw. */
+  private static void await(java.util.concurrent.CompletableFuture<Void> task) {
+    try {
+      task.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
+    }
+  }
+
+  /** Waits for {@code task}, ignoring its failure (another failure is being thrown). */
+  private static void awaitQuietly(java.util.concurrent.CompletableFuture<Void> task) {
+    try {
+      task.join();
+    } catch (RuntimeException e) {
+      // reported by await() when nothing else failed
+    }
+  }
+
+  /**
+   * The runtime the local engine runs on. Kiln's own: even when Spark NLP's AutoGGUFModel is
+   * detected, no stage of Kiln's uses it yet (its binding is not served here, so such a stage could
+   * not be run or tested); the detection is recorded beside it.
+   */
+  static final String GGUF_RUNTIME = "kiln llama.cpp (de.kherud:llama 4.2.0)";
 
   /** This job's keys already in the output (null when none) and their number. */
   private record Done(Dataset<Row> keys, long rows) {}
@@ -286,15 +367,14 @@ public final class LlmJob {
    * prompt (no text) fail as the LLM stage fails them, without a request.
    */
   private static Dataset<Row> deduplicated(
-      PipelineModel model, LlmStage llm, Dataset<Row> rows, String keyColumn, Dataset<Row> cached) {
-    Dataset<Row> prepared = prepare(model, rows);
+      LlmStage llm, Dataset<Row> prepared, String keyColumn, Dataset<Row> cached) {
     Column hash = functions.col(LlmPipeline.PROMPT_SHA256);
     Dataset<Row> unique =
         prepared
             .where(hash.isNotNull())
             .select(LlmPipeline.PROMPT, LlmPipeline.PROMPT_SHA256)
             .dropDuplicates(LlmPipeline.PROMPT_SHA256)
-            .repartition(Math.max(1, rows.javaRDD().getNumPartitions()));
+            .repartition(Math.max(1, prepared.javaRDD().getNumPartitions()));
     Dataset<Row> answers = complete(llm, unique, cached).drop(LlmPipeline.PROMPT);
     Dataset<Row> joined =
         prepared
@@ -329,10 +409,8 @@ public final class LlmJob {
   }
 
   /** Every row completed on its own (deduplicate: false); the cache still answers what it holds. */
-  private static Dataset<Row> perRow(
-      PipelineModel model, LlmStage llm, Dataset<Row> rows, Dataset<Row> cached) {
-    return complete(llm, prepare(model, rows), cached)
-        .withColumn(DEDUPLICATED, functions.lit(false));
+  private static Dataset<Row> perRow(LlmStage llm, Dataset<Row> prepared, Dataset<Row> cached) {
+    return complete(llm, prepared, cached).withColumn(DEDUPLICATED, functions.lit(false));
   }
 
   /**
@@ -526,8 +604,9 @@ public final class LlmJob {
     // a row spent tokens only if it made the request: not one sharing another row's answer, and
     // not one the cache answered
     Column spent = functions.not(shared).and(functions.not(functions.col(CACHE_HIT)));
-    Row totals =
-        mine.agg(
+    List<Column> aggregates =
+        new ArrayList<>(
+            List.of(
                 functions.count(functions.lit(1)),
                 functions.count(functions.col("error")),
                 sumWhen(spent, functions.col("prompt_tokens")),
@@ -541,10 +620,40 @@ public final class LlmJob {
                     functions.when(
                         functions.size(functions.col(LeakScan.COMPLETION_PII)).gt(0), 1)),
                 functions.count(
-                    functions.when(functions.col("error").startsWith(OutputSchema.INVALID), 1)))
+                    functions.when(functions.col("error").startsWith(OutputSchema.INVALID), 1)),
+                // the engine's work: the latencies of the rows that made a request
+                sumWhen(spent.and(functions.col("attempts").gt(0)), functions.col("latency_ms"))));
+    // the per-type counts in the same pass (one Spark job, not three): both maps are keyed by
+    // entity name
+    int typed = aggregates.size();
+    for (String map : List.of(LlmPipeline.REDACTIONS, LeakScan.COMPLETION_PII)) {
+      for (PiiEntity type : PiiEntity.values()) {
+        Column value = functions.element_at(functions.col(map), functions.lit(type.name()));
+        aggregates.add(functions.count(value));
+        aggregates.add(functions.coalesce(functions.sum(value.cast("long")), functions.lit(0L)));
+      }
+    }
+    Row totals =
+        mine.agg(aggregates.get(0), aggregates.subList(1, aggregates.size()).toArray(Column[]::new))
             .first();
-    Map<String, Long> redactions = sums(mine, LlmPipeline.REDACTIONS);
-    Map<String, Long> leaks = sums(mine, LeakScan.COMPLETION_PII);
+    Map<String, Long> redactions = new TreeMap<>();
+    Map<String, Long> leaks = new TreeMap<>();
+    int at = typed;
+    for (Map<String, Long> sums : List.of(redactions, leaks)) {
+      for (PiiEntity type : PiiEntity.values()) {
+        // a type is listed when some row's map holds it, as the maps themselves say
+        if (totals.getLong(at) > 0) {
+          sums.put(type.name(), totals.getLong(at + 1));
+        }
+        at += 2;
+      }
+    }
+    // slots decode in parallel: their summed latencies are slots times the engine's busy time
+    int parallel = engine.type() == EngineType.LOCAL ? engine.slots() : 1;
+    double engineHours = totals.getLong(11) / (double) parallel / 3_600_000.0;
+    LlmPrice price = config.price();
+    Double cost =
+        price == null ? null : price.cost(totals.getLong(2), totals.getLong(3), engineHours);
     LlmRunResult result =
         new LlmRunResult(
             input,
@@ -567,7 +676,10 @@ public final class LlmJob {
             resumedRows,
             alreadyWritten,
             config.maxErrorRate(),
-            pipeline);
+            pipeline,
+            engineHours,
+            cost,
+            price == null ? null : price.currency());
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("rows", (double) result.rows());
     metrics.put("errors", (double) result.errors());
@@ -584,6 +696,11 @@ public final class LlmJob {
     metrics.put("resumed_rows", (double) result.resumedRows());
     metrics.put(
         "latency_ms_mean", result.rows() == 0 ? 0 : totals.getLong(4) / (double) result.rows());
+    metrics.put("engine_hours", engineHours);
+    if (cost != null) {
+      // an unknown cost is left out, never logged as 0
+      metrics.put("cost", cost);
+    }
     redactions.forEach((type, n) -> metrics.put("redactions." + type, (double) n));
     leaks.forEach((type, n) -> metrics.put("leaks." + type, (double) n));
     run.logMetrics(metrics);
@@ -594,19 +711,6 @@ public final class LlmJob {
   private static Column sumWhen(Column condition, Column value) {
     return functions.coalesce(
         functions.sum(functions.when(condition, value).cast("long")), functions.lit(0L));
-  }
-
-  /** A map column (type to count) summed over the rows. */
-  private static Map<String, Long> sums(Dataset<Row> rows, String mapColumn) {
-    Map<String, Long> out = new TreeMap<>();
-    for (Row r :
-        rows.select(functions.explode(functions.col(mapColumn)))
-            .groupBy("key")
-            .agg(functions.sum("value"))
-            .collectAsList()) {
-      out.put(r.getString(0), r.getLong(1));
-    }
-    return out;
   }
 
   /**
@@ -640,16 +744,9 @@ public final class LlmJob {
 
   /** What the engine needs, checked before any row is sent; no secret is ever printed. */
   private void preflight(EngineConfig engine) {
-    if (engine.apiKeyEnv() != null) {
-      String value = env.get(engine.apiKeyEnv());
-      if (value == null || value.isBlank()) {
-        throw Errors.badInput(
-            "environment variable " + engine.apiKeyEnv() + " (engine.apiKeyEnv) is not set",
-            "export it with the endpoint's API key (on a cluster, also as spark.executorEnv."
-                + engine.apiKeyEnv()
-                + ")");
-      }
-      checkKey(engine, value);
+    String apiKey = kiln.llm.internal.ApiKeys.read(engine, env);
+    if (apiKey != null) {
+      checkKey(engine, apiKey);
     }
     if (engine.modelPath() != null) {
       Path file = Path.of(engine.modelPath());
@@ -698,11 +795,11 @@ public final class LlmJob {
       throw Errors.badInput(
           engine.baseUrl()
               + " refused the API key in "
-              + engine.apiKeyEnv()
+              + engine.apiKeySource()
               + " (HTTP "
               + status
               + ")",
-          "put a valid key for this endpoint in " + engine.apiKeyEnv());
+          "put a valid key for this endpoint in " + engine.apiKeySource());
     }
   }
 

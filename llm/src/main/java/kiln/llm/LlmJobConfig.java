@@ -35,6 +35,9 @@ import kiln.llm.internal.OutputSchema;
  *     the local engine decodes under the grammar llama.cpp derives from it, an OpenAI-compatible
  *     endpoint gets it as {@code response_format}, and every completion is validated; one that is
  *     not valid JSON against it is a row error starting {@code invalid_output: }
+ * @param price what the model costs (default none: the run's cost is reported as unknown, never 0):
+ *     {@code {promptPer1k, completionPer1k}} for {@code openai}, {@code {perHour}} for {@code
+ *     local}; see {@link LlmPrice}
  */
 public record LlmJobConfig(
     String input,
@@ -50,7 +53,8 @@ public record LlmJobConfig(
     String cache,
     Integer commitEvery,
     Boolean blockLeaks,
-    JsonNode jsonSchema) {
+    JsonNode jsonSchema,
+    LlmPrice price) {
 
   public static final String DEFAULT_VARIABLE = "text";
   public static final double DEFAULT_MAX_ERROR_RATE = 0.01;
@@ -112,6 +116,43 @@ public record LlmJobConfig(
     if (jsonSchema != null) {
       OutputSchema.of(jsonSchema); // refused here, before anything is read or sent
     }
+    if (price != null) {
+      price.checkFor(engine.type());
+    }
+  }
+
+  /** The config without a price (the components before {@code price}). */
+  public LlmJobConfig(
+      String input,
+      String key,
+      String text,
+      String variable,
+      PromptRef prompt,
+      EngineConfig engine,
+      String output,
+      Double maxErrorRate,
+      PiiConfig pii,
+      Boolean deduplicate,
+      String cache,
+      Integer commitEvery,
+      Boolean blockLeaks,
+      JsonNode jsonSchema) {
+    this(
+        input,
+        key,
+        text,
+        variable,
+        prompt,
+        engine,
+        output,
+        maxErrorRate,
+        pii,
+        deduplicate,
+        cache,
+        commitEvery,
+        blockLeaks,
+        jsonSchema,
+        null);
   }
 
   /** The config without a JSON schema (the components before {@code jsonSchema}). */
@@ -143,7 +184,7 @@ public record LlmJobConfig(
         cache,
         commitEvery,
         blockLeaks,
-        null);
+        (JsonNode) null);
   }
 
   /** The same job with completions held to {@code schema}. */
@@ -162,7 +203,28 @@ public record LlmJobConfig(
         cache,
         commitEvery,
         blockLeaks,
-        schema);
+        schema,
+        price);
+  }
+
+  /** The same job priced at {@code price}. */
+  public LlmJobConfig withPrice(LlmPrice price) {
+    return new LlmJobConfig(
+        input,
+        key,
+        text,
+        variable,
+        prompt,
+        engine,
+        output,
+        maxErrorRate,
+        pii,
+        deduplicate,
+        cache,
+        commitEvery,
+        blockLeaks,
+        jsonSchema,
+        price);
   }
 
   /** The schema completions must keep to, if the job has one. */

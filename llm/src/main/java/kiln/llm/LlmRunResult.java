@@ -29,6 +29,11 @@ import kiln.core.DatasetRef;
  * @param alreadyWritten true when an earlier run had written this very job (nothing was generated)
  * @param maxErrorRate the config's limit
  * @param pipeline where the fitted PipelineModel was saved (null when nothing ran)
+ * @param engineHours the hours the engine worked for the rows that made a request: their latencies
+ *     summed, divided by the local engine's slots (which decode in parallel)
+ * @param cost the job's cost at the config's {@code price} (the tokens spent, or the engine's hours
+ *     for {@code local}); null when the job has no price: unknown, never 0
+ * @param currency the price's currency (null without a price)
  */
 public record LlmRunResult(
     DatasetRef input,
@@ -51,7 +56,10 @@ public record LlmRunResult(
     long resumedRows,
     boolean alreadyWritten,
     double maxErrorRate,
-    String pipeline) {
+    String pipeline,
+    double engineHours,
+    Double cost,
+    String currency) {
 
   public double errorRate() {
     return rows == 0 ? 0 : (double) errors / rows;
@@ -67,7 +75,7 @@ public record LlmRunResult(
         java.util.Locale.ROOT,
         "%d rows, %d failed (%.2f%%, limit %.2f%%), %d prompt + %d completion tokens (%d rows shared a"
             + " completion, %d tokens saved; %d cache hits, %d tokens saved), redacted %s, %d"
-            + " completions with personal data %s%s%s%s",
+            + " completions with personal data %s, cost %s%s%s%s",
         rows,
         errors,
         100 * errorRate(),
@@ -81,6 +89,9 @@ public record LlmRunResult(
         redactions.isEmpty() ? "nothing" : redactions,
         rowsWithLeaks,
         leaks.isEmpty() ? "" : leaks,
+        cost == null
+            ? "unknown (no price for model " + model + ": add price: to the job config)"
+            : String.format(java.util.Locale.ROOT, "%.6f %s", cost, currency),
         invalidOutputs > 0
             ? ", " + invalidOutputs + " completions not valid against the JSON schema"
             : "",

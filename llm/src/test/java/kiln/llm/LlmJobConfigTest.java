@@ -2,6 +2,7 @@ package kiln.llm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -280,5 +281,52 @@ class LlmJobConfigTest {
     assertThatThrownBy(() -> LlmJobConfig.read(file))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("jsonSchema is not a valid JSON schema");
+  }
+
+  @Test
+  void aPriceIsCheckedAgainstItsEngineAndANegativeOneIsBadInput(@TempDir Path dir)
+      throws Exception {
+    String base =
+        """
+        input: /data/tickets
+        key: id
+        text: body
+        prompt: {name: triage, version: 2}
+        output: /data/triage
+        """;
+    String openai =
+        "engine: {type: openai, model: gpt-4o-mini, baseUrl: \"http://127.0.0.1:8000/v1\"}\n";
+    String local = "engine: {type: local, modelPath: /models/tiny.gguf}\n";
+    Path file = dir.resolve("job.yaml");
+    Files.writeString(
+        file, base + openai + "price: {promptPer1k: 0.15, completionPer1k: 0.6, currency: EUR}\n");
+    LlmJobConfig config = LlmJobConfig.read(file);
+    assertThat(config.price()).isEqualTo(new LlmPrice(0.15, 0.6, null, "EUR"));
+    assertThat(config.price().cost(2000, 1000, 0)).isCloseTo(0.9, within(1e-12));
+    Files.writeString(file, base + local + "price: {perHour: 1.2}\n");
+    assertThat(LlmJobConfig.read(file).price().cost(0, 0, 0.5)).isCloseTo(0.6, within(1e-12));
+    assertThat(LlmJobConfig.read(file).price().currency()).isEqualTo("USD");
+
+    for (String[] bad :
+        new String[][] {
+          {
+            openai + "price: {promptPer1k: -0.1, completionPer1k: 0.6}",
+            "price.promptPer1k must be a price of 0 or more, got -0.1"
+          },
+          {local + "price: {perHour: -2}", "price.perHour must be a price of 0 or more, got -2.0"},
+          {openai + "price: {promptPer1k: 0.1}", "price.completionPer1k is missing"},
+          {openai + "price: {perHour: 2}", "price.perHour does not apply to the openai engine"},
+          {
+            local + "price: {promptPer1k: 0.1, completionPer1k: 0.1}",
+            "price.promptPer1k does not apply to the local engine"
+          },
+          {local + "price: {}", "price.perHour is missing"},
+          {local + "price: {perHour: 1, perToken: 2}", "perToken"},
+        }) {
+      Files.writeString(file, base + bad[0] + "\n");
+      assertThatThrownBy(() -> LlmJobConfig.read(file), bad[0])
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining(bad[1]);
+    }
   }
 }

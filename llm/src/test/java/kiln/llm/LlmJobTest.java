@@ -2,6 +2,7 @@ package kiln.llm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -367,6 +368,10 @@ class LlmJobTest {
     Map<String, Double> byKey = new java.util.HashMap<>();
     metrics.forEach(m -> byKey.put(m.path("key").asText(), m.path("value").asDouble()));
     assertThat(byKey).containsEntry("invalid_output", 4.0).containsEntry("errors", 4.0);
+    // no price in the config: the cost is unknown, not 0
+    assertThat(byKey).doesNotContainKey("cost");
+    assertThat(result.cost()).isNull();
+    assertThat(result.summary()).contains("cost unknown (no price for model test-model");
 
     // another schema is another job: its rows are not taken for this one's
     LlmJobConfig other =
@@ -378,7 +383,7 @@ class LlmJobTest {
   }
 
   @Test
-  void badInputIsRefusedBeforeAnyToken(SparkSession spark) {
+  void badInputIsRefusedBeforeAnyToken(SparkSession spark) throws Exception {
     Datasets datasets = new Datasets(spark);
     String input = dir.resolve("bad-input").toString();
     datasets.write(
@@ -449,6 +454,48 @@ class LlmJobTest {
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining("refused the API key in KILN_TEST_LLM_KEY (HTTP 401)")
           .hasMessageNotContaining("sk-refused");
+      // the same from a key file: checked against the endpoint before any row
+      java.nio.file.Path keyFile = dir.resolve("refused.key");
+      java.nio.file.Files.writeString(keyFile, "sk-refused\n");
+      EngineConfig e = config(input, "/x", new PromptRef("x", "1", null), 0).engine();
+      EngineConfig fromFile =
+          new EngineConfig(
+              e.type(),
+              e.model(),
+              e.temperature(),
+              e.maxTokens(),
+              e.seed(),
+              e.baseUrl(),
+              null,
+              e.timeoutSeconds(),
+              e.maxAttempts(),
+              e.backoffMillis(),
+              e.concurrency(),
+              null,
+              null,
+              null,
+              null,
+              keyFile.toString());
+      LlmJobConfig fileJob =
+          new LlmJobConfig(
+              input,
+              "id",
+              "body",
+              null,
+              new PromptRef("one-var", "1", null),
+              fromFile,
+              dir.resolve("o6").toString(),
+              null,
+              null,
+              null,
+              null,
+              null,
+              null);
+      assertThatThrownBy(() -> noKey.run(fileJob, run, dir.resolve("p")))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining(
+              "refused the API key in file " + keyFile + " (engine.apiKeyFile) (HTTP 401)")
+          .hasMessageNotContaining("sk-refused");
       String taken = dir.resolve("taken").toString();
       datasets.write(
           tickets(spark, List.<Object[]>of(new Object[] {1L, "x"})),
@@ -507,27 +554,65 @@ class LlmJobTest {
             null);
     LlmJobConfig config =
         new LlmJobConfig(
-            input,
-            "id",
-            "body",
-            null,
-            new PromptRef("local-prompt", "1", null),
-            engine,
-            dir.resolve("local-output").toString(),
-            0.5,
-            null,
-            false,
-            null,
-            null,
-            null);
-    LlmJob job = new LlmJob(spark, prompts, Map.of(), m -> {});
+                input,
+                "id",
+                "body",
+                null,
+                new PromptRef("local-prompt", "1", null),
+                engine,
+                dir.resolve("local-output").toString(),
+                0.5,
+                null,
+                false,
+                null,
+                null,
+                null)
+            // 3,600 per hour: the cost is the engine's seconds
+            .withPrice(new LlmPrice(null, null, 3600.0, null));
+    List<String> progress = new ArrayList<>();
+    LlmJob job = new LlmJob(spark, prompts, Map.of(), progress::add);
     LlmRunResult result;
+    String runId;
     try (TrackedRun run = tracking.startRun("llm-test", "local", Map.of())) {
+      runId = run.id();
       result = job.run(config, run, dir.resolve("pipelines"));
     }
+    // Spark NLP's AutoGGUFModel detected (absent here: JSL's binding is not served), and which
+    // runtime ran recorded with the run
+    assertThat(progress)
+        .anySatisfy(
+            m ->
+                assertThat(m)
+                    .startsWith("Spark NLP AutoGGUFModel absent (")
+                    .endsWith("the local engine runs on kiln llama.cpp (de.kherud:llama 4.2.0)"));
+    Map<String, String> params = new java.util.HashMap<>();
+    new kiln.core.tracking.internal.RestClient(
+            server.uri(), null, 2, Duration.ofMillis(10), m -> {})
+        .get("runs/get", Map.of("run_id", runId))
+        .path("run")
+        .path("data")
+        .path("params")
+        .forEach(p -> params.put(p.path("key").asText(), p.path("value").asText()));
+    assertThat(params)
+        .containsEntry("gguf_runtime", "kiln llama.cpp (de.kherud:llama 4.2.0)")
+        .containsEntry("price", "3600.0 USD per hour");
+    assertThat(params.get("spark_nlp_auto_gguf")).startsWith("absent: ").contains("jsl-llamacpp");
     assertThat(result.rows()).isEqualTo(3);
     assertThat(result.errors()).isEqualTo(1); // the prompt longer than a slot's context
     assertThat(result.completionTokens()).isPositive();
+    // one slot: the engine's time is the two answered rows' latencies (the refused one never ran)
+    long latencies =
+        spark
+            .read()
+            .format("delta")
+            .load(config.output())
+            .where("error is null")
+            .agg(functions.sum("latency_ms"))
+            .first()
+            .getLong(0);
+    assertThat(result.engineHours()).isEqualTo(latencies / 3_600_000.0);
+    assertThat(result.cost()).isCloseTo(latencies / 1000.0, within(1e-9)).isPositive();
+    assertThat(result.currency()).isEqualTo("USD");
     String sha =
         "sha256:"
             + java.util.HexFormat.of()
@@ -695,6 +780,93 @@ class LlmJobTest {
     }
     assertThat(llm.requests.get()).isEqualTo(end);
     assertThat(spark.read().format("delta").load(output).count()).isEqualTo(10);
+  }
+
+  @Test
+  void identicalPromptsAreGeneratedOncePerJobAcrossItsPartsAndAResume(SparkSession spark) {
+    String input = dir.resolve("dedup-in").toString();
+    List<Object[]> rows = new ArrayList<>();
+    for (long i = 1; i <= 10; i++) {
+      // rows 8, 9 and 10 repeat rows 1, 2 and 3: seven distinct prompts
+      rows.add(new Object[] {i, "order " + (i > 7 ? i - 7 : i) + " arrived broken"});
+    }
+    new Datasets(spark).write(tickets(spark, rows), input, WriteOptions.of(WriteMode.OVERWRITE));
+    prompts.register("dedup", "Triage: {{text}}");
+    String output = dir.resolve("dedup-out").toString();
+    // four parts of about three rows: duplicates would fall in other parts if parts went by key
+    LlmJobConfig config =
+        config(input, output, new PromptRef("dedup", "1", null), 16, null, 3, null)
+            .withPrice(new LlmPrice(1.0, 2.0, null, "EUR"));
+    LlmJob killed =
+        new LlmJob(
+            spark,
+            prompts,
+            ENV,
+            m -> {
+              if (m.startsWith("committed part 2 of 4")) {
+                throw new IllegalStateException("killed");
+              }
+            });
+    try (TrackedRun run = tracking.startRun("llm-test", "dedup killed", Map.of())) {
+      assertThatThrownBy(() -> killed.run(config, run, dir.resolve("pipelines")))
+          .hasMessage("killed");
+    }
+    LlmRunResult resumed;
+    String runId;
+    try (TrackedRun run = tracking.startRun("llm-test", "dedup resumed", Map.of())) {
+      runId = run.id();
+      resumed = new LlmJob(spark, prompts, ENV, m -> {}).run(config, run, dir.resolve("pipelines"));
+    }
+    // the engine saw each distinct prompt once over both runs
+    Map<String, Long> requests =
+        llm.prompts.stream()
+            .filter(p -> p.startsWith("Triage: order "))
+            .collect(
+                java.util.stream.Collectors.groupingBy(
+                    p -> p, java.util.stream.Collectors.counting()));
+    assertThat(requests).hasSize(7);
+    assertThat(requests.values()).containsOnly(1L);
+
+    Dataset<Row> out = spark.read().format("delta").load(output);
+    assertThat(out.count()).isEqualTo(10);
+    assertThat(out.where("deduplicated").count()).isEqualTo(3);
+    // every row of a prompt carries the one completion generated for it
+    assertThat(out.groupBy("prompt_sha256").agg(functions.countDistinct("completion")).count())
+        .isEqualTo(7);
+    assertThat(
+            out.groupBy("prompt_sha256")
+                .agg(functions.countDistinct("completion").as("n"))
+                .where("n > 1")
+                .count())
+        .isZero();
+    assertThat(out.where("id in (1, 8)").select("completion").distinct().count()).isEqualTo(1);
+    assertThat(resumed.rows()).isEqualTo(10);
+    assertThat(resumed.deduplicatedRows()).isEqualTo(3);
+    // each shared row saved its prompt (5 words for the fake) and completion (3) tokens
+    assertThat(resumed.tokensSaved()).isEqualTo(3 * (5 + 3));
+    assertThat(resumed.promptTokens()).isEqualTo(7 * 5);
+    assertThat(resumed.summary()).contains("3 rows shared a completion, 24 tokens saved");
+    // the tokens spent (7 prompts of 5 and 3 tokens) at 1.0 and 2.0 per 1,000
+    assertThat(resumed.cost()).isCloseTo(35 / 1000.0 + 21 / 1000.0 * 2, within(1e-12));
+    assertThat(resumed.currency()).isEqualTo("EUR");
+    assertThat(resumed.summary()).contains("cost 0.077000 EUR");
+    assertThat(metrics(runId))
+        .containsEntry("deduplicated_rows", 3.0)
+        .containsEntry("tokens_saved_by_dedup", 24.0)
+        .containsEntry("cost", resumed.cost());
+  }
+
+  /** A run's metrics as the tracking server holds them. */
+  private static Map<String, Double> metrics(String runId) {
+    Map<String, Double> byKey = new java.util.HashMap<>();
+    new kiln.core.tracking.internal.RestClient(
+            server.uri(), null, 2, Duration.ofMillis(10), m -> {})
+        .get("runs/get", Map.of("run_id", runId))
+        .path("run")
+        .path("data")
+        .path("metrics")
+        .forEach(m -> byKey.put(m.path("key").asText(), m.path("value").asDouble()));
+    return byKey;
   }
 
   @Test

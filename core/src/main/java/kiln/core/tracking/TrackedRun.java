@@ -45,6 +45,13 @@ public interface TrackedRun extends AutoCloseable {
    */
   void logInput(DatasetRef pinned, String context);
 
+  /**
+   * Records files the job reads that are not a Delta table (ingest's source: a directory, a file or
+   * a glob; a path or a URI) and their format ({@code csv}, {@code parquet}, ...). MLflow has them
+   * as the job's params already; lineage declares them as an input of the run's events.
+   */
+  default void logSourceFiles(String location, String format) {}
+
   /** Ends the run FINISHED. */
   void finish();
 

@@ -18,7 +18,8 @@ public final class Engines {
    */
   public static Engine open(EngineConfig config, Optional<OutputSchema> schema) {
     if (config.type() == EngineType.OPENAI) {
-      String key = config.apiKeyEnv() == null ? null : System.getenv(config.apiKeyEnv());
+      // on the executor: its own environment or its copy of the key file (the driver checked it)
+      String key = ApiKeys.read(config, System.getenv());
       return new OpenAiEngine(config, key, schema.orElse(null));
     }
     return LocalEngines.open(config, schema);
