@@ -24,7 +24,8 @@ try, map index): the same for a task instance's re-render, new for each try.
 
 Deployment settings are Airflow Variables (or ``AIRFLOW_VAR_KILN_...`` environment variables), read
 when a task runs: ``kiln_jar``, ``kiln_settings``, ``kiln_spark_conf``, ``kiln_jobs`` (the folder of the
-jobs' YAML files), ``kiln_landing``, ``kiln_lake``, ``kiln_model``.
+jobs' YAML files), ``kiln_landing``, ``kiln_lake``, ``kiln_model``. ``kiln_jar`` may be ``local:/path``
+when the jar is at that path on every node: executors then read it in place instead of fetching it.
 """
 
 from __future__ import annotations

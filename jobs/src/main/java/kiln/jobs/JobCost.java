@@ -105,6 +105,8 @@ final class JobCost {
             List.of(
                 new TokenUsage(
                     llm.model(), llm.promptTokens(), llm.completionTokens(), localModel));
+      } else if (result instanceof TokenSpending spending) {
+        tokens = spending.tokenUsage();
       }
       String prices = conf.get(PRICES);
       PriceCatalog catalog = PriceCatalog.load(prices == null ? null : Path.of(prices));

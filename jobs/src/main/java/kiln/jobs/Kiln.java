@@ -150,9 +150,21 @@ public final class Kiln implements Runnable {
     CommandLine.Model.OptionSpec parent = leaf.commandSpec().findOption("--lineage-parent");
     Reporting.lineageParent(
         parent != null && parent.getValue() instanceof String text ? text : null);
+    // with --json, standard output is the result record alone: native loaders and libraries that
+    // print to System.out (llama.cpp's "Extracted libjllama.so", Spark NLP's "Using CPUs") are sent
+    // to standard error for the command's duration; the command's own writer keeps the real stdout
+    CommandLine.Model.OptionSpec json = leaf.commandSpec().findOption(JsonOption.NAME);
+    java.io.PrintStream stdout = System.out;
+    boolean jsonOnly = json != null && Boolean.TRUE.equals(json.getValue());
+    if (jsonOnly) {
+      System.setOut(System.err);
+    }
     try {
       return new CommandLine.RunLast().execute(parse);
     } finally {
+      if (jsonOnly) {
+        System.setOut(stdout);
+      }
       // both belong to this command only: a later job in the same JVM and thread (a notebook's
       // KilnSession, the next test) must not record this command's config or parent
       Reporting.commandConfig(null);

@@ -367,4 +367,46 @@ class KilnCommandTest {
     assertThat(version.exitCode()).isZero();
     assertThat(version.out()).startsWith("kiln ").contains("Spark 3.5");
   }
+
+  /** A command whose library prints to System.out, as llama.cpp's and Spark NLP's loaders do. */
+  @CommandLine.Command(name = "chatty")
+  static final class Chatty implements java.util.concurrent.Callable<Integer> {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+    @CommandLine.Mixin JsonOption json;
+
+    @Override
+    public Integer call() {
+      System.out.println("Extracted 'libjllama.so' to '/tmp/x'");
+      json.print(spec, java.util.Map.of("ok", true));
+      return 0;
+    }
+  }
+
+  @Test
+  void withJsonStandardOutputHoldsTheResultAloneWhatLibrariesPrintGoesToStandardError()
+      throws Exception {
+    java.io.PrintStream stdout = System.out;
+    java.io.PrintStream stderr = System.err;
+    java.io.ByteArrayOutputStream streamOut = new java.io.ByteArrayOutputStream();
+    java.io.ByteArrayOutputStream streamErr = new java.io.ByteArrayOutputStream();
+    StringWriter out = new StringWriter();
+    java.io.PrintStream capturedOut = new java.io.PrintStream(streamOut, true);
+    try {
+      System.setOut(capturedOut);
+      System.setErr(new java.io.PrintStream(streamErr, true));
+      CommandLine line = Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(System.err));
+      line.addSubcommand("chatty", new Chatty());
+      line.setOut(new PrintWriter(out, true)); // as Kiln's own commands get it
+      assertThat(line.execute("chatty", "--json")).isZero();
+      assertThat(System.out).as("stdout restored after the command").isSameAs(capturedOut);
+      // without --json the library's line stays where the library put it
+      assertThat(line.execute("chatty")).isZero();
+    } finally {
+      System.setOut(stdout);
+      System.setErr(stderr);
+    }
+    assertThat(new ObjectMapper().readTree(out.toString()).path("ok").asBoolean()).isTrue();
+    assertThat(streamErr.toString()).contains("Extracted 'libjllama.so'");
+    assertThat(streamOut.toString()).containsOnlyOnce("Extracted 'libjllama.so'");
+  }
 }

@@ -193,6 +193,11 @@ class LlmEvaluateCommandTest {
       assertThat(agg.path("accuracy").asDouble()).isCloseTo(2.0 / 6, within(1e-9));
       assertThat(agg.path("correctness_mean").asDouble()).isEqualTo(4.0);
       assertThat(agg.path("correctness_error_rate").asDouble()).isCloseTo(1.0 / 6, within(1e-9));
+      // the judge's tokens (30 in, 9 out per request, as its endpoint reports them) over six rows,
+      // priced by the run's cost: the judge's model is not in the price catalog, so it says so
+      assertThat(agg.path("correctness_prompt_tokens").asDouble()).isEqualTo(180.0);
+      assertThat(agg.path("correctness_completion_tokens").asDouble()).isEqualTo(54.0);
+      assertThat(ran.err()).contains("tokens unknown").contains("tokens of model judge");
       assertThat(result.path("judge_prompts").path("correctness").asText())
           .isEqualTo("prompts:/judge-correctness/1");
       assertThat(ran.err()).contains("MLflow run: ");

@@ -8,6 +8,7 @@ import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.split;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
@@ -35,12 +36,16 @@ import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.WriteResult;
 import kiln.core.tracking.TrackedRun;
+import kiln.cost.TokenUsage;
+import kiln.jobs.TokenSpending;
+import kiln.llm.EngineType;
 import kiln.llm.LlmPipeline;
 import kiln.llm.PiiConfig;
 import kiln.llm.PiiPipeline;
 import kiln.llm.Prompt;
 import kiln.llm.PromptRegistry;
 import kiln.llm.PromptTemplate;
+import kiln.llm.internal.LlmStage;
 import kiln.llm.internal.OutputSchema;
 import kiln.text.EmbeddingModel;
 import kiln.text.SentenceEmbeddings;
@@ -94,6 +99,8 @@ public final class Evaluation {
    * @param metrics the per-row metrics computed
    * @param aggregates the aggregates logged to the run (rates, means, judge scores)
    * @param judgePrompts each judge's prompt version, e.g. {@code correctness -> prompts:/judge/2}
+   * @param judgeTokens the tokens each judge's model read and wrote, one entry per judge, priced by
+   *     the run's cost like an LLM job's
    */
   public record Result(
       DatasetRef input,
@@ -101,13 +108,21 @@ public final class Evaluation {
       long rows,
       List<String> metrics,
       Map<String, Double> aggregates,
-      Map<String, String> judgePrompts) {
+      Map<String, String> judgePrompts,
+      List<TokenUsage> judgeTokens)
+      implements TokenSpending {
     public Result {
       Objects.requireNonNull(input, "input is null");
       Objects.requireNonNull(output, "output is null");
       metrics = List.copyOf(metrics);
       aggregates = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(aggregates));
       judgePrompts = Map.copyOf(judgePrompts);
+      judgeTokens = List.copyOf(judgeTokens);
+    }
+
+    @Override
+    public List<TokenUsage> tokenUsage() {
+      return judgeTokens;
     }
   }
 
@@ -228,7 +243,33 @@ public final class Evaluation {
           String.join("\n", results.orderBy(col(config.key())).toJSON().collectAsList()) + "\n",
           "evaluation/rows.jsonl");
     }
-    return new Result(input, written.written(), written.rows(), metrics, aggregates, judgePrompts);
+    return new Result(
+        input,
+        written.written(),
+        written.rows(),
+        metrics,
+        aggregates,
+        judgePrompts,
+        judgeTokens(aggregates, judges.keySet()));
+  }
+
+  /** Each judge's token totals (from the aggregates) as the cost module prices them. */
+  static List<TokenUsage> judgeTokens(
+      Map<String, Double> aggregates, Set<EvalConfig.Judge> judges) {
+    List<TokenUsage> out = new ArrayList<>();
+    for (EvalConfig.Judge judge : judges) {
+      out.add(
+          new TokenUsage(
+              judge.engine().model(),
+              tokens(aggregates.get(judge.name() + "_prompt_tokens")),
+              tokens(aggregates.get(judge.name() + "_completion_tokens")),
+              judge.engine().type() == EngineType.LOCAL));
+    }
+    return out;
+  }
+
+  private static long tokens(Double total) {
+    return total == null || total.isNaN() ? 0L : Math.round(total);
   }
 
   private static List<String> names(Map<EvalConfig.Judge, Prompt> judges) {
@@ -501,6 +542,8 @@ public final class Evaluation {
                 col("kiln_judge_key"),
                 score.apply(col("completion")).as(name + "_score"),
                 rationale.apply(col("completion")).as(name + "_rationale"),
+                col(LlmStage.PROMPT_TOKENS).as(name + "_prompt_tokens"),
+                col(LlmStage.COMPLETION_TOKENS).as(name + "_completion_tokens"),
                 col("error").as("kiln_judge_engine_error"))
             .withColumn(
                 name + "_error",
@@ -566,6 +609,11 @@ public final class Evaluation {
       aggs.add(avg(col(judge.name() + "_score")));
       names.add(judge.name() + "_error_rate");
       aggs.add(avg(when(col(judge.name() + "_error").isNotNull(), 1.0).otherwise(0.0)));
+      // totals, not means: what the judge's model read and wrote over the whole table (its cost)
+      for (String tokens : List.of("_prompt_tokens", "_completion_tokens")) {
+        names.add(judge.name() + tokens);
+        aggs.add(coalesce(sum(col(judge.name() + tokens)), lit(0L)).cast("double"));
+      }
     }
     Row row =
         results
