@@ -11,10 +11,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
+import kiln.llm.internal.TinyGguf;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -28,10 +30,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 17, item 1: the kiln driver killed with SIGKILL at random moments (seeded; in turn: a
  * random delay of up to 4 s after the job says it starts writing, a delay drawn uniformly within
  * the job's undisturbed wall time, and one within its second half) during ingest, a contract check
- * with quarantine, features and scoring, each a real child process. After every kill each table the
- * job writes is either as it was before the job or exactly as the undisturbed run left it (commits,
- * row count and a content checksum), never in between; a re-run then ends every table exactly as
- * the undisturbed run did: what was missing is written, nothing twice.
+ * with quarantine, features, scoring and LLM inference ({@code kiln llm run} on the local engine),
+ * each a real child process. After every kill each table the job writes is either as it was before
+ * the job or exactly as the undisturbed run left it (commits, row count and a content checksum),
+ * never in between; a re-run then ends every table exactly as the undisturbed run did: what was
+ * missing is written, nothing twice.
  *
  * <p>Item 4, concurrent writers, shares this setup (it was ConcurrentWritersIT, which repeated the
  * loads): yesterday's load is the same load written twice at once into a new table, two more loads
@@ -360,6 +363,179 @@ class DriverKillIT {
             + "; 800 predictions, each once");
   }
 
+  /** The rows of the LLM test's input, and its output's parts (commitEvery). */
+  static final int MAILS = 240;
+
+  static final int LLM_PART = 40;
+
+  /** Output columns two runs of the same LLM job fill differently: left out of the checksums. */
+  static final Set<String> LLM_VARYING = Set.of("latency_ms", "run_id");
+
+  /**
+   * Item 1 for LLM inference: {@code kiln llm run} with the local engine (llama.cpp) over Kiln's
+   * tiny deterministic GGUF (random weights, temperature 0, a seed), writing its output in parts of
+   * {@code commitEvery} rows, each its own commit. Killed at seeded moments: the output is absent
+   * (as before the job) or holds whole parts only, each equal (rows and content checksum) to a part
+   * of the undisturbed run, no key twice; the re-run says it generates exactly the rows missing and
+   * ends with the undisturbed run's rows and checksum, every key once.
+   */
+  @Test
+  @Order(6)
+  void aKilledLlmRunLeavesOnlyWholePartsAndItsRerunGeneratesExactlyTheMissingRows(
+      SparkSession spark) throws Exception {
+    // 240 mails; every 30th repeats the one before it (deduplicated: one prompt, one part) and
+    // every 20th holds an e-mail address (redacted before the prompt)
+    Path mails = dir.resolve("tables/mails");
+    new Datasets(spark)
+        .write(
+            spark
+                .range(MAILS)
+                .selectExpr("id", "case when id % 30 = 29 then id - 1 else id end as n")
+                .selectExpr(
+                    "id",
+                    "concat('mail ', n, ': ', element_at(array('win money now, act today',"
+                        + " 'lunch at noon?', 'your ticket is ready', 'the meeting moved to"
+                        + " friday'), cast(n % 4 + 1 as int)), case when n % 20 = 0 then"
+                        + " concat(', write to user', n, '@example.com') else '' end) as body"),
+            mails.toString(),
+            WriteOptions.of(WriteMode.OVERWRITE));
+    Path model = dir.resolve("models/kiln-tiny.gguf");
+    Files.createDirectories(model.getParent());
+    TinyGguf.write(model, 11);
+    Path template =
+        Files.writeString(
+            dir.resolve("spam-prompt.txt"), "Is this mail spam? Answer spam or ham.\n\n{{text}}");
+    KilnProcess.Result registered =
+        KilnProcess.run(
+            logs,
+            TIMEOUT,
+            spark(
+                "llm",
+                "prompts",
+                "register",
+                "--name",
+                "faults-spam",
+                "--template",
+                template.toString()));
+    assertThat(registered.exitCode()).as(registered.output()).isZero();
+    Path labels = dir.resolve("tables/mail-labels");
+    Path config =
+        Files.writeString(
+            dir.resolve("llm.yaml"),
+            String.join(
+                "\n",
+                "input: " + mails + "@0",
+                "key: id",
+                "text: body",
+                "prompt: {name: faults-spam, version: 1}",
+                "engine: {type: local, modelPath: '"
+                    + model
+                    + "', contextSize: 512, slots: 1, maxTokens: 8, seed: 7}",
+                "output: " + labels,
+                "commitEvery: " + LLM_PART,
+                ""));
+    List<String> args = spark("llm", "run", "--config", config.toString());
+
+    KilnProcess.Result reference = KilnProcess.run(logs, TIMEOUT, args);
+    assertThat(reference.exitCode()).as(reference.output()).isZero();
+    long duration = reference.elapsed().toMillis();
+    TableState complete = TableState.of(spark, labels, LLM_VARYING);
+    List<TableState.Commit> parts = TableState.commits(spark, labels, LLM_VARYING);
+    assertThat(complete.rows()).isEqualTo(MAILS);
+    assertThat(parts).as("the undisturbed run's commits").hasSize(MAILS / LLM_PART);
+    assertRowsOnce(spark, labels, "id", MAILS);
+
+    Random random = new Random(SEED * 31 + "llm".hashCode());
+    List<String> lines = new ArrayList<>();
+    int before = 0;
+    int whole = 0;
+    int someParts = 0;
+    int marked = 0;
+    for (int kill = 1; kill <= KILLS; kill++) {
+      TableState.delete(labels);
+      KilnProcess process = KilnProcess.start(logs, args);
+      // its writes are a commit per part: the first kind of moment is up to 4 s after the first
+      Kill k = killAtSeededMoment(process, kill, random, duration, "[kiln] committed part 1 of");
+      TableState left = TableState.of(spark, labels, LLM_VARYING);
+      List<TableState.Commit> kept =
+          left.exists() ? TableState.commits(spark, labels, LLM_VARYING) : List.of();
+      long keptRows = 0;
+      for (TableState.Commit commit : kept) {
+        assertThat(parts)
+            .as(
+                "llm killed after %d ms: commit %s of %s is none of the undisturbed run's parts %s;"
+                    + " log %s",
+                k.delay(), commit, labels, parts, process.err)
+            .anyMatch(
+                part -> part.rows() == commit.rows() && part.checksum().equals(commit.checksum()));
+        keptRows += commit.rows();
+      }
+      if (keptRows > 0) {
+        assertRowsOnce(spark, labels, "id", keptRows);
+      }
+      if (!left.exists()) {
+        before++;
+      } else if (keptRows == MAILS) {
+        whole++;
+      } else {
+        someParts++;
+      }
+
+      KilnProcess.Result rerun = KilnProcess.run(logs, TIMEOUT, args);
+      assertThat(rerun.exitCode()).as(rerun.output()).isZero();
+      long missing = MAILS - keptRows;
+      if (missing == MAILS) {
+        assertThat(rerun.err()).contains("[kiln] generating " + MAILS + " rows");
+      } else if (missing == 0) {
+        assertThat(rerun.err())
+            .contains("rows are already in " + labels + "; nothing is generated again")
+            .doesNotContain("[kiln] generating");
+      } else {
+        assertThat(rerun.err())
+            .contains(
+                keptRows
+                    + " rows of this job are already in "
+                    + labels
+                    + " from an interrupted run; generating the "
+                    + missing
+                    + " others")
+            .contains("[kiln] generating " + missing + " rows");
+      }
+      TableState after = TableState.of(spark, labels, LLM_VARYING);
+      assertThat(after.rows() == complete.rows() && after.checksum().equals(complete.checksum()))
+          .as("llm re-run after a kill at %d ms: %s, undisturbed %s", k.delay(), after, complete)
+          .isTrue();
+      assertRowsOnce(spark, labels, "id", MAILS);
+      if (assertKilledRunMarked(process, k)) {
+        marked++;
+      }
+      lines.add(
+          String.format(
+              "  kill %d (%s) at %d of %d ms%s: %d of %d parts committed (%d rows); re-run"
+                  + " generated the %d missing rows, output as undisturbed%s",
+              kill,
+              k.moment(),
+              k.delay(),
+              duration,
+              k.killed() ? "" : " (had ended)",
+              kept.size(),
+              parts.size(),
+              keptRows,
+              missing,
+              k.runNote()));
+    }
+    summary(
+        String.format(
+                "driver killed, llm (local engine, tiny GGUF, %d rows in %d parts): %d kill(s)"
+                    + " (seed %d, job %d ms): %d output absent as before, %d with some whole"
+                    + " parts, %d all parts; no partial part, no key twice; %d re-run(s) generated"
+                    + " exactly the missing rows and matched the undisturbed output; %d MLflow"
+                    + " run(s) left RUNNING by the kill marked KILLED by the re-run%n",
+                MAILS, parts.size(), KILLS, SEED, duration, before, someParts, whole, KILLS, marked)
+            + String.join("\n", lines)
+            + "\n");
+  }
+
   /** What the kills of one job found. */
   static final class Outcomes {
     final Map<String, TableState> before = new LinkedHashMap<>();
@@ -409,35 +585,10 @@ class DriverKillIT {
       for (Path table : tables) {
         TableState.copy(saved.resolve(table.getFileName().toString()), table);
       }
-      // three kinds of moment, in turn: up to 4 s after the job says it starts writing (the commit
-      // window), anywhere in the job's time, and in its second half
-      String moment;
       KilnProcess process = KilnProcess.start(logs, args);
-      long delay;
-      if (kill % 3 == 1) {
-        long extra = random.nextLong(4000);
-        long seen = process.waitForLine(writing, Duration.ofMillis(duration * 2));
-        delay = seen + extra;
-        moment = "writing+" + extra + " ms";
-      } else if (kill % 3 == 2) {
-        delay = random.nextLong(duration);
-        moment = "uniform";
-      } else {
-        delay = duration / 2 + random.nextLong(duration - duration / 2);
-        moment = "second half";
-      }
-      boolean killed = process.killAfter(Duration.ofMillis(delay));
-      // the run the killed driver started (none when it was killed before starting one): a
-      // driver killed with SIGKILL cannot end it, so it stays RUNNING until the re-run marks it
-      String[] run = runOf(process.process.pid());
-      boolean leftRunning = run != null && run[0].equals("RUNNING");
-      if (run != null && killed && !leftRunning) {
-        assertThat(run[0])
-            .as("the run of a driver killed after it ended its run")
-            .isIn("FINISHED", "FAILED");
-      }
+      Kill k = killAtSeededMoment(process, kill, random, duration, writing);
       outcomes.kills++;
-      if (!killed) {
+      if (!k.killed()) {
         outcomes.endedBeforeKill++;
       }
       int before = 0;
@@ -451,7 +602,7 @@ class DriverKillIT {
             .as(
                 "%s killed after %d ms: %s is %s, neither as before (%s) nor complete (%s); log %s",
                 name,
-                delay,
+                k.delay(),
                 table,
                 state,
                 outcomes.before.get(table.toString()),
@@ -474,32 +625,22 @@ class DriverKillIT {
       for (Path table : tables) {
         TableState state = TableState.of(spark, table);
         assertThat(state)
-            .as("%s re-run after a kill at %d ms: %s (log %s)", name, delay, table, rerun.err())
+            .as("%s re-run after a kill at %d ms: %s (log %s)", name, k.delay(), table, rerun.err())
             .matches(s -> s.sameAs(outcomes.complete.get(table.toString())), "is complete");
       }
-      // issue 17: a killed driver's MLflow run does not stay RUNNING: the re-run marks it KILLED
-      if (leftRunning) {
-        String[] marked = runOf(process.process.pid());
-        assertThat(marked[0]).as("the killed driver's run after the re-run").isEqualTo("KILLED");
-        assertThat(marked[1])
-            .as("why it was marked")
-            .contains("its driver (pid " + process.process.pid() + " on ")
-            .contains("is no longer running");
+      if (assertKilledRunMarked(process, k)) {
         outcomes.runsMarkedKilled++;
       }
-      assertThat(runningRuns()).as("runs left RUNNING after the re-run").isZero();
       outcomes.lines.add(
           String.format(
               "  kill %d (%s) at %d of %d ms%s: %s; re-run complete%s",
               kill,
-              moment,
-              delay,
+              k.moment(),
+              k.delay(),
               duration,
-              killed ? "" : " (had ended)",
+              k.killed() ? "" : " (had ended)",
               String.join(", ", states),
-              leftRunning
-                  ? "; the killed driver's MLflow run, left RUNNING, marked KILLED by the re-run"
-                  : run == null ? "; killed before it started its MLflow run" : ""));
+              k.runNote()));
     }
     String summary =
         String.format(
@@ -526,6 +667,85 @@ class DriverKillIT {
         StandardOpenOption.CREATE,
         StandardOpenOption.APPEND);
     return outcomes;
+  }
+
+  /**
+   * A kill at a seeded moment: its delay from the start, the kind of moment, whether the process
+   * was still running, and the MLflow run the killed driver started (status and {@code
+   * kiln.killedReason}; null when it was killed before starting one).
+   */
+  record Kill(long delay, String moment, boolean killed, String[] run) {
+    boolean leftRunning() {
+      return run != null && run[0].equals("RUNNING");
+    }
+
+    String runNote() {
+      return leftRunning()
+          ? "; the killed driver's MLflow run, left RUNNING, marked KILLED by the re-run"
+          : run == null ? "; killed before it started its MLflow run" : "";
+    }
+  }
+
+  /**
+   * Kills the job at the {@code kill}-th seeded moment. Three kinds of moment, in turn: up to 4 s
+   * after the job prints the line starting with {@code writing} (the commit window), anywhere in
+   * the undisturbed run's {@code duration}, and in its second half.
+   */
+  static Kill killAtSeededMoment(
+      KilnProcess process, int kill, Random random, long duration, String writing)
+      throws Exception {
+    String moment;
+    long delay;
+    if (kill % 3 == 1) {
+      long extra = random.nextLong(4000);
+      long seen = process.waitForLine(writing, Duration.ofMillis(duration * 2));
+      delay = seen + extra;
+      moment = "writing+" + extra + " ms";
+    } else if (kill % 3 == 2) {
+      delay = random.nextLong(duration);
+      moment = "uniform";
+    } else {
+      delay = duration / 2 + random.nextLong(duration - duration / 2);
+      moment = "second half";
+    }
+    boolean killed = process.killAfter(Duration.ofMillis(delay));
+    // the run the killed driver started (none when it was killed before starting one): a driver
+    // killed with SIGKILL cannot end it, so it stays RUNNING until the re-run marks it
+    String[] run = runOf(process.process.pid());
+    Kill result = new Kill(delay, moment, killed, run);
+    if (run != null && killed && !result.leftRunning()) {
+      assertThat(run[0])
+          .as("the run of a driver killed after it ended its run")
+          .isIn("FINISHED", "FAILED");
+    }
+    return result;
+  }
+
+  /**
+   * After the re-run (issue 17: a killed driver's MLflow run does not stay RUNNING): the run the
+   * killed driver left RUNNING is KILLED, with the reason, and no run is RUNNING. Returns whether
+   * the kill had left one RUNNING.
+   */
+  static boolean assertKilledRunMarked(KilnProcess process, Kill kill) throws Exception {
+    if (kill.leftRunning()) {
+      String[] marked = runOf(process.process.pid());
+      assertThat(marked[0]).as("the killed driver's run after the re-run").isEqualTo("KILLED");
+      assertThat(marked[1])
+          .as("why it was marked")
+          .contains("its driver (pid " + process.process.pid() + " on ")
+          .contains("is no longer running");
+    }
+    assertThat(runningRuns()).as("runs left RUNNING after the re-run").isZero();
+    return kill.leftRunning();
+  }
+
+  static void summary(String text) throws Exception {
+    System.err.print("[faults] " + text);
+    Files.writeString(
+        Path.of("target", "faults-summary.txt"),
+        text,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
   }
 
   /**

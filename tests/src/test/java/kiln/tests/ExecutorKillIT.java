@@ -30,13 +30,19 @@ import org.junit.jupiter.api.io.TempDir;
  * with exit 0, and the table and its quarantine hold exactly one commit each with the same rows and
  * content checksum as an undisturbed run of the same command.
  *
- * <p>CI kills one executor. {@code -Dkiln.faults.kills=N} ({@code bin/kiln-faults}) runs N jobs,
- * killing in turn the executor and the worker that runs it (a worker is started again after).
+ * <p>{@code -Dkiln.faults.kills=N} ({@code bin/kiln-faults}: 10) runs N jobs, at least two, killing
+ * in turn the executor and the worker that runs it (a worker is started again after): CI kills one
+ * executor and one worker. That the executor was mid-task is read from the application's event log
+ * (a task ended with {@code ExecutorLostFailure}): Kiln keeps Spark's warnings, "Lost task" among
+ * them, off the console.
  */
 @ExtendWith(SharedSpark.class)
 class ExecutorKillIT {
   static final Duration TIMEOUT = Duration.ofMinutes(4);
-  static final int KILLS = Integer.getInteger("kiln.faults.kills", 1);
+
+  /** At least two: CI (one kill per job) kills one executor and one worker. */
+  static final int KILLS = Math.max(2, Integer.getInteger("kiln.faults.kills", 1));
+
   @TempDir static Path dir;
   static SparkCluster cluster;
   static Path logs;
@@ -85,12 +91,7 @@ class ExecutorKillIT {
                 "spark.ui.enabled=false",
                 "--workdir",
                 dir.resolve("work-reference").toString()));
-    cluster =
-        new SparkCluster(
-            Path.of(System.getProperty("kiln.sparkHome")),
-            System.getProperty("kiln.jvmFlags"),
-            logs.resolve("cluster"));
-    cluster.start(2, 1, "1g");
+    cluster = SparkCluster.started(logs.resolve("cluster"), 2, 1, "1g");
   }
 
   @AfterAll
@@ -156,7 +157,11 @@ class ExecutorKillIT {
             .contains("Lost executor");
         int executors = executorDirectories(appId);
         assertThat(executors).as("executors launched for %s", appId).isGreaterThanOrEqualTo(2);
-        long lostTasks = log.lines().filter(l -> l.contains("Lost task")).count();
+        // the executor was killed mid-task: a task it ran ended with it, and was run again
+        long lostTasks = tasksLostWithTheirExecutor(kill);
+        assertThat(lostTasks)
+            .as("tasks ended by the executor's loss (event log %s)", events(kill))
+            .isPositive();
         TableState state = TableState.of(spark, table);
         TableState quarantine = TableState.of(spark, Path.of(table + "_quarantine"));
         assertThat(state.versions()).as("commits of %s", table).isEqualTo(1);
@@ -169,8 +174,8 @@ class ExecutorKillIT {
             .isTrue();
         lines.add(
             String.format(
-                "  kill %d: %s (pid %d) SIGKILLed at %d ms, mid-scan (%s); %d 'Lost task' warning(s),"
-                    + " %d executors launched in all; job done in %d ms, exit 0; table and"
+                "  kill %d: %s (pid %d) SIGKILLed at %d ms, mid-scan (%s); %d running task(s) lost with"
+                    + " it (event log: ExecutorLostFailure), %d executors launched in all; job done in %d ms, exit 0; table and"
                     + " quarantine as undisturbed (1 commit each, %d + %d rows, same checksums)",
                 kill,
                 worker ? "the worker running the executor" : "the executor",
@@ -209,47 +214,63 @@ class ExecutorKillIT {
   }
 
   List<String> submitArgs(Path table, int kill) {
-    return List.of(
-        "--master",
-        cluster.masterUrl(),
-        "--deploy-mode",
+    return cluster.kilnSubmitArgs(
         "client",
-        "--class",
-        "kiln.jobs.Kiln",
-        "--conf",
-        "spark.executor.memory=768m",
-        "--conf",
-        "spark.driver.memory=768m",
-        "--conf",
-        "spark.cores.max=1",
-        "--conf",
-        "spark.executor.cores=1",
-        // Spark's default on a cluster, made explicit: a task is tried up to 4 times, and the
-        // attempts an executor's loss ends count
-        "--conf",
-        "spark.task.maxFailures=4",
-        "--conf",
-        "spark.sql.files.maxPartitionBytes=512k",
-        "--conf",
-        "spark.sql.shuffle.partitions=2",
-        "--conf",
-        "spark.ui.showConsoleProgress=true",
-        "--driver-java-options",
-        cluster.jvmFlags + " -Dlog4j2.configurationFile=" + System.getProperty("kiln.logConfig"),
-        System.getProperty("kiln.jobsJar"),
-        "ingest",
-        "--profile",
-        "cluster",
-        "--source",
-        source.toString(),
-        "--format",
-        "csv",
-        "--schema",
-        schema.toString(),
-        "--output",
-        table.toString(),
-        "--workdir",
-        dir.resolve("work-" + kill).toString());
+        List.of(
+            "spark.executor.cores=1",
+            // Spark's default on a cluster, made explicit: a task is tried up to 4 times, and the
+            // attempts an executor's loss ends count
+            "spark.task.maxFailures=4",
+            "spark.sql.files.maxPartitionBytes=512k",
+            "spark.ui.showConsoleProgress=true",
+            // the event log says which tasks the loss ended (Kiln keeps Spark's warnings, "Lost
+            // task" among them, off the console without --verbose)
+            "spark.eventLog.enabled=true",
+            "spark.eventLog.dir=" + events(kill).toUri()),
+        List.of(
+            "ingest",
+            "--profile",
+            "cluster",
+            "--source",
+            source.toString(),
+            "--format",
+            "csv",
+            "--schema",
+            schema.toString(),
+            "--output",
+            table.toString(),
+            "--workdir",
+            dir.resolve("work-" + kill).toString()));
+  }
+
+  /** The event log directory of the kill-th job (created: Spark requires it to exist). */
+  static Path events(int kill) {
+    try {
+      return Files.createDirectories(logs.resolve("events-" + kill));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * The tasks that ended because their executor was lost, from the application's event log: task
+   * ends whose reason is {@code ExecutorLostFailure}. A task running on the killed executor ends
+   * so.
+   */
+  static long tasksLostWithTheirExecutor(int kill) throws IOException {
+    try (Stream<Path> files = Files.list(events(kill))) {
+      long lost = 0;
+      for (Path file : files.toList()) {
+        try (Stream<String> lines = Files.lines(file)) {
+          lost +=
+              lines
+                  .filter(l -> l.startsWith("{\"Event\":\"SparkListenerTaskEnd\""))
+                  .filter(l -> l.contains("\"Reason\":\"ExecutorLostFailure\""))
+                  .count();
+        }
+      }
+      return lost;
+    }
   }
 
   /** Spark's console progress bar: {@code [Stage N:===> (DONE + ACTIVE) / TOTAL]}. */

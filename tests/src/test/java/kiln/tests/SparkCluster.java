@@ -47,6 +47,61 @@ final class SparkCluster implements AutoCloseable {
         sparkHome.resolve("RELEASE"), "Spark 3.5.5 (jars from Maven, for Kiln's tests)\n");
   }
 
+  /**
+   * A cluster of the tests' Spark (the jars of {@code kiln.sparkHome}, the JVM flags of {@code
+   * kiln.jvmFlags}), its daemons' logs and work directories under {@code logs}, started: a master
+   * and {@code workers} workers of {@code cores} cores and {@code memory} each.
+   */
+  static SparkCluster started(Path logs, int workers, int cores, String memory) throws Exception {
+    SparkCluster cluster =
+        new SparkCluster(
+            Path.of(System.getProperty("kiln.sparkHome")),
+            System.getProperty("kiln.jvmFlags"),
+            logs);
+    try {
+      cluster.start(workers, cores, memory);
+    } catch (Exception | AssertionError e) {
+      cluster.close();
+      throw e;
+    }
+    return cluster;
+  }
+
+  /**
+   * spark-submit's arguments for a kiln command on this cluster: the master, the deploy mode,
+   * Kiln's main class, a driver and executors of 768 MB, one core for the application, two shuffle
+   * partitions, the tests' log configuration, then {@code conf} (each a Spark setting KEY=VALUE),
+   * the jobs jar and {@code kilnArgs}.
+   */
+  List<String> kilnSubmitArgs(String deployMode, List<String> conf, List<String> kilnArgs) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--master",
+                masterUrl(),
+                "--deploy-mode",
+                deployMode,
+                "--class",
+                "kiln.jobs.Kiln",
+                "--conf",
+                "spark.executor.memory=768m",
+                "--conf",
+                "spark.driver.memory=768m",
+                "--conf",
+                "spark.cores.max=1",
+                "--conf",
+                "spark.sql.shuffle.partitions=2",
+                "--driver-java-options",
+                jvmFlags + " -Dlog4j2.configurationFile=" + System.getProperty("kiln.logConfig")));
+    for (String setting : conf) {
+      args.add("--conf");
+      args.add(setting);
+    }
+    args.add(System.getProperty("kiln.jobsJar"));
+    args.addAll(kilnArgs);
+    return args;
+  }
+
   String masterUrl() {
     return "spark://127.0.0.1:" + masterPort;
   }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,12 +41,7 @@ class StandaloneClusterIT {
   @BeforeAll
   static void startCluster() throws Exception {
     sparkSubmit = PythonEnv.sparkSubmit(PythonEnv.build("pyspark"));
-    cluster =
-        new SparkCluster(
-            Path.of(System.getProperty("kiln.sparkHome")),
-            System.getProperty("kiln.jvmFlags"),
-            Path.of("target", "cluster-logs").toAbsolutePath());
-    cluster.start();
+    cluster = SparkCluster.started(Path.of("target", "cluster-logs").toAbsolutePath(), 1, 2, "3g");
     source = dir.resolve("landing");
     Files.createDirectories(source);
     StringBuilder csv = new StringBuilder("id,amount,day\n");
@@ -75,30 +69,7 @@ class StandaloneClusterIT {
   }
 
   private static List<String> submitArgs(String deployMode, String... kilnArgs) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "--master",
-                cluster.masterUrl(),
-                "--deploy-mode",
-                deployMode,
-                "--class",
-                "kiln.jobs.Kiln",
-                "--conf",
-                "spark.executor.memory=768m",
-                "--conf",
-                "spark.driver.memory=768m",
-                "--conf",
-                "spark.cores.max=1",
-                "--conf",
-                "spark.sql.shuffle.partitions=2",
-                "--driver-java-options",
-                cluster.jvmFlags
-                    + " -Dlog4j2.configurationFile="
-                    + System.getProperty("kiln.logConfig"),
-                System.getProperty("kiln.jobsJar")));
-    args.addAll(List.of(kilnArgs));
-    return args;
+    return cluster.kilnSubmitArgs(deployMode, List.of(), List.of(kilnArgs));
   }
 
   @Test
