@@ -86,6 +86,9 @@ public final class Kiln implements Runnable {
   }
 
   static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+    // the credentials the environment gives (tracking token, S3 keys, API keys) are masked in
+    // every error Kiln prints, its --verbose stack traces included
+    kiln.core.Secrets.rememberNamed(System.getenv());
     CommandLine commandLine = new CommandLine(new Kiln());
     commandLine.setOut(out);
     commandLine.setErr(err);
@@ -252,7 +255,10 @@ public final class Kiln implements Runnable {
               + (verbose ? "" : "\n  (run with --verbose for the stack trace)"));
     }
     if (verbose) {
-      error.printStackTrace(err);
+      // the trace holds the messages of every cause: a library's or a server's may echo a key
+      java.io.StringWriter trace = new java.io.StringWriter();
+      error.printStackTrace(new PrintWriter(trace));
+      err.print(kiln.core.Secrets.redact(trace.toString()));
     }
     err.flush();
     return code;

@@ -111,6 +111,11 @@ final class SparkOptions {
                 ? null
                 : new KilnSettings.Tracking(trackingUri, experiment),
             workdir == null ? null : workdir.toString());
-    return KilnSettings.resolve(commandLine, fromFile, System.getenv());
+    KilnSettings resolved = KilnSettings.resolve(commandLine, fromFile, System.getenv());
+    // S3 keys and other credentials in the Spark conf are masked in every error Kiln prints
+    if (resolved.spark() != null) {
+      kiln.core.Secrets.rememberNamed(resolved.spark().conf());
+    }
+    return resolved;
   }
 }

@@ -302,6 +302,84 @@ class SecretsTest {
         .isEqualTo("s3a://AKIA1:***@bucket/p and http://h:1/x");
   }
 
+  /**
+   * {@code --verbose} prints the failure's stack trace, which holds the message of every cause:
+   * here a tracking server that refuses the request and echoes the credentials it was sent (and
+   * others, as a misbehaving server or library might). The trace and the error line mask every
+   * secret the process was given: the tracking token, the S3 keys of the environment and of the
+   * Spark conf, the LLM API key, a password in a URI.
+   */
+  @Test
+  void verboseStackTracesMaskEverySecretTheProcessWasGiven() throws Exception {
+    String token = "trk-Token-6e5d4c3b2a19";
+    HttpServer echo = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    echo.createContext(
+        "/",
+        exchange -> {
+          exchange.getRequestBody().readAllBytes();
+          byte[] body =
+              ("{\"error_code\":\"INVALID_PARAMETER_VALUE\",\"message\":\"refused "
+                      + exchange.getRequestHeaders().getFirst("Authorization")
+                      + " with "
+                      + String.join(
+                          ", ", SECRETS.stream().filter(v -> !v.equals(URI_PASSWORD)).toList())
+                      + " from http://alice:"
+                      + URI_PASSWORD
+                      + "@127.0.0.1\"}")
+                  .getBytes(StandardCharsets.UTF_8);
+          exchange.sendResponseHeaders(400, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    echo.start();
+    try {
+      Path settings = dir.resolve("kiln.yaml");
+      Files.writeString(
+          settings,
+          "workdir: "
+              + dir.resolve("work")
+              + "\nspark:\n  conf:\n    spark.hadoop.fs.s3a.access.key: "
+              + S3A_ACCESS
+              + "\n    spark.hadoop.fs.s3a.secret.key: "
+              + S3A_SECRET
+              + "\n");
+      Map<String, String> env = new LinkedHashMap<>();
+      env.put("MLFLOW_TRACKING_TOKEN", token);
+      env.put("MLFLOW_TRACKING_PASSWORD", TRACKING_PASSWORD);
+      env.put("AWS_ACCESS_KEY_ID", AWS_KEY_ID);
+      env.put("AWS_SECRET_ACCESS_KEY", AWS_SECRET);
+      env.put("OPENAI_API_KEY", LLM_KEY);
+      Ran failed =
+          kiln(
+              env,
+              "--verbose",
+              "llm",
+              "prompts",
+              "list",
+              "--settings",
+              settings.toString(),
+              "--tracking-uri",
+              "http://127.0.0.1:" + echo.getAddress().getPort());
+      System.out.println("[secrets] stderr of kiln --verbose llm prompts list:\n" + failed.err());
+      assertThat(failed.exitCode()).as(failed.err()).isEqualTo(3);
+      // the server's message is there, masked, and so is the stack trace
+      assertThat(failed.err())
+          .contains("kiln: error: cannot list the registered models at ")
+          .contains("refused Bearer *** with ***, ***, ***, ***, ***, *** from")
+          .contains("http://alice:***@127.0.0.1")
+          .contains("\tat kiln.");
+      List<String> leaks = new ArrayList<>();
+      search("stdout of kiln --verbose", failed.out(), leaks);
+      search("stderr of kiln --verbose", failed.err(), leaks);
+      if (failed.err().contains(token)) {
+        leaks.add("stderr of kiln --verbose: the tracking token");
+      }
+      assertThat(leaks).as("places holding a secret").isEmpty();
+    } finally {
+      echo.stop(0);
+    }
+  }
+
   private static void search(String where, String text, List<String> leaks) {
     for (String secret : SECRETS) {
       int at = text.indexOf(secret);

@@ -7,6 +7,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 import kiln.core.Errors;
+import kiln.core.Secrets;
 import kiln.llm.EngineConfig;
 
 /**
@@ -30,6 +31,8 @@ public final class ApiKeys {
                 + engine.apiKeyEnv()
                 + ")");
       }
+      // whatever the variable's name, its value is masked in every error Kiln prints
+      Secrets.remember(value);
       return value;
     }
     if (engine.apiKeyFile() != null) {
@@ -61,6 +64,7 @@ public final class ApiKeys {
             "the API key file " + file + " (engine.apiKeyFile) is empty",
             "write the endpoint's key into " + file);
       }
+      Secrets.remember(value);
       return value;
     }
     return null;

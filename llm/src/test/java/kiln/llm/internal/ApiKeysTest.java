@@ -57,6 +57,21 @@ class ApiKeysTest {
   }
 
   @Test
+  void aKeyReadFromAnyVariableOrFileIsMaskedInWhatKilnPrintsFromThenOn(@TempDir Path dir)
+      throws Exception {
+    // a variable whose name says nothing of a secret, and a file: only reading them tells Kiln
+    String fromEnv = "llm-env-Key-3c4d5e6f";
+    String fromFile = "llm-file-Key-9a8b7c6d";
+    Files.writeString(dir.resolve("key"), fromFile + "\n");
+    assertThat(kiln.core.Secrets.redact("echoed " + fromEnv)).contains(fromEnv);
+    ApiKeys.read(
+        engine("http://127.0.0.1:9/v1", "MY_ENDPOINT", null), Map.of("MY_ENDPOINT", fromEnv));
+    ApiKeys.read(engine("http://127.0.0.1:9/v1", null, dir.resolve("key").toString()), Map.of());
+    assertThat(kiln.core.Secrets.redact("401: bad key " + fromEnv + ", then " + fromFile))
+        .isEqualTo("401: bad key ***, then ***");
+  }
+
+  @Test
   void aMissingUnreadableOrEmptyKeyFileIsBadInputNamingThePathNeverTheKey(@TempDir Path dir)
       throws Exception {
     Path missing = dir.resolve("nowhere.key");
