@@ -276,12 +276,12 @@ class ScoreJobTest {
   @Test
   void theGpuShapedPathGivesTheSameRowsAsTheVectorPath(SparkSession spark, @TempDir Path dir)
       throws Exception {
-    Dataset<Row> data = rows(spark, 200);
+    Dataset<Row> data = rows(spark, 60);
     XGBoostClassifier classifier = new XGBoostClassifier();
     classifier.setFeaturesCol("kiln_features");
     classifier.setLabelCol("label");
     classifier.setObjective("binary:logistic");
-    classifier.setNumRound(5);
+    classifier.setNumRound(3);
     classifier.setNumWorkers(1);
     classifier.setNthread(1);
     classifier.setDevice("cpu");

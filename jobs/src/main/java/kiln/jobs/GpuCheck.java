@@ -96,6 +96,16 @@ final class GpuCheck {
    */
   static final String TRAINING_PERIOD = "date < timestamp'2001-04-01 00:00:00'";
 
+  static final String DRIFT_SIDES = "drift: profiles of both sides";
+
+  /**
+   * kiln drift --chunk: the sides, then every current chunk profiled as the sides are, and the
+   * multivariate drift chunks bring (PCA reconstruction, Spark ML).
+   */
+  static final String DRIFT_CHUNKED = "drift: chunked";
+
+  static final int DRIFT_CHUNKS = 3;
+
   /** Low enough that the sample's distances and delays exceed it. */
   static final int DRIFT_EXACT_LIMIT = 100;
 
@@ -284,9 +294,10 @@ final class GpuCheck {
   private JobCoverage drift(PlanCapture capture, String flights) {
     progress.accept("drift: January-March against April-June");
     DatasetRef table = DatasetRef.parse(flights);
-    List<PlanCoverage> plans =
+    List<PlanCoverage> plans = new ArrayList<>();
+    plans.addAll(
         capture.run(
-            "drift: profiles of both sides",
+            DRIFT_SIDES,
             () ->
                 new DriftMonitor(
                         spark,
@@ -296,7 +307,21 @@ final class GpuCheck {
                         message -> {})
                     .run(
                         new DriftInput(table, TRAINING_PERIOD, "January-March"),
-                        new DriftInput(table, "not (" + TRAINING_PERIOD + ")", "April-June")));
+                        new DriftInput(table, "not (" + TRAINING_PERIOD + ")", "April-June"))));
+    progress.accept("drift: the same, the current side in " + DRIFT_CHUNKS + " chunks");
+    plans.addAll(
+        capture.run(
+            DRIFT_CHUNKED,
+            () ->
+                new DriftMonitor(
+                        spark,
+                        FlightsExamples.driftConfig().withExactDistinctLimit(DRIFT_EXACT_LIMIT),
+                        message -> {},
+                        kiln.drift.Chunking.count(DRIFT_CHUNKS),
+                        null)
+                    .run(
+                        new DriftInput(table, TRAINING_PERIOD, "January-March"),
+                        new DriftInput(table, "not (" + TRAINING_PERIOD + ")", "April-June"))));
     return new JobCoverage(
         "drift",
         plans,

@@ -178,11 +178,12 @@ class GpuCheckTest {
     // exploded and grouped, their count per column joined back, and approx_percentile beyond the
     // exact limit; every operator of those plans must stay on the GPU but the Delta scans
     JobCoverage job = jobs.stream().filter(j -> j.job().equals("drift")).findFirst().orElseThrow();
-    assertThat(job.plans()).isNotEmpty();
-    for (PlanCoverage plan : job.plans()) {
+    List<PlanCoverage> sides = job.plans(GpuCheck.DRIFT_SIDES);
+    assertThat(sides).isNotEmpty();
+    for (PlanCoverage plan : sides) {
       assertThat(fallbacksNotFor(plan, DELTA_SCAN)).as(plan.name()).isEmpty();
     }
-    assertThat(job.plans())
+    assertThat(sides)
         .flatExtracting(PlanCoverage::operators)
         .extracting(Operator::name)
         .contains(
@@ -190,10 +191,37 @@ class GpuCheckTest {
             "BroadcastHashJoinExec",
             "ObjectHashAggregateExec",
             "HashAggregateExec");
-    assertThat(job.plans())
+    assertThat(sides)
         .flatExtracting(PlanCoverage::fallbacks)
         .extracting(Operator::name)
         .containsOnly("FileSourceScanExec");
+  }
+
+  /**
+   * kiln drift --chunk under RAPIDS: every current chunk is profiled with the built-in aggregates
+   * too (its exploded value counts, GenerateExec, in a plan per chunk beside the two sides'), not
+   * the JVM fold, whose plan would be only a scan and a projection; those plans fall back only for
+   * the Delta scans and the cached chunks (InMemoryTableScanExec, off in RAPIDS 25.04).
+   */
+  @Test
+  void chunkedDriftProfilesEveryChunkWithTheGpuPath() {
+    List<PlanCoverage> chunked = job("drift").plans(GpuCheck.DRIFT_CHUNKED);
+    List<PlanCoverage> profiles =
+        chunked.stream()
+            .filter(p -> p.operators().stream().anyMatch(o -> o.name().equals("GenerateExec")))
+            .toList();
+    long sides =
+        job("drift").plans(GpuCheck.DRIFT_SIDES).stream()
+            .filter(p -> p.operators().stream().anyMatch(o -> o.name().equals("GenerateExec")))
+            .count();
+    assertThat(sides).isPositive();
+    assertThat(profiles.size())
+        .isGreaterThanOrEqualTo((int) (sides + sides / 2 * GpuCheck.DRIFT_CHUNKS));
+    for (PlanCoverage plan : profiles) {
+      assertThat(fallbacksNotFor(plan, DELTA_SCAN, "InMemoryTableScanExec has been disabled"))
+          .as(plan.name())
+          .isEmpty();
+    }
   }
 
   @Test
