@@ -284,7 +284,7 @@ final class GpuCheck {
                 + " plan, which xgboost4j-spark-gpu's transform reads as GPU columns by name (no"
                 + " VectorAssembler), and the error-row count on the written version (no observe"
                 + " under RAPIDS); the write is planned by RAPIDS, and falls back only for Delta"
-                + " (RAPIDS 25.04 has no Delta Lake for Spark 3.5) and the model's outputs",
+                + " (RAPIDS 25.04 runs Delta Lake on Spark 3.5 only on Databricks) and the model's outputs",
             "a Spark ML logistic regression stands in for the XGBoost model: its VectorAssembler,"
                 + " UDFs and vector outputs are the model's inference, not Kiln's; XGBoost's GPU"
                 + " transform is an RDD of GPU batches, not a SQL plan, and its outputs are"
