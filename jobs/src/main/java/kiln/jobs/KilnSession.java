@@ -398,13 +398,15 @@ public final class KilnSession implements AutoCloseable {
     return call(
         () -> {
           PromptRegistry registry = prompts();
-          LlmRunResult result =
-              reporting.run(
+          LlmTokenCost.checkCurrency(job, settings);
+          Reporting.Priced<LlmRunResult> priced =
+              reporting.runPriced(
                   "llm " + job.prompt(),
-                  Map.of("kiln.job", "llm"),
+                  Map.of("kiln.job", "llm", JobCost.LLM_ENGINE, job.engine().type().toString()),
                   run ->
                       new LlmJob(spark(), registry, System.getenv(), console::step)
                           .run(job, run, settings.workdirPath().resolve("llm/pipelines")));
+          LlmRunResult result = priced.result();
           console.result(
               "Output: "
                   + result.output()
@@ -413,7 +415,7 @@ public final class KilnSession implements AutoCloseable {
                   + ", model "
                   + result.model()
                   + ")");
-          console.result(result.summary());
+          console.result(result.summary() + ", " + LlmTokenCost.of(result, priced.cost()).line());
           return result;
         });
   }

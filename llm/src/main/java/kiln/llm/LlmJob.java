@@ -651,9 +651,6 @@ public final class LlmJob {
     // slots decode in parallel: their summed latencies are slots times the engine's busy time
     int parallel = engine.type() == EngineType.LOCAL ? engine.slots() : 1;
     double engineHours = totals.getLong(11) / (double) parallel / 3_600_000.0;
-    LlmPrice price = config.price();
-    Double cost =
-        price == null ? null : price.cost(totals.getLong(2), totals.getLong(3), engineHours);
     LlmRunResult result =
         new LlmRunResult(
             input,
@@ -678,8 +675,7 @@ public final class LlmJob {
             config.maxErrorRate(),
             pipeline,
             engineHours,
-            cost,
-            price == null ? null : price.currency());
+            config.price());
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("rows", (double) result.rows());
     metrics.put("errors", (double) result.errors());
@@ -696,11 +692,9 @@ public final class LlmJob {
     metrics.put("resumed_rows", (double) result.resumedRows());
     metrics.put(
         "latency_ms_mean", result.rows() == 0 ? 0 : totals.getLong(4) / (double) result.rows());
+    // the token cost is not logged here: the run's cost (jobs) prices the tokens once, with the
+    // job's price in place of the catalog's entry for the model (cost.tokens)
     metrics.put("engine_hours", engineHours);
-    if (cost != null) {
-      // an unknown cost is left out, never logged as 0
-      metrics.put("cost", cost);
-    }
     redactions.forEach((type, n) -> metrics.put("redactions." + type, (double) n));
     leaks.forEach((type, n) -> metrics.put("leaks." + type, (double) n));
     run.logMetrics(metrics);
