@@ -54,6 +54,43 @@ class LlmJobConfigTest {
   }
 
   @Test
+  void theBuilderGivesTheYamlsJobWithTheSameDefaultsAndValidation(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("job.yaml");
+    Files.writeString(
+        file,
+        """
+        input: /data/tickets
+        key: id
+        text: body
+        prompt: {name: triage, version: 2}
+        engine: {type: openai, model: gpt-4o-mini, baseUrl: "http://127.0.0.1:8000/v1/"}
+        output: /data/triage
+        """);
+    LlmJobConfig read = LlmJobConfig.read(file);
+    LlmJobConfig built =
+        LlmJobConfig.builder()
+            .input("/data/tickets")
+            .key("id")
+            .text("body")
+            .prompt(new PromptRef("triage", "2", null))
+            .engine(read.engine())
+            .output("/data/triage")
+            .build();
+    assertThat(built).isEqualTo(read);
+    // a copy that differs in one component keeps every other
+    LlmJobConfig priced = built.toBuilder().price(new LlmPrice(0.1, 0.2, null, null)).build();
+    assertThat(priced.price()).isEqualTo(new LlmPrice(0.1, 0.2, null, "USD"));
+    assertThat(priced.toBuilder().price(null).build()).isEqualTo(read);
+    assertThatThrownBy(() -> built.toBuilder().maxErrorRate(2.0).build())
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("maxErrorRate must be between 0 and 1, got 2.0");
+    assertThatThrownBy(() -> LlmJobConfig.builder().key("id").build())
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("input is missing");
+  }
+
+  @Test
   void yamlMapsEveryKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("job.yaml");
     Files.writeString(

@@ -82,35 +82,31 @@ class LlmJobTest {
 
   private static LlmJobConfig config(
       String input, String output, PromptRef prompt, double maxErrorRate) {
-    return new LlmJobConfig(
-        input,
-        "id",
-        "body",
-        null,
-        prompt,
-        new EngineConfig(
-            EngineType.OPENAI,
-            "test-model",
-            0.0,
-            16,
-            null,
-            llm.baseUrl(),
-            "KILN_TEST_LLM_KEY",
-            2,
-            2,
-            10,
-            4,
-            null,
-            null,
-            null,
-            null),
-        output,
-        maxErrorRate,
-        null,
-        null,
-        null,
-        null,
-        null);
+    return LlmJobConfig.builder()
+        .input(input)
+        .key("id")
+        .text("body")
+        .prompt(prompt)
+        .engine(
+            new EngineConfig(
+                EngineType.OPENAI,
+                "test-model",
+                0.0,
+                16,
+                null,
+                llm.baseUrl(),
+                "KILN_TEST_LLM_KEY",
+                2,
+                2,
+                10,
+                4,
+                null,
+                null,
+                null,
+                null))
+        .output(output)
+        .maxErrorRate(maxErrorRate)
+        .build();
   }
 
   @Test
@@ -319,7 +315,9 @@ class LlmJobTest {
                     + "\"required\":[\"label\"],\"additionalProperties\":false}");
     String output = dir.resolve("json-out").toString();
     LlmJobConfig config =
-        config(input, output, new PromptRef("json-triage", "1", null), 0.9).withJsonSchema(schema);
+        config(input, output, new PromptRef("json-triage", "1", null), 0.9).toBuilder()
+            .jsonSchema(schema)
+            .build();
     int before = llm.requests.get();
     LlmRunResult result;
     String runId;
@@ -374,8 +372,10 @@ class LlmJobTest {
 
     // another schema is another job: its rows are not taken for this one's
     LlmJobConfig other =
-        config.withJsonSchema(
-            new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"type\":\"object\"}"));
+        config.toBuilder()
+            .jsonSchema(
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"type\":\"object\"}"))
+            .build();
     assertThat(LlmJob.idempotencyKey(other, result.input(), result.prompt(), result.modelDigest()))
         .isNotEqualTo(
             LlmJob.idempotencyKey(config, result.input(), result.prompt(), result.modelDigest()));
@@ -406,20 +406,14 @@ class LlmJobTest {
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining("{{subject}}");
       LlmJobConfig wrongColumn =
-          new LlmJobConfig(
-              input,
-              "id",
-              "text_body",
-              null,
-              new PromptRef("two-vars", "1", null),
-              config(input, "/x", new PromptRef("x", "1", null), 0).engine(),
-              dir.resolve("o2").toString(),
-              null,
-              null,
-              null,
-              null,
-              null,
-              null);
+          LlmJobConfig.builder()
+              .input(input)
+              .key("id")
+              .text("text_body")
+              .prompt(new PromptRef("two-vars", "1", null))
+              .engine(config(input, "/x", new PromptRef("x", "1", null), 0).engine())
+              .output(dir.resolve("o2").toString())
+              .build();
       assertThatThrownBy(() -> job.run(wrongColumn, run, dir.resolve("p")))
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining("text_body");
@@ -476,20 +470,14 @@ class LlmJobTest {
               null,
               keyFile.toString());
       LlmJobConfig fileJob =
-          new LlmJobConfig(
-              input,
-              "id",
-              "body",
-              null,
-              new PromptRef("one-var", "1", null),
-              fromFile,
-              dir.resolve("o6").toString(),
-              null,
-              null,
-              null,
-              null,
-              null,
-              null);
+          LlmJobConfig.builder()
+              .input(input)
+              .key("id")
+              .text("body")
+              .prompt(new PromptRef("one-var", "1", null))
+              .engine(fromFile)
+              .output(dir.resolve("o6").toString())
+              .build();
       assertThatThrownBy(() -> noKey.run(fileJob, run, dir.resolve("p")))
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining(
@@ -552,22 +540,18 @@ class LlmJobTest {
             1,
             null);
     LlmJobConfig config =
-        new LlmJobConfig(
-                input,
-                "id",
-                "body",
-                null,
-                new PromptRef("local-prompt", "1", null),
-                engine,
-                dir.resolve("local-output").toString(),
-                0.5,
-                null,
-                false,
-                null,
-                null,
-                null)
+        LlmJobConfig.builder()
+            .input(input)
+            .key("id")
+            .text("body")
+            .prompt(new PromptRef("local-prompt", "1", null))
+            .engine(engine)
+            .output(dir.resolve("local-output").toString())
+            .maxErrorRate(0.5)
+            .deduplicate(false)
             // 3,600 per hour: the cost is the engine's seconds
-            .withPrice(new LlmPrice(null, null, 3600.0, null));
+            .price(new LlmPrice(null, null, 3600.0, null))
+            .build();
     List<String> progress = new ArrayList<>();
     LlmJob job = new LlmJob(spark, prompts, Map.of(), progress::add);
     LlmRunResult result;
@@ -629,35 +613,30 @@ class LlmJobTest {
     Path notGguf = dir.resolve("weights.bin");
     java.nio.file.Files.writeString(notGguf, "not a model");
     LlmJobConfig wrong =
-        new LlmJobConfig(
-            input,
-            "id",
-            "body",
-            null,
-            new PromptRef("local-prompt", "1", null),
-            new EngineConfig(
-                EngineType.LOCAL,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                notGguf.toString(),
-                null,
-                null,
-                null),
-            dir.resolve("o4").toString(),
-            null,
-            null,
-            null,
-            null,
-            null,
-            null);
+        LlmJobConfig.builder()
+            .input(input)
+            .key("id")
+            .text("body")
+            .prompt(new PromptRef("local-prompt", "1", null))
+            .engine(
+                new EngineConfig(
+                    EngineType.LOCAL,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    notGguf.toString(),
+                    null,
+                    null,
+                    null))
+            .output(dir.resolve("o4").toString())
+            .build();
     try (TrackedRun run = tracking.startRun("llm-test", "not gguf", Map.of())) {
       assertThatThrownBy(() -> job.run(wrong, run, dir.resolve("p")))
           .isInstanceOf(BadInputException.class)
@@ -675,35 +654,34 @@ class LlmJobTest {
       Boolean blockLeaks) {
     LlmJobConfig base = config(input, output, prompt, 0.5);
     EngineConfig e = base.engine();
-    return new LlmJobConfig(
-        input,
-        "id",
-        "body",
-        null,
-        prompt,
-        new EngineConfig(
-            e.type(),
-            e.model(),
-            e.temperature(),
-            maxTokens,
-            e.seed(),
-            e.baseUrl(),
-            e.apiKeyEnv(),
-            e.timeoutSeconds(),
-            e.maxAttempts(),
-            e.backoffMillis(),
-            e.concurrency(),
-            null,
-            null,
-            null,
-            null),
-        output,
-        0.5,
-        null,
-        null,
-        cache,
-        commitEvery,
-        blockLeaks);
+    return LlmJobConfig.builder()
+        .input(input)
+        .key("id")
+        .text("body")
+        .prompt(prompt)
+        .engine(
+            new EngineConfig(
+                e.type(),
+                e.model(),
+                e.temperature(),
+                maxTokens,
+                e.seed(),
+                e.baseUrl(),
+                e.apiKeyEnv(),
+                e.timeoutSeconds(),
+                e.maxAttempts(),
+                e.backoffMillis(),
+                e.concurrency(),
+                null,
+                null,
+                null,
+                null))
+        .output(output)
+        .maxErrorRate(0.5)
+        .cache(cache)
+        .commitEvery(commitEvery)
+        .blockLeaks(blockLeaks)
+        .build();
   }
 
   private static String tenTickets(SparkSession spark, String name) {
@@ -795,8 +773,9 @@ class LlmJobTest {
     String output = dir.resolve("dedup-out").toString();
     // four parts of about three rows: duplicates would fall in other parts if parts went by key
     LlmJobConfig config =
-        config(input, output, new PromptRef("dedup", "1", null), 16, null, 3, null)
-            .withPrice(new LlmPrice(1.0, 2.0, null, "EUR"));
+        config(input, output, new PromptRef("dedup", "1", null), 16, null, 3, null).toBuilder()
+            .price(new LlmPrice(1.0, 2.0, null, "EUR"))
+            .build();
     LlmJob killed =
         new LlmJob(
             spark,
