@@ -567,7 +567,9 @@ class LlmJobTest {
             m ->
                 assertThat(m)
                     .startsWith("Spark NLP AutoGGUFModel absent (")
-                    .endsWith("the local engine runs on kiln llama.cpp (de.kherud:llama 4.2.0)"));
+                    .endsWith(
+                        "the local engine runs on kiln llama.cpp (de.kherud:llama 4.2.0)"
+                            + " (engine.runtime auto)"));
     Map<String, String> params = new java.util.HashMap<>();
     new kiln.core.tracking.internal.RestClient(
             server.uri(), null, 2, Duration.ofMillis(10), m -> {})
