@@ -338,6 +338,28 @@ class LlmCommandTest {
               "price.currency EUR is not the price catalog's currency USD (catalog test-prices)")
           .contains("fix: give the job's price in USD");
       assertThat(Files.exists(root.resolve("labels-euros"))).isFalse();
+
+      // engine.runtime spark-nlp where Spark NLP's AutoGGUFModel binding is absent (here): exit 2
+      // naming the binding to add, nothing written
+      Path gguf = KilnSession.writeTinyLocalModel(root.resolve("tiny.gguf"), 7);
+      Path sparkNlp = root.resolve("spark-nlp.yaml");
+      Files.writeString(
+          sparkNlp,
+          "input: "
+              + input
+              + "\nkey: id\ntext: body\nprompt: {name: priced, version: 1}\n"
+              + "engine: {type: local, modelPath: '"
+              + gguf
+              + "', runtime: spark-nlp}\noutput: "
+              + root.resolve("labels-spark-nlp")
+              + "\n");
+      Run noBinding =
+          kiln(concat(new String[] {"llm", "run", "--config", sparkNlp.toString()}, common));
+      assertThat(noBinding.exitCode()).as(noBinding.err()).isEqualTo(2);
+      assertThat(noBinding.err())
+          .contains("engine.runtime is spark-nlp, but Spark NLP's AutoGGUFModel cannot run here")
+          .contains("jsl-llamacpp-cpu_2.12");
+      assertThat(Files.exists(root.resolve("labels-spark-nlp"))).isFalse();
     } finally {
       llm.stop(0);
     }

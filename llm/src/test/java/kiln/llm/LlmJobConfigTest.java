@@ -179,7 +179,16 @@ class LlmJobConfigTest {
     assertThat(engine.contextSize()).isEqualTo(2048);
     assertThat(engine.slots()).isEqualTo(1);
     assertThat(engine.nGpuLayers()).isZero();
+    assertThat(engine.runtime()).isEqualTo("auto");
+    assertThat(engine.parameters()).doesNotContainKey("runtime");
     assertThat(engine.concurrency()).isNull();
+    Files.writeString(
+        file,
+        Files.readString(file)
+            .replace("modelPath: /models/tiny.gguf", "modelPath: /models/tiny.gguf, runtime: Spark-NLP"));
+    EngineConfig sparkNlp = LlmJobConfig.read(file).engine();
+    assertThat(sparkNlp.runtime()).isEqualTo("spark-nlp");
+    assertThat(sparkNlp.parameters()).containsEntry("runtime", "spark-nlp");
     assertThat(
             new EngineConfig(
                 EngineType.LOCAL,
@@ -229,6 +238,14 @@ class LlmJobConfigTest {
     assertThatThrownBy(() -> LlmJobConfig.read(wrongEngineKey))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("engine.slots does not apply to the openai engine");
+    Files.writeString(
+        wrongEngineKey,
+        base
+            + "prompt: {name: p, version: 1}\n"
+            + "engine: {type: openai, model: m, baseUrl: 'http://h/v1', runtime: kiln}\n");
+    assertThatThrownBy(() -> LlmJobConfig.read(wrongEngineKey))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("engine.runtime does not apply to the openai engine");
     Path key = dir.resolve("key.yaml");
     Files.writeString(
         key,
