@@ -185,7 +185,9 @@ class LlmJobConfigTest {
     Files.writeString(
         file,
         Files.readString(file)
-            .replace("modelPath: /models/tiny.gguf", "modelPath: /models/tiny.gguf, runtime: Spark-NLP"));
+            .replace(
+                "modelPath: /models/tiny.gguf",
+                "modelPath: /models/tiny.gguf, runtime: Spark-NLP"));
     EngineConfig sparkNlp = LlmJobConfig.read(file).engine();
     assertThat(sparkNlp.runtime()).isEqualTo("spark-nlp");
     assertThat(sparkNlp.parameters()).containsEntry("runtime", "spark-nlp");
