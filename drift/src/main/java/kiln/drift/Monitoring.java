@@ -25,8 +25,9 @@ import org.apache.spark.sql.types.TimestampType;
 
 /**
  * What a drift run adds to the whole-side comparison: the current side per chunk against the
- * reference, multivariate drift (PCA reconstruction error) and CBPE, each chunk with its alert.
- * Without chunking the current side is one chunk and the reference is cut into {@link
+ * reference, multivariate drift (PCA reconstruction error) and performance estimation without
+ * labels (CBPE for a classifier, DLE for a regressor), each chunk with its alert. Without chunking
+ * the current side is one chunk and the reference is cut into {@link
  * Chunking#DEFAULT_REFERENCE_CHUNKS} for the bands (NannyML's default).
  */
 final class Monitoring {
@@ -158,11 +159,30 @@ final class Monitoring {
                 config.thresholds().domainClassifierAuc());
       }
       List<PerformanceEstimate> estimates = List.of();
-      if (estimation != null) {
+      if (estimation != null && estimation.regression()) {
+        progress.accept(
+            "estimating performance without labels (direct loss estimation: a model of each"
+                + " row's loss on "
+                + (numeric.size() + categorical.size())
+                + " features and the prediction)");
+        estimates =
+            Dle.fit(
+                    referenceRows,
+                    numeric,
+                    categorical,
+                    estimation.score(),
+                    estimation.label(),
+                    estimation.metrics())
+                .estimate(referenceChunks, currentChunks);
+      } else if (estimation != null) {
         progress.accept("estimating performance without labels (CBPE)");
+        List<String> asked = estimation.metrics();
         estimates =
             Cbpe.fit(referenceRows, estimation.score(), estimation.label(), estimation.threshold())
-                .estimate(referenceChunks, currentChunks);
+                .estimate(referenceChunks, currentChunks)
+                .stream()
+                .filter(e -> asked == null || asked.contains(e.metric()))
+                .toList();
       }
       return decide(whole, chunks, reconstruction, domain, estimates, note);
     } finally {
