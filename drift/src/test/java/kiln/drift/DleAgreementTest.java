@@ -185,4 +185,31 @@ class DleAgreementTest {
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("needs a reference with labels");
   }
+
+  @Test
+  void aDriftRunWithARegressorsEstimationReportsDleInTheResultAndTheHtml(SparkSession spark)
+      throws Exception {
+    DriftConfig config =
+        DriftConfig.defaults().withColumns(List.of("x1", "x2", "x3", "c1"), "y_pred", "y");
+    DriftResult result =
+        new DriftMonitor(
+                spark,
+                config,
+                m -> {},
+                Chunking.size(500),
+                Estimation.regressor("y_pred", "y", List.of("mae", "rmse")))
+            .compare(period(spark, "reference"), period(spark, "analysis"));
+
+    assertThat(result.estimated())
+        .extracting(PerformanceEstimate::metric)
+        .containsExactly("mae", "rmse");
+    assertThat(result.estimated().get(0).current()).hasSize(6);
+    assertThat(result.drifted()).isTrue();
+    assertThat(result.summary()).contains("estimated mae outside").contains("in 3 of 6 chunk(s)");
+    String html = DriftReport.monitoring(result);
+    assertThat(html)
+        .contains("Estimated mae without labels (direct loss estimation")
+        .contains("sampling error")
+        .contains("confidence band");
+  }
 }
