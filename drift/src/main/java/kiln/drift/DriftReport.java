@@ -238,12 +238,14 @@ public final class DriftReport {
       page.append("<h2>Estimated ")
           .append(escape(e.metric()))
           .append(" without labels (")
+          .append(e.method())
+          .append(")</h2>\n<p>")
           .append(
               e.method().equals("DLE")
-                  ? "direct loss estimation: a model of each row's loss fitted on the labelled"
-                      + " reference"
-                  : "CBPE: the scores calibrated on the labelled reference")
-          .append(")</h2>\n<p>Band: the reference chunks' realized ")
+                  ? "Direct loss estimation: a model of each row's loss fitted on the labelled"
+                      + " reference. "
+                  : "The scores calibrated on the labelled reference. ")
+          .append("Band: the reference chunks' realized ")
           .append(escape(e.metric()))
           .append(" &plusmn; 3 std, ")
           .append(number(e.lower()))

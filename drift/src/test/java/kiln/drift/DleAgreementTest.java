@@ -208,7 +208,8 @@ class DleAgreementTest {
     assertThat(result.summary()).contains("estimated mae outside").contains("in 3 of 6 chunk(s)");
     String html = DriftReport.monitoring(result);
     assertThat(html)
-        .contains("Estimated mae without labels (direct loss estimation")
+        .contains("Estimated mae without labels (DLE)")
+        .contains("Direct loss estimation")
         .contains("sampling error")
         .contains("confidence band");
   }
