@@ -190,7 +190,7 @@ public final class DriftReport {
           .append(m.components())
           .append(" principal component(s) of ")
           .append(m.columns().size())
-          .append(" standardised numeric features (")
+          .append(" standardised features (categories as their reference share; ")
           .append(escape(String.join(", ", m.columns())))
           .append(") explain ")
           .append(String.format(Locale.ROOT, "%.1f%%", m.varianceExplained() * 100))

@@ -111,6 +111,8 @@ final class Monitoring {
         }
       }
       Map<String, Long> referenceSizes = Chunker.sizes(referenceChunks);
+      List<String> categorical =
+          categoricalFeatures(plan, referenceRows.schema(), currentRows.schema(), numeric);
       String note = null;
       MultivariateDrift reconstruction = null;
       if (!multivariateAsked()) {
@@ -129,9 +131,15 @@ final class Monitoring {
                 + " rows";
       } else {
         progress.accept(
-            "fitting the PCA of " + numeric.size() + " numeric features on the reference");
+            "fitting the PCA of "
+                + numeric.size()
+                + " numeric and "
+                + categorical.size()
+                + " categorical features on the reference");
+        // categories as their reference share, as NannyML encodes them
         Reconstruction.Fit fit =
-            Reconstruction.fit(referenceRows, numeric, MultivariateDrift.DEFAULT_VARIANCE_KEPT);
+            Reconstruction.fit(
+                referenceRows, numeric, categorical, MultivariateDrift.DEFAULT_VARIANCE_KEPT);
         reconstruction =
             Reconstruction.decide(
                 fit,
@@ -139,8 +147,6 @@ final class Monitoring {
                 Reconstruction.perChunk(currentChunks, fit));
       }
       DomainClassifierDrift domain = null;
-      List<String> categorical =
-          categoricalFeatures(plan, referenceRows.schema(), currentRows.schema(), numeric);
       if (domainClassifierAsked() && numeric.size() + categorical.size() > 0) {
         progress.accept(
             "training the domain classifier ("
