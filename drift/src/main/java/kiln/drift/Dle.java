@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -388,10 +387,5 @@ public final class Dle {
       }
     }
     return out;
-  }
-
-  /** True when the metric is one DLE estimates (a regression metric). */
-  public static boolean estimates(String metric) {
-    return METRICS.contains(metric.toLowerCase(Locale.ROOT));
   }
 }
