@@ -161,7 +161,7 @@ public final class Cbpe {
     double relevant = tp + fn + fp;
     double correcting = relevant / ((fn + fp) * 0.5 + tp);
     components.put(F1, new double[] {correcting * bernoulliStd(tp, relevant), relevant / n});
-    components.put(ROC_AUC, aucComponents(labelled, score));
+    components.put(ROC_AUC, aucComponents(labelled, score, n, tp + fn));
     return components;
   }
 
@@ -178,50 +178,32 @@ public final class Cbpe {
    * NannyML's {@code auroc_sampling_error_components}: with the minority class as positive (labels
    * and scores flipped when positives are over half), the rows sorted by score, each positive's
    * count of negatives below it over all negatives; its std, and the share of positives. As in
-   * NannyML a positive ranked lowest of all is left out. The reference's scores and labels are
-   * collected to the driver (16 bytes a row: a test split of millions fits).
+   * NannyML a positive ranked lowest of all is left out. One sort of the reference in a single
+   * Spark task (a running count over the whole side), not a collect: a test split of millions of
+   * rows stays off the driver.
    */
-  private static double[] aucComponents(Dataset<Row> labelled, String score) {
-    List<Row> rows = labelled.select(col(score), col(Y)).collectAsList();
-    int n = rows.size();
-    double[] p = new double[n];
-    int[] y = new int[n];
-    long positives = 0;
-    for (int i = 0; i < n; i++) {
-      p[i] = rows.get(i).getDouble(0);
-      y[i] = rows.get(i).getDouble(1) == 1.0 ? 1 : 0;
-      positives += y[i];
-    }
-    if (positives * 2 > n) {
-      for (int i = 0; i < n; i++) {
-        y[i] = 1 - y[i];
-        p[i] = 1 - p[i];
-      }
-      positives = n - positives;
-    }
-    Integer[] order = new Integer[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    java.util.Arrays.sort(order, (a, b) -> Double.compare(p[a], p[b]));
-    long negatives = n - positives;
-    List<Double> shares = new ArrayList<>();
-    int seen = 0;
-    for (int rank = 0; rank < n; rank++) {
-      if (y[order[rank]] == 1) {
-        if (rank > 0) {
-          shares.add((double) (rank - seen) / negatives);
-          seen++;
-        }
-      }
-    }
-    double[] values = shares.stream().mapToDouble(Double::doubleValue).toArray();
-    double mean = java.util.Arrays.stream(values).average().orElse(Double.NaN);
-    double squares = 0;
-    for (double v : values) {
-      squares += (v - mean) * (v - mean);
-    }
-    return new double[] {Math.sqrt(squares / values.length), (double) positives / n};
+  private static double[] aucComponents(
+      Dataset<Row> labelled, String score, double n, double positives) {
+    boolean flip = positives * 2 > n;
+    double minority = flip ? n - positives : positives;
+    double negatives = n - minority;
+    Column p = flip ? lit(1.0).minus(col(score)) : col(score);
+    Column y = flip ? lit(1.0).minus(col(Y)) : col(Y);
+    WindowSpec sorted = Window.orderBy(col("__kiln_p"));
+    Row stats =
+        labelled
+            .select(p.as("__kiln_p"), y.as("__kiln_y"))
+            .withColumn("__kiln_rank", functions.row_number().over(sorted))
+            .withColumn(
+                "__kiln_below",
+                coalesce(
+                    sum(when(col("__kiln_y").equalTo(0.0), 1L).otherwise(0L))
+                        .over(sorted.rowsBetween(Window.unboundedPreceding(), -1)),
+                    lit(0L)))
+            .where(col("__kiln_y").equalTo(1.0).and(col("__kiln_rank").gt(1)))
+            .agg(functions.stddev_pop(col("__kiln_below").divide(negatives)))
+            .first();
+    return new double[] {stats.isNullAt(0) ? Double.NaN : stats.getDouble(0), minority / n};
   }
 
   /** The sampling error of a metric's value on a chunk of {@code rows} rows. */
