@@ -209,7 +209,7 @@ public final class TextBenchmark {
     frame.count();
     kiln.text.EmbeddingModel model =
         kiln.text.EmbeddingModel.resolve(kiln.text.EmbeddingModel.DEFAULT, null);
-    java.util.List<org.apache.spark.ml.Transformer> kiln =
+    java.util.List<org.apache.spark.ml.Transformer> kilnStages =
         kiln.text.SentenceEmbeddings.stages(spark, java.util.List.of("text"), model, null).stages();
     java.util.function.Function<java.util.List<org.apache.spark.ml.Transformer>, Runnable> job =
         stages ->
@@ -222,7 +222,8 @@ public final class TextBenchmark {
             };
     java.util.Map<String, Runnable> runs = new java.util.LinkedHashMap<>();
     runs.put(
-        "Kiln stages (Spark NLP documents + tokenizer, ONNX Runtime), local[*]", job.apply(kiln));
+        "Kiln stages (Spark NLP documents + tokenizer, ONNX Runtime), local[*]",
+        job.apply(kilnStages));
     if (withE5) {
       runs.put(
           "Spark NLP E5Embeddings (batch 1, Spark NLP's ONNX defaults)",
@@ -263,7 +264,7 @@ public final class TextBenchmark {
     double lowest = 1;
     for (Row row :
         new org.apache.spark.ml.PipelineModel(
-                "kilnBench", kiln.toArray(new org.apache.spark.ml.Transformer[0]))
+                "kilnBench", kilnStages.toArray(new org.apache.spark.ml.Transformer[0]))
             .transform(frame.where(col("i").lt(20)))
             .select("i", kiln.text.SentenceEmbeddings.OUTPUT_COLUMN)
             .collectAsList()) {
