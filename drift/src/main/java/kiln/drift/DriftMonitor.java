@@ -99,7 +99,15 @@ public final class DriftMonitor {
         config.profiles() == null
             ? Optional.empty()
             : Optional.of(new ProfileStore(spark, datasets, config.profiles()));
-    this.monitoring = new Monitoring(config, engine, profiler, progress, chunking, estimation);
+    // chunks are profiled as the whole sides are: with built-in aggregates under RAPIDS
+    this.monitoring =
+        new Monitoring(
+            config,
+            engine,
+            gpuProfiler != null ? gpuProfiler::profile : profiler::profile,
+            progress,
+            chunking,
+            estimation);
   }
 
   public DriftConfig config() {

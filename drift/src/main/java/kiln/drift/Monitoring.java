@@ -11,7 +11,6 @@ import java.util.function.Consumer;
 import kiln.drift.internal.Chunker;
 import kiln.drift.internal.DomainClassifier;
 import kiln.drift.internal.DriftEngine;
-import kiln.drift.internal.Profiler;
 import kiln.drift.internal.Reconstruction;
 import kiln.drift.internal.SideProfile;
 import org.apache.spark.sql.Dataset;
@@ -32,7 +31,7 @@ import org.apache.spark.sql.types.TimestampType;
 final class Monitoring {
   private final DriftConfig config;
   private final DriftEngine engine;
-  private final Profiler profiler;
+  private final TableProfiler profiler;
   private final Consumer<String> progress;
   private final Chunking chunking;
   private final Estimation estimation;
@@ -40,7 +39,7 @@ final class Monitoring {
   Monitoring(
       DriftConfig config,
       DriftEngine engine,
-      Profiler profiler,
+      TableProfiler profiler,
       Consumer<String> progress,
       Chunking chunking,
       Estimation estimation) {
@@ -50,6 +49,16 @@ final class Monitoring {
     this.progress = progress;
     this.chunking = chunking;
     this.estimation = estimation;
+  }
+
+  /**
+   * How a side (here: a chunk) is profiled: the one-pass JVM fold on a CPU, built-in aggregates a
+   * GPU runs under RAPIDS (the same choice as the whole sides', made once in DriftMonitor).
+   */
+  @FunctionalInterface
+  interface TableProfiler {
+    kiln.drift.internal.TableProfile profile(
+        Dataset<Row> data, List<String> columns, java.util.Set<String> categorical);
   }
 
   /** The domain classifier runs when the config's statistics list it (per chunk with chunks). */

@@ -44,6 +44,9 @@ public final class ModelFiles {
    */
   public static final String SCORE = "kiln_score";
 
+  /** XGBoost 3's parameter naming the feature columns a model reads (no vector). */
+  static final String FEATURES_COLUMNS = "featuresCols";
+
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Path directory;
@@ -206,17 +209,69 @@ public final class ModelFiles {
    * missing.
    */
   public Dataset<Row> score(Dataset<Row> rows, String what) {
-    List<String> missing = new ArrayList<>(info.inputColumns());
-    missing.removeAll(List.of(rows.columns()));
-    if (!missing.isEmpty()) {
-      throw Errors.missingColumns(what, missing, List.of(rows.columns()));
-    }
+    requireInputColumns(rows, what);
     // a text model's pipeline embeds its text and assembles the vector itself
     Dataset<Row> transformed =
         info.textColumns().isEmpty()
             ? model.transform(assemble(rows, info.featureColumns()))
             : model.transform(rows);
     return withScore(transformed, info.task());
+  }
+
+  /**
+   * Fails with the missing columns named when {@code rows} lack one of the model's input columns;
+   * {@code what} names the rows.
+   */
+  public void requireInputColumns(Dataset<Row> rows, String what) {
+    List<String> missing = new ArrayList<>(info.inputColumns());
+    missing.removeAll(List.of(rows.columns()));
+    if (!missing.isEmpty()) {
+      throw Errors.missingColumns(what, missing, List.of(rows.columns()));
+    }
+  }
+
+  /**
+   * Whether the model can read its features as plain columns by name: XGBoost 3's models do (their
+   * {@value #FEATURES_COLUMNS} parameter), which is the only input xgboost4j-spark-gpu's GPU
+   * transform reads; Spark ML's own models read one vector column.
+   */
+  public boolean readsFeatureColumns() {
+    return model.hasParam(FEATURES_COLUMNS);
+  }
+
+  /**
+   * The rows with the model's outputs and {@link #SCORE}, the model reading its features from
+   * {@code columns} (in the order of {@link ModelInfo#featureColumns()}, numeric, missing values
+   * NaN). With {@code byName} an XGBoost model reads them by name, with no vector assembled: the
+   * only input xgboost4j-spark-gpu's GPU transform (taken whenever the RAPIDS plugin is on) reads.
+   * Otherwise, and for any other model, they are assembled into {@link #FEATURES_VECTOR} first. Not
+   * by name on a CPU: XGBoost 3.4.0's CPU transform, given feature columns by name, adds its
+   * feature array to the rows but not to their schema, so every output lands one column off (the
+   * margin where the probability should be; ScoreJobTest saw it). Not for text models, whose
+   * pipeline builds its own vector.
+   */
+  public Dataset<Row> scoreColumns(Dataset<Row> rows, List<String> columns, boolean byName) {
+    if (!info.textColumns().isEmpty()) {
+      throw new IllegalStateException("a text model embeds its text itself: use score()");
+    }
+    if (columns.size() != info.featureColumns().size()) {
+      throw new IllegalStateException(
+          "the model reads " + info.featureColumns().size() + " features, not " + columns.size());
+    }
+    if (byName && readsFeatureColumns()) {
+      return withScore(readingColumns(columns).transform(rows), info.task());
+    }
+    return withScore(model.transform(assemble(rows, columns)), info.task());
+  }
+
+  /** A copy of the (XGBoost) model that reads its features from {@code columns} by name. */
+  @SuppressWarnings("unchecked")
+  public Model<?> readingColumns(List<String> columns) {
+    org.apache.spark.ml.param.Param<String[]> names =
+        (org.apache.spark.ml.param.Param<String[]>) (Object) model.getParam(FEATURES_COLUMNS);
+    return (Model<?>)
+        model.copy(
+            new org.apache.spark.ml.param.ParamMap().put(names, columns.toArray(new String[0])));
   }
 
   /**
