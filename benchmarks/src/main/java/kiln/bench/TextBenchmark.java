@@ -318,6 +318,12 @@ public final class TextBenchmark {
         cores,
         kilnRate / loopRate,
         lowest);
+    // the strictest comparison: the one-thread loop as if it scaled perfectly over every core
+    System.out.printf(
+        Locale.ROOT,
+        "[bench]   ratio Kiln / (%d x the 1-thread loop): %.3f%n",
+        cores,
+        kilnRate / (cores * values.get(values.size() - 1)));
     if (withE5) {
       System.out.printf(
           Locale.ROOT,
