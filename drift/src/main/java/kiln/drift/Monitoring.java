@@ -24,8 +24,9 @@ import org.apache.spark.sql.types.TimestampType;
 
 /**
  * What a drift run adds to the whole-side comparison: the current side per chunk against the
- * reference, multivariate drift (PCA reconstruction error) and CBPE, each chunk with its alert.
- * Without chunking the current side is one chunk and the reference is cut into {@link
+ * reference, multivariate drift (PCA reconstruction error) and performance estimation without
+ * labels (CBPE for a classifier, DLE for a regressor), each chunk with its alert. Without chunking
+ * the current side is one chunk and the reference is cut into {@link
  * Chunking#DEFAULT_REFERENCE_CHUNKS} for the bands (NannyML's default).
  */
 final class Monitoring {
@@ -119,6 +120,8 @@ final class Monitoring {
         }
       }
       Map<String, Long> referenceSizes = Chunker.sizes(referenceChunks);
+      List<String> categorical =
+          categoricalFeatures(plan, referenceRows.schema(), currentRows.schema(), numeric);
       String note = null;
       MultivariateDrift reconstruction = null;
       if (!multivariateAsked()) {
@@ -137,9 +140,15 @@ final class Monitoring {
                 + " rows";
       } else {
         progress.accept(
-            "fitting the PCA of " + numeric.size() + " numeric features on the reference");
+            "fitting the PCA of "
+                + numeric.size()
+                + " numeric and "
+                + categorical.size()
+                + " categorical features on the reference");
+        // categories as their reference share, as NannyML encodes them
         Reconstruction.Fit fit =
-            Reconstruction.fit(referenceRows, numeric, MultivariateDrift.DEFAULT_VARIANCE_KEPT);
+            Reconstruction.fit(
+                referenceRows, numeric, categorical, MultivariateDrift.DEFAULT_VARIANCE_KEPT);
         reconstruction =
             Reconstruction.decide(
                 fit,
@@ -147,8 +156,6 @@ final class Monitoring {
                 Reconstruction.perChunk(currentChunks, fit));
       }
       DomainClassifierDrift domain = null;
-      List<String> categorical =
-          categoricalFeatures(plan, referenceRows.schema(), currentRows.schema(), numeric);
       if (domainClassifierAsked() && numeric.size() + categorical.size() > 0) {
         progress.accept(
             "training the domain classifier ("
@@ -167,11 +174,30 @@ final class Monitoring {
                 config.thresholds().domainClassifierAuc());
       }
       List<PerformanceEstimate> estimates = List.of();
-      if (estimation != null) {
+      if (estimation != null && estimation.regression()) {
+        progress.accept(
+            "estimating performance without labels (direct loss estimation: a model of each"
+                + " row's loss on "
+                + (numeric.size() + categorical.size())
+                + " features and the prediction)");
+        estimates =
+            Dle.fit(
+                    referenceRows,
+                    numeric,
+                    categorical,
+                    estimation.score(),
+                    estimation.label(),
+                    estimation.metrics())
+                .estimate(referenceChunks, currentChunks);
+      } else if (estimation != null) {
         progress.accept("estimating performance without labels (CBPE)");
+        List<String> asked = estimation.metrics();
         estimates =
             Cbpe.fit(referenceRows, estimation.score(), estimation.label(), estimation.threshold())
-                .estimate(referenceChunks, currentChunks);
+                .estimate(referenceChunks, currentChunks)
+                .stream()
+                .filter(e -> asked == null || asked.contains(e.metric()))
+                .toList();
       }
       return decide(whole, chunks, reconstruction, domain, estimates, note);
     } finally {
