@@ -297,10 +297,10 @@ public final class ScoreJob {
   /**
    * Kiln's pre-processing of the rows to score, before the model: the input's columns (earlier
    * model outputs left out), the provenance columns, and every feature as a double in its own
-   * column, a missing value (null) as NaN -- the values VectorAssembler (handleInvalid keep) puts
-   * in the vector, which XGBoost reads as missing. Built-in expressions only: under RAPIDS this
-   * whole plan runs on the GPU (the Delta scan aside, which RAPIDS 25.04 does not run on Spark
-   * 3.5), and it is the plan xgboost4j-spark-gpu's transform reads as GPU columns.
+   * column, a missing value (null) as NaN -- the values ModelFiles.assemble puts in the (dense)
+   * vector, which XGBoost reads as missing. Built-in expressions only: under RAPIDS this whole plan
+   * runs on the GPU (the Delta scan aside, which RAPIDS 25.04 does not run on Spark 3.5), and it is
+   * the plan xgboost4j-spark-gpu's transform reads as GPU columns.
    */
   public static Dataset<Row> prepared(
       ModelFiles model, Dataset<Row> rows, Tracking.ModelVersion version, DatasetRef input) {

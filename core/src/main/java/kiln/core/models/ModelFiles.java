@@ -1,6 +1,10 @@
 package kiln.core.models;
 
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -18,10 +22,17 @@ import java.util.List;
 import java.util.stream.Stream;
 import kiln.core.Errors;
 import org.apache.spark.ml.Model;
+import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.BooleanType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * A trained model on local disk: a Spark ML model ({@value #MODEL_DIRECTORY}/, e.g. XGBoost's) and
@@ -287,13 +298,40 @@ public final class ModelFiles {
         : scored.withColumn(SCORE, col("prediction"));
   }
 
-  /** Adds the feature vector; missing values stay NaN, which XGBoost treats as missing. */
+  /**
+   * Adds the feature vector, always dense; missing values (null) become NaN, which XGBoost treats
+   * as missing.
+   */
   public static Dataset<Row> assemble(Dataset<Row> rows, List<String> featureColumns) {
-    return new org.apache.spark.ml.feature.VectorAssembler()
-        .setInputCols(featureColumns.toArray(new String[0]))
-        .setOutputCol(FEATURES_VECTOR)
-        .setHandleInvalid("keep")
-        .transform(rows);
+    return rows.withColumn(FEATURES_VECTOR, denseVector(rows.schema(), featureColumns));
+  }
+
+  /**
+   * The feature vector of {@code columns} (numeric or boolean, null as NaN; vector columns appended
+   * slot by slot) as a DenseVector, whatever its zeros. Not Spark's VectorAssembler: it stores a
+   * row with many zeros as a SparseVector, and xgboost4j-spark 3.4.0's CPU transform builds a
+   * corrupt matrix from one (dmlc/xgboost#12347, fixed in 3.4.1): such rows get wrong predictions
+   * or crash the JVM in native code. Every vector XGBoost reads in Kiln comes from here.
+   */
+  public static Column denseVector(StructType schema, List<String> columns) {
+    if (columns.isEmpty()) {
+      throw new IllegalStateException("a feature vector needs at least one column");
+    }
+    List<Column> parts = new ArrayList<>();
+    for (String column : columns) {
+      DataType type = schema.apply(column).dataType();
+      if (type instanceof VectorUDT) {
+        parts.add(org.apache.spark.ml.functions.vector_to_array(col(column), "float64"));
+      } else if (type instanceof NumericType || type instanceof BooleanType) {
+        parts.add(array(coalesce(col(column).cast(DataTypes.DoubleType), lit(Double.NaN))));
+      } else {
+        // the jobs check their feature columns' types first: reaching here is an internal fault
+        throw new IllegalStateException(
+            "the feature column " + column + " is " + type.simpleString() + ", not numeric");
+      }
+    }
+    return org.apache.spark.ml.functions.array_to_vector(
+        parts.size() == 1 ? parts.get(0) : concat(parts.toArray(new Column[0])));
   }
 
   /**
