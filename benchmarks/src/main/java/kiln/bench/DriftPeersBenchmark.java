@@ -80,7 +80,7 @@ public final class DriftPeersBenchmark {
     Path workRoot = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--vs" -> peers = List.of(args[++i].split(","));
+        case "--vs" -> peers = args[++i].isBlank() ? List.of() : List.of(args[i].split(","));
         case "--rows" -> sizes = parseRows(args[++i]);
         case "--source" -> source = args[++i];
         case "--timeout" -> timeoutSeconds = Long.parseLong(args[++i]);
@@ -267,10 +267,16 @@ public final class DriftPeersBenchmark {
 
   /** Kiln's side, in its own JVM: read, compare every column, estimate CBPE; write the result. */
   static void kilnSide(Path reference, Path current, Path out) throws Exception {
+    // the JVM's start (before main) and the session's creation, reported apart from the compute
+    double jvmStart = ManagementFactory.getRuntimeMXBean().getUptime() / 1e3;
+    long sessionStart = System.nanoTime();
     SparkSession spark =
         SparkSessions.create(
             new SparkSettings(
                 SparkProfile.LOCAL, null, false, Map.of("spark.ui.showConsoleProgress", "false")));
+    double session = (System.nanoTime() - sessionStart) / 1e9;
+    SparkWork work = new SparkWork();
+    spark.sparkContext().addSparkListener(work);
     // every category counted (the peers keep them all), label and score out of the features
     DriftConfig config =
         new DriftConfig(
@@ -289,12 +295,21 @@ public final class DriftPeersBenchmark {
             null,
             null);
     long start = System.nanoTime();
-    // where Kiln's time goes: each progress message with the seconds since the start
+    double cpuStart = SparkWork.processCpuSeconds();
+    double gcStart = SparkWork.gcSeconds();
+    // where Kiln's time goes: each progress message with the seconds since the start, and the
+    // process's CPU and GC seconds (less sensitive to the machine's load than the wall time)
     List<String> progress = java.util.Collections.synchronizedList(new ArrayList<>());
     java.util.function.Consumer<String> timed =
         m -> {
           String line =
-              String.format(Locale.ROOT, "%7.2f s  %s", (System.nanoTime() - start) / 1e9, m);
+              String.format(
+                  Locale.ROOT,
+                  "%7.2f s (CPU %.2f s, GC %.2f s)  %s",
+                  (System.nanoTime() - start) / 1e9,
+                  SparkWork.processCpuSeconds() - cpuStart,
+                  SparkWork.gcSeconds() - gcStart,
+                  m);
           progress.add(line);
           System.err.println("[kiln] " + line);
         };
@@ -304,9 +319,25 @@ public final class DriftPeersBenchmark {
         new DriftMonitor(spark, config, timed, null, new Estimation("score", "label", 0.5))
             .compare(r, c);
     double seconds = (System.nanoTime() - start) / 1e9;
+    timed.accept("done");
     ObjectNode json = JSON.createObjectNode();
     json.put("tool", "kiln");
-    json.putObject("seconds").put("load", 0.0).put("compute", seconds);
+    json.putObject("seconds")
+        .put("load", 0.0)
+        .put("compute", seconds)
+        .put("jvm_start", jvmStart)
+        .put("spark_session", session)
+        .put("compute_cpu", SparkWork.processCpuSeconds() - cpuStart)
+        .put("compute_gc", SparkWork.gcSeconds() - gcStart);
+    List<SparkWork.Job> jobs = work.jobs();
+    json.put("spark_jobs", jobs.size());
+    json.put("spark_stages", jobs.stream().mapToInt(SparkWork.Job::stages).sum());
+    json.put("spark_tasks", jobs.stream().mapToInt(SparkWork.Job::tasks).sum());
+    json.put("spark_task_cpu", jobs.stream().mapToDouble(SparkWork.Job::taskCpuSeconds).sum());
+    for (SparkWork.Job job : jobs) {
+      json.withArray("jobs").add(job.line());
+      System.err.println("[kiln] " + job.line());
+    }
     ObjectNode statistics = json.putObject("statistics");
     for (FeatureDrift f : result.features()) {
       ObjectNode column = statistics.putObject(f.name());
