@@ -382,7 +382,13 @@ public final class DriftPeersBenchmark {
   }
 
   /** One side's run: wall seconds, peak resident memory seen, its result or why it has none. */
-  record Side(String tool, double wallSeconds, long peakRssSeen, JsonNode result, String failure) {}
+  record Side(
+      String tool,
+      double wallSeconds,
+      long peakRssSeen,
+      double cpuSecondsSeen,
+      JsonNode result,
+      String failure) {}
 
   /**
    * Runs a side under the bounds: polls its resident memory (the process and its children) every
@@ -398,10 +404,12 @@ public final class DriftPeersBenchmark {
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long limit = (long) (memoryLimitGb * 1024 * 1024 * 1024);
     long peak = 0;
+    double cpu = 0;
     String failure = null;
     while (!process.waitFor(200, TimeUnit.MILLISECONDS)) {
       long rss = rss(process.toHandle());
       peak = Math.max(peak, rss);
+      cpu = Math.max(cpu, cpuSeconds(process.toHandle()));
       double elapsed = (System.nanoTime() - start) / 1e9;
       if (rss > limit) {
         failure = String.format(Locale.ROOT, "killed: resident memory over %.0f GB", memoryLimitGb);
@@ -431,7 +439,36 @@ public final class DriftPeersBenchmark {
         failure == null ? "" : ", " + failure,
         log);
     // a side killed after it wrote part of its result (Evidently's extra runs) keeps that part
-    return new Side(tool, wall, peak, Files.exists(out) ? PeerAgreement.read(out) : null, failure);
+    return new Side(
+        tool, wall, peak, cpu, Files.exists(out) ? PeerAgreement.read(out) : null, failure);
+  }
+
+  /**
+   * CPU seconds (user and system) of a process and its descendants, with their waited-for children,
+   * as last seen while it ran (polled: the last 200 ms may be missing).
+   */
+  static double cpuSeconds(ProcessHandle process) {
+    double total = cpuOf(process.pid());
+    for (ProcessHandle child : process.descendants().toList()) {
+      total += cpuOf(child.pid());
+    }
+    return total;
+  }
+
+  private static double cpuOf(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      // the fields after the command name, which may hold spaces, in parentheses
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks =
+          Long.parseLong(f[11])
+              + Long.parseLong(f[12])
+              + Long.parseLong(f[13])
+              + Long.parseLong(f[14]);
+      return ticks / 100.0;
+    } catch (Exception gone) {
+      return 0;
+    }
   }
 
   /** Resident memory of a process and its descendants, in bytes (0 once gone). */
@@ -461,8 +498,8 @@ public final class DriftPeersBenchmark {
     StringBuilder text = new StringBuilder();
     text.append(String.format(Locale.ROOT, "### %,d rows (load average: %s)%n%n", rows, load));
     text.append(
-        "| side | read + compute (s) | of which compute (s) | process wall (s) | peak resident"
-            + " memory (GB) | result |\n|---|---|---|---|---|---|\n");
+        "| side | read + compute (s) | of which compute (s) | process wall (s) | process CPU (s)"
+            + " | peak resident memory (GB) | result |\n|---|---|---|---|---|---|---|\n");
     JsonNode kiln = null;
     for (Side side : sides) {
       if (side.tool().equals("kiln")) {
@@ -472,9 +509,10 @@ public final class DriftPeersBenchmark {
         text.append(
             String.format(
                 Locale.ROOT,
-                "| %s | | | %.1f | %.2f (seen) | %s |%n",
+                "| %s | | | %.1f | %.1f | %.2f (seen) | %s |%n",
                 side.tool(),
                 side.wallSeconds(),
+                side.cpuSecondsSeen(),
                 side.peakRssSeen() / 1e9,
                 side.failure()));
         continue;
@@ -485,14 +523,35 @@ public final class DriftPeersBenchmark {
       text.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.1f | %.1f | %.1f | %.2f | %s |%n",
+              "| %s | %.1f | %.1f | %.1f | %.1f | %.2f | %s |%n",
               side.tool(),
               loadSeconds + compute,
               compute,
               side.wallSeconds(),
+              side.cpuSecondsSeen(),
               Math.max(side.result().path("peak_rss_bytes").asLong(), side.peakRssSeen()) / 1e9,
               (side.tool().equals("kiln") ? "" : "every row, no sampling")
                   + (side.failure() == null ? "" : "; " + side.failure())));
+    }
+    if (kiln != null && kiln.has("spark_jobs")) {
+      JsonNode seconds = kiln.path("seconds");
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "%nKiln's process: JVM start %.1f s and Spark session %.1f s before the compute;"
+                  + " the compute %.1f s wall, %.1f s CPU (GC %.1f s) in %d Spark jobs, %d stages,"
+                  + " %d tasks (tasks' CPU %.1f s). Phases (wall, with the process's CPU and GC"
+                  + " since the compute started):%n%n",
+              seconds.path("jvm_start").asDouble(),
+              seconds.path("spark_session").asDouble(),
+              seconds.path("compute").asDouble(),
+              seconds.path("compute_cpu").asDouble(),
+              seconds.path("compute_gc").asDouble(),
+              kiln.path("spark_jobs").asInt(),
+              kiln.path("spark_stages").asInt(),
+              kiln.path("spark_tasks").asInt(),
+              kiln.path("spark_task_cpu").asDouble()));
+      kiln.path("progress").forEach(line -> text.append("    ").append(line.asText()).append('\n'));
     }
     if (kiln != null) {
       List<PeerAgreement.Row> rowsCompared = new ArrayList<>();
