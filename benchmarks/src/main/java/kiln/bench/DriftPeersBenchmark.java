@@ -131,7 +131,7 @@ public final class DriftPeersBenchmark {
         sides.add(
             run(
                 "kiln",
-                javaCommand(reference, current, dir.resolve("kiln.json")),
+                javaCommand(reference, current, dir.resolve("kiln.json"), memoryLimitGb),
                 dir.resolve("kiln.json"),
                 timeoutSeconds,
                 memoryLimitGb));
@@ -367,10 +367,15 @@ public final class DriftPeersBenchmark {
     return -1;
   }
 
-  private static List<String> javaCommand(Path reference, Path current, Path out) {
+  private static List<String> javaCommand(
+      Path reference, Path current, Path out, double memoryLimitGb) {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    // a JVM fills the heap it is allowed before it collects, so a heap as large as the memory
+    // limit (kiln-bench's -Xmx8g against the default 8 GB) gets it killed for memory it does not
+    // need: the heap is three quarters of the limit, the rest for Spark's off-heap buffers
+    command.add("-Xmx" + Math.max(1024, (long) (memoryLimitGb * 1024 * 0.75)) + "m");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(DriftPeersBenchmark.class.getName());
