@@ -114,6 +114,9 @@ def main():
                 {
                     "chunk": index,
                     "estimated": float(rows[(metric, "value")].iloc[index]),
+                    "sampling_error": float(rows[(metric, "sampling_error")].iloc[index]),
+                    "lower_confidence": float(rows[(metric, "lower_confidence_boundary")].iloc[index]),
+                    "upper_confidence": float(rows[(metric, "upper_confidence_boundary")].iloc[index]),
                     "realized": float(realized),
                     "alert": bool(rows[(metric, "alert")].iloc[index]),
                 }

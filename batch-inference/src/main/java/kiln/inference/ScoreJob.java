@@ -2,6 +2,7 @@ package kiln.inference;
 
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.current_timestamp;
@@ -28,6 +29,7 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.LocalFiles;
 import kiln.core.PinnedTable;
+import kiln.core.SparkSessions;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.WriteResult;
@@ -155,13 +157,12 @@ public final class ScoreJob {
     // error rows are observed during the write; the row count comes from the Delta commit
     // (numOutputRows):
     // observing both, `bin/kiln-bench score` read 1.106 and 1.108 idle; error rows only, 1.030 and
-    // 1.039
+    // 1.039. Under RAPIDS (25.04) a query with observe fails to plan and the whole write would run
+    // on the CPU: there the error rows are counted after the write, from the written version's
+    // prediction column alone, by a plan RAPIDS runs (errorRows)
+    boolean rapids = SparkSessions.runsRapids(spark);
     Observation observation = new Observation("kiln_score");
-    Dataset<Row> observed =
-        scored.observe(
-            observation,
-            sum(when(col("prediction").isNull().or(isnan(col("prediction"))), 1).otherwise(0))
-                .as("error_rows"));
+    Dataset<Row> observed = rapids ? scored : scored.observe(observation, errorRowsCount());
     TaskTimes tasks = new TaskTimes();
     spark.sparkContext().addSparkListener(tasks);
     long started = System.nanoTime();
@@ -185,11 +186,17 @@ public final class ScoreJob {
       spark.sparkContext().removeSparkListener(tasks);
     }
     Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
-    // a write skipped as already done observes nothing
-    Map<String, Object> counts = written.alreadyWritten() ? Map.of() : observed(observation);
     long total = written.rows();
-    long errors =
-        counts.get("error_rows") == null ? 0 : ((Number) counts.get("error_rows")).longValue();
+    long errors;
+    if (written.alreadyWritten()) {
+      // a write skipped as already done observes nothing
+      errors = 0;
+    } else if (rapids) {
+      errors = errorRows(datasets.read(written.written())).first().getLong(0);
+    } else {
+      Object counted = observed(observation).get("error_rows");
+      errors = counted == null ? 0 : ((Number) counted).longValue();
+    }
     return new ScoreResult(
         version.name(),
         version.version(),
@@ -222,8 +229,35 @@ public final class ScoreJob {
     return known;
   }
 
-  /** The output rows: the input, the model's outputs, and where they came from. */
+  private static Column errorRowsCount() {
+    return sum(when(col(PREDICTION).isNull().or(isnan(col(PREDICTION))), 1).otherwise(0))
+        .as("error_rows");
+  }
+
+  /**
+   * One row, one long: the rows of {@code written} whose prediction is null or NaN (built-in
+   * expressions over the prediction column alone, which RAPIDS runs on the GPU).
+   */
+  public static Dataset<Row> errorRows(Dataset<Row> written) {
+    return written.select(count(when(col(PREDICTION).isNull().or(isnan(col(PREDICTION))), 1)));
+  }
+
+  /**
+   * The output rows: the input, the model's outputs, and where they came from. In a session with
+   * the RAPIDS Accelerator, built from {@link #prepared} (a plan RAPIDS runs whole on the GPU) and
+   * the model reading its feature columns by name where it can ({@link ModelFiles#scoreColumns});
+   * otherwise the model reads its assembled vector, as it always has on a CPU. Both give the same
+   * columns in the same order with the same values.
+   */
   public static Dataset<Row> predictions(
+      ModelFiles model, Dataset<Row> rows, Tracking.ModelVersion version, DatasetRef input) {
+    return SparkSessions.runsRapids(rows.sparkSession()) && columnar(model, rows)
+        ? columnarPredictions(model, rows, version, input)
+        : vectorPredictions(model, rows, version, input);
+  }
+
+  /** What the CPU path has always done: the model's outputs, then the provenance columns. */
+  static Dataset<Row> vectorPredictions(
       ModelFiles model, Dataset<Row> rows, Tracking.ModelVersion version, DatasetRef input) {
     return outputs(model, rows, "table " + input)
         .withColumn(MODEL_NAME, lit(version.name()))
@@ -234,14 +268,115 @@ public final class ScoreJob {
   }
 
   /**
+   * Whether the model's features can be prepared as plain numeric columns: not for a text model
+   * (its pipeline embeds the text) nor for a feature that is already a vector.
+   */
+  static boolean columnar(ModelFiles model, Dataset<Row> rows) {
+    if (!model.info().textColumns().isEmpty()) {
+      return false;
+    }
+    org.apache.spark.sql.types.StructType schema = rows.schema();
+    for (String feature : model.info().featureColumns()) {
+      if (!java.util.Arrays.asList(schema.fieldNames()).contains(feature)) {
+        return true; // requireInputColumns names it
+      }
+      org.apache.spark.sql.types.DataType type = schema.apply(feature).dataType();
+      if (!(type instanceof org.apache.spark.sql.types.NumericType)
+          && !(type instanceof org.apache.spark.sql.types.BooleanType)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The name of the {@code index}th prepared feature column (see {@link #prepared}). */
+  static String preparedFeature(int index) {
+    return "kiln_feature_" + index;
+  }
+
+  /**
+   * Kiln's pre-processing of the rows to score, before the model: the input's columns (earlier
+   * model outputs left out), the provenance columns, and every feature as a double in its own
+   * column, a missing value (null) as NaN -- the values ModelFiles.assemble puts in the (dense)
+   * vector, which XGBoost reads as missing. Built-in expressions only: under RAPIDS this whole plan
+   * runs on the GPU (the Delta scan aside, which RAPIDS 25.04 does not run on Spark 3.5), and it is
+   * the plan xgboost4j-spark-gpu's transform reads as GPU columns.
+   */
+  public static Dataset<Row> prepared(
+      ModelFiles model, Dataset<Row> rows, Tracking.ModelVersion version, DatasetRef input) {
+    model.requireInputColumns(rows, "table " + input);
+    Dataset<Row> clean = clean(rows);
+    // as withColumn does on the CPU path: a provenance column the input has already is replaced
+    // in place, the others come last
+    Map<String, Column> provenance = provenance(version, input);
+    List<Column> out = new ArrayList<>();
+    for (String column : clean.columns()) {
+      out.add(provenance.containsKey(column) ? provenance.get(column) : col(column));
+    }
+    provenance.forEach(
+        (name, value) -> {
+          if (!List.of(clean.columns()).contains(name)) {
+            out.add(value);
+          }
+        });
+    List<String> features = model.info().featureColumns();
+    for (int i = 0; i < features.size(); i++) {
+      out.add(
+          coalesce(col(features.get(i)).cast("double"), lit(Double.NaN)).as(preparedFeature(i)));
+    }
+    return clean.select(out.toArray(new Column[0]));
+  }
+
+  private static Map<String, Column> provenance(Tracking.ModelVersion version, DatasetRef input) {
+    Map<String, Column> columns = new LinkedHashMap<>();
+    columns.put(MODEL_NAME, lit(version.name()).as(MODEL_NAME));
+    columns.put(MODEL_VERSION, lit(version.version()).as(MODEL_VERSION));
+    columns.put(INPUT_TABLE, lit(input.table()).as(INPUT_TABLE));
+    columns.put(INPUT_VERSION, lit(input.version()).as(INPUT_VERSION));
+    columns.put(SCORED_AT, current_timestamp().as(SCORED_AT));
+    return columns;
+  }
+
+  /**
+   * The output rows from {@link #prepared}: the model reads the prepared feature columns (by name
+   * under RAPIDS, an XGBoost model's GPU transform; else assembled), then the columns are put in
+   * the order (and with the types) of {@link #vectorPredictions}.
+   */
+  static Dataset<Row> columnarPredictions(
+      ModelFiles model, Dataset<Row> rows, Tracking.ModelVersion version, DatasetRef input) {
+    Dataset<Row> prepared = prepared(model, rows, version, input);
+    List<String> features = new ArrayList<>();
+    for (int i = 0; i < model.info().featureColumns().size(); i++) {
+      features.add(preparedFeature(i));
+    }
+    // by name only where XGBoost's GPU transform reads them (see scoreColumns)
+    Dataset<Row> scored =
+        model.scoreColumns(prepared, features, SparkSessions.runsRapids(rows.sparkSession()));
+    List<String> inputColumns = List.of(clean(rows).columns());
+    List<Column> out = new ArrayList<>();
+    for (String column : inputColumns) {
+      out.add(col(column));
+    }
+    out.add(col(PREDICTION).cast("double").as(PREDICTION));
+    if (classifier(model)) {
+      out.add(col(ModelFiles.SCORE).as(PROBABILITY));
+    }
+    for (String column :
+        List.of(MODEL_NAME, MODEL_VERSION, INPUT_TABLE, INPUT_VERSION, SCORED_AT)) {
+      if (!inputColumns.contains(column)) {
+        out.add(col(column));
+      }
+    }
+    return scored.select(out.toArray(new Column[0]));
+  }
+
+  /**
    * The rows with {@code prediction} and, for a classifier, {@code probability} (of class 1) as
    * doubles, in place of earlier model outputs; the feature vector and Spark ML's other outputs are
    * left out.
    */
   static Dataset<Row> outputs(ModelFiles model, Dataset<Row> rows, String what) {
-    Dataset<Row> clean =
-        rows.drop(
-            PREDICTION, PROBABILITY, "rawPrediction", ModelFiles.FEATURES_VECTOR, ModelFiles.SCORE);
+    Dataset<Row> clean = clean(rows);
     List<Column> out = new ArrayList<>();
     for (String column : clean.columns()) {
       out.add(col(column));
@@ -251,6 +386,12 @@ public final class ScoreJob {
       out.add(col(ModelFiles.SCORE).as(PROBABILITY));
     }
     return model.score(clean, what).select(out.toArray(new Column[0]));
+  }
+
+  /** The rows without earlier model outputs. */
+  private static Dataset<Row> clean(Dataset<Row> rows) {
+    return rows.drop(
+        PREDICTION, PROBABILITY, "rawPrediction", ModelFiles.FEATURES_VECTOR, ModelFiles.SCORE);
   }
 
   private static boolean classifier(ModelFiles model) {

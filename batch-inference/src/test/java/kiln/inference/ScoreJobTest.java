@@ -269,6 +269,121 @@ class ScoreJobTest {
   }
 
   /**
+   * Under RAPIDS, scoring prepares the features as plain columns (casts, null as NaN) and an
+   * XGBoost model reads them by name; a Spark ML model still gets its vector. On the CPU both paths
+   * run: same columns, types, order and values (scored_at aside, a time per query).
+   */
+  @Test
+  void theGpuShapedPathGivesTheSameRowsAsTheVectorPath(SparkSession spark, @TempDir Path dir)
+      throws Exception {
+    Dataset<Row> data = rows(spark, 60);
+    XGBoostClassifier classifier = new XGBoostClassifier();
+    classifier.setFeaturesCol("kiln_features");
+    classifier.setLabelCol("label");
+    classifier.setObjective("binary:logistic");
+    classifier.setNumRound(3);
+    classifier.setNumWorkers(1);
+    classifier.setNthread(1);
+    classifier.setDevice("cpu");
+    Dataset<Row> assembled = ModelFiles.assemble(data, List.of("hour", "distance"));
+    ModelInfo info =
+        ModelInfo.builder()
+            .task(Task.CLASSIFIER)
+            .label("label")
+            .featureColumns(List.of("hour", "distance"))
+            .key("id")
+            .featureTable(dir.resolve("data").toString(), 0)
+            .build();
+    ModelFiles xgboost =
+        ModelFiles.load(
+            ModelFiles.save(classifier.fit(assembled), info, dir.resolve("xgboost")).directory());
+    ModelFiles logistic =
+        ModelFiles.load(
+            ModelFiles.save(
+                    new org.apache.spark.ml.classification.LogisticRegression()
+                        .setFeaturesCol(ModelFiles.FEATURES_VECTOR)
+                        .setMaxIter(5)
+                        .fit(assembled),
+                    info,
+                    dir.resolve("logistic"))
+                .directory());
+    assertThat(xgboost.readsFeatureColumns()).isTrue();
+    assertThat(logistic.readsFeatureColumns()).isFalse();
+    // what XGBoost's GPU transform receives under RAPIDS (it needs a GPU to run): the prepared
+    // columns by name
+    XGBoostClassificationModel byName =
+        (XGBoostClassificationModel)
+            xgboost.readingColumns(List.of("kiln_feature_0", "kiln_feature_1"));
+    assertThat(byName.getFeaturesCols()).containsExactly("kiln_feature_0", "kiln_feature_1");
+    assertThat(byName.nativeBooster())
+        .isSameAs(((XGBoostClassificationModel) xgboost.model()).nativeBooster());
+    // ten rows to score: a missing hour, a missing distance, an integer-typed feature, and a
+    // column named as a provenance column (replaced in place on both paths)
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      rows.add(
+          RowFactory.create(
+              (long) i, i == 3 ? null : 2 * i + 1, i == 5 ? null : 150.0 * i + 90.0, "old"));
+    }
+    Dataset<Row> toScore =
+        spark.createDataFrame(
+            rows,
+            new StructType()
+                .add("id", DataTypes.LongType)
+                .add("hour", DataTypes.IntegerType)
+                .add("distance", DataTypes.DoubleType)
+                .add(ScoreJob.MODEL_NAME, DataTypes.StringType));
+    Tracking.ModelVersion version = new Tracking.ModelVersion("delays", "3", null, null, Map.of());
+    DatasetRef input = DatasetRef.parse(dir.resolve("input").toString() + "@4");
+    for (ModelFiles model : List.of(xgboost, logistic)) {
+      assertThat(ScoreJob.columnar(model, toScore)).isTrue();
+      Dataset<Row> vector = ScoreJob.vectorPredictions(model, toScore, version, input);
+      Dataset<Row> columnar = ScoreJob.columnarPredictions(model, toScore, version, input);
+      assertThat(columnar.schema()).isEqualTo(vector.schema());
+      assertThat(columnar.drop(ScoreJob.SCORED_AT).orderBy("id").collectAsList())
+          .as(model.model().getClass().getSimpleName())
+          .containsExactlyElementsOf(vector.drop(ScoreJob.SCORED_AT).orderBy("id").collectAsList());
+      Row first = columnar.orderBy("id").first();
+      assertThat(first.<String>getAs(ScoreJob.MODEL_NAME)).isEqualTo("delays");
+      assertThat(first.<Long>getAs(ScoreJob.INPUT_VERSION)).isEqualTo(4L);
+    }
+    // the prepared plan: the input's columns, the provenance, the features as doubles, NaN for null
+    Dataset<Row> prepared = ScoreJob.prepared(xgboost, toScore, version, input);
+    assertThat(prepared.columns())
+        .containsExactly(
+            "id",
+            "hour",
+            "distance",
+            ScoreJob.MODEL_NAME,
+            ScoreJob.MODEL_VERSION,
+            ScoreJob.INPUT_TABLE,
+            ScoreJob.INPUT_VERSION,
+            ScoreJob.SCORED_AT,
+            "kiln_feature_0",
+            "kiln_feature_1");
+    Row missingHour = prepared.where("id = 3").first();
+    assertThat(missingHour.<Double>getAs("kiln_feature_0")).isNaN();
+    assertThat(missingHour.<Double>getAs("kiln_feature_1")).isEqualTo(540.0);
+    assertThatThrownBy(() -> ScoreJob.prepared(xgboost, toScore.drop("distance"), version, input))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("lacks column 'distance'");
+  }
+
+  @Test
+  void errorRowsCountsNullAndNanPredictions(SparkSession spark) {
+    List<Row> rows = new ArrayList<>();
+    Double[] predictions = {1.0, null, 0.0, Double.NaN, 0.0, 1.0, null, 1.0, 0.0, 0.0};
+    for (int i = 0; i < predictions.length; i++) {
+      rows.add(RowFactory.create((long) i, predictions[i]));
+    }
+    Dataset<Row> written =
+        spark.createDataFrame(
+            rows,
+            new StructType().add("id", DataTypes.LongType).add("prediction", DataTypes.DoubleType));
+    assertThat(ScoreJob.errorRows(written).first().getLong(0)).isEqualTo(3);
+  }
+
+  /**
    * The XGBoost model saved under a registered model's directory (the folder holding Spark ML's
    * metadata).
    */

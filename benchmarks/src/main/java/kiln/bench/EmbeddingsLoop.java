@@ -16,9 +16,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The baseline of the embeddings benchmark: the same ONNX file Spark NLP loads, run by ONNX Runtime
- * in a plain loop, one text at a time, with a BERT uncased WordPiece tokenizer over the same
- * vocabulary and mean pooling over the attention mask. No Spark, no annotations, no broadcast.
+ * The baseline of the embeddings benchmark: the same ONNX file Kiln's stage runs, run by ONNX
+ * Runtime in a plain loop, one text at a time, with a BERT uncased WordPiece tokenizer over the
+ * same vocabulary and mean pooling over the attention mask. No Spark, no annotations, no broadcast.
  */
 final class EmbeddingsLoop implements AutoCloseable {
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -29,10 +29,15 @@ final class EmbeddingsLoop implements AutoCloseable {
   private final int sep;
   private final int unk;
 
-  EmbeddingsLoop(Path directory, int maxTokens) throws IOException, OrtException {
-    session =
-        env.createSession(
-            directory.resolve("model.onnx").toString(), new OrtSession.SessionOptions());
+  /**
+   * @param threads ONNX Runtime's intra-op threads; 0 for its default (one per physical core)
+   */
+  EmbeddingsLoop(Path directory, int maxTokens, int threads) throws IOException, OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    if (threads > 0) {
+      options.setIntraOpNumThreads(threads);
+    }
+    session = env.createSession(directory.resolve("model.onnx").toString(), options);
     List<String> lines =
         Files.readAllLines(directory.resolve("assets/vocab.txt"), StandardCharsets.UTF_8);
     for (int i = 0; i < lines.size(); i++) {

@@ -136,20 +136,16 @@ public final class LlmBenchmark {
                   String output =
                       work.resolve("out-" + n + "-" + runs.incrementAndGet()).toString();
                   LlmJobConfig config =
-                      new LlmJobConfig(
-                          input,
-                          "id",
-                          "body",
-                          null,
-                          new PromptRef("bench", "1", null),
-                          engine,
-                          output,
-                          1.0,
-                          null,
-                          false,
-                          null,
-                          null,
-                          null);
+                      LlmJobConfig.builder()
+                          .input(input)
+                          .key("id")
+                          .text("body")
+                          .prompt(new PromptRef("bench", "1", null))
+                          .engine(engine)
+                          .output(output)
+                          .maxErrorRate(1.0)
+                          .deduplicate(false)
+                          .build();
                   try (TrackedRun run = tracking.startRun("bench-llm", "llm " + n, Map.of())) {
                     LlmRunResult r = job.run(config, run, work.resolve("pipelines"));
                     if (r.errors() > 0) {

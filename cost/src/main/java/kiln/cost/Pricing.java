@@ -9,6 +9,9 @@ import java.util.List;
  * Prices measured usage with a catalog, as OpenCost does: each resource costs max(requested, used)
  * × its unit price, and what was allocated but not used is reported as idle. A pure function.
  *
+ * <p>A model's tokens are priced by the job's own price for it when it has one ({@link
+ * TokenUsage#price()}), else by the catalog's entry, else they are unknown (never 0).
+ *
  * <p>Memory and GPUs are priced on their allocation (Spark's events say what was reserved, not what
  * was touched, and allocation is the larger of the two). Spot capacity discounts compute, never
  * tokens.
@@ -82,6 +85,25 @@ public final class Pricing {
 
     Double tokenCost = 0.0;
     for (TokenUsage t : tokens) {
+      if (t.price() != null) {
+        // the job's own price replaces the catalog's entry for the model: one figure, never both
+        if (!t.price().currency().equals(catalog.currency())) {
+          unknown.add(
+              "tokens of model "
+                  + t.model()
+                  + " (the job's price is in "
+                  + t.price().currency()
+                  + ", catalog "
+                  + catalog.version()
+                  + " in "
+                  + catalog.currency()
+                  + ")");
+          tokenCost = null;
+        } else if (tokenCost != null) {
+          tokenCost += t.price().cost(t);
+        }
+        continue;
+      }
       PriceCatalog.TokenPrice p = catalog.tokens().get(t.model());
       if (p == null && t.local()) {
         // a model run on the job's own executors: its hardware is in cpu, memory and gpu

@@ -9,11 +9,19 @@ import kiln.core.Errors;
  *
  * @param local the model ran on the job's own hardware (llm's {@code local} engine), which the
  *     catalog prices by {@code localTokens} unless it lists the model
+ * @param price the job's own price for the model, which replaces the catalog's (null: the catalog
+ *     prices it)
  */
-public record TokenUsage(String model, long promptTokens, long completionTokens, boolean local) {
-  /** Tokens of a served model (an OpenAI-compatible endpoint). */
+public record TokenUsage(
+    String model, long promptTokens, long completionTokens, boolean local, ModelPrice price) {
+  /** Tokens of a served model (an OpenAI-compatible endpoint), priced by the catalog. */
   public TokenUsage(String model, long promptTokens, long completionTokens) {
-    this(model, promptTokens, completionTokens, false);
+    this(model, promptTokens, completionTokens, false, null);
+  }
+
+  /** Tokens priced by the catalog. */
+  public TokenUsage(String model, long promptTokens, long completionTokens, boolean local) {
+    this(model, promptTokens, completionTokens, local, null);
   }
 
   public TokenUsage {

@@ -118,6 +118,63 @@ class PricingTest {
   }
 
   @Test
+  void aJobsOwnModelPriceReplacesTheCatalogsEntryForThatModel() {
+    // the catalog prices gpt-x at 0.002/0.008; the job's price says 0.001/0.002: only the job's
+    Cost priced =
+        Pricing.price(
+            usage(3600, 3600, 0, null),
+            List.of(
+                new TokenUsage(
+                    "gpt-x",
+                    2000,
+                    500,
+                    false,
+                    new ModelPrice.PerThousandTokens(0.001, 0.002, "USD"))),
+            CATALOG,
+            false);
+    assertThat(priced.tokens()).isCloseTo(2 * 0.001 + 0.5 * 0.002, within(1e-12));
+    assertThat(priced.total()).isCloseTo(0.05 + 0.10 + 0.003, within(1e-12));
+    assertThat(priced.unknown()).isEmpty();
+
+    // a local model priced by the hour: its hours, not its tokens (nor localTokens)
+    Cost hourly =
+        Pricing.price(
+            usage(3600, 3600, 0, null),
+            List.of(
+                new TokenUsage(
+                    "tiny.gguf", 2000, 500, true, new ModelPrice.PerHour(1.2, 0.25, null))),
+            CATALOG,
+            false);
+    assertThat(hourly.tokens()).isCloseTo(0.3, within(1e-12));
+
+    // a model the catalog lacks is priced by the job's price instead of being unknown
+    Cost unlisted =
+        Pricing.price(
+            usage(3600, 3600, 0, null),
+            List.of(
+                new TokenUsage(
+                    "mystery", 1000, 0, false, new ModelPrice.PerThousandTokens(0.5, 1, "USD"))),
+            CATALOG,
+            false);
+    assertThat(unlisted.tokens()).isCloseTo(0.5, within(1e-12));
+
+    // a price in another currency is never added to the catalog's: unknown, and said why
+    Cost euros =
+        Pricing.price(
+            usage(3600, 3600, 0, null),
+            List.of(
+                new TokenUsage(
+                    "gpt-x", 2000, 500, false, new ModelPrice.PerThousandTokens(1, 1, "EUR"))),
+            CATALOG,
+            false);
+    assertThat(euros.tokens()).isNull();
+    assertThat(euros.total()).isNull();
+    assertThat(euros.unknown())
+        .containsExactly(
+            "tokens of model gpt-x (the job's price is in EUR, catalog test-1 in USD)");
+  }
+
+  @Test
   void storageIsGigabyteMonthsAtTheCatalogsPrice() {
     // 10 GiB for a month of 365.25 / 12 days at 0.02 per GB-month
     Cost month = Pricing.storage(10L << 30, 365.25 / 12, CATALOG);

@@ -23,6 +23,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.functions;
 
 /**
  * Confidence-based performance estimation (NannyML's CBPE) for a binary classifier's scores: the
@@ -57,11 +58,23 @@ public final class Cbpe {
   private final double threshold;
   private final IsotonicRegressionModel calibration;
 
-  private Cbpe(String score, String label, double threshold, IsotonicRegressionModel calibration) {
+  /**
+   * Per metric NannyML's sampling-error components from the reference: {std, fraction}; a chunk of
+   * n rows has the sampling error std / sqrt(n * fraction).
+   */
+  private final Map<String, double[]> samplingErrors;
+
+  private Cbpe(
+      String score,
+      String label,
+      double threshold,
+      IsotonicRegressionModel calibration,
+      Map<String, double[]> samplingErrors) {
     this.score = score;
     this.label = label;
     this.threshold = threshold;
     this.calibration = calibration;
+    this.samplingErrors = samplingErrors;
   }
 
   /**
@@ -130,7 +143,88 @@ public final class Cbpe {
             .setWeightCol(WEIGHT)
             .setPredictionCol(P)
             .fit(pooled);
-    return new Cbpe(score, label, threshold, model);
+    return new Cbpe(score, label, threshold, model, samplingErrors(labelled, score, threshold));
+  }
+
+  /**
+   * NannyML's sampling-error components (its {@code sampling_error.binary_classification}), from
+   * the reference's raw scores and labels: accuracy, precision, recall and F1 from the confusion
+   * counts (each the std of a 0/1 per-row value over the rows it counts, F1's scaled by its
+   * correcting factor), ROC AUC from the share of negatives ranked below each positive.
+   */
+  private static Map<String, double[]> samplingErrors(
+      Dataset<Row> labelled, String score, double threshold) {
+    Column predicted = col(score).geq(threshold);
+    Column positive = col(Y).equalTo(1.0);
+    Row counts =
+        labelled
+            .agg(
+                count(lit(1)),
+                sum(when(predicted.and(positive), 1L).otherwise(0L)),
+                sum(when(predicted.and(functions.not(positive)), 1L).otherwise(0L)),
+                sum(when(functions.not(predicted).and(positive), 1L).otherwise(0L)))
+            .first();
+    double n = counts.getLong(0);
+    double tp = counts.getLong(1);
+    double fp = counts.getLong(2);
+    double fn = counts.getLong(3);
+    double tn = n - tp - fp - fn;
+    Map<String, double[]> components = new HashMap<>();
+    components.put(ACCURACY, new double[] {bernoulliStd(tp + tn, n), 1});
+    components.put(PRECISION, new double[] {bernoulliStd(tp, tp + fp), (tp + fp) / n});
+    components.put(RECALL, new double[] {bernoulliStd(tp, tp + fn), (tp + fn) / n});
+    double relevant = tp + fn + fp;
+    double correcting = relevant / ((fn + fp) * 0.5 + tp);
+    components.put(F1, new double[] {correcting * bernoulliStd(tp, relevant), relevant / n});
+    components.put(ROC_AUC, aucComponents(labelled, score, n, tp + fn));
+    return components;
+  }
+
+  /** The population std of a vector of {@code ones} ones among {@code size} values. */
+  private static double bernoulliStd(double ones, double size) {
+    if (size == 0) {
+      return Double.NaN;
+    }
+    double p = ones / size;
+    return Math.sqrt(p * (1 - p));
+  }
+
+  /**
+   * NannyML's {@code auroc_sampling_error_components}: with the minority class as positive (labels
+   * and scores flipped when positives are over half), the rows sorted by score, each positive's
+   * count of negatives below it over all negatives; its std, and the share of positives. As in
+   * NannyML a positive ranked lowest of all is left out. One sort of the reference in a single
+   * Spark task (a running count over the whole side), not a collect: a test split of millions of
+   * rows stays off the driver.
+   */
+  private static double[] aucComponents(
+      Dataset<Row> labelled, String score, double n, double positives) {
+    boolean flip = positives * 2 > n;
+    double minority = flip ? n - positives : positives;
+    double negatives = n - minority;
+    Column p = flip ? lit(1.0).minus(col(score)) : col(score);
+    Column y = flip ? lit(1.0).minus(col(Y)) : col(Y);
+    WindowSpec sorted = Window.orderBy(col("__kiln_p"));
+    Row stats =
+        labelled
+            .select(p.as("__kiln_p"), y.as("__kiln_y"))
+            .withColumn("__kiln_rank", functions.row_number().over(sorted))
+            .withColumn(
+                "__kiln_below",
+                coalesce(
+                    sum(when(col("__kiln_y").equalTo(0.0), 1L).otherwise(0L))
+                        .over(sorted.rowsBetween(Window.unboundedPreceding(), -1)),
+                    lit(0L)))
+            .where(col("__kiln_y").equalTo(1.0).and(col("__kiln_rank").gt(1)))
+            .agg(functions.stddev_pop(col("__kiln_below").divide(negatives)))
+            .first();
+    return new double[] {stats.isNullAt(0) ? Double.NaN : stats.getDouble(0), minority / n};
+  }
+
+  /** The sampling error of a metric's value on a chunk of {@code rows} rows. */
+  private double samplingError(String metric, long rows) {
+    double[] c = samplingErrors.get(metric);
+    return c[0] / Math.sqrt(rows * c[1]);
   }
 
   /**
@@ -143,24 +237,32 @@ public final class Cbpe {
     Map<String, Map<String, double[]>> current = perChunk(currentChunks);
     List<PerformanceEstimate> estimates = new ArrayList<>();
     for (String metric : METRICS) {
-      List<ChunkValue> referenceValues = values(reference.get(metric), Double.NaN, Double.NaN);
+      List<ChunkValue> referenceValues =
+          values(metric, reference.get(metric), Double.NaN, Double.NaN);
       double[] band =
           Bands.meanPlusMinus3Std(referenceValues.stream().mapToDouble(ChunkValue::realized));
       double lower = Math.max(0, band[0]);
       double upper = Math.min(1, band[1]);
       estimates.add(
           new PerformanceEstimate(
-              metric, lower, upper, referenceValues, values(current.get(metric), lower, upper)));
+              metric,
+              lower,
+              upper,
+              referenceValues,
+              values(metric, current.get(metric), lower, upper)));
     }
     return estimates;
   }
 
-  private static List<ChunkValue> values(Map<String, double[]> chunks, double lower, double upper) {
+  private List<ChunkValue> values(
+      String metric, Map<String, double[]> chunks, double lower, double upper) {
     List<ChunkValue> values = new ArrayList<>();
     for (Map.Entry<String, double[]> e : new java.util.TreeMap<>(chunks).entrySet()) {
       double[] v = e.getValue();
       boolean alert = !Double.isNaN(lower) && (v[1] < lower || v[1] > upper);
-      values.add(new ChunkValue(e.getKey(), (long) v[0], v[1], Double.NaN, v[2], alert));
+      values.add(
+          new ChunkValue(
+              e.getKey(), (long) v[0], v[1], samplingError(metric, (long) v[0]), v[2], alert));
     }
     return values;
   }

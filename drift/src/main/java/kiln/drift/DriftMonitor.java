@@ -99,7 +99,36 @@ public final class DriftMonitor {
         config.profiles() == null
             ? Optional.empty()
             : Optional.of(new ProfileStore(spark, datasets, config.profiles()));
-    this.monitoring = new Monitoring(config, engine, profiler, progress, chunking, estimation);
+    // chunks are profiled as the whole sides are: with built-in aggregates under RAPIDS
+    this.monitoring =
+        new Monitoring(
+            config,
+            engine,
+            gpuProfiler != null ? gpuProfiler::profile : cpuProfiler(profiler),
+            progress,
+            chunking,
+            estimation);
+  }
+
+  /** The one-pass JVM fold, every chunk of a side in one pass. */
+  private static Monitoring.TableProfiler cpuProfiler(Profiler profiler) {
+    return new Monitoring.TableProfiler() {
+      @Override
+      public TableProfile profile(
+          Dataset<Row> data, List<String> columns, java.util.Set<String> categorical) {
+        return profiler.profile(data, columns, categorical);
+      }
+
+      @Override
+      public Map<String, TableProfile> profileBy(
+          Dataset<Row> data,
+          String key,
+          java.util.Collection<String> keys,
+          List<String> columns,
+          java.util.Set<String> categorical) {
+        return profiler.profileBy(data, key, columns, categorical);
+      }
+    };
   }
 
   public DriftConfig config() {

@@ -190,7 +190,7 @@ public final class DriftReport {
           .append(m.components())
           .append(" principal component(s) of ")
           .append(m.columns().size())
-          .append(" standardised numeric features (")
+          .append(" standardised features (categories as their reference share; ")
           .append(escape(String.join(", ", m.columns())))
           .append(") explain ")
           .append(String.format(Locale.ROOT, "%.1f%%", m.varianceExplained() * 100))
@@ -237,13 +237,23 @@ public final class DriftReport {
     for (PerformanceEstimate e : result.estimated()) {
       page.append("<h2>Estimated ")
           .append(escape(e.metric()))
-          .append(" without labels (CBPE)</h2>\n<p>Band: the reference chunks' realized ")
+          .append(" without labels (")
+          .append(e.method())
+          .append(")</h2>\n<p>")
+          .append(
+              e.method().equals("DLE")
+                  ? "Direct loss estimation: a model of each row's loss fitted on the labelled"
+                      + " reference. "
+                  : "The scores calibrated on the labelled reference. ")
+          .append("Band: the reference chunks' realized ")
           .append(escape(e.metric()))
           .append(" &plusmn; 3 std, ")
           .append(number(e.lower()))
           .append(" to ")
           .append(number(e.upper()))
-          .append(". Solid: estimated; dotted: realized where labels exist.</p>\n");
+          .append(". Solid: estimated; dotted: realized where labels exist. Each chunk's sampling")
+          .append(" error comes from the reference's per-row values scaled by the chunk's size;")
+          .append(" the confidence band is the estimate &plusmn; 3 sampling errors.</p>\n");
       page.append(
           lines(
               e.reference(),
@@ -255,7 +265,9 @@ public final class DriftReport {
               e.metric()));
       page.append("<table><tr><th>chunk</th><th class=\"num\">rows</th>")
           .append(
-              "<th class=\"num\">estimated</th><th class=\"num\">realized</th><th>alert</th></tr>");
+              "<th class=\"num\">estimated</th><th class=\"num\">sampling error</th>"
+                  + "<th class=\"num\">confidence band</th><th class=\"num\">realized</th>"
+                  + "<th>alert</th></tr>");
       for (ChunkValue c : e.current()) {
         page.append("<tr><td>")
             .append(escape(c.chunk()))
@@ -263,6 +275,18 @@ public final class DriftReport {
             .append(c.rows())
             .append("</td><td class=\"num\">")
             .append(number(c.value()))
+            .append("</td><td class=\"num\">")
+            .append(Double.isNaN(c.samplingError()) ? "-" : number(c.samplingError()))
+            .append("</td><td class=\"num\">")
+            .append(
+                Double.isNaN(c.samplingError())
+                    ? "-"
+                    : number(Math.max(0, c.value() - 3 * c.samplingError()))
+                        + " to "
+                        + number(
+                            e.method().equals("CBPE")
+                                ? Math.min(1, c.value() + 3 * c.samplingError())
+                                : c.value() + 3 * c.samplingError()))
             .append("</td><td class=\"num\">")
             .append(Double.isNaN(c.realized()) ? "no labels" : number(c.realized()))
             .append("</td><td class=\"")

@@ -12,7 +12,6 @@ import java.util.function.Consumer;
 import kiln.drift.internal.Chunker;
 import kiln.drift.internal.DomainClassifier;
 import kiln.drift.internal.DriftEngine;
-import kiln.drift.internal.Profiler;
 import kiln.drift.internal.Reconstruction;
 import kiln.drift.internal.SideProfile;
 import kiln.drift.internal.TableProfile;
@@ -27,14 +26,15 @@ import org.apache.spark.sql.types.TimestampType;
 
 /**
  * What a drift run adds to the whole-side comparison: the current side per chunk against the
- * reference, multivariate drift (PCA reconstruction error) and CBPE, each chunk with its alert.
- * Without chunking the current side is one chunk and the reference is cut into {@link
+ * reference, multivariate drift (PCA reconstruction error) and performance estimation without
+ * labels (CBPE for a classifier, DLE for a regressor), each chunk with its alert. Without chunking
+ * the current side is one chunk and the reference is cut into {@link
  * Chunking#DEFAULT_REFERENCE_CHUNKS} for the bands (NannyML's default).
  */
 final class Monitoring {
   private final DriftConfig config;
   private final DriftEngine engine;
-  private final Profiler profiler;
+  private final TableProfiler profiler;
   private final Consumer<String> progress;
   private final Chunking chunking;
   private final Estimation estimation;
@@ -42,7 +42,7 @@ final class Monitoring {
   Monitoring(
       DriftConfig config,
       DriftEngine engine,
-      Profiler profiler,
+      TableProfiler profiler,
       Consumer<String> progress,
       Chunking chunking,
       Estimation estimation) {
@@ -52,6 +52,38 @@ final class Monitoring {
     this.progress = progress;
     this.chunking = chunking;
     this.estimation = estimation;
+  }
+
+  /**
+   * How a side (here: a chunk) is profiled: the one-pass JVM fold on a CPU, built-in aggregates a
+   * GPU runs under RAPIDS (the same choice as the whole sides', made once in DriftMonitor).
+   */
+  @FunctionalInterface
+  interface TableProfiler {
+    kiln.drift.internal.TableProfile profile(
+        Dataset<Row> data, List<String> columns, java.util.Set<String> categorical);
+
+    /**
+     * One profile per value of {@code key} among {@code keys}: here one pass per chunk (the GPU's
+     * built-in aggregates); the CPU fold overrides it with one pass for every chunk.
+     */
+    default Map<String, TableProfile> profileBy(
+        Dataset<Row> data,
+        String key,
+        java.util.Collection<String> keys,
+        List<String> columns,
+        java.util.Set<String> categorical) {
+      Map<String, TableProfile> profiles = new java.util.TreeMap<>();
+      for (String value : keys) {
+        profiles.put(
+            value,
+            profile(
+                data.where(org.apache.spark.sql.functions.col(key).equalTo(value)).drop(key),
+                columns,
+                categorical));
+      }
+      return profiles;
+    }
   }
 
   /** The domain classifier runs when the config's statistics list it (per chunk with chunks). */
@@ -129,6 +161,7 @@ final class Monitoring {
             profiler.profileBy(
                 currentChunks,
                 Chunker.CHUNK,
+                sizes.keySet(),
                 engine.profiledColumns(plan, schema),
                 config.categoricalSet());
         for (Map.Entry<String, Long> chunk : sizes.entrySet()) {
@@ -142,6 +175,8 @@ final class Monitoring {
         }
       }
       Map<String, Long> referenceSizes = Chunker.sizes(referenceChunks);
+      List<String> categorical =
+          categoricalFeatures(plan, referenceRows.schema(), currentRows.schema(), numeric);
       String note = null;
       MultivariateDrift reconstruction = null;
       if (!multivariateAsked()) {
@@ -160,9 +195,15 @@ final class Monitoring {
                 + " rows";
       } else {
         progress.accept(
-            "fitting the PCA of " + numeric.size() + " numeric features on the reference");
+            "fitting the PCA of "
+                + numeric.size()
+                + " numeric and "
+                + categorical.size()
+                + " categorical features on the reference");
+        // categories as their reference share, as NannyML encodes them
         Reconstruction.Fit fit =
-            Reconstruction.fit(referenceRows, numeric, MultivariateDrift.DEFAULT_VARIANCE_KEPT);
+            Reconstruction.fit(
+                referenceRows, numeric, categorical, MultivariateDrift.DEFAULT_VARIANCE_KEPT);
         reconstruction =
             Reconstruction.decide(
                 fit,
@@ -170,8 +211,6 @@ final class Monitoring {
                 Reconstruction.perChunk(currentChunks, fit));
       }
       DomainClassifierDrift domain = null;
-      List<String> categorical =
-          categoricalFeatures(plan, referenceRows.schema(), currentRows.schema(), numeric);
       if (domainClassifierAsked() && numeric.size() + categorical.size() > 0) {
         progress.accept(
             "training the domain classifier ("
@@ -190,11 +229,30 @@ final class Monitoring {
                 config.thresholds().domainClassifierAuc());
       }
       List<PerformanceEstimate> estimates = List.of();
-      if (estimation != null) {
+      if (estimation != null && estimation.regression()) {
+        progress.accept(
+            "estimating performance without labels (direct loss estimation: a model of each"
+                + " row's loss on "
+                + (numeric.size() + categorical.size())
+                + " features and the prediction)");
+        estimates =
+            Dle.fit(
+                    referenceRows,
+                    numeric,
+                    categorical,
+                    estimation.score(),
+                    estimation.label(),
+                    estimation.metrics())
+                .estimate(referenceChunks, currentChunks);
+      } else if (estimation != null) {
         progress.accept("estimating performance without labels (CBPE)");
+        List<String> asked = estimation.metrics();
         estimates =
             Cbpe.fit(referenceRows, estimation.score(), estimation.label(), estimation.threshold())
-                .estimate(referenceChunks, currentChunks);
+                .estimate(referenceChunks, currentChunks)
+                .stream()
+                .filter(e -> asked == null || asked.contains(e.metric()))
+                .toList();
       }
       return decide(whole, chunks, reconstruction, domain, estimates, note);
     } finally {

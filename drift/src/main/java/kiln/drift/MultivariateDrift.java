@@ -4,15 +4,16 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Multivariate drift as NannyML's data reconstruction: numeric features are mean-imputed and
- * standardised on the reference, a PCA fitted on the reference keeps the fewest components that
- * explain more than {@code varianceKept} of the variance, and each row's error is the Euclidean
- * distance between it and its reconstruction from those components. A chunk's value is its rows'
- * mean error; the band is the reference chunks' mean &plusmn; 3 standard deviations (the lower end
- * at least 0). Joint shifts that leave every column's distribution alone (a broken correlation)
- * show here and nowhere else.
+ * Multivariate drift as NannyML's data reconstruction: numeric features are mean-imputed,
+ * categorical ones imputed with their mode and encoded as each category's share of the reference
+ * rows (NannyML's CountEncoder; an unseen category is 0), all standardised on the reference; a PCA
+ * fitted on the reference keeps the fewest components that explain more than {@code varianceKept}
+ * of the variance, and each row's error is the Euclidean distance between it and its reconstruction
+ * from those components. A chunk's value is its rows' mean error; the band is the reference chunks'
+ * mean &plusmn; 3 standard deviations (the lower end at least 0). Joint shifts that leave every
+ * column's distribution alone (a broken correlation) show here and nowhere else.
  *
- * @param columns the features in the PCA
+ * @param columns the features in the PCA (numeric, then categorical)
  * @param components the principal components kept
  * @param varianceKept the share of variance asked for (NannyML's 0.65)
  * @param varianceExplained the share the kept components explain

@@ -34,6 +34,16 @@ class NannyMlAgreementTest {
    */
   static final double CBPE_TOLERANCE = 0.005;
 
+  /**
+   * CBPE's sampling errors follow NannyML's formulas on the same reference rows: for accuracy,
+   * precision, recall and F1 (from confusion counts) only floating point may differ; for ROC AUC
+   * also the order of tied scores in its ranking (numpy's unstable argsort against Java's stable
+   * sort: the fixture's reference has 22 tied scores, which moves the sampling error by 5e-8).
+   */
+  static final double SAMPLING_ERROR_TOLERANCE = 1e-9;
+
+  static final double AUC_SAMPLING_ERROR_TOLERANCE = 1e-6;
+
   /** Same imputation, scaling and PCA: only floating point may differ. */
   static final double RECONSTRUCTION_TOLERANCE = 1e-6;
 
@@ -154,6 +164,20 @@ class NannyMlAgreementTest {
             .isCloseTo(chunk.get("estimated").asDouble(), within(CBPE_TOLERANCE));
         assertThat(kiln.realized()).isCloseTo(chunk.get("realized").asDouble(), within(1e-9));
         assertThat(kiln.alert()).isEqualTo(chunk.get("alert").asBoolean());
+        // NannyML's sampling error from the reference, scaled by the chunk's size: same formulas
+        System.out.printf(
+            "%s chunk %s: sampling error kiln %.9f nannyml %.9f%n",
+            estimate.metric(),
+            kiln.chunk(),
+            kiln.samplingError(),
+            chunk.get("sampling_error").asDouble());
+        assertThat(kiln.samplingError())
+            .isCloseTo(
+                chunk.get("sampling_error").asDouble(),
+                within(
+                    estimate.metric().equals(Cbpe.ROC_AUC)
+                        ? AUC_SAMPLING_ERROR_TOLERANCE
+                        : SAMPLING_ERROR_TOLERANCE));
       }
       System.out.printf("%s: largest difference from NannyML %.6f%n", estimate.metric(), worst);
     }

@@ -21,13 +21,16 @@ public final class PlanCapture implements AutoCloseable {
   static final String LOGGER = "com.nvidia.spark.rapids.GpuOverrides";
 
   /**
-   * Delta's queries over its transaction log: its actions, and the files' statistics it skips by.
+   * Delta's queries over its transaction log: its actions, the files' statistics it skips by, and
+   * the snapshot's state it aggregates after a commit (an RDD of the log's actions: the alias
+   * {@code numOfProtocol} is Delta's Snapshot.computedState's own).
    */
   private static final List<String> DELTA_LOG_STATE =
       List.of(
           "org.apache.spark.sql.delta.actions.",
           "org.apache.spark.sql.delta.stats.",
-          "StructField(numRecords,");
+          "StructField(numRecords,",
+          " AS numOfProtocol#");
 
   private final Logger logger;
   private final Level previousLevel;

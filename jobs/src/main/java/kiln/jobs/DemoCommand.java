@@ -365,8 +365,8 @@ final class DemoCommand implements Callable<Integer> {
                           + " again.");
                 } else {
                   long llmStarted = System.nanoTime();
-                  llm =
-                      reporting.run(
+                  Reporting.Priced<SpamLlmDemo.Result> priced =
+                      reporting.runPriced(
                           "llm " + SpamLlmDemo.PROMPT + " on SpamAssassin mails",
                           Map.of(
                               "kiln.job",
@@ -383,7 +383,11 @@ final class DemoCommand implements Callable<Integer> {
                                   mails.get(),
                                   demo,
                                   console::step));
-                  console.result(llm.llm().summary());
+                  llm = priced.result();
+                  console.result(
+                      llm.llm().summary()
+                          + ", "
+                          + LlmTokenCost.of(llm.llm(), priced.cost()).line());
                   console.result(
                       "Labels: "
                           + llm.llm().output()

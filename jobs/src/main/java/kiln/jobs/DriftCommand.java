@@ -141,11 +141,24 @@ final class DriftCommand implements Callable<Integer> {
   @Option(
       names = "--estimate",
       description = {
-        "With --model (a classifier): estimate its ROC AUC and accuracy without labels per chunk (CBPE,",
-        "scores calibrated on the labelled reference), alerting when an estimate leaves the band of the",
-        "reference chunks' realized values; the realized values are shown beside where labels exist."
+        "With --model: estimate its performance without labels per chunk, alerting when an estimate",
+        "leaves the band of the reference chunks' realized values; the realized values are shown beside",
+        "where labels exist. A classifier: ROC AUC, accuracy, precision, recall, F1 (CBPE, scores",
+        "calibrated on the labelled reference). A regressor: MAE, MAPE, MSE, RMSE, MSLE, RMSLE (direct loss",
+        "estimation: a model of each row's loss fitted on the labelled reference)."
       })
   boolean estimate;
+
+  @Option(
+      names = "--estimate-metrics",
+      paramLabel = "METRIC[,METRIC...]",
+      split = ",",
+      description = {
+        "The metrics --estimate reports (implies --estimate): roc_auc, accuracy, precision, recall, f1",
+        "for a classifier; mae, mape, mse, rmse, msle, rmsle for a regressor. Default: all (MSLE and RMSLE",
+        "only when the reference's labels and predictions are at least 0)."
+      })
+  java.util.List<String> estimateMetrics;
 
   /**
    * What one drift run left behind (and what --json prints); historyVersion is -1 with
@@ -173,7 +186,7 @@ final class DriftCommand implements Callable<Integer> {
               + " needs --key: the columns that join the labels to the current rows",
           "add --key COLUMN[,COLUMN...]");
     }
-    if (estimate && model == null) {
+    if ((estimate || estimateMetrics != null) && model == null) {
       throw Errors.badInput(
           "--estimate estimates a model's performance and needs --model",
           "add --model models:/NAME@ALIAS, or leave --estimate out");
@@ -273,7 +286,8 @@ final class DriftCommand implements Callable<Integer> {
                         drift,
                         console::step,
                         chunking,
-                        estimate)
+                        estimate,
+                        estimateMetrics)
                     .run(
                         modelUri,
                         t.reference(),

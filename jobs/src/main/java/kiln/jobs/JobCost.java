@@ -12,11 +12,13 @@ import kiln.cost.Cost;
 import kiln.cost.CostLine;
 import kiln.cost.CostRecord;
 import kiln.cost.CostTable;
+import kiln.cost.ModelPrice;
 import kiln.cost.PriceCatalog;
 import kiln.cost.Pricing;
 import kiln.cost.TokenUsage;
 import kiln.cost.Usage;
 import kiln.cost.UsageListener;
+import kiln.llm.LlmPrice;
 import kiln.llm.LlmRunResult;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
@@ -85,8 +87,12 @@ final class JobCost {
         runTags.get("mlflow.parentRunId"));
   }
 
-  /** Measures, prices, logs and stores the run's cost; {@code result} gives an LLM job's tokens. */
-  void record(TrackedRun run, Object result) {
+  /**
+   * Measures, prices, logs and stores the run's cost; {@code result} gives an LLM job's tokens (and
+   * its {@code price:}, which replaces the catalog's entry for its model). Returns the cost, or
+   * null when it could not be recorded (said, never failing the job).
+   */
+  Cost record(TrackedRun run, Object result) {
     try {
       SparkSession spark = activeSpark();
       Map<String, String> conf = conf(spark);
@@ -100,11 +106,20 @@ final class JobCost {
         usage = UsageListener.attach(spark).since(from, spark.sparkContext());
       }
       List<TokenUsage> tokens = List.of();
-      if (result instanceof LlmRunResult llm && llm.model() != null && !llm.alreadyWritten()) {
+      // the demo's LLM step carries its LLM run's result
+      LlmRunResult llm =
+          result instanceof LlmRunResult r
+              ? r
+              : result instanceof kiln.jobs.demo.SpamLlmDemo.Result d ? d.llm() : null;
+      if (llm != null && llm.model() != null && !llm.alreadyWritten()) {
         tokens =
             List.of(
                 new TokenUsage(
-                    llm.model(), llm.promptTokens(), llm.completionTokens(), localModel));
+                    llm.model(),
+                    llm.promptTokens(),
+                    llm.completionTokens(),
+                    localModel,
+                    modelPrice(llm)));
       } else if (result instanceof TokenSpending spending) {
         tokens = spending.tokenUsage();
       }
@@ -121,6 +136,10 @@ final class JobCost {
       runTags.put("cost.catalog_version", catalog.version());
       if (!cost.unknown().isEmpty()) {
         runTags.put("cost.unknown", String.join("; ", cost.unknown()));
+      }
+      if (!tokens.isEmpty()) {
+        // which price the tokens were priced by: the job's own, or the catalog's
+        runTags.put("cost.tokens_price", tokenPrices(tokens, catalog));
       }
       tags.forEach((k, v) -> runTags.put("kiln.tag." + k, v));
       run.setTags(runTags);
@@ -146,9 +165,50 @@ final class JobCost {
         new CostTable(spark, table)
             .append(new CostRecord(job, run.id(), rowTags(tags), usage, tokens, cost));
       }
+      return cost;
     } catch (RuntimeException e) {
       console.step("Cost not recorded: " + Errors.rootMessage(e));
+      return null;
     }
+  }
+
+  /**
+   * An LLM job's {@code price:} as the cost module's model price: per 1,000 tokens, or per hour for
+   * the hours its engine worked (null without one: the catalog prices the model).
+   */
+  static ModelPrice modelPrice(LlmRunResult llm) {
+    LlmPrice price = llm.price();
+    if (price == null) {
+      return null;
+    }
+    return price.perHour() != null
+        ? new ModelPrice.PerHour(price.perHour(), llm.engineHours(), price.currency())
+        : new ModelPrice.PerThousandTokens(
+            price.promptPer1k(), price.completionPer1k(), price.currency());
+  }
+
+  /** Each model's price, as priced: "MODEL: PRICE (job price:)" or "MODEL: catalog VERSION". */
+  private static String tokenPrices(List<TokenUsage> tokens, PriceCatalog catalog) {
+    return String.join(
+        "; ",
+        tokens.stream()
+            .map(
+                t ->
+                    t.model()
+                        + ": "
+                        + (t.price() != null
+                            ? t.price().describe() + " (the job's price:)"
+                            : "catalog " + catalog.version()))
+            .distinct()
+            .toList());
+  }
+
+  /**
+   * The catalog a run's cost is priced with (the settings' {@value #PRICES}, else the built-in
+   * one), for checks before a job runs.
+   */
+  static PriceCatalog catalog(KilnSettings settings) {
+    return GpuEstimates.catalog(settings);
   }
 
   private Map<String, String> conf(SparkSession spark) {

@@ -58,7 +58,6 @@ import kiln.training.GateResult;
 import kiln.training.RegisteredVersion;
 import kiln.training.TrainConfig;
 import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -379,12 +378,8 @@ public final class KilnSession implements AutoCloseable {
                   LlmPipeline.of(
                       job.text(), job.pii(), prompt.template(), job.variable(), job.engine()),
                   input);
-          Transformer[] stages = fitted.stages();
-          // every stage but the last (the engine): redaction and rendering only
-          Dataset<Row> rendered = input;
-          for (int i = 0; i < stages.length - 1; i++) {
-            rendered = stages[i].transform(rendered);
-          }
+          // redaction and rendering only: the stages before the generation
+          Dataset<Row> rendered = LlmPipeline.prepare(fitted, input);
           return rendered.select(
               job.key(), LlmPipeline.REDACTED_TEXT, LlmPipeline.REDACTIONS, LlmPipeline.PROMPT);
         });
@@ -398,13 +393,15 @@ public final class KilnSession implements AutoCloseable {
     return call(
         () -> {
           PromptRegistry registry = prompts();
-          LlmRunResult result =
-              reporting.run(
+          LlmTokenCost.checkCurrency(job, settings);
+          Reporting.Priced<LlmRunResult> priced =
+              reporting.runPriced(
                   "llm " + job.prompt(),
-                  Map.of("kiln.job", "llm"),
+                  Map.of("kiln.job", "llm", JobCost.LLM_ENGINE, job.engine().type().toString()),
                   run ->
                       new LlmJob(spark(), registry, System.getenv(), console::step)
                           .run(job, run, settings.workdirPath().resolve("llm/pipelines")));
+          LlmRunResult result = priced.result();
           console.result(
               "Output: "
                   + result.output()
@@ -413,7 +410,7 @@ public final class KilnSession implements AutoCloseable {
                   + ", model "
                   + result.model()
                   + ")");
-          console.result(result.summary());
+          console.result(result.summary() + ", " + LlmTokenCost.of(result, priced.cost()).line());
           return result;
         });
   }

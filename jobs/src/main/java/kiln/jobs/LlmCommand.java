@@ -79,16 +79,20 @@ final class LlmCommand implements Runnable {
       Console console = json.console(spec);
       LlmJobConfig job = LlmJobConfig.read(config);
       KilnSettings kiln = sparkOptions.settings();
+      LlmTokenCost.checkCurrency(job, kiln);
       try (Session session = new Session(kiln);
           Reporting reporting = Reporting.open(kiln, console)) {
         PromptRegistry prompts = new PromptRegistry(reporting.tracking(), System.getenv());
-        LlmRunResult result =
-            reporting.run(
+        Reporting.Priced<LlmRunResult> priced =
+            reporting.runPriced(
                 "llm " + job.prompt(),
                 Map.of("kiln.job", "llm", JobCost.LLM_ENGINE, job.engine().type().toString()),
                 run ->
                     new LlmJob(session.spark(), prompts, System.getenv(), console::step)
                         .run(job, run, kiln.workdirPath().resolve("llm/pipelines")));
+        LlmRunResult result = priced.result();
+        // the token cost the run logged (cost.tokens), so that summary, JSON and MLflow agree
+        LlmTokenCost tokenCost = LlmTokenCost.of(result, priced.cost());
         console.result(
             "Output: "
                 + result.output()
@@ -97,9 +101,9 @@ final class LlmCommand implements Runnable {
                 + ", model "
                 + result.model()
                 + ")");
-        console.result(result.summary());
+        console.result(result.summary() + ", " + tokenCost.line());
         if (json.json) {
-          spec.commandLine().getOut().println(json(result));
+          spec.commandLine().getOut().println(json(result, tokenCost));
           spec.commandLine().getOut().flush();
         }
         if (result.tooManyErrors()) {
@@ -117,7 +121,7 @@ final class LlmCommand implements Runnable {
       }
     }
 
-    private static String json(LlmRunResult r) {
+    private static String json(LlmRunResult r, LlmTokenCost tokenCost) {
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("input", r.input().toString());
       out.put("output", r.output().toString());
@@ -142,9 +146,8 @@ final class LlmCommand implements Runnable {
       out.put("already_written", r.alreadyWritten());
       out.put("pipeline", r.pipeline());
       out.put("engine_hours", r.engineHours());
-      // null when the job has no price: unknown, never 0
-      out.put("cost", r.cost());
-      out.put("currency", r.currency());
+      // the run's token cost as MLflow's cost.tokens has it: null when unknown, never 0
+      out.putAll(tokenCost.json());
       return LlmCommand.json(out);
     }
   }

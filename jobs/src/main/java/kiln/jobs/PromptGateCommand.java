@@ -258,20 +258,18 @@ final class PromptGateCommand implements Callable<Integer> {
                 .substring(0, 12);
     String completions = base.resolve("completions-" + tag).toString();
     LlmJobConfig job =
-        new LlmJobConfig(
-            golden.toString(),
-            gate.key(),
-            gate.text(),
-            gate.variable(),
-            new PromptRef(name, version, null),
-            engine,
-            completions,
-            1.0,
-            null,
-            true,
-            null,
-            null,
-            false);
+        LlmJobConfig.builder()
+            .input(golden.toString())
+            .key(gate.key())
+            .text(gate.text())
+            .variable(gate.variable())
+            .prompt(new PromptRef(name, version, null))
+            .engine(engine)
+            .output(completions)
+            .maxErrorRate(1.0)
+            .deduplicate(true)
+            .blockLeaks(false)
+            .build();
     PromptRegistry prompts = new PromptRegistry(reporting.tracking(), System.getenv());
     LlmRunResult generated =
         reporting.run(

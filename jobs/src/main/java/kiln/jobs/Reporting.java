@@ -162,6 +162,17 @@ final class Reporting implements AutoCloseable {
    * throws.
    */
   <R> R run(String runName, Map<String, String> tags, Function<TrackedRun, R> job) {
+    return runPriced(runName, tags, job).result();
+  }
+
+  /**
+   * A job's result and the cost its run was priced at (null when the cost could not be recorded),
+   * so that a command prints the very figures the run logged.
+   */
+  record Priced<R>(R result, kiln.cost.Cost cost) {}
+
+  /** As {@link #run}, with the run's cost. */
+  <R> Priced<R> runPriced(String runName, Map<String, String> tags, Function<TrackedRun, R> job) {
     Map<String, String> allTags = new LinkedHashMap<>(tags);
     allTags.putIfAbsent("mlflow.source.name", "kiln " + tags.getOrDefault("kiln.job", ""));
     String version = Kiln.class.getPackage().getImplementationVersion();
@@ -178,10 +189,10 @@ final class Reporting implements AutoCloseable {
         JobCost.start(settings, tags.getOrDefault("kiln.job", runName), allTags, console);
     try {
       R result = job.apply(run);
-      cost.record(run, result);
+      kiln.cost.Cost priced = cost.record(run, result);
       run.finish();
       console.step("MLflow run: " + run.url());
-      return result;
+      return new Priced<>(result, priced);
     } catch (RuntimeException | Error e) {
       cost.record(run, null);
       run.fail(e);

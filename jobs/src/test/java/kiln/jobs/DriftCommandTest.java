@@ -211,8 +211,10 @@ class DriftCommandTest {
       assertThat(chunk.get("drifted").asBoolean()).isTrue();
     }
     // the reference is cut the same way (three chunks of 100 rows): the reconstruction error's
-    // band comes from them; delay and score are the numeric features
-    assertThat(result.at("/multivariate/columns").toString()).isEqualTo("[\"delay\",\"score\"]");
+    // band comes from them; delay and score are the numeric features, origin the categorical one
+    // (count-encoded, as NannyML does)
+    assertThat(result.at("/multivariate/columns").toString())
+        .isEqualTo("[\"delay\",\"score\",\"origin\"]");
     assertThat(result.at("/multivariate/reference")).hasSize(3);
     assertThat(result.at("/multivariate/current")).hasSize(3);
     assertThat(run.err())

@@ -124,25 +124,52 @@ class GpuCheckTest {
     assertThat(fallbacksNotFor(checks, DELTA_SCAN)).isEmpty();
   }
 
+  /**
+   * Scoring's pre-processing and writes, Kiln's part of {@code kiln score}, as GpuCheck defines it:
+   * the plan the model reads (the input's rows, each feature cast to double with NaN for null, the
+   * provenance columns) and the count of error rows on the written version run wholly on the GPU
+   * but for the Delta scan, which RAPIDS 25.04 does not run on Spark 3.5.
+   */
   @Test
-  void scoringFallsBackOnlyForDeltaSparkMlVectorsAndObserve() {
-    PlanCoverage score = plan("score", GpuCheck.SCORE_PREPARE);
-    assertThat(fallbacksNotFor(score, DELTA_SCAN, SPARK_ML_UDF, SPARK_ML_VECTOR)).isEmpty();
-    JobCoverage job = jobs.stream().filter(j -> j.job().equals("score")).findFirst().orElseThrow();
-    assertThat(job.plans())
-        .flatExtracting(PlanCoverage::fallbacks)
-        .allSatisfy(
-            o ->
-                assertThat(o.reasons())
-                    .anySatisfy(
-                        r ->
-                            assertThat(r)
-                                .containsAnyOf(
-                                    DELTA_SCAN,
-                                    DELTA_WRITE,
-                                    SPARK_ML_UDF,
-                                    SPARK_ML_VECTOR,
-                                    "CollectMetricsExec")));
+  void scoringsPreprocessingAndRowCountsRunWhollyOnTheGpuButForTheDeltaScan() {
+    PlanCoverage prepare = plan("score", GpuCheck.SCORE_PREPARE);
+    assertThat(prepare.operators())
+        .extracting(Operator::name)
+        .containsExactly("ProjectExec", "FileSourceScanExec");
+    PlanCoverage counts = plan("score", GpuCheck.SCORE_COUNTS);
+    assertThat(counts.operators()).extracting(Operator::name).contains("HashAggregateExec");
+    for (PlanCoverage plan : List.of(prepare, counts)) {
+      assertThat(fallbacksNotFor(plan, DELTA_SCAN)).as(plan.name()).isEmpty();
+      assertThat(plan.fallbacks())
+          .as(plan.name())
+          .extracting(Operator::name)
+          .containsOnly("FileSourceScanExec");
+    }
+  }
+
+  /**
+   * The write: RAPIDS plans it (no observe, which RAPIDS 25.04 fails to plan), and what falls back
+   * does so for Delta (no Delta Lake writes in RAPIDS 25.04 on Spark 3.5) or for the model's own
+   * vectors and UDFs, never for an expression of Kiln's. The model's inference is reported as it
+   * is: a Spark ML stand-in's VectorAssembler and UDFs.
+   */
+  @Test
+  void scoringsWriteIsPlannedByRapidsAndFallsBackOnlyForDeltaAndTheModel() {
+    JobCoverage job = job("score");
+    List<PlanCoverage> whole = job.plans(GpuCheck.SCORE_JOB);
+    assertThat(whole).isNotEmpty();
+    assertThat(whole).extracting(PlanCoverage::name).noneMatch(n -> n.contains("could not plan"));
+    for (PlanCoverage plan : whole) {
+      assertThat(fallbacksNotFor(plan, DELTA_SCAN, DELTA_WRITE, SPARK_ML_UDF, SPARK_ML_VECTOR))
+          .as(plan.name())
+          .isEmpty();
+    }
+    PlanCoverage model = plan("score", GpuCheck.SCORE_MODEL);
+    assertThat(fallbacksNotFor(model, DELTA_SCAN, SPARK_ML_UDF, SPARK_ML_VECTOR)).isEmpty();
+  }
+
+  private static JobCoverage job(String name) {
+    return jobs.stream().filter(j -> j.job().equals(name)).findFirst().orElseThrow();
   }
 
   @Test
@@ -151,11 +178,12 @@ class GpuCheckTest {
     // exploded and grouped, their count per column joined back, and approx_percentile beyond the
     // exact limit; every operator of those plans must stay on the GPU but the Delta scans
     JobCoverage job = jobs.stream().filter(j -> j.job().equals("drift")).findFirst().orElseThrow();
-    assertThat(job.plans()).isNotEmpty();
-    for (PlanCoverage plan : job.plans()) {
+    List<PlanCoverage> sides = job.plans(GpuCheck.DRIFT_SIDES);
+    assertThat(sides).isNotEmpty();
+    for (PlanCoverage plan : sides) {
       assertThat(fallbacksNotFor(plan, DELTA_SCAN)).as(plan.name()).isEmpty();
     }
-    assertThat(job.plans())
+    assertThat(sides)
         .flatExtracting(PlanCoverage::operators)
         .extracting(Operator::name)
         .contains(
@@ -163,10 +191,37 @@ class GpuCheckTest {
             "BroadcastHashJoinExec",
             "ObjectHashAggregateExec",
             "HashAggregateExec");
-    assertThat(job.plans())
+    assertThat(sides)
         .flatExtracting(PlanCoverage::fallbacks)
         .extracting(Operator::name)
         .containsOnly("FileSourceScanExec");
+  }
+
+  /**
+   * kiln drift --chunk under RAPIDS: every current chunk is profiled with the built-in aggregates
+   * too (its exploded value counts, GenerateExec, in a plan per chunk beside the two sides'), not
+   * the JVM fold, whose plan would be only a scan and a projection; those plans fall back only for
+   * the Delta scans and the cached chunks (InMemoryTableScanExec, off in RAPIDS 25.04).
+   */
+  @Test
+  void chunkedDriftProfilesEveryChunkWithTheGpuPath() {
+    List<PlanCoverage> chunked = job("drift").plans(GpuCheck.DRIFT_CHUNKED);
+    List<PlanCoverage> profiles =
+        chunked.stream()
+            .filter(p -> p.operators().stream().anyMatch(o -> o.name().equals("GenerateExec")))
+            .toList();
+    long sides =
+        job("drift").plans(GpuCheck.DRIFT_SIDES).stream()
+            .filter(p -> p.operators().stream().anyMatch(o -> o.name().equals("GenerateExec")))
+            .count();
+    assertThat(sides).isPositive();
+    assertThat(profiles.size())
+        .isGreaterThanOrEqualTo((int) (sides + sides / 2 * GpuCheck.DRIFT_CHUNKS));
+    for (PlanCoverage plan : profiles) {
+      assertThat(fallbacksNotFor(plan, DELTA_SCAN, "InMemoryTableScanExec has been disabled"))
+          .as(plan.name())
+          .isEmpty();
+    }
   }
 
   @Test

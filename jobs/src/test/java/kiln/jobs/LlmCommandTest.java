@@ -190,6 +190,181 @@ class LlmCommandTest {
     }
   }
 
+  /**
+   * One token cost per run: the job's {@code price:} replaces the catalog's entry for its model,
+   * and the summary, {@code --json} and MLflow's {@code cost.tokens} carry the same figure.
+   */
+  @Test
+  void aRunWithAPriceAndACatalogEntryLogsThePricesTokenCostOnce(SparkSession spark)
+      throws Exception {
+    Path root = dir.resolve("priced");
+    String input = root.resolve("emails").toString();
+    StructType schema =
+        new StructType().add("id", DataTypes.IntegerType).add("body", DataTypes.StringType);
+    new Datasets(spark)
+        .write(
+            spark.createDataFrame(
+                List.of(
+                    RowFactory.create(1, "win money now"),
+                    RowFactory.create(2, "lunch at noon?"),
+                    RowFactory.create(3, "broken [500]")),
+                schema),
+            input,
+            WriteOptions.of(WriteMode.OVERWRITE));
+    // the catalog prices model tiny at 0.002 / 0.008 per 1,000 tokens; the job says 0.5 / 1.0
+    Path catalog = root.resolve("prices.yaml");
+    Files.writeString(
+        catalog,
+        "version: \"test-prices\"\ncurrency: USD\ncoreHour: 0.03\ngbHour: 0.004\n"
+            + "storageGbMonth: 0.02\nspotDiscount: 0.5\n"
+            + "tokens:\n  tiny: {prompt: 0.002, completion: 0.008}\n");
+    ObjectMapper json = new ObjectMapper();
+    HttpServer llm = endpoint();
+    try (TrackingServer server =
+        TrackingServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .storeDirectory(root.resolve("mlflow"))
+            .build()
+            .start()) {
+      Path settings = root.resolve("kiln.yaml");
+      Files.writeString(settings, "tracking:\n  uri: " + server.uri() + "\n");
+      Path template = root.resolve("spam.txt");
+      Files.writeString(template, "Spam or ham?\n\n{{text}}");
+      String[] common = {
+        "--settings",
+        settings.toString(),
+        "--workdir",
+        root.resolve("work").toString(),
+        "--conf",
+        "spark.kiln.cost.prices=" + catalog
+      };
+      assertThat(
+              kiln(concat(
+                      new String[] {
+                        "prompts", "register", "--name", "priced", "--template", template.toString()
+                      },
+                      common))
+                  .exitCode())
+          .isZero();
+      String job =
+          "input: "
+              + input
+              + "\nkey: id\ntext: body\nprompt: {name: priced, version: 1}\n"
+              + "engine: {type: openai, model: tiny, baseUrl: 'http://127.0.0.1:"
+              + llm.getAddress().getPort()
+              + "/v1', maxAttempts: 1}\nmaxErrorRate: 0.5\n";
+      Path withPrice = root.resolve("with-price.yaml");
+      Files.writeString(
+          withPrice,
+          job
+              + "output: "
+              + root.resolve("labels-priced")
+              + "\nprice: {promptPer1k: 0.5, completionPer1k: 1.0}\n");
+      Run priced =
+          kiln(
+              concat(
+                  new String[] {"llm", "run", "--config", withPrice.toString(), "--json"}, common));
+      assertThat(priced.exitCode()).as(priced.err()).isZero();
+      // two answered rows of 10 prompt and 1 completion tokens: 20 / 1000 x 0.5 + 2 / 1000 x 1.0
+      double override = 20 / 1000.0 * 0.5 + 2 / 1000.0 * 1.0;
+      JsonNode result = json.readTree(priced.out());
+      assertThat(result.path("prompt_tokens").asLong()).isEqualTo(20);
+      assertThat(result.path("completion_tokens").asLong()).isEqualTo(2);
+      assertThat(result.path("cost").asDouble()).isEqualTo(override);
+      assertThat(result.path("currency").asText()).isEqualTo("USD");
+      assertThat(result.path("cost_source").asText()).isEqualTo("price");
+      assertThat(priced.err())
+          .contains(
+              "token cost 0.012000 USD (the job's price: 0.5 USD per 1k prompt tokens, 1.0 per 1k"
+                  + " completion tokens)")
+          .contains("tokens 0.012000;");
+
+      Path fromCatalog = root.resolve("catalog.yaml");
+      Files.writeString(fromCatalog, job + "output: " + root.resolve("labels-catalog") + "\n");
+      Run catalogued =
+          kiln(
+              concat(
+                  new String[] {"llm", "run", "--config", fromCatalog.toString(), "--json"},
+                  common));
+      assertThat(catalogued.exitCode()).as(catalogued.err()).isZero();
+      double catalogCost = 20 / 1000.0 * 0.002 + 2 / 1000.0 * 0.008;
+      JsonNode fromIt = json.readTree(catalogued.out());
+      assertThat(fromIt.path("cost").asDouble()).isEqualTo(catalogCost);
+      assertThat(fromIt.path("cost_source").asText()).isEqualTo("catalog");
+      assertThat(catalogued.err()).contains("token cost 0.000056 USD (price catalog test-prices)");
+
+      // MLflow: each run has one token cost, cost.tokens, and no second figure beside it
+      var client = new org.mlflow.tracking.MlflowClient(server.uri().toString());
+      String experimentId = client.getExperimentByName("kiln").orElseThrow().getExperimentId();
+      java.util.Map<String, org.mlflow.api.proto.Service.Run> byOutput = new java.util.HashMap<>();
+      for (var info : client.searchRuns(List.of(experimentId), "tags.`kiln.job` = 'llm'")) {
+        var run = client.getRun(info.getRunId());
+        run.getData().getParamsList().stream()
+            .filter(p -> p.getKey().equals("output"))
+            .forEach(p -> byOutput.put(p.getValue(), run));
+      }
+      var pricedRun = byOutput.get(root.resolve("labels-priced").toString());
+      assertThat(pricedRun.getData().getMetricsList())
+          .filteredOn(m -> m.getKey().equals("cost.tokens"))
+          .extracting(m -> m.getValue())
+          .containsExactly(override);
+      assertThat(pricedRun.getData().getMetricsList())
+          .extracting(m -> m.getKey())
+          .doesNotContain("cost");
+      assertThat(pricedRun.getData().getTagsList())
+          .filteredOn(t -> t.getKey().equals("cost.tokens_price"))
+          .extracting(t -> t.getValue())
+          .containsExactly(
+              "tiny: 0.5 USD per 1k prompt tokens, 1.0 per 1k completion tokens (the job's"
+                  + " price:)");
+      assertThat(byOutput.get(root.resolve("labels-catalog").toString()).getData().getMetricsList())
+          .filteredOn(m -> m.getKey().equals("cost.tokens"))
+          .extracting(m -> m.getValue())
+          .containsExactly(catalogCost);
+
+      // a price in another currency than the catalog's: exit 2 before anything runs
+      Path euros = root.resolve("euros.yaml");
+      Files.writeString(
+          euros,
+          job
+              + "output: "
+              + root.resolve("labels-euros")
+              + "\nprice: {promptPer1k: 0.5, completionPer1k: 1.0, currency: EUR}\n");
+      Run refused = kiln(concat(new String[] {"llm", "run", "--config", euros.toString()}, common));
+      assertThat(refused.exitCode()).as(refused.err()).isEqualTo(2);
+      assertThat(refused.err())
+          .contains(
+              "price.currency EUR is not the price catalog's currency USD (catalog test-prices)")
+          .contains("fix: give the job's price in USD");
+      assertThat(Files.exists(root.resolve("labels-euros"))).isFalse();
+
+      // engine.runtime spark-nlp where Spark NLP's AutoGGUFModel binding is absent (here): exit 2
+      // naming the binding to add, nothing written
+      Path gguf = KilnSession.writeTinyLocalModel(root.resolve("tiny.gguf"), 7);
+      Path sparkNlp = root.resolve("spark-nlp.yaml");
+      Files.writeString(
+          sparkNlp,
+          "input: "
+              + input
+              + "\nkey: id\ntext: body\nprompt: {name: priced, version: 1}\n"
+              + "engine: {type: local, modelPath: '"
+              + gguf
+              + "', runtime: spark-nlp}\noutput: "
+              + root.resolve("labels-spark-nlp")
+              + "\n");
+      Run noBinding =
+          kiln(concat(new String[] {"llm", "run", "--config", sparkNlp.toString()}, common));
+      assertThat(noBinding.exitCode()).as(noBinding.err()).isEqualTo(2);
+      assertThat(noBinding.err())
+          .contains("engine.runtime is spark-nlp, but Spark NLP's AutoGGUFModel cannot run here")
+          .contains("jsl-llamacpp-cpu_2.12");
+      assertThat(Files.exists(root.resolve("labels-spark-nlp"))).isFalse();
+    } finally {
+      llm.stop(0);
+    }
+  }
+
   private static String[] concat(String[] a, String[] b) {
     String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
     System.arraycopy(b, 0, out, a.length, b.length);

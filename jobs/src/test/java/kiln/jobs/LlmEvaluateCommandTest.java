@@ -204,7 +204,10 @@ class LlmEvaluateCommandTest {
       // the judge saw each row's question, answer and expected answer
       assertThat(requests).hasSize(6);
       assertThat(String.join("\n", requests))
-          .contains("Name the capital of France.", "Expected: Paris is the capital of France.");
+          .contains("Name the capital of France.", "Expected: Paris is the capital of France.")
+          // judges' prompts pass kiln llm run's PII redaction: row 6's e-mail never reaches one
+          .contains("Answer: Write to <EMAIL_ADDRESS> for help.")
+          .doesNotContain("john.doe@example.com", "example.com");
 
       Map<Integer, Row> rows = new HashMap<>();
       for (Row r :

@@ -2,6 +2,8 @@ package kiln.llm;
 
 import java.io.Serializable;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import kiln.core.Errors;
 
@@ -31,6 +33,10 @@ import kiln.core.Errors;
  * @param slots local: sequences decoded in parallel (default 1)
  * @param nGpuLayers local: layers offloaded when the executor has a GPU (default 0; ignored without
  *     one)
+ * @param runtime local: which llama.cpp runs the GGUF file: {@code auto} (default: Spark NLP's
+ *     AutoGGUFModel when its native binding is detected, else Kiln's own), {@code spark-nlp}
+ *     (AutoGGUFModel, bad input when its binding is absent) or {@code kiln} (Kiln's de.kherud
+ *     binding, always)
  */
 public record EngineConfig(
     EngineType type,
@@ -48,8 +54,18 @@ public record EngineConfig(
     Integer contextSize,
     Integer slots,
     Integer nGpuLayers,
-    String apiKeyFile)
+    String apiKeyFile,
+    String runtime)
     implements Serializable {
+
+  /** {@code runtime}: Spark NLP's AutoGGUFModel when its binding is detected, else Kiln's. */
+  public static final String RUNTIME_AUTO = "auto";
+
+  /** {@code runtime}: Spark NLP's AutoGGUFModel, which must be present. */
+  public static final String RUNTIME_SPARK_NLP = "spark-nlp";
+
+  /** {@code runtime}: Kiln's own llama.cpp binding (de.kherud:llama). */
+  public static final String RUNTIME_KILN = "kiln";
 
   public static final double DEFAULT_TEMPERATURE = 0.0;
   public static final int DEFAULT_MAX_TOKENS = 256;
@@ -59,6 +75,44 @@ public record EngineConfig(
   public static final int DEFAULT_CONCURRENCY = 4;
   public static final int DEFAULT_CONTEXT_SIZE = 2048;
   public static final int DEFAULT_SLOTS = 1;
+
+  /** The engine with the default runtime (the components before {@code runtime}). */
+  public EngineConfig(
+      EngineType type,
+      String model,
+      Double temperature,
+      Integer maxTokens,
+      Long seed,
+      String baseUrl,
+      String apiKeyEnv,
+      Integer timeoutSeconds,
+      Integer maxAttempts,
+      Integer backoffMillis,
+      Integer concurrency,
+      String modelPath,
+      Integer contextSize,
+      Integer slots,
+      Integer nGpuLayers,
+      String apiKeyFile) {
+    this(
+        type,
+        model,
+        temperature,
+        maxTokens,
+        seed,
+        baseUrl,
+        apiKeyEnv,
+        timeoutSeconds,
+        maxAttempts,
+        backoffMillis,
+        concurrency,
+        modelPath,
+        contextSize,
+        slots,
+        nGpuLayers,
+        apiKeyFile,
+        null);
+  }
 
   /** The engine without a key file (the components before {@code apiKeyFile}). */
   public EngineConfig(
@@ -93,6 +147,7 @@ public record EngineConfig(
         contextSize,
         slots,
         nGpuLayers,
+        null,
         null);
   }
 
@@ -118,6 +173,7 @@ public record EngineConfig(
       refuse(type, "contextSize", contextSize);
       refuse(type, "slots", slots);
       refuse(type, "nGpuLayers", nGpuLayers);
+      refuse(type, "runtime", runtime);
       if (model == null || model.isBlank()) {
         throw Errors.badInput(
             "engine.model is missing: an OpenAI-compatible endpoint needs the model's name",
@@ -175,6 +231,13 @@ public record EngineConfig(
       range("contextSize", contextSize, 64, 1 << 20);
       range("slots", slots, 1, 64);
       range("nGpuLayers", nGpuLayers, 0, 10_000);
+      runtime = runtime == null ? RUNTIME_AUTO : runtime.strip().toLowerCase(Locale.ROOT);
+      if (!List.of(RUNTIME_AUTO, RUNTIME_SPARK_NLP, RUNTIME_KILN).contains(runtime)) {
+        throw Errors.badInput(
+            "engine.runtime '" + runtime + "' is not one of auto, spark-nlp, kiln",
+            "write runtime: auto (Spark NLP's AutoGGUFModel when present, else Kiln's llama.cpp),"
+                + " spark-nlp or kiln");
+      }
     }
   }
 
@@ -196,6 +259,10 @@ public record EngineConfig(
     } else {
       p.put("context_size", String.valueOf(contextSize));
       p.put("slots", String.valueOf(slots));
+      if (!RUNTIME_AUTO.equals(runtime)) {
+        // an explicit runtime is part of what was asked; auto keeps the keys of earlier runs
+        p.put("runtime", runtime);
+      }
     }
     return p;
   }

@@ -81,6 +81,8 @@ public final class LlmJob {
     prompt.template().checkBindings(List.of(config.variable()), "prompt " + prompt);
     EngineConfig engine = config.engine();
     preflight(engine);
+    // runtime: spark-nlp without its binding is bad input here, before anything is read or sent
+    boolean sparkNlp = kiln.llm.internal.SparkNlpGguf.use(engine);
     Optional<OutputSchema> schema = config.outputSchema();
     // a schema llama.cpp cannot turn into a grammar is refused here, before any row is sent
     Engines.checkSchema(engine, schema);
@@ -99,9 +101,10 @@ public final class LlmJob {
     schema.ifPresent(s -> params.put("json_schema_sha256", PromptTemplate.sha256(s.text())));
     params.put("price", config.price() == null ? "unknown" : config.price().describe());
     if (engine.type() == EngineType.LOCAL) {
-      // which GGUF runtime ran, and what the detection of Spark NLP's found (never assumed)
+      // which GGUF runtime runs, and what the detection of Spark NLP's found (never assumed)
       kiln.llm.internal.SparkNlpGguf.Detection gguf = kiln.llm.internal.SparkNlpGguf.detect();
-      params.put("gguf_runtime", GGUF_RUNTIME);
+      String runtime = sparkNlp ? SPARK_NLP_RUNTIME : GGUF_RUNTIME;
+      params.put("gguf_runtime", runtime);
       params.put(
           "spark_nlp_auto_gguf", (gguf.available() ? "present: " : "absent: ") + gguf.detail());
       progress.accept(
@@ -110,7 +113,10 @@ public final class LlmJob {
               + " ("
               + gguf.detail()
               + "); the local engine runs on "
-              + GGUF_RUNTIME);
+              + runtime
+              + " (engine.runtime "
+              + engine.runtime()
+              + ")");
     }
     run.logParams(params);
     run.setTags(
@@ -198,7 +204,7 @@ public final class LlmJob {
 
     LongAccumulator rowsDone = spark.sparkContext().longAccumulator("kiln.llm.rows");
     LongAccumulator tokensDone = spark.sparkContext().longAccumulator("kiln.llm.tokens");
-    LlmStage llm = LlmPipeline.llmStage(model).withProgress(rowsDone, tokensDone);
+    LlmPipeline.Generation llm = LlmPipeline.generation(model).withProgress(rowsDone, tokensDone);
     String paramsSha = paramsSha256(engine, schema);
     Dataset<Row> cached =
         config.cache() == null ? null : cacheEntries(config.cache(), digest, paramsSha);
@@ -325,12 +331,15 @@ public final class LlmJob {
     }
   }
 
-  /**
-   * The runtime the local engine runs on. Kiln's own: even when Spark NLP's AutoGGUFModel is
-   * detected, no stage of Kiln's uses it yet (its binding is not served here, so such a stage could
-   * not be run or tested); the detection is recorded beside it.
-   */
+  /** Kiln's own runtime of the local engine (engine.runtime kiln, or auto without Spark NLP's). */
   static final String GGUF_RUNTIME = "kiln llama.cpp (de.kherud:llama 4.2.0)";
+
+  /**
+   * Spark NLP's runtime of the local engine, used when its native binding is detected (or asked
+   * for); token counts are then Kiln's tokenizer's (AutoGGUFModel reports none).
+   */
+  static final String SPARK_NLP_RUNTIME =
+      "spark-nlp AutoGGUFModel (5.5.3; token counts by Kiln's tokenizer)";
 
   /** This job's keys already in the output (null when none) and their number. */
   private record Done(Dataset<Row> keys, long rows) {}
@@ -367,7 +376,7 @@ public final class LlmJob {
    * prompt (no text) fail as the LLM stage fails them, without a request.
    */
   private static Dataset<Row> deduplicated(
-      LlmStage llm, Dataset<Row> prepared, String keyColumn, Dataset<Row> cached) {
+      LlmPipeline.Generation llm, Dataset<Row> prepared, String keyColumn, Dataset<Row> cached) {
     Column hash = functions.col(LlmPipeline.PROMPT_SHA256);
     Dataset<Row> unique =
         prepared
@@ -409,28 +418,25 @@ public final class LlmJob {
   }
 
   /** Every row completed on its own (deduplicate: false); the cache still answers what it holds. */
-  private static Dataset<Row> perRow(LlmStage llm, Dataset<Row> prepared, Dataset<Row> cached) {
+  private static Dataset<Row> perRow(
+      LlmPipeline.Generation llm, Dataset<Row> prepared, Dataset<Row> cached) {
     return complete(llm, prepared, cached).withColumn(DEDUPLICATED, functions.lit(false));
   }
 
   /**
-   * The stages before the LLM stage: redaction and rendering (public: {@code kiln gpu check} judges
-   * this plan).
+   * The stages before the generation: redaction and rendering (public: {@code kiln gpu check}
+   * judges this plan).
    */
   public static Dataset<Row> prepare(PipelineModel model, Dataset<Row> rows) {
-    Dataset<Row> prepared = rows;
-    org.apache.spark.ml.Transformer[] stages = model.stages();
-    for (int i = 0; i < stages.length - 1; i++) {
-      prepared = stages[i].transform(prepared);
-    }
-    return prepared;
+    return LlmPipeline.prepare(model, rows);
   }
 
   /**
    * The LLM stage over rows with a rendered prompt, except the prompts the cache answers: those
    * rows take the cached completion and counts, with no request, latency 0 and {@code cache_hit}.
    */
-  private static Dataset<Row> complete(LlmStage llm, Dataset<Row> prompts, Dataset<Row> cached) {
+  private static Dataset<Row> complete(
+      LlmPipeline.Generation llm, Dataset<Row> prompts, Dataset<Row> cached) {
     if (cached == null) {
       return llm.transform(prompts).withColumn(CACHE_HIT, functions.lit(false));
     }
@@ -651,9 +657,6 @@ public final class LlmJob {
     // slots decode in parallel: their summed latencies are slots times the engine's busy time
     int parallel = engine.type() == EngineType.LOCAL ? engine.slots() : 1;
     double engineHours = totals.getLong(11) / (double) parallel / 3_600_000.0;
-    LlmPrice price = config.price();
-    Double cost =
-        price == null ? null : price.cost(totals.getLong(2), totals.getLong(3), engineHours);
     LlmRunResult result =
         new LlmRunResult(
             input,
@@ -678,8 +681,7 @@ public final class LlmJob {
             config.maxErrorRate(),
             pipeline,
             engineHours,
-            cost,
-            price == null ? null : price.currency());
+            config.price());
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("rows", (double) result.rows());
     metrics.put("errors", (double) result.errors());
@@ -696,11 +698,9 @@ public final class LlmJob {
     metrics.put("resumed_rows", (double) result.resumedRows());
     metrics.put(
         "latency_ms_mean", result.rows() == 0 ? 0 : totals.getLong(4) / (double) result.rows());
+    // the token cost is not logged here: the run's cost (jobs) prices the tokens once, with the
+    // job's price in place of the catalog's entry for the model (cost.tokens)
     metrics.put("engine_hours", engineHours);
-    if (cost != null) {
-      // an unknown cost is left out, never logged as 0
-      metrics.put("cost", cost);
-    }
     redactions.forEach((type, n) -> metrics.put("redactions." + type, (double) n));
     leaks.forEach((type, n) -> metrics.put("leaks." + type, (double) n));
     run.logMetrics(metrics);

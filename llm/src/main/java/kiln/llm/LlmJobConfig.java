@@ -121,110 +121,154 @@ public record LlmJobConfig(
     }
   }
 
-  /** The config without a price (the components before {@code price}). */
-  public LlmJobConfig(
-      String input,
-      String key,
-      String text,
-      String variable,
-      PromptRef prompt,
-      EngineConfig engine,
-      String output,
-      Double maxErrorRate,
-      PiiConfig pii,
-      Boolean deduplicate,
-      String cache,
-      Integer commitEvery,
-      Boolean blockLeaks,
-      JsonNode jsonSchema) {
-    this(
-        input,
-        key,
-        text,
-        variable,
-        prompt,
-        engine,
-        output,
-        maxErrorRate,
-        pii,
-        deduplicate,
-        cache,
-        commitEvery,
-        blockLeaks,
-        jsonSchema,
-        null);
+  /**
+   * A builder: fifteen components are too many to pass by position. A component left unset takes
+   * the default the record's constructor gives it (see the record's parameters); input, key, text,
+   * prompt, engine and output must be given. {@link #build()} validates as reading the YAML does.
+   */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  /** The config without a JSON schema (the components before {@code jsonSchema}). */
-  public LlmJobConfig(
-      String input,
-      String key,
-      String text,
-      String variable,
-      PromptRef prompt,
-      EngineConfig engine,
-      String output,
-      Double maxErrorRate,
-      PiiConfig pii,
-      Boolean deduplicate,
-      String cache,
-      Integer commitEvery,
-      Boolean blockLeaks) {
-    this(
-        input,
-        key,
-        text,
-        variable,
-        prompt,
-        engine,
-        output,
-        maxErrorRate,
-        pii,
-        deduplicate,
-        cache,
-        commitEvery,
-        blockLeaks,
-        (JsonNode) null);
+  /** A builder holding this job's components, to build a job that differs in a few. */
+  public Builder toBuilder() {
+    return new Builder()
+        .input(input)
+        .key(key)
+        .text(text)
+        .variable(variable)
+        .prompt(prompt)
+        .engine(engine)
+        .output(output)
+        .maxErrorRate(maxErrorRate)
+        .pii(pii)
+        .deduplicate(deduplicate)
+        .cache(cache)
+        .commitEvery(commitEvery)
+        .blockLeaks(blockLeaks)
+        .jsonSchema(jsonSchema)
+        .price(price);
   }
 
-  /** The same job with completions held to {@code schema}. */
-  public LlmJobConfig withJsonSchema(JsonNode schema) {
-    return new LlmJobConfig(
-        input,
-        key,
-        text,
-        variable,
-        prompt,
-        engine,
-        output,
-        maxErrorRate,
-        pii,
-        deduplicate,
-        cache,
-        commitEvery,
-        blockLeaks,
-        schema,
-        price);
-  }
+  /** Builds an {@link LlmJobConfig}; null (unset) means the default. */
+  public static final class Builder {
+    private String input;
+    private String key;
+    private String text;
+    private String variable;
+    private PromptRef prompt;
+    private EngineConfig engine;
+    private String output;
+    private Double maxErrorRate;
+    private PiiConfig pii;
+    private Boolean deduplicate;
+    private String cache;
+    private Integer commitEvery;
+    private Boolean blockLeaks;
+    private JsonNode jsonSchema;
+    private LlmPrice price;
 
-  /** The same job priced at {@code price}. */
-  public LlmJobConfig withPrice(LlmPrice price) {
-    return new LlmJobConfig(
-        input,
-        key,
-        text,
-        variable,
-        prompt,
-        engine,
-        output,
-        maxErrorRate,
-        pii,
-        deduplicate,
-        cache,
-        commitEvery,
-        blockLeaks,
-        jsonSchema,
-        price);
+    private Builder() {}
+
+    /** The input table, {@code TABLE} or {@code TABLE@VERSION} (required). */
+    public Builder input(String value) {
+      input = value;
+      return this;
+    }
+
+    /** The input's key column (required). */
+    public Builder key(String value) {
+      key = value;
+      return this;
+    }
+
+    /** The text column the prompt is about (required). */
+    public Builder text(String value) {
+      text = value;
+      return this;
+    }
+
+    public Builder variable(String value) {
+      variable = value;
+      return this;
+    }
+
+    /** The registered prompt and its version or alias (required). */
+    public Builder prompt(PromptRef value) {
+      prompt = value;
+      return this;
+    }
+
+    /** The engine and its parameters (required). */
+    public Builder engine(EngineConfig value) {
+      engine = value;
+      return this;
+    }
+
+    /** The Delta table the rows are appended to (required). */
+    public Builder output(String value) {
+      output = value;
+      return this;
+    }
+
+    public Builder maxErrorRate(Double value) {
+      maxErrorRate = value;
+      return this;
+    }
+
+    public Builder pii(PiiConfig value) {
+      pii = value;
+      return this;
+    }
+
+    public Builder deduplicate(Boolean value) {
+      deduplicate = value;
+      return this;
+    }
+
+    public Builder cache(String value) {
+      cache = value;
+      return this;
+    }
+
+    public Builder commitEvery(Integer value) {
+      commitEvery = value;
+      return this;
+    }
+
+    public Builder blockLeaks(Boolean value) {
+      blockLeaks = value;
+      return this;
+    }
+
+    public Builder jsonSchema(JsonNode value) {
+      jsonSchema = value;
+      return this;
+    }
+
+    public Builder price(LlmPrice value) {
+      price = value;
+      return this;
+    }
+
+    public LlmJobConfig build() {
+      return new LlmJobConfig(
+          input,
+          key,
+          text,
+          variable,
+          prompt,
+          engine,
+          output,
+          maxErrorRate,
+          pii,
+          deduplicate,
+          cache,
+          commitEvery,
+          blockLeaks,
+          jsonSchema,
+          price);
+    }
   }
 
   /** The schema completions must keep to, if the job has one. */

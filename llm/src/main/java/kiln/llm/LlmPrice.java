@@ -6,7 +6,9 @@ import kiln.core.Errors;
 /**
  * What the job's model costs, from the job config ({@code price:}): an endpoint's tokens per 1,000
  * ({@code openai}), or the hardware a local model holds per hour ({@code local}: a GPU-hour, or a
- * CPU-hour on a machine without one). Without a price the run's cost is unknown, never 0.
+ * CPU-hour on a machine without one). It overrides the price catalog's entry for the model where
+ * the run is priced (the jobs module); without it the catalog prices the tokens, and a model the
+ * catalog lacks makes the token cost unknown, never 0.
  *
  * @param promptPer1k openai: per 1,000 prompt tokens spent
  * @param completionPer1k openai: per 1,000 completion tokens spent
@@ -55,14 +57,6 @@ public record LlmPrice(
             "give price: {perHour: H}, the hourly price of the GPU (or CPU) the model runs on");
       }
     }
-  }
-
-  /** The cost of the tokens spent ({@code openai}) or of the engine's hours ({@code local}). */
-  public double cost(long promptTokens, long completionTokens, double engineHours) {
-    if (perHour != null) {
-      return perHour * engineHours;
-    }
-    return promptTokens / 1000.0 * promptPer1k + completionTokens / 1000.0 * completionPer1k;
   }
 
   /** For the MLflow params: the prices, never anything else. */

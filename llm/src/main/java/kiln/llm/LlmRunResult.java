@@ -31,9 +31,9 @@ import kiln.core.DatasetRef;
  * @param pipeline where the fitted PipelineModel was saved (null when nothing ran)
  * @param engineHours the hours the engine worked for the rows that made a request: their latencies
  *     summed, divided by the local engine's slots (which decode in parallel)
- * @param cost the job's cost at the config's {@code price} (the tokens spent, or the engine's hours
- *     for {@code local}); null when the job has no price: unknown, never 0
- * @param currency the price's currency (null without a price)
+ * @param price the job's own price for its model ({@code price:}; null without one): the run's
+ *     token cost is priced where jobs are priced (the jobs module's cost), with this price in place
+ *     of the catalog's entry for the model, so that a run has one token cost
  */
 public record LlmRunResult(
     DatasetRef input,
@@ -58,8 +58,7 @@ public record LlmRunResult(
     double maxErrorRate,
     String pipeline,
     double engineHours,
-    Double cost,
-    String currency) {
+    LlmPrice price) {
 
   public double errorRate() {
     return rows == 0 ? 0 : (double) errors / rows;
@@ -75,7 +74,7 @@ public record LlmRunResult(
         java.util.Locale.ROOT,
         "%d rows, %d failed (%.2f%%, limit %.2f%%), %d prompt + %d completion tokens (%d rows shared a"
             + " completion, %d tokens saved; %d cache hits, %d tokens saved), redacted %s, %d"
-            + " completions with personal data %s, cost %s%s%s%s",
+            + " completions with personal data %s%s%s%s",
         rows,
         errors,
         100 * errorRate(),
@@ -89,9 +88,6 @@ public record LlmRunResult(
         redactions.isEmpty() ? "nothing" : redactions,
         rowsWithLeaks,
         leaks.isEmpty() ? "" : leaks,
-        cost == null
-            ? "unknown (no price for model " + model + ": add price: to the job config)"
-            : String.format(java.util.Locale.ROOT, "%.6f %s", cost, currency),
         invalidOutputs > 0
             ? ", " + invalidOutputs + " completions not valid against the JSON schema"
             : "",

@@ -2,7 +2,6 @@ package kiln.llm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,6 +51,43 @@ class LlmJobConfigTest {
     assertThat(engine.concurrency()).isEqualTo(4);
     assertThat(engine.slots()).isNull();
     assertThat(config.inputRef().isLatest()).isTrue();
+  }
+
+  @Test
+  void theBuilderGivesTheYamlsJobWithTheSameDefaultsAndValidation(@TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("job.yaml");
+    Files.writeString(
+        file,
+        """
+        input: /data/tickets
+        key: id
+        text: body
+        prompt: {name: triage, version: 2}
+        engine: {type: openai, model: gpt-4o-mini, baseUrl: "http://127.0.0.1:8000/v1/"}
+        output: /data/triage
+        """);
+    LlmJobConfig read = LlmJobConfig.read(file);
+    LlmJobConfig built =
+        LlmJobConfig.builder()
+            .input("/data/tickets")
+            .key("id")
+            .text("body")
+            .prompt(new PromptRef("triage", "2", null))
+            .engine(read.engine())
+            .output("/data/triage")
+            .build();
+    assertThat(built).isEqualTo(read);
+    // a copy that differs in one component keeps every other
+    LlmJobConfig priced = built.toBuilder().price(new LlmPrice(0.1, 0.2, null, null)).build();
+    assertThat(priced.price()).isEqualTo(new LlmPrice(0.1, 0.2, null, "USD"));
+    assertThat(priced.toBuilder().price(null).build()).isEqualTo(read);
+    assertThatThrownBy(() -> built.toBuilder().maxErrorRate(2.0).build())
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("maxErrorRate must be between 0 and 1, got 2.0");
+    assertThatThrownBy(() -> LlmJobConfig.builder().key("id").build())
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("input is missing");
   }
 
   @Test
@@ -143,7 +179,18 @@ class LlmJobConfigTest {
     assertThat(engine.contextSize()).isEqualTo(2048);
     assertThat(engine.slots()).isEqualTo(1);
     assertThat(engine.nGpuLayers()).isZero();
+    assertThat(engine.runtime()).isEqualTo("auto");
+    assertThat(engine.parameters()).doesNotContainKey("runtime");
     assertThat(engine.concurrency()).isNull();
+    Files.writeString(
+        file,
+        Files.readString(file)
+            .replace(
+                "modelPath: /models/tiny.gguf",
+                "modelPath: /models/tiny.gguf, runtime: Spark-NLP"));
+    EngineConfig sparkNlp = LlmJobConfig.read(file).engine();
+    assertThat(sparkNlp.runtime()).isEqualTo("spark-nlp");
+    assertThat(sparkNlp.parameters()).containsEntry("runtime", "spark-nlp");
     assertThat(
             new EngineConfig(
                 EngineType.LOCAL,
@@ -193,6 +240,14 @@ class LlmJobConfigTest {
     assertThatThrownBy(() -> LlmJobConfig.read(wrongEngineKey))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("engine.slots does not apply to the openai engine");
+    Files.writeString(
+        wrongEngineKey,
+        base
+            + "prompt: {name: p, version: 1}\n"
+            + "engine: {type: openai, model: m, baseUrl: 'http://h/v1', runtime: kiln}\n");
+    assertThatThrownBy(() -> LlmJobConfig.read(wrongEngineKey))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("engine.runtime does not apply to the openai engine");
     Path key = dir.resolve("key.yaml");
     Files.writeString(
         key,
@@ -302,9 +357,8 @@ class LlmJobConfigTest {
         file, base + openai + "price: {promptPer1k: 0.15, completionPer1k: 0.6, currency: EUR}\n");
     LlmJobConfig config = LlmJobConfig.read(file);
     assertThat(config.price()).isEqualTo(new LlmPrice(0.15, 0.6, null, "EUR"));
-    assertThat(config.price().cost(2000, 1000, 0)).isCloseTo(0.9, within(1e-12));
     Files.writeString(file, base + local + "price: {perHour: 1.2}\n");
-    assertThat(LlmJobConfig.read(file).price().cost(0, 0, 0.5)).isCloseTo(0.6, within(1e-12));
+    assertThat(LlmJobConfig.read(file).price()).isEqualTo(new LlmPrice(null, null, 1.2, "USD"));
     assertThat(LlmJobConfig.read(file).price().currency()).isEqualTo("USD");
 
     for (String[] bad :

@@ -2,7 +2,6 @@ package kiln.llm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -83,35 +82,31 @@ class LlmJobTest {
 
   private static LlmJobConfig config(
       String input, String output, PromptRef prompt, double maxErrorRate) {
-    return new LlmJobConfig(
-        input,
-        "id",
-        "body",
-        null,
-        prompt,
-        new EngineConfig(
-            EngineType.OPENAI,
-            "test-model",
-            0.0,
-            16,
-            null,
-            llm.baseUrl(),
-            "KILN_TEST_LLM_KEY",
-            2,
-            2,
-            10,
-            4,
-            null,
-            null,
-            null,
-            null),
-        output,
-        maxErrorRate,
-        null,
-        null,
-        null,
-        null,
-        null);
+    return LlmJobConfig.builder()
+        .input(input)
+        .key("id")
+        .text("body")
+        .prompt(prompt)
+        .engine(
+            new EngineConfig(
+                EngineType.OPENAI,
+                "test-model",
+                0.0,
+                16,
+                null,
+                llm.baseUrl(),
+                "KILN_TEST_LLM_KEY",
+                2,
+                2,
+                10,
+                4,
+                null,
+                null,
+                null,
+                null))
+        .output(output)
+        .maxErrorRate(maxErrorRate)
+        .build();
   }
 
   @Test
@@ -320,7 +315,9 @@ class LlmJobTest {
                     + "\"required\":[\"label\"],\"additionalProperties\":false}");
     String output = dir.resolve("json-out").toString();
     LlmJobConfig config =
-        config(input, output, new PromptRef("json-triage", "1", null), 0.9).withJsonSchema(schema);
+        config(input, output, new PromptRef("json-triage", "1", null), 0.9).toBuilder()
+            .jsonSchema(schema)
+            .build();
     int before = llm.requests.get();
     LlmRunResult result;
     String runId;
@@ -368,15 +365,17 @@ class LlmJobTest {
     Map<String, Double> byKey = new java.util.HashMap<>();
     metrics.forEach(m -> byKey.put(m.path("key").asText(), m.path("value").asDouble()));
     assertThat(byKey).containsEntry("invalid_output", 4.0).containsEntry("errors", 4.0);
-    // no price in the config: the cost is unknown, not 0
-    assertThat(byKey).doesNotContainKey("cost");
-    assertThat(result.cost()).isNull();
-    assertThat(result.summary()).contains("cost unknown (no price for model test-model");
+    // the llm module logs no cost of its own: the run's cost (jobs) prices the tokens once
+    assertThat(byKey).doesNotContainKeys("cost", "cost.tokens");
+    assertThat(result.price()).isNull();
+    assertThat(result.summary()).doesNotContain("cost");
 
     // another schema is another job: its rows are not taken for this one's
     LlmJobConfig other =
-        config.withJsonSchema(
-            new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"type\":\"object\"}"));
+        config.toBuilder()
+            .jsonSchema(
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"type\":\"object\"}"))
+            .build();
     assertThat(LlmJob.idempotencyKey(other, result.input(), result.prompt(), result.modelDigest()))
         .isNotEqualTo(
             LlmJob.idempotencyKey(config, result.input(), result.prompt(), result.modelDigest()));
@@ -407,20 +406,14 @@ class LlmJobTest {
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining("{{subject}}");
       LlmJobConfig wrongColumn =
-          new LlmJobConfig(
-              input,
-              "id",
-              "text_body",
-              null,
-              new PromptRef("two-vars", "1", null),
-              config(input, "/x", new PromptRef("x", "1", null), 0).engine(),
-              dir.resolve("o2").toString(),
-              null,
-              null,
-              null,
-              null,
-              null,
-              null);
+          LlmJobConfig.builder()
+              .input(input)
+              .key("id")
+              .text("text_body")
+              .prompt(new PromptRef("two-vars", "1", null))
+              .engine(config(input, "/x", new PromptRef("x", "1", null), 0).engine())
+              .output(dir.resolve("o2").toString())
+              .build();
       assertThatThrownBy(() -> job.run(wrongColumn, run, dir.resolve("p")))
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining("text_body");
@@ -477,20 +470,14 @@ class LlmJobTest {
               null,
               keyFile.toString());
       LlmJobConfig fileJob =
-          new LlmJobConfig(
-              input,
-              "id",
-              "body",
-              null,
-              new PromptRef("one-var", "1", null),
-              fromFile,
-              dir.resolve("o6").toString(),
-              null,
-              null,
-              null,
-              null,
-              null,
-              null);
+          LlmJobConfig.builder()
+              .input(input)
+              .key("id")
+              .text("body")
+              .prompt(new PromptRef("one-var", "1", null))
+              .engine(fromFile)
+              .output(dir.resolve("o6").toString())
+              .build();
       assertThatThrownBy(() -> noKey.run(fileJob, run, dir.resolve("p")))
           .isInstanceOf(BadInputException.class)
           .hasMessageContaining(
@@ -553,22 +540,18 @@ class LlmJobTest {
             1,
             null);
     LlmJobConfig config =
-        new LlmJobConfig(
-                input,
-                "id",
-                "body",
-                null,
-                new PromptRef("local-prompt", "1", null),
-                engine,
-                dir.resolve("local-output").toString(),
-                0.5,
-                null,
-                false,
-                null,
-                null,
-                null)
+        LlmJobConfig.builder()
+            .input(input)
+            .key("id")
+            .text("body")
+            .prompt(new PromptRef("local-prompt", "1", null))
+            .engine(engine)
+            .output(dir.resolve("local-output").toString())
+            .maxErrorRate(0.5)
+            .deduplicate(false)
             // 3,600 per hour: the cost is the engine's seconds
-            .withPrice(new LlmPrice(null, null, 3600.0, null));
+            .price(new LlmPrice(null, null, 3600.0, null))
+            .build();
     List<String> progress = new ArrayList<>();
     LlmJob job = new LlmJob(spark, prompts, Map.of(), progress::add);
     LlmRunResult result;
@@ -584,7 +567,9 @@ class LlmJobTest {
             m ->
                 assertThat(m)
                     .startsWith("Spark NLP AutoGGUFModel absent (")
-                    .endsWith("the local engine runs on kiln llama.cpp (de.kherud:llama 4.2.0)"));
+                    .endsWith(
+                        "the local engine runs on kiln llama.cpp (de.kherud:llama 4.2.0)"
+                            + " (engine.runtime auto)"));
     Map<String, String> params = new java.util.HashMap<>();
     new kiln.core.tracking.internal.RestClient(
             server.uri(), null, 2, Duration.ofMillis(10), m -> {})
@@ -611,8 +596,9 @@ class LlmJobTest {
             .first()
             .getLong(0);
     assertThat(result.engineHours()).isEqualTo(latencies / 3_600_000.0);
-    assertThat(result.cost()).isCloseTo(latencies / 1000.0, within(1e-9)).isPositive();
-    assertThat(result.currency()).isEqualTo("USD");
+    assertThat(result.engineHours()).isPositive();
+    // priced where jobs are priced (JobCost: perHour x engine_hours), carried here for it
+    assertThat(result.price()).isEqualTo(new LlmPrice(null, null, 3600.0, "USD"));
     String sha =
         "sha256:"
             + java.util.HexFormat.of()
@@ -629,35 +615,30 @@ class LlmJobTest {
     Path notGguf = dir.resolve("weights.bin");
     java.nio.file.Files.writeString(notGguf, "not a model");
     LlmJobConfig wrong =
-        new LlmJobConfig(
-            input,
-            "id",
-            "body",
-            null,
-            new PromptRef("local-prompt", "1", null),
-            new EngineConfig(
-                EngineType.LOCAL,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                notGguf.toString(),
-                null,
-                null,
-                null),
-            dir.resolve("o4").toString(),
-            null,
-            null,
-            null,
-            null,
-            null,
-            null);
+        LlmJobConfig.builder()
+            .input(input)
+            .key("id")
+            .text("body")
+            .prompt(new PromptRef("local-prompt", "1", null))
+            .engine(
+                new EngineConfig(
+                    EngineType.LOCAL,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    null,
+                    notGguf.toString(),
+                    null,
+                    null,
+                    null))
+            .output(dir.resolve("o4").toString())
+            .build();
     try (TrackedRun run = tracking.startRun("llm-test", "not gguf", Map.of())) {
       assertThatThrownBy(() -> job.run(wrong, run, dir.resolve("p")))
           .isInstanceOf(BadInputException.class)
@@ -675,35 +656,34 @@ class LlmJobTest {
       Boolean blockLeaks) {
     LlmJobConfig base = config(input, output, prompt, 0.5);
     EngineConfig e = base.engine();
-    return new LlmJobConfig(
-        input,
-        "id",
-        "body",
-        null,
-        prompt,
-        new EngineConfig(
-            e.type(),
-            e.model(),
-            e.temperature(),
-            maxTokens,
-            e.seed(),
-            e.baseUrl(),
-            e.apiKeyEnv(),
-            e.timeoutSeconds(),
-            e.maxAttempts(),
-            e.backoffMillis(),
-            e.concurrency(),
-            null,
-            null,
-            null,
-            null),
-        output,
-        0.5,
-        null,
-        null,
-        cache,
-        commitEvery,
-        blockLeaks);
+    return LlmJobConfig.builder()
+        .input(input)
+        .key("id")
+        .text("body")
+        .prompt(prompt)
+        .engine(
+            new EngineConfig(
+                e.type(),
+                e.model(),
+                e.temperature(),
+                maxTokens,
+                e.seed(),
+                e.baseUrl(),
+                e.apiKeyEnv(),
+                e.timeoutSeconds(),
+                e.maxAttempts(),
+                e.backoffMillis(),
+                e.concurrency(),
+                null,
+                null,
+                null,
+                null))
+        .output(output)
+        .maxErrorRate(0.5)
+        .cache(cache)
+        .commitEvery(commitEvery)
+        .blockLeaks(blockLeaks)
+        .build();
   }
 
   private static String tenTickets(SparkSession spark, String name) {
@@ -795,8 +775,9 @@ class LlmJobTest {
     String output = dir.resolve("dedup-out").toString();
     // four parts of about three rows: duplicates would fall in other parts if parts went by key
     LlmJobConfig config =
-        config(input, output, new PromptRef("dedup", "1", null), 16, null, 3, null)
-            .withPrice(new LlmPrice(1.0, 2.0, null, "EUR"));
+        config(input, output, new PromptRef("dedup", "1", null), 16, null, 3, null).toBuilder()
+            .price(new LlmPrice(1.0, 2.0, null, "EUR"))
+            .build();
     LlmJob killed =
         new LlmJob(
             spark,
@@ -846,14 +827,13 @@ class LlmJobTest {
     assertThat(resumed.tokensSaved()).isEqualTo(3 * (5 + 3));
     assertThat(resumed.promptTokens()).isEqualTo(7 * 5);
     assertThat(resumed.summary()).contains("3 rows shared a completion, 24 tokens saved");
-    // the tokens spent (7 prompts of 5 and 3 tokens) at 1.0 and 2.0 per 1,000
-    assertThat(resumed.cost()).isCloseTo(35 / 1000.0 + 21 / 1000.0 * 2, within(1e-12));
-    assertThat(resumed.currency()).isEqualTo("EUR");
-    assertThat(resumed.summary()).contains("cost 0.077000 EUR");
+    // the tokens spent (7 prompts of 5 and 3 tokens), which the run's cost prices at the job's
+    // price (jobs' JobCost); the llm module logs no cost metric of its own
+    assertThat(resumed.price()).isEqualTo(new LlmPrice(1.0, 2.0, null, "EUR"));
     assertThat(metrics(runId))
         .containsEntry("deduplicated_rows", 3.0)
         .containsEntry("tokens_saved_by_dedup", 24.0)
-        .containsEntry("cost", resumed.cost());
+        .doesNotContainKey("cost");
   }
 
   /** A run's metrics as the tracking server holds them. */

@@ -1,7 +1,6 @@
 package kiln.text;
 
 import com.johnsnowlabs.nlp.DocumentAssembler;
-import com.johnsnowlabs.nlp.embeddings.E5Embeddings;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,7 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
 import kiln.core.Errors;
-import kiln.text.internal.EmbeddingVector;
+import kiln.text.internal.OnnxSentenceEmbeddings;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.feature.SQLTransformer;
 import org.apache.spark.sql.SparkSession;
@@ -19,9 +18,13 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * Sentence embeddings of text columns as fitted Spark ML stages: the columns are joined into one
- * text per row, Spark NLP's ONNX annotator embeds it (mean pooling), and Kiln turns the annotation
- * into a vector column. The stages save and load inside a PipelineModel (the ONNX model goes with
- * them); on executors the model is Spark NLP's broadcast, deserialized once per executor JVM.
+ * text per row, Spark NLP's DocumentAssembler makes it a document, and Kiln's ONNX stage cuts it
+ * into word pieces with Spark NLP's BERT tokenizer and runs the model with ONNX Runtime (mean
+ * pooling over the text's own tokens) into a vector column. Spark NLP's E5Embeddings is not used:
+ * in 5.5.3 it pools a batch with the first text's mask and spends as much CPU again as the model on
+ * its pooling ({@link OnnxSentenceEmbeddings}). The stages save and load inside a PipelineModel
+ * (the ONNX model goes with them); on executors the model is a broadcast, opened once per executor
+ * JVM.
  */
 public final class SentenceEmbeddings {
   /** The vector column the stages add. */
@@ -29,11 +32,12 @@ public final class SentenceEmbeddings {
 
   static final String TEXT_COLUMN = "kiln_text";
   static final String DOCUMENT_COLUMN = "kiln_text_document";
-  static final String ANNOTATION_COLUMN = "kiln_text_annotations";
 
   /**
-   * One text at a time: Spark NLP 5.5.3's E5Embeddings gives wrong vectors for all but the longest
-   * text of a batch when it batches several (padding reaches the pooling; STACK.md).
+   * One text per model run. Padding is masked, but the shipped model is dynamically quantized: its
+   * activations are quantized with the range of the whole input, padding included, so a short text
+   * batched with long ones moves (cosine 0.957 for "ok" in a batch of four); alone, every text
+   * matches the model run directly.
    */
   static final int BATCH_SIZE = 1;
 
@@ -96,31 +100,24 @@ public final class SentenceEmbeddings {
     DocumentAssembler document = new DocumentAssembler();
     document.setInputCol(TEXT_COLUMN);
     document.setOutputCol(DOCUMENT_COLUMN);
-    E5Embeddings embeddings;
+    OnnxSentenceEmbeddings embeddings;
     try {
-      embeddings = E5Embeddings.loadSavedModel(model.directory().toString(), spark, false);
+      embeddings = new OnnxSentenceEmbeddings().setModel(model.directory());
     } catch (RuntimeException e) {
       throw Errors.badInput(
-          "Spark NLP cannot load the embedding model in "
-              + model.directory()
-              + ": "
-              + Errors.rootMessage(e),
+          "cannot load the embedding model in " + model.directory() + ": " + Errors.rootMessage(e),
           "give a BERT-style ONNX sentence-embedding model with its vocabulary",
           e);
     }
-    embeddings.setInputCols(new String[] {DOCUMENT_COLUMN});
-    embeddings.setOutputCol(ANNOTATION_COLUMN);
-    embeddings.setDimension(model.dimension());
-    embeddings.setMaxSentenceLength(tokens);
-    embeddings.setCaseSensitive(false);
-    embeddings.setBatchSize(BATCH_SIZE);
-    EmbeddingVector vector =
-        new EmbeddingVector()
-            .setInputCol(ANNOTATION_COLUMN)
-            .setOutputCol(OUTPUT_COLUMN)
-            .setDimension(model.dimension())
-            .setDropCols(List.of(TEXT_COLUMN, DOCUMENT_COLUMN, ANNOTATION_COLUMN));
-    List<Transformer> stages = new ArrayList<>(List.of(join, document, embeddings, vector));
+    embeddings
+        .setInputCol(DOCUMENT_COLUMN)
+        .setOutputCol(OUTPUT_COLUMN)
+        .setDimension(model.dimension())
+        .setMaxTokens(tokens)
+        .setCaseSensitive(false)
+        .setBatchSize(BATCH_SIZE)
+        .setDropCols(List.of(TEXT_COLUMN, DOCUMENT_COLUMN));
+    List<Transformer> stages = new ArrayList<>(List.of(join, document, embeddings));
     Map<String, String> description = new LinkedHashMap<>();
     description.put("text_columns", String.join(",", columns));
     description.put("text_embeddings", model.name());

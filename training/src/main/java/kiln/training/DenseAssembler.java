@@ -1,18 +1,10 @@
 package kiln.training;
 
-import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.coalesce;
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat;
-import static org.apache.spark.sql.functions.lit;
-
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import kiln.core.models.ModelFiles;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -21,17 +13,16 @@ import org.apache.spark.ml.util.DefaultParamsWriter;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWriter;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * A text model's feature vector: its numeric columns (null as NaN, missing to XGBoost) and its
- * vector columns, always dense. Spark's VectorAssembler stores a row with many zeros (an empty
- * text's zero embedding) as a sparse vector, which xgboost4j-spark refuses when missing values are
- * NaN.
+ * The feature vector of a training: its numeric columns (null as NaN, missing to XGBoost) and, for
+ * a text model, its embedding, always dense ({@link ModelFiles#denseVector}). Spark's
+ * VectorAssembler stores a row with many zeros (an empty text's zero embedding, a row of zero
+ * counts) as a sparse vector, which xgboost4j-spark 3.4.0 refuses to train on when missing values
+ * are NaN and mispredicts (dmlc/xgboost#12347). Saved inside text models' pipelines: keep its name.
  */
 public final class DenseAssembler extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
@@ -78,18 +69,9 @@ public final class DenseAssembler extends Transformer implements DefaultParamsWr
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     transformSchema(dataset.schema());
-    StructType schema = dataset.schema();
-    List<Column> parts = new ArrayList<>();
-    for (String column : $(inputCols)) {
-      if (schema.apply(column).dataType() instanceof VectorUDT) {
-        parts.add(org.apache.spark.ml.functions.vector_to_array(col(column), "float64"));
-      } else {
-        parts.add(array(coalesce(col(column).cast(DataTypes.DoubleType), lit(Double.NaN))));
-      }
-    }
-    Column values = parts.size() == 1 ? parts.get(0) : concat(parts.toArray(new Column[0]));
     return dataset.withColumn(
-        ModelFiles.FEATURES_VECTOR, org.apache.spark.ml.functions.array_to_vector(values));
+        ModelFiles.FEATURES_VECTOR,
+        ModelFiles.denseVector(dataset.schema(), Arrays.asList($(inputCols))));
   }
 
   @Override

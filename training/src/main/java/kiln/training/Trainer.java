@@ -34,7 +34,6 @@ import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Predictor;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.LogisticRegression;
-import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.sql.Dataset;
@@ -217,13 +216,9 @@ public final class Trainer {
               .persist(StorageLevel.MEMORY_AND_DISK());
       assembled.add(text.outputColumn());
     }
-    Transformer assembler =
-        text == null
-            ? new VectorAssembler()
-                .setInputCols(assembled.toArray(new String[0]))
-                .setOutputCol(ModelFiles.FEATURES_VECTOR)
-                .setHandleInvalid("keep")
-            : new DenseAssembler().setInputCols(assembled);
+    // dense vectors only: XGBoost 3.4.0 refuses sparse ones in its fit and mispredicts them in its
+    // transform, which the evaluation runs
+    Transformer assembler = new DenseAssembler().setInputCols(assembled);
     Dataset<Row> validation =
         assembler.transform(split.where(col(Split.COLUMN).equalTo(Split.VALIDATION)));
     // hyperparameters and device are checked before the one pass over the table

@@ -1,6 +1,10 @@
 package kiln.core.models;
 
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -18,10 +22,17 @@ import java.util.List;
 import java.util.stream.Stream;
 import kiln.core.Errors;
 import org.apache.spark.ml.Model;
+import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.BooleanType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * A trained model on local disk: a Spark ML model ({@value #MODEL_DIRECTORY}/, e.g. XGBoost's) and
@@ -43,6 +54,9 @@ public final class ModelFiles {
    * value for a regressor.
    */
   public static final String SCORE = "kiln_score";
+
+  /** XGBoost 3's parameter naming the feature columns a model reads (no vector). */
+  static final String FEATURES_COLUMNS = "featuresCols";
 
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -206,17 +220,69 @@ public final class ModelFiles {
    * missing.
    */
   public Dataset<Row> score(Dataset<Row> rows, String what) {
-    List<String> missing = new ArrayList<>(info.inputColumns());
-    missing.removeAll(List.of(rows.columns()));
-    if (!missing.isEmpty()) {
-      throw Errors.missingColumns(what, missing, List.of(rows.columns()));
-    }
+    requireInputColumns(rows, what);
     // a text model's pipeline embeds its text and assembles the vector itself
     Dataset<Row> transformed =
         info.textColumns().isEmpty()
             ? model.transform(assemble(rows, info.featureColumns()))
             : model.transform(rows);
     return withScore(transformed, info.task());
+  }
+
+  /**
+   * Fails with the missing columns named when {@code rows} lack one of the model's input columns;
+   * {@code what} names the rows.
+   */
+  public void requireInputColumns(Dataset<Row> rows, String what) {
+    List<String> missing = new ArrayList<>(info.inputColumns());
+    missing.removeAll(List.of(rows.columns()));
+    if (!missing.isEmpty()) {
+      throw Errors.missingColumns(what, missing, List.of(rows.columns()));
+    }
+  }
+
+  /**
+   * Whether the model can read its features as plain columns by name: XGBoost 3's models do (their
+   * {@value #FEATURES_COLUMNS} parameter), which is the only input xgboost4j-spark-gpu's GPU
+   * transform reads; Spark ML's own models read one vector column.
+   */
+  public boolean readsFeatureColumns() {
+    return model.hasParam(FEATURES_COLUMNS);
+  }
+
+  /**
+   * The rows with the model's outputs and {@link #SCORE}, the model reading its features from
+   * {@code columns} (in the order of {@link ModelInfo#featureColumns()}, numeric, missing values
+   * NaN). With {@code byName} an XGBoost model reads them by name, with no vector assembled: the
+   * only input xgboost4j-spark-gpu's GPU transform (taken whenever the RAPIDS plugin is on) reads.
+   * Otherwise, and for any other model, they are assembled into {@link #FEATURES_VECTOR} first. Not
+   * by name on a CPU: XGBoost 3.4.0's CPU transform, given feature columns by name, adds its
+   * feature array to the rows but not to their schema, so every output lands one column off (the
+   * margin where the probability should be; ScoreJobTest saw it). Not for text models, whose
+   * pipeline builds its own vector.
+   */
+  public Dataset<Row> scoreColumns(Dataset<Row> rows, List<String> columns, boolean byName) {
+    if (!info.textColumns().isEmpty()) {
+      throw new IllegalStateException("a text model embeds its text itself: use score()");
+    }
+    if (columns.size() != info.featureColumns().size()) {
+      throw new IllegalStateException(
+          "the model reads " + info.featureColumns().size() + " features, not " + columns.size());
+    }
+    if (byName && readsFeatureColumns()) {
+      return withScore(readingColumns(columns).transform(rows), info.task());
+    }
+    return withScore(model.transform(assemble(rows, columns)), info.task());
+  }
+
+  /** A copy of the (XGBoost) model that reads its features from {@code columns} by name. */
+  @SuppressWarnings("unchecked")
+  public Model<?> readingColumns(List<String> columns) {
+    org.apache.spark.ml.param.Param<String[]> names =
+        (org.apache.spark.ml.param.Param<String[]>) (Object) model.getParam(FEATURES_COLUMNS);
+    return (Model<?>)
+        model.copy(
+            new org.apache.spark.ml.param.ParamMap().put(names, columns.toArray(new String[0])));
   }
 
   /**
@@ -232,13 +298,40 @@ public final class ModelFiles {
         : scored.withColumn(SCORE, col("prediction"));
   }
 
-  /** Adds the feature vector; missing values stay NaN, which XGBoost treats as missing. */
+  /**
+   * Adds the feature vector, always dense; missing values (null) become NaN, which XGBoost treats
+   * as missing.
+   */
   public static Dataset<Row> assemble(Dataset<Row> rows, List<String> featureColumns) {
-    return new org.apache.spark.ml.feature.VectorAssembler()
-        .setInputCols(featureColumns.toArray(new String[0]))
-        .setOutputCol(FEATURES_VECTOR)
-        .setHandleInvalid("keep")
-        .transform(rows);
+    return rows.withColumn(FEATURES_VECTOR, denseVector(rows.schema(), featureColumns));
+  }
+
+  /**
+   * The feature vector of {@code columns} (numeric or boolean, null as NaN; vector columns appended
+   * slot by slot) as a DenseVector, whatever its zeros. Not Spark's VectorAssembler: it stores a
+   * row with many zeros as a SparseVector, and xgboost4j-spark 3.4.0's CPU transform builds a
+   * corrupt matrix from one (dmlc/xgboost#12347, fixed in 3.4.1): such rows get wrong predictions
+   * or crash the JVM in native code. Every vector XGBoost reads in Kiln comes from here.
+   */
+  public static Column denseVector(StructType schema, List<String> columns) {
+    if (columns.isEmpty()) {
+      throw new IllegalStateException("a feature vector needs at least one column");
+    }
+    List<Column> parts = new ArrayList<>();
+    for (String column : columns) {
+      DataType type = schema.apply(column).dataType();
+      if (type instanceof VectorUDT) {
+        parts.add(org.apache.spark.ml.functions.vector_to_array(col(column), "float64"));
+      } else if (type instanceof NumericType || type instanceof BooleanType) {
+        parts.add(array(coalesce(col(column).cast(DataTypes.DoubleType), lit(Double.NaN))));
+      } else {
+        // the jobs check their feature columns' types first: reaching here is an internal fault
+        throw new IllegalStateException(
+            "the feature column " + column + " is " + type.simpleString() + ", not numeric");
+      }
+    }
+    return org.apache.spark.ml.functions.array_to_vector(
+        parts.size() == 1 ? parts.get(0) : concat(parts.toArray(new Column[0])));
   }
 
   /**

@@ -12,7 +12,8 @@ import java.util.Objects;
  * classifier's bounded sample (at most tens of thousands of rows), where a distributed learner
  * would spend its time scheduling jobs.
  */
-final class BoostedTrees {
+final class BoostedTrees implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   static final int BINS = 32;
   private static final double LAMBDA = 1.0;
 
@@ -29,7 +30,8 @@ final class BoostedTrees {
   }
 
   /** One tree: arrays of nodes; a leaf has feature -1. */
-  private record Tree(int[] feature, int[] split, int[] left, int[] right, double[] value) {}
+  private record Tree(int[] feature, int[] split, int[] left, int[] right, double[] value)
+      implements java.io.Serializable {}
 
   /**
    * Fits on the rows {@code train} of {@code x} (rows by features, NaN for missing) with labels
@@ -37,6 +39,29 @@ final class BoostedTrees {
    */
   static BoostedTrees fit(
       double[][] x, int[] y, int[] train, int rounds, int depth, int minLeaf, double rate) {
+    return fit(
+        x, Arrays.stream(y).asDoubleStream().toArray(), true, train, rounds, depth, minLeaf, rate);
+  }
+
+  /**
+   * Fits a regressor (squared loss: the gradient is the residual, the hessian 1) on the rows {@code
+   * train} of {@code x} with targets {@code y}; {@link #score} is then the predicted value. Direct
+   * loss estimation's model of each row's loss (NannyML uses LightGBM's regressor).
+   */
+  static BoostedTrees fitRegression(
+      double[][] x, double[] y, int[] train, int rounds, int depth, int minLeaf, double rate) {
+    return fit(x, y, false, train, rounds, depth, minLeaf, rate);
+  }
+
+  private static BoostedTrees fit(
+      double[][] x,
+      double[] y,
+      boolean logistic,
+      int[] train,
+      int rounds,
+      int depth,
+      int minLeaf,
+      double rate) {
     Objects.requireNonNull(x, "x is null");
     int d = x.length == 0 ? 0 : x[0].length;
     double[][] cuts = new double[d][];
@@ -55,7 +80,8 @@ final class BoostedTrees {
       positives += y[i];
     }
     double p0 = Math.min(1 - 1e-6, Math.max(1e-6, positives / Math.max(1, n)));
-    double base = Math.log(p0 / (1 - p0));
+    // logistic: the log-odds of the share of class 1; squared loss: the mean target
+    double base = logistic ? Math.log(p0 / (1 - p0)) : positives / Math.max(1, n);
     double[] score = new double[n];
     Arrays.fill(score, base);
     double[] g = new double[n];
@@ -63,9 +89,14 @@ final class BoostedTrees {
     List<Tree> trees = new ArrayList<>();
     for (int round = 0; round < rounds; round++) {
       for (int i = 0; i < n; i++) {
-        double p = 1 / (1 + Math.exp(-score[i]));
-        g[i] = p - y[train[i]];
-        h[i] = Math.max(p * (1 - p), 1e-12);
+        if (logistic) {
+          double p = 1 / (1 + Math.exp(-score[i]));
+          g[i] = p - y[train[i]];
+          h[i] = Math.max(p * (1 - p), 1e-12);
+        } else {
+          g[i] = score[i] - y[train[i]];
+          h[i] = 1;
+        }
       }
       Builder builder = new Builder(bins, g, h, d, depth, minLeaf);
       int[] all = new int[n];

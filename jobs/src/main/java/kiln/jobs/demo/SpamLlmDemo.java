@@ -159,22 +159,17 @@ public final class SpamLlmDemo {
             null);
     String labels = demo.resolve("tables/mail-labels").toAbsolutePath().toString();
     LlmJobConfig config =
-        new LlmJobConfig(
-                mails,
-                "mail_id",
-                "text",
-                null,
-                new PromptRef(PROMPT, prompt.version(), null),
-                engine,
-                labels,
-                // a random-weight model: every row may be cut off, the step shows the counts
-                1.0,
-                null,
-                null,
-                null,
-                null,
-                null)
-            .withJsonSchema(schema);
+        LlmJobConfig.builder()
+            .input(mails)
+            .key("mail_id")
+            .text("text")
+            .prompt(new PromptRef(PROMPT, prompt.version(), null))
+            .engine(engine)
+            .output(labels)
+            // a random-weight model: every row may be cut off, the step shows the counts
+            .maxErrorRate(1.0)
+            .jsonSchema(schema)
+            .build();
     LlmRunResult result =
         new LlmJob(spark, prompts, System.getenv(), progress)
             .run(config, run, demo.resolve("llm/pipelines"));

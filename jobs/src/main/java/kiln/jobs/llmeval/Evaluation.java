@@ -504,8 +504,10 @@ public final class Evaluation {
 
   /**
    * One judge over every row: its prompt rendered from the row's columns, completed by its engine
-   * through kiln-llm's pipeline (no PII redaction: the judge sees what the model wrote), read as a
-   * score and a rationale; an engine error or an answer without a score is the row's judge error.
+   * through kiln-llm's pipeline, whose PII redaction (every entity type, replaced, as {@code kiln
+   * llm run}'s default) runs over the rendered prompt so that no personal data of the rows reaches
+   * a judge, read as a score and a rationale; an engine error or an answer without a score is the
+   * row's judge error.
    */
   private Dataset<Row> judged(
       Dataset<Row> rows, String key, EvalConfig.Judge judge, Prompt prompt) {
@@ -521,7 +523,8 @@ public final class Evaluation {
         LlmPipeline.fit(
             LlmPipeline.of(
                 "kiln_judge_prompt",
-                PiiConfig.of(List.of()),
+                // the same redaction as kiln llm run's: no personal data reaches a judge's prompt
+                PiiConfig.defaults(),
                 new PromptTemplate("{{text}}"),
                 "text",
                 judge.engine()),
@@ -536,8 +539,7 @@ public final class Evaluation {
             DataTypes.StringType);
     String name = judge.name();
     Dataset<Row> answers =
-        model
-            .transform(requests)
+        LlmPipeline.transform(model, requests)
             .select(
                 col("kiln_judge_key"),
                 score.apply(col("completion")).as(name + "_score"),

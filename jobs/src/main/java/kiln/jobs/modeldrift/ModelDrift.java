@@ -98,6 +98,7 @@ public final class ModelDrift {
   private final Consumer<String> progress;
   private final Chunking chunking;
   private final boolean estimate;
+  private final List<String> estimateMetrics;
 
   public ModelDrift(
       SparkSession spark, Tracking tracking, DriftConfig config, Consumer<String> progress) {
@@ -116,8 +117,29 @@ public final class ModelDrift {
       Consumer<String> progress,
       Chunking chunking,
       boolean estimate) {
+    this(spark, tracking, config, progress, chunking, estimate, null);
+  }
+
+  /**
+   * @param estimate estimate the model's performance without labels per chunk: a classifier's by
+   *     CBPE, a regressor's by direct loss estimation (DLE)
+   * @param estimateMetrics the metrics to estimate (null: the method's default); classification
+   *     metrics asked of a regressor, or regression metrics of a classifier, are bad input
+   */
+  public ModelDrift(
+      SparkSession spark,
+      Tracking tracking,
+      DriftConfig config,
+      Consumer<String> progress,
+      Chunking chunking,
+      boolean estimate,
+      List<String> estimateMetrics) {
     this.chunking = chunking;
-    this.estimate = estimate;
+    this.estimate = estimate || estimateMetrics != null;
+    this.estimateMetrics =
+        estimateMetrics == null
+            ? null
+            : estimateMetrics.stream().map(m -> m.strip().toLowerCase(Locale.ROOT)).toList();
     this.spark = Objects.requireNonNull(spark, "spark is null");
     this.tracking = Objects.requireNonNull(tracking, "tracking is null");
     this.config = Objects.requireNonNull(config, "config is null");
@@ -161,17 +183,14 @@ public final class ModelDrift {
       progress.accept("downloading " + version.name() + " version " + version.version());
       ModelFiles model = registry.download(version, directory);
       ModelInfo info = model.info();
-      if (estimate && info.task() != Task.CLASSIFIER) {
-        throw Errors.badInput(
-            "performance estimation without labels (CBPE) estimates classification metrics, and "
-                + version.name()
-                + " version "
-                + version.version()
-                + " is a "
-                + info.task().toString().toLowerCase(Locale.ROOT),
-            "leave --estimate out for a regressor (direct loss estimation is not built yet);"
-                + " its performance drift is measured once labels arrive (--labels)");
-      }
+      // checked before any data is read: classification metrics asked of a regressor (or the
+      // reverse) are bad input
+      Estimation estimation =
+          !estimate
+              ? null
+              : info.task() == Task.REGRESSOR
+                  ? Estimation.regressor(SCORE, info.label(), estimateMetrics)
+                  : new Estimation(SCORE, info.label(), info.threshold(), false, estimateMetrics);
       String modelId =
           "model "
               + version.name()
@@ -223,12 +242,7 @@ public final class ModelDrift {
               SCORE,
               labelled ? info.label() : null);
       DriftResult drift =
-          new DriftMonitor(
-                  spark,
-                  modelConfig,
-                  progress,
-                  chunking,
-                  estimate ? new Estimation(SCORE, info.label(), info.threshold()) : null)
+          new DriftMonitor(spark, modelConfig, progress, chunking, estimation)
               .run(
                   referenceSide,
                   referenceTable,

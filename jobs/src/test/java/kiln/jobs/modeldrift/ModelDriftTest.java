@@ -280,4 +280,98 @@ class ModelDriftTest {
           .hasMessageContaining("distance");
     }
   }
+
+  /** Delay minutes: longer and far noisier in the evening; {@code eveningShare} of the flights. */
+  private static Dataset<Row> delays(SparkSession spark, int n, int seed, double eveningShare) {
+    Random random = new Random(seed);
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      boolean evening = random.nextDouble() < eveningShare;
+      double hour = evening ? 17 + random.nextInt(7) : random.nextInt(17);
+      double distance = 100.0 + random.nextInt(2000);
+      double delay =
+          (evening ? 30 : 5) + distance / 200 + (evening ? 20 : 2) * random.nextGaussian();
+      rows.add(RowFactory.create((long) i, hour, distance, delay));
+    }
+    return spark.createDataFrame(rows, SCHEMA);
+  }
+
+  @Test
+  void estimatesARegressorsErrorsWithoutLabelsByDirectLossEstimation(
+      SparkSession spark, @TempDir Path dir) throws Exception {
+    Datasets datasets = new Datasets(spark);
+    String features = dir.resolve("features").toString();
+    datasets.write(delays(spark, 1500, 1, 0.3), features, WriteOptions.of(WriteMode.OVERWRITE));
+    // more evening flights: the model's errors grow though the model did not change
+    String current = dir.resolve("current").toString();
+    datasets.write(delays(spark, 800, 2, 0.7), current, WriteOptions.of(WriteMode.OVERWRITE));
+    DriftConfig config = DriftConfig.defaults();
+    try (TrackingServer server =
+            TrackingServer.builder()
+                .host("127.0.0.1")
+                .port(0)
+                .storeDirectory(dir.resolve("store"))
+                .build()
+                .start();
+        MlflowTracking tracking =
+            MlflowTracking.connect(
+                server.uri().toString(),
+                Map.of(),
+                dir.resolve("spool"),
+                m -> {},
+                2,
+                Duration.ofMillis(10))) {
+      try (TrackedRun run = tracking.startRun("test", "train", Map.of())) {
+        new TrainingJob(spark, NO_GPU)
+            .run(
+                TrainConfig.builder()
+                    .features(features)
+                    .model("minutes")
+                    .task(Task.REGRESSOR)
+                    .label("label")
+                    .featureColumns(List.of("hour", "distance"))
+                    .key("id")
+                    .hyperparameters(Map.of("max_depth", 3))
+                    .numRound(20)
+                    .earlyStoppingRounds(5)
+                    .device(Device.CPU)
+                    .numWorkers(1)
+                    .nthread(1)
+                    .groupColumns(List.of())
+                    .minGroupRows(10)
+                    .build(),
+                tracking,
+                run);
+      }
+      ModelUri model = ModelUri.parse("models:/minutes/1");
+      ModelDrift.Result estimated =
+          new ModelDrift(
+                  spark, tracking, config, m -> {}, Chunking.count(2), true, List.of("MAE", "rmse"))
+              .run(model, null, DriftInput.of(DatasetRef.parse(current)), null);
+      List<PerformanceEstimate> estimates = estimated.drift().estimated();
+      assertThat(estimates).extracting(PerformanceEstimate::metric).containsExactly("mae", "rmse");
+      for (PerformanceEstimate e : estimates) {
+        assertThat(e.method()).isEqualTo("DLE");
+        assertThat(e.current()).hasSize(2);
+        for (ChunkValue chunk : e.current()) {
+          // 400 rows of errors with a std near 12 minutes: the estimate is within ~3 standard
+          // errors of the realized metric, and above the reference's band (alert)
+          assertThat(chunk.rows()).isEqualTo(400);
+          assertThat(chunk.samplingError()).isPositive();
+          assertThat(chunk.value()).isCloseTo(chunk.realized(), within(0.15 * chunk.realized()));
+          assertThat(chunk.value()).as("%s %s", e.metric(), chunk).isGreaterThan(e.upper());
+          assertThat(chunk.alert()).isTrue();
+        }
+      }
+      assertThat(estimated.drift().drifted()).isTrue();
+
+      // classification metrics of a regressor: bad input, before any data is read
+      assertThatThrownBy(
+              () ->
+                  new ModelDrift(spark, tracking, config, m -> {}, null, true, List.of("roc_auc"))
+                      .run(model, null, DriftInput.of(DatasetRef.parse(current)), null))
+          .isInstanceOf(BadInputException.class)
+          .hasMessageContaining("'roc_auc' is a classification metric, asked of a regressor");
+    }
+  }
 }

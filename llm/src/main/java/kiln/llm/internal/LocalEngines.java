@@ -148,27 +148,10 @@ final class LocalEngines {
     if (prompt == null) {
       return Completion.failed(Completion.NO_TEXT, 0, 0);
     }
-    // encode() adds no BOS token; the request will
-    int promptTokens = model.encode(prompt).length + 1;
-    int perSlot = config.contextSize() / config.slots();
-    int budget = (int) (perSlot * CONTEXT_SHARE);
-    if (promptTokens + config.maxTokens() > budget) {
-      return Completion.failed(
-          "the prompt has "
-              + promptTokens
-              + " tokens; with maxTokens "
-              + config.maxTokens()
-              + " it needs "
-              + (promptTokens + config.maxTokens())
-              + ", more than "
-              + budget
-              + " (75% of a slot's context: "
-              + config.contextSize()
-              + " / "
-              + config.slots()
-              + " slots)",
-          millis(start),
-          0);
+    int promptTokens = promptTokens(model, prompt);
+    String tooLong = tooLong(promptTokens, config);
+    if (tooLong != null) {
+      return Completion.failed(tooLong, millis(start), 0);
     }
     InferenceParameters request =
         new InferenceParameters(prompt)
@@ -202,6 +185,54 @@ final class LocalEngines {
         return Completion.failed("llama.cpp failed: " + message, millis(start), attempt);
       }
     }
+  }
+
+  /** A prompt's tokens as the request counts them: encode() adds no BOS token, the request will. */
+  static int promptTokens(LlamaModel model, String prompt) {
+    return model.encode(prompt).length + 1;
+  }
+
+  /**
+   * Why a prompt of {@code promptTokens} must not be sent (null when it fits): with {@code
+   * maxTokens} it needs more than 75% of a slot's context, and llama.cpp would fail every request
+   * of the slot batch with it.
+   */
+  static String tooLong(int promptTokens, EngineConfig config) {
+    int perSlot = config.contextSize() / config.slots();
+    int budget = (int) (perSlot * CONTEXT_SHARE);
+    if (promptTokens + config.maxTokens() <= budget) {
+      return null;
+    }
+    return "the prompt has "
+        + promptTokens
+        + " tokens; with maxTokens "
+        + config.maxTokens()
+        + " it needs "
+        + (promptTokens + config.maxTokens())
+        + ", more than "
+        + budget
+        + " (75% of a slot's context: "
+        + config.contextSize()
+        + " / "
+        + config.slots()
+        + " slots)";
+  }
+
+  private static final Map<String, LlamaModel> TOKENIZERS = new ConcurrentHashMap<>();
+
+  /**
+   * Kiln's tokenizer for a GGUF file: the file loaded by Kiln's llama.cpp binding with a small
+   * context, once per JVM, used only to encode (the counts Kiln's local engine reports). The
+   * AutoGGUFModel path counts with it, since AutoGGUFModel reports no token counts.
+   */
+  static LlamaModel tokenizer(String modelPath) {
+    return TOKENIZERS.computeIfAbsent(
+        modelPath,
+        path -> {
+          ownTmpdir();
+          return new LlamaModel(
+              new ModelParameters().setModel(path).setCtxSize(64).setParallel(1).disableLog());
+        });
   }
 
   /** A completion's text and the number of tokens llama.cpp generated for it. */

@@ -21,10 +21,53 @@ public final class SparkNlpGguf {
 
   private static volatile Detection cached;
 
+  /** A test's forced detection (see {@link #force}); null: the real one. */
+  private static volatile Detection forced;
+
   private SparkNlpGguf() {}
+
+  /**
+   * Whether a local engine runs on Spark NLP's AutoGGUFModel: {@code runtime: kiln} never, {@code
+   * spark-nlp} always (bad input when the binding is absent: nothing runs), {@code auto} when the
+   * binding is detected. Decided on the driver, before any row is read.
+   */
+  public static boolean use(kiln.llm.EngineConfig engine) {
+    if (engine.type() != kiln.llm.EngineType.LOCAL
+        || kiln.llm.EngineConfig.RUNTIME_KILN.equals(engine.runtime())) {
+      return false;
+    }
+    Detection d = detect();
+    if (kiln.llm.EngineConfig.RUNTIME_SPARK_NLP.equals(engine.runtime()) && !d.available()) {
+      throw kiln.core.Errors.badInput(
+          "engine.runtime is spark-nlp, but Spark NLP's AutoGGUFModel cannot run here: "
+              + d.detail(),
+          "put John Snow Labs' llama.cpp binding on the driver's and executors' class path"
+              + " (com.johnsnowlabs.nlp:jsl-llamacpp-cpu_2.12, or -gpu_2.12, the version Spark NLP"
+              + " 5.5.3 names), or write runtime: auto or kiln to run Kiln's llama.cpp");
+    }
+    return d.available();
+  }
+
+  /**
+   * For tests only: this JVM's detection is {@code detection} until the returned handle is closed,
+   * so that the AutoGGUFModel path can be built where its native binding is absent.
+   */
+  public static AutoCloseable force(Detection detection) {
+    forced = detection;
+    return () -> forced = null;
+  }
+
+  /** Whether a test forced the detection (then AutoGGUFModel is built but never loaded). */
+  static boolean forced() {
+    return forced != null;
+  }
 
   /** The detection for this JVM's class path (computed on first use). */
   public static Detection detect() {
+    Detection f = forced;
+    if (f != null) {
+      return f;
+    }
     Detection d = cached;
     if (d == null) {
       d = detect(SparkNlpGguf.class.getClassLoader(), ANNOTATOR, BINDING);
