@@ -80,7 +80,7 @@ public final class DriftPeersBenchmark {
     Path workRoot = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--vs" -> peers = List.of(args[++i].split(","));
+        case "--vs" -> peers = args[++i].isBlank() ? List.of() : List.of(args[i].split(","));
         case "--rows" -> sizes = parseRows(args[++i]);
         case "--source" -> source = args[++i];
         case "--timeout" -> timeoutSeconds = Long.parseLong(args[++i]);
@@ -131,7 +131,7 @@ public final class DriftPeersBenchmark {
         sides.add(
             run(
                 "kiln",
-                javaCommand(reference, current, dir.resolve("kiln.json")),
+                javaCommand(reference, current, dir.resolve("kiln.json"), memoryLimitGb),
                 dir.resolve("kiln.json"),
                 timeoutSeconds,
                 memoryLimitGb));
@@ -267,10 +267,16 @@ public final class DriftPeersBenchmark {
 
   /** Kiln's side, in its own JVM: read, compare every column, estimate CBPE; write the result. */
   static void kilnSide(Path reference, Path current, Path out) throws Exception {
+    // the JVM's start (before main) and the session's creation, reported apart from the compute
+    double jvmStart = ManagementFactory.getRuntimeMXBean().getUptime() / 1e3;
+    long sessionStart = System.nanoTime();
     SparkSession spark =
         SparkSessions.create(
             new SparkSettings(
                 SparkProfile.LOCAL, null, false, Map.of("spark.ui.showConsoleProgress", "false")));
+    double session = (System.nanoTime() - sessionStart) / 1e9;
+    SparkWork work = new SparkWork();
+    spark.sparkContext().addSparkListener(work);
     // every category counted (the peers keep them all), label and score out of the features
     DriftConfig config =
         new DriftConfig(
@@ -289,12 +295,21 @@ public final class DriftPeersBenchmark {
             null,
             null);
     long start = System.nanoTime();
-    // where Kiln's time goes: each progress message with the seconds since the start
+    double cpuStart = SparkWork.processCpuSeconds();
+    double gcStart = SparkWork.gcSeconds();
+    // where Kiln's time goes: each progress message with the seconds since the start, and the
+    // process's CPU and GC seconds (less sensitive to the machine's load than the wall time)
     List<String> progress = java.util.Collections.synchronizedList(new ArrayList<>());
     java.util.function.Consumer<String> timed =
         m -> {
           String line =
-              String.format(Locale.ROOT, "%7.2f s  %s", (System.nanoTime() - start) / 1e9, m);
+              String.format(
+                  Locale.ROOT,
+                  "%7.2f s (CPU %.2f s, GC %.2f s)  %s",
+                  (System.nanoTime() - start) / 1e9,
+                  SparkWork.processCpuSeconds() - cpuStart,
+                  SparkWork.gcSeconds() - gcStart,
+                  m);
           progress.add(line);
           System.err.println("[kiln] " + line);
         };
@@ -304,9 +319,25 @@ public final class DriftPeersBenchmark {
         new DriftMonitor(spark, config, timed, null, new Estimation("score", "label", 0.5))
             .compare(r, c);
     double seconds = (System.nanoTime() - start) / 1e9;
+    timed.accept("done");
     ObjectNode json = JSON.createObjectNode();
     json.put("tool", "kiln");
-    json.putObject("seconds").put("load", 0.0).put("compute", seconds);
+    json.putObject("seconds")
+        .put("load", 0.0)
+        .put("compute", seconds)
+        .put("jvm_start", jvmStart)
+        .put("spark_session", session)
+        .put("compute_cpu", SparkWork.processCpuSeconds() - cpuStart)
+        .put("compute_gc", SparkWork.gcSeconds() - gcStart);
+    List<SparkWork.Job> jobs = work.jobs();
+    json.put("spark_jobs", jobs.size());
+    json.put("spark_stages", jobs.stream().mapToInt(SparkWork.Job::stages).sum());
+    json.put("spark_tasks", jobs.stream().mapToInt(SparkWork.Job::tasks).sum());
+    json.put("spark_task_cpu", jobs.stream().mapToDouble(SparkWork.Job::taskCpuSeconds).sum());
+    for (SparkWork.Job job : jobs) {
+      json.withArray("jobs").add(job.line());
+      System.err.println("[kiln] " + job.line());
+    }
     ObjectNode statistics = json.putObject("statistics");
     for (FeatureDrift f : result.features()) {
       ObjectNode column = statistics.putObject(f.name());
@@ -336,10 +367,15 @@ public final class DriftPeersBenchmark {
     return -1;
   }
 
-  private static List<String> javaCommand(Path reference, Path current, Path out) {
+  private static List<String> javaCommand(
+      Path reference, Path current, Path out, double memoryLimitGb) {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    // a JVM fills the heap it is allowed before it collects, so a heap as large as the memory
+    // limit (kiln-bench's -Xmx8g against the default 8 GB) gets it killed for memory it does not
+    // need: the heap is three quarters of the limit, the rest for Spark's off-heap buffers
+    command.add("-Xmx" + Math.max(1024, (long) (memoryLimitGb * 1024 * 0.75)) + "m");
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(DriftPeersBenchmark.class.getName());
@@ -351,7 +387,13 @@ public final class DriftPeersBenchmark {
   }
 
   /** One side's run: wall seconds, peak resident memory seen, its result or why it has none. */
-  record Side(String tool, double wallSeconds, long peakRssSeen, JsonNode result, String failure) {}
+  record Side(
+      String tool,
+      double wallSeconds,
+      long peakRssSeen,
+      double cpuSecondsSeen,
+      JsonNode result,
+      String failure) {}
 
   /**
    * Runs a side under the bounds: polls its resident memory (the process and its children) every
@@ -367,10 +409,12 @@ public final class DriftPeersBenchmark {
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long limit = (long) (memoryLimitGb * 1024 * 1024 * 1024);
     long peak = 0;
+    double cpu = 0;
     String failure = null;
     while (!process.waitFor(200, TimeUnit.MILLISECONDS)) {
       long rss = rss(process.toHandle());
       peak = Math.max(peak, rss);
+      cpu = Math.max(cpu, cpuSeconds(process.toHandle()));
       double elapsed = (System.nanoTime() - start) / 1e9;
       if (rss > limit) {
         failure = String.format(Locale.ROOT, "killed: resident memory over %.0f GB", memoryLimitGb);
@@ -400,7 +444,36 @@ public final class DriftPeersBenchmark {
         failure == null ? "" : ", " + failure,
         log);
     // a side killed after it wrote part of its result (Evidently's extra runs) keeps that part
-    return new Side(tool, wall, peak, Files.exists(out) ? PeerAgreement.read(out) : null, failure);
+    return new Side(
+        tool, wall, peak, cpu, Files.exists(out) ? PeerAgreement.read(out) : null, failure);
+  }
+
+  /**
+   * CPU seconds (user and system) of a process and its descendants, with their waited-for children,
+   * as last seen while it ran (polled: the last 200 ms may be missing).
+   */
+  static double cpuSeconds(ProcessHandle process) {
+    double total = cpuOf(process.pid());
+    for (ProcessHandle child : process.descendants().toList()) {
+      total += cpuOf(child.pid());
+    }
+    return total;
+  }
+
+  private static double cpuOf(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      // the fields after the command name, which may hold spaces, in parentheses
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks =
+          Long.parseLong(f[11])
+              + Long.parseLong(f[12])
+              + Long.parseLong(f[13])
+              + Long.parseLong(f[14]);
+      return ticks / 100.0;
+    } catch (Exception gone) {
+      return 0;
+    }
   }
 
   /** Resident memory of a process and its descendants, in bytes (0 once gone). */
@@ -430,8 +503,8 @@ public final class DriftPeersBenchmark {
     StringBuilder text = new StringBuilder();
     text.append(String.format(Locale.ROOT, "### %,d rows (load average: %s)%n%n", rows, load));
     text.append(
-        "| side | read + compute (s) | of which compute (s) | process wall (s) | peak resident"
-            + " memory (GB) | result |\n|---|---|---|---|---|---|\n");
+        "| side | read + compute (s) | of which compute (s) | process wall (s) | process CPU (s)"
+            + " | peak resident memory (GB) | result |\n|---|---|---|---|---|---|---|\n");
     JsonNode kiln = null;
     for (Side side : sides) {
       if (side.tool().equals("kiln")) {
@@ -441,9 +514,10 @@ public final class DriftPeersBenchmark {
         text.append(
             String.format(
                 Locale.ROOT,
-                "| %s | | | %.1f | %.2f (seen) | %s |%n",
+                "| %s | | | %.1f | %.1f | %.2f (seen) | %s |%n",
                 side.tool(),
                 side.wallSeconds(),
+                side.cpuSecondsSeen(),
                 side.peakRssSeen() / 1e9,
                 side.failure()));
         continue;
@@ -454,14 +528,35 @@ public final class DriftPeersBenchmark {
       text.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.1f | %.1f | %.1f | %.2f | %s |%n",
+              "| %s | %.1f | %.1f | %.1f | %.1f | %.2f | %s |%n",
               side.tool(),
               loadSeconds + compute,
               compute,
               side.wallSeconds(),
+              side.cpuSecondsSeen(),
               Math.max(side.result().path("peak_rss_bytes").asLong(), side.peakRssSeen()) / 1e9,
               (side.tool().equals("kiln") ? "" : "every row, no sampling")
                   + (side.failure() == null ? "" : "; " + side.failure())));
+    }
+    if (kiln != null && kiln.has("spark_jobs")) {
+      JsonNode seconds = kiln.path("seconds");
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "%nKiln's process: JVM start %.1f s and Spark session %.1f s before the compute;"
+                  + " the compute %.1f s wall, %.1f s CPU (GC %.1f s) in %d Spark jobs, %d stages,"
+                  + " %d tasks (tasks' CPU %.1f s). Phases (wall, with the process's CPU and GC"
+                  + " since the compute started):%n%n",
+              seconds.path("jvm_start").asDouble(),
+              seconds.path("spark_session").asDouble(),
+              seconds.path("compute").asDouble(),
+              seconds.path("compute_cpu").asDouble(),
+              seconds.path("compute_gc").asDouble(),
+              kiln.path("spark_jobs").asInt(),
+              kiln.path("spark_stages").asInt(),
+              kiln.path("spark_tasks").asInt(),
+              kiln.path("spark_task_cpu").asDouble()));
+      kiln.path("progress").forEach(line -> text.append("    ").append(line.asText()).append('\n'));
     }
     if (kiln != null) {
       List<PeerAgreement.Row> rowsCompared = new ArrayList<>();

@@ -46,6 +46,12 @@ public final class Cbpe {
 
   private static final String P = "__kiln_calibrated";
   private static final String Y = "__kiln_label";
+  private static final String WEIGHT = "__kiln_weight";
+  private static final String N = "__kiln_rows";
+  private static final String POSITIVES = "__kiln_positives";
+  private static final String NEGATIVES = "__kiln_negatives";
+  private static final String LABELLED = "__kiln_labelled";
+  private static final String CORRECT = "__kiln_correct";
 
   private final String score;
   private final String label;
@@ -121,13 +127,22 @@ public final class Cbpe {
               + " values other than 0 and 1",
           "use a binary classifier's 0/1 label, or leave performance estimation out");
     }
+    // Spark's isotonic regression pools the rows of one score into their weighted mean label
+    // before it runs, after sorting every row as a boxed tuple; pooling them here first, in a
+    // hash aggregation, gives it the same points (one per distinct score, weighted by its rows)
+    // at a fraction of the cost
+    Dataset<Row> pooled =
+        labelled
+            .groupBy(col(score))
+            .agg(avg(col(Y)).as(Y), count(lit(1)).cast("double").as(WEIGHT));
     IsotonicRegressionModel model =
         new IsotonicRegression()
             .setIsotonic(true)
             .setFeaturesCol(score)
             .setLabelCol(Y)
+            .setWeightCol(WEIGHT)
             .setPredictionCol(P)
-            .fit(labelled);
+            .fit(pooled);
     return new Cbpe(score, label, threshold, model, samplingErrors(labelled, score, threshold));
   }
 
@@ -252,70 +267,83 @@ public final class Cbpe {
     return values;
   }
 
-  /** metric -> chunk -> {rows, estimated, realized}. */
+  /**
+   * metric -> chunk -> {rows, estimated, realized}. The rows of one chunk and one score share their
+   * calibrated probability and predicted class, so they are pooled first (rows, positives,
+   * negatives) and every sum and rank below runs over the distinct scores of a chunk, not its rows:
+   * each sum is the per-row sum regrouped.
+   */
   private Map<String, Map<String, double[]>> perChunk(Dataset<Row> chunked) {
     boolean labelled = List.of(chunked.columns()).contains(label);
-    Dataset<Row> rows =
-        calibration
-            .transform(
-                chunked
-                    .where(col(score).isNotNull())
-                    .select(
-                        col(Chunker.CHUNK),
-                        col(score).cast("double").as(score),
-                        labelled
-                            ? col(label).cast("double").as(Y)
-                            : lit(null).cast("double").as(Y)))
-            .withColumn("__kiln_predicted", when(col(score).geq(threshold), 1.0).otherwise(0.0));
-    WindowSpec ranked =
+    Column predicted = when(col(score).geq(threshold), 1.0).otherwise(0.0);
+    Dataset<Row> pooled =
+        chunked
+            .where(col(score).isNotNull())
+            .select(
+                col(Chunker.CHUNK),
+                col(score).cast("double").as(score),
+                labelled ? col(label).cast("double").as(Y) : lit(null).cast("double").as(Y))
+            .groupBy(col(Chunker.CHUNK), col(score))
+            .agg(
+                count(lit(1)).cast("double").as(N),
+                sum(when(col(Y).equalTo(1.0), 1L).otherwise(0L)).as(POSITIVES),
+                sum(when(col(Y).equalTo(0.0), 1L).otherwise(0L)).as(NEGATIVES),
+                count(col(Y)).as(LABELLED),
+                sum(when(col(Y).equalTo(predicted), 1L).otherwise(0L)).as(CORRECT));
+    Dataset<Row> rows = calibration.transform(pooled).withColumn("__kiln_predicted", predicted);
+    // the probability mass of the rows scored higher in the chunk (a score's own rows are
+    // added below: among n tied rows each sees the ones before it, n(n-1)/2 pairs)
+    WindowSpec higher =
         Window.partitionBy(Chunker.CHUNK)
             .orderBy(col(score).desc())
             .rowsBetween(Window.unboundedPreceding(), -1);
     // realized AUC: each positive counts the negatives scored below it, ties as half
-    WindowSpec atOrBelow =
+    WindowSpec lower =
         Window.partitionBy(Chunker.CHUNK)
             .orderBy(col(score))
-            .rangeBetween(Window.unboundedPreceding(), Window.currentRow());
-    WindowSpec tied = Window.partitionBy(Chunker.CHUNK, score);
-    Column negative = when(col(Y).equalTo(0.0), 1.0).otherwise(0.0);
+            .rowsBetween(Window.unboundedPreceding(), -1);
+    Column rowsOf = col(N);
     Column predictedOne = col("__kiln_predicted").equalTo(1.0);
     Dataset<Row> enriched =
-        rows.withColumn("__kiln_above", coalesce(sum(col(P)).over(ranked), lit(0.0)))
+        rows.withColumn(
+                "__kiln_above", coalesce(sum(rowsOf.multiply(col(P))).over(higher), lit(0.0)))
             .withColumn(
                 "__kiln_pairs",
-                // without labels there is no realized AUC: its two windows (two more sorts of
-                // the side) are left out
+                // without labels there is no realized AUC: its window (one more sort of the
+                // side's distinct scores) is left out
                 labelled
-                    ? when(
-                        col(Y).equalTo(1.0),
-                        sum(negative).over(atOrBelow).minus(sum(negative).over(tied).divide(2)))
+                    ? col(POSITIVES)
+                        .multiply(
+                            coalesce(sum(col(NEGATIVES)).over(lower), lit(0L))
+                                .plus(col(NEGATIVES).divide(2)))
                     : lit(null).cast("double"));
+    Column correct = col(CORRECT);
     List<Row> result =
         enriched
             .groupBy(Chunker.CHUNK)
             .agg(
-                count(lit(1)),
-                sum(col(P)),
-                sum(lit(1.0).minus(col(P)).multiply(col("__kiln_above").plus(col(P).divide(2)))),
-                avg(
-                    when(col("__kiln_predicted").equalTo(1.0), col(P))
-                        .otherwise(lit(1.0).minus(col(P)))),
+                sum(rowsOf).cast("long"),
+                sum(rowsOf.multiply(col(P))),
+                sum(
+                    lit(1.0)
+                        .minus(col(P))
+                        .multiply(rowsOf)
+                        .multiply(col("__kiln_above").plus(col(P).multiply(rowsOf).divide(2)))),
+                sum(rowsOf.multiply(when(predictedOne, col(P)).otherwise(lit(1.0).minus(col(P)))))
+                    .divide(sum(rowsOf)),
                 sum(col("__kiln_pairs")),
-                sum(when(col(Y).equalTo(1.0), 1L).otherwise(0L)),
-                sum(when(col(Y).equalTo(0.0), 1L).otherwise(0L)),
-                avg(
-                    when(
-                        col(Y).isNotNull(),
-                        when(col(Y).equalTo(col("__kiln_predicted")), 1.0).otherwise(0.0))),
+                sum(col(POSITIVES)),
+                sum(col(NEGATIVES)),
+                when(sum(col(LABELLED)).gt(0), sum(correct).divide(sum(col(LABELLED)))),
                 // expected confusion counts (NannyML's): a predicted 1 is a true positive with
                 // probability p, a predicted 0 a false negative with probability p
-                sum(when(predictedOne, col(P)).otherwise(0.0)),
-                sum(when(predictedOne, lit(1.0).minus(col(P))).otherwise(0.0)),
-                sum(when(predictedOne, 0.0).otherwise(col(P))),
+                sum(when(predictedOne, rowsOf.multiply(col(P))).otherwise(0.0)),
+                sum(when(predictedOne, rowsOf.multiply(lit(1.0).minus(col(P)))).otherwise(0.0)),
+                sum(when(predictedOne, 0.0).otherwise(rowsOf.multiply(col(P)))),
                 // realized confusion counts where labels exist
-                sum(when(col(Y).equalTo(1.0).and(predictedOne), 1L).otherwise(0L)),
-                sum(when(col(Y).equalTo(0.0).and(predictedOne), 1L).otherwise(0L)),
-                sum(when(col(Y).equalTo(1.0).and(functions.not(predictedOne)), 1L).otherwise(0L)))
+                sum(when(predictedOne, col(POSITIVES)).otherwise(0L)),
+                sum(when(predictedOne, col(NEGATIVES)).otherwise(0L)),
+                sum(when(predictedOne, 0L).otherwise(col(POSITIVES))))
             .collectAsList();
     Map<String, Map<String, double[]>> metrics = new HashMap<>();
     metrics.put(ROC_AUC, new HashMap<>());

@@ -104,10 +104,31 @@ public final class DriftMonitor {
         new Monitoring(
             config,
             engine,
-            gpuProfiler != null ? gpuProfiler::profile : profiler::profile,
+            gpuProfiler != null ? gpuProfiler::profile : cpuProfiler(profiler),
             progress,
             chunking,
             estimation);
+  }
+
+  /** The one-pass JVM fold, every chunk of a side in one pass. */
+  private static Monitoring.TableProfiler cpuProfiler(Profiler profiler) {
+    return new Monitoring.TableProfiler() {
+      @Override
+      public TableProfile profile(
+          Dataset<Row> data, List<String> columns, java.util.Set<String> categorical) {
+        return profiler.profile(data, columns, categorical);
+      }
+
+      @Override
+      public Map<String, TableProfile> profileBy(
+          Dataset<Row> data,
+          String key,
+          java.util.Collection<String> keys,
+          List<String> columns,
+          java.util.Set<String> categorical) {
+        return profiler.profileBy(data, key, columns, categorical);
+      }
+    };
   }
 
   public DriftConfig config() {

@@ -1,18 +1,20 @@
 package kiln.drift;
 
-import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import kiln.drift.internal.Chunker;
 import kiln.drift.internal.DomainClassifier;
 import kiln.drift.internal.DriftEngine;
 import kiln.drift.internal.Reconstruction;
 import kiln.drift.internal.SideProfile;
+import kiln.drift.internal.TableProfile;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DateType;
@@ -60,6 +62,28 @@ final class Monitoring {
   interface TableProfiler {
     kiln.drift.internal.TableProfile profile(
         Dataset<Row> data, List<String> columns, java.util.Set<String> categorical);
+
+    /**
+     * One profile per value of {@code key} among {@code keys}: here one pass per chunk (the GPU's
+     * built-in aggregates); the CPU fold overrides it with one pass for every chunk.
+     */
+    default Map<String, TableProfile> profileBy(
+        Dataset<Row> data,
+        String key,
+        java.util.Collection<String> keys,
+        List<String> columns,
+        java.util.Set<String> categorical) {
+      Map<String, TableProfile> profiles = new java.util.TreeMap<>();
+      for (String value : keys) {
+        profiles.put(
+            value,
+            profile(
+                data.where(org.apache.spark.sql.functions.col(key).equalTo(value)).drop(key),
+                columns,
+                categorical));
+      }
+      return profiles;
+    }
   }
 
   /** The domain classifier runs when the config's statistics list it (per chunk with chunks). */
@@ -105,8 +129,25 @@ final class Monitoring {
             chunking == null ? Chunking.count(Chunking.DEFAULT_REFERENCE_CHUNKS) : chunking,
             chunking == null ? null : referenceTime,
             "reference");
-    currentChunks = currentChunks.cache();
-    referenceChunks = referenceChunks.cache();
+    // what the steps below read, cached: their columns only (a chunked CBPE run reads three of
+    // the side's columns, and caching whole rows was most of its time)
+    Set<String> read = new LinkedHashSet<>();
+    read.add(Chunker.CHUNK);
+    if (chunking != null) {
+      read.addAll(engine.profiledColumns(plan, currentRows.schema()));
+    }
+    if (multivariate || domainClassifierAsked()) {
+      read.addAll(numeric);
+      read.addAll(categoricalFeatures(plan, referenceRows.schema(), currentRows.schema(), numeric));
+    }
+    if (estimation != null) {
+      read.add(estimation.score());
+      if (estimation.label() != null) {
+        read.add(estimation.label());
+      }
+    }
+    currentChunks = narrowed(currentChunks, read).cache();
+    referenceChunks = narrowed(referenceChunks, read).cache();
     try {
       List<ChunkDrift> chunks = new ArrayList<>();
       if (chunking != null) {
@@ -114,9 +155,23 @@ final class Monitoring {
         Chunker.requireMinimum(sizes, "current", chunking);
         progress.accept(
             "comparing " + sizes.size() + " current chunks (" + chunking + ") with the reference");
+        // every chunk profiled in one pass over the side, the chunk a key of the same fold
+        StructType schema = currentChunks.drop(Chunker.CHUNK).schema();
+        Map<String, TableProfile> profiles =
+            profiler.profileBy(
+                currentChunks,
+                Chunker.CHUNK,
+                sizes.keySet(),
+                engine.profiledColumns(plan, schema),
+                config.categoricalSet());
         for (Map.Entry<String, Long> chunk : sizes.entrySet()) {
           chunks.add(
-              chunk(plan, referenceProfile, currentChunks, chunk.getKey(), chunk.getValue()));
+              chunk(
+                  plan,
+                  referenceProfile,
+                  new SideProfile(profiles.get(chunk.getKey()), DriftEngine.types(schema), false),
+                  chunk.getKey(),
+                  chunk.getValue()));
         }
       }
       Map<String, Long> referenceSizes = Chunker.sizes(referenceChunks);
@@ -280,16 +335,9 @@ final class Monitoring {
   private ChunkDrift chunk(
       List<DriftEngine.Planned> plan,
       SideProfile referenceProfile,
-      Dataset<Row> currentChunks,
+      SideProfile profile,
       String key,
       long rows) {
-    Dataset<Row> chunk = currentChunks.where(col(Chunker.CHUNK).equalTo(key)).drop(Chunker.CHUNK);
-    StructType schema = chunk.schema();
-    SideProfile profile =
-        new SideProfile(
-            profiler.profile(chunk, engine.profiledColumns(plan, schema), config.categoricalSet()),
-            DriftEngine.types(schema),
-            false);
     DriftEngine.Decision decision = engine.decide(plan, referenceProfile, profile);
     List<FeatureDrift> features =
         decision.features().stream()
@@ -309,6 +357,17 @@ final class Monitoring {
                         f.exact()))
             .toList();
     return new ChunkDrift(key, rows, features, decision.driftedShare(), decision.drifted());
+  }
+
+  /** The side's columns among {@code names}, in the side's order. */
+  private static Dataset<Row> narrowed(Dataset<Row> side, Set<String> names) {
+    List<org.apache.spark.sql.Column> kept = new ArrayList<>();
+    for (String name : side.columns()) {
+      if (names.contains(name)) {
+        kept.add(side.col("`" + name.replace("`", "``") + "`"));
+      }
+    }
+    return side.select(kept.toArray(org.apache.spark.sql.Column[]::new));
   }
 
   /** Numeric feature columns on both sides, not declared categorical. */

@@ -1,12 +1,16 @@
 package kiln.drift.internal;
 
+import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.date_format;
 import static org.apache.spark.sql.functions.date_trunc;
+import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.format_string;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.monotonically_increasing_id;
+import static org.apache.spark.sql.functions.spark_partition_id;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,6 +34,7 @@ import org.apache.spark.sql.types.StructType;
 public final class Chunker {
   public static final String CHUNK = "__kiln_chunk";
   private static final String INDEX = "__kiln_row_index";
+  private static final String PARTITION = "__kiln_partition";
 
   private Chunker() {}
 
@@ -61,6 +66,9 @@ public final class Chunker {
           date_format(date_trunc(chunking.period(), col(timeColumn).cast("timestamp")), pattern);
       return rows.where(col(timeColumn).isNotNull()).withColumn(CHUNK, key);
     }
+    if (timeColumn == null && !shuffles(rows)) {
+      return numbered(rows, chunking);
+    }
     Dataset<Row> ordered = timeColumn == null ? rows : rows.orderBy(col(timeColumn));
     // zipWithIndex numbers rows in partition order without moving them to one partition
     StructType schema = ordered.schema().add(INDEX, DataTypes.LongType, false);
@@ -79,7 +87,54 @@ public final class Chunker {
                   return RowFactory.create(values);
                 });
     Dataset<Row> withIndex = ordered.sparkSession().createDataFrame(indexed, schema).cache();
-    long n = withIndex.count();
+    return withChunk(withIndex, withIndex.count(), chunking);
+  }
+
+  /**
+   * Size and count chunks of rows in the order they are read, numbered without converting them to
+   * Row objects: a scan counts the rows of each partition (no column is read for that), and each
+   * row's number is its partition's offset plus its place in the partition, the order zipWithIndex
+   * gives. Only for plans without a shuffle, whose partitions are the same on every evaluation.
+   */
+  private static Dataset<Row> numbered(Dataset<Row> rows, Chunking chunking) {
+    List<Row> counts =
+        rows.select(spark_partition_id().as(PARTITION)).groupBy(PARTITION).count().collectAsList();
+    int partitions = rows.rdd().getNumPartitions();
+    long[] offsets = new long[partitions + 1];
+    for (Row row : counts) {
+      offsets[row.getInt(0) + 1] = row.getLong(1);
+    }
+    for (int i = 1; i <= partitions; i++) {
+      offsets[i] += offsets[i - 1];
+    }
+    Column[] offsetLiterals = new Column[partitions];
+    for (int i = 0; i < partitions; i++) {
+      offsetLiterals[i] = lit(offsets[i]);
+    }
+    // monotonically_increasing_id is the partition index << 33 plus the row's place in it
+    Column place =
+        monotonically_increasing_id().minus(spark_partition_id().cast("long").multiply(1L << 33));
+    Column index = element_at(array(offsetLiterals), spark_partition_id().plus(1)).plus(place);
+    return withChunk(rows.withColumn(INDEX, index), offsets[partitions], chunking);
+  }
+
+  /** Whether computing the rows moves them between partitions (a sort's or a join's exchange). */
+  private static boolean shuffles(Dataset<Row> rows) {
+    return rows.queryExecution()
+        .executedPlan()
+        .find(
+            new scala.runtime.AbstractFunction1<
+                org.apache.spark.sql.execution.SparkPlan, Object>() {
+              @Override
+              public Object apply(org.apache.spark.sql.execution.SparkPlan plan) {
+                return plan instanceof org.apache.spark.sql.execution.exchange.Exchange;
+              }
+            })
+        .isDefined();
+  }
+
+  /** The chunk key of each row from its number (column INDEX, dropped) among n rows. */
+  private static Dataset<Row> withChunk(Dataset<Row> withIndex, long n, Chunking chunking) {
     long chunks;
     Column number;
     if (chunking.kind() == Chunking.Kind.SIZE) {
