@@ -1,7 +1,5 @@
 package kiln.llm.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import de.kherud.llama.LlamaModel;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -42,7 +40,6 @@ import org.apache.spark.util.LongAccumulator;
  */
 public final class GgufCompletions extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The metadata key of AutoGGUFModel's failed batch (Spark NLP 5.5.3). */
   static final String EXCEPTION = "llamacpp_exception";
@@ -90,20 +87,12 @@ public final class GgufCompletions extends Transformer implements DefaultParamsW
   }
 
   public GgufCompletions setEngine(EngineConfig config) {
-    try {
-      set(engine, JSON.writeValueAsString(config));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot write the engine config as JSON", e);
-    }
+    set(engine, EngineJson.write(config));
     return this;
   }
 
   public EngineConfig engineConfig() {
-    try {
-      return JSON.readValue($(engine), EngineConfig.class);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("the saved engine config is not valid JSON", e);
-    }
+    return EngineJson.read($(engine));
   }
 
   /** Counters the driver reads for progress; not saved with the pipeline. */

@@ -1,7 +1,5 @@
 package kiln.llm.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import de.kherud.llama.LlamaModel;
 import java.util.Iterator;
 import java.util.Set;
@@ -31,7 +29,6 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class GgufLimits extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String uid;
   private final Param<String> inputCol;
@@ -64,20 +61,12 @@ public final class GgufLimits extends Transformer implements DefaultParamsWritab
   }
 
   public GgufLimits setEngine(EngineConfig config) {
-    try {
-      set(engine, JSON.writeValueAsString(config));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot write the engine config as JSON", e);
-    }
+    set(engine, EngineJson.write(config));
     return this;
   }
 
   public EngineConfig engineConfig() {
-    try {
-      return JSON.readValue($(engine), EngineConfig.class);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("the saved engine config is not valid JSON", e);
-    }
+    return EngineJson.read($(engine));
   }
 
   @Override

@@ -1,7 +1,5 @@
 package kiln.llm.internal;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -35,7 +33,6 @@ import org.apache.spark.util.LongAccumulator;
  */
 public final class LlmStage extends Transformer implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   public static final String COMPLETION = "completion";
   public static final String PROMPT_TOKENS = "prompt_tokens";
@@ -95,20 +92,12 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
   }
 
   public LlmStage setEngine(EngineConfig config) {
-    try {
-      set(engine, JSON.writeValueAsString(config));
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot write the engine config as JSON", e);
-    }
+    set(engine, EngineJson.write(config));
     return this;
   }
 
   public EngineConfig engineConfig() {
-    try {
-      return JSON.readValue($(engine), EngineConfig.class);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("the saved engine config is not valid JSON", e);
-    }
+    return EngineJson.read($(engine));
   }
 
   /**
