@@ -3,8 +3,6 @@ package kiln.drift.internal;
 import static org.apache.spark.sql.functions.col;
 
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -141,26 +139,6 @@ public final class DomainClassifier {
   /** Per categorical feature: each value's code, by frequency over both samples (ties by name). */
   private static List<Map<String, Integer>> codes(
       List<Row> reference, List<Row> chunk, int numericCount, int categoricalCount) {
-    List<Map<String, Integer>> codes = new ArrayList<>();
-    for (int f = 0; f < categoricalCount; f++) {
-      Map<String, Integer> counts = new HashMap<>();
-      for (List<Row> side : List.of(reference, chunk)) {
-        for (Row row : side) {
-          if (!row.isNullAt(numericCount + f)) {
-            counts.merge(row.getString(numericCount + f), 1, Integer::sum);
-          }
-        }
-      }
-      List<String> order = new ArrayList<>(counts.keySet());
-      order.sort(
-          Comparator.comparing((String v) -> -counts.get(v))
-              .thenComparing(Comparator.naturalOrder()));
-      Map<String, Integer> code = new HashMap<>();
-      for (int i = 0; i < order.size(); i++) {
-        code.put(order.get(i), i);
-      }
-      codes.add(code);
-    }
-    return codes;
+    return LossModel.frequencyCodes(List.of(reference, chunk), numericCount, categoricalCount);
   }
 }

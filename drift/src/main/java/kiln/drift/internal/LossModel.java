@@ -54,12 +54,23 @@ public final class LossModel implements Serializable {
    * loss models of one estimator.
    */
   public static List<Map<String, Integer>> codes(List<Row> rows, int numeric, int categorical) {
+    return frequencyCodes(List.of(rows), numeric, categorical);
+  }
+
+  /**
+   * Per categorical column (after {@code numeric} numeric ones): each value's code by its frequency
+   * over all {@code samples}, most frequent first, ties by name. Shared with the domain classifier.
+   */
+  static List<Map<String, Integer>> frequencyCodes(
+      List<List<Row>> samples, int numeric, int categorical) {
     List<Map<String, Integer>> codes = new ArrayList<>();
     for (int f = 0; f < categorical; f++) {
       Map<String, Integer> counts = new HashMap<>();
-      for (Row row : rows) {
-        if (!row.isNullAt(numeric + f)) {
-          counts.merge(row.getString(numeric + f), 1, Integer::sum);
+      for (List<Row> sample : samples) {
+        for (Row row : sample) {
+          if (!row.isNullAt(numeric + f)) {
+            counts.merge(row.getString(numeric + f), 1, Integer::sum);
+          }
         }
       }
       List<String> order = new ArrayList<>(counts.keySet());
