@@ -658,6 +658,16 @@ class DriverKillIT {
             outcomes.endedBeforeKill,
             outcomes.kills,
             outcomes.runsMarkedKilled);
+    // each table as before the job and as complete (the undisturbed run; every re-run ended equal
+    // to it): the row counts and content checksums RELIABILITY.md records
+    for (Path table : tables) {
+      outcomes.lines.add(
+          String.format(
+              "  %s: before %s; complete (undisturbed run and every re-run) %s",
+              table.getFileName(),
+              outcomes.before.get(table.toString()),
+              outcomes.complete.get(table.toString())));
+    }
     System.err.println("[faults] " + summary);
     outcomes.lines.forEach(line -> System.err.println("[faults] " + line));
     Path file = Path.of("target", "faults-summary.txt");
