@@ -157,6 +157,67 @@ class MlflowTrackingTest {
     assertThat(port).isPositive();
   }
 
+  /**
+   * Issue 17: MLflow's runs/create has no idempotency key, so a retry of a creation the server
+   * carried out (its answer lost on the way back) made a second run, the first left RUNNING
+   * forever. The retry now first looks for the run by its local id.
+   */
+  @Test
+  void aRunCreationWhoseAnswerIsLostIsFoundByTheRetryNotMadeTwice(@TempDir Path dir)
+      throws Exception {
+    try (TrackingServer server = server(dir.resolve("store"), 0);
+        LossyProxy proxy = LossyProxy.start(server.uri(), CREATE, LossyProxy.Loss.ANSWER)) {
+      String runId = runThrough(proxy, dir);
+      assertThat(proxy.requests()).filteredOn(CREATE::equals).hasSize(1);
+      assertThat(proxy.requests()).contains("POST /api/2.0/mlflow/runs/search");
+      assertThat(notices)
+          .anyMatch(n -> n.contains("POST runs/create") && n.contains("not sent again"));
+      assertOneFinishedRun(server, runId);
+    }
+  }
+
+  /** The other side of the same retry: a creation that never reached the server is sent again. */
+  @Test
+  void aRunCreationThatNeverReachedTheServerIsSentAgain(@TempDir Path dir) throws Exception {
+    try (TrackingServer server = server(dir.resolve("store"), 0);
+        LossyProxy proxy = LossyProxy.start(server.uri(), CREATE, LossyProxy.Loss.REQUEST)) {
+      String runId = runThrough(proxy, dir);
+      assertThat(proxy.requests()).filteredOn(CREATE::equals).hasSize(2);
+      assertThat(notices).noneMatch(n -> n.contains("not sent again"));
+      assertOneFinishedRun(server, runId);
+    }
+  }
+
+  private static final String CREATE = "POST /api/2.0/mlflow/runs/create";
+
+  /** A run with one metric, sent through the proxy; returns its id. */
+  private String runThrough(LossyProxy proxy, Path dir) {
+    try (MlflowTracking tracking =
+        MlflowTracking.connect(
+            proxy.uri().toString(), Map.of(), dir, notices::add, 3, Duration.ofMillis(10))) {
+      String runId;
+      try (TrackedRun run = tracking.startRun("kiln-test", "answer lost", Map.of())) {
+        runId = run.id();
+        run.logMetrics(Map.of("rows", 42.0));
+      }
+      assertThat(tracking.spoolFile()).as("spooled: %s", notices).isEmpty();
+      assertThat(notices)
+          .anyMatch(n -> n.contains("POST runs/create") && n.contains("retrying in 10 ms"));
+      return runId;
+    }
+  }
+
+  private static void assertOneFinishedRun(TrackingServer server, String runId) {
+    MlflowClient client = new MlflowClient(server.uri().toString());
+    assertThat(client.searchRuns(List.of("1"), ""))
+        .singleElement()
+        .satisfies(info -> assertThat(info.getRunId()).isEqualTo(runId))
+        .satisfies(info -> assertThat(info.getStatus()).isEqualTo(RunStatus.FINISHED));
+    assertThat(client.getRun(runId).getData().getMetricsList())
+        .extracting(m -> m.getKey() + "=" + m.getValue())
+        .containsExactly("rows=42.0");
+  }
+
   @Test
   void credentialsComeFromTheEnvironment(@TempDir Path dir) throws Exception {
     Path auth = dir.resolve("auth");

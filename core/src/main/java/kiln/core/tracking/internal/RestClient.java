@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import kiln.core.tracking.TrackingException;
 
@@ -63,11 +64,35 @@ public final class RestClient {
   }
 
   public JsonNode post(String endpoint, Object body) {
+    return post(endpoint, body, null);
+  }
+
+  /**
+   * A POST the server must not carry out twice (a creation): an attempt whose answer was lost (the
+   * connection dropped, the answer timed out) may have been carried out, so before each retry
+   * {@code carriedOut} asks the server; what it returns (not null) stands for the lost answer and
+   * nothing is sent again. When the server cannot be asked, the attempt counts as failed and the
+   * question is asked again before the next one.
+   */
+  public JsonNode post(String endpoint, Object body, Supplier<JsonNode> carriedOut) {
     return send(
         "POST " + endpoint,
         HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(json(body))));
+            .POST(HttpRequest.BodyPublishers.ofString(json(body))),
+        attempts,
+        carriedOut);
+  }
+
+  /** A POST tried once: for the question a retry asks (its caller's own retries go on). */
+  public JsonNode postOnce(String endpoint, Object body) {
+    return send(
+        "POST " + endpoint,
+        HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(json(body))),
+        1,
+        null);
   }
 
   public JsonNode patch(String endpoint, Object body) {
@@ -189,6 +214,11 @@ public final class RestClient {
   }
 
   private JsonNode send(String what, HttpRequest.Builder request) {
+    return send(what, request, attempts, null);
+  }
+
+  private JsonNode send(
+      String what, HttpRequest.Builder request, int attempts, Supplier<JsonNode> carriedOut) {
     if (authorization != null) {
       request.header("Authorization", authorization);
     }
@@ -196,6 +226,26 @@ public final class RestClient {
     Duration backoff = firstBackoff;
     TrackingException last = null;
     for (int attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1 && carriedOut != null) {
+        try {
+          JsonNode done = carriedOut.get();
+          if (done != null) {
+            notices.accept(
+                what
+                    + ": the server had carried out the earlier attempt (its answer was lost); not"
+                    + " sent again");
+            return done;
+          }
+        } catch (TrackingException e) {
+          if (!e.unreachable()) {
+            throw e;
+          }
+          last = e;
+          pause(attempt, attempts, last, backoff);
+          backoff = backoff.multipliedBy(2);
+          continue;
+        }
+      }
       try {
         HttpResponse<String> response =
             http.send(request.build(), HttpResponse.BodyHandlers.ofString());
@@ -232,18 +282,23 @@ public final class RestClient {
         Thread.currentThread().interrupt();
         throw new TrackingException(what + " was interrupted", true, e);
       }
-      if (attempt < attempts) {
-        notices.accept(last.getMessage() + "; retrying in " + backoff.toMillis() + " ms");
-        try {
-          Thread.sleep(backoff.toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw last;
-        }
-        backoff = backoff.multipliedBy(2);
-      }
+      pause(attempt, attempts, last, backoff);
+      backoff = backoff.multipliedBy(2);
     }
     throw last;
+  }
+
+  /** Waits {@code backoff} before the next attempt, if there is one. */
+  private void pause(int attempt, int attempts, TrackingException last, Duration backoff) {
+    if (attempt < attempts) {
+      notices.accept(last.getMessage() + "; retrying in " + backoff.toMillis() + " ms");
+      try {
+        Thread.sleep(backoff.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw last;
+      }
+    }
   }
 
   /** MLflow's {error_code, message}, or the start of whatever came back. */

@@ -115,19 +115,11 @@ public final class Sender {
       return; // a replay of a run that was created before the spool began
     }
     String experimentId = experimentId(create.experiment());
-    if (lookUpBeforeCreating && create.tags().containsKey(LOCAL_RUN_ID)) {
-      ObjectNode search = RestClient.JSON.createObjectNode();
-      search.putArray("experiment_ids").add(experimentId);
-      search.put(
-          "filter", "tags.`" + LOCAL_RUN_ID + "` = '" + create.tags().get(LOCAL_RUN_ID) + "'");
-      search.put("max_results", 1);
-      JsonNode found = rest.post("runs/search", search).path("runs");
-      if (found.size() > 0) {
-        JsonNode info = found.get(0).path("info");
-        runs.put(
-            create.localId(),
-            new RunIds(
-                info.path("run_id").asText(), experimentId, info.path("artifact_uri").asText()));
+    String localRunId = create.tags().get(LOCAL_RUN_ID);
+    if (lookUpBeforeCreating && localRunId != null) {
+      JsonNode found = runWithLocalId(experimentId, localRunId, false);
+      if (found != null) {
+        bindFound(create.localId(), experimentId, found.path("run").path("info"));
         return;
       }
     }
@@ -136,9 +128,41 @@ public final class Sender {
     body.put("run_name", create.runName());
     body.put("start_time", create.startTime());
     body.set("tags", keyValues(create.tags(), MAX_TAG_VALUE));
-    JsonNode info = rest.post("runs/create", body).path("run").path("info");
+    // MLflow's runs/create has no idempotency key: an attempt whose answer was lost may have made
+    // the run, and a plain retry would make a second one (the first left RUNNING forever); the
+    // retry first looks for a run with this run's local id
+    JsonNode created =
+        rest.post(
+            "runs/create",
+            body,
+            localRunId == null ? null : () -> runWithLocalId(experimentId, localRunId, true));
+    bindFound(create.localId(), experimentId, created.path("run").path("info"));
+  }
+
+  /**
+   * The run of the experiment tagged with this local id, as runs/create answers ({@code {"run":
+   * ...}}); null if there is none. {@code once}: asked once, for a retry of runs/create, whose own
+   * attempts go on.
+   */
+  private JsonNode runWithLocalId(String experimentId, String localRunId, boolean once) {
+    ObjectNode search = RestClient.JSON.createObjectNode();
+    search.putArray("experiment_ids").add(experimentId);
+    search.put("filter", "tags.`" + LOCAL_RUN_ID + "` = '" + localRunId + "'");
+    search.put("max_results", 1);
+    JsonNode found =
+        (once ? rest.postOnce("runs/search", search) : rest.post("runs/search", search))
+            .path("runs");
+    if (found.size() == 0) {
+      return null;
+    }
+    ObjectNode answer = RestClient.JSON.createObjectNode();
+    answer.set("run", found.get(0));
+    return answer;
+  }
+
+  private void bindFound(String localId, String experimentId, JsonNode info) {
     runs.put(
-        create.localId(),
+        localId,
         new RunIds(info.path("run_id").asText(), experimentId, info.path("artifact_uri").asText()));
   }
 
