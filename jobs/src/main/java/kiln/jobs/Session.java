@@ -28,6 +28,15 @@ final class Session implements AutoCloseable {
       spark = SparkSessions.create(settings.spark());
       // every Kiln job's usage is measured (and priced when its run ends, in Reporting)
       UsageListener.attach(spark);
+      // an executor lost mid-task is told on the console even without --verbose (Spark's own
+      // "Lost task" lines are WARNs, which Kiln keeps quiet); System.err is read at each line,
+      // as a notebook kernel swaps it per cell
+      ExecutorLossNotices.attach(
+          spark,
+          line -> {
+            System.err.println("[kiln] " + line);
+            System.err.flush();
+          });
     }
     return spark;
   }
