@@ -34,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * in turn the executor and the worker that runs it (a worker is started again after): CI kills one
  * executor and one worker. That the executor was mid-task is read from the application's event log
  * (a task ended with {@code ExecutorLostFailure}): Kiln keeps Spark's warnings, "Lost task" among
- * them, off the console.
+ * them, off the console, and prints its own line for it ("[kiln] executor 1 lost (...): Spark runs
+ * its 1 task again elsewhere"), which is checked too.
  */
 @ExtendWith(SharedSpark.class)
 class ExecutorKillIT {
@@ -154,7 +155,10 @@ class ExecutorKillIT {
         assertThat(submit.exitValue()).as(log).isZero();
         assertThat(log)
             .contains("Ingested 316,800 rows into " + table + ", version 0")
-            .contains("Lost executor");
+            .contains("Lost executor")
+            // Kiln's own line for the lost task, shown without --verbose (Spark's are WARNs)
+            .containsPattern(
+                "\\[kiln\\] executor \\d+ lost.*: Spark runs its \\d+ tasks? again elsewhere");
         int executors = executorDirectories(appId);
         assertThat(executors).as("executors launched for %s", appId).isGreaterThanOrEqualTo(2);
         // the executor was killed mid-task: a task it ran ended with it, and was run again
@@ -224,7 +228,7 @@ class ExecutorKillIT {
             "spark.sql.files.maxPartitionBytes=512k",
             "spark.ui.showConsoleProgress=true",
             // the event log says which tasks the loss ended (Kiln keeps Spark's warnings, "Lost
-            // task" among them, off the console without --verbose)
+            // task" among them, off the console without --verbose, and prints its own line)
             "spark.eventLog.enabled=true",
             "spark.eventLog.dir=" + events(kill).toUri()),
         List.of(
