@@ -188,6 +188,38 @@ class MlflowTrackingTest {
     }
   }
 
+  /**
+   * The same for the registry: model-versions/create has no idempotency key either, and a retry
+   * whose first attempt the server carried out made a second version of the model.
+   */
+  @Test
+  void aModelRegistrationWhoseAnswerIsLostMakesOneVersion(@TempDir Path dir) throws Exception {
+    String register = "POST /api/2.0/mlflow/model-versions/create";
+    try (TrackingServer server = server(dir.resolve("store"), 0);
+        LossyProxy proxy = LossyProxy.start(server.uri(), register, LossyProxy.Loss.ANSWER);
+        MlflowTracking tracking =
+            MlflowTracking.connect(
+                proxy.uri().toString(), Map.of(), dir, notices::add, 3, Duration.ofMillis(10))) {
+      TrackedRun run = tracking.startRun("kiln-test", "train", Map.of());
+      run.finish();
+      String source = "mlflow-artifacts:/1/" + run.id() + "/artifacts/model";
+      Tracking.ModelVersion lost = tracking.registerModel("delays", source, run.id(), Map.of());
+      // a second registration of the same source is a new version: the retry matched its own
+      Tracking.ModelVersion again = tracking.registerModel("delays", source, run.id(), Map.of());
+
+      assertThat(lost.version()).isEqualTo("1");
+      assertThat(again.version()).isEqualTo("2");
+      assertThat(proxy.requests()).filteredOn(register::equals).hasSize(2);
+      assertThat(notices)
+          .anyMatch(n -> n.contains("POST model-versions/create") && n.contains("not sent again"));
+      assertThat(
+              new MlflowClient(server.uri().toString())
+                  .searchModelVersions("name = 'delays'")
+                  .getItems())
+          .hasSize(2);
+    }
+  }
+
   private static final String CREATE = "POST /api/2.0/mlflow/runs/create";
 
   /** A run with one metric, sent through the proxy; returns its id. */

@@ -1,6 +1,7 @@
 package kiln.core.tracking.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import kiln.core.Errors;
@@ -37,8 +39,13 @@ public final class RegistryClient {
               throw e;
             }
           }
+          // model-versions/create has no idempotency key: a retry of an attempt whose answer was
+          // lost would make a second version of the same model; each registration carries its
+          // own id, which the retry looks for first
+          String registration = UUID.randomUUID().toString();
           List<Map<String, String>> tagList = new ArrayList<>();
           tags.forEach((k, v) -> tagList.add(Map.of("key", k, "value", v)));
+          tagList.add(Map.of("key", REGISTRATION_ID, "value", registration));
           Map<String, Object> body = new LinkedHashMap<>();
           body.put("name", name);
           body.put("source", source);
@@ -46,8 +53,28 @@ public final class RegistryClient {
             body.put("run_id", runId);
           }
           body.put("tags", tagList);
-          return modelVersion(rest.post("model-versions/create", body).path("model_version"));
+          return modelVersion(
+              rest.post("model-versions/create", body, () -> registered(registration))
+                  .path("model_version"));
         });
+  }
+
+  /** The tag that names a registration, so that a retry finds the version it made. */
+  public static final String REGISTRATION_ID = "kiln.registrationId";
+
+  /** The version this registration made, as model-versions/create answers; null if none. */
+  private JsonNode registered(String registration) {
+    JsonNode found =
+        rest.getOnce(
+                "model-versions/search",
+                Map.of("filter", "tags.`" + REGISTRATION_ID + "` = '" + registration + "'"))
+            .path("model_versions");
+    if (found.size() == 0) {
+      return null;
+    }
+    ObjectNode answer = RestClient.JSON.createObjectNode();
+    answer.set("model_version", found.get(0));
+    return answer;
   }
 
   public void setAlias(String name, String alias, String version) {

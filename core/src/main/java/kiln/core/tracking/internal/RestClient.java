@@ -71,8 +71,9 @@ public final class RestClient {
    * A POST the server must not carry out twice (a creation): an attempt whose answer was lost (the
    * connection dropped, the answer timed out) may have been carried out, so before each retry
    * {@code carriedOut} asks the server; what it returns (not null) stands for the lost answer and
-   * nothing is sent again. When the server cannot be asked, the attempt counts as failed and the
-   * question is asked again before the next one.
+   * nothing is sent again. When the server cannot be reached to ask, the attempt counts as failed
+   * and the question is asked again before the next one; when it refuses the question, the retries
+   * are plain ones.
    */
   public JsonNode post(String endpoint, Object body, Supplier<JsonNode> carriedOut) {
     return send(
@@ -112,13 +113,24 @@ public final class RestClient {
   }
 
   public JsonNode get(String endpoint, Map<String, String> query) {
-    String parameters =
-        query.entrySet().stream()
-            .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
-            .collect(Collectors.joining("&"));
     return send(
         "GET " + endpoint,
-        HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint + "?" + parameters)).GET());
+        HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint + "?" + query(query))).GET());
+  }
+
+  /** A GET tried once: for the question a retry asks (its caller's own retries go on). */
+  public JsonNode getOnce(String endpoint, Map<String, String> query) {
+    return send(
+        "GET " + endpoint,
+        HttpRequest.newBuilder(uri("/api/2.0/mlflow/" + endpoint + "?" + query(query))).GET(),
+        1,
+        null);
+  }
+
+  private static String query(Map<String, String> query) {
+    return query.entrySet().stream()
+        .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
+        .collect(Collectors.joining("&"));
   }
 
   /**
@@ -237,13 +249,20 @@ public final class RestClient {
             return done;
           }
         } catch (TrackingException e) {
-          if (!e.unreachable()) {
-            throw e;
+          if (e.unreachable()) {
+            last = e;
+            pause(attempt, attempts, last, backoff);
+            backoff = backoff.multipliedBy(2);
+            continue;
           }
-          last = e;
-          pause(attempt, attempts, last, backoff);
-          backoff = backoff.multipliedBy(2);
-          continue;
+          // a server that cannot answer the question (an older MLflow's search) gets the plain
+          // retry, as before
+          notices.accept(
+              what
+                  + ": cannot ask whether the earlier attempt was carried out ("
+                  + e.getMessage()
+                  + ")");
+          carriedOut = null;
         }
       }
       try {
