@@ -641,6 +641,12 @@ class DriverKillIT {
               k.killed() ? "" : " (had ended)",
               String.join(", ", states),
               k.runNote()));
+      // each kill as it is checked: a long run stopped early still says what it found
+      Files.writeString(
+          Path.of("target", "faults-progress.txt"),
+          String.format("%s %s%n", name, outcomes.lines.get(outcomes.lines.size() - 1).strip()),
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND);
     }
     String summary =
         String.format(
