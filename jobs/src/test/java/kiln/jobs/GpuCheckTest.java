@@ -125,6 +125,47 @@ class GpuCheckTest {
   }
 
   /**
+   * Training's data preparation under RAPIDS: the train and validation rows XGBoost reads, each
+   * feature a double column it reads by name (xgboost4j-spark-gpu reads no vector), run wholly on
+   * the GPU but for the Delta scan. Before, the vector assembly (array_to_vector, a Scala UDF
+   * producing a VectorUDT) kept every projection over them on the CPU.
+   */
+  @Test
+  void trainingsRowsRunWhollyOnTheGpuButForTheDeltaScanWithNoVector() {
+    for (String name : List.of(GpuCheck.TRAIN_ROWS, GpuCheck.VALIDATION_ROWS)) {
+      PlanCoverage rows = plan("train", name);
+      assertThat(rows.operators()).extracting(Operator::name).contains("ProjectExec");
+      assertThat(fallbacksNotFor(rows, DELTA_SCAN)).as(name).isEmpty();
+      assertThat(rows.fallbacks())
+          .as(name)
+          .extracting(Operator::name)
+          .containsOnly("FileSourceScanExec");
+      assertThat(rows.operators())
+          .as(name)
+          .flatExtracting(Operator::reasons)
+          .noneMatch(r -> r.contains(SPARK_ML_UDF) || r.contains(SPARK_ML_VECTOR));
+    }
+  }
+
+  /**
+   * Delta's scans and writes fall back because RAPIDS 25.04 has no OSS Delta support on Spark 3.5
+   * (a stub): the report says so, not only RAPIDS' "unsupported format".
+   */
+  @Test
+  void deltasFallbacksSayTheirCauseIsTheRapidsRelease() {
+    List<String> delta =
+        jobs.stream()
+            .flatMap(j -> j.plans().stream())
+            .flatMap(p -> p.fallbacks().stream())
+            .flatMap(o -> o.reasons().stream())
+            .filter(r -> r.contains("org.apache.spark.sql.delta."))
+            .toList();
+    assertThat(delta).anyMatch(r -> r.contains(DELTA_SCAN)).anyMatch(r -> r.contains(DELTA_WRITE));
+    assertThat(delta).allMatch(r -> r.contains(Rapids.DELTA_ON_SPARK_35 + ": "));
+    assertThat(GpuCommand.Check.text(jobs)).contains(Rapids.DELTA_ON_SPARK_35);
+  }
+
+  /**
    * Scoring's pre-processing and writes, Kiln's part of {@code kiln score}, as GpuCheck defines it:
    * the plan the model reads (the input's rows, each feature cast to double with NaN for null, the
    * provenance columns) and the count of error rows on the written version run wholly on the GPU
