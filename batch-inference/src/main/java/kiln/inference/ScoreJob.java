@@ -271,21 +271,7 @@ public final class ScoreJob {
    * (its pipeline embeds the text) nor for a feature that is already a vector.
    */
   static boolean columnar(ModelFiles model, Dataset<Row> rows) {
-    if (!model.info().textColumns().isEmpty()) {
-      return false;
-    }
-    org.apache.spark.sql.types.StructType schema = rows.schema();
-    for (String feature : model.info().featureColumns()) {
-      if (!java.util.Arrays.asList(schema.fieldNames()).contains(feature)) {
-        return true; // requireInputColumns names it
-      }
-      org.apache.spark.sql.types.DataType type = schema.apply(feature).dataType();
-      if (!(type instanceof org.apache.spark.sql.types.NumericType)
-          && !(type instanceof org.apache.spark.sql.types.BooleanType)) {
-        return false;
-      }
-    }
-    return true;
+    return model.plainFeatures(rows.schema());
   }
 
   /** The name of the {@code index}th prepared feature column (see {@link #prepared}). */

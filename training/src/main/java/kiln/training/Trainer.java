@@ -467,16 +467,16 @@ public final class Trainer {
     // Fitted by name under RAPIDS, it reads the prepared columns by name there too (XGBoost's GPU
     // transform reads no vector), and their vector on a CPU
     Model<?> evaluated = scoresOnly(fit.predictor(), config.task());
-    Dataset<Row> scoredHeldOut =
-        fit.featuresCols().isEmpty()
-            ? evaluated.transform(fit.assembler().transform(heldOut))
-            : ModelFiles.transformColumns(
-                evaluated,
-                ModelFiles.withFeatureColumns(heldOut, fit.assembled()),
-                fit.featuresCols(),
-                SparkSessions.runsRapids(spark));
     Evaluation.Parts parts;
     try {
+      Dataset<Row> scoredHeldOut =
+          fit.featuresCols().isEmpty()
+              ? evaluated.transform(fit.assembler().transform(heldOut))
+              : ModelFiles.transformColumns(
+                  evaluated,
+                  ModelFiles.withFeatureColumns(heldOut, fit.assembled()),
+                  fit.featuresCols(),
+                  SparkSessions.runsRapids(spark));
       parts =
           Evaluation.evaluate(
               ModelFiles.withScore(scoredHeldOut, config.task()),

@@ -226,7 +226,9 @@ public final class ModelFiles {
     if (!info.textColumns().isEmpty()) {
       return withScore(model.transform(rows), info.task());
     }
-    if (SparkSessions.runsRapids(rows.sparkSession()) && readsFeatureColumns()) {
+    if (SparkSessions.runsRapids(rows.sparkSession())
+        && readsFeatureColumns()
+        && plainFeatures(rows.schema())) {
       // xgboost4j-spark-gpu's transform, taken whenever RAPIDS is on, reads no vector: the features
       // by name, prepared as scoring prepares them, and left out of the result again
       List<String> prepared = featureColumnNames(info.featureColumns().size());
@@ -249,6 +251,28 @@ public final class ModelFiles {
     if (!missing.isEmpty()) {
       throw Errors.missingColumns(what, missing, List.of(rows.columns()));
     }
+  }
+
+  /**
+   * Whether the model's features can be prepared as plain numeric columns ({@link #featureColumns})
+   * from rows of this schema: not for a text model (its pipeline embeds the text) nor for a feature
+   * that is a vector already. A feature missing from the schema does not say no: {@link
+   * #requireInputColumns} names it.
+   */
+  public boolean plainFeatures(StructType schema) {
+    if (!info.textColumns().isEmpty()) {
+      return false;
+    }
+    List<String> names = List.of(schema.fieldNames());
+    for (String feature : info.featureColumns()) {
+      if (names.contains(feature)) {
+        DataType type = schema.apply(feature).dataType();
+        if (!(type instanceof NumericType) && !(type instanceof BooleanType)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**
