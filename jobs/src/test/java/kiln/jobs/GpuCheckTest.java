@@ -57,8 +57,10 @@ class GpuCheckTest {
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws IOException {
     spark.stop();
+    // The check writes real Delta tables; a temp dir left per run filled /tmp over many CI runs.
+    kiln.core.LocalFiles.deleteTree(dir);
   }
 
   @Test
