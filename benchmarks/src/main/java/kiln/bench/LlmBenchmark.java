@@ -36,12 +36,13 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * {@code LlmBenchmark [--rows N] [--max-tokens N] [--slots N] [--repetitions N]}: the local engine
- * (llama.cpp on Kiln's tiny random-weight GGUF, no real weights being reachable here) through
- * {@code kiln llm run}'s job (redaction, rendering, Delta write, tracking) against a direct loop
- * over the same engine in the same JVM, with 1 slot and with N slots: rows/s and completion
- * tokens/s. Every row is a distinct prompt (nothing deduplicated, no cache); EOS is ignored so that
- * every row decodes max-tokens tokens.
+ * {@code LlmBenchmark [--rows N] [--max-tokens N] [--slots N] [--repetitions N] [--only-slots]}:
+ * the local engine (llama.cpp on Kiln's tiny random-weight GGUF, no real weights being reachable
+ * here) through {@code kiln llm run}'s job (redaction, rendering, Delta write, tracking) against a
+ * direct loop over the same engine in the same JVM, with 1 slot and with N slots: rows/s and
+ * completion tokens/s. Every row is a distinct prompt (nothing deduplicated, no cache); EOS is
+ * ignored so that every row decodes max-tokens tokens. {@code --only-slots} skips the 1-slot
+ * comparison (N slots only: half the time of a run).
  */
 public final class LlmBenchmark {
   private LlmBenchmark() {}
@@ -51,12 +52,14 @@ public final class LlmBenchmark {
     int maxTokens = 24;
     int slots = 4;
     int repetitions = 3;
+    boolean onlySlots = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--rows" -> rows = Integer.parseInt(args[++i]);
         case "--max-tokens" -> maxTokens = Integer.parseInt(args[++i]);
         case "--slots" -> slots = Integer.parseInt(args[++i]);
         case "--repetitions" -> repetitions = Integer.parseInt(args[++i]);
+        case "--only-slots" -> onlySlots = true;
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
     }
@@ -107,7 +110,7 @@ public final class LlmBenchmark {
 
       Bench bench = new Bench(System.out, 1, repetitions);
       List<String> table = new ArrayList<>();
-      for (int n : slots == 1 ? new int[] {1} : new int[] {1, slots}) {
+      for (int n : slots == 1 || onlySlots ? new int[] {slots} : new int[] {1, slots}) {
         EngineConfig engine =
             new EngineConfig(
                 EngineType.LOCAL,

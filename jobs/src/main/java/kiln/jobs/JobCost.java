@@ -112,19 +112,11 @@ final class JobCost {
               ? r
               : result instanceof kiln.jobs.demo.SpamLlmDemo.Result d ? d.llm() : null;
       if (llm != null && llm.model() != null && !llm.alreadyWritten()) {
-        tokens =
-            List.of(
-                new TokenUsage(
-                    llm.model(),
-                    llm.promptTokens(),
-                    llm.completionTokens(),
-                    localModel,
-                    modelPrice(llm)));
+        tokens = List.of(tokenUsage(llm, localModel));
       } else if (result instanceof TokenSpending spending) {
         tokens = spending.tokenUsage();
       }
-      String prices = conf.get(PRICES);
-      PriceCatalog catalog = PriceCatalog.load(prices == null ? null : Path.of(prices));
+      PriceCatalog catalog = catalog(conf);
       Cost cost =
           Pricing.price(
               usage, tokens, catalog, Boolean.parseBoolean(conf.getOrDefault(SPOT, "false")));
@@ -173,6 +165,27 @@ final class JobCost {
   }
 
   /**
+   * An LLM run's tokens as a run's cost prices them: its model, its tokens, and its job's {@code
+   * price:} in place of the catalog's entry ({@code local}: the model ran on the job's executors).
+   */
+  static TokenUsage tokenUsage(LlmRunResult llm, boolean local) {
+    return new TokenUsage(
+        llm.model(), llm.promptTokens(), llm.completionTokens(), local, modelPrice(llm));
+  }
+
+  /**
+   * What {@code tokens} cost, priced as {@link #record} prices a run's tokens (the same catalog,
+   * each job's {@code price:} over the catalog's entry), without a run's cores and memory: for
+   * comparing the tokens of runs (the prompt gate's cost per row). {@link Cost#tokens()} is null,
+   * and {@link Cost#unknown()} says why, when a model has no price.
+   */
+  static Cost tokenCost(KilnSettings settings, List<TokenUsage> tokens) {
+    Instant now = Instant.now();
+    return Pricing.price(
+        Usage.none(now, now), tokens, catalog(conf(settings, activeSpark())), false);
+  }
+
+  /**
    * An LLM job's {@code price:} as the cost module's model price: per 1,000 tokens, or per hour for
    * the hours its engine worked (null without one: the catalog prices the model).
    */
@@ -211,7 +224,18 @@ final class JobCost {
     return GpuEstimates.catalog(settings);
   }
 
+  /** The catalog named by {@value #PRICES} in {@code conf}, else the built-in one. */
+  private static PriceCatalog catalog(Map<String, String> conf) {
+    String prices = conf.get(PRICES);
+    return PriceCatalog.load(prices == null ? null : Path.of(prices));
+  }
+
   private Map<String, String> conf(SparkSession spark) {
+    return conf(settings, spark);
+  }
+
+  /** The settings' Spark conf with the running session's {@code spark.kiln.*} over it. */
+  private static Map<String, String> conf(KilnSettings settings, SparkSession spark) {
     Map<String, String> conf = new LinkedHashMap<>();
     if (settings.spark() != null && settings.spark().conf() != null) {
       conf.putAll(settings.spark().conf());

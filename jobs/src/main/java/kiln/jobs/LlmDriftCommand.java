@@ -35,7 +35,9 @@ import picocli.CommandLine.Spec;
       "Compare two periods of an LLM job's inputs or outputs and exit 1 when they drifted.",
       "Each --text column: its sentence embeddings (a domain classifier's AUC, the distance between the",
       "mean embeddings with a permutation p-value, and the periods projected on that line as the plot),",
-      "its length in characters and tokens, its refusal and PII-leak rates; the other columns with the",
+      "its length in characters and in tokens (the table's recorded <column>_tokens, as an LLM output",
+      "table has for prompt and completion; else counted by --tokenizer's GGUF model; else in words,",
+      "named <column>_words), its refusal and PII-leak rates; the other columns with the",
       "drift statistics of `kiln drift` (category shifts). An HTML report and an MLflow run."
     },
     footer = {
@@ -104,11 +106,23 @@ final class LlmDriftCommand implements Callable<Integer> {
       description = "Texts embedded per side at most (default " + TextDrift.DEFAULT_SAMPLE + ").")
   Integer sample;
 
+  @Option(
+      names = "--tokenizer",
+      paramLabel = "MODEL.gguf",
+      description =
+          "Count a text column's tokens with this GGUF model's tokenizer (the job's local engine's"
+              + " modelPath; as kiln llm run counts them) when the tables do not record them.")
+  String tokenizer;
+
   @Option(names = "--report", paramLabel = "FILE.html", description = "Write the HTML report here.")
   Path report;
 
-  /** What --json prints. */
-  record Outcome(DriftResult result, Path report, String runId) {}
+  /**
+   * What --json prints; {@code lengthMeasures}: each text column's length feature and what it
+   * counts (tokens, recorded or by the tokenizer, or words).
+   */
+  record Outcome(
+      DriftResult result, Path report, String runId, Map<String, String> lengthMeasures) {}
 
   @Override
   public Integer call() {
@@ -134,13 +148,25 @@ final class LlmDriftCommand implements Callable<Integer> {
           referenceTable.rows().schema(), text, "reference " + referenceTable.ref());
       SentenceEmbeddings.checkColumns(
           currentTable.rows().schema(), text, "current " + currentTable.ref());
-      TextDrift textDrift = new TextDrift(session.spark(), text, null, null, minAuc, sample);
+      TextDrift textDrift =
+          new TextDrift(session.spark(), text, null, null, minAuc, sample, tokenizer);
+      Map<String, TextDrift.LengthMeasure> measures =
+          textDrift.lengthMeasures(referenceTable.rows().schema(), currentTable.rows().schema());
+      Map<String, String> measureParams = new java.util.LinkedHashMap<>();
+      measures.forEach(
+          (column, measure) -> {
+            String described = measure.describe(column, tokenizer);
+            console.step("length of " + column + ": " + measure.feature(column) + ", " + described);
+            measureParams.put("text." + column + ".length", measure.feature(column));
+            measureParams.put("text." + column + ".length_measure", described);
+          });
       try (Reporting reporting = Reporting.open(kiln, console)) {
         outcome =
             reporting.run(
                 "llm drift " + currentTable.ref(),
                 Map.of("kiln.job", "llm-drift"),
                 run -> {
+                  run.logParams(measureParams);
                   DriftResult tabular =
                       new DriftMonitor(session.spark(), drift, console::step)
                           .run(
@@ -148,8 +174,8 @@ final class LlmDriftCommand implements Callable<Integer> {
                               referenceTable,
                               currentInput,
                               currentTable,
-                              textDrift.derivation(),
-                              textDrift.derivation());
+                              textDrift.derivation(measures),
+                              textDrift.derivation(measures));
                   Dataset<Row> referenceRows = where(referenceTable.rows(), referenceWhere);
                   Dataset<Row> currentRows = where(currentTable.rows(), currentWhere);
                   List<FeatureDrift> embedded = new ArrayList<>();
@@ -164,7 +190,7 @@ final class LlmDriftCommand implements Callable<Integer> {
                           : kiln.workdirPath().resolve("drift/reports/" + run.id() + ".html");
                   DriftReport.write(result, html);
                   DriftTracking.report(run, result, html);
-                  return new Outcome(result, html, run.id());
+                  return new Outcome(result, html, run.id(), measureParams);
                 });
       }
     }

@@ -134,10 +134,18 @@ class LlmDriftCommandTest {
       assertThat(drift)
           .contains(
               "prompt_chars=DRIFTED",
-              "prompt_tokens=DRIFTED",
+              // no recorded token counts and no --tokenizer: words, named as words
+              "prompt_words=DRIFTED",
               "prompt_pii_leak=DRIFTED",
               "channel=DRIFTED")
-          .doesNotContain("prompt=DRIFTED", "prompt=STABLE");
+          .doesNotContain("prompt=DRIFTED", "prompt=STABLE")
+          .noneMatch(f -> f.startsWith("prompt_tokens="));
+      assertThat(
+              json.readTree(drifted.out())
+                  .path("lengthMeasures")
+                  .path("text.prompt.length")
+                  .asText())
+          .isEqualTo("prompt_words");
       assertThat(Files.readString(report)).contains("prompt (embedding)", "domain classifier");
     }
   }

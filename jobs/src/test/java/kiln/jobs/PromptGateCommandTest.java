@@ -2,6 +2,7 @@ package kiln.jobs;
 
 import static kiln.jobs.LlmCommandTest.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,9 +14,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import kiln.core.Datasets;
+import kiln.core.KilnSettings;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
+import kiln.cost.TokenUsage;
 import kiln.jobs.LlmCommandTest.Run;
 import kiln.jobs.llmeval.PromptGateConfig;
 import kiln.tracking.server.TrackingServer;
@@ -129,6 +132,7 @@ class PromptGateCommandTest {
               + "engine: {type: openai, model: triage, baseUrl: 'http://127.0.0.1:"
               + llm.getAddress().getPort()
               + "/v1', maxAttempts: 1}\n"
+              + "price: {promptPer1k: 0.001, completionPer1k: 0.002}\n"
               + "metrics: [exact_match, classification, refusal]\n"
               // loopback latencies of a few ms vary by more than any sane limit: checked in the
               // unit test below instead
@@ -151,7 +155,39 @@ class PromptGateCommandTest {
 
       Run asGood = gate("3", config, common);
       assertThat(asGood.exitCode()).as(asGood.err()).isZero();
-      assertThat(asGood.err()).contains("PASS accuracy", "PASS tokens_per_row");
+      assertThat(asGood.err())
+          .contains(
+              "PASS accuracy",
+              "PASS cost_per_row: 0.00001200 vs champion 0.00001200 USD per row",
+              "Cost per row, candidate: 0.00001200 USD");
+      assertThat(alias(common, json)).isEqualTo("3");
+
+      // a new model behind the prompt at ten times the price: the same answers and the same
+      // tokens per row (the loopback model bills 10 + 1 a request), a higher cost per row
+      Path newModel = dir.resolve("gate-new-model.yaml");
+      Files.writeString(
+          newModel,
+          Files.readString(config).replace("criteria: {", "criteria: {maxTokensIncrease: 0.0, ")
+              + "candidateEngine: {type: openai, model: triage-large, baseUrl: 'http://127.0.0.1:"
+              + llm.getAddress().getPort()
+              + "/v1', maxAttempts: 1}\n"
+              + "candidatePrice: {promptPer1k: 0.01, completionPer1k: 0.02}\n");
+      Run pricier = gate("1", newModel, common);
+      assertThat(pricier.exitCode()).as(pricier.err()).isEqualTo(1);
+      JsonNode costly = json.readTree(pricier.out());
+      assertThat(costly.path("currency").asText()).isEqualTo("USD");
+      assertThat(costly.path("candidateMetrics").path("tokens_per_row").asDouble())
+          .isEqualTo(costly.path("championMetrics").path("tokens_per_row").asDouble())
+          .isEqualTo(11.0);
+      assertThat(costly.path("candidateMetrics").path("cost_per_row").asDouble())
+          .isCloseTo(1.2e-4, within(1e-12));
+      assertThat(costly.path("championMetrics").path("cost_per_row").asDouble())
+          .isCloseTo(1.2e-5, within(1e-12));
+      assertThat(pricier.err())
+          .contains(
+              "PASS accuracy",
+              "PASS tokens_per_row",
+              "FAIL cost_per_row: 0.00012000 vs champion 0.00001200 USD per row");
       assertThat(alias(common, json)).isEqualTo("3");
     } finally {
       llm.stop(0);
@@ -161,11 +197,12 @@ class PromptGateCommandTest {
   @Test
   void eachCriterionComparesTheCandidateWithTheChampion() {
     PromptGateConfig.Criteria criteria =
-        new PromptGateConfig.Criteria(0.1, 0.0, 0.1, 0.5, 0.0, Map.of("accuracy", 0.0));
+        new PromptGateConfig.Criteria(0.1, 0.0, 0.1, 0.5, 0.0, Map.of("accuracy", 0.0), null);
     Map<String, Double> champion =
         Map.of(
             "correctness_mean", 4.0,
             "json_valid_rate", 1.0,
+            "cost_per_row", 0.001,
             "tokens_per_row", 100.0,
             "latency_ms_mean", 200.0,
             "error_rate", 0.0,
@@ -174,21 +211,110 @@ class PromptGateCommandTest {
         Map.of(
             "correctness_mean", 3.95,
             "json_valid_rate", 0.99,
-            "tokens_per_row", 111.0,
+            "cost_per_row", 0.00111,
+            "tokens_per_row", 100.0,
             "latency_ms_mean", 290.0,
             "error_rate", 0.0,
             "accuracy", 0.9);
     List<GateResult.Criterion> result =
-        criteria.compare(candidate, champion, List.of("correctness"));
+        criteria.compare(side(candidate), side(champion), List.of("correctness"));
     assertThat(result)
         .extracting(GateResult.Criterion::name, GateResult.Criterion::passed)
         .containsExactly(
             org.assertj.core.groups.Tuple.tuple("correctness_mean", true),
             org.assertj.core.groups.Tuple.tuple("json_valid_rate", false),
-            org.assertj.core.groups.Tuple.tuple("tokens_per_row", false),
+            org.assertj.core.groups.Tuple.tuple("cost_per_row", false),
             org.assertj.core.groups.Tuple.tuple("latency_ms_mean", true),
             org.assertj.core.groups.Tuple.tuple("error_rate", true),
             org.assertj.core.groups.Tuple.tuple("accuracy", true));
+    assertThat(result.get(2).detail()).contains("0.00111000 vs champion 0.00100000 USD per row");
+  }
+
+  /**
+   * A new model behind the prompt: the same tokens per row at another price. Priced as the runs
+   * price tokens (the built-in catalog: gpt-4o costs about 17 times gpt-4o-mini), cost per row
+   * fails where tokens per row alone pass; the judge's tokens are priced in both sides' cost.
+   */
+  @Test
+  void aNewModelBehindThePromptFailsOnCostWhereTokensAloneWouldPass() {
+    KilnSettings settings = KilnSettings.defaults();
+    List<TokenUsage> judge = List.of(new TokenUsage("gpt-4o-mini", 2500, 100));
+    PromptGateConfig.Side champion =
+        PromptGateCommand.priced(
+            settings, 10, new TokenUsage("gpt-4o-mini", 1000, 100, false, null), judge);
+    PromptGateConfig.Side candidate =
+        PromptGateCommand.priced(
+            settings, 10, new TokenUsage("gpt-4o", 1000, 100, false, null), judge);
+    assertThat(candidate.metrics().get("tokens_per_row"))
+        .isEqualTo(champion.metrics().get("tokens_per_row"))
+        .isEqualTo(370.0);
+    // catalog 2026-12-05: gpt-4o-mini 0.00015/0.0006, gpt-4o 0.0025/0.01 per 1k tokens
+    assertThat(champion.metrics().get("engine_cost_per_row")).isCloseTo(2.1e-5, within(1e-12));
+    assertThat(candidate.metrics().get("engine_cost_per_row")).isCloseTo(3.5e-4, within(1e-12));
+    assertThat(champion.metrics().get("judge_cost_per_row")).isCloseTo(4.35e-5, within(1e-12));
+    assertThat(candidate.metrics().get("cost_per_row")).isCloseTo(3.935e-4, within(1e-12));
+    assertThat(champion.metrics().get("cost_per_row")).isCloseTo(6.45e-5, within(1e-12));
+    assertThat(candidate.currency()).isEqualTo("USD");
+    assertThat(candidate.costUnknown()).isEmpty();
+
+    PromptGateConfig.Criteria criteria =
+        new PromptGateConfig.Criteria(null, null, 0.1, 1000.0, null, null, 0.1);
+    List<GateResult.Criterion> result = criteria.compare(candidate, champion, List.of());
+    assertThat(result)
+        .extracting(GateResult.Criterion::name, GateResult.Criterion::passed)
+        .contains(
+            org.assertj.core.groups.Tuple.tuple("cost_per_row", false),
+            org.assertj.core.groups.Tuple.tuple("tokens_per_row", true));
+  }
+
+  /**
+   * A model without a price: its side's cost is unknown (never 0), named with the reason; the cost
+   * criterion fails unless the user's maxTokensIncrease lets tokens per row stand in.
+   */
+  @Test
+  void anUnknownPriceFailsTheCostCriterionUnlessTokensPerRowMayStandIn() {
+    KilnSettings settings = KilnSettings.defaults();
+    PromptGateConfig.Side champion =
+        PromptGateCommand.priced(
+            settings, 10, new TokenUsage("gpt-4o-mini", 1000, 100, false, null), List.of());
+    PromptGateConfig.Side candidate =
+        PromptGateCommand.priced(
+            settings, 10, new TokenUsage("my-finetune", 1000, 100, false, null), List.of());
+    assertThat(candidate.metrics()).doesNotContainKey("cost_per_row");
+    assertThat(candidate.costUnknown()).singleElement().asString().contains("my-finetune");
+
+    List<GateResult.Criterion> strict =
+        new PromptGateConfig.Criteria(null, null, null, 1000.0, null, null, null)
+            .compare(candidate, champion, List.of());
+    assertThat(strict).extracting(GateResult.Criterion::name).doesNotContain("tokens_per_row");
+    GateResult.Criterion cost = strict.get(0);
+    assertThat(cost.name()).isEqualTo("cost_per_row");
+    assertThat(cost.passed()).isFalse();
+    assertThat(cost.detail()).contains("unknown", "my-finetune", "maxTokensIncrease");
+
+    List<GateResult.Criterion> fallback =
+        new PromptGateConfig.Criteria(null, null, null, 1000.0, null, null, 0.0)
+            .compare(candidate, champion, List.of());
+    assertThat(fallback)
+        .extracting(GateResult.Criterion::name, GateResult.Criterion::passed)
+        .contains(
+            org.assertj.core.groups.Tuple.tuple("cost_per_row", true),
+            org.assertj.core.groups.Tuple.tuple("tokens_per_row", true));
+    assertThat(fallback.get(0).detail()).contains("tokens_per_row stands in");
+
+    // the fallback is tokens per row's own threshold: more tokens still fail it
+    PromptGateConfig.Side longer =
+        PromptGateCommand.priced(
+            settings, 10, new TokenUsage("my-finetune", 1200, 100, false, null), List.of());
+    assertThat(
+            new PromptGateConfig.Criteria(null, null, null, 1000.0, null, null, 0.1)
+                .compare(longer, champion, List.of()))
+        .extracting(GateResult.Criterion::name, GateResult.Criterion::passed)
+        .contains(org.assertj.core.groups.Tuple.tuple("tokens_per_row", false));
+  }
+
+  private static PromptGateConfig.Side side(Map<String, Double> metrics) {
+    return new PromptGateConfig.Side(metrics, "USD", List.of());
   }
 
   private static Run gate(String version, Path config, String[] common) {

@@ -541,6 +541,7 @@ public final class LlmJob {
   /** What decides a completion besides the prompt and the model: the engine's parameters. */
   static String paramsSha256(EngineConfig engine, Optional<OutputSchema> schema) {
     Map<String, String> parameters = new TreeMap<>(engine.parameters());
+    ranOnSparkNlp(engine).ifPresent(r -> parameters.put("runtime", r));
     // a schema changes what is generated (a grammar) and what is valid; without one the key is
     // what it always was
     schema.ifPresent(s -> parameters.put("json_schema", PromptTemplate.sha256(s.text())));
@@ -831,6 +832,20 @@ public final class LlmJob {
     }
   }
 
+  /**
+   * The runtime that generates, when {@code runtime: auto} resolved to Spark NLP's AutoGGUFModel:
+   * the same auto config generates differently where the binding is present, so its output and
+   * cache keys must differ; they are those of {@code runtime: spark-nlp}, which generates the same.
+   * Empty when Kiln's llama.cpp runs (or the runtime was named: then the engine's parameters hold
+   * it), so that the keys of earlier runs stay as they were.
+   */
+  static Optional<String> ranOnSparkNlp(EngineConfig engine) {
+    return EngineConfig.RUNTIME_AUTO.equals(engine.runtime())
+            && kiln.llm.internal.SparkNlpGguf.use(engine)
+        ? Optional.of(EngineConfig.RUNTIME_SPARK_NLP)
+        : Optional.empty();
+  }
+
   /** Everything that decides the output rows: the same job twice is the same key. */
   static String idempotencyKey(
       LlmJobConfig config, DatasetRef input, Prompt prompt, String digest) {
@@ -842,7 +857,9 @@ public final class LlmJob {
     parts.put("prompt", prompt.toString());
     parts.put("template", PromptTemplate.sha256(prompt.template().text()));
     parts.put("model_digest", digest);
-    parts.put("engine", config.engine().parameters());
+    Map<String, String> engine = new LinkedHashMap<>(config.engine().parameters());
+    ranOnSparkNlp(config.engine()).ifPresent(r -> engine.put("runtime", r));
+    parts.put("engine", engine);
     parts.put("pii", config.pii().describe());
     parts.put("deduplicate", config.deduplicate());
     config.outputSchema().ifPresent(s -> parts.put("json_schema", PromptTemplate.sha256(s.text())));

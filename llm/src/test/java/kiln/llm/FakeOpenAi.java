@@ -22,9 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answers after 3 s, {@code [malformed]} answers a body that is not JSON, {@code [nochoices]} JSON
  * without choices, {@code [leak]} an answer holding an e-mail address and a phone number (a model
  * repeating or making up personal data), {@code [json]} the prompt's text after the marker, as it
- * is (a model answering JSON, valid or not); {@code /v1/models} refuses the key {@code sk-refused};
- * otherwise it answers {@code "echo: " + the prompt's last 40 characters} with usage counted in
- * words.
+ * is (a model answering JSON, valid or not), {@code [echo]} a 400 whose error text echoes the
+ * Authorization header and an account's e-mail and phone; {@code /v1/models} refuses the key {@code
+ * sk-refused}; otherwise it answers {@code "echo: " + the prompt's last 40 characters} with usage
+ * counted in words.
  */
 final class FakeOpenAi implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -80,6 +81,24 @@ final class FakeOpenAi implements AutoCloseable {
       if (failN.find() && count <= Integer.parseInt(failN.group(2))) {
         exchange.getResponseHeaders().add("Retry-After", "0");
         send(exchange, Integer.parseInt(failN.group(1)), "{\"error\":{\"message\":\"try again\"}}");
+        return;
+      }
+      if (prompt.contains("[echo]")) {
+        // a proxy echoing the request's key, and the account's contact, in its error text
+        send(
+            exchange,
+            400,
+            JSON.createObjectNode()
+                .set(
+                    "error",
+                    JSON.createObjectNode()
+                        .put(
+                            "message",
+                            "key "
+                                + auth
+                                + " of account owner ops.lead@example.com (+44 20 7946 0958)"
+                                + " may not use this model"))
+                .toString());
         return;
       }
       if (prompt.contains("[500]")) {

@@ -979,4 +979,48 @@ class LlmJobTest {
         .contains("EMAIL_ADDRESS=1")
         .doesNotContain("leak.test", "7946");
   }
+
+  @Test
+  void anEndpointsErrorTextIsStoredWithoutTheKeyOrPersonalData(SparkSession spark) {
+    String input = dir.resolve("echo-in").toString();
+    new Datasets(spark)
+        .write(
+            tickets(
+                spark,
+                List.of(new Object[] {1L, "all fine here"}, new Object[] {2L, "please [echo]"})),
+            input,
+            WriteOptions.of(WriteMode.OVERWRITE));
+    prompts.register("echoed", "Answer: {{text}}");
+    LlmRunResult result;
+    try (TrackedRun run = tracking.startRun("llm-test", "error text redacted", Map.of())) {
+      result =
+          new LlmJob(spark, prompts, ENV, m -> {})
+              .run(
+                  config(
+                      input,
+                      dir.resolve("echo-out").toString(),
+                      new PromptRef("echoed", "1", null),
+                      16,
+                      null,
+                      null,
+                      null),
+                  run,
+                  dir.resolve("pipelines"));
+    }
+    assertThat(result.errors()).isEqualTo(1);
+    // the endpoint did echo the key and the account's contact: what reaches the table is masked
+    assertThat(llm.authorizations).contains("Bearer sk-kiln-test");
+    Row row =
+        spark
+            .read()
+            .format("delta")
+            .load(dir.resolve("echo-out").toString())
+            .where("id = 2")
+            .first();
+    assertThat(row.<String>getAs("error"))
+        .isEqualTo(
+            "HTTP 400: key Bearer *** of account owner <EMAIL_ADDRESS> (<PHONE_NUMBER>) may not"
+                + " use this model")
+        .doesNotContain("sk-kiln-test", "ops.lead", "7946");
+  }
 }

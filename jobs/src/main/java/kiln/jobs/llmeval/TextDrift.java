@@ -9,8 +9,10 @@ import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Random;
 import kiln.drift.Derivation;
@@ -19,6 +21,7 @@ import kiln.drift.FeatureDrift;
 import kiln.drift.Histogram;
 import kiln.drift.Role;
 import kiln.drift.Verdict;
+import kiln.llm.GgufTokenizer;
 import kiln.llm.PiiConfig;
 import kiln.llm.PiiPipeline;
 import kiln.text.EmbeddingModel;
@@ -30,10 +33,15 @@ import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.classification.LogisticRegression;
 import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * Drift of an LLM job's text columns (prompts or outputs) between two periods, composed of
@@ -58,6 +66,7 @@ public final class TextDrift {
   private final String embeddings;
   private final double minAuc;
   private final int sample;
+  private final String tokenizer;
 
   public TextDrift(
       SparkSession spark,
@@ -65,13 +74,18 @@ public final class TextDrift {
       String refusalPattern,
       String embeddings,
       Double minAuc,
-      Integer sample) {
+      Integer sample,
+      String tokenizer) {
     this.spark = Objects.requireNonNull(spark, "spark is null");
     this.columns = List.copyOf(columns);
     this.refusalPattern = refusalPattern == null ? EvalConfig.DEFAULT_REFUSAL : refusalPattern;
     this.embeddings = embeddings == null ? EmbeddingModel.DEFAULT : embeddings;
     this.minAuc = minAuc == null ? DEFAULT_MIN_AUC : minAuc;
     this.sample = sample == null ? DEFAULT_SAMPLE : sample;
+    if (tokenizer != null) {
+      GgufTokenizer.check(tokenizer);
+    }
+    this.tokenizer = tokenizer;
     if (this.minAuc <= 0.5 || this.minAuc > 1) {
       throw kiln.core.Errors.badInput(
           "the domain classifier's AUC threshold must be above 0.5 and at most 1, got " + minAuc,
@@ -84,24 +98,101 @@ public final class TextDrift {
   }
 
   /**
-   * The derivation both sides go through before the drift module profiles them: per text column,
-   * {@code <c>_chars}, {@code <c>_tokens} (whitespace-separated words), {@code <c>_refusal} and
-   * {@code <c>_pii_leak} ("true"/"false": categories), the text itself dropped (free text is no
-   * category).
+   * How a text column's length in tokens is measured, best first; the drift report names the
+   * feature after it ({@code <c>_tokens} or {@code <c>_words}), so a count of words is never shown
+   * as tokens.
    */
-  public Derivation derivation() {
+  public enum LengthMeasure {
+    /**
+     * The engine's own counts, recorded with the text: an LLM output table's {@code prompt_tokens}
+     * for {@code prompt} and {@code completion_tokens} for {@code completion} (any numeric {@code
+     * <c>_tokens} column beside a text column {@code c}, on both sides).
+     */
+    RECORDED_TOKENS("_tokens", "tokens as the engine counted them (column %s_tokens)"),
+    /** Counted with the job's GGUF model's tokenizer, as {@code kiln llm run}'s local engine. */
+    TOKENIZER_TOKENS("_tokens", "tokens by the tokenizer of %2$s"),
+    /** Neither known: whitespace-separated words. */
+    WORDS("_words", "whitespace-separated words (no recorded token counts, no --tokenizer)");
+
+    private final String suffix;
+    private final String description;
+
+    LengthMeasure(String suffix, String description) {
+      this.suffix = suffix;
+      this.description = description;
+    }
+
+    /** The derived feature's name for text column {@code column}. */
+    public String feature(String column) {
+      return column + suffix;
+    }
+
+    /** What the feature counts, for the run's params and the summary. */
+    public String describe(String column, String tokenizer) {
+      return String.format(Locale.ROOT, description, column, tokenizer);
+    }
+  }
+
+  /**
+   * Each text column's length measure given both sides' schemas: the recorded token counts when
+   * both sides have them, else the tokenizer when one was given, else words.
+   */
+  public Map<String, LengthMeasure> lengthMeasures(StructType reference, StructType current) {
+    Map<String, LengthMeasure> out = new LinkedHashMap<>();
+    for (String c : columns) {
+      out.put(
+          c,
+          recorded(reference, c) && recorded(current, c)
+              ? LengthMeasure.RECORDED_TOKENS
+              : tokenizer != null ? LengthMeasure.TOKENIZER_TOKENS : LengthMeasure.WORDS);
+    }
+    return out;
+  }
+
+  private static boolean recorded(StructType schema, String column) {
+    String name = column + "_tokens";
+    return java.util.Arrays.stream(schema.fields())
+        .anyMatch(f -> f.name().equals(name) && f.dataType() instanceof NumericType);
+  }
+
+  /** The GGUF file whose tokenizer counts tokens (null: none given). */
+  public String tokenizer() {
+    return tokenizer;
+  }
+
+  /**
+   * The derivation both sides go through before the drift module profiles them: per text column,
+   * {@code <c>_chars}, its length in tokens or words ({@code <c>_tokens} or {@code <c>_words}, by
+   * {@code measures}), {@code <c>_refusal} and {@code <c>_pii_leak} ("true"/"false": categories),
+   * the text itself dropped (free text is no category).
+   */
+  public Derivation derivation(Map<String, LengthMeasure> measures) {
+    Map<String, LengthMeasure> chosen = Map.copyOf(measures);
+    String model = tokenizer;
     return new Derivation(
         "text features of " + String.join(",", columns),
         rows -> {
           Dataset<Row> out = rows;
           for (String c : columns) {
+            LengthMeasure measure = chosen.getOrDefault(c, LengthMeasure.WORDS);
+            Column size =
+                switch (measure) {
+                  case RECORDED_TOKENS -> col(c + "_tokens").cast("int");
+                  case TOKENIZER_TOKENS ->
+                      functions
+                          .udf(
+                              (UDF1<String, Integer>)
+                                  t -> t == null ? null : GgufTokenizer.count(model, t),
+                              DataTypes.IntegerType)
+                          .apply(col(c));
+                  case WORDS ->
+                      when(col(c).isNull(), lit(null).cast("int"))
+                          .when(trim(col(c)).equalTo(""), lit(0))
+                          .otherwise(functions.size(split(trim(col(c)), "\\s+")));
+                };
             out =
                 out.withColumn(c + "_chars", length(col(c)))
-                    .withColumn(
-                        c + "_tokens",
-                        when(col(c).isNull(), lit(null).cast("int"))
-                            .when(trim(col(c)).equalTo(""), lit(0))
-                            .otherwise(functions.size(split(trim(col(c)), "\\s+"))))
+                    .withColumn(measure.feature(c), size)
                     .withColumn(c + "_refusal", col(c).rlike(refusalPattern).cast("string"));
             List<PipelineStage> stages =
                 PiiPipeline.stages(

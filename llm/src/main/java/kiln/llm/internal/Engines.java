@@ -35,6 +35,14 @@ public final class Engines {
     }
   }
 
+  /**
+   * {@code text}'s tokens by the GGUF file's tokenizer, as the local engine counts them (the model
+   * loaded once per JVM with a small context, used only to encode).
+   */
+  public static int tokens(String modelPath, String text) {
+    return LocalEngines.textTokens(modelPath, text);
+  }
+
   /** Rows completed together: enough to keep every request slot busy, few enough to stream. */
   static int batchSize(EngineConfig config) {
     return config.type() == EngineType.OPENAI ? config.concurrency() * 4 : config.slots() * 4;

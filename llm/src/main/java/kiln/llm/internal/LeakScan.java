@@ -18,7 +18,9 @@ import org.apache.spark.sql.types.StructType;
  * regions and checks), and what it finds is counted per type in {@code completion_pii}. A model can
  * only leak what slipped past redaction or what it makes up, and either must be seen. With {@code
  * block}, a completion holding personal data is not written: its row fails with the counts (never
- * the data) as its error.
+ * the data) as its error. A row's error is written redacted: an endpoint's error text is its own
+ * and may echo a key or personal data, so it loses every secret this JVM holds ({@link
+ * kiln.core.Secrets}) and passes the prompts' redaction (same types and operators).
  */
 public final class LeakScan {
   public static final String COMPLETION_PII = "completion_pii";
@@ -36,18 +38,21 @@ public final class LeakScan {
     int completion = in.fieldIndex(completionCol);
     int error = in.fieldIndex(errorCol);
     MapPartitionsFunction<Row, Row> check =
-        input ->
-            new Iterator<>() {
-              @Override
-              public boolean hasNext() {
-                return input.hasNext();
-              }
+        input -> {
+          // on the executor: the hash operators' salts come from its environment
+          Anonymizer operators = Anonymizer.of(pii, System.getenv());
+          return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+              return input.hasNext();
+            }
 
-              @Override
-              public Row next() {
-                return scanRow(input.next(), completion, error, pii, block);
-              }
-            };
+            @Override
+            public Row next() {
+              return scanRow(input.next(), completion, error, pii, block, operators);
+            }
+          };
+        };
     return rows.mapPartitions(check, Encoders.row(out));
   }
 
@@ -62,10 +67,25 @@ public final class LeakScan {
     return byName;
   }
 
-  private static Row scanRow(Row row, int completion, int error, PiiConfig pii, boolean block) {
+  /**
+   * An error text as it may be stored: no remembered secret, no URI password, personal data
+   * replaced as the job's operators say (null stays null).
+   */
+  public static String redactError(String text, PiiConfig pii, Anonymizer operators) {
+    if (text == null) {
+      return null;
+    }
+    return PiiRules.redact(kiln.core.Secrets.redact(text), pii, PiiRules.noCounts(), operators);
+  }
+
+  private static Row scanRow(
+      Row row, int completion, int error, PiiConfig pii, boolean block, Anonymizer operators) {
     Object[] values = new Object[row.length() + 1];
     for (int i = 0; i < row.length(); i++) {
       values[i] = row.get(i);
+    }
+    if (!row.isNullAt(error)) {
+      values[error] = redactError(row.getString(error), pii, operators);
     }
     Map<String, Integer> found =
         row.isNullAt(completion) ? Map.of() : find(row.getString(completion), pii);

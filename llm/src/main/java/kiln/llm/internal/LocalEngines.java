@@ -235,6 +235,14 @@ final class LocalEngines {
         });
   }
 
+  /**
+   * {@code text}'s tokens by the GGUF file's own tokenizer (the one the local engine counts prompts
+   * with, without the begin-of-sequence token a prompt gets).
+   */
+  static int textTokens(String modelPath, String text) {
+    return text.isEmpty() ? 0 : tokenizer(modelPath).encode(text).length;
+  }
+
   /** A completion's text and the number of tokens llama.cpp generated for it. */
   record Generated(String text, int tokens) {}
 

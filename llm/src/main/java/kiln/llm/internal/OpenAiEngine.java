@@ -33,6 +33,7 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
   private static final long MAX_RETRY_AFTER_MILLIS = 120_000;
 
   private final EngineConfig config;
+  private final String apiKey;
   private final String authorization;
   private final HttpClient http;
   private final ExecutorService pool;
@@ -55,7 +56,8 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
   public OpenAiEngine(EngineConfig config, String apiKey, OutputSchema schema) {
     this.config = config;
     this.responseFormat = schema == null ? null : responseFormat(schema);
-    this.authorization = apiKey == null || apiKey.isBlank() ? null : "Bearer " + apiKey;
+    this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.strip();
+    this.authorization = this.apiKey == null ? null : "Bearer " + this.apiKey;
     this.endpoint = URI.create(config.baseUrl() + "/chat/completions");
     this.http =
         HttpClient.newBuilder()
@@ -92,7 +94,34 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
     return answers;
   }
 
+  /**
+   * One prompt's answer. An endpoint's error text is its own (a proxy may echo the Authorization
+   * header, a provider the account's e-mail): the key this engine sends, and every secret this JVM
+   * was given, are masked before the text becomes the row's error; the job's PII redaction follows
+   * (LeakScan).
+   */
   Completion one(String prompt) {
+    Completion c = request(prompt);
+    if (c.error() == null) {
+      return c;
+    }
+    return new Completion(
+        c.text(),
+        c.promptTokens(),
+        c.completionTokens(),
+        c.finishReason(),
+        c.latencyMillis(),
+        c.attempts(),
+        masked(c.error()));
+  }
+
+  /** {@code text} without this engine's key (at any length) nor a remembered secret. */
+  String masked(String text) {
+    String out = apiKey == null ? text : text.replace(apiKey, kiln.core.Secrets.MASK);
+    return kiln.core.Secrets.redact(out);
+  }
+
+  private Completion request(String prompt) {
     long start = System.nanoTime();
     if (prompt == null) {
       return Completion.failed(Completion.NO_TEXT, 0, 0);
