@@ -1,6 +1,6 @@
 package kiln.jobs;
 
-import static kiln.jobs.LlmCommandTest.kiln;
+import static kiln.jobs.KilnRun.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -16,7 +16,6 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
-import kiln.jobs.LlmCommandTest.Run;
 import kiln.jobs.llmeval.PromptGateConfig;
 import kiln.tracking.server.TrackingServer;
 import kiln.training.GateResult;
@@ -105,7 +104,7 @@ class PromptGateCommandTest {
       for (int i = 0; i < templates.length; i++) {
         Path template = dir.resolve("t" + i + ".txt");
         Files.writeString(template, templates[i]);
-        Run registered =
+        KilnRun registered =
             kiln(
                 concat(
                     new String[] {
@@ -134,12 +133,12 @@ class PromptGateCommandTest {
               // unit test below instead
               + "criteria: {maxLatencyIncrease: 1000, maxDrop: {accuracy: 0.0}}\n");
 
-      Run first = gate("1", config, common);
+      KilnRun first = gate("1", config, common);
       assertThat(first.exitCode()).as(first.err()).isZero();
       assertThat(json.readTree(first.out()).path("promoted").asBoolean()).isTrue();
       assertThat(alias(common, json)).isEqualTo("1");
 
-      Run worse = gate("2", config, common);
+      KilnRun worse = gate("2", config, common);
       assertThat(worse.exitCode()).as(worse.err()).isEqualTo(1);
       JsonNode refused = json.readTree(worse.out());
       assertThat(refused.path("promoted").asBoolean()).isFalse();
@@ -149,7 +148,7 @@ class PromptGateCommandTest {
       assertThat(worse.err()).contains("FAIL accuracy", "failed criteria");
       assertThat(alias(common, json)).isEqualTo("1");
 
-      Run asGood = gate("3", config, common);
+      KilnRun asGood = gate("3", config, common);
       assertThat(asGood.exitCode()).as(asGood.err()).isZero();
       assertThat(asGood.err()).contains("PASS accuracy", "PASS tokens_per_row");
       assertThat(alias(common, json)).isEqualTo("3");
@@ -191,7 +190,7 @@ class PromptGateCommandTest {
             org.assertj.core.groups.Tuple.tuple("accuracy", true));
   }
 
-  private static Run gate(String version, Path config, String[] common) {
+  private static KilnRun gate(String version, Path config, String[] common) {
     return kiln(
         concat(
             new String[] {
@@ -208,7 +207,7 @@ class PromptGateCommandTest {
   }
 
   private static String alias(String[] common, ObjectMapper json) throws Exception {
-    Run shown =
+    KilnRun shown =
         kiln(
             concat(new String[] {"llm", "prompts", "show", "triage@production", "--json"}, common));
     assertThat(shown.exitCode()).as(shown.err()).isZero();

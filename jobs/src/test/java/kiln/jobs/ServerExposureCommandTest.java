@@ -21,9 +21,8 @@ class ServerExposureCommandTest {
 
   @Test
   void theWildcardHostWithoutAnAuthFileExitsTwoNamingTheHostAndTheFix(@TempDir Path dir) {
-    KilnCommandTest.Run refused =
-        KilnCommandTest.kiln(
-            "server", "--workdir", dir.toString(), "--host", "0.0.0.0", "--port", "0");
+    KilnRun refused =
+        KilnRun.kiln("server", "--workdir", dir.toString(), "--host", "0.0.0.0", "--port", "0");
     assertThat(refused.exitCode()).isEqualTo(2);
     assertThat(refused.err())
         .contains("--host 0.0.0.0")
@@ -39,13 +38,13 @@ class ServerExposureCommandTest {
 
   @Test
   void badAllowedHostsAndCorsOriginsExitTwo(@TempDir Path dir) {
-    KilnCommandTest.Run badOrigin =
-        KilnCommandTest.kiln(
+    KilnRun badOrigin =
+        KilnRun.kiln(
             "server", "--workdir", dir.toString(), "--port", "0", "--cors-origins", "evil.example");
     assertThat(badOrigin.exitCode()).isEqualTo(2);
     assertThat(badOrigin.err()).contains("'evil.example' is not an origin").contains("fix:");
-    KilnCommandTest.Run badHost =
-        KilnCommandTest.kiln(
+    KilnRun badHost =
+        KilnRun.kiln(
             "server", "--workdir", dir.toString(), "--port", "0", "--allowed-hosts", "a/b");
     assertThat(badHost.exitCode()).isEqualTo(2);
     assertThat(badHost.err()).contains("'a/b' is not a host name").contains("fix:");

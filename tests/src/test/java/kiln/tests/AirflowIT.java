@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +29,7 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.TableVersion;
 import kiln.core.testing.SharedSpark;
-import kiln.jobs.Kiln;
+import kiln.jobs.KilnRun;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -440,24 +438,8 @@ class AirflowIT {
                 "1"))) {
       List<String> all = new ArrayList<>(args);
       all.addAll(List.of("--settings", settings.toString()));
-      Run result = kiln(all.toArray(String[]::new));
+      KilnRun result = KilnRun.kiln(all.toArray(String[]::new));
       assertThat(result.exitCode()).as(String.join(" ", all) + "\n" + result.output()).isZero();
-    }
-  }
-
-  private static synchronized Run kiln(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try {
-      PrintStream both = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-      System.setOut(both);
-      System.setErr(both);
-      int code = Kiln.execute(args);
-      return new Run(code, bytes.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
     }
   }
 

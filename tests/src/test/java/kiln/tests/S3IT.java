@@ -17,6 +17,7 @@ import kiln.core.TableVersion;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
+import kiln.jobs.KilnRun;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -198,8 +199,8 @@ class S3IT {
   }
 
   /** Runs kiln in this JVM (its Spark session carries the s3a settings); must exit 0. */
-  private static RealMlflowIT.Run kilnHere(String... args) {
-    RealMlflowIT.Run run = RealMlflowIT.kiln(args);
+  private static KilnRun kilnHere(String... args) {
+    KilnRun run = KilnRun.kiln(args);
     assertThat(run.exitCode()).as(String.join(" ", args) + "\n" + run.err()).isZero();
     // what the server refuses would be spooled and the job would go on: nothing may be spooled
     assertThat(run.err()).as(String.join(" ", args)).doesNotContain("spool");
@@ -231,7 +232,7 @@ class S3IT {
                 "AWS_DEFAULT_REGION", "us-east-1"))) {
       List<String> common =
           List.of("--tracking-uri", mlflow.uri(), "--workdir", work.resolve("work").toString());
-      java.util.function.Function<List<String>, RealMlflowIT.Run> job =
+      java.util.function.Function<List<String>, KilnRun> job =
           args -> {
             List<String> all = new ArrayList<>(args);
             all.addAll(common);
@@ -283,7 +284,7 @@ class S3IT {
               "    quality:",
               "      - {metric: rowCount, mustBe: 400}",
               ""));
-      RealMlflowIT.Run check =
+      KilnRun check =
           job.apply(
               List.of(
                   "contracts",
@@ -359,7 +360,7 @@ class S3IT {
                   "--report",
                   work.resolve("drift.html").toString()));
       drift.addAll(common);
-      RealMlflowIT.Run drifted = RealMlflowIT.kiln(drift.toArray(String[]::new));
+      KilnRun drifted = KilnRun.kiln(drift.toArray(String[]::new));
       assertThat(drifted.exitCode()).as(drifted.err()).isEqualTo(1);
       assertThat(drifted.out() + drifted.err()).as(drifted.out()).contains("delay");
       assertThat(work.resolve("drift.html")).exists();
