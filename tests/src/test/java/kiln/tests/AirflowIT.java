@@ -82,11 +82,8 @@ class AirflowIT {
     airflowEnv = PythonEnv.build("airflow");
     Path pyspark = PythonEnv.build("pyspark");
     cluster =
-        new SparkCluster(
-            Path.of(System.getProperty("kiln.sparkHome")),
-            System.getProperty("kiln.jvmFlags"),
-            Path.of("target", "airflow-cluster-logs").toAbsolutePath());
-    cluster.start();
+        SparkCluster.started(
+            Path.of("target", "airflow-cluster-logs").toAbsolutePath(), 1, 2, "3g");
     tracking =
         TrackingServer.builder()
             .host("127.0.0.1")
@@ -107,18 +104,14 @@ class AirflowIT {
             + tracking.uri()
             + "\n  experiment: airflow\n");
     Path sparkConf = dir.resolve("spark-kiln.conf");
-    Files.writeString(
-        sparkConf,
-        String.join(
-            "\n",
-            "spark.executor.memory 768m",
-            "spark.driver.memory 768m",
-            "spark.cores.max 1",
-            "spark.sql.shuffle.partitions 2",
-            "spark.ui.showConsoleProgress false",
-            "spark.driver.extraJavaOptions -Dlog4j2.configurationFile="
-                + System.getProperty("kiln.logConfig"),
-            ""));
+    // the DAG's spark-submit gets the settings the other cluster tests give kiln, as a file
+    List<String> conf = new ArrayList<>();
+    SparkCluster.KILN_APPLICATION_CONF.forEach(setting -> conf.add(setting.replaceFirst("=", " ")));
+    conf.add("spark.ui.showConsoleProgress false");
+    conf.add(
+        "spark.driver.extraJavaOptions -Dlog4j2.configurationFile="
+            + System.getProperty("kiln.logConfig"));
+    Files.writeString(sparkConf, String.join("\n", conf) + "\n");
 
     Path airflowHome = Files.createDirectories(dir.resolve("airflow-home"));
     ENV.put("AIRFLOW_HOME", airflowHome.toString());

@@ -76,11 +76,8 @@ class S3IT {
             .start();
     SparkCluster.waitFor(
         () -> listening(port), Duration.ofSeconds(60), "s3proxy to listen on " + port);
-    spark =
-        new SparkCluster(
-            Path.of(System.getProperty("kiln.sparkHome")),
-            System.getProperty("kiln.jvmFlags"),
-            logs);
+    // no cluster: kiln is submitted in local mode, the s3a driver being what is tested
+    spark = SparkCluster.notStarted(logs);
   }
 
   @AfterAll
@@ -128,9 +125,7 @@ class S3IT {
                 "--conf",
                 "spark.hadoop.fs.s3a.change.detection.version.required=false",
                 "--driver-java-options",
-                spark.jvmFlags
-                    + " -Dlog4j2.configurationFile="
-                    + System.getProperty("kiln.logConfig"),
+                spark.driverJavaOptions(),
                 System.getProperty("kiln.jobsJar")));
     submit.addAll(List.of(args));
     submit.addAll(List.of("--profile", "cluster", "--workdir", dir.resolve("work").toString()));
