@@ -3,8 +3,6 @@ package kiln.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,9 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -242,28 +238,15 @@ class TrackingCommandsTest {
     Path workdir = dir.resolve("work");
     Path settings = dir.resolve("kiln.yaml");
     Files.writeString(settings, "workdir: " + workdir + "\n");
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    AtomicInteger exitCode = new AtomicInteger(-1);
-    Thread serving =
-        new Thread(
-            () ->
-                exitCode.set(
-                    Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true))
-                        .execute("server", "--settings", settings.toString(), "--port", "0")),
-            "kiln-server-test");
-    serving.start();
+    KilnInBackground serving =
+        KilnInBackground.start(
+            "kiln-server-test", "server", "--settings", settings.toString(), "--port", "0");
     try {
       Matcher started =
-          Pattern.compile("Kiln tracking server at (http://127\\.0\\.0\\.1:\\d+) \\(store (.*?)\\)")
-              .matcher("");
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (!started.reset(out.toString()).find()
-          && System.nanoTime() < deadline
-          && serving.isAlive()) {
-        Thread.sleep(50);
-      }
-      assertThat(started.find(0)).as(out + "\n" + err).isTrue();
+          serving.awaitOutput(
+              Pattern.compile(
+                  "Kiln tracking server at (http://127\\.0\\.0\\.1:\\d+) \\(store (.*?)\\)"));
+      assertThat(started.find(0)).as(serving.out() + "\n" + serving.err()).isTrue();
       assertThat(Path.of(started.group(2))).isEqualTo(workdir.resolve("mlflow").toAbsolutePath());
       assertThat(workdir.resolve("mlflow").resolve(TrackingServer.DATABASE_FILE)).exists();
       HttpResponse<String> health =
@@ -273,11 +256,10 @@ class TrackingCommandsTest {
                   HttpResponse.BodyHandlers.ofString());
       assertThat(health.body()).isEqualTo("OK");
     } finally {
-      serving.interrupt();
-      serving.join(30_000);
+      serving.stop();
     }
-    assertThat(serving.isAlive()).isFalse();
-    assertThat(exitCode.get()).isZero();
+    assertThat(serving.running()).isFalse();
+    assertThat(serving.exitCode()).isZero();
   }
 
   @Test
