@@ -2,7 +2,6 @@ package kiln.inference;
 
 import static org.apache.spark.sql.functions.abs;
 import static org.apache.spark.sql.functions.avg;
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.current_timestamp;
@@ -272,26 +271,12 @@ public final class ScoreJob {
    * (its pipeline embeds the text) nor for a feature that is already a vector.
    */
   static boolean columnar(ModelFiles model, Dataset<Row> rows) {
-    if (!model.info().textColumns().isEmpty()) {
-      return false;
-    }
-    org.apache.spark.sql.types.StructType schema = rows.schema();
-    for (String feature : model.info().featureColumns()) {
-      if (!java.util.Arrays.asList(schema.fieldNames()).contains(feature)) {
-        return true; // requireInputColumns names it
-      }
-      org.apache.spark.sql.types.DataType type = schema.apply(feature).dataType();
-      if (!(type instanceof org.apache.spark.sql.types.NumericType)
-          && !(type instanceof org.apache.spark.sql.types.BooleanType)) {
-        return false;
-      }
-    }
-    return true;
+    return model.plainFeatures(rows.schema());
   }
 
   /** The name of the {@code index}th prepared feature column (see {@link #prepared}). */
   static String preparedFeature(int index) {
-    return "kiln_feature_" + index;
+    return ModelFiles.featureColumn(index);
   }
 
   /**
@@ -319,11 +304,8 @@ public final class ScoreJob {
             out.add(value);
           }
         });
-    List<String> features = model.info().featureColumns();
-    for (int i = 0; i < features.size(); i++) {
-      out.add(
-          coalesce(col(features.get(i)).cast("double"), lit(Double.NaN)).as(preparedFeature(i)));
-    }
+    // the values ModelFiles.assemble puts in the vector, each in its own column
+    out.addAll(ModelFiles.featureColumns(model.info().featureColumns()));
     return clean.select(out.toArray(new Column[0]));
   }
 
@@ -345,10 +327,7 @@ public final class ScoreJob {
   static Dataset<Row> columnarPredictions(
       ModelFiles model, Dataset<Row> rows, Tracking.ModelVersion version, DatasetRef input) {
     Dataset<Row> prepared = prepared(model, rows, version, input);
-    List<String> features = new ArrayList<>();
-    for (int i = 0; i < model.info().featureColumns().size(); i++) {
-      features.add(preparedFeature(i));
-    }
+    List<String> features = ModelFiles.featureColumnNames(model.info().featureColumns().size());
     // by name only where XGBoost's GPU transform reads them (see scoreColumns)
     Dataset<Row> scored =
         model.scoreColumns(prepared, features, SparkSessions.runsRapids(rows.sparkSession()));

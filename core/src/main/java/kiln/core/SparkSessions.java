@@ -29,8 +29,22 @@ public final class SparkSessions {
    * explain-only session): jobs then choose plans RAPIDS can run on a GPU where they have a choice.
    */
   public static boolean runsRapids(SparkSession spark) {
-    return spark.conf().get("spark.plugins", "").contains("com.nvidia.spark.SQLPlugin")
-        && !"false".equalsIgnoreCase(spark.conf().get("spark.rapids.sql.enabled", "true"));
+    return runsRapids(
+        spark.conf().get("spark.plugins", ""),
+        spark.conf().get("spark.rapids.sql.enabled", "true"));
+  }
+
+  /**
+   * As {@link #runsRapids(SparkSession)}, for a session with this configuration (e.g. the gpu
+   * profile's, before any session exists).
+   */
+  public static boolean runsRapids(SparkConf conf) {
+    return runsRapids(conf.get("spark.plugins", ""), conf.get("spark.rapids.sql.enabled", "true"));
+  }
+
+  /** What xgboost4j-spark-gpu checks too before it takes its GPU data path (GpuXGBoostPlugin). */
+  private static boolean runsRapids(String plugins, String sqlEnabled) {
+    return plugins.contains("com.nvidia.spark.SQLPlugin") && !"false".equalsIgnoreCase(sqlEnabled);
   }
 
   public static SparkSession create(SparkSettings settings) {

@@ -16,6 +16,7 @@ public final class ExplainParser {
       Pattern.compile("^(\\s*)([*!@#$])([A-Za-z]*) <([\\w$]+)>(.*)$");
   private static final String BECAUSE = " because ";
   private static final int REASON_LIMIT = 300;
+  private static final String DELTA_PACKAGE = "org.apache.spark.sql.delta.";
 
   private ExplainParser() {}
 
@@ -59,7 +60,17 @@ public final class ExplainParser {
     }
     String reason = rest.substring(at + BECAUSE.length()).trim();
     return java.util.Optional.of(
-        reason.length() > REASON_LIMIT ? reason.substring(0, REASON_LIMIT) + "..." : reason);
+        labelled(
+            reason.length() > REASON_LIMIT ? reason.substring(0, REASON_LIMIT) + "..." : reason));
+  }
+
+  /**
+   * RAPIDS' reason, with {@link Rapids#DELTA_ON_SPARK_35} before it when it names a Delta Lake
+   * class: RAPIDS says only that the format or data source is unsupported, not that its cause is
+   * the RAPIDS release (a stub for OSS Delta on Spark 3.5), which no change of Kiln's can mend.
+   */
+  static String labelled(String reason) {
+    return reason.contains(DELTA_PACKAGE) ? Rapids.DELTA_ON_SPARK_35 + ": " + reason : reason;
   }
 
   private static final class Builder {

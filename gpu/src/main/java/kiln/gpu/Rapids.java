@@ -10,6 +10,18 @@ public final class Rapids {
   static final String VERSION = "25.04.0";
   static final String JAR = "rapids-4-spark_2.12-" + VERSION + ".jar";
 
+  /**
+   * Why Delta Lake's scans and writes stay on the CPU with this RAPIDS jar, whatever Kiln does:
+   * RAPIDS 25.04 accelerates OSS Delta only up to 2.4 (Spark 3.4; its delta-20x..24x modules) and
+   * Databricks' runtimes (spark350db143); on Apache Spark 3.5 it carries a stub. OSS Delta 3.3.x on
+   * Spark 3.5.3+ came with RAPIDS 25.08 (the first user guide found listing it, Delta 3.3.0 to
+   * 3.3.2; NVIDIA/spark-rapids#12853 moved it out of 25.06), not served here; Kiln's Delta is
+   * 3.3.3.
+   */
+  public static final String DELTA_ON_SPARK_35 =
+      "Delta Lake on Spark 3.5 not supported by RAPIDS 25.04 (OSS Delta 3.3.0-3.3.2 on Spark"
+          + " 3.5.3+ came with RAPIDS 25.08; Kiln has Delta 3.3.3)";
+
   private Rapids() {}
 
   /**

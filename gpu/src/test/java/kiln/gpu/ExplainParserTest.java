@@ -45,6 +45,29 @@ class ExplainParserTest {
         .containsExactly("ProjectExec", "SerializeFromObjectExec");
   }
 
+  /**
+   * RAPIDS names only the unsupported Delta class; the check says the cause, the RAPIDS release,
+   * before RAPIDS' own words. Other reasons are left as RAPIDS wrote them.
+   */
+  @Test
+  void deltaFallbacksAreLabelledWithTheirCause() {
+    String explanation =
+        String.join(
+            "\n",
+            "!Exec <FileSourceScanExec> cannot run on GPU because unsupported file format:"
+                + " org.apache.spark.sql.delta.DeltaParquetFileFormat",
+            "!Exec <ProjectExec> cannot run on GPU because not all expressions can be replaced");
+
+    List<Operator> operators = ExplainParser.parse(explanation);
+
+    assertThat(operators.get(0).reasons())
+        .containsExactly(
+            "Delta Lake on Spark 3.5 not supported by RAPIDS 25.04 (OSS Delta 3.3.0-3.3.2 on Spark"
+                + " 3.5.3+ came with RAPIDS 25.08; Kiln has Delta 3.3.3): unsupported file format:"
+                + " org.apache.spark.sql.delta.DeltaParquetFileFormat");
+    assertThat(operators.get(1).reasons()).containsExactly("not all expressions can be replaced");
+  }
+
   @Test
   void aJobsCoverageCountsTheOperatorsOfAllItsPlans() {
     JobCoverage job =

@@ -85,6 +85,14 @@ final class GpuCheck {
   static final String SCORE_MODEL = "score: the model's inference (a Spark ML stand-in)";
 
   static final String SCORE_JOB = "score: the whole job";
+
+  /**
+   * Training's data preparation, held to 100% but Delta's scans: the rows XGBoost is fitted on and
+   * stops early on, which under RAPIDS hold every feature as a plain column it reads by name.
+   */
+  static final String TRAIN_ROWS = "train: train rows";
+
+  static final String VALIDATION_ROWS = "train: validation rows";
   static final String LLM_PREPARE = "llm: input rows, redaction and rendered prompts";
   static final String PII_REDACT = "pii: redaction of a text column";
 
@@ -216,17 +224,20 @@ final class GpuCheck {
   }
 
   private JobCoverage train(PlanCapture capture, TrainConfig config, Trainer.Prepared prepared) {
-    progress.accept("train: data preparation (checks, split, feature vectors)");
+    progress.accept("train: data preparation (checks, split, feature columns)");
     List<PlanCoverage> plans = new ArrayList<>();
     plans.addAll(
         capture.run(
             "train: input checks", () -> new Trainer(spark, GpuProbe.system()).prepare(config)));
-    plans.addAll(probe(capture, "train: train rows", prepared.train()));
-    plans.addAll(probe(capture, "train: validation rows", prepared.validation()));
+    plans.addAll(probe(capture, TRAIN_ROWS, prepared.train()));
+    plans.addAll(probe(capture, VALIDATION_ROWS, prepared.validation()));
     return new JobCoverage(
         "train",
         plans,
         List.of(
+            "the train and validation rows are what XGBoost reads under RAPIDS: each feature a"
+                + " double column (null as NaN) read by name, no vector assembled"
+                + " (xgboost4j-spark-gpu's GPU path reads no vector)",
             "XGBoost's fit is not a SQL plan: with device=cuda it trains on the GPU through"
                 + " xgboost4j-spark-gpu, which reads the feature columns on the GPU itself"));
   }
@@ -241,7 +252,8 @@ final class GpuCheck {
             .setMaxIter(5)
             .setLabelCol(training.label())
             .setFeaturesCol(ModelFiles.FEATURES_VECTOR)
-            .fit(prepared.train());
+            // under RAPIDS the train rows hold the features by name, as XGBoost reads them there
+            .fit(ModelFiles.assemble(prepared.train(), training.featureColumns()));
     ModelInfo info =
         ModelInfo.builder()
             .task(training.task())

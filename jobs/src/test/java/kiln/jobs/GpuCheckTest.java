@@ -57,8 +57,10 @@ class GpuCheckTest {
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws IOException {
     spark.stop();
+    // The check writes real Delta tables; a temp dir left per run filled /tmp over many CI runs.
+    kiln.core.LocalFiles.deleteTree(dir);
   }
 
   @Test
@@ -122,6 +124,47 @@ class GpuCheckTest {
     PlanCoverage checks = plan("train", "train: input checks");
     assertThat(checks.operators()).extracting(Operator::name).contains("HashAggregateExec");
     assertThat(fallbacksNotFor(checks, DELTA_SCAN)).isEmpty();
+  }
+
+  /**
+   * Training's data preparation under RAPIDS: the train and validation rows XGBoost reads, each
+   * feature a double column it reads by name (xgboost4j-spark-gpu reads no vector), run wholly on
+   * the GPU but for the Delta scan. Before, the vector assembly (array_to_vector, a Scala UDF
+   * producing a VectorUDT) kept every projection over them on the CPU.
+   */
+  @Test
+  void trainingsRowsRunWhollyOnTheGpuButForTheDeltaScanWithNoVector() {
+    for (String name : List.of(GpuCheck.TRAIN_ROWS, GpuCheck.VALIDATION_ROWS)) {
+      PlanCoverage rows = plan("train", name);
+      assertThat(rows.operators()).extracting(Operator::name).contains("ProjectExec");
+      assertThat(fallbacksNotFor(rows, DELTA_SCAN)).as(name).isEmpty();
+      assertThat(rows.fallbacks())
+          .as(name)
+          .extracting(Operator::name)
+          .containsOnly("FileSourceScanExec");
+      assertThat(rows.operators())
+          .as(name)
+          .flatExtracting(Operator::reasons)
+          .noneMatch(r -> r.contains(SPARK_ML_UDF) || r.contains(SPARK_ML_VECTOR));
+    }
+  }
+
+  /**
+   * Delta's scans and writes fall back because RAPIDS 25.04 has no OSS Delta support on Spark 3.5
+   * (a stub): the report says so, not only RAPIDS' "unsupported format".
+   */
+  @Test
+  void deltasFallbacksSayTheirCauseIsTheRapidsRelease() {
+    List<String> delta =
+        jobs.stream()
+            .flatMap(j -> j.plans().stream())
+            .flatMap(p -> p.fallbacks().stream())
+            .flatMap(o -> o.reasons().stream())
+            .filter(r -> r.contains("org.apache.spark.sql.delta."))
+            .toList();
+    assertThat(delta).anyMatch(r -> r.contains(DELTA_SCAN)).anyMatch(r -> r.contains(DELTA_WRITE));
+    assertThat(delta).allMatch(r -> r.contains(Rapids.DELTA_ON_SPARK_35 + ": "));
+    assertThat(GpuCommand.Check.text(jobs)).contains(Rapids.DELTA_ON_SPARK_35);
   }
 
   /**

@@ -21,6 +21,7 @@ import kiln.core.Datasets;
 import kiln.core.Errors;
 import kiln.core.GpuProbe;
 import kiln.core.PinnedTable;
+import kiln.core.SparkSessions;
 import kiln.core.models.ModelFiles;
 import kiln.core.models.ModelInfo;
 import kiln.core.models.Split;
@@ -56,14 +57,35 @@ public final class Trainer {
   private final GpuProbe gpuProbe;
   private final TextFeaturizer textFeaturizer;
 
+  /** Whether XGBoost reads its features by name; null: as the session decides (RAPIDS on). */
+  private final Boolean featuresByName;
+
   /**
    * @param textFeaturizer the stages for a config's text section; null when none is available (a
    *     text config is then refused)
    */
   public Trainer(SparkSession spark, GpuProbe gpuProbe, TextFeaturizer textFeaturizer) {
+    this(spark, gpuProbe, textFeaturizer, null);
+  }
+
+  private Trainer(
+      SparkSession spark,
+      GpuProbe gpuProbe,
+      TextFeaturizer textFeaturizer,
+      Boolean featuresByName) {
     this.spark = spark;
     this.gpuProbe = gpuProbe;
     this.textFeaturizer = textFeaturizer;
+    this.featuresByName = featuresByName;
+  }
+
+  /**
+   * This trainer with XGBoost reading its features by name ({@code true}) or from the vector,
+   * whatever the session: what a RAPIDS session does, taken on a CPU (tests; XGBoost's GPU path
+   * needs a GPU).
+   */
+  Trainer withFeaturesByName(boolean byName) {
+    return new Trainer(spark, gpuProbe, textFeaturizer, byName);
   }
 
   public Trainer(SparkSession spark, GpuProbe gpuProbe) {
@@ -83,10 +105,13 @@ public final class Trainer {
    *     embedding column: computed once, cached until {@link #release})
    * @param trainRows the rows of the train part (counted with the input checks, in the same pass)
    * @param predictor the classifier or regressor alone, reading {@link ModelFiles#FEATURES_VECTOR}
+   *     (also when it was fitted on the features by name)
    * @param assembled the columns of that vector, in order
    * @param assembler adds that vector to rows holding those columns
    * @param slotNames a name for each slot of that vector (an embedding column has one per slot)
    * @param text the text stages' description (empty for a model without text)
+   * @param featuresCols the prepared columns ({@link ModelFiles#withFeatureColumns}) XGBoost was
+   *     fitted on by name, under RAPIDS; empty when it was fitted on the vector
    */
   public record Fitted(
       Model<?> model,
@@ -99,7 +124,8 @@ public final class Trainer {
       List<String> assembled,
       Transformer assembler,
       List<String> slotNames,
-      Map<String, String> text) {
+      Map<String, String> text,
+      List<String> featuresCols) {
 
     /** Frees the cached embeddings of a text model. */
     public void release() {
@@ -126,9 +152,20 @@ public final class Trainer {
   public Fitted fit(TrainConfig config, PinnedTable pinned) {
     Prepared prepared = prepare(config, pinned);
     TextFeaturizer.Stages text = prepared.text();
+    if (!prepared.featuresCols().isEmpty()
+        && "cpu".equals(prepared.device())
+        && SparkSessions.runsRapids(spark)) {
+      // xgboost4j-spark-gpu takes its GPU path whenever RAPIDS is on, and refuses device=cpu there
+      throw Errors.badInput(
+          "XGBoost cannot train with device cpu in a session with the RAPIDS Accelerator: its"
+              + " RAPIDS data path trains on a GPU only",
+          "use device: auto or cuda with GPU resources (--profile gpu on a GPU node), or train"
+              + " without RAPIDS (--profile cluster, or --conf spark.rapids.sql.enabled=false)");
+    }
     Model<?> predictor;
     try {
-      predictor = prepared.estimator().fit(prepared.train());
+      // fitted by name under RAPIDS, the model saved and read on a CPU reads the vector
+      predictor = ModelFiles.readingVector(prepared.estimator().fit(prepared.train()));
     } catch (RuntimeException e) {
       if (text != null) {
         prepared.split().unpersist(false);
@@ -155,7 +192,8 @@ public final class Trainer {
         prepared.assembled(),
         prepared.assembler(),
         prepared.slotNames(),
-        text == null ? Map.of() : text.description());
+        text == null ? Map.of() : text.description(),
+        prepared.featuresCols());
   }
 
   /**
@@ -164,12 +202,15 @@ public final class Trainer {
    *
    * @param split the feature table version with the split column (and, for a text model, the
    *     embedding column, cached once computed)
-   * @param train the train rows with the feature vector
-   * @param validation the validation rows with the feature vector (early stopping)
+   * @param train the train rows with the feature vector, or under RAPIDS with the features as plain
+   *     columns ({@code featuresCols}) instead
+   * @param validation the validation rows, as the train rows (early stopping)
    * @param assembled the columns of the feature vector, in order
    * @param assembler adds that vector to rows holding those columns
    * @param slotNames a name for each slot of that vector (an embedding column has one per slot)
    * @param text the text stages of a text model; null without text
+   * @param featuresCols the prepared feature columns XGBoost reads by name (under RAPIDS, where
+   *     xgboost4j-spark-gpu reads no vector); empty when it reads the vector
    */
   public record Prepared(
       Predictor<?, ?, ?> estimator,
@@ -183,7 +224,8 @@ public final class Trainer {
       List<String> assembled,
       Transformer assembler,
       List<String> slotNames,
-      TextFeaturizer.Stages text) {}
+      TextFeaturizer.Stages text,
+      List<String> featuresCols) {}
 
   /**
    * Training's data preparation: the checks (one pass over the table), the split, the feature
@@ -219,8 +261,19 @@ public final class Trainer {
     // dense vectors only: XGBoost 3.4.0 refuses sparse ones in its fit and mispredicts them in its
     // transform, which the evaluation runs
     Transformer assembler = new DenseAssembler().setInputCols(assembled);
+    // under RAPIDS xgboost4j-spark-gpu reads feature columns by name and no vector: each feature
+    // prepared as scoring prepares it (a double, null as NaN), built-in expressions only
+    List<String> featuresCols =
+        featuresByName(config, text)
+            ? ModelFiles.featureColumnNames(assembled.size())
+            : List.<String>of();
+    java.util.function.UnaryOperator<Dataset<Row>> withFeatures =
+        rows ->
+            featuresCols.isEmpty()
+                ? assembler.transform(rows)
+                : ModelFiles.withFeatureColumns(rows, assembled);
     Dataset<Row> validation =
-        assembler.transform(split.where(col(Split.COLUMN).equalTo(Split.VALIDATION)));
+        withFeatures.apply(split.where(col(Split.COLUMN).equalTo(Split.VALIDATION)));
     // hyperparameters and device are checked before the one pass over the table
     Predictor<?, ?, ?> estimator =
         estimator(
@@ -229,13 +282,14 @@ public final class Trainer {
             spark.sparkContext().getConf(),
             gpuProbe,
             spark.sparkContext().defaultParallelism(),
-            validation);
+            validation,
+            featuresCols);
     long trainRows = checkLabels(config, table, features);
     return new Prepared(
         estimator,
         features,
         split,
-        assembler.transform(split.where(col(Split.COLUMN).equalTo(Split.TRAIN))),
+        withFeatures.apply(split.where(col(Split.COLUMN).equalTo(Split.TRAIN))),
         validation,
         deviceOf(estimator),
         trainRows,
@@ -243,7 +297,32 @@ public final class Trainer {
         List.copyOf(assembled),
         assembler,
         List.copyOf(slotNames),
-        text);
+        text,
+        featuresCols);
+  }
+
+  /**
+   * Whether XGBoost reads its features by name: in a session with the RAPIDS Accelerator, whose
+   * presence makes xgboost4j-spark-gpu take its GPU data path, which reads feature columns by name
+   * and no vector (GpuXGBoostPlugin, 3.4.0). Spark ML's logistic regression reads its vector
+   * anywhere. A text model's embedding is a vector, which that path cannot read: refused there.
+   */
+  private boolean featuresByName(TrainConfig config, TextFeaturizer.Stages text) {
+    boolean rapids = featuresByName != null ? featuresByName : SparkSessions.runsRapids(spark);
+    if (!rapids || config.algorithm() == Algorithm.LOGISTIC_REGRESSION) {
+      return false;
+    }
+    if (text != null) {
+      throw Errors.badInput(
+          "text model "
+              + config.model()
+              + " cannot train with XGBoost in a session with the RAPIDS Accelerator: its"
+              + " embedding is a vector, and xgboost4j-spark-gpu's GPU path reads plain feature"
+              + " columns only",
+          "train text models with algorithm: logistic_regression, or without RAPIDS (--profile"
+              + " cluster, or --conf spark.rapids.sql.enabled=false)");
+    }
+    return true;
   }
 
   /**
@@ -257,11 +336,21 @@ public final class Trainer {
       GpuProbe probe,
       int defaultParallelism,
       Dataset<Row> validation) {
-    return estimator(config, config.featureColumns(), conf, probe, defaultParallelism, validation);
+    return estimator(
+        config,
+        config.featureColumns(),
+        conf,
+        probe,
+        defaultParallelism,
+        validation,
+        SparkSessions.runsRapids(conf) && config.algorithm() != Algorithm.LOGISTIC_REGRESSION
+            ? ModelFiles.featureColumnNames(config.featureColumns().size())
+            : List.of());
   }
 
   /**
-   * As above, with a name for each slot of the feature vector (a text model's embedding has many).
+   * As above, with a name for each slot of the feature vector (a text model's embedding has many)
+   * and the prepared feature columns XGBoost reads by name (empty: it reads the vector).
    */
   static Predictor<?, ?, ?> estimator(
       TrainConfig config,
@@ -269,7 +358,8 @@ public final class Trainer {
       org.apache.spark.SparkConf conf,
       GpuProbe probe,
       int defaultParallelism,
-      Dataset<Row> validation) {
+      Dataset<Row> validation,
+      List<String> featuresCols) {
     Predictor<?, ?, ?> estimator = estimator(config);
     Device.Choice choice = config.device().decide(conf, probe);
     String device = choice.device();
@@ -281,6 +371,14 @@ public final class Trainer {
     int workers =
         config.numWorkers() == null ? Math.max(1, defaultParallelism) : config.numWorkers();
     configure(estimator, config, slotNames, device, nthread, workers, validation);
+    if (!featuresCols.isEmpty()) {
+      String[] names = featuresCols.toArray(new String[0]);
+      if (estimator instanceof XGBoostClassifier classifier) {
+        classifier.setFeaturesCol(names);
+      } else if (estimator instanceof XGBoostRegressor regressor) {
+        regressor.setFeaturesCol(names);
+      }
+    }
     return estimator;
   }
 
@@ -365,15 +463,23 @@ public final class Trainer {
         fit.split()
             .where(col(Split.COLUMN).isin(Split.VALIDATION, Split.TEST))
             .select(kept.toArray(new org.apache.spark.sql.Column[0]));
-    // the predictor on the assembled columns: a text model's held-out rows are embedded already
+    // the predictor on the assembled columns: a text model's held-out rows are embedded already.
+    // Fitted by name under RAPIDS, it reads the prepared columns by name there too (XGBoost's GPU
+    // transform reads no vector), and their vector on a CPU
+    Model<?> evaluated = scoresOnly(fit.predictor(), config.task());
     Evaluation.Parts parts;
     try {
+      Dataset<Row> scoredHeldOut =
+          fit.featuresCols().isEmpty()
+              ? evaluated.transform(fit.assembler().transform(heldOut))
+              : ModelFiles.transformColumns(
+                  evaluated,
+                  ModelFiles.withFeatureColumns(heldOut, fit.assembled()),
+                  fit.featuresCols(),
+                  SparkSessions.runsRapids(spark));
       parts =
           Evaluation.evaluate(
-              ModelFiles.withScore(
-                  scoresOnly(fit.predictor(), config.task())
-                      .transform(fit.assembler().transform(heldOut)),
-                  config.task()),
+              ModelFiles.withScore(scoredHeldOut, config.task()),
               col(Split.COLUMN),
               List.of(Split.VALIDATION, Split.TEST),
               Split.TEST,

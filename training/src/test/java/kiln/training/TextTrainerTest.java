@@ -157,6 +157,28 @@ class TextTrainerTest {
         .hasMessageContaining("fix: list only string columns under text.columns");
   }
 
+  /**
+   * Under RAPIDS xgboost4j-spark-gpu reads plain feature columns only, and an embedding is a
+   * vector: refused before any Spark job; logistic regression reads its vector there too.
+   */
+  @Test
+  void anXGBoostTextModelIsRefusedWhereXGBoostReadsItsFeaturesByName(
+      SparkSession spark, @TempDir Path dir) {
+    String table = table(spark, dir, 10);
+    Trainer rapids = new Trainer(spark, TrainerTest.NO_GPU, HASHED_WORDS).withFeaturesByName(true);
+
+    assertThatThrownBy(() -> rapids.prepare(config(table).build()))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining(
+            "text model spam cannot train with XGBoost in a session with the RAPIDS Accelerator")
+        .hasMessageContaining("fix: train text models with algorithm: logistic_regression");
+    assertThat(
+            rapids
+                .prepare(config(table).algorithm(Algorithm.LOGISTIC_REGRESSION).build())
+                .featuresCols())
+        .isEmpty();
+  }
+
   @Test
   void aTextConfigWithoutAFeaturizerIsAnEnvironmentError(SparkSession spark, @TempDir Path dir) {
     String table = table(spark, dir, 10);

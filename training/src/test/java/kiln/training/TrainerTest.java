@@ -307,4 +307,173 @@ class TrainerTest {
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("the Spark session has no GPU resources");
   }
+
+  /**
+   * Under RAPIDS (the gpu profile's session: the plugin in spark.plugins) xgboost4j-spark-gpu reads
+   * feature columns by name and no vector (GpuXGBoostPlugin, 3.4.0): XGBoost gets the prepared
+   * columns, each feature a double with NaN for null, as scoring prepares them. On a CPU it keeps
+   * its vector.
+   */
+  @Test
+  void underRapidsXGBoostReadsEachFeatureByNameAndOnTheCpuItsVector(
+      SparkSession spark, @TempDir Path dir) {
+    SparkConf gpuSession =
+        kiln.core.SparkSessions.conf(
+            new kiln.core.SparkSettings(
+                kiln.core.SparkProfile.GPU, "spark://127.0.0.1:7077", null, Map.of()),
+            ONE_GPU);
+    assertThat(kiln.core.SparkSessions.runsRapids(gpuSession)).isTrue();
+    TrainConfig config =
+        TestFlights.exampleTraining("/nowhere/features").toBuilder()
+            .model("delays")
+            .device(Device.AUTO)
+            .build();
+    List<String> byName = ModelFiles.featureColumnNames(config.featureColumns().size());
+    assertThat(byName).startsWith("kiln_feature_0").hasSize(13);
+
+    var gpu =
+        (ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier)
+            Trainer.estimator(config, gpuSession, ONE_GPU, 8, spark.emptyDataFrame());
+    assertThat(gpu.getFeaturesCols()).containsExactlyElementsOf(byName);
+    assertThat(gpu.getFeatureNames()).containsExactlyElementsOf(config.featureColumns());
+    assertThat(gpu.getDevice()).isEqualTo("cuda");
+    var regressor =
+        (ml.dmlc.xgboost4j.scala.spark.XGBoostRegressor)
+            Trainer.estimator(
+                config.toBuilder().task(Task.REGRESSOR).label("delay").build(),
+                gpuSession,
+                ONE_GPU,
+                8,
+                spark.emptyDataFrame());
+    assertThat(regressor.getFeaturesCols()).containsExactlyElementsOf(byName);
+    // RAPIDS switched off in the same session, and a CPU session: the vector
+    for (SparkConf cpu :
+        List.of(
+            gpuSession.clone().set("spark.rapids.sql.enabled", "false"),
+            new SparkConf(false).set("spark.task.cpus", "1"))) {
+      var vector =
+          (ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier)
+              Trainer.estimator(config, cpu, ONE_GPU, 2, spark.emptyDataFrame());
+      assertThat(vector.isSet(vector.featuresCols())).isFalse();
+      assertThat(vector.getFeaturesCol()).isEqualTo(ModelFiles.FEATURES_VECTOR);
+    }
+    // Spark ML's logistic regression reads its vector anywhere
+    assertThat(
+            Trainer.estimator(
+                    config.toBuilder().algorithm(Algorithm.LOGISTIC_REGRESSION).build(),
+                    gpuSession,
+                    ONE_GPU,
+                    8,
+                    spark.emptyDataFrame())
+                .getFeaturesCol())
+        .isEqualTo(ModelFiles.FEATURES_VECTOR);
+
+    // the rows prepared for a fit by name: the features as double columns, null as NaN, the
+    // values the vector path assembles; no vector
+    String features = withNullFeatures(spark, dir, featureTable(spark, dir, 40));
+    TrainConfig training = config(features, Task.CLASSIFIER, null, Map.of(), Device.CPU);
+    Trainer.Prepared named = new Trainer(spark, NO_GPU).withFeaturesByName(true).prepare(training);
+    Trainer.Prepared vector = new Trainer(spark, NO_GPU).prepare(training);
+    assertThat(named.featuresCols()).containsExactlyElementsOf(byName);
+    assertThat(vector.featuresCols()).isEmpty();
+    assertThat(
+            ((ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier) named.estimator()).getFeaturesCols())
+        .containsExactlyElementsOf(byName);
+    assertThat(named.train().columns())
+        .contains(byName.toArray(new String[0]))
+        .doesNotContain(ModelFiles.FEATURES_VECTOR);
+    assertThat(named.validation().columns())
+        .contains(byName.toArray(new String[0]))
+        .doesNotContain(ModelFiles.FEATURES_VECTOR);
+    for (String column : byName) {
+      assertThat(named.train().schema().apply(column).dataType())
+          .isEqualTo(org.apache.spark.sql.types.DataTypes.DoubleType);
+    }
+    List<org.apache.spark.sql.Row> columns =
+        named
+            .train()
+            .select(
+                org.apache.spark.sql.functions.col("flight_id"),
+                org.apache.spark.sql.functions.array(
+                    byName.stream()
+                        .map(org.apache.spark.sql.functions::col)
+                        .toArray(org.apache.spark.sql.Column[]::new)))
+            .orderBy("flight_id")
+            .collectAsList();
+    List<org.apache.spark.sql.Row> vectors =
+        vector
+            .train()
+            .select(
+                org.apache.spark.sql.functions.col("flight_id"),
+                org.apache.spark.ml.functions.vector_to_array(
+                    org.apache.spark.sql.functions.col(ModelFiles.FEATURES_VECTOR), "float64"))
+            .orderBy("flight_id")
+            .collectAsList();
+    assertThat(columns).hasSize(vectors.size()).isNotEmpty();
+    long nans = 0;
+    for (int i = 0; i < columns.size(); i++) {
+      List<Double> values = columns.get(i).getList(1);
+      assertThat(values).as("row %s", i).isEqualTo(vectors.get(i).getList(1));
+      nans += values.stream().filter(v -> v.isNaN()).count();
+    }
+    assertThat(nans).isPositive();
+  }
+
+  /**
+   * Fitted on the features by name (the RAPIDS path, taken here on a CPU) or on the vector, XGBoost
+   * learns the same model from the same values: the saved models score alike, and the one fitted by
+   * name is saved reading the vector, as every CPU path reads it.
+   */
+  @Test
+  void aModelFittedOnTheFeaturesByNameScoresAsOneFittedOnTheVector(
+      SparkSession spark, @TempDir Path dir) {
+    String features = withNullFeatures(spark, dir, featureTable(spark, dir, 40));
+    TrainConfig config = config(features, Task.CLASSIFIER, null, Map.of(), Device.CPU);
+    TrainingResult vector = new Trainer(spark, NO_GPU).train(config, dir.resolve("vector"));
+    TrainingResult named =
+        new Trainer(spark, NO_GPU).withFeaturesByName(true).train(config, dir.resolve("named"));
+
+    assertThat(named.evaluation().metrics())
+        .containsExactlyInAnyOrderEntriesOf(vector.evaluation().metrics());
+    assertThat(named.featureImportance()).isEqualTo(vector.featureImportance());
+    ModelFiles byName = ModelFiles.load(dir.resolve("named"));
+    var saved = (ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel) byName.model();
+    assertThat(saved.isSet(saved.featuresCols())).isFalse();
+    assertThat(saved.getFeaturesCol()).isEqualTo(ModelFiles.FEATURES_VECTOR);
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> rows =
+        new Datasets(spark).read(kiln.core.DatasetRef.parse(features));
+    List<org.apache.spark.sql.Row> expected =
+        ModelFiles.load(dir.resolve("vector"))
+            .score(rows)
+            .select("flight_id", ModelFiles.SCORE)
+            .orderBy("flight_id")
+            .collectAsList();
+    List<org.apache.spark.sql.Row> actual =
+        byName
+            .score(rows)
+            .select("flight_id", ModelFiles.SCORE)
+            .orderBy("flight_id")
+            .collectAsList();
+    assertThat(actual).hasSize(40).hasSameSizeAs(expected);
+    for (int i = 0; i < actual.size(); i++) {
+      assertThat(actual.get(i).getLong(0)).isEqualTo(expected.get(i).getLong(0));
+      assertThat(actual.get(i).getDouble(1))
+          .isCloseTo(expected.get(i).getDouble(1), org.assertj.core.data.Offset.offset(1e-6));
+    }
+  }
+
+  /** {@code features} with a missing distance in every third hour (a new table). */
+  private static String withNullFeatures(SparkSession spark, Path dir, String features) {
+    String nulls = dir.resolve("null-features").toString();
+    new Datasets(spark)
+        .write(
+            new Datasets(spark)
+                .read(kiln.core.DatasetRef.parse(features))
+                .withColumn(
+                    "distance",
+                    org.apache.spark.sql.functions.expr("if(hour % 3 = 0, null, distance)")),
+            nulls,
+            WriteOptions.of(WriteMode.OVERWRITE));
+    return nulls;
+  }
 }

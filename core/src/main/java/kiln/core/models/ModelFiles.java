@@ -21,6 +21,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.stream.Stream;
 import kiln.core.Errors;
+import kiln.core.SparkSessions;
 import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.VectorUDT;
 import org.apache.spark.ml.util.MLReader;
@@ -222,11 +223,22 @@ public final class ModelFiles {
   public Dataset<Row> score(Dataset<Row> rows, String what) {
     requireInputColumns(rows, what);
     // a text model's pipeline embeds its text and assembles the vector itself
-    Dataset<Row> transformed =
-        info.textColumns().isEmpty()
-            ? model.transform(assemble(rows, info.featureColumns()))
-            : model.transform(rows);
-    return withScore(transformed, info.task());
+    if (!info.textColumns().isEmpty()) {
+      return withScore(model.transform(rows), info.task());
+    }
+    if (SparkSessions.runsRapids(rows.sparkSession())
+        && readsFeatureColumns()
+        && plainFeatures(rows.schema())) {
+      // xgboost4j-spark-gpu's transform, taken whenever RAPIDS is on, reads no vector: the features
+      // by name, prepared as scoring prepares them, and left out of the result again
+      List<String> prepared = featureColumnNames(info.featureColumns().size());
+      return withScore(
+              transformColumns(
+                  model, withFeatureColumns(rows, info.featureColumns()), prepared, true),
+              info.task())
+          .drop(prepared.toArray(new String[0]));
+    }
+    return withScore(model.transform(assemble(rows, info.featureColumns())), info.task());
   }
 
   /**
@@ -239,6 +251,28 @@ public final class ModelFiles {
     if (!missing.isEmpty()) {
       throw Errors.missingColumns(what, missing, List.of(rows.columns()));
     }
+  }
+
+  /**
+   * Whether the model's features can be prepared as plain numeric columns ({@link #featureColumns})
+   * from rows of this schema: not for a text model (its pipeline embeds the text) nor for a feature
+   * that is a vector already. A feature missing from the schema does not say no: {@link
+   * #requireInputColumns} names it.
+   */
+  public boolean plainFeatures(StructType schema) {
+    if (!info.textColumns().isEmpty()) {
+      return false;
+    }
+    List<String> names = List.of(schema.fieldNames());
+    for (String feature : info.featureColumns()) {
+      if (names.contains(feature)) {
+        DataType type = schema.apply(feature).dataType();
+        if (!(type instanceof NumericType) && !(type instanceof BooleanType)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**
@@ -269,20 +303,99 @@ public final class ModelFiles {
       throw new IllegalStateException(
           "the model reads " + info.featureColumns().size() + " features, not " + columns.size());
     }
-    if (byName && readsFeatureColumns()) {
-      return withScore(readingColumns(columns).transform(rows), info.task());
+    return withScore(transformColumns(model, rows, columns, byName), info.task());
+  }
+
+  /**
+   * {@code model}'s outputs on {@code rows}, the model reading its features from {@code columns}
+   * (numeric, missing values NaN): by name with {@code byName} where the model can (an XGBoost
+   * model; see {@link #scoreColumns}), else from {@link #FEATURES_VECTOR} assembled from them. A
+   * model trained on columns by name reads its vector here all the same ({@link #readingVector}).
+   */
+  public static Dataset<Row> transformColumns(
+      Model<?> model, Dataset<Row> rows, List<String> columns, boolean byName) {
+    if (byName && model.hasParam(FEATURES_COLUMNS)) {
+      return readingColumns(model, columns).transform(rows);
     }
-    return withScore(model.transform(assemble(rows, columns)), info.task());
+    return readingVector(model).transform(assemble(rows, columns));
   }
 
   /** A copy of the (XGBoost) model that reads its features from {@code columns} by name. */
-  @SuppressWarnings("unchecked")
   public Model<?> readingColumns(List<String> columns) {
+    return readingColumns(model, columns);
+  }
+
+  /** A copy of the (XGBoost) {@code model} that reads its features from {@code columns} by name. */
+  @SuppressWarnings("unchecked")
+  public static Model<?> readingColumns(Model<?> model, List<String> columns) {
     org.apache.spark.ml.param.Param<String[]> names =
         (org.apache.spark.ml.param.Param<String[]>) (Object) model.getParam(FEATURES_COLUMNS);
     return (Model<?>)
         model.copy(
             new org.apache.spark.ml.param.ParamMap().put(names, columns.toArray(new String[0])));
+  }
+
+  /**
+   * {@code model} as it reads {@link #FEATURES_VECTOR}: a model fitted on feature columns by name
+   * (training under RAPIDS) keeps their names in {@value #FEATURES_COLUMNS}, and XGBoost 3.4.0's
+   * CPU transform, seeing those columns in the rows, reads them instead of the vector and puts its
+   * outputs one column off (see {@link #scoreColumns}). The copy has that parameter cleared: the
+   * model every CPU path reads, and the one training saves, as a model fitted on the vector is. Any
+   * other model is returned as it is.
+   */
+  public static Model<?> readingVector(Model<?> model) {
+    if (!model.hasParam(FEATURES_COLUMNS) || !model.isSet(model.getParam(FEATURES_COLUMNS))) {
+      return model;
+    }
+    Model<?> copy = (Model<?>) model.copy(new org.apache.spark.ml.param.ParamMap());
+    copy.clear(copy.getParam(FEATURES_COLUMNS));
+    return copy;
+  }
+
+  /**
+   * The name of the {@code index}th feature prepared as a plain column ({@link
+   * #withFeatureColumns}).
+   */
+  public static String featureColumn(int index) {
+    return "kiln_feature_" + index;
+  }
+
+  /** The names of {@code count} prepared feature columns, in order. */
+  public static List<String> featureColumnNames(int count) {
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      names.add(featureColumn(i));
+    }
+    return names;
+  }
+
+  /**
+   * A feature's value as every model in Kiln reads it: a double, a missing value (null) as NaN,
+   * which XGBoost treats as missing. Built-in expressions, which RAPIDS runs on the GPU.
+   */
+  public static Column featureValue(String column) {
+    return coalesce(col(column).cast(DataTypes.DoubleType), lit(Double.NaN));
+  }
+
+  /**
+   * Each of {@code features} (numeric or boolean) as its own prepared column, {@link
+   * #featureColumn}(i), in order ({@link #featureValue}): the columns xgboost4j-spark-gpu reads by
+   * name, in scoring and in training under RAPIDS, with no vector assembled.
+   */
+  public static List<Column> featureColumns(List<String> features) {
+    List<Column> columns = new ArrayList<>();
+    for (int i = 0; i < features.size(); i++) {
+      columns.add(featureValue(features.get(i)).as(featureColumn(i)));
+    }
+    return columns;
+  }
+
+  /** {@code rows} with {@link #featureColumns} of {@code features} added. */
+  public static Dataset<Row> withFeatureColumns(Dataset<Row> rows, List<String> features) {
+    List<Column> all = new ArrayList<>();
+    all.add(col("*"));
+    all.addAll(featureColumns(features));
+    return rows.select(all.toArray(new Column[0]));
   }
 
   /**
@@ -323,7 +436,7 @@ public final class ModelFiles {
       if (type instanceof VectorUDT) {
         parts.add(org.apache.spark.ml.functions.vector_to_array(col(column), "float64"));
       } else if (type instanceof NumericType || type instanceof BooleanType) {
-        parts.add(array(coalesce(col(column).cast(DataTypes.DoubleType), lit(Double.NaN))));
+        parts.add(array(featureValue(column)));
       } else {
         // the jobs check their feature columns' types first: reaching here is an internal fault
         throw new IllegalStateException(

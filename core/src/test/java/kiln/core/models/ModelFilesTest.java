@@ -169,6 +169,43 @@ class ModelFilesTest {
             "is a com.example.GoneModel, and that class (or its reader) is not on the classpath");
   }
 
+  /**
+   * Which rows' features can be prepared as plain double columns (scoring's and training's path
+   * under RAPIDS): numeric or boolean ones of a model without text; not a vector feature, not text.
+   * A Spark ML model reads its vector as it was fitted ({@link ModelFiles#readingVector} leaves
+   * it).
+   */
+  @Test
+  void onlyNumericFeaturesOfAModelWithoutTextArePreparedAsPlainColumns(
+      SparkSession spark, @TempDir Path dir) {
+    Dataset<Row> data = rows(spark, 10);
+    LogisticRegressionModel fitted = classifier(data, 2);
+    ModelFiles model = ModelFiles.save(fitted, info(Task.CLASSIFIER), dir.resolve("model"));
+    ModelFiles text =
+        ModelFiles.save(
+            fitted,
+            info(Task.CLASSIFIER).toBuilder().textColumns(List.of("body")).build(),
+            dir.resolve("text"));
+
+    assertThat(model.plainFeatures(data.schema())).isTrue();
+    assertThat(model.plainFeatures(data.withColumn("hour", data.col("hour").gt(12)).schema()))
+        .isTrue();
+    assertThat(model.plainFeatures(data.drop("distance").schema())).isTrue();
+    assertThat(
+            model.plainFeatures(data.withColumn("hour", data.col("hour").cast("string")).schema()))
+        .isFalse();
+    Dataset<Row> assembled = ModelFiles.assemble(data, FEATURES);
+    assertThat(
+            model.plainFeatures(
+                assembled.withColumn("hour", assembled.col(ModelFiles.FEATURES_VECTOR)).schema()))
+        .isFalse();
+    assertThat(text.plainFeatures(data.schema())).isFalse();
+    assertThat(model.readsFeatureColumns()).isFalse();
+    assertThat(ModelFiles.readingVector(fitted)).isSameAs(fitted);
+    assertThat(ModelFiles.withFeatureColumns(data, FEATURES).columns())
+        .containsExactly("id", "hour", "distance", "label", "kiln_feature_0", "kiln_feature_1");
+  }
+
   @Test
   void aMissingFeatureColumnIsNamedWithTheRows(SparkSession spark, @TempDir Path dir) {
     Dataset<Row> data = rows(spark, 50);
