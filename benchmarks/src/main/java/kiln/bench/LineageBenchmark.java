@@ -20,11 +20,7 @@ import kiln.core.PinnedTable;
 import kiln.core.SparkProfile;
 import kiln.core.SparkSessions;
 import kiln.core.SparkSettings;
-import kiln.core.WriteMode;
-import kiln.core.WriteOptions;
 import kiln.core.models.ModelFiles;
-import kiln.core.models.ModelInfo;
-import kiln.core.models.Task;
 import kiln.core.tracking.TrackedRun;
 import kiln.core.tracking.Tracking;
 import kiln.inference.ScoreJob;
@@ -38,8 +34,6 @@ import kiln.lineage.Lineage;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -250,50 +244,26 @@ public final class LineageBenchmark {
    * and a scoring job of April-June with it, as {@code kiln score} runs and reports it.
    */
   private Job scoring(String source) throws Exception {
-    String[] features = {"hour", "day_of_week", "month", "distance"};
-    Datasets datasets = new Datasets(spark);
-    Dataset<Row> flights =
-        spark
-            .read()
-            .parquet(source)
-            .selectExpr(
-                "*",
-                "cast(hour(date) as double) as hour",
-                "cast(dayofweek(date) as double) as day_of_week",
-                "cast(month(date) as double) as month",
-                "cast(distance as double) as distance_d",
-                "if(delay > 15, 1.0, 0.0) as label")
-            .drop("distance")
-            .withColumnRenamed("distance_d", "distance");
-    System.out.println("[bench] training a model on January-March to score April-June with");
-    XGBoostClassifier classifier = new XGBoostClassifier();
-    classifier.setFeaturesCol(ModelFiles.FEATURES_VECTOR);
-    classifier.setLabelCol("label");
-    classifier.setObjective("binary:logistic");
-    classifier.setMaxDepth(4);
-    classifier.setNumRound(10);
-    classifier.setNumWorkers(1);
-    classifier.setNthread(1);
-    classifier.setDevice("cpu");
-    Path modelDirectory = work.resolve("model");
-    ModelFiles.save(
-        classifier.fit(
-            ModelFiles.assemble(flights.where("date < '2001-04-01'"), List.of(features))),
-        ModelInfo.builder()
-            .task(Task.CLASSIFIER)
-            .label("label")
-            .featureColumns(List.of(features))
-            .key("date")
-            .featureTable(source, 0)
-            .build(),
-        modelDirectory);
-    ModelFiles model = ModelFiles.load(modelDirectory);
-    Tracking.ModelVersion version =
-        new Tracking.ModelVersion("bench", "1", modelDirectory.toString(), null, Map.of());
-    String inputTable = work.resolve("score-input").toString();
-    datasets.write(
-        flights.where("date >= '2001-04-01'"), inputTable, WriteOptions.of(WriteMode.OVERWRITE));
-    PinnedTable input = datasets.pin(DatasetRef.atVersion(inputTable, 0));
+    FlightsScoring.SetUp setUp =
+        FlightsScoring.prepare(
+            spark,
+            source,
+            work,
+            rows -> {
+              XGBoostClassifier classifier = new XGBoostClassifier();
+              classifier.setFeaturesCol(ModelFiles.FEATURES_VECTOR);
+              classifier.setLabelCol("label");
+              classifier.setObjective("binary:logistic");
+              classifier.setMaxDepth(4);
+              classifier.setNumRound(10);
+              classifier.setNumWorkers(1);
+              classifier.setNthread(1);
+              classifier.setDevice("cpu");
+              return classifier.fit(ModelFiles.assemble(rows, List.of(FlightsScoring.FEATURES)));
+            });
+    ModelFiles model = setUp.files();
+    Tracking.ModelVersion version = setUp.version();
+    PinnedTable input = setUp.input();
     ScoreJob job = new ScoreJob(spark, null);
     return (run, table) -> {
       ScoreResult result = job.score(model, version, input, table.toString());

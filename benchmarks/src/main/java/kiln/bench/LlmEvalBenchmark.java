@@ -2,8 +2,6 @@ package kiln.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import kiln.jobs.Kiln;
+import kiln.jobs.KilnRun;
 import kiln.llm.internal.TinyGguf;
 import kiln.tracking.server.TrackingServer;
 
@@ -93,7 +91,7 @@ public final class LlmEvalBenchmark {
               + "spark:\n  conf:\n    spark.ui.showConsoleProgress: 'false'\n");
       String table = work.resolve("golden").toString();
       check(
-          kiln(
+          KilnRun.kiln(
               "ingest",
               "--source",
               data.toString(),
@@ -110,7 +108,7 @@ public final class LlmEvalBenchmark {
               + "Answer: {{completion}}\nExpected: {{reference}}\n"
               + "Reply as JSON with score and rationale.");
       check(
-          kiln(
+          KilnRun.kiln(
               "prompts",
               "register",
               "--name",
@@ -201,8 +199,8 @@ public final class LlmEvalBenchmark {
             + work.resolve("eval-rows-" + index)
             + "\n");
     long start = System.nanoTime();
-    Result r =
-        kiln(
+    KilnRun r =
+        KilnRun.kiln(
             "llm",
             "evaluate",
             "--config",
@@ -212,12 +210,12 @@ public final class LlmEvalBenchmark {
             settings.toString());
     double seconds = (System.nanoTime() - start) / 1e9;
     check(r);
-    Matcher m = COST.matcher(r.output);
+    Matcher m = COST.matcher(r.output());
     Double cost = null;
     if (m.find() && !m.group(1).equals("unknown")) {
       cost = Double.parseDouble(m.group(1));
     }
-    JsonNode agg = JSON.readTree(r.stdout).path("aggregates");
+    JsonNode agg = JSON.readTree(r.out()).path("aggregates");
     long in = agg.path("correctness_prompt_tokens").asLong(0);
     long out = agg.path("correctness_completion_tokens").asLong(0);
     System.out.printf(
@@ -276,31 +274,9 @@ public final class LlmEvalBenchmark {
     return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
   }
 
-  private record Result(int exitCode, String stdout, String output) {}
-
-  private static void check(Result r) {
-    if (r.exitCode != 0) {
-      throw new IllegalStateException("kiln exited " + r.exitCode + ":\n" + r.output);
-    }
-  }
-
-  /** Runs a Kiln command line in this JVM, as bin/kiln would, keeping its output. */
-  private static Result kiln(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-      int code = Kiln.execute(args);
-      return new Result(
-          code,
-          stdout.toString(StandardCharsets.UTF_8),
-          stderr.toString(StandardCharsets.UTF_8) + stdout.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
+  private static void check(KilnRun r) {
+    if (r.exitCode() != 0) {
+      throw new IllegalStateException("kiln exited " + r.exitCode() + ":\n" + r.output());
     }
   }
 }

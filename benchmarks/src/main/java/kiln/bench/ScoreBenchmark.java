@@ -19,12 +19,10 @@ import kiln.core.SparkSettings;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.models.ModelFiles;
-import kiln.core.models.ModelInfo;
-import kiln.core.models.Task;
 import kiln.core.tracking.Tracking;
 import kiln.inference.ScoreJob;
-import ml.dmlc.xgboost4j.scala.spark.XGBoostClassificationModel;
 import ml.dmlc.xgboost4j.scala.spark.XGBoostClassifier;
+import org.apache.spark.ml.Model;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -38,8 +36,6 @@ import org.apache.spark.sql.SparkSession;
  * most 1.10; time(10x) / time(1x) at most 11. {@code --no-10x} skips the 10x part.
  */
 public final class ScoreBenchmark {
-  private static final String[] FEATURES = {"hour", "day_of_week", "month", "distance"};
-
   private ScoreBenchmark() {}
 
   public static void main(String[] args) throws Exception {
@@ -60,45 +56,17 @@ public final class ScoreBenchmark {
                 SparkProfile.LOCAL, null, false, Map.of("spark.ui.showConsoleProgress", "false")));
     try {
       Datasets datasets = new Datasets(spark);
-      Dataset<Row> flights =
-          spark
-              .read()
-              .parquet(source)
-              .selectExpr(
-                  "*",
-                  "cast(hour(date) as double) as hour",
-                  "cast(dayofweek(date) as double) as day_of_week",
-                  "cast(month(date) as double) as month",
-                  "cast(distance as double) as distance_d",
-                  "if(delay > 15, 1.0, 0.0) as label")
-              .drop("distance")
-              .withColumnRenamed("distance_d", "distance");
-      System.out.println(
-          "[bench] training a model on January-March, scoring input April-June into " + work);
-      Path modelDirectory = work.resolve("model");
-      XGBoostClassificationModel model = train(flights.where("date < '2001-04-01'"));
-      ModelFiles.save(
-          model,
-          ModelInfo.builder()
-              .task(Task.CLASSIFIER)
-              .label("label")
-              .featureColumns(List.of(FEATURES))
-              .key("date")
-              .featureTable(source, 0)
-              .build(),
-          modelDirectory);
-      ModelFiles scoring = ModelFiles.load(modelDirectory);
-      Tracking.ModelVersion version =
-          new Tracking.ModelVersion("bench", "1", modelDirectory.toString(), null, Map.of());
-
-      String input1 = work.resolve("input-1x").toString();
-      datasets.write(
-          flights.where("date >= '2001-04-01'"), input1, WriteOptions.of(WriteMode.OVERWRITE));
+      FlightsScoring.SetUp setUp =
+          FlightsScoring.prepare(spark, source, work, ScoreBenchmark::train);
+      ModelFiles scoring = setUp.files();
+      Tracking.ModelVersion version = setUp.version();
+      Model<?> model = setUp.model();
+      String input1 = setUp.input().ref().table();
       String input10 = null;
       if (tenfold) {
         input10 = work.resolve("input-10x").toString();
         datasets.write(
-            Bench.repeated(datasets.read(DatasetRef.atVersion(input1, 0)), 10),
+            Bench.repeated(setUp.input().rows(), 10),
             input10,
             WriteOptions.of(WriteMode.OVERWRITE));
       }
@@ -106,8 +74,7 @@ public final class ScoreBenchmark {
       Bench bench = new Bench(System.out, 1, repetitions);
       ScoreJob job = new ScoreJob(spark, null);
       AtomicInteger counter = new AtomicInteger();
-      Callable<Object> kiln1 =
-          kiln(job, scoring, version, datasets.pin(DatasetRef.atVersion(input1, 0)), work, counter);
+      Callable<Object> kiln1 = kiln(job, scoring, version, setUp.input(), work, counter);
       List<Bench.Comparison> comparisons = new ArrayList<>();
       comparisons.add(
           bench.compare(
@@ -120,7 +87,7 @@ public final class ScoreBenchmark {
                 model
                     .transform(
                         new VectorAssembler()
-                            .setInputCols(FEATURES)
+                            .setInputCols(FlightsScoring.FEATURES)
                             .setOutputCol("kiln_features")
                             .setHandleInvalid("keep")
                             .transform(rows))
@@ -178,7 +145,7 @@ public final class ScoreBenchmark {
     };
   }
 
-  private static XGBoostClassificationModel train(Dataset<Row> rows) {
+  private static Model<?> train(Dataset<Row> rows) {
     XGBoostClassifier classifier = new XGBoostClassifier();
     classifier.setFeaturesCol("kiln_features");
     classifier.setLabelCol("label");
@@ -191,7 +158,7 @@ public final class ScoreBenchmark {
     classifier.setForceRepartition(true);
     return classifier.fit(
         new VectorAssembler()
-            .setInputCols(FEATURES)
+            .setInputCols(FlightsScoring.FEATURES)
             .setOutputCol("kiln_features")
             .setHandleInvalid("keep")
             .transform(rows));

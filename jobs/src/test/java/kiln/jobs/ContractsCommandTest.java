@@ -1,6 +1,6 @@
 package kiln.jobs;
 
-import static kiln.jobs.KilnCommandTest.kiln;
+import static kiln.jobs.KilnRun.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -59,7 +59,7 @@ class ContractsCommandTest {
     String table = table(spark, dir, "(1, 10), (2, 20), (3, 30)");
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
 
-    KilnCommandTest.Run run =
+    KilnRun run =
         kiln(
             "contracts",
             "check",
@@ -89,7 +89,7 @@ class ContractsCommandTest {
         table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
 
-    KilnCommandTest.Run run =
+    KilnRun run =
         kiln(
             "contracts",
             "check",
@@ -153,7 +153,7 @@ class ContractsCommandTest {
         table(spark, dir, "(1, 10), (2, 500), (3, CAST(NULL AS INT)), (CAST(NULL AS INT), 5)");
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
 
-    KilnCommandTest.Run run =
+    KilnRun run =
         kiln(
             "contracts",
             "check",
@@ -188,13 +188,12 @@ class ContractsCommandTest {
     String table = table(spark, dir, "(1, 10), (2, 20), (3, 30), (4, 40)");
     Path out = dir.resolve("draft.yaml");
 
-    KilnCommandTest.Run suggest =
-        kiln("contracts", "suggest", "--input", table, "--out", out.toString());
+    KilnRun suggest = kiln("contracts", "suggest", "--input", table, "--out", out.toString());
     assertThat(suggest.exitCode()).as(suggest.err()).isZero();
     assertThat(suggest.out()).contains("Wrote a draft contract with 2 properties to " + out);
     assertThat(out).content().contains("kind: DataContract").contains("id: orders");
 
-    KilnCommandTest.Run check =
+    KilnRun check =
         kiln(
             "contracts",
             "check",
@@ -216,7 +215,7 @@ class ContractsCommandTest {
     Path typo =
         Files.writeString(
             dir.resolve("typo.yaml"), CONTRACT.replace("required: true", "requird: true"));
-    KilnCommandTest.Run run =
+    KilnRun run =
         kiln(
             "contracts",
             "check",
@@ -233,7 +232,7 @@ class ContractsCommandTest {
         .doesNotContain("\tat ");
 
     Path contract = Files.writeString(dir.resolve("c.yaml"), CONTRACT);
-    KilnCommandTest.Run missing =
+    KilnRun missing =
         kiln(
             "contracts",
             "check",
@@ -247,7 +246,7 @@ class ContractsCommandTest {
     assertThat(missing.err()).contains("is not a Delta table").doesNotContain("MLflow tracking");
     assertThat(dir.resolve("work/mlflow")).doesNotExist();
 
-    KilnCommandTest.Run version =
+    KilnRun version =
         kiln(
             "contracts",
             "check",
@@ -261,7 +260,7 @@ class ContractsCommandTest {
     assertThat(version.err())
         .contains("version 7 of " + table + " does not exist; it has versions 0");
 
-    KilnCommandTest.Run noFile =
+    KilnRun noFile =
         kiln(
             "contracts",
             "check",

@@ -1,12 +1,11 @@
 package kiln.jobs;
 
+import static kiln.jobs.KilnRun.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -36,16 +35,6 @@ class CostCommandTest {
   @TempDir static Path dir;
   static Path work;
 
-  record Run(int exitCode, String out, String err) {}
-
-  static Run kiln(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @BeforeAll
   static void aDriftJobRunsTagged(SparkSession spark) {
     StructType schema =
@@ -62,7 +51,7 @@ class CostCommandTest {
     new Datasets(spark)
         .write(spark.createDataFrame(rows, schema), current, WriteOptions.of(WriteMode.OVERWRITE));
     work = dir.resolve("work");
-    Run drift =
+    KilnRun drift =
         kiln(
             "drift",
             "--reference",
@@ -107,7 +96,7 @@ class CostCommandTest {
   @Test
   void reportGroupsByTagsAsTextJsonAndHtml() throws Exception {
     Path html = dir.resolve("cost.html");
-    Run run =
+    KilnRun run =
         kiln(
             "cost",
             "report",
@@ -150,7 +139,7 @@ class CostCommandTest {
                             new kiln.gpu.PlanCoverage(
                                 "drift: profiles", List.of(gpu, gpu, gpu, cpu))),
                         List.of())))));
-    Run run =
+    KilnRun run =
         kiln(
             "cost",
             "report",
@@ -194,7 +183,7 @@ class CostCommandTest {
         .contains("runs 3.00x faster (given with --gpu-speedup); one L4 per 2 executor cores")
         .containsPattern("drift\\s+1\\s+75\\.0%");
 
-    Run missing =
+    KilnRun missing =
         kiln(
             "cost",
             "report",
@@ -215,7 +204,7 @@ class CostCommandTest {
         budgets,
         "budgets:\n  - {team: risk, period: day, limit: 0.0000000001}\n"
             + "  - {job: drift, period: month, limit: 1000000}\n");
-    Run exceeded =
+    KilnRun exceeded =
         kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
     assertThat(exceeded.exitCode()).as(exceeded.err()).isEqualTo(1);
     assertThat(exceeded.out())
@@ -224,7 +213,7 @@ class CostCommandTest {
         .contains("Worst tier: CRITICAL (action: page)");
     assertThat(exceeded.err()).contains("1 budget(s) exceeded: team risk");
 
-    Run json =
+    KilnRun json =
         kiln(
             "cost",
             "check",
@@ -246,11 +235,11 @@ class CostCommandTest {
     // 90% of a limit: a warning, which fails the check only from --fail-on warning
     Files.writeString(
         budgets, "budgets:\n  - {team: risk, period: month, limit: " + spent / 0.9 + "}\n");
-    Run warning =
+    KilnRun warning =
         kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
     assertThat(warning.exitCode()).as(warning.err()).isEqualTo(0);
     assertThat(warning.out()).contains("Worst tier: WARNING (action: notify)");
-    Run failOnWarning =
+    KilnRun failOnWarning =
         kiln(
             "cost",
             "check",
@@ -264,7 +253,7 @@ class CostCommandTest {
     assertThat(failOnWarning.err()).contains("1 budget(s) at WARNING or worse: team risk");
 
     Files.writeString(budgets, "budgets:\n  - {team: nobody, period: day, limit: 1}\n");
-    Run unknown =
+    KilnRun unknown =
         kiln("cost", "check", "--budgets", budgets.toString(), "--workdir", work.toString());
     assertThat(unknown.exitCode()).as(unknown.err()).isEqualTo(2);
     assertThat(unknown.err()).contains("team 'nobody'").contains("risk");
@@ -274,7 +263,7 @@ class CostCommandTest {
   void storagePricesATablesBytesOncePerDayInTheCostTable() throws Exception {
     String costTable = dir.resolve("storage-cost").toString();
     String reference = dir.resolve("reference").toString();
-    Run first =
+    KilnRun first =
         kiln(
             "cost",
             "storage",
@@ -293,7 +282,7 @@ class CostCommandTest {
     assertThat(priced.get("bytes").asLong()).isGreaterThan(0);
     assertThat(priced.get("cost").asDouble()).isGreaterThan(0);
     assertThat(priced.get("alreadyPriced").asBoolean()).isFalse();
-    Run again =
+    KilnRun again =
         kiln(
             "cost",
             "storage",
@@ -306,7 +295,7 @@ class CostCommandTest {
     assertThat(again.exitCode()).as(again.err()).isEqualTo(0);
     assertThat(again.out()).contains("already priced today");
 
-    Run report =
+    KilnRun report =
         kiln(
             "cost",
             "report",
@@ -328,7 +317,7 @@ class CostCommandTest {
         .isEqualTo(groups.get(0).get("total").asDouble())
         .isEqualTo(priced.get("cost").asDouble());
 
-    Run missing =
+    KilnRun missing =
         kiln(
             "cost",
             "storage",
@@ -340,7 +329,7 @@ class CostCommandTest {
             work.toString());
     assertThat(missing.exitCode()).isEqualTo(2);
     assertThat(missing.err()).contains("does not exist");
-    Run noDays =
+    KilnRun noDays =
         kiln(
             "cost",
             "storage",
@@ -367,7 +356,8 @@ class CostCommandTest {
           - {job: drift, metric: cost.total, info: 0.000000000001}
           - {job: ingest, metric: ingest.rows, warning: 1}
         """);
-    Run run = kiln("monitor", "--rules", rules.toString(), "--workdir", work.toString(), "--json");
+    KilnRun run =
+        kiln("monitor", "--rules", rules.toString(), "--workdir", work.toString(), "--json");
     assertThat(run.exitCode()).as(run.err()).isEqualTo(0);
     JsonNode summary = new ObjectMapper().readTree(run.out());
     assertThat(summary.get("tier").asText()).isEqualTo("WARNING");
@@ -385,7 +375,7 @@ class CostCommandTest {
     assertThat(alerts.get(2).get("tier").asText()).isEqualTo("WARNING");
     assertThat(alerts.get(2).get("why").asText()).isEqualTo("no run of job ingest");
 
-    Run failOnWarning =
+    KilnRun failOnWarning =
         kiln(
             "monitor",
             "--rules",
@@ -400,19 +390,19 @@ class CostCommandTest {
 
     Files.writeString(
         rules, "rules:\n  - {job: drift, metric: cost.total, critical: 0.000000000001}\n");
-    Run critical = kiln("monitor", "--rules", rules.toString(), "--workdir", work.toString());
+    KilnRun critical = kiln("monitor", "--rules", rules.toString(), "--workdir", work.toString());
     assertThat(critical.exitCode()).as(critical.err()).isEqualTo(1);
     assertThat(critical.out()).contains("Worst tier: CRITICAL (action: page)");
 
     Files.writeString(rules, "rules:\n  - {job: drift, metric: cost.total}\n");
-    Run bad = kiln("monitor", "--rules", rules.toString(), "--workdir", work.toString());
+    KilnRun bad = kiln("monitor", "--rules", rules.toString(), "--workdir", work.toString());
     assertThat(bad.exitCode()).isEqualTo(2);
     assertThat(bad.err()).contains("has no threshold");
   }
 
   @Test
   void aSinceInTheFutureIsBadInput() {
-    Run run = kiln("cost", "report", "--since", "2999-01-01", "--workdir", work.toString());
+    KilnRun run = kiln("cost", "report", "--since", "2999-01-01", "--workdir", work.toString());
     assertThat(run.exitCode()).isEqualTo(2);
     assertThat(run.err()).contains("--since 2999-01-01 is in the future");
   }

@@ -1,11 +1,10 @@
 package kiln.jobs;
 
+import static kiln.jobs.KilnRun.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,16 +35,6 @@ class DriftCommandTest {
   static String reference;
   static String current;
 
-  record Run(int exitCode, String out, String err) {}
-
-  static Run kiln(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @BeforeAll
   static void tables(SparkSession spark) {
     StructType schema =
@@ -75,7 +64,7 @@ class DriftCommandTest {
       Path settings = dir.resolve("kiln.yaml");
       Files.writeString(settings, "tracking:\n  uri: " + server.uri() + "\n");
       Path report = dir.resolve("out/drift.html");
-      Run run =
+      KilnRun run =
           kiln(
               "drift",
               "--reference",
@@ -114,7 +103,7 @@ class DriftCommandTest {
   @Test
   void driftWithJsonPrintsItsRecordOnStandardOutputThenExitsOne() throws Exception {
     Path report = dir.resolve("out/drift-json.html");
-    Run run =
+    KilnRun run =
         kiln(
             "drift",
             "--reference",
@@ -154,7 +143,7 @@ class DriftCommandTest {
   @Test
   void noDriftExitsZeroAndReusesTheReferenceProfile() {
     String work = dir.resolve("work-same").toString();
-    Run first =
+    KilnRun first =
         kiln(
             "drift",
             "--reference",
@@ -171,7 +160,7 @@ class DriftCommandTest {
         .contains("MLflow run: ");
     assertThat(first.out())
         .contains("Report: " + Path.of(work).toAbsolutePath().resolve("drift/reports"));
-    Run second =
+    KilnRun second =
         kiln(
             "drift",
             "--reference",
@@ -187,7 +176,7 @@ class DriftCommandTest {
 
   @Test
   void chunkedDriftPrintsEachChunkAndPutsThemInItsJson() throws Exception {
-    Run run =
+    KilnRun run =
         kiln(
             "drift",
             "--reference",
@@ -224,10 +213,10 @@ class DriftCommandTest {
     assertThat(Files.readString(dir.resolve("chunked.html")))
         .contains("Drift over chunks (3 chunks)");
 
-    Run small = kiln("drift", "--reference", reference, "--current", current, "--chunk", "10");
+    KilnRun small = kiln("drift", "--reference", reference, "--current", current, "--chunk", "10");
     assertThat(small.exitCode()).isEqualTo(2);
     assertThat(small.err()).contains("below the minimum chunk size of 50 rows");
-    Run estimateWithoutModel =
+    KilnRun estimateWithoutModel =
         kiln("drift", "--reference", reference, "--current", current, "--estimate");
     assertThat(estimateWithoutModel.exitCode()).isEqualTo(2);
     assertThat(estimateWithoutModel.err())
@@ -236,7 +225,7 @@ class DriftCommandTest {
 
   @Test
   void badInputExitsTwoWithTheValueAndTheFix() throws Exception {
-    Run model =
+    KilnRun model =
         kiln(
             "drift",
             "--reference",
@@ -252,13 +241,13 @@ class DriftCommandTest {
         .contains("there is no registered model 'delay' (models:/delay@champion)")
         .doesNotContain("\tat ");
 
-    Run noReference = kiln("drift", "--current", current);
+    KilnRun noReference = kiln("drift", "--current", current);
     assertThat(noReference.exitCode()).isEqualTo(2);
     assertThat(noReference.err())
         .contains("no reference side: --reference is missing")
         .contains("--model models:/NAME@ALIAS");
 
-    Run labelsWithoutModel =
+    KilnRun labelsWithoutModel =
         kiln(
             "drift",
             "--reference",
@@ -273,7 +262,7 @@ class DriftCommandTest {
     assertThat(labelsWithoutModel.err())
         .contains("--labels and --key measure a model's performance and need --model");
 
-    Run labelsWithoutKey =
+    KilnRun labelsWithoutKey =
         kiln(
             "drift",
             "--current",
@@ -285,7 +274,7 @@ class DriftCommandTest {
     assertThat(labelsWithoutKey.exitCode()).isEqualTo(2);
     assertThat(labelsWithoutKey.err()).contains("needs --key");
 
-    Run missing =
+    KilnRun missing =
         kiln("drift", "--reference", dir.resolve("nothing").toString(), "--current", current);
     assertThat(missing.exitCode()).isEqualTo(2);
     // the tables are checked before the embedded tracking server starts
@@ -296,7 +285,7 @@ class DriftCommandTest {
 
     Path config = dir.resolve("drift.yaml");
     Files.writeString(config, "features: [delay]\nthresholds:\n  psi: -1\n");
-    Run badConfig =
+    KilnRun badConfig =
         kiln(
             "drift", "--reference", reference, "--current", current, "--config", config.toString());
     assertThat(badConfig.exitCode()).isEqualTo(2);
@@ -304,7 +293,7 @@ class DriftCommandTest {
         .contains(config + ":")
         .contains("psi must be a positive number, got -1.0");
 
-    Run empty =
+    KilnRun empty =
         kiln(
             "drift",
             "--reference",
@@ -320,7 +309,7 @@ class DriftCommandTest {
         .contains("the current data " + current + "@0 where delay > 1000 has no rows")
         .doesNotContain("\tat ");
 
-    Run unknownColumn =
+    KilnRun unknownColumn =
         kiln(
             "drift",
             "--reference",

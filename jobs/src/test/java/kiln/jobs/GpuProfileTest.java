@@ -22,8 +22,8 @@ class GpuProfileTest {
   void theGpuProfileWithoutAGpuExitsTwoNamingTheMissingGpu(@TempDir Path dir) throws Exception {
     assumeTrue(GpuProbe.system().gpus().isEmpty(), "this machine has a GPU");
     Path csv = Files.writeString(dir.resolve("a.csv"), "a,b\n1,2\n");
-    KilnCommandTest.Run run =
-        KilnCommandTest.kiln(
+    KilnRun run =
+        KilnRun.kiln(
             "ingest",
             "--source",
             csv.toString(),
@@ -46,10 +46,10 @@ class GpuProfileTest {
   @Test
   void theGpuProfileWithoutTheRapidsJarExitsTwoNamingTheJar(@TempDir Path dir) throws Exception {
     Path csv = Files.writeString(dir.resolve("a.csv"), "a,b\n1,2\n");
-    KilnCommandTest.Run run =
+    KilnRun run =
         withoutRapids(
             () ->
-                KilnCommandTest.kiln(
+                KilnRun.kiln(
                     "ingest",
                     "--source",
                     csv.toString(),
@@ -73,7 +73,7 @@ class GpuProfileTest {
 
   @Test
   void theGpuCheckWithoutTheRapidsJarExitsTwoNamingTheJar() throws Exception {
-    KilnCommandTest.Run run = withoutRapids(() -> KilnCommandTest.kiln("gpu", "check"));
+    KilnRun run = withoutRapids(() -> KilnRun.kiln("gpu", "check"));
     assertThat(run.exitCode()).as(run.err()).isEqualTo(Kiln.BAD_INPUT);
     assertThat(run.err())
         .contains("the GPU check needs the NVIDIA RAPIDS Accelerator")

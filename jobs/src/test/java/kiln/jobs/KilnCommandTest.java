@@ -1,5 +1,6 @@
 package kiln.jobs;
 
+import static kiln.jobs.KilnRun.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,16 +19,6 @@ import picocli.CommandLine;
 /** The command line as a user meets it: output, messages and exit codes. */
 @ExtendWith(SharedSpark.class)
 class KilnCommandTest {
-
-  record Run(int exitCode, String out, String err) {}
-
-  static Run kiln(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   @Test
   void everyCommandHasHelp() {
@@ -52,7 +43,7 @@ class KilnCommandTest {
     }
     java.util.List<String> args = new java.util.ArrayList<>(path);
     args.add("--help");
-    Run run = kiln(args.toArray(String[]::new));
+    KilnRun run = kiln(args.toArray(String[]::new));
     String name = command.getCommandSpec().qualifiedName();
     assertThat(run.exitCode()).as(name).isZero();
     assertThat(run.out()).as(name).contains("Usage: " + name);
@@ -75,7 +66,7 @@ class KilnCommandTest {
     String table = dir.resolve("t").toString();
 
     String workdir = dir.resolve("work").toString();
-    Run ingest =
+    KilnRun ingest =
         kiln(
             "ingest",
             "--source",
@@ -123,7 +114,7 @@ class KilnCommandTest {
               "quarantine {\"path\":\"" + table + "_quarantine\",\"delta_table_version\":0}");
     }
 
-    Run again =
+    KilnRun again =
         kiln(
             "ingest",
             "--source",
@@ -140,19 +131,19 @@ class KilnCommandTest {
     assertThat(again.out())
         .contains("Already ingested: " + table + "@0 holds this load (2 rows); nothing written.");
 
-    Run history = kiln("datasets", "history", table);
+    KilnRun history = kiln("datasets", "history", table);
     assertThat(history.exitCode()).isZero();
     assertThat(history.out())
         .contains("History of " + table + " (1 version)")
         .containsPattern("0 .* WRITE .* append .* 2 .* ingest");
 
-    Run show = kiln("datasets", "show", table + "@0", "--limit", "1");
+    KilnRun show = kiln("datasets", "show", table + "@0", "--limit", "1");
     assertThat(show.exitCode()).isZero();
     assertThat(show.out())
         .contains(table + "@0 (struct<id:int,amount:int>)")
         .contains("only showing top 1 row");
 
-    Run missingVersion = kiln("datasets", "show", table + "@4");
+    KilnRun missingVersion = kiln("datasets", "show", table + "@4");
     assertThat(missingVersion.exitCode()).isEqualTo(2);
     assertThat(missingVersion.err())
         .contains("version 4 of " + table + " does not exist; it has versions 0")
@@ -161,13 +152,13 @@ class KilnCommandTest {
 
   @Test
   void badInputExitsWithTwoAndAClearMessage(@TempDir Path dir) throws Exception {
-    Run unknownFormat = kiln("ingest", "--source", "x", "--format", "xml", "--output", "t");
+    KilnRun unknownFormat = kiln("ingest", "--source", "x", "--format", "xml", "--output", "t");
     assertThat(unknownFormat.exitCode()).isEqualTo(2);
     assertThat(unknownFormat.err())
         .contains("Invalid value for option '--format'")
         .contains("but was 'xml'");
 
-    Run missingSource =
+    KilnRun missingSource =
         kiln(
             "ingest",
             "--source",
@@ -186,7 +177,7 @@ class KilnCommandTest {
 
     Path schema = dir.resolve("bad.yaml");
     Files.writeString(schema, "columns:\n  - {name: a, type: int, colour: red}\n");
-    Run badSchema =
+    KilnRun badSchema =
         kiln(
             "ingest",
             "--source",
@@ -200,19 +191,19 @@ class KilnCommandTest {
     assertThat(badSchema.exitCode()).isEqualTo(2);
     assertThat(badSchema.err()).contains(schema + ":2:").contains("unknown key 'colour'");
 
-    Run notDelta = kiln("datasets", "history", dir.toString());
+    KilnRun notDelta = kiln("datasets", "history", dir.toString());
     assertThat(notDelta.exitCode()).isEqualTo(2);
     assertThat(notDelta.err()).contains("'" + dir + "' is not a Delta table");
 
-    Run malformed = kiln("datasets", "show", "/t@yesterday");
+    KilnRun malformed = kiln("datasets", "show", "/t@yesterday");
     assertThat(malformed.exitCode()).isEqualTo(2);
     assertThat(malformed.err()).contains("malformed dataset reference '/t@yesterday'");
 
-    Run verbose = kiln("--verbose", "datasets", "show", "/t@yesterday");
+    KilnRun verbose = kiln("--verbose", "datasets", "show", "/t@yesterday");
     assertThat(verbose.exitCode()).isEqualTo(2);
     assertThat(verbose.err()).contains("\tat kiln.core.DatasetRef");
 
-    Run unknownCommand = kiln("trian");
+    KilnRun unknownCommand = kiln("trian");
     assertThat(unknownCommand.exitCode()).isEqualTo(2);
     assertThat(unknownCommand.err()).contains("Unmatched argument at index 0: 'trian'");
   }
@@ -227,7 +218,7 @@ class KilnCommandTest {
         schema, "columns:\n  - {name: id, type: int}\n  - {name: amount, type: int}\n");
     String table = dir.resolve("t").toString();
 
-    Run ingest =
+    KilnRun ingest =
         kiln(
             "ingest",
             "--source",
@@ -253,14 +244,14 @@ class KilnCommandTest {
     assertThat(json.get("elapsed").asDouble()).isPositive();
     assertThat(ingest.err()).contains("Ingested 2 rows into " + table + ", version 0");
 
-    Run history = kiln("datasets", "history", table, "--json");
+    KilnRun history = kiln("datasets", "history", table, "--json");
     assertThat(history.exitCode()).as(history.err()).isZero();
     JsonNode versions = new ObjectMapper().readTree(history.out());
     assertThat(versions.get("table").asText()).isEqualTo(table);
     assertThat(versions.get("versions")).hasSize(1);
     assertThat(versions.at("/versions/0/operation").asText()).isEqualTo("WRITE");
 
-    Run show = kiln("datasets", "show", table + "@0", "--limit", "5", "--json");
+    KilnRun show = kiln("datasets", "show", table + "@0", "--limit", "5", "--json");
     assertThat(show.exitCode()).as(show.err()).isZero();
     JsonNode shown = new ObjectMapper().readTree(show.out());
     assertThat(shown.at("/table/version").asLong()).isZero();
@@ -276,7 +267,7 @@ class KilnCommandTest {
     Path workdir = Files.writeString(dir.resolve("work"), "not a directory");
     String table = dir.resolve("t").toString();
 
-    Run run =
+    KilnRun run =
         kiln(
             "ingest",
             "--source",
@@ -301,7 +292,7 @@ class KilnCommandTest {
 
   @Test
   void aMissingSourceIsSaidBeforeTheTrackingServerStarts(@TempDir Path dir) {
-    Run run =
+    KilnRun run =
         kiln(
             "ingest",
             "--source",
@@ -322,7 +313,7 @@ class KilnCommandTest {
   @Test
   void anUnknownCommandIsAnErrorEvenWithHelpAndListsTheCommands() {
     // `lineage` was the example here until it became a command (issue 13)
-    Run unknown = kiln("audit", "--help");
+    KilnRun unknown = kiln("audit", "--help");
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.out()).isEmpty();
     assertThat(unknown.err())
@@ -332,12 +323,12 @@ class KilnCommandTest {
                 + " server,"
                 + " tracking");
 
-    Run nested = kiln("models", "promote", "--help");
+    KilnRun nested = kiln("models", "promote", "--help");
     assertThat(nested.exitCode()).isEqualTo(2);
     assertThat(nested.err())
         .contains("Unknown command 'promote' of kiln models; the commands are: gate, rollback");
 
-    Run typo = kiln("trian");
+    KilnRun typo = kiln("trian");
     assertThat(typo.exitCode()).isEqualTo(2);
     assertThat(typo.err()).contains("Did you mean").contains("Commands:").contains("  train ");
   }
@@ -363,7 +354,7 @@ class KilnCommandTest {
 
   @Test
   void theGateKeepsPicocliVersionOption() {
-    Run version = kiln("models", "gate", "--version");
+    KilnRun version = kiln("models", "gate", "--version");
     assertThat(version.exitCode()).isZero();
     assertThat(version.out()).startsWith("kiln ").contains("Spark 3.5");
   }

@@ -23,14 +23,14 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedSpark.class)
 class LifecycleCommandsTest {
 
-  private static KilnCommandTest.Run kiln(TrackingServer server, Path dir, String... args) {
+  private static KilnRun kiln(TrackingServer server, Path dir, String... args) {
     String[] all = new String[args.length + 4];
     System.arraycopy(args, 0, all, 0, args.length);
     all[args.length] = "--tracking-uri";
     all[args.length + 1] = server.uri().toString();
     all[args.length + 2] = "--workdir";
     all[args.length + 3] = dir.resolve("work").toString();
-    return KilnCommandTest.kiln(all);
+    return KilnRun.kiln(all);
   }
 
   @Test
@@ -77,8 +77,7 @@ class LifecycleCommandsTest {
             .storeDirectory(dir.resolve("store"))
             .build()
             .start()) {
-      KilnCommandTest.Run built =
-          kiln(server, dir, "features", "--config", featureConfig.toString());
+      KilnRun built = kiln(server, dir, "features", "--config", featureConfig.toString());
       assertThat(built.exitCode()).as(built.err()).isZero();
       assertThat(built.out())
           .contains(
@@ -88,28 +87,27 @@ class LifecycleCommandsTest {
                   + flights
                   + "@0");
 
-      KilnCommandTest.Run bad = kiln(server, dir, "train", "--config", badConfig.toString());
+      KilnRun bad = kiln(server, dir, "train", "--config", badConfig.toString());
       assertThat(bad.exitCode()).isEqualTo(2);
       assertThat(bad.err()).contains("unknown hyperparameter 'max_dept'").doesNotContain("\tat ");
 
       Path otherSplit = dir.resolve("other-split.yaml");
       Files.writeString(otherSplit, train + "seed: 7\n");
-      KilnCommandTest.Run otherSplitRefused =
-          kiln(server, dir, "train", "--config", otherSplit.toString());
+      KilnRun otherSplitRefused = kiln(server, dir, "train", "--config", otherSplit.toString());
       assertThat(otherSplitRefused.exitCode()).isEqualTo(2);
       assertThat(otherSplitRefused.err())
           .contains("was built with the split key flight_id, seed 42")
           .contains("asks for key flight_id, seed 7")
           .doesNotContain("\tat ");
 
-      KilnCommandTest.Run trained = kiln(server, dir, "train", "--config", trainConfig.toString());
+      KilnRun trained = kiln(server, dir, "train", "--config", trainConfig.toString());
       assertThat(trained.exitCode()).as(trained.err()).isZero();
       assertThat(trained.out())
           .contains("Registered delays version 1 (device cpu")
           .contains("auc_roc")
           .contains("kiln models gate --model models:/delays/1");
 
-      KilnCommandTest.Run gated =
+      KilnRun gated =
           kiln(
               server,
               dir,
@@ -126,7 +124,7 @@ class LifecycleCommandsTest {
           .contains("PASS min_auc_roc")
           .contains("Version 1 of delays is now champion (the first).");
 
-      KilnCommandTest.Run scored =
+      KilnRun scored =
           kiln(
               server,
               dir,
@@ -142,7 +140,7 @@ class LifecycleCommandsTest {
           .contains("Scored 400 rows of " + features + "@0 with delays version 1 into")
           .contains("0 error rows");
 
-      KilnCommandTest.Run scoredJson =
+      KilnRun scoredJson =
           kiln(
               server,
               dir,
@@ -171,7 +169,7 @@ class LifecycleCommandsTest {
       // the champion's drift on what it scored: its features, scores, label and performance against
       // its test split
       Path driftReport = dir.resolve("model-drift.html");
-      KilnCommandTest.Run drift =
+      KilnRun drift =
           kiln(
               server,
               dir,
@@ -191,7 +189,7 @@ class LifecycleCommandsTest {
           .contains("on 400 labelled rows vs");
       assertThat(Files.readString(driftReport)).contains("model_score").contains("auc_roc");
 
-      KilnCommandTest.Run noAlias =
+      KilnRun noAlias =
           kiln(
               server,
               dir,
@@ -208,7 +206,7 @@ class LifecycleCommandsTest {
 
       assertThat(kiln(server, dir, "train", "--config", trainConfig.toString()).exitCode())
           .isZero();
-      KilnCommandTest.Run refused =
+      KilnRun refused =
           kiln(
               server,
               dir,
@@ -229,12 +227,11 @@ class LifecycleCommandsTest {
           .contains("- min_improvement: auc_roc")
           .contains("the champion stays version 1");
 
-      KilnCommandTest.Run rollback =
-          kiln(server, dir, "models", "rollback", "--model", "models:/delays");
+      KilnRun rollback = kiln(server, dir, "models", "rollback", "--model", "models:/delays");
       assertThat(rollback.exitCode()).isEqualTo(2);
       assertThat(rollback.err()).contains("model delays has no 'previous' version to roll back to");
 
-      KilnCommandTest.Run trainedJson =
+      KilnRun trainedJson =
           kiln(server, dir, "train", "--config", trainConfig.toString(), "--json");
       assertThat(trainedJson.exitCode()).as(trainedJson.err()).isZero();
       JsonNode registered = new ObjectMapper().readTree(trainedJson.out());

@@ -106,8 +106,8 @@ class LineageCommandsTest {
             + "  - {name: dep_delay, type: double}\n");
     String table = dir.resolve("flights").toString();
     Path workdir = dir.resolve("work");
-    KilnCommandTest.Run ingested =
-        KilnCommandTest.kiln(
+    KilnRun ingested =
+        KilnRun.kiln(
             "ingest",
             "--source",
             landing.toString(),
@@ -137,8 +137,8 @@ class LineageCommandsTest {
     assertThat(complete.at("/inputs/0/facets/sourceFiles/format").asText()).isEqualTo("csv");
     assertThat(columns.path("dep_delay").at("/inputFields/0/namespace").asText()).isEqualTo("file");
     // and the table's upstream walk reaches it through the ingest run
-    KilnCommandTest.Run shown =
-        KilnCommandTest.kiln(
+    KilnRun shown =
+        KilnRun.kiln(
             "lineage", "show", table + "@0", "--no-check", "--workdir", workdir.toString());
     assertThat(shown.exitCode()).as(shown.err()).isZero();
     assertThat(shown.out()).contains("kiln.ingest run").contains(source);
@@ -187,8 +187,8 @@ class LineageCommandsTest {
             .build()
             .start()) {
       String uri = server.uri().toString();
-      KilnCommandTest.Run ingested =
-          KilnCommandTest.kiln(
+      KilnRun ingested =
+          KilnRun.kiln(
               "ingest",
               "--source",
               landing.toString(),
@@ -201,8 +201,8 @@ class LineageCommandsTest {
               "--workdir",
               workdir.toString());
       assertThat(ingested.exitCode()).as(ingested.err()).isZero();
-      KilnCommandTest.Run built =
-          KilnCommandTest.kiln(
+      KilnRun built =
+          KilnRun.kiln(
               "features",
               "--config",
               featureConfig.toString(),
@@ -213,8 +213,8 @@ class LineageCommandsTest {
               "--lineage-parent",
               "airflow/flights_dag.features/0190d0e2-4c1a-7b7e-9d53-7a1a2b3c4d5e");
       assertThat(built.exitCode()).as(built.err()).isZero();
-      KilnCommandTest.Run trained =
-          KilnCommandTest.kiln(
+      KilnRun trained =
+          KilnRun.kiln(
               "train",
               "--config",
               trainConfig.toString(),
@@ -336,8 +336,8 @@ class LineageCommandsTest {
                   + ".origin INDIRECT/FILTER,INDIRECT/GROUP_BY,INDIRECT/JOIN,INDIRECT/WINDOW");
 
       // kiln lineage show --column follows one column up to its source columns
-      KilnCommandTest.Run column =
-          KilnCommandTest.kiln(
+      KilnRun column =
+          KilnRun.kiln(
               "lineage",
               "show",
               features + "@0",
@@ -353,8 +353,8 @@ class LineageCommandsTest {
               flightsName
                   + "@0.origin (INDIRECT/FILTER, INDIRECT/GROUP_BY, INDIRECT/JOIN,"
                   + " INDIRECT/WINDOW)");
-      KilnCommandTest.Run columnJson =
-          KilnCommandTest.kiln(
+      KilnRun columnJson =
+          KilnRun.kiln(
               "lineage",
               "show",
               features + "@0",
@@ -371,8 +371,8 @@ class LineageCommandsTest {
       assertThat(hour.at("/next/0/details/transformations").asText())
           .isEqualTo("DIRECT/TRANSFORMATION");
       Path columnPage = dir.resolve("column.html");
-      KilnCommandTest.Run columnDrawn =
-          KilnCommandTest.kiln(
+      KilnRun columnDrawn =
+          KilnRun.kiln(
               "lineage",
               "show",
               features + "@0",
@@ -389,8 +389,8 @@ class LineageCommandsTest {
           .contains("DIRECT/TRANSFORMATION")
           .contains(">date<")
           .doesNotContain("<script");
-      KilnCommandTest.Run noColumn =
-          KilnCommandTest.kiln(
+      KilnRun noColumn =
+          KilnRun.kiln(
               "lineage",
               "show",
               features + "@0",
@@ -403,9 +403,8 @@ class LineageCommandsTest {
 
       // kiln lineage show walks the events: the model back to the ingested table, the table on to
       // the model
-      KilnCommandTest.Run shown =
-          KilnCommandTest.kiln(
-              "lineage", "show", "models:/delays/1", "--workdir", workdir.toString());
+      KilnRun shown =
+          KilnRun.kiln("lineage", "show", "models:/delays/1", "--workdir", workdir.toString());
       assertThat(shown.exitCode()).as(shown.err()).isZero();
       assertThat(shown.out())
           .contains("Upstream of models:/delays/1")
@@ -414,8 +413,8 @@ class LineageCommandsTest {
           .contains("kiln.features run")
           .contains(Path.of(flights).toAbsolutePath() + "@0")
           .contains("(MLflow run " + trainRun.getInfo().getRunId() + ")");
-      KilnCommandTest.Run shownJson =
-          KilnCommandTest.kiln(
+      KilnRun shownJson =
+          KilnRun.kiln(
               "lineage", "show", flights + "@0", "--json", "--workdir", workdir.toString());
       assertThat(shownJson.exitCode()).as(shownJson.err()).isZero();
       JsonNode walk = json.readTree(shownJson.out());
@@ -424,8 +423,8 @@ class LineageCommandsTest {
           .isEqualTo("models:/delays/1");
       // the graph as a page: every node, nothing fetched from elsewhere
       Path page = dir.resolve("lineage.html");
-      KilnCommandTest.Run drawn =
-          KilnCommandTest.kiln(
+      KilnRun drawn =
+          KilnRun.kiln(
               "lineage",
               "show",
               "models:/delays/1",
@@ -447,8 +446,8 @@ class LineageCommandsTest {
 
       // scoring writes the columnLineage facet too
       String predictions = dir.resolve("predictions").toString();
-      KilnCommandTest.Run scored =
-          KilnCommandTest.kiln(
+      KilnRun scored =
+          KilnRun.kiln(
               "score",
               "--model",
               "models:/delays/1",
@@ -495,8 +494,8 @@ class LineageCommandsTest {
       assertThat(predicted.at("/scored_at/inputFields")).isEmpty();
       // the prediction's walk: the feature table's columns, the flights table's, the ingested
       // files'
-      KilnCommandTest.Run predictionWalk =
-          KilnCommandTest.kiln(
+      KilnRun predictionWalk =
+          KilnRun.kiln(
               "lineage",
               "show",
               predictions + "@0",
@@ -517,8 +516,8 @@ class LineageCommandsTest {
 
       // reproduce: a dry run checks and prints; the real one trains again, registers nothing, and
       // finds XGBoost on CPU with fixed seeds bit for bit the same
-      KilnCommandTest.Run planned =
-          KilnCommandTest.kiln(
+      KilnRun planned =
+          KilnRun.kiln(
               "lineage",
               "reproduce",
               "models:/delays/1",
@@ -536,8 +535,8 @@ class LineageCommandsTest {
           .contains("config: train.yaml, sha256 matches the recorded one")
           .contains("kiln train --config " + pinnedConfig);
       assertThat(pinnedConfig).content().contains(features + "@0");
-      KilnCommandTest.Run reproduced =
-          KilnCommandTest.kiln(
+      KilnRun reproduced =
+          KilnRun.kiln(
               "lineage",
               "reproduce",
               trainRun.getInfo().getRunId(),
@@ -561,8 +560,8 @@ class LineageCommandsTest {
       // flights@0 replaced and vacuumed: a job pinned to it is refused by name (exit 2), and show
       // warns that the model's source can no longer be read
       replaceAndVacuum(spark, flights);
-      KilnCommandTest.Run refused =
-          KilnCommandTest.kiln(
+      KilnRun refused =
+          KilnRun.kiln(
               "features",
               "--config",
               featureConfig.toString(),
@@ -575,9 +574,8 @@ class LineageCommandsTest {
           .contains("version 0 of " + flights + " can no longer be read: VACUUM deleted")
           .contains("fix: read a later version")
           .doesNotContain("Exception");
-      KilnCommandTest.Run warned =
-          KilnCommandTest.kiln(
-              "lineage", "show", "models:/delays/1", "--workdir", workdir.toString());
+      KilnRun warned =
+          KilnRun.kiln("lineage", "show", "models:/delays/1", "--workdir", workdir.toString());
       assertThat(warned.exitCode()).as(warned.err()).isZero();
       assertThat(warned.out())
           .contains(
@@ -586,8 +584,8 @@ class LineageCommandsTest {
                   + "@0 can no longer be read: VACUUM deleted");
       // and once the feature version goes too, the model cannot be reproduced: exit 2, named
       replaceAndVacuum(spark, features);
-      KilnCommandTest.Run pastRetention =
-          KilnCommandTest.kiln(
+      KilnRun pastRetention =
+          KilnRun.kiln(
               "lineage",
               "reproduce",
               "models:/delays/1",
@@ -601,8 +599,8 @@ class LineageCommandsTest {
       assertThat(pastRetention.err())
           .contains("models:/delays/1 cannot be reproduced: its training input is past retention")
           .contains(features + "@0: VACUUM deleted");
-      KilnCommandTest.Run badParent =
-          KilnCommandTest.kiln(
+      KilnRun badParent =
+          KilnRun.kiln(
               "features",
               "--config",
               featureConfig.toString(),
@@ -614,9 +612,8 @@ class LineageCommandsTest {
       assertThat(badParent.err())
           .contains("--lineage-parent 'airflow/not-a-run' is not NAMESPACE/JOB_NAME/RUN_ID");
 
-      KilnCommandTest.Run unknown =
-          KilnCommandTest.kiln(
-              "lineage", "show", "models:/delays/7", "--workdir", workdir.toString());
+      KilnRun unknown =
+          KilnRun.kiln("lineage", "show", "models:/delays/7", "--workdir", workdir.toString());
       assertThat(unknown.exitCode()).isEqualTo(2);
       assertThat(unknown.err())
           .contains("no recorded run registered or used models:/delays/7")

@@ -1,12 +1,11 @@
 package kiln.jobs;
 
+import static kiln.jobs.KilnRun.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,16 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(SharedSpark.class)
 class LlmCommandTest {
   @TempDir static Path dir;
-
-  record Run(int exitCode, String out, String err) {}
-
-  static Run kiln(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    int code =
-        Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   /** A chat-completions endpoint that answers "spam" unless the prompt asks for a server error. */
   static HttpServer endpoint() throws Exception {
@@ -98,7 +87,7 @@ class LlmCommandTest {
         "--settings", settings.toString(), "--workdir", dir.resolve("work").toString()
       };
 
-      Run registered =
+      KilnRun registered =
           kiln(
               concat(
                   new String[] {
@@ -114,13 +103,13 @@ class LlmCommandTest {
                   common));
       assertThat(registered.exitCode()).as(registered.err()).isZero();
       assertThat(json.readTree(registered.out()).path("uri").asText()).isEqualTo("prompts:/spam/1");
-      Run shown = kiln(concat(new String[] {"llm", "prompts", "show", "spam/1"}, common));
+      KilnRun shown = kiln(concat(new String[] {"llm", "prompts", "show", "spam/1"}, common));
       assertThat(shown.out()).contains("prompts:/spam/1", "Is this e-mail spam?");
 
       // kiln prompts (the name) is the same command: a second version, an alias, a list
       Path second = dir.resolve("spam-2.txt");
       Files.writeString(second, "Spam or ham? Answer in JSON.\n\n{{text}}");
-      Run again =
+      KilnRun again =
           kiln(
               concat(
                   new String[] {
@@ -132,7 +121,7 @@ class LlmCommandTest {
               kiln(concat(new String[] {"prompts", "alias", "spam/2", "champion"}, common))
                   .exitCode())
           .isZero();
-      Run listed = kiln(concat(new String[] {"prompts", "list", "--json"}, common));
+      KilnRun listed = kiln(concat(new String[] {"prompts", "list", "--json"}, common));
       assertThat(listed.exitCode()).as(listed.err()).isZero();
       JsonNode prompts = json.readTree(listed.out());
       assertThat(prompts).hasSize(1);
@@ -142,7 +131,7 @@ class LlmCommandTest {
           .containsExactly("1", "2");
       assertThat(prompts.path(0).path("versions").path(1).path("digest").asText())
           .isEqualTo("sha256:" + kiln.llm.PromptTemplate.sha256(Files.readString(second)));
-      Run text = kiln(concat(new String[] {"llm", "prompts", "list"}, common));
+      KilnRun text = kiln(concat(new String[] {"llm", "prompts", "list"}, common));
       assertThat(text.out())
           .contains("spam  2 versions  aliases {champion=2}")
           .containsPattern("prompts:/spam/2  sha256:[0-9a-f]{12}  variables \\[text]  @champion");
@@ -159,7 +148,7 @@ class LlmCommandTest {
               + " maxAttempts: 1}\noutput: "
               + dir.resolve("labels")
               + "\nmaxErrorRate: 0.5\n");
-      Run ran =
+      KilnRun ran =
           kiln(concat(new String[] {"llm", "run", "--config", job.toString(), "--json"}, common));
       assertThat(ran.exitCode()).as(ran.err()).isZero();
       JsonNode result = json.readTree(ran.out());
@@ -176,13 +165,15 @@ class LlmCommandTest {
           Files.readString(job)
               .replace("maxErrorRate: 0.5", "maxErrorRate: 0.1")
               .replace(dir.resolve("labels").toString(), dir.resolve("labels-strict").toString()));
-      Run failed = kiln(concat(new String[] {"llm", "run", "--config", strict.toString()}, common));
+      KilnRun failed =
+          kiln(concat(new String[] {"llm", "run", "--config", strict.toString()}, common));
       assertThat(failed.exitCode()).as(failed.err()).isEqualTo(1);
       assertThat(failed.out()).contains("3 rows, 1 failed (33.33%, limit 10.00%)");
 
       Path missing = dir.resolve("missing.yaml");
       Files.writeString(missing, Files.readString(job).replace("version: 1", "version: 4"));
-      Run bad = kiln(concat(new String[] {"llm", "run", "--config", missing.toString()}, common));
+      KilnRun bad =
+          kiln(concat(new String[] {"llm", "run", "--config", missing.toString()}, common));
       assertThat(bad.exitCode()).isEqualTo(2);
       assertThat(bad.err()).contains("prompt spam has no version 4; it has versions 1");
     } finally {
@@ -261,7 +252,7 @@ class LlmCommandTest {
               + "output: "
               + root.resolve("labels-priced")
               + "\nprice: {promptPer1k: 0.5, completionPer1k: 1.0}\n");
-      Run priced =
+      KilnRun priced =
           kiln(
               concat(
                   new String[] {"llm", "run", "--config", withPrice.toString(), "--json"}, common));
@@ -282,7 +273,7 @@ class LlmCommandTest {
 
       Path fromCatalog = root.resolve("catalog.yaml");
       Files.writeString(fromCatalog, job + "output: " + root.resolve("labels-catalog") + "\n");
-      Run catalogued =
+      KilnRun catalogued =
           kiln(
               concat(
                   new String[] {"llm", "run", "--config", fromCatalog.toString(), "--json"},
@@ -331,7 +322,8 @@ class LlmCommandTest {
               + "output: "
               + root.resolve("labels-euros")
               + "\nprice: {promptPer1k: 0.5, completionPer1k: 1.0, currency: EUR}\n");
-      Run refused = kiln(concat(new String[] {"llm", "run", "--config", euros.toString()}, common));
+      KilnRun refused =
+          kiln(concat(new String[] {"llm", "run", "--config", euros.toString()}, common));
       assertThat(refused.exitCode()).as(refused.err()).isEqualTo(2);
       assertThat(refused.err())
           .contains(
@@ -353,7 +345,7 @@ class LlmCommandTest {
               + "', runtime: spark-nlp}\noutput: "
               + root.resolve("labels-spark-nlp")
               + "\n");
-      Run noBinding =
+      KilnRun noBinding =
           kiln(concat(new String[] {"llm", "run", "--config", sparkNlp.toString()}, common));
       assertThat(noBinding.exitCode()).as(noBinding.err()).isEqualTo(2);
       assertThat(noBinding.err())

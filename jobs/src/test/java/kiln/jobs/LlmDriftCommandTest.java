@@ -1,6 +1,6 @@
 package kiln.jobs;
 
-import static kiln.jobs.LlmCommandTest.kiln;
+import static kiln.jobs.KilnRun.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -13,7 +13,6 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
-import kiln.jobs.LlmCommandTest.Run;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -94,7 +93,7 @@ class LlmDriftCommandTest {
         "--json"
       };
 
-      Run stable =
+      KilnRun stable =
           kiln(
               concat(
                   new String[] {"llm", "drift", "--reference", before, "--current", copy}, common));
@@ -104,7 +103,7 @@ class LlmDriftCommandTest {
       assertThat(same.path("statistics").path("mean_embedding_p_value").asDouble()).isEqualTo(1.0);
 
       Path report = dir.resolve("report.html");
-      Run drifted =
+      KilnRun drifted =
           kiln(
               concat(
                   new String[] {

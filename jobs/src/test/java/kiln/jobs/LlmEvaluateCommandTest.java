@@ -1,6 +1,6 @@
 package kiln.jobs;
 
-import static kiln.jobs.LlmCommandTest.kiln;
+import static kiln.jobs.KilnRun.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -19,7 +19,6 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
-import kiln.jobs.LlmCommandTest.Run;
 import kiln.jobs.llmeval.JudgeVerdict;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.Row;
@@ -143,7 +142,7 @@ class LlmEvaluateCommandTest {
           template,
           "Grade the answer from 1 to 5.\nQuestion: {{prompt}}\nAnswer: {{completion}}\n"
               + "Expected: {{reference}}\nReply as JSON with score and rationale.");
-      Run registered =
+      KilnRun registered =
           kiln(
               concat(
                   new String[] {
@@ -177,7 +176,7 @@ class LlmEvaluateCommandTest {
               + "\noutput: "
               + dir.resolve("eval-rows")
               + "\n");
-      Run ran =
+      KilnRun ran =
           kiln(
               concat(
                   new String[] {"llm", "evaluate", "--config", config.toString(), "--json"},
@@ -243,7 +242,7 @@ class LlmEvaluateCommandTest {
               + "metrics: [similarity_to_reference]\noutput: "
               + dir.resolve("eval-bad")
               + "\n");
-      Run bad =
+      KilnRun bad =
           kiln(
               concat(new String[] {"llm", "evaluate", "--config", noReference.toString()}, common));
       assertThat(bad.exitCode()).as(bad.err()).isEqualTo(2);
@@ -267,7 +266,7 @@ class LlmEvaluateCommandTest {
       Path blindConfig = dir.resolve("blind.yaml");
       Files.writeString(
           blindConfig, Files.readString(config).replace("version: 1}", "version: 2}"));
-      Run blindRun =
+      KilnRun blindRun =
           kiln(
               concat(new String[] {"llm", "evaluate", "--config", blindConfig.toString()}, common));
       assertThat(blindRun.exitCode()).as(blindRun.err()).isEqualTo(2);

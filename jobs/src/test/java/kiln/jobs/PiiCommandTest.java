@@ -59,8 +59,8 @@ class PiiCommandTest {
               + "\ncolumns: [body]\noutput: /nowhere\n"
               + "pii:\n  operators: {CREDIT_CARD: {type: mask, keep: 4}}\n");
       String output = dir.resolve("emails-redacted").toString();
-      LlmCommandTest.Run ran =
-          LlmCommandTest.kiln(
+      KilnRun ran =
+          KilnRun.kiln(
               "pii",
               "redact",
               "--config",
@@ -85,8 +85,8 @@ class PiiCommandTest {
           .isEqualTo("write to <EMAIL_ADDRESS> or call <PHONE_NUMBER>");
       assertThat(rows.get(1).<String>getAs("body")).isEqualTo("card **** **** **** 1111");
 
-      LlmCommandTest.Run bad =
-          LlmCommandTest.kiln(
+      KilnRun bad =
+          KilnRun.kiln(
               "pii",
               "redact",
               "--input",

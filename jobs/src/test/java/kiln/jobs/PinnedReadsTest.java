@@ -24,8 +24,8 @@ class PinnedReadsTest {
     Path contract = Files.writeString(dir.resolve("c.yaml"), ContractsCommandTest.CONTRACT);
     long before = Datasets.resolutions(table);
 
-    KilnCommandTest.Run run =
-        KilnCommandTest.kiln(
+    KilnRun run =
+        KilnRun.kiln(
             "contracts",
             "check",
             "--workdir",
@@ -48,7 +48,7 @@ class PinnedReadsTest {
     String table = ContractsCommandTest.table(spark, dir, "(1, 10), (2, 20)");
     long before = Datasets.resolutions(table);
 
-    KilnCommandTest.Run run = KilnCommandTest.kiln("contracts", "suggest", "--input", table + "@0");
+    KilnRun run = KilnRun.kiln("contracts", "suggest", "--input", table + "@0");
 
     assertThat(run.exitCode()).as(run.err()).isZero();
     assertThat(Datasets.resolutions(table) - before).isEqualTo(1);
@@ -63,8 +63,8 @@ class PinnedReadsTest {
     long referenceBefore = Datasets.resolutions(reference);
     long currentBefore = Datasets.resolutions(current);
 
-    KilnCommandTest.Run run =
-        KilnCommandTest.kiln(
+    KilnRun run =
+        KilnRun.kiln(
             "drift",
             "--reference",
             reference + "@0",

@@ -1,6 +1,6 @@
 package kiln.jobs;
 
-import static kiln.jobs.LlmCommandTest.kiln;
+import static kiln.jobs.KilnRun.kiln;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -19,7 +19,6 @@ import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
 import kiln.cost.TokenUsage;
-import kiln.jobs.LlmCommandTest.Run;
 import kiln.jobs.llmeval.PromptGateConfig;
 import kiln.tracking.server.TrackingServer;
 import kiln.training.GateResult;
@@ -108,7 +107,7 @@ class PromptGateCommandTest {
       for (int i = 0; i < templates.length; i++) {
         Path template = dir.resolve("t" + i + ".txt");
         Files.writeString(template, templates[i]);
-        Run registered =
+        KilnRun registered =
             kiln(
                 concat(
                     new String[] {
@@ -138,12 +137,12 @@ class PromptGateCommandTest {
               // unit test below instead
               + "criteria: {maxLatencyIncrease: 1000, maxDrop: {accuracy: 0.0}}\n");
 
-      Run first = gate("1", config, common);
+      KilnRun first = gate("1", config, common);
       assertThat(first.exitCode()).as(first.err()).isZero();
       assertThat(json.readTree(first.out()).path("promoted").asBoolean()).isTrue();
       assertThat(alias(common, json)).isEqualTo("1");
 
-      Run worse = gate("2", config, common);
+      KilnRun worse = gate("2", config, common);
       assertThat(worse.exitCode()).as(worse.err()).isEqualTo(1);
       JsonNode refused = json.readTree(worse.out());
       assertThat(refused.path("promoted").asBoolean()).isFalse();
@@ -153,7 +152,7 @@ class PromptGateCommandTest {
       assertThat(worse.err()).contains("FAIL accuracy", "failed criteria");
       assertThat(alias(common, json)).isEqualTo("1");
 
-      Run asGood = gate("3", config, common);
+      KilnRun asGood = gate("3", config, common);
       assertThat(asGood.exitCode()).as(asGood.err()).isZero();
       assertThat(asGood.err())
           .contains(
@@ -172,7 +171,7 @@ class PromptGateCommandTest {
               + llm.getAddress().getPort()
               + "/v1', maxAttempts: 1}\n"
               + "candidatePrice: {promptPer1k: 0.01, completionPer1k: 0.02}\n");
-      Run pricier = gate("1", newModel, common);
+      KilnRun pricier = gate("1", newModel, common);
       assertThat(pricier.exitCode()).as(pricier.err()).isEqualTo(1);
       JsonNode costly = json.readTree(pricier.out());
       assertThat(costly.path("currency").asText()).isEqualTo("USD");
@@ -317,7 +316,7 @@ class PromptGateCommandTest {
     return new PromptGateConfig.Side(metrics, "USD", List.of());
   }
 
-  private static Run gate(String version, Path config, String[] common) {
+  private static KilnRun gate(String version, Path config, String[] common) {
     return kiln(
         concat(
             new String[] {
@@ -334,7 +333,7 @@ class PromptGateCommandTest {
   }
 
   private static String alias(String[] common, ObjectMapper json) throws Exception {
-    Run shown =
+    KilnRun shown =
         kiln(
             concat(new String[] {"llm", "prompts", "show", "triage@production", "--json"}, common));
     assertThat(shown.exitCode()).as(shown.err()).isZero();

@@ -2,15 +2,11 @@ package kiln.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -21,9 +17,8 @@ class ServerExposureCommandTest {
 
   @Test
   void theWildcardHostWithoutAnAuthFileExitsTwoNamingTheHostAndTheFix(@TempDir Path dir) {
-    KilnCommandTest.Run refused =
-        KilnCommandTest.kiln(
-            "server", "--workdir", dir.toString(), "--host", "0.0.0.0", "--port", "0");
+    KilnRun refused =
+        KilnRun.kiln("server", "--workdir", dir.toString(), "--host", "0.0.0.0", "--port", "0");
     assertThat(refused.exitCode()).isEqualTo(2);
     assertThat(refused.err())
         .contains("--host 0.0.0.0")
@@ -39,13 +34,13 @@ class ServerExposureCommandTest {
 
   @Test
   void badAllowedHostsAndCorsOriginsExitTwo(@TempDir Path dir) {
-    KilnCommandTest.Run badOrigin =
-        KilnCommandTest.kiln(
+    KilnRun badOrigin =
+        KilnRun.kiln(
             "server", "--workdir", dir.toString(), "--port", "0", "--cors-origins", "evil.example");
     assertThat(badOrigin.exitCode()).isEqualTo(2);
     assertThat(badOrigin.err()).contains("'evil.example' is not an origin").contains("fix:");
-    KilnCommandTest.Run badHost =
-        KilnCommandTest.kiln(
+    KilnRun badHost =
+        KilnRun.kiln(
             "server", "--workdir", dir.toString(), "--port", "0", "--allowed-hosts", "a/b");
     assertThat(badHost.exitCode()).isEqualTo(2);
     assertThat(badHost.err()).contains("'a/b' is not a host name").contains("fix:");
@@ -54,44 +49,30 @@ class ServerExposureCommandTest {
   @Test
   void theExplicitOptInServesOnEveryInterfaceWarnsAndPrintsTheRealAddress(@TempDir Path dir)
       throws Exception {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    AtomicInteger exitCode = new AtomicInteger(-1);
-    Thread serving =
-        new Thread(
-            () ->
-                exitCode.set(
-                    Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true))
-                        .execute(
-                            "server",
-                            "--workdir",
-                            dir.toString(),
-                            "--host",
-                            "0.0.0.0",
-                            "--port",
-                            "0",
-                            "--allow-unauthenticated-remote",
-                            "--allowed-hosts",
-                            "mlflow.internal",
-                            "--cors-origins",
-                            "https://notebook.example")),
-            "kiln-server-exposure-test");
-    serving.start();
+    KilnInBackground serving =
+        KilnInBackground.start(
+            "kiln-server-exposure-test",
+            "server",
+            "--workdir",
+            dir.toString(),
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--allow-unauthenticated-remote",
+            "--allowed-hosts",
+            "mlflow.internal",
+            "--cors-origins",
+            "https://notebook.example");
     try {
       Matcher started =
-          Pattern.compile(
+          serving.awaitOutput(
+              Pattern.compile(
                   "listening on every interface \\(0\\.0\\.0\\.0:(\\d+)\\): (http://127\\.0\\.0\\.1:\\d+)"
-                      + " from this machine, http://\\S+:\\d+ from others")
-              .matcher("");
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (!started.reset(out.toString()).find()
-          && System.nanoTime() < deadline
-          && serving.isAlive()) {
-        Thread.sleep(50);
-      }
-      assertThat(started.find(0)).as(out + "\n" + err).isTrue();
+                      + " from this machine, http://\\S+:\\d+ from others"));
+      assertThat(started.find(0)).as(serving.out() + "\n" + serving.err()).isTrue();
       assertThat(started.group(2)).endsWith(":" + started.group(1));
-      assertThat(err.toString())
+      assertThat(serving.err())
           .contains("WARNING")
           .contains("WITHOUT authentication")
           .contains("mlflow.internal")
@@ -112,10 +93,9 @@ class ServerExposureCommandTest {
       assertThat(foreign.body()).contains("PERMISSION_DENIED").contains("--cors-origins");
       assertThat(foreign.headers().allValues("Access-Control-Allow-Origin")).isEmpty();
     } finally {
-      serving.interrupt();
-      serving.join(30_000);
+      serving.stop();
     }
-    assertThat(serving.isAlive()).isFalse();
-    assertThat(exitCode.get()).isZero();
+    assertThat(serving.running()).isFalse();
+    assertThat(serving.exitCode()).isZero();
   }
 }

@@ -67,14 +67,14 @@ class TextModelCommandsTest {
         .write(spark.createDataFrame(data, schema), table, WriteOptions.of(WriteMode.OVERWRITE));
   }
 
-  private static KilnCommandTest.Run kiln(TrackingServer server, Path dir, String... args) {
+  private static KilnRun kiln(TrackingServer server, Path dir, String... args) {
     String[] all = new String[args.length + 4];
     System.arraycopy(args, 0, all, 0, args.length);
     all[args.length] = "--tracking-uri";
     all[args.length + 1] = server.uri().toString();
     all[args.length + 2] = "--workdir";
     all[args.length + 3] = dir.resolve("work").toString();
-    return KilnCommandTest.kiln(all);
+    return KilnRun.kiln(all);
   }
 
   @Test
@@ -101,19 +101,19 @@ class TextModelCommandsTest {
             .storeDirectory(dir.resolve("store"))
             .build()
             .start()) {
-      KilnCommandTest.Run refused = kiln(server, dir, "train", "--config", notText.toString());
+      KilnRun refused = kiln(server, dir, "train", "--config", notText.toString());
       assertThat(refused.exitCode()).isEqualTo(2);
       assertThat(refused.err())
           .contains("text column 'sender_domain_length' of " + mail + "@0 has type int, not string")
           .doesNotContain("\tat ");
 
-      KilnCommandTest.Run trained = kiln(server, dir, "train", "--config", trainConfig.toString());
+      KilnRun trained = kiln(server, dir, "train", "--config", trainConfig.toString());
       assertThat(trained.exitCode()).as(trained.err()).isZero();
       assertThat(trained.out())
           .contains("Registered spam version 1 (device")
           .containsPattern("auc_roc (0\\.9\\d*|1\\.0000)");
 
-      KilnCommandTest.Run gated =
+      KilnRun gated =
           kiln(
               server,
               dir,
@@ -133,7 +133,7 @@ class TextModelCommandsTest {
           .contains("Version 1 of spam is now champion (the first).");
 
       String predictions = dir.resolve("predictions").toString();
-      KilnCommandTest.Run scored =
+      KilnRun scored =
           kiln(
               server,
               dir,

@@ -3,8 +3,6 @@ package kiln.jobs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,9 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -47,8 +43,8 @@ class TrackingCommandsTest {
     Path workdir = dir.resolve("work");
     String closedPort = "http://127.0.0.1:" + closedPort();
 
-    KilnCommandTest.Run ingest =
-        KilnCommandTest.kiln(
+    KilnRun ingest =
+        KilnRun.kiln(
             "ingest",
             "--source",
             csv.toString(),
@@ -79,8 +75,8 @@ class TrackingCommandsTest {
         .contains("send them with `kiln tracking replay " + spool + "`");
 
     // while the server is still down, a replay sends nothing and says where it will resume
-    KilnCommandTest.Run down =
-        KilnCommandTest.kiln(
+    KilnRun down =
+        KilnRun.kiln(
             "tracking", "replay", "--workdir", workdir.toString(), "--tracking-uri", closedPort);
     assertThat(down.exitCode()).isNotZero();
     assertThat(down.err())
@@ -97,8 +93,8 @@ class TrackingCommandsTest {
             .start()) {
       String uri = server.uri().toString();
       // no FILE: every spool file of the work directory
-      KilnCommandTest.Run replay =
-          KilnCommandTest.kiln(
+      KilnRun replay =
+          KilnRun.kiln(
               "tracking", "replay", "--workdir", workdir.toString(), "--tracking-uri", uri);
       assertThat(replay.exitCode()).as(replay.err()).isZero();
       Matcher sent =
@@ -137,8 +133,7 @@ class TrackingCommandsTest {
       assertThat(Files.readString(artifact)).contains(csv.toString());
 
       // a second replay, by the file's name this time, sends nothing twice
-      KilnCommandTest.Run again =
-          KilnCommandTest.kiln("tracking", "replay", spool.toString(), "--tracking-uri", uri);
+      KilnRun again = KilnRun.kiln("tracking", "replay", spool.toString(), "--tracking-uri", uri);
       assertThat(again.exitCode()).as(again.err()).isZero();
       assertThat(again.out())
           .contains("Replayed 0 tracking event(s) from " + spool + " to " + uri + ".");
@@ -153,8 +148,8 @@ class TrackingCommandsTest {
   void replayWithNothingSpooledSaysSoAndWithoutAServerIsBadUsage(@TempDir Path dir)
       throws Exception {
     Path workdir = dir.resolve("work");
-    KilnCommandTest.Run nothing =
-        KilnCommandTest.kiln(
+    KilnRun nothing =
+        KilnRun.kiln(
             "tracking",
             "replay",
             "--workdir",
@@ -171,8 +166,7 @@ class TrackingCommandsTest {
     Files.writeString(
         settings,
         "workdir: " + workdir + "\ntracking:\n  uri: http://127.0.0.1:" + closedPort() + "\n");
-    KilnCommandTest.Run fromSettings =
-        KilnCommandTest.kiln("tracking", "replay", "--settings", settings.toString());
+    KilnRun fromSettings = KilnRun.kiln("tracking", "replay", "--settings", settings.toString());
     assertThat(fromSettings.exitCode()).as(fromSettings.err()).isZero();
     assertThat(fromSettings.out())
         .contains("Nothing to replay: " + workdir.resolve("tracking-spool"));
@@ -180,8 +174,7 @@ class TrackingCommandsTest {
     assumeThat(System.getenv("MLFLOW_TRACKING_URI"))
         .as("the environment names no tracking server")
         .isNull();
-    KilnCommandTest.Run noServer =
-        KilnCommandTest.kiln("tracking", "replay", "--workdir", workdir.toString());
+    KilnRun noServer = KilnRun.kiln("tracking", "replay", "--workdir", workdir.toString());
     assertThat(noServer.exitCode()).isEqualTo(2);
     assertThat(noServer.err())
         .contains("no tracking server to replay to")
@@ -211,15 +204,15 @@ class TrackingCommandsTest {
           .forEach((k, v) -> client.setTag(dead, k, v));
       foreign = client.createRun(experiment).getRunId();
     }
-    KilnCommandTest.Run swept =
-        KilnCommandTest.kiln(
+    KilnRun swept =
+        KilnRun.kiln(
             "tracking", "sweep", "--workdir", workdir.toString(), "--experiment", "nightly");
     assertThat(swept.exitCode()).as(swept.err()).isZero();
     assertThat(swept.out())
         .contains("MLflow run " + dead + " marked KILLED: its driver (pid " + ended.pid())
         .contains("Marked 1 run(s) of experiment 'nightly' KILLED.");
-    KilnCommandTest.Run again =
-        KilnCommandTest.kiln(
+    KilnRun again =
+        KilnRun.kiln(
             "tracking", "sweep", "--workdir", workdir.toString(), "--experiment", "nightly");
     assertThat(again.out())
         .contains("Marked 0 run(s) of experiment 'nightly' KILLED: no RUNNING run");
@@ -234,9 +227,8 @@ class TrackingCommandsTest {
       assertThat(client.getRun(dead).getInfo().getStatus().toString()).isEqualTo("KILLED");
       assertThat(client.getRun(foreign).getInfo().getStatus().toString()).isEqualTo("RUNNING");
     }
-    KilnCommandTest.Run tooShort =
-        KilnCommandTest.kiln(
-            "tracking", "sweep", "--workdir", workdir.toString(), "--stale-after", "1");
+    KilnRun tooShort =
+        KilnRun.kiln("tracking", "sweep", "--workdir", workdir.toString(), "--stale-after", "1");
     assertThat(tooShort.exitCode()).isEqualTo(2);
     assertThat(tooShort.err()).contains("--stale-after 1 is too short");
   }
@@ -246,28 +238,15 @@ class TrackingCommandsTest {
     Path workdir = dir.resolve("work");
     Path settings = dir.resolve("kiln.yaml");
     Files.writeString(settings, "workdir: " + workdir + "\n");
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    AtomicInteger exitCode = new AtomicInteger(-1);
-    Thread serving =
-        new Thread(
-            () ->
-                exitCode.set(
-                    Kiln.commandLine(new PrintWriter(out, true), new PrintWriter(err, true))
-                        .execute("server", "--settings", settings.toString(), "--port", "0")),
-            "kiln-server-test");
-    serving.start();
+    KilnInBackground serving =
+        KilnInBackground.start(
+            "kiln-server-test", "server", "--settings", settings.toString(), "--port", "0");
     try {
       Matcher started =
-          Pattern.compile("Kiln tracking server at (http://127\\.0\\.0\\.1:\\d+) \\(store (.*?)\\)")
-              .matcher("");
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (!started.reset(out.toString()).find()
-          && System.nanoTime() < deadline
-          && serving.isAlive()) {
-        Thread.sleep(50);
-      }
-      assertThat(started.find(0)).as(out + "\n" + err).isTrue();
+          serving.awaitOutput(
+              Pattern.compile(
+                  "Kiln tracking server at (http://127\\.0\\.0\\.1:\\d+) \\(store (.*?)\\)"));
+      assertThat(started.find(0)).as(serving.out() + "\n" + serving.err()).isTrue();
       assertThat(Path.of(started.group(2))).isEqualTo(workdir.resolve("mlflow").toAbsolutePath());
       assertThat(workdir.resolve("mlflow").resolve(TrackingServer.DATABASE_FILE)).exists();
       HttpResponse<String> health =
@@ -277,30 +256,29 @@ class TrackingCommandsTest {
                   HttpResponse.BodyHandlers.ofString());
       assertThat(health.body()).isEqualTo("OK");
     } finally {
-      serving.interrupt();
-      serving.join(30_000);
+      serving.stop();
     }
-    assertThat(serving.isAlive()).isFalse();
-    assertThat(exitCode.get()).isZero();
+    assertThat(serving.running()).isFalse();
+    assertThat(serving.exitCode()).isZero();
   }
 
   @Test
   void serverBadUsageExitsWithTwoAndSaysWhy() {
-    KilnCommandTest.Run notANumber = KilnCommandTest.kiln("server", "--port", "http");
+    KilnRun notANumber = KilnRun.kiln("server", "--port", "http");
     assertThat(notANumber.exitCode()).isEqualTo(2);
     assertThat(notANumber.err()).contains("--port").contains("http").contains("Usage: kiln server");
-    KilnCommandTest.Run outOfRange = KilnCommandTest.kiln("server", "--port", "70000");
+    KilnRun outOfRange = KilnRun.kiln("server", "--port", "70000");
     assertThat(outOfRange.exitCode()).isEqualTo(2);
     assertThat(outOfRange.err())
         .contains("--port 70000 is not a port number")
         .contains("fix: give 0 to 65535");
-    KilnCommandTest.Run unknown = KilnCommandTest.kiln("server", "--colour", "red");
+    KilnRun unknown = KilnRun.kiln("server", "--colour", "red");
     assertThat(unknown.exitCode()).isEqualTo(2);
     assertThat(unknown.err()).contains("Unknown option").contains("--colour");
-    KilnCommandTest.Run noValue = KilnCommandTest.kiln("server", "--store");
+    KilnRun noValue = KilnRun.kiln("server", "--store");
     assertThat(noValue.exitCode()).isEqualTo(2);
     assertThat(noValue.err()).contains("Missing required parameter for option '--store'");
-    assertThat(KilnCommandTest.kiln("server", "--help").exitCode()).isZero();
+    assertThat(KilnRun.kiln("server", "--help").exitCode()).isZero();
   }
 
   /** A loopback port that nothing listens on: connections to it are refused. */

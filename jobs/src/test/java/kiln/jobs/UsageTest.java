@@ -54,9 +54,8 @@ class UsageTest {
         .contains("`" + JsonOption.NAME + "`")
         .contains("`3` an environment or internal failure");
     assertThat(help()).contains("3  an environment or internal failure");
-    assertThat(KilnCommandTest.kiln("ingest", "--help").out())
-        .contains("3 an environment or internal");
-    assertThat(KilnCommandTest.kiln("drift", "--help").out())
+    assertThat(KilnRun.kiln("ingest", "--help").out()).contains("3 an environment or internal");
+    assertThat(KilnRun.kiln("drift", "--help").out())
         .contains("3 an environment or internal failure");
   }
 
@@ -173,7 +172,7 @@ class UsageTest {
   }
 
   private static String help() {
-    return KilnCommandTest.kiln("--help").out();
+    return KilnRun.kiln("--help").out();
   }
 
   /** Prints the usage block for README.md. */

@@ -83,8 +83,7 @@ class VacuumCommandTest {
         run.finish();
       }
 
-      KilnCommandTest.Run pins =
-          KilnCommandTest.kiln("datasets", "pins", table, "--tracking-uri", uri, "--json");
+      KilnRun pins = KilnRun.kiln("datasets", "pins", table, "--tracking-uri", uri, "--json");
       assertThat(pins.exitCode()).as(pins.err()).isZero();
       JsonNode listed = new ObjectMapper().readTree(pins.out());
       assertThat(listed.get("pins")).hasSize(2);
@@ -97,13 +96,13 @@ class VacuumCommandTest {
       assertThat(listed.get("pins").get(1).get("tableVersion").asLong()).isEqualTo(1);
       assertThat(pins.err()).contains("models:/delays/1", "champion");
 
-      KilnCommandTest.Run tooShort =
-          KilnCommandTest.kiln("datasets", "vacuum", table, "--retain", "0", "--tracking-uri", uri);
+      KilnRun tooShort =
+          KilnRun.kiln("datasets", "vacuum", table, "--retain", "0", "--tracking-uri", uri);
       assertThat(tooShort.exitCode()).as(tooShort.err()).isEqualTo(2);
       assertThat(tooShort.err()).contains("168", "--force-retention");
 
-      KilnCommandTest.Run refused =
-          KilnCommandTest.kiln(
+      KilnRun refused =
+          KilnRun.kiln(
               "datasets",
               "vacuum",
               table,
@@ -130,15 +129,14 @@ class VacuumCommandTest {
           .isEqualTo(listingParallelism);
 
       archive(uri, "delays", "1");
-      KilnCommandTest.Run nowPins =
-          KilnCommandTest.kiln("datasets", "pins", table, "--tracking-uri", uri, "--json");
+      KilnRun nowPins = KilnRun.kiln("datasets", "pins", table, "--tracking-uri", uri, "--json");
       assertThat(nowPins.exitCode()).as(nowPins.err()).isZero();
       JsonNode left = new ObjectMapper().readTree(nowPins.out()).get("pins");
       assertThat(left).hasSize(1);
       assertThat(left.get(0).get("model").asText()).isEqualTo("other");
 
-      KilnCommandTest.Run dry =
-          KilnCommandTest.kiln(
+      KilnRun dry =
+          KilnRun.kiln(
               "datasets",
               "vacuum",
               table,
@@ -155,8 +153,8 @@ class VacuumCommandTest {
         assertThat(Path.of(URI.create(file))).exists();
       }
 
-      KilnCommandTest.Run vacuumed =
-          KilnCommandTest.kiln(
+      KilnRun vacuumed =
+          KilnRun.kiln(
               "datasets",
               "vacuum",
               table,
@@ -175,7 +173,7 @@ class VacuumCommandTest {
           .hasValueSatisfying(reason -> assertThat(reason).contains("VACUUM"));
       assertThat(spark.read().format("delta").load(table).count()).isEqualTo(10);
 
-      KilnCommandTest.Run show = KilnCommandTest.kiln("datasets", "show", table + "@0");
+      KilnRun show = KilnRun.kiln("datasets", "show", table + "@0");
       assertThat(show.exitCode()).as(show.err()).isEqualTo(2);
     }
   }
@@ -183,8 +181,8 @@ class VacuumCommandTest {
   @Test
   void vacuumOfATableThatIsNotThereIsBadInput(@TempDir Path dir) throws Exception {
     Files.createDirectories(dir.resolve("empty"));
-    KilnCommandTest.Run run =
-        KilnCommandTest.kiln(
+    KilnRun run =
+        KilnRun.kiln(
             "datasets",
             "vacuum",
             dir.resolve("empty").toString(),

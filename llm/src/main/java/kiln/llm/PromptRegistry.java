@@ -172,7 +172,7 @@ public final class PromptRegistry {
     } catch (TrackingException e) {
       throw Errors.environment(
           "cannot list the registered models at " + tracking.uri() + ": " + e.getMessage(),
-          "start the tracking server or check the tracking URI");
+          advice(e, "GET registered-models/search (max_results=1000, no filter)"));
     }
     return names.stream()
         .sorted()
@@ -201,8 +201,45 @@ public final class PromptRegistry {
       }
       throw Errors.environment(
           "cannot read registered model " + name + ": " + e.getMessage(),
-          "start the tracking server or check the tracking URI");
+          advice(e, "GET registered-models/get (name=" + name + ")"));
     }
+  }
+
+  /**
+   * What to do about a failed {@code request}, from the answer's HTTP status: "start the server"
+   * fits only when no answer came back.
+   */
+  private String advice(TrackingException e, String request) {
+    int status = e.status();
+    String server = "the tracking server at " + tracking.uri();
+    if (status == 400) {
+      return server
+          + " rejected the request "
+          + request
+          + " as bad (HTTP 400): likely an MLflow version without the model registry's prompt"
+          + " support or a filter it does not accept; check the server's MLflow version (prompts"
+          + " need MLflow 3, or `kiln server`) and the request";
+    } else if (status == 401 || status == 403) {
+      return server
+          + " refused the credentials (HTTP "
+          + status
+          + "): set MLFLOW_TRACKING_TOKEN (or MLFLOW_TRACKING_USERNAME and"
+          + " MLFLOW_TRACKING_PASSWORD) to ones it accepts";
+    } else if (status == 404) {
+      return server
+          + " has no endpoint for "
+          + request
+          + " (HTTP 404): check that the tracking URI is the server's base URL (scheme, host,"
+          + " port, no /api path) and that the server has the model registry";
+    } else if (status >= 500) {
+      return server
+          + " failed (HTTP "
+          + status
+          + "): see the server's log, then run the command again";
+    } else if (status != 0) {
+      return server + " refused " + request + " (HTTP " + status + "): see its message above";
+    }
+    return "start the tracking server or check the tracking URI";
   }
 
   private void call(String what, Runnable request) {

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +29,7 @@ import kiln.core.DatasetRef;
 import kiln.core.Datasets;
 import kiln.core.TableVersion;
 import kiln.core.testing.SharedSpark;
-import kiln.jobs.Kiln;
+import kiln.jobs.KilnRun;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -84,11 +82,8 @@ class AirflowIT {
     airflowEnv = PythonEnv.build("airflow");
     Path pyspark = PythonEnv.build("pyspark");
     cluster =
-        new SparkCluster(
-            Path.of(System.getProperty("kiln.sparkHome")),
-            System.getProperty("kiln.jvmFlags"),
-            Path.of("target", "airflow-cluster-logs").toAbsolutePath());
-    cluster.start();
+        SparkCluster.started(
+            Path.of("target", "airflow-cluster-logs").toAbsolutePath(), 1, 2, "3g");
     tracking =
         TrackingServer.builder()
             .host("127.0.0.1")
@@ -109,18 +104,14 @@ class AirflowIT {
             + tracking.uri()
             + "\n  experiment: airflow\n");
     Path sparkConf = dir.resolve("spark-kiln.conf");
-    Files.writeString(
-        sparkConf,
-        String.join(
-            "\n",
-            "spark.executor.memory 768m",
-            "spark.driver.memory 768m",
-            "spark.cores.max 1",
-            "spark.sql.shuffle.partitions 2",
-            "spark.ui.showConsoleProgress false",
-            "spark.driver.extraJavaOptions -Dlog4j2.configurationFile="
-                + System.getProperty("kiln.logConfig"),
-            ""));
+    // the DAG's spark-submit gets the settings the other cluster tests give kiln, as a file
+    List<String> conf = new ArrayList<>();
+    SparkCluster.KILN_APPLICATION_CONF.forEach(setting -> conf.add(setting.replaceFirst("=", " ")));
+    conf.add("spark.ui.showConsoleProgress false");
+    conf.add(
+        "spark.driver.extraJavaOptions -Dlog4j2.configurationFile="
+            + System.getProperty("kiln.logConfig"));
+    Files.writeString(sparkConf, String.join("\n", conf) + "\n");
 
     Path airflowHome = Files.createDirectories(dir.resolve("airflow-home"));
     ENV.put("AIRFLOW_HOME", airflowHome.toString());
@@ -440,24 +431,8 @@ class AirflowIT {
                 "1"))) {
       List<String> all = new ArrayList<>(args);
       all.addAll(List.of("--settings", settings.toString()));
-      Run result = kiln(all.toArray(String[]::new));
+      KilnRun result = KilnRun.kiln(all.toArray(String[]::new));
       assertThat(result.exitCode()).as(String.join(" ", all) + "\n" + result.output()).isZero();
-    }
-  }
-
-  private static synchronized Run kiln(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try {
-      PrintStream both = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-      System.setOut(both);
-      System.setErr(both);
-      int code = Kiln.execute(args);
-      return new Run(code, bytes.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
     }
   }
 

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,7 +17,7 @@ import kiln.core.Datasets;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
-import kiln.jobs.Kiln;
+import kiln.jobs.KilnRun;
 import kiln.tracking.server.TrackingServer;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,8 +35,6 @@ import org.junit.jupiter.api.io.TempDir;
 class RealMlflowIT {
   private static final Path HOME = Path.of(System.getProperty("kiln.home"));
   private static Path venv;
-
-  record Run(int exitCode, String out, String err) {}
 
   /**
    * The MLflow venv, built (or found ready) on first use; for other ITs that run the real server.
@@ -149,26 +145,6 @@ class RealMlflowIT {
     }
   }
 
-  /** Runs a kiln command line in this JVM (the public entry point), capturing what it prints. */
-  static synchronized Run kiln(String... args) {
-    PrintStream out = System.out;
-    PrintStream err = System.err;
-    ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-    ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-      int code = Kiln.execute(args);
-      return new Run(
-          code,
-          outBytes.toString(StandardCharsets.UTF_8),
-          errBytes.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(out);
-      System.setErr(err);
-    }
-  }
-
   /** MLflow's Python client's view of a tracking server (python/mlflow/readback.py). */
   static JsonNode readBack(String uri, String... extra) throws Exception {
     List<String> command =
@@ -261,11 +237,11 @@ class RealMlflowIT {
     if (tracking != null) {
       common.addAll(List.of("--tracking-uri", tracking));
     }
-    java.util.function.Function<List<String>, Run> run =
+    java.util.function.Function<List<String>, KilnRun> run =
         args -> {
           List<String> all = new ArrayList<>(args);
           all.addAll(common);
-          Run result = kiln(all.toArray(String[]::new));
+          KilnRun result = KilnRun.kiln(all.toArray(String[]::new));
           assertThat(result.exitCode()).as(String.join(" ", all) + "\n" + result.err()).isZero();
           // what the server refuses would be spooled, and the job would go on: nothing may be
           // spooled

@@ -17,6 +17,7 @@ import kiln.core.TableVersion;
 import kiln.core.WriteMode;
 import kiln.core.WriteOptions;
 import kiln.core.testing.SharedSpark;
+import kiln.jobs.KilnRun;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -75,11 +76,8 @@ class S3IT {
             .start();
     SparkCluster.waitFor(
         () -> listening(port), Duration.ofSeconds(60), "s3proxy to listen on " + port);
-    spark =
-        new SparkCluster(
-            Path.of(System.getProperty("kiln.sparkHome")),
-            System.getProperty("kiln.jvmFlags"),
-            logs);
+    // no cluster: kiln is submitted in local mode, the s3a driver being what is tested
+    spark = SparkCluster.notStarted(logs);
   }
 
   @AfterAll
@@ -127,9 +125,7 @@ class S3IT {
                 "--conf",
                 "spark.hadoop.fs.s3a.change.detection.version.required=false",
                 "--driver-java-options",
-                spark.jvmFlags
-                    + " -Dlog4j2.configurationFile="
-                    + System.getProperty("kiln.logConfig"),
+                spark.driverJavaOptions(),
                 System.getProperty("kiln.jobsJar")));
     submit.addAll(List.of(args));
     submit.addAll(List.of("--profile", "cluster", "--workdir", dir.resolve("work").toString()));
@@ -198,8 +194,8 @@ class S3IT {
   }
 
   /** Runs kiln in this JVM (its Spark session carries the s3a settings); must exit 0. */
-  private static RealMlflowIT.Run kilnHere(String... args) {
-    RealMlflowIT.Run run = RealMlflowIT.kiln(args);
+  private static KilnRun kilnHere(String... args) {
+    KilnRun run = KilnRun.kiln(args);
     assertThat(run.exitCode()).as(String.join(" ", args) + "\n" + run.err()).isZero();
     // what the server refuses would be spooled and the job would go on: nothing may be spooled
     assertThat(run.err()).as(String.join(" ", args)).doesNotContain("spool");
@@ -231,7 +227,7 @@ class S3IT {
                 "AWS_DEFAULT_REGION", "us-east-1"))) {
       List<String> common =
           List.of("--tracking-uri", mlflow.uri(), "--workdir", work.resolve("work").toString());
-      java.util.function.Function<List<String>, RealMlflowIT.Run> job =
+      java.util.function.Function<List<String>, KilnRun> job =
           args -> {
             List<String> all = new ArrayList<>(args);
             all.addAll(common);
@@ -283,7 +279,7 @@ class S3IT {
               "    quality:",
               "      - {metric: rowCount, mustBe: 400}",
               ""));
-      RealMlflowIT.Run check =
+      KilnRun check =
           job.apply(
               List.of(
                   "contracts",
@@ -359,7 +355,7 @@ class S3IT {
                   "--report",
                   work.resolve("drift.html").toString()));
       drift.addAll(common);
-      RealMlflowIT.Run drifted = RealMlflowIT.kiln(drift.toArray(String[]::new));
+      KilnRun drifted = KilnRun.kiln(drift.toArray(String[]::new));
       assertThat(drifted.exitCode()).as(drifted.err()).isEqualTo(1);
       assertThat(drifted.out() + drifted.err()).as(drifted.out()).contains("delay");
       assertThat(work.resolve("drift.html")).exists();

@@ -53,11 +53,7 @@ final class SparkCluster implements AutoCloseable {
    * and {@code workers} workers of {@code cores} cores and {@code memory} each.
    */
   static SparkCluster started(Path logs, int workers, int cores, String memory) throws Exception {
-    SparkCluster cluster =
-        new SparkCluster(
-            Path.of(System.getProperty("kiln.sparkHome")),
-            System.getProperty("kiln.jvmFlags"),
-            logs);
+    SparkCluster cluster = notStarted(logs);
     try {
       cluster.start(workers, cores, memory);
     } catch (Exception | AssertionError e) {
@@ -65,6 +61,33 @@ final class SparkCluster implements AutoCloseable {
       throw e;
     }
     return cluster;
+  }
+
+  /**
+   * The tests' Spark (the jars of {@code kiln.sparkHome}, the JVM flags of {@code kiln.jvmFlags})
+   * with no daemon started: for spark-submit in local mode ({@link #submit(List, Duration)}), or to
+   * {@link #start} later.
+   */
+  static SparkCluster notStarted(Path logs) throws IOException {
+    return new SparkCluster(
+        Path.of(System.getProperty("kiln.sparkHome")), System.getProperty("kiln.jvmFlags"), logs);
+  }
+
+  /**
+   * What every kiln application on a test cluster is given (KEY=VALUE): a driver and executors of
+   * 768 MB, one core for the application, two shuffle partitions. Small enough for a loaded 2-core
+   * machine.
+   */
+  static final List<String> KILN_APPLICATION_CONF =
+      List.of(
+          "spark.executor.memory=768m",
+          "spark.driver.memory=768m",
+          "spark.cores.max=1",
+          "spark.sql.shuffle.partitions=2");
+
+  /** The driver's JVM options: the tests' JVM flags and log configuration. */
+  String driverJavaOptions() {
+    return jvmFlags + " -Dlog4j2.configurationFile=" + System.getProperty("kiln.logConfig");
   }
 
   /**
@@ -83,16 +106,12 @@ final class SparkCluster implements AutoCloseable {
                 deployMode,
                 "--class",
                 "kiln.jobs.Kiln",
-                "--conf",
-                "spark.executor.memory=768m",
-                "--conf",
-                "spark.driver.memory=768m",
-                "--conf",
-                "spark.cores.max=1",
-                "--conf",
-                "spark.sql.shuffle.partitions=2",
                 "--driver-java-options",
-                jvmFlags + " -Dlog4j2.configurationFile=" + System.getProperty("kiln.logConfig")));
+                driverJavaOptions()));
+    for (String setting : KILN_APPLICATION_CONF) {
+      args.add("--conf");
+      args.add(setting);
+    }
     for (String setting : conf) {
       args.add("--conf");
       args.add(setting);
@@ -104,10 +123,6 @@ final class SparkCluster implements AutoCloseable {
 
   String masterUrl() {
     return "spark://127.0.0.1:" + masterPort;
-  }
-
-  void start() throws Exception {
-    start(1, 2, "3g");
   }
 
   /** The worker daemons, in the order they started (a fault test kills them). */

@@ -38,16 +38,14 @@ import org.apache.spark.util.LongAccumulator;
  * pulled in the same batches), so that the latencies summed and divided by the slots are the
  * engine's time, as for Kiln's engine.
  */
-public final class GgufCompletions extends Transformer implements DefaultParamsWritable {
+public final class GgufCompletions extends EngineStage<GgufCompletions>
+    implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
 
   /** The metadata key of AutoGGUFModel's failed batch (Spark NLP 5.5.3). */
   static final String EXCEPTION = "llamacpp_exception";
 
-  private final String uid;
-  private final Param<String> inputCol;
   private final Param<String> documentCol;
-  private final Param<String> engine;
   private transient LongAccumulator rowsDone;
   private transient LongAccumulator tokensDone;
 
@@ -56,43 +54,19 @@ public final class GgufCompletions extends Transformer implements DefaultParamsW
   }
 
   public GgufCompletions(String uid) {
-    this.uid = uid;
-    inputCol = new Param<>(this, "inputCol", "AutoGGUFModel's completion annotations");
+    super(uid, "AutoGGUFModel's completion annotations", "the local engine's config as JSON");
     documentCol = new Param<>(this, "documentCol", "the prompt's document annotations (dropped)");
-    engine = new Param<>(this, "engine", "the local engine's config as JSON");
   }
 
   // Spark ML finds a stage's params by its public methods returning them
-
-  public Param<String> inputCol() {
-    return inputCol;
-  }
 
   public Param<String> documentCol() {
     return documentCol;
   }
 
-  public Param<String> engine() {
-    return engine;
-  }
-
-  public GgufCompletions setInputCol(String value) {
-    set(inputCol, value);
-    return this;
-  }
-
   public GgufCompletions setDocumentCol(String value) {
     set(documentCol, value);
     return this;
-  }
-
-  public GgufCompletions setEngine(EngineConfig config) {
-    set(engine, EngineJson.write(config));
-    return this;
-  }
-
-  public EngineConfig engineConfig() {
-    return EngineJson.read($(engine));
   }
 
   /** Counters the driver reads for progress; not saved with the pipeline. */
@@ -103,21 +77,16 @@ public final class GgufCompletions extends Transformer implements DefaultParamsW
   }
 
   @Override
-  public String uid() {
-    return uid;
-  }
-
-  @Override
   public StructType transformSchema(StructType schema) {
     Set<String> names = Set.of(schema.fieldNames());
-    for (String needed : List.of($(inputCol), LlmStage.PROMPT_TOKENS, LlmStage.ERROR)) {
+    for (String needed : List.of($(inputCol()), LlmStage.PROMPT_TOKENS, LlmStage.ERROR)) {
       if (!names.contains(needed)) {
         throw new IllegalArgumentException("GgufCompletions needs column " + needed);
       }
     }
     StructType out = new StructType();
     for (StructField f : schema.fields()) {
-      if (!f.name().equals($(inputCol))
+      if (!f.name().equals($(inputCol()))
           && !f.name().equals($(documentCol))
           && !f.name().equals(LlmStage.PROMPT_TOKENS)
           && !f.name().equals(LlmStage.ERROR)) {
@@ -138,7 +107,7 @@ public final class GgufCompletions extends Transformer implements DefaultParamsW
     StructType in = dataset.schema();
     StructType out = transformSchema(in);
     EngineConfig config = engineConfig();
-    int annotations = in.fieldIndex($(inputCol));
+    int annotations = in.fieldIndex($(inputCol()));
     int promptTokens = in.fieldIndex(LlmStage.PROMPT_TOKENS);
     int error = in.fieldIndex(LlmStage.ERROR);
     List<Integer> kept = new ArrayList<>();

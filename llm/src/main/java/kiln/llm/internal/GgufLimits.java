@@ -6,7 +6,6 @@ import java.util.Set;
 import kiln.llm.EngineConfig;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.Transformer;
-import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
@@ -27,57 +26,22 @@ import org.apache.spark.sql.types.StructType;
  * not fit a slot's context, or has no text, given its error ({@link LlmStage#PROMPT_TOKENS}, {@link
  * LlmStage#ERROR}). Such a row is never sent: llama.cpp fails every request of a batch with it.
  */
-public final class GgufLimits extends Transformer implements DefaultParamsWritable {
+public final class GgufLimits extends EngineStage<GgufLimits> implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
-
-  private final String uid;
-  private final Param<String> inputCol;
-  private final Param<String> engine;
 
   public GgufLimits() {
     this(Identifiable$.MODULE$.randomUID("kilnGgufLimits"));
   }
 
   public GgufLimits(String uid) {
-    this.uid = uid;
-    inputCol = new Param<>(this, "inputCol", "the rendered prompt column");
-    engine = new Param<>(this, "engine", "the local engine's config as JSON");
-    setDefault(inputCol, "prompt");
-  }
-
-  // Spark ML finds a stage's params by its public methods returning them
-
-  public Param<String> inputCol() {
-    return inputCol;
-  }
-
-  public Param<String> engine() {
-    return engine;
-  }
-
-  public GgufLimits setInputCol(String value) {
-    set(inputCol, value);
-    return this;
-  }
-
-  public GgufLimits setEngine(EngineConfig config) {
-    set(engine, EngineJson.write(config));
-    return this;
-  }
-
-  public EngineConfig engineConfig() {
-    return EngineJson.read($(engine));
-  }
-
-  @Override
-  public String uid() {
-    return uid;
+    super(uid, "the rendered prompt column", "the local engine's config as JSON");
+    setDefault(inputCol(), "prompt");
   }
 
   @Override
   public StructType transformSchema(StructType schema) {
-    if (!Set.of(schema.fieldNames()).contains($(inputCol))) {
-      throw new IllegalArgumentException("GgufLimits needs column " + $(inputCol));
+    if (!Set.of(schema.fieldNames()).contains($(inputCol()))) {
+      throw new IllegalArgumentException("GgufLimits needs column " + $(inputCol()));
     }
     return schema
         .add(LlmStage.PROMPT_TOKENS, DataTypes.IntegerType, true)
@@ -88,7 +52,7 @@ public final class GgufLimits extends Transformer implements DefaultParamsWritab
   public Dataset<Row> transform(Dataset<?> dataset) {
     StructType out = transformSchema(dataset.schema());
     EngineConfig config = engineConfig();
-    int promptIndex = dataset.schema().fieldIndex($(inputCol));
+    int promptIndex = dataset.schema().fieldIndex($(inputCol()));
     MapPartitionsFunction<Row, Row> check =
         rows -> {
           LlamaModel tokenizer = rows.hasNext() ? LocalEngines.tokenizer(config.modelPath()) : null;

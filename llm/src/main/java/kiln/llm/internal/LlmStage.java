@@ -31,7 +31,7 @@ import org.apache.spark.util.LongAccumulator;
  * config is a JSON param without secrets: the API key is read from its environment variable on the
  * executor.
  */
-public final class LlmStage extends Transformer implements DefaultParamsWritable {
+public final class LlmStage extends EngineStage<LlmStage> implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
 
   public static final String COMPLETION = "completion";
@@ -42,9 +42,6 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
   public static final String ATTEMPTS = "attempts";
   public static final String ERROR = "error";
 
-  private final String uid;
-  private final Param<String> inputCol;
-  private final Param<String> engine;
   private final Param<String> jsonSchema;
   private transient LongAccumulator rowsDone;
   private transient LongAccumulator tokensDone;
@@ -54,13 +51,11 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
   }
 
   public LlmStage(String uid) {
-    this.uid = uid;
-    inputCol = new Param<>(this, "inputCol", "the rendered prompt column");
-    engine = new Param<>(this, "engine", "the engine config as JSON (no secrets)");
+    super(uid, "the rendered prompt column", "the engine config as JSON (no secrets)");
     jsonSchema =
         new Param<>(
             this, "jsonSchema", "the JSON schema every completion must keep to (empty: none)");
-    setDefault(inputCol, "prompt");
+    setDefault(inputCol(), "prompt");
     setDefault(jsonSchema, "");
   }
 
@@ -78,28 +73,6 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
     return OutputSchema.fromText($(jsonSchema));
   }
 
-  public Param<String> inputCol() {
-    return inputCol;
-  }
-
-  public Param<String> engine() {
-    return engine;
-  }
-
-  public LlmStage setInputCol(String value) {
-    set(inputCol, value);
-    return this;
-  }
-
-  public LlmStage setEngine(EngineConfig config) {
-    set(engine, EngineJson.write(config));
-    return this;
-  }
-
-  public EngineConfig engineConfig() {
-    return EngineJson.read($(engine));
-  }
-
   /**
    * Counters the driver reads for progress (rows done, tokens done); not saved with the pipeline.
    */
@@ -110,14 +83,9 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
   }
 
   @Override
-  public String uid() {
-    return uid;
-  }
-
-  @Override
   public StructType transformSchema(StructType schema) {
-    if (!Set.of(schema.fieldNames()).contains($(inputCol))) {
-      throw new IllegalArgumentException("LlmStage needs column " + $(inputCol));
+    if (!Set.of(schema.fieldNames()).contains($(inputCol()))) {
+      throw new IllegalArgumentException("LlmStage needs column " + $(inputCol()));
     }
     return schema
         .add(COMPLETION, DataTypes.StringType, true)
@@ -135,7 +103,7 @@ public final class LlmStage extends Transformer implements DefaultParamsWritable
     EngineConfig config = engineConfig();
     // captured by the partition function: Optional is not serializable
     OutputSchema schema = outputSchema().orElse(null);
-    int promptIndex = dataset.schema().fieldIndex($(inputCol));
+    int promptIndex = dataset.schema().fieldIndex($(inputCol()));
     LongAccumulator rows = rowsDone;
     LongAccumulator tokens = tokensDone;
     MapPartitionsFunction<Row, Row> call =

@@ -7,13 +7,9 @@ import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.Arrays;
-import java.util.List;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.param.IntParam;
-import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWritable;
 import org.apache.spark.ml.util.DefaultParamsWriter;
@@ -31,83 +27,26 @@ import org.apache.spark.sql.types.StructType;
  * into a dense vector column a classifier reads, and drops the intermediate text columns. A row
  * without an embedding (no text) gets the zero vector, so that one empty text never fails a batch.
  */
-public final class EmbeddingVector extends Transformer implements DefaultParamsWritable {
+public final class EmbeddingVector extends VectorStage<EmbeddingVector>
+    implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
-
-  private final String uid;
-  private final Param<String> inputCol;
-  private final Param<String> outputCol;
-  private final IntParam dimension;
-  private final StringArrayParam dropCols;
 
   public EmbeddingVector() {
     this(Identifiable$.MODULE$.randomUID("kilnEmbeddingVector"));
   }
 
   public EmbeddingVector(String uid) {
-    this.uid = uid;
-    inputCol = new Param<>(this, "inputCol", "Spark NLP's sentence_embeddings annotations");
-    outputCol = new Param<>(this, "outputCol", "the dense vector");
-    dimension = new IntParam(this, "dimension", "the length of the vectors");
-    dropCols = new StringArrayParam(this, "dropCols", "intermediate columns to drop");
-    setDefault(dropCols, new String[0]);
-  }
-
-  public EmbeddingVector setInputCol(String value) {
-    set(inputCol, value);
-    return this;
-  }
-
-  public EmbeddingVector setOutputCol(String value) {
-    set(outputCol, value);
-    return this;
-  }
-
-  public EmbeddingVector setDimension(int value) {
-    set(dimension, value);
-    return this;
-  }
-
-  public EmbeddingVector setDropCols(List<String> value) {
-    set(dropCols, value.toArray(new String[0]));
-    return this;
-  }
-
-  // Spark ML finds a stage's params through public methods returning them
-
-  public Param<String> inputCol() {
-    return inputCol;
-  }
-
-  public Param<String> outputCol() {
-    return outputCol;
-  }
-
-  public IntParam dimension() {
-    return dimension;
-  }
-
-  public StringArrayParam dropCols() {
-    return dropCols;
-  }
-
-  public int getDimension() {
-    return (Integer) $(dimension);
-  }
-
-  @Override
-  public String uid() {
-    return uid;
+    super(uid, "Spark NLP's sentence_embeddings annotations");
   }
 
   @Override
   public StructType transformSchema(StructType schema) {
-    if (!Arrays.asList(schema.fieldNames()).contains($(inputCol))) {
+    if (!Arrays.asList(schema.fieldNames()).contains($(inputCol()))) {
       // only Kiln's own pipeline puts this stage after the embeddings: an internal fault
-      throw new IllegalStateException("EmbeddingVector needs the column " + $(inputCol));
+      throw new IllegalStateException("EmbeddingVector needs the column " + $(inputCol()));
     }
     StructType out = schema;
-    for (String drop : $(dropCols)) {
+    for (String drop : $(dropCols())) {
       if (Arrays.asList(out.fieldNames()).contains(drop)) {
         out =
             new StructType(
@@ -116,13 +55,13 @@ public final class EmbeddingVector extends Transformer implements DefaultParamsW
                     .toArray(org.apache.spark.sql.types.StructField[]::new));
       }
     }
-    return out.add($(outputCol), SQLDataTypes.VectorType(), false);
+    return out.add($(outputCol()), SQLDataTypes.VectorType(), false);
   }
 
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     transformSchema(dataset.schema());
-    Column annotations = col($(inputCol));
+    Column annotations = col($(inputCol()));
     // guarded rather than getItem alone: with ANSI mode an index past the end is an error
     Column first = when(size(annotations).gt(0), annotations.getItem(0).getField("embeddings"));
     Column floats =
@@ -131,7 +70,7 @@ public final class EmbeddingVector extends Transformer implements DefaultParamsW
     Column vector =
         org.apache.spark.ml.functions.array_to_vector(
             floats.cast(DataTypes.createArrayType(DataTypes.DoubleType)));
-    return dataset.withColumn($(outputCol), vector).drop($(dropCols));
+    return dataset.withColumn($(outputCol()), vector).drop($(dropCols()));
   }
 
   @Override

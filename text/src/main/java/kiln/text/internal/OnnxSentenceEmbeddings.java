@@ -39,9 +39,7 @@ import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
-import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.DefaultParamsWriter$;
@@ -77,21 +75,17 @@ import scala.Option;
  * to executors as one broadcast, and opened once per executor JVM (sessions are cached by the
  * model's SHA-256 and thread count, and shared by that JVM's tasks).
  */
-public final class OnnxSentenceEmbeddings extends Transformer implements MLWritable {
+public final class OnnxSentenceEmbeddings extends VectorStage<OnnxSentenceEmbeddings>
+    implements MLWritable {
   private static final long serialVersionUID = 1L;
 
   static final String MODEL_DIRECTORY = "model";
   static final String ONNX_FILE = "model.onnx";
   static final String VOCABULARY_FILE = "vocab.txt";
 
-  private final String uid;
-  private final Param<String> inputCol;
-  private final Param<String> outputCol;
-  private final IntParam dimension;
   private final IntParam maxTokens;
   private final IntParam batchSize;
   private final BooleanParam caseSensitive;
-  private final StringArrayParam dropCols;
 
   /** The model on the driver; executors get it through {@link #broadcast}. */
   private transient OnnxModel model;
@@ -103,16 +97,11 @@ public final class OnnxSentenceEmbeddings extends Transformer implements MLWrita
   }
 
   public OnnxSentenceEmbeddings(String uid) {
-    this.uid = uid;
-    inputCol = new Param<>(this, "inputCol", "Spark NLP's document annotations");
-    outputCol = new Param<>(this, "outputCol", "the dense vector");
-    dimension = new IntParam(this, "dimension", "the length of the vectors");
+    super(uid, "Spark NLP's document annotations");
     maxTokens =
         new IntParam(this, "maxTokens", "word pieces a text is cut to, [CLS] and [SEP] included");
     batchSize = new IntParam(this, "batchSize", "texts per model run (padding is masked)");
     caseSensitive = new BooleanParam(this, "caseSensitive", "false for uncased vocabularies");
-    dropCols = new StringArrayParam(this, "dropCols", "intermediate columns to drop");
-    setDefault(dropCols, new String[0]);
     setDefault(batchSize, 1);
     setDefault(caseSensitive, false);
   }
@@ -172,21 +161,6 @@ public final class OnnxSentenceEmbeddings extends Transformer implements MLWrita
     }
   }
 
-  public OnnxSentenceEmbeddings setInputCol(String value) {
-    set(inputCol, value);
-    return this;
-  }
-
-  public OnnxSentenceEmbeddings setOutputCol(String value) {
-    set(outputCol, value);
-    return this;
-  }
-
-  public OnnxSentenceEmbeddings setDimension(int value) {
-    set(dimension, value);
-    return this;
-  }
-
   public OnnxSentenceEmbeddings setMaxTokens(int value) {
     set(maxTokens, value);
     return this;
@@ -202,24 +176,7 @@ public final class OnnxSentenceEmbeddings extends Transformer implements MLWrita
     return this;
   }
 
-  public OnnxSentenceEmbeddings setDropCols(List<String> value) {
-    set(dropCols, value.toArray(new String[0]));
-    return this;
-  }
-
   // Spark ML finds a stage's params through public methods returning them
-
-  public Param<String> inputCol() {
-    return inputCol;
-  }
-
-  public Param<String> outputCol() {
-    return outputCol;
-  }
-
-  public IntParam dimension() {
-    return dimension;
-  }
 
   public IntParam maxTokens() {
     return maxTokens;
@@ -233,34 +190,25 @@ public final class OnnxSentenceEmbeddings extends Transformer implements MLWrita
     return caseSensitive;
   }
 
-  public StringArrayParam dropCols() {
-    return dropCols;
-  }
-
-  @Override
-  public String uid() {
-    return uid;
-  }
-
   @Override
   public StructType transformSchema(StructType schema) {
-    if (!Arrays.asList(schema.fieldNames()).contains($(inputCol))) {
+    if (!Arrays.asList(schema.fieldNames()).contains($(inputCol()))) {
       // only Kiln's own pipeline puts this stage after the DocumentAssembler: an internal fault
-      throw new IllegalStateException("OnnxSentenceEmbeddings needs the column " + $(inputCol));
+      throw new IllegalStateException("OnnxSentenceEmbeddings needs the column " + $(inputCol()));
     }
-    List<String> drop = Arrays.asList($(dropCols));
+    List<String> drop = Arrays.asList($(dropCols()));
     StructField[] kept =
         Arrays.stream(schema.fields())
             .filter(f -> !drop.contains(f.name()))
             .toArray(StructField[]::new);
-    return new StructType(kept).add($(outputCol), SQLDataTypes.VectorType(), false);
+    return new StructType(kept).add($(outputCol()), SQLDataTypes.VectorType(), false);
   }
 
   @Override
   public Dataset<Row> transform(Dataset<?> dataset) {
     StructType in = dataset.schema();
     StructType out = transformSchema(in);
-    List<String> drop = Arrays.asList($(dropCols));
+    List<String> drop = Arrays.asList($(dropCols()));
     int[] kept =
         java.util.stream.IntStream.range(0, in.size())
             .filter(i -> !drop.contains(in.fields()[i].name()))
@@ -268,10 +216,10 @@ public final class OnnxSentenceEmbeddings extends Transformer implements MLWrita
     Embed embed =
         new Embed(
             broadcast(dataset.sparkSession()),
-            in.fieldIndex($(inputCol)),
+            in.fieldIndex($(inputCol())),
             kept,
             new Settings(
-                (Integer) $(dimension),
+                (Integer) $(dimension()),
                 (Integer) $(maxTokens),
                 (Integer) $(batchSize),
                 (Boolean) $(caseSensitive)));
@@ -290,7 +238,7 @@ public final class OnnxSentenceEmbeddings extends Transformer implements MLWrita
 
   @Override
   public Transformer copy(ParamMap extra) {
-    OnnxSentenceEmbeddings copy = new OnnxSentenceEmbeddings(uid);
+    OnnxSentenceEmbeddings copy = new OnnxSentenceEmbeddings(uid());
     copyValues(copy, extra);
     copy.model = model;
     return copy;

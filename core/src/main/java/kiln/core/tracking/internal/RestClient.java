@@ -283,9 +283,9 @@ public final class RestClient {
                 + ": "
                 + errorMessage(response.body());
         if (status != 429 && status < 500) {
-          throw new TrackingException(message, false, null);
+          throw new TrackingException(message, false, status, null);
         }
-        last = new TrackingException(message, true, null);
+        last = new TrackingException(message, true, status, null);
       } catch (IOException e) {
         last =
             new TrackingException(
