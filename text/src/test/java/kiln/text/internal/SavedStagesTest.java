@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
+import kiln.core.LocalFiles;
 import kiln.core.testing.SharedSpark;
 import kiln.text.EmbeddingModel;
 import org.apache.spark.ml.param.Param;
@@ -15,14 +16,16 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Text stages saved by an earlier Kiln (src/test/resources/saved-stages, written by {@link
  * #writeTheFixtures} with the stages as they were before they shared their params, at 5fb546f) load
  * with their params: a text model saved then must still score. Re-write them with {@code mvn -o -pl
  * text -am test -Dtest=SavedStagesTest -Dsurefire.failIfNoSpecifiedTests=false
- * -Dkiln.writeSavedStages=$PWD/text/src/test/resources/saved-stages} (the ONNX model's bytes and
- * vocabulary are replaced by stand-ins afterwards: loading reads them without opening them).
+ * -Dkiln.writeSavedStages=$PWD/text/src/test/resources/saved-stages} (the ONNX model's directory is
+ * removed afterwards: the test writes stand-ins for it, since loading reads them without opening
+ * them).
  */
 @ExtendWith(SharedSpark.class)
 class SavedStagesTest {
@@ -46,9 +49,10 @@ class SavedStagesTest {
   }
 
   @Test
-  void anOnnxSentenceEmbeddingsSavedBeforeKeepsItsUidAndParams(SparkSession spark) {
+  void anOnnxSentenceEmbeddingsSavedBeforeKeepsItsUidAndParams(
+      SparkSession spark, @TempDir Path tmp) throws IOException {
     OnnxSentenceEmbeddings stage =
-        OnnxSentenceEmbeddings.read().load(FIXTURES.resolve("onnx-sentence-embeddings").toString());
+        OnnxSentenceEmbeddings.read().load(withStandInModel(tmp).toString());
 
     assertThat(stage.uid()).isEqualTo("kilnOnnxSentenceEmbeddings_saved");
     assertThat(paramNames(stage))
@@ -68,6 +72,31 @@ class SavedStagesTest {
     assertThat(stage.getOrDefault(stage.caseSensitive())).isEqualTo(false);
     assertThat(stage.getOrDefault(stage.dropCols()))
         .containsExactly("kiln_text", "kiln_text_document");
+  }
+
+  /**
+   * A copy of the saved ONNX stage's metadata (the fixture) with stand-ins for its 23 MB model and
+   * vocabulary: loading a stage reads their bytes without opening them, so any bytes do.
+   */
+  private static Path withStandInModel(Path tmp) throws IOException {
+    Path stage = tmp.resolve("onnx-sentence-embeddings");
+    Path metadata = stage.resolve("metadata");
+    Files.createDirectories(metadata);
+    try (Stream<Path> files = Files.list(FIXTURES.resolve("onnx-sentence-embeddings/metadata"))) {
+      for (Path file : files.toList()) {
+        Files.copy(file, metadata.resolve(file.getFileName()));
+      }
+    }
+    Path model = Files.createDirectories(stage.resolve(OnnxSentenceEmbeddings.MODEL_DIRECTORY));
+    Files.writeString(
+        model.resolve(OnnxSentenceEmbeddings.ONNX_FILE),
+        "a stand-in: loading a stage reads the model's bytes without opening them\n",
+        StandardCharsets.UTF_8);
+    Files.writeString(
+        model.resolve(OnnxSentenceEmbeddings.VOCABULARY_FILE),
+        "[PAD]\n[UNK]\n[CLS]\n[SEP]\n",
+        StandardCharsets.UTF_8);
+    return stage;
   }
 
   /** Writes the fixtures with this build's stages (see the class comment). */
@@ -95,17 +124,8 @@ class SavedStagesTest {
         .write()
         .overwrite()
         .save(onnx.toString());
-    // stand-ins for the 23 MB model and its vocabulary, without the checksums of the real ones
-    Path model = onnx.resolve(OnnxSentenceEmbeddings.MODEL_DIRECTORY);
-    Files.writeString(
-        model.resolve(OnnxSentenceEmbeddings.ONNX_FILE),
-        "a stand-in: loading a stage reads the model's bytes without opening them\n",
-        StandardCharsets.UTF_8);
-    Files.writeString(
-        model.resolve(OnnxSentenceEmbeddings.VOCABULARY_FILE),
-        "[PAD]\n[UNK]\n[CLS]\n[SEP]\n",
-        StandardCharsets.UTF_8);
-    Files.deleteIfExists(model.resolve("." + OnnxSentenceEmbeddings.ONNX_FILE + ".crc"));
-    Files.deleteIfExists(model.resolve("." + OnnxSentenceEmbeddings.VOCABULARY_FILE + ".crc"));
+    // the model directory stays out of git (no model bytes in the repository, not even a
+    // stand-in): the test writes its stand-ins beside a copy of the metadata
+    LocalFiles.deleteTree(onnx.resolve(OnnxSentenceEmbeddings.MODEL_DIRECTORY));
   }
 }
