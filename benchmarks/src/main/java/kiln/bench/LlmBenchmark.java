@@ -112,22 +112,15 @@ public final class LlmBenchmark {
       List<String> table = new ArrayList<>();
       for (int n : slots == 1 || onlySlots ? new int[] {slots} : new int[] {1, slots}) {
         EngineConfig engine =
-            new EngineConfig(
-                EngineType.LOCAL,
-                null,
-                0.0,
-                maxTokens,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                model.toString(),
-                2048,
-                n,
-                0);
+            EngineConfig.builder()
+                .type(EngineType.LOCAL)
+                .temperature(0.0)
+                .maxTokens(maxTokens)
+                .modelPath(model.toString())
+                .contextSize(2048)
+                .slots(n)
+                .nGpuLayers(0)
+                .build();
         AtomicInteger runs = new AtomicInteger();
         AtomicLong kilnTokens = new AtomicLong();
         AtomicLong directTokens = new AtomicLong();

@@ -358,22 +358,13 @@ final class GpuCheck {
     Dataset<Row> rows = new Datasets(spark).pin(DatasetRef.parse(table)).rows();
     // an endpoint that is never called: only the stages before the engine run
     EngineConfig engine =
-        new EngineConfig(
-            EngineType.OPENAI,
-            "gpu-check",
-            0.0,
-            16,
-            null,
-            "http://127.0.0.1:9/v1",
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null);
+        EngineConfig.builder()
+            .type(EngineType.OPENAI)
+            .model("gpu-check")
+            .temperature(0.0)
+            .maxTokens(16)
+            .baseUrl("http://127.0.0.1:9/v1")
+            .build();
     PipelineModel model =
         LlmPipeline.fit(
             LlmPipeline.of(

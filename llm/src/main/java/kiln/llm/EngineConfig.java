@@ -76,79 +76,164 @@ public record EngineConfig(
   public static final int DEFAULT_CONTEXT_SIZE = 2048;
   public static final int DEFAULT_SLOTS = 1;
 
-  /** The engine with the default runtime (the components before {@code runtime}). */
-  public EngineConfig(
-      EngineType type,
-      String model,
-      Double temperature,
-      Integer maxTokens,
-      Long seed,
-      String baseUrl,
-      String apiKeyEnv,
-      Integer timeoutSeconds,
-      Integer maxAttempts,
-      Integer backoffMillis,
-      Integer concurrency,
-      String modelPath,
-      Integer contextSize,
-      Integer slots,
-      Integer nGpuLayers,
-      String apiKeyFile) {
-    this(
-        type,
-        model,
-        temperature,
-        maxTokens,
-        seed,
-        baseUrl,
-        apiKeyEnv,
-        timeoutSeconds,
-        maxAttempts,
-        backoffMillis,
-        concurrency,
-        modelPath,
-        contextSize,
-        slots,
-        nGpuLayers,
-        apiKeyFile,
-        null);
+  /**
+   * A builder: seventeen components are too many to pass by position. A component left unset is
+   * null and takes the default the record's constructor gives it (see the record's parameters);
+   * {@link Builder#build()} validates as reading the YAML does.
+   */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  /** The engine without a key file (the components before {@code apiKeyFile}). */
-  public EngineConfig(
-      EngineType type,
-      String model,
-      Double temperature,
-      Integer maxTokens,
-      Long seed,
-      String baseUrl,
-      String apiKeyEnv,
-      Integer timeoutSeconds,
-      Integer maxAttempts,
-      Integer backoffMillis,
-      Integer concurrency,
-      String modelPath,
-      Integer contextSize,
-      Integer slots,
-      Integer nGpuLayers) {
-    this(
-        type,
-        model,
-        temperature,
-        maxTokens,
-        seed,
-        baseUrl,
-        apiKeyEnv,
-        timeoutSeconds,
-        maxAttempts,
-        backoffMillis,
-        concurrency,
-        modelPath,
-        contextSize,
-        slots,
-        nGpuLayers,
-        null,
-        null);
+  /** A builder holding this engine's components, to build one that differs in a few. */
+  public Builder toBuilder() {
+    return new Builder()
+        .type(type)
+        .model(model)
+        .temperature(temperature)
+        .maxTokens(maxTokens)
+        .seed(seed)
+        .baseUrl(baseUrl)
+        .apiKeyEnv(apiKeyEnv)
+        .timeoutSeconds(timeoutSeconds)
+        .maxAttempts(maxAttempts)
+        .backoffMillis(backoffMillis)
+        .concurrency(concurrency)
+        .modelPath(modelPath)
+        .contextSize(contextSize)
+        .slots(slots)
+        .nGpuLayers(nGpuLayers)
+        .apiKeyFile(apiKeyFile)
+        .runtime(runtime);
+  }
+
+  /** Builds an {@link EngineConfig}; null (unset) means the default. */
+  public static final class Builder {
+    private EngineType type;
+    private String model;
+    private Double temperature;
+    private Integer maxTokens;
+    private Long seed;
+    private String baseUrl;
+    private String apiKeyEnv;
+    private Integer timeoutSeconds;
+    private Integer maxAttempts;
+    private Integer backoffMillis;
+    private Integer concurrency;
+    private String modelPath;
+    private Integer contextSize;
+    private Integer slots;
+    private Integer nGpuLayers;
+    private String apiKeyFile;
+    private String runtime;
+
+    private Builder() {}
+
+    public Builder type(EngineType value) {
+      type = value;
+      return this;
+    }
+
+    public Builder model(String value) {
+      model = value;
+      return this;
+    }
+
+    public Builder temperature(Double value) {
+      temperature = value;
+      return this;
+    }
+
+    public Builder maxTokens(Integer value) {
+      maxTokens = value;
+      return this;
+    }
+
+    public Builder seed(Long value) {
+      seed = value;
+      return this;
+    }
+
+    public Builder baseUrl(String value) {
+      baseUrl = value;
+      return this;
+    }
+
+    public Builder apiKeyEnv(String value) {
+      apiKeyEnv = value;
+      return this;
+    }
+
+    public Builder timeoutSeconds(Integer value) {
+      timeoutSeconds = value;
+      return this;
+    }
+
+    public Builder maxAttempts(Integer value) {
+      maxAttempts = value;
+      return this;
+    }
+
+    public Builder backoffMillis(Integer value) {
+      backoffMillis = value;
+      return this;
+    }
+
+    public Builder concurrency(Integer value) {
+      concurrency = value;
+      return this;
+    }
+
+    public Builder modelPath(String value) {
+      modelPath = value;
+      return this;
+    }
+
+    public Builder contextSize(Integer value) {
+      contextSize = value;
+      return this;
+    }
+
+    public Builder slots(Integer value) {
+      slots = value;
+      return this;
+    }
+
+    public Builder nGpuLayers(Integer value) {
+      nGpuLayers = value;
+      return this;
+    }
+
+    public Builder apiKeyFile(String value) {
+      apiKeyFile = value;
+      return this;
+    }
+
+    public Builder runtime(String value) {
+      runtime = value;
+      return this;
+    }
+
+    public EngineConfig build() {
+      return new EngineConfig(
+          type,
+          model,
+          temperature,
+          maxTokens,
+          seed,
+          baseUrl,
+          apiKeyEnv,
+          timeoutSeconds,
+          maxAttempts,
+          backoffMillis,
+          concurrency,
+          modelPath,
+          contextSize,
+          slots,
+          nGpuLayers,
+          apiKeyFile,
+          runtime);
+    }
   }
 
   /** Where the API key comes from, for messages (never the key): null when none is sent. */

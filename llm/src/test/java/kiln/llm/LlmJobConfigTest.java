@@ -132,22 +132,19 @@ class LlmJobConfigTest {
     assertThat(config.prompt()).isEqualTo(new PromptRef("triage", null, "champion"));
     assertThat(config.engine())
         .isEqualTo(
-            new EngineConfig(
-                EngineType.OPENAI,
-                "llama-3.1-8b",
-                0.7,
-                64,
-                7L,
-                "https://llm.example.com/v1",
-                "LLM_KEY",
-                30,
-                3,
-                100,
-                16,
-                null,
-                null,
-                null,
-                null));
+            EngineConfig.builder()
+                .type(EngineType.OPENAI)
+                .model("llama-3.1-8b")
+                .temperature(0.7)
+                .maxTokens(64)
+                .seed(7L)
+                .baseUrl("https://llm.example.com/v1")
+                .apiKeyEnv("LLM_KEY")
+                .timeoutSeconds(30)
+                .maxAttempts(3)
+                .backoffMillis(100)
+                .concurrency(16)
+                .build());
     assertThat(config.output()).isEqualTo("/data/triage");
     assertThat(config.maxErrorRate()).isEqualTo(0.05);
     assertThat(config.pii().entities())
@@ -192,22 +189,17 @@ class LlmJobConfigTest {
     assertThat(sparkNlp.runtime()).isEqualTo("spark-nlp");
     assertThat(sparkNlp.parameters()).containsEntry("runtime", "spark-nlp");
     assertThat(
-            new EngineConfig(
-                EngineType.LOCAL,
-                "m",
-                0.0,
-                8,
-                1L,
-                null,
-                null,
-                null,
-                null,
-                null,
-                null,
-                "/m.gguf",
-                512,
-                4,
-                99))
+            EngineConfig.builder()
+                .type(EngineType.LOCAL)
+                .model("m")
+                .temperature(0.0)
+                .maxTokens(8)
+                .seed(1L)
+                .modelPath("/m.gguf")
+                .contextSize(512)
+                .slots(4)
+                .nGpuLayers(99)
+                .build())
         .extracting(EngineConfig::contextSize, EngineConfig::slots, EngineConfig::nGpuLayers)
         .containsExactly(512, 4, 99);
   }
@@ -269,24 +261,7 @@ class LlmJobConfigTest {
     assertThatThrownBy(() -> LlmJobConfig.read(noEngine))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("engine is missing");
-    assertThatThrownBy(
-            () ->
-                new EngineConfig(
-                    EngineType.LOCAL,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null))
+    assertThatThrownBy(() -> EngineConfig.builder().type(EngineType.LOCAL).build())
         .hasMessageContaining("engine.modelPath is missing");
   }
 

@@ -88,22 +88,18 @@ class LlmJobTest {
         .text("body")
         .prompt(prompt)
         .engine(
-            new EngineConfig(
-                EngineType.OPENAI,
-                "test-model",
-                0.0,
-                16,
-                null,
-                llm.baseUrl(),
-                "KILN_TEST_LLM_KEY",
-                2,
-                2,
-                10,
-                4,
-                null,
-                null,
-                null,
-                null))
+            EngineConfig.builder()
+                .type(EngineType.OPENAI)
+                .model("test-model")
+                .temperature(0.0)
+                .maxTokens(16)
+                .baseUrl(llm.baseUrl())
+                .apiKeyEnv("KILN_TEST_LLM_KEY")
+                .timeoutSeconds(2)
+                .maxAttempts(2)
+                .backoffMillis(10)
+                .concurrency(4)
+                .build())
         .output(output)
         .maxErrorRate(maxErrorRate)
         .build();
@@ -452,23 +448,19 @@ class LlmJobTest {
       java.nio.file.Files.writeString(keyFile, "sk-refused\n");
       EngineConfig e = config(input, "/x", new PromptRef("x", "1", null), 0).engine();
       EngineConfig fromFile =
-          new EngineConfig(
-              e.type(),
-              e.model(),
-              e.temperature(),
-              e.maxTokens(),
-              e.seed(),
-              e.baseUrl(),
-              null,
-              e.timeoutSeconds(),
-              e.maxAttempts(),
-              e.backoffMillis(),
-              e.concurrency(),
-              null,
-              null,
-              null,
-              null,
-              keyFile.toString());
+          EngineConfig.builder()
+              .type(e.type())
+              .model(e.model())
+              .temperature(e.temperature())
+              .maxTokens(e.maxTokens())
+              .seed(e.seed())
+              .baseUrl(e.baseUrl())
+              .timeoutSeconds(e.timeoutSeconds())
+              .maxAttempts(e.maxAttempts())
+              .backoffMillis(e.backoffMillis())
+              .concurrency(e.concurrency())
+              .apiKeyFile(keyFile.toString())
+              .build();
       LlmJobConfig fileJob =
           LlmJobConfig.builder()
               .input(input)
@@ -523,22 +515,15 @@ class LlmJobTest {
         WriteOptions.of(WriteMode.OVERWRITE));
     prompts.register("local-prompt", "classify: {{text}}");
     EngineConfig engine =
-        new EngineConfig(
-            EngineType.LOCAL,
-            null,
-            0.0,
-            4,
-            1L,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            model.toString(),
-            512,
-            1,
-            null);
+        EngineConfig.builder()
+            .type(EngineType.LOCAL)
+            .temperature(0.0)
+            .maxTokens(4)
+            .seed(1L)
+            .modelPath(model.toString())
+            .contextSize(512)
+            .slots(1)
+            .build();
     LlmJobConfig config =
         LlmJobConfig.builder()
             .input(input)
@@ -621,22 +606,7 @@ class LlmJobTest {
             .text("body")
             .prompt(new PromptRef("local-prompt", "1", null))
             .engine(
-                new EngineConfig(
-                    EngineType.LOCAL,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    notGguf.toString(),
-                    null,
-                    null,
-                    null))
+                EngineConfig.builder().type(EngineType.LOCAL).modelPath(notGguf.toString()).build())
             .output(dir.resolve("o4").toString())
             .build();
     try (TrackedRun run = tracking.startRun("llm-test", "not gguf", Map.of())) {
@@ -662,22 +632,19 @@ class LlmJobTest {
         .text("body")
         .prompt(prompt)
         .engine(
-            new EngineConfig(
-                e.type(),
-                e.model(),
-                e.temperature(),
-                maxTokens,
-                e.seed(),
-                e.baseUrl(),
-                e.apiKeyEnv(),
-                e.timeoutSeconds(),
-                e.maxAttempts(),
-                e.backoffMillis(),
-                e.concurrency(),
-                null,
-                null,
-                null,
-                null))
+            EngineConfig.builder()
+                .type(e.type())
+                .model(e.model())
+                .temperature(e.temperature())
+                .maxTokens(maxTokens)
+                .seed(e.seed())
+                .baseUrl(e.baseUrl())
+                .apiKeyEnv(e.apiKeyEnv())
+                .timeoutSeconds(e.timeoutSeconds())
+                .maxAttempts(e.maxAttempts())
+                .backoffMillis(e.backoffMillis())
+                .concurrency(e.concurrency())
+                .build())
         .output(output)
         .maxErrorRate(0.5)
         .cache(cache)

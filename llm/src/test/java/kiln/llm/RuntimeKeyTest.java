@@ -14,24 +14,16 @@ import org.junit.jupiter.api.Test;
  */
 class RuntimeKeyTest {
   private static EngineConfig local(String runtime) {
-    return new EngineConfig(
-        EngineType.LOCAL,
-        null,
-        0.0,
-        16,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        "/models/tiny.gguf",
-        2048,
-        2,
-        0,
-        null,
-        runtime);
+    return EngineConfig.builder()
+        .type(EngineType.LOCAL)
+        .temperature(0.0)
+        .maxTokens(16)
+        .modelPath("/models/tiny.gguf")
+        .contextSize(2048)
+        .slots(2)
+        .nGpuLayers(0)
+        .runtime(runtime)
+        .build();
   }
 
   private static String jobKey(EngineConfig engine) {

@@ -141,22 +141,15 @@ public final class SpamLlmDemo {
       throw new UncheckedIOException(e);
     }
     EngineConfig engine =
-        new EngineConfig(
-            EngineType.LOCAL,
-            null,
-            0.0,
-            24,
-            7L,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            model.toString(),
-            2048,
-            1,
-            null);
+        EngineConfig.builder()
+            .type(EngineType.LOCAL)
+            .temperature(0.0)
+            .maxTokens(24)
+            .seed(7L)
+            .modelPath(model.toString())
+            .contextSize(2048)
+            .slots(1)
+            .build();
     String labels = demo.resolve("tables/mail-labels").toAbsolutePath().toString();
     LlmJobConfig config =
         LlmJobConfig.builder()

@@ -20,23 +20,19 @@ import org.junit.jupiter.api.io.TempDir;
 class ApiKeysTest {
 
   private static EngineConfig engine(String baseUrl, String env, String file) {
-    return new EngineConfig(
-        EngineType.OPENAI,
-        "test-model",
-        0.0,
-        8,
-        null,
-        baseUrl,
-        env,
-        5,
-        1,
-        0,
-        1,
-        null,
-        null,
-        null,
-        null,
-        file);
+    return EngineConfig.builder()
+        .type(EngineType.OPENAI)
+        .model("test-model")
+        .temperature(0.0)
+        .maxTokens(8)
+        .baseUrl(baseUrl)
+        .apiKeyEnv(env)
+        .timeoutSeconds(5)
+        .maxAttempts(1)
+        .backoffMillis(0)
+        .concurrency(1)
+        .apiKeyFile(file)
+        .build();
   }
 
   @Test
@@ -97,23 +93,11 @@ class ApiKeysTest {
         .hasMessageContaining("engine.apiKeyEnv and engine.apiKeyFile are both set");
     assertThatThrownBy(
             () ->
-                new EngineConfig(
-                    EngineType.LOCAL,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    null,
-                    "/m.gguf",
-                    null,
-                    null,
-                    null,
-                    empty.toString()))
+                EngineConfig.builder()
+                    .type(EngineType.LOCAL)
+                    .modelPath("/m.gguf")
+                    .apiKeyFile(empty.toString())
+                    .build())
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("engine.apiKeyFile does not apply to the local engine");
   }

@@ -60,24 +60,17 @@ class AutoGgufStagesTest {
   }
 
   private static EngineConfig local(String runtime, int slots, int nGpuLayers) {
-    return new EngineConfig(
-        EngineType.LOCAL,
-        null,
-        0.3,
-        24,
-        7L,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        model.toString(),
-        1024,
-        slots,
-        nGpuLayers,
-        null,
-        runtime);
+    return EngineConfig.builder()
+        .type(EngineType.LOCAL)
+        .temperature(0.3)
+        .maxTokens(24)
+        .seed(7L)
+        .modelPath(model.toString())
+        .contextSize(1024)
+        .slots(slots)
+        .nGpuLayers(nGpuLayers)
+        .runtime(runtime)
+        .build();
   }
 
   private static Pipeline pipeline(EngineConfig engine, OutputSchema schema) {
@@ -177,24 +170,15 @@ class AutoGgufStagesTest {
   void kilnsStagesAroundAutoGgufModelCountTokensRefuseLongPromptsAndMapItsAnnotations(
       SparkSession spark) {
     EngineConfig engine =
-        new EngineConfig(
-            EngineType.LOCAL,
-            null,
-            0.0,
-            24,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            model.toString(),
-            128,
-            2,
-            null,
-            null,
-            "auto");
+        EngineConfig.builder()
+            .type(EngineType.LOCAL)
+            .temperature(0.0)
+            .maxTokens(24)
+            .modelPath(model.toString())
+            .contextSize(128)
+            .slots(2)
+            .runtime("auto")
+            .build();
     StructType schema =
         new StructType().add("id", DataTypes.IntegerType).add("prompt", DataTypes.StringType);
     Dataset<Row> prompts =

@@ -26,22 +26,15 @@ class LocalEngineTest {
   }
 
   private static EngineConfig local(int contextSize, int slots, int maxTokens) {
-    return new EngineConfig(
-        EngineType.LOCAL,
-        null,
-        0.0,
-        maxTokens,
-        1L,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
-        model.toString(),
-        contextSize,
-        slots,
-        null);
+    return EngineConfig.builder()
+        .type(EngineType.LOCAL)
+        .temperature(0.0)
+        .maxTokens(maxTokens)
+        .seed(1L)
+        .modelPath(model.toString())
+        .contextSize(contextSize)
+        .slots(slots)
+        .build();
   }
 
   @Test

@@ -28,22 +28,18 @@ class OpenAiEngineTest {
   }
 
   private static EngineConfig config(int timeoutSeconds, int attempts, int concurrency) {
-    return new EngineConfig(
-        EngineType.OPENAI,
-        "test-model",
-        0.0,
-        16,
-        1L,
-        server.baseUrl(),
-        null,
-        timeoutSeconds,
-        attempts,
-        10,
-        concurrency,
-        null,
-        null,
-        null,
-        null);
+    return EngineConfig.builder()
+        .type(EngineType.OPENAI)
+        .model("test-model")
+        .temperature(0.0)
+        .maxTokens(16)
+        .seed(1L)
+        .baseUrl(server.baseUrl())
+        .timeoutSeconds(timeoutSeconds)
+        .maxAttempts(attempts)
+        .backoffMillis(10)
+        .concurrency(concurrency)
+        .build();
   }
 
   @Test
@@ -93,22 +89,17 @@ class OpenAiEngineTest {
     try (kiln.llm.FakeOpenAiAccess own = new kiln.llm.FakeOpenAiAccess();
         OpenAiEngine engine =
             new OpenAiEngine(
-                new EngineConfig(
-                    EngineType.OPENAI,
-                    "m",
-                    0.0,
-                    16,
-                    null,
-                    own.baseUrl(),
-                    null,
-                    10,
-                    1,
-                    10,
-                    3,
-                    null,
-                    null,
-                    null,
-                    null),
+                EngineConfig.builder()
+                    .type(EngineType.OPENAI)
+                    .model("m")
+                    .temperature(0.0)
+                    .maxTokens(16)
+                    .baseUrl(own.baseUrl())
+                    .timeoutSeconds(10)
+                    .maxAttempts(1)
+                    .backoffMillis(10)
+                    .concurrency(3)
+                    .build(),
                 null)) {
       List<String> prompts =
           java.util.stream.IntStream.range(0, 9).mapToObj(i -> "row " + i + " [slow]").toList();

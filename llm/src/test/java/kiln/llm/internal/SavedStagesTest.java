@@ -29,24 +29,17 @@ class SavedStagesTest {
 
   /** An engine config with every kind of value set; loading never opens its model file. */
   static final EngineConfig ENGINE =
-      new EngineConfig(
-          EngineType.LOCAL,
-          null,
-          0.3,
-          24,
-          7L,
-          null,
-          null,
-          null,
-          null,
-          null,
-          null,
-          "/models/saved.gguf",
-          1024,
-          2,
-          0,
-          null,
-          "auto");
+      EngineConfig.builder()
+          .type(EngineType.LOCAL)
+          .temperature(0.3)
+          .maxTokens(24)
+          .seed(7L)
+          .modelPath("/models/saved.gguf")
+          .contextSize(1024)
+          .slots(2)
+          .nGpuLayers(0)
+          .runtime("auto")
+          .build();
 
   private static List<String> paramNames(Params stage) {
     return Stream.of(stage.params()).map(Param::name).sorted().toList();
