@@ -23,6 +23,12 @@ public record Completion(
   /** The error of a row without text: no request is made for it. */
   public static final String NO_TEXT = "the text is null or blank: nothing to send";
 
+  /** This completion with another error (a masked one, or the reason it fails validation). */
+  public Completion withError(String newError) {
+    return new Completion(
+        text, promptTokens, completionTokens, finishReason, latencyMillis, attempts, newError);
+  }
+
   public static Completion failed(String error, long latencyMillis, int attempts) {
     return new Completion(null, null, null, null, latencyMillis, attempts, error);
   }

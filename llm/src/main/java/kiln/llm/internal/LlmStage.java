@@ -220,13 +220,7 @@ public final class LlmStage extends EngineStage<LlmStage> implements DefaultPara
         .check(c.text())
         .map(
             reason ->
-                new Completion(
-                    c.text(),
-                    c.promptTokens(),
-                    c.completionTokens(),
-                    c.finishReason(),
-                    c.latencyMillis(),
-                    c.attempts(),
+                c.withError(
                     OutputSchema.INVALID
                         + reason
                         + ("length".equals(c.finishReason())

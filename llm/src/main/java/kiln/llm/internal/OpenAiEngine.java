@@ -105,14 +105,7 @@ public final class OpenAiEngine implements Engine, AutoCloseable {
     if (c.error() == null) {
       return c;
     }
-    return new Completion(
-        c.text(),
-        c.promptTokens(),
-        c.completionTokens(),
-        c.finishReason(),
-        c.latencyMillis(),
-        c.attempts(),
-        masked(c.error()));
+    return c.withError(masked(c.error()));
   }
 
   /** {@code text} without this engine's key (at any length) nor a remembered secret. */
